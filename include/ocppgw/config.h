@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's configuration: defaults, a libconfig file, then command-line
+ * overrides. Every error names file:line. The loaded struct is plain data;
+ * nothing here opens sockets or files other than the config file itself.
+ */
+#ifndef OCPPGW_CONFIG_H
+#define OCPPGW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ocppgw/log.h"
+#include "ocppgw/ocpp.h"
+
+struct ogw_charger_conf {
+	char *id;
+	char *password_hash;      /* "$pbkdf2-sha256$..."; NULL: no Basic auth for it */
+	char *upstream_user;      /* Basic auth towards the CSMS; NULL: the charger id */
+	char *upstream_password;  /* NULL: none, unless csms.pass_credentials */
+};
+
+struct ogw_conf {
+	/* south: where chargers connect */
+	char *listen_addr;        /* default "0.0.0.0" */
+	int listen_port;          /* default 9000 */
+	char *path_prefix;        /* required URL prefix, e.g. "/ocpp"; "" accepts any */
+	char *tls_cert;           /* wss:// when set (security profiles 2 and 3) */
+	char *tls_key;
+	char *tls_ca;             /* CA for client certificates (profile 3) */
+	bool tls_require_client_cert;
+	bool require_auth;        /* refuse chargers that send no valid Basic auth */
+
+	/* north: the CSMS */
+	char *csms_url;           /* ws:// or wss:// base; NULL: none configured */
+	char *csms_ca;
+	char *csms_cert;
+	char *csms_key;
+	bool csms_pass_credentials; /* forward the charger's own Authorization header */
+	int ping_interval_s;      /* WebSocket ping on idle legs; default 30 */
+	int reconnect_min_ms;     /* default 1000 */
+	int reconnect_max_ms;     /* default 60000 */
+
+	/* OCPP-J */
+	int response_timeout_ms;  /* default 30000 */
+	size_t max_frame_size;    /* default 65536 */
+	int max_pending_calls;    /* calls queued per leg and direction; default 16 */
+	char *schema_dir;         /* NULL: built-in schemas; else a directory with
+	                             subdirectories 1.6, 2.0.1 and 2.1 */
+
+	enum ogw_log_level log_level; /* default info */
+	bool log_json;
+
+	struct ogw_charger_conf *chargers; /* empty list: any identity accepted */
+	size_t n_chargers;
+
+	char *source;             /* file it came from, NULL for defaults only */
+};
+
+/* An error list: each entry "file:line: message". */
+struct ogw_conf_errors {
+	char **msgs;
+	size_t n;
+};
+
+void ogw_conf_defaults(struct ogw_conf *c);
+/* Reads @path over the values already in @c. Returns 0, or -EINVAL with
+ * every problem found appended to @errs (it does not stop at the first). */
+int ogw_conf_load_file(struct ogw_conf *c, const char *path, struct ogw_conf_errors *errs);
+/* Checks cross-field rules (a key without a cert, ...) after overrides. */
+int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs);
+void ogw_conf_clear(struct ogw_conf *c);
+void ogw_conf_errors_clear(struct ogw_conf_errors *errs);
+const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const char *id);
+/* Parses "ADDR:PORT", "[v6]:PORT" or ":PORT" into *addr (malloc'd) and *port. */
+int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port);
+
+#endif

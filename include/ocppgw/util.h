@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers every layer uses: randomness from mbedTLS's CTR-DRBG, clocks,
+ * RFC 3339 time text, percent-decoding and hex.
+ */
+#ifndef OCPPGW_UTIL_H
+#define OCPPGW_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Cryptographic random bytes (mbedTLS CTR-DRBG, seeded once). 0 or -EIO. */
+int ogw_random_bytes(void *buf, size_t len);
+/* A random (version 4) UUID in lower case, 36 characters. */
+void ogw_uuid4(char ret[37]);
+
+uint64_t ogw_now_us(void);  /* CLOCK_MONOTONIC */
+/* The wall clock as RFC 3339 UTC with milliseconds: 2026-11-22T07:00:00.123Z */
+void ogw_time_rfc3339(char ret[32]);
+
+/* Percent-decodes @in (length @len) into @out (size @outsz, NUL-terminated).
+ * -EINVAL on a bad escape or an embedded NUL, -ENOSPC when it does not fit. */
+int ogw_percent_decode(const char *in, size_t len, char *out, size_t outsz);
+
+/* Lower-case hex of @len bytes into @out (2*len+1). */
+void ogw_hex_encode(const void *in, size_t len, char *out);
+/* 0, or -EINVAL when @in is not an even number of hex digits. */
+int ogw_hex_decode(const char *in, size_t len, void *out, size_t outsz, size_t *ret_len);
+
+/* Overwrites @len bytes so the compiler cannot drop it (for secrets). */
+void ogw_memzero(void *p, size_t len);
+
+#endif

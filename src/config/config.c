@@ -1,0 +1,871 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loads the gateway's libconfig file over defaults, checking every setting
+ * against one table of names, types and ranges and reporting each problem as
+ * "file:line: message" without stopping at the first. It opens no sockets and
+ * reads no file but the config itself; certificates are checked by their users.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "ocppgw/auth.h"
+#include "ocppgw/config.h"
+#include "ocppgw/log.h"
+#include "ocppgw/util.h"
+
+#define MAX_CHARGER_ID 48
+#define MAX_SECONDS 3600.0
+
+struct loader {
+	struct ogw_conf_errors *errs;
+	const char *path;
+	size_t n_errors;          /* found by this call, not the caller's earlier ones */
+	bool oom;
+};
+
+struct field;
+typedef void special_fn(struct loader *ld, const config_setting_t *s, const char *name,
+			void *base, const struct field *f);
+
+enum field_kind {
+	F_STRING,     /* char *, "" means unset (NULL) */
+	F_BOOL,
+	F_INT,        /* int in [min, max] */
+	F_SIZE,       /* size_t in [min, max] */
+	F_MS,         /* seconds (int or float) in (0, max], stored as int milliseconds */
+	F_SECONDS,    /* whole seconds (int or float) in [min, max], stored as int */
+	F_SPECIAL,    /* parsed and checked by .special */
+	F_GROUP,      /* a nested group described by .sub, same base struct */
+};
+
+struct field {
+	const char *name;
+	enum field_kind kind;
+	size_t off;
+	double min, max;
+	bool secret;          /* F_STRING: zeroed before it is freed */
+	special_fn *special;
+	const struct field *sub;
+};
+
+static void add_msg(struct ogw_conf_errors *errs, bool *oom, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void add_msg(struct ogw_conf_errors *errs, bool *oom, const char *fmt, va_list ap)
+{
+	char *msg = NULL, **grown;
+
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		*oom = true;
+		return;
+	}
+	grown = realloc(errs->msgs, (errs->n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(msg);
+		*oom = true;
+		return;
+	}
+	errs->msgs = grown;
+	errs->msgs[errs->n++] = msg;
+}
+
+static void add_error(struct ogw_conf_errors *errs, bool *oom, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_error(struct ogw_conf_errors *errs, bool *oom, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_msg(errs, oom, fmt, ap);
+	va_end(ap);
+}
+
+/* "file:line: name: message" for setting @s. */
+static void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	const char *file = config_setting_source_file(s);
+	char *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (!text) {
+		ld->oom = true;
+		return;
+	}
+	add_error(ld->errs, &ld->oom, "%s:%u: %s", file ? file : ld->path,
+		  config_setting_source_line(s), text);
+	free(text);
+	ld->n_errors++;
+}
+
+static void free_secret(char *s)
+{
+	if (!s)
+		return;
+	ogw_memzero(s, strlen(s));
+	free(s);
+}
+
+/* Stores a copy of @v ("" meaning NULL) in *@slot, freeing the old value. */
+static void replace_string(struct loader *ld, char **slot, const char *v, bool secret)
+{
+	char *copy = NULL;
+
+	if (v && *v) {
+		copy = strdup(v);
+		if (!copy) {
+			ld->oom = true;
+			return;
+		}
+	}
+	if (secret)
+		free_secret(*slot);
+	else
+		free(*slot);
+	*slot = copy;
+}
+
+static const char *get_string(struct loader *ld, const config_setting_t *s, const char *name)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		setting_error(ld, s, "%s: expected a string", name);
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+static bool get_integer(const config_setting_t *s, long long *ret)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		*ret = config_setting_get_int(s);
+		return true;
+	case CONFIG_TYPE_INT64:
+		*ret = config_setting_get_int64(s);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool get_number(const config_setting_t *s, double *ret)
+{
+	long long i;
+
+	if (get_integer(s, &i)) {
+		*ret = (double)i;
+		return true;
+	}
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT) {
+		*ret = config_setting_get_float(s);
+		return true;
+	}
+	return false;
+}
+
+/* Shared by the loader and ogw_conf_check: NULL when fine, else the problem. */
+static const char *listen_problem(int rc)
+{
+	return rc == -ERANGE ? "port must be between 1 and 65535"
+			     : "expected ADDR:PORT, [IPv6]:PORT or :PORT";
+}
+
+static const char *path_prefix_problem(const char *p)
+{
+	if (!p || !*p)
+		return NULL;
+	if (p[0] != '/')
+		return "must start with '/' (or be empty to accept any path)";
+	if (p[strlen(p) - 1] == '/')
+		return "must not end with '/'";
+	return NULL;
+}
+
+static const char *url_problem(const char *url)
+{
+	static const char *const schemes[] = { "ws://", "wss://", "mqtt://", "mqtts://" };
+	const char *host = NULL;
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncasecmp(url, schemes[i], strlen(schemes[i])) == 0)
+			host = url + strlen(schemes[i]);
+	if (!host || !*host || *host == '/' || strpbrk(url, " \t\r\n"))
+		return "expected ws://, wss://, mqtt:// or mqtts:// and a host";
+	return NULL;
+}
+
+static bool charger_id_ok(const char *id)
+{
+	size_t len = strlen(id);
+
+	if (len < 1 || len > MAX_CHARGER_ID)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == ':' || *p == '/')
+			return false;
+	return true;
+}
+
+static void parse_listen(struct loader *ld, const config_setting_t *s, const char *name,
+			 void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	const char *v = get_string(ld, s, name);
+	char *addr = NULL;
+	int port = 0, rc;
+
+	(void)f;
+	if (!v)
+		return;
+	rc = ogw_conf_parse_listen(v, &addr, &port);
+	if (rc == -ENOMEM) {
+		ld->oom = true;
+		return;
+	}
+	if (rc < 0) {
+		setting_error(ld, s, "%s: %s", name, listen_problem(rc));
+		return;
+	}
+	free(c->listen_addr);
+	c->listen_addr = addr;
+	c->listen_port = port;
+}
+
+static void parse_path_prefix(struct loader *ld, const config_setting_t *s, const char *name,
+			      void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	const char *v = get_string(ld, s, name), *problem;
+	char *copy;
+
+	(void)f;
+	if (!v)
+		return;
+	problem = path_prefix_problem(v);
+	if (problem) {
+		setting_error(ld, s, "%s: %s", name, problem);
+		return;
+	}
+	/* unlike optional paths, "" is a value here: any path is accepted */
+	copy = strdup(v);
+	if (!copy) {
+		ld->oom = true;
+		return;
+	}
+	free(c->path_prefix);
+	c->path_prefix = copy;
+}
+
+static void parse_url(struct loader *ld, const config_setting_t *s, const char *name,
+		      void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name), *problem;
+
+	if (!v)
+		return;
+	problem = *v ? url_problem(v) : NULL;
+	if (problem) {
+		setting_error(ld, s, "%s: %s", name, problem);
+		return;
+	}
+	replace_string(ld, (char **)((char *)base + f->off), v, false);
+}
+
+static void parse_log_level(struct loader *ld, const config_setting_t *s, const char *name,
+			    void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	const char *v = get_string(ld, s, name);
+	enum ogw_log_level level;
+
+	(void)f;
+	if (!v)
+		return;
+	if (ogw_log_level_parse(v, &level) < 0) {
+		setting_error(ld, s, "%s: expected error, warn, info or debug", name);
+		return;
+	}
+	c->log_level = level;
+}
+
+static void parse_log_format(struct loader *ld, const config_setting_t *s, const char *name,
+			     void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	const char *v = get_string(ld, s, name);
+
+	(void)f;
+	if (!v)
+		return;
+	if (strcmp(v, "text") == 0)
+		c->log_json = false;
+	else if (strcmp(v, "json") == 0)
+		c->log_json = true;
+	else
+		setting_error(ld, s, "%s: expected text or json", name);
+}
+
+static void parse_charger_id(struct loader *ld, const config_setting_t *s, const char *name,
+			     void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+
+	if (!v)
+		return;
+	if (!charger_id_ok(v)) {
+		setting_error(ld, s, "%s: must be 1 to 48 printable ASCII characters, "
+			      "no ':', '/' or space", name);
+		return;
+	}
+	replace_string(ld, (char **)((char *)base + f->off), v, false);
+}
+
+static void parse_password_hash(struct loader *ld, const config_setting_t *s, const char *name,
+				void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+
+	if (!v)
+		return;
+	if (*v && ogw_auth_hash_check_format(v) < 0) {
+		setting_error(ld, s, "%s: expected $pbkdf2-sha256$<iterations>$<salt>$<hash>",
+			      name);
+		return;
+	}
+	replace_string(ld, (char **)((char *)base + f->off), v, true);
+}
+
+static void parse_chargers(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f);
+
+static const struct field tls_fields[] = {
+	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_cert) },
+	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_key) },
+	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_ca) },
+	{ .name = "require_client_cert", .kind = F_BOOL,
+	  .off = offsetof(struct ogw_conf, tls_require_client_cert) },
+	{ 0 },
+};
+
+static const struct field csms_fields[] = {
+	{ .name = "url", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, csms_url),
+	  .special = parse_url },
+	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_ca) },
+	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_cert) },
+	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_key) },
+	{ .name = "pass_credentials", .kind = F_BOOL,
+	  .off = offsetof(struct ogw_conf, csms_pass_credentials) },
+	{ .name = "ping_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, ping_interval_s), .min = 0, .max = MAX_SECONDS },
+	{ .name = "reconnect_min", .kind = F_MS,
+	  .off = offsetof(struct ogw_conf, reconnect_min_ms), .max = MAX_SECONDS },
+	{ .name = "reconnect_max", .kind = F_MS,
+	  .off = offsetof(struct ogw_conf, reconnect_max_ms), .max = MAX_SECONDS },
+	{ 0 },
+};
+
+static const struct field ocpp_fields[] = {
+	{ .name = "response_timeout", .kind = F_MS,
+	  .off = offsetof(struct ogw_conf, response_timeout_ms), .max = MAX_SECONDS },
+	{ .name = "max_frame_size", .kind = F_SIZE,
+	  .off = offsetof(struct ogw_conf, max_frame_size), .min = 1024, .max = 16 * 1024 * 1024 },
+	{ .name = "max_pending_calls", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, max_pending_calls), .min = 1, .max = 1024 },
+	{ .name = "schema_dir", .kind = F_STRING, .off = offsetof(struct ogw_conf, schema_dir) },
+	{ 0 },
+};
+
+static const struct field log_fields[] = {
+	{ .name = "level", .kind = F_SPECIAL, .special = parse_log_level },
+	{ .name = "format", .kind = F_SPECIAL, .special = parse_log_format },
+	{ 0 },
+};
+
+static const struct field root_fields[] = {
+	{ .name = "listen", .kind = F_SPECIAL, .special = parse_listen },
+	{ .name = "path_prefix", .kind = F_SPECIAL, .special = parse_path_prefix },
+	{ .name = "require_auth", .kind = F_BOOL, .off = offsetof(struct ogw_conf, require_auth) },
+	{ .name = "tls", .kind = F_GROUP, .sub = tls_fields },
+	{ .name = "csms", .kind = F_GROUP, .sub = csms_fields },
+	{ .name = "ocpp", .kind = F_GROUP, .sub = ocpp_fields },
+	{ .name = "log", .kind = F_GROUP, .sub = log_fields },
+	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_chargers },
+	{ 0 },
+};
+
+/* Fields of struct ogw_charger_conf, one list entry. */
+static const struct field charger_fields[] = {
+	{ .name = "id", .kind = F_SPECIAL, .off = offsetof(struct ogw_charger_conf, id),
+	  .special = parse_charger_id },
+	{ .name = "password_hash", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_charger_conf, password_hash), .special = parse_password_hash },
+	{ .name = "upstream_user", .kind = F_STRING,
+	  .off = offsetof(struct ogw_charger_conf, upstream_user) },
+	{ .name = "upstream_password", .kind = F_STRING,
+	  .off = offsetof(struct ogw_charger_conf, upstream_password), .secret = true },
+	{ 0 },
+};
+
+static void walk_group(struct loader *ld, const config_setting_t *group,
+		       const struct field *table, const char *prefix, void *base);
+
+static void parse_field(struct loader *ld, const config_setting_t *s, const char *name,
+			void *base, const struct field *f)
+{
+	void *slot = (char *)base + f->off;
+	long long i;
+	double d;
+
+	switch (f->kind) {
+	case F_STRING: {
+		const char *v = get_string(ld, s, name);
+		if (v)
+			replace_string(ld, slot, v, f->secret);
+		break;
+	}
+	case F_BOOL:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			setting_error(ld, s, "%s: expected true or false", name);
+		else
+			*(bool *)slot = config_setting_get_bool(s);
+		break;
+	case F_INT:
+	case F_SIZE:
+		if (!get_integer(s, &i))
+			setting_error(ld, s, "%s: expected an integer", name);
+		else if (i < (long long)f->min || i > (long long)f->max)
+			setting_error(ld, s, "%s: must be between %.0f and %.0f", name,
+				      f->min, f->max);
+		else if (f->kind == F_INT)
+			*(int *)slot = (int)i;
+		else
+			*(size_t *)slot = (size_t)i;
+		break;
+	case F_MS:
+		if (!get_number(s, &d))
+			setting_error(ld, s, "%s: expected a number", name);
+		else if (!(d > 0 && d <= f->max))
+			setting_error(ld, s, "%s: must be > 0 and <= %.0f seconds", name, f->max);
+		else
+			*(int *)slot = d * 1000 < 1 ? 1 : (int)lround(d * 1000);
+		break;
+	case F_SECONDS:
+		if (!get_number(s, &d))
+			setting_error(ld, s, "%s: expected a number", name);
+		else if (d != floor(d))
+			setting_error(ld, s, "%s: expected whole seconds", name);
+		else if (d < f->min || d > f->max)
+			setting_error(ld, s, "%s: must be between %.0f and %.0f seconds", name,
+				      f->min, f->max);
+		else
+			*(int *)slot = (int)d;
+		break;
+	case F_SPECIAL:
+		f->special(ld, s, name, base, f);
+		break;
+	case F_GROUP:
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+			setting_error(ld, s, "%s: expected a group { ... }", name);
+		else
+			walk_group(ld, s, f->sub, name, base);
+		break;
+	}
+}
+
+static void walk_group(struct loader *ld, const config_setting_t *group,
+		       const struct field *table, const char *prefix, void *base)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n && !ld->oom; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *key = config_setting_name(s);
+		const struct field *f = table;
+		char *name = NULL;
+
+		if (asprintf(&name, "%s%s%s", prefix, *prefix ? "." : "", key) < 0) {
+			ld->oom = true;
+			return;
+		}
+		while (f->name && strcmp(f->name, key) != 0)
+			f++;
+		if (f->name)
+			parse_field(ld, s, name, base, f);
+		else
+			setting_error(ld, s, "unknown setting '%s'", name);
+		free(name);
+	}
+}
+
+static void charger_free(struct ogw_charger_conf *ch)
+{
+	free(ch->id);
+	free_secret(ch->password_hash);
+	free(ch->upstream_user);
+	free_secret(ch->upstream_password);
+	memset(ch, 0, sizeof(*ch));
+}
+
+static void parse_chargers(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	struct ogw_charger_conf *list = NULL;
+	const config_setting_t **id_settings = NULL;
+	size_t errors_before = ld->n_errors;
+	int type = config_setting_type(s), n;
+
+	(void)f;
+	/* "()" is a list; libconfig parses an empty "[]" as an array */
+	if (type != CONFIG_TYPE_LIST && !(type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0)) {
+		setting_error(ld, s, "%s: expected a list ( { id = ...; }, ... )", name);
+		return;
+	}
+	n = config_setting_length(s);
+	list = calloc((size_t)n + 1, sizeof(*list));
+	id_settings = calloc((size_t)n + 1, sizeof(*id_settings));
+	if (!list || !id_settings) {
+		ld->oom = true;
+		goto out;
+	}
+	for (int i = 0; i < n && !ld->oom; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		char *ename = NULL;
+
+		if (asprintf(&ename, "%s[%d]", name, i) < 0) {
+			ld->oom = true;
+			break;
+		}
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			setting_error(ld, e, "%s: expected a group { id = ...; }", ename);
+		} else {
+			walk_group(ld, e, charger_fields, ename, &list[i]);
+			id_settings[i] = config_setting_get_member(e, "id");
+			if (!id_settings[i])
+				setting_error(ld, e, "%s: missing id", ename);
+		}
+		free(ename);
+	}
+	for (int i = 0; i < n && !ld->oom; i++) {
+		for (int j = 0; j < i && list[i].id; j++) {
+			if (!list[j].id || strcmp(list[i].id, list[j].id) != 0)
+				continue;
+			setting_error(ld, id_settings[i], "%s[%d].id: duplicate id '%s', "
+				      "first at line %u", name, i, list[i].id,
+				      config_setting_source_line(id_settings[j]));
+			break;
+		}
+	}
+	if (ld->oom || ld->n_errors != errors_before)
+		goto out;
+	for (size_t i = 0; i < c->n_chargers; i++)
+		charger_free(&c->chargers[i]);
+	free(c->chargers);
+	c->chargers = list;
+	c->n_chargers = (size_t)n;
+	list = NULL;
+out:
+	if (list) {
+		for (int i = 0; i < n; i++)
+			charger_free(&list[i]);
+		free(list);
+	}
+	free(id_settings);
+}
+
+static char *must_strdup(const char *s)
+{
+	char *copy = strdup(s);
+
+	/* defaults are set once at startup; there is nothing to fall back to */
+	if (!copy)
+		abort();
+	return copy;
+}
+
+void ogw_conf_defaults(struct ogw_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen_addr = must_strdup("0.0.0.0");
+	c->listen_port = 9000;
+	c->path_prefix = must_strdup("/ocpp");
+	c->ping_interval_s = 30;
+	c->reconnect_min_ms = 1000;
+	c->reconnect_max_ms = 60000;
+	c->response_timeout_ms = 30000;
+	c->max_frame_size = 65536;
+	c->max_pending_calls = 16;
+	c->log_level = OGW_LOG_INFO;
+	c->log_json = false;
+}
+
+int ogw_conf_load_file(struct ogw_conf *c, const char *path, struct ogw_conf_errors *errs)
+{
+	struct loader ld = { .errs = errs, .path = path };
+	int old_min = c->reconnect_min_ms, old_max = c->reconnect_max_ms;
+	config_t cfg;
+	int rc;
+
+	config_init(&cfg);
+	errno = 0;
+	if (!config_read_file(&cfg, path)) {
+		int err = errno;
+
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			add_error(errs, &ld.oom, "%s: cannot read the file: %s", path,
+				  strerror(err ? err : EIO));
+		else
+			add_error(errs, &ld.oom, "%s:%d: %s",
+				  config_error_file(&cfg) ? config_error_file(&cfg) : path,
+				  config_error_line(&cfg), config_error_text(&cfg));
+		rc = ld.oom ? -ENOMEM : -EINVAL;
+		goto out;
+	}
+	walk_group(&ld, config_root_setting(&cfg), root_fields, "", c);
+	if (c->reconnect_min_ms > c->reconnect_max_ms) {
+		config_setting_t *s = config_lookup(&cfg, "csms.reconnect_min");
+
+		if (!s)
+			s = config_lookup(&cfg, "csms.reconnect_max");
+		if (s) {
+			setting_error(&ld, s, "csms.reconnect_min: must not exceed csms.reconnect_max");
+			/* never leave a value the file got wrong in @c */
+			c->reconnect_min_ms = old_min;
+			c->reconnect_max_ms = old_max;
+		}
+	}
+	if (!ld.oom) {
+		free(c->source);
+		c->source = strdup(path);
+		if (!c->source)
+			ld.oom = true;
+	}
+	rc = ld.oom ? -ENOMEM : ld.n_errors ? -EINVAL : 0;
+out:
+	config_destroy(&cfg);
+	return rc;
+}
+
+struct checker {
+	const struct ogw_conf *conf;
+	struct ogw_conf_errors *errs;
+	size_t n_errors;
+	bool oom;
+};
+
+static void check_error(struct checker *ck, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void check_error(struct checker *ck, const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (!text) {
+		ck->oom = true;
+		return;
+	}
+	/* cross-field problems have no single line; name the file when known */
+	if (ck->conf->source)
+		add_error(ck->errs, &ck->oom, "%s: %s", ck->conf->source, text);
+	else
+		add_error(ck->errs, &ck->oom, "%s", text);
+	free(text);
+	ck->n_errors++;
+}
+
+/* The same ranges as the loader, for values set by command-line overrides. */
+static void check_ranges(struct checker *ck, const struct field *table, const char *prefix)
+{
+	for (const struct field *f = table; f->name; f++) {
+		const void *slot = (const char *)ck->conf + f->off;
+		const char *dot = *prefix ? "." : "";
+		double v;
+
+		switch (f->kind) {
+		case F_GROUP:
+			check_ranges(ck, f->sub, f->name);
+			continue;
+		case F_INT:
+			v = *(const int *)slot;
+			break;
+		case F_SECONDS:
+			v = *(const int *)slot;
+			if (v < f->min || v > f->max)
+				check_error(ck, "%s%s%s: must be between %.0f and %.0f seconds",
+					    prefix, dot, f->name, f->min, f->max);
+			continue;
+		case F_SIZE:
+			v = (double)*(const size_t *)slot;
+			break;
+		case F_MS:
+			v = *(const int *)slot;
+			if (v <= 0 || v > f->max * 1000)
+				check_error(ck, "%s%s%s: must be > 0 and <= %.0f seconds",
+					    prefix, dot, f->name, f->max);
+			continue;
+		default:
+			continue;
+		}
+		if (v < f->min || v > f->max)
+			check_error(ck, "%s%s%s: must be between %.0f and %.0f", prefix, dot,
+				    f->name, f->min, f->max);
+	}
+}
+
+int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
+{
+	struct checker ck = { .conf = c, .errs = errs };
+	const char *problem;
+
+	if (!c->listen_addr || !*c->listen_addr)
+		check_error(&ck, "listen: no address");
+	if (c->listen_port < 1 || c->listen_port > 65535)
+		check_error(&ck, "listen: %s", listen_problem(-ERANGE));
+	problem = path_prefix_problem(c->path_prefix);
+	if (problem)
+		check_error(&ck, "path_prefix: %s", problem);
+	if (c->tls_cert && !c->tls_key)
+		check_error(&ck, "tls.cert is set without tls.key");
+	if (c->tls_key && !c->tls_cert)
+		check_error(&ck, "tls.key is set without tls.cert");
+	if (c->tls_require_client_cert && !c->tls_cert)
+		check_error(&ck, "tls.require_client_cert needs tls.cert and tls.key");
+	if (c->tls_require_client_cert && !c->tls_ca)
+		check_error(&ck, "tls.require_client_cert needs tls.ca to verify chargers");
+	problem = c->csms_url ? url_problem(c->csms_url) : NULL;
+	if (problem)
+		check_error(&ck, "csms.url: %s", problem);
+	if (c->csms_cert && !c->csms_key)
+		check_error(&ck, "csms.cert is set without csms.key");
+	if (c->csms_key && !c->csms_cert)
+		check_error(&ck, "csms.key is set without csms.cert");
+	check_ranges(&ck, root_fields, "");
+	if (c->reconnect_min_ms > c->reconnect_max_ms)
+		check_error(&ck, "csms.reconnect_min: must not exceed csms.reconnect_max");
+	return ck.oom ? -ENOMEM : ck.n_errors ? -EINVAL : 0;
+}
+
+void ogw_conf_clear(struct ogw_conf *c)
+{
+	if (!c)
+		return;
+	free(c->listen_addr);
+	free(c->path_prefix);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->tls_ca);
+	free(c->csms_url);
+	free(c->csms_ca);
+	free(c->csms_cert);
+	free(c->csms_key);
+	free(c->schema_dir);
+	for (size_t i = 0; i < c->n_chargers; i++)
+		charger_free(&c->chargers[i]);
+	free(c->chargers);
+	free(c->source);
+	memset(c, 0, sizeof(*c));
+}
+
+void ogw_conf_errors_clear(struct ogw_conf_errors *errs)
+{
+	if (!errs)
+		return;
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = 0;
+}
+
+const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const char *id)
+{
+	if (!c || !id)
+		return NULL;
+	for (size_t i = 0; i < c->n_chargers; i++)
+		if (strcmp(c->chargers[i].id, id) == 0)
+			return &c->chargers[i];
+	return NULL;
+}
+
+static int parse_port(const char *s, int *ret)
+{
+	long v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (*p - '0');
+		if (v > 65535)
+			return -ERANGE;
+	}
+	if (v < 1)
+		return -ERANGE;
+	*ret = (int)v;
+	return 0;
+}
+
+int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port)
+{
+	const char *addr, *colon;
+	size_t addr_len;
+	char *copy;
+	int port = 0, rc;
+
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close == s + 1 || close[1] != ':')
+			return -EINVAL;
+		addr = s + 1;
+		addr_len = (size_t)(close - addr);
+		colon = close + 1;
+		if (memchr(addr, '[', addr_len))
+			return -EINVAL;
+	} else {
+		colon = strchr(s, ':');
+		/* an IPv6 address needs brackets, or its port would be ambiguous */
+		if (!colon || strchr(colon + 1, ':') || memchr(s, ']', (size_t)(colon - s)))
+			return -EINVAL;
+		addr = s;
+		addr_len = (size_t)(colon - s);
+	}
+	rc = parse_port(colon + 1, &port);
+	if (rc < 0)
+		return rc;
+	if (addr_len == 0) {
+		/* ":PORT" listens on every IPv4 address, as the default does */
+		addr = "0.0.0.0";
+		addr_len = strlen(addr);
+	}
+	if (memchr(addr, ' ', addr_len) || memchr(addr, '/', addr_len))
+		return -EINVAL;
+	copy = strndup(addr, addr_len);
+	if (!copy)
+		return -ENOMEM;
+	*ret_addr = copy;
+	*ret_port = port;
+	return 0;
+}

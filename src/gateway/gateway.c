@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway object: one lws context and event loop thread carrying the
+ * south listener, the north client vhost and every timer; signal handling
+ * (stop, reload) folded into that loop; the configuration it runs on.
+ * Per-frame work lives in session.c.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <libwebsockets.h>
+
+#include "ocppgw/log.h"
+#include "ocppgw/util.h"
+#include "gw.h"
+
+/* Set from signal handlers, read on the loop after lws_cancel_service(). */
+static volatile sig_atomic_t sig_stop, sig_reload;
+static struct lws_context *sig_ctx;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		sig_reload = 1;
+	else
+		sig_stop = 1;
+	if (sig_ctx)
+		lws_cancel_service(sig_ctx);
+}
+
+static void lws_log_emit(int level, const char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	ogw_log(level == LLL_ERR ? OGW_LOG_WARN : OGW_LOG_DEBUG, NULL, "lws: %.*s", (int)n, line);
+}
+
+/* While stopping: close each session as soon as it has no call in flight,
+ * and everything once the grace period is over. */
+static void stop_tick(lws_sorted_usec_list_t *sul)
+{
+	struct ogw_gateway *gw = lws_container_of(sul, struct ogw_gateway, sul_stop);
+	uint64_t now = ogw_now_us();
+	bool late = now >= gw->stop_deadline_us;
+
+	ogw_session_close_all(gw, LWS_CLOSE_STATUS_GOINGAWAY, !late);
+	if (!gw->n_sessions || now >= gw->stop_deadline_us + 2000000) {
+		gw->done = true;
+		lws_cancel_service(gw->ctx); /* lws_service() must not block again */
+		return;
+	}
+	lws_sul_schedule(gw->ctx, 0, &gw->sul_stop, stop_tick, 20 * LWS_US_PER_MS);
+}
+
+static void begin_stop(struct ogw_gateway *gw)
+{
+	if (gw->stopping)
+		return;
+	gw->stopping = true;
+	uint64_t grace_ms = (uint64_t)gw->conf.response_timeout_ms;
+	if (grace_ms > 10000)
+		grace_ms = 10000;
+	gw->stop_deadline_us = ogw_now_us() + grace_ms * 1000;
+	ogw_info(NULL, "stopping: %zu charger(s) connected", gw->n_sessions);
+	stop_tick(&gw->sul_stop);
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+/* SIGHUP: a fresh configuration replaces the running one. The charger list,
+ * credentials, timeouts and logging apply at once; a charger taken off the
+ * list is disconnected. Listener, TLS and CSMS address need a restart. */
+static void reload(struct ogw_gateway *gw)
+{
+	struct ogw_conf nc;
+	if (!gw->reload || gw->reload(&nc, gw->reload_arg) < 0) {
+		ogw_err(NULL, "reload failed: keeping the running configuration");
+		return;
+	}
+	if (str_differs(nc.listen_addr, gw->conf.listen_addr) ||
+	    nc.listen_port != gw->conf.listen_port || str_differs(nc.csms_url, gw->conf.csms_url) ||
+	    str_differs(nc.tls_cert, gw->conf.tls_cert) || str_differs(nc.tls_key, gw->conf.tls_key) ||
+	    str_differs(nc.csms_ca, gw->conf.csms_ca) || str_differs(nc.path_prefix, gw->conf.path_prefix))
+		ogw_warn(NULL, "listen, path_prefix, tls and csms address changes apply after a restart");
+	/* Keep what is bound to sockets already; take the rest. */
+	char *keep[] = { nc.listen_addr, nc.csms_url, nc.path_prefix };
+	nc.listen_addr = gw->conf.listen_addr;
+	nc.csms_url = gw->conf.csms_url;
+	nc.path_prefix = gw->conf.path_prefix;
+	nc.listen_port = gw->conf.listen_port;
+	gw->conf.listen_addr = keep[0];
+	gw->conf.csms_url = keep[1];
+	gw->conf.path_prefix = keep[2];
+	struct ogw_conf old = gw->conf;
+	gw->conf = nc;
+	ogw_conf_clear(&old);
+	ogw_log_setup(gw->conf.log_level, gw->conf.log_json);
+
+	size_t dropped = 0;
+	if (gw->conf.n_chargers) {
+		for (size_t i = 0; i < gw->table_size; i++) {
+			struct ogw_session *s = gw->table[i], *next;
+			for (; s; s = next) {
+				next = s->hnext;
+				if (!ogw_conf_charger(&gw->conf, s->id)) {
+					ogw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+							  "no longer in the charger list");
+					dropped++;
+				}
+			}
+		}
+	}
+	ogw_info(NULL, "configuration reloaded: %zu charger(s) listed, %zu disconnected",
+		 gw->conf.n_chargers, dropped);
+}
+
+void ogw_gateway_signalled(struct ogw_gateway *gw)
+{
+	if (sig_reload) {
+		sig_reload = 0;
+		reload(gw);
+	}
+	if (sig_stop)
+		begin_stop(gw);
+}
+
+static int load_schemas(struct ogw_gateway *gw)
+{
+	for (int v = 0; v < OGW_OCPP_COUNT; v++) {
+		char err[512] = "";
+		int r;
+		if (gw->conf.schema_dir) {
+			char dir[4096];
+			snprintf(dir, sizeof(dir), "%s/%s", gw->conf.schema_dir,
+				 ogw_ocpp_name((enum ogw_ocpp)v));
+			r = ogw_schema_set_load_dir(dir, &gw->schemas[v], err, sizeof(err));
+		} else {
+			r = ogw_schema_set_load_builtin((enum ogw_ocpp)v, &gw->schemas[v], err,
+							sizeof(err));
+		}
+		if (r < 0) {
+			ogw_err(NULL, "Failed to load OCPP %s schemas: %s",
+				ogw_ocpp_name((enum ogw_ocpp)v), err);
+			return r;
+		}
+		ogw_debug(NULL, "OCPP %s: %zu actions", ogw_ocpp_name((enum ogw_ocpp)v),
+			  ogw_schema_set_actions(gw->schemas[v]));
+	}
+	return 0;
+}
+
+static unsigned int raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur > 1048576 ? 1048576 : (unsigned int)rl.rlim_cur;
+}
+
+static int create_vhosts(struct ogw_gateway *gw)
+{
+	struct lws_context_creation_info vi;
+	const struct ogw_conf *c = &gw->conf;
+
+	/* A charger leg is pinged when idle, so a dead TCP peer is found. */
+	memset(&gw->south_retry, 0, sizeof(gw->south_retry));
+	memset(&gw->north_retry, 0, sizeof(gw->north_retry));
+	if (c->ping_interval_s > 0) {
+		gw->north_retry.secs_since_valid_ping = (uint16_t)c->ping_interval_s;
+		gw->north_retry.secs_since_valid_hangup = (uint16_t)(c->ping_interval_s * 2 + 10);
+		gw->south_retry.secs_since_valid_ping = (uint16_t)(c->ping_interval_s * 2);
+		gw->south_retry.secs_since_valid_hangup = (uint16_t)(c->ping_interval_s * 4 + 10);
+	}
+
+	memset(&vi, 0, sizeof(vi));
+	vi.vhost_name = "south";
+	vi.port = c->listen_port;
+	vi.iface = c->listen_addr && strcmp(c->listen_addr, "0.0.0.0") ? c->listen_addr : NULL;
+	vi.protocols = ogw_south_protocols;
+	if (c->ping_interval_s > 0)
+		vi.retry_and_idle_policy = &gw->south_retry;
+	if (c->tls_cert) {
+		vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		vi.ssl_cert_filepath = c->tls_cert;
+		vi.ssl_private_key_filepath = c->tls_key;
+		vi.ssl_ca_filepath = c->tls_ca;
+		if (c->tls_require_client_cert)
+			vi.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+	}
+	gw->south_vh = lws_create_vhost(gw->ctx, &vi);
+	if (!gw->south_vh) {
+		ogw_err(NULL, "Failed to listen on %s:%d", c->listen_addr, c->listen_port);
+		return -EADDRINUSE;
+	}
+	ogw_info(NULL, "listening on %s:%d (%s)", c->listen_addr ? c->listen_addr : "0.0.0.0",
+		 lws_get_vhost_listen_port(gw->south_vh), c->tls_cert ? "wss" : "ws");
+
+	memset(&vi, 0, sizeof(vi));
+	vi.vhost_name = "north";
+	vi.port = CONTEXT_PORT_NO_LISTEN;
+	vi.protocols = ogw_north_protocols;
+	vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	vi.client_ssl_ca_filepath = c->csms_ca;
+	vi.client_ssl_cert_filepath = c->csms_cert;
+	vi.client_ssl_private_key_filepath = c->csms_key;
+	gw->north_vh = lws_create_vhost(gw->ctx, &vi);
+	if (!gw->north_vh) {
+		ogw_err(NULL, "Failed to set up the CSMS client (TLS files?)");
+		return -EINVAL;
+	}
+	ogw_info(NULL, "relaying to %s", c->csms_url);
+	return 0;
+}
+
+/* Installed before the listener exists, so a stop signal sent as soon as
+ * "listening on" is logged is never fatal. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void *reload_arg,
+		    struct ogw_gateway **ret)
+{
+	struct ogw_gateway *gw = calloc(1, sizeof(*gw));
+	int r;
+	if (!gw)
+		return -ENOMEM;
+	gw->conf = *conf;
+	memset(conf, 0, sizeof(*conf));
+	gw->reload = reload_fn;
+	gw->reload_arg = reload_arg;
+
+	r = ogw_north_parse_url(gw, gw->conf.csms_url ? gw->conf.csms_url : "");
+	if (r < 0) {
+		ogw_err(NULL, "csms url '%s': expected ws://host[:port]/path or wss://...",
+			gw->conf.csms_url ? gw->conf.csms_url : "");
+		goto fail;
+	}
+	r = load_schemas(gw);
+	if (r < 0)
+		goto fail;
+
+	lws_set_log_level(ogw_log_enabled(OGW_LOG_DEBUG) ? LLL_ERR | LLL_WARN : LLL_ERR,
+			  lws_log_emit);
+	struct lws_context_creation_info ci;
+	memset(&ci, 0, sizeof(ci));
+	ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	ci.count_threads = 1;
+	ci.fd_limit_per_thread = raise_nofile();
+	ci.user = gw;
+	catch_signals();
+	gw->ctx = lws_create_context(&ci);
+	sig_ctx = gw->ctx;
+	if (!gw->ctx) {
+		ogw_err(NULL, "Failed to create the event loop");
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = create_vhosts(gw);
+	if (r < 0)
+		goto fail;
+	*ret = gw;
+	return 0;
+fail:
+	ogw_gateway_free(gw);
+	return r;
+}
+
+int ogw_gateway_run(struct ogw_gateway *gw)
+{
+	while (!gw->done) {
+		if (sig_stop || sig_reload)
+			ogw_gateway_signalled(gw);
+		if (gw->done || lws_service(gw->ctx, 0) < 0)
+			break;
+	}
+	ogw_info(NULL, "stopped");
+	return 0;
+}
+
+struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
+{
+	if (!gw)
+		return NULL;
+	if (gw->ctx) {
+		/* Sessions still open (a hard stop) go down with the context. */
+		sig_ctx = NULL;
+		gw->stopping = true;
+		lws_context_destroy(gw->ctx);
+	}
+	for (size_t i = 0; i < gw->table_size; i++) {
+		struct ogw_session *s = gw->table[i], *next;
+		for (; s; s = next) {
+			next = s->hnext;
+			free(s->south_auth);
+			free(s);
+		}
+	}
+	free(gw->table);
+	for (int v = 0; v < OGW_OCPP_COUNT; v++)
+		ogw_schema_set_free(gw->schemas[v]);
+	ogw_conf_clear(&gw->conf);
+	free(gw);
+	return NULL;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the gateway layer: the gateway object (one lws context, the
+ * south listener, the north client vhost, the session table) and the charger
+ * session (south leg + north leg + translator + state). Nothing outside
+ * src/gateway/ sees these structs; main() uses include/ocppgw/gateway.h.
+ */
+#ifndef OGW_GW_H
+#define OGW_GW_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ocppgw/config.h"
+#include "ocppgw/gateway.h"
+#include "ocppgw/ocpp.h"
+#include "ocppgw/rpc.h"
+#include "ocppgw/schema.h"
+#include "ocppgw/tracker.h"
+#include "ocppgw/translator.h"
+
+#define OGW_ID_MAX 48  /* 2.x identifierString: at most 48 characters */
+
+struct ogw_session;
+
+enum ogw_leg_kind {
+	OGW_SOUTH = 0,  /* the charger's connection to us */
+	OGW_NORTH,      /* our connection to the CSMS for that charger */
+};
+
+enum ogw_leg_state {
+	OGW_LEG_DOWN = 0,   /* no connection; north: waiting to reconnect */
+	OGW_LEG_CONNECTING, /* north only: handshake under way */
+	OGW_LEG_UP,
+	OGW_LEG_CLOSING,    /* flushing queued frames, then a close frame */
+};
+
+/* One WebSocket of a session. */
+struct ogw_leg {
+	struct ogw_session *s;
+	enum ogw_leg_kind kind;
+	enum ogw_leg_state state;
+	enum ogw_ocpp ver;
+	struct lws *wsi;
+	struct ogw_tracker out;     /* CALLs we send on this leg */
+	unsigned int in_pending;    /* CALLs received here, not yet answered */
+	lws_dll2_owner_t wq;        /* encoded frames waiting for WRITEABLE */
+	size_t wq_bytes;
+	enum lws_close_status close_status;
+	char *rx;                   /* reassembly of a fragmented message */
+	size_t rx_len;
+	size_t rx_total;            /* bytes seen of the current message */
+};
+
+enum ogw_session_state {
+	OGW_SESSION_ACTIVE = 0,
+	OGW_SESSION_CLOSING,        /* legs closing; freed when both are gone */
+};
+
+struct ogw_session {
+	struct ogw_session *hnext;  /* session table chain */
+	struct ogw_gateway *gw;
+	enum ogw_session_state state;
+	char id[OGW_ID_MAX + 1];
+	struct ogw_leg south;
+	struct ogw_leg north;
+	const struct ogw_translator *tr;
+	struct ogw_tr_ctx tr_ctx;
+	char *south_auth;           /* the charger's Authorization header, kept
+	                               only when csms.pass_credentials is on */
+	lws_sorted_usec_list_t sul_reconnect;
+	unsigned int reconnects;    /* consecutive failed north attempts */
+	time_t connected_at;
+};
+
+struct ogw_gateway {
+	struct lws_context *ctx;
+	struct lws_vhost *south_vh;
+	struct lws_vhost *north_vh;
+	struct ogw_conf conf;
+	ogw_gateway_reload_fn reload;
+	void *reload_arg;
+	struct ogw_schema_set *schemas[OGW_OCPP_COUNT];
+
+	/* north endpoint, parsed once from conf.csms_url */
+	char north_host[256];
+	int north_port;
+	char north_path[512];
+	bool north_tls;
+	lws_retry_bo_t north_retry;
+	lws_retry_bo_t south_retry;
+
+	struct ogw_session **table;
+	size_t table_size;          /* a power of two */
+	size_t n_sessions;
+
+	/* Every tracked call of every leg in push order. All calls get the same
+	 * timeout, so push order is deadline order: one timer serves them all. */
+	lws_dll2_owner_t deadlines;
+	lws_sorted_usec_list_t sul_deadline;
+
+	lws_sorted_usec_list_t sul_stop;
+	bool stopping;
+	uint64_t stop_deadline_us;
+	bool done;
+};
+
+/* session.c */
+struct ogw_session *ogw_session_find(struct ogw_gateway *gw, const char *id);
+struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum ogw_ocpp ver,
+				    struct lws *south_wsi, const char *south_auth);
+void ogw_session_close(struct ogw_session *s, enum lws_close_status status, const char *why);
+void ogw_session_leg_gone(struct ogw_leg *l);
+void ogw_session_north_up(struct ogw_session *s);
+void ogw_session_north_failed(struct ogw_session *s, const char *why);
+void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, bool first, bool final);
+int ogw_session_writeable(struct ogw_leg *l);
+void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
+			   bool only_idle);
+void ogw_gateway_deadline_check(lws_sorted_usec_list_t *sul);
+
+/* gateway.c: the loop was woken by lws_cancel_service() (a signal). */
+void ogw_gateway_signalled(struct ogw_gateway *gw);
+
+/* north.c */
+void ogw_north_connect(struct ogw_session *s);
+int ogw_north_parse_url(struct ogw_gateway *gw, const char *url);
+extern const struct lws_protocols ogw_north_protocols[];
+
+/* south.c */
+extern const struct lws_protocols ogw_south_protocols[];
+
+#endif

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The south side: the WebSocket server chargers connect to. It decides at
+ * the HTTP upgrade who may connect (path prefix, identity rules, charger
+ * list, Basic auth, client certificate, subprotocol) and hands each
+ * accepted connection to a session. Frames are the session's business.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "ocppgw/auth.h"
+#include "ocppgw/log.h"
+#include "ocppgw/util.h"
+#include "gw.h"
+
+struct south_pss {
+	struct ogw_session *s;
+};
+
+/* Writes a small plain-text HTTP response; lws then closes the connection. */
+static int http_reject(struct lws *wsi, unsigned int status, const char *body, bool challenge)
+{
+	uint8_t buf[LWS_PRE + 1024];
+	uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+	size_t blen = strlen(body);
+
+	if (lws_add_http_common_headers(wsi, status, "text/plain", blen, &p, end))
+		return -1;
+	if (challenge &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
+					 (const uint8_t *)"Basic realm=\"ocppgw\"", 20, &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	if (blen) {
+		memcpy(start, body, blen);
+		if (lws_write(wsi, start, blen, LWS_WRITE_HTTP_FINAL) < 0)
+			return -1;
+	}
+	return 1;
+}
+
+/*
+ * The identity is the last path segment, percent-decoded (OCPP-J: the URL
+ * is the endpoint plus "/" and the percent-encoded identity). Returns 0, or
+ * the HTTP status to refuse with.
+ */
+static unsigned int identity_from_uri(const struct ogw_gateway *gw, struct lws *wsi, char *id,
+				      size_t idsz)
+{
+	char uri[1024];
+	int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+	if (n <= 0)
+		return HTTP_STATUS_BAD_REQUEST;
+	char *q = strchr(uri, '?');
+	if (q)
+		*q = '\0';
+	const char *prefix = gw->conf.path_prefix ? gw->conf.path_prefix : "";
+	size_t plen = strlen(prefix);
+	if (strncmp(uri, prefix, plen) || uri[plen] != '/')
+		return HTTP_STATUS_NOT_FOUND;
+	const char *seg = strrchr(uri + plen, '/') + 1;
+	if (ogw_percent_decode(seg, strlen(seg), id, idsz) < 0)
+		return HTTP_STATUS_BAD_REQUEST;
+	size_t len = strlen(id);
+	if (len == 0)
+		return HTTP_STATUS_NOT_FOUND;
+	if (len > OGW_ID_MAX || strchr(id, ':'))
+		return HTTP_STATUS_BAD_REQUEST;
+	return 0;
+}
+
+static bool offers_ocpp(struct lws *wsi)
+{
+	char list[256];
+	if (lws_hdr_copy(wsi, list, sizeof(list), WSI_TOKEN_PROTOCOL) <= 0)
+		return false;
+	for (char *save = NULL, *tok = strtok_r(list, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		enum ogw_ocpp v;
+		if (!strncmp(tok, "ocpp", 4) && ogw_ocpp_parse(tok, &v) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Security profiles 1 and 2: Basic auth with username = identity (OCPP-J
+ * 1.6 §6.2.2, 1.6 security A00.FR.204). Returns 0 or an HTTP status. */
+static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *wsi,
+				     const char *id)
+{
+	const struct ogw_charger_conf *cc = ogw_conf_charger(&gw->conf, id);
+	bool need = (cc && cc->password_hash) || gw->conf.require_auth;
+	if (!need)
+		return 0;
+	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+	if (!cc || !cc->password_hash) {
+		ogw_warn(&lc, "refused: require_auth is on and no password is configured for it");
+		return HTTP_STATUS_UNAUTHORIZED;
+	}
+	char hdr[512];
+	if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) <= 0) {
+		ogw_warn(&lc, "refused: no Basic auth");
+		return HTTP_STATUS_UNAUTHORIZED;
+	}
+	char *user = NULL, *pass = NULL;
+	size_t pass_len = 0;
+	unsigned int status = HTTP_STATUS_UNAUTHORIZED;
+	if (ogw_auth_parse_basic(hdr, &user, &pass, &pass_len) < 0) {
+		ogw_warn(&lc, "refused: malformed Authorization header");
+		goto out;
+	}
+	if (strcmp(user, id)) {
+		ogw_warn(&lc, "refused: Basic auth user '%s' is not the identity", user);
+		goto out;
+	}
+	if (!ogw_auth_verify(cc->password_hash, pass, pass_len)) {
+		ogw_warn(&lc, "refused: wrong password");
+		goto out;
+	}
+	status = 0;
+out:
+	ogw_memzero(hdr, sizeof(hdr));
+	if (pass) {
+		ogw_memzero(pass, pass_len);
+		free(pass);
+	}
+	free(user);
+	return status;
+}
+
+/* Security profile 3: the certificate's CN must be the identity. */
+static unsigned int check_client_cert(const struct ogw_gateway *gw, struct lws *wsi,
+				      const char *id)
+{
+	if (!gw->conf.tls_cert || !gw->conf.tls_require_client_cert)
+		return 0;
+	union lws_tls_cert_info_results ir;
+	memset(&ir, 0, sizeof(ir));
+	if (lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, &ir,
+				   sizeof(ir.ns.name) - 1) < 0 ||
+	    strcmp(ir.ns.name, id)) {
+		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+		ogw_warn(&lc, "refused: client certificate CN is not the identity");
+		return HTTP_STATUS_FORBIDDEN;
+	}
+	return 0;
+}
+
+static int confirm_upgrade(struct ogw_gateway *gw, struct lws *wsi)
+{
+	char id[OGW_ID_MAX * 3 + 1];
+	unsigned int st;
+
+	if (gw->stopping)
+		return http_reject(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "gateway stopping\n", false);
+	st = identity_from_uri(gw, wsi, id, sizeof(id));
+	if (st)
+		return http_reject(wsi, st, st == HTTP_STATUS_NOT_FOUND ? "no such charger\n" :
+						    "bad charger identity\n", false);
+	if (gw->conf.n_chargers && !ogw_conf_charger(&gw->conf, id)) {
+		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+		ogw_warn(&lc, "refused: identity not in the charger list");
+		return http_reject(wsi, HTTP_STATUS_NOT_FOUND, "no such charger\n", false);
+	}
+	if (!offers_ocpp(wsi)) {
+		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+		ogw_warn(&lc, "refused: offers none of ocpp1.6, ocpp2.0.1, ocpp2.1");
+		return http_reject(wsi, HTTP_STATUS_BAD_REQUEST,
+				   "offer one of the subprotocols ocpp1.6, ocpp2.0.1, ocpp2.1\n",
+				   false);
+	}
+	st = check_client_cert(gw, wsi, id);
+	if (st)
+		return http_reject(wsi, st, "certificate does not match the identity\n", false);
+	st = check_basic_auth(gw, wsi, id);
+	if (st)
+		return http_reject(wsi, st, "unauthorized\n", true);
+	return 0;
+}
+
+static struct ogw_gateway *gw_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static int south_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			 void *in, size_t len)
+{
+	switch (reason) {
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return confirm_upgrade(gw_of(wsi), wsi);
+	case LWS_CALLBACK_HTTP:
+		return http_reject(wsi, HTTP_STATUS_NOT_FOUND,
+				   "ocppgw: chargers connect here over WebSocket\n", false);
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		ogw_gateway_signalled(gw_of(wsi));
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static int south_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		       size_t len)
+{
+	struct south_pss *pss = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED: {
+		struct ogw_gateway *gw = gw_of(wsi);
+		char id[OGW_ID_MAX * 3 + 1];
+		if (identity_from_uri(gw, wsi, id, sizeof(id)))
+			return -1;
+		char auth[512] = "";
+		if (gw->conf.csms_pass_credentials)
+			lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
+		enum ogw_ocpp v = (enum ogw_ocpp)lws_get_protocol(wsi)->id;
+		pss->s = ogw_session_new(gw, id, v, wsi, auth[0] ? auth : NULL);
+		ogw_memzero(auth, sizeof(auth));
+		return pss->s ? 0 : -1;
+	}
+	case LWS_CALLBACK_RECEIVE:
+		if (pss->s)
+			ogw_session_rx(&pss->s->south, in, len, lws_is_first_fragment(wsi),
+				       lws_is_final_fragment(wsi));
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (!pss->s)
+			return 0;
+		return ogw_session_writeable(&pss->s->south) ? -1 : 0;
+	case LWS_CALLBACK_CLOSED:
+		if (pss->s) {
+			struct ogw_session *s = pss->s;
+			pss->s = NULL;
+			ogw_session_leg_gone(&s->south);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Frames of up to this size arrive in one callback; larger ones are
+ * reassembled by the session. Kept small: lws allocates it per connection. */
+#define SOUTH_RX 2048
+
+const struct lws_protocols ogw_south_protocols[] = {
+	{ "http", south_http_cb, 0, 0, 0, NULL, 0 },
+	{ "ocpp1.6", south_ws_cb, sizeof(struct south_pss), SOUTH_RX, OGW_OCPP16, NULL, 0 },
+	{ "ocpp2.0.1", south_ws_cb, sizeof(struct south_pss), SOUTH_RX, OGW_OCPP201, NULL, 0 },
+	{ "ocpp2.1", south_ws_cb, sizeof(struct south_pss), SOUTH_RX, OGW_OCPP21, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};

@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the config loader: defaults, the shipped example, a full
+ * valid file, and every kind of error with its exact "file:line: message".
+ * Small cases are written to a temporary file next to their expectations;
+ * larger ones live in tests/fixtures/config.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "ocppgw/auth.h"
+#include "ocppgw/config.h"
+
+struct loaded {
+	struct ogw_conf conf;
+	struct ogw_conf_errors errs;
+	char path[64];
+	int rc;
+};
+
+static void load_text(struct loaded *l, const char *text)
+{
+	FILE *f;
+	int fd;
+
+	memset(l, 0, sizeof(*l));
+	strcpy(l->path, "/tmp/ogw-config-test-XXXXXX");
+	fd = mkstemp(l->path);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fputs(text, f) >= 0, true);
+	cr_assert_eq(fclose(f), 0);
+	ogw_conf_defaults(&l->conf);
+	l->rc = ogw_conf_load_file(&l->conf, l->path, &l->errs);
+}
+
+static void load_fixture(struct loaded *l, const char *path)
+{
+	memset(l, 0, sizeof(*l));
+	ogw_conf_defaults(&l->conf);
+	l->rc = ogw_conf_load_file(&l->conf, path, &l->errs);
+}
+
+static void loaded_free(struct loaded *l)
+{
+	if (l->path[0])
+		unlink(l->path);
+	ogw_conf_clear(&l->conf);
+	ogw_conf_errors_clear(&l->errs);
+}
+
+/* Each want[i] is "line: message"; the file name is prepended. */
+static void expect_errors(const struct ogw_conf_errors *errs, const char *file,
+			  const char *const *want, size_t n)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		cr_log_info("got: %s", errs->msgs[i]);
+	cr_assert_eq(errs->n, n, "expected %zu errors, got %zu", n, errs->n);
+	for (size_t i = 0; i < n; i++) {
+		char *full = NULL;
+		cr_assert_geq(asprintf(&full, "%s:%s", file, want[i]), 0);
+		cr_expect_str_eq(errs->msgs[i], full);
+		free(full);
+	}
+}
+
+/* One setting, one error on line @line. */
+static void expect_one_error(const char *text, const char *want)
+{
+	struct loaded l;
+
+	load_text(&l, text);
+	cr_expect_eq(l.rc, -EINVAL, "for: %s", text);
+	expect_errors(&l.errs, l.path, &want, 1);
+	loaded_free(&l);
+}
+
+static void expect_ok(const char *text, struct loaded *l)
+{
+	load_text(l, text);
+	for (size_t i = 0; i < l->errs.n; i++)
+		cr_log_error("%s", l->errs.msgs[i]);
+	cr_assert_eq(l->rc, 0, "for: %s", text);
+	cr_assert_eq(l->errs.n, 0);
+}
+
+static void assert_defaults(const struct ogw_conf *c)
+{
+	cr_assert_str_eq(c->listen_addr, "0.0.0.0");
+	cr_assert_eq(c->listen_port, 9000);
+	cr_assert_str_eq(c->path_prefix, "/ocpp");
+	cr_assert_null(c->tls_cert);
+	cr_assert_null(c->tls_key);
+	cr_assert_null(c->tls_ca);
+	cr_assert_not(c->tls_require_client_cert);
+	cr_assert_not(c->require_auth);
+	cr_assert_null(c->csms_url);
+	cr_assert_null(c->csms_ca);
+	cr_assert_null(c->csms_cert);
+	cr_assert_null(c->csms_key);
+	cr_assert_not(c->csms_pass_credentials);
+	cr_assert_eq(c->ping_interval_s, 30);
+	cr_assert_eq(c->reconnect_min_ms, 1000);
+	cr_assert_eq(c->reconnect_max_ms, 60000);
+	cr_assert_eq(c->response_timeout_ms, 30000);
+	cr_assert_eq(c->max_frame_size, 65536);
+	cr_assert_eq(c->max_pending_calls, 16);
+	cr_assert_null(c->schema_dir);
+	cr_assert_eq(c->log_level, OGW_LOG_INFO);
+	cr_assert_not(c->log_json);
+	cr_assert_eq(c->n_chargers, 0);
+	cr_assert_null(c->chargers);
+}
+
+Test(config, defaults)
+{
+	struct ogw_conf c;
+	struct ogw_conf_errors errs = { 0 };
+
+	ogw_conf_defaults(&c);
+	assert_defaults(&c);
+	cr_assert_null(c.source);
+	cr_assert_eq(ogw_conf_check(&c, &errs), 0);
+	cr_assert_eq(errs.n, 0);
+	ogw_conf_clear(&c);
+	cr_assert_null(c.listen_addr);
+}
+
+Test(config, shipped_example_loads_cleanly)
+{
+	struct loaded l;
+
+	load_fixture(&l, SHIPPED_CONF);
+	for (size_t i = 0; i < l.errs.n; i++)
+		cr_log_error("%s", l.errs.msgs[i]);
+	cr_assert_eq(l.rc, 0);
+	cr_assert_eq(l.errs.n, 0);
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), 0);
+	assert_defaults(&l.conf);
+	cr_assert_str_eq(l.conf.source, SHIPPED_CONF);
+	loaded_free(&l);
+}
+
+Test(config, full_valid_file)
+{
+	struct loaded l;
+	const struct ogw_charger_conf *ch;
+
+	load_fixture(&l, FIXTURES "/full.conf");
+	for (size_t i = 0; i < l.errs.n; i++)
+		cr_log_error("%s", l.errs.msgs[i]);
+	cr_assert_eq(l.rc, 0);
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), 0);
+	cr_assert_eq(l.errs.n, 0);
+
+	cr_assert_str_eq(l.conf.listen_addr, "::1");
+	cr_assert_eq(l.conf.listen_port, 9443);
+	cr_assert_str_eq(l.conf.path_prefix, "/steve/websocket/CentralSystemService");
+	cr_assert(l.conf.require_auth);
+	cr_assert_str_eq(l.conf.tls_cert, "/etc/ocppgw/server.pem");
+	cr_assert_str_eq(l.conf.tls_key, "/etc/ocppgw/server.key");
+	cr_assert_str_eq(l.conf.tls_ca, "/etc/ocppgw/chargers-ca.pem");
+	cr_assert(l.conf.tls_require_client_cert);
+	cr_assert_str_eq(l.conf.csms_url, "wss://csms.example.com/ocpp");
+	cr_assert_str_eq(l.conf.csms_ca, "/etc/ssl/csms-ca.pem");
+	cr_assert_str_eq(l.conf.csms_cert, "/etc/ocppgw/client.pem");
+	cr_assert_str_eq(l.conf.csms_key, "/etc/ocppgw/client.key");
+	cr_assert(l.conf.csms_pass_credentials);
+	cr_assert_eq(l.conf.ping_interval_s, 0);
+	cr_assert_eq(l.conf.reconnect_min_ms, 2000);
+	cr_assert_eq(l.conf.reconnect_max_ms, 120500);
+	cr_assert_eq(l.conf.response_timeout_ms, 12500);
+	cr_assert_eq(l.conf.max_frame_size, 1048576);
+	cr_assert_eq(l.conf.max_pending_calls, 4);
+	cr_assert_str_eq(l.conf.schema_dir, "/usr/share/ocppgw/schemas");
+	cr_assert_eq(l.conf.log_level, OGW_LOG_DEBUG);
+	cr_assert(l.conf.log_json);
+	cr_assert_str_eq(l.conf.source, FIXTURES "/full.conf");
+
+	cr_assert_eq(l.conf.n_chargers, 3);
+	ch = ogw_conf_charger(&l.conf, "CP001");
+	cr_assert_not_null(ch);
+	cr_assert_str_eq(ch->upstream_user, "site1-CP001");
+	cr_assert_str_eq(ch->upstream_password, "north-secret");
+	cr_assert(ogw_auth_verify(ch->password_hash, "correct horse battery", 21));
+	ch = ogw_conf_charger(&l.conf, "AL1000");
+	cr_assert_not_null(ch);
+	cr_assert_null(ch->upstream_user);
+	cr_assert_null(ch->upstream_password);
+	cr_assert(ogw_auth_verify(ch->password_hash, "\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23"
+				  "\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67", 20));
+	ch = ogw_conf_charger(&l.conf, "open-charger");
+	cr_assert_not_null(ch);
+	cr_assert_null(ch->password_hash, "an empty hash means no Basic auth");
+	cr_assert_null(ogw_conf_charger(&l.conf, "CP002"));
+	cr_assert_null(ogw_conf_charger(&l.conf, "cp001"), "ids are case-sensitive");
+	loaded_free(&l);
+}
+
+Test(config, later_file_overrides_only_what_it_sets)
+{
+	struct loaded l;
+
+	load_fixture(&l, FIXTURES "/full.conf");
+	cr_assert_eq(l.rc, 0);
+	l.rc = ogw_conf_load_file(&l.conf, SHIPPED_CONF, &l.errs);
+	cr_assert_eq(l.rc, 0);
+	/* the shipped file sets these back to their defaults ... */
+	cr_assert_str_eq(l.conf.listen_addr, "0.0.0.0");
+	cr_assert_null(l.conf.tls_cert, "an empty string unsets");
+	cr_assert_eq(l.conf.log_level, OGW_LOG_INFO);
+	/* ... but leaves csms.url and the chargers alone */
+	cr_assert_str_eq(l.conf.csms_url, "wss://csms.example.com/ocpp");
+	cr_assert_eq(l.conf.n_chargers, 3);
+	cr_assert_str_eq(l.conf.source, SHIPPED_CONF);
+	loaded_free(&l);
+}
+
+Test(config, missing_file)
+{
+	struct loaded l;
+	const char *want = " cannot read the file: No such file or directory";
+
+	load_fixture(&l, FIXTURES "/does-not-exist.conf");
+	cr_assert_eq(l.rc, -EINVAL);
+	expect_errors(&l.errs, FIXTURES "/does-not-exist.conf", &want, 1);
+	loaded_free(&l);
+}
+
+Test(config, parse_error_names_its_line)
+{
+	struct loaded l;
+
+	load_fixture(&l, FIXTURES "/parse-error.conf");
+	cr_assert_eq(l.rc, -EINVAL);
+	cr_assert_eq(l.errs.n, 1);
+	cr_assert_str_eq(l.errs.msgs[0], FIXTURES "/parse-error.conf:3: syntax error");
+	loaded_free(&l);
+
+	/* a setting given twice stops the parser too */
+	expect_one_error("listen = \":9000\";\nlog = { level = \"info\";\n level = \"debug\"; };\n",
+			 "3: duplicate setting name");
+}
+
+Test(config, unknown_settings)
+{
+	expect_one_error("listne = \":9000\";\n", "1: unknown setting 'listne'");
+	expect_one_error("ocpp = {\n  foo = 1;\n};\n", "2: unknown setting 'ocpp.foo'");
+	expect_one_error("log = { level = \"info\"; };\ntls = {\n\n  certificate = \"x\"; };\n",
+			 "4: unknown setting 'tls.certificate'");
+	expect_one_error("chargers = (\n { id = \"A\"; },\n { id = \"B\";\n   pin = 1; }\n);\n",
+			 "4: unknown setting 'chargers[1].pin'");
+}
+
+Test(config, wrong_types)
+{
+	expect_one_error("ocpp = { response_timeout = \"30\"; };\n",
+			 "1: ocpp.response_timeout: expected a number");
+	expect_one_error("require_auth = 1;\n", "1: require_auth: expected true or false");
+	expect_one_error("listen = 9000;\n", "1: listen: expected a string");
+	expect_one_error("ocpp = 5;\n", "1: ocpp: expected a group { ... }");
+	expect_one_error("ocpp = { max_pending_calls = 2.5; };\n",
+			 "1: ocpp.max_pending_calls: expected an integer");
+	expect_one_error("csms = { ping_interval = true; };\n",
+			 "1: csms.ping_interval: expected a number");
+	expect_one_error("tls = { cert = 1; };\n", "1: tls.cert: expected a string");
+	expect_one_error("chargers = { id = \"A\"; };\n",
+			 "1: chargers: expected a list ( { id = ...; }, ... )");
+	expect_one_error("chargers = ( \"A\" );\n", "1: chargers[0]: expected a group { id = ...; }");
+}
+
+Test(config, listen_port_range)
+{
+	struct loaded l;
+
+	expect_one_error("listen = \"0.0.0.0:0\";\n", "1: listen: port must be between 1 and 65535");
+	expect_one_error("\nlisten = \":65536\";\n", "2: listen: port must be between 1 and 65535");
+	expect_one_error("listen = \"9000\";\n", "1: listen: expected ADDR:PORT, [IPv6]:PORT or :PORT");
+	expect_ok("listen = \":65535\";\n", &l);
+	cr_assert_eq(l.conf.listen_port, 65535);
+	cr_assert_str_eq(l.conf.listen_addr, "0.0.0.0");
+	loaded_free(&l);
+}
+
+Test(config, seconds_ranges_and_forms)
+{
+	struct loaded l;
+
+	expect_one_error("ocpp = { response_timeout = 0; };\n",
+			 "1: ocpp.response_timeout: must be > 0 and <= 3600 seconds");
+	expect_one_error("ocpp = { response_timeout = 3600.5; };\n",
+			 "1: ocpp.response_timeout: must be > 0 and <= 3600 seconds");
+	expect_one_error("csms = { reconnect_min = -1.0; };\n",
+			 "1: csms.reconnect_min: must be > 0 and <= 3600 seconds");
+	expect_one_error("csms = { reconnect_max = 4000; };\n",
+			 "1: csms.reconnect_max: must be > 0 and <= 3600 seconds");
+	expect_one_error("csms = { ping_interval = -1; };\n",
+			 "1: csms.ping_interval: must be between 0 and 3600 seconds");
+	expect_one_error("csms = { ping_interval = 3601; };\n",
+			 "1: csms.ping_interval: must be between 0 and 3600 seconds");
+	expect_one_error("csms = { ping_interval = 2.5; };\n",
+			 "1: csms.ping_interval: expected whole seconds");
+
+	expect_ok("ocpp = { response_timeout = 3600; };\ncsms = { ping_interval = 10.0;\n"
+		  "reconnect_min = 0.25; reconnect_max = 1; };\n", &l);
+	cr_assert_eq(l.conf.response_timeout_ms, 3600000);
+	cr_assert_eq(l.conf.ping_interval_s, 10);
+	cr_assert_eq(l.conf.reconnect_min_ms, 250);
+	cr_assert_eq(l.conf.reconnect_max_ms, 1000);
+	loaded_free(&l);
+}
+
+Test(config, reconnect_min_above_max)
+{
+	struct loaded l;
+	const char *want = "3: csms.reconnect_min: must not exceed csms.reconnect_max";
+
+	load_text(&l, "csms = {\n  reconnect_max = 5;\n  reconnect_min = 10;\n};\n");
+	cr_assert_eq(l.rc, -EINVAL);
+	expect_errors(&l.errs, l.path, &want, 1);
+	/* the bad pair is not kept */
+	cr_assert_eq(l.conf.reconnect_min_ms, 1000);
+	cr_assert_eq(l.conf.reconnect_max_ms, 60000);
+	loaded_free(&l);
+
+	/* against the default maximum of 60 s */
+	expect_one_error("csms = { reconnect_min = 61; };\n",
+			 "1: csms.reconnect_min: must not exceed csms.reconnect_max");
+}
+
+Test(config, size_and_count_ranges)
+{
+	struct loaded l;
+
+	expect_one_error("ocpp = { max_frame_size = 1023; };\n",
+			 "1: ocpp.max_frame_size: must be between 1024 and 16777216");
+	expect_one_error("ocpp = { max_frame_size = 16777217; };\n",
+			 "1: ocpp.max_frame_size: must be between 1024 and 16777216");
+	expect_one_error("ocpp = { max_pending_calls = 0; };\n",
+			 "1: ocpp.max_pending_calls: must be between 1 and 1024");
+	expect_one_error("ocpp = { max_pending_calls = 1025; };\n",
+			 "1: ocpp.max_pending_calls: must be between 1 and 1024");
+	expect_one_error("ocpp = { max_frame_size = 4294967296L; };\n",
+			 "1: ocpp.max_frame_size: must be between 1024 and 16777216");
+	expect_ok("ocpp = { max_frame_size = 1024; max_pending_calls = 1024; };\n", &l);
+	cr_assert_eq(l.conf.max_frame_size, 1024);
+	cr_assert_eq(l.conf.max_pending_calls, 1024);
+	loaded_free(&l);
+}
+
+Test(config, csms_url_schemes)
+{
+	static const char *const good[] = {
+		"ws://csms.example.com/ocpp", "wss://csms.example.com:443/ocpp",
+		"mqtt://broker.local", "mqtts://broker.local:8883",
+	};
+	struct loaded l;
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "csms = { url = \"%s\"; };\n", good[i]);
+		expect_ok(text, &l);
+		cr_assert_str_eq(l.conf.csms_url, good[i]);
+		loaded_free(&l);
+	}
+	expect_one_error("csms = { url = \"http://csms.example.com\"; };\n",
+			 "1: csms.url: expected ws://, wss://, mqtt:// or mqtts:// and a host");
+	expect_one_error("csms = { url = \"ws://\"; };\n",
+			 "1: csms.url: expected ws://, wss://, mqtt:// or mqtts:// and a host");
+	expect_one_error("csms = { url = \"csms.example.com\"; };\n",
+			 "1: csms.url: expected ws://, wss://, mqtt:// or mqtts:// and a host");
+	expect_ok("csms = { url = \"\"; };\n", &l);
+	cr_assert_null(l.conf.csms_url);
+	loaded_free(&l);
+}
+
+Test(config, charger_ids)
+{
+	const char *msg = "must be 1 to 48 printable ASCII characters, no ':', '/' or space";
+	char want[160], text[160];
+	struct loaded l;
+
+	snprintf(want, sizeof(want), "1: chargers[0].id: %s", msg);
+	expect_one_error("chargers = ( { id = \"\"; } );\n", want);
+	expect_one_error("chargers = ( { id = \"CP:1\"; } );\n", want);
+	expect_one_error("chargers = ( { id = \"site/CP1\"; } );\n", want);
+	expect_one_error("chargers = ( { id = \"CP 1\"; } );\n", want);
+	snprintf(text, sizeof(text), "chargers = ( { id = \"%049d\"; } );\n", 0);
+	expect_one_error(text, want);
+	expect_one_error("chargers = (\n  { password_hash = \"\"; }\n);\n", "2: chargers[0]: missing id");
+
+	snprintf(text, sizeof(text), "chargers = ( { id = \"%048d\"; } );\n", 0);
+	expect_ok(text, &l);
+	cr_assert_eq(l.conf.n_chargers, 1);
+	cr_assert_eq(strlen(l.conf.chargers[0].id), 48);
+	loaded_free(&l);
+}
+
+Test(config, duplicate_charger_names_both_lines)
+{
+	expect_one_error("chargers = (\n  { id = \"CP1\"; },\n  { id = \"CP2\"; },\n"
+			 "  { id = \"CP1\"; }\n);\n",
+			 "4: chargers[2].id: duplicate id 'CP1', first at line 2");
+}
+
+Test(config, password_hash_format)
+{
+	expect_one_error("chargers = ( { id = \"CP1\";\n  password_hash = \"secret\"; } );\n",
+			 "2: chargers[0].password_hash: "
+			 "expected $pbkdf2-sha256$<iterations>$<salt>$<hash>");
+	expect_one_error("chargers = ( { id = \"CP1\"; password_hash = "
+			 "\"$pbkdf2-sha256$10$AAECAwQFBgcICQoLDA0ODw==$"
+			 "X+DILeVuX9mNHCAvEDeDlaquCYUTD7rdkkZXdsCyl/Q=\"; } );\n",
+			 "1: chargers[0].password_hash: "
+			 "expected $pbkdf2-sha256$<iterations>$<salt>$<hash>");
+}
+
+Test(config, path_prefix_rules)
+{
+	struct loaded l;
+
+	expect_one_error("path_prefix = \"ocpp\";\n",
+			 "1: path_prefix: must start with '/' (or be empty to accept any path)");
+	expect_one_error("path_prefix = \"/ocpp/\";\n", "1: path_prefix: must not end with '/'");
+	expect_one_error("path_prefix = \"/\";\n", "1: path_prefix: must not end with '/'");
+	expect_ok("path_prefix = \"\";\n", &l);
+	cr_assert_str_eq(l.conf.path_prefix, "", "empty accepts any path, it is not unset");
+	loaded_free(&l);
+	expect_ok("path_prefix = \"/a/b\";\n", &l);
+	cr_assert_str_eq(l.conf.path_prefix, "/a/b");
+	loaded_free(&l);
+}
+
+Test(config, log_names)
+{
+	struct loaded l;
+
+	expect_one_error("log = { level = \"verbose\"; };\n",
+			 "1: log.level: expected error, warn, info or debug");
+	expect_one_error("log = { format = \"xml\"; };\n", "1: log.format: expected text or json");
+	expect_ok("log = { level = \"warn\"; format = \"json\"; };\n", &l);
+	cr_assert_eq(l.conf.log_level, OGW_LOG_WARN);
+	cr_assert(l.conf.log_json);
+	loaded_free(&l);
+}
+
+Test(config, empty_optional_paths_are_unset)
+{
+	struct loaded l;
+
+	expect_ok("tls = { cert = \"\"; key = \"\"; ca = \"\"; };\n"
+		  "csms = { ca = \"\"; cert = \"\"; key = \"\"; };\n"
+		  "ocpp = { schema_dir = \"\"; };\n"
+		  "chargers = ( { id = \"CP1\"; upstream_user = \"\"; upstream_password = \"\"; } );\n",
+		  &l);
+	cr_assert_null(l.conf.tls_cert);
+	cr_assert_null(l.conf.tls_key);
+	cr_assert_null(l.conf.tls_ca);
+	cr_assert_null(l.conf.csms_ca);
+	cr_assert_null(l.conf.csms_cert);
+	cr_assert_null(l.conf.csms_key);
+	cr_assert_null(l.conf.schema_dir);
+	cr_assert_null(l.conf.chargers[0].upstream_user);
+	cr_assert_null(l.conf.chargers[0].upstream_password);
+	loaded_free(&l);
+}
+
+Test(config, many_errors_all_reported)
+{
+	static const char *const want[] = {
+		"2: listen: port must be between 1 and 65535",
+		"3: path_prefix: must start with '/' (or be empty to accept any path)",
+		"5: ocpp.response_timeout: expected a number",
+		"6: ocpp.max_frame_size: must be between 1024 and 16777216",
+		"7: unknown setting 'ocpp.foo'",
+		"9: log.level: expected error, warn, info or debug",
+		"9: log.format: expected text or json",
+		"10: csms.url: expected ws://, wss://, mqtt:// or mqtts:// and a host",
+		"12: chargers[0].id: must be 1 to 48 printable ASCII characters, no ':', '/' or space",
+		"13: chargers[1].password_hash: expected $pbkdf2-sha256$<iterations>$<salt>$<hash>",
+		"14: chargers[2].id: duplicate id 'CP2', first at line 13",
+		"10: csms.reconnect_min: must not exceed csms.reconnect_max",
+	};
+	struct loaded l;
+
+	load_fixture(&l, FIXTURES "/many-errors.conf");
+	cr_assert_eq(l.rc, -EINVAL);
+	expect_errors(&l.errs, FIXTURES "/many-errors.conf", want, sizeof(want) / sizeof(want[0]));
+	loaded_free(&l);
+}
+
+Test(config, check_cross_field_rules)
+{
+	static const char *const want[] = {
+		" tls.cert is set without tls.key",
+		" tls.require_client_cert needs tls.ca to verify chargers",
+		" csms.key is set without csms.cert",
+	};
+	struct loaded l;
+
+	expect_ok("tls = { cert = \"/s.pem\"; require_client_cert = true; };\n"
+		  "csms = { key = \"/c.key\"; };\n", &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
+	expect_errors(&l.errs, l.path, want, 3);
+	loaded_free(&l);
+}
+
+Test(config, check_catches_bad_overrides)
+{
+	static const char *const want[] = {
+		"listen: port must be between 1 and 65535",
+		"path_prefix: must not end with '/'",
+		"tls.key is set without tls.cert",
+		"csms.url: expected ws://, wss://, mqtt:// or mqtts:// and a host",
+		"ocpp.response_timeout: must be > 0 and <= 3600 seconds",
+		"ocpp.max_frame_size: must be between 1024 and 16777216",
+		"csms.reconnect_min: must not exceed csms.reconnect_max",
+	};
+	struct ogw_conf_errors errs = { 0 };
+	struct ogw_conf c;
+
+	ogw_conf_defaults(&c);
+	c.listen_port = 0;
+	free(c.path_prefix);
+	c.path_prefix = strdup("/ocpp/");
+	c.tls_key = strdup("/k.pem");
+	c.csms_url = strdup("https://x");
+	c.response_timeout_ms = 0;
+	c.max_frame_size = 10;
+	c.reconnect_min_ms = 70000;
+	cr_assert_eq(ogw_conf_check(&c, &errs), -EINVAL);
+	cr_assert_eq(errs.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < errs.n; i++)
+		cr_expect_str_eq(errs.msgs[i], want[i]);
+	ogw_conf_errors_clear(&errs);
+	cr_assert_eq(errs.n, 0);
+	ogw_conf_clear(&c);
+}
+
+static void expect_listen(const char *s, const char *addr, int port)
+{
+	char *a = NULL;
+	int p = 0;
+
+	cr_assert_eq(ogw_conf_parse_listen(s, &a, &p), 0, "%s", s);
+	cr_assert_str_eq(a, addr, "%s", s);
+	cr_assert_eq(p, port, "%s", s);
+	free(a);
+}
+
+Test(config, parse_listen_forms)
+{
+	static const char *const invalid[] = {
+		"", "9000", "::1:9000", "[::1]9000", "[]:80", "[::1:80", "host:", "host:12x",
+		"host:+80", "host:-1", ":", "[::1]:", "a b:80",
+	};
+	char *a = (char *)"untouched";
+	int p = -7;
+
+	expect_listen("0.0.0.0:9000", "0.0.0.0", 9000);
+	expect_listen("127.0.0.1:1", "127.0.0.1", 1);
+	expect_listen("localhost:8080", "localhost", 8080);
+	expect_listen("[::1]:9443", "::1", 9443);
+	expect_listen("[fe80::1%eth0]:80", "fe80::1%eth0", 80);
+	expect_listen(":65535", "0.0.0.0", 65535);
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+		cr_expect_eq(ogw_conf_parse_listen(invalid[i], &a, &p), -EINVAL, "'%s'", invalid[i]);
+	cr_assert_eq(ogw_conf_parse_listen("host:0", &a, &p), -ERANGE);
+	cr_assert_eq(ogw_conf_parse_listen("host:65536", &a, &p), -ERANGE);
+	cr_assert_eq(ogw_conf_parse_listen("[::]:99999999999", &a, &p), -ERANGE);
+	cr_assert_str_eq(a, "untouched");
+	cr_assert_eq(p, -7);
+}

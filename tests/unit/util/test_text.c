@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the pure text helpers: percent-decoding, hex, RFC 3339 time
+ * and the monotonic clock. Randomness and logging have their own files.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "ocppgw/util.h"
+
+Test(percent, plain_and_escapes)
+{
+	char out[32];
+
+	cr_assert_eq(ogw_percent_decode("CP%2F001", 8, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "CP/001");
+	cr_assert_eq(ogw_percent_decode("a%c3%A9b", 8, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "a\xc3\xa9" "b");
+	cr_assert_eq(ogw_percent_decode("", 0, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "");
+	/* @len is honoured: the rest of the string is not read */
+	cr_assert_eq(ogw_percent_decode("abc%zz", 3, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "abc");
+}
+
+Test(percent, bad_escapes)
+{
+	char out[32];
+
+	cr_assert_eq(ogw_percent_decode("a%", 2, out, sizeof(out)), -EINVAL);
+	cr_assert_eq(ogw_percent_decode("a%4", 3, out, sizeof(out)), -EINVAL);
+	cr_assert_eq(ogw_percent_decode("a%g1", 4, out, sizeof(out)), -EINVAL);
+	cr_assert_eq(ogw_percent_decode("a%1g", 4, out, sizeof(out)), -EINVAL);
+	cr_assert_eq(ogw_percent_decode("%%41", 4, out, sizeof(out)), -EINVAL);
+	/* the escape's digits are within @len or it is bad */
+	cr_assert_eq(ogw_percent_decode("a%41", 3, out, sizeof(out)), -EINVAL);
+}
+
+Test(percent, embedded_nul)
+{
+	char out[32];
+	const char raw[] = { 'a', '\0', 'b' };
+
+	cr_assert_eq(ogw_percent_decode("a%00b", 5, out, sizeof(out)), -EINVAL);
+	cr_assert_eq(ogw_percent_decode(raw, sizeof(raw), out, sizeof(out)), -EINVAL);
+}
+
+Test(percent, too_long)
+{
+	char out[4];
+
+	cr_assert_eq(ogw_percent_decode("abc", 3, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "abc");
+	cr_assert_eq(ogw_percent_decode("abcd", 4, out, sizeof(out)), -ENOSPC);
+	cr_assert_eq(ogw_percent_decode("ab%41d", 6, out, sizeof(out)), -ENOSPC);
+	cr_assert_eq(out[3], '\0');
+	cr_assert_eq(ogw_percent_decode("a", 1, out, 0), -ENOSPC);
+}
+
+Test(hex, round_trip)
+{
+	const unsigned char in[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
+	unsigned char back[8];
+	char out[2 * sizeof(in) + 1];
+	size_t n = 0;
+
+	ogw_hex_encode(in, sizeof(in), out);
+	cr_assert_str_eq(out, "00017f80abff");
+	cr_assert_eq(ogw_hex_decode(out, strlen(out), back, sizeof(back), &n), 0);
+	cr_assert_eq(n, sizeof(in));
+	cr_assert_arr_eq(back, in, sizeof(in));
+	cr_assert_eq(ogw_hex_decode("ABCDEF", 6, back, sizeof(back), &n), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(back[0], 0xab);
+	cr_assert_eq(back[2], 0xef);
+	ogw_hex_encode(in, 0, out);
+	cr_assert_str_eq(out, "");
+}
+
+Test(hex, rejects)
+{
+	unsigned char back[2];
+	size_t n = 99;
+
+	cr_assert_eq(ogw_hex_decode("abc", 3, back, sizeof(back), &n), -EINVAL);
+	cr_assert_eq(ogw_hex_decode("zz", 2, back, sizeof(back), &n), -EINVAL);
+	cr_assert_eq(ogw_hex_decode("0g", 2, back, sizeof(back), &n), -EINVAL);
+	cr_assert_eq(ogw_hex_decode("aabbcc", 6, back, sizeof(back), &n), -ENOSPC);
+	cr_assert_eq(n, 99, "ret_len untouched on failure");
+}
+
+Test(time, rfc3339_shape)
+{
+	char ts[32];
+
+	ogw_time_rfc3339(ts);
+	cr_assert_eq(strlen(ts), 24, "%s", ts);
+	for (size_t i = 0; i < 24; i++) {
+		char c = ts[i];
+
+		switch (i) {
+		case 4: case 7: cr_assert_eq(c, '-'); break;
+		case 10: cr_assert_eq(c, 'T'); break;
+		case 13: case 16: cr_assert_eq(c, ':'); break;
+		case 19: cr_assert_eq(c, '.'); break;
+		case 23: cr_assert_eq(c, 'Z'); break;
+		default: cr_assert(c >= '0' && c <= '9', "%s", ts);
+		}
+	}
+}
+
+Test(time, monotonic)
+{
+	uint64_t a = ogw_now_us(), b = ogw_now_us();
+
+	cr_assert_geq(b, a);
+	cr_assert_gt(a, 0);
+}
+
+Test(memzero, wipes)
+{
+	char secret[] = "hunter2";
+
+	ogw_memzero(secret, sizeof(secret));
+	for (size_t i = 0; i < sizeof(secret); i++)
+		cr_assert_eq(secret[i], 0);
+	ogw_memzero(NULL, 0);
+}
