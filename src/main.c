@@ -27,6 +27,8 @@ struct cli {
 	const char *csms;
 	const char *path_prefix;
 	const char *schema_dir;
+	const char *data_dir;
+	const char *upstream_ocpp;
 	double response_timeout;
 	long max_frame_size;
 	long max_pending_calls;
@@ -48,6 +50,9 @@ static void usage(FILE *f)
 	      "      --csms URL             upstream CSMS, ws://host[:port]/path or wss://...\n"
 	      "      --path-prefix PATH     URL prefix before the charger id (default /ocpp)\n"
 	      "      --schema-dir DIR       load schemas from DIR/1.6, DIR/2.0.1, DIR/2.1\n"
+	      "      --data-dir DIR         where the durable store lives (default /var/lib/ocppgw)\n"
+	      "      --upstream-ocpp V      speak OCPP V (1.6, 2.0.1, 2.1) to the CSMS for every\n"
+	      "                             charger; default: each charger's own version\n"
 	      "      --response-timeout S   seconds to wait for an answer (default 30)\n"
 	      "      --max-frame-size N     largest accepted message in bytes (default 65536)\n"
 	      "      --max-pending-calls N  calls queued per leg and direction (default 16)\n"
@@ -110,6 +115,18 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 		replace(&ret->path_prefix, cli->path_prefix);
 	if (cli->schema_dir)
 		replace(&ret->schema_dir, cli->schema_dir);
+	if (cli->data_dir)
+		replace(&ret->data_dir, cli->data_dir);
+	if (cli->upstream_ocpp) {
+		enum ogw_ocpp v;
+		if (ogw_ocpp_parse(cli->upstream_ocpp, &v) < 0) {
+			add_error(errs, "--upstream-ocpp: expected 1.6, 2.0.1 or 2.1, got '%s'",
+				  cli->upstream_ocpp);
+			r = -EINVAL;
+		} else {
+			ret->upstream_ocpp = (int)v;
+		}
+	}
 	if (cli->response_timeout > 0)
 		ret->response_timeout_ms = (int)(cli->response_timeout * 1000);
 	if (cli->max_frame_size > 0)
@@ -243,7 +260,7 @@ static int cmd_passwd(void)
 
 enum {
 	OPT_CHECK = 256, OPT_LISTEN, OPT_CSMS, OPT_PREFIX, OPT_SCHEMA_DIR, OPT_TIMEOUT,
-	OPT_FRAME, OPT_PENDING, OPT_JSON, OPT_VERSION,
+	OPT_FRAME, OPT_PENDING, OPT_JSON, OPT_VERSION, OPT_DATA_DIR, OPT_UPSTREAM,
 };
 
 int main(int argc, char **argv)
@@ -255,6 +272,8 @@ int main(int argc, char **argv)
 		{ "csms", required_argument, NULL, OPT_CSMS },
 		{ "path-prefix", required_argument, NULL, OPT_PREFIX },
 		{ "schema-dir", required_argument, NULL, OPT_SCHEMA_DIR },
+		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "upstream-ocpp", required_argument, NULL, OPT_UPSTREAM },
 		{ "response-timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "max-frame-size", required_argument, NULL, OPT_FRAME },
 		{ "max-pending-calls", required_argument, NULL, OPT_PENDING },
@@ -281,6 +300,8 @@ int main(int argc, char **argv)
 		case OPT_CSMS: cli.csms = optarg; break;
 		case OPT_PREFIX: cli.path_prefix = optarg; break;
 		case OPT_SCHEMA_DIR: cli.schema_dir = optarg; break;
+		case OPT_DATA_DIR: cli.data_dir = optarg; break;
+		case OPT_UPSTREAM: cli.upstream_ocpp = optarg; break;
 		case OPT_TIMEOUT:
 			cli.response_timeout = (double)parse_long("--response-timeout", optarg, 1, 3600);
 			break;

@@ -18,6 +18,15 @@ struct ogw_charger_conf {
 	char *password_hash;      /* "$pbkdf2-sha256$..."; NULL: no Basic auth for it */
 	char *upstream_user;      /* Basic auth towards the CSMS; NULL: the charger id */
 	char *upstream_password;  /* NULL: none, unless csms.pass_credentials */
+	int upstream_ocpp;        /* enum ogw_ocpp towards the CSMS; -1: not set here */
+};
+
+/* Chargers sharing settings; members need not be in the chargers list. */
+struct ogw_group_conf {
+	char *name;
+	int upstream_ocpp;        /* enum ogw_ocpp towards the CSMS; -1: not set here */
+	char **chargers;          /* member ids; a charger is in at most one group */
+	size_t n_chargers;
 };
 
 struct ogw_conf {
@@ -36,6 +45,8 @@ struct ogw_conf {
 	char *csms_ca;
 	char *csms_cert;
 	char *csms_key;
+	int upstream_ocpp;        /* enum ogw_ocpp spoken to the CSMS; -1 (default):
+	                             the charger's own version */
 	bool csms_pass_credentials; /* forward the charger's own Authorization header */
 	int ping_interval_s;      /* WebSocket ping on idle legs; default 30 */
 	int reconnect_min_ms;     /* default 1000 */
@@ -48,11 +59,15 @@ struct ogw_conf {
 	char *schema_dir;         /* NULL: built-in schemas; else a directory with
 	                             subdirectories 1.6, 2.0.1 and 2.1 */
 
+	char *data_dir;           /* the durable store; default "/var/lib/ocppgw" */
+
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;
 
 	struct ogw_charger_conf *chargers; /* empty list: any identity accepted */
 	size_t n_chargers;
+	struct ogw_group_conf *groups;
+	size_t n_groups;
 
 	char *source;             /* file it came from, NULL for defaults only */
 };
@@ -72,6 +87,10 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs);
 void ogw_conf_clear(struct ogw_conf *c);
 void ogw_conf_errors_clear(struct ogw_conf_errors *errs);
 const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const char *id);
+/* The OCPP version (enum ogw_ocpp) to speak to the CSMS for charger @id,
+ * which speaks @south: its own upstream_ocpp, else its group's, else the
+ * gateway's, else @south. */
+int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south);
 /* Parses "ADDR:PORT", "[v6]:PORT" or ":PORT" into *addr (malloc'd) and *port. */
 int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port);
 

@@ -34,6 +34,8 @@ struct ogw_call {
 	char origin_id[OGW_MSGID_MAX + 1];
 	ogw_call_done_fn done;
 	void *user;
+	const void *ctx;                   /* borrowed: what @done needs besides user */
+	json_t *memo;                      /* owned: released with the call */
 };
 
 struct ogw_tracker {

@@ -1,52 +1,125 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Version translators: per-action functions from one OCPP version to
- * another, JSON in and JSON out, with the session's context passed in. They
- * do no I/O and keep no globals, so each can be tested from a fixture. The
- * session picks one translator per charger (south version -> north version)
- * and runs every CALL and CALLRESULT through it.
+ * Version translators: tables of per-action functions from one OCPP version
+ * to another, JSON in and JSON out. A translator does no I/O and keeps no
+ * globals: everything it needs from the session (the charger id, durable
+ * per-charger state, calls of its own, answers it gives later) goes through
+ * the environment handed to it, so each function can be tested from a
+ * fixture with a test environment.
+ *
+ * Directions: UP is charger -> CSMS (a CALL from the south leg, its result
+ * coming back from the north leg); DOWN is CSMS -> charger.
  */
 #ifndef OCPPGW_TRANSLATOR_H
 #define OCPPGW_TRANSLATOR_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "ocppgw/ocpp.h"
 
-/* What a translator may read or keep about one charger. */
-struct ogw_tr_ctx {
-	const char *charger_id;
-	enum ogw_ocpp south;
-	enum ogw_ocpp north;
+enum ogw_tr_dir {
+	OGW_TR_UP = 0,   /* charger -> CSMS */
+	OGW_TR_DOWN,     /* CSMS -> charger */
 };
 
-enum ogw_tr_dir {
-	OGW_TR_UP = 0,   /* charger -> CSMS: CALLs from the south leg */
-	OGW_TR_DOWN,     /* CSMS -> charger: CALLs from the north leg */
+/* The session as a translator sees it (implemented by the session, or by
+ * a test double). */
+struct ogw_tr_env;
+/* A CALL whose answer the translator gives later (OGW_TR_DEFER). */
+struct ogw_tr_pending;
+
+/* What becomes of a CALL once its function has run. */
+enum ogw_tr_outcome {
+	OGW_TR_FORWARD = 0, /* send out.action/out.payload on the other leg; its
+	                       CALLRESULT comes back through the entry's result() */
+	OGW_TR_ANSWER,      /* answer the caller now with out.payload */
+	OGW_TR_DEFER,       /* the function called ogw_tr_defer() and answers later */
+	OGW_TR_ERROR,       /* answer the caller with CALLERROR out.err/out.desc */
+};
+
+struct ogw_tr_out {
+	enum ogw_tr_outcome outcome;
+	const char *action;  /* FORWARD: action on the other leg (a static string) */
+	json_t *payload;     /* FORWARD, ANSWER: a new reference, taken by the session */
+	json_t *memo;        /* FORWARD: optional new reference kept with the call and
+	                        handed to result() (e.g. the original request) */
+	enum ogw_err err;    /* ERROR */
+	char desc[200];      /* ERROR: errorDescription */
+};
+
+/* How an action is handled, for docs/TRANSLATION.md and its test. */
+enum ogw_tr_kind {
+	OGW_TR_MAPPED = 0,   /* becomes the counterpart action(s) */
+	OGW_TR_SYNTHESIZED,  /* mapped, and the gateway also emits other messages */
+	OGW_TR_LOCAL,        /* answered by the gateway itself */
+	OGW_TR_REJECTED,     /* refused with a status or a CALLERROR */
+};
+
+struct ogw_tr_action {
+	const char *action;  /* the CALL's action in the caller's version */
+	enum ogw_tr_kind kind;
+	const char *target;  /* what it becomes, for the docs ("TransactionEvent") */
+	/* Translates @payload (borrowed). Returns 0 with *out filled, or a
+	 * negative errno on an internal failure (the caller gets InternalError). */
+	int (*call)(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out);
+	/* For FORWARD: turns the CALLRESULT @result (borrowed) into the caller's
+	 * version, as a new reference in *ret. NULL slot: passed unchanged. */
+	int (*result)(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+		      json_t **ret);
 };
 
 struct ogw_translator {
 	enum ogw_ocpp south;
 	enum ogw_ocpp north;
-	/*
-	 * Translates a CALL travelling in @dir. On success sets *ret_action
-	 * (a static string) and *ret_payload (a new reference) and returns 0.
-	 * Returns a negative errno when the action has no counterpart; the
-	 * caller then answers the CALL itself.
-	 */
-	int (*call)(const struct ogw_tr_ctx *ctx, enum ogw_tr_dir dir, const char *action,
-		    json_t *payload, const char **ret_action, json_t **ret_payload);
-	/*
-	 * Translates the CALLRESULT of a CALL that went out as @action (the
-	 * translated name) in @dir, back into the caller's version. Sets
-	 * *ret_payload (a new reference). 0 or a negative errno.
-	 */
-	int (*result)(const struct ogw_tr_ctx *ctx, enum ogw_tr_dir dir, const char *action,
-		      json_t *payload, json_t **ret_payload);
+	const struct ogw_tr_action *up;    /* every action the charger may send */
+	size_t n_up;
+	const struct ogw_tr_action *down;  /* every action the CSMS may send */
+	size_t n_down;
 };
 
 /* The translator for a charger speaking @south behind a CSMS speaking
- * @north, or NULL when the gateway has none for that pair. */
+ * @north, or NULL when the gateway has none for that pair. Same-version
+ * pairs have none: the session relays those without translating. */
 const struct ogw_translator *ogw_translator_find(enum ogw_ocpp south, enum ogw_ocpp north);
+/* The entry for @action in @dir, or NULL. */
+const struct ogw_tr_action *ogw_translator_action(const struct ogw_translator *t,
+						  enum ogw_tr_dir dir, const char *action);
+
+/* ---- the environment (implemented by the session) ---------------------- */
+
+const char *ogw_tr_charger(const struct ogw_tr_env *env);
+
+/*
+ * A call the gateway makes itself on the leg @dir points at (UP: to the
+ * CSMS, DOWN: to the charger), queued behind calls already waiting there.
+ * @done runs once with the CALLRESULT payload, or with NULL after a
+ * CALLERROR, a timeout or a lost leg; the answer is never forwarded. Takes
+ * @payload. 0 or a negative errno (then @done is not called).
+ */
+typedef void (*ogw_tr_done_fn)(struct ogw_tr_env *env, void *user, const json_t *result);
+int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
+		json_t *payload, ogw_tr_done_fn done, void *user);
+
+/* Inside a call() function: the CALL will be answered later; return with
+ * out->outcome = OGW_TR_DEFER. NULL on ENOMEM. */
+struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env);
+/* Answers a deferred CALL with @payload (taken), or with a CALLERROR when
+ * @payload is NULL. Frees @p. */
+void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
+		   enum ogw_err err, const char *desc);
+
+/*
+ * Durable per-charger state in the gateway's store (SQLite): JSON objects
+ * under string keys, surviving restarts, e.g. "tx:<2.x id>" with a
+ * transaction's seqNo and 1.6 id. get returns a new reference or NULL.
+ * put takes @value. 0 or a negative errno.
+ */
+json_t *ogw_tr_state_get(struct ogw_tr_env *env, const char *key);
+int ogw_tr_state_put(struct ogw_tr_env *env, const char *key, json_t *value);
+int ogw_tr_state_del(struct ogw_tr_env *env, const char *key);
+/* A fresh positive integer unique for this charger (1.6 transactionId,
+ * 2.x requestId), from a durable counter named @name. */
+int64_t ogw_tr_next_id(struct ogw_tr_env *env, const char *name);
 
 #endif

@@ -22,6 +22,8 @@
 #include "ocppgw/util.h"
 
 #define MAX_CHARGER_ID 48
+#define MAX_GROUP_NAME 64
+#define UPSTREAM_UNSET (-1)
 #define MAX_SECONDS 3600.0
 
 struct loader {
@@ -350,8 +352,60 @@ static void parse_password_hash(struct loader *ld, const config_setting_t *s, co
 	replace_string(ld, (char **)((char *)base + f->off), v, true);
 }
 
+/* "1.6", "2.0.1" or "2.1" into the int at @f->off; "" unsets (-1). */
+static void parse_upstream_ocpp(struct loader *ld, const config_setting_t *s, const char *name,
+				void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+	enum ogw_ocpp ver;
+
+	if (!v)
+		return;
+	if (!*v) {
+		*(int *)((char *)base + f->off) = UPSTREAM_UNSET;
+		return;
+	}
+	if (ogw_ocpp_parse(v, &ver) < 0) {
+		setting_error(ld, s, "%s: expected 1.6, 2.0.1 or 2.1", name);
+		return;
+	}
+	*(int *)((char *)base + f->off) = (int)ver;
+}
+
+static void parse_data_dir(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+
+	if (!v)
+		return;
+	if (!*v) {
+		setting_error(ld, s, "%s: must not be empty", name);
+		return;
+	}
+	replace_string(ld, (char **)((char *)base + f->off), v, false);
+}
+
+static void parse_group_name(struct loader *ld, const config_setting_t *s, const char *name,
+			     void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+
+	if (!v)
+		return;
+	if (!*v || strlen(v) > MAX_GROUP_NAME) {
+		setting_error(ld, s, "%s: must be 1 to %d characters", name, MAX_GROUP_NAME);
+		return;
+	}
+	replace_string(ld, (char **)((char *)base + f->off), v, false);
+}
+
 static void parse_chargers(struct loader *ld, const config_setting_t *s, const char *name,
 			   void *base, const struct field *f);
+static void parse_group_members(struct loader *ld, const config_setting_t *s, const char *name,
+				void *base, const struct field *f);
+static void parse_groups(struct loader *ld, const config_setting_t *s, const char *name,
+			 void *base, const struct field *f);
 
 static const struct field tls_fields[] = {
 	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_cert) },
@@ -400,11 +454,16 @@ static const struct field root_fields[] = {
 	{ .name = "listen", .kind = F_SPECIAL, .special = parse_listen },
 	{ .name = "path_prefix", .kind = F_SPECIAL, .special = parse_path_prefix },
 	{ .name = "require_auth", .kind = F_BOOL, .off = offsetof(struct ogw_conf, require_auth) },
+	{ .name = "data_dir", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, data_dir),
+	  .special = parse_data_dir },
+	{ .name = "upstream_ocpp", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, upstream_ocpp),
+	  .special = parse_upstream_ocpp },
 	{ .name = "tls", .kind = F_GROUP, .sub = tls_fields },
 	{ .name = "csms", .kind = F_GROUP, .sub = csms_fields },
 	{ .name = "ocpp", .kind = F_GROUP, .sub = ocpp_fields },
 	{ .name = "log", .kind = F_GROUP, .sub = log_fields },
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_chargers },
+	{ .name = "groups", .kind = F_SPECIAL, .special = parse_groups },
 	{ 0 },
 };
 
@@ -418,6 +477,18 @@ static const struct field charger_fields[] = {
 	  .off = offsetof(struct ogw_charger_conf, upstream_user) },
 	{ .name = "upstream_password", .kind = F_STRING,
 	  .off = offsetof(struct ogw_charger_conf, upstream_password), .secret = true },
+	{ .name = "upstream_ocpp", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_charger_conf, upstream_ocpp), .special = parse_upstream_ocpp },
+	{ 0 },
+};
+
+/* Fields of struct ogw_group_conf, one list entry. */
+static const struct field group_fields[] = {
+	{ .name = "name", .kind = F_SPECIAL, .off = offsetof(struct ogw_group_conf, name),
+	  .special = parse_group_name },
+	{ .name = "upstream_ocpp", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_group_conf, upstream_ocpp), .special = parse_upstream_ocpp },
+	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_group_members },
 	{ 0 },
 };
 
@@ -521,6 +592,15 @@ static void charger_free(struct ogw_charger_conf *ch)
 	memset(ch, 0, sizeof(*ch));
 }
 
+/* "()" is a list; libconfig parses an empty "[]" as an array. */
+static bool is_list(const config_setting_t *s)
+{
+	int type = config_setting_type(s);
+
+	return type == CONFIG_TYPE_LIST ||
+	       (type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0);
+}
+
 static void parse_chargers(struct loader *ld, const config_setting_t *s, const char *name,
 			   void *base, const struct field *f)
 {
@@ -528,11 +608,10 @@ static void parse_chargers(struct loader *ld, const config_setting_t *s, const c
 	struct ogw_charger_conf *list = NULL;
 	const config_setting_t **id_settings = NULL;
 	size_t errors_before = ld->n_errors;
-	int type = config_setting_type(s), n;
+	int n;
 
 	(void)f;
-	/* "()" is a list; libconfig parses an empty "[]" as an array */
-	if (type != CONFIG_TYPE_LIST && !(type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0)) {
+	if (!is_list(s)) {
 		setting_error(ld, s, "%s: expected a list ( { id = ...; }, ... )", name);
 		return;
 	}
@@ -551,6 +630,7 @@ static void parse_chargers(struct loader *ld, const config_setting_t *s, const c
 			ld->oom = true;
 			break;
 		}
+		list[i].upstream_ocpp = UPSTREAM_UNSET;
 		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
 			setting_error(ld, e, "%s: expected a group { id = ...; }", ename);
 		} else {
@@ -588,6 +668,174 @@ out:
 	free(id_settings);
 }
 
+static void group_free(struct ogw_group_conf *g)
+{
+	free(g->name);
+	for (size_t i = 0; i < g->n_chargers; i++)
+		free(g->chargers[i]);
+	free(g->chargers);
+	memset(g, 0, sizeof(*g));
+}
+
+/* chargers = [ "CP1", "CP2" ] inside a group: ids, each checked. */
+static void parse_group_members(struct loader *ld, const config_setting_t *s, const char *name,
+				void *base, const struct field *f)
+{
+	struct ogw_group_conf *g = base;
+	size_t errors_before = ld->n_errors;
+	char **ids = NULL;
+	int type = config_setting_type(s), n;
+
+	(void)f;
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+		setting_error(ld, s, "%s: expected a list of charger ids [ \"CP1\", ... ]", name);
+		return;
+	}
+	n = config_setting_length(s);
+	ids = calloc((size_t)n + 1, sizeof(*ids));
+	if (!ids) {
+		ld->oom = true;
+		return;
+	}
+	for (int i = 0; i < n && !ld->oom; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			setting_error(ld, e, "%s[%d]: expected a string", name, i);
+			continue;
+		}
+		v = config_setting_get_string(e);
+		if (!charger_id_ok(v)) {
+			setting_error(ld, e, "%s[%d]: must be 1 to 48 printable ASCII characters, "
+				      "no ':', '/' or space", name, i);
+			continue;
+		}
+		ids[i] = strdup(v);
+		if (!ids[i])
+			ld->oom = true;
+	}
+	if (ld->oom || ld->n_errors != errors_before) {
+		for (int i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+		return;
+	}
+	for (size_t i = 0; i < g->n_chargers; i++)
+		free(g->chargers[i]);
+	free(g->chargers);
+	g->chargers = ids;
+	g->n_chargers = (size_t)n;
+}
+
+/* The setting of member @k of group entry @e (for its line). */
+static const config_setting_t *member_setting(const config_setting_t *e, size_t k)
+{
+	const config_setting_t *members = config_setting_get_member(e, "chargers");
+
+	return config_setting_get_elem(members, (unsigned)k);
+}
+
+/* A charger in two groups (or twice in one) would have two settings. */
+static void check_group_members(struct loader *ld, const config_setting_t *s, const char *name,
+				const struct ogw_group_conf *list, int n)
+{
+	for (int i = 0; i < n && !ld->oom; i++) {
+		const config_setting_t *gi = config_setting_get_elem(s, (unsigned)i);
+
+		for (size_t k = 0; k < list[i].n_chargers; k++) {
+			const char *id = list[i].chargers[k];
+			bool found = false;
+
+			for (int j = 0; j <= i && !found; j++) {
+				const config_setting_t *gj = config_setting_get_elem(s, (unsigned)j);
+				size_t end = j == i ? k : list[j].n_chargers;
+
+				for (size_t m = 0; m < end && !found; m++) {
+					if (strcmp(id, list[j].chargers[m]) != 0)
+						continue;
+					setting_error(ld, member_setting(gi, k),
+						      "%s[%d].chargers[%zu]: charger '%s' is already "
+						      "in group '%s' at line %u", name, i, k, id,
+						      list[j].name, config_setting_source_line(
+							      member_setting(gj, m)));
+					found = true;
+				}
+			}
+		}
+	}
+}
+
+static void parse_groups(struct loader *ld, const config_setting_t *s, const char *name,
+			 void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	struct ogw_group_conf *list = NULL;
+	const config_setting_t **name_settings = NULL;
+	size_t errors_before = ld->n_errors;
+	int n;
+
+	(void)f;
+	if (!is_list(s)) {
+		setting_error(ld, s, "%s: expected a list ( { name = ...; }, ... )", name);
+		return;
+	}
+	n = config_setting_length(s);
+	list = calloc((size_t)n + 1, sizeof(*list));
+	name_settings = calloc((size_t)n + 1, sizeof(*name_settings));
+	if (!list || !name_settings) {
+		ld->oom = true;
+		goto out;
+	}
+	for (int i = 0; i < n && !ld->oom; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		char *ename = NULL;
+
+		list[i].upstream_ocpp = UPSTREAM_UNSET;
+		if (asprintf(&ename, "%s[%d]", name, i) < 0) {
+			ld->oom = true;
+			break;
+		}
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			setting_error(ld, e, "%s: expected a group { name = ...; }", ename);
+		} else {
+			walk_group(ld, e, group_fields, ename, &list[i]);
+			name_settings[i] = config_setting_get_member(e, "name");
+			if (!name_settings[i])
+				setting_error(ld, e, "%s: missing name", ename);
+		}
+		free(ename);
+	}
+	for (int i = 0; i < n && !ld->oom; i++) {
+		for (int j = 0; j < i && list[i].name; j++) {
+			if (!list[j].name || strcmp(list[i].name, list[j].name) != 0)
+				continue;
+			setting_error(ld, name_settings[i], "%s[%d].name: duplicate group '%s', "
+				      "first at line %u", name, i, list[i].name,
+				      config_setting_source_line(name_settings[j]));
+			break;
+		}
+	}
+	if (ld->oom || ld->n_errors != errors_before)
+		goto out;
+	check_group_members(ld, s, name, list, n);
+	if (ld->oom || ld->n_errors != errors_before)
+		goto out;
+	for (size_t i = 0; i < c->n_groups; i++)
+		group_free(&c->groups[i]);
+	free(c->groups);
+	c->groups = list;
+	c->n_groups = (size_t)n;
+	list = NULL;
+out:
+	if (list) {
+		for (int i = 0; i < n; i++)
+			group_free(&list[i]);
+		free(list);
+	}
+	free(name_settings);
+}
+
 static char *must_strdup(const char *s)
 {
 	char *copy = strdup(s);
@@ -610,6 +858,8 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->response_timeout_ms = 30000;
 	c->max_frame_size = 65536;
 	c->max_pending_calls = 16;
+	c->data_dir = must_strdup("/var/lib/ocppgw");
+	c->upstream_ocpp = UPSTREAM_UNSET;
 	c->log_level = OGW_LOG_INFO;
 	c->log_json = false;
 }
@@ -759,6 +1009,10 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 		check_error(&ck, "csms.cert is set without csms.key");
 	if (c->csms_key && !c->csms_cert)
 		check_error(&ck, "csms.key is set without csms.cert");
+	if (!c->data_dir || !*c->data_dir)
+		check_error(&ck, "data_dir: must not be empty");
+	if (c->upstream_ocpp < UPSTREAM_UNSET || c->upstream_ocpp >= OGW_OCPP_COUNT)
+		check_error(&ck, "upstream_ocpp: expected 1.6, 2.0.1 or 2.1");
 	check_ranges(&ck, root_fields, "");
 	if (c->reconnect_min_ms > c->reconnect_max_ms)
 		check_error(&ck, "csms.reconnect_min: must not exceed csms.reconnect_max");
@@ -779,9 +1033,13 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->csms_cert);
 	free(c->csms_key);
 	free(c->schema_dir);
+	free(c->data_dir);
 	for (size_t i = 0; i < c->n_chargers; i++)
 		charger_free(&c->chargers[i]);
 	free(c->chargers);
+	for (size_t i = 0; i < c->n_groups; i++)
+		group_free(&c->groups[i]);
+	free(c->groups);
 	free(c->source);
 	memset(c, 0, sizeof(*c));
 }
@@ -805,6 +1063,29 @@ const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const 
 		if (strcmp(c->chargers[i].id, id) == 0)
 			return &c->chargers[i];
 	return NULL;
+}
+
+static const struct ogw_group_conf *group_of(const struct ogw_conf *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_groups; i++)
+		for (size_t k = 0; k < c->groups[i].n_chargers; k++)
+			if (strcmp(c->groups[i].chargers[k], id) == 0)
+				return &c->groups[i];
+	return NULL;
+}
+
+int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south)
+{
+	const struct ogw_charger_conf *ch = ogw_conf_charger(c, id);
+	const struct ogw_group_conf *g = c && id ? group_of(c, id) : NULL;
+
+	if (ch && ch->upstream_ocpp != UPSTREAM_UNSET)
+		return ch->upstream_ocpp;
+	if (g && g->upstream_ocpp != UPSTREAM_UNSET)
+		return g->upstream_ocpp;
+	if (c && c->upstream_ocpp != UPSTREAM_UNSET)
+		return c->upstream_ocpp;
+	return (int)south;
 }
 
 static int parse_port(const char *s, int *ret)

@@ -15,12 +15,14 @@
 #include <libwebsockets.h>
 
 #include "ocppgw/log.h"
+#include "ocppgw/loop.h"
 #include "ocppgw/util.h"
 #include "gw.h"
 
 /* Set from signal handlers, read on the loop after lws_cancel_service(). */
 static volatile sig_atomic_t sig_stop, sig_reload;
 static struct lws_context *sig_ctx;
+static struct ogw_gateway *sig_gw;
 
 static void on_signal(int sig)
 {
@@ -51,7 +53,7 @@ static void stop_tick(lws_sorted_usec_list_t *sul)
 	ogw_session_close_all(gw, LWS_CLOSE_STATUS_GOINGAWAY, !late);
 	if (!gw->n_sessions || now >= gw->stop_deadline_us + 2000000) {
 		gw->done = true;
-		lws_cancel_service(gw->ctx); /* lws_service() must not block again */
+		ogw_loop_stop();
 		return;
 	}
 	lws_sul_schedule(gw->ctx, 0, &gw->sul_stop, stop_tick, 20 * LWS_US_PER_MS);
@@ -88,8 +90,14 @@ static void reload(struct ogw_gateway *gw)
 	if (str_differs(nc.listen_addr, gw->conf.listen_addr) ||
 	    nc.listen_port != gw->conf.listen_port || str_differs(nc.csms_url, gw->conf.csms_url) ||
 	    str_differs(nc.tls_cert, gw->conf.tls_cert) || str_differs(nc.tls_key, gw->conf.tls_key) ||
-	    str_differs(nc.csms_ca, gw->conf.csms_ca) || str_differs(nc.path_prefix, gw->conf.path_prefix))
-		ogw_warn(NULL, "listen, path_prefix, tls and csms address changes apply after a restart");
+	    str_differs(nc.csms_ca, gw->conf.csms_ca) || str_differs(nc.path_prefix, gw->conf.path_prefix) ||
+	    str_differs(nc.data_dir, gw->conf.data_dir))
+		ogw_warn(NULL, "listen, path_prefix, tls, data_dir and csms address changes apply "
+			 "after a restart");
+	/* The store stays where it was opened. */
+	char *keep_dir = nc.data_dir;
+	nc.data_dir = gw->conf.data_dir;
+	gw->conf.data_dir = keep_dir;
 	/* Keep what is bound to sockets already; take the rest. */
 	char *keep[] = { nc.listen_addr, nc.csms_url, nc.path_prefix };
 	nc.listen_addr = gw->conf.listen_addr;
@@ -175,23 +183,11 @@ static int create_vhosts(struct ogw_gateway *gw)
 	struct lws_context_creation_info vi;
 	const struct ogw_conf *c = &gw->conf;
 
-	/* A charger leg is pinged when idle, so a dead TCP peer is found. */
-	memset(&gw->south_retry, 0, sizeof(gw->south_retry));
-	memset(&gw->north_retry, 0, sizeof(gw->north_retry));
-	if (c->ping_interval_s > 0) {
-		gw->north_retry.secs_since_valid_ping = (uint16_t)c->ping_interval_s;
-		gw->north_retry.secs_since_valid_hangup = (uint16_t)(c->ping_interval_s * 2 + 10);
-		gw->south_retry.secs_since_valid_ping = (uint16_t)(c->ping_interval_s * 2);
-		gw->south_retry.secs_since_valid_hangup = (uint16_t)(c->ping_interval_s * 4 + 10);
-	}
-
 	memset(&vi, 0, sizeof(vi));
 	vi.vhost_name = "south";
 	vi.port = c->listen_port;
 	vi.iface = c->listen_addr && strcmp(c->listen_addr, "0.0.0.0") ? c->listen_addr : NULL;
 	vi.protocols = ogw_south_protocols;
-	if (c->ping_interval_s > 0)
-		vi.retry_and_idle_policy = &gw->south_retry;
 	if (c->tls_cert) {
 		vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		vi.ssl_cert_filepath = c->tls_cert;
@@ -222,7 +218,18 @@ static int create_vhosts(struct ogw_gateway *gw)
 		return -EINVAL;
 	}
 	ogw_info(NULL, "relaying to %s", c->csms_url);
+	if (c->ping_interval_s > 0)
+		lws_sul_schedule(gw->ctx, 0, &gw->sul_keepalive, ogw_gateway_keepalive,
+				 (lws_usec_t)c->ping_interval_s * LWS_US_PER_SEC);
 	return 0;
+}
+
+/* The signals lws watches on the loop arrive here, on the loop thread. */
+static void loop_signal(int sig)
+{
+	on_signal(sig);
+	if (sig_gw)
+		ogw_gateway_signalled(sig_gw);
 }
 
 /* Installed before the listener exists, so a stop signal sent as soon as
@@ -260,6 +267,14 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	r = load_schemas(gw);
 	if (r < 0)
 		goto fail;
+	char err[512] = "";
+	r = ogw_store_open(gw->conf.data_dir, &gw->store, err, sizeof(err));
+	if (r < 0) {
+		ogw_err(NULL, "Failed to open the store: %s", err);
+		goto fail;
+	}
+	ogw_info(NULL, "store %s/ocppgw.db (schema %d)", gw->conf.data_dir,
+		 ogw_store_schema_version(gw->store));
 
 	lws_set_log_level(ogw_log_enabled(OGW_LOG_DEBUG) ? LLL_ERR | LLL_WARN : LLL_ERR,
 			  lws_log_emit);
@@ -270,8 +285,15 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	ci.fd_limit_per_thread = raise_nofile();
 	ci.user = gw;
 	catch_signals();
+	r = ogw_loop_init(&ci, loop_signal);
+	if (r < 0) {
+		ogw_err(NULL, "Failed to create the event loop: %s", uv_strerror(r));
+		goto fail;
+	}
+	gw->loop_ready = true;
 	gw->ctx = lws_create_context(&ci);
 	sig_ctx = gw->ctx;
+	sig_gw = gw;
 	if (!gw->ctx) {
 		ogw_err(NULL, "Failed to create the event loop");
 		r = -ENOMEM;
@@ -289,12 +311,12 @@ fail:
 
 int ogw_gateway_run(struct ogw_gateway *gw)
 {
-	while (!gw->done) {
-		if (sig_stop || sig_reload)
-			ogw_gateway_signalled(gw);
-		if (gw->done || lws_service(gw->ctx, 0) < 0)
-			break;
-	}
+	/* A signal that came before the loop ran is handled here; later ones
+	 * wake the loop through lws_cancel_service(). */
+	if (sig_stop || sig_reload)
+		ogw_gateway_signalled(gw);
+	if (!gw->done)
+		ogw_loop_run();
 	ogw_info(NULL, "stopped");
 	return 0;
 }
@@ -303,11 +325,12 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 {
 	if (!gw)
 		return NULL;
-	if (gw->ctx) {
+	if (gw->loop_ready) {
 		/* Sessions still open (a hard stop) go down with the context. */
 		sig_ctx = NULL;
+		sig_gw = NULL;
 		gw->stopping = true;
-		lws_context_destroy(gw->ctx);
+		ogw_loop_fini(gw->ctx);
 	}
 	for (size_t i = 0; i < gw->table_size; i++) {
 		struct ogw_session *s = gw->table[i], *next;
@@ -320,6 +343,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 	free(gw->table);
 	for (int v = 0; v < OGW_OCPP_COUNT; v++)
 		ogw_schema_set_free(gw->schemas[v]);
+	ogw_store_close(gw->store);
 	ogw_conf_clear(&gw->conf);
 	free(gw);
 	return NULL;

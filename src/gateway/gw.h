@@ -17,6 +17,7 @@
 #include "ocppgw/ocpp.h"
 #include "ocppgw/rpc.h"
 #include "ocppgw/schema.h"
+#include "ocppgw/store.h"
 #include "ocppgw/tracker.h"
 #include "ocppgw/translator.h"
 
@@ -48,9 +49,24 @@ struct ogw_leg {
 	lws_dll2_owner_t wq;        /* encoded frames waiting for WRITEABLE */
 	size_t wq_bytes;
 	enum lws_close_status close_status;
+	uint64_t last_rx_us;        /* anything heard from the peer, pongs included */
+	bool ping_due;              /* the keepalive sweep wants a ping sent */
 	char *rx;                   /* reassembly of a fragmented message */
 	size_t rx_len;
 	size_t rx_total;            /* bytes seen of the current message */
+};
+
+/* What a translator sees of its session (include/ocppgw/translator.h). */
+struct ogw_tr_env {
+	struct ogw_session *s;
+};
+
+/* A CALL a translator answers later. */
+struct ogw_tr_pending {
+	lws_dll2_t list;            /* the session's pendings */
+	struct ogw_leg *from;
+	char id[OGW_MSGID_MAX + 1];
+	char action[OGW_ACTION_MAX + 1];
 };
 
 enum ogw_session_state {
@@ -65,8 +81,12 @@ struct ogw_session {
 	char id[OGW_ID_MAX + 1];
 	struct ogw_leg south;
 	struct ogw_leg north;
-	const struct ogw_translator *tr;
-	struct ogw_tr_ctx tr_ctx;
+	const struct ogw_translator *tr;  /* NULL: same version, relayed as is */
+	struct ogw_tr_env env;
+	lws_dll2_owner_t pendings;        /* deferred answers owed to either leg */
+	/* The CALL being translated right now, for ogw_tr_defer(). */
+	struct ogw_leg *cur_from;
+	const struct ogw_frame *cur_frame;
 	char *south_auth;           /* the charger's Authorization header, kept
 	                               only when csms.pass_credentials is on */
 	lws_sorted_usec_list_t sul_reconnect;
@@ -82,14 +102,13 @@ struct ogw_gateway {
 	ogw_gateway_reload_fn reload;
 	void *reload_arg;
 	struct ogw_schema_set *schemas[OGW_OCPP_COUNT];
+	struct ogw_store *store;
 
 	/* north endpoint, parsed once from conf.csms_url */
 	char north_host[256];
 	int north_port;
 	char north_path[512];
 	bool north_tls;
-	lws_retry_bo_t north_retry;
-	lws_retry_bo_t south_retry;
 
 	struct ogw_session **table;
 	size_t table_size;          /* a power of two */
@@ -100,21 +119,27 @@ struct ogw_gateway {
 	lws_dll2_owner_t deadlines;
 	lws_sorted_usec_list_t sul_deadline;
 
+	lws_sorted_usec_list_t sul_keepalive;
+
 	lws_sorted_usec_list_t sul_stop;
 	bool stopping;
 	uint64_t stop_deadline_us;
 	bool done;
+	bool loop_ready;
 };
 
 /* session.c */
 struct ogw_session *ogw_session_find(struct ogw_gateway *gw, const char *id);
 struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum ogw_ocpp ver,
-				    struct lws *south_wsi, const char *south_auth);
+				    enum ogw_ocpp north_ver, struct lws *south_wsi,
+				    const char *south_auth);
 void ogw_session_close(struct ogw_session *s, enum lws_close_status status, const char *why);
 void ogw_session_leg_gone(struct ogw_leg *l);
 void ogw_session_north_up(struct ogw_session *s);
 void ogw_session_north_failed(struct ogw_session *s, const char *why);
 void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, bool first, bool final);
+void ogw_session_heard(struct ogw_leg *l);
+void ogw_gateway_keepalive(lws_sorted_usec_list_t *sul);
 int ogw_session_writeable(struct ogw_leg *l);
 void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
 			   bool only_idle);

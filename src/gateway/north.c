@@ -93,7 +93,6 @@ void ogw_north_connect(struct ogw_session *s)
 	ci.local_protocol_name = "ocpp-north";
 	ci.userdata = s;
 	ci.pwsi = &s->north.wsi;
-	ci.retry_and_idle_policy = &gw->north_retry;
 
 	s->north.state = OGW_LEG_CONNECTING;
 	struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };
@@ -164,6 +163,10 @@ static int north_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (s)
 			ogw_session_rx(&s->north, in, len, lws_is_first_fragment(wsi),
 				       lws_is_final_fragment(wsi));
+		return 0;
+	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+		if (s)
+			ogw_session_heard(&s->north);
 		return 0;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		if (!s)

@@ -30,6 +30,9 @@ struct wq_item {
 /* A peer that stops reading gets this much queued before we drop it. */
 #define WQ_MAX_BYTES(gw) (4 * (gw)->conf.max_frame_size + 65536)
 
+/* lws_write()'s private opcode for a close frame in lws 4.1. */
+#define OGW_LWS_WRITE_CLOSE 4
+
 /* How much of an oversize message is kept to read its type and id. */
 #define SNIFF_BYTES 128
 
@@ -151,6 +154,16 @@ static void leg_send_take(struct ogw_leg *l, char *buf, size_t len)
 		leg_request_close(l, LWS_CLOSE_STATUS_POLICY_VIOLATION);
 		return;
 	}
+	/* The common case: nothing queued and the socket takes it now. Writing
+	 * at once saves a loop wake-up and two epoll_ctl calls per frame; lws
+	 * buffers whatever part the kernel does not take. */
+	if (!l->wq.count && !l->ping_due && !lws_send_pipe_choked(l->wsi)) {
+		int n = lws_write(l->wsi, (unsigned char *)buf + WQ_HEADROOM, len, LWS_WRITE_TEXT);
+		free(buf);
+		if (n < 0)
+			lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		return;
+	}
 	struct wq_item *it = (struct wq_item *)buf;
 	memset(it, 0, sizeof(*it));
 	it->len = len;
@@ -161,6 +174,15 @@ static void leg_send_take(struct ogw_leg *l, char *buf, size_t len)
 
 int ogw_session_writeable(struct ogw_leg *l)
 {
+	if (l->ping_due && l->state == OGW_LEG_UP) {
+		unsigned char ping[LWS_PRE + 1];
+		l->ping_due = false;
+		if (lws_write(l->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+			return -1;
+		if (lws_dll2_get_head(&l->wq))
+			lws_callback_on_writable(l->wsi);
+		return 0;
+	}
 	struct lws_dll2 *d = lws_dll2_get_head(&l->wq);
 	if (d) {
 		struct wq_item *it = lws_container_of(d, struct wq_item, list);
@@ -177,7 +199,14 @@ int ogw_session_writeable(struct ogw_leg *l)
 		}
 	}
 	if (l->state == OGW_LEG_CLOSING) {
-		lws_close_reason(l->wsi, l->close_status, NULL, 0);
+		/* On the libuv loop, lws 4.1's own close handshake (lws_close_reason()
+		 * and return -1) drops the socket without the frame, so the close
+		 * frame is written here, ahead of the FIN. lws 4.1 keeps its
+		 * LWS_WRITE_CLOSE (4) private; lws_write() frames it like any other. */
+		unsigned char cf[LWS_PRE + 2];
+		cf[LWS_PRE] = (unsigned char)(l->close_status >> 8);
+		cf[LWS_PRE + 1] = (unsigned char)(l->close_status & 0xff);
+		lws_write(l->wsi, cf + LWS_PRE, 2, (enum lws_write_protocol)OGW_LWS_WRITE_CLOSE);
 		return -1;
 	}
 	return 0;
@@ -286,19 +315,44 @@ void ogw_gateway_deadline_check(lws_sorted_usec_list_t *sul)
 
 static void relay_done(struct ogw_call *c, const struct ogw_frame *answer);
 
+/*
+ * What a translator produced must be valid in the version it goes out in;
+ * if not, that is a gateway bug, logged here, and the frame never leaves.
+ */
+static bool payload_valid(struct ogw_leg *l, const char *action, bool response,
+			  const json_t *payload, const char *what)
+{
+	const struct ogw_schema *sch = ogw_schema_get(l->s->gw->schemas[l->ver], action, response);
+	struct ogw_schema_fault fault;
+	if (!sch) {
+		struct ogw_log_ctx lc = leg_ctx(l, action, NULL);
+		ogw_err(&lc, "%s: %s is not an OCPP %s action", what, action, ogw_ocpp_name(l->ver));
+		return false;
+	}
+	if (ogw_schema_validate(sch, payload, &fault) == 0)
+		return true;
+	struct ogw_log_ctx lc = leg_ctx(l, action, NULL);
+	ogw_err(&lc, "%s is invalid in OCPP %s: %s", what, ogw_ocpp_name(l->ver), fault.desc);
+	return false;
+}
+
 /* Queues @payload (a new reference, taken) as a CALL on @l relaying the
  * peer's call @origin_id. 0, or -ENOBUFS when the leg's queue is full. */
 static int leg_call_take(struct ogw_leg *l, const char *action, json_t *payload,
-			 const char *origin_id)
+			 const char *origin_id, ogw_call_done_fn done, const void *ctx, json_t *memo)
 {
 	struct ogw_gateway *gw = l->s->gw;
 	struct ogw_call *c = ogw_call_new(action, payload,
 					  ogw_now_us() + (uint64_t)gw->conf.response_timeout_ms * 1000);
-	if (!c)
+	if (!c) {
+		json_decref(memo);
 		return -ENOMEM;
+	}
 	snprintf(c->origin_id, sizeof(c->origin_id), "%s", origin_id);
-	c->done = relay_done;
+	c->done = done;
 	c->user = l;
+	c->ctx = ctx;
+	c->memo = memo;
 	int r = ogw_tracker_push(&l->out, c);
 	if (r < 0) {
 		ogw_call_free(c);
@@ -377,14 +431,27 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		return;
 	}
 
-	json_t *out = NULL;
-	enum ogw_tr_dir dir = l->kind == OGW_NORTH ? OGW_TR_UP : OGW_TR_DOWN;
-	if (s->tr->result(&s->tr_ctx, dir, c->action, answer->payload, &out) < 0) {
-		send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
-			   "cannot translate the %s response", c->action);
+	const struct ogw_tr_action *entry = c->ctx;
+	if (!entry || !entry->result) {
+		send_result(back, c->origin_id, answer->payload);
 		return;
 	}
-	send_result(back, c->origin_id, out);
+	json_t *out = NULL;
+	if (entry->result(&s->env, c->memo, answer->payload, &out) < 0 || !out) {
+		struct ogw_log_ctx lc = leg_ctx(l, c->action, answer->id);
+		ogw_err(&lc, "Failed to translate the %s response", c->action);
+		send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
+			   "cannot translate the %s response", c->action);
+		json_decref(out);
+		return;
+	}
+	if (!payload_valid(back, entry->action, true, out, "translated response")) {
+		send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
+			   "the %s response has no valid form in OCPP %s", entry->action,
+			   ogw_ocpp_name(back->ver));
+	} else {
+		send_result(back, c->origin_id, out);
+	}
 	json_decref(out);
 }
 
@@ -420,11 +487,123 @@ static const struct ogw_stage stages[] = {
 
 /* ---- receiving ---------------------------------------------------------- */
 
+/* Sends @payload (taken) on to the other leg as the relay of CALL @f. */
+static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *action,
+		    json_t *payload, const struct ogw_tr_action *entry, json_t *memo)
+{
+	struct ogw_session *s = l->s;
+	struct ogw_leg *to = other_leg(l);
+
+	if (f->type == OGW_MSG_SEND) {
+		/* OCPP 2.1 SEND: unconfirmed, never tracked, may pass calls in flight. */
+		size_t len;
+		char id[OGW_MSGID_MAX + 1];
+		ogw_rpc_new_id(id);
+		char *buf = ogw_rpc_encode_call(WQ_HEADROOM, OGW_MSG_SEND, id, action, payload, &len);
+		json_decref(payload);
+		json_decref(memo);
+		if (to->state == OGW_LEG_UP)
+			leg_send_take(to, buf, len);
+		else
+			free(buf);
+		return;
+	}
+	int r = leg_call_take(to, action, payload, f->id, relay_done, entry, memo);
+	if (r == -ENOBUFS) {
+		struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
+		ogw_warn(&lc, "too many pending calls: rejected");
+		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_GENERIC,
+			   "too many pending calls (limit %d): send one CALL at a time",
+			   s->gw->conf.max_pending_calls);
+		return;
+	}
+	if (r < 0) {
+		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	l->in_pending++;
+}
+
+/* A CALL between versions: its translator entry decides what becomes of it. */
+static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
+{
+	struct ogw_session *s = l->s;
+	struct ogw_leg *to = other_leg(l);
+	enum ogw_tr_dir dir = l->kind == OGW_SOUTH ? OGW_TR_UP : OGW_TR_DOWN;
+	const struct ogw_tr_action *entry = ogw_translator_action(s->tr, dir, f->action);
+	struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
+
+	if (!entry) {
+		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_NOT_SUPPORTED,
+			   "%s has no counterpart in OCPP %s", f->action, ogw_ocpp_name(to->ver));
+		return;
+	}
+	struct ogw_tr_out out;
+	memset(&out, 0, sizeof(out));
+	s->cur_from = l;
+	s->cur_frame = f;
+	int r = entry->call(&s->env, f->payload, &out);
+	s->cur_from = NULL;
+	s->cur_frame = NULL;
+	if (r < 0) {
+		ogw_err(&lc, "Failed to translate: %s", strerror(-r));
+		json_decref(out.payload);
+		json_decref(out.memo);
+		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
+			   "cannot translate %s to OCPP %s", f->action, ogw_ocpp_name(to->ver));
+		return;
+	}
+	switch (out.outcome) {
+	case OGW_TR_FORWARD:
+		if (!out.action || !out.payload ||
+		    !payload_valid(to, out.action, false, out.payload, "translated call")) {
+			json_decref(out.payload);
+			json_decref(out.memo);
+			send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
+				   "%s has no valid form in OCPP %s", f->action,
+				   ogw_ocpp_name(to->ver));
+			return;
+		}
+		ogw_debug(&lc, "translated to %s %s", ogw_ocpp_name(to->ver), out.action);
+		forward(l, f, out.action, out.payload, entry, out.memo);
+		return;
+	case OGW_TR_ANSWER:
+		json_decref(out.memo);
+		if (f->type == OGW_MSG_CALL && out.payload &&
+		    payload_valid(l, f->action, true, out.payload, "local answer"))
+			send_result(l, f->id, out.payload);
+		else if (f->type == OGW_MSG_CALL)
+			send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
+				   "cannot answer %s", f->action);
+		json_decref(out.payload);
+		return;
+	case OGW_TR_DEFER:
+		json_decref(out.payload);
+		json_decref(out.memo);
+		return;
+	case OGW_TR_ERROR:
+		json_decref(out.payload);
+		json_decref(out.memo);
+		if (f->type == OGW_MSG_CALL)
+			send_error(l, OGW_MSG_CALLERROR, f->id, out.err ? out.err : OGW_ERR_GENERIC,
+				   "%s", out.desc[0] ? out.desc : "rejected by the gateway");
+		return;
+	}
+}
+
+/* Boots are worth an info line: vendor, model, firmware as the charger said. */
+static void log_boot(struct ogw_leg *l, const struct ogw_frame *f)
+{
+	char *text = json_dumps(f->payload, JSON_COMPACT);
+	struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
+	ogw_info(&lc, "boot: %.300s", text ? text : "");
+	free(text);
+}
+
 static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
 {
 	struct ogw_session *s = l->s;
 	struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
-	struct ogw_leg *to = other_leg(l);
 
 	const struct ogw_schema *sch = ogw_schema_get(s->gw->schemas[l->ver], f->action, false);
 	if (!sch) {
@@ -445,46 +624,18 @@ static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
 			   "charger session is closing");
 		return;
 	}
+	if (l->kind == OGW_SOUTH && !strcmp(f->action, "BootNotification"))
+		log_boot(l, f);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
 		if (stages[i].on_call(l, f))
 			return;
 
-	const char *action;
-	json_t *payload;
-	enum ogw_tr_dir dir = l->kind == OGW_SOUTH ? OGW_TR_UP : OGW_TR_DOWN;
-	if (s->tr->call(&s->tr_ctx, dir, f->action, f->payload, &action, &payload) < 0) {
-		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_NOT_SUPPORTED,
-			   "%s has no counterpart in OCPP %s", f->action, ogw_ocpp_name(to->ver));
-		return;
+	if (!s->tr) {
+		json_incref(f->payload);
+		forward(l, f, f->action, f->payload, NULL, NULL);
+	} else {
+		translate_call(l, f);
 	}
-
-	if (f->type == OGW_MSG_SEND) {
-		/* OCPP 2.1 SEND: unconfirmed, never tracked, may pass calls in flight. */
-		size_t len;
-		char id[OGW_MSGID_MAX + 1];
-		ogw_rpc_new_id(id);
-		char *buf = ogw_rpc_encode_call(WQ_HEADROOM, OGW_MSG_SEND, id, action, payload, &len);
-		json_decref(payload);
-		if (to->state == OGW_LEG_UP)
-			leg_send_take(to, buf, len);
-		else
-			free(buf);
-		return;
-	}
-
-	int r = leg_call_take(to, action, payload, f->id);
-	if (r == -ENOBUFS) {
-		ogw_warn(&lc, "too many pending calls: rejected");
-		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_GENERIC,
-			   "too many pending calls (limit %d): send one CALL at a time",
-			   s->gw->conf.max_pending_calls);
-		return;
-	}
-	if (r < 0) {
-		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL, "out of memory");
-		return;
-	}
-	l->in_pending++;
 }
 
 static void handle_answer(struct ogw_leg *l, const struct ogw_frame *f)
@@ -571,10 +722,16 @@ static void handle_frame(struct ogw_leg *l, const char *buf, size_t len)
 	ogw_frame_release(&f);
 }
 
+void ogw_session_heard(struct ogw_leg *l)
+{
+	l->last_rx_us = ogw_now_us();
+}
+
 void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, bool first, bool final)
 {
 	size_t max = l->s->gw->conf.max_frame_size;
 
+	l->last_rx_us = ogw_now_us();
 	if (first && final && !l->rx) {
 		if (len > max)
 			handle_oversize(l, in, len < SNIFF_BYTES ? len : SNIFF_BYTES, len);
@@ -633,8 +790,19 @@ static void leg_init(struct ogw_session *s, struct ogw_leg *l, enum ogw_leg_kind
 }
 
 struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum ogw_ocpp ver,
-				    struct lws *south_wsi, const char *south_auth)
+				    enum ogw_ocpp north_ver, struct lws *south_wsi,
+				    const char *south_auth)
 {
+	const struct ogw_translator *tr = NULL;
+	if (north_ver != ver) {
+		tr = ogw_translator_find(ver, north_ver);
+		if (!tr) {
+			struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+			ogw_warn(&lc, "refused: no translator from OCPP %s to OCPP %s",
+				 ogw_ocpp_name(ver), ogw_ocpp_name(north_ver));
+			return NULL;
+		}
+	}
 	struct ogw_session *old = ogw_session_find(gw, id);
 	if (old) {
 		struct ogw_log_ctx lc = { old->id, "south", NULL, NULL };
@@ -650,11 +818,12 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 	s->gw = gw;
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	leg_init(s, &s->south, OGW_SOUTH, ver);
-	leg_init(s, &s->north, OGW_NORTH, ver);
+	leg_init(s, &s->north, OGW_NORTH, north_ver);
 	s->south.wsi = south_wsi;
 	s->south.state = OGW_LEG_UP;
-	s->tr = ogw_translator_find(ver, ver);
-	s->tr_ctx = (struct ogw_tr_ctx){ s->id, ver, ver };
+	s->south.last_rx_us = ogw_now_us();
+	s->tr = tr;
+	s->env.s = s;
 	if (south_auth && gw->conf.csms_pass_credentials)
 		s->south_auth = strdup(south_auth);
 	s->connected_at = time(NULL);
@@ -665,7 +834,11 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 	gw->n_sessions++;
 
 	struct ogw_log_ctx lc = { s->id, "south", NULL, NULL };
-	ogw_info(&lc, "charger connected, OCPP %s", ogw_ocpp_name(ver));
+	if (tr)
+		ogw_info(&lc, "charger connected, OCPP %s, translated to OCPP %s upstream",
+			 ogw_ocpp_name(ver), ogw_ocpp_name(north_ver));
+	else
+		ogw_info(&lc, "charger connected, OCPP %s", ogw_ocpp_name(ver));
 	ogw_north_connect(s);
 	return s;
 }
@@ -706,10 +879,20 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 	 * close frames, so no peer is left waiting on a reply. */
 	leg_fail_calls(&s->south);
 	leg_fail_calls(&s->north);
+	struct lws_dll2 *d;
+	while ((d = lws_dll2_get_head(&s->pendings))) {
+		lws_dll2_remove(d);
+		free(lws_container_of(d, struct ogw_tr_pending, list));
+	}
 	leg_request_close(&s->south, status);
 	if (s->north.state == OGW_LEG_CONNECTING && s->north.wsi) {
-		/* No frames can be flushed before the handshake ends. */
+		/* No frames can be flushed before the handshake ends, and lws
+		 * reports nothing more for a connection killed this way: detach
+		 * it from the session first. */
+		lws_set_wsi_user(s->north.wsi, NULL);
 		lws_set_timeout(s->north.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		s->north.wsi = NULL;
+		s->north.state = OGW_LEG_DOWN;
 	} else {
 		leg_request_close(&s->north, status == LWS_CLOSE_STATUS_GOINGAWAY ?
 					     LWS_CLOSE_STATUS_GOINGAWAY : LWS_CLOSE_STATUS_NORMAL);
@@ -727,7 +910,10 @@ void ogw_session_leg_gone(struct ogw_leg *l)
 		struct ogw_log_ctx lc = { s->id, "south", NULL, NULL };
 		ogw_info(&lc, "charger disconnected");
 		/* May free the session: nothing touches it after this. */
-		ogw_session_close(s, LWS_CLOSE_STATUS_NORMAL, "charger disconnected");
+		if (s->state == OGW_SESSION_CLOSING)
+			maybe_free(s);
+		else
+			ogw_session_close(s, LWS_CLOSE_STATUS_NORMAL, "charger disconnected");
 		return;
 	}
 	if (s->state == OGW_SESSION_ACTIVE)
@@ -739,6 +925,7 @@ void ogw_session_leg_gone(struct ogw_leg *l)
 void ogw_session_north_up(struct ogw_session *s)
 {
 	s->reconnects = 0;
+	s->north.last_rx_us = ogw_now_us();
 	leg_set_state(&s->north, OGW_LEG_UP);
 	leg_kick(&s->north);
 }
@@ -790,4 +977,168 @@ void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
 			ogw_session_close(s, status, gw->stopping ? "gateway stopping" : "closed");
 		}
 	}
+}
+
+/* ---- the translator environment (include/ocppgw/translator.h) ------------ */
+
+const char *ogw_tr_charger(const struct ogw_tr_env *env)
+{
+	return env->s->id;
+}
+
+struct emit_ctx {
+	ogw_tr_done_fn done;
+	void *user;
+};
+
+static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
+{
+	struct ogw_leg *l = c->user;
+	struct emit_ctx *ec = (struct emit_ctx *)c->ctx;
+	const json_t *result = NULL;
+
+	if (answer && answer->type == OGW_MSG_CALLRESULT &&
+	    payload_valid(l, c->action, true, answer->payload, "answer to the gateway's call"))
+		result = answer->payload;
+	else if (answer && answer->type == OGW_MSG_CALLERROR) {
+		struct ogw_log_ctx lc = leg_ctx(l, c->action, c->id);
+		ogw_info(&lc, "gateway's call refused: %s %s", answer->err_code, answer->err_desc);
+	}
+	/* Always once, even while the session closes: the translator may owe
+	 * a deferred answer on it. */
+	ec->done(&l->s->env, ec->user, result);
+	free(ec);
+}
+
+int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
+		json_t *payload, ogw_tr_done_fn done, void *user)
+{
+	struct ogw_session *s = env->s;
+	struct ogw_leg *l = dir == OGW_TR_UP ? &s->north : &s->south;
+
+	if (!payload)
+		return -EINVAL;
+	if (s->state != OGW_SESSION_ACTIVE ||
+	    !payload_valid(l, action, false, payload, "gateway's own call")) {
+		json_decref(payload);
+		return s->state != OGW_SESSION_ACTIVE ? -ENOTCONN : -EINVAL;
+	}
+	struct emit_ctx *ec = malloc(sizeof(*ec));
+	if (!ec) {
+		json_decref(payload);
+		return -ENOMEM;
+	}
+	ec->done = done;
+	ec->user = user;
+	int r = leg_call_take(l, action, payload, "", emitted_done, ec, NULL);
+	if (r < 0)
+		free(ec);
+	return r;
+}
+
+struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env)
+{
+	struct ogw_session *s = env->s;
+	if (!s->cur_from || !s->cur_frame)
+		return NULL;
+	struct ogw_tr_pending *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->from = s->cur_from;
+	snprintf(p->id, sizeof(p->id), "%s", s->cur_frame->id);
+	snprintf(p->action, sizeof(p->action), "%s", s->cur_frame->action);
+	lws_dll2_add_tail(&p->list, &s->pendings);
+	p->from->in_pending++;
+	return p;
+}
+
+void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
+		   enum ogw_err err, const char *desc)
+{
+	(void)env;
+	struct ogw_leg *l = p->from;
+	if (l->in_pending)
+		l->in_pending--;
+	lws_dll2_remove(&p->list);
+	if (payload && payload_valid(l, p->action, true, payload, "deferred answer"))
+		send_result(l, p->id, payload);
+	else
+		send_error(l, OGW_MSG_CALLERROR, p->id, payload ? OGW_ERR_INTERNAL :
+			   (err ? err : OGW_ERR_GENERIC), "%s",
+			   payload ? "cannot answer in this version" : (desc ? desc : "failed"));
+	json_decref(payload);
+	free(p);
+}
+
+json_t *ogw_tr_state_get(struct ogw_tr_env *env, const char *key)
+{
+	return ogw_store_kv_get(env->s->gw->store, env->s->id, key, NULL);
+}
+
+static int store_failed(struct ogw_session *s, const char *what, int r)
+{
+	struct ogw_log_ctx lc = { s->id, NULL, NULL, NULL };
+	ogw_err(&lc, "Failed to %s translator state: %s", what, strerror(-r));
+	return r;
+}
+
+int ogw_tr_state_put(struct ogw_tr_env *env, const char *key, json_t *value)
+{
+	int r = value ? ogw_store_kv_put(env->s->gw->store, env->s->id, key, value) : -EINVAL;
+	json_decref(value);
+	return r < 0 ? store_failed(env->s, "write", r) : 0;
+}
+
+int ogw_tr_state_del(struct ogw_tr_env *env, const char *key)
+{
+	int r = ogw_store_kv_del(env->s->gw->store, env->s->id, key);
+	return r < 0 ? store_failed(env->s, "delete", r) : 0;
+}
+
+int64_t ogw_tr_next_id(struct ogw_tr_env *env, const char *name)
+{
+	int err = 0;
+	int64_t v = ogw_store_next_id(env->s->gw->store, env->s->id, name, &err);
+	if (err < 0)
+		store_failed(env->s, "count in", err);
+	return v;
+}
+
+/*
+ * Keepalive, one sweep every ping_interval for every leg: a leg silent for
+ * an interval gets a ping, one silent for three is taken for dead. lws's own
+ * idle policy does the same per connection with a timer it re-sorts into
+ * one list on every frame received, which costs O(connections) per frame.
+ */
+static void keepalive_leg(struct ogw_leg *l, uint64_t now, uint64_t interval)
+{
+	if (l->state != OGW_LEG_UP || !l->wsi)
+		return;
+	uint64_t idle = now - l->last_rx_us;
+	if (idle >= 3 * interval) {
+		struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
+		ogw_warn(&lc, "no traffic for %llu s: connection taken for dead",
+			 (unsigned long long)(idle / 1000000));
+		lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	} else if (idle >= interval) {
+		l->ping_due = true;
+		lws_callback_on_writable(l->wsi);
+	}
+}
+
+void ogw_gateway_keepalive(lws_sorted_usec_list_t *sul)
+{
+	struct ogw_gateway *gw = lws_container_of(sul, struct ogw_gateway, sul_keepalive);
+	uint64_t interval = (uint64_t)gw->conf.ping_interval_s * 1000000;
+	uint64_t now = ogw_now_us();
+
+	if (!interval)
+		return;
+	for (size_t i = 0; i < gw->table_size; i++)
+		for (struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
+			keepalive_leg(&s->south, now, interval);
+			keepalive_leg(&s->north, now, interval);
+		}
+	lws_sul_schedule(gw->ctx, 0, &gw->sul_keepalive, ogw_gateway_keepalive,
+			 (lws_usec_t)interval);
 }

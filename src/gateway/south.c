@@ -194,6 +194,11 @@ static int south_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return confirm_upgrade(gw_of(wsi), wsi);
+	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+		/* lws takes our return value over OpenSSL's verdict (@len is
+		 * preverify_ok): a certificate from a CA we do not trust must fail
+		 * the handshake, whatever its CN says. */
+		return len ? 0 : 1;
 	case LWS_CALLBACK_HTTP:
 		return http_reject(wsi, HTTP_STATUS_NOT_FOUND,
 				   "ocppgw: chargers connect here over WebSocket\n", false);
@@ -221,7 +226,11 @@ static int south_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (gw->conf.csms_pass_credentials)
 			lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
 		enum ogw_ocpp v = (enum ogw_ocpp)lws_get_protocol(wsi)->id;
-		pss->s = ogw_session_new(gw, id, v, wsi, auth[0] ? auth : NULL);
+		enum ogw_ocpp north = (enum ogw_ocpp)ogw_conf_upstream_for(&gw->conf, id, v);
+		pss->s = ogw_session_new(gw, id, v, north, wsi, auth[0] ? auth : NULL);
+		if (!pss->s)
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+					 (unsigned char *)"no translator", 13);
 		ogw_memzero(auth, sizeof(auth));
 		return pss->s ? 0 : -1;
 	}
@@ -229,6 +238,10 @@ static int south_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (pss->s)
 			ogw_session_rx(&pss->s->south, in, len, lws_is_first_fragment(wsi),
 				       lws_is_final_fragment(wsi));
+		return 0;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (pss->s)
+			ogw_session_heard(&pss->s->south);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (!pss->s)

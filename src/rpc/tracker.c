@@ -44,6 +44,7 @@ struct ogw_call *ogw_call_free(struct ogw_call *c)
 	if (!lws_dll2_is_detached(&c->list))
 		lws_dll2_remove(&c->list);
 	json_decref(c->payload);
+	json_decref(c->memo);
 	free(c);
 	return NULL;
 }

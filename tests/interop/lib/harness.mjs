@@ -126,6 +126,9 @@ export async function startGateway(opts = {}) {
     const port = await freePort();
     const args = ['--listen', `127.0.0.1:${port}`, '-v'];
     if (configPath) args.unshift('-c', configPath);
+    // Each gateway gets its own store, kept across restarts of the same test.
+    if (!(opts.args || []).includes('--data-dir'))
+      args.push('--data-dir', opts.dataDir || path.join(dir, 'data'));
     if (opts.csmsUrl) args.push('--csms', opts.csmsUrl);
     args.push(...(opts.args || []));
     try {

@@ -116,6 +116,10 @@ static void assert_defaults(const struct ogw_conf *c)
 	cr_assert_not(c->log_json);
 	cr_assert_eq(c->n_chargers, 0);
 	cr_assert_null(c->chargers);
+	cr_assert_str_eq(c->data_dir, "/var/lib/ocppgw");
+	cr_assert_eq(c->upstream_ocpp, -1);
+	cr_assert_eq(c->n_groups, 0);
+	cr_assert_null(c->groups);
 }
 
 Test(config, defaults)
@@ -182,10 +186,13 @@ Test(config, full_valid_file)
 	cr_assert_eq(l.conf.log_level, OGW_LOG_DEBUG);
 	cr_assert(l.conf.log_json);
 	cr_assert_str_eq(l.conf.source, FIXTURES "/full.conf");
+	cr_assert_str_eq(l.conf.data_dir, "/srv/ocppgw");
+	cr_assert_eq(l.conf.upstream_ocpp, OGW_OCPP21);
 
 	cr_assert_eq(l.conf.n_chargers, 3);
 	ch = ogw_conf_charger(&l.conf, "CP001");
 	cr_assert_not_null(ch);
+	cr_assert_eq(ch->upstream_ocpp, OGW_OCPP16);
 	cr_assert_str_eq(ch->upstream_user, "site1-CP001");
 	cr_assert_str_eq(ch->upstream_password, "north-secret");
 	cr_assert(ogw_auth_verify(ch->password_hash, "correct horse battery", 21));
@@ -193,6 +200,7 @@ Test(config, full_valid_file)
 	cr_assert_not_null(ch);
 	cr_assert_null(ch->upstream_user);
 	cr_assert_null(ch->upstream_password);
+	cr_assert_eq(ch->upstream_ocpp, -1);
 	cr_assert(ogw_auth_verify(ch->password_hash, "\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23"
 				  "\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67", 20));
 	ch = ogw_conf_charger(&l.conf, "open-charger");
@@ -200,7 +208,150 @@ Test(config, full_valid_file)
 	cr_assert_null(ch->password_hash, "an empty hash means no Basic auth");
 	cr_assert_null(ogw_conf_charger(&l.conf, "CP002"));
 	cr_assert_null(ogw_conf_charger(&l.conf, "cp001"), "ids are case-sensitive");
+
+	cr_assert_eq(l.conf.n_groups, 2);
+	cr_assert_str_eq(l.conf.groups[0].name, "garage-a");
+	cr_assert_eq(l.conf.groups[0].upstream_ocpp, OGW_OCPP201);
+	cr_assert_eq(l.conf.groups[0].n_chargers, 3);
+	cr_assert_str_eq(l.conf.groups[0].chargers[0], "CP001");
+	cr_assert_str_eq(l.conf.groups[0].chargers[1], "AL1000");
+	cr_assert_str_eq(l.conf.groups[0].chargers[2], "not-listed");
+	cr_assert_str_eq(l.conf.groups[1].name, "no-override");
+	cr_assert_eq(l.conf.groups[1].upstream_ocpp, -1);
+	cr_assert_eq(l.conf.groups[1].n_chargers, 1);
+	cr_assert_str_eq(l.conf.groups[1].chargers[0], "open-charger");
 	loaded_free(&l);
+}
+
+Test(config, upstream_for_precedence)
+{
+	struct ogw_conf c;
+	struct loaded l;
+
+	load_fixture(&l, FIXTURES "/full.conf");
+	cr_assert_eq(l.rc, 0);
+	/* the charger's own setting beats its group's */
+	cr_assert_eq(ogw_conf_upstream_for(&l.conf, "CP001", OGW_OCPP201), OGW_OCPP16);
+	/* the group's beats the global one, listed charger or not */
+	cr_assert_eq(ogw_conf_upstream_for(&l.conf, "AL1000", OGW_OCPP16), OGW_OCPP201);
+	cr_assert_eq(ogw_conf_upstream_for(&l.conf, "not-listed", OGW_OCPP16), OGW_OCPP201);
+	/* a group without a setting falls through to the global one */
+	cr_assert_eq(ogw_conf_upstream_for(&l.conf, "open-charger", OGW_OCPP16), OGW_OCPP21);
+	cr_assert_eq(ogw_conf_upstream_for(&l.conf, "elsewhere", OGW_OCPP16), OGW_OCPP21);
+	loaded_free(&l);
+
+	/* nothing set anywhere: the charger's own version */
+	ogw_conf_defaults(&c);
+	cr_assert_eq(ogw_conf_upstream_for(&c, "CP001", OGW_OCPP16), OGW_OCPP16);
+	cr_assert_eq(ogw_conf_upstream_for(&c, "CP001", OGW_OCPP21), OGW_OCPP21);
+	ogw_conf_clear(&c);
+
+	/* a charger with its own setting and no global one */
+	expect_ok("chargers = ( { id = \"CP1\"; upstream_ocpp = \"2.0.1\"; },\n"
+		  "  { id = \"CP2\"; } );\n", &l);
+	cr_assert_eq(ogw_conf_upstream_for(&l.conf, "CP1", OGW_OCPP16), OGW_OCPP201);
+	cr_assert_eq(ogw_conf_upstream_for(&l.conf, "CP2", OGW_OCPP16), OGW_OCPP16);
+	loaded_free(&l);
+}
+
+Test(config, upstream_ocpp_values)
+{
+	static const struct { const char *text; int want; } good[] = {
+		{ "1.6", OGW_OCPP16 }, { "2.0.1", OGW_OCPP201 }, { "2.1", OGW_OCPP21 }, { "", -1 },
+	};
+	struct loaded l;
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "upstream_ocpp = \"%s\";\n", good[i].text);
+		expect_ok(text, &l);
+		cr_assert_eq(l.conf.upstream_ocpp, good[i].want, "%s", good[i].text);
+		loaded_free(&l);
+	}
+	expect_one_error("upstream_ocpp = \"2.0\";\n",
+			 "1: upstream_ocpp: expected 1.6, 2.0.1 or 2.1");
+	expect_one_error("\nupstream_ocpp = 201;\n", "2: upstream_ocpp: expected a string");
+	expect_one_error("chargers = ( { id = \"CP1\";\n  upstream_ocpp = \"1.5\"; } );\n",
+			 "2: chargers[0].upstream_ocpp: expected 1.6, 2.0.1 or 2.1");
+	expect_one_error("groups = ( { name = \"g\";\n\n upstream_ocpp = \"2\"; } );\n",
+			 "3: groups[0].upstream_ocpp: expected 1.6, 2.0.1 or 2.1");
+}
+
+Test(config, data_dir_values)
+{
+	struct loaded l;
+
+	expect_ok("data_dir = \"/var/lib/ocppgw-test\";\n", &l);
+	cr_assert_str_eq(l.conf.data_dir, "/var/lib/ocppgw-test");
+	loaded_free(&l);
+	expect_ok("data_dir = \"state\";\n", &l);
+	cr_assert_str_eq(l.conf.data_dir, "state", "relative to the working directory");
+	loaded_free(&l);
+	expect_one_error("data_dir = \"\";\n", "1: data_dir: must not be empty");
+	expect_one_error("data_dir = true;\n", "1: data_dir: expected a string");
+}
+
+Test(config, groups_valid_forms)
+{
+	struct loaded l;
+
+	expect_ok("groups = (\n"
+		  "  { name = \"a\"; chargers = [ \"CP1\" ]; },\n"
+		  "  { name = \"b\"; chargers = ( \"CP2\", \"CP3\" ); },\n"
+		  "  { name = \"empty\"; chargers = []; },\n"
+		  "  { name = \"none\"; upstream_ocpp = \"1.6\"; }\n"
+		  ");\n", &l);
+	cr_assert_eq(l.conf.n_groups, 4);
+	cr_assert_eq(l.conf.groups[1].n_chargers, 2);
+	cr_assert_str_eq(l.conf.groups[1].chargers[1], "CP3");
+	cr_assert_eq(l.conf.groups[2].n_chargers, 0);
+	cr_assert_eq(l.conf.groups[3].n_chargers, 0);
+	cr_assert_eq(l.conf.groups[3].upstream_ocpp, OGW_OCPP16);
+	cr_assert_eq(l.conf.n_chargers, 0, "groups do not make a charger list");
+	loaded_free(&l);
+
+	expect_ok("groups = ();\n", &l);
+	cr_assert_eq(l.conf.n_groups, 0);
+	loaded_free(&l);
+}
+
+Test(config, charger_in_two_groups_names_both_lines)
+{
+	expect_one_error("groups = (\n"
+			 "  { name = \"a\"; chargers = [ \"CP1\", \"CP2\" ]; },\n"
+			 "  { name = \"b\";\n"
+			 "    chargers = [ \"CP3\",\n"
+			 "                 \"CP2\" ]; }\n"
+			 ");\n",
+			 "5: groups[1].chargers[1]: charger 'CP2' is already in group 'a' at line 2");
+	expect_one_error("groups = ( { name = \"a\"; chargers = [\n \"CP1\",\n \"CP1\" ]; } );\n",
+			 "3: groups[0].chargers[1]: charger 'CP1' is already in group 'a' at line 2");
+}
+
+Test(config, group_errors)
+{
+	char want[160];
+
+	expect_one_error("groups = (\n  { name = \"a\"; },\n  { name = \"a\"; }\n);\n",
+			 "3: groups[1].name: duplicate group 'a', first at line 2");
+	expect_one_error("groups = (\n  { chargers = [ \"CP1\" ]; }\n);\n",
+			 "2: groups[0]: missing name");
+	expect_one_error("groups = ( { name = \"\"; } );\n",
+			 "1: groups[0].name: must be 1 to 64 characters");
+	snprintf(want, sizeof(want), "groups = ( { name = \"%065d\"; } );\n", 0);
+	expect_one_error(want, "1: groups[0].name: must be 1 to 64 characters");
+	expect_one_error("groups = { name = \"a\"; };\n",
+			 "1: groups: expected a list ( { name = ...; }, ... )");
+	expect_one_error("groups = ( \"a\" );\n", "1: groups[0]: expected a group { name = ...; }");
+	expect_one_error("groups = ( { name = \"a\"; chargers = \"CP1\"; } );\n",
+			 "1: groups[0].chargers: expected a list of charger ids [ \"CP1\", ... ]");
+	expect_one_error("groups = ( { name = \"a\";\n chargers = ( \"CP1\",\n 2 ); } );\n",
+			 "3: groups[0].chargers[1]: expected a string");
+	expect_one_error("groups = ( { name = \"a\"; chargers = [ \"CP 1\" ]; } );\n",
+			 "1: groups[0].chargers[0]: must be 1 to 48 printable ASCII characters, "
+			 "no ':', '/' or space");
+	expect_one_error("groups = ( { name = \"a\";\n  members = [ \"CP1\" ]; } );\n",
+			 "2: unknown setting 'groups[0].members'");
 }
 
 Test(config, later_file_overrides_only_what_it_sets)
@@ -215,9 +366,12 @@ Test(config, later_file_overrides_only_what_it_sets)
 	cr_assert_str_eq(l.conf.listen_addr, "0.0.0.0");
 	cr_assert_null(l.conf.tls_cert, "an empty string unsets");
 	cr_assert_eq(l.conf.log_level, OGW_LOG_INFO);
-	/* ... but leaves csms.url and the chargers alone */
+	cr_assert_str_eq(l.conf.data_dir, "/var/lib/ocppgw");
+	/* ... but leaves csms.url, upstream_ocpp, chargers and groups alone */
 	cr_assert_str_eq(l.conf.csms_url, "wss://csms.example.com/ocpp");
+	cr_assert_eq(l.conf.upstream_ocpp, OGW_OCPP21);
 	cr_assert_eq(l.conf.n_chargers, 3);
+	cr_assert_eq(l.conf.n_groups, 2);
 	cr_assert_str_eq(l.conf.source, SHIPPED_CONF);
 	loaded_free(&l);
 }
@@ -485,6 +639,11 @@ Test(config, many_errors_all_reported)
 		"12: chargers[0].id: must be 1 to 48 printable ASCII characters, no ':', '/' or space",
 		"13: chargers[1].password_hash: expected $pbkdf2-sha256$<iterations>$<salt>$<hash>",
 		"14: chargers[2].id: duplicate id 'CP2', first at line 13",
+		"16: upstream_ocpp: expected 1.6, 2.0.1 or 2.1",
+		"17: data_dir: must not be empty",
+		"19: groups[0].chargers[1]: must be 1 to 48 printable ASCII characters, "
+		"no ':', '/' or space",
+		"20: groups[1].upstream_ocpp: expected a string",
 		"10: csms.reconnect_min: must not exceed csms.reconnect_max",
 	};
 	struct loaded l;
@@ -518,6 +677,8 @@ Test(config, check_catches_bad_overrides)
 		"path_prefix: must not end with '/'",
 		"tls.key is set without tls.cert",
 		"csms.url: expected ws://, wss://, mqtt:// or mqtts:// and a host",
+		"data_dir: must not be empty",
+		"upstream_ocpp: expected 1.6, 2.0.1 or 2.1",
 		"ocpp.response_timeout: must be > 0 and <= 3600 seconds",
 		"ocpp.max_frame_size: must be between 1024 and 16777216",
 		"csms.reconnect_min: must not exceed csms.reconnect_max",
@@ -531,6 +692,9 @@ Test(config, check_catches_bad_overrides)
 	c.path_prefix = strdup("/ocpp/");
 	c.tls_key = strdup("/k.pem");
 	c.csms_url = strdup("https://x");
+	free(c.data_dir);
+	c.data_dir = strdup("");
+	c.upstream_ocpp = OGW_OCPP_COUNT;
 	c.response_timeout_ms = 0;
 	c.max_frame_size = 10;
 	c.reconnect_min_ms = 70000;

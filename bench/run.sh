@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Benchmark: the same load through (a) nothing (sim -> responder), (b) nginx as
+# a plain WebSocket reverse proxy and (c) ocppgw, for each fleet size. Prints
+# a table and writes bench/results/bench-<date>.json. Numbers are reported,
+# never asserted. See docs/PERFORMANCE.md for what each column measures.
+set -euo pipefail
+
+usage() {
+	cat <<EOF
+Usage: bench/run.sh [--counts 1000,5000,10000] [--rate 2000] [--duration 30]
+                    [--ramp 1000] [--modes direct,nginx,gateway] [--results DIR]
+Binaries: \$OCPPGW_SIM_BIN (default build/src/sim/ocppgw-sim),
+          \$OCPPGW_BIN (default build/src/ocppgw).
+EOF
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+
+counts=1000,5000,10000
+rate=2000
+duration=30
+ramp=1000
+modes=direct,nginx,gateway
+results="$here/results"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--counts) counts=$2; shift 2 ;;
+	--rate) rate=$2; shift 2 ;;
+	--duration) duration=$2; shift 2 ;;
+	--ramp) ramp=$2; shift 2 ;;
+	--modes) modes=$2; shift 2 ;;
+	--results) results=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+
+sim=$(bench_sim_bin)
+[ -x "$sim" ] || { echo "simulator not found: $sim (set OCPPGW_SIM_BIN)" >&2; exit 1; }
+bench_raise_nofile
+work=$(mktemp -d /tmp/ocppgw-bench.XXXXXX)
+trap 'bench_stop_all; rm -rf "$work"' EXIT
+mkdir -p "$results"
+stamp=$(date -u +%Y%m%d-%H%M%S)
+out="$results/bench-$stamp.json"
+records="$work/records.jsonl"
+: >"$records"
+hz=$(getconf CLK_TCK)
+
+now() { date +%s.%N; }
+
+# run_one MODE COUNT: one measurement, appended to $records as a JSON line.
+run_one() {
+	local mode=$1 n=$2 dir port simpid i
+	local rss0=null rss1=null cpu0=0 cpu1=0 t0 t1 note=""
+	dir="$work/$mode-$n"
+	mkdir -p "$dir"
+	bench_start_responder "$dir" || return 1
+	PROXY_PID=""
+	case $mode in
+	direct) port=$RESP_PORT ;;
+	nginx) bench_start_nginx "$dir" "$RESP_PORT" "$n" || { bench_stop_all; return 1; }; port=$PROXY_PORT ;;
+	gateway) bench_start_gateway "$dir" "$RESP_PORT" || { bench_stop_all; return 1; }; port=$PROXY_PORT ;;
+	esac
+	[ -n "$PROXY_PID" ] && rss0=$(bench_rss_kb "$PROXY_PID")
+	"$sim" --url "ws://127.0.0.1:$port/ocpp" --load --count "$n" --rate "$rate" \
+		--ramp "$ramp" --duration "$duration" --json -q \
+		>"$dir/sim.json" 2>"$dir/sim.err" &
+	simpid=$!
+	BENCH_PIDS+=("$simpid")
+	# The load phase starts once every charger is connected: sample there.
+	for ((i = 0; i < (n / ramp + 120) * 10; i++)); do
+		grep -q '^load:' "$dir/sim.err" 2>/dev/null && break
+		kill -0 "$simpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	t0=$(now)
+	if [ -n "$PROXY_PID" ]; then
+		rss1=$(bench_rss_kb "$PROXY_PID")
+		cpu0=$(bench_cpu_ticks "$PROXY_PID")
+		sleep "$(python3 -c "print($duration * 0.9)")"
+		cpu1=$(bench_cpu_ticks "$PROXY_PID")
+	fi
+	t1=$(now)
+	wait "$simpid" || note="sim exit $?"
+	bench_stop_all
+	python3 - "$mode" "$n" "$dir/sim.json" "$rss0" "$rss1" "$cpu0" "$cpu1" "$hz" "$t0" "$t1" "$note" >>"$records" <<'EOF'
+import json, sys
+mode, n, path, rss0, rss1, cpu0, cpu1, hz, t0, t1, note = sys.argv[1:]
+try:
+    sim = json.load(open(path))
+except Exception as e:
+    sim = {}
+    note = (note + "; " if note else "") + "no report: %s" % e
+rec = {"mode": mode, "chargers": int(n), "sim": sim, "note": note}
+if rss0 != "null":
+    rss0, rss1 = int(rss0), int(rss1)
+    window = float(t1) - float(t0)
+    calls = sim.get("throughput_per_s", 0) * window
+    cpu = (int(cpu1) - int(cpu0)) / float(hz)
+    rec.update({"rss_before_kb": rss0, "rss_connected_kb": rss1,
+                "kb_per_charger": (rss1 - rss0) / int(n),
+                "cpu_s": cpu, "window_s": window,
+                "cpu_us_per_call": cpu * 1e6 / calls if calls else None})
+print(json.dumps(rec))
+EOF
+}
+
+IFS=, read -r -a count_list <<<"$counts"
+IFS=, read -r -a mode_list <<<"$modes"
+for n in "${count_list[@]}"; do
+	for m in "${mode_list[@]}"; do
+		echo "== $m, $n chargers, $rate msg/s, $duration s" >&2
+		run_one "$m" "$n" || echo "   $m skipped (see above)" >&2
+	done
+done
+
+python3 - "$records" "$out" "$counts" "$rate" "$duration" "$ramp" <<'EOF'
+import json, os, subprocess, sys, time
+records, out, counts, rate, duration, ramp = sys.argv[1:]
+recs = [json.loads(l) for l in open(records) if l.strip()]
+def lat(r, q):
+    return r["sim"].get("latency_ms", {}).get(q)
+direct = {r["chargers"]: r for r in recs if r["mode"] == "direct"}
+def fmt(v, f="%.2f"):
+    return "-" if v is None else f % v
+hdr = ("mode", "N", "calls/s", "p50 ms", "p99 ms", "+p50 ms", "+p99 ms",
+       "RSS0 MiB", "RSS MiB", "KiB/chg", "CPU us/call", "errors")
+rows = []
+for r in recs:
+    d = direct.get(r["chargers"])
+    add50 = add99 = None
+    if d and r["mode"] != "direct" and lat(r, "p50") is not None and lat(d, "p50") is not None:
+        add50, add99 = lat(r, "p50") - lat(d, "p50"), lat(r, "p99") - lat(d, "p99")
+    rows.append((r["mode"], str(r["chargers"]), fmt(r["sim"].get("throughput_per_s"), "%.0f"),
+                 fmt(lat(r, "p50")), fmt(lat(r, "p99")), fmt(add50), fmt(add99),
+                 fmt(r.get("rss_before_kb") and r["rss_before_kb"] / 1024, "%.1f"),
+                 fmt(r.get("rss_connected_kb") and r["rss_connected_kb"] / 1024, "%.1f"),
+                 fmt(r.get("kb_per_charger"), "%.1f"), fmt(r.get("cpu_us_per_call"), "%.1f"),
+                 str(r["sim"].get("errors", "?")) + (" (%s)" % r["note"] if r["note"] else "")))
+w = [max(len(x[i]) for x in rows + [hdr]) for i in range(len(hdr))]
+line = lambda x: "| " + " | ".join(v.ljust(w[i]) for i, v in enumerate(x)) + " |"
+print(line(hdr))
+print("|" + "|".join("-" * (n + 2) for n in w) + "|")
+for x in rows:
+    print(line(x))
+meta = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "nproc": os.cpu_count(),
+        "mem_total_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "counts": counts, "rate": float(rate), "duration_s": float(duration), "ramp": float(ramp),
+        "results": recs}
+json.dump(meta, open(out, "w"), indent=1)
+print("\nwritten: %s" % out)
+EOF

@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The durable store: one SQLite database in WAL mode, checked and migrated
+ * forward at open, with every statement prepared once and reused. It never
+ * resets or repairs a database it cannot read, and it does not log: errors
+ * go back to the caller as negative errno (and a message at open).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "ocppgw/store.h"
+
+#define STORE_FILE "ocppgw.db"
+/* "OGW1": tells our database apart from any other SQLite file. */
+#define STORE_APPLICATION_ID 0x4f475731
+/* Another process (an operator's sqlite3 shell) may hold the lock briefly;
+ * waiting longer would stall the event loop. */
+#define STORE_BUSY_TIMEOUT_MS 1000
+
+/* Migration N (1-based) takes the schema from version N-1 to N. Append only:
+ * a released migration is never edited. */
+static const char *const store_migrations[] = {
+	/* 1: translator state and durable counters */
+	"CREATE TABLE kv(charger TEXT, key TEXT, value TEXT NOT NULL,"
+	" PRIMARY KEY(charger, key)) WITHOUT ROWID;"
+	"CREATE TABLE counters(charger TEXT, name TEXT, value INTEGER NOT NULL,"
+	" PRIMARY KEY(charger, name)) WITHOUT ROWID;",
+};
+#define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+enum store_stmt {
+	STMT_KV_GET,
+	STMT_KV_PUT,
+	STMT_KV_DEL,
+	STMT_NEXT_ID,
+	STMT_COUNT,
+};
+
+static const char *const store_sql[STMT_COUNT] = {
+	[STMT_KV_GET] = "SELECT value FROM kv WHERE charger = ?1 AND key = ?2",
+	[STMT_KV_PUT] = "INSERT INTO kv(charger, key, value) VALUES(?1, ?2, ?3)"
+			" ON CONFLICT(charger, key) DO UPDATE SET value = excluded.value",
+	[STMT_KV_DEL] = "DELETE FROM kv WHERE charger = ?1 AND key = ?2",
+	[STMT_NEXT_ID] = "INSERT INTO counters(charger, name, value) VALUES(?1, ?2, 1)"
+			 " ON CONFLICT(charger, name) DO UPDATE SET value = value + 1"
+			 " RETURNING value",
+};
+
+struct ogw_store {
+	sqlite3 *db;
+	int schema_version;
+	sqlite3_stmt *stmt[STMT_COUNT];
+};
+
+/* Maps an SQLite result code to the negative errno the API promises. */
+static int store_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_TOOBIG:
+		return -EMSGSIZE;
+	default:
+		return -EIO;
+	}
+}
+
+/* For a step that did not finish: never 0, even for an unexpected SQLITE_ROW. */
+static int store_step_errno(int rc)
+{
+	int r = store_errno(rc);
+
+	return r < 0 ? r : -EIO;
+}
+
+static const char *store_cause(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_NOTADB:
+		return "not an SQLite database (refusing to touch it)";
+	case SQLITE_CORRUPT:
+		return "database is corrupt (refusing to touch it)";
+	case SQLITE_FULL:
+		return "no space left on device";
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		return "permission denied or read-only (the database and its directory must be writable)";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "database is locked by another process";
+	default:
+		return NULL;
+	}
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Fills @err for SQLite failure @rc while doing @what on @path; returns the errno. */
+static int store_fail(sqlite3 *db, int rc, const char *path, const char *what,
+		      char *err, size_t errlen)
+{
+	const char *cause = store_cause(rc);
+
+	if (cause)
+		set_err(err, errlen, "%s: %s: %s (%s)", path, what, cause,
+			db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	else
+		set_err(err, errlen, "%s: %s: %s", path, what,
+			db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	return store_errno(rc);
+}
+
+/* Runs @sql and returns the first column of its first row in *@ret (0 when
+ * there is no row). An SQLite result code. */
+static int store_query_int(sqlite3 *db, const char *sql, int64_t *ret)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*ret = sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		*ret = 0;
+		rc = SQLITE_OK;
+	}
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* PRAGMA quick_check: the first problem it reports goes into @err. Reading
+ * only, so a foreign or damaged file is left as it was. */
+static int store_check(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	const char *text;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_fail(db, rc, path, "Failed to read", err, errlen);
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		r = store_fail(db, rc, path, "Failed to read", err, errlen);
+		goto out;
+	}
+	text = (const char *)sqlite3_column_text(s, 0);
+	if (!text || strcmp(text, "ok") != 0) {
+		set_err(err, errlen, "%s: database failed its integrity check (refusing to touch it): %s",
+			path, text ? text : "no result");
+		r = -EIO;
+	}
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* A database with tables but not our application id is someone else's. */
+static int store_check_owner(sqlite3 *db, const char *path, bool *ret_fresh,
+			     char *err, size_t errlen)
+{
+	int64_t app_id, n_tables;
+	int rc;
+
+	rc = store_query_int(db, "PRAGMA application_id", &app_id);
+	if (rc == SQLITE_OK)
+		rc = store_query_int(db, "SELECT count(*) FROM sqlite_master", &n_tables);
+	if (rc != SQLITE_OK)
+		return store_fail(db, rc, path, "Failed to read", err, errlen);
+	if (app_id == STORE_APPLICATION_ID) {
+		*ret_fresh = false;
+		return 0;
+	}
+	if (app_id == 0 && n_tables == 0) {
+		*ret_fresh = true;
+		return 0;
+	}
+	set_err(err, errlen, "%s: not an ocppgw database (application_id 0x%llx, %lld tables)",
+		path, (unsigned long long)app_id, (long long)n_tables);
+	return -EIO;
+}
+
+static int store_exec(sqlite3 *db, const char *sql, const char *path, const char *what,
+		      char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_fail(db, rc, path, what, err, errlen);
+	return 0;
+}
+
+static int store_pragmas(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	const char *mode;
+	int rc, r;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		r = store_fail(db, rc, path, "Failed to enable WAL", err, errlen);
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(s, 0);
+	if (!mode || strcmp(mode, "wal") != 0) {
+		set_err(err, errlen, "%s: Failed to enable WAL: journal mode stays %s", path,
+			mode ? mode : "unknown");
+		r = -EIO;
+		goto out;
+	}
+	/* synchronous=FULL: a message acknowledged to a charger is on disk. */
+	r = store_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", path,
+		       "Failed to set pragmas", err, errlen);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Applies the missing migrations in one transaction; sets *ret_version. */
+static int store_migrate(sqlite3 *db, const char *path, bool fresh, int *ret_version,
+			 char *err, size_t errlen)
+{
+	char sql[128];
+	int64_t version;
+	bool in_tx = false;
+	int rc, r;
+
+	r = store_exec(db, "BEGIN IMMEDIATE", path, "Failed to start migration", err, errlen);
+	if (r < 0)
+		goto out;
+	in_tx = true;
+	if (fresh) {
+		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", STORE_APPLICATION_ID);
+		r = store_exec(db, sql, path, "Failed to initialize", err, errlen);
+		if (r < 0)
+			goto out;
+	}
+	r = store_exec(db, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY,"
+			   " value INTEGER NOT NULL) WITHOUT ROWID",
+		       path, "Failed to create the meta table", err, errlen);
+	if (r < 0)
+		goto out;
+	rc = store_query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'", &version);
+	if (rc != SQLITE_OK) {
+		r = store_fail(db, rc, path, "Failed to read the schema version", err, errlen);
+		goto out;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		set_err(err, errlen, "%s: created by a newer ocppgw (schema %lld > %d)", path,
+			(long long)version, STORE_SCHEMA_VERSION);
+		r = -ENOTSUP;
+		goto out;
+	}
+	if (version < 0) {
+		set_err(err, errlen, "%s: invalid schema version %lld", path, (long long)version);
+		r = -EIO;
+		goto out;
+	}
+	if (version == STORE_SCHEMA_VERSION)
+		goto out;
+	for (int v = (int)version + 1; v <= STORE_SCHEMA_VERSION; v++) {
+		snprintf(sql, sizeof(sql), "Failed to migrate to schema %d", v);
+		r = store_exec(db, store_migrations[v - 1], path, sql, err, errlen);
+		if (r < 0)
+			goto out;
+	}
+	snprintf(sql, sizeof(sql), "INSERT INTO meta(key, value) VALUES('schema_version', %d)"
+		 " ON CONFLICT(key) DO UPDATE SET value = excluded.value", STORE_SCHEMA_VERSION);
+	r = store_exec(db, sql, path, "Failed to record the schema version", err, errlen);
+	if (r < 0)
+		goto out;
+	version = STORE_SCHEMA_VERSION;
+out:
+	if (in_tx) {
+		if (r == 0)
+			r = store_exec(db, "COMMIT", path, "Failed to commit migration", err, errlen);
+		if (r < 0)
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (r == 0)
+		*ret_version = (int)version;
+	return r;
+}
+
+static int store_mkdir(const char *dir, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST) {
+		int e = errno;
+
+		set_err(err, errlen, "%s: Failed to create the data directory: %s", dir, strerror(e));
+		return -e;
+	}
+	if (stat(dir, &sb) < 0) {
+		int e = errno;
+
+		set_err(err, errlen, "%s: %s", dir, strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		set_err(err, errlen, "%s: not a directory", dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+int ogw_store_open(const char *dir, struct ogw_store **ret, char *err, size_t errlen)
+{
+	struct ogw_store *st = NULL;
+	char *path = NULL;
+	bool fresh = false;
+	int rc, r;
+
+	if (!dir || !*dir || !ret) {
+		set_err(err, errlen, "store: no data directory given");
+		return -EINVAL;
+	}
+	r = store_mkdir(dir, err, errlen);
+	if (r < 0)
+		goto out;
+	if (asprintf(&path, "%s/%s", dir, STORE_FILE) < 0) {
+		path = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* The gateway uses one connection from one thread. */
+	rc = sqlite3_open_v2(path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_fail(st->db, rc, path, "Failed to open", err, errlen);
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	/* SQLite falls back to read-only without an error when the file is not
+	 * writable; the store would then fail at its first write. */
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		set_err(err, errlen, "%s: Failed to open for writing: permission denied", path);
+		r = -EACCES;
+		goto out;
+	}
+	/* Read-only checks first, so a foreign or damaged file stays untouched. */
+	r = store_check(st->db, path, err, errlen);
+	if (r < 0)
+		goto out;
+	r = store_check_owner(st->db, path, &fresh, err, errlen);
+	if (r < 0)
+		goto out;
+	r = store_pragmas(st->db, path, err, errlen);
+	if (r < 0)
+		goto out;
+	r = store_migrate(st->db, path, fresh, &st->schema_version, err, errlen);
+	if (r < 0)
+		goto out;
+	for (int i = 0; i < STMT_COUNT; i++) {
+		rc = sqlite3_prepare_v3(st->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			r = store_fail(st->db, rc, path, "Failed to prepare statements", err, errlen);
+			goto out;
+		}
+	}
+	*ret = st;
+	st = NULL;
+out:
+	ogw_store_close(st);
+	free(path);
+	return r;
+}
+
+struct ogw_store *ogw_store_close(struct ogw_store *st)
+{
+	if (!st)
+		return NULL;
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+	return NULL;
+}
+
+int ogw_store_schema_version(struct ogw_store *st)
+{
+	return st->schema_version;
+}
+
+/* Binds the (charger, key) pair every statement starts with. */
+static int store_bind_key(sqlite3_stmt *s, const char *charger, const char *key)
+{
+	int rc;
+
+	rc = sqlite3_bind_text(s, 1, charger, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	return rc;
+}
+
+/* Leaves @s ready for its next use and drops the borrowed bindings. */
+static void store_release(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+json_t *ogw_store_kv_get(struct ogw_store *st, const char *charger, const char *key,
+			 int *ret_err)
+{
+	sqlite3_stmt *s;
+	json_t *value = NULL;
+	int rc, r = 0;
+
+	if (!st || !charger || !key) {
+		r = -EINVAL;
+		goto out;
+	}
+	s = st->stmt[STMT_KV_GET];
+	rc = store_bind_key(s, charger, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(s, 0);
+		size_t len = (size_t)sqlite3_column_bytes(s, 0);
+
+		/* Only this file writes the column; unparsable text is damage. */
+		value = text ? json_loadb(text, len, JSON_DECODE_ANY, NULL) : NULL;
+		if (!value)
+			r = text ? -EIO : store_errno(sqlite3_errcode(st->db));
+	} else if (rc != SQLITE_DONE) {
+		r = store_errno(rc);
+	}
+	store_release(s);
+out:
+	if (ret_err)
+		*ret_err = r;
+	return value;
+}
+
+int ogw_store_kv_put(struct ogw_store *st, const char *charger, const char *key,
+		     const json_t *value)
+{
+	sqlite3_stmt *s;
+	char *text = NULL;
+	int rc, r = 0;
+
+	if (!st || !charger || !key || !value)
+		return -EINVAL;
+	text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!text)
+		return -ENOMEM;
+	s = st->stmt[STMT_KV_PUT];
+	rc = store_bind_key(s, charger, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = store_step_errno(rc);
+	store_release(s);
+	free(text);
+	return r;
+}
+
+int ogw_store_kv_del(struct ogw_store *st, const char *charger, const char *key)
+{
+	sqlite3_stmt *s;
+	int rc, r = 0;
+
+	if (!st || !charger || !key)
+		return -EINVAL;
+	s = st->stmt[STMT_KV_DEL];
+	rc = store_bind_key(s, charger, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = store_step_errno(rc);
+	store_release(s);
+	return r;
+}
+
+int64_t ogw_store_next_id(struct ogw_store *st, const char *charger, const char *name,
+			  int *ret_err)
+{
+	sqlite3_stmt *s;
+	int64_t id = 0;
+	int rc, r = 0;
+
+	if (!st || !charger || !name) {
+		r = -EINVAL;
+		goto out;
+	}
+	s = st->stmt[STMT_NEXT_ID];
+	rc = store_bind_key(s, charger, name);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		/* The upsert commits when the statement runs to completion. */
+		rc = sqlite3_step(s);
+	}
+	if (rc != SQLITE_DONE) {
+		id = 0;
+		r = store_step_errno(rc);
+	}
+	store_release(s);
+out:
+	if (ret_err)
+		*ret_err = r;
+	return id;
+}

@@ -1,0 +1,760 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of the 1.6 charger -> 2.0.1 CSMS translator: golden fixtures for
+ * every one-to-one mapping and every local answer, then the flows with
+ * state (transactions, device model, reports, profile cache). The fake
+ * environment validates every payload against the schemas; these tests
+ * check the values. The session's side (queues, SQLite) is not exercised.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fake_env.h"
+#include "ocppgw/translator.h"
+
+extern const struct ogw_translator ogw_tr_v16_v201;
+
+static const struct ogw_translator *tr = &ogw_tr_v16_v201;
+
+static char *dump(const json_t *j)
+{
+	return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
+
+static void assert_json_eq(const json_t *got, const json_t *want, const char *what)
+{
+	if (!json_equal(got, want)) {
+		char *g = dump(got), *w = dump(want);
+		cr_assert_fail("%s:\n  got  %s\n  want %s", what, g ? g : "NULL", w ? w : "NULL");
+	}
+}
+
+static void put_state(struct ogw_tr_env *env, const json_t *state)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)state, key, v)
+		cr_assert_eq(ogw_tr_state_put(env, key, json_deep_copy(v)), 0);
+}
+
+Test(v16_v201, tables_complete_and_sorted)
+{
+	cr_assert_eq(ogw_translator_find(OGW_OCPP16, OGW_OCPP201), tr);
+	fake_assert_tables(tr);
+}
+
+Test(v16_v201, golden_forwards)
+{
+	json_t *doc = fake_fixture("v16_v201/golden.json"), *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "cases"), i, c) {
+		struct ogw_tr_env *env = fake_env_new(tr);
+		const char *name = json_string_value(json_object_get(c, "name"));
+		enum ogw_tr_dir dir = strcmp(json_string_value(json_object_get(c, "dir")), "up")
+					      ? OGW_TR_DOWN
+					      : OGW_TR_UP;
+		const char *action = json_string_value(json_object_get(c, "action"));
+		json_t *fwd = json_object_get(c, "forward");
+		struct ogw_tr_out out;
+
+		if (json_object_get(c, "state"))
+			put_state(env, json_object_get(c, "state"));
+		fake_env_call(env, dir, action, json_object_get(c, "payload"), &out);
+		cr_assert_eq(out.outcome, OGW_TR_FORWARD, "%s: outcome %d", name, out.outcome);
+		cr_assert_str_eq(out.action, json_string_value(json_object_get(fwd, "action")), "%s",
+				 name);
+		assert_json_eq(out.payload, json_object_get(fwd, "payload"), name);
+		if (json_object_get(c, "result")) {
+			json_t *ret = fake_env_result(env, dir, action, &out,
+						      json_object_get(c, "result"));
+			assert_json_eq(ret, json_object_get(c, "answer"), name);
+			json_decref(ret);
+		}
+		cr_assert_eq(fake_env_n_emitted(env), 0, "%s emitted calls", name);
+		fake_out_clear(&out);
+		fake_env_free(env);
+	}
+	json_decref(doc);
+}
+
+Test(v16_v201, golden_local_answers)
+{
+	json_t *doc = fake_fixture("v16_v201/local.json"), *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "cases"), i, c) {
+		struct ogw_tr_env *env = fake_env_new(tr);
+		const char *action = json_string_value(json_object_get(c, "action"));
+		struct ogw_tr_out out;
+
+		fake_env_call(env, OGW_TR_DOWN, action, json_object_get(c, "payload"), &out);
+		cr_assert_eq(out.outcome, OGW_TR_ANSWER, "case %zu %s: outcome %d", i, action,
+			     out.outcome);
+		assert_json_eq(out.payload, json_object_get(c, "answer"), action);
+		cr_assert_eq(fake_env_n_emitted(env), 0, "%s emitted calls", action);
+		fake_out_clear(&out);
+		fake_env_free(env);
+	}
+	json_decref(doc);
+}
+
+/* Every REJECTED entry is covered by local.json with an exact answer. */
+Test(v16_v201, every_rejected_action_has_a_local_case)
+{
+	json_t *doc = fake_fixture("v16_v201/local.json"), *c;
+	size_t i, j;
+
+	for (i = 0; i < tr->n_down; i++) {
+		bool found = false;
+		if (tr->down[i].kind != OGW_TR_REJECTED)
+			continue;
+		json_array_foreach(json_object_get(doc, "cases"), j, c)
+			found |= !strcmp(json_string_value(json_object_get(c, "action")),
+					 tr->down[i].action);
+		cr_expect(found, "%s has no case in local.json", tr->down[i].action);
+	}
+	json_decref(doc);
+}
+
+/* ---- StatusNotification ----------------------------------------------------- */
+
+Test(v16_v201, status_maps_connector_to_evse)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":2,\"errorCode\":\"NoError\",\"status\":\"SuspendedEV\","
+			   "\"timestamp\":\"2026-01-01T00:00:00Z\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "StatusNotification");
+	fake_assert_str(out.payload, "connectorStatus", "Occupied");
+	fake_assert_int(out.payload, "evseId", 2);
+	fake_assert_int(out.payload, "connectorId", 1);
+	fake_assert_str(out.payload, "timestamp", "2026-01-01T00:00:00Z");
+	/* no transaction, no error: nothing else */
+	cr_assert_eq(fake_env_n_emitted(env), 0);
+	fake_out_clear(&out);
+
+	/* timestamp is optional in 1.6, required in 2.0.1 */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Finishing\"}", &out);
+	cr_assert(json_is_string(fake_path(out.payload, "timestamp")));
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+Test(v16_v201, status_error_emits_notify_event)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"GroundFailure\",\"status\":\"Faulted\","
+			   "\"vendorErrorCode\":\"E42\",\"timestamp\":\"2026-01-01T00:00:00Z\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_assert_str(out.payload, "connectorStatus", "Faulted");
+	cr_assert_eq(fake_env_n_emitted(env), 1);
+	c = fake_env_emitted(env, 0);
+	cr_assert_eq(c->dir, OGW_TR_UP);
+	cr_assert_str_eq(c->action, "NotifyEvent");
+	fake_assert_int(c->payload, "seqNo", 0);
+	cr_assert(json_is_false(fake_path(c->payload, "tbc")));
+	fake_assert_str(c->payload, "eventData[0].trigger", "Alerting");
+	fake_assert_str(c->payload, "eventData[0].component.name", "Connector");
+	fake_assert_int(c->payload, "eventData[0].component.evse.id", 1);
+	fake_assert_str(c->payload, "eventData[0].variable.name", "Problem");
+	fake_assert_str(c->payload, "eventData[0].techCode", "GroundFailure");
+	fake_assert_str(c->payload, "eventData[0].techInfo", "E42");
+	fake_assert_str(c->payload, "eventData[0].timestamp", "2026-01-01T00:00:00Z");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+Test(v16_v201, status_connector_zero_answered_locally)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":0,\"errorCode\":\"NoError\",\"status\":\"Available\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	cr_assert_eq(json_object_size(out.payload), 0);
+	cr_assert_eq(fake_env_n_emitted(env), 0);
+	fake_out_clear(&out);
+
+	/* an error of the whole charger is still reported, on ChargingStation */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":0,\"errorCode\":\"PowerMeterFailure\",\"status\":\"Faulted\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	cr_assert_eq(fake_env_n_emitted(env), 1);
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "eventData[0].component.name",
+			"ChargingStation");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* ---- a whole remote-started transaction --------------------------------------- */
+
+/* Runs StartTransaction on connector 1 and answers the emitted event with
+ * @reply; returns the 2.0.1 transaction id in @uuid and the answer. */
+static const struct fake_answer *start_tx(struct ogw_tr_env *env, const char *reply, char uuid[37])
+{
+	struct ogw_tr_out out;
+	size_t first = fake_env_n_emitted(env), answers = fake_env_n_answers(env);
+	const struct fake_call *c;
+
+	fake_env_call_text(env, OGW_TR_UP, "StartTransaction",
+			   "{\"connectorId\":1,\"idTag\":\"AA11\",\"meterStart\":1000,"
+			   "\"timestamp\":\"2026-01-01T10:00:00Z\",\"reservationId\":3}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_eq(fake_env_n_emitted(env), first + 1);
+	cr_assert_eq(fake_env_n_pending(env), 1);
+	c = fake_env_emitted(env, first);
+	cr_assert_str_eq(c->action, "TransactionEvent");
+	snprintf(uuid, 37, "%s", json_string_value(fake_path(c->payload, "transactionInfo.transactionId")));
+	cr_assert_eq(strlen(uuid), 36);
+	fake_env_reply_text(env, first, reply);
+	cr_assert_eq(fake_env_n_pending(env), 0);
+	cr_assert_eq(fake_env_n_answers(env), answers + 1);
+	return fake_env_answer(env, answers);
+}
+
+Test(v16_v201, transaction_remote_start_to_stop)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+	const struct fake_answer *a;
+	json_t *ret;
+	char uuid[37], text[512];
+
+	/* RequestStartTransaction leaves its remoteStartId for the start */
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":77,"
+			   "\"idToken\":{\"idToken\":\"AA11\",\"type\":\"ISO14443\"}}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "RemoteStartTransaction");
+	fake_assert_str(out.payload, "idTag", "AA11");
+	fake_assert_int(out.payload, "connectorId", 1);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "RequestStartTransaction", &out,
+				   "{\"status\":\"Accepted\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	a = start_tx(env, "{\"idTokenInfo\":{\"status\":\"Blocked\"}}", uuid);
+	fake_assert_int(a->payload, "transactionId", 1);
+	fake_assert_str(a->payload, "idTagInfo.status", "Blocked");
+	c = fake_env_emitted(env, 0);
+	fake_assert_str(c->payload, "eventType", "Started");
+	fake_assert_int(c->payload, "seqNo", 0);
+	fake_assert_str(c->payload, "triggerReason", "RemoteStart");
+	fake_assert_int(c->payload, "transactionInfo.remoteStartId", 77);
+	fake_assert_int(c->payload, "evse.id", 1);
+	fake_assert_int(c->payload, "evse.connectorId", 1);
+	fake_assert_str(c->payload, "idToken.idToken", "AA11");
+	fake_assert_str(c->payload, "idToken.type", "ISO14443");
+	fake_assert_int(c->payload, "reservationId", 3);
+	fake_assert_int(c->payload, "meterValue[0].sampledValue[0].value", 1000);
+	fake_assert_str(c->payload, "meterValue[0].sampledValue[0].context", "Transaction.Begin");
+	fake_assert_str(c->payload, "meterValue[0].sampledValue[0].measurand",
+			"Energy.Active.Import.Register");
+	/* the remote start was used up */
+	cr_assert_null(json_object_get(fake_env_state(env), "remote:1"));
+
+	/* periodic meter values become TransactionEvent Updated, seqNo 1 */
+	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
+			   "{\"connectorId\":1,\"transactionId\":1,\"meterValue\":[{\"timestamp\":"
+			   "\"2026-01-01T10:15:00Z\",\"sampledValue\":[{\"value\":\"1.5\",\"unit\":\"kWh\","
+			   "\"context\":\"Sample.Periodic\",\"measurand\":\"Energy.Active.Import.Register\"},"
+			   "{\"value\":\"40\",\"measurand\":\"Temperature\",\"unit\":\"Celcius\"}]}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "TransactionEvent");
+	fake_assert_str(out.payload, "eventType", "Updated");
+	fake_assert_str(out.payload, "triggerReason", "MeterValuePeriodic");
+	fake_assert_int(out.payload, "seqNo", 1);
+	fake_assert_str(out.payload, "transactionInfo.transactionId", uuid);
+	fake_assert_str(out.payload, "meterValue[0].sampledValue[0].unitOfMeasure.unit", "Wh");
+	fake_assert_int(out.payload, "meterValue[0].sampledValue[0].unitOfMeasure.multiplier", 3);
+	cr_assert_eq(json_array_size(fake_path(out.payload, "meterValue[0].sampledValue")), 1,
+		     "Temperature has no 2.0.1 measurand");
+	ret = fake_env_result_text(env, OGW_TR_UP, "MeterValues", &out, "{\"totalCost\":1.2}");
+	cr_assert_eq(json_object_size(ret), 0);
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	/* Charging during the transaction: also a ChargingStateChanged event */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Charging\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+	c = fake_env_emitted(env, 1);
+	cr_assert_str_eq(c->action, "TransactionEvent");
+	fake_assert_str(c->payload, "triggerReason", "ChargingStateChanged");
+	fake_assert_str(c->payload, "transactionInfo.chargingState", "Charging");
+	fake_assert_int(c->payload, "seqNo", 2);
+
+	/* the CSMS asks about it, then stops it by its 2.0.1 id */
+	snprintf(text, sizeof(text), "{\"transactionId\":\"%s\"}", uuid);
+	fake_env_call_text(env, OGW_TR_DOWN, "GetTransactionStatus", text, &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	cr_assert(json_is_true(fake_path(out.payload, "ongoingIndicator")));
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStopTransaction", text, &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "RemoteStopTransaction");
+	fake_assert_int(out.payload, "transactionId", 1);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_UP, "StopTransaction",
+			   "{\"transactionId\":1,\"meterStop\":4200,\"timestamp\":\"2026-01-01T11:00:00Z\","
+			   "\"reason\":\"Remote\",\"idTag\":\"AA11\",\"transactionData\":[{\"timestamp\":"
+			   "\"2026-01-01T10:59:00Z\",\"sampledValue\":[{\"value\":\"4.1\",\"unit\":\"kWh\"}]}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	c = fake_env_emitted(env, 2);
+	fake_assert_str(c->payload, "eventType", "Ended");
+	fake_assert_int(c->payload, "seqNo", 3);
+	fake_assert_str(c->payload, "triggerReason", "RemoteStop");
+	fake_assert_str(c->payload, "transactionInfo.stoppedReason", "Remote");
+	fake_assert_str(c->payload, "idToken.idToken", "AA11");
+	fake_assert_str(c->payload, "meterValue[0].timestamp", "2026-01-01T10:59:00Z");
+	fake_assert_int(c->payload, "meterValue[1].sampledValue[0].value", 4200);
+	fake_assert_str(c->payload, "meterValue[1].sampledValue[0].context", "Transaction.End");
+	fake_env_reply_text(env, 2, "{\"idTokenInfo\":{\"status\":\"Accepted\"}}");
+	a = fake_env_answer(env, 1);
+	cr_assert_str_eq(a->action, "StopTransaction");
+	fake_assert_str(a->payload, "idTagInfo.status", "Accepted");
+
+	/* the transaction is gone from the state */
+	fake_env_call_text(env, OGW_TR_DOWN, "GetTransactionStatus", text, &out);
+	cr_assert(json_is_false(fake_path(out.payload, "ongoingIndicator")));
+	fake_out_clear(&out);
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+		     dump(fake_env_state(env)));
+	fake_env_free(env);
+}
+
+Test(v16_v201, start_without_csms_is_accepted_with_gateway_id)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	const struct fake_answer *a;
+	struct ogw_tr_out out;
+	char uuid[37];
+
+	a = start_tx(env, NULL, uuid);
+	fake_assert_int(a->payload, "transactionId", 1);
+	fake_assert_str(a->payload, "idTagInfo.status", "Accepted");
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "triggerReason", "Authorized");
+
+	/* and when the event cannot even be queued */
+	fake_env_fail_emit(env, -EIO);
+	fake_env_call_text(env, OGW_TR_UP, "StartTransaction",
+			   "{\"connectorId\":2,\"idTag\":\"BB\",\"meterStart\":0,"
+			   "\"timestamp\":\"2026-01-01T10:00:00Z\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_eq(fake_env_n_pending(env), 0);
+	fake_assert_int(fake_env_answer(env, 1)->payload, "transactionId", 2);
+	fake_env_free(env);
+}
+
+Test(v16_v201, stop_reasons_and_unknown_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+	char uuid[37];
+
+	/* a transaction the gateway does not know is only acknowledged */
+	fake_env_call_text(env, OGW_TR_UP, "StopTransaction",
+			   "{\"transactionId\":99,\"meterStop\":1,\"timestamp\":\"2026-01-01T11:00:00Z\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	cr_assert_eq(fake_env_n_emitted(env), 0);
+	fake_out_clear(&out);
+
+	start_tx(env, "{}", uuid);
+	fake_env_call_text(env, OGW_TR_UP, "StopTransaction",
+			   "{\"transactionId\":1,\"meterStop\":1,\"timestamp\":\"2026-01-01T11:00:00Z\","
+			   "\"reason\":\"SoftReset\"}",
+			   &out);
+	c = fake_env_emitted(env, 1);
+	fake_assert_str(c->payload, "transactionInfo.stoppedReason", "ImmediateReset");
+	fake_assert_str(c->payload, "triggerReason", "ResetCommand");
+	cr_assert_null(fake_path(c->payload, "idToken"));
+	fake_env_reply(env, 1, NULL);
+	cr_assert_null(fake_path(fake_env_answer(env, 1)->payload, "idTagInfo"));
+
+	/* absent reason means Local (J16E 2.5) */
+	start_tx(env, "{}", uuid);
+	fake_env_call_text(env, OGW_TR_UP, "StopTransaction",
+			   "{\"transactionId\":2,\"meterStop\":1,\"timestamp\":\"2026-01-01T11:00:00Z\"}",
+			   &out);
+	c = fake_env_emitted(env, 3);
+	fake_assert_str(c->payload, "transactionInfo.stoppedReason", "Local");
+	fake_assert_str(c->payload, "triggerReason", "StopAuthorized");
+	fake_env_reply_text(env, 3, "{}");
+	cr_assert_eq(fake_env_n_pending(env), 0);
+	fake_env_free(env);
+}
+
+Test(v16_v201, meter_values_trigger_and_signed_data)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	char uuid[37];
+
+	start_tx(env, "{}", uuid);
+	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
+			   "{\"connectorId\":1,\"transactionId\":1,\"meterValue\":[{\"timestamp\":"
+			   "\"2026-01-01T10:15:00Z\",\"sampledValue\":[{\"value\":\"OCMF|{}|{}\","
+			   "\"format\":\"SignedData\",\"context\":\"Trigger\"}]}]}",
+			   &out);
+	fake_assert_str(out.payload, "triggerReason", "Trigger");
+	fake_assert_str(out.payload, "meterValue[0].sampledValue[0].signedMeterValue.signedMeterData",
+			"OCMF|{}|{}");
+	fake_assert_str(out.payload, "meterValue[0].sampledValue[0].signedMeterValue.encodingMethod",
+			"OCMF");
+	fake_out_clear(&out);
+
+	/* only samples 2.0.1 cannot express: answered, nothing sent */
+	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
+			   "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2026-01-01T10:15:00Z\","
+			   "\"sampledValue\":[{\"value\":\"900\",\"measurand\":\"RPM\"}]}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* ---- device model ------------------------------------------------------------- */
+
+Test(v16_v201, get_variables_through_get_configuration)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+	const json_t *res;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetVariables",
+			   "{\"getVariableData\":["
+			   "{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"HeartbeatInterval\"}},"
+			   "{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"MessageAttempts\","
+			   "\"instance\":\"TransactionEvent\"}},"
+			   "{\"component\":{\"name\":\"AuthCtrlr\"},\"variable\":{\"name\":\"Nope\"}},"
+			   "{\"component\":{\"name\":\"Nope\"},\"variable\":{\"name\":\"X\"}},"
+			   "{\"component\":{\"name\":\"TxCtrlr\"},\"variable\":{\"name\":\"StopTxOnInvalidId\"},"
+			   "\"attributeType\":\"Target\"},"
+			   "{\"component\":{\"name\":\"SecurityCtrlr\"},\"variable\":{\"name\":\"BasicAuthPassword\"}},"
+			   "{\"component\":{\"name\":\"ReservationCtrlr\"},\"variable\":{\"name\":\"NonEvseSpecific\"}}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_eq(fake_env_n_emitted(env), 1);
+	c = fake_env_emitted(env, 0);
+	cr_assert_eq(c->dir, OGW_TR_DOWN);
+	cr_assert_str_eq(c->action, "GetConfiguration");
+	fake_assert_str(c->payload, "key[0]", "HeartbeatInterval");
+	fake_assert_str(c->payload, "key[1]", "TransactionMessageAttempts");
+	fake_assert_str(c->payload, "key[2]", "AuthorizationKey");
+	fake_assert_str(c->payload, "key[3]", "ReserveConnectorZeroSupported");
+	cr_assert_eq(json_array_size(fake_path(c->payload, "key")), 4);
+	fake_env_reply_text(env, 0,
+			    "{\"configurationKey\":["
+			    "{\"key\":\"HeartbeatInterval\",\"readonly\":false,\"value\":\"300\"},"
+			    "{\"key\":\"TransactionMessageAttempts\",\"readonly\":true,\"value\":\"3\"},"
+			    "{\"key\":\"AuthorizationKey\",\"readonly\":false}],"
+			    "\"unknownKey\":[\"ReserveConnectorZeroSupported\"]}");
+	res = fake_env_answer(env, 0)->payload;
+	fake_assert_str(res, "getVariableResult[0].attributeStatus", "Accepted");
+	fake_assert_str(res, "getVariableResult[0].attributeValue", "300");
+	fake_assert_str(res, "getVariableResult[1].attributeStatus", "Accepted");
+	fake_assert_str(res, "getVariableResult[1].attributeValue", "3");
+	fake_assert_str(res, "getVariableResult[1].variable.instance", "TransactionEvent");
+	fake_assert_str(res, "getVariableResult[2].attributeStatus", "UnknownVariable");
+	fake_assert_str(res, "getVariableResult[3].attributeStatus", "UnknownComponent");
+	fake_assert_str(res, "getVariableResult[4].attributeStatus", "NotSupportedAttributeType");
+	fake_assert_str(res, "getVariableResult[4].attributeType", "Target");
+	fake_assert_str(res, "getVariableResult[5].attributeStatus", "Rejected");
+	cr_assert_null(fake_path(res, "getVariableResult[5].attributeValue"));
+	fake_assert_str(res, "getVariableResult[6].attributeStatus", "UnknownVariable");
+	fake_env_free(env);
+}
+
+Test(v16_v201, get_variables_charger_silent)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetVariables",
+			   "{\"getVariableData\":[{\"component\":{\"name\":\"OCPPCommCtrlr\"},"
+			   "\"variable\":{\"name\":\"HeartbeatInterval\"}}]}",
+			   &out);
+	fake_env_reply(env, 0, NULL);
+	fake_assert_str(fake_env_answer(env, 0)->payload, "getVariableResult[0].attributeStatus",
+			"Rejected");
+	fake_env_free(env);
+}
+
+Test(v16_v201, set_variables_one_change_configuration_each)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const json_t *res;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "SetVariables",
+			   "{\"setVariableData\":["
+			   "{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"HeartbeatInterval\"},"
+			   "\"attributeValue\":\"120\"},"
+			   "{\"component\":{\"name\":\"Nope\"},\"variable\":{\"name\":\"X\"},\"attributeValue\":\"1\"},"
+			   "{\"component\":{\"name\":\"SecurityCtrlr\"},\"variable\":{\"name\":\"BasicAuthPassword\"},"
+			   "\"attributeValue\":\"AB\"},"
+			   "{\"component\":{\"name\":\"TxCtrlr\"},\"variable\":{\"name\":\"StopTxOnInvalidId\"},"
+			   "\"attributeValue\":\"true\"},"
+			   "{\"component\":{\"name\":\"SampledDataCtrlr\"},\"variable\":{\"name\":\"TxUpdatedMeasurands\"},"
+			   "\"attributeValue\":\"Voltage\"}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_eq(fake_env_n_emitted(env), 4);
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "key", "HeartbeatInterval");
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "value", "120");
+	/* 1.6 keeps the password as hex (J16 §6.2.2) */
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "key", "AuthorizationKey");
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "value", "4142");
+	fake_assert_str(fake_env_emitted(env, 2)->payload, "key", "StopTransactionOnInvalidId");
+	fake_assert_str(fake_env_emitted(env, 3)->payload, "key", "MeterValuesSampledData");
+
+	/* answers may come in any order; the answer waits for all */
+	fake_env_reply_text(env, 1, "{\"status\":\"RebootRequired\"}");
+	fake_env_reply_text(env, 0, "{\"status\":\"Accepted\"}");
+	fake_env_reply_text(env, 3, "{\"status\":\"NotSupported\"}");
+	cr_assert_eq(fake_env_n_answers(env), 0);
+	fake_env_reply(env, 2, NULL);
+	cr_assert_eq(fake_env_n_answers(env), 1);
+	res = fake_env_answer(env, 0)->payload;
+	fake_assert_str(res, "setVariableResult[0].attributeStatus", "Accepted");
+	fake_assert_str(res, "setVariableResult[1].attributeStatus", "UnknownComponent");
+	fake_assert_str(res, "setVariableResult[2].attributeStatus", "RebootRequired");
+	fake_assert_str(res, "setVariableResult[3].attributeStatus", "Rejected");
+	fake_assert_str(res, "setVariableResult[4].attributeStatus", "UnknownVariable");
+	fake_assert_str(res, "setVariableResult[4].variable.name", "TxUpdatedMeasurands");
+	fake_env_free(env);
+}
+
+Test(v16_v201, set_variables_when_nothing_can_be_queued)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+
+	fake_env_fail_emit(env, -ENOBUFS);
+	fake_env_call_text(env, OGW_TR_DOWN, "SetVariables",
+			   "{\"setVariableData\":["
+			   "{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"HeartbeatInterval\"},"
+			   "\"attributeValue\":\"120\"},"
+			   "{\"component\":{\"name\":\"TxCtrlr\"},\"variable\":{\"name\":\"StopTxOnInvalidId\"},"
+			   "\"attributeValue\":\"true\"}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_eq(fake_env_n_answers(env), 1);
+	fake_assert_str(fake_env_answer(env, 0)->payload, "setVariableResult[1].attributeStatus",
+			"Rejected");
+	fake_env_free(env);
+}
+
+/* A GetConfiguration.conf with @n mapped keys (one row per key) plus one
+ * key that has no 2.0.1 variable. */
+static json_t *config_conf(size_t n)
+{
+	static const char *const keys[] = {
+		"AllowOfflineTxForUnknownId", "AuthorizationCacheEnabled", "AuthorizeRemoteTxRequests",
+		"LocalAuthorizeOffline", "LocalPreAuthorize", "ClockAlignedDataInterval",
+		"MeterValuesAlignedData", "StopTxnAlignedData", "MeterValueSampleInterval",
+		"MeterValuesSampledData", "StopTxnSampledData", "ConnectionTimeOut",
+		"StopTransactionOnEVSideDisconnect", "StopTransactionOnInvalidId",
+		"MaxEnergyOnInvalidId", "HeartbeatInterval", "MinimumStatusDuration", "ResetRetries",
+		"TransactionMessageAttempts", "TransactionMessageRetryInterval",
+		"UnlockConnectorOnEVSideDisconnect", "WebSocketPingInterval", "ConnectorPhaseRotation",
+		"GetConfigurationMaxKeys", "LocalAuthListEnabled",
+	};
+	json_t *list = json_array();
+	cr_assert_leq(n, sizeof(keys) / sizeof(keys[0]));
+	json_array_append_new(list, json_pack("{s:s, s:b, s:s}", "key", "BlinkRepeat", "readonly", 0,
+					      "value", "3"));
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_pack("{s:s, s:b, s:s}", "key", keys[i], "readonly",
+						      i == 0, "value", "1"));
+	return json_pack("{s:o}", "configurationKey", list);
+}
+
+Test(v16_v201, base_report_in_parts)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+	json_t *conf = config_conf(25);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetBaseReport",
+			   "{\"requestId\":8,\"reportBase\":\"FullInventory\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	c = fake_env_emitted(env, 0);
+	cr_assert_str_eq(c->action, "GetConfiguration");
+	cr_assert_eq(json_object_size(c->payload), 0);
+	fake_env_reply(env, 0, conf);
+	fake_assert_str(fake_env_answer(env, 0)->payload, "status", "Accepted");
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+
+	c = fake_env_emitted(env, 1);
+	cr_assert_str_eq(c->action, "NotifyReport");
+	cr_assert_eq(c->dir, OGW_TR_UP);
+	fake_assert_int(c->payload, "requestId", 8);
+	fake_assert_int(c->payload, "seqNo", 0);
+	cr_assert(json_is_true(fake_path(c->payload, "tbc")));
+	cr_assert_eq(json_array_size(fake_path(c->payload, "reportData")), 20);
+	fake_assert_str(c->payload, "reportData[0].component.name", "AuthCtrlr");
+	fake_assert_str(c->payload, "reportData[0].variable.name", "OfflineTxForUnknownIdEnabled");
+	fake_assert_str(c->payload, "reportData[0].variableAttribute[0].mutability", "ReadOnly");
+	fake_assert_str(c->payload, "reportData[0].variableAttribute[0].value", "1");
+	fake_assert_str(c->payload, "reportData[1].variableAttribute[0].mutability", "ReadWrite");
+	/* a key with two variables shows the first */
+	fake_assert_str(c->payload, "reportData[5].variable.name", "Interval");
+
+	c = fake_env_emitted(env, 2);
+	fake_assert_int(c->payload, "seqNo", 1);
+	cr_assert(json_is_false(fake_path(c->payload, "tbc")));
+	cr_assert_eq(json_array_size(fake_path(c->payload, "reportData")), 5);
+	fake_assert_str(c->payload, "reportData[3].variable.instance", "GetVariables");
+	json_decref(conf);
+	fake_env_free(env);
+}
+
+Test(v16_v201, report_filtered_empty_and_failed)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	json_t *conf = config_conf(25);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetReport",
+			   "{\"requestId\":9,\"componentVariable\":[{\"component\":{\"name\":\"SampledDataCtrlr\"},"
+			   "\"variable\":{\"name\":\"TxEndedInterval\"}},{\"component\":{\"name\":\"AuthCtrlr\"}}]}",
+			   &out);
+	fake_env_reply(env, 0, conf);
+	fake_assert_str(fake_env_answer(env, 0)->payload, "status", "Accepted");
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+	cr_assert_eq(json_array_size(fake_path(fake_env_emitted(env, 1)->payload, "reportData")), 5);
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "reportData[4].variable.name",
+			"TxEndedInterval");
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetReport",
+			   "{\"requestId\":10,\"componentVariable\":[{\"component\":{\"name\":\"Nope\"}}]}",
+			   &out);
+	fake_env_reply(env, 2, conf);
+	fake_assert_str(fake_env_answer(env, 1)->payload, "status", "EmptyResultSet");
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetBaseReport",
+			   "{\"requestId\":11,\"reportBase\":\"SummaryInventory\"}", &out);
+	fake_env_reply(env, 3, NULL);
+	fake_assert_str(fake_env_answer(env, 2)->payload, "status", "Rejected");
+	cr_assert_eq(fake_env_n_emitted(env), 4);
+	json_decref(conf);
+	fake_env_free(env);
+}
+
+/* ---- charging profile cache ---------------------------------------------------- */
+
+Test(v16_v201, charging_profiles_cached_for_get_and_cleared)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+	json_t *ret;
+	const char *set =
+		"{\"evseId\":1,\"chargingProfile\":{\"id\":5,\"stackLevel\":1,"
+		"\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":\"Absolute\","
+		"\"chargingSchedule\":[{\"id\":1,\"chargingRateUnit\":\"A\",\"startSchedule\":"
+		"\"2026-01-01T00:00:00Z\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":16}]}]}}";
+
+	fake_env_call_text(env, OGW_TR_DOWN, "SetChargingProfile", set, &out);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "SetChargingProfile", &out,
+				   "{\"status\":\"Accepted\"}");
+	json_decref(ret);
+	fake_out_clear(&out);
+	/* the same profile again replaces, not duplicates */
+	fake_env_call_text(env, OGW_TR_DOWN, "SetChargingProfile", set, &out);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "SetChargingProfile", &out,
+				   "{\"status\":\"Accepted\"}");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetChargingProfiles",
+			   "{\"requestId\":4,\"evseId\":1,\"chargingProfile\":{\"chargingProfilePurpose\":"
+			   "\"TxDefaultProfile\"}}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	fake_assert_str(fake_env_answer(env, 0)->payload, "status", "Accepted");
+	cr_assert_eq(fake_env_n_emitted(env), 1);
+	c = fake_env_emitted(env, 0);
+	cr_assert_str_eq(c->action, "ReportChargingProfiles");
+	fake_assert_int(c->payload, "requestId", 4);
+	fake_assert_int(c->payload, "evseId", 1);
+	fake_assert_str(c->payload, "chargingLimitSource", "CSO");
+	cr_assert_eq(json_array_size(fake_path(c->payload, "chargingProfile")), 1);
+	fake_assert_int(c->payload, "chargingProfile[0].id", 5);
+
+	/* criteria that do not match */
+	fake_env_call_text(env, OGW_TR_DOWN, "GetChargingProfiles",
+			   "{\"requestId\":5,\"chargingProfile\":{\"chargingLimitSource\":[\"EMS\"]}}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	fake_assert_str(out.payload, "status", "NoProfiles");
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "ClearChargingProfile", "{\"chargingProfileId\":5}", &out);
+	fake_assert_int(out.payload, "id", 5);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "ClearChargingProfile", &out,
+				   "{\"status\":\"Accepted\"}");
+	json_decref(ret);
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_DOWN, "GetChargingProfiles",
+			   "{\"requestId\":6,\"chargingProfile\":{}}", &out);
+	fake_assert_str(out.payload, "status", "NoProfiles");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+Test(v16_v201, remote_start_with_tx_profile_and_any_connector)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	char uuid[37];
+
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"remoteStartId\":5,\"idToken\":{\"idToken\":\"AA11\",\"type\":\"ISO14443\"},"
+			   "\"chargingProfile\":{\"id\":2,\"stackLevel\":0,\"chargingProfilePurpose\":\"TxProfile\","
+			   "\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":[{\"id\":1,"
+			   "\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":7400}]}]}}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_null(fake_path(out.payload, "connectorId"));
+	fake_assert_str(out.payload, "chargingProfile.chargingProfilePurpose", "TxProfile");
+	fake_assert_int(out.payload, "chargingProfile.chargingSchedule.chargingSchedulePeriod[0].limit",
+			7400);
+	fake_out_clear(&out);
+	/* the charger picked connector 1: the pending remote start still applies */
+	start_tx(env, "{}", uuid);
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "triggerReason", "RemoteStart");
+	fake_assert_int(fake_env_emitted(env, 0)->payload, "transactionInfo.remoteStartId", 5);
+	fake_env_free(env);
+}

@@ -1,0 +1,2292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The 1.6 -> 2.0.1 translator: a 1.6 charger (with the 1.6 security
+ * extension) shown to a 2.0.1 CSMS as a 2.0.1 charging station, per the
+ * tables of REFERENCE §3-4. The gateway owns the 2.0.1 transaction ids, the
+ * TransactionEvent seqNo and the device-model view of the 1.6 configuration
+ * keys, all kept in the per-charger state. It does no queueing, retrying or
+ * offline authorization: the session and the auth feature do those.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ocppgw/translator.h"
+#include "ocppgw/util.h"
+
+#define IDTAG16_MAX 20       /* 1.6 IdToken is CiString20 */
+#define REPORT_CHUNK 20      /* reportData entries per NotifyReport */
+#define PROFILE_CACHE_MAX 64 /* charging profiles remembered for GetChargingProfiles */
+
+/* ---- small tables and helpers ------------------------------------------- */
+
+struct str_map {
+	const char *from;
+	const char *to;
+};
+
+static const char *map_str(const struct str_map *m, size_t n, const char *from, const char *dflt)
+{
+	if (from)
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(m[i].from, from))
+				return m[i].to;
+	return dflt;
+}
+
+#define MAP(m, from, dflt) map_str((m), sizeof(m) / sizeof((m)[0]), (from), (dflt))
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static json_int_t num(const json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+static bool has(const json_t *obj, const char *key)
+{
+	return json_object_get(obj, key) != NULL;
+}
+
+/* Copies @key from @from to @to when present (under @as if not NULL). */
+static int copy_field(json_t *to, const char *as, const json_t *from, const char *key)
+{
+	json_t *v = json_object_get(from, key);
+	if (!v)
+		return 0;
+	return json_object_set(to, as ? as : key, v) ? -ENOMEM : 0;
+}
+
+static int forward(struct ogw_tr_out *out, const char *action, json_t *payload, json_t *memo)
+{
+	if (!payload) {
+		json_decref(memo);
+		return -ENOMEM;
+	}
+	out->outcome = OGW_TR_FORWARD;
+	out->action = action;
+	out->payload = payload;
+	out->memo = memo;
+	return 0;
+}
+
+static int answer(struct ogw_tr_out *out, json_t *payload)
+{
+	if (!payload)
+		return -ENOMEM;
+	out->outcome = OGW_TR_ANSWER;
+	out->payload = payload;
+	return 0;
+}
+
+static int answer_status(struct ogw_tr_out *out, const char *status)
+{
+	return answer(out, json_pack("{s:s}", "status", status));
+}
+
+/* The CALLRESULT's status, through @m when given, as {"status": ...}. */
+static int status_result(const json_t *result, const struct str_map *m, size_t n,
+			 json_t **ret)
+{
+	const char *s = str(result, "status");
+	if (m)
+		s = map_str(m, n, s, "Rejected");
+	*ret = json_pack("{s:s}", "status", s ? s : "Rejected");
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* result() of every action whose status enum is a subset of the caller's. */
+static int result_status(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			 json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	return status_result(result, NULL, 0, ret);
+}
+
+/* result() of actions whose response is empty in the caller's version. */
+static int result_empty(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	(void)result;
+	*ret = json_object();
+	return *ret ? 0 : -ENOMEM;
+}
+
+/*
+ * ogw_tr_emit() for calls whose answer matters: when the call cannot even
+ * be queued, @done runs at once with no result, so it always runs exactly
+ * once and owns the cleanup of @user.
+ */
+static void emit_then(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
+		      json_t *payload, ogw_tr_done_fn done, void *user)
+{
+	if (!payload || ogw_tr_emit(env, dir, action, payload, done, user) < 0)
+		done(env, user, NULL);
+}
+
+/* ogw_tr_emit() for notifications nobody waits for: a lost one is not an
+ * error of the message that caused it (the session logs emit failures). */
+static void emit_notify(struct ogw_tr_env *env, const char *action, json_t *payload)
+{
+	if (payload)
+		ogw_tr_emit(env, OGW_TR_UP, action, payload, NULL, NULL);
+}
+
+/* Answers a deferred CALL, turning a failed allocation into InternalError. */
+static void answer_later(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload)
+{
+	ogw_tr_answer(env, p, payload, payload ? OGW_ERR_NONE : OGW_ERR_INTERNAL,
+		      payload ? NULL : "out of memory");
+}
+
+static void now_text(char ret[32])
+{
+	ogw_time_rfc3339(ret);
+}
+
+/* ---- identifiers -------------------------------------------------------- */
+
+/* RFID UIDs are written in hex (S16 §3.9), so ISO14443 is the natural type. */
+static json_t *id_token(const char *idtag)
+{
+	return json_pack("{s:s, s:s}", "idToken", idtag, "type", "ISO14443");
+}
+
+/* A 2.0.1 IdTokenType's token when it fits a 1.6 idTag, else NULL. */
+static const char *idtag16(const json_t *token)
+{
+	const char *t = str(token, "idToken");
+	return t && strlen(t) <= IDTAG16_MAX ? t : NULL;
+}
+
+/* 2.0.1-only statuses become Invalid (REFERENCE §3, a choice). */
+static const struct str_map auth_status_to16[] = {
+	{ "Accepted", "Accepted" },
+	{ "Blocked", "Blocked" },
+	{ "ConcurrentTx", "ConcurrentTx" },
+	{ "Expired", "Expired" },
+	{ "Invalid", "Invalid" },
+};
+
+/* 2.0.1 IdTokenInfoType -> 1.6 IdTagInfo (new reference). */
+static json_t *idtaginfo16(const json_t *info)
+{
+	const char *parent = idtag16(json_object_get(info, "groupIdToken"));
+	json_t *r = json_pack("{s:s}", "status", MAP(auth_status_to16, str(info, "status"), "Invalid"));
+
+	if (r && (copy_field(r, "expiryDate", info, "cacheExpiryDateTime") ||
+		  (parent && json_object_set_new(r, "parentIdTag", json_string(parent)))))
+		r = (json_decref(r), NULL);
+	return r;
+}
+
+/* ---- transactions in the state ------------------------------------------ *
+ * "tx16:<n>"  -> {"id": uuid}                     the 1.6 id the charger uses
+ * "tx:<uuid>" -> {"id16", "seqNo", "evse", "idTag", "remoteStartId"?}
+ * "conn:<c>"  -> {"tx": uuid}                     the transaction on connector c
+ * "remote:<c>"-> {"remoteStartId"}                a RequestStartTransaction waiting
+ *                                                 for its StartTransaction (c 0: any)
+ */
+
+/* State keys "<prefix>:<id>"; S_KEY/N_KEY give each a buffer of its own. */
+static const char *key_str(char buf[96], const char *prefix, const char *id)
+{
+	snprintf(buf, 96, "%s:%s", prefix, id ? id : "");
+	return buf;
+}
+
+static const char *key_num(char buf[96], const char *prefix, json_int_t n)
+{
+	snprintf(buf, 96, "%s:%lld", prefix, (long long)n);
+	return buf;
+}
+
+#define S_KEY(prefix, id) key_str((char[96]){ 0 }, (prefix), (id))
+#define N_KEY(prefix, n) key_num((char[96]){ 0 }, (prefix), (n))
+
+/* ogw_tr_state_put() of a value that may have failed to build. */
+static int state_put(struct ogw_tr_env *env, const char *key, json_t *value)
+{
+	return value ? ogw_tr_state_put(env, key, value) : -ENOMEM;
+}
+
+/* The 2.0.1 id of 1.6 transaction @id16 into @ret. 0, or -ENOENT. */
+static int tx_uuid(struct ogw_tr_env *env, json_int_t id16, char ret[37])
+{
+	json_t *m = ogw_tr_state_get(env, N_KEY("tx16", id16));
+	const char *id = str(m, "id");
+	int r = -ENOENT;
+
+	if (id && strlen(id) < 37) {
+		strcpy(ret, id);
+		r = 0;
+	}
+	json_decref(m);
+	return r;
+}
+
+/* The uuid of the transaction running on connector @c, or -ENOENT. */
+static int conn_tx(struct ogw_tr_env *env, json_int_t c, char ret[37])
+{
+	json_t *m = ogw_tr_state_get(env, N_KEY("conn", c));
+	const char *id = str(m, "tx");
+	int r = -ENOENT;
+
+	if (id && strlen(id) < 37) {
+		strcpy(ret, id);
+		r = 0;
+	}
+	json_decref(m);
+	return r;
+}
+
+/* Takes the next seqNo of transaction @uuid (state @tx, borrowed, updated
+ * and stored). */
+static json_int_t tx_take_seq(struct ogw_tr_env *env, const char *uuid, json_t *tx)
+{
+	json_int_t seq = num(tx, "seqNo");
+	json_object_set_new(tx, "seqNo", json_integer(seq + 1));
+	state_put(env, S_KEY("tx", uuid), json_incref(tx));
+	return seq;
+}
+
+/* A TransactionEvent skeleton; callers add meterValue, idToken and the rest. */
+static json_t *tx_event(const char *type, const char *timestamp, const char *trigger,
+			json_int_t seq, const char *uuid, json_int_t evse)
+{
+	return json_pack("{s:s, s:s, s:s, s:I, s:{s:s}, s:{s:I, s:i}}",
+			 "eventType", type, "timestamp", timestamp, "triggerReason", trigger,
+			 "seqNo", seq, "transactionInfo", "transactionId", uuid,
+			 "evse", "id", evse, "connectorId", 1);
+}
+
+/* ---- meter values ------------------------------------------------------- */
+
+struct unit_map {
+	const char *unit16;
+	const char *unit;
+	int multiplier;
+};
+
+/* 1.6 kilo-units become the base unit with multiplier 3; "Celcius" is a
+ * 1.6 spelling chargers really send (J16E 2.1). */
+static const struct unit_map units[] = {
+	{ "Celcius", "Celsius", 0 },
+	{ "kVA", "VA", 3 },
+	{ "kW", "W", 3 },
+	{ "kWh", "Wh", 3 },
+	{ "kvar", "var", 3 },
+	{ "kvarh", "varh", 3 },
+};
+
+/* 1.6 measurands with no 2.0.1 counterpart: their samples are dropped. */
+static const char *const gone_measurands[] = { "Temperature", "RPM" };
+
+static bool measurand_gone(const char *m)
+{
+	for (size_t i = 0; m && i < N_OF(gone_measurands); i++)
+		if (!strcmp(gone_measurands[i], m))
+			return true;
+	return false;
+}
+
+static json_t *unit_of_measure(const char *unit16)
+{
+	for (size_t i = 0; i < N_OF(units); i++)
+		if (!strcmp(units[i].unit16, unit16))
+			return units[i].multiplier
+				       ? json_pack("{s:s, s:i}", "unit", units[i].unit, "multiplier",
+						   units[i].multiplier)
+				       : json_pack("{s:s}", "unit", units[i].unit);
+	return json_pack("{s:s}", "unit", unit16);
+}
+
+/* A 1.6 value text as a JSON number, or NULL when it is not a number. */
+static json_t *number(const char *text)
+{
+	char *end;
+	double d;
+	long long ll;
+
+	if (!text || !*text)
+		return NULL;
+	ll = strtoll(text, &end, 10);
+	if (!*end)
+		return json_integer(ll);
+	d = strtod(text, &end);
+	return *end ? NULL : json_real(d);
+}
+
+/*
+ * One 1.6 SampledValue as a 2.0.1 SampledValueType in *ret, or *ret NULL
+ * when it has no 2.0.1 form (a gone measurand, a raw value that is not a
+ * number). 1.6 SignedData carries the signed blob in value and nothing
+ * else: it becomes signedMeterValue with the blob, the encoding named when
+ * it is OCMF, and value 0 since the reading is only inside the blob.
+ */
+static int sampled_value(const json_t *in, json_t **ret)
+{
+	const char *value = str(in, "value");
+	const char *unit = str(in, "unit");
+	const char *format = str(in, "format");
+	bool is_signed = format && !strcmp(format, "SignedData");
+	json_t *v = is_signed ? json_integer(0) : number(value);
+	json_t *sv = NULL;
+	int r = -ENOMEM;
+
+	*ret = NULL;
+	if (measurand_gone(str(in, "measurand")) || (is_signed && strlen(value) > 2500) || !v) {
+		r = 0;
+		goto out;
+	}
+	sv = json_pack("{s:O}", "value", v);
+	if (!sv || copy_field(sv, NULL, in, "context") || copy_field(sv, NULL, in, "measurand") ||
+	    copy_field(sv, NULL, in, "phase") || copy_field(sv, NULL, in, "location"))
+		goto out;
+	if (unit && json_object_set_new(sv, "unitOfMeasure", unit_of_measure(unit)))
+		goto out;
+	if (is_signed &&
+	    json_object_set_new(sv, "signedMeterValue",
+				json_pack("{s:s, s:s, s:s, s:s}", "signedMeterData", value,
+					  "signingMethod", "", "encodingMethod",
+					  strncmp(value, "OCMF|", 5) ? "" : "OCMF", "publicKey", "")))
+		goto out;
+	*ret = json_incref(sv);
+	r = 0;
+out:
+	json_decref(sv);
+	json_decref(v);
+	return r;
+}
+
+/* 1.6 MeterValue[] -> 2.0.1 MeterValueType[] in *ret (possibly empty:
+ * meter values left without samples are dropped). */
+static int meter_values(const json_t *in, json_t **ret)
+{
+	json_t *arr = json_array(), *mv;
+	size_t i;
+	int r = -ENOMEM;
+
+	if (!arr)
+		return -ENOMEM;
+	json_array_foreach(in, i, mv) {
+		json_t *svs = json_array(), *sv, *one;
+		size_t j;
+		if (!svs)
+			goto out;
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
+			if ((r = sampled_value(sv, &one)) < 0 ||
+			    (one && json_array_append_new(svs, one))) {
+				json_decref(svs);
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+		if (!json_array_size(svs)) {
+			json_decref(svs);
+			continue;
+		}
+		if (json_array_append_new(arr, json_pack("{s:O, s:o}", "timestamp",
+							 json_object_get(mv, "timestamp"),
+							 "sampledValue", svs))) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	*ret = json_incref(arr);
+	r = 0;
+out:
+	json_decref(arr);
+	return r;
+}
+
+/* The energy register reading a StartTransaction/StopTransaction carries. */
+static json_t *energy_reading(const char *timestamp, json_int_t wh, const char *context)
+{
+	return json_pack("{s:s, s:[{s:I, s:s, s:s, s:{s:s}}]}", "timestamp", timestamp,
+			 "sampledValue", "value", wh, "context", context, "measurand",
+			 "Energy.Active.Import.Register", "unitOfMeasure", "unit", "Wh");
+}
+
+/* Sample.Periodic -> MeterValuePeriodic and so on (REFERENCE §3). */
+static const struct str_map meter_trigger[] = {
+	{ "Sample.Clock", "MeterValueClock" },
+	{ "Sample.Periodic", "MeterValuePeriodic" },
+	{ "Trigger", "Trigger" },
+};
+
+/* The context of the first sample that has one. */
+static const char *first_context(const json_t *meter_value)
+{
+	size_t i, j;
+	json_t *mv, *sv;
+	json_array_foreach(meter_value, i, mv)
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv)
+			if (str(sv, "context"))
+				return str(sv, "context");
+	return NULL;
+}
+
+/* ======================================================================== *
+ *  UP: 1.6 charger -> 2.0.1 CSMS                                           *
+ * ======================================================================== */
+
+static int up_boot(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *cs = json_pack("{s:O, s:O}", "vendorName", json_object_get(p, "chargePointVendor"),
+			       "model", json_object_get(p, "chargePointModel"));
+	(void)env;
+	if (!cs || copy_field(cs, "serialNumber", p, "chargePointSerialNumber") ||
+	    copy_field(cs, NULL, p, "firmwareVersion"))
+		goto fail;
+	if (has(p, "iccid") || has(p, "imsi")) {
+		json_t *modem = json_object();
+		if (json_object_set_new(cs, "modem", modem) || copy_field(modem, NULL, p, "iccid") ||
+		    copy_field(modem, NULL, p, "imsi"))
+			goto fail;
+	}
+	/* reason is required in 2.0.1 and 1.6 never says why it booted */
+	return forward(out, "BootNotification",
+		       json_pack("{s:o, s:s}", "chargingStation", cs, "reason", "PowerUp"), NULL);
+fail:
+	json_decref(cs);
+	return -ENOMEM;
+}
+
+static int up_boot_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			  json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = json_pack("{s:O, s:O, s:O}", "status", json_object_get(result, "status"),
+			 "currentTime", json_object_get(result, "currentTime"), "interval",
+			 json_object_get(result, "interval"));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int up_heartbeat(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)p;
+	return forward(out, "Heartbeat", json_object(), NULL);
+}
+
+/* ---- StatusNotification -------------------------------------------------- */
+
+struct status_row {
+	const char *status16;
+	const char *connector;   /* 2.0.1 connectorStatus */
+	const char *charging;    /* chargingState during a transaction, or NULL */
+};
+
+/* REFERENCE §3 "Status". */
+static const struct status_row status_rows[] = {
+	{ "Available", "Available", NULL },
+	{ "Charging", "Occupied", "Charging" },
+	{ "Faulted", "Faulted", NULL },
+	{ "Finishing", "Occupied", "EVConnected" },
+	{ "Preparing", "Occupied", "EVConnected" },
+	{ "Reserved", "Reserved", NULL },
+	{ "SuspendedEV", "Occupied", "SuspendedEV" },
+	{ "SuspendedEVSE", "Occupied", "SuspendedEVSE" },
+	{ "Unavailable", "Unavailable", NULL },
+};
+
+static const struct status_row *status_row(const char *status16)
+{
+	for (size_t i = 0; i < N_OF(status_rows); i++)
+		if (!strcmp(status_rows[i].status16, status16))
+			return &status_rows[i];
+	return &status_rows[0];
+}
+
+/* A charger error as a NotifyEvent on the Connector's (or, for connector 0,
+ * the ChargingStation's) Problem variable. */
+static void notify_problem(struct ogw_tr_env *env, const json_t *p, const char *timestamp)
+{
+	json_int_t c = num(p, "connectorId");
+	char now[32];
+	json_t *comp = c ? json_pack("{s:s, s:{s:I, s:i}}", "name", "Connector", "evse", "id", c,
+				     "connectorId", 1)
+			 : json_pack("{s:s}", "name", "ChargingStation");
+	json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:O, s:o, s:{s:s}, s:s}", "eventId",
+			       (json_int_t)ogw_tr_next_id(env, "event"), "timestamp", timestamp,
+			       "trigger", "Alerting", "actualValue", "true", "techCode",
+			       json_object_get(p, "errorCode"), "component", comp, "variable", "name",
+			       "Problem", "eventNotificationType", "HardWiredNotification");
+	const char *info = str(p, "vendorErrorCode") ? str(p, "vendorErrorCode") : str(p, "info");
+
+	if (ev && info)
+		json_object_set_new(ev, "techInfo", json_string(info));
+	now_text(now);
+	emit_notify(env, "NotifyEvent",
+		    ev ? json_pack("{s:s, s:i, s:b, s:[o]}", "generatedAt", now, "seqNo", 0, "tbc",
+				   0, "eventData", ev)
+		       : NULL);
+}
+
+/* P0-201 §2.2.1: transaction-related status moved to TransactionEvent. */
+static void notify_charging_state(struct ogw_tr_env *env, json_int_t c, const char *state,
+				  const char *timestamp)
+{
+	char uuid[37];
+	json_t *tx, *ev;
+
+	if (!state || conn_tx(env, c, uuid))
+		return;
+	tx = ogw_tr_state_get(env, S_KEY("tx", uuid));
+	if (!tx)
+		return;
+	ev = tx_event("Updated", timestamp, "ChargingStateChanged", tx_take_seq(env, uuid, tx), uuid,
+		      c);
+	if (ev)
+		json_object_set_new(json_object_get(ev, "transactionInfo"), "chargingState",
+				    json_string(state));
+	emit_notify(env, "TransactionEvent", ev);
+	json_decref(tx);
+}
+
+static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const struct status_row *row = status_row(str(p, "status"));
+	json_int_t c = num(p, "connectorId");
+	char now[32];
+	const char *ts = str(p, "timestamp");
+
+	if (!ts) {
+		now_text(now);
+		ts = now;
+	}
+	if (strcmp(str(p, "errorCode"), "NoError"))
+		notify_problem(env, p, ts);
+	/* connector 0 (the charger as a whole) has no 2.0.1 StatusNotification */
+	if (!c)
+		return answer(out, json_object());
+	notify_charging_state(env, c, row->charging, ts);
+	return forward(out, "StatusNotification",
+		       json_pack("{s:s, s:s, s:I, s:i}", "timestamp", ts, "connectorStatus",
+				 row->connector, "evseId", c, "connectorId", 1),
+		       NULL);
+}
+
+/* ---- Authorize ----------------------------------------------------------- */
+
+static int up_authorize(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	return forward(out, "Authorize", json_pack("{s:o}", "idToken", id_token(str(p, "idTag"))),
+		       NULL);
+}
+
+static int up_authorize_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			       json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = json_pack("{s:o}", "idTagInfo", idtaginfo16(json_object_get(result, "idTokenInfo")));
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- StartTransaction ---------------------------------------------------- */
+
+struct tx_answer_ctx {
+	struct ogw_tr_pending *p;
+	json_int_t id16;   /* StartTransaction: the id to answer with; Stop: 0 */
+};
+
+/* Answers StartTransaction.conf/StopTransaction.conf from the
+ * TransactionEventResponse. Without one (CSMS unreachable) a start is
+ * answered Accepted with the gateway's id and a stop with no idTagInfo:
+ * the charger must not retry a transaction the gateway already owns.
+ * Offline authorization is the auth feature's job. */
+static void tx_answer_done(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	struct tx_answer_ctx *ctx = user;
+	json_t *info = json_object_get(result, "idTokenInfo");
+	json_t *conf = json_object();
+
+	if (conf && info && json_object_set_new(conf, "idTagInfo", idtaginfo16(info)))
+		conf = (json_decref(conf), NULL);
+	if (conf && ctx->id16) {
+		if ((!info && json_object_set_new(conf, "idTagInfo",
+						  json_pack("{s:s}", "status", "Accepted"))) ||
+		    json_object_set_new(conf, "transactionId", json_integer(ctx->id16)))
+			conf = (json_decref(conf), NULL);
+	}
+	answer_later(env, ctx->p, conf);
+	free(ctx);
+}
+
+/* The remoteStartId a RequestStartTransaction left for connector @c (or for
+ * any connector), taken out of the state; -1 when there is none. */
+static json_int_t take_remote_start(struct ogw_tr_env *env, json_int_t c)
+{
+	json_int_t conns[2] = { c, 0 };
+	for (size_t i = 0; i < N_OF(conns); i++) {
+		json_t *r = ogw_tr_state_get(env, N_KEY("remote", conns[i]));
+		if (r) {
+			json_int_t id = num(r, "remoteStartId");
+			json_decref(r);
+			ogw_tr_state_del(env, N_KEY("remote", conns[i]));
+			return id;
+		}
+	}
+	return -1;
+}
+
+static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_int_t c = num(p, "connectorId");
+	json_int_t id16 = ogw_tr_next_id(env, "tx16");
+	json_int_t remote = take_remote_start(env, c);
+	const char *ts = str(p, "timestamp");
+	const char *idtag = str(p, "idTag");
+	struct tx_answer_ctx *ctx = NULL;
+	json_t *tx = NULL, *ev = NULL;
+	char uuid[37];
+	int r = -ENOMEM;
+
+	if (id16 <= 0)
+		return id16 < 0 ? (int)id16 : -EIO;
+	ogw_uuid4(uuid);
+	tx = json_pack("{s:I, s:i, s:I, s:s}", "id16", id16, "seqNo", 1, "evse", c, "idTag", idtag);
+	if (!tx || (remote >= 0 && json_object_set_new(tx, "remoteStartId", json_integer(remote))))
+		goto out;
+	if ((r = state_put(env, N_KEY("tx16", id16), json_pack("{s:s}", "id", uuid))) < 0 ||
+	    (r = state_put(env, S_KEY("tx", uuid), json_incref(tx))) < 0 ||
+	    (r = state_put(env, N_KEY("conn", c), json_pack("{s:s}", "tx", uuid))) < 0)
+		goto out;
+	r = -ENOMEM;
+	ev = tx_event("Started", ts, remote >= 0 ? "RemoteStart" : "Authorized", 0, uuid, c);
+	if (!ev ||
+	    json_object_set_new(ev, "meterValue",
+				json_pack("[o]", energy_reading(ts, num(p, "meterStart"),
+								"Transaction.Begin"))) ||
+	    json_object_set_new(ev, "idToken", id_token(idtag)) ||
+	    copy_field(ev, NULL, p, "reservationId") ||
+	    (remote >= 0 && json_object_set_new(json_object_get(ev, "transactionInfo"),
+						"remoteStartId", json_integer(remote))))
+		goto out;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx || !(ctx->p = ogw_tr_defer(env)))
+		goto out;
+	ctx->id16 = id16;
+	out->outcome = OGW_TR_DEFER;
+	emit_then(env, OGW_TR_UP, "TransactionEvent", json_incref(ev), tx_answer_done, ctx);
+	ctx = NULL;
+	r = 0;
+out:
+	free(ctx);
+	json_decref(ev);
+	json_decref(tx);
+	return r;
+}
+
+/* ---- MeterValues --------------------------------------------------------- */
+
+static int up_meter(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_int_t c = num(p, "connectorId");
+	json_t *mv = NULL, *tx = NULL, *ev;
+	char uuid[37];
+	int r;
+
+	if ((r = meter_values(json_object_get(p, "meterValue"), &mv)) < 0)
+		return r;
+	/* nothing left that 2.0.1 can express (e.g. only Temperature) */
+	if (!json_array_size(mv)) {
+		r = answer(out, json_object());
+		goto out;
+	}
+	if (!has(p, "transactionId") || tx_uuid(env, num(p, "transactionId"), uuid) ||
+	    !(tx = ogw_tr_state_get(env, S_KEY("tx", uuid)))) {
+		/* no transaction the CSMS knows of: plain meter values of the EVSE */
+		r = forward(out, "MeterValues",
+			    json_pack("{s:I, s:O}", "evseId", c, "meterValue", mv), NULL);
+		goto out;
+	}
+	ev = tx_event("Updated", json_string_value(json_object_get(json_array_get(mv, 0), "timestamp")),
+		      MAP(meter_trigger, first_context(json_object_get(p, "meterValue")),
+			  "MeterValuePeriodic"),
+		      tx_take_seq(env, uuid, tx), uuid, num(tx, "evse"));
+	if (ev && json_object_set(ev, "meterValue", mv))
+		ev = (json_decref(ev), NULL);
+	r = forward(out, "TransactionEvent", ev, NULL);
+out:
+	json_decref(tx);
+	json_decref(mv);
+	return r;
+}
+
+static int up_meter_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			   json_t **ret)
+{
+	return result_empty(env, memo, result, ret);
+}
+
+/* ---- StopTransaction ----------------------------------------------------- */
+
+struct stop_row {
+	const char *reason16;
+	const char *stopped;   /* stoppedReason */
+	const char *trigger;   /* triggerReason */
+};
+
+/* REFERENCE §3 "StopTransaction.reason"; resets -> ImmediateReset,
+ * UnlockCommand -> Other with triggerReason UnlockCommand (a choice). */
+static const struct stop_row stop_rows[] = {
+	{ "DeAuthorized", "DeAuthorized", "Deauthorized" },
+	{ "EVDisconnected", "EVDisconnected", "EVCommunicationLost" },
+	{ "EmergencyStop", "EmergencyStop", "AbnormalCondition" },
+	{ "HardReset", "ImmediateReset", "ResetCommand" },
+	{ "Local", "Local", "StopAuthorized" },
+	{ "Other", "Other", "AbnormalCondition" },
+	{ "PowerLoss", "PowerLoss", "AbnormalCondition" },
+	{ "Reboot", "Reboot", "ResetCommand" },
+	{ "Remote", "Remote", "RemoteStop" },
+	{ "SoftReset", "ImmediateReset", "ResetCommand" },
+	{ "UnlockCommand", "Other", "UnlockCommand" },
+};
+
+static const struct stop_row *stop_row(const char *reason16)
+{
+	/* J16E 2.5: an absent reason means Local */
+	const char *reason = reason16 ? reason16 : "Local";
+	for (size_t i = 0; i < N_OF(stop_rows); i++)
+		if (!strcmp(stop_rows[i].reason16, reason))
+			return &stop_rows[i];
+	return &stop_rows[5];
+}
+
+static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const struct stop_row *row = stop_row(str(p, "reason"));
+	const char *ts = str(p, "timestamp");
+	struct tx_answer_ctx *ctx = NULL;
+	json_t *tx = NULL, *ev = NULL, *mv = NULL;
+	char uuid[37];
+	int r;
+
+	/* a transaction the gateway never started (e.g. from before it was
+	 * installed): the CSMS cannot know it, so it is only acknowledged */
+	if (tx_uuid(env, num(p, "transactionId"), uuid) || !(tx = ogw_tr_state_get(env, S_KEY("tx", uuid))))
+		return answer(out, json_object());
+	if ((r = meter_values(json_object_get(p, "transactionData"), &mv)) < 0)
+		goto out;
+	r = -ENOMEM;
+	if (json_array_append_new(mv, energy_reading(ts, num(p, "meterStop"), "Transaction.End")))
+		goto out;
+	ev = tx_event("Ended", ts, row->trigger, tx_take_seq(env, uuid, tx), uuid, num(tx, "evse"));
+	if (!ev || json_object_set(ev, "meterValue", mv) ||
+	    json_object_set_new(json_object_get(ev, "transactionInfo"), "stoppedReason",
+				json_string(row->stopped)) ||
+	    (str(p, "idTag") && json_object_set_new(ev, "idToken", id_token(str(p, "idTag")))))
+		goto out;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx || !(ctx->p = ogw_tr_defer(env)))
+		goto out;
+	/* the event carries all the CSMS needs: the mapping can go now */
+	ogw_tr_state_del(env, N_KEY("tx16", num(p, "transactionId")));
+	ogw_tr_state_del(env, S_KEY("tx", uuid));
+	ogw_tr_state_del(env, N_KEY("conn", num(tx, "evse")));
+	out->outcome = OGW_TR_DEFER;
+	emit_then(env, OGW_TR_UP, "TransactionEvent", json_incref(ev), tx_answer_done, ctx);
+	ctx = NULL;
+	r = 0;
+out:
+	free(ctx);
+	json_decref(ev);
+	json_decref(mv);
+	json_decref(tx);
+	return r;
+}
+
+/* ---- DataTransfer (both directions) --------------------------------------- */
+
+/* 1.6 data is a string, 2.0.1 data any JSON: non-strings travel as JSON text. */
+static int data_as_string(json_t *to, const json_t *from)
+{
+	json_t *d = json_object_get(from, "data");
+	char *text;
+	int r;
+
+	if (!d || json_is_string(d))
+		return copy_field(to, NULL, from, "data");
+	text = json_dumps(d, JSON_COMPACT | JSON_ENCODE_ANY);
+	r = text && !json_object_set_new(to, "data", json_string(text)) ? 0 : -ENOMEM;
+	free(text);
+	return r;
+}
+
+static json_t *data_transfer(const json_t *p)
+{
+	json_t *r = json_pack("{s:O}", "vendorId", json_object_get(p, "vendorId"));
+	if (r && (copy_field(r, NULL, p, "messageId") || data_as_string(r, p)))
+		r = (json_decref(r), NULL);
+	return r;
+}
+
+static int up_data(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	return forward(out, "DataTransfer", data_transfer(p), NULL);
+}
+
+static int up_data_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			  json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = json_pack("{s:O}", "status", json_object_get(result, "status"));
+	if (*ret && data_as_string(*ret, result))
+		*ret = (json_decref(*ret), NULL);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- firmware, diagnostics and security notifications -------------------- */
+
+static const struct str_map diag_status[] = {
+	{ "Idle", "Idle" },
+	{ "UploadFailed", "UploadFailure" },
+	{ "Uploaded", "Uploaded" },
+	{ "Uploading", "Uploading" },
+};
+
+/* Adds the requestId remembered under @key (the last GetLog/UpdateFirmware). */
+static int add_request_id(struct ogw_tr_env *env, json_t *to, const char *key)
+{
+	json_t *s = ogw_tr_state_get(env, key);
+	int r = 0;
+	if (s && json_is_integer(json_object_get(s, "requestId")))
+		r = copy_field(to, NULL, s, "requestId");
+	json_decref(s);
+	return r;
+}
+
+static int up_diag_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *n = json_pack("{s:s}", "status", MAP(diag_status, str(p, "status"), "Idle"));
+	if (n && add_request_id(env, n, "getlog"))
+		n = (json_decref(n), NULL);
+	return forward(out, "LogStatusNotification", n, NULL);
+}
+
+static int up_fw_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	/* the 1.6 values are a subset of the 2.0.1 ones */
+	json_t *n = json_pack("{s:O}", "status", json_object_get(p, "status"));
+	if (n && add_request_id(env, n, "firmware"))
+		n = (json_decref(n), NULL);
+	return forward(out, "FirmwareStatusNotification", n, NULL);
+}
+
+/* SignedFirmwareStatusNotification, SecurityEventNotification and
+ * LogStatusNotification carry the same fields in both versions. */
+static int up_signed_fw_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	return forward(out, "FirmwareStatusNotification", json_deep_copy(p), NULL);
+}
+
+static int up_security_event(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	return forward(out, "SecurityEventNotification", json_deep_copy(p), NULL);
+}
+
+static int up_log_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	return forward(out, "LogStatusNotification", json_deep_copy(p), NULL);
+}
+
+static int up_sign_certificate(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	return forward(out, "SignCertificate",
+		       json_pack("{s:O, s:s}", "csr", json_object_get(p, "csr"), "certificateType",
+				 "ChargingStationCertificate"),
+		       NULL);
+}
+
+/* ======================================================================== *
+ *  DOWN: 2.0.1 CSMS -> 1.6 charger                                          *
+ * ======================================================================== */
+
+/* ---- charging profiles --------------------------------------------------- */
+
+static const struct str_map purpose_to16[] = {
+	{ "ChargingStationMaxProfile", "ChargePointMaxProfile" },
+	{ "TxDefaultProfile", "TxDefaultProfile" },
+	{ "TxProfile", "TxProfile" },
+};
+
+/* 1.6 limits have one decimal (S16 §7.12). */
+static json_t *limit16(const json_t *limit)
+{
+	double d = json_number_value(limit) * 10.0;
+	long long tenths = (long long)(d >= 0 ? d + 0.5 : d - 0.5);
+	return tenths % 10 ? json_real((double)tenths / 10.0) : json_integer(tenths / 10);
+}
+
+/*
+ * A 2.0.1 ChargingProfileType as a 1.6 ChargingProfile in *ret: the first
+ * schedule only (1.6 has one; salesTariff and phaseToUse have no 1.6
+ * field), transactionId through the id map. -EINVAL when it cannot be
+ * expressed (ChargingStationExternalConstraints, an unknown transaction).
+ */
+static int profile16(struct ogw_tr_env *env, const json_t *cp, json_t **ret)
+{
+	const char *purpose = MAP(purpose_to16, str(cp, "chargingProfilePurpose"), NULL);
+	const json_t *sched = json_array_get(json_object_get(cp, "chargingSchedule"), 0);
+	json_t *prof = NULL, *s16 = NULL, *periods = NULL, *per;
+	size_t i;
+	int r = -EINVAL;
+
+	if (!purpose || !sched)
+		return -EINVAL;
+	prof = json_pack("{s:O, s:O, s:s, s:O}", "chargingProfileId", json_object_get(cp, "id"),
+			 "stackLevel", json_object_get(cp, "stackLevel"), "chargingProfilePurpose",
+			 purpose, "chargingProfileKind", json_object_get(cp, "chargingProfileKind"));
+	s16 = json_pack("{s:O}", "chargingRateUnit", json_object_get(sched, "chargingRateUnit"));
+	periods = json_array();
+	if (!prof || !s16 || !periods)
+		goto nomem;
+	if (has(cp, "transactionId")) {
+		json_t *tx = ogw_tr_state_get(env, S_KEY("tx", str(cp, "transactionId")));
+		json_t *id16 = json_object_get(tx, "id16");
+		int e = id16 ? json_object_set(prof, "transactionId", id16) : 0;
+		json_decref(tx);
+		if (e)
+			goto nomem;
+		if (!id16)
+			goto out;
+	}
+	json_array_foreach(json_object_get(sched, "chargingSchedulePeriod"), i, per) {
+		json_t *p16 = json_pack("{s:O, s:o}", "startPeriod", json_object_get(per, "startPeriod"),
+					"limit", limit16(json_object_get(per, "limit")));
+		if (!p16 || copy_field(p16, NULL, per, "numberPhases") ||
+		    json_array_append_new(periods, p16))
+			goto nomem;
+	}
+	if (copy_field(s16, NULL, sched, "duration") || copy_field(s16, NULL, sched, "startSchedule") ||
+	    (has(sched, "minChargingRate") &&
+	     json_object_set_new(s16, "minChargingRate",
+				 limit16(json_object_get(sched, "minChargingRate")))) ||
+	    json_object_set(s16, "chargingSchedulePeriod", periods) ||
+	    copy_field(prof, NULL, cp, "recurrencyKind") || copy_field(prof, NULL, cp, "validFrom") ||
+	    copy_field(prof, NULL, cp, "validTo") || json_object_set(prof, "chargingSchedule", s16))
+		goto nomem;
+	*ret = json_incref(prof);
+	r = 0;
+	goto out;
+nomem:
+	r = -ENOMEM;
+out:
+	json_decref(periods);
+	json_decref(s16);
+	json_decref(prof);
+	return r;
+}
+
+/* The profile cache ("profiles" -> {"list": [{"evseId", "chargingProfile"}]})
+ * that answers GetChargingProfiles, which 1.6 cannot. */
+static json_t *profile_cache(struct ogw_tr_env *env)
+{
+	json_t *c = ogw_tr_state_get(env, "profiles");
+	if (!c || !json_is_array(json_object_get(c, "list"))) {
+		json_decref(c);
+		c = json_pack("{s:[]}", "list");
+	}
+	return c;
+}
+
+/* Whether cached @entry matches ClearChargingProfile @req. */
+static bool clear_matches(const json_t *req, const json_t *entry)
+{
+	const json_t *cp = json_object_get(entry, "chargingProfile");
+	const json_t *crit = json_object_get(req, "chargingProfileCriteria");
+
+	if (has(req, "chargingProfileId") && num(req, "chargingProfileId") != num(cp, "id"))
+		return false;
+	if (has(crit, "evseId") && num(crit, "evseId") != num(entry, "evseId"))
+		return false;
+	if (has(crit, "stackLevel") && num(crit, "stackLevel") != num(cp, "stackLevel"))
+		return false;
+	if (has(crit, "chargingProfilePurpose") &&
+	    strcmp(str(crit, "chargingProfilePurpose"), str(cp, "chargingProfilePurpose")))
+		return false;
+	return true;
+}
+
+/* Removes cached profiles matching ClearChargingProfile @req, or, for
+ * SetChargingProfile @set, those it replaces (same id, or same stackLevel
+ * and purpose on the same EVSE: S16 §3.13.2), then adds @set. */
+static int cache_update(struct ogw_tr_env *env, const json_t *req, const json_t *set)
+{
+	json_t *cache = profile_cache(env), *list, *e;
+	const json_t *cp = json_object_get(set, "chargingProfile");
+	size_t i = 0;
+
+	if (!cache)
+		return -ENOMEM;
+	list = json_object_get(cache, "list");
+	while ((e = json_array_get(list, i))) {
+		const json_t *old = json_object_get(e, "chargingProfile");
+		bool drop = req ? clear_matches(req, e)
+				: num(old, "id") == num(cp, "id") ||
+					  (num(e, "evseId") == num(set, "evseId") &&
+					   num(old, "stackLevel") == num(cp, "stackLevel") &&
+					   !strcmp(str(old, "chargingProfilePurpose"),
+						   str(cp, "chargingProfilePurpose")));
+		if (drop)
+			json_array_remove(list, i);
+		else
+			i++;
+	}
+	if (set && json_array_size(list) < PROFILE_CACHE_MAX &&
+	    json_array_append_new(list, json_pack("{s:O, s:O}", "evseId",
+						  json_object_get(set, "evseId"), "chargingProfile",
+						  cp))) {
+		json_decref(cache);
+		return -ENOMEM;
+	}
+	return ogw_tr_state_put(env, "profiles", cache);
+}
+
+static int down_set_profile(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *prof = NULL;
+	int r = profile16(env, json_object_get(p, "chargingProfile"), &prof);
+
+	if (r == -EINVAL)
+		return answer_status(out, "Rejected");
+	if (r < 0)
+		return r;
+	return forward(out, "SetChargingProfile",
+		       json_pack("{s:O, s:o}", "connectorId", json_object_get(p, "evseId"),
+				 "csChargingProfiles", prof),
+		       json_deep_copy(p));
+}
+
+static const struct str_map profile_status[] = {
+	{ "Accepted", "Accepted" },
+	{ "NotSupported", "Rejected" },
+	{ "Rejected", "Rejected" },
+};
+
+static int down_set_profile_result(struct ogw_tr_env *env, const json_t *memo,
+				   const json_t *result, json_t **ret)
+{
+	int r;
+	if (!strcmp(str(result, "status"), "Accepted") && (r = cache_update(env, NULL, memo)) < 0)
+		return r;
+	return status_result(result, profile_status, N_OF(profile_status), ret);
+}
+
+static int down_clear_profile(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const json_t *crit = json_object_get(p, "chargingProfileCriteria");
+	const char *purpose = str(crit, "chargingProfilePurpose");
+	json_t *c = json_object();
+
+	(void)env;
+	if (purpose && !MAP(purpose_to16, purpose, NULL)) {
+		json_decref(c);
+		return answer_status(out, "Unknown");
+	}
+	if (!c || copy_field(c, "id", p, "chargingProfileId") ||
+	    copy_field(c, "connectorId", crit, "evseId") || copy_field(c, NULL, crit, "stackLevel") ||
+	    (purpose && json_object_set_new(c, "chargingProfilePurpose",
+					    json_string(MAP(purpose_to16, purpose, NULL))))) {
+		json_decref(c);
+		return -ENOMEM;
+	}
+	return forward(out, "ClearChargingProfile", c, json_deep_copy(p));
+}
+
+static int down_clear_profile_result(struct ogw_tr_env *env, const json_t *memo,
+				     const json_t *result, json_t **ret)
+{
+	int r;
+	if (!strcmp(str(result, "status"), "Accepted") && (r = cache_update(env, memo, NULL)) < 0)
+		return r;
+	return status_result(result, NULL, 0, ret);
+}
+
+static bool criteria_match(const json_t *req, const json_t *entry)
+{
+	const json_t *crit = json_object_get(req, "chargingProfile");
+	const json_t *cp = json_object_get(entry, "chargingProfile");
+	const json_t *ids = json_object_get(crit, "chargingProfileId");
+	const json_t *sources = json_object_get(crit, "chargingLimitSource");
+	json_t *v;
+	size_t i;
+	bool found;
+
+	if (has(req, "evseId") && num(req, "evseId") != num(entry, "evseId"))
+		return false;
+	if (has(crit, "stackLevel") && num(crit, "stackLevel") != num(cp, "stackLevel"))
+		return false;
+	if (has(crit, "chargingProfilePurpose") &&
+	    strcmp(str(crit, "chargingProfilePurpose"), str(cp, "chargingProfilePurpose")))
+		return false;
+	found = !ids;
+	json_array_foreach(ids, i, v)
+		found |= json_integer_value(v) == num(cp, "id");
+	if (!found)
+		return false;
+	/* every cached profile was set by the CSMS: source CSO */
+	found = !sources;
+	json_array_foreach(sources, i, v)
+		found |= !strcmp(json_string_value(v), "CSO");
+	return found;
+}
+
+/* Answered from the cache of profiles set through the gateway; the report
+ * follows the answer, one ReportChargingProfiles per EVSE. */
+static int down_get_profiles(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *cache = profile_cache(env), *byevse = json_object(), *e, *list;
+	struct ogw_tr_pending *pend;
+	const char *evse;
+	size_t i, left;
+	int r = -ENOMEM;
+
+	if (!cache || !byevse)
+		goto out;
+	json_array_foreach(json_object_get(cache, "list"), i, e) {
+		char key[24];
+		if (!criteria_match(p, e))
+			continue;
+		snprintf(key, sizeof(key), "%lld", (long long)num(e, "evseId"));
+		list = json_object_get(byevse, key);
+		if (!list && json_object_set_new(byevse, key, list = json_array()))
+			goto out;
+		if (json_array_append(list, json_object_get(e, "chargingProfile")))
+			goto out;
+	}
+	if (!json_object_size(byevse)) {
+		r = answer_status(out, "NoProfiles");
+		goto out;
+	}
+	if (!(pend = ogw_tr_defer(env)))
+		goto out;
+	out->outcome = OGW_TR_DEFER;
+	answer_later(env, pend, json_pack("{s:s}", "status", "Accepted"));
+	left = json_object_size(byevse);
+	json_object_foreach(byevse, evse, list)
+		emit_notify(env, "ReportChargingProfiles",
+			    json_pack("{s:O, s:s, s:O, s:b, s:i}", "requestId",
+				      json_object_get(p, "requestId"), "chargingLimitSource", "CSO",
+				      "chargingProfile", list, "tbc", --left > 0, "evseId",
+				      atoi(evse)));
+	r = 0;
+out:
+	json_decref(byevse);
+	json_decref(cache);
+	return r;
+}
+
+static int down_composite(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *c = json_pack("{s:O, s:O}", "connectorId", json_object_get(p, "evseId"), "duration",
+			      json_object_get(p, "duration"));
+	(void)env;
+	if (c && copy_field(c, NULL, p, "chargingRateUnit"))
+		c = (json_decref(c), NULL);
+	return forward(out, "GetCompositeSchedule", c, json_deep_copy(p));
+}
+
+/* The 2.0.1 schedule{} wraps the 1.6 fields; without scheduleStart or a
+ * schedule the answer cannot carry one. */
+static int down_composite_result(struct ogw_tr_env *env, const json_t *memo,
+				 const json_t *result, json_t **ret)
+{
+	const json_t *s = json_object_get(result, "chargingSchedule");
+	json_t *periods = json_array(), *per;
+	size_t i;
+	int r = -ENOMEM;
+
+	(void)env;
+	*ret = NULL;
+	if (!periods || status_result(result, NULL, 0, ret))
+		goto out;
+	if (!s || !has(result, "scheduleStart") ||
+	    !json_array_size(json_object_get(s, "chargingSchedulePeriod"))) {
+		r = 0;
+		goto out;
+	}
+	json_array_foreach(json_object_get(s, "chargingSchedulePeriod"), i, per)
+		if (json_array_append_new(periods, json_deep_copy(per)))
+			goto out;
+	if (json_object_set_new(*ret, "schedule",
+				json_pack("{s:O, s:I, s:I, s:O, s:O}", "chargingSchedulePeriod",
+					  periods, "evseId",
+					  has(result, "connectorId") ? num(result, "connectorId")
+								     : num(memo, "evseId"),
+					  "duration",
+					  has(s, "duration") ? num(s, "duration") : num(memo, "duration"),
+					  "scheduleStart", json_object_get(result, "scheduleStart"),
+					  "chargingRateUnit", json_object_get(s, "chargingRateUnit"))))
+		goto out;
+	r = 0;
+out:
+	if (r < 0)
+		*ret = (json_decref(*ret), NULL);
+	json_decref(periods);
+	return r;
+}
+
+/* ---- remote start/stop ---------------------------------------------------- */
+
+static int down_request_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const char *idtag = idtag16(json_object_get(p, "idToken"));
+	const json_t *cp = json_object_get(p, "chargingProfile");
+	json_int_t c = num(p, "evseId");
+	json_t *req = NULL, *prof = NULL;
+	int r;
+
+	/* 1.6 cannot carry a token over 20 characters; a start profile must be
+	 * a TxProfile (S16 §5.11) */
+	if (!idtag || (cp && strcmp(str(cp, "chargingProfilePurpose"), "TxProfile")))
+		return answer_status(out, "Rejected");
+	if (cp && (r = profile16(env, cp, &prof)) < 0)
+		return r == -EINVAL ? answer_status(out, "Rejected") : r;
+	req = json_pack("{s:s}", "idTag", idtag);
+	if (!req || (c && json_object_set_new(req, "connectorId", json_integer(c))) ||
+	    (prof && json_object_set(req, "chargingProfile", prof))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* remembered for the StartTransaction that follows (RemoteStart trigger) */
+	if ((r = state_put(env, N_KEY("remote", c),
+			   json_pack("{s:O}", "remoteStartId", json_object_get(p, "remoteStartId")))) < 0)
+		goto out;
+	r = forward(out, "RemoteStartTransaction", json_incref(req), NULL);
+out:
+	json_decref(prof);
+	json_decref(req);
+	return r;
+}
+
+static int down_request_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *tx = ogw_tr_state_get(env, S_KEY("tx", str(p, "transactionId")));
+	json_t *id16 = json_object_get(tx, "id16");
+	int r = id16 ? forward(out, "RemoteStopTransaction",
+			       json_pack("{s:O}", "transactionId", id16), NULL)
+		     : answer_status(out, "Rejected");
+	json_decref(tx);
+	return r;
+}
+
+/* ---- availability, reset, unlock, trigger ---------------------------------- */
+
+static const struct str_map reset_type[] = {
+	{ "Immediate", "Hard" },
+	{ "OnIdle", "Soft" },
+};
+
+static int down_reset(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	/* 1.6 resets the whole charger only */
+	if (has(p, "evseId"))
+		return answer_status(out, "Rejected");
+	return forward(out, "Reset",
+		       json_pack("{s:s}", "type", MAP(reset_type, str(p, "type"), "Soft")), NULL);
+}
+
+static int down_availability(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const json_t *evse = json_object_get(p, "evse");
+	(void)env;
+	/* one connector per EVSE: asking for a connector other than 1 is asking
+	 * for one the charger does not show */
+	if (evse && has(evse, "connectorId") && num(evse, "connectorId") != 1)
+		return answer_status(out, "Rejected");
+	return forward(out, "ChangeAvailability",
+		       json_pack("{s:I, s:O}", "connectorId", evse ? num(evse, "id") : 0, "type",
+				 json_object_get(p, "operationalStatus")),
+		       NULL);
+}
+
+static int down_unlock(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	if (num(p, "connectorId") != 1 || num(p, "evseId") <= 0)
+		return answer_status(out, "UnknownConnector");
+	return forward(out, "UnlockConnector",
+		       json_pack("{s:O}", "connectorId", json_object_get(p, "evseId")), NULL);
+}
+
+static const struct str_map unlock_status[] = {
+	{ "NotSupported", "UnlockFailed" },
+	{ "UnlockFailed", "UnlockFailed" },
+	{ "Unlocked", "Unlocked" },
+};
+
+static int down_unlock_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			      json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	return status_result(result, unlock_status, N_OF(unlock_status), ret);
+}
+
+struct trigger_row {
+	const char *requested;    /* 2.0.1 requestedMessage */
+	const char *action16;     /* TriggerMessage or ExtendedTriggerMessage (SEC16) */
+	const char *requested16;
+};
+
+static const struct trigger_row trigger_rows[] = {
+	{ "BootNotification", "TriggerMessage", "BootNotification" },
+	{ "FirmwareStatusNotification", "TriggerMessage", "FirmwareStatusNotification" },
+	{ "Heartbeat", "TriggerMessage", "Heartbeat" },
+	{ "LogStatusNotification", "TriggerMessage", "DiagnosticsStatusNotification" },
+	{ "MeterValues", "TriggerMessage", "MeterValues" },
+	{ "SignChargingStationCertificate", "ExtendedTriggerMessage", "SignChargePointCertificate" },
+	{ "StatusNotification", "TriggerMessage", "StatusNotification" },
+	/* a triggered MeterValues of a running transaction becomes a
+	 * TransactionEvent with triggerReason Trigger */
+	{ "TransactionEvent", "TriggerMessage", "MeterValues" },
+};
+
+static int down_trigger(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const char *requested = str(p, "requestedMessage");
+	const json_t *evse = json_object_get(p, "evse");
+	json_t *t;
+
+	(void)env;
+	for (size_t i = 0; i < N_OF(trigger_rows); i++) {
+		if (strcmp(trigger_rows[i].requested, requested))
+			continue;
+		t = json_pack("{s:s}", "requestedMessage", trigger_rows[i].requested16);
+		/* EVSE 0 is the station: 1.6 says so by leaving connectorId out */
+		if (t && num(evse, "id") > 0 &&
+		    json_object_set_new(t, "connectorId", json_integer(num(evse, "id"))))
+			t = (json_decref(t), NULL);
+		return forward(out, trigger_rows[i].action16, t, NULL);
+	}
+	/* SignV2GCertificate, SignCombinedCertificate, PublishFirmwareStatusNotification */
+	return answer_status(out, "NotImplemented");
+}
+
+/* ---- authorization: cache, local list, reservations ------------------------ */
+
+static int down_clear_cache(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)p;
+	return forward(out, "ClearCache", json_object(), NULL);
+}
+
+static int down_send_list(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *list = json_array(), *e, *req = NULL;
+	size_t i;
+	int r = -ENOMEM;
+
+	(void)env;
+	if (!list)
+		return -ENOMEM;
+	json_array_foreach(json_object_get(p, "localAuthorizationList"), i, e) {
+		const char *tag = idtag16(json_object_get(e, "idToken"));
+		json_t *ad;
+		if (!tag) {
+			r = answer_status(out, "Failed");
+			goto out;
+		}
+		ad = json_pack("{s:s}", "idTag", tag);
+		if (!ad || json_array_append_new(list, ad))
+			goto out;
+		if (has(e, "idTokenInfo") &&
+		    json_object_set_new(ad, "idTagInfo", idtaginfo16(json_object_get(e, "idTokenInfo"))))
+			goto out;
+	}
+	req = json_pack("{s:O, s:O}", "listVersion", json_object_get(p, "versionNumber"),
+			"updateType", json_object_get(p, "updateType"));
+	if (!req || (json_array_size(list) && json_object_set(req, "localAuthorizationList", list)))
+		goto out;
+	r = forward(out, "SendLocalList", json_incref(req), NULL);
+out:
+	json_decref(req);
+	json_decref(list);
+	return r;
+}
+
+static const struct str_map send_list_status[] = {
+	{ "Accepted", "Accepted" },
+	{ "Failed", "Failed" },
+	{ "NotSupported", "Failed" },
+	{ "VersionMismatch", "VersionMismatch" },
+};
+
+static int down_send_list_result(struct ogw_tr_env *env, const json_t *memo,
+				 const json_t *result, json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	return status_result(result, send_list_status, N_OF(send_list_status), ret);
+}
+
+static int down_list_version(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)p;
+	return forward(out, "GetLocalListVersion", json_object(), NULL);
+}
+
+static int down_list_version_result(struct ogw_tr_env *env, const json_t *memo,
+				    const json_t *result, json_t **ret)
+{
+	json_int_t v = num(result, "listVersion");
+	(void)env;
+	(void)memo;
+	/* 1.6 -1 means "no list support"; 2.0.1 has only 0 for "no list" */
+	*ret = json_pack("{s:I}", "versionNumber", v < 0 ? 0 : v);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int down_reserve(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const char *tag = idtag16(json_object_get(p, "idToken"));
+	const json_t *group = json_object_get(p, "groupIdToken");
+	const char *parent = idtag16(group);
+	json_t *r;
+
+	(void)env;
+	if (!tag || (group && !parent))
+		return answer_status(out, "Rejected");
+	r = json_pack("{s:I, s:O, s:s, s:O}", "connectorId", num(p, "evseId"), "expiryDate",
+		      json_object_get(p, "expiryDateTime"), "idTag", tag, "reservationId",
+		      json_object_get(p, "id"));
+	if (r && parent && json_object_set_new(r, "parentIdTag", json_string(parent)))
+		r = (json_decref(r), NULL);
+	return forward(out, "ReserveNow", r, NULL);
+}
+
+static int down_cancel_reservation(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	return forward(out, "CancelReservation",
+		       json_pack("{s:O}", "reservationId", json_object_get(p, "reservationId")), NULL);
+}
+
+static int down_data(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	return forward(out, "DataTransfer", data_transfer(p), NULL);
+}
+
+/* 1.6 data stays a string: 2.0.1 data is any JSON, a string included. */
+static int down_data_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			    json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = json_pack("{s:O}", "status", json_object_get(result, "status"));
+	if (*ret && copy_field(*ret, NULL, result, "data"))
+		*ret = (json_decref(*ret), NULL);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- transactions the charger cannot be asked about ------------------------ */
+
+static int down_tx_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *tx = has(p, "transactionId") ? ogw_tr_state_get(env, S_KEY("tx", str(p, "transactionId")))
+					     : NULL;
+	json_t *a = json_pack("{s:b}", "messagesInQueue", 0);
+
+	/* the session's queue is not visible here; the gateway acks every
+	 * transaction message as it relays it */
+	if (a && has(p, "transactionId") &&
+	    json_object_set_new(a, "ongoingIndicator", json_boolean(tx != NULL)))
+		a = (json_decref(a), NULL);
+	json_decref(tx);
+	return answer(out, a);
+}
+
+/* ---- the device model over 1.6 configuration keys --------------------------- */
+
+struct cfg_var {
+	const char *key;        /* 1.6 configuration key */
+	const char *component;  /* 2.0.1 component.name */
+	const char *variable;   /* 2.0.1 variable.name */
+	const char *instance;   /* variable.instance, or NULL */
+	bool hex;               /* 2.0.1 text, 1.6 hex (AuthorizationKey, J16 §6.2.2) */
+};
+
+/*
+ * REFERENCE §4, the one table both ways. A key listed twice answers both
+ * variables; the first row is the one a report shows. Keys with no
+ * standard equivalent (BlinkRepeat, NumberOfConnectors, ...) are absent.
+ */
+static const struct cfg_var cfg_vars[] = {
+	{ "AllowOfflineTxForUnknownId", "AuthCtrlr", "OfflineTxForUnknownIdEnabled", NULL, false },
+	{ "AuthorizationCacheEnabled", "AuthCacheCtrlr", "Enabled", NULL, false },
+	{ "AuthorizeRemoteTxRequests", "AuthCtrlr", "AuthorizeRemoteStart", NULL, false },
+	{ "LocalAuthorizeOffline", "AuthCtrlr", "LocalAuthorizeOffline", NULL, false },
+	{ "LocalPreAuthorize", "AuthCtrlr", "LocalPreAuthorize", NULL, false },
+	{ "ClockAlignedDataInterval", "AlignedDataCtrlr", "Interval", NULL, false },
+	{ "ClockAlignedDataInterval", "AlignedDataCtrlr", "TxEndedInterval", NULL, false },
+	{ "MeterValuesAlignedData", "AlignedDataCtrlr", "Measurands", NULL, false },
+	{ "StopTxnAlignedData", "AlignedDataCtrlr", "TxEndedMeasurands", NULL, false },
+	{ "MeterValueSampleInterval", "SampledDataCtrlr", "TxUpdatedInterval", NULL, false },
+	{ "MeterValueSampleInterval", "SampledDataCtrlr", "TxEndedInterval", NULL, false },
+	{ "MeterValuesSampledData", "SampledDataCtrlr", "TxUpdatedMeasurands", NULL, false },
+	{ "MeterValuesSampledData", "SampledDataCtrlr", "TxStartedMeasurands", NULL, false },
+	{ "StopTxnSampledData", "SampledDataCtrlr", "TxEndedMeasurands", NULL, false },
+	{ "ConnectionTimeOut", "TxCtrlr", "EVConnectionTimeOut", NULL, false },
+	{ "StopTransactionOnEVSideDisconnect", "TxCtrlr", "StopTxOnEVSideDisconnect", NULL, false },
+	{ "StopTransactionOnInvalidId", "TxCtrlr", "StopTxOnInvalidId", NULL, false },
+	{ "MaxEnergyOnInvalidId", "TxCtrlr", "MaxEnergyOnInvalidId", NULL, false },
+	{ "HeartbeatInterval", "OCPPCommCtrlr", "HeartbeatInterval", NULL, false },
+	{ "MinimumStatusDuration", "OCPPCommCtrlr", "MinimumStatusDuration", NULL, false },
+	{ "ResetRetries", "OCPPCommCtrlr", "ResetRetries", NULL, false },
+	{ "TransactionMessageAttempts", "OCPPCommCtrlr", "MessageAttempts", "TransactionEvent", false },
+	{ "TransactionMessageRetryInterval", "OCPPCommCtrlr", "MessageAttemptInterval",
+	  "TransactionEvent", false },
+	{ "UnlockConnectorOnEVSideDisconnect", "OCPPCommCtrlr", "UnlockOnEVSideDisconnect", NULL,
+	  false },
+	{ "WebSocketPingInterval", "OCPPCommCtrlr", "WebSocketPingInterval", NULL, false },
+	{ "ConnectorPhaseRotation", "ChargingStation", "PhaseRotation", NULL, false },
+	{ "GetConfigurationMaxKeys", "DeviceDataCtrlr", "ItemsPerMessage", "GetVariables", false },
+	{ "LocalAuthListEnabled", "LocalAuthListCtrlr", "Enabled", NULL, false },
+	{ "LocalAuthListMaxLength", "LocalAuthListCtrlr", "Entries", NULL, false },
+	{ "SendLocalListMaxLength", "LocalAuthListCtrlr", "ItemsPerMessage", NULL, false },
+	{ "ReserveConnectorZeroSupported", "ReservationCtrlr", "NonEvseSpecific", NULL, false },
+	{ "ChargeProfileMaxStackLevel", "SmartChargingCtrlr", "ProfileStackLevel", NULL, false },
+	{ "ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr", "RateUnit", NULL, false },
+	{ "ChargingScheduleMaxPeriods", "SmartChargingCtrlr", "PeriodsPerSchedule", NULL, false },
+	{ "MaxChargingProfilesInstalled", "SmartChargingCtrlr", "Entries", NULL, false },
+	{ "ConnectorSwitch3to1PhaseSupported", "SmartChargingCtrlr", "Phases3to1", NULL, false },
+	{ "AuthorizationKey", "SecurityCtrlr", "BasicAuthPassword", NULL, true },
+	{ "SecurityProfile", "SecurityCtrlr", "SecurityProfile", NULL, false },
+	{ "CpoName", "SecurityCtrlr", "OrganizationName", NULL, false },
+	{ "AdditionalRootCertificateCheck", "SecurityCtrlr", "AdditionalRootCertificateCheck", NULL,
+	  false },
+	{ "CertificateSignedMaxChainSize", "SecurityCtrlr", "MaxCertificateChainSize", NULL, false },
+	{ "CertificateStoreMaxLength", "SecurityCtrlr", "CertificateEntries", NULL, false },
+	{ "CertSigningWaitMinimum", "SecurityCtrlr", "CertSigningWaitMinimum", NULL, false },
+	{ "CertSigningRepeatTimes", "SecurityCtrlr", "CertSigningRepeatTimes", NULL, false },
+	{ "ISO15118PnCEnabled", "ISO15118Ctrlr", "PnCEnabled", NULL, false },
+	{ "CentralContractValidationAllowed", "ISO15118Ctrlr", "CentralContractValidationAllowed",
+	  NULL, false },
+	{ "ContractValidationOffline", "ISO15118Ctrlr", "ContractValidationOffline", NULL, false },
+};
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * The row of a 2.0.1 component/variable pair, or NULL with *ret_status
+ * saying why: UnknownComponent, UnknownVariable, or NotSupportedAttributeType
+ * for attribute types other than Actual (1.6 keys have only a value).
+ */
+static const struct cfg_var *cfg_find(const json_t *data, const char **ret_status)
+{
+	const json_t *comp = json_object_get(data, "component");
+	const json_t *var = json_object_get(data, "variable");
+	const char *cname = str(comp, "name");
+	bool component_known = false;
+
+	*ret_status = "UnknownComponent";
+	/* every key belongs to the station as a whole, not to an EVSE */
+	if (has(comp, "evse") || has(comp, "instance"))
+		return NULL;
+	for (size_t i = 0; i < N_OF(cfg_vars); i++) {
+		if (strcmp(cfg_vars[i].component, cname))
+			continue;
+		component_known = true;
+		if (!strcmp(cfg_vars[i].variable, str(var, "name")) &&
+		    same(cfg_vars[i].instance, str(var, "instance"))) {
+			const char *type = str(data, "attributeType");
+			if (type && strcmp(type, "Actual")) {
+				*ret_status = "NotSupportedAttributeType";
+				return NULL;
+			}
+			return &cfg_vars[i];
+		}
+	}
+	if (component_known)
+		*ret_status = "UnknownVariable";
+	return NULL;
+}
+
+static const struct cfg_var *cfg_by_key(const char *key)
+{
+	for (size_t i = 0; key && i < N_OF(cfg_vars); i++)
+		if (!strcmp(cfg_vars[i].key, key))
+			return &cfg_vars[i];
+	return NULL;
+}
+
+/* A result entry echoing @data's component, variable and attributeType. */
+static json_t *var_result(const json_t *data, const char *status)
+{
+	json_t *r = json_pack("{s:s, s:O, s:O}", "attributeStatus", status, "component",
+			      json_object_get(data, "component"), "variable",
+			      json_object_get(data, "variable"));
+	if (r && copy_field(r, NULL, data, "attributeType"))
+		r = (json_decref(r), NULL);
+	return r;
+}
+
+/* The configurationKey entry for @key in a GetConfiguration.conf, or NULL. */
+static const json_t *config_key(const json_t *conf, const char *key)
+{
+	json_t *kv;
+	size_t i;
+	json_array_foreach(json_object_get(conf, "configurationKey"), i, kv)
+		if (!strcmp(str(kv, "key"), key))
+			return kv;
+	return NULL;
+}
+
+/* ---- GetVariables ---------------------------------------------------------- */
+
+struct getvars_ctx {
+	struct ogw_tr_pending *p;
+	json_t *results;   /* getVariableResult, unmapped entries final */
+	json_t *keys;      /* per entry: the 1.6 key, or null */
+};
+
+static void getvars_done(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	struct getvars_ctx *ctx = user;
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(ctx->keys, i, k) {
+		json_t *res = json_array_get(ctx->results, i);
+		const json_t *kv;
+		if (!json_is_string(k))
+			continue;
+		/* no answer: the mapped entries stay Rejected */
+		kv = result ? config_key(result, json_string_value(k)) : NULL;
+		if (!result)
+			continue;
+		if (!kv)
+			json_object_set_new(res, "attributeStatus", json_string("UnknownVariable"));
+		else if (has(kv, "value") && !cfg_by_key(json_string_value(k))->hex &&
+			 !copy_field(res, "attributeValue", kv, "value"))
+			json_object_set_new(res, "attributeStatus", json_string("Accepted"));
+	}
+	answer_later(env, ctx->p, json_pack("{s:O}", "getVariableResult", ctx->results));
+	json_decref(ctx->results);
+	json_decref(ctx->keys);
+	free(ctx);
+}
+
+static int down_get_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	struct getvars_ctx *ctx = calloc(1, sizeof(*ctx));
+	json_t *wanted = json_array(), *data;
+	size_t i;
+	int r = -ENOMEM;
+
+	if (!ctx || !wanted || !(ctx->results = json_array()) || !(ctx->keys = json_array()))
+		goto out;
+	json_array_foreach(json_object_get(p, "getVariableData"), i, data) {
+		const char *status;
+		const struct cfg_var *v = cfg_find(data, &status);
+		/* mapped entries stay Rejected unless the charger answers */
+		if (json_array_append_new(ctx->results, var_result(data, v ? "Rejected" : status)) ||
+		    json_array_append_new(ctx->keys, v ? json_string(v->key) : json_null()) ||
+		    (v && json_array_append_new(wanted, json_string(v->key))))
+			goto out;
+	}
+	if (!json_array_size(wanted)) {
+		r = answer(out, json_pack("{s:O}", "getVariableResult", ctx->results));
+		goto out;
+	}
+	if (!(ctx->p = ogw_tr_defer(env)))
+		goto out;
+	out->outcome = OGW_TR_DEFER;
+	emit_then(env, OGW_TR_DOWN, "GetConfiguration", json_pack("{s:O}", "key", wanted),
+		  getvars_done, ctx);
+	ctx = NULL;
+	r = 0;
+out:
+	if (ctx) {
+		json_decref(ctx->results);
+		json_decref(ctx->keys);
+		free(ctx);
+	}
+	json_decref(wanted);
+	return r;
+}
+
+/* ---- SetVariables ---------------------------------------------------------- */
+
+struct setvars_ctx;
+struct setvars_slot {
+	struct setvars_ctx *ctx;
+	size_t index;      /* into ctx->results */
+};
+
+struct setvars_ctx {
+	struct ogw_tr_pending *p;
+	json_t *results;
+	size_t waiting;    /* ChangeConfiguration calls not answered yet */
+	struct setvars_slot slots[];
+};
+
+static const struct str_map config_status[] = {
+	{ "Accepted", "Accepted" },
+	{ "NotSupported", "UnknownVariable" },
+	{ "RebootRequired", "RebootRequired" },
+	{ "Rejected", "Rejected" },
+};
+
+static void setvars_done(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	struct setvars_slot *slot = user;
+	struct setvars_ctx *ctx = slot->ctx;
+
+	if (result)
+		json_object_set_new(json_array_get(ctx->results, slot->index), "attributeStatus",
+				    json_string(MAP(config_status, str(result, "status"),
+						    "Rejected")));
+	if (--ctx->waiting)
+		return;
+	answer_later(env, ctx->p, json_pack("{s:O}", "setVariableResult", ctx->results));
+	json_decref(ctx->results);
+	free(ctx);
+}
+
+/* The ChangeConfiguration for one SetVariableData, or NULL (value too long
+ * for 1.6, or no memory). The hex form of a password is zeroed after use. */
+static json_t *change_config(const struct cfg_var *v, const char *value)
+{
+	size_t len = strlen(value);
+	json_t *r;
+	char *hex;
+
+	if (!v->hex)
+		return len <= 500 ? json_pack("{s:s, s:s}", "key", v->key, "value", value) : NULL;
+	if (len > 250 || !(hex = malloc(2 * len + 1)))
+		return NULL;
+	ogw_hex_encode(value, len, hex);
+	r = json_pack("{s:s, s:s}", "key", v->key, "value", hex);
+	ogw_memzero(hex, 2 * len + 1);
+	free(hex);
+	return r;
+}
+
+/* One ChangeConfiguration per variable (1.6 takes one key per request),
+ * emitted in order; the answer waits for all of them. */
+static int down_set_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const json_t *all = json_object_get(p, "setVariableData");
+	size_t n = json_array_size(all), i, nslots = 0;
+	struct setvars_ctx *ctx = calloc(1, sizeof(*ctx) + n * sizeof(ctx->slots[0]));
+	json_t *data, *calls = json_array();
+	int r = -ENOMEM;
+
+	if (!ctx || !calls || !(ctx->results = json_array()))
+		goto out;
+	json_array_foreach(all, i, data) {
+		const char *status;
+		const struct cfg_var *v = cfg_find(data, &status);
+		json_t *cc = v ? change_config(v, str(data, "attributeValue")) : NULL;
+		if (v && !cc)
+			status = "Rejected";
+		if (json_array_append_new(ctx->results, var_result(data, cc ? "Rejected" : status)))
+			goto out_cc;
+		if (cc) {
+			ctx->slots[nslots] = (struct setvars_slot){ ctx, i };
+			nslots++;
+			if (json_array_append_new(calls, cc))
+				goto out;
+		}
+		continue;
+out_cc:
+		json_decref(cc);
+		goto out;
+	}
+	if (!nslots) {
+		r = answer(out, json_pack("{s:O}", "setVariableResult", ctx->results));
+		goto out;
+	}
+	if (!(ctx->p = ogw_tr_defer(env)))
+		goto out;
+	out->outcome = OGW_TR_DEFER;
+	ctx->waiting = nslots;
+	/* the last done callback frees ctx: nothing may touch it after the loop */
+	for (i = 0; i < nslots; i++)
+		emit_then(env, OGW_TR_DOWN, "ChangeConfiguration",
+			  json_incref(json_array_get(calls, i)), setvars_done, &ctx->slots[i]);
+	ctx = NULL;
+	r = 0;
+out:
+	if (ctx) {
+		json_decref(ctx->results);
+		free(ctx);
+	}
+	json_decref(calls);
+	return r;
+}
+
+/* ---- GetBaseReport / GetReport ---------------------------------------------- */
+
+struct report_ctx {
+	struct ogw_tr_pending *p;
+	json_t *request;   /* the GetBaseReport/GetReport request */
+};
+
+/* Whether GetReport's componentVariable list (if any) selects row @v. */
+static bool report_selects(const json_t *request, const struct cfg_var *v)
+{
+	const json_t *cvs = json_object_get(request, "componentVariable");
+	json_t *cv;
+	size_t i;
+
+	if (!cvs)
+		return true;
+	json_array_foreach(cvs, i, cv) {
+		const json_t *var = json_object_get(cv, "variable");
+		if (strcmp(str(json_object_get(cv, "component"), "name"), v->component))
+			continue;
+		if (!var || (!strcmp(str(var, "name"), v->variable) &&
+			     (!has(var, "instance") || same(str(var, "instance"), v->instance))))
+			return true;
+	}
+	return false;
+}
+
+static json_t *report_entry(const struct cfg_var *v, const json_t *kv)
+{
+	json_t *var = json_pack("{s:s}", "name", v->variable);
+	json_t *attr = json_pack("{s:s, s:s}", "type", "Actual", "mutability",
+				 v->hex ? "WriteOnly"
+					: json_is_true(json_object_get(kv, "readonly")) ? "ReadOnly"
+											 : "ReadWrite");
+	if (var && v->instance)
+		json_object_set_new(var, "instance", json_string(v->instance));
+	if (attr && !v->hex)
+		copy_field(attr, NULL, kv, "value");
+	return json_pack("{s:{s:s}, s:o, s:[o]}", "component", "name", v->component, "variable", var,
+			 "variableAttribute", attr);
+}
+
+/* The reportData of every mapped key the charger reported (first row per key). */
+static json_t *report_data(const json_t *request, const json_t *conf)
+{
+	json_t *data = json_array(), *kv;
+	size_t i;
+
+	json_array_foreach(json_object_get(conf, "configurationKey"), i, kv) {
+		const struct cfg_var *v = cfg_by_key(str(kv, "key"));
+		if (!data)
+			return NULL;
+		for (; v && v < cfg_vars + N_OF(cfg_vars) && !strcmp(v->key, str(kv, "key")); v++) {
+			if (!report_selects(request, v))
+				continue;
+			if (json_array_append_new(data, report_entry(v, kv)))
+				data = (json_decref(data), NULL);
+			break;
+		}
+	}
+	return data;
+}
+
+/* P1-201 §4.6 (B07/B08): answer first, then NotifyReport in parts with
+ * seqNo 0.. and tbc on every part but the last. */
+static void report_done(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	struct report_ctx *ctx = user;
+	json_t *data = result ? report_data(ctx->request, result) : NULL;
+	size_t n = json_array_size(data), parts = (n + REPORT_CHUNK - 1) / REPORT_CHUNK;
+	char now[32];
+
+	answer_later(env, ctx->p, json_pack("{s:s}", "status",
+					    !result ? "Rejected"
+					    : n     ? "Accepted"
+						    : "EmptyResultSet"));
+	now_text(now);
+	for (size_t part = 0; part < parts; part++) {
+		json_t *chunk = json_array();
+		for (size_t i = part * REPORT_CHUNK; chunk && i < n && i < (part + 1) * REPORT_CHUNK; i++)
+			if (json_array_append(chunk, json_array_get(data, i)))
+				chunk = (json_decref(chunk), NULL);
+		emit_notify(env, "NotifyReport",
+			    chunk ? json_pack("{s:O, s:s, s:I, s:b, s:o}", "requestId",
+					      json_object_get(ctx->request, "requestId"),
+					      "generatedAt", now, "seqNo", (json_int_t)part, "tbc",
+					      part + 1 < parts, "reportData", chunk)
+				  : NULL);
+	}
+	json_decref(data);
+	json_decref(ctx->request);
+	free(ctx);
+}
+
+/* Every report base shows the same thing: the configuration keys that map
+ * (1.6 has no inventory beyond them). componentCriteria are not applied. */
+static int down_report(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	struct report_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx || !(ctx->request = json_deep_copy(p)) || !(ctx->p = ogw_tr_defer(env))) {
+		if (ctx)
+			json_decref(ctx->request);
+		free(ctx);
+		return -ENOMEM;
+	}
+	out->outcome = OGW_TR_DEFER;
+	emit_then(env, OGW_TR_DOWN, "GetConfiguration", json_object(), report_done, ctx);
+	return 0;
+}
+
+/* ---- logs and firmware ------------------------------------------------------ */
+
+/* DiagnosticsLog -> GetDiagnostics, SecurityLog -> GetLog (SEC16). The
+ * requestId is kept for the DiagnosticsStatusNotifications that follow. */
+static int down_get_log(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const json_t *log = json_object_get(p, "log");
+	json_t *req;
+	int r;
+
+	if ((r = state_put(env, "getlog",
+			   json_pack("{s:O}", "requestId", json_object_get(p, "requestId")))) < 0)
+		return r;
+	if (!strcmp(str(p, "logType"), "SecurityLog"))
+		return forward(out, "GetLog", json_deep_copy(p), NULL);
+	req = json_pack("{s:O}", "location", json_object_get(log, "remoteLocation"));
+	if (req && (copy_field(req, NULL, p, "retries") || copy_field(req, NULL, p, "retryInterval") ||
+		    copy_field(req, "startTime", log, "oldestTimestamp") ||
+		    copy_field(req, "stopTime", log, "latestTimestamp")))
+		req = (json_decref(req), NULL);
+	return forward(out, "GetDiagnostics", req, NULL);
+}
+
+/* GetDiagnostics.conf names the file, or has none when there is nothing to
+ * upload: that is a refusal in 2.0.1 terms. GetLog.conf maps field for field. */
+static int down_get_log_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			       json_t **ret)
+{
+	const char *file = str(result, "fileName") ? str(result, "fileName") : str(result, "filename");
+	const char *status = str(result, "status");
+
+	(void)env;
+	(void)memo;
+	*ret = json_pack("{s:s}", "status", status ? status : file ? "Accepted" : "Rejected");
+	if (*ret && file && json_object_set_new(*ret, "filename", json_string(file)))
+		*ret = (json_decref(*ret), NULL);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int down_update_firmware(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const json_t *fw = json_object_get(p, "firmware");
+	json_t *req;
+	int r;
+
+	if ((r = state_put(env, "firmware",
+			   json_pack("{s:O}", "requestId", json_object_get(p, "requestId")))) < 0)
+		return r;
+	if (has(fw, "signature")) {
+		/* SEC16 needs the signing certificate with the signature */
+		if (!has(fw, "signingCertificate"))
+			return answer_status(out, "InvalidCertificate");
+		return forward(out, "SignedUpdateFirmware", json_deep_copy(p), NULL);
+	}
+	req = json_pack("{s:O, s:O}", "location", json_object_get(fw, "location"), "retrieveDate",
+			json_object_get(fw, "retrieveDateTime"));
+	if (req && (copy_field(req, NULL, p, "retries") || copy_field(req, NULL, p, "retryInterval")))
+		req = (json_decref(req), NULL);
+	return forward(out, "UpdateFirmware", req, NULL);
+}
+
+/* 1.6 UpdateFirmware.conf is empty: the charger took it (REFERENCE §3). */
+static int down_update_firmware_result(struct ogw_tr_env *env, const json_t *memo,
+				       const json_t *result, json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = json_pack("{s:s}", "status", has(result, "status") ? str(result, "status") : "Accepted");
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- certificates (SEC16) ---------------------------------------------------- */
+
+/* 2.0.1 certificate uses SEC16 knows; V2G and MO certificates go through
+ * the PnC DataTransfer, which a CSMS uses directly. */
+static const struct str_map cert_use_to16[] = {
+	{ "CSMSRootCertificate", "CentralSystemRootCertificate" },
+	{ "ManufacturerRootCertificate", "ManufacturerRootCertificate" },
+};
+
+static const struct str_map cert_use_to201[] = {
+	{ "CentralSystemRootCertificate", "CSMSRootCertificate" },
+	{ "ManufacturerRootCertificate", "ManufacturerRootCertificate" },
+};
+
+static int down_cert_signed(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const char *type = str(p, "certificateType");
+	(void)env;
+	if (type && strcmp(type, "ChargingStationCertificate"))
+		return answer_status(out, "Rejected");
+	return forward(out, "CertificateSigned",
+		       json_pack("{s:O}", "certificateChain", json_object_get(p, "certificateChain")),
+		       NULL);
+}
+
+static int down_install_cert(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const char *type = MAP(cert_use_to16, str(p, "certificateType"), NULL);
+	(void)env;
+	if (!type)
+		return answer_status(out, "Rejected");
+	return forward(out, "InstallCertificate",
+		       json_pack("{s:s, s:O}", "certificateType", type, "certificate",
+				 json_object_get(p, "certificate")),
+		       NULL);
+}
+
+static int down_delete_cert(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	return forward(out, "DeleteCertificate", json_deep_copy(p), NULL);
+}
+
+/* SEC16 asks for one type per request: the first requested type it knows
+ * (absent list: the CSMS root certificates). */
+static int down_installed_certs(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	const json_t *types = json_object_get(p, "certificateType");
+	const char *type = types ? NULL : "CentralSystemRootCertificate";
+	json_t *t;
+	size_t i;
+
+	(void)env;
+	json_array_foreach(types, i, t)
+		if (!type)
+			type = MAP(cert_use_to16, json_string_value(t), NULL);
+	if (!type)
+		return answer_status(out, "NotFound");
+	return forward(out, "GetInstalledCertificateIds",
+		       json_pack("{s:s}", "certificateType", type),
+		       json_pack("{s:s}", "certificateType", type));
+}
+
+static int down_installed_certs_result(struct ogw_tr_env *env, const json_t *memo,
+				       const json_t *result, json_t **ret)
+{
+	json_t *chain = json_array(), *h;
+	size_t i;
+	int r = -ENOMEM;
+
+	(void)env;
+	*ret = NULL;
+	if (!chain || status_result(result, NULL, 0, ret))
+		goto out;
+	json_array_foreach(json_object_get(result, "certificateHashData"), i, h)
+		if (json_array_append_new(chain,
+					  json_pack("{s:O, s:s}", "certificateHashData", h,
+						    "certificateType",
+						    MAP(cert_use_to201, str(memo, "certificateType"),
+							"CSMSRootCertificate"))))
+			goto out;
+	if (json_array_size(chain) && json_object_set(*ret, "certificateHashDataChain", chain))
+		goto out;
+	r = 0;
+out:
+	if (r < 0)
+		*ret = (json_decref(*ret), NULL);
+	json_decref(chain);
+	return r;
+}
+
+/* ---- 2.0.1 functions a 1.6 charger has no counterpart for ------------------- */
+
+/* Refused with the response's own status: nothing to relay them to. */
+static int down_reject_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)p;
+	return answer_status(out, "Rejected");
+}
+
+static int down_not_supported(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)p;
+	return answer_status(out, "NotSupported");
+}
+
+static int down_unknown(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)p;
+	return answer_status(out, "Unknown");
+}
+
+static int down_unpublish(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)p;
+	return answer_status(out, "NoFirmware");
+}
+
+/* CostUpdated has an empty response: the cost cannot be shown on a 1.6
+ * charger, so it is acknowledged and dropped. */
+static int down_cost_updated(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)p;
+	return answer(out, json_object());
+}
+
+static int down_set_monitoring(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *results = json_array(), *d;
+	size_t i;
+
+	(void)env;
+	json_array_foreach(json_object_get(p, "setMonitoringData"), i, d) {
+		json_t *res = json_pack("{s:s, s:O, s:O, s:O, s:O}", "status", "Rejected", "type",
+					json_object_get(d, "type"), "severity",
+					json_object_get(d, "severity"), "component",
+					json_object_get(d, "component"), "variable",
+					json_object_get(d, "variable"));
+		if (!results || !res || copy_field(res, NULL, d, "id") ||
+		    json_array_append_new(results, res)) {
+			json_decref(res);
+			json_decref(results);
+			return -ENOMEM;
+		}
+	}
+	return answer(out, json_pack("{s:o}", "setMonitoringResult", results));
+}
+
+static int down_clear_monitoring(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
+{
+	json_t *results = json_array(), *id;
+	size_t i;
+
+	(void)env;
+	json_array_foreach(json_object_get(p, "id"), i, id)
+		if (!results || json_array_append_new(results, json_pack("{s:s, s:O}", "status",
+									 "NotFound", "id", id))) {
+			json_decref(results);
+			return -ENOMEM;
+		}
+	return answer(out, json_pack("{s:o}", "clearMonitoringResult", results));
+}
+
+/* ======================================================================== *
+ *  The tables, sorted by action name (ogw_translator_action bisects them)   *
+ * ======================================================================== */
+
+static const struct ogw_tr_action up_actions[] = {
+	{ "Authorize", OGW_TR_MAPPED, "Authorize", up_authorize, up_authorize_result },
+	{ "BootNotification", OGW_TR_MAPPED, "BootNotification", up_boot, up_boot_result },
+	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", up_data, up_data_result },
+	{ "DiagnosticsStatusNotification", OGW_TR_MAPPED, "LogStatusNotification", up_diag_status,
+	  NULL },
+	{ "FirmwareStatusNotification", OGW_TR_MAPPED, "FirmwareStatusNotification", up_fw_status,
+	  NULL },
+	{ "Heartbeat", OGW_TR_MAPPED, "Heartbeat", up_heartbeat, NULL },
+	{ "LogStatusNotification", OGW_TR_MAPPED, "LogStatusNotification", up_log_status, NULL },
+	{ "MeterValues", OGW_TR_MAPPED, "TransactionEvent (Updated) or MeterValues", up_meter,
+	  up_meter_result },
+	{ "SecurityEventNotification", OGW_TR_MAPPED, "SecurityEventNotification",
+	  up_security_event, NULL },
+	{ "SignCertificate", OGW_TR_MAPPED, "SignCertificate", up_sign_certificate, result_status },
+	{ "SignedFirmwareStatusNotification", OGW_TR_MAPPED, "FirmwareStatusNotification",
+	  up_signed_fw_status, NULL },
+	{ "StartTransaction", OGW_TR_SYNTHESIZED, "TransactionEvent (Started)", up_start, NULL },
+	{ "StatusNotification", OGW_TR_SYNTHESIZED,
+	  "StatusNotification (+ NotifyEvent, TransactionEvent)", up_status, NULL },
+	{ "StopTransaction", OGW_TR_SYNTHESIZED, "TransactionEvent (Ended)", up_stop, NULL },
+};
+
+static const struct ogw_tr_action down_actions[] = {
+	{ "CancelReservation", OGW_TR_MAPPED, "CancelReservation", down_cancel_reservation,
+	  result_status },
+	{ "CertificateSigned", OGW_TR_MAPPED, "CertificateSigned", down_cert_signed, result_status },
+	{ "ChangeAvailability", OGW_TR_MAPPED, "ChangeAvailability", down_availability,
+	  result_status },
+	{ "ClearCache", OGW_TR_MAPPED, "ClearCache", down_clear_cache, result_status },
+	{ "ClearChargingProfile", OGW_TR_MAPPED, "ClearChargingProfile", down_clear_profile,
+	  down_clear_profile_result },
+	{ "ClearDisplayMessage", OGW_TR_REJECTED, "-", down_unknown, NULL },
+	{ "ClearVariableMonitoring", OGW_TR_REJECTED, "-", down_clear_monitoring, NULL },
+	{ "CostUpdated", OGW_TR_REJECTED, "-", down_cost_updated, NULL },
+	{ "CustomerInformation", OGW_TR_REJECTED, "-", down_reject_status, NULL },
+	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", down_data, down_data_result },
+	{ "DeleteCertificate", OGW_TR_MAPPED, "DeleteCertificate", down_delete_cert, result_status },
+	{ "GetBaseReport", OGW_TR_SYNTHESIZED, "GetConfiguration (+ NotifyReport)", down_report,
+	  NULL },
+	{ "GetChargingProfiles", OGW_TR_LOCAL, "ReportChargingProfiles (from the gateway's cache)",
+	  down_get_profiles, NULL },
+	{ "GetCompositeSchedule", OGW_TR_MAPPED, "GetCompositeSchedule", down_composite,
+	  down_composite_result },
+	{ "GetDisplayMessages", OGW_TR_REJECTED, "-", down_unknown, NULL },
+	{ "GetInstalledCertificateIds", OGW_TR_MAPPED, "GetInstalledCertificateIds",
+	  down_installed_certs, down_installed_certs_result },
+	{ "GetLocalListVersion", OGW_TR_MAPPED, "GetLocalListVersion", down_list_version,
+	  down_list_version_result },
+	{ "GetLog", OGW_TR_MAPPED, "GetDiagnostics or GetLog", down_get_log, down_get_log_result },
+	{ "GetMonitoringReport", OGW_TR_REJECTED, "-", down_not_supported, NULL },
+	{ "GetReport", OGW_TR_SYNTHESIZED, "GetConfiguration (+ NotifyReport)", down_report, NULL },
+	{ "GetTransactionStatus", OGW_TR_LOCAL, "-", down_tx_status, NULL },
+	{ "GetVariables", OGW_TR_MAPPED, "GetConfiguration", down_get_vars, NULL },
+	{ "InstallCertificate", OGW_TR_MAPPED, "InstallCertificate", down_install_cert,
+	  result_status },
+	{ "PublishFirmware", OGW_TR_REJECTED, "-", down_reject_status, NULL },
+	{ "RequestStartTransaction", OGW_TR_MAPPED, "RemoteStartTransaction", down_request_start,
+	  result_status },
+	{ "RequestStopTransaction", OGW_TR_MAPPED, "RemoteStopTransaction", down_request_stop,
+	  result_status },
+	{ "ReserveNow", OGW_TR_MAPPED, "ReserveNow", down_reserve, result_status },
+	{ "Reset", OGW_TR_MAPPED, "Reset", down_reset, result_status },
+	{ "SendLocalList", OGW_TR_MAPPED, "SendLocalList", down_send_list, down_send_list_result },
+	{ "SetChargingProfile", OGW_TR_MAPPED, "SetChargingProfile", down_set_profile,
+	  down_set_profile_result },
+	{ "SetDisplayMessage", OGW_TR_REJECTED, "-", down_reject_status, NULL },
+	{ "SetMonitoringBase", OGW_TR_REJECTED, "-", down_not_supported, NULL },
+	{ "SetMonitoringLevel", OGW_TR_REJECTED, "-", down_reject_status, NULL },
+	{ "SetNetworkProfile", OGW_TR_REJECTED, "-", down_reject_status, NULL },
+	{ "SetVariableMonitoring", OGW_TR_REJECTED, "-", down_set_monitoring, NULL },
+	{ "SetVariables", OGW_TR_MAPPED, "ChangeConfiguration (one per variable)", down_set_vars,
+	  NULL },
+	{ "TriggerMessage", OGW_TR_MAPPED, "TriggerMessage or ExtendedTriggerMessage", down_trigger,
+	  result_status },
+	{ "UnlockConnector", OGW_TR_MAPPED, "UnlockConnector", down_unlock, down_unlock_result },
+	{ "UnpublishFirmware", OGW_TR_REJECTED, "-", down_unpublish, NULL },
+	{ "UpdateFirmware", OGW_TR_MAPPED, "SignedUpdateFirmware or UpdateFirmware",
+	  down_update_firmware, down_update_firmware_result },
+};
+
+const struct ogw_translator ogw_tr_v16_v201 = {
+	.south = OGW_OCPP16,
+	.north = OGW_OCPP201,
+	.up = up_actions,
+	.n_up = N_OF(up_actions),
+	.down = down_actions,
+	.n_down = N_OF(down_actions),
+};

@@ -1,0 +1,2170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Translator for an OCPP 2.0.1 charging station behind an OCPP 1.6 (+security
+ * extension) central system: one function per action and direction, mapping
+ * fields, enums, ids and configuration keys after REFERENCE.md §3-§4, and
+ * keeping the per-charger state the mapping needs (transaction id map,
+ * pending log/firmware requests). It does no I/O: everything goes through
+ * the session's ogw_tr_* environment.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "ocppgw/ocpp.h"
+#include "ocppgw/translator.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* 1.6 CiString20Type: idTag, chargePointVendor (S16 §7). */
+#define IDTAG16_MAX 20
+#define VENDOR16_MAX 20
+/* 1.6 StatusNotification.info is CiString50. */
+#define INFO16_MAX 50
+/* 2.0.1 remoteLocation / firmware location are string[512]; 1.6 has no bound. */
+#define LOCATION201_MAX 512
+#define KEY_MAX 96
+
+static const char PNC_VENDOR[] = "org.openchargealliance.iso15118pnc";
+
+/* ---- small helpers ------------------------------------------------------ */
+
+struct str_pair {
+	const char *from;
+	const char *to;
+};
+
+static const char *map_str(const struct str_pair *t, size_t n, const char *from,
+			   const char *dflt)
+{
+	for (size_t i = 0; from && i < n; i++)
+		if (!strcmp(t[i].from, from))
+			return t[i].to;
+	return dflt;
+}
+
+static bool in_list(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+/* Equal strings, or both absent. */
+static bool str_eq_opt(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+static int out_answer(struct ogw_tr_out *out, json_t *payload)
+{
+	if (!payload)
+		return -ENOMEM;
+	out->outcome = OGW_TR_ANSWER;
+	out->payload = payload;
+	return 0;
+}
+
+/* Takes @payload and @memo. */
+static int out_forward(struct ogw_tr_out *out, const char *action, json_t *payload,
+		       json_t *memo)
+{
+	if (!payload) {
+		json_decref(memo);
+		return -ENOMEM;
+	}
+	out->outcome = OGW_TR_FORWARD;
+	out->action = action;
+	out->payload = payload;
+	out->memo = memo;
+	return 0;
+}
+
+static int out_error(struct ogw_tr_out *out, enum ogw_err err, const char *desc)
+{
+	out->outcome = OGW_TR_ERROR;
+	out->err = err;
+	snprintf(out->desc, sizeof(out->desc), "%s", desc);
+	return 0;
+}
+
+/* Characters (code points) in UTF-8 @s, the unit of JSON Schema maxLength. */
+static size_t utf8_len(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* The first @max characters of @s as a JSON string. */
+static json_t *str_trunc(const char *s, size_t max)
+{
+	size_t i = 0, n = 0;
+	while (s[i] && n < max) {
+		i++;
+		while (((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+		n++;
+	}
+	return json_stringn(s, i);
+}
+
+/* Copies the member @key of @src into @dst when present (under @as if set). */
+static int copy_opt(json_t *dst, const json_t *src, const char *key, const char *as)
+{
+	json_t *v = json_object_get(src, key);
+	if (!v)
+		return 0;
+	return json_object_set_new(dst, as ? as : key, json_deep_copy(v)) ? -ENOMEM : 0;
+}
+
+static int set_int(json_t *obj, const char *key, long long v)
+{
+	return json_object_set_new(obj, key, json_integer(v)) ? -ENOMEM : 0;
+}
+
+static const char *get_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* 1.6 DataTransfer.data is a string; 2.0.1's is any JSON. Non-strings are
+ * sent JSON-encoded. */
+static int data_to16(json_t *dst, const json_t *src)
+{
+	json_t *d = json_object_get(src, "data");
+	char *text;
+	int r;
+
+	if (!d || json_is_string(d))
+		return copy_opt(dst, src, "data", NULL);
+	text = json_dumps(d, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	r = json_object_set_new(dst, "data", json_string(text)) ? -ENOMEM : 0;
+	free(text);
+	return r;
+}
+
+/* 10^m, by repeated multiplication (no libm in this layer). */
+static double scale10(double v, long long m)
+{
+	for (; m > 0 && m <= 30; m--)
+		v *= 10;
+	for (; m < 0 && m >= -30; m++)
+		v /= 10;
+	return v;
+}
+
+static long long round_ll(double v)
+{
+	return (long long)(v < 0 ? v - 0.5 : v + 0.5);
+}
+
+/* 1.6 SampledValue.value is a decimal string. */
+static json_t *num_string(double v)
+{
+	char buf[40];
+	if (v > -9e15 && v < 9e15 && v == (double)(long long)v)
+		snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	else
+		snprintf(buf, sizeof(buf), "%.15g", v);
+	return json_string(buf);
+}
+
+/* ---- ids and authorization --------------------------------------------- */
+
+/* S16 §3.9 recommends RFID UIDs in hex, so a hex idTag is taken for an
+ * ISO14443 card; anything else is a central token (REFERENCE §3). */
+static json_t *idtoken_from16(const char *tag)
+{
+	size_t n = strlen(tag);
+	bool hex = n > 0 && n % 2 == 0 && strspn(tag, "0123456789abcdefABCDEF") == n;
+	return json_pack("{s:s, s:s}", "idToken", tag, "type", hex ? "ISO14443" : "Central");
+}
+
+/* 1.6 IdTagInfo -> 2.0.1 IdTokenInfoType. The statuses of 1.6 all exist in
+ * 2.0.1 under the same names. */
+static json_t *idtokeninfo_from16(const json_t *info)
+{
+	const char *parent = get_str(info, "parentIdTag");
+	json_t *r = json_pack("{s:s}", "status", get_str(info, "status"));
+
+	if (!r)
+		return NULL;
+	if (copy_opt(r, info, "expiryDate", "cacheExpiryDateTime") ||
+	    (parent && json_object_set_new(r, "groupIdToken",
+					   json_pack("{s:s, s:s}", "idToken", parent,
+						     "type", "Central")))) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* {"idTokenInfo": ...} from a 1.6 answer's idTagInfo, or {} without one. */
+static json_t *answer_with_info(const json_t *result16)
+{
+	json_t *info = json_object_get(result16, "idTagInfo");
+	return info ? json_pack("{s:o}", "idTokenInfo", idtokeninfo_from16(info)) : json_object();
+}
+
+/* ---- meter values ------------------------------------------------------- */
+
+static const char *const measurands16[] = {
+	"Energy.Active.Export.Register", "Energy.Active.Import.Register",
+	"Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register",
+	"Energy.Active.Export.Interval", "Energy.Active.Import.Interval",
+	"Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval",
+	"Power.Active.Export", "Power.Active.Import", "Power.Offered",
+	"Power.Reactive.Export", "Power.Reactive.Import", "Power.Factor",
+	"Current.Import", "Current.Export", "Current.Offered", "Voltage", "Frequency",
+	"Temperature", "SoC", "RPM",
+};
+
+static const char *const units16[] = {
+	"Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar",
+	"A", "V", "K", "Celsius", "Fahrenheit", "Percent",
+};
+
+/*
+ * Appends the 1.6 form of 2.0.1 SampledValueType @sv to @arr. 1.6 has no
+ * multiplier, so it is folded into the value; a unit 1.6 cannot name (Hz,
+ * ...) is left out. A measurand 1.6 lacks (Energy.*.Net, Energy.Apparent.*)
+ * drops the sample. A signedMeterValue adds a second sample with
+ * format SignedData carrying signedMeterData.
+ */
+static int sampled_to16(const json_t *sv, json_t *arr)
+{
+	json_t *uom = json_object_get(sv, "unitOfMeasure");
+	json_t *signed_mv = json_object_get(sv, "signedMeterValue");
+	const char *measurand = get_str(sv, "measurand");
+	const char *unit = get_str(uom, "unit");
+	json_t *s16 = NULL, *sig = NULL;
+	int r = -ENOMEM;
+
+	if (measurand && !in_list(measurands16, N(measurands16), measurand))
+		return 0;
+	s16 = json_pack("{s:o}", "value",
+			num_string(scale10(json_number_value(json_object_get(sv, "value")),
+					   json_integer_value(json_object_get(uom, "multiplier")))));
+	if (!s16)
+		goto out;
+	if (copy_opt(s16, sv, "context", NULL) || copy_opt(s16, sv, "measurand", NULL) ||
+	    copy_opt(s16, sv, "phase", NULL) || copy_opt(s16, sv, "location", NULL))
+		goto out;
+	if (in_list(units16, N(units16), unit) &&
+	    json_object_set_new(s16, "unit", json_string(unit)))
+		goto out;
+	if (signed_mv) {
+		sig = json_deep_copy(s16);
+		if (!sig || json_object_set_new(sig, "value",
+						json_deep_copy(json_object_get(signed_mv, "signedMeterData"))) ||
+		    json_object_set_new(sig, "format", json_string("SignedData")))
+			goto out;
+	}
+	if (json_array_append(arr, s16) || (sig && json_array_append(arr, sig)))
+		goto out;
+	r = 0;
+out:
+	json_decref(s16);
+	json_decref(sig);
+	return r;
+}
+
+/* 2.0.1 [MeterValueType] -> 1.6 [MeterValue], possibly empty; NULL on ENOMEM. */
+static json_t *metervalues_to16(const json_t *mvs)
+{
+	json_t *res = json_array(), *mv, *sv;
+	size_t i, j;
+
+	if (!res)
+		return NULL;
+	json_array_foreach(mvs, i, mv) {
+		json_t *svs = json_array();
+		if (!svs)
+			goto fail;
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
+			if (sampled_to16(sv, svs)) {
+				json_decref(svs);
+				goto fail;
+			}
+		}
+		if (json_array_size(svs) &&
+		    json_array_append_new(res, json_pack("{s:O, s:o}", "timestamp",
+							 json_object_get(mv, "timestamp"),
+							 "sampledValue", svs)))
+			goto fail;
+		if (!json_array_size(svs))
+			json_decref(svs);
+	}
+	return res;
+fail:
+	json_decref(res);
+	return NULL;
+}
+
+/* The last Energy.Active.Import.Register reading (the default measurand) of
+ * the whole station side, in Wh. false when there is none. */
+static bool energy_wh(const json_t *mvs, long long *ret)
+{
+	json_t *mv, *sv;
+	size_t i, j;
+	bool found = false;
+
+	json_array_foreach(mvs, i, mv) {
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
+			const char *m = get_str(sv, "measurand");
+			json_t *uom = json_object_get(sv, "unitOfMeasure");
+			const char *unit = get_str(uom, "unit");
+			double v;
+
+			if ((m && strcmp(m, "Energy.Active.Import.Register")) ||
+			    json_object_get(sv, "phase"))
+				continue;
+			if (unit && strcmp(unit, "Wh") && strcmp(unit, "kWh"))
+				continue;
+			v = scale10(json_number_value(json_object_get(sv, "value")),
+				    json_integer_value(json_object_get(uom, "multiplier")));
+			*ret = round_ll(unit && !strcmp(unit, "kWh") ? v * 1000 : v);
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* ---- status mapping ----------------------------------------------------- */
+
+/* chargingState of a running transaction -> 1.6 ChargePointStatus
+ * (REFERENCE §3 status table, read right to left). */
+static const struct str_pair charging_state16[] = {
+	{ "Charging", "Charging" },
+	{ "EVConnected", "Preparing" },
+	{ "Idle", "Preparing" },
+	{ "SuspendedEV", "SuspendedEV" },
+	{ "SuspendedEVSE", "SuspendedEVSE" },
+};
+
+/* 2.0.1 stoppedReason -> 1.6 StopTransaction.reason; the rest is Other. */
+static const struct str_pair stop_reason16[] = {
+	{ "DeAuthorized", "DeAuthorized" },
+	{ "EVDisconnected", "EVDisconnected" },
+	{ "EmergencyStop", "EmergencyStop" },
+	{ "ImmediateReset", "HardReset" },
+	{ "Local", "Local" },
+	{ "Other", "Other" },
+	{ "PowerLoss", "PowerLoss" },
+	{ "Reboot", "Reboot" },
+	{ "Remote", "Remote" },
+};
+
+/* ---- durable state ------------------------------------------------------
+ * "tx:<2.x id>"  {"evse", "idTag", "meterStart", "timestamp", "reservationId",
+ *                 "meter" (last Wh), "cs" (chargingState), "id16",
+ *                 "invalid" (idToken unusable in 1.6),
+ *                 "queue": [{"seq", "action", "payload"}] (1.6 calls
+ *                 held until id16 is known)}
+ * "tx16:<n>"     {"id": "<2.x id>"}
+ * "evse:<n>"     {"tx": "<2.x id>"} while a transaction runs there
+ * "log:<req>"    {"via": "GetLog" | "GetDiagnostics"}
+ * "fw:<req>"     {"signed": true} for SignedUpdateFirmware requests
+ */
+
+static json_t *state_get_tx(struct ogw_tr_env *env, const char *txid)
+{
+	char key[KEY_MAX];
+	snprintf(key, sizeof(key), "tx:%s", txid);
+	return ogw_tr_state_get(env, key);
+}
+
+static json_t *state_get_num(struct ogw_tr_env *env, const char *prefix, long long n)
+{
+	char key[KEY_MAX];
+	snprintf(key, sizeof(key), "%s:%lld", prefix, n);
+	return ogw_tr_state_get(env, key);
+}
+
+/* Takes @v. */
+static int state_put_num(struct ogw_tr_env *env, const char *prefix, long long n, json_t *v)
+{
+	char key[KEY_MAX];
+	if (!v)
+		return -ENOMEM;
+	snprintf(key, sizeof(key), "%s:%lld", prefix, n);
+	return ogw_tr_state_put(env, key, v);
+}
+
+static int state_del_num(struct ogw_tr_env *env, const char *prefix, long long n)
+{
+	char key[KEY_MAX];
+	snprintf(key, sizeof(key), "%s:%lld", prefix, n);
+	return ogw_tr_state_del(env, key);
+}
+
+/* Takes @tx. */
+static int state_put_tx(struct ogw_tr_env *env, const char *txid, json_t *tx)
+{
+	char key[KEY_MAX];
+	snprintf(key, sizeof(key), "tx:%s", txid);
+	return ogw_tr_state_put(env, key, tx);
+}
+
+/* The 2.x id of 1.6 transaction @id16 (a new reference), or NULL. */
+static json_t *txid_of16(struct ogw_tr_env *env, long long id16)
+{
+	json_t *m = state_get_num(env, "tx16", id16);
+	json_t *id = json_incref(json_object_get(m, "id"));
+	json_decref(m);
+	return json_is_string(id) ? id : (json_decref(id), NULL);
+}
+
+/* Drops a finished transaction's state. */
+static int tx_forget(struct ogw_tr_env *env, const char *txid, const json_t *tx)
+{
+	json_t *id16 = json_object_get(tx, "id16");
+	long long evse = json_integer_value(json_object_get(tx, "evse"));
+	json_t *e = state_get_num(env, "evse", evse);
+	char key[KEY_MAX];
+	int r = 0;
+
+	if (e && !strcmp(get_str(e, "tx") ? get_str(e, "tx") : "", txid))
+		r = state_del_num(env, "evse", evse);
+	json_decref(e);
+	if (!r && id16)
+		r = state_del_num(env, "tx16", json_integer_value(id16));
+	snprintf(key, sizeof(key), "tx:%s", txid);
+	return r ? r : ogw_tr_state_del(env, key);
+}
+
+/* ======================================================================== */
+/* UP: 2.0.1 charging station -> 1.6 central system                         */
+/* ======================================================================== */
+
+/* The emitted calls whose answers carry nothing for the charger (messages
+ * it was already answered for); a lost answer is not retried here. */
+static void ignore_answer(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	(void)env;
+	(void)user;
+	(void)result;
+}
+
+/* Answers for 2.0.1-only notifications the gateway takes as the CSMS. */
+static int up_local_empty(struct ogw_tr_env *env, const json_t *payload,
+			  struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)payload;
+	return out_answer(out, json_object());
+}
+
+/* K15: Rejected tells the EV no schedule is coming from a CSMS. */
+static int up_ev_charging_needs(struct ogw_tr_env *env, const json_t *payload,
+				struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)payload;
+	return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+}
+
+static int up_ev_charging_schedule(struct ogw_tr_env *env, const json_t *payload,
+				   struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)payload;
+	return out_answer(out, json_pack("{s:s}", "status", "Accepted"));
+}
+
+/* ---- Authorize ---------------------------------------------------------- */
+
+static int up_authorize(struct ogw_tr_env *env, const json_t *payload,
+			struct ogw_tr_out *out)
+{
+	const char *tok = get_str(json_object_get(payload, "idToken"), "idToken");
+	(void)env;
+
+	/* A 1.6 central system cannot know a token it cannot be sent. */
+	if (utf8_len(tok) > IDTAG16_MAX)
+		return out_answer(out, json_pack("{s:{s:s}}", "idTokenInfo", "status", "Invalid"));
+	return out_forward(out, "Authorize", json_pack("{s:s}", "idTag", tok), NULL);
+}
+
+static int res_authorize(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			 json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = answer_with_info(result);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- BootNotification --------------------------------------------------- */
+
+static int up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+{
+	json_t *cs = json_object_get(payload, "chargingStation");
+	json_t *modem = json_object_get(cs, "modem");
+	json_t *req;
+	(void)env;
+
+	/* vendorName is string[50] in 2.0.1, CiString20 in 1.6: truncated rather
+	 * than refused, since refusing would keep the station from booting and
+	 * the vendor name carries no protocol meaning. */
+	req = json_pack("{s:o, s:O}", "chargePointVendor", str_trunc(get_str(cs, "vendorName"),
+								     VENDOR16_MAX),
+			"chargePointModel", json_object_get(cs, "model"));
+	if (!req || copy_opt(req, cs, "serialNumber", "chargePointSerialNumber") ||
+	    copy_opt(req, cs, "firmwareVersion", NULL) || copy_opt(req, modem, "iccid", NULL) ||
+	    copy_opt(req, modem, "imsi", NULL)) {
+		json_decref(req);
+		return -ENOMEM;
+	}
+	return out_forward(out, "BootNotification", req, NULL);
+}
+
+/* ---- Heartbeat ---------------------------------------------------------- */
+
+static int up_heartbeat(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)payload;
+	return out_forward(out, "Heartbeat", json_object(), NULL);
+}
+
+/* ---- StatusNotification ------------------------------------------------- */
+
+/* The 1.6 status of EVSE @evse when 2.0.1 says Occupied: the charging state
+ * of the transaction running there, else Preparing (plugged, no session). */
+static const char *occupied_status16(struct ogw_tr_env *env, long long evse)
+{
+	json_t *e = state_get_num(env, "evse", evse), *tx = NULL;
+	const char *st = "Preparing";
+
+	if (get_str(e, "tx"))
+		tx = state_get_tx(env, get_str(e, "tx"));
+	st = map_str(charging_state16, N(charging_state16), get_str(tx, "cs"), st);
+	json_decref(tx);
+	json_decref(e);
+	return st;
+}
+
+/*
+ * 1.6 connector n is 2.0.1 EVSE n (REFERENCE §3, connector numbering). A
+ * multi-connector EVSE reports all its connectors as that one 1.6
+ * connector: 1.6 has one status per charging point and only one connector
+ * of an EVSE can be in use at a time.
+ */
+static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+{
+	const char *st = get_str(payload, "connectorStatus");
+	long long evse = json_integer_value(json_object_get(payload, "evseId"));
+
+	if (!strcmp(st, "Occupied"))
+		st = occupied_status16(env, evse);
+	return out_forward(out, "StatusNotification",
+			   json_pack("{s:I, s:s, s:s, s:O}", "connectorId", (json_int_t)evse,
+				     "errorCode", strcmp(st, "Faulted") ? "NoError" : "OtherError",
+				     "status", st, "timestamp", json_object_get(payload, "timestamp")),
+			   NULL);
+}
+
+/* ---- MeterValues -------------------------------------------------------- */
+
+static int up_metervalues(struct ogw_tr_env *env, const json_t *payload,
+			  struct ogw_tr_out *out)
+{
+	json_t *mv = metervalues_to16(json_object_get(payload, "meterValue"));
+	(void)env;
+
+	if (!mv)
+		return -ENOMEM;
+	return out_forward(out, "MeterValues",
+			   json_pack("{s:O, s:o}", "connectorId", json_object_get(payload, "evseId"),
+				     "meterValue", mv), NULL);
+}
+
+/* ---- TransactionEvent ----------------------------------------------------
+ * Started -> StartTransaction, Updated -> MeterValues / StatusNotification,
+ * Ended -> StopTransaction. 1.6 needs the central system's integer id on
+ * every later message and an idTag to start: until both are known, the 1.6
+ * messages an event becomes wait in the transaction's state queue
+ * (REFERENCE §3: "hold the messages until then"; "defer it until
+ * authorization"). Events are answered at once while no idTag is known (so
+ * the station can send the one that brings it). The event that brings the
+ * idTag is held (DEFER) until StartTransaction.conf: then the id is stored,
+ * the queue is sent in order and the event answered with idTokenInfo.
+ * Emitted calls and forwarded ones share the north queue, so 1.6 sees them
+ * in event order.
+ */
+
+/* The 1.6 calls a transaction's queue can hold, as static strings for
+ * ogw_tr_emit() and out->action. */
+static const char *const queued16[] = { "MeterValues", "StatusNotification", "StopTransaction" };
+
+static const char *queued_action(const json_t *item)
+{
+	const char *a = get_str(item, "action");
+	for (size_t i = 0; a && i < N(queued16); i++)
+		if (!strcmp(queued16[i], a))
+			return queued16[i];
+	return NULL;
+}
+
+struct tx_start {                   /* an emitted StartTransaction */
+	struct ogw_tr_pending *pending; /* the held TransactionEvent, or NULL */
+	long long seq;                  /* its seqNo */
+	bool want_info;                 /* it carried an idToken */
+	char txid[40];
+};
+
+/* Drops the queued calls of event @seq (an event being retried or failed).
+ * A dropped StatusNotification also drops the charging state it recorded,
+ * so the retry reports it again. */
+static int queue_drop_seq(json_t *tx, long long seq)
+{
+	json_t *q = json_object_get(tx, "queue");
+	for (size_t i = json_array_size(q); i-- > 0;) {
+		json_t *item = json_array_get(q, i);
+		if (json_integer_value(json_object_get(item, "seq")) != seq)
+			continue;
+		if (!strcmp(get_str(item, "action"), "StatusNotification"))
+			json_object_del(tx, "cs");
+		if (json_array_remove(q, i))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Sends every queued call of @tx with its 1.6 transaction id @id16. Sets
+ * *ret_ended when the queue held the StopTransaction. */
+static int queue_flush(struct ogw_tr_env *env, json_t *tx, long long id16, bool *ret_ended)
+{
+	json_t *q = json_object_get(tx, "queue"), *item;
+	size_t i;
+	int r = 0;
+
+	*ret_ended = false;
+	json_array_foreach(q, i, item) {
+		const char *action = queued_action(item);
+		json_t *p = json_deep_copy(json_object_get(item, "payload"));
+
+		if (!p || !action) {
+			json_decref(p);
+			return p ? -EINVAL : -ENOMEM;
+		}
+		if (strcmp(action, "StatusNotification") && set_int(p, "transactionId", id16)) {
+			json_decref(p);
+			return -ENOMEM;
+		}
+		if (!strcmp(action, "StopTransaction"))
+			*ret_ended = true;
+		r = ogw_tr_emit(env, OGW_TR_UP, action, p, ignore_answer, NULL);
+		if (r)
+			return r;
+	}
+	if (q)
+		json_object_del(tx, "queue");
+	return 0;
+}
+
+static void start_done(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	struct tx_start *ctx = user;
+	json_t *tx = state_get_tx(env, ctx->txid), *ans = NULL;
+	json_t *id = json_object_get(result, "transactionId");
+	bool ended = false;
+
+	if (!tx) {
+		/* Forgotten meanwhile (e.g. an Ended that never got an idTag). */
+		ans = json_object();
+		goto out;
+	}
+	if (!json_is_integer(id)) {
+		/* No id: drop what this event queued; the station retries it (its
+		 * TransactionEvent queue) and the next attempt restarts. */
+		queue_drop_seq(tx, ctx->seq);
+		state_put_tx(env, ctx->txid, tx);
+		goto out;
+	}
+	if (set_int(tx, "id16", json_integer_value(id)) ||
+	    state_put_num(env, "tx16", json_integer_value(id),
+			  json_pack("{s:s}", "id", ctx->txid)) ||
+	    queue_flush(env, tx, json_integer_value(id), &ended)) {
+		json_decref(tx);
+		goto out;
+	}
+	if (ended) {
+		tx_forget(env, ctx->txid, tx);
+		json_decref(tx);
+	} else {
+		state_put_tx(env, ctx->txid, tx);
+	}
+	ans = ctx->want_info ? answer_with_info(result) : json_object();
+out:
+	if (ctx->pending)
+		ogw_tr_answer(env, ctx->pending, ans, OGW_ERR_GENERIC,
+			      "the central system did not confirm StartTransaction");
+	else
+		json_decref(ans);
+	free(ctx);
+}
+
+/* Appends the 1.6 call @action/@payload (taken) to @list as a queue item. */
+static int msg_add(json_t *list, long long seq, const char *action, json_t *payload)
+{
+	if (!payload)
+		return -ENOMEM;
+	return json_array_append_new(list, json_pack("{s:I, s:s, s:o}", "seq", (json_int_t)seq,
+						     "action", action, "payload", payload))
+		       ? -ENOMEM : 0;
+}
+
+/*
+ * Updates @tx from event @ev and appends the 1.6 calls it becomes to @msgs
+ * (without transactionId).
+ */
+static int te_messages(const json_t *ev, json_t *tx, json_t *msgs)
+{
+	const char *type = get_str(ev, "eventType");
+	const char *ts = get_str(ev, "timestamp");
+	json_t *info = json_object_get(ev, "transactionInfo");
+	const char *cs = get_str(info, "chargingState");
+	const char *tok = get_str(json_object_get(ev, "idToken"), "idToken");
+	long long seq = json_integer_value(json_object_get(ev, "seqNo"));
+	long long evse = json_integer_value(json_object_get(tx, "evse"));
+	json_t *mv = NULL;
+	long long wh;
+	int r = -ENOMEM;
+
+	if (energy_wh(json_object_get(ev, "meterValue"), &wh) && set_int(tx, "meter", wh))
+		goto out;
+	/* The state an Ended event leaves is the station's next
+	 * StatusNotification to tell (1.6 Finishing or Available). */
+	if (cs && strcmp(type, "Ended") && !str_eq_opt(cs, get_str(tx, "cs"))) {
+		if (json_object_set_new(tx, "cs", json_string(cs)) ||
+		    msg_add(msgs, seq, "StatusNotification",
+			    json_pack("{s:I, s:s, s:s, s:s}", "connectorId", (json_int_t)evse,
+				      "errorCode", "NoError", "status",
+				      map_str(charging_state16, N(charging_state16), cs, "Preparing"),
+				      "timestamp", ts)))
+			goto out;
+	}
+	mv = metervalues_to16(json_object_get(ev, "meterValue"));
+	if (!mv)
+		goto out;
+	if (!strcmp(type, "Ended")) {
+		const char *reason = get_str(info, "stoppedReason");
+		json_t *stop = json_pack("{s:I, s:s, s:s}", "meterStop",
+					 json_integer_value(json_object_get(tx, "meter")),
+					 "timestamp", ts, "reason",
+					 map_str(stop_reason16, N(stop_reason16),
+						 reason ? reason : "Local", "Other"));
+		if (!stop || (json_array_size(mv) && json_object_set(stop, "transactionData", mv)) ||
+		    (tok && utf8_len(tok) <= IDTAG16_MAX &&
+		     json_object_set_new(stop, "idTag", json_string(tok)))) {
+			json_decref(stop);
+			goto out;
+		}
+		r = msg_add(msgs, seq, "StopTransaction", stop);
+		goto out;
+	}
+	if (json_array_size(mv) &&
+	    msg_add(msgs, seq, "MeterValues",
+		    json_pack("{s:I, s:O}", "connectorId", (json_int_t)evse, "meterValue", mv)))
+		goto out;
+	r = 0;
+out:
+	json_decref(mv);
+	return r;
+}
+
+/* First sight of a transaction (normally its Started event): what
+ * StartTransaction will need. */
+static int te_new(struct ogw_tr_env *env, const json_t *ev, const char *txid, json_t **ret)
+{
+	json_t *evse = json_object_get(json_object_get(ev, "evse"), "id");
+	/* E01: the first event names the EVSE; single-EVSE stations that omit
+	 * it are on connector 1. */
+	long long n = evse ? json_integer_value(evse) : 1, wh = 0;
+	json_t *tx;
+
+	energy_wh(json_object_get(ev, "meterValue"), &wh);
+	tx = json_pack("{s:I, s:I, s:I, s:O}", "evse", (json_int_t)n, "meterStart", (json_int_t)wh,
+		       "meter", (json_int_t)wh, "timestamp", json_object_get(ev, "timestamp"));
+	if (!tx || copy_opt(tx, ev, "reservationId", NULL) ||
+	    state_put_num(env, "evse", n, json_pack("{s:s}", "tx", txid))) {
+		json_decref(tx);
+		return -ENOMEM;
+	}
+	*ret = tx;
+	return 0;
+}
+
+/* Emits StartTransaction for @tx and holds event @ev until its answer. */
+static int te_start(struct ogw_tr_env *env, const json_t *ev, const char *txid, json_t *tx,
+		    struct ogw_tr_out *out)
+{
+	long long seq = json_integer_value(json_object_get(ev, "seqNo"));
+	struct tx_start *ctx = calloc(1, sizeof(*ctx));
+	json_t *start;
+	int r = -ENOMEM;
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->seq = seq;
+	ctx->want_info = json_object_get(ev, "idToken") != NULL;
+	snprintf(ctx->txid, sizeof(ctx->txid), "%s", txid);
+	start = json_pack("{s:O, s:O, s:O, s:O}", "connectorId", json_object_get(tx, "evse"),
+			  "idTag", json_object_get(tx, "idTag"), "meterStart",
+			  json_object_get(tx, "meterStart"), "timestamp",
+			  json_object_get(tx, "timestamp"));
+	if (!start || copy_opt(start, tx, "reservationId", NULL) ||
+	    state_put_tx(env, txid, json_incref(tx))) {
+		json_decref(start);
+		goto fail;
+	}
+	r = ogw_tr_emit(env, OGW_TR_UP, "StartTransaction", start, start_done, ctx);
+	if (r) {
+		/* Undo, so the station's retry of this event starts again. */
+		queue_drop_seq(tx, seq);
+		state_put_tx(env, txid, json_incref(tx));
+		goto fail;
+	}
+	/* From here ctx belongs to start_done. */
+	ctx->pending = ogw_tr_defer(env);
+	if (!ctx->pending)
+		return -ENOMEM;
+	out->outcome = OGW_TR_DEFER;
+	return 0;
+fail:
+	free(ctx);
+	return r;
+}
+
+static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
+			  struct ogw_tr_out *out)
+{
+	const char *txid = get_str(json_object_get(payload, "transactionInfo"), "transactionId");
+	const char *tok = get_str(json_object_get(payload, "idToken"), "idToken");
+	bool ended = !strcmp(get_str(payload, "eventType"), "Ended");
+	long long seq = json_integer_value(json_object_get(payload, "seqNo"));
+	json_t *tx = state_get_tx(env, txid), *msgs = json_array(), *q, *id16, *last;
+	int r = -ENOMEM;
+
+	if (!msgs)
+		goto out;
+	if (!tx && (r = te_new(env, payload, txid, &tx)))
+		goto out;
+	r = -ENOMEM;
+	if (tok && !json_object_get(tx, "idTag") && !json_object_get(tx, "id16")) {
+		if (utf8_len(tok) > IDTAG16_MAX) {
+			/* 1.6 cannot carry it: the station is told Invalid once and
+			 * the transaction stays unknown to the central system. */
+			if (json_object_set_new(tx, "invalid", json_true()))
+				goto out;
+		} else if (json_object_set_new(tx, "idTag", json_string(tok))) {
+			goto out;
+		}
+	}
+	if (json_object_get(tx, "invalid")) {
+		if (ended)
+			r = tx_forget(env, txid, tx);
+		else
+			r = state_put_tx(env, txid, json_incref(tx));
+		if (!r)
+			r = out_answer(out, tok ? json_pack("{s:{s:s}}", "idTokenInfo", "status",
+							    "Invalid") : json_object());
+		goto out;
+	}
+	if (queue_drop_seq(tx, seq) || te_messages(payload, tx, msgs))
+		goto out;
+
+	id16 = json_object_get(tx, "id16");
+	if (id16) {
+		/* Known id: earlier calls are emitted, the last one carries the
+		 * event (its answer gives the station its idTokenInfo). */
+		size_t n = json_array_size(msgs);
+		json_t *item;
+		size_t i;
+
+		json_array_foreach(msgs, i, item) {
+			json_t *p = json_object_get(item, "payload");
+			if (strcmp(get_str(item, "action"), "StatusNotification") &&
+			    set_int(p, "transactionId", json_integer_value(id16)))
+				goto out;
+			if (i + 1 < n &&
+			    (r = ogw_tr_emit(env, OGW_TR_UP, queued_action(item), json_incref(p),
+					     ignore_answer, NULL)))
+				goto out;
+		}
+		r = ended ? 0 : state_put_tx(env, txid, json_incref(tx));
+		if (r)
+			goto out;
+		if (!n) {
+			r = out_answer(out, json_object());
+			goto out;
+		}
+		last = json_array_get(msgs, n - 1);
+		r = out_forward(out, queued_action(last), json_incref(json_object_get(last, "payload")),
+				json_pack("{s:s, s:b, s:b}", "tx", txid, "end", ended,
+					  "info", tok != NULL));
+		goto out;
+	}
+
+	q = json_object_get(tx, "queue");
+	if (!q && json_object_set_new(tx, "queue", (q = json_array())))
+		goto out;
+	if (json_array_extend(q, msgs))
+		goto out;
+	if (!json_object_get(tx, "idTag")) {
+		/* Never authorized: a 1.6 charger would not have started a
+		 * transaction, so an Ended one leaves nothing to report. */
+		r = ended ? tx_forget(env, txid, tx) : state_put_tx(env, txid, json_incref(tx));
+		if (!r)
+			r = out_answer(out, json_object());
+		goto out;
+	}
+	/* No id yet although the idTag is known: the last StartTransaction
+	 * failed, or its answer was lost with a gateway restart (2.0.1
+	 * stations send no event while one is unanswered). It goes again, with
+	 * everything queued so far. */
+	r = te_start(env, payload, txid, tx, out);
+out:
+	json_decref(msgs);
+	json_decref(tx);
+	return r;
+}
+
+static int res_transaction(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			   json_t **ret)
+{
+	const char *txid = get_str(memo, "tx");
+	int r = 0;
+
+	if (json_is_true(json_object_get(memo, "end"))) {
+		json_t *tx = state_get_tx(env, txid);
+		if (tx)
+			r = tx_forget(env, txid, tx);
+		json_decref(tx);
+	}
+	*ret = json_is_true(json_object_get(memo, "info")) ? answer_with_info(result)
+							    : json_object();
+	return *ret ? r : -ENOMEM;
+}
+
+/* ---- NotifyEvent -------------------------------------------------------- */
+
+/* A connector Problem (APX201 Connector.Problem) raised is a 1.6 Faulted
+ * status; the event itself is the gateway's to take. */
+static int up_notify_event(struct ogw_tr_env *env, const json_t *payload,
+			   struct ogw_tr_out *out)
+{
+	json_t *ev;
+	size_t i;
+	int r;
+
+	json_array_foreach(json_object_get(payload, "eventData"), i, ev) {
+		json_t *comp = json_object_get(ev, "component");
+		const char *tech = get_str(ev, "techInfo");
+		json_t *st;
+
+		if (strcmp(get_str(comp, "name"), "Connector") ||
+		    strcmp(get_str(json_object_get(ev, "variable"), "name"), "Problem") ||
+		    strcasecmp(get_str(ev, "actualValue"), "true"))
+			continue;
+		st = json_pack("{s:I, s:s, s:s, s:O}", "connectorId",
+			       json_integer_value(json_object_get(json_object_get(comp, "evse"), "id")),
+			       "errorCode", "OtherError", "status", "Faulted",
+			       "timestamp", json_object_get(ev, "timestamp"));
+		if (!st || (tech && json_object_set_new(st, "info", str_trunc(tech, INFO16_MAX))) ||
+		    copy_opt(st, ev, "techCode", "vendorErrorCode")) {
+			json_decref(st);
+			return -ENOMEM;
+		}
+		r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification", st, ignore_answer, NULL);
+		if (r)
+			return r;
+	}
+	return out_answer(out, json_object());
+}
+
+/* ---- LogStatusNotification ---------------------------------------------- */
+
+struct log_status {
+	const char *status;   /* 2.0.1 UploadLogStatusEnumType */
+	const char *diag16;   /* 1.6 DiagnosticsStatus */
+	const char *log16;    /* SEC16 UploadLogStatusEnumType */
+	bool final;           /* the upload is over */
+};
+
+static const struct log_status log_status_map[] = {
+	{ "AcceptedCanceled", "UploadFailed", "UploadFailure", true },
+	{ "BadMessage", "UploadFailed", "BadMessage", true },
+	{ "Idle", "Idle", "Idle", false },
+	{ "NotSupportedOperation", "UploadFailed", "NotSupportedOperation", true },
+	{ "PermissionDenied", "UploadFailed", "PermissionDenied", true },
+	{ "UploadFailure", "UploadFailed", "UploadFailure", true },
+	{ "Uploaded", "Uploaded", "Uploaded", true },
+	{ "Uploading", "Uploading", "Uploading", false },
+};
+
+/* A log requested by SEC16 GetLog is reported with LogStatusNotification,
+ * one requested by GetDiagnostics (or none known) with
+ * DiagnosticsStatusNotification. */
+static int up_log_status(struct ogw_tr_env *env, const json_t *payload,
+			 struct ogw_tr_out *out)
+{
+	const char *st = get_str(payload, "status");
+	json_t *req = json_object_get(payload, "requestId");
+	json_t *s = req ? state_get_num(env, "log", json_integer_value(req)) : NULL;
+	const struct log_status *m = &log_status_map[0];
+	bool via_getlog = str_eq_opt(get_str(s, "via"), "GetLog");
+	int r = 0;
+
+	for (size_t i = 0; i < N(log_status_map); i++)
+		if (!strcmp(log_status_map[i].status, st))
+			m = &log_status_map[i];
+	json_decref(s);
+	if (s && m->final)
+		r = state_del_num(env, "log", json_integer_value(req));
+	if (r)
+		return r;
+	if (via_getlog) {
+		json_t *p = json_pack("{s:s}", "status", m->log16);
+		if (p && copy_opt(p, payload, "requestId", NULL)) {
+			json_decref(p);
+			return -ENOMEM;
+		}
+		return out_forward(out, "LogStatusNotification", p, NULL);
+	}
+	return out_forward(out, "DiagnosticsStatusNotification",
+			   json_pack("{s:s}", "status", m->diag16), NULL);
+}
+
+/* ---- FirmwareStatusNotification ----------------------------------------- */
+
+struct fw_status {
+	const char *status;   /* 2.0.1 FirmwareStatusEnumType (= SEC16's) */
+	const char *fw16;     /* 1.6 core FirmwareStatus */
+	bool final;
+};
+
+static const struct fw_status fw_status_map[] = {
+	{ "DownloadFailed", "DownloadFailed", true },
+	{ "DownloadPaused", "Downloading", false },
+	{ "DownloadScheduled", "Idle", false },
+	{ "Downloaded", "Downloaded", false },
+	{ "Downloading", "Downloading", false },
+	{ "Idle", "Idle", false },
+	{ "InstallRebooting", "Installing", false },
+	{ "InstallScheduled", "Downloaded", false },
+	{ "InstallVerificationFailed", "InstallationFailed", true },
+	{ "InstallationFailed", "InstallationFailed", true },
+	{ "Installed", "Installed", true },
+	{ "Installing", "Installing", false },
+	{ "InvalidSignature", "InstallationFailed", true },
+	{ "SignatureVerified", "Downloaded", false },
+};
+
+static int up_firmware_status(struct ogw_tr_env *env, const json_t *payload,
+			      struct ogw_tr_out *out)
+{
+	const char *st = get_str(payload, "status");
+	json_t *req = json_object_get(payload, "requestId");
+	json_t *s = req ? state_get_num(env, "fw", json_integer_value(req)) : NULL;
+	const struct fw_status *m = &fw_status_map[5];
+	bool is_signed = s != NULL;
+	int r = 0;
+
+	json_decref(s);
+	for (size_t i = 0; i < N(fw_status_map); i++)
+		if (!strcmp(fw_status_map[i].status, st))
+			m = &fw_status_map[i];
+	if (is_signed && m->final)
+		r = state_del_num(env, "fw", json_integer_value(req));
+	if (r)
+		return r;
+	if (is_signed)
+		return out_forward(out, "SignedFirmwareStatusNotification",
+				   json_pack("{s:s, s:O}", "status", st, "requestId", req), NULL);
+	return out_forward(out, "FirmwareStatusNotification",
+			   json_pack("{s:s}", "status", m->fw16), NULL);
+}
+
+/* ---- security ----------------------------------------------------------- */
+
+static int up_security_event(struct ogw_tr_env *env, const json_t *payload,
+			     struct ogw_tr_out *out)
+{
+	json_t *p = json_pack("{s:O, s:O}", "type", json_object_get(payload, "type"),
+			      "timestamp", json_object_get(payload, "timestamp"));
+	(void)env;
+	if (p && copy_opt(p, payload, "techInfo", NULL)) {
+		json_decref(p);
+		return -ENOMEM;
+	}
+	return out_forward(out, "SecurityEventNotification", p, NULL);
+}
+
+/* ISO 15118 messages travel in 1.6 as DataTransfer with the PnC vendor id and
+ * the 2.0.1 action as messageId, data being the 2.0.1 payload as JSON text
+ * (REFERENCE §2, LIB charge_point_impl.cpp). */
+static int pnc_forward(const char *action, const json_t *payload, struct ogw_tr_out *out)
+{
+	char *text = json_dumps(payload, JSON_COMPACT);
+	json_t *p;
+
+	if (!text)
+		return -ENOMEM;
+	p = json_pack("{s:s, s:s, s:s}", "vendorId", PNC_VENDOR, "messageId", action, "data", text);
+	free(text);
+	return out_forward(out, "DataTransfer", p, json_string(action));
+}
+
+/* The 2.0.1 answer inside a PnC DataTransfer.conf, or @fallback (taken). */
+static json_t *pnc_answer(const json_t *result, json_t *fallback)
+{
+	const char *data = get_str(result, "data");
+	json_t *v;
+
+	if (strcmp(get_str(result, "status"), "Accepted") || !data)
+		return fallback;
+	v = json_loads(data, 0, NULL);
+	if (!json_is_object(v) || !get_str(v, "status")) {
+		json_decref(v);
+		return fallback;
+	}
+	json_decref(fallback);
+	return v;
+}
+
+static int up_sign_certificate(struct ogw_tr_env *env, const json_t *payload,
+			       struct ogw_tr_out *out)
+{
+	const char *type = get_str(payload, "certificateType");
+	(void)env;
+
+	if (type && !strcmp(type, "V2GCertificate"))
+		return pnc_forward("SignCertificate", payload, out);
+	return out_forward(out, "SignCertificate",
+			   json_pack("{s:O}", "csr", json_object_get(payload, "csr")), NULL);
+}
+
+static int res_sign_certificate(struct ogw_tr_env *env, const json_t *memo,
+				const json_t *result, json_t **ret)
+{
+	(void)env;
+	if (memo)
+		*ret = pnc_answer(result, json_pack("{s:s}", "status", "Rejected"));
+	else
+		*ret = json_pack("{s:O}", "status", json_object_get(result, "status"));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int up_get_15118_cert(struct ogw_tr_env *env, const json_t *payload,
+			     struct ogw_tr_out *out)
+{
+	(void)env;
+	return pnc_forward("Get15118EVCertificate", payload, out);
+}
+
+static int res_get_15118_cert(struct ogw_tr_env *env, const json_t *memo,
+			      const json_t *result, json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = pnc_answer(result, json_pack("{s:s, s:s}", "status", "Failed", "exiResponse", ""));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int up_get_cert_status(struct ogw_tr_env *env, const json_t *payload,
+			      struct ogw_tr_out *out)
+{
+	(void)env;
+	return pnc_forward("GetCertificateStatus", payload, out);
+}
+
+static int res_get_cert_status(struct ogw_tr_env *env, const json_t *memo,
+			       const json_t *result, json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = pnc_answer(result, json_pack("{s:s}", "status", "Failed"));
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- DataTransfer (up) -------------------------------------------------- */
+
+static int up_data_transfer(struct ogw_tr_env *env, const json_t *payload,
+			    struct ogw_tr_out *out)
+{
+	json_t *p = json_pack("{s:O}", "vendorId", json_object_get(payload, "vendorId"));
+	(void)env;
+	if (p && (copy_opt(p, payload, "messageId", NULL) || data_to16(p, payload))) {
+		json_decref(p);
+		return -ENOMEM;
+	}
+	return out_forward(out, "DataTransfer", p, NULL);
+}
+
+/* The 1.6 answer's data string is valid 2.0.1 "any" as it is. */
+
+/* ======================================================================== */
+/* DOWN: 1.6 central system -> 2.0.1 charging station                       */
+/* ======================================================================== */
+
+/* {status} of a 2.0.1 answer, through @map when given (statusInfo and
+ * customData have no 1.6 field). */
+static int status_only(const json_t *result, const struct str_pair *map, size_t n,
+		       json_t **ret)
+{
+	const char *st = get_str(result, "status");
+	*ret = json_pack("{s:s}", "status", map ? map_str(map, n, st, st) : st);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int res_status(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+		      json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	return status_only(result, NULL, 0, ret);
+}
+
+static json_t *evse_obj(long long connector)
+{
+	return json_pack("{s:I}", "id", (json_int_t)connector);
+}
+
+/* ---- charging profiles -------------------------------------------------- */
+
+static const struct str_pair purpose201[] = {
+	{ "ChargePointMaxProfile", "ChargingStationMaxProfile" },
+	{ "TxDefaultProfile", "TxDefaultProfile" },
+	{ "TxProfile", "TxProfile" },
+};
+
+/* 1.6 ChargingProfile -> 2.0.1 ChargingProfileType: one schedule, given the
+ * profile's id (the only id it needs to be unique against); the integer
+ * transactionId through the id map. -ENOENT for an unknown transaction,
+ * -EINVAL for a schedule without periods (2.0.1 needs one). */
+static int profile_from16(struct ogw_tr_env *env, const json_t *p16, json_t **ret)
+{
+	json_t *cs = json_object_get(p16, "chargingSchedule");
+	json_t *periods = json_object_get(cs, "chargingSchedulePeriod");
+	json_t *tid = json_object_get(p16, "transactionId");
+	json_t *sched = NULL, *p = NULL, *txid = NULL;
+	int r = -ENOMEM;
+
+	if (!json_array_size(periods))
+		return -EINVAL;
+	if (tid && !(txid = txid_of16(env, json_integer_value(tid))))
+		return -ENOENT;
+	sched = json_pack("{s:O, s:O, s:O}", "id", json_object_get(p16, "chargingProfileId"),
+			  "chargingRateUnit", json_object_get(cs, "chargingRateUnit"),
+			  "chargingSchedulePeriod", periods);
+	if (!sched || copy_opt(sched, cs, "startSchedule", NULL) ||
+	    copy_opt(sched, cs, "duration", NULL) || copy_opt(sched, cs, "minChargingRate", NULL))
+		goto out;
+	p = json_pack("{s:O, s:O, s:s, s:O, s:[O]}", "id", json_object_get(p16, "chargingProfileId"),
+		      "stackLevel", json_object_get(p16, "stackLevel"),
+		      "chargingProfilePurpose",
+		      map_str(purpose201, N(purpose201), get_str(p16, "chargingProfilePurpose"),
+			      "TxProfile"),
+		      "chargingProfileKind", json_object_get(p16, "chargingProfileKind"),
+		      "chargingSchedule", sched);
+	if (!p || copy_opt(p, p16, "recurrencyKind", NULL) || copy_opt(p, p16, "validFrom", NULL) ||
+	    copy_opt(p, p16, "validTo", NULL) ||
+	    (txid && json_object_set(p, "transactionId", txid)))
+		goto out;
+	*ret = json_incref(p);
+	r = 0;
+out:
+	json_decref(p);
+	json_decref(sched);
+	json_decref(txid);
+	return r;
+}
+
+/* ---- RemoteStart / RemoteStop ------------------------------------------- */
+
+static int down_remote_start(struct ogw_tr_env *env, const json_t *payload,
+			     struct ogw_tr_out *out)
+{
+	json_t *cp = json_object_get(payload, "chargingProfile");
+	json_t *req, *prof = NULL;
+	int r;
+
+	req = json_pack("{s:o, s:I}", "idToken", idtoken_from16(get_str(payload, "idTag")),
+			"remoteStartId", (json_int_t)ogw_tr_next_id(env, "remoteStart"));
+	if (!req || copy_opt(req, payload, "connectorId", "evseId")) {
+		json_decref(req);
+		return -ENOMEM;
+	}
+	if (cp) {
+		r = profile_from16(env, cp, &prof);
+		if (r == -ENOENT || r == -EINVAL) {
+			json_decref(req);
+			return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+		}
+		if (r || json_object_set_new(req, "chargingProfile", prof)) {
+			json_decref(req);
+			return r ? r : -ENOMEM;
+		}
+	}
+	return out_forward(out, "RequestStartTransaction", req, NULL);
+}
+
+static int down_remote_stop(struct ogw_tr_env *env, const json_t *payload,
+			    struct ogw_tr_out *out)
+{
+	json_t *txid = txid_of16(env, json_integer_value(json_object_get(payload, "transactionId")));
+
+	if (!txid)
+		return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+	return out_forward(out, "RequestStopTransaction",
+			   json_pack("{s:o}", "transactionId", txid), NULL);
+}
+
+/* ---- Reset / ChangeAvailability / UnlockConnector ----------------------- */
+
+static const struct str_pair reset_type201[] = {
+	{ "Hard", "Immediate" },
+	{ "Soft", "OnIdle" },
+};
+
+/* 1.6 Reset.conf has no Scheduled: an OnIdle reset the station accepted for
+ * later is still accepted. */
+static const struct str_pair reset_status16[] = {
+	{ "Scheduled", "Accepted" },
+};
+
+static int down_reset(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+{
+	(void)env;
+	return out_forward(out, "Reset",
+			   json_pack("{s:s}", "type", map_str(reset_type201, N(reset_type201),
+							      get_str(payload, "type"), "OnIdle")),
+			   NULL);
+}
+
+static int res_reset(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+		     json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	return status_only(result, reset_status16, N(reset_status16), ret);
+}
+
+static int down_change_availability(struct ogw_tr_env *env, const json_t *payload,
+				    struct ogw_tr_out *out)
+{
+	long long c = json_integer_value(json_object_get(payload, "connectorId"));
+	json_t *p = json_pack("{s:O}", "operationalStatus", json_object_get(payload, "type"));
+	(void)env;
+
+	/* connectorId 0 is the whole charge point: no evse. */
+	if (p && c > 0 && json_object_set_new(p, "evse", evse_obj(c))) {
+		json_decref(p);
+		return -ENOMEM;
+	}
+	return out_forward(out, "ChangeAvailability", p, NULL);
+}
+
+static const struct str_pair unlock_status16[] = {
+	{ "OngoingAuthorizedTransaction", "UnlockFailed" },
+	{ "UnknownConnector", "NotSupported" },
+};
+
+static int down_unlock(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+{
+	(void)env;
+	return out_forward(out, "UnlockConnector",
+			   json_pack("{s:O, s:i}", "evseId", json_object_get(payload, "connectorId"),
+				     "connectorId", 1), NULL);
+}
+
+static int res_unlock(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+		      json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	return status_only(result, unlock_status16, N(unlock_status16), ret);
+}
+
+/* ---- configuration (REFERENCE §4) --------------------------------------- */
+
+struct config_key {
+	const char *key;        /* 1.6 key */
+	const char *component;  /* 2.0.1 component */
+	const char *variable;   /* 2.0.1 variable */
+	const char *instance;   /* variable instance, or NULL */
+	bool readonly;          /* 1.6 readonly flag in GetConfiguration.conf */
+};
+
+/*
+ * One row per 1.6 key with a 2.0.1 Actual value to read or write. Left out
+ * (so unknown to the central system): keys without a standard variable
+ * (BlinkRepeat, LightIntensity, NumberOfConnectors,
+ * SupportedFeatureProfiles) and those REFERENCE §4 maps to a maxLimit
+ * characteristic, which GetVariables/SetVariables cannot reach
+ * (LocalAuthListMaxLength, MaxChargingProfilesInstalled).
+ */
+static const struct config_key config_keys[] = {
+	{ "AdditionalRootCertificateCheck", "SecurityCtrlr", "AdditionalRootCertificateCheck", NULL, true },
+	{ "AllowOfflineTxForUnknownId", "AuthCtrlr", "OfflineTxForUnknownIdEnabled", NULL, false },
+	{ "AuthorizationCacheEnabled", "AuthCacheCtrlr", "Enabled", NULL, false },
+	{ "AuthorizationKey", "SecurityCtrlr", "BasicAuthPassword", NULL, false },
+	{ "AuthorizeRemoteTxRequests", "AuthCtrlr", "AuthorizeRemoteStart", NULL, false },
+	{ "CentralContractValidationAllowed", "ISO15118Ctrlr", "CentralContractValidationAllowed", NULL, false },
+	{ "CertSigningRepeatTimes", "SecurityCtrlr", "CertSigningRepeatTimes", NULL, false },
+	{ "CertSigningWaitMinimum", "SecurityCtrlr", "CertSigningWaitMinimum", NULL, false },
+	{ "CertificateSignedMaxChainSize", "SecurityCtrlr", "MaxCertificateChainSize", NULL, true },
+	{ "CertificateStoreMaxLength", "SecurityCtrlr", "CertificateEntries", NULL, true },
+	{ "ChargeProfileMaxStackLevel", "SmartChargingCtrlr", "ProfileStackLevel", NULL, true },
+	{ "ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr", "RateUnit", NULL, true },
+	{ "ChargingScheduleMaxPeriods", "SmartChargingCtrlr", "PeriodsPerSchedule", NULL, true },
+	{ "ClockAlignedDataInterval", "AlignedDataCtrlr", "Interval", NULL, false },
+	{ "ConnectionTimeOut", "TxCtrlr", "EVConnectionTimeOut", NULL, false },
+	{ "ConnectorPhaseRotation", "ChargingStation", "PhaseRotation", NULL, false },
+	{ "ConnectorSwitch3to1PhaseSupported", "SmartChargingCtrlr", "Phases3to1", NULL, true },
+	{ "ContractValidationOffline", "ISO15118Ctrlr", "ContractValidationOffline", NULL, false },
+	{ "CpoName", "SecurityCtrlr", "OrganizationName", NULL, false },
+	{ "GetConfigurationMaxKeys", "DeviceDataCtrlr", "ItemsPerMessage", "GetVariables", true },
+	{ "HeartbeatInterval", "OCPPCommCtrlr", "HeartbeatInterval", NULL, false },
+	{ "ISO15118PnCEnabled", "ISO15118Ctrlr", "PnCEnabled", NULL, false },
+	{ "LocalAuthListEnabled", "LocalAuthListCtrlr", "Enabled", NULL, false },
+	{ "LocalAuthorizeOffline", "AuthCtrlr", "LocalAuthorizeOffline", NULL, false },
+	{ "LocalPreAuthorize", "AuthCtrlr", "LocalPreAuthorize", NULL, false },
+	{ "MaxEnergyOnInvalidId", "TxCtrlr", "MaxEnergyOnInvalidId", NULL, false },
+	{ "MeterValueSampleInterval", "SampledDataCtrlr", "TxUpdatedInterval", NULL, false },
+	{ "MeterValuesAlignedData", "AlignedDataCtrlr", "Measurands", NULL, false },
+	{ "MeterValuesSampledData", "SampledDataCtrlr", "TxUpdatedMeasurands", NULL, false },
+	{ "MinimumStatusDuration", "OCPPCommCtrlr", "MinimumStatusDuration", NULL, false },
+	{ "ResetRetries", "OCPPCommCtrlr", "ResetRetries", NULL, false },
+	{ "SecurityProfile", "SecurityCtrlr", "SecurityProfile", NULL, false },
+	{ "SendLocalListMaxLength", "LocalAuthListCtrlr", "ItemsPerMessage", NULL, true },
+	{ "StopTransactionOnEVSideDisconnect", "TxCtrlr", "StopTxOnEVSideDisconnect", NULL, false },
+	{ "StopTransactionOnInvalidId", "TxCtrlr", "StopTxOnInvalidId", NULL, false },
+	{ "StopTxnAlignedData", "AlignedDataCtrlr", "TxEndedMeasurands", NULL, false },
+	{ "StopTxnSampledData", "SampledDataCtrlr", "TxEndedMeasurands", NULL, false },
+	{ "TransactionMessageAttempts", "OCPPCommCtrlr", "MessageAttempts", "TransactionEvent", false },
+	{ "TransactionMessageRetryInterval", "OCPPCommCtrlr", "MessageAttemptInterval", "TransactionEvent", false },
+	{ "UnlockConnectorOnEVSideDisconnect", "OCPPCommCtrlr", "UnlockOnEVSideDisconnect", NULL, false },
+	{ "WebSocketPingInterval", "OCPPCommCtrlr", "WebSocketPingInterval", NULL, false },
+};
+
+/* 1.6 keys are CiString50: compared case-insensitively. */
+static const struct config_key *config_by_key(const char *key)
+{
+	for (size_t i = 0; i < N(config_keys); i++)
+		if (!strcasecmp(config_keys[i].key, key))
+			return &config_keys[i];
+	return NULL;
+}
+
+static const struct config_key *config_by_variable(const json_t *component,
+						   const json_t *variable)
+{
+	for (size_t i = 0; i < N(config_keys); i++)
+		if (str_eq_opt(config_keys[i].component, get_str(component, "name")) &&
+		    str_eq_opt(config_keys[i].variable, get_str(variable, "name")) &&
+		    str_eq_opt(config_keys[i].instance, get_str(variable, "instance")))
+			return &config_keys[i];
+	return NULL;
+}
+
+/* {component, variable} of @k (the shape both GetVariableData and
+ * SetVariableData start from). */
+static json_t *config_ref(const struct config_key *k)
+{
+	json_t *v = json_pack("{s:{s:s}, s:{s:s}}", "component", "name", k->component,
+			      "variable", "name", k->variable);
+	if (v && k->instance &&
+	    json_object_set_new(json_object_get(v, "variable"), "instance",
+				json_string(k->instance))) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* SEC16 A00.FR.205 sets AuthorizationKey as hex; 2.0.1 BasicAuthPassword is
+ * the password itself (REFERENCE §1). The decoded bytes must be printable
+ * ASCII, 16-20 of them, or there is nothing valid to send. */
+static json_t *auth_key_decode(const char *hex)
+{
+	char buf[21];
+	size_t n = strlen(hex);
+
+	if (n % 2 || n < 32 || n > 40 || strspn(hex, "0123456789abcdefABCDEF") != n)
+		return NULL;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned int b;
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1 || b < 0x20 || b > 0x7e)
+			return NULL;
+		buf[i] = (char)b;
+	}
+	buf[n / 2] = '\0';
+	return json_string(buf);
+}
+
+static int down_change_configuration(struct ogw_tr_env *env, const json_t *payload,
+				     struct ogw_tr_out *out)
+{
+	const struct config_key *k = config_by_key(get_str(payload, "key"));
+	const char *value = get_str(payload, "value");
+	json_t *data, *v;
+	(void)env;
+
+	if (!k)
+		return out_answer(out, json_pack("{s:s}", "status", "NotSupported"));
+	v = strcmp(k->key, "AuthorizationKey") ? json_string(value) : auth_key_decode(value);
+	if (!v)
+		return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+	data = config_ref(k);
+	if (!data || json_object_set_new(data, "attributeValue", v)) {
+		json_decref(data);
+		return -ENOMEM;
+	}
+	return out_forward(out, "SetVariables", json_pack("{s:[o]}", "setVariableData", data),
+			   NULL);
+}
+
+static const struct str_pair set_variable_status16[] = {
+	{ "Accepted", "Accepted" },
+	{ "RebootRequired", "RebootRequired" },
+	{ "Rejected", "Rejected" },
+};
+
+static int res_change_configuration(struct ogw_tr_env *env, const json_t *memo,
+				    const json_t *result, json_t **ret)
+{
+	json_t *r0 = json_array_get(json_object_get(result, "setVariableResult"), 0);
+	(void)env;
+	(void)memo;
+	/* UnknownComponent, UnknownVariable, NotSupportedAttributeType */
+	*ret = json_pack("{s:s}", "status",
+			 map_str(set_variable_status16, N(set_variable_status16),
+				 get_str(r0, "attributeStatus"), "NotSupported"));
+	return *ret ? 0 : -ENOMEM;
+}
+
+/*
+ * GetConfiguration -> GetVariables for the mapped keys; unmapped ones are
+ * unknownKey at once. Without keys (every key) it asks for every row of
+ * config_keys: a GetBaseReport would need the later NotifyReport calls to
+ * reach the deferred answer, which the environment cannot do (see the
+ * report); a station whose ItemsPerMessageGetVariables is smaller than the
+ * table answers with a CALLERROR, which the central system gets.
+ */
+static int down_get_configuration(struct ogw_tr_env *env, const json_t *payload,
+				  struct ogw_tr_out *out)
+{
+	json_t *keys = json_object_get(payload, "key");
+	json_t *data = json_array(), *unknown = json_array(), *k;
+	size_t i;
+	int r = -ENOMEM;
+	(void)env;
+
+	if (!data || !unknown)
+		goto out;
+	if (!keys) {
+		for (i = 0; i < N(config_keys); i++)
+			if (json_array_append_new(data, config_ref(&config_keys[i])))
+				goto out;
+	}
+	json_array_foreach(keys, i, k) {
+		const struct config_key *c = config_by_key(json_string_value(k));
+		if (c ? json_array_append_new(data, config_ref(c)) : json_array_append(unknown, k))
+			goto out;
+	}
+	if (!json_array_size(data)) {
+		r = out_answer(out, json_pack("{s:O}", "unknownKey", unknown));
+		goto out;
+	}
+	r = out_forward(out, "GetVariables", json_pack("{s:O}", "getVariableData", data),
+			json_pack("{s:O, s:b}", "unknown", unknown, "all", keys == NULL));
+out:
+	json_decref(data);
+	json_decref(unknown);
+	return r;
+}
+
+static int res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
+				 const json_t *result, json_t **ret)
+{
+	json_t *known = json_array(), *unknown = json_deep_copy(json_object_get(memo, "unknown"));
+	json_t *res = NULL, *item;
+	size_t i;
+	int r = -ENOMEM;
+	(void)env;
+
+	if (!known || !unknown)
+		goto out;
+	json_array_foreach(json_object_get(result, "getVariableResult"), i, item) {
+		const struct config_key *k = config_by_variable(json_object_get(item, "component"),
+								json_object_get(item, "variable"));
+		const char *value = get_str(item, "attributeValue");
+		json_t *kv;
+
+		if (!k)
+			continue;
+		if (strcmp(get_str(item, "attributeStatus"), "Accepted")) {
+			/* unknownKey lists requested keys; "every key" asked for none. */
+			if (!json_is_true(json_object_get(memo, "all")) &&
+			    json_array_append_new(unknown, json_string(k->key)))
+				goto out;
+			continue;
+		}
+		kv = json_pack("{s:s, s:b}", "key", k->key, "readonly", k->readonly);
+		/* 1.6 values are CiString500, 2.0.1 ones up to 2500. */
+		if (!kv || (value && json_object_set_new(kv, "value", str_trunc(value, 500))) ||
+		    json_array_append_new(known, kv))
+			goto out;
+	}
+	res = json_object();
+	if (!res || (json_array_size(known) && json_object_set(res, "configurationKey", known)) ||
+	    (json_array_size(unknown) && json_object_set(res, "unknownKey", unknown)))
+		goto out;
+	*ret = json_incref(res);
+	r = 0;
+out:
+	json_decref(res);
+	json_decref(known);
+	json_decref(unknown);
+	return r;
+}
+
+/* ---- plain mappings ------------------------------------------------------ */
+
+static int down_clear_cache(struct ogw_tr_env *env, const json_t *payload,
+			    struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)payload;
+	return out_forward(out, "ClearCache", json_object(), NULL);
+}
+
+static int down_cancel_reservation(struct ogw_tr_env *env, const json_t *payload,
+				   struct ogw_tr_out *out)
+{
+	(void)env;
+	return out_forward(out, "CancelReservation", json_deep_copy(payload), NULL);
+}
+
+static int down_certificate_signed(struct ogw_tr_env *env, const json_t *payload,
+				   struct ogw_tr_out *out)
+{
+	(void)env;
+	return out_forward(out, "CertificateSigned", json_deep_copy(payload), NULL);
+}
+
+static int down_delete_certificate(struct ogw_tr_env *env, const json_t *payload,
+				   struct ogw_tr_out *out)
+{
+	(void)env;
+	return out_forward(out, "DeleteCertificate", json_deep_copy(payload), NULL);
+}
+
+static const struct str_pair cert_use201[] = {
+	{ "CentralSystemRootCertificate", "CSMSRootCertificate" },
+	{ "ManufacturerRootCertificate", "ManufacturerRootCertificate" },
+};
+
+static int down_install_certificate(struct ogw_tr_env *env, const json_t *payload,
+				    struct ogw_tr_out *out)
+{
+	(void)env;
+	return out_forward(out, "InstallCertificate",
+			   json_pack("{s:s, s:O}", "certificateType",
+				     map_str(cert_use201, N(cert_use201),
+					     get_str(payload, "certificateType"), NULL),
+				     "certificate", json_object_get(payload, "certificate")), NULL);
+}
+
+static int down_get_installed_certs(struct ogw_tr_env *env, const json_t *payload,
+				    struct ogw_tr_out *out)
+{
+	(void)env;
+	return out_forward(out, "GetInstalledCertificateIds",
+			   json_pack("{s:[s]}", "certificateType",
+				     map_str(cert_use201, N(cert_use201),
+					     get_str(payload, "certificateType"), NULL)), NULL);
+}
+
+static int res_get_installed_certs(struct ogw_tr_env *env, const json_t *memo,
+				   const json_t *result, json_t **ret)
+{
+	json_t *hashes = json_array(), *chain, *res = NULL;
+	size_t i;
+	int r = -ENOMEM;
+	(void)env;
+	(void)memo;
+
+	if (!hashes)
+		goto out;
+	json_array_foreach(json_object_get(result, "certificateHashDataChain"), i, chain) {
+		json_t *h = json_object_get(chain, "certificateHashData");
+		if (json_array_append_new(hashes,
+					  json_pack("{s:O, s:O, s:O, s:O}", "hashAlgorithm",
+						    json_object_get(h, "hashAlgorithm"),
+						    "issuerNameHash", json_object_get(h, "issuerNameHash"),
+						    "issuerKeyHash", json_object_get(h, "issuerKeyHash"),
+						    "serialNumber", json_object_get(h, "serialNumber"))))
+			goto out;
+	}
+	res = json_pack("{s:O}", "status", json_object_get(result, "status"));
+	if (!res || (json_array_size(hashes) && json_object_set(res, "certificateHashData", hashes)))
+		goto out;
+	*ret = json_incref(res);
+	r = 0;
+out:
+	json_decref(res);
+	json_decref(hashes);
+	return r;
+}
+
+static int down_data_transfer(struct ogw_tr_env *env, const json_t *payload,
+			      struct ogw_tr_out *out)
+{
+	(void)env;
+	/* A 1.6 string is valid 2.0.1 "any" as it is. */
+	return out_forward(out, "DataTransfer", json_deep_copy(payload), NULL);
+}
+
+static int res_data_transfer(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			     json_t **ret)
+{
+	json_t *p = json_pack("{s:O}", "status", json_object_get(result, "status"));
+	(void)env;
+	(void)memo;
+	if (p && data_to16(p, result)) {
+		json_decref(p);
+		p = NULL;
+	}
+	*ret = p;
+	return p ? 0 : -ENOMEM;
+}
+
+static int down_get_local_list_version(struct ogw_tr_env *env, const json_t *payload,
+				       struct ogw_tr_out *out)
+{
+	(void)env;
+	(void)payload;
+	return out_forward(out, "GetLocalListVersion", json_object(), NULL);
+}
+
+static int res_get_local_list_version(struct ogw_tr_env *env, const json_t *memo,
+				      const json_t *result, json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = json_pack("{s:O}", "listVersion", json_object_get(result, "versionNumber"));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int down_send_local_list(struct ogw_tr_env *env, const json_t *payload,
+				struct ogw_tr_out *out)
+{
+	json_t *list = json_array(), *item, *p = NULL;
+	size_t i;
+	(void)env;
+
+	if (!list)
+		return -ENOMEM;
+	json_array_foreach(json_object_get(payload, "localAuthorizationList"), i, item) {
+		json_t *info = json_object_get(item, "idTagInfo");
+		json_t *e = json_pack("{s:o}", "idToken", idtoken_from16(get_str(item, "idTag")));
+		if (!e || (info && json_object_set_new(e, "idTokenInfo", idtokeninfo_from16(info))) ||
+		    json_array_append_new(list, e))
+			goto fail;
+	}
+	p = json_pack("{s:O, s:O}", "versionNumber", json_object_get(payload, "listVersion"),
+		      "updateType", json_object_get(payload, "updateType"));
+	/* 2.0.1 wants the list absent rather than empty. */
+	if (!p || (json_array_size(list) && json_object_set(p, "localAuthorizationList", list)))
+		goto fail;
+	json_decref(list);
+	return out_forward(out, "SendLocalList", p, NULL);
+fail:
+	json_decref(p);
+	json_decref(list);
+	return -ENOMEM;
+}
+
+static int down_reserve_now(struct ogw_tr_env *env, const json_t *payload,
+			    struct ogw_tr_out *out)
+{
+	long long c = json_integer_value(json_object_get(payload, "connectorId"));
+	const char *parent = get_str(payload, "parentIdTag");
+	json_t *p;
+	(void)env;
+
+	p = json_pack("{s:O, s:O, s:o}", "id", json_object_get(payload, "reservationId"),
+		      "expiryDateTime", json_object_get(payload, "expiryDate"),
+		      "idToken", idtoken_from16(get_str(payload, "idTag")));
+	if (!p || (c > 0 && set_int(p, "evseId", c)) ||
+	    (parent && json_object_set_new(p, "groupIdToken", idtoken_from16(parent)))) {
+		json_decref(p);
+		return -ENOMEM;
+	}
+	return out_forward(out, "ReserveNow", p, NULL);
+}
+
+/* ---- smart charging ------------------------------------------------------ */
+
+static int down_set_charging_profile(struct ogw_tr_env *env, const json_t *payload,
+				     struct ogw_tr_out *out)
+{
+	json_t *prof = NULL;
+	int r = profile_from16(env, json_object_get(payload, "csChargingProfiles"), &prof);
+
+	if (r == -ENOENT || r == -EINVAL)
+		return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+	if (r)
+		return r;
+	return out_forward(out, "SetChargingProfile",
+			   json_pack("{s:O, s:o}", "evseId", json_object_get(payload, "connectorId"),
+				     "chargingProfile", prof), NULL);
+}
+
+static int down_clear_charging_profile(struct ogw_tr_env *env, const json_t *payload,
+				       struct ogw_tr_out *out)
+{
+	const char *purpose = get_str(payload, "chargingProfilePurpose");
+	json_t *p = json_object(), *crit = json_object();
+	int r = -ENOMEM;
+	(void)env;
+
+	if (!p || !crit || copy_opt(p, payload, "id", "chargingProfileId") ||
+	    copy_opt(crit, payload, "connectorId", "evseId") ||
+	    copy_opt(crit, payload, "stackLevel", NULL) ||
+	    (purpose && json_object_set_new(crit, "chargingProfilePurpose",
+					    json_string(map_str(purpose201, N(purpose201), purpose,
+								purpose)))) ||
+	    (json_object_size(crit) && json_object_set(p, "chargingProfileCriteria", crit)))
+		goto out;
+	r = out_forward(out, "ClearChargingProfile", json_incref(p), NULL);
+out:
+	json_decref(p);
+	json_decref(crit);
+	return r;
+}
+
+static int down_get_composite_schedule(struct ogw_tr_env *env, const json_t *payload,
+				       struct ogw_tr_out *out)
+{
+	json_t *p = json_pack("{s:O, s:O}", "duration", json_object_get(payload, "duration"),
+			      "evseId", json_object_get(payload, "connectorId"));
+	(void)env;
+	if (p && copy_opt(p, payload, "chargingRateUnit", NULL)) {
+		json_decref(p);
+		return -ENOMEM;
+	}
+	return out_forward(out, "GetCompositeSchedule", p, NULL);
+}
+
+/* 1.6 limits are multiples of 0.1 (S16 §7.12). */
+static json_t *limit16(const json_t *limit)
+{
+	return json_real((double)round_ll(json_number_value(limit) * 10) / 10);
+}
+
+static int res_get_composite_schedule(struct ogw_tr_env *env, const json_t *memo,
+				      const json_t *result, json_t **ret)
+{
+	json_t *s = json_object_get(result, "schedule"), *per, *periods = NULL, *sched = NULL;
+	json_t *res = json_pack("{s:O}", "status", json_object_get(result, "status"));
+	size_t i;
+	int r = -ENOMEM;
+	(void)env;
+	(void)memo;
+
+	if (!res)
+		goto out;
+	if (s) {
+		periods = json_array();
+		if (!periods)
+			goto out;
+		json_array_foreach(json_object_get(s, "chargingSchedulePeriod"), i, per) {
+			json_t *p16 = json_pack("{s:O, s:o}", "startPeriod",
+						json_object_get(per, "startPeriod"), "limit",
+						limit16(json_object_get(per, "limit")));
+			if (!p16 || copy_opt(p16, per, "numberPhases", NULL) ||
+			    json_array_append_new(periods, p16)) {
+				json_decref(p16);
+				goto out;
+			}
+		}
+		sched = json_pack("{s:O, s:O, s:O, s:O}", "duration", json_object_get(s, "duration"),
+				  "startSchedule", json_object_get(s, "scheduleStart"),
+				  "chargingRateUnit", json_object_get(s, "chargingRateUnit"),
+				  "chargingSchedulePeriod", periods);
+		if (!sched || copy_opt(res, s, "evseId", "connectorId") ||
+		    copy_opt(res, s, "scheduleStart", NULL) ||
+		    json_object_set(res, "chargingSchedule", sched))
+			goto out;
+	}
+	*ret = json_incref(res);
+	r = 0;
+out:
+	json_decref(res);
+	json_decref(periods);
+	json_decref(sched);
+	return r;
+}
+
+/* ---- triggers ------------------------------------------------------------ */
+
+static const struct str_pair trigger201[] = {
+	{ "BootNotification", "BootNotification" },
+	{ "DiagnosticsStatusNotification", "LogStatusNotification" },
+	{ "FirmwareStatusNotification", "FirmwareStatusNotification" },
+	{ "Heartbeat", "Heartbeat" },
+	{ "LogStatusNotification", "LogStatusNotification" },
+	{ "MeterValues", "MeterValues" },
+	{ "SignChargePointCertificate", "SignChargingStationCertificate" },
+	{ "StatusNotification", "StatusNotification" },
+};
+
+/* TriggerMessage and ExtendedTriggerMessage: a 2.0.1 StatusNotification
+ * trigger names a connector (F06), connector 1 of the EVSE in this mapping. */
+static int down_trigger(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+{
+	const char *msg = map_str(trigger201, N(trigger201), get_str(payload, "requestedMessage"),
+				  NULL);
+	long long c = json_integer_value(json_object_get(payload, "connectorId"));
+	json_t *p = json_pack("{s:s}", "requestedMessage", msg), *evse;
+	(void)env;
+
+	if (p && json_object_get(payload, "connectorId") && c > 0) {
+		evse = evse_obj(c);
+		if (!evse || (!strcmp(msg, "StatusNotification") && set_int(evse, "connectorId", 1)) ||
+		    json_object_set_new(p, "evse", evse)) {
+			json_decref(p);
+			return -ENOMEM;
+		}
+	}
+	return out_forward(out, "TriggerMessage", p, NULL);
+}
+
+/* ---- firmware and logs ---------------------------------------------------- */
+
+static int down_update_firmware(struct ogw_tr_env *env, const json_t *payload,
+				struct ogw_tr_out *out)
+{
+	const char *loc = get_str(payload, "location");
+	json_t *p;
+
+	if (utf8_len(loc) > LOCATION201_MAX)
+		return out_error(out, OGW_ERR_PROPERTY_CONSTRAINT,
+				 "location longer than the 512 characters OCPP 2.0.1 allows");
+	p = json_pack("{s:I, s:{s:s, s:O}}", "requestId",
+		      (json_int_t)ogw_tr_next_id(env, "firmware"), "firmware", "location", loc,
+		      "retrieveDateTime", json_object_get(payload, "retrieveDate"));
+	if (p && (copy_opt(p, payload, "retries", NULL) ||
+		  copy_opt(p, payload, "retryInterval", NULL))) {
+		json_decref(p);
+		return -ENOMEM;
+	}
+	return out_forward(out, "UpdateFirmware", p, NULL);
+}
+
+/* 1.6 UpdateFirmware.conf is empty: whatever the station says. */
+static int res_update_firmware(struct ogw_tr_env *env, const json_t *memo,
+			       const json_t *result, json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	(void)result;
+	*ret = json_object();
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int down_signed_update_firmware(struct ogw_tr_env *env, const json_t *payload,
+				       struct ogw_tr_out *out)
+{
+	json_t *req = json_object_get(payload, "requestId");
+	int r = state_put_num(env, "fw", json_integer_value(req), json_pack("{s:b}", "signed", 1));
+
+	if (r)
+		return r;
+	/* SEC16 SignedUpdateFirmware is 2.0.1 UpdateFirmware field for field. */
+	return out_forward(out, "UpdateFirmware", json_deep_copy(payload), NULL);
+}
+
+/* Remembers who asked for log @request, so its LogStatusNotification goes
+ * back in the matching 1.6 message. */
+static int log_remember(struct ogw_tr_env *env, long long request, const char *via)
+{
+	return state_put_num(env, "log", request, json_pack("{s:s}", "via", via));
+}
+
+static int down_get_diagnostics(struct ogw_tr_env *env, const json_t *payload,
+				struct ogw_tr_out *out)
+{
+	const char *loc = get_str(payload, "location");
+	long long req;
+	json_t *p;
+	int r;
+
+	if (utf8_len(loc) > LOCATION201_MAX)
+		return out_error(out, OGW_ERR_PROPERTY_CONSTRAINT,
+				 "location longer than the 512 characters OCPP 2.0.1 allows");
+	req = ogw_tr_next_id(env, "log");
+	p = json_pack("{s:{s:s}, s:s, s:I}", "log", "remoteLocation", loc, "logType",
+		      "DiagnosticsLog", "requestId", (json_int_t)req);
+	if (!p || copy_opt(json_object_get(p, "log"), payload, "startTime", "oldestTimestamp") ||
+	    copy_opt(json_object_get(p, "log"), payload, "stopTime", "latestTimestamp") ||
+	    copy_opt(p, payload, "retries", NULL) || copy_opt(p, payload, "retryInterval", NULL)) {
+		json_decref(p);
+		return -ENOMEM;
+	}
+	r = log_remember(env, req, "GetDiagnostics");
+	if (r) {
+		json_decref(p);
+		return r;
+	}
+	return out_forward(out, "GetLog", p, NULL);
+}
+
+static int res_get_diagnostics(struct ogw_tr_env *env, const json_t *memo,
+			       const json_t *result, json_t **ret)
+{
+	const char *st = get_str(result, "status");
+	(void)env;
+	(void)memo;
+	/* No fileName tells the central system there is nothing to upload. */
+	*ret = json_object();
+	if (*ret && !strcmp(st, "Accepted") && copy_opt(*ret, result, "filename", "fileName")) {
+		json_decref(*ret);
+		*ret = NULL;
+	}
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int down_get_log(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+{
+	int r = log_remember(env, json_integer_value(json_object_get(payload, "requestId")),
+			     "GetLog");
+	if (r)
+		return r;
+	/* SEC16 GetLog is 2.0.1 GetLog field for field. */
+	return out_forward(out, "GetLog", json_deep_copy(payload), NULL);
+}
+
+static int res_get_log(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+		       json_t **ret)
+{
+	(void)env;
+	(void)memo;
+	*ret = json_pack("{s:O}", "status", json_object_get(result, "status"));
+	if (*ret && copy_opt(*ret, result, "filename", NULL)) {
+		json_decref(*ret);
+		*ret = NULL;
+	}
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* ======================================================================== */
+
+/* Sorted by action name (binary search in ogw_translator_action()). */
+static const struct ogw_tr_action up_actions[] = {
+	{ "Authorize", OGW_TR_MAPPED, "Authorize", up_authorize, res_authorize },
+	{ "BootNotification", OGW_TR_MAPPED, "BootNotification", up_boot, NULL },
+	{ "ClearedChargingLimit", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", up_data_transfer, NULL },
+	{ "FirmwareStatusNotification", OGW_TR_MAPPED,
+	  "FirmwareStatusNotification or SignedFirmwareStatusNotification", up_firmware_status,
+	  NULL },
+	{ "Get15118EVCertificate", OGW_TR_MAPPED, "DataTransfer (ISO 15118 PnC)",
+	  up_get_15118_cert, res_get_15118_cert },
+	{ "GetCertificateStatus", OGW_TR_MAPPED, "DataTransfer (ISO 15118 PnC)",
+	  up_get_cert_status, res_get_cert_status },
+	{ "Heartbeat", OGW_TR_MAPPED, "Heartbeat", up_heartbeat, NULL },
+	{ "LogStatusNotification", OGW_TR_MAPPED,
+	  "DiagnosticsStatusNotification or LogStatusNotification", up_log_status, NULL },
+	{ "MeterValues", OGW_TR_MAPPED, "MeterValues", up_metervalues, NULL },
+	{ "NotifyChargingLimit", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "NotifyCustomerInformation", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "NotifyDisplayMessages", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "NotifyEVChargingNeeds", OGW_TR_LOCAL, "answered locally", up_ev_charging_needs, NULL },
+	{ "NotifyEVChargingSchedule", OGW_TR_LOCAL, "answered locally", up_ev_charging_schedule, NULL },
+	{ "NotifyEvent", OGW_TR_SYNTHESIZED, "StatusNotification (connector Problem)",
+	  up_notify_event, NULL },
+	{ "NotifyMonitoringReport", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "NotifyReport", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "PublishFirmwareStatusNotification", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "ReportChargingProfiles", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "ReservationStatusUpdate", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "SecurityEventNotification", OGW_TR_MAPPED, "SecurityEventNotification",
+	  up_security_event, NULL },
+	{ "SignCertificate", OGW_TR_MAPPED, "SignCertificate or DataTransfer (ISO 15118 PnC)",
+	  up_sign_certificate, res_sign_certificate },
+	{ "StatusNotification", OGW_TR_MAPPED, "StatusNotification", up_status, NULL },
+	{ "TransactionEvent", OGW_TR_SYNTHESIZED,
+	  "StartTransaction, MeterValues, StatusNotification, StopTransaction", up_transaction,
+	  res_transaction },
+};
+
+static const struct ogw_tr_action down_actions[] = {
+	{ "CancelReservation", OGW_TR_MAPPED, "CancelReservation", down_cancel_reservation,
+	  res_status },
+	{ "CertificateSigned", OGW_TR_MAPPED, "CertificateSigned", down_certificate_signed,
+	  res_status },
+	{ "ChangeAvailability", OGW_TR_MAPPED, "ChangeAvailability", down_change_availability,
+	  res_status },
+	{ "ChangeConfiguration", OGW_TR_MAPPED, "SetVariables", down_change_configuration,
+	  res_change_configuration },
+	{ "ClearCache", OGW_TR_MAPPED, "ClearCache", down_clear_cache, res_status },
+	{ "ClearChargingProfile", OGW_TR_MAPPED, "ClearChargingProfile",
+	  down_clear_charging_profile, res_status },
+	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", down_data_transfer, res_data_transfer },
+	{ "DeleteCertificate", OGW_TR_MAPPED, "DeleteCertificate", down_delete_certificate,
+	  res_status },
+	{ "ExtendedTriggerMessage", OGW_TR_MAPPED, "TriggerMessage", down_trigger, res_status },
+	{ "GetCompositeSchedule", OGW_TR_MAPPED, "GetCompositeSchedule",
+	  down_get_composite_schedule, res_get_composite_schedule },
+	{ "GetConfiguration", OGW_TR_MAPPED, "GetVariables", down_get_configuration,
+	  res_get_configuration },
+	{ "GetDiagnostics", OGW_TR_MAPPED, "GetLog", down_get_diagnostics, res_get_diagnostics },
+	{ "GetInstalledCertificateIds", OGW_TR_MAPPED, "GetInstalledCertificateIds",
+	  down_get_installed_certs, res_get_installed_certs },
+	{ "GetLocalListVersion", OGW_TR_MAPPED, "GetLocalListVersion",
+	  down_get_local_list_version, res_get_local_list_version },
+	{ "GetLog", OGW_TR_MAPPED, "GetLog", down_get_log, res_get_log },
+	{ "InstallCertificate", OGW_TR_MAPPED, "InstallCertificate", down_install_certificate,
+	  res_status },
+	{ "RemoteStartTransaction", OGW_TR_MAPPED, "RequestStartTransaction", down_remote_start,
+	  res_status },
+	{ "RemoteStopTransaction", OGW_TR_MAPPED, "RequestStopTransaction", down_remote_stop,
+	  res_status },
+	{ "ReserveNow", OGW_TR_MAPPED, "ReserveNow", down_reserve_now, res_status },
+	{ "Reset", OGW_TR_MAPPED, "Reset", down_reset, res_reset },
+	{ "SendLocalList", OGW_TR_MAPPED, "SendLocalList", down_send_local_list, res_status },
+	{ "SetChargingProfile", OGW_TR_MAPPED, "SetChargingProfile", down_set_charging_profile,
+	  res_status },
+	{ "SignedUpdateFirmware", OGW_TR_MAPPED, "UpdateFirmware", down_signed_update_firmware,
+	  res_status },
+	{ "TriggerMessage", OGW_TR_MAPPED, "TriggerMessage", down_trigger, res_status },
+	{ "UnlockConnector", OGW_TR_MAPPED, "UnlockConnector", down_unlock, res_unlock },
+	{ "UpdateFirmware", OGW_TR_MAPPED, "UpdateFirmware", down_update_firmware,
+	  res_update_firmware },
+};
+
+const struct ogw_translator ogw_tr_v201_v16 = {
+	.south = OGW_OCPP201,
+	.north = OGW_OCPP16,
+	.up = up_actions,
+	.n_up = N(up_actions),
+	.down = down_actions,
+	.n_down = N(down_actions),
+};
