@@ -34,6 +34,12 @@ struct ogw_frame {
 	const char *err_code; /* CALLERROR, CALLRESULTERROR; borrowed from root */
 	const char *err_desc; /* borrowed from root */
 	json_t *root;         /* owned: the whole decoded array */
+	/* The text after the message id (from its closing quote on), when the
+	 * id was written without escapes: a frame relayed unchanged is passed on
+	 * as these bytes behind a new id (ogw_rpc_reframe). Borrowed from the
+	 * buffer given to ogw_frame_decode(); NULL otherwise. */
+	const char *rest;
+	size_t rest_len;
 };
 
 /*
@@ -74,6 +80,14 @@ char *ogw_rpc_encode_result(size_t headroom, const char *id, const json_t *paylo
 char *ogw_rpc_encode_error(size_t headroom, enum ogw_msg_type type, const char *id,
 			   const char *code, const char *desc, const json_t *details,
 			   size_t *ret_len);
+
+/*
+ * A frame of @type with message id @id followed by @rest (a decoded frame's
+ * rest): the same bytes as received, only the id changed. Same buffer rules
+ * as the encoders.
+ */
+char *ogw_rpc_reframe(size_t headroom, enum ogw_msg_type type, const char *id,
+		      const char *rest, size_t rest_len, size_t *ret_len);
 
 /*
  * Best effort for frames that cannot be decoded (oversize, not JSON): reads

@@ -36,6 +36,10 @@ struct ogw_call {
 	void *user;
 	const void *ctx;                   /* borrowed: what @done needs besides user */
 	json_t *memo;                      /* owned: released with the call */
+	char *rest;                        /* owned: the text after the id when the
+	                                      call is relayed unchanged (see
+	                                      ogw_rpc_reframe), else NULL */
+	size_t rest_len;
 };
 
 struct ogw_tracker {

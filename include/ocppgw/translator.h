@@ -92,10 +92,12 @@ const char *ogw_tr_charger(const struct ogw_tr_env *env);
 
 /*
  * A call the gateway makes itself on the leg @dir points at (UP: to the
- * CSMS, DOWN: to the charger), queued behind calls already waiting there.
- * @done runs once with the CALLRESULT payload, or with NULL after a
+ * CSMS, DOWN: to the charger), queued behind calls already waiting there in
+ * one FIFO with relayed calls. @done (may be NULL) runs once, never from
+ * inside ogw_tr_emit(), with the CALLRESULT payload, or with NULL after a
  * CALLERROR, a timeout or a lost leg; the answer is never forwarded. Takes
- * @payload. 0 or a negative errno (then @done is not called).
+ * @payload, even on failure. 0 or a negative errno (then @done is not
+ * called).
  */
 typedef void (*ogw_tr_done_fn)(struct ogw_tr_env *env, void *user, const json_t *result);
 int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,

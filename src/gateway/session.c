@@ -284,8 +284,10 @@ static void leg_kick(struct ogw_leg *l)
 	ogw_debug(&lc, "-> CALL (from %s id %s)", leg_names[other_leg(l)->kind],
 		  c->origin_id[0] ? c->origin_id : "gateway");
 	size_t len;
-	char *buf = ogw_rpc_encode_call(WQ_HEADROOM, OGW_MSG_CALL, c->id, c->action, c->payload,
-					&len);
+	char *buf = c->rest ? ogw_rpc_reframe(WQ_HEADROOM, OGW_MSG_CALL, c->id, c->rest,
+					      c->rest_len, &len) :
+			      ogw_rpc_encode_call(WQ_HEADROOM, OGW_MSG_CALL, c->id, c->action,
+						  c->payload, &len);
 	leg_send_take(l, buf, len);
 }
 
@@ -339,13 +341,15 @@ static bool payload_valid(struct ogw_leg *l, const char *action, bool response,
 /* Queues @payload (a new reference, taken) as a CALL on @l relaying the
  * peer's call @origin_id. 0, or -ENOBUFS when the leg's queue is full. */
 static int leg_call_take(struct ogw_leg *l, const char *action, json_t *payload,
-			 const char *origin_id, ogw_call_done_fn done, const void *ctx, json_t *memo)
+			 const char *origin_id, ogw_call_done_fn done, const void *ctx, json_t *memo,
+			 char *rest, size_t rest_len)
 {
 	struct ogw_gateway *gw = l->s->gw;
 	struct ogw_call *c = ogw_call_new(action, payload,
 					  ogw_now_us() + (uint64_t)gw->conf.response_timeout_ms * 1000);
 	if (!c) {
 		json_decref(memo);
+		free(rest);
 		return -ENOMEM;
 	}
 	snprintf(c->origin_id, sizeof(c->origin_id), "%s", origin_id);
@@ -353,6 +357,13 @@ static int leg_call_take(struct ogw_leg *l, const char *action, json_t *payload,
 	c->user = l;
 	c->ctx = ctx;
 	c->memo = memo;
+	c->rest = rest;
+	c->rest_len = rest ? rest_len : 0;
+	if (rest) {
+		/* The bytes go out as they came; the tree is not needed any more. */
+		json_decref(c->payload);
+		c->payload = NULL;
+	}
 	int r = ogw_tracker_push(&l->out, c);
 	if (r < 0) {
 		ogw_call_free(c);
@@ -433,7 +444,14 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 
 	const struct ogw_tr_action *entry = c->ctx;
 	if (!entry || !entry->result) {
-		send_result(back, c->origin_id, answer->payload);
+		if (answer->rest) {
+			size_t len = 0;
+			char *buf = ogw_rpc_reframe(WQ_HEADROOM, OGW_MSG_CALLRESULT, c->origin_id,
+						    answer->rest, answer->rest_len, &len);
+			leg_send_take(back, buf, len);
+		} else {
+			send_result(back, c->origin_id, answer->payload);
+		}
 		return;
 	}
 	json_t *out = NULL;
@@ -508,7 +526,15 @@ static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *ac
 			free(buf);
 		return;
 	}
-	int r = leg_call_take(to, action, payload, f->id, relay_done, entry, memo);
+	char *rest = NULL;
+	if (!entry && f->rest) {
+		/* Relayed unchanged: keep the bytes, not the tree. */
+		rest = malloc(f->rest_len);
+		if (rest)
+			memcpy(rest, f->rest, f->rest_len);
+	}
+	int r = leg_call_take(to, action, payload, f->id, relay_done, entry, memo, rest,
+			      f->rest_len);
 	if (r == -ENOBUFS) {
 		struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
 		ogw_warn(&lc, "too many pending calls: rejected");
@@ -1006,7 +1032,8 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	}
 	/* Always once, even while the session closes: the translator may owe
 	 * a deferred answer on it. */
-	ec->done(&l->s->env, ec->user, result);
+	if (ec->done)
+		ec->done(&l->s->env, ec->user, result);
 	free(ec);
 }
 
@@ -1030,7 +1057,7 @@ int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 	}
 	ec->done = done;
 	ec->user = user;
-	int r = leg_call_take(l, action, payload, "", emitted_done, ec, NULL);
+	int r = leg_call_take(l, action, payload, "", emitted_done, ec, NULL, NULL, 0);
 	if (r < 0)
 		free(ec);
 	return r;

@@ -128,6 +128,19 @@ static const char *id_problem(const json_t *jid)
 	return NULL;
 }
 
+/* Where the text after the id's closing quote starts, when the id stands
+ * in @buf exactly as @id (no escapes); else NULL. @buf is known to be a
+ * valid frame, so only the layout in front of the id is checked. */
+static const char *id_end(const char *buf, size_t len, const char *id)
+{
+	size_t i = 0, idlen = strlen(id);
+	while (i < len && buf[i] != '"')
+		i++;
+	if (i + 1 + idlen + 1 > len || memcmp(buf + i + 1, id, idlen) || buf[i + 1 + idlen] != '"')
+		return NULL;
+	return buf + i + 1 + idlen;
+}
+
 int ogw_frame_decode(const char *buf, size_t len, enum ogw_ocpp v,
 		     struct ogw_frame *ret, struct ogw_rpc_fault *fault)
 {
@@ -230,6 +243,8 @@ int ogw_frame_decode(const char *buf, size_t len, enum ogw_ocpp v,
 	ret->err_code = jcode ? json_string_value(jcode) : NULL;
 	ret->err_desc = jdesc ? json_string_value(jdesc) : NULL;
 	ret->root = root;
+	ret->rest = id_end(buf, len, ret->id);
+	ret->rest_len = ret->rest ? len - (size_t)(ret->rest - buf) : 0;
 	root = NULL;
 	rc = 0;
 out:
@@ -406,6 +421,20 @@ char *ogw_rpc_encode_call(size_t headroom, enum ogw_msg_type type, const char *i
 	ob_put(&b, ",", 1);
 	ob_json(&b, payload);
 	ob_put(&b, "]", 1);
+	return ob_finish(&b, headroom, ret_len);
+}
+
+char *ogw_rpc_reframe(size_t headroom, enum ogw_msg_type type, const char *id,
+		      const char *rest, size_t rest_len, size_t *ret_len)
+{
+	struct obuf b;
+
+	if (!ob_open(&b, headroom, type, id))
+		return NULL;
+	/* ob_open wrote `[type,"id",` and the rest starts at the id's closing
+	 * quote: drop the quote and comma it would repeat. */
+	b.len -= 2;
+	ob_put(&b, rest, rest_len);
 	return ob_finish(&b, headroom, ret_len);
 }
 

@@ -45,6 +45,7 @@ struct ogw_call *ogw_call_free(struct ogw_call *c)
 		lws_dll2_remove(&c->list);
 	json_decref(c->payload);
 	json_decref(c->memo);
+	free(c->rest);
 	free(c);
 	return NULL;
 }

@@ -428,3 +428,42 @@ Test(new_id, unique_and_short)
 		cr_assert_str_neq(ids[i - 1], ids[i]);
 	free(ids);
 }
+
+/* A frame relayed unchanged keeps its bytes; only the id is replaced. */
+static void check_reframe(const char *in, enum ogw_msg_type type, const char *want)
+{
+	struct ogw_frame f;
+	struct ogw_rpc_fault fault;
+	size_t len;
+
+	cr_assert_eq(ogw_frame_decode(in, strlen(in), OGW_OCPP201, &f, &fault), 0, "%s", in);
+	cr_assert_not_null(f.rest, "%s", in);
+	char *out = ogw_rpc_reframe(16, type, "new-id", f.rest, f.rest_len, &len);
+	cr_assert_not_null(out);
+	cr_assert_eq(len, strlen(want));
+	cr_assert_str_eq(out + 16, want);
+	free(out);
+	ogw_frame_release(&f);
+}
+
+Test(reframe, keeps_bytes_after_the_id)
+{
+	check_reframe("[2,\"a1\",\"Heartbeat\",{}]", OGW_MSG_CALL,
+		      "[2,\"new-id\",\"Heartbeat\",{}]");
+	check_reframe("[2, \"a1\" , \"DataTransfer\", {\"vendorId\":\"x\",\"data\":1.10}]",
+		      OGW_MSG_CALL, "[2,\"new-id\" , \"DataTransfer\", {\"vendorId\":\"x\",\"data\":1.10}]");
+	check_reframe("[3,\"a1\",{\"currentTime\":\"2026-11-22T07:00:00Z\"}]", OGW_MSG_CALLRESULT,
+		      "[3,\"new-id\",{\"currentTime\":\"2026-11-22T07:00:00Z\"}]");
+}
+
+Test(reframe, escaped_id_has_no_rest)
+{
+	const char *in = "[2,\"a\\u0031\",\"Heartbeat\",{}]";
+	struct ogw_frame f;
+	struct ogw_rpc_fault fault;
+
+	cr_assert_eq(ogw_frame_decode(in, strlen(in), OGW_OCPP201, &f, &fault), 0);
+	cr_assert_str_eq(f.id, "a1");
+	cr_assert_null(f.rest);
+	ogw_frame_release(&f);
+}

@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: MIT
+//
+// Version translation end to end: a strict ocpp-rpc charger of one version ->
+// the real ocppgw with --upstream-ocpp -> a strict ocpp-rpc CSMS of another.
+// Each suite checks what each side sees after translation (ids, seqNo,
+// enums, configuration keys), that neither strict peer ever rejects a frame
+// and that no CALLERROR crosses either leg. The last suite restarts the
+// gateway in the middle of a transaction with the same --data-dir.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+
+import { isoNow, sleep, stopAll, tmpDir } from './lib/harness.mjs';
+import {
+  RFID, UUID_RE, assertClean, attachCharger, chargerCall, csmsCall, startPair, waitCsmsCall,
+} from './lib/translate-peers.mjs';
+
+const HB = { component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' } };
+const ID_TOKEN = { idToken: RFID, type: 'ISO14443' };
+
+const only = (seen, method) => {
+  const calls = seen.filter((c) => c.method === method);
+  assert.equal(calls.length, 1, `expected one ${method}, CSMS saw ${JSON.stringify(seen)}`);
+  return calls[0].params;
+};
+
+// ---------------------------------------------------------------------------
+describe('1.6 charger -> 2.0.1 CSMS', { timeout: 60000 }, () => {
+  const identity = 'TR-16-201';
+  let p;
+  let txInt;
+  let txUuid;
+
+  before(async () => {
+    p = await startPair({ chargerVersion: '1.6', csmsVersion: '2.0.1', identity });
+    p.csms.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+    p.csms.responders.Authorize = { idTokenInfo: { status: 'Accepted' } };
+    p.csms.responders.TransactionEvent = (params) =>
+      (params.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
+  });
+  after(async () => stopAll({ clients: [p?.charger], gw: p?.gw, csms: p?.csms }));
+
+  it('negotiates 1.6 south and 2.0.1 north', () => {
+    assert.equal(p.charger.protocol, 'ocpp1.6');
+    assert.equal(p.upstream.protocol, 'ocpp2.0.1');
+  });
+
+  it('BootNotification becomes a 2.0.1 BootNotification (PowerUp)', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'BootNotification',
+      { chargePointVendor: 'Acme', chargePointModel: 'FastCharger 50', chargePointSerialNumber: 'SN-1',
+        firmwareVersion: '1.2.3' });
+    const up = only(seen, 'BootNotification');
+    assert.equal(up.reason, 'PowerUp');
+    assert.equal(up.chargingStation.vendorName, 'Acme');
+    assert.equal(up.chargingStation.model, 'FastCharger 50');
+    assert.equal(up.chargingStation.serialNumber, 'SN-1');
+    assert.equal(answer.status, 'Accepted');
+    assert.equal(answer.interval, 300);
+  });
+
+  it('Heartbeat', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'Heartbeat', {});
+    only(seen, 'Heartbeat');
+    assert.ok(answer.currentTime);
+  });
+
+  it('StatusNotification becomes a 2.0.1 StatusNotification', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'StatusNotification',
+      { connectorId: 1, errorCode: 'NoError', status: 'Preparing', timestamp: isoNow() });
+    const up = only(seen, 'StatusNotification');
+    assert.equal(up.evseId, 1);
+    assert.equal(up.connectorId, 1);
+    assert.equal(up.connectorStatus, 'Occupied');
+    assert.deepEqual(answer, {});
+  });
+
+  it('Authorize carries an ISO14443 idToken', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'Authorize', { idTag: RFID });
+    assert.deepEqual(only(seen, 'Authorize').idToken, ID_TOKEN);
+    assert.equal(answer.idTagInfo.status, 'Accepted');
+  });
+
+  it('StartTransaction: charger gets an integer id, CSMS sees Started seqNo 0 with a UUID', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'StartTransaction',
+      { connectorId: 1, idTag: RFID, meterStart: 12345, timestamp: isoNow() });
+    assert.ok(Number.isInteger(answer.transactionId), `transactionId ${answer.transactionId}`);
+    assert.equal(answer.idTagInfo.status, 'Accepted');
+    const te = seen.filter((c) => c.method === 'TransactionEvent');
+    assert.equal(te.length, 1, `TransactionEvents: ${JSON.stringify(te)}`);
+    const ev = te[0].params;
+    assert.equal(ev.eventType, 'Started');
+    assert.equal(ev.seqNo, 0);
+    assert.match(ev.transactionInfo.transactionId, UUID_RE);
+    assert.deepEqual(ev.idToken, ID_TOKEN);
+    assert.equal(ev.evse.id, 1);
+    txInt = answer.transactionId;
+    txUuid = ev.transactionInfo.transactionId;
+  });
+
+  it('MeterValues becomes TransactionEvent Updated seqNo 1 with numeric values', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'MeterValues', {
+      connectorId: 1, transactionId: txInt, meterValue: [{ timestamp: isoNow(), sampledValue: [
+        { value: '12845', context: 'Sample.Periodic', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+        { value: '16.0', context: 'Sample.Periodic', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+      ] }] });
+    assert.deepEqual(answer, {});
+    const ev = only(seen, 'TransactionEvent');
+    assert.equal(ev.eventType, 'Updated');
+    assert.equal(ev.seqNo, 1);
+    assert.equal(ev.transactionInfo.transactionId, txUuid);
+    const values = ev.meterValue.flatMap((mv) => mv.sampledValue);
+    assert.deepEqual(values.map((v) => v.value), [12845, 16]);
+    assert.equal(values[0].measurand, 'Energy.Active.Import.Register');
+    assert.equal(values[0].unitOfMeasure?.unit ?? 'Wh', 'Wh');
+  });
+
+  it('RequestStopTransaction with the UUID reaches the charger as RemoteStop with the integer', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'RequestStopTransaction',
+      { transactionId: txUuid }, { RemoteStopTransaction: { status: 'Accepted' } });
+    assert.deepEqual(got, [{ method: 'RemoteStopTransaction', params: { transactionId: txInt } }]);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('StopTransaction becomes TransactionEvent Ended seqNo 2, same transactionId', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'StopTransaction',
+      { transactionId: txInt, idTag: RFID, meterStop: 20345, timestamp: isoNow(), reason: 'Remote' });
+    const ev = only(seen, 'TransactionEvent');
+    assert.equal(ev.eventType, 'Ended');
+    assert.equal(ev.seqNo, 2);
+    assert.equal(ev.transactionInfo.transactionId, txUuid);
+    assert.equal(ev.transactionInfo.stoppedReason, 'Remote');
+    assert.ok(answer && typeof answer === 'object');
+  });
+
+  it('RequestStartTransaction reaches the charger as RemoteStartTransaction', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'RequestStartTransaction',
+      { idToken: ID_TOKEN, remoteStartId: 77, evseId: 1 },
+      { RemoteStartTransaction: { status: 'Accepted' } });
+    assert.equal(got.length, 1);
+    assert.equal(got[0].method, 'RemoteStartTransaction');
+    assert.equal(got[0].params.idTag, RFID);
+    assert.equal(got[0].params.connectorId, 1);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('Reset Immediate reaches the charger as Reset Hard', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'Reset', { type: 'Immediate' },
+      { Reset: { status: 'Accepted' } });
+    assert.deepEqual(got, [{ method: 'Reset', params: { type: 'Hard' } }]);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('SetVariables OCPPCommCtrlr/HeartbeatInterval becomes ChangeConfiguration HeartbeatInterval', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'SetVariables',
+      { setVariableData: [{ attributeValue: '120', ...HB }] },
+      { ChangeConfiguration: { status: 'Accepted' } });
+    assert.deepEqual(got, [{ method: 'ChangeConfiguration', params: { key: 'HeartbeatInterval', value: '120' } }]);
+    assert.equal(result.setVariableResult.length, 1);
+    assert.equal(result.setVariableResult[0].attributeStatus, 'Accepted');
+    assert.deepEqual(result.setVariableResult[0].component, HB.component);
+    assert.deepEqual(result.setVariableResult[0].variable, HB.variable);
+  });
+
+  it('GetBaseReport becomes GetConfiguration and the CSMS receives NotifyReport', async () => {
+    const from = p.csms.calls.length;
+    p.csms.responders.NotifyReport = {};
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'GetBaseReport',
+      { requestId: 5, reportBase: 'FullInventory' },
+      { GetConfiguration: { configurationKey: [
+        { key: 'HeartbeatInterval', readonly: false, value: '120' },
+        { key: 'NumberOfConnectors', readonly: true, value: '1' },
+      ] } });
+    assert.equal(got.length, 1);
+    assert.equal(got[0].method, 'GetConfiguration');
+    assert.equal(result.status, 'Accepted');
+    const nr = (await waitCsmsCall(p.csms, identity, 'NotifyReport', from)).params;
+    assert.equal(nr.requestId, 5);
+    assert.equal(nr.seqNo, 0);
+    const hb = nr.reportData.find((r) => r.component.name === 'OCPPCommCtrlr' &&
+      r.variable.name === 'HeartbeatInterval');
+    assert.ok(hb, `no OCPPCommCtrlr/HeartbeatInterval in ${JSON.stringify(nr.reportData)}`);
+    assert.equal(hb.variableAttribute[0].value, '120');
+    // The CSMS's answer to the gateway's own NotifyReport must not hurt it.
+    await sleep(200);
+    assert.deepEqual([p.gw.proc.exitCode, p.gw.proc.signalCode], [null, null],
+      'ocppgw died after the CSMS answered its NotifyReport');
+  });
+
+  it('SetChargingProfile reaches the charger as a 1.6 profile', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'SetChargingProfile', {
+      evseId: 1, chargingProfile: { id: 10, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: 'Absolute', chargingSchedule: [{ id: 1, chargingRateUnit: 'A',
+          startSchedule: '2025-03-14T09:30:00.000Z',
+          chargingSchedulePeriod: [{ startPeriod: 0, limit: 16, numberPhases: 3 }] }] } },
+    { SetChargingProfile: { status: 'Accepted' } });
+    assert.equal(got.length, 1);
+    assert.equal(got[0].method, 'SetChargingProfile');
+    const cp = got[0].params;
+    assert.equal(cp.connectorId, 1);
+    assert.equal(cp.csChargingProfiles.chargingProfileId, 10);
+    assert.equal(cp.csChargingProfiles.chargingProfilePurpose, 'TxDefaultProfile');
+    assert.equal(cp.csChargingProfiles.chargingProfileKind, 'Absolute');
+    assert.equal(cp.csChargingProfiles.chargingSchedule.chargingRateUnit, 'A');
+    assert.deepEqual(cp.csChargingProfiles.chargingSchedule.chargingSchedulePeriod,
+      [{ startPeriod: 0, limit: 16, numberPhases: 3 }]);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('TriggerMessage reaches the charger', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'TriggerMessage',
+      { requestedMessage: 'Heartbeat' }, { TriggerMessage: { status: 'Accepted' } });
+    assert.deepEqual(got, [{ method: 'TriggerMessage', params: { requestedMessage: 'Heartbeat' } }]);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('no strict-mode rejection and no CALLERROR on either leg', () => {
+    assertClean(p.problems, [['charger', p.charger], ['csms', p.upstream]]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The notifications the gateway makes up itself for a 1.6 charger (no
+// charger call waits for their answer): the CSMS's answer must be taken in.
+describe('1.6 charger -> 2.0.1 CSMS, notifications the gateway derives', { timeout: 60000 }, () => {
+  const identity = 'TR-16-201-DERIVED';
+  let p;
+
+  before(async () => {
+    p = await startPair({ chargerVersion: '1.6', csmsVersion: '2.0.1', identity });
+    p.csms.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+    p.csms.responders.TransactionEvent = (params) =>
+      (params.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
+    await p.charger.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'FastCharger 50' });
+  });
+  after(async () => stopAll({ clients: [p?.charger], gw: p?.gw, csms: p?.csms }));
+
+  const alive = async (what) => {
+    await sleep(200);
+    assert.deepEqual([p.gw.proc.exitCode, p.gw.proc.signalCode], [null, null],
+      `ocppgw died after the CSMS answered its ${what}`);
+  };
+
+  it('StatusNotification Faulted: StatusNotification and a NotifyEvent on Problem', async () => {
+    const from = p.csms.calls.length;
+    const { seen } = await chargerCall(p.csms, p.charger, identity, 'StatusNotification',
+      { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted', timestamp: isoNow() });
+    assert.equal(only(seen, 'StatusNotification').connectorStatus, 'Faulted');
+    const ev = (await waitCsmsCall(p.csms, identity, 'NotifyEvent', from)).params;
+    assert.equal(ev.eventData[0].variable.name, 'Problem');
+    assert.equal(ev.eventData[0].techCode, 'GroundFailure');
+    await alive('NotifyEvent');
+  });
+
+  it('StatusNotification Charging in a transaction: TransactionEvent ChargingStateChanged', async () => {
+    const start = await chargerCall(p.csms, p.charger, identity, 'StartTransaction',
+      { connectorId: 1, idTag: RFID, meterStart: 0, timestamp: isoNow() });
+    const uuid = only(start.seen, 'TransactionEvent').transactionInfo.transactionId;
+    const from = p.csms.calls.length;
+    await p.charger.call('StatusNotification',
+      { connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: isoNow() });
+    const ev = (await waitCsmsCall(p.csms, identity, 'TransactionEvent', from)).params;
+    assert.equal(ev.eventType, 'Updated');
+    assert.equal(ev.triggerReason, 'ChargingStateChanged');
+    assert.equal(ev.transactionInfo.transactionId, uuid);
+    assert.equal(ev.transactionInfo.chargingState, 'Charging');
+    assert.equal(ev.seqNo, 1);
+    await alive('TransactionEvent');
+  });
+
+  it('GetChargingProfiles is answered from the cache with ReportChargingProfiles', async () => {
+    p.charger.handle('SetChargingProfile', () => ({ status: 'Accepted' }));
+    await p.upstream.call('SetChargingProfile', {
+      evseId: 1, chargingProfile: { id: 11, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: 'Relative', chargingSchedule: [{ id: 1, chargingRateUnit: 'W',
+          chargingSchedulePeriod: [{ startPeriod: 0, limit: 7400 }] }] } });
+    const from = p.csms.calls.length;
+    const res = await p.upstream.call('GetChargingProfiles',
+      { requestId: 9, chargingProfile: { chargingProfilePurpose: 'TxDefaultProfile' } });
+    assert.equal(res.status, 'Accepted');
+    const rep = (await waitCsmsCall(p.csms, identity, 'ReportChargingProfiles', from)).params;
+    assert.equal(rep.requestId, 9);
+    assert.deepEqual(rep.chargingProfile.map((cp) => cp.id), [11]);
+    await alive('ReportChargingProfiles');
+  });
+
+  it('no strict-mode rejection and no CALLERROR on either leg', () => {
+    assertClean(p.problems, [['charger', p.charger], ['csms', p.upstream]]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+describe('2.0.1 charger -> 1.6 CSMS', { timeout: 60000 }, () => {
+  const identity = 'TR-201-16';
+  const txId = '5b9c1a2e-8a1f-4c3e-9d7b-0e6f2a4c8b11';
+  const CSMS_TX = 4711;
+  let p;
+
+  before(async () => {
+    p = await startPair({ chargerVersion: '2.0.1', csmsVersion: '1.6', identity });
+    p.csms.responders.BootNotification = { status: 'Accepted', currentTime: isoNow(), interval: 300 };
+    p.csms.responders.Authorize = { idTagInfo: { status: 'Accepted' } };
+    p.csms.responders.StartTransaction = { transactionId: CSMS_TX, idTagInfo: { status: 'Accepted' } };
+    p.csms.responders.StopTransaction = { idTagInfo: { status: 'Accepted' } };
+  });
+  after(async () => stopAll({ clients: [p?.charger], gw: p?.gw, csms: p?.csms }));
+
+  it('negotiates 2.0.1 south and 1.6 north', () => {
+    assert.equal(p.charger.protocol, 'ocpp2.0.1');
+    assert.equal(p.upstream.protocol, 'ocpp1.6');
+  });
+
+  it('BootNotification becomes a 1.6 BootNotification', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'BootNotification',
+      { reason: 'PowerUp', chargingStation: { model: 'FastCharger 50', vendorName: 'Acme',
+        serialNumber: 'SN-1', firmwareVersion: '1.2.3' } });
+    const up = only(seen, 'BootNotification');
+    assert.equal(up.chargePointVendor, 'Acme');
+    assert.equal(up.chargePointModel, 'FastCharger 50');
+    assert.equal(answer.status, 'Accepted');
+    assert.equal(answer.interval, 300);
+  });
+
+  it('Heartbeat', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'Heartbeat', {});
+    only(seen, 'Heartbeat');
+    assert.ok(answer.currentTime);
+  });
+
+  it('StatusNotification becomes a 1.6 StatusNotification', async () => {
+    const { seen } = await chargerCall(p.csms, p.charger, identity, 'StatusNotification',
+      { timestamp: isoNow(), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
+    const up = only(seen, 'StatusNotification');
+    assert.equal(up.connectorId, 1);
+    assert.equal(up.status, 'Available');
+    assert.equal(up.errorCode, 'NoError');
+  });
+
+  it('Authorize carries the idTag', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'Authorize', { idToken: ID_TOKEN });
+    assert.equal(only(seen, 'Authorize').idTag, RFID);
+    assert.equal(answer.idTokenInfo.status, 'Accepted');
+  });
+
+  it('TransactionEvent Started becomes StartTransaction', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'TransactionEvent', {
+      eventType: 'Started', timestamp: isoNow(), triggerReason: 'Authorized', seqNo: 0,
+      transactionInfo: { transactionId: txId, chargingState: 'EVConnected' }, idToken: ID_TOKEN,
+      evse: { id: 1, connectorId: 1 },
+      meterValue: [{ timestamp: isoNow(), sampledValue: [{ value: 12345, context: 'Transaction.Begin',
+        measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }] }] });
+    const st = only(seen, 'StartTransaction');
+    assert.equal(st.connectorId, 1);
+    assert.equal(st.idTag, RFID);
+    assert.equal(st.meterStart, 12345);
+    assert.equal(answer.idTokenInfo?.status, 'Accepted');
+  });
+
+  it('the Started meter values follow as MeterValues with the CSMS-assigned id', async () => {
+    // StartTransaction has only meterStart: the gateway sends the Started
+    // event's Transaction.Begin sample once the CSMS has assigned the id.
+    const mv = (await waitCsmsCall(p.csms, identity, 'MeterValues')).params;
+    assert.equal(mv.transactionId, CSMS_TX);
+    assert.equal(mv.meterValue[0].sampledValue[0].context, 'Transaction.Begin');
+    assert.equal(mv.meterValue[0].sampledValue[0].value, '12345');
+  });
+
+  it('TransactionEvent Updated becomes MeterValues with the CSMS-assigned id', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'TransactionEvent', {
+      eventType: 'Updated', timestamp: isoNow(), triggerReason: 'MeterValuePeriodic', seqNo: 1,
+      transactionInfo: { transactionId: txId, chargingState: 'Charging' },
+      meterValue: [{ timestamp: isoNow(), sampledValue: [{ value: 12845, context: 'Sample.Periodic',
+        measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }] }] });
+    const mv = only(seen, 'MeterValues');
+    assert.equal(mv.transactionId, CSMS_TX);
+    assert.equal(mv.connectorId, 1);
+    assert.equal(mv.meterValue[0].sampledValue[0].value, '12845');
+    assert.deepEqual(answer, {});
+  });
+
+  it('RemoteStopTransaction with the integer reaches the charger with its own id', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'RemoteStopTransaction',
+      { transactionId: CSMS_TX }, { RequestStopTransaction: { status: 'Accepted' } });
+    assert.deepEqual(got, [{ method: 'RequestStopTransaction', params: { transactionId: txId } }]);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('TransactionEvent Ended becomes StopTransaction', async () => {
+    const { seen } = await chargerCall(p.csms, p.charger, identity, 'TransactionEvent', {
+      eventType: 'Ended', timestamp: isoNow(), triggerReason: 'RemoteStop', seqNo: 2,
+      transactionInfo: { transactionId: txId, chargingState: 'EVConnected', stoppedReason: 'Remote' },
+      idToken: ID_TOKEN,
+      meterValue: [{ timestamp: isoNow(), sampledValue: [{ value: 20345, context: 'Transaction.End',
+        measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }] }] });
+    const st = only(seen, 'StopTransaction');
+    assert.equal(st.transactionId, CSMS_TX);
+    assert.equal(st.meterStop, 20345);
+    assert.equal(st.reason, 'Remote');
+  });
+
+  it('RemoteStartTransaction reaches the charger as RequestStartTransaction', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'RemoteStartTransaction',
+      { connectorId: 1, idTag: RFID }, { RequestStartTransaction: { status: 'Accepted' } });
+    assert.equal(got.length, 1);
+    assert.equal(got[0].method, 'RequestStartTransaction');
+    assert.equal(got[0].params.idToken.idToken, RFID);
+    assert.equal(got[0].params.evseId, 1);
+    assert.ok(Number.isInteger(got[0].params.remoteStartId));
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('Reset Hard reaches the charger as Reset Immediate', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'Reset', { type: 'Hard' },
+      { Reset: { status: 'Accepted' } });
+    assert.deepEqual(got, [{ method: 'Reset', params: { type: 'Immediate' } }]);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('ChangeConfiguration HeartbeatInterval becomes SetVariables OCPPCommCtrlr/HeartbeatInterval', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'ChangeConfiguration',
+      { key: 'HeartbeatInterval', value: '120' },
+      { SetVariables: { setVariableResult: [{ attributeStatus: 'Accepted', ...HB }] } });
+    assert.equal(got.length, 1);
+    assert.equal(got[0].method, 'SetVariables');
+    assert.equal(got[0].params.setVariableData.length, 1);
+    const d = got[0].params.setVariableData[0];
+    assert.deepEqual([d.component, d.variable, d.attributeValue], [HB.component, HB.variable, '120']);
+    assert.deepEqual(result, { status: 'Accepted' });
+  });
+
+  it('GetConfiguration with keys becomes GetVariables', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'GetConfiguration',
+      { key: ['HeartbeatInterval'] },
+      { GetVariables: { getVariableResult: [{ attributeStatus: 'Accepted', attributeValue: '120', ...HB }] } });
+    assert.equal(got.length, 1);
+    assert.equal(got[0].method, 'GetVariables');
+    const d = got[0].params.getVariableData;
+    assert.equal(d.length, 1);
+    assert.deepEqual([d[0].component, d[0].variable], [HB.component, HB.variable]);
+    assert.equal(result.configurationKey.length, 1);
+    assert.equal(result.configurationKey[0].key, 'HeartbeatInterval');
+    assert.equal(result.configurationKey[0].value, '120');
+  });
+
+  it('SetChargingProfile reaches the charger as a 2.0.1 profile', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'SetChargingProfile', {
+      connectorId: 1, csChargingProfiles: { chargingProfileId: 10, stackLevel: 0,
+        chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute',
+        chargingSchedule: { chargingRateUnit: 'A', startSchedule: '2025-03-14T09:30:00.000Z',
+          chargingSchedulePeriod: [{ startPeriod: 0, limit: 16, numberPhases: 3 }] } } },
+    { SetChargingProfile: { status: 'Accepted' } });
+    assert.equal(got.length, 1);
+    assert.equal(got[0].method, 'SetChargingProfile');
+    const cp = got[0].params;
+    assert.equal(cp.evseId, 1);
+    assert.equal(cp.chargingProfile.id, 10);
+    assert.equal(cp.chargingProfile.chargingProfilePurpose, 'TxDefaultProfile');
+    assert.equal(cp.chargingProfile.chargingSchedule.length, 1);
+    assert.deepEqual(cp.chargingProfile.chargingSchedule[0].chargingSchedulePeriod,
+      [{ startPeriod: 0, limit: 16, numberPhases: 3 }]);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('TriggerMessage StatusNotification reaches the charger with its EVSE', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'TriggerMessage',
+      { requestedMessage: 'StatusNotification', connectorId: 1 }, { TriggerMessage: { status: 'Accepted' } });
+    assert.equal(got.length, 1);
+    assert.equal(got[0].params.requestedMessage, 'StatusNotification');
+    assert.equal(got[0].params.evse?.id, 1);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('no strict-mode rejection and no CALLERROR on either leg', () => {
+    assertClean(p.problems, [['charger', p.charger], ['csms', p.upstream]]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+for (const [chargerVersion, csmsVersion] of [['2.1', '2.0.1'], ['2.0.1', '2.1']]) {
+  describe(`${chargerVersion} charger -> ${csmsVersion} CSMS`, { timeout: 60000 }, () => {
+    const identity = `TR-${chargerVersion.replaceAll('.', '')}-${csmsVersion.replaceAll('.', '')}`;
+    const txId = chargerVersion === '2.1' ? 'tx-21-0001' : 'tx-201-0001';
+    let p;
+
+    before(async () => {
+      p = await startPair({ chargerVersion, csmsVersion, identity });
+      p.csms.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+      p.csms.responders.TransactionEvent = (params) =>
+        (params.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
+    });
+    after(async () => stopAll({ clients: [p?.charger], gw: p?.gw, csms: p?.csms }));
+
+    it(`negotiates ${chargerVersion} south and ${csmsVersion} north`, () => {
+      assert.equal(p.charger.protocol, `ocpp${chargerVersion}`);
+      assert.equal(p.upstream.protocol, `ocpp${csmsVersion}`);
+    });
+
+    it('BootNotification', async () => {
+      const req = { reason: 'PowerUp', chargingStation: { model: 'FastCharger 50', vendorName: 'Acme' } };
+      const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'BootNotification', req);
+      assert.deepEqual(only(seen, 'BootNotification'), req);
+      assert.equal(answer.status, 'Accepted');
+    });
+
+    it('Heartbeat', async () => {
+      const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'Heartbeat', {});
+      only(seen, 'Heartbeat');
+      assert.ok(answer.currentTime);
+    });
+
+    it('TransactionEvent Started and Ended keep id and seqNo', async () => {
+      const started = {
+        eventType: 'Started', timestamp: isoNow(), triggerReason: 'Authorized', seqNo: 0,
+        transactionInfo: { transactionId: txId, chargingState: 'EVConnected' }, idToken: ID_TOKEN,
+        evse: { id: 1, connectorId: 1 } };
+      const a = await chargerCall(p.csms, p.charger, identity, 'TransactionEvent', started);
+      assert.deepEqual(only(a.seen, 'TransactionEvent'), started);
+      assert.equal(a.answer.idTokenInfo?.status, 'Accepted');
+      const ended = {
+        eventType: 'Ended', timestamp: isoNow(), triggerReason: 'StopAuthorized', seqNo: 1,
+        transactionInfo: { transactionId: txId, chargingState: 'EVConnected', stoppedReason: 'Local' },
+        meterValue: [{ timestamp: isoNow(), sampledValue: [{ value: 20345, context: 'Transaction.End',
+          measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }] }] };
+      const b = await chargerCall(p.csms, p.charger, identity, 'TransactionEvent', ended);
+      const up = only(b.seen, 'TransactionEvent');
+      assert.equal(up.eventType, 'Ended');
+      assert.equal(up.seqNo, 1);
+      assert.equal(up.transactionInfo.transactionId, txId);
+      assert.equal(up.meterValue[0].sampledValue[0].value, 20345);
+    });
+
+    it('CSMS command: GetVariables', async () => {
+      const { result, got } = await csmsCall(p.upstream, p.charger, 'GetVariables',
+        { getVariableData: [HB] },
+        { GetVariables: { getVariableResult: [{ attributeStatus: 'Accepted', attributeValue: '120', ...HB }] } });
+      assert.deepEqual(got, [{ method: 'GetVariables', params: { getVariableData: [HB] } }]);
+      assert.equal(result.getVariableResult[0].attributeValue, '120');
+    });
+
+    it('CSMS command: Reset', async () => {
+      const { result, got } = await csmsCall(p.upstream, p.charger, 'Reset', { type: 'Immediate' },
+        { Reset: { status: 'Accepted' } });
+      assert.deepEqual(got, [{ method: 'Reset', params: { type: 'Immediate' } }]);
+      assert.equal(result.status, 'Accepted');
+    });
+
+    it('no strict-mode rejection and no CALLERROR on either leg', () => {
+      assertClean(p.problems, [['charger', p.charger], ['csms', p.upstream]]);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+describe('1.6 charger -> 2.0.1 CSMS, gateway restarted mid-transaction', { timeout: 60000 }, () => {
+  const identity = 'TR-16-RESTART';
+  const dataDir = tmpDir('ocppgw-translate-data-');
+  let p;
+  let first;
+  let firstUpstream;
+  let txInt;
+  let txUuid;
+
+  before(async () => {
+    p = await startPair({ chargerVersion: '1.6', csmsVersion: '2.0.1', identity, dataDir });
+    p.csms.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+    p.csms.responders.TransactionEvent = (params) =>
+      (params.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
+  });
+  after(async () => {
+    await stopAll({ clients: [first, p?.charger], gw: p?.gw, csms: p?.csms });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts a transaction', async () => {
+    await p.charger.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'FastCharger 50' });
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'StartTransaction',
+      { connectorId: 1, idTag: RFID, meterStart: 100, timestamp: isoNow() });
+    txInt = answer.transactionId;
+    txUuid = only(seen, 'TransactionEvent').transactionInfo.transactionId;
+    assert.ok(Number.isInteger(txInt));
+    assert.match(txUuid, UUID_RE);
+  });
+
+  it('SIGTERM, then the same --data-dir again; the charger reconnects', async () => {
+    first = p.charger;
+    const res = await p.gw.stop();
+    assert.equal(res.code, 0);
+    await first.close({ force: true }).catch(() => {});
+    firstUpstream = p.upstream;
+    const again = await startPair({ chargerVersion: '1.6', csmsVersion: '2.0.1', identity, dataDir,
+      csms: p.csms, problems: p.problems });
+    Object.assign(p, { gw: again.gw, charger: again.charger, upstream: again.upstream });
+  });
+
+  it('MeterValues after the restart: Updated, same UUID, seqNo 1', async () => {
+    const { seen } = await chargerCall(p.csms, p.charger, identity, 'MeterValues', {
+      connectorId: 1, transactionId: txInt, meterValue: [{ timestamp: isoNow(), sampledValue: [
+        { value: '500', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }] });
+    const ev = only(seen, 'TransactionEvent');
+    assert.equal(ev.eventType, 'Updated');
+    assert.equal(ev.transactionInfo.transactionId, txUuid);
+    assert.equal(ev.seqNo, 1);
+  });
+
+  it('StopTransaction after the restart: Ended, same UUID, seqNo 2', async () => {
+    const { seen } = await chargerCall(p.csms, p.charger, identity, 'StopTransaction',
+      { transactionId: txInt, meterStop: 900, timestamp: isoNow(), reason: 'Local' });
+    const ev = only(seen, 'TransactionEvent');
+    assert.equal(ev.eventType, 'Ended');
+    assert.equal(ev.transactionInfo.transactionId, txUuid);
+    assert.equal(ev.seqNo, 2);
+  });
+
+  it('no strict-mode rejection and no CALLERROR on either leg', () => {
+    assertClean(p.problems, [['charger before restart', first], ['charger', p.charger],
+      ['csms before restart', firstUpstream], ['csms', p.upstream]]);
+  });
+});
