@@ -123,14 +123,16 @@ EOF
 	bench_wait_port "$PROXY_PORT" 5 || { echo "nginx did not start: $(cat "$dir/nginx/error.log")" >&2; return 1; }
 }
 
-# bench_start_gateway DIR UPSTREAM_PORT: sets PROXY_PID and PROXY_PORT.
+# bench_start_gateway DIR UPSTREAM_PORT [OCPPGW OPTIONS...]: sets PROXY_PID
+# and PROXY_PORT. The store goes in DIR.
 bench_start_gateway() {
 	local dir=$1 up=$2 gw
+	shift 2
 	gw=$(bench_gw_bin)
 	[ -x "$gw" ] || { echo "gateway binary not found: $gw" >&2; return 1; }
 	PROXY_PORT=$(bench_free_port)
 	"$gw" --listen "127.0.0.1:$PROXY_PORT" --csms "ws://127.0.0.1:$up/ocpp" -q \
-		>"$dir/gateway.out" 2>"$dir/gateway.err" &
+		--data-dir "$dir/data" "$@" >"$dir/gateway.out" 2>"$dir/gateway.err" &
 	PROXY_PID=$!
 	BENCH_PIDS+=("$PROXY_PID")
 	bench_wait_port "$PROXY_PORT" 5 || { echo "gateway did not start: $(tail -5 "$dir/gateway.err")" >&2; return 1; }

@@ -9,7 +9,10 @@ set -euo pipefail
 usage() {
 	cat <<EOF
 Usage: bench/run.sh [--counts 1000,5000,10000] [--rate 2000] [--duration 30]
-                    [--ramp 1000] [--modes direct,nginx,gateway] [--results DIR]
+                    [--ramp 1000] [--modes direct,nginx,gateway,translated]
+                    [--mix 1.6:60,2.0.1:30,2.1:10] [--results DIR]
+  translated: the gateway with --upstream-ocpp 2.0.1 (use --mix 1.6:100 to
+  translate every charger, and compare with gateway on the same mix)
 Binaries: \$OCPPGW_SIM_BIN (default build/src/sim/ocppgw-sim),
           \$OCPPGW_BIN (default build/src/ocppgw).
 EOF
@@ -24,6 +27,7 @@ rate=2000
 duration=30
 ramp=1000
 modes=direct,nginx,gateway
+mix=1.6:60,2.0.1:30,2.1:10
 results="$here/results"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -32,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--duration) duration=$2; shift 2 ;;
 	--ramp) ramp=$2; shift 2 ;;
 	--modes) modes=$2; shift 2 ;;
+	--mix) mix=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -64,9 +69,11 @@ run_one() {
 	direct) port=$RESP_PORT ;;
 	nginx) bench_start_nginx "$dir" "$RESP_PORT" "$n" || { bench_stop_all; return 1; }; port=$PROXY_PORT ;;
 	gateway) bench_start_gateway "$dir" "$RESP_PORT" || { bench_stop_all; return 1; }; port=$PROXY_PORT ;;
+	translated) bench_start_gateway "$dir" "$RESP_PORT" --upstream-ocpp 2.0.1 ||
+			{ bench_stop_all; return 1; }; port=$PROXY_PORT ;;
 	esac
 	[ -n "$PROXY_PID" ] && rss0=$(bench_rss_kb "$PROXY_PID")
-	"$sim" --url "ws://127.0.0.1:$port/ocpp" --load --count "$n" --rate "$rate" \
+	"$sim" --url "ws://127.0.0.1:$port/ocpp" --load --count "$n" --rate "$rate" --mix "$mix" \
 		--ramp "$ramp" --duration "$duration" --json -q \
 		>"$dir/sim.json" 2>"$dir/sim.err" &
 	simpid=$!

@@ -26,7 +26,8 @@ static const char usage[] =
 "  --url URL            ws:// or wss:// endpoint; each charger appends /<identity>\n"
 "  --count N            chargers (default 1)\n"
 "  --mix V:W,...        versions and weights (default 1.6:60,2.0.1:30,2.1:10)\n"
-"  --duration S         real seconds to run (default 60; load mode: after the ramp)\n"
+"  --duration S         real seconds to run (default 60; load mode: after the\n"
+"                       ramp; responder: until stopped, 0 also means that)\n"
 "  --evses E            EVSEs per charger (default 1)\n"
 "  --connectors C       connectors per EVSE, 2.x status (default 1)\n"
 "  --id-pattern FMT     identity, printf with the 1-based index (default SIM%%05d)\n"
@@ -238,7 +239,7 @@ static int parse(int argc, char **argv, struct sim_opts *o)
 int main(int argc, char **argv)
 {
 	struct sim_opts o = {
-		.count = 1, .mix = { 60, 30, 10 }, .duration = 60, .evses = 1, .connectors = 1,
+		.count = 1, .mix = { 60, 30, 10 }, .duration = -1, .evses = 1, .connectors = 1,
 		.id_pattern = "SIM%05d", .time_scale = 1, .meter_interval = 60, .session = 1800,
 		.idle = 600, .seed = 1, .car_amps = 32, .phases = 3, .timeout = 30, .rate = 100,
 		.ramp = 500,
@@ -248,6 +249,9 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &o) < 0)
 		return 2;
+	/* A fleet runs 60 s unless told; a responder until it is stopped. */
+	if (o.duration < 0)
+		o.duration = o.csms ? 0 : 60;
 	ogw_log_setup(o.verbose < 0 ? OGW_LOG_ERR : o.verbose == 0 ? OGW_LOG_WARN :
 		      o.verbose == 1 ? OGW_LOG_INFO : OGW_LOG_DEBUG, false);
 	lws_set_log_level(o.verbose >= 2 ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);

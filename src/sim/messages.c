@@ -70,7 +70,7 @@ json_t *sim_msg_boot(const struct sim_charger *ch)
 		return json_pack("{s:s, s:s, s:s, s:s}", "chargePointVendor", "ocppgw",
 				 "chargePointModel", "sim-ac", "chargePointSerialNumber", ch->id,
 				 "firmwareVersion", OGW_VERSION);
-	return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "reason", "PowerUp",
+	return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "reason", ch->rebooting ? "RemoteReset" : "PowerUp",
 			 "chargingStation", "vendorName", "ocppgw", "model", "sim-ac",
 			 "serialNumber", ch->id, "firmwareVersion", OGW_VERSION);
 }

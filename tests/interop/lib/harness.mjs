@@ -115,6 +115,17 @@ function writeConfig(dir, config) {
   return file;
 }
 
+// A frame as a test sees it; text that is not JSON is kept as such, so a
+// misbehaving peer fails its test instead of crashing the runner.
+function frameRecord(outbound, message) {
+  const text = message.toString();
+  try {
+    return { outbound, message: JSON.parse(text) };
+  } catch {
+    return { outbound, unparsable: text };
+  }
+}
+
 // Starts `ocppgw` and resolves once it logs "listening on 127.0.0.1:PORT".
 // opts: csmsUrl (string, or null for none), config (libconfig text written
 // to a temp file and passed with -c), args (extra options).
@@ -262,7 +273,7 @@ export async function startCsms(opts = {}) {
     csms.clients.set(client.identity, client);
     client.frames = [];
     client.on('message', ({ message, outbound }) => {
-      client.frames.push({ outbound, message: JSON.parse(message.toString()) });
+      client.frames.push(frameRecord(outbound, message));
     });
     client.on('close', (ev) => csms.closes.push({ identity: client.identity, ...ev }));
     client.handle(async ({ method, params, messageId }) => {
@@ -305,7 +316,7 @@ export async function connectCharger(gw, identity, version, opts = {}) {
   });
   client.frames = [];
   client.on('message', ({ message, outbound }) => {
-    client.frames.push({ outbound, message: JSON.parse(message.toString()) });
+    client.frames.push(frameRecord(outbound, message));
   });
   await client.connect();
   return client;
