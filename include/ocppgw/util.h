@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Small helpers every layer uses: randomness from mbedTLS's CTR-DRBG, clocks,
- * RFC 3339 time text, percent-decoding and hex.
+ * RFC 3339 time text and hex. (URL paths need no decoding here: lws
+ * percent-decodes the request URI itself.)
  */
 #ifndef OCPPGW_UTIL_H
 #define OCPPGW_UTIL_H
@@ -19,10 +20,6 @@ void ogw_uuid4(char ret[37]);
 uint64_t ogw_now_us(void);  /* CLOCK_MONOTONIC */
 /* The wall clock as RFC 3339 UTC with milliseconds: 2026-11-22T07:00:00.123Z */
 void ogw_time_rfc3339(char ret[32]);
-
-/* Percent-decodes @in (length @len) into @out (size @outsz, NUL-terminated).
- * -EINVAL on a bad escape or an embedded NUL, -ENOSPC when it does not fit. */
-int ogw_percent_decode(const char *in, size_t len, char *out, size_t outsz);
 
 /* Lower-case hex of @len bytes into @out (2*len+1). */
 void ogw_hex_encode(const void *in, size_t len, char *out);

@@ -45,8 +45,8 @@ static int http_reject(struct lws *wsi, unsigned int status, const char *body, b
 }
 
 /*
- * The identity is the last path segment, percent-decoded (OCPP-J: the URL
- * is the endpoint plus "/" and the percent-encoded identity). Returns 0, or
+ * The identity is the last path segment, percent-decoded by lws (OCPP-J:
+ * the URL is the endpoint plus "/" and the percent-encoded identity). Returns 0, or
  * the HTTP status to refuse with.
  */
 static unsigned int identity_from_uri(const struct ogw_gateway *gw, struct lws *wsi, char *id,
@@ -63,9 +63,12 @@ static unsigned int identity_from_uri(const struct ogw_gateway *gw, struct lws *
 	size_t plen = strlen(prefix);
 	if (strncmp(uri, prefix, plen) || uri[plen] != '/')
 		return HTTP_STATUS_NOT_FOUND;
+	/* lws has percent-decoded the URI already: decoding again would turn
+	 * an identity like "A%41" (sent as A%2541) into "AA". */
 	const char *seg = strrchr(uri + plen, '/') + 1;
-	if (ogw_percent_decode(seg, strlen(seg), id, idsz) < 0)
+	if (strlen(seg) >= idsz)
 		return HTTP_STATUS_BAD_REQUEST;
+	memcpy(id, seg, strlen(seg) + 1);
 	size_t len = strlen(id);
 	if (len == 0)
 		return HTTP_STATUS_NOT_FOUND;

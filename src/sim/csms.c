@@ -281,8 +281,10 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 			uri[0] = '\0';
 		slash = strrchr(uri, '/');
 		slash = slash ? slash + 1 : uri;
-		if (ogw_percent_decode(slash, strlen(slash), c->id, sizeof(c->id)) < 0 || !c->id[0])
+		/* lws has percent-decoded the URI already. */
+		if (!*slash || strlen(slash) >= sizeof(c->id))
 			return -1;
+		memcpy(c->id, slash, strlen(slash) + 1);
 		lws_dll2_add_tail(&c->list, &csms.conns);
 		break;
 	}

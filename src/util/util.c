@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Clocks, RFC 3339 time text, percent-decoding, hex and secret wiping. Pure
+ * Clocks, RFC 3339 time text, hex and secret wiping. Pure
  * helpers with no state; randomness lives in random.c and logging in log.c.
  */
 #include <errno.h>
@@ -46,48 +46,6 @@ static int hex_val(unsigned char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
-}
-
-int ogw_percent_decode(const char *in, size_t len, char *out, size_t outsz)
-{
-	size_t o = 0;
-	int rc = 0;
-
-	if (!out || outsz == 0)
-		return -ENOSPC;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c == '%') {
-			int hi, lo;
-
-			if (len - i < 3) {
-				rc = -EINVAL;
-				goto out;
-			}
-			hi = hex_val((unsigned char)in[i + 1]);
-			lo = hex_val((unsigned char)in[i + 2]);
-			if (hi < 0 || lo < 0) {
-				rc = -EINVAL;
-				goto out;
-			}
-			c = (unsigned char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (c == '\0') {
-			rc = -EINVAL;
-			goto out;
-		}
-		if (o + 1 >= outsz) {
-			rc = -ENOSPC;
-			goto out;
-		}
-		out[o++] = (char)c;
-	}
-out:
-	/* On failure the output is still a terminated (possibly partial) string. */
-	out[o] = '\0';
-	return rc;
 }
 
 void ogw_hex_encode(const void *in, size_t len, char *out)

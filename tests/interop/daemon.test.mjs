@@ -197,3 +197,21 @@ describe('signals', { timeout: 30000 }, () => {
     }
   });
 });
+
+describe('identity', { timeout: 30000 }, () => {
+  it('is the last path segment percent-decoded once, and reaches the CSMS as such', async () => {
+    const csms = await startCsms();
+    let gw;
+    const opened = [];
+    try {
+      gw = await startGateway({ csmsUrl: csms.url });
+      // "A%41" travels as A%2541: decoding twice would make it "AA".
+      const raw = await rawCharger(gw, encodeURIComponent('A%41'), '2.0.1');
+      opened.push(raw);
+      await assertHeartbeat(raw, 'p1');
+      await csms.waitClient('A%41');
+    } finally {
+      await stopAll({ raws: opened, gw, csms });
+    }
+  });
+});

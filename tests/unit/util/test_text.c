@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for the pure text helpers: percent-decoding, hex, RFC 3339 time
+ * Unit tests for the pure text helpers: hex, RFC 3339 time
  * and the monotonic clock. Randomness and logging have their own files.
  */
 #include <errno.h>
@@ -9,55 +9,6 @@
 #include <criterion/criterion.h>
 
 #include "ocppgw/util.h"
-
-Test(percent, plain_and_escapes)
-{
-	char out[32];
-
-	cr_assert_eq(ogw_percent_decode("CP%2F001", 8, out, sizeof(out)), 0);
-	cr_assert_str_eq(out, "CP/001");
-	cr_assert_eq(ogw_percent_decode("a%c3%A9b", 8, out, sizeof(out)), 0);
-	cr_assert_str_eq(out, "a\xc3\xa9" "b");
-	cr_assert_eq(ogw_percent_decode("", 0, out, sizeof(out)), 0);
-	cr_assert_str_eq(out, "");
-	/* @len is honoured: the rest of the string is not read */
-	cr_assert_eq(ogw_percent_decode("abc%zz", 3, out, sizeof(out)), 0);
-	cr_assert_str_eq(out, "abc");
-}
-
-Test(percent, bad_escapes)
-{
-	char out[32];
-
-	cr_assert_eq(ogw_percent_decode("a%", 2, out, sizeof(out)), -EINVAL);
-	cr_assert_eq(ogw_percent_decode("a%4", 3, out, sizeof(out)), -EINVAL);
-	cr_assert_eq(ogw_percent_decode("a%g1", 4, out, sizeof(out)), -EINVAL);
-	cr_assert_eq(ogw_percent_decode("a%1g", 4, out, sizeof(out)), -EINVAL);
-	cr_assert_eq(ogw_percent_decode("%%41", 4, out, sizeof(out)), -EINVAL);
-	/* the escape's digits are within @len or it is bad */
-	cr_assert_eq(ogw_percent_decode("a%41", 3, out, sizeof(out)), -EINVAL);
-}
-
-Test(percent, embedded_nul)
-{
-	char out[32];
-	const char raw[] = { 'a', '\0', 'b' };
-
-	cr_assert_eq(ogw_percent_decode("a%00b", 5, out, sizeof(out)), -EINVAL);
-	cr_assert_eq(ogw_percent_decode(raw, sizeof(raw), out, sizeof(out)), -EINVAL);
-}
-
-Test(percent, too_long)
-{
-	char out[4];
-
-	cr_assert_eq(ogw_percent_decode("abc", 3, out, sizeof(out)), 0);
-	cr_assert_str_eq(out, "abc");
-	cr_assert_eq(ogw_percent_decode("abcd", 4, out, sizeof(out)), -ENOSPC);
-	cr_assert_eq(ogw_percent_decode("ab%41d", 6, out, sizeof(out)), -ENOSPC);
-	cr_assert_eq(out[3], '\0');
-	cr_assert_eq(ogw_percent_decode("a", 1, out, 0), -ENOSPC);
-}
 
 Test(hex, round_trip)
 {
