@@ -12,12 +12,16 @@ extern const struct ogw_translator ogw_tr_v16_v201;
 extern const struct ogw_translator ogw_tr_v201_v16;
 extern const struct ogw_translator ogw_tr_v21_v201;
 extern const struct ogw_translator ogw_tr_v201_v21;
+extern const struct ogw_translator ogw_tr_v16_v21;
+extern const struct ogw_translator ogw_tr_v21_v16;
 
 static const struct ogw_translator *const translators[] = {
 	&ogw_tr_v16_v201,
 	&ogw_tr_v201_v16,
 	&ogw_tr_v21_v201,
 	&ogw_tr_v201_v21,
+	&ogw_tr_v16_v21,
+	&ogw_tr_v21_v16,
 	NULL,
 };
 

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "ocppgw/translator.h"
+#include "v21_adapt.h"
 #include "ocppgw/util.h"
 
 #define IDTAG16_MAX 20       /* 1.6 IdToken is CiString20 */
@@ -2289,4 +2290,16 @@ const struct ogw_translator ogw_tr_v16_v201 = {
 	.n_up = N_OF(up_actions),
 	.down = down_actions,
 	.n_down = N_OF(down_actions),
+};
+
+/* The same tables behind a 2.1 CSMS: the north leg's payloads pass through
+ * the 2.0.1 <-> 2.1 adapter (translators/v21_v201.c). */
+const struct ogw_translator ogw_tr_v16_v21 = {
+	.south = OGW_OCPP16,
+	.north = OGW_OCPP21,
+	.up = up_actions,
+	.n_up = N_OF(up_actions),
+	.down = down_actions,
+	.n_down = N_OF(down_actions),
+	.shim = &ogw_tr21_shim_north,
 };

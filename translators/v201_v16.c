@@ -18,6 +18,7 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
+#include "v21_adapt.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -2167,4 +2168,16 @@ const struct ogw_translator ogw_tr_v201_v16 = {
 	.n_up = N(up_actions),
 	.down = down_actions,
 	.n_down = N(down_actions),
+};
+
+/* The same tables for a 2.1 charger: the south leg's payloads pass through
+ * the 2.0.1 <-> 2.1 adapter (translators/v21_v201.c). */
+const struct ogw_translator ogw_tr_v21_v16 = {
+	.south = OGW_OCPP21,
+	.north = OGW_OCPP16,
+	.up = up_actions,
+	.n_up = N(up_actions),
+	.down = down_actions,
+	.n_down = N(down_actions),
+	.shim = &ogw_tr21_shim_south,
 };

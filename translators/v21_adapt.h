@@ -36,6 +36,11 @@ int ogw_tr21_adapt_down(const char *action, bool response, const json_t *in, jso
 int ogw_tr21_adapt_up(const char *action, bool response, const json_t *in, json_t **ret,
 		      struct ogw_tr21_fault *fault);
 
+/* The adapter as a shim (include/ocppgw/translator.h) for the 1.6 tables
+ * behind a 2.1 CSMS (on the north leg) or for a 2.1 charger (south leg). */
+extern const struct ogw_tr_shim ogw_tr21_shim_north;
+extern const struct ogw_tr_shim ogw_tr21_shim_south;
+
 /* Which way a CALL crosses: from 2.1 to 2.0.1 or from 2.0.1 to 2.1. Its
  * CALLRESULT goes the other way. */
 enum ogw_tr21_way {

@@ -1584,6 +1584,33 @@ static const struct {
 	{ "UpdateFirmware", "{\"status\":\"Rejected\"}" },
 };
 
+/* The shim's adapter: the leg speaks 2.1, the tables 2.0.1. */
+static int shim_adapt(const char *action, bool response, bool to_leg, const json_t *in,
+		      json_t **ret, enum ogw_err *err, char *desc, size_t desclen)
+{
+	struct ogw_tr21_fault fault;
+	memset(&fault, 0, sizeof(fault));
+	int r = to_leg ? ogw_tr21_adapt_up(action, response, in, ret, &fault) :
+			 ogw_tr21_adapt_down(action, response, in, ret, &fault);
+	if (r < 0) {
+		*err = fault.err ? fault.err : OGW_ERR_INTERNAL;
+		snprintf(desc, desclen, "%s", fault.desc[0] ? fault.desc : strerror(-r));
+	}
+	return r;
+}
+
+extern const struct ogw_translator ogw_tr_v201_v21;
+extern const struct ogw_translator ogw_tr_v21_v201;
+
+/* A 2.1 CSMS's 2.1-only calls are answered as for a 2.0.1 charger, a 2.1
+ * charger's as for a 2.0.1 CSMS. */
+const struct ogw_tr_shim ogw_tr21_shim_north = {
+	OGW_TR_UP, OGW_OCPP201, shim_adapt, ogw_tr21_refusal, &ogw_tr_v201_v21,
+};
+const struct ogw_tr_shim ogw_tr21_shim_south = {
+	OGW_TR_DOWN, OGW_OCPP201, shim_adapt, ogw_tr21_refusal, &ogw_tr_v21_v201,
+};
+
 json_t *ogw_tr21_refusal(const char *action)
 {
 	size_t lo = 0, hi = sizeof(refusals) / sizeof(refusals[0]);

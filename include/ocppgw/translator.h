@@ -14,6 +14,8 @@
 #define OCPPGW_TRANSLATOR_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ocppgw/ocpp.h"
@@ -69,6 +71,29 @@ struct ogw_tr_action {
 		      json_t **ret);
 };
 
+/*
+ * A translator whose tables speak a neighbour of one leg's version: the
+ * 1.6 <-> 2.0.1 tables serve a 2.1 CSMS (or a 2.1 charger) when every
+ * payload on that leg also passes through the 2.0.1 <-> 2.1 adapter. The
+ * session applies it to everything crossing that leg, its own calls
+ * included.
+ */
+struct ogw_tr_shim {
+	enum ogw_tr_dir leg;       /* OGW_TR_UP: on the north leg; DOWN: the south leg */
+	enum ogw_ocpp tables;      /* the version the tables speak on that leg */
+	/* @to_leg: from the tables' version to the leg's; else back. 0 with a
+	 * new reference in *ret, or a negative errno with *err and @desc set:
+	 * -ERANGE (a value the target cannot hold), -ENODATA (nothing left to
+	 * send). */
+	int (*adapt)(const char *action, bool response, bool to_leg, const json_t *in,
+		     json_t **ret, enum ogw_err *err, char *desc, size_t desclen);
+	/* The answer refusing @action (new reference), or NULL. */
+	json_t *(*refusal)(const char *action);
+	/* Answers the actions only the leg's version has: its table for calls
+	 * from that leg (they never pass the adapter). */
+	const struct ogw_translator *edge;
+};
+
 struct ogw_translator {
 	enum ogw_ocpp south;
 	enum ogw_ocpp north;
@@ -76,6 +101,7 @@ struct ogw_translator {
 	size_t n_up;
 	const struct ogw_tr_action *down;  /* every action the CSMS may send */
 	size_t n_down;
+	const struct ogw_tr_shim *shim;    /* NULL: the tables speak both legs' versions */
 };
 
 /* The translator for a charger speaking @south behind a CSMS speaking

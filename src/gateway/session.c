@@ -315,6 +315,45 @@ void ogw_gateway_deadline_check(lws_sorted_usec_list_t *sul)
 	deadline_arm(gw);
 }
 
+/* The shim of @l's session when it sits on @l (that leg speaks a neighbour
+ * of the tables' version), else NULL. */
+static const struct ogw_tr_shim *leg_shim(const struct ogw_leg *l)
+{
+	const struct ogw_translator *t = l->s->tr;
+	if (!t || !t->shim)
+		return NULL;
+	return (t->shim->leg == OGW_TR_UP) == (l->kind == OGW_NORTH) ? t->shim : NULL;
+}
+
+/*
+ * A payload crossing @l's shim: going out on @l (@to_leg) or coming in from
+ * it. Takes @in; returns a new reference, or NULL with *err and @desc set
+ * (and *ret_nodata when nothing was left to send). Without a shim on @l,
+ * @in comes back as it is.
+ */
+static json_t *shim_pass(struct ogw_leg *l, const char *action, bool response, bool to_leg,
+			 json_t *in, enum ogw_err *err, char *desc, size_t desclen,
+			 bool *ret_nodata)
+{
+	const struct ogw_tr_shim *sh = leg_shim(l);
+	json_t *out = NULL;
+
+	if (ret_nodata)
+		*ret_nodata = false;
+	if (!sh || !in)
+		return in;
+	int r = sh->adapt(action, response, to_leg, in, &out, err, desc, desclen);
+	json_decref(in);
+	if (r < 0) {
+		if (ret_nodata)
+			*ret_nodata = r == -ENODATA;
+		struct ogw_log_ctx lc = leg_ctx(l, action, NULL);
+		ogw_info(&lc, "not representable in OCPP %s: %s", ogw_ocpp_name(l->ver), desc);
+		return NULL;
+	}
+	return out;
+}
+
 static void relay_done(struct ogw_call *c, const struct ogw_frame *answer);
 
 /*
@@ -454,8 +493,21 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		}
 		return;
 	}
+	enum ogw_err serr = OGW_ERR_INTERNAL;
+	char sdesc[200];
+	json_t *res = shim_pass(l, c->action, true, false, json_incref(answer->payload), &serr,
+				sdesc, sizeof(sdesc), NULL);
+	if (!res) {
+		send_error(back, OGW_MSG_CALLERROR, c->origin_id, serr, "%s", sdesc);
+		return;
+	}
 	json_t *out = NULL;
-	if (entry->result(&s->env, c->memo, answer->payload, &out) < 0 || !out) {
+	int tr = entry->result(&s->env, c->memo, res, &out);
+	json_decref(res);
+	if (tr == 0 && out)
+		out = shim_pass(back, entry->action, true, true, out, &serr, sdesc, sizeof(sdesc),
+				NULL);
+	if (tr < 0 || !out) {
 		struct ogw_log_ctx lc = leg_ctx(l, c->action, answer->id);
 		ogw_err(&lc, "Failed to translate the %s response", c->action);
 		send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
@@ -559,16 +611,33 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 	const struct ogw_tr_action *entry = ogw_translator_action(s->tr, dir, f->action);
 	struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
 
+	/* An action only a shimmed leg's version has never crosses the adapter:
+	 * the shim's edge table answers it in that version. */
+	const struct ogw_tr_shim *sh = leg_shim(l);
+	bool leg_only = sh && !ogw_schema_get(s->gw->schemas[sh->tables], f->action, false);
+	if (leg_only)
+		entry = ogw_translator_action(sh->edge, dir, f->action);
 	if (!entry) {
 		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_NOT_SUPPORTED,
 			   "%s has no counterpart in OCPP %s", f->action, ogw_ocpp_name(to->ver));
+		return;
+	}
+	enum ogw_err serr = OGW_ERR_INTERNAL;
+	char sdesc[200];
+	bool nodata;
+	json_t *in = leg_only ? json_incref(f->payload) :
+		     shim_pass(l, f->action, false, false, json_incref(f->payload), &serr, sdesc,
+			       sizeof(sdesc), &nodata);
+	if (!in) {
+		send_error(l, OGW_MSG_CALLERROR, f->id, serr, "%s", sdesc);
 		return;
 	}
 	struct ogw_tr_out out;
 	memset(&out, 0, sizeof(out));
 	s->cur_from = l;
 	s->cur_frame = f;
-	int r = entry->call(&s->env, f->payload, &out);
+	int r = entry->call(&s->env, in, &out);
+	json_decref(in);
 	s->cur_from = NULL;
 	s->cur_frame = NULL;
 	if (r < 0) {
@@ -581,6 +650,22 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 	}
 	switch (out.outcome) {
 	case OGW_TR_FORWARD:
+		if (out.action && out.payload) {
+			out.payload = shim_pass(to, out.action, false, true, out.payload, &serr,
+						sdesc, sizeof(sdesc), &nodata);
+			if (!out.payload) {
+				/* Nothing of it exists upstream: a notification is simply
+				 * acknowledged, anything else refused. */
+				json_decref(out.memo);
+				json_t *no = nodata ? json_object() : leg_shim(to)->refusal(f->action);
+				if (no && payload_valid(l, f->action, true, no, "local answer"))
+					send_result(l, f->id, no);
+				else
+					send_error(l, OGW_MSG_CALLERROR, f->id, serr, "%s", sdesc);
+				json_decref(no);
+				return;
+			}
+		}
 		if (!out.action || !out.payload ||
 		    !payload_valid(to, out.action, false, out.payload, "translated call")) {
 			json_decref(out.payload);
@@ -595,6 +680,9 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 		return;
 	case OGW_TR_ANSWER:
 		json_decref(out.memo);
+		if (!leg_only)
+			out.payload = shim_pass(l, f->action, true, true, out.payload, &serr, sdesc,
+						sizeof(sdesc), NULL);
 		if (f->type == OGW_MSG_CALL && out.payload &&
 		    payload_valid(l, f->action, true, out.payload, "local answer"))
 			send_result(l, f->id, out.payload);
@@ -1023,9 +1111,15 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	struct emit_ctx *ec = (struct emit_ctx *)c->ctx;
 	const json_t *result = NULL;
 
+	json_t *adapted = NULL;
 	if (answer && answer->type == OGW_MSG_CALLRESULT &&
-	    payload_valid(l, c->action, true, answer->payload, "answer to the gateway's call"))
-		result = answer->payload;
+	    payload_valid(l, c->action, true, answer->payload, "answer to the gateway's call")) {
+		enum ogw_err serr;
+		char sdesc[200];
+		adapted = shim_pass(l, c->action, true, false, json_incref(answer->payload), &serr,
+				    sdesc, sizeof(sdesc), NULL);
+		result = adapted;
+	}
 	else if (answer && answer->type == OGW_MSG_CALLERROR) {
 		struct ogw_log_ctx lc = leg_ctx(l, c->action, c->id);
 		ogw_info(&lc, "gateway's call refused: %s %s", answer->err_code, answer->err_desc);
@@ -1034,6 +1128,7 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	 * a deferred answer on it. */
 	if (ec->done)
 		ec->done(&l->s->env, ec->user, result);
+	json_decref(adapted);
 	free(ec);
 }
 
@@ -1045,6 +1140,11 @@ int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 
 	if (!payload)
 		return -EINVAL;
+	enum ogw_err serr;
+	char sdesc[200];
+	payload = shim_pass(l, action, false, true, payload, &serr, sdesc, sizeof(sdesc), NULL);
+	if (!payload)
+		return -ERANGE;
 	if (s->state != OGW_SESSION_ACTIVE ||
 	    !payload_valid(l, action, false, payload, "gateway's own call")) {
 		json_decref(payload);
@@ -1087,6 +1187,9 @@ void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *pay
 	if (l->in_pending)
 		l->in_pending--;
 	lws_dll2_remove(&p->list);
+	enum ogw_err serr = OGW_ERR_INTERNAL;
+	char sdesc[200];
+	payload = shim_pass(l, p->action, true, true, payload, &serr, sdesc, sizeof(sdesc), NULL);
 	if (payload && payload_valid(l, p->action, true, payload, "deferred answer"))
 		send_result(l, p->id, payload);
 	else

@@ -616,3 +616,137 @@ describe('1.6 charger -> 2.0.1 CSMS, gateway restarted mid-transaction', { timeo
       ['csms before restart', firstUpstream], ['csms', p.upstream]]);
   });
 });
+
+// ---------------------------------------------------------------------------
+// 1.6 <-> 2.1: the 1.6 <-> 2.0.1 tables with the 2.0.1 <-> 2.1 adapter on
+// the 2.1 leg. Actions only 2.1 has are refused by the gateway.
+describe('1.6 charger -> 2.1 CSMS', { timeout: 60000 }, () => {
+  const identity = 'TR-16-21';
+  let p;
+  let txInt;
+  let txUuid;
+
+  before(async () => {
+    p = await startPair({ chargerVersion: '1.6', csmsVersion: '2.1', identity });
+    p.csms.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+    p.csms.responders.Authorize = { idTokenInfo: { status: 'Accepted' } };
+    p.csms.responders.TransactionEvent = (params) =>
+      (params.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
+  });
+  after(async () => stopAll({ clients: [p?.charger], gw: p?.gw, csms: p?.csms }));
+
+  it('negotiates 1.6 south and 2.1 north', () => {
+    assert.equal(p.charger.protocol, 'ocpp1.6');
+    assert.equal(p.upstream.protocol, 'ocpp2.1');
+  });
+
+  it('BootNotification becomes a 2.1 BootNotification', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'BootNotification',
+      { chargePointVendor: 'Acme', chargePointModel: 'FastCharger 50' });
+    const up = only(seen, 'BootNotification');
+    assert.equal(up.reason, 'PowerUp');
+    assert.equal(up.chargingStation.vendorName, 'Acme');
+    assert.equal(answer.status, 'Accepted');
+  });
+
+  it('a charging session: Start, MeterValues, Stop become TransactionEvents', async () => {
+    await chargerCall(p.csms, p.charger, identity, 'Authorize', { idTag: RFID });
+    const start = await chargerCall(p.csms, p.charger, identity, 'StartTransaction',
+      { connectorId: 1, idTag: RFID, meterStart: 1000, timestamp: isoNow() });
+    txInt = start.answer.transactionId;
+    assert.ok(Number.isInteger(txInt));
+    const started = only(start.seen, 'TransactionEvent');
+    assert.equal(started.eventType, 'Started');
+    assert.equal(started.seqNo, 0);
+    txUuid = started.transactionInfo.transactionId;
+    assert.match(txUuid, UUID_RE);
+
+    const mv = await chargerCall(p.csms, p.charger, identity, 'MeterValues', {
+      connectorId: 1, transactionId: txInt, meterValue: [{ timestamp: isoNow(),
+        sampledValue: [{ value: '1500', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }] });
+    const updated = only(mv.seen, 'TransactionEvent');
+    assert.equal(updated.eventType, 'Updated');
+    assert.equal(updated.seqNo, 1);
+    assert.equal(updated.meterValue[0].sampledValue[0].value, 1500);
+
+    const stop = await chargerCall(p.csms, p.charger, identity, 'StopTransaction',
+      { transactionId: txInt, meterStop: 2000, timestamp: isoNow(), reason: 'Local' });
+    const ended = only(stop.seen, 'TransactionEvent');
+    assert.equal(ended.eventType, 'Ended');
+    assert.equal(ended.seqNo, 2);
+    assert.equal(ended.transactionInfo.transactionId, txUuid);
+  });
+
+  it('Reset Immediate reaches the charger as Reset Hard', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'Reset', { type: 'Immediate' },
+      { Reset: { status: 'Accepted' } });
+    assert.deepEqual(got, [{ method: 'Reset', params: { type: 'Hard' } }]);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('an action only 2.1 has is refused by the gateway, never reaching the charger', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'UsePriorityCharging',
+      { transactionId: txUuid, activate: true }, {});
+    assert.deepEqual(got, []);
+    assert.equal(result.status, 'Rejected');
+  });
+
+  it('no strict-mode rejection and no CALLERROR on either leg', () => {
+    assertClean(p.problems, [['charger', p.charger], ['csms', p.upstream]]);
+  });
+});
+
+describe('2.1 charger -> 1.6 CSMS', { timeout: 60000 }, () => {
+  const identity = 'TR-21-16';
+  const txId = 'tx-21-16-0001';
+  const CSMS_TX_21 = 9021;
+  let p;
+
+  before(async () => {
+    p = await startPair({ chargerVersion: '2.1', csmsVersion: '1.6', identity });
+    p.csms.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+    p.csms.responders.Authorize = { idTagInfo: { status: 'Accepted' } };
+    p.csms.responders.StartTransaction = { transactionId: CSMS_TX_21, idTagInfo: { status: 'Accepted' } };
+    p.csms.responders.StopTransaction = {};
+    p.csms.responders.MeterValues = {};
+  });
+  after(async () => stopAll({ clients: [p?.charger], gw: p?.gw, csms: p?.csms }));
+
+  it('negotiates 2.1 south and 1.6 north', () => {
+    assert.equal(p.charger.protocol, 'ocpp2.1');
+    assert.equal(p.upstream.protocol, 'ocpp1.6');
+  });
+
+  it('BootNotification becomes a 1.6 BootNotification', async () => {
+    const { answer, seen } = await chargerCall(p.csms, p.charger, identity, 'BootNotification',
+      { reason: 'PowerUp', chargingStation: { vendorName: 'Acme', model: 'AC22' } });
+    const up = only(seen, 'BootNotification');
+    assert.equal(up.chargePointVendor, 'Acme');
+    assert.equal(answer.status, 'Accepted');
+  });
+
+  it('TransactionEvent Started and Ended become Start and StopTransaction', async () => {
+    const started = await chargerCall(p.csms, p.charger, identity, 'TransactionEvent', {
+      eventType: 'Started', timestamp: isoNow(), triggerReason: 'Authorized', seqNo: 0,
+      transactionInfo: { transactionId: txId }, idToken: ID_TOKEN, evse: { id: 1, connectorId: 1 } });
+    const st = only(started.seen, 'StartTransaction');
+    assert.equal(st.idTag, RFID);
+    assert.equal(started.answer.idTokenInfo?.status, 'Accepted');
+    const ended = await chargerCall(p.csms, p.charger, identity, 'TransactionEvent', {
+      eventType: 'Ended', timestamp: isoNow(), triggerReason: 'StopAuthorized', seqNo: 1,
+      transactionInfo: { transactionId: txId, stoppedReason: 'Local' } });
+    const sp = only(ended.seen, 'StopTransaction');
+    assert.equal(sp.transactionId, CSMS_TX_21);
+  });
+
+  it('Reset Hard reaches the charger as a 2.1 Reset Immediate', async () => {
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'Reset', { type: 'Hard' },
+      { Reset: { status: 'Accepted' } });
+    assert.deepEqual(got, [{ method: 'Reset', params: { type: 'Immediate' } }]);
+    assert.equal(result.status, 'Accepted');
+  });
+
+  it('no strict-mode rejection and no CALLERROR on either leg', () => {
+    assertClean(p.problems, [['charger', p.charger], ['csms', p.upstream]]);
+  });
+});

@@ -45,9 +45,24 @@ static json_t *load_actions(enum ogw_ocpp v)
 	return doc;
 }
 
+/* The leg @dir's calls come from speaks this version... */
+static enum ogw_ocpp leg_version(const struct ogw_translator *tr, enum ogw_tr_dir dir)
+{
+	return dir == OGW_TR_UP ? tr->south : tr->north;
+}
+
+/* ...and the table for them is written in this one (a shim on that leg
+ * adapts between the two). */
+static enum ogw_ocpp table_version(const struct ogw_translator *tr, enum ogw_tr_dir dir)
+{
+	if (tr->shim && (dir == OGW_TR_DOWN) == (tr->shim->leg == OGW_TR_UP))
+		return tr->shim->tables;
+	return leg_version(tr, dir);
+}
+
 static void check_table(const struct ogw_translator *tr, enum ogw_tr_dir dir)
 {
-	enum ogw_ocpp src = dir == OGW_TR_UP ? tr->south : tr->north;
+	enum ogw_ocpp src = table_version(tr, dir);
 	const struct ogw_tr_action *tab = dir == OGW_TR_UP ? tr->up : tr->down;
 	size_t n = dir == OGW_TR_UP ? tr->n_up : tr->n_down;
 	const char *pair = dir == OGW_TR_UP ? "up" : "down";
@@ -120,6 +135,29 @@ static void put_rows(struct buf *b, const struct ogw_translator *tr, enum ogw_tr
 		put_cell(b, tab[i].target ? tab[i].target : "");
 		put(b, " |\n");
 	}
+	if (table_version(tr, dir) == leg_version(tr, dir))
+		return;
+	/* Actions only the shimmed leg's version has: refused by the session. */
+	json_t *leg = load_actions(leg_version(tr, dir)), *tables = load_actions(table_version(tr, dir));
+	const char *name;
+	json_t *v;
+	json_object_foreach(json_object_get(leg, "actions"), name, v) {
+		if (!dir_matches(json_string_value(v), dir) ||
+		    json_object_get(json_object_get(tables, "actions"), name))
+			continue;
+		const struct ogw_tr_action *e = ogw_translator_action(tr->shim->edge, dir, name);
+		cr_expect_not_null(e, "%s->%s: %s only in OCPP %s has no edge entry",
+				   ogw_ocpp_name(tr->south), ogw_ocpp_name(tr->north), name,
+				   ogw_ocpp_name(leg_version(tr, dir)));
+		if (!e)
+			continue;
+		put(b, "| %s | %s | %s | ", dir == OGW_TR_UP ? "up" : "down", name,
+		    kind_names[e->kind]);
+		put_cell(b, e->target ? e->target : "");
+		put(b, " |\n");
+	}
+	json_decref(leg);
+	json_decref(tables);
 }
 
 /* Every ordered pair of different versions, in enum order. */
@@ -136,6 +174,16 @@ static void expected_block(struct buf *b)
 				put(b, "**Not available**: the charger is refused at connect.\n");
 				continue;
 			}
+			if (tr->shim)
+				put(b, "The %s charger / %s CSMS tables, with every payload on the %s "
+				    "leg passed through the %s <-> %s adapter.\n\n",
+				    ogw_ocpp_name(tr->shim->leg == OGW_TR_UP ? tr->south :
+						  tr->shim->tables),
+				    ogw_ocpp_name(tr->shim->leg == OGW_TR_UP ? tr->shim->tables :
+						  tr->north),
+				    tr->shim->leg == OGW_TR_UP ? "north" : "south",
+				    ogw_ocpp_name(tr->shim->tables),
+				    ogw_ocpp_name(tr->shim->leg == OGW_TR_UP ? tr->north : tr->south));
 			put(b, "| Direction | Action | Kind | Becomes |\n|---|---|---|---|\n");
 			put_rows(b, tr, OGW_TR_UP);
 			put_rows(b, tr, OGW_TR_DOWN);
