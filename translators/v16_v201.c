@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -22,6 +23,7 @@
 #define IDTAG16_MAX 20       /* 1.6 IdToken is CiString20 */
 #define REPORT_CHUNK 20      /* reportData entries per NotifyReport */
 #define PROFILE_CACHE_MAX 64 /* charging profiles remembered for GetChargingProfiles */
+#define TX_OPEN_MAX 64       /* open transactions a Reset OnIdle waits on */
 
 /* ---- small tables and helpers ------------------------------------------- */
 
@@ -198,6 +200,8 @@ static json_t *idtaginfo16(const json_t *info)
  * "conn:<c>"  -> {"tx": uuid}                     the transaction on connector c
  * "remote:<c>"-> {"remoteStartId"}                a RequestStartTransaction waiting
  *                                                 for its StartTransaction (c 0: any)
+ * "running"   -> {"tx": [uuid...]}                the open transactions, oldest first
+ * "reset"     -> {}                               a Reset OnIdle waiting for them
  */
 
 /* State keys "<prefix>:<id>"; S_KEY/N_KEY give each a buffer of its own. */
@@ -270,6 +274,290 @@ static json_t *tx_event(const char *type, const char *timestamp, const char *tri
 			 "eventType", type, "timestamp", timestamp, "triggerReason", trigger,
 			 "seqNo", seq, "transactionInfo", "transactionId", uuid,
 			 "evse", "id", evse, "connectorId", 1);
+}
+
+/* Adds @uuid to the open transactions or removes it. Past TX_OPEN_MAX the
+ * oldest is forgotten: a charger that never stops its transactions must not
+ * grow the state without end. */
+static int running_update(struct ogw_tr_env *env, const char *uuid, bool add)
+{
+	json_t *s = ogw_tr_state_get(env, "running"), *list = json_object_get(s, "tx"), *v;
+	size_t i;
+
+	if (!json_is_array(list)) {
+		json_decref(s);
+		if (!(s = json_pack("{s:[]}", "tx")))
+			return -ENOMEM;
+		list = json_object_get(s, "tx");
+	}
+	json_array_foreach(list, i, v) {
+		if (json_is_string(v) && !strcmp(json_string_value(v), uuid)) {
+			json_array_remove(list, i);
+			break;
+		}
+	}
+	if (add && json_array_size(list) >= TX_OPEN_MAX)
+		json_array_remove(list, 0);
+	if (add && json_array_append_new(list, json_string(uuid))) {
+		json_decref(s);
+		return -ENOMEM;
+	}
+	if (!json_array_size(list)) {
+		json_decref(s);
+		return ogw_tr_state_del(env, "running");
+	}
+	return ogw_tr_state_put(env, "running", s);
+}
+
+static bool tx_running(struct ogw_tr_env *env)
+{
+	json_t *s = ogw_tr_state_get(env, "running");
+	bool r = json_array_size(json_object_get(s, "tx")) > 0;
+	json_decref(s);
+	return r;
+}
+
+/*
+ * A Reset OnIdle answered Scheduled while transactions ran ("reset").
+ * Once the last one's StopTransaction is answered, the charger gets the
+ * Soft reset. The entry goes when the reset is sent, so no later stop sends
+ * it twice; the charger's answer is dropped, as 2.0.1 has no message to
+ * report a scheduled reset's outcome with.
+ */
+static void reset_when_idle(struct ogw_tr_env *env)
+{
+	json_t *pending, *req;
+
+	if (tx_running(env) || !(pending = ogw_tr_state_get(env, "reset")))
+		return;
+	json_decref(pending);
+	ogw_tr_state_del(env, "reset");
+	if ((req = json_pack("{s:s}", "type", "Soft")))
+		ogw_tr_emit(env, OGW_TR_DOWN, "Reset", req, NULL, NULL);
+}
+
+/* ---- reservations in the state ------------------------------------------ *
+ * "rsv:<id>"    -> {"evse", "expiry", "idTag"}  a reservation the charger accepted
+ * "rsvconn:<c>" -> {"id"}                       the reservation on connector c (0: any)
+ *
+ * 2.0.1 has the station report a reservation that ends unused
+ * (ReservationStatusUpdate, H01); 1.6 only shows it in the connector's
+ * status, so the gateway watches the status and says it for the charger.
+ */
+
+/* RFC 3339 text (as both versions write dateTime) as milliseconds since the
+ * epoch in *ret. 0, or -EINVAL when @s is not such a time. */
+static int rfc3339_ms(const char *s, int64_t *ret)
+{
+	int y, mo, d, h, mi, sec, n = 0, digits = 0;
+	int64_t ms = 0, off = 0, era, yoe, doy, doe;
+
+	if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    !n || y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	s += n;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			if (digits++ < 3)
+				ms = ms * 10 + (*s - '0');
+	while (digits > 0 && digits < 3)
+		ms *= 10, digits++;
+	if (*s == '+' || *s == '-') {
+		int oh, om;
+		if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || s[1 + n] || oh > 23 || om > 59)
+			return -EINVAL;
+		off = (*s == '-' ? -1 : 1) * ((int64_t)oh * 60 + om) * 60000;
+	} else if ((*s != 'Z' && *s != 'z') || s[1]) {
+		return -EINVAL;
+	}
+	/* days from 1970-01-01 of a proleptic Gregorian date (the year is 0..9999) */
+	y -= mo <= 2;
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	*ret = ((era * 146097 + doe - 719468) * 86400 + (int64_t)h * 3600 + mi * 60 + sec) * 1000 +
+	       ms - off;
+	return 0;
+}
+
+/* Whether @at (a charger's timestamp; unreadable: the gateway's time) is at
+ * or after reservation @rsv's expiry. An unreadable expiry never passes. */
+static bool rsv_expired(const json_t *rsv, const char *at)
+{
+	int64_t t, expiry;
+	char now[32];
+
+	if (rfc3339_ms(str(rsv, "expiry"), &expiry))
+		return false;
+	if (rfc3339_ms(at, &t)) {
+		now_text(now);
+		if (rfc3339_ms(now, &t))
+			return false;
+	}
+	return t >= expiry;
+}
+
+/* Reservation @id (new reference) when it exists, and its connector in *ret_c. */
+static json_t *rsv_get(struct ogw_tr_env *env, json_int_t id, json_int_t *ret_c)
+{
+	json_t *rsv = ogw_tr_state_get(env, N_KEY("rsv", id));
+	if (rsv)
+		*ret_c = num(rsv, "evse");
+	return rsv;
+}
+
+/* The reservation on connector @c (new reference), its id in *ret_id. */
+static json_t *rsv_on(struct ogw_tr_env *env, json_int_t c, json_int_t *ret_id)
+{
+	json_t *m = ogw_tr_state_get(env, N_KEY("rsvconn", c));
+	json_t *rsv = NULL;
+	json_int_t evse = -1;
+
+	if (m && (rsv = rsv_get(env, num(m, "id"), &evse)) && evse == c)
+		*ret_id = num(m, "id");
+	else
+		rsv = (json_decref(rsv), NULL);
+	json_decref(m);
+	return rsv;
+}
+
+/* Drops reservation @id (on connector @c) from the state. */
+static void rsv_forget(struct ogw_tr_env *env, json_int_t id, json_int_t c)
+{
+	json_t *m = ogw_tr_state_get(env, N_KEY("rsvconn", c));
+	if (m && num(m, "id") == id)
+		ogw_tr_state_del(env, N_KEY("rsvconn", c));
+	json_decref(m);
+	ogw_tr_state_del(env, N_KEY("rsv", id));
+}
+
+/* Reservation @id on connector @c ended unused at @at: Expired when that is
+ * at or after its expiry, else Removed. */
+static void rsv_end(struct ogw_tr_env *env, json_int_t id, json_int_t c, const json_t *rsv,
+		    const char *at)
+{
+	emit_notify(env, "ReservationStatusUpdate",
+		    json_pack("{s:I, s:s}", "reservationId", id, "reservationUpdateStatus",
+			      rsv_expired(rsv, at) ? "Expired" : "Removed"));
+	rsv_forget(env, id, c);
+}
+
+/* Keeps reservation @req (a 2.0.1 ReserveNowRequest) the charger accepted.
+ * 1.6 §5.13: a known reservationId replaces that reservation, wherever it
+ * was; one on the same connector is replaced too. */
+static int rsv_keep(struct ogw_tr_env *env, const json_t *req)
+{
+	json_int_t id = num(req, "id"), c = num(req, "evseId"), old_c, old_id;
+	json_t *old = rsv_get(env, id, &old_c);
+	int r;
+
+	if (old)
+		rsv_forget(env, id, old_c);
+	json_decref(old);
+	if ((old = rsv_on(env, c, &old_id)))
+		rsv_forget(env, old_id, c);
+	json_decref(old);
+	if ((r = state_put(env, N_KEY("rsv", id),
+			   json_pack("{s:I, s:O, s:s}", "evse", c, "expiry",
+				     json_object_get(req, "expiryDateTime"), "idTag",
+				     idtag16(json_object_get(req, "idToken"))))) < 0)
+		return r;
+	return state_put(env, N_KEY("rsvconn", c), json_pack("{s:I}", "id", id));
+}
+
+/* A reservation a status has ended; at most two per status (the
+ * connector's own and one for any connector). */
+struct rsv_ends {
+	size_t n;
+	struct {
+		json_int_t id, c;
+		json_t *rsv;
+	} e[2];
+};
+
+static void rsv_ended(struct rsv_ends *ends, json_int_t id, json_int_t c, json_t *rsv)
+{
+	ends->e[ends->n].id = id;
+	ends->e[ends->n].c = c;
+	ends->e[ends->n++].rsv = rsv;
+}
+
+/*
+ * The reservations StatusNotification @status of connector @c at @at ends
+ * unused. A reserved connector shown Available, Unavailable or Faulted has
+ * lost its reservation (1.6 §3.11: a reservation ends on Faulted or
+ * Unavailable; expired or cancelled, the connector becomes Available). The
+ * Occupied states end nothing yet: a plugged-in EV shows Preparing before
+ * the StartTransaction that uses the reservation. A reservation for any
+ * connector ends when the whole charger is Unavailable or Faulted, and,
+ * since no connector shows it, when a status comes at or after its expiry.
+ */
+static void rsv_status(struct ogw_tr_env *env, json_int_t c, const char *status, const char *at,
+		       struct rsv_ends *ret)
+{
+	bool out_of_order = !strcmp(status, "Unavailable") || !strcmp(status, "Faulted");
+	json_int_t id;
+	json_t *rsv;
+
+	ret->n = 0;
+	if (c && (rsv = rsv_on(env, c, &id))) {
+		if (out_of_order || !strcmp(status, "Available"))
+			rsv_ended(ret, id, c, rsv);
+		else
+			json_decref(rsv);
+	}
+	if ((rsv = rsv_on(env, 0, &id))) {
+		if ((!c && out_of_order) || rsv_expired(rsv, at))
+			rsv_ended(ret, id, 0, rsv);
+		else
+			json_decref(rsv);
+	}
+}
+
+/* Says each ended reservation upstream and drops it. */
+static void rsv_ends_emit(struct ogw_tr_env *env, struct rsv_ends *ends, const char *at)
+{
+	for (size_t i = 0; i < ends->n; i++) {
+		rsv_end(env, ends->e[i].id, ends->e[i].c, ends->e[i].rsv, at);
+		json_decref(ends->e[i].rsv);
+	}
+	ends->n = 0;
+}
+
+/*
+ * What StartTransaction @p does to the reservations: the one it names is
+ * used (no update: TransactionEvent carries its id). Without a
+ * reservationId, a transaction on a reserved connector uses the
+ * reservation when its idTag is the reserved one (its id is then added to
+ * @ev, the Started event), and otherwise has taken the connector from it:
+ * that one is left in @ret for rsv_ends_emit().
+ */
+static int rsv_start(struct ogw_tr_env *env, const json_t *p, json_t *ev, struct rsv_ends *ret)
+{
+	json_int_t c = num(p, "connectorId"), id, rc;
+	const char *tag;
+	json_t *rsv;
+	int r = 0;
+
+	ret->n = 0;
+	if (has(p, "reservationId")) {
+		if ((rsv = rsv_get(env, num(p, "reservationId"), &rc)))
+			rsv_forget(env, num(p, "reservationId"), rc);
+		json_decref(rsv);
+		return 0;
+	}
+	if (!c || !(rsv = rsv_on(env, c, &id)))
+		return 0;
+	tag = str(rsv, "idTag");
+	if (!tag || strcasecmp(tag, str(p, "idTag"))) {
+		rsv_ended(ret, id, c, rsv);
+		return 0;
+	}
+	r = json_object_set_new(ev, "reservationId", json_integer(id)) ? -ENOMEM : 0;
+	rsv_forget(env, id, c);
+	json_decref(rsv);
+	return r;
 }
 
 /* ---- meter values ------------------------------------------------------- */
@@ -558,12 +846,40 @@ static void notify_charging_state(struct ogw_tr_env *env, json_int_t c, const ch
 	json_decref(tx);
 }
 
+static void status_done(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	(void)result;
+	answer_later(env, user, json_object());
+}
+
+/* A status that ends reservations: the CSMS gets the connector's status
+ * first, then each ReservationStatusUpdate (the order of the 2.0.1 test
+ * cases, secondary), so the status is emitted and its answer deferred. */
+static int status_then_rsv(struct ogw_tr_env *env, json_t *sn, struct rsv_ends *ends,
+			   const char *ts, struct ogw_tr_out *out)
+{
+	struct ogw_tr_pending *pend = sn ? ogw_tr_defer(env) : NULL;
+	int r = -ENOMEM;
+
+	if (pend) {
+		out->outcome = OGW_TR_DEFER;
+		emit_then(env, OGW_TR_UP, "StatusNotification", sn, status_done, pend);
+		r = 0;
+	} else {
+		json_decref(sn);
+	}
+	rsv_ends_emit(env, ends, ts);
+	return r;
+}
+
 static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	const struct status_row *row = status_row(str(p, "status"));
 	json_int_t c = num(p, "connectorId");
 	char now[32];
 	const char *ts = str(p, "timestamp");
+	struct rsv_ends ends;
+	json_t *sn;
 
 	if (!ts) {
 		now_text(now);
@@ -571,14 +887,18 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 	}
 	if (strcmp(str(p, "errorCode"), "NoError"))
 		notify_problem(env, p, ts);
+	rsv_status(env, c, row->status16, ts, &ends);
 	/* connector 0 (the charger as a whole) has no 2.0.1 StatusNotification */
-	if (!c)
+	if (!c) {
+		rsv_ends_emit(env, &ends, ts);
 		return answer(out, json_object());
+	}
 	notify_charging_state(env, c, row->charging, ts);
-	return forward(out, "StatusNotification",
-		       json_pack("{s:s, s:s, s:I, s:i}", "timestamp", ts, "connectorStatus",
-				 row->connector, "evseId", c, "connectorId", 1),
-		       NULL);
+	sn = json_pack("{s:s, s:s, s:I, s:i}", "timestamp", ts, "connectorStatus", row->connector,
+		       "evseId", c, "connectorId", 1);
+	if (ends.n)
+		return status_then_rsv(env, sn, &ends, ts, out);
+	return forward(out, "StatusNotification", sn, NULL);
 }
 
 /* ---- Authorize ----------------------------------------------------------- */
@@ -626,6 +946,8 @@ static void tx_answer_done(struct ogw_tr_env *env, void *user, const json_t *res
 			conf = (json_decref(conf), NULL);
 	}
 	answer_later(env, ctx->p, conf);
+	if (!ctx->id16)
+		reset_when_idle(env);
 	free(ctx);
 }
 
@@ -654,8 +976,9 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	const char *ts = str(p, "timestamp");
 	const char *idtag = str(p, "idTag");
 	struct tx_answer_ctx *ctx = NULL;
+	struct rsv_ends ends = { .n = 0 };
 	json_t *tx = NULL, *ev = NULL;
-	char uuid[37];
+	char uuid[37], prev[37];
 	int r = -ENOMEM;
 
 	if (id16 <= 0)
@@ -666,7 +989,10 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 		goto out;
 	if ((r = state_put(env, N_KEY("tx16", id16), json_pack("{s:s}", "id", uuid))) < 0 ||
 	    (r = state_put(env, S_KEY("tx", uuid), json_incref(tx))) < 0 ||
-	    (r = state_put(env, N_KEY("conn", c), json_pack("{s:s}", "tx", uuid))) < 0)
+	    /* a connector runs one transaction: one still open there was lost */
+	    (!conn_tx(env, c, prev) && (r = running_update(env, prev, false)) < 0) ||
+	    (r = state_put(env, N_KEY("conn", c), json_pack("{s:s}", "tx", uuid))) < 0 ||
+	    (r = running_update(env, uuid, true)) < 0)
 		goto out;
 	r = -ENOMEM;
 	ev = tx_event("Started", ts, remote >= 0 ? "RemoteStart" : "Authorized", 0, uuid, c);
@@ -677,7 +1003,8 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	    json_object_set_new(ev, "idToken", id_token(idtag)) ||
 	    copy_field(ev, NULL, p, "reservationId") ||
 	    (remote >= 0 && json_object_set_new(json_object_get(ev, "transactionInfo"),
-						"remoteStartId", json_integer(remote))))
+						"remoteStartId", json_integer(remote))) ||
+	    rsv_start(env, p, ev, &ends))
 		goto out;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx || !(ctx->p = ogw_tr_defer(env)))
@@ -688,6 +1015,8 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	ctx = NULL;
 	r = 0;
 out:
+	/* after the Started event: a connector taken from its reservation */
+	rsv_ends_emit(env, &ends, ts);
 	free(ctx);
 	json_decref(ev);
 	json_decref(tx);
@@ -801,6 +1130,7 @@ static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 	ogw_tr_state_del(env, N_KEY("tx16", num(p, "transactionId")));
 	ogw_tr_state_del(env, S_KEY("tx", uuid));
 	ogw_tr_state_del(env, N_KEY("conn", num(tx, "evse")));
+	running_update(env, uuid, false);
 	out->outcome = OGW_TR_DEFER;
 	emit_then(env, OGW_TR_UP, "TransactionEvent", json_incref(ev), tx_answer_done, ctx);
 	ctx = NULL;
@@ -1301,12 +1631,22 @@ static const struct str_map reset_type[] = {
 	{ "OnIdle", "Soft" },
 };
 
+/* OnIdle while a transaction runs: 1.6 would stop it, so the gateway
+ * answers Scheduled and sends Soft once the charger is idle (REFERENCE §3). */
 static int down_reset(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
-	(void)env;
+	int r;
+
 	/* 1.6 resets the whole charger only */
 	if (has(p, "evseId"))
 		return answer_status(out, "Rejected");
+	if (!strcmp(str(p, "type"), "OnIdle") && tx_running(env)) {
+		if ((r = state_put(env, "reset", json_object())) < 0)
+			return r;
+		return answer_status(out, "Scheduled");
+	}
+	/* a reset now leaves nothing to wait for */
+	ogw_tr_state_del(env, "reset");
 	return forward(out, "Reset",
 		       json_pack("{s:s}", "type", MAP(reset_type, str(p, "type"), "Soft")), NULL);
 }
@@ -1479,14 +1819,41 @@ static int down_reserve(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_o
 		      json_object_get(p, "id"));
 	if (r && parent && json_object_set_new(r, "parentIdTag", json_string(parent)))
 		r = (json_decref(r), NULL);
-	return forward(out, "ReserveNow", r, NULL);
+	return forward(out, "ReserveNow", r, json_deep_copy(p));
+}
+
+/* An accepted reservation is watched until it ends (see rsv_status()). */
+static int down_reserve_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			       json_t **ret)
+{
+	int r;
+	if (!strcmp(str(result, "status"), "Accepted") && (r = rsv_keep(env, memo)) < 0)
+		return r;
+	return status_result(result, NULL, 0, ret);
 }
 
 static int down_cancel_reservation(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	(void)env;
 	return forward(out, "CancelReservation",
-		       json_pack("{s:O}", "reservationId", json_object_get(p, "reservationId")), NULL);
+		       json_pack("{s:O}", "reservationId", json_object_get(p, "reservationId")),
+		       json_deep_copy(p));
+}
+
+/* A reservation the CSMS cancelled is over with no ReservationStatusUpdate:
+ * the station only answers and shows the connector Available (H02, as in
+ * the 2.0.1 test case TC_H_17, secondary). */
+static int down_cancel_reservation_result(struct ogw_tr_env *env, const json_t *memo,
+					  const json_t *result, json_t **ret)
+{
+	json_int_t id = num(memo, "reservationId"), c;
+	json_t *rsv;
+
+	if (!strcmp(str(result, "status"), "Accepted") && (rsv = rsv_get(env, id, &c))) {
+		rsv_forget(env, id, c);
+		json_decref(rsv);
+	}
+	return status_result(result, NULL, 0, ret);
 }
 
 static int down_data(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
@@ -2219,15 +2586,17 @@ static const struct ogw_tr_action up_actions[] = {
 	{ "SignCertificate", OGW_TR_MAPPED, "SignCertificate", up_sign_certificate, result_status },
 	{ "SignedFirmwareStatusNotification", OGW_TR_MAPPED, "FirmwareStatusNotification",
 	  up_signed_fw_status, NULL },
-	{ "StartTransaction", OGW_TR_SYNTHESIZED, "TransactionEvent (Started)", up_start, NULL },
+	{ "StartTransaction", OGW_TR_SYNTHESIZED,
+	  "TransactionEvent (Started) (+ ReservationStatusUpdate)", up_start, NULL },
 	{ "StatusNotification", OGW_TR_SYNTHESIZED,
-	  "StatusNotification (+ NotifyEvent, TransactionEvent)", up_status, NULL },
+	  "StatusNotification (+ NotifyEvent, TransactionEvent, ReservationStatusUpdate)", up_status,
+	  NULL },
 	{ "StopTransaction", OGW_TR_SYNTHESIZED, "TransactionEvent (Ended)", up_stop, NULL },
 };
 
 static const struct ogw_tr_action down_actions[] = {
 	{ "CancelReservation", OGW_TR_MAPPED, "CancelReservation", down_cancel_reservation,
-	  result_status },
+	  down_cancel_reservation_result },
 	{ "CertificateSigned", OGW_TR_MAPPED, "CertificateSigned", down_cert_signed, result_status },
 	{ "ChangeAvailability", OGW_TR_MAPPED, "ChangeAvailability", down_availability,
 	  result_status },
@@ -2263,8 +2632,10 @@ static const struct ogw_tr_action down_actions[] = {
 	  result_status },
 	{ "RequestStopTransaction", OGW_TR_MAPPED, "RemoteStopTransaction", down_request_stop,
 	  result_status },
-	{ "ReserveNow", OGW_TR_MAPPED, "ReserveNow", down_reserve, result_status },
-	{ "Reset", OGW_TR_MAPPED, "Reset", down_reset, result_status },
+	{ "ReserveNow", OGW_TR_SYNTHESIZED, "ReserveNow (+ ReservationStatusUpdate)", down_reserve,
+	  down_reserve_result },
+	{ "Reset", OGW_TR_SYNTHESIZED, "Reset (OnIdle in a transaction: Scheduled, Soft once idle)",
+	  down_reset, result_status },
 	{ "SendLocalList", OGW_TR_MAPPED, "SendLocalList", down_send_list, down_send_list_result },
 	{ "SetChargingProfile", OGW_TR_MAPPED, "SetChargingProfile", down_set_profile,
 	  down_set_profile_result },

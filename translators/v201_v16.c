@@ -376,6 +376,9 @@ static const struct str_pair stop_reason16[] = {
  * "evse:<n>"     {"tx": "<2.x id>"} while a transaction runs there
  * "log:<req>"    {"via": "GetLog" | "GetDiagnostics"}
  * "fw:<req>"     {"signed": true} for SignedUpdateFirmware requests
+ * "report"       {"requestId", "configurationKey": [1.6 KeyValue]} while a
+ *                GetConfiguration without keys collects the station's
+ *                NotifyReport parts (one collection per charger)
  */
 
 static json_t *state_get_tx(struct ogw_tr_env *env, const char *txid)
@@ -1558,45 +1561,35 @@ static int res_change_configuration(struct ogw_tr_env *env, const json_t *memo,
 	return *ret ? 0 : -ENOMEM;
 }
 
-/*
- * GetConfiguration -> GetVariables for the mapped keys; unmapped ones are
- * unknownKey at once. Without keys (every key) it asks for every row of
- * config_keys: a GetBaseReport would need the later NotifyReport calls to
- * reach the deferred answer, which the environment cannot do (see the
- * report); a station whose ItemsPerMessageGetVariables is smaller than the
- * table answers with a CALLERROR, which the central system gets.
- */
-static int down_get_configuration(struct ogw_tr_env *env, const json_t *payload,
-				  struct ogw_tr_out *out)
+/* GetVariables for every row of config_keys. */
+static json_t *get_variables_all(void)
 {
-	json_t *keys = json_object_get(payload, "key");
-	json_t *data = json_array(), *unknown = json_array(), *k;
-	size_t i;
-	int r = -ENOMEM;
-	(void)env;
+	json_t *data = json_array();
+	for (size_t i = 0; data && i < N(config_keys); i++)
+		if (json_array_append_new(data, config_ref(&config_keys[i]))) {
+			json_decref(data);
+			return NULL;
+		}
+	return data ? json_pack("{s:o}", "getVariableData", data) : NULL;
+}
 
-	if (!data || !unknown)
-		goto out;
-	if (!keys) {
-		for (i = 0; i < N(config_keys); i++)
-			if (json_array_append_new(data, config_ref(&config_keys[i])))
-				goto out;
+/* The memo res_get_configuration() reads for "every key": nothing to report
+ * as unknownKey, since none was requested. */
+static json_t *memo_all(void)
+{
+	return json_pack("{s:[], s:b}", "unknown", "all", 1);
+}
+
+/* A 1.6 KeyValue for @k. 1.6 values are CiString500, 2.0.1 ones up to
+ * 2500: longer ones are cut. */
+static json_t *key_value16(const struct config_key *k, bool readonly, const char *value)
+{
+	json_t *kv = json_pack("{s:s, s:b}", "key", k->key, "readonly", readonly);
+	if (kv && value && json_object_set_new(kv, "value", str_trunc(value, 500))) {
+		json_decref(kv);
+		return NULL;
 	}
-	json_array_foreach(keys, i, k) {
-		const struct config_key *c = config_by_key(json_string_value(k));
-		if (c ? json_array_append_new(data, config_ref(c)) : json_array_append(unknown, k))
-			goto out;
-	}
-	if (!json_array_size(data)) {
-		r = out_answer(out, json_pack("{s:O}", "unknownKey", unknown));
-		goto out;
-	}
-	r = out_forward(out, "GetVariables", json_pack("{s:O}", "getVariableData", data),
-			json_pack("{s:O, s:b}", "unknown", unknown, "all", keys == NULL));
-out:
-	json_decref(data);
-	json_decref(unknown);
-	return r;
+	return kv;
 }
 
 static int res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
@@ -1614,7 +1607,6 @@ static int res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
 		const struct config_key *k = config_by_variable(json_object_get(item, "component"),
 								json_object_get(item, "variable"));
 		const char *value = get_str(item, "attributeValue");
-		json_t *kv;
 
 		if (!k)
 			continue;
@@ -1625,10 +1617,7 @@ static int res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
 				goto out;
 			continue;
 		}
-		kv = json_pack("{s:s, s:b}", "key", k->key, "readonly", k->readonly);
-		/* 1.6 values are CiString500, 2.0.1 ones up to 2500. */
-		if (!kv || (value && json_object_set_new(kv, "value", str_trunc(value, 500))) ||
-		    json_array_append_new(known, kv))
+		if (json_array_append_new(known, key_value16(k, k->readonly, value)))
 			goto out;
 	}
 	res = json_object();
@@ -1640,6 +1629,274 @@ static int res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
 out:
 	json_decref(res);
 	json_decref(known);
+	json_decref(unknown);
+	return r;
+}
+
+/*
+ * GetConfiguration without keys (or with an empty list) asks for a
+ * FullInventory GetBaseReport (B07) and answers from the NotifyReport parts
+ * it brings (its requestId, the last part with tbc false), so the
+ * central system gets every mapped key the station has, not only those
+ * GetVariables could name. The CALL is deferred under "report:<requestId>"
+ * and its parts are gathered in the state "report".
+ *
+ * A refused GetBaseReport (any status but Accepted, a CALLERROR, no
+ * answer) falls back to one GetVariables for every row of config_keys;
+ * when that cannot be sent or gets no answer either, the central system
+ * gets a CALLERROR: an empty configurationKey list would claim the station
+ * has no configuration at all. While one collection runs, another
+ * GetConfiguration without keys takes the GetVariables path at once.
+ */
+struct report_req {                 /* user of the gateway's calls for a report */
+	long long request;
+};
+
+static void report_key(char *buf, size_t len, long long request)
+{
+	snprintf(buf, len, "report:%lld", request);
+}
+
+static struct ogw_tr_pending *report_pending(struct ogw_tr_env *env, long long request)
+{
+	char key[KEY_MAX];
+	report_key(key, sizeof(key), request);
+	return ogw_tr_pending_find(env, key);
+}
+
+/* The collection state, if it belongs to @request (a new reference). */
+static json_t *report_state(struct ogw_tr_env *env, long long request)
+{
+	json_t *st = ogw_tr_state_get(env, "report");
+	if (st && json_integer_value(json_object_get(st, "requestId")) != request) {
+		json_decref(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void report_forget(struct ogw_tr_env *env, long long request)
+{
+	json_t *st = report_state(env, request);
+	if (st)
+		ogw_tr_state_del(env, "report");
+	json_decref(st);
+}
+
+static void report_fallback_done(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	struct report_req *ctx = user;
+	struct ogw_tr_pending *p = report_pending(env, ctx->request);
+	json_t *memo = NULL, *ans = NULL;
+
+	free(ctx);
+	if (!p)
+		return;    /* answered by the session's timeout meanwhile */
+	if (result) {
+		memo = memo_all();
+		if (!memo || res_get_configuration(env, memo, result, &ans))
+			ans = NULL;
+	}
+	ogw_tr_answer(env, p, ans, result ? OGW_ERR_INTERNAL : OGW_ERR_GENERIC,
+		      result ? "out of memory" :
+			       "the charging station answered neither GetBaseReport nor GetVariables");
+	json_decref(memo);
+}
+
+static void report_started(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	struct report_req *ctx = user;
+	const char *status = get_str(result, "status");
+	struct ogw_tr_pending *p;
+	json_t *payload;
+
+	if (status && !strcmp(status, "Accepted")) {
+		free(ctx);
+		return;    /* the NotifyReport parts answer it */
+	}
+	report_forget(env, ctx->request);
+	p = report_pending(env, ctx->request);
+	if (!p) {
+		free(ctx);
+		return;
+	}
+	/* ctx goes to report_fallback_done, unless the emit fails. */
+	payload = get_variables_all();
+	if (payload &&
+	    !ogw_tr_emit(env, OGW_TR_DOWN, "GetVariables", payload, report_fallback_done, ctx))
+		return;
+	free(ctx);
+	ogw_tr_answer(env, p, NULL, OGW_ERR_GENERIC,
+		      "the charging station refused GetBaseReport and GetVariables could not be sent");
+}
+
+/* The fallback as a FORWARD, when the report cannot even start. */
+static int forward_all(struct ogw_tr_out *out)
+{
+	return out_forward(out, "GetVariables", get_variables_all(), memo_all());
+}
+
+static int report_start(struct ogw_tr_env *env, struct ogw_tr_out *out)
+{
+	json_t *st = ogw_tr_state_get(env, "report"), *req;
+	long long request = json_integer_value(json_object_get(st, "requestId"));
+	bool busy = st && report_pending(env, request);
+	struct report_req *ctx;
+	char key[KEY_MAX];
+
+	json_decref(st);
+	if (busy)
+		return forward_all(out);
+	request = ogw_tr_next_id(env, "requestId");
+	ctx = request > 0 ? malloc(sizeof(*ctx)) : NULL;
+	/* No id, no memory or no store: the GetVariables path needs neither. */
+	if (!ctx || ogw_tr_state_put(env, "report", json_pack("{s:I, s:[]}", "requestId",
+							      (json_int_t)request,
+							      "configurationKey"))) {
+		free(ctx);
+		return forward_all(out);
+	}
+	ctx->request = request;
+	req = json_pack("{s:I, s:s}", "requestId", (json_int_t)request, "reportBase",
+			"FullInventory");
+	if (!req || ogw_tr_emit(env, OGW_TR_DOWN, "GetBaseReport", req, report_started, ctx)) {
+		free(ctx);
+		ogw_tr_state_del(env, "report");
+		return forward_all(out);
+	}
+	/* From here ctx belongs to report_started. */
+	report_key(key, sizeof(key), request);
+	if (!ogw_tr_defer_keyed(env, key)) {
+		ogw_tr_state_del(env, "report");
+		return -ENOMEM;
+	}
+	out->outcome = OGW_TR_DEFER;
+	return 0;
+}
+
+/* The Actual attribute of a reported variable (type defaults to Actual). */
+static const json_t *actual_attribute(const json_t *item)
+{
+	const json_t *a;
+	size_t i;
+
+	json_array_foreach(json_object_get(item, "variableAttribute"), i, a) {
+		const char *type = get_str(a, "type");
+		if (!type || !strcmp(type, "Actual"))
+			return a;
+	}
+	return NULL;
+}
+
+static bool has_key(const json_t *list, const char *key)
+{
+	const json_t *kv;
+	size_t i;
+
+	json_array_foreach(list, i, kv)
+		if (!strcmp(get_str(kv, "key"), key))
+			return true;
+	return false;
+}
+
+/*
+ * Adds the 1.6 KeyValue of every mapped variable in @report_data to @list:
+ * the station-level component (no evse, no instance, as GetVariables reads
+ * it), first report of a key wins. readonly is mutability ReadOnly (absent
+ * means ReadWrite); a variable without a value (WriteOnly) keeps the key
+ * without one. Keys come from config_keys, all within CiString50; values
+ * longer than CiString500 are cut, as on the GetVariables path.
+ */
+static int report_collect(json_t *list, const json_t *report_data)
+{
+	const json_t *item;
+	size_t i;
+
+	json_array_foreach(report_data, i, item) {
+		const json_t *comp = json_object_get(item, "component");
+		const struct config_key *k = config_by_variable(comp, json_object_get(item, "variable"));
+		const json_t *attr = actual_attribute(item);
+		const char *mutability = get_str(attr, "mutability");
+		const char *value = get_str(attr, "value");
+
+		if (!k || !attr || json_object_get(comp, "evse") || json_object_get(comp, "instance") ||
+		    has_key(list, k->key))
+			continue;
+		if (json_array_append_new(list, key_value16(k, mutability &&
+							    !strcmp(mutability, "ReadOnly"), value)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * NotifyReport: the gateway is the station's CSMS, so every part is answered
+ * {} at once. Parts of a collection in progress are gathered; the last one
+ * (tbc false) answers the GetConfiguration. A part for a collection that is
+ * over (timed out) drops what was gathered for it.
+ */
+static int up_notify_report(struct ogw_tr_env *env, const json_t *payload,
+			    struct ogw_tr_out *out)
+{
+	long long request = json_integer_value(json_object_get(payload, "requestId"));
+	struct ogw_tr_pending *p = report_pending(env, request);
+	json_t *st = report_state(env, request), *list = json_object_get(st, "configurationKey");
+	int r;
+
+	if (!p || !json_is_array(list)) {
+		/* A pending without state: the GetVariables fallback answers it. */
+		if (!p && st)
+			ogw_tr_state_del(env, "report");
+		json_decref(st);
+		return out_answer(out, json_object());
+	}
+	r = report_collect(list, json_object_get(payload, "reportData"));
+	if (!r && json_is_true(json_object_get(payload, "tbc")))
+		r = ogw_tr_state_put(env, "report", json_incref(st));
+	else if (!r)
+		ogw_tr_answer(env, p, json_array_size(list) ?
+			      json_pack("{s:O}", "configurationKey", list) : json_object(),
+			      OGW_ERR_INTERNAL, "out of memory");
+	if (r) /* a part lost: better no answer than a wrong one */
+		ogw_tr_answer(env, p, NULL, OGW_ERR_INTERNAL, "the report could not be kept");
+	if (r || !json_is_true(json_object_get(payload, "tbc")))
+		ogw_tr_state_del(env, "report");
+	json_decref(st);
+	/* The station's part was fine whatever became of it here. */
+	return out_answer(out, json_object());
+}
+
+/*
+ * GetConfiguration with keys -> GetVariables for the mapped keys; unmapped
+ * ones are unknownKey at once. Without keys: the report above.
+ */
+static int down_get_configuration(struct ogw_tr_env *env, const json_t *payload,
+				  struct ogw_tr_out *out)
+{
+	json_t *keys = json_object_get(payload, "key");
+	json_t *data, *unknown, *k;
+	size_t i;
+	int r = -ENOMEM;
+
+	if (!json_array_size(keys))
+		return report_start(env, out);
+	data = json_array();
+	unknown = json_array();
+	if (!data || !unknown)
+		goto out;
+	json_array_foreach(keys, i, k) {
+		const struct config_key *c = config_by_key(json_string_value(k));
+		if (c ? json_array_append_new(data, config_ref(c)) : json_array_append(unknown, k))
+			goto out;
+	}
+	if (!json_array_size(data)) {
+		r = out_answer(out, json_pack("{s:O}", "unknownKey", unknown));
+		goto out;
+	}
+	r = out_forward(out, "GetVariables", json_pack("{s:O}", "getVariableData", data),
+			json_pack("{s:O, s:b}", "unknown", unknown, "all", 0));
+out:
+	json_decref(data);
 	json_decref(unknown);
 	return r;
 }
@@ -2102,7 +2359,8 @@ static const struct ogw_tr_action up_actions[] = {
 	{ "NotifyEvent", OGW_TR_SYNTHESIZED, "StatusNotification (connector Problem)",
 	  up_notify_event, NULL },
 	{ "NotifyMonitoringReport", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
-	{ "NotifyReport", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
+	{ "NotifyReport", OGW_TR_LOCAL, "answered locally (parts of a GetConfiguration report)",
+	  up_notify_report, NULL },
 	{ "PublishFirmwareStatusNotification", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
 	{ "ReportChargingProfiles", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
 	{ "ReservationStatusUpdate", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
@@ -2134,7 +2392,8 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "ExtendedTriggerMessage", OGW_TR_MAPPED, "TriggerMessage", down_trigger, res_status },
 	{ "GetCompositeSchedule", OGW_TR_MAPPED, "GetCompositeSchedule",
 	  down_get_composite_schedule, res_get_composite_schedule },
-	{ "GetConfiguration", OGW_TR_MAPPED, "GetVariables", down_get_configuration,
+	{ "GetConfiguration", OGW_TR_MAPPED,
+	  "GetVariables, or GetBaseReport (+ NotifyReport) without keys", down_get_configuration,
 	  res_get_configuration },
 	{ "GetDiagnostics", OGW_TR_MAPPED, "GetLog", down_get_diagnostics, res_get_diagnostics },
 	{ "GetInstalledCertificateIds", OGW_TR_MAPPED, "GetInstalledCertificateIds",

@@ -132,6 +132,17 @@ int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 /* Inside a call() function: the CALL will be answered later; return with
  * out->outcome = OGW_TR_DEFER. NULL on ENOMEM. */
 struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env);
+/*
+ * Like ogw_tr_defer(), and findable later under @key from another call's
+ * function (a report the charger sends in parts answers the CALL that asked
+ * for it). Do not keep the pointer across calls: find it again by key. Left
+ * unanswered for the response timeout, the session answers it with a
+ * CALLERROR and forgets the key. NULL on ENOMEM or when @key is in use.
+ */
+struct ogw_tr_pending *ogw_tr_defer_keyed(struct ogw_tr_env *env, const char *key);
+/* The CALL deferred under @key and not answered yet, or NULL. */
+struct ogw_tr_pending *ogw_tr_pending_find(struct ogw_tr_env *env, const char *key);
+
 /* Answers a deferred CALL with @payload (taken), or with a CALLERROR when
  * @payload is NULL. Frees @p. */
 void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,

@@ -64,9 +64,12 @@ struct ogw_tr_env {
 /* A CALL a translator answers later. */
 struct ogw_tr_pending {
 	lws_dll2_t list;            /* the session's pendings */
+	lws_dll2_t timeouts;        /* keyed ones: the gateway's pending_deadlines */
 	struct ogw_leg *from;
 	char id[OGW_MSGID_MAX + 1];
 	char action[OGW_ACTION_MAX + 1];
+	char key[48];               /* "" unless deferred with a key */
+	uint64_t deadline_us;
 };
 
 enum ogw_session_state {
@@ -118,6 +121,9 @@ struct ogw_gateway {
 	 * timeout, so push order is deadline order: one timer serves them all. */
 	lws_dll2_owner_t deadlines;
 	lws_sorted_usec_list_t sul_deadline;
+	/* Keyed deferred answers, oldest first (one timeout for all, too). */
+	lws_dll2_owner_t pending_deadlines;
+	lws_sorted_usec_list_t sul_pending;
 
 	lws_sorted_usec_list_t sul_keepalive;
 

@@ -154,10 +154,12 @@ static void leg_send_take(struct ogw_leg *l, char *buf, size_t len)
 		leg_request_close(l, LWS_CLOSE_STATUS_POLICY_VIOLATION);
 		return;
 	}
-	/* The common case: nothing queued and the socket takes it now. Writing
-	 * at once saves a loop wake-up and two epoll_ctl calls per frame; lws
-	 * buffers whatever part the kernel does not take. */
-	if (!l->wq.count && !l->ping_due && !lws_send_pipe_choked(l->wsi)) {
+	/* The common case: nothing queued and nothing lws still holds back.
+	 * Writing at once saves a loop wake-up and two epoll_ctl calls per
+	 * frame; lws buffers whatever part the kernel does not take, and then
+	 * lws_partial_buffered() sends the next frames through the queue.
+	 * (lws_send_pipe_choked() would ask the same with a poll() per frame.) */
+	if (!l->wq.count && !l->ping_due && !lws_partial_buffered(l->wsi)) {
 		int n = lws_write(l->wsi, (unsigned char *)buf + WQ_HEADROOM, len, LWS_WRITE_TEXT);
 		free(buf);
 		if (n < 0)
@@ -995,8 +997,10 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 	leg_fail_calls(&s->north);
 	struct lws_dll2 *d;
 	while ((d = lws_dll2_get_head(&s->pendings))) {
-		lws_dll2_remove(d);
-		free(lws_container_of(d, struct ogw_tr_pending, list));
+		struct ogw_tr_pending *p = lws_container_of(d, struct ogw_tr_pending, list);
+		lws_dll2_remove(&p->list);
+		lws_dll2_remove(&p->timeouts);
+		free(p);
 	}
 	leg_request_close(&s->south, status);
 	if (s->north.state == OGW_LEG_CONNECTING && s->north.wsi) {
@@ -1179,6 +1183,55 @@ struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env)
 	return p;
 }
 
+static void pending_expire(lws_sorted_usec_list_t *sul)
+{
+	struct ogw_gateway *gw = lws_container_of(sul, struct ogw_gateway, sul_pending);
+	uint64_t now = ogw_now_us();
+	struct lws_dll2 *d;
+
+	while ((d = lws_dll2_get_head(&gw->pending_deadlines))) {
+		struct ogw_tr_pending *p = lws_container_of(d, struct ogw_tr_pending, timeouts);
+		if (p->deadline_us > now) {
+			lws_sul_schedule(gw->ctx, 0, &gw->sul_pending, pending_expire,
+					 (lws_usec_t)(p->deadline_us - now) + 1000);
+			return;
+		}
+		struct ogw_log_ctx lc = leg_ctx(p->from, p->action, p->id);
+		ogw_warn(&lc, "deferred answer (%s) not complete in time", p->key);
+		ogw_tr_answer(&p->from->s->env, p, NULL, OGW_ERR_INTERNAL,
+			      "the answer could not be completed in time");
+	}
+}
+
+struct ogw_tr_pending *ogw_tr_defer_keyed(struct ogw_tr_env *env, const char *key)
+{
+	struct ogw_gateway *gw = env->s->gw;
+	if (!key || !*key || strlen(key) >= sizeof(((struct ogw_tr_pending *)0)->key) ||
+	    ogw_tr_pending_find(env, key))
+		return NULL;
+	struct ogw_tr_pending *p = ogw_tr_defer(env);
+	if (!p)
+		return NULL;
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->deadline_us = ogw_now_us() + (uint64_t)gw->conf.response_timeout_ms * 1000;
+	bool was_empty = !lws_dll2_get_head(&gw->pending_deadlines);
+	lws_dll2_add_tail(&p->timeouts, &gw->pending_deadlines);
+	if (was_empty)
+		lws_sul_schedule(gw->ctx, 0, &gw->sul_pending, pending_expire,
+				 (lws_usec_t)gw->conf.response_timeout_ms * 1000 + 1000);
+	return p;
+}
+
+struct ogw_tr_pending *ogw_tr_pending_find(struct ogw_tr_env *env, const char *key)
+{
+	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&env->s->pendings)) {
+		struct ogw_tr_pending *p = lws_container_of(d, struct ogw_tr_pending, list);
+		if (p->key[0] && !strcmp(p->key, key))
+			return p;
+	} lws_end_foreach_dll(d);
+	return NULL;
+}
+
 void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
 		   enum ogw_err err, const char *desc)
 {
@@ -1187,6 +1240,7 @@ void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *pay
 	if (l->in_pending)
 		l->in_pending--;
 	lws_dll2_remove(&p->list);
+	lws_dll2_remove(&p->timeouts);
 	enum ogw_err serr = OGW_ERR_INTERNAL;
 	char sdesc[200];
 	payload = shim_pass(l, p->action, true, true, payload, &serr, sdesc, sizeof(sdesc), NULL);

@@ -750,3 +750,76 @@ describe('2.1 charger -> 1.6 CSMS', { timeout: 60000 }, () => {
     assertClean(p.problems, [['charger', p.charger], ['csms', p.upstream]]);
   });
 });
+
+// ---------------------------------------------------------------------------
+// What a 1.6 charger never says and a 2.0.1 CSMS expects: the end of an
+// unused reservation (ReservationStatusUpdate) and a Reset OnIdle that waits
+// for the running transaction.
+describe('1.6 charger -> 2.0.1 CSMS, reservations and Reset OnIdle', { timeout: 60000 }, () => {
+  const identity = 'TR-16-201-RSV';
+  let p;
+  const resets = [];
+
+  before(async () => {
+    p = await startPair({ chargerVersion: '1.6', csmsVersion: '2.0.1', identity });
+    p.csms.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+    p.csms.responders.TransactionEvent = (params) =>
+      (params.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
+    p.charger.handle('Reset', ({ params }) => {
+      resets.push(params);
+      return { status: 'Accepted' };
+    });
+    await p.charger.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'FastCharger 50' });
+  });
+  after(async () => stopAll({ clients: [p?.charger], gw: p?.gw, csms: p?.csms }));
+
+  const status = (connectorId, st) => chargerCall(p.csms, p.charger, identity, 'StatusNotification',
+    { connectorId, errorCode: 'NoError', status: st, timestamp: isoNow() });
+
+  it('ReserveNow accepted, then Reserved -> Available with no transaction: ReservationStatusUpdate Removed', async () => {
+    const expiry = new Date(Date.now() + 3600e3).toISOString();
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'ReserveNow',
+      { id: 21, expiryDateTime: expiry, idToken: ID_TOKEN, evseId: 1 },
+      { ReserveNow: { status: 'Accepted' } });
+    assert.equal(result.status, 'Accepted');
+    assert.deepEqual(got, [{ method: 'ReserveNow',
+      params: { connectorId: 1, expiryDate: expiry, idTag: RFID, reservationId: 21 } }]);
+
+    const reserved = await status(1, 'Reserved');
+    assert.equal(only(reserved.seen, 'StatusNotification').connectorStatus, 'Reserved');
+    assert.equal(reserved.seen.filter((c) => c.method === 'ReservationStatusUpdate').length, 0);
+
+    const from = p.csms.calls.length;
+    const { answer, seen } = await status(1, 'Available');
+    assert.deepEqual(answer, {});
+    assert.equal(only(seen, 'StatusNotification').connectorStatus, 'Available');
+    const upd = await waitCsmsCall(p.csms, identity, 'ReservationStatusUpdate', from);
+    assert.deepEqual(upd.params, { reservationId: 21, reservationUpdateStatus: 'Removed' });
+    const order = p.csms.calls.slice(from).filter((c) => c.identity === identity).map((c) => c.method);
+    assert.deepEqual(order, ['StatusNotification', 'ReservationStatusUpdate']);
+  });
+
+  it('Reset OnIdle during a transaction: Scheduled, then Reset Soft after the StopTransaction', async () => {
+    const start = await chargerCall(p.csms, p.charger, identity, 'StartTransaction',
+      { connectorId: 1, idTag: RFID, meterStart: 0, timestamp: isoNow() });
+    const txInt = start.answer.transactionId;
+    assert.ok(Number.isInteger(txInt));
+
+    const res = await p.upstream.call('Reset', { type: 'OnIdle' });
+    assert.equal(res.status, 'Scheduled');
+    await sleep(300);
+    assert.deepEqual(resets, [], 'the charger was reset during its transaction');
+
+    const stop = await chargerCall(p.csms, p.charger, identity, 'StopTransaction',
+      { transactionId: txInt, meterStop: 500, timestamp: isoNow(), reason: 'Local' });
+    assert.equal(only(stop.seen, 'TransactionEvent').eventType, 'Ended');
+    for (let waited = 0; resets.length === 0 && waited < 5000; waited += 50) await sleep(50);
+    assert.deepEqual(resets, [{ type: 'Soft' }]);
+    await sleep(300);
+    assert.equal(resets.length, 1, 'Reset sent more than once');
+  });
+
+  it('no strict-mode rejection and no CALLERROR on either leg', () => {
+    assertClean(p.problems, [['charger', p.charger], ['csms', p.upstream]]);
+  });
+});

@@ -4,7 +4,7 @@
  * functions of translator.h over in-memory arrays and a JSON object, and
  * validates every payload crossing it with the built-in schemas so a test
  * cannot pass with an invalid output. Test code only: no queueing, no
- * timeouts, no persistence.
+ * persistence, and timeouts only when a test calls fake_env_expire().
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -18,6 +18,7 @@
 struct ogw_tr_pending {
 	enum ogw_tr_dir dir;
 	char action[64];
+	char key[48];       /* ogw_tr_defer_keyed(), or "" (the session's size) */
 	bool answered;
 };
 
@@ -154,6 +155,37 @@ struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env)
 	env->pending = v;
 	env->pending[env->n_pending++] = p;
 	return p;
+}
+
+struct ogw_tr_pending *ogw_tr_defer_keyed(struct ogw_tr_env *env, const char *key)
+{
+	struct ogw_tr_pending *p;
+
+	/* The session's limits: a non-empty key that fits, not in use. */
+	if (!key || !*key || strlen(key) >= sizeof(p->key) || ogw_tr_pending_find(env, key))
+		return NULL;
+	p = ogw_tr_defer(env);
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	return p;
+}
+
+struct ogw_tr_pending *ogw_tr_pending_find(struct ogw_tr_env *env, const char *key)
+{
+	for (size_t i = 0; key && i < env->n_pending; i++)
+		if (!env->pending[i]->answered && !strcmp(env->pending[i]->key, key))
+			return env->pending[i];
+	return NULL;
+}
+
+bool fake_env_expire(struct ogw_tr_env *env, const char *key)
+{
+	struct ogw_tr_pending *p = ogw_tr_pending_find(env, key);
+
+	if (!p)
+		return false;
+	/* What the session does when the response timeout passes. */
+	ogw_tr_answer(env, p, NULL, OGW_ERR_INTERNAL, "the answer could not be completed in time");
+	return true;
 }
 
 void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,

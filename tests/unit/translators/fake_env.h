@@ -4,7 +4,8 @@
  * records emitted calls and late answers, keeps per-charger state in memory
  * and checks every payload that crosses it against the project's schemas,
  * failing the running Criterion test on an invalid one. Test code only; it
- * does not simulate queues, timeouts or SQLite.
+ * does not simulate queues or SQLite, and timeouts only on request
+ * (fake_env_expire()).
  */
 #ifndef OGW_TEST_FAKE_ENV_H
 #define OGW_TEST_FAKE_ENV_H
@@ -59,6 +60,10 @@ size_t fake_env_n_answers(const struct ogw_tr_env *env);
 const struct fake_answer *fake_env_answer(const struct ogw_tr_env *env, size_t i);
 /* Deferred CALLs not answered yet. */
 size_t fake_env_n_pending(const struct ogw_tr_env *env);
+/* Lets the response timeout pass for the CALL deferred under @key: it is
+ * answered with an InternalError CALLERROR (recorded as an answer) and the
+ * key forgotten, as the session does. false when no such CALL waits. */
+bool fake_env_expire(struct ogw_tr_env *env, const char *key);
 
 /* All state, as one object key -> value (borrowed). */
 json_t *fake_env_state(struct ogw_tr_env *env);

@@ -758,3 +758,370 @@ Test(v16_v201, remote_start_with_tx_profile_and_any_connector)
 	fake_assert_int(fake_env_emitted(env, 0)->payload, "transactionInfo.remoteStartId", 5);
 	fake_env_free(env);
 }
+
+/* ---- reservations: ReservationStatusUpdate synthesized -------------------------- */
+
+/* ReserveNow @id for @idtag on EVSE @evse (0: any) until @expiry, answered
+ * @status by the charger. */
+static void reserve(struct ogw_tr_env *env, int id, int evse, const char *expiry,
+		    const char *idtag, const char *status)
+{
+	json_t *req = json_pack("{s:i, s:s, s:{s:s, s:s}}", "id", id, "expiryDateTime", expiry,
+				"idToken", "idToken", idtag, "type", "ISO14443");
+	json_t *res = json_pack("{s:s}", "status", status), *ret;
+	struct ogw_tr_out out;
+
+	if (evse)
+		json_object_set_new(req, "evseId", json_integer(evse));
+	fake_env_call(env, OGW_TR_DOWN, "ReserveNow", req, &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	ret = fake_env_result(env, OGW_TR_DOWN, "ReserveNow", &out, res);
+	fake_assert_str(ret, "status", status);
+	json_decref(ret);
+	json_decref(res);
+	json_decref(req);
+	fake_out_clear(&out);
+}
+
+/* The charger's StatusNotification @status on @connector at @ts. */
+static void status16(struct ogw_tr_env *env, int connector, const char *status, const char *ts,
+		     struct ogw_tr_out *out)
+{
+	json_t *p = json_pack("{s:i, s:s, s:s, s:s}", "connectorId", connector, "errorCode",
+			      "NoError", "status", status, "timestamp", ts);
+	fake_env_call(env, OGW_TR_UP, "StatusNotification", p, out);
+	json_decref(p);
+}
+
+/* A status that ends reservation @id: the StatusNotification goes first,
+ * then ReservationStatusUpdate @update; the charger's answer follows the
+ * CSMS's. */
+static void assert_status_then_update(struct ogw_tr_env *env, const struct ogw_tr_out *out,
+				      size_t first, const char *status, int id, const char *update)
+{
+	const struct fake_call *c;
+	size_t answers = fake_env_n_answers(env);
+
+	cr_assert_eq(out->outcome, OGW_TR_DEFER);
+	cr_assert_eq(fake_env_n_emitted(env), first + 2);
+	c = fake_env_emitted(env, first);
+	cr_assert_eq(c->dir, OGW_TR_UP);
+	cr_assert_str_eq(c->action, "StatusNotification");
+	fake_assert_str(c->payload, "connectorStatus", status);
+	c = fake_env_emitted(env, first + 1);
+	cr_assert_eq(c->dir, OGW_TR_UP);
+	cr_assert_str_eq(c->action, "ReservationStatusUpdate");
+	fake_assert_int(c->payload, "reservationId", id);
+	fake_assert_str(c->payload, "reservationUpdateStatus", update);
+	cr_assert_eq(json_object_size(c->payload), 2);
+	fake_env_reply_text(env, first, "{}");
+	fake_env_reply_text(env, first + 1, "{}");
+	cr_assert_eq(fake_env_n_answers(env), answers + 1);
+	cr_assert_str_eq(fake_env_answer(env, answers)->action, "StatusNotification");
+	cr_assert_eq(json_object_size(fake_env_answer(env, answers)->payload), 0);
+}
+
+Test(v16_v201, reservation_used_by_its_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	char uuid[37];
+
+	/* refused reservations are not kept */
+	reserve(env, 2, 1, "2026-01-01T12:00:00Z", "AA11", "Occupied");
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+
+	reserve(env, 3, 1, "2026-01-01T12:00:00Z", "AA11", "Accepted");
+	fake_assert_int(fake_env_state(env), "rsv:3.evse", 1);
+	fake_assert_str(fake_env_state(env), "rsv:3.idTag", "AA11");
+	fake_assert_str(fake_env_state(env), "rsv:3.expiry", "2026-01-01T12:00:00Z");
+	fake_assert_int(fake_env_state(env), "rsvconn:1.id", 3);
+
+	status16(env, 1, "Reserved", "2026-01-01T09:59:00Z", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_assert_str(out.payload, "connectorStatus", "Reserved");
+	fake_out_clear(&out);
+	/* the EV is plugged in before the StartTransaction: not an end yet */
+	status16(env, 1, "Preparing", "2026-01-01T09:59:30Z", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 0);
+
+	/* start_tx() names reservationId 3: used, no update */
+	start_tx(env, "{}", uuid);
+	fake_assert_int(fake_env_emitted(env, 0)->payload, "reservationId", 3);
+	cr_assert_eq(fake_env_n_emitted(env), 1);
+	cr_assert_null(json_object_get(fake_env_state(env), "rsv:3"));
+	cr_assert_null(json_object_get(fake_env_state(env), "rsvconn:1"));
+	fake_env_free(env);
+}
+
+Test(v16_v201, reservation_used_without_its_id_and_taken_by_another)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+
+	/* a StartTransaction without reservationId by the reserved idTag (1.6
+	 * idTags are case-insensitive) uses it, and the event names it */
+	reserve(env, 4, 2, "2026-01-01T12:00:00Z", "BB22", "Accepted");
+	fake_env_call_text(env, OGW_TR_UP, "StartTransaction",
+			   "{\"connectorId\":2,\"idTag\":\"bb22\",\"meterStart\":0,"
+			   "\"timestamp\":\"2026-01-01T10:00:00Z\"}",
+			   &out);
+	cr_assert_eq(fake_env_n_emitted(env), 1);
+	fake_assert_int(fake_env_emitted(env, 0)->payload, "reservationId", 4);
+	cr_assert_null(json_object_get(fake_env_state(env), "rsv:4"));
+
+	/* another idTag took the connector: Started, then Removed */
+	reserve(env, 5, 3, "2026-01-01T12:00:00Z", "CC33", "Accepted");
+	fake_env_call_text(env, OGW_TR_UP, "StartTransaction",
+			   "{\"connectorId\":3,\"idTag\":\"DD44\",\"meterStart\":0,"
+			   "\"timestamp\":\"2026-01-01T10:00:00Z\"}",
+			   &out);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	c = fake_env_emitted(env, 1);
+	cr_assert_str_eq(c->action, "TransactionEvent");
+	cr_assert_null(fake_path(c->payload, "reservationId"));
+	c = fake_env_emitted(env, 2);
+	cr_assert_str_eq(c->action, "ReservationStatusUpdate");
+	fake_assert_int(c->payload, "reservationId", 5);
+	fake_assert_str(c->payload, "reservationUpdateStatus", "Removed");
+	cr_assert_null(json_object_get(fake_env_state(env), "rsv:5"));
+	cr_assert_null(json_object_get(fake_env_state(env), "rsvconn:3"));
+	fake_env_reply_text(env, 0, "{}");
+	fake_env_reply_text(env, 1, "{}");
+	fake_env_free(env);
+}
+
+Test(v16_v201, reservation_removed)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	json_t *ret;
+
+	/* Reserved -> Available before the expiry, no transaction */
+	reserve(env, 6, 1, "2026-01-01T12:00:00Z", "AA11", "Accepted");
+	status16(env, 1, "Reserved", "2026-01-01T10:00:00Z", &out);
+	fake_out_clear(&out);
+	status16(env, 1, "Available", "2026-01-01T11:00:00Z", &out);
+	assert_status_then_update(env, &out, 0, "Available", 6, "Removed");
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+		     dump(fake_env_state(env)));
+
+	/* the connector going Faulted ends it too (1.6 §3.11) */
+	reserve(env, 7, 2, "2026-01-01T12:00:00Z", "AA11", "Accepted");
+	status16(env, 2, "Faulted", "2026-01-01T11:00:00Z", &out);
+	assert_status_then_update(env, &out, 2, "Faulted", 7, "Removed");
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+
+	/* a ReserveNow with a known id moves that reservation */
+	reserve(env, 8, 1, "2026-01-01T12:00:00Z", "AA11", "Accepted");
+	reserve(env, 8, 2, "2026-01-01T12:00:00Z", "AA11", "Accepted");
+	cr_assert_null(json_object_get(fake_env_state(env), "rsvconn:1"));
+	fake_assert_int(fake_env_state(env), "rsvconn:2.id", 8);
+
+	/* cancelled by the CSMS: no update (H02), and the Available that
+	 * follows is only a status */
+	fake_env_call_text(env, OGW_TR_DOWN, "CancelReservation", "{\"reservationId\":8}", &out);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "CancelReservation", &out,
+				   "{\"status\":\"Accepted\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	json_decref(ret);
+	fake_out_clear(&out);
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	status16(env, 2, "Available", "2026-01-01T11:00:00Z", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 4);
+
+	/* a cancel the charger refuses leaves the reservation watched */
+	reserve(env, 9, 1, "2026-01-01T12:00:00Z", "AA11", "Accepted");
+	fake_env_call_text(env, OGW_TR_DOWN, "CancelReservation", "{\"reservationId\":9}", &out);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "CancelReservation", &out,
+				   "{\"status\":\"Rejected\"}");
+	json_decref(ret);
+	fake_out_clear(&out);
+	fake_assert_int(fake_env_state(env), "rsv:9.evse", 1);
+	fake_env_free(env);
+}
+
+Test(v16_v201, reservation_expired)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+
+	/* exactly at the expiry, written with another offset */
+	reserve(env, 10, 1, "2026-01-01T10:00:00Z", "AA11", "Accepted");
+	status16(env, 1, "Reserved", "2026-01-01T09:00:00Z", &out);
+	fake_out_clear(&out);
+	status16(env, 1, "Available", "2026-01-01T11:00:00.000+01:00", &out);
+	assert_status_then_update(env, &out, 0, "Available", 10, "Expired");
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+
+	/* a second before it: Removed */
+	reserve(env, 11, 1, "2026-01-01T10:00:00Z", "AA11", "Accepted");
+	status16(env, 1, "Available", "2026-01-01T10:59:59.999+01:00", &out);
+	assert_status_then_update(env, &out, 2, "Available", 11, "Removed");
+
+	/* no timestamp: the gateway's clock, long past this expiry */
+	reserve(env, 12, 1, "2020-01-01T10:00:00Z", "AA11", "Accepted");
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\"}", &out);
+	assert_status_then_update(env, &out, 4, "Available", 12, "Expired");
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	fake_env_free(env);
+}
+
+Test(v16_v201, reservation_any_connector)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+
+	/* no EVSE: 1.6 connector 0; a connector's own status says nothing of it */
+	reserve(env, 13, 0, "2026-01-01T10:00:00Z", "AA11", "Accepted");
+	fake_assert_int(fake_env_state(env), "rsvconn:0.id", 13);
+	status16(env, 1, "Available", "2026-01-01T09:00:00Z", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 0);
+	/* the first status at or after its expiry reports it */
+	status16(env, 2, "Available", "2026-01-01T10:00:01Z", &out);
+	assert_status_then_update(env, &out, 0, "Available", 13, "Expired");
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+
+	/* the whole charger going Unavailable removes it */
+	reserve(env, 14, 0, "2026-01-01T12:00:00Z", "AA11", "Accepted");
+	status16(env, 0, "Unavailable", "2026-01-01T11:00:00Z", &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	c = fake_env_emitted(env, 2);
+	cr_assert_str_eq(c->action, "ReservationStatusUpdate");
+	fake_assert_int(c->payload, "reservationId", 14);
+	fake_assert_str(c->payload, "reservationUpdateStatus", "Removed");
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	fake_env_free(env);
+}
+
+/* ---- Reset OnIdle ---------------------------------------------------------------- */
+
+/* StopTransaction of 1.6 transaction @id16; answers its event with {}. */
+static void stop_tx(struct ogw_tr_env *env, int id16)
+{
+	struct ogw_tr_out out;
+	json_t *p = json_pack("{s:i, s:i, s:s, s:s}", "transactionId", id16, "meterStop", 10,
+			      "timestamp", "2026-01-01T11:00:00Z", "reason", "Local");
+	size_t first = fake_env_n_emitted(env);
+
+	fake_env_call(env, OGW_TR_UP, "StopTransaction", p, &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_str_eq(fake_env_emitted(env, first)->action, "TransactionEvent");
+	/* nothing for the charger before its stop is answered */
+	cr_assert_eq(fake_env_n_emitted(env), first + 1);
+	fake_env_reply_text(env, first, "{}");
+	json_decref(p);
+}
+
+Test(v16_v201, reset_on_idle_without_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	json_t *ret;
+	char uuid[37];
+
+	/* a transaction that has ended leaves nothing to wait for */
+	start_tx(env, "{}", uuid);
+	stop_tx(env, 1);
+	fake_env_call_text(env, OGW_TR_DOWN, "Reset", "{\"type\":\"OnIdle\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "Reset");
+	fake_assert_str(out.payload, "type", "Soft");
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "Reset", &out, "{\"status\":\"Rejected\"}");
+	fake_assert_str(ret, "status", "Rejected");
+	json_decref(ret);
+	fake_out_clear(&out);
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+		     dump(fake_env_state(env)));
+	fake_env_free(env);
+}
+
+Test(v16_v201, reset_on_idle_waits_for_the_last_stop)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+	char uuid[37];
+
+	start_tx(env, "{}", uuid);
+	fake_env_call_text(env, OGW_TR_UP, "StartTransaction",
+			   "{\"connectorId\":2,\"idTag\":\"BB\",\"meterStart\":0,"
+			   "\"timestamp\":\"2026-01-01T10:00:00Z\"}",
+			   &out);
+	fake_env_reply_text(env, 1, "{}");
+
+	fake_env_call_text(env, OGW_TR_DOWN, "Reset", "{\"type\":\"OnIdle\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	fake_assert_str(out.payload, "status", "Scheduled");
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+	cr_assert_not_null(json_object_get(fake_env_state(env), "reset"));
+
+	/* one transaction still runs after the first stop */
+	stop_tx(env, 1);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	cr_assert_eq(fake_env_find(env, "Reset", 0), -1);
+
+	/* the last stop answered: the charger gets Reset Soft, once */
+	stop_tx(env, 2);
+	cr_assert_eq(fake_env_n_emitted(env), 5);
+	cr_assert_str_eq(fake_env_answer(env, 3)->action, "StopTransaction");
+	c = fake_env_emitted(env, 4);
+	cr_assert_eq(c->dir, OGW_TR_DOWN);
+	cr_assert_str_eq(c->action, "Reset");
+	fake_assert_str(c->payload, "type", "Soft");
+	fake_env_reply_text(env, 4, "{\"status\":\"Accepted\"}");
+	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+		     dump(fake_env_state(env)));
+	fake_env_free(env);
+}
+
+Test(v16_v201, reset_immediate_replaces_a_scheduled_one)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	char uuid[37];
+
+	start_tx(env, "{}", uuid);
+	fake_env_call_text(env, OGW_TR_DOWN, "Reset", "{\"type\":\"OnIdle\"}", &out);
+	fake_assert_str(out.payload, "status", "Scheduled");
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_DOWN, "Reset", "{\"type\":\"Immediate\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_assert_str(out.payload, "type", "Hard");
+	fake_out_clear(&out);
+	cr_assert_null(json_object_get(fake_env_state(env), "reset"));
+	/* the stop the hard reset causes sends no second reset */
+	stop_tx(env, 1);
+	cr_assert_eq(fake_env_find(env, "Reset", 0), -1);
+	fake_env_free(env);
+}
+
+Test(v16_v201, reset_on_idle_ignores_a_transaction_lost_on_its_connector)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	char uuid[37];
+
+	/* a second start on connector 1 means the first is over for the charger */
+	start_tx(env, "{}", uuid);
+	start_tx(env, "{}", uuid);
+	cr_assert_eq(json_array_size(fake_path(fake_env_state(env), "running.tx")), 1);
+	fake_env_call_text(env, OGW_TR_DOWN, "Reset", "{\"type\":\"OnIdle\"}", &out);
+	fake_assert_str(out.payload, "status", "Scheduled");
+	fake_out_clear(&out);
+	stop_tx(env, 2);
+	cr_assert_str_eq(fake_env_emitted(env, 3)->action, "Reset");
+	fake_env_free(env);
+}

@@ -3,7 +3,8 @@
  * Golden tests of the 2.0.1-station / 1.6-central-system translator: every
  * file in tests/fixtures/translators/v201_v16/ is a scenario of steps (a
  * CALL with its expected outcome, the other leg's CALLRESULT, answers fed to
- * the gateway's own calls) with the state before and after. The fake
+ * the gateway's own calls, the response timeout of a keyed deferral) with
+ * the state before and after. The fake
  * environment checks every payload crossing it against the schemas; this
  * file checks the payloads against the fixtures.
  */
@@ -182,6 +183,10 @@ static void run_fixture(const char *name)
 		if (json_object_get(step, "action"))
 			run_call(env, name, step);
 		run_replies(env, name, step);
+		if (json_object_get(step, "expire"))
+			cr_assert(fake_env_expire(env, json_string_value(json_object_get(step, "expire"))),
+				  "%s: nothing deferred under %s", name,
+				  json_string_value(json_object_get(step, "expire")));
 		check_emitted(env, name, n_emitted, json_object_get(step, "emitted"));
 		check_answers(env, name, n_answers, json_object_get(step, "answers"));
 	}
@@ -296,5 +301,83 @@ Test(v201_v16, start_emit_failure_rolls_back)
 	cr_assert_eq(fake_env_n_pending(env), 0);
 	fake_out_clear(&out);
 	json_decref(ev);
+	fake_env_free(env);
+}
+
+/* GetConfiguration without keys when the gateway cannot send GetBaseReport:
+ * the GetVariables path, forwarded as a plain call, and no report state. */
+Test(v201_v16, report_emit_failure_forwards_get_variables)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	json_t *res;
+
+	fake_env_fail_emit(env, -ENOTCONN);
+	fake_env_call_text(env, OGW_TR_DOWN, "GetConfiguration", "{}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "GetVariables");
+	cr_assert_eq(json_array_size(fake_path(out.payload, "getVariableData")), 41);
+	cr_assert_eq(fake_env_n_pending(env), 0);
+	cr_assert_null(json_object_get(fake_env_state(env), "report"));
+	res = fake_env_result_text(env, OGW_TR_DOWN, "GetConfiguration", &out,
+				   "{\"getVariableResult\":[{\"component\":{\"name\":\"OCPPCommCtrlr\"},"
+				   "\"variable\":{\"name\":\"HeartbeatInterval\"},"
+				   "\"attributeStatus\":\"Accepted\",\"attributeValue\":\"60\"}]}");
+	fake_assert_str(res, "configurationKey[0].key", "HeartbeatInterval");
+	fake_assert_str(res, "configurationKey[0].value", "60");
+	cr_assert_null(json_object_get(res, "unknownKey"));
+	json_decref(res);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* GetBaseReport refused and the fallback GetVariables cannot be sent: the
+ * central system gets a CALLERROR, nothing stays deferred or stored. */
+Test(v201_v16, report_refused_and_fallback_unsent)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetConfiguration", "{}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_str_eq(fake_env_emitted(env, 0)->action, "GetBaseReport");
+	cr_assert_not_null(json_object_get(fake_env_state(env), "report"));
+	fake_env_fail_emit(env, -ENOTCONN);
+	fake_env_reply_text(env, 0, "{\"status\":\"Rejected\"}");
+	cr_assert_eq(fake_env_n_emitted(env), 1);
+	cr_assert_eq(fake_env_n_answers(env), 1);
+	cr_assert_null(fake_env_answer(env, 0)->payload);
+	cr_assert_eq(fake_env_n_pending(env), 0);
+	cr_assert_null(json_object_get(fake_env_state(env), "report"));
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* A value longer than 1.6's CiString500 is cut to 500 characters. */
+Test(v201_v16, report_value_cut_to_cistring500)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	char value[701];
+	json_t *part;
+
+	memset(value, 'A', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	fake_env_call_text(env, OGW_TR_DOWN, "GetConfiguration", "{}", &out);
+	fake_env_reply_text(env, 0, "{\"status\":\"Accepted\"}");
+	part = json_pack("{s:i, s:s, s:i, s:[{s:{s:s}, s:{s:s}, s:[{s:s}]}]}", "requestId", 1,
+			 "generatedAt", "2024-05-01T10:00:00Z", "seqNo", 0, "reportData",
+			 "component", "name", "SecurityCtrlr", "variable", "name",
+			 "OrganizationName", "variableAttribute", "value", value);
+	cr_assert_not_null(part);
+	fake_env_call(env, OGW_TR_UP, "NotifyReport", part, &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	cr_assert_eq(fake_env_n_answers(env), 1);
+	fake_assert_str(fake_env_answer(env, 0)->payload, "configurationKey[0].key", "CpoName");
+	cr_assert_eq(strlen(json_string_value(fake_path(fake_env_answer(env, 0)->payload,
+							 "configurationKey[0].value"))),
+		     500);
+	json_decref(part);
+	fake_out_clear(&out);
 	fake_env_free(env);
 }
