@@ -10,6 +10,7 @@
 #define OCPPGW_STORE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +40,17 @@ int ogw_store_kv_del(struct ogw_store *st, const char *charger, const char *key)
  * repeats, even across crashes. 0 and *ret_err < 0 on failure. */
 int64_t ogw_store_next_id(struct ogw_store *st, const char *charger, const char *name,
 			  int *ret_err);
+
+/*
+ * Group commit. With batching on, writes join one open transaction that
+ * ogw_store_commit() ends. The gateway commits once per event-loop
+ * iteration, before it polls again, and holds back the frames it produced
+ * in that iteration until then: a charger is never acknowledged before what
+ * its message changed is on disk, at one fsync per iteration instead of one
+ * per write. A failed commit rolls the batch back and returns its errno.
+ */
+void ogw_store_set_batching(struct ogw_store *st, bool on);
+bool ogw_store_uncommitted(const struct ogw_store *st);
+int ogw_store_commit(struct ogw_store *st);
 
 #endif

@@ -224,6 +224,18 @@ static int create_vhosts(struct ogw_gateway *gw)
 	return 0;
 }
 
+/* After every poll: the iteration's store writes become durable before the
+ * frames they allowed go out (the session holds those back meanwhile). */
+static void commit_store(uv_check_t *h)
+{
+	struct ogw_gateway *gw = h->data;
+	if (!ogw_store_uncommitted(gw->store))
+		return;
+	int r = ogw_store_commit(gw->store);
+	if (r < 0)
+		ogw_err(NULL, "Failed to commit to the store: %s", strerror(-r));
+}
+
 /* The signals lws watches on the loop arrive here, on the loop thread. */
 static void loop_signal(int sig)
 {
@@ -275,6 +287,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	}
 	ogw_info(NULL, "store %s/ocppgw.db (schema %d)", gw->conf.data_dir,
 		 ogw_store_schema_version(gw->store));
+	ogw_store_set_batching(gw->store, true);
 
 	lws_set_log_level(ogw_log_enabled(OGW_LOG_DEBUG) ? LLL_ERR | LLL_WARN : LLL_ERR,
 			  lws_log_emit);
@@ -302,6 +315,10 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	r = create_vhosts(gw);
 	if (r < 0)
 		goto fail;
+	uv_check_init(ogw_loop_uv(), &gw->store_commit);
+	gw->store_commit.data = gw;
+	uv_check_start(&gw->store_commit, commit_store);
+	gw->store_commit_on = true;
 	*ret = gw;
 	return 0;
 fail:
@@ -325,6 +342,10 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 {
 	if (!gw)
 		return NULL;
+	if (gw->store_commit_on) {
+		uv_check_stop(&gw->store_commit);
+		uv_close((uv_handle_t *)&gw->store_commit, NULL);
+	}
 	if (gw->loop_ready) {
 		/* Sessions still open (a hard stop) go down with the context. */
 		sig_ctx = NULL;

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "ocppgw/config.h"
 #include "ocppgw/gateway.h"
 #include "ocppgw/ocpp.h"
@@ -126,6 +128,10 @@ struct ogw_gateway {
 	lws_sorted_usec_list_t sul_pending;
 
 	lws_sorted_usec_list_t sul_keepalive;
+
+	/* Commits the store's batch after each poll, before the next one. */
+	uv_check_t store_commit;
+	bool store_commit_on;
 
 	lws_sorted_usec_list_t sul_stop;
 	bool stopping;

@@ -158,8 +158,11 @@ static void leg_send_take(struct ogw_leg *l, char *buf, size_t len)
 	 * Writing at once saves a loop wake-up and two epoll_ctl calls per
 	 * frame; lws buffers whatever part the kernel does not take, and then
 	 * lws_partial_buffered() sends the next frames through the queue.
-	 * (lws_send_pipe_choked() would ask the same with a poll() per frame.) */
-	if (!l->wq.count && !l->ping_due && !lws_partial_buffered(l->wsi)) {
+	 * (lws_send_pipe_choked() would ask the same with a poll() per frame.)
+	 * While the store holds uncommitted writes, frames wait for the
+	 * commit at the end of this loop iteration (see ogw_store_commit()). */
+	if (!l->wq.count && !l->ping_due && !lws_partial_buffered(l->wsi) &&
+	    !ogw_store_uncommitted(l->s->gw->store)) {
 		int n = lws_write(l->wsi, (unsigned char *)buf + WQ_HEADROOM, len, LWS_WRITE_TEXT);
 		free(buf);
 		if (n < 0)

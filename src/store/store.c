@@ -43,6 +43,9 @@ enum store_stmt {
 	STMT_KV_PUT,
 	STMT_KV_DEL,
 	STMT_NEXT_ID,
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
 	STMT_COUNT,
 };
 
@@ -54,12 +57,17 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_NEXT_ID] = "INSERT INTO counters(charger, name, value) VALUES(?1, ?2, 1)"
 			 " ON CONFLICT(charger, name) DO UPDATE SET value = value + 1"
 			 " RETURNING value",
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
 };
 
 struct ogw_store {
 	sqlite3 *db;
 	int schema_version;
 	sqlite3_stmt *stmt[STMT_COUNT];
+	bool batching;      /* writes join one transaction until ogw_store_commit() */
+	bool in_tx;         /* that transaction is open */
 };
 
 /* Maps an SQLite result code to the negative errno the API promises. */
@@ -422,10 +430,54 @@ out:
 	return r;
 }
 
+/* Runs one of the argument-less statements (BEGIN, COMMIT, ROLLBACK). */
+static int store_run(struct ogw_store *st, enum store_stmt which)
+{
+	sqlite3_stmt *s = st->stmt[which];
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_errno(rc) ? store_errno(rc) : -EIO;
+}
+
+/* With batching on, the first write of a batch opens its transaction. */
+static int store_write_begin(struct ogw_store *st)
+{
+	if (!st->batching || st->in_tx)
+		return 0;
+	int r = store_run(st, STMT_BEGIN);
+	if (r == 0)
+		st->in_tx = true;
+	return r;
+}
+
+void ogw_store_set_batching(struct ogw_store *st, bool on)
+{
+	if (!on)
+		ogw_store_commit(st);
+	st->batching = on;
+}
+
+bool ogw_store_uncommitted(const struct ogw_store *st)
+{
+	return st && st->in_tx;
+}
+
+int ogw_store_commit(struct ogw_store *st)
+{
+	if (!st || !st->in_tx)
+		return 0;
+	st->in_tx = false;
+	int r = store_run(st, STMT_COMMIT);
+	if (r < 0 && !sqlite3_get_autocommit(st->db))
+		store_run(st, STMT_ROLLBACK);
+	return r;
+}
+
 struct ogw_store *ogw_store_close(struct ogw_store *st)
 {
 	if (!st)
 		return NULL;
+	ogw_store_commit(st);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -498,6 +550,9 @@ int ogw_store_kv_put(struct ogw_store *st, const char *charger, const char *key,
 
 	if (!st || !charger || !key || !value)
 		return -EINVAL;
+	r = store_write_begin(st);
+	if (r < 0)
+		return r;
 	text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!text)
 		return -ENOMEM;
@@ -521,6 +576,9 @@ int ogw_store_kv_del(struct ogw_store *st, const char *charger, const char *key)
 
 	if (!st || !charger || !key)
 		return -EINVAL;
+	r = store_write_begin(st);
+	if (r < 0)
+		return r;
 	s = st->stmt[STMT_KV_DEL];
 	rc = store_bind_key(s, charger, key);
 	if (rc == SQLITE_OK)
@@ -542,6 +600,9 @@ int64_t ogw_store_next_id(struct ogw_store *st, const char *charger, const char 
 		r = -EINVAL;
 		goto out;
 	}
+	r = store_write_begin(st);
+	if (r < 0)
+		goto out;
 	s = st->stmt[STMT_NEXT_ID];
 	rc = store_bind_key(s, charger, name);
 	if (rc == SQLITE_OK)

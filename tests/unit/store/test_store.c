@@ -413,3 +413,31 @@ Test(store, full_disk_is_enospc)
 	cr_assert_eq(ogw_store_next_id(st, "CP1", "tx", NULL), 1);
 	ogw_store_close(st);
 }
+
+/* Group commit: writes of a batch are visible to this connection at once,
+ * to another only after ogw_store_commit(). */
+Test(store, batch_commits_once)
+{
+	struct ogw_store *st = open_ok(tmpdir), *other = open_ok(tmpdir);
+	json_t *v = json_pack("{s:i}", "seqNo", 3), *got;
+	int err = 0;
+
+	ogw_store_set_batching(st, true);
+	cr_assert_not(ogw_store_uncommitted(st));
+	cr_assert_eq(ogw_store_kv_put(st, "CP1", "tx:a", v), 0);
+	cr_assert_eq(ogw_store_next_id(st, "CP1", "tx16", &err), 1);
+	cr_assert(ogw_store_uncommitted(st));
+	got = ogw_store_kv_get(st, "CP1", "tx:a", NULL);
+	cr_assert(json_equal(v, got), "the batch reads its own writes");
+	json_decref(got);
+	cr_assert_null(ogw_store_kv_get(other, "CP1", "tx:a", &err), "not visible before commit");
+	cr_assert_eq(ogw_store_commit(st), 0);
+	cr_assert_not(ogw_store_uncommitted(st));
+	got = ogw_store_kv_get(other, "CP1", "tx:a", NULL);
+	cr_assert(json_equal(v, got), "visible after commit");
+	json_decref(got);
+	cr_assert_eq(ogw_store_commit(st), 0, "committing nothing is fine");
+	json_decref(v);
+	ogw_store_close(other);
+	ogw_store_close(st);
+}
