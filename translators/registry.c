@@ -4,9 +4,11 @@
  * frame. Same-version pairs have no translator: the session relays them
  * untouched. The tables themselves live one pair per file beside this one.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ocppgw/translator.h"
+#include "table.h"
 
 extern const struct ogw_translator ogw_tr_v16_v201;
 extern const struct ogw_translator ogw_tr_v201_v16;
@@ -33,21 +35,20 @@ const struct ogw_translator *ogw_translator_find(enum ogw_ocpp south, enum ogw_o
 	return NULL;
 }
 
+static int cmp_name(const void *name, const void *elem)
+{
+	return strcmp(name, *(const char *const *)elem);
+}
+
+const void *ogw_tr_table_find(const void *table, size_t n, size_t size, const char *name)
+{
+	return bsearch(name, table, n, size, cmp_name);
+}
+
 const struct ogw_tr_action *ogw_translator_action(const struct ogw_translator *t,
 						  enum ogw_tr_dir dir, const char *action)
 {
-	/* Tables are sorted by action name (a unit test checks). */
-	const struct ogw_tr_action *tab = dir == OGW_TR_UP ? t->up : t->down;
-	size_t lo = 0, hi = dir == OGW_TR_UP ? t->n_up : t->n_down;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(action, tab[mid].action);
-		if (!c)
-			return &tab[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	if (dir == OGW_TR_UP)
+		return ogw_tr_table_find(t->up, t->n_up, sizeof(*t->up), action);
+	return ogw_tr_table_find(t->down, t->n_down, sizeof(*t->down), action);
 }

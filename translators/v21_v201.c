@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ocppgw/translator.h"
+#include "table.h"
 #include "v21_adapt.h"
 
 /* ==== the adapter ======================================================== */
@@ -1472,26 +1473,10 @@ static enum walk_rc walk_object(struct walk *w, const struct tr21_field *t, json
 	return W_OK;
 }
 
-static const struct tr21_msg *msg_find(const struct tr21_msg *tab, size_t n, const char *action)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(action, tab[mid].action);
-		if (!c)
-			return &tab[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
-}
-
 static int adapt(const struct tr21_msg *tab, size_t n, const char *target, const char *action,
 		 bool response, const json_t *in, json_t **ret, struct ogw_tr21_fault *fault)
 {
-	const struct tr21_msg *m = msg_find(tab, n, action);
+	const struct tr21_msg *m = ogw_tr_table_find(tab, n, sizeof(*tab), action);
 	const struct tr21_field *t = m ? (response ? m->res : m->req) : NULL;
 	struct walk w = { .target = target, .fault = fault };
 	json_t *out;
@@ -1540,7 +1525,7 @@ int ogw_tr21_adapt_up(const char *action, bool response, const json_t *in, json_
 /* How each shared action is refused when its request cannot be represented
  * on the other leg: the response's own "no" (sorted by action). Actions not
  * listed get a CALLERROR, or {} for a notification left empty. */
-static const struct {
+static const struct refusal {
 	const char *action;
 	const char *reply;
 } refusals[] = {
@@ -1613,18 +1598,9 @@ const struct ogw_tr_shim ogw_tr21_shim_south = {
 
 json_t *ogw_tr21_refusal(const char *action)
 {
-	size_t lo = 0, hi = sizeof(refusals) / sizeof(refusals[0]);
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(action, refusals[mid].action);
-		if (!c)
-			return json_loads(refusals[mid].reply, 0, NULL);
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	const struct refusal *r = ogw_tr_table_find(refusals, sizeof(refusals) / sizeof(refusals[0]),
+						    sizeof(refusals[0]), action);
+	return r ? json_loads(r->reply, 0, NULL) : NULL;
 }
 
 static int adapt_way(enum ogw_tr21_way way, const char *action, bool response, const json_t *in,

@@ -328,10 +328,10 @@ static struct sim_evse *evse_by_id(struct sim_charger *ch, json_int_t id)
 }
 
 /* 1.6: StartTransaction.conf names the transaction; messages already queued
- * with the placeholder id get the real one. */
+ * with the provisional id get the real one. */
 static void tx_named(struct sim_charger *ch, struct sim_evse *e, int id)
 {
-	int placeholder = e->tx_id16;
+	int provisional = e->tx_id16;
 
 	e->tx_id16 = id;
 	snprintf(e->tx_id, sizeof(e->tx_id), "%d", id);
@@ -339,7 +339,7 @@ static void tx_named(struct sim_charger *ch, struct sim_evse *e, int id)
 		struct ogw_call *c = lws_container_of(d, struct ogw_call, list);
 		json_t *t = json_object_get(c->payload, "transactionId");
 
-		if (json_is_integer(t) && json_integer_value(t) == placeholder)
+		if (json_is_integer(t) && json_integer_value(t) == provisional)
 			json_object_set_new(c->payload, "transactionId", json_integer(id));
 	} lws_end_foreach_dll(d);
 }
