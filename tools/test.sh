@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The project's test command: install what is missing, build in build/, run
-# every test suite, and end with one line "N passed, N failed" counted from
-# meson's test log. Exits non-zero when anything failed.
+# every test suite, then the suites again on an ASan+UBSan build in
+# build-asan/, and end with one line "N passed, N failed" counted from
+# meson's test logs. Exits non-zero when anything failed.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,21 +20,39 @@ meson compile -C build || exit 1
 meson test -C build --print-errorlogs
 rc=$?
 
-counts="$(python3 - build/meson-logs/testlog.json <<'PY'
+# Every suite again against an ASan+UBSan build (debug, leak checks on): a
+# memory error, undefined behaviour or leak in the gateway, the simulator or
+# a unit under test fails its test. OGW_NO_SANITIZE=1 skips this pass.
+logs=(build/meson-logs/testlog.json)
+if [ "${OGW_NO_SANITIZE:-}" != 1 ]; then
+	if [ -d build-asan/meson-private ]; then
+		meson setup --reconfigure build-asan >/dev/null || exit 1
+	else
+		meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug >/dev/null || exit 1
+	fi
+	meson compile -C build-asan >/dev/null || exit 1
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --print-errorlogs --suite unit --suite interop --suite sim ||
+		rc=1
+	logs+=(build-asan/meson-logs/testlog.json)
+fi
+
+counts="$(python3 - "${logs[@]}" <<'PY'
 import json, sys
 passed = failed = 0
-try:
-    with open(sys.argv[1]) as f:
-        for line in f:
-            if not line.strip():
-                continue
-            result = json.loads(line).get("result")
-            if result in ("OK", "EXPECTEDFAIL"):
-                passed += 1
-            elif result != "SKIP":
-                failed += 1
-except FileNotFoundError:
-    pass
+for path in sys.argv[1:]:
+    try:
+        with open(path) as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                result = json.loads(line).get("result")
+                if result in ("OK", "EXPECTEDFAIL"):
+                    passed += 1
+                elif result != "SKIP":
+                    failed += 1
+    except FileNotFoundError:
+        failed += 1
 print(passed, failed)
 PY
 )" || counts="0 1"

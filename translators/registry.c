@@ -42,7 +42,7 @@ static int cmp_name(const void *name, const void *elem)
 
 const void *ogw_tr_table_find(const void *table, size_t n, size_t size, const char *name)
 {
-	return bsearch(name, table, n, size, cmp_name);
+	return n ? bsearch(name, table, n, size, cmp_name) : NULL;
 }
 
 const struct ogw_tr_action *ogw_translator_action(const struct ogw_translator *t,

@@ -990,7 +990,7 @@ static int action_key_cmp(const void *key, const void *elem)
 const struct ogw_schema *ogw_schema_get(const struct ogw_schema_set *s, const char *action,
 					bool response)
 {
-	if (!s || !action)
+	if (!s || !action || !s->nactions)
 		return NULL;
 	const struct sch_action *a =
 		bsearch(action, s->actions, s->nactions, sizeof(*s->actions), action_key_cmp);

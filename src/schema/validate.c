@@ -394,7 +394,7 @@ static int check_object(struct vctx *c, const struct sch_node *n, json_t *v)
 		const char *key = json_object_iter_key(it);
 		size_t klen = json_object_iter_key_len(it);
 		/* A key with a NUL inside matches no schema name. */
-		const struct sch_prop *p = strlen(key) != klen ? NULL :
+		const struct sch_prop *p = strlen(key) != klen || !n->nprops ? NULL :
 			bsearch(key, n->props, n->nprops, sizeof(*n->props), prop_key_cmp);
 		if (!p) {
 			if (!(n->flags & SCH_F_NO_EXTRA))

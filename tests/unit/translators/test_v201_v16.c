@@ -226,7 +226,7 @@ ParameterizedTestParameters(v201_v16, fixture)
 			names = bigger;
 			cap = cap ? cap * 2 : 64;
 		}
-		snprintf(names[n++].name, sizeof(names->name), "%s", e->d_name);
+		memcpy(names[n++].name, e->d_name, len + 1); /* len < sizeof name: checked above */
 	}
 	closedir(d);
 	qsort(names, n, sizeof(*names), by_name);
