@@ -4,11 +4,12 @@
  * frame. Same-version pairs have no translator: the session relays them
  * untouched. The tables themselves live one pair per file beside this one.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ocppgw/translator.h"
-#include "table.h"
+#include "common.h"
 
 extern const struct ogw_translator ogw_tr_v16_v201;
 extern const struct ogw_translator ogw_tr_v201_v16;
@@ -43,6 +44,20 @@ static int cmp_name(const void *name, const void *elem)
 const void *ogw_tr_table_find(const void *table, size_t n, size_t size, const char *name)
 {
 	return n ? bsearch(name, table, n, size, cmp_name) : NULL;
+}
+
+int ogw_tr_out_answer(struct ogw_tr_out *out, json_t *payload)
+{
+	if (!payload)
+		return -ENOMEM;
+	out->outcome = OGW_TR_ANSWER;
+	out->payload = payload;
+	return 0;
+}
+
+int ogw_tr_out_status(struct ogw_tr_out *out, const char *status)
+{
+	return ogw_tr_out_answer(out, json_pack("{s:s}", "status", status));
 }
 
 const struct ogw_tr_action *ogw_translator_action(const struct ogw_translator *t,

@@ -17,8 +17,9 @@
 #include <jansson.h>
 
 #include "ocppgw/translator.h"
-#include "v21_adapt.h"
 #include "ocppgw/util.h"
+#include "common.h"
+#include "v21_adapt.h"
 
 #define IDTAG16_MAX 20       /* 1.6 IdToken is CiString20 */
 #define REPORT_CHUNK 20      /* reportData entries per NotifyReport */
@@ -79,20 +80,6 @@ static int forward(struct ogw_tr_out *out, const char *action, json_t *payload, 
 	out->payload = payload;
 	out->memo = memo;
 	return 0;
-}
-
-static int answer(struct ogw_tr_out *out, json_t *payload)
-{
-	if (!payload)
-		return -ENOMEM;
-	out->outcome = OGW_TR_ANSWER;
-	out->payload = payload;
-	return 0;
-}
-
-static int answer_status(struct ogw_tr_out *out, const char *status)
-{
-	return answer(out, json_pack("{s:s}", "status", status));
 }
 
 /* The CALLRESULT's status, through @m when given, as {"status": ...}. */
@@ -891,7 +878,7 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 	/* connector 0 (the charger as a whole) has no 2.0.1 StatusNotification */
 	if (!c) {
 		rsv_ends_emit(env, &ends, ts);
-		return answer(out, json_object());
+		return ogw_tr_out_answer(out, json_object());
 	}
 	notify_charging_state(env, c, row->charging, ts);
 	sn = json_pack("{s:s, s:s, s:I, s:i}", "timestamp", ts, "connectorStatus", row->connector,
@@ -1036,7 +1023,7 @@ static int up_meter(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 		return r;
 	/* nothing left that 2.0.1 can express (e.g. only Temperature) */
 	if (!json_array_size(mv)) {
-		r = answer(out, json_object());
+		r = ogw_tr_out_answer(out, json_object());
 		goto out;
 	}
 	if (!has(p, "transactionId") || tx_uuid(env, num(p, "transactionId"), uuid) ||
@@ -1111,7 +1098,7 @@ static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 	/* a transaction the gateway never started (e.g. from before it was
 	 * installed): the CSMS cannot know it, so it is only acknowledged */
 	if (tx_uuid(env, num(p, "transactionId"), uuid) || !(tx = ogw_tr_state_get(env, S_KEY("tx", uuid))))
-		return answer(out, json_object());
+		return ogw_tr_out_answer(out, json_object());
 	if ((r = meter_values(json_object_get(p, "transactionData"), &mv)) < 0)
 		goto out;
 	r = -ENOMEM;
@@ -1402,7 +1389,7 @@ static int down_set_profile(struct ogw_tr_env *env, const json_t *p, struct ogw_
 	int r = profile16(env, json_object_get(p, "chargingProfile"), &prof);
 
 	if (r == -EINVAL)
-		return answer_status(out, "Rejected");
+		return ogw_tr_out_status(out, "Rejected");
 	if (r < 0)
 		return r;
 	return forward(out, "SetChargingProfile",
@@ -1435,7 +1422,7 @@ static int down_clear_profile(struct ogw_tr_env *env, const json_t *p, struct og
 	(void)env;
 	if (purpose && !MAP(purpose_to16, purpose, NULL)) {
 		json_decref(c);
-		return answer_status(out, "Unknown");
+		return ogw_tr_out_status(out, "Unknown");
 	}
 	if (!c || copy_field(c, "id", p, "chargingProfileId") ||
 	    copy_field(c, "connectorId", crit, "evseId") || copy_field(c, NULL, crit, "stackLevel") ||
@@ -1509,7 +1496,7 @@ static int down_get_profiles(struct ogw_tr_env *env, const json_t *p, struct ogw
 			goto out;
 	}
 	if (!json_object_size(byevse)) {
-		r = answer_status(out, "NoProfiles");
+		r = ogw_tr_out_status(out, "NoProfiles");
 		goto out;
 	}
 	if (!(pend = ogw_tr_defer(env)))
@@ -1593,9 +1580,9 @@ static int down_request_start(struct ogw_tr_env *env, const json_t *p, struct og
 	/* 1.6 cannot carry a token over 20 characters; a start profile must be
 	 * a TxProfile (S16 §5.11) */
 	if (!idtag || (cp && strcmp(str(cp, "chargingProfilePurpose"), "TxProfile")))
-		return answer_status(out, "Rejected");
+		return ogw_tr_out_status(out, "Rejected");
 	if (cp && (r = profile16(env, cp, &prof)) < 0)
-		return r == -EINVAL ? answer_status(out, "Rejected") : r;
+		return r == -EINVAL ? ogw_tr_out_status(out, "Rejected") : r;
 	req = json_pack("{s:s}", "idTag", idtag);
 	if (!req || (c && json_object_set_new(req, "connectorId", json_integer(c))) ||
 	    (prof && json_object_set(req, "chargingProfile", prof))) {
@@ -1619,7 +1606,7 @@ static int down_request_stop(struct ogw_tr_env *env, const json_t *p, struct ogw
 	json_t *id16 = json_object_get(tx, "id16");
 	int r = id16 ? forward(out, "RemoteStopTransaction",
 			       json_pack("{s:O}", "transactionId", id16), NULL)
-		     : answer_status(out, "Rejected");
+		     : ogw_tr_out_status(out, "Rejected");
 	json_decref(tx);
 	return r;
 }
@@ -1639,11 +1626,11 @@ static int down_reset(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out
 
 	/* 1.6 resets the whole charger only */
 	if (has(p, "evseId"))
-		return answer_status(out, "Rejected");
+		return ogw_tr_out_status(out, "Rejected");
 	if (!strcmp(str(p, "type"), "OnIdle") && tx_running(env)) {
 		if ((r = state_put(env, "reset", json_object())) < 0)
 			return r;
-		return answer_status(out, "Scheduled");
+		return ogw_tr_out_status(out, "Scheduled");
 	}
 	/* a reset now leaves nothing to wait for */
 	ogw_tr_state_del(env, "reset");
@@ -1658,7 +1645,7 @@ static int down_availability(struct ogw_tr_env *env, const json_t *p, struct ogw
 	/* one connector per EVSE: asking for a connector other than 1 is asking
 	 * for one the charger does not show */
 	if (evse && has(evse, "connectorId") && num(evse, "connectorId") != 1)
-		return answer_status(out, "Rejected");
+		return ogw_tr_out_status(out, "Rejected");
 	return forward(out, "ChangeAvailability",
 		       json_pack("{s:I, s:O}", "connectorId", evse ? num(evse, "id") : 0, "type",
 				 json_object_get(p, "operationalStatus")),
@@ -1669,7 +1656,7 @@ static int down_unlock(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_ou
 {
 	(void)env;
 	if (num(p, "connectorId") != 1 || num(p, "evseId") <= 0)
-		return answer_status(out, "UnknownConnector");
+		return ogw_tr_out_status(out, "UnknownConnector");
 	return forward(out, "UnlockConnector",
 		       json_pack("{s:O}", "connectorId", json_object_get(p, "evseId")), NULL);
 }
@@ -1725,7 +1712,7 @@ static int down_trigger(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_o
 		return forward(out, trigger_rows[i].action16, t, NULL);
 	}
 	/* SignV2GCertificate, SignCombinedCertificate, PublishFirmwareStatusNotification */
-	return answer_status(out, "NotImplemented");
+	return ogw_tr_out_status(out, "NotImplemented");
 }
 
 /* ---- authorization: cache, local list, reservations ------------------------ */
@@ -1750,7 +1737,7 @@ static int down_send_list(struct ogw_tr_env *env, const json_t *p, struct ogw_tr
 		const char *tag = idtag16(json_object_get(e, "idToken"));
 		json_t *ad;
 		if (!tag) {
-			r = answer_status(out, "Failed");
+			r = ogw_tr_out_status(out, "Failed");
 			goto out;
 		}
 		ad = json_pack("{s:s}", "idTag", tag);
@@ -1813,7 +1800,7 @@ static int down_reserve(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_o
 
 	(void)env;
 	if (!tag || (group && !parent))
-		return answer_status(out, "Rejected");
+		return ogw_tr_out_status(out, "Rejected");
 	r = json_pack("{s:I, s:O, s:s, s:O}", "connectorId", num(p, "evseId"), "expiryDate",
 		      json_object_get(p, "expiryDateTime"), "idTag", tag, "reservationId",
 		      json_object_get(p, "id"));
@@ -1888,7 +1875,7 @@ static int down_tx_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr
 	    json_object_set_new(a, "ongoingIndicator", json_boolean(tx != NULL)))
 		a = (json_decref(a), NULL);
 	json_decref(tx);
-	return answer(out, a);
+	return ogw_tr_out_answer(out, a);
 }
 
 /* ---- the device model over 1.6 configuration keys --------------------------- */
@@ -2084,7 +2071,7 @@ static int down_get_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_
 			goto out;
 	}
 	if (!json_array_size(wanted)) {
-		r = answer(out, json_pack("{s:O}", "getVariableResult", ctx->results));
+		r = ogw_tr_out_answer(out, json_pack("{s:O}", "getVariableResult", ctx->results));
 		goto out;
 	}
 	if (!(ctx->p = ogw_tr_defer(env)))
@@ -2193,7 +2180,7 @@ out_cc:
 		goto out;
 	}
 	if (!nslots) {
-		r = answer(out, json_pack("{s:O}", "setVariableResult", ctx->results));
+		r = ogw_tr_out_answer(out, json_pack("{s:O}", "setVariableResult", ctx->results));
 		goto out;
 	}
 	if (!(ctx->p = ogw_tr_defer(env)))
@@ -2377,7 +2364,7 @@ static int down_update_firmware(struct ogw_tr_env *env, const json_t *p, struct 
 	if (has(fw, "signature")) {
 		/* SEC16 needs the signing certificate with the signature */
 		if (!has(fw, "signingCertificate"))
-			return answer_status(out, "InvalidCertificate");
+			return ogw_tr_out_status(out, "InvalidCertificate");
 		return forward(out, "SignedUpdateFirmware", json_deep_copy(p), NULL);
 	}
 	req = json_pack("{s:O, s:O}", "location", json_object_get(fw, "location"), "retrieveDate",
@@ -2416,7 +2403,7 @@ static int down_cert_signed(struct ogw_tr_env *env, const json_t *p, struct ogw_
 	const char *type = str(p, "certificateType");
 	(void)env;
 	if (type && strcmp(type, "ChargingStationCertificate"))
-		return answer_status(out, "Rejected");
+		return ogw_tr_out_status(out, "Rejected");
 	return forward(out, "CertificateSigned",
 		       json_pack("{s:O}", "certificateChain", json_object_get(p, "certificateChain")),
 		       NULL);
@@ -2427,7 +2414,7 @@ static int down_install_cert(struct ogw_tr_env *env, const json_t *p, struct ogw
 	const char *type = MAP(cert_use_to16, str(p, "certificateType"), NULL);
 	(void)env;
 	if (!type)
-		return answer_status(out, "Rejected");
+		return ogw_tr_out_status(out, "Rejected");
 	return forward(out, "InstallCertificate",
 		       json_pack("{s:s, s:O}", "certificateType", type, "certificate",
 				 json_object_get(p, "certificate")),
@@ -2454,7 +2441,7 @@ static int down_installed_certs(struct ogw_tr_env *env, const json_t *p, struct 
 		if (!type)
 			type = MAP(cert_use_to16, json_string_value(t), NULL);
 	if (!type)
-		return answer_status(out, "NotFound");
+		return ogw_tr_out_status(out, "NotFound");
 	return forward(out, "GetInstalledCertificateIds",
 		       json_pack("{s:s}", "certificateType", type),
 		       json_pack("{s:s}", "certificateType", type));
@@ -2495,28 +2482,28 @@ static int down_reject_status(struct ogw_tr_env *env, const json_t *p, struct og
 {
 	(void)env;
 	(void)p;
-	return answer_status(out, "Rejected");
+	return ogw_tr_out_status(out, "Rejected");
 }
 
 static int down_not_supported(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	(void)env;
 	(void)p;
-	return answer_status(out, "NotSupported");
+	return ogw_tr_out_status(out, "NotSupported");
 }
 
 static int down_unknown(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	(void)env;
 	(void)p;
-	return answer_status(out, "Unknown");
+	return ogw_tr_out_status(out, "Unknown");
 }
 
 static int down_unpublish(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	(void)env;
 	(void)p;
-	return answer_status(out, "NoFirmware");
+	return ogw_tr_out_status(out, "NoFirmware");
 }
 
 /* CostUpdated has an empty response: the cost cannot be shown on a 1.6
@@ -2525,7 +2512,7 @@ static int down_cost_updated(struct ogw_tr_env *env, const json_t *p, struct ogw
 {
 	(void)env;
 	(void)p;
-	return answer(out, json_object());
+	return ogw_tr_out_answer(out, json_object());
 }
 
 static int down_set_monitoring(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
@@ -2547,7 +2534,7 @@ static int down_set_monitoring(struct ogw_tr_env *env, const json_t *p, struct o
 			return -ENOMEM;
 		}
 	}
-	return answer(out, json_pack("{s:o}", "setMonitoringResult", results));
+	return ogw_tr_out_answer(out, json_pack("{s:o}", "setMonitoringResult", results));
 }
 
 static int down_clear_monitoring(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
@@ -2562,7 +2549,7 @@ static int down_clear_monitoring(struct ogw_tr_env *env, const json_t *p, struct
 			json_decref(results);
 			return -ENOMEM;
 		}
-	return answer(out, json_pack("{s:o}", "clearMonitoringResult", results));
+	return ogw_tr_out_answer(out, json_pack("{s:o}", "clearMonitoringResult", results));
 }
 
 /* ======================================================================== *

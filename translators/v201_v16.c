@@ -18,6 +18,7 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
+#include "common.h"
 #include "v21_adapt.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -61,15 +62,6 @@ static bool in_list(const char *const *list, size_t n, const char *s)
 static bool str_eq_opt(const char *a, const char *b)
 {
 	return a && b ? !strcmp(a, b) : a == b;
-}
-
-static int out_answer(struct ogw_tr_out *out, json_t *payload)
-{
-	if (!payload)
-		return -ENOMEM;
-	out->outcome = OGW_TR_ANSWER;
-	out->payload = payload;
-	return 0;
 }
 
 /* Takes @payload and @memo. */
@@ -466,7 +458,7 @@ static int up_local_empty(struct ogw_tr_env *env, const json_t *payload,
 {
 	(void)env;
 	(void)payload;
-	return out_answer(out, json_object());
+	return ogw_tr_out_answer(out, json_object());
 }
 
 /* K15: Rejected tells the EV no schedule is coming from a CSMS. */
@@ -475,7 +467,7 @@ static int up_ev_charging_needs(struct ogw_tr_env *env, const json_t *payload,
 {
 	(void)env;
 	(void)payload;
-	return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+	return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Rejected"));
 }
 
 static int up_ev_charging_schedule(struct ogw_tr_env *env, const json_t *payload,
@@ -483,7 +475,7 @@ static int up_ev_charging_schedule(struct ogw_tr_env *env, const json_t *payload
 {
 	(void)env;
 	(void)payload;
-	return out_answer(out, json_pack("{s:s}", "status", "Accepted"));
+	return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Accepted"));
 }
 
 /* ---- Authorize ---------------------------------------------------------- */
@@ -496,7 +488,7 @@ static int up_authorize(struct ogw_tr_env *env, const json_t *payload,
 
 	/* A 1.6 central system cannot know a token it cannot be sent. */
 	if (utf8_len(tok) > IDTAG16_MAX)
-		return out_answer(out, json_pack("{s:{s:s}}", "idTokenInfo", "status", "Invalid"));
+		return ogw_tr_out_answer(out, json_pack("{s:{s:s}}", "idTokenInfo", "status", "Invalid"));
 	return out_forward(out, "Authorize", json_pack("{s:s}", "idTag", tok), NULL);
 }
 
@@ -883,7 +875,7 @@ static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 		else
 			r = state_put_tx(env, txid, json_incref(tx));
 		if (!r)
-			r = out_answer(out, tok ? json_pack("{s:{s:s}}", "idTokenInfo", "status",
+			r = ogw_tr_out_answer(out, tok ? json_pack("{s:{s:s}}", "idTokenInfo", "status",
 							    "Invalid") : json_object());
 		goto out;
 	}
@@ -912,7 +904,7 @@ static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 		if (r)
 			goto out;
 		if (!n) {
-			r = out_answer(out, json_object());
+			r = ogw_tr_out_answer(out, json_object());
 			goto out;
 		}
 		last = json_array_get(msgs, n - 1);
@@ -932,7 +924,7 @@ static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 		 * transaction, so an Ended one leaves nothing to report. */
 		r = ended ? tx_forget(env, txid, tx) : state_put_tx(env, txid, json_incref(tx));
 		if (!r)
-			r = out_answer(out, json_object());
+			r = ogw_tr_out_answer(out, json_object());
 		goto out;
 	}
 	/* No id yet although the idTag is known: the last StartTransaction
@@ -996,7 +988,7 @@ static int up_notify_event(struct ogw_tr_env *env, const json_t *payload,
 		if (r)
 			return r;
 	}
-	return out_answer(out, json_object());
+	return ogw_tr_out_answer(out, json_object());
 }
 
 /* ---- LogStatusNotification ---------------------------------------------- */
@@ -1316,7 +1308,7 @@ static int down_remote_start(struct ogw_tr_env *env, const json_t *payload,
 		r = profile_from16(env, cp, &prof);
 		if (r == -ENOENT || r == -EINVAL) {
 			json_decref(req);
-			return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+			return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Rejected"));
 		}
 		if (r || json_object_set_new(req, "chargingProfile", prof)) {
 			json_decref(req);
@@ -1332,7 +1324,7 @@ static int down_remote_stop(struct ogw_tr_env *env, const json_t *payload,
 	json_t *txid = txid_of16(env, json_integer_value(json_object_get(payload, "transactionId")));
 
 	if (!txid)
-		return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+		return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Rejected"));
 	return out_forward(out, "RequestStopTransaction",
 			   json_pack("{s:o}", "transactionId", txid), NULL);
 }
@@ -1529,10 +1521,10 @@ static int down_change_configuration(struct ogw_tr_env *env, const json_t *paylo
 	(void)env;
 
 	if (!k)
-		return out_answer(out, json_pack("{s:s}", "status", "NotSupported"));
+		return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "NotSupported"));
 	v = strcmp(k->key, "AuthorizationKey") ? json_string(value) : auth_key_decode(value);
 	if (!v)
-		return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+		return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Rejected"));
 	data = config_ref(k);
 	if (!data || json_object_set_new(data, "attributeValue", v)) {
 		json_decref(data);
@@ -1848,7 +1840,7 @@ static int up_notify_report(struct ogw_tr_env *env, const json_t *payload,
 		if (!p && st)
 			ogw_tr_state_del(env, "report");
 		json_decref(st);
-		return out_answer(out, json_object());
+		return ogw_tr_out_answer(out, json_object());
 	}
 	r = report_collect(list, json_object_get(payload, "reportData"));
 	if (!r && json_is_true(json_object_get(payload, "tbc")))
@@ -1863,7 +1855,7 @@ static int up_notify_report(struct ogw_tr_env *env, const json_t *payload,
 		ogw_tr_state_del(env, "report");
 	json_decref(st);
 	/* The station's part was fine whatever became of it here. */
-	return out_answer(out, json_object());
+	return ogw_tr_out_answer(out, json_object());
 }
 
 /*
@@ -1890,7 +1882,7 @@ static int down_get_configuration(struct ogw_tr_env *env, const json_t *payload,
 			goto out;
 	}
 	if (!json_array_size(data)) {
-		r = out_answer(out, json_pack("{s:O}", "unknownKey", unknown));
+		r = ogw_tr_out_answer(out, json_pack("{s:O}", "unknownKey", unknown));
 		goto out;
 	}
 	r = out_forward(out, "GetVariables", json_pack("{s:O}", "getVariableData", data),
@@ -2086,7 +2078,7 @@ static int down_set_charging_profile(struct ogw_tr_env *env, const json_t *paylo
 	int r = profile_from16(env, json_object_get(payload, "csChargingProfiles"), &prof);
 
 	if (r == -ENOENT || r == -EINVAL)
-		return out_answer(out, json_pack("{s:s}", "status", "Rejected"));
+		return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Rejected"));
 	if (r)
 		return r;
 	return out_forward(out, "SetChargingProfile",

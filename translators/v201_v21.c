@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "ocppgw/translator.h"
+#include "common.h"
 #include "v21_adapt.h"
 
 /* DER control responses say NotSupported rather than Rejected. */
@@ -18,9 +19,7 @@ static int der_not_supported(struct ogw_tr_env *env, const json_t *payload,
 {
 	(void)env;
 	(void)payload;
-	out->outcome = OGW_TR_ANSWER;
-	out->payload = json_pack("{s:s}", "status", "NotSupported");
-	return out->payload ? 0 : -ENOMEM;
+	return ogw_tr_out_status(out, "NotSupported");
 }
 
 /* One result per tariff named, or one for "all tariffs". */
@@ -59,9 +58,7 @@ static int no_streams(struct ogw_tr_env *env, const json_t *payload, struct ogw_
 {
 	(void)env;
 	(void)payload;
-	out->outcome = OGW_TR_ANSWER;
-	out->payload = json_object();
-	return out->payload ? 0 : -ENOMEM;
+	return ogw_tr_out_answer(out, json_object());
 }
 
 /* Shared actions: the same action on the other leg, adapted. */

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "ocppgw/translator.h"
-#include "table.h"
+#include "common.h"
 #include "v21_adapt.h"
 
 /* ==== the adapter ======================================================== */
@@ -1655,9 +1655,7 @@ int ogw_tr21_rejected(struct ogw_tr_env *env, const json_t *payload, struct ogw_
 {
 	(void)env;
 	(void)payload;
-	out->outcome = OGW_TR_ANSWER;
-	out->payload = json_pack("{s:s}", "status", "Rejected");
-	return out->payload ? 0 : -ENOMEM;
+	return ogw_tr_out_status(out, "Rejected");
 }
 
 int ogw_tr21_not_supported(struct ogw_tr_env *env, const json_t *payload,
@@ -1680,9 +1678,7 @@ static int local_ack(struct ogw_tr_env *env, const json_t *payload, struct ogw_t
 {
 	(void)env;
 	(void)payload;
-	out->outcome = OGW_TR_ANSWER;
-	out->payload = json_object();
-	return out->payload ? 0 : -ENOMEM;
+	return ogw_tr_out_answer(out, json_object());
 }
 
 /* A SEND is never answered (J21: "the receiver SHALL NOT reply"); the session sends nothing
