@@ -53,4 +53,98 @@ void ogw_store_set_batching(struct ogw_store *st, bool on);
 bool ogw_store_uncommitted(const struct ogw_store *st);
 int ogw_store_commit(struct ogw_store *st);
 
+/* ---- the outbound queue (queue.c) ---------------------------------------
+ * Messages the CSMS must receive, per charger, in arrival order (seq is
+ * global and increasing). A message leaves the queue only once the CSMS
+ * answered it with a CALLRESULT, or, after its attempts, into dead_letter.
+ */
+struct ogw_qmsg {
+	int64_t seq;
+	char charger[49];
+	char ver[8];              /* "1.6", "2.0.1", "2.1": the frame's version */
+	char action[64];
+	json_t *payload;          /* owned */
+	json_t *meta;             /* owned; NULL or an object the gateway attached */
+	int64_t queued_at_ms;     /* unix time, ms */
+	int attempts;             /* CALLERRORs received so far */
+	bool sent;                /* sent at least once: a resend may be a duplicate */
+};
+void ogw_qmsg_clear(struct ogw_qmsg *m);
+
+/* Appends; *ret_seq (optional) gets the new message's seq. */
+int ogw_store_queue_push(struct ogw_store *st, const char *charger, const char *ver,
+			 const char *action, const json_t *payload, const json_t *meta,
+			 int64_t *ret_seq);
+/* The oldest message of @charger after @after_seq (0: the very first):
+ * 0 and *ret filled, -ENOENT when there is none, or another negative errno. */
+int ogw_store_queue_next(struct ogw_store *st, const char *charger, int64_t after_seq,
+			 struct ogw_qmsg *ret);
+/* Records a send (sent = 1) and the attempts so far. */
+int ogw_store_queue_mark(struct ogw_store *st, int64_t seq, int attempts);
+/* Replaces a queued message's payload (id reconciliation). */
+int ogw_store_queue_set_payload(struct ogw_store *st, int64_t seq, const json_t *payload);
+int ogw_store_queue_delete(struct ogw_store *st, int64_t seq);
+/* Moves the message to dead_letter with the CSMS's error. */
+int ogw_store_queue_dead(struct ogw_store *st, int64_t seq, const char *code,
+			 const char *desc);
+/* Messages queued for @charger (NULL: all chargers); *ret_oldest_ms
+ * (optional) gets the oldest one's queued_at, 0 when empty. <0 on error. */
+int64_t ogw_store_queue_count(struct ogw_store *st, const char *charger,
+			      int64_t *ret_oldest_ms);
+int64_t ogw_store_dead_count(struct ogw_store *st, const char *charger);
+/* Calls @fn for each charger with queued messages. */
+int ogw_store_queue_chargers(struct ogw_store *st,
+			     void (*fn)(const char *charger, int64_t count, void *arg), void *arg);
+/* Dead letters as a JSON array of objects (charger, seq, action, payload,
+ * queued_at, failed_at, attempts, error_code, error_desc); NULL on error. */
+json_t *ogw_store_dead_list(struct ogw_store *st, const char *charger, int limit);
+
+/* ---- authorization: local list and cache (auth.c) ------------------------
+ * Per charger and token. @info is the version-neutral record
+ * {"status": "Accepted"|"Blocked"|"Expired"|"Invalid"|"ConcurrentTx"|...,
+ *  "expiry": "<RFC 3339>" (optional), "group": "<token>" (optional)}.
+ * @expires: unix seconds, 0 for none.
+ */
+enum ogw_auth_kind {
+	OGW_AUTH_CACHE = 0,       /* what the CSMS answered for the token */
+	OGW_AUTH_LIST = 1,        /* the CSMS's local list (SendLocalList) */
+};
+int ogw_store_auth_put(struct ogw_store *st, const char *charger, enum ogw_auth_kind kind,
+		       const char *token, const json_t *info, int64_t expires);
+int ogw_store_auth_del(struct ogw_store *st, const char *charger, enum ogw_auth_kind kind,
+		       const char *token);
+/* Drops every entry of @kind for @charger. */
+int ogw_store_auth_clear(struct ogw_store *st, const char *charger, enum ogw_auth_kind kind);
+/* A new reference to the info, or NULL (absent: *ret_err 0; error: < 0).
+ * *ret_expires (optional) gets the stored expiry. */
+json_t *ogw_store_auth_get(struct ogw_store *st, const char *charger, enum ogw_auth_kind kind,
+			   const char *token, int64_t *ret_expires, int *ret_err);
+int64_t ogw_store_auth_count(struct ogw_store *st, const char *charger,
+			     enum ogw_auth_kind kind);
+
+/* ---- transactions seen (txlog.c) -----------------------------------------
+ * One row per transaction of a charger, whatever the versions: what the
+ * operator lists with `ocppgw sessions` and the API shows.
+ */
+struct ogw_txrec {
+	const char *charger;
+	const char *tx_id;        /* as the charger knows it (1.6: the integer as text) */
+	int evse;                 /* 0 when unknown */
+	int connector;            /* 0 when unknown */
+	const char *id_tag;       /* NULL when none */
+	int64_t started;          /* unix s, 0 unknown */
+	int64_t stopped;          /* unix s, 0 while open */
+	double meter_start_wh;    /* < 0 unknown */
+	double meter_last_wh;     /* < 0 unknown */
+	const char *stop_reason;  /* NULL while open */
+	bool offline;             /* started while the CSMS was unreachable */
+};
+/* Inserts or updates the row (charger, tx_id); fields at their "unknown"
+ * values leave the stored ones as they are. */
+int ogw_store_tx_upsert(struct ogw_store *st, const struct ogw_txrec *tx);
+/* Rows as a JSON array of objects, newest first; @charger NULL: all;
+ * @open_only: stopped = 0. NULL on error. */
+json_t *ogw_store_tx_list(struct ogw_store *st, const char *charger, bool open_only,
+			  int limit);
+
 #endif

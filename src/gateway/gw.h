@@ -157,6 +157,25 @@ void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
 			   bool only_idle);
 void ogw_gateway_deadline_check(lws_sorted_usec_list_t *sul);
 
+/*
+ * observe.c: every validated frame on a south leg, in the charger's version,
+ * goes to the session's observers (charger state, transaction log, load
+ * balancer, ...) before it leaves. Observers only read; they never answer.
+ *   UP_CALL      a CALL from the charger      (payload: its request)
+ *   UP_RESULT    our CALLRESULT to that CALL  (payload: the response; the
+ *                request's action, whichever leg or local answer produced it)
+ *   DOWN_CALL    a CALL we send the charger   (relayed or the gateway's own)
+ *   DOWN_RESULT  the charger's CALLRESULT to it
+ */
+enum ogw_obs {
+	OGW_OBS_UP_CALL,
+	OGW_OBS_UP_RESULT,
+	OGW_OBS_DOWN_CALL,
+	OGW_OBS_DOWN_RESULT,
+};
+void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+			 const json_t *payload);
+
 /* gateway.c: the loop was woken by lws_cancel_service() (a signal). */
 void ogw_gateway_signalled(struct ogw_gateway *gw);
 

@@ -229,8 +229,12 @@ static void wq_clear(struct ogw_leg *l)
 
 /* ---- answering ---------------------------------------------------------- */
 
-static void send_result(struct ogw_leg *l, const char *id, const json_t *payload)
+/* The answer to @action, the CALL @id that came in on @l. */
+static void send_result(struct ogw_leg *l, const char *action, const char *id,
+			const json_t *payload)
 {
+	if (l->kind == OGW_SOUTH)
+		ogw_session_observe(l->s, OGW_OBS_UP_RESULT, action, payload);
 	size_t len;
 	char *buf = ogw_rpc_encode_result(WQ_HEADROOM, id, payload, &len);
 	leg_send_take(l, buf, len);
@@ -389,6 +393,8 @@ static int leg_call_take(struct ogw_leg *l, const char *action, json_t *payload,
 			 char *rest, size_t rest_len)
 {
 	struct ogw_gateway *gw = l->s->gw;
+	if (l->kind == OGW_SOUTH)
+		ogw_session_observe(l->s, OGW_OBS_DOWN_CALL, action, payload);
 	struct ogw_call *c = ogw_call_new(action, payload,
 					  ogw_now_us() + (uint64_t)gw->conf.response_timeout_ms * 1000);
 	if (!c) {
@@ -489,12 +495,14 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	const struct ogw_tr_action *entry = c->ctx;
 	if (!entry || !entry->result) {
 		if (answer->rest) {
+			if (back->kind == OGW_SOUTH)
+				ogw_session_observe(s, OGW_OBS_UP_RESULT, c->action, answer->payload);
 			size_t len = 0;
 			char *buf = ogw_rpc_reframe(WQ_HEADROOM, OGW_MSG_CALLRESULT, c->origin_id,
 						    answer->rest, answer->rest_len, &len);
 			leg_send_take(back, buf, len);
 		} else {
-			send_result(back, c->origin_id, answer->payload);
+			send_result(back, c->action, c->origin_id, answer->payload);
 		}
 		return;
 	}
@@ -525,7 +533,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			   "the %s response has no valid form in OCPP %s", entry->action,
 			   ogw_ocpp_name(back->ver));
 	} else {
-		send_result(back, c->origin_id, out);
+		send_result(back, entry->action, c->origin_id, out);
 	}
 	json_decref(out);
 }
@@ -664,7 +672,7 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 				json_decref(out.memo);
 				json_t *no = nodata ? json_object() : leg_shim(to)->refusal(f->action);
 				if (no && payload_valid(l, f->action, true, no, "local answer"))
-					send_result(l, f->id, no);
+					send_result(l, f->action, f->id, no);
 				else
 					send_error(l, OGW_MSG_CALLERROR, f->id, serr, "%s", sdesc);
 				json_decref(no);
@@ -690,7 +698,7 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 						sizeof(sdesc), NULL);
 		if (f->type == OGW_MSG_CALL && out.payload &&
 		    payload_valid(l, f->action, true, out.payload, "local answer"))
-			send_result(l, f->id, out.payload);
+			send_result(l, f->action, f->id, out.payload);
 		else if (f->type == OGW_MSG_CALL)
 			send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
 				   "cannot answer %s", f->action);
@@ -708,15 +716,6 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 				   "%s", out.desc[0] ? out.desc : "rejected by the gateway");
 		return;
 	}
-}
-
-/* Boots are worth an info line: vendor, model, firmware as the charger said. */
-static void log_boot(struct ogw_leg *l, const struct ogw_frame *f)
-{
-	char *text = json_dumps(f->payload, JSON_COMPACT);
-	struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
-	ogw_info(&lc, "boot: %.300s", text ? text : "");
-	free(text);
 }
 
 static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
@@ -743,8 +742,8 @@ static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
 			   "charger session is closing");
 		return;
 	}
-	if (l->kind == OGW_SOUTH && !strcmp(f->action, "BootNotification"))
-		log_boot(l, f);
+	if (l->kind == OGW_SOUTH)
+		ogw_session_observe(s, OGW_OBS_UP_CALL, f->action, f->payload);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
 		if (stages[i].on_call(l, f))
 			return;
@@ -768,6 +767,8 @@ static void handle_answer(struct ogw_leg *l, const struct ogw_frame *f)
 	}
 	struct ogw_log_ctx lc = leg_ctx(l, c->action, f->id);
 	ogw_debug(&lc, "<- %s", f->type == OGW_MSG_CALLRESULT ? "CALLRESULT" : "CALLERROR");
+	if (l->kind == OGW_SOUTH && f->type == OGW_MSG_CALLRESULT)
+		ogw_session_observe(l->s, OGW_OBS_DOWN_RESULT, c->action, f->payload);
 	call_finish(c, f);
 	leg_kick(l);
 }
@@ -1248,7 +1249,7 @@ void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *pay
 	char sdesc[200];
 	payload = shim_pass(l, p->action, true, true, payload, &serr, sdesc, sizeof(sdesc), NULL);
 	if (payload && payload_valid(l, p->action, true, payload, "deferred answer"))
-		send_result(l, p->id, payload);
+		send_result(l, p->action, p->id, payload);
 	else
 		send_error(l, OGW_MSG_CALLERROR, p->id, payload ? OGW_ERR_INTERNAL :
 			   (err ? err : OGW_ERR_GENERIC), "%s",

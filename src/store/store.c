@@ -19,6 +19,8 @@
 #include <sqlite3.h>
 
 #include "ocppgw/store.h"
+#include "internal.h"
+#include "ocppgw/log.h"
 
 #define STORE_FILE "ocppgw.db"
 /* "OGW1": tells our database apart from any other SQLite file. */
@@ -35,6 +37,25 @@ static const char *const store_migrations[] = {
 	" PRIMARY KEY(charger, key)) WITHOUT ROWID;"
 	"CREATE TABLE counters(charger TEXT, name TEXT, value INTEGER NOT NULL,"
 	" PRIMARY KEY(charger, name)) WITHOUT ROWID;",
+	/* 2: offline operation: the outbound queue, dead letters, the
+	 * authorization list and cache, and the transactions seen */
+	"CREATE TABLE queue(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" charger TEXT NOT NULL, ver TEXT NOT NULL, action TEXT NOT NULL,"
+	" payload TEXT NOT NULL, meta TEXT, queued_at INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, sent INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX queue_by_charger ON queue(charger, seq);"
+	"CREATE TABLE dead_letter(seq INTEGER PRIMARY KEY, charger TEXT NOT NULL,"
+	" ver TEXT NOT NULL, action TEXT NOT NULL, payload TEXT NOT NULL, meta TEXT,"
+	" queued_at INTEGER NOT NULL, failed_at INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+	" error_code TEXT, error_desc TEXT);"
+	"CREATE TABLE auth(charger TEXT NOT NULL, kind INTEGER NOT NULL, token TEXT NOT NULL,"
+	" info TEXT NOT NULL, expires INTEGER, updated INTEGER NOT NULL,"
+	" PRIMARY KEY(charger, kind, token)) WITHOUT ROWID;"
+	"CREATE TABLE transactions(charger TEXT NOT NULL, tx_id TEXT NOT NULL,"
+	" evse INTEGER, connector INTEGER, id_tag TEXT, started INTEGER, stopped INTEGER,"
+	" meter_start_wh REAL, meter_last_wh REAL, stop_reason TEXT, offline INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(charger, tx_id));"
+	"CREATE INDEX transactions_by_start ON transactions(started);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
 
@@ -48,6 +69,7 @@ enum store_stmt {
 	STMT_ROLLBACK,
 	STMT_COUNT,
 };
+_Static_assert(STMT_COUNT == OGW_STORE_CORE_STMTS, "OGW_STORE_CORE_STMTS is out of date");
 
 static const char *const store_sql[STMT_COUNT] = {
 	[STMT_KV_GET] = "SELECT value FROM kv WHERE charger = ?1 AND key = ?2",
@@ -62,16 +84,9 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_ROLLBACK] = "ROLLBACK",
 };
 
-struct ogw_store {
-	sqlite3 *db;
-	int schema_version;
-	sqlite3_stmt *stmt[STMT_COUNT];
-	bool batching;      /* writes join one transaction until ogw_store_commit() */
-	bool in_tx;         /* that transaction is open */
-};
 
 /* Maps an SQLite result code to the negative errno the API promises. */
-static int store_errno(int rc)
+int ogw_store_errno(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -100,7 +115,7 @@ static int store_errno(int rc)
 /* For a step that did not finish: never 0, even for an unexpected SQLITE_ROW. */
 static int store_step_errno(int rc)
 {
-	int r = store_errno(rc);
+	int r = ogw_store_errno(rc);
 
 	return r < 0 ? r : -EIO;
 }
@@ -152,7 +167,7 @@ static int store_fail(sqlite3 *db, int rc, const char *path, const char *what,
 	else
 		set_err(err, errlen, "%s: %s: %s", path, what,
 			db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	return store_errno(rc);
+	return ogw_store_errno(rc);
 }
 
 /* Runs @sql and returns the first column of its first row in *@ret (0 when
@@ -436,11 +451,11 @@ static int store_run(struct ogw_store *st, enum store_stmt which)
 	sqlite3_stmt *s = st->stmt[which];
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : store_errno(rc) ? store_errno(rc) : -EIO;
+	return rc == SQLITE_DONE ? 0 : ogw_store_errno(rc) ? ogw_store_errno(rc) : -EIO;
 }
 
 /* With batching on, the first write of a batch opens its transaction. */
-static int store_write_begin(struct ogw_store *st)
+int ogw_store_write_begin(struct ogw_store *st)
 {
 	if (!st->batching || st->in_tx)
 		return 0;
@@ -473,11 +488,44 @@ int ogw_store_commit(struct ogw_store *st)
 	return r;
 }
 
+sqlite3_stmt *ogw_store_stmt(struct ogw_store *st, const char *sql)
+{
+	for (size_t i = 0; i < st->n_cache; i++)
+		if (st->cache[i].sql == sql)
+			return st->cache[i].stmt;
+	sqlite3_stmt *s = NULL;
+	int rc = st->n_cache < OGW_STORE_MAX_STMTS ?
+		 sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) :
+		 SQLITE_NOMEM;
+	if (rc != SQLITE_OK) {
+		ogw_err(NULL, "store: Failed to prepare \"%.60s\": %s", sql,
+			st->n_cache < OGW_STORE_MAX_STMTS ? sqlite3_errmsg(st->db) :
+							    "too many statements");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	st->cache[st->n_cache++] = (struct ogw_store_cached){ sql, s };
+	return s;
+}
+
+int ogw_store_step_done(struct ogw_store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : ogw_store_errno(rc);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW && !r)
+		r = -EIO;
+	(void)st;
+	ogw_store_release(s);
+	return r;
+}
+
 struct ogw_store *ogw_store_close(struct ogw_store *st)
 {
 	if (!st)
 		return NULL;
 	ogw_store_commit(st);
+	for (size_t i = 0; i < st->n_cache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -502,7 +550,7 @@ static int store_bind_key(sqlite3_stmt *s, const char *charger, const char *key)
 }
 
 /* Leaves @s ready for its next use and drops the borrowed bindings. */
-static void store_release(sqlite3_stmt *s)
+void ogw_store_release(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -530,11 +578,11 @@ json_t *ogw_store_kv_get(struct ogw_store *st, const char *charger, const char *
 		/* Only this file writes the column; unparsable text is damage. */
 		value = text ? json_loadb(text, len, JSON_DECODE_ANY, NULL) : NULL;
 		if (!value)
-			r = text ? -EIO : store_errno(sqlite3_errcode(st->db));
+			r = text ? -EIO : ogw_store_errno(sqlite3_errcode(st->db));
 	} else if (rc != SQLITE_DONE) {
-		r = store_errno(rc);
+		r = ogw_store_errno(rc);
 	}
-	store_release(s);
+	ogw_store_release(s);
 out:
 	if (ret_err)
 		*ret_err = r;
@@ -550,7 +598,7 @@ int ogw_store_kv_put(struct ogw_store *st, const char *charger, const char *key,
 
 	if (!st || !charger || !key || !value)
 		return -EINVAL;
-	r = store_write_begin(st);
+	r = ogw_store_write_begin(st);
 	if (r < 0)
 		return r;
 	text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -564,7 +612,7 @@ int ogw_store_kv_put(struct ogw_store *st, const char *charger, const char *key,
 		rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE)
 		r = store_step_errno(rc);
-	store_release(s);
+	ogw_store_release(s);
 	free(text);
 	return r;
 }
@@ -576,7 +624,7 @@ int ogw_store_kv_del(struct ogw_store *st, const char *charger, const char *key)
 
 	if (!st || !charger || !key)
 		return -EINVAL;
-	r = store_write_begin(st);
+	r = ogw_store_write_begin(st);
 	if (r < 0)
 		return r;
 	s = st->stmt[STMT_KV_DEL];
@@ -585,7 +633,7 @@ int ogw_store_kv_del(struct ogw_store *st, const char *charger, const char *key)
 		rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE)
 		r = store_step_errno(rc);
-	store_release(s);
+	ogw_store_release(s);
 	return r;
 }
 
@@ -600,7 +648,7 @@ int64_t ogw_store_next_id(struct ogw_store *st, const char *charger, const char 
 		r = -EINVAL;
 		goto out;
 	}
-	r = store_write_begin(st);
+	r = ogw_store_write_begin(st);
 	if (r < 0)
 		goto out;
 	s = st->stmt[STMT_NEXT_ID];
@@ -616,7 +664,7 @@ int64_t ogw_store_next_id(struct ogw_store *st, const char *charger, const char 
 		id = 0;
 		r = store_step_errno(rc);
 	}
-	store_release(s);
+	ogw_store_release(s);
 out:
 	if (ret_err)
 		*ret_err = r;

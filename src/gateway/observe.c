@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The session's observers: each sees every validated frame of the south leg
+ * in the charger's own version (see enum ogw_obs in gw.h) and keeps what it
+ * needs (boot info, connector states, transactions, meter values, profiles).
+ * Observers read only: they never answer, delay or change a frame.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocppgw/log.h"
+#include "gw.h"
+
+typedef void observer_fn(struct ogw_session *s, enum ogw_obs what, const char *action,
+			 const json_t *payload);
+
+/* Boots are worth an info line: vendor, model, firmware as the charger said. */
+static void observe_boot(struct ogw_session *s, enum ogw_obs what, const char *action,
+			 const json_t *payload)
+{
+	if (what != OGW_OBS_UP_CALL || strcmp(action, "BootNotification") != 0)
+		return;
+	char *text = json_dumps(payload, JSON_COMPACT);
+	struct ogw_log_ctx lc = { s->id, "south", action, NULL };
+	ogw_info(&lc, "boot: %.300s", text ? text : "");
+	free(text);
+}
+
+static observer_fn *const observers[] = {
+	observe_boot,
+};
+
+void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+			 const json_t *payload)
+{
+	if (!payload)
+		return;
+	for (size_t i = 0; i < sizeof(observers) / sizeof(observers[0]); i++)
+		observers[i](s, what, action, payload);
+}

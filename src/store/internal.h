@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the store: the database handle and the helpers every table
+ * module (store.c: kv and counters; queue.c; auth.c; txlog.c) shares. A
+ * module keeps its SQL in static const strings and gets prepared statements
+ * for them from ogw_store_stmt(), which prepares each once and keeps it.
+ */
+#ifndef OGW_STORE_INTERNAL_H
+#define OGW_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "ocppgw/store.h"
+
+#define OGW_STORE_CORE_STMTS 7  /* store.c's own statements */
+#define OGW_STORE_MAX_STMTS 96  /* the modules' statements, prepared on first use */
+
+struct ogw_store_cached {
+	const char *sql;            /* compared by address: the module's constant */
+	sqlite3_stmt *stmt;
+};
+
+struct ogw_store {
+	sqlite3 *db;
+	int schema_version;
+	sqlite3_stmt *stmt[OGW_STORE_CORE_STMTS];
+	struct ogw_store_cached cache[OGW_STORE_MAX_STMTS];
+	size_t n_cache;
+	bool batching;      /* writes join one transaction until ogw_store_commit() */
+	bool in_tx;         /* that transaction is open */
+};
+
+/* The prepared statement for @sql (a string constant of the caller), or
+ * NULL (logged) when it cannot be prepared. Reset it with
+ * ogw_store_release() after use. */
+sqlite3_stmt *ogw_store_stmt(struct ogw_store *st, const char *sql);
+/* Maps an SQLite result code to a negative errno (0 for OK/ROW/DONE):
+ * -ENOSPC disk full, -EACCES read-only, -ENOMEM, -EBUSY, -EMSGSIZE, -EIO. */
+int ogw_store_errno(int rc);
+/* Call before any write: with batching on, opens the batch's transaction. */
+int ogw_store_write_begin(struct ogw_store *st);
+/* Resets @s and clears its bindings. */
+void ogw_store_release(sqlite3_stmt *s);
+/* Runs a write statement already bound: 0 or a negative errno. Releases it. */
+int ogw_store_step_done(struct ogw_store *st, sqlite3_stmt *s);
+
+#endif
