@@ -141,11 +141,6 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 		ret->log_level = OGW_LOG_WARN;
 	if (ogw_conf_check(ret, errs) < 0)
 		r = -EINVAL;
-	if (!cli->check_config && !ret->csms_url) {
-		add_error(errs, "%s: no CSMS configured: set csms.url or pass --csms URL",
-			  cli->config_path ? cli->config_path : "ocppgw");
-		r = -EINVAL;
-	}
 	return r;
 }
 

@@ -68,6 +68,7 @@ struct ogw_conf {
 	                             subdirectories 1.6, 2.0.1 and 2.1 */
 
 	char *data_dir;           /* the durable store; default "/var/lib/ocppgw" */
+	size_t store_max_size;    /* bytes the store may grow to; 0 (default): no cap */
 
 	/* offline: the gateway answering for the CSMS (no CSMS, or unreachable) */
 	int offline_heartbeat_s;      /* offline.heartbeat_interval, default 300, 1-86400:

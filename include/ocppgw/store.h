@@ -50,6 +50,9 @@ int64_t ogw_store_next_id(struct ogw_store *st, const char *charger, const char 
  * per write. A failed commit rolls the batch back and returns its errno.
  */
 void ogw_store_set_batching(struct ogw_store *st, bool on);
+/* Caps the database at about @bytes (0: no cap): past it, writes fail with
+ * -ENOSPC as on a full disk. For flash-backed site controllers. */
+int ogw_store_set_max_size(struct ogw_store *st, size_t bytes);
 bool ogw_store_uncommitted(const struct ogw_store *st);
 int ogw_store_commit(struct ogw_store *st);
 

@@ -517,6 +517,8 @@ static const struct field root_fields[] = {
 	  .special = parse_data_dir },
 	{ .name = "upstream_ocpp", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, upstream_ocpp),
 	  .special = parse_upstream_ocpp },
+	{ .name = "store_max_size", .kind = F_SIZE, .off = offsetof(struct ogw_conf, store_max_size),
+	  .min = 0, .max = 1099511627776.0 },
 	{ .name = "tls", .kind = F_GROUP, .sub = tls_fields },
 	{ .name = "csms", .kind = F_GROUP, .sub = csms_fields },
 	{ .name = "ocpp", .kind = F_GROUP, .sub = ocpp_fields },
