@@ -206,6 +206,10 @@ static int observe_tag_info(const struct ogw_local_ctx *ctx, const json_t *req, 
 	if (!listed && !err)
 		err = ogw_store_auth_put(ctx->store, ctx->charger, OGW_AUTH_CACHE, token, info,
 					 expires);
+	/* every distinct id a charger presents lands here: keep it bounded */
+	if (!listed && !err)
+		err = ogw_store_auth_trim(ctx->store, ctx->charger, OGW_AUTH_CACHE,
+					  ctx->conf ? ctx->conf->offline_cache_max : 10000);
 	json_decref(listed);
 	json_decref(info);
 	return err;
