@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ocppgw's command line: the daemon (configuration from defaults, an
- * optional file and flags, in that order), `ocppgw validate` for captures
- * and `ocppgw passwd` for charger password hashes. It only parses and
+ * optional file and flags, in that order), `ocppgw validate` for captures,
+ * `ocppgw passwd` for charger password hashes and `ocppgw sessions` for
+ * the recorded transactions. It only parses and
  * dispatches; the gateway itself lives in src/gateway/.
  */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "ocppgw/auth.h"
 #include "ocppgw/config.h"
 #include "ocppgw/gateway.h"
@@ -42,6 +44,8 @@ static void usage(FILE *f)
 	      "       ocppgw validate --ocpp VERSION [--schema-dir DIR] [FILE]\n"
 	      "                                         check a capture, one frame per line\n"
 	      "       ocppgw passwd                      hash a charger password read from stdin\n"
+	      "       ocppgw sessions [--format csv|json] [--charger ID] [--open] [--limit N]\n"
+	      "                                         list recorded sessions (see --help)\n"
 	      "\n"
 	      "Options (each overrides the config file):\n"
 	      "  -c, --config FILE          libconfig file (see conf/ocppgw.conf)\n"
@@ -286,6 +290,8 @@ int main(int argc, char **argv)
 		return cmd_validate(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "passwd"))
 		return cmd_passwd();
+	if (argc > 1 && !strcmp(argv[1], "sessions"))
+		return ogw_cmd_sessions(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
 		switch (c) {

@@ -87,6 +87,9 @@ struct ogw_conf {
 	bool offline_stop_invalid;    /* offline.stop_on_invalid_id, default true: a
 	                                 replayed start answered non-Accepted makes the
 	                                 gateway stop that transaction on the charger */
+	int offline_cache_max;        /* offline.auth_cache_size, default 10000, 1-1000000:
+	                                 cached CSMS answers per charger; a full cache
+	                                 drops non-Accepted entries first, then the oldest */
 	struct ogw_local_entry *local_list; /* local_list: authorization without a CSMS */
 	size_t n_local_list;
 

@@ -124,6 +124,10 @@ json_t *ogw_store_auth_get(struct ogw_store *st, const char *charger, enum ogw_a
 			   const char *token, int64_t *ret_expires, int *ret_err);
 int64_t ogw_store_auth_count(struct ogw_store *st, const char *charger,
 			     enum ogw_auth_kind kind);
+/* Keeps at most @max entries of @kind for @charger, dropping those whose
+ * status is not Accepted first, then the least recently updated. */
+int ogw_store_auth_trim(struct ogw_store *st, const char *charger, enum ogw_auth_kind kind,
+			int64_t max);
 
 /* ---- transactions seen (txlog.c) -----------------------------------------
  * One row per transaction of a charger, whatever the versions: what the

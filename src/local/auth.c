@@ -179,6 +179,13 @@ out:
 
 /* ---- keeping list and cache in step with the CSMS ------------------------ */
 
+/* The neutral record of the idTagInfo / idTokenInfo inside @holder. */
+static json_t *info_in(const struct ogw_local_ctx *ctx, const json_t *holder, int64_t *ret_expires)
+{
+	return ogw_local_info_from(ctx->ver, json_object_get(holder, names_of(ctx->ver)->info),
+				   ret_expires);
+}
+
 typedef int observe_fn(const struct ogw_local_ctx *ctx, const json_t *req, const json_t *res);
 
 /* The idTagInfo / idTokenInfo of a CSMS answer goes into the cache, unless
@@ -191,8 +198,7 @@ static int observe_tag_info(const struct ogw_local_ctx *ctx, const json_t *req, 
 
 	if (!token)
 		return 0;
-	json_t *info = ogw_local_info_from(ctx->ver, json_object_get(res, names_of(ctx->ver)->info),
-					   &expires);
+	json_t *info = info_in(ctx, res, &expires);
 	if (!info)
 		return 0;
 	json_t *listed = ogw_store_auth_get(ctx->store, ctx->charger, OGW_AUTH_LIST, token, NULL,
@@ -200,6 +206,10 @@ static int observe_tag_info(const struct ogw_local_ctx *ctx, const json_t *req, 
 	if (!listed && !err)
 		err = ogw_store_auth_put(ctx->store, ctx->charger, OGW_AUTH_CACHE, token, info,
 					 expires);
+	/* every distinct id a charger presents lands here: keep it bounded */
+	if (!listed && !err)
+		err = ogw_store_auth_trim(ctx->store, ctx->charger, OGW_AUTH_CACHE,
+					  ctx->conf ? ctx->conf->offline_cache_max : 10000);
 	json_decref(listed);
 	json_decref(info);
 	return err;
@@ -233,8 +243,7 @@ static int list_entry(const struct ogw_local_ctx *ctx, const json_t *e)
 
 	if (!token)
 		return 0;
-	json_t *info = ogw_local_info_from(ctx->ver, json_object_get(e, names_of(ctx->ver)->info),
-					   &expires);
+	json_t *info = info_in(ctx, e, &expires);
 	if (!info)
 		return ogw_store_auth_del(ctx->store, ctx->charger, OGW_AUTH_LIST, token);
 	int r = ogw_store_auth_put(ctx->store, ctx->charger, OGW_AUTH_LIST, token, info, expires);

@@ -293,3 +293,21 @@ Test(auth, clear_cache_and_transaction_answers_feed_the_cache)
 	json_decref(a);
 	fixture_close(&f);
 }
+
+Test(auth, the_cache_is_bounded_per_charger)
+{
+	struct fixture f;
+	char token[16];
+
+	fixture_open(&f);
+	f.conf.offline_cache_max = 3;
+	struct ogw_local_ctx ctx = fixture_ctx(&f, OGW_OCPP16);
+	csms_authorized(&ctx, "GOOD", "Accepted", NULL);
+	for (int i = 0; i < 10; i++) {
+		snprintf(token, sizeof(token), "JUNK%d", i);
+		csms_authorized(&ctx, token, "Invalid", NULL);
+	}
+	cr_assert_eq(ogw_store_auth_count(f.store, "CP1", OGW_AUTH_CACHE), 3);
+	expect_status(&ctx, "GOOD", "Accepted");
+	fixture_close(&f);
+}
