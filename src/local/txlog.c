@@ -23,6 +23,10 @@
 #include "ocppgw/util.h"
 
 #define ENERGY_MEASURAND "Energy.Active.Import.Register"
+/* Meter readings of a running transaction are written at most this often
+ * (start and stop always are): a log, not a meter archive, and a write per
+ * MeterValues would cost every relayed frame a store commit. */
+#define METER_WRITE_PERIOD_S 60
 
 struct ogw_local_rec {
 	struct ogw_store *store;
@@ -30,7 +34,20 @@ struct ogw_local_rec {
 	enum ogw_ocpp ver;
 	json_t *start_req;      /* 1.6 StartTransaction awaiting its answer */
 	bool start_offline;
+	char meter_tx[40];      /* the transaction whose reading was written last */
+	time_t meter_at;        /* and when */
 };
+
+/* Whether a running transaction's reading is due for the log. */
+static bool meter_due(struct ogw_local_rec *rec, const char *tx_id)
+{
+	time_t now = time(NULL);
+	if (!strcmp(rec->meter_tx, tx_id) && now - rec->meter_at < METER_WRITE_PERIOD_S)
+		return false;
+	snprintf(rec->meter_tx, sizeof(rec->meter_tx), "%s", tx_id);
+	rec->meter_at = now;
+	return true;
+}
 
 struct ogw_local_rec *ogw_local_rec_new(struct ogw_store *store, const char *charger,
 					enum ogw_ocpp ver)
@@ -181,10 +198,12 @@ static int meter_values_16(struct ogw_local_rec *rec, const json_t *req)
 
 	if (!json_is_integer(id))
 		return 0;
+	snprintf(tx_id, sizeof(tx_id), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+	if (!meter_due(rec, tx_id))
+		return 0;
 	energy_of(rec->ver, json_object_get(req, "meterValue"), &begin, &last);
 	if (begin < 0 && last < 0)
 		return 0;
-	snprintf(tx_id, sizeof(tx_id), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
 	struct ogw_txrec t = unknown_tx(rec, tx_id);
 	t.connector = (int)json_integer_value(json_object_get(req, "connectorId"));
 	t.meter_start_wh = begin;
@@ -203,6 +222,8 @@ static int transaction_event(struct ogw_local_rec *rec, const json_t *req, bool 
 	if (!type || !tx_id || !*tx_id)
 		return 0;
 	bool started = strcmp(type, "Started") == 0, ended = strcmp(type, "Ended") == 0;
+	if (!started && !ended && !meter_due(rec, tx_id))
+		return 0;
 	struct ogw_txrec t = unknown_tx(rec, tx_id);
 	t.evse = (int)json_integer_value(json_object_get(evse, "id"));
 	t.connector = (int)json_integer_value(json_object_get(evse, "connectorId"));
