@@ -24,6 +24,7 @@ struct cli {
 	const char *config_path;
 	bool check_config;
 	const char *listen;
+	const char *admin;
 	const char *csms;
 	const char *path_prefix;
 	const char *schema_dir;
@@ -47,6 +48,8 @@ static void usage(FILE *f)
 	      "  -c, --config FILE          libconfig file (see conf/ocppgw.conf)\n"
 	      "      --check-config         check the configuration, print file:line errors\n"
 	      "      --listen ADDR:PORT     where chargers connect (default 0.0.0.0:9000)\n"
+	      "      --admin ADDR:PORT      admin API, metrics, status page (default\n"
+	      "                             127.0.0.1:8080; \"\" for none)\n"
 	      "      --csms URL             upstream CSMS, ws://host[:port]/path or wss://...\n"
 	      "      --path-prefix PATH     URL prefix before the charger id (default /ocpp)\n"
 	      "      --schema-dir DIR       load schemas from DIR/1.6, DIR/2.0.1, DIR/2.1\n"
@@ -107,6 +110,21 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 			free(ret->listen_addr);
 			ret->listen_addr = addr;
 			ret->listen_port = port;
+		}
+	}
+	if (cli->admin && !*cli->admin) {
+		free(ret->admin_addr);
+		ret->admin_addr = NULL;
+	} else if (cli->admin) {
+		char *addr = NULL;
+		int port;
+		if (ogw_conf_parse_listen(cli->admin, &addr, &port) < 0) {
+			add_error(errs, "--admin: expected ADDR:PORT, got '%s'", cli->admin);
+			r = -EINVAL;
+		} else {
+			free(ret->admin_addr);
+			ret->admin_addr = addr;
+			ret->admin_port = port;
 		}
 	}
 	if (cli->csms)
@@ -260,7 +278,7 @@ static int cmd_passwd(void)
 
 enum {
 	OPT_CHECK = 256, OPT_LISTEN, OPT_CSMS, OPT_PREFIX, OPT_SCHEMA_DIR, OPT_TIMEOUT,
-	OPT_FRAME, OPT_PENDING, OPT_JSON, OPT_VERSION, OPT_DATA_DIR, OPT_UPSTREAM,
+	OPT_FRAME, OPT_PENDING, OPT_JSON, OPT_VERSION, OPT_DATA_DIR, OPT_UPSTREAM, OPT_ADMIN,
 };
 
 int main(int argc, char **argv)
@@ -269,6 +287,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "admin", required_argument, NULL, OPT_ADMIN },
 		{ "csms", required_argument, NULL, OPT_CSMS },
 		{ "path-prefix", required_argument, NULL, OPT_PREFIX },
 		{ "schema-dir", required_argument, NULL, OPT_SCHEMA_DIR },
@@ -297,6 +316,7 @@ int main(int argc, char **argv)
 		case 'c': cli.config_path = optarg; break;
 		case OPT_CHECK: cli.check_config = true; break;
 		case OPT_LISTEN: cli.listen = optarg; break;
+		case OPT_ADMIN: cli.admin = optarg; break;
 		case OPT_CSMS: cli.csms = optarg; break;
 		case OPT_PREFIX: cli.path_prefix = optarg; break;
 		case OPT_SCHEMA_DIR: cli.schema_dir = optarg; break;
