@@ -236,6 +236,8 @@ static void send_result(struct ogw_leg *l, const char *action, const char *id,
 	if (l->kind == OGW_SOUTH)
 		ogw_session_observe(l->s, OGW_OBS_UP_RESULT, action, payload);
 	ogw_metrics_frame(l->s->gw, l->kind, 1, OGW_MSG_CALLRESULT, action, NULL);
+	struct ogw_log_ctx lc = leg_ctx(l, action, id);
+	ogw_debug(&lc, "-> CALLRESULT");
 	size_t len;
 	char *buf = ogw_rpc_encode_result(WQ_HEADROOM, id, payload, &len);
 	leg_send_take(l, buf, len);
@@ -505,6 +507,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			if (back->kind == OGW_SOUTH)
 				ogw_session_observe(s, OGW_OBS_UP_RESULT, c->action, answer->payload);
 			ogw_metrics_frame(s->gw, back->kind, 1, OGW_MSG_CALLRESULT, c->action, NULL);
+			struct ogw_log_ctx blc = leg_ctx(back, c->action, c->origin_id);
+			ogw_debug(&blc, "-> CALLRESULT (answer from %s id %s)", leg_names[l->kind], answer->id);
 			size_t len = 0;
 			char *buf = ogw_rpc_reframe(WQ_HEADROOM, OGW_MSG_CALLRESULT, c->origin_id,
 						    answer->rest, answer->rest_len, &len);
@@ -832,7 +836,8 @@ static void handle_frame(struct ogw_leg *l, const char *buf, size_t len)
 			send_error(l, OGW_MSG_CALLERROR, fault.id, fault.err, "%s", fault.desc);
 		return;
 	}
-	if (ogw_log_enabled(OGW_LOG_DEBUG)) {
+	/* Answers are logged with their call's action in handle_answer(). */
+	if (ogw_log_enabled(OGW_LOG_DEBUG) && f.action) {
 		struct ogw_log_ctx lc = leg_ctx(l, f.action, f.id);
 		ogw_debug(&lc, "<- frame type %d, %zu bytes", (int)f.type, len);
 	}
