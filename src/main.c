@@ -93,6 +93,23 @@ static void add_error(struct ogw_conf_errors *errs, const char *fmt, const char 
 		errs->n++;
 }
 
+/* A flag's ADDR:PORT over the configured address; "" (when allowed) for none.
+ * @error_fmt: the message for a bad value, with one %s for it. */
+static int override_address(struct ogw_conf_errors *errs, const char *error_fmt, const char *value,
+			    bool may_be_empty, char **addr_slot, int *port_slot)
+{
+	char *addr = NULL;
+	int port = 0;
+	if ((*value || !may_be_empty) && ogw_conf_parse_listen(value, &addr, &port) < 0) {
+		add_error(errs, error_fmt, value);
+		return -EINVAL;
+	}
+	free(*addr_slot);
+	*addr_slot = addr;
+	*port_slot = port;
+	return 0;
+}
+
 /* Defaults, then the file, then the flags, then the cross-field checks. */
 static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_conf_errors *errs)
 {
@@ -100,33 +117,13 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 	ogw_conf_defaults(ret);
 	if (cli->config_path && ogw_conf_load_file(ret, cli->config_path, errs) < 0)
 		r = -EINVAL;
-	if (cli->listen) {
-		char *addr = NULL;
-		int port;
-		if (ogw_conf_parse_listen(cli->listen, &addr, &port) < 0) {
-			add_error(errs, "--listen: expected ADDR:PORT, got '%s'", cli->listen);
-			r = -EINVAL;
-		} else {
-			free(ret->listen_addr);
-			ret->listen_addr = addr;
-			ret->listen_port = port;
-		}
-	}
-	if (cli->admin && !*cli->admin) {
-		free(ret->admin_addr);
-		ret->admin_addr = NULL;
-	} else if (cli->admin) {
-		char *addr = NULL;
-		int port;
-		if (ogw_conf_parse_listen(cli->admin, &addr, &port) < 0) {
-			add_error(errs, "--admin: expected ADDR:PORT, got '%s'", cli->admin);
-			r = -EINVAL;
-		} else {
-			free(ret->admin_addr);
-			ret->admin_addr = addr;
-			ret->admin_port = port;
-		}
-	}
+	if (cli->listen && override_address(errs, "--listen: expected ADDR:PORT, got '%s'",
+					    cli->listen, false, &ret->listen_addr,
+					    &ret->listen_port) < 0)
+		r = -EINVAL;
+	if (cli->admin && override_address(errs, "--admin: expected ADDR:PORT or \"\", got '%s'",
+					   cli->admin, true, &ret->admin_addr, &ret->admin_port) < 0)
+		r = -EINVAL;
 	if (cli->csms)
 		replace(&ret->csms_url, cli->csms);
 	if (cli->path_prefix)

@@ -223,29 +223,39 @@ static bool charger_id_ok(const char *id)
 	return true;
 }
 
-static void parse_listen(struct loader *ld, const config_setting_t *s, const char *name,
-			 void *base, const struct field *f)
+/* "ADDR:PORT" into *addr / *port; with @may_be_empty, "" sets no address. */
+static void parse_address(struct loader *ld, const config_setting_t *s, const char *name,
+			  bool may_be_empty, char **addr_slot, int *port_slot)
 {
-	struct ogw_conf *c = base;
 	const char *v = get_string(ld, s, name);
 	char *addr = NULL;
 	int port = 0, rc;
 
-	(void)f;
 	if (!v)
 		return;
-	rc = ogw_conf_parse_listen(v, &addr, &port);
-	if (rc == -ENOMEM) {
-		ld->oom = true;
-		return;
+	if (*v || !may_be_empty) {
+		rc = ogw_conf_parse_listen(v, &addr, &port);
+		if (rc == -ENOMEM) {
+			ld->oom = true;
+			return;
+		}
+		if (rc < 0) {
+			setting_error(ld, s, "%s: %s%s", name, listen_problem(rc),
+				      may_be_empty ? ", or \"\" for none" : "");
+			return;
+		}
 	}
-	if (rc < 0) {
-		setting_error(ld, s, "%s: %s", name, listen_problem(rc));
-		return;
-	}
-	free(c->listen_addr);
-	c->listen_addr = addr;
-	c->listen_port = port;
+	free(*addr_slot);
+	*addr_slot = addr;
+	*port_slot = port;
+}
+
+static void parse_listen(struct loader *ld, const config_setting_t *s, const char *name,
+			 void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	(void)f;
+	parse_address(ld, s, name, false, &c->listen_addr, &c->listen_port);
 }
 
 /* admin.listen: like listen, and "" turns the admin listener off. */
@@ -253,27 +263,8 @@ static void parse_admin_listen(struct loader *ld, const config_setting_t *s, con
 			       void *base, const struct field *f)
 {
 	struct ogw_conf *c = base;
-	const char *v = get_string(ld, s, name);
-	char *addr = NULL;
-	int port = 0, rc;
-
 	(void)f;
-	if (!v)
-		return;
-	if (*v) {
-		rc = ogw_conf_parse_listen(v, &addr, &port);
-		if (rc == -ENOMEM) {
-			ld->oom = true;
-			return;
-		}
-		if (rc < 0) {
-			setting_error(ld, s, "%s: %s, or \"\" for none", name, listen_problem(rc));
-			return;
-		}
-	}
-	free(c->admin_addr);
-	c->admin_addr = addr;
-	c->admin_port = port;
+	parse_address(ld, s, name, true, &c->admin_addr, &c->admin_port);
 }
 
 static void parse_path_prefix(struct loader *ld, const config_setting_t *s, const char *name,
