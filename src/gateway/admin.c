@@ -124,6 +124,10 @@ static bool authorized(struct lws *wsi, const struct ogw_conf *c)
 
 static void dispatch(struct ogw_admin_req *r)
 {
+	if (r->denied) {
+		ogw_admin_reply_error(r, 401, NULL, "authentication required");
+		return;
+	}
 	ogw_admin_route(r);
 	/* Waiting on a charger: the call's own timeout bounds the wait. */
 	if (r->waiting && r->wsi)
@@ -148,28 +152,26 @@ static int on_request(struct lws *wsi, struct admin_conn *conn, const char *uri)
 		}
 	if (!authorized(wsi, &gw->conf)) {
 		ogw_info(NULL, "admin: %s %s refused: no valid credentials", r->method, r->path);
-		ogw_admin_reply_error(r, 401, NULL, "authentication required");
-		return 0;
+		r->denied = true;
 	}
 	char len_text[24];
 	long content_len = 0;
 	if (lws_hdr_copy(wsi, len_text, sizeof(len_text), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
 		content_len = strtol(len_text, NULL, 10);
-	if (content_len > OGW_ADMIN_MAX_BODY) {
+	/* The answer waits for the whole body: lws reads it in any case. */
+	r->body_due = content_len > 0;
+	if (content_len > OGW_ADMIN_MAX_BODY)
 		ogw_admin_reply_error(r, 413, "body", "body larger than %d bytes",
 				      OGW_ADMIN_MAX_BODY);
-		return 0;
-	}
-	if (content_len <= 0)
+	else if (!r->body_due)
 		dispatch(r);
-	/* else: the body comes in LWS_CALLBACK_HTTP_BODY */
 	return 0;
 }
 
 static int on_body(struct admin_conn *conn, const void *in, size_t len)
 {
 	struct ogw_admin_req *r = conn->req;
-	if (!r || r->resp || r->waiting)
+	if (!r || r->resp || r->waiting || r->denied)
 		return 0;
 	if (r->body_len + len > OGW_ADMIN_MAX_BODY) {
 		ogw_admin_reply_error(r, 413, "body", "body larger than %d bytes",
@@ -189,7 +191,7 @@ static int on_body(struct admin_conn *conn, const void *in, size_t len)
 static int on_writeable(struct lws *wsi, struct admin_conn *conn)
 {
 	struct ogw_admin_req *r = conn->req;
-	if (!r || !r->resp)
+	if (!r || !r->resp || r->body_due)
 		return 0;
 	unsigned char hbuf[LWS_PRE + 1024], *start = hbuf + LWS_PRE, *p = start,
 		*end = hbuf + sizeof(hbuf) - 1;
@@ -239,7 +241,12 @@ static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, voi
 	case LWS_CALLBACK_HTTP_BODY:
 		return on_body(conn, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (conn->req && !conn->req->resp && !conn->req->waiting)
+		if (!conn->req)
+			return 0;
+		conn->req->body_due = false;
+		if (conn->req->resp)
+			lws_callback_on_writable(wsi);
+		else if (!conn->req->waiting)
 			dispatch(conn->req);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:

@@ -28,6 +28,8 @@ struct ogw_admin_req {
 	char args[OGW_ADMIN_MAX_ARGS][128];  /* the route's '*' segments */
 	char *body;
 	size_t body_len;
+	bool body_due;                /* body announced, not all read yet */
+	bool denied;                  /* no valid credentials: 401 once read */
 	bool waiting;                 /* a charger call is out for this request */
 	uint64_t deadline_us;         /* when that call times out */
 	/* the answer: LWS_PRE bytes of headroom, then resp_len bytes */

@@ -75,8 +75,11 @@ void ogw_metrics_frame(struct ogw_gateway *gw, int leg, int dir, enum ogw_msg_ty
 		       const char *action, const char *err_code)
 {
 	count(gw, OGW_MET_FRAMES, leg, dir, (int)type, action && *action ? action : "unknown");
+	/* A peer's code becomes a label only when it is one OCPP defines. */
+	enum ogw_err e;
 	if (err_code)
-		count(gw, OGW_MET_CALLERRORS, leg, dir, 0, err_code);
+		count(gw, OGW_MET_CALLERRORS, leg, dir, 0,
+		      ogw_err_parse(err_code, &e) == 0 ? err_code : "other");
 }
 
 void ogw_metrics_invalid(struct ogw_gateway *gw, int leg, int dir)

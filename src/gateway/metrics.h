@@ -55,7 +55,8 @@ struct ogw_site_figures {
 void ogw_site_figures(struct ogw_gateway *gw, struct ogw_site_figures *ret);
 
 /* dir: 0 received from the leg's peer, 1 sent to it. @action NULL: not
- * known; @err_code: a CALLERROR's code, also counted by code. */
+ * known (pass only actions the schemas know: each one is a label);
+ * @err_code: a CALLERROR's code, also counted by code. */
 void ogw_metrics_frame(struct ogw_gateway *gw, int leg, int dir, enum ogw_msg_type type,
 		       const char *action, const char *err_code);
 void ogw_metrics_invalid(struct ogw_gateway *gw, int leg, int dir);

@@ -734,9 +734,9 @@ static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
 {
 	struct ogw_session *s = l->s;
 	struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
-	ogw_metrics_frame(s->gw, l->kind, 0, f->type, f->action, NULL);
 
 	const struct ogw_schema *sch = ogw_schema_get(s->gw->schemas[l->ver], f->action, false);
+	ogw_metrics_frame(s->gw, l->kind, 0, f->type, sch ? f->action : NULL, NULL);
 	if (!sch) {
 		ogw_info(&lc, "unknown action rejected");
 		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_NOT_IMPLEMENTED,

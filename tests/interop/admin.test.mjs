@@ -298,6 +298,13 @@ describe('admin API', { timeout: 90000 }, () => {
     assert.equal(gw.proc.exitCode, null);
   });
 
+  it('a body over 64 KiB is refused with 413, and the connection still serves', async () => {
+    const r = await api(gw, 'POST', '/api/chargers/ADM16/reserve', JSON.stringify({ idTag: 'X', pad: 'x'.repeat(70000) }));
+    assert.equal(r.status, 413);
+    assert.equal(r.json.field, 'body');
+    assert.equal((await api(gw, 'GET', '/api/site')).status, 200);
+  });
+
   it('unknown paths are 404 and wrong methods 405; PUT /api/site/limit is not here', async () => {
     assert.equal((await api(gw, 'GET', '/api/nothing')).status, 404);
     assert.equal((await api(gw, 'DELETE', '/api/chargers')).status, 405);
@@ -375,6 +382,8 @@ describe('admin API auth', { timeout: 30000 }, () => {
       const basic = (u, p) => ({ authorization: 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64') });
       assert.equal((await api(gw, 'GET', '/metrics', undefined, basic('ops', 's3cret'))).status, 200);
       assert.equal((await api(gw, 'GET', '/metrics', undefined, basic('ops', 'wrong'))).status, 401);
+      const withBody = await api(gw, 'POST', '/api/chargers/X/reset', { type: 'Hard' });
+      assert.equal(withBody.status, 401, 'a body does not get past auth');
     } finally {
       await stopAll({ gw, csms });
     }
