@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ocppgw's command line: the daemon (configuration from defaults, an
- * optional file and flags, in that order), `ocppgw validate` for captures
- * and `ocppgw passwd` for charger password hashes. It only parses and
- * dispatches; the gateway itself lives in src/gateway/.
+ * optional file and flags, in that order), `ocppgw bridge` (the MQTT to
+ * WebSocket cloud bridge, the same configuration with mode = "bridge"),
+ * `ocppgw validate` for captures and `ocppgw passwd` for charger password
+ * hashes. It only parses and dispatches; the gateway itself lives in
+ * src/gateway/, the bridge in src/bridge/.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "ocppgw/auth.h"
+#include "ocppgw/bridge.h"
 #include "ocppgw/config.h"
 #include "ocppgw/gateway.h"
 #include "ocppgw/log.h"
@@ -25,6 +28,9 @@ struct cli {
 	bool check_config;
 	const char *listen;
 	const char *csms;
+	bool bridge;              /* `ocppgw bridge` */
+	const char *mqtt;
+	const char *share;
 	const char *path_prefix;
 	const char *schema_dir;
 	const char *data_dir;
@@ -39,6 +45,8 @@ struct cli {
 static void usage(FILE *f)
 {
 	fputs("Usage: ocppgw [OPTIONS]                 run the gateway\n"
+	      "       ocppgw bridge --mqtt URL --csms URL [--share GROUP] [OPTIONS]\n"
+	      "                                         run the MQTT to WebSocket cloud bridge\n"
 	      "       ocppgw validate --ocpp VERSION [--schema-dir DIR] [FILE]\n"
 	      "                                         check a capture, one frame per line\n"
 	      "       ocppgw passwd                      hash a charger password read from stdin\n"
@@ -47,7 +55,10 @@ static void usage(FILE *f)
 	      "  -c, --config FILE          libconfig file (see conf/ocppgw.conf)\n"
 	      "      --check-config         check the configuration, print file:line errors\n"
 	      "      --listen ADDR:PORT     where chargers connect (default 0.0.0.0:9000)\n"
-	      "      --csms URL             upstream CSMS, ws://host[:port]/path or wss://...\n"
+	      "      --csms URL             upstream CSMS, ws://host[:port]/path or wss://...,\n"
+	      "                             or an MQTT broker, mqtt(s)://host[:port]/SITE\n"
+	      "      --mqtt URL             bridge: the broker, mqtt(s)://host[:port]/SITE (+: all)\n"
+	      "      --share GROUP          bridge: share the load with other bridges of GROUP\n"
 	      "      --path-prefix PATH     URL prefix before the charger id (default /ocpp)\n"
 	      "      --schema-dir DIR       load schemas from DIR/1.6, DIR/2.0.1, DIR/2.1\n"
 	      "      --data-dir DIR         where the durable store lives (default /var/lib/ocppgw)\n"
@@ -111,6 +122,12 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 	}
 	if (cli->csms)
 		replace(&ret->csms_url, cli->csms);
+	if (cli->bridge)
+		ret->bridge = true;
+	if (cli->mqtt)
+		replace(&ret->mqtt_url, cli->mqtt);
+	if (cli->share)
+		replace(&ret->mqtt_share, cli->share);
 	if (cli->path_prefix)
 		replace(&ret->path_prefix, cli->path_prefix);
 	if (cli->schema_dir)
@@ -260,7 +277,8 @@ static int cmd_passwd(void)
 
 enum {
 	OPT_CHECK = 256, OPT_LISTEN, OPT_CSMS, OPT_PREFIX, OPT_SCHEMA_DIR, OPT_TIMEOUT,
-	OPT_FRAME, OPT_PENDING, OPT_JSON, OPT_VERSION, OPT_DATA_DIR, OPT_UPSTREAM,
+	OPT_FRAME, OPT_PENDING, OPT_JSON, OPT_VERSION, OPT_DATA_DIR, OPT_UPSTREAM, OPT_MQTT,
+	OPT_SHARE,
 };
 
 int main(int argc, char **argv)
@@ -270,6 +288,8 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "csms", required_argument, NULL, OPT_CSMS },
+		{ "mqtt", required_argument, NULL, OPT_MQTT },
+		{ "share", required_argument, NULL, OPT_SHARE },
 		{ "path-prefix", required_argument, NULL, OPT_PREFIX },
 		{ "schema-dir", required_argument, NULL, OPT_SCHEMA_DIR },
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
@@ -291,6 +311,11 @@ int main(int argc, char **argv)
 		return cmd_validate(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "passwd"))
 		return cmd_passwd();
+	if (argc > 1 && !strcmp(argv[1], "bridge")) {
+		cli.bridge = true;
+		argc--;
+		argv++;
+	}
 
 	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -298,6 +323,8 @@ int main(int argc, char **argv)
 		case OPT_CHECK: cli.check_config = true; break;
 		case OPT_LISTEN: cli.listen = optarg; break;
 		case OPT_CSMS: cli.csms = optarg; break;
+		case OPT_MQTT: cli.mqtt = optarg; break;
+		case OPT_SHARE: cli.share = optarg; break;
 		case OPT_PREFIX: cli.path_prefix = optarg; break;
 		case OPT_SCHEMA_DIR: cli.schema_dir = optarg; break;
 		case OPT_DATA_DIR: cli.data_dir = optarg; break;
@@ -342,6 +369,10 @@ int main(int argc, char **argv)
 	}
 
 	ogw_log_setup(conf.log_level, conf.log_json);
+	if (conf.bridge) {
+		ogw_info(NULL, "ocppgw %s bridge starting", OGW_VERSION);
+		return ogw_bridge_run(&conf);
+	}
 	ogw_info(NULL, "ocppgw %s starting", OGW_VERSION);
 	struct ogw_gateway *gw = NULL;
 	r = ogw_gateway_new(&conf, reload_conf, &cli, &gw);
