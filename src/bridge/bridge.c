@@ -9,6 +9,7 @@
  * Up-frames wait (bounded) while a charger's WebSocket (re)connects.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,7 @@ struct bridge {
 	bool csms_tls;
 	struct charger *table[BUCKETS];
 	uv_timer_t stop_timer;
+	uv_signal_t sig_int, sig_term;
 	bool loop_ready;
 	bool stopping;
 };
@@ -581,7 +583,8 @@ static void on_state(struct bridge *b, struct charger *c, const char *site, cons
 	c->online = true;
 	if (!was) {
 		struct ogw_log_ctx lc = charger_ctx(c);
-		ogw_info(&lc, "charger online at its gateway, OCPP %s upstream", north);
+		ogw_info(&lc, "charger online at its gateway, OCPP %s upstream",
+			 ogw_ocpp_name(ver));
 	}
 	if (!b->conf.mqtt_share && c->state == WS_DOWN)
 		ws_connect(c);
@@ -728,6 +731,13 @@ static void on_signal(int sig)
 		begin_stop(the_bridge);
 }
 
+/* lws leaves signals alone on a foreign loop: the loop watches them. */
+static void on_uv_signal(uv_signal_t *h, int sig)
+{
+	(void)h;
+	on_signal(sig);
+}
+
 static void lws_log_emit(int level, const char *line)
 {
 	size_t n = strlen(line);
@@ -771,6 +781,10 @@ static int start(struct bridge *b)
 	}
 	b->loop_ready = true;
 	uv_timer_init(ogw_loop_uv(), &b->stop_timer);
+	uv_signal_init(ogw_loop_uv(), &b->sig_int);
+	uv_signal_init(ogw_loop_uv(), &b->sig_term);
+	uv_signal_start(&b->sig_int, on_uv_signal, SIGINT);
+	uv_signal_start(&b->sig_term, on_uv_signal, SIGTERM);
 	b->ctx = lws_create_context(&ci);
 	if (!b->ctx) {
 		ogw_err(NULL, "Failed to create the event loop");
@@ -835,6 +849,8 @@ int ogw_bridge_run(struct ogw_conf *conf)
 	if (b->loop_ready) {
 		uv_timer_stop(&b->stop_timer);
 		uv_close((uv_handle_t *)&b->stop_timer, NULL);
+		uv_close((uv_handle_t *)&b->sig_int, NULL);
+		uv_close((uv_handle_t *)&b->sig_term, NULL);
 		ogw_loop_fini(b->ctx);
 	}
 	for (size_t i = 0; i < BUCKETS; i++) {

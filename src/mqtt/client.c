@@ -155,7 +155,7 @@ static void settle(struct ogw_mqtt *m, int rc)
 	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(m->mosq) < 0)
 		rc = MOSQ_ERR_NO_CONN;
 	if (rc != MOSQ_ERR_SUCCESS) {
-		drop(m, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		drop(m, rc == MOSQ_ERR_ERRNO ? "connection lost" : mosquitto_strerror(rc));
 		return;
 	}
 	rewatch(m);
@@ -321,9 +321,18 @@ int ogw_mqtt_publish(struct ogw_mqtt *m, const char *topic, const void *payload,
 	int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, 1, retain);
 	if (m->poll)
 		settle(m, rc == MOSQ_ERR_NO_CONN ? MOSQ_ERR_SUCCESS : rc);
-	if (rc == MOSQ_ERR_NOMEM)
+	switch (rc) {
+	case MOSQ_ERR_SUCCESS:
+	case MOSQ_ERR_NO_CONN:
+	case MOSQ_ERR_CONN_LOST:
+	case MOSQ_ERR_ERRNO:
+		/* Queued: libmosquitto sends it once connected again. */
+		return 0;
+	case MOSQ_ERR_NOMEM:
 		return -ENOMEM;
-	return rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_NO_CONN ? 0 : -EINVAL;
+	default:
+		return -EINVAL;
+	}
 }
 
 int ogw_mqtt_subscribe(struct ogw_mqtt *m, const char *pattern)

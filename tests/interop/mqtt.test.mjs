@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+//
+// The MQTT uplink end to end: a strict ocpp-rpc charger -> the real ocppgw
+// (csms.url mqtt://) -> a real mosquitto broker -> `ocppgw bridge` -> a strict
+// ocpp-rpc CSMS, and back, for OCPP 1.6 and 2.0.1 in both directions; the
+// retained state topics; a broker restart in the middle of a session (no
+// answered message lost, duplicated or reordered); bad payloads on the
+// topics, which are answered or dropped with a log line.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  closeClient, connectCharger, sleep, startCsms, startGateway, stopAll, subprotocol, tmpDir,
+  waitFor,
+} from './lib/harness.mjs';
+import { mqttClient, startBridge, startBroker } from './lib/mosquitto.mjs';
+import { chargerToCsms, csmsToCharger } from './lib/payloads.mjs';
+
+const SITE = 'site1';
+// Fast reconnects, so the restart test stays short.
+const CONFIG = 'csms = { reconnect_min = 0.2; reconnect_max = 1.0; };\n' +
+  'mqtt = { keepalive = 5; };\n';
+
+describe('MQTT uplink and cloud bridge', { timeout: 110000 }, () => {
+  let broker;
+  let csms;
+  let bridge;
+  let gw;
+  let confDir;
+  const chargers = [];
+
+  before(async () => {
+    broker = await startBroker();
+    csms = await startCsms();
+    confDir = tmpDir('ocppgw-bridge-');
+    const bridgeConf = path.join(confDir, 'bridge.conf');
+    fs.writeFileSync(bridgeConf, CONFIG);
+    bridge = await startBridge({ mqtt: broker.url(SITE), csms: csms.url,
+      args: ['-c', bridgeConf] });
+    gw = await startGateway({ csmsUrl: broker.url(SITE), config: CONFIG,
+      args: ['--response-timeout', '5'] });
+    await waitFor(() => /mqtt: connected to/.test(gw.stderr), 5000, 'gateway on the broker');
+  });
+
+  after(async () => {
+    for (const c of chargers) await closeClient(c);
+    try {
+      await stopAll({ gw, csms });
+      if (bridge) assert.equal((await bridge.stop()).code, 0, 'bridge exit status');
+    } finally {
+      await broker?.close();
+      if (confDir) fs.rmSync(confDir, { recursive: true, force: true });
+    }
+  });
+
+  async function charger(identity, version) {
+    const c = await connectCharger(gw, identity, version);
+    chargers.push(c);
+    return c;
+  }
+
+  for (const version of ['1.6', '2.0.1']) {
+    describe(`OCPP ${version}`, () => {
+      const identity = `MQTT-${version.replaceAll('.', '')}`;
+      let ch;
+      let upstream;
+
+      before(async () => {
+        ch = await charger(identity, version);
+        upstream = await csms.waitClient(identity, 10000);
+      });
+
+      it('the bridge opens the CSMS WebSocket in the charger\'s version', () => {
+        assert.equal(upstream.protocol, subprotocol(version));
+        const hs = csms.handshakes.find((h) => h.identity === identity);
+        assert.equal(hs.endpoint, '/ocpp');
+      });
+
+      it('relays every charger call and its answer unchanged, in order', async () => {
+        for (const msg of chargerToCsms(version)) {
+          const before = csms.callsOf(identity).length;
+          csms.responders[msg.action] = msg.response;
+          const result = await ch.call(msg.action, msg.request);
+          assert.deepEqual(result, msg.response, `${msg.action}: response changed`);
+          const seen = csms.callsOf(identity).slice(before);
+          assert.equal(seen.length, 1, `${msg.action}: CSMS saw ${seen.length} calls`);
+          assert.equal(seen[0].method, msg.action);
+          assert.deepEqual(seen[0].params, msg.request, `${msg.action}: request changed`);
+        }
+      });
+
+      it('relays CSMS-initiated calls down and their answers back', async () => {
+        for (const msg of csmsToCharger(version)) {
+          let got = null;
+          ch.handle(msg.action, ({ params }) => {
+            got = params;
+            return msg.response;
+          });
+          const result = await upstream.call(msg.action, msg.request);
+          assert.deepEqual(got, msg.request, `${msg.action}: request changed`);
+          assert.deepEqual(result, msg.response, `${msg.action}: response changed`);
+        }
+      });
+    });
+  }
+
+  it('publishes a retained state per charger and for the gateway', async () => {
+    const watcher = await mqttClient(broker.port);
+    try {
+      watcher.subscribe(`ocpp/${SITE}/+/state`);
+      const stateOf = (level) => waitFor(() => watcher.messages.find(
+        (m) => m.topic === `ocpp/${SITE}/${level}/state`), 3000, `${level} state`);
+      const s16 = JSON.parse((await stateOf('MQTT-16')).payload);
+      assert.equal(s16.online, true);
+      assert.equal(s16.ocpp, '1.6');
+      assert.equal(s16.north, '1.6');
+      assert.ok(s16.since);
+      const gws = await stateOf('$gateway');
+      assert.equal(gws.retain, true);
+      assert.equal(JSON.parse(gws.payload).online, true);
+
+      // A charger that leaves is offline for the cloud, and its WebSocket closes.
+      const leaving = await charger('MQTT-LEAVE', '2.0.1');
+      await csms.waitClient('MQTT-LEAVE', 10000);
+      await closeClient(leaving);
+      await waitFor(() => watcher.messages.some((m) => m.topic === `ocpp/${SITE}/MQTT-LEAVE/state` &&
+        JSON.parse(m.payload).online === false), 3000, 'offline state');
+      await waitFor(() => csms.closes.some((c) => c.identity === 'MQTT-LEAVE'), 5000,
+        'CSMS WebSocket closed');
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it('survives a broker restart: answered calls reach the CSMS once, in order', async () => {
+    const identity = 'MQTT-RESTART';
+    const ch = await charger(identity, '1.6');
+    await csms.waitClient(identity, 10000);
+    csms.responders.DataTransfer = { status: 'Accepted' };
+    const answered = [];
+    const refused = [];
+    let seq = 0;
+    const send = async () => {
+      const n = seq++;
+      try {
+        await ch.call('DataTransfer', { vendorId: 'seq', messageId: String(n) });
+        answered.push(n);
+        return true;
+      } catch {
+        refused.push(n);
+        return false;
+      }
+    };
+    for (let i = 0; i < 5; i++) assert.ok(await send(), 'calls flow before the restart');
+
+    let restarted = false;
+    const restart = broker.restart(1000).then(() => { restarted = true; });
+    while (!restarted) {
+      await send();
+      await sleep(50);
+    }
+    await restart;
+    await waitFor(send, 20000, 'calls flowing again after the restart');
+    for (let i = 0; i < 5; i++) assert.ok(await send(), 'calls flow after the restart');
+
+    assert.ok(refused.length > 0, 'the outage was never noticed');
+    const seen = csms.callsOf(identity)
+      .filter((c) => c.method === 'DataTransfer' && c.params.vendorId === 'seq')
+      .map((c) => Number(c.params.messageId));
+    assert.equal(new Set(seen).size, seen.length, `delivered twice: ${seen}`);
+    assert.deepEqual(seen, [...seen].sort((a, b) => a - b), `reordered: ${seen}`);
+    for (const n of answered) assert.ok(seen.includes(n), `answered call ${n} never reached the CSMS`);
+
+    // CSMS-initiated calls flow again too.
+    ch.handle('GetConfiguration', () => ({ configurationKey: [] }));
+    const upstream = await csms.waitClient(identity, 10000);
+    assert.deepEqual(await upstream.call('GetConfiguration', {}), { configurationKey: [] });
+  });
+
+  it('answers or drops bad payloads on the topics with a log line, never crashing', async () => {
+    const identity = 'MQTT-BAD';
+    const ch = await charger(identity, '2.0.1');
+    await csms.waitClient(identity, 10000);
+    const injector = await mqttClient(broker.port);
+    try {
+      injector.subscribe(`ocpp/${SITE}/${identity}/up`);
+      await sleep(100);
+      const down = `ocpp/${SITE}/${identity}/down`;
+      injector.publish(down, 'not json at all');
+      injector.publish(down, '{"an":"object"}');
+      injector.publish(down, '[2,"bad-call"]');
+      injector.publish(down, '[2,"bad-action","NoSuchAction",{}]');
+      injector.publish(`ocpp/${SITE}/NOBODY-HERE/down`, '[2,"x","Reset",{"type":"Immediate"}]');
+      // A CALL the gateway can answer goes back up as a CALLERROR.
+      const err = await waitFor(() => injector.messages.find((m) => m.topic.endsWith('/up') &&
+        m.payload.includes('bad-action')), 3000, 'CALLERROR for the unknown action');
+      const frame = JSON.parse(err.payload);
+      assert.equal(frame[0], 4);
+      assert.equal(frame[2], 'NotImplemented');
+      await waitFor(() => /not connected here dropped/.test(gw.stderr), 3000, 'unknown charger log');
+      assert.match(gw.stderr, /bad frame/);
+
+      // The bridge checks what comes up: an invalid CALL is answered down.
+      injector.subscribe(down);
+      await sleep(100);
+      injector.publish(`ocpp/${SITE}/${identity}/up`, 'garbage');
+      injector.publish(`ocpp/${SITE}/${identity}/up`, '[2,"bad-up","Heartbeat",{"extra":1}]');
+      await waitFor(() => injector.messages.some((m) => m.topic === down &&
+        m.payload.includes('bad-up')), 3000, 'bridge CALLERROR');
+      assert.match(bridge.stderr, /bad frame from gateway/);
+      assert.match(bridge.stderr, /CALL from gateway rejected/);
+    } finally {
+      injector.close();
+    }
+    assert.equal(gw.proc.exitCode, null, 'gateway still running');
+    assert.equal(bridge.proc.exitCode, null, 'bridge still running');
+    const res = await ch.call('Heartbeat', {});
+    assert.ok(res.currentTime, 'calls still flow');
+  });
+});
