@@ -22,6 +22,16 @@
 
 #define TOPIC_MAX 512
 #define GATEWAY_LEVEL "$gateway"
+/* Down-CALLs remembered against QoS 1 duplicates (at-least-once delivery,
+ * redelivered right after a reconnect). Only for a minute: a CSMS that
+ * counts its message ids may start again at 1 on a new WebSocket. */
+#define RECENT_CALLS 256
+#define RECENT_US (60ull * 1000000)
+
+struct recent_call {
+	char key[OGW_ID_MAX + OGW_MSGID_MAX + 2]; /* "<charger>\n<msg id>" */
+	uint64_t at_us;
+};
 
 struct ogw_north_mqtt {
 	struct ogw_gateway *gw;
@@ -32,6 +42,8 @@ struct ogw_north_mqtt {
 	 * once the broker is back, if they left while it was away. */
 	char **announced;
 	size_t n_announced;
+	struct recent_call recent[RECENT_CALLS];
+	unsigned int recent_next;
 };
 
 /* <prefix>/<site>/<encoded id>/<leaf>; the id's level as ogw_percent_encode()s it. */
@@ -196,6 +208,32 @@ static void on_lost(void *arg, const char *why)
 	}
 }
 
+/* Whether @payload is a CALL this charger got already (remembering it if not). */
+static bool is_duplicate_call(struct ogw_north_mqtt *nm, const char *id, const char *payload,
+			      size_t len)
+{
+	char msg_id[OGW_MSGID_MAX + 1], key[sizeof(nm->recent[0].key)];
+	uint64_t now = ogw_now_us();
+	size_t i = 0;
+
+	while (i < len && (payload[i] == '[' || payload[i] == ' ' || payload[i] == '\t' ||
+			   payload[i] == '\r' || payload[i] == '\n'))
+		i++;
+	if (i >= len || payload[i] != '2')
+		return false;
+	ogw_rpc_sniff_id(payload, len, msg_id);
+	if (!strcmp(msg_id, "-1"))
+		return false;
+	snprintf(key, sizeof(key), "%s\n%s", id, msg_id);
+	for (unsigned int k = 0; k < RECENT_CALLS; k++)
+		if (now - nm->recent[k].at_us < RECENT_US && !strcmp(nm->recent[k].key, key))
+			return true;
+	snprintf(nm->recent[nm->recent_next].key, sizeof(key), "%s", key);
+	nm->recent[nm->recent_next].at_us = now;
+	nm->recent_next = (nm->recent_next + 1) % RECENT_CALLS;
+	return false;
+}
+
 /* A frame for a charger: <prefix>/<site>/<id>/down. Anything else, or a
  * charger not connected here, is dropped with a log line. */
 static void on_message(void *arg, const char *topic, const char *payload, size_t len)
@@ -221,6 +259,10 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 	if (!s || s->state != OGW_SESSION_ACTIVE || s->north.state != OGW_LEG_UP) {
 		ogw_warn(&lc, "mqtt: frame of %zu bytes for a charger not connected here dropped",
 			 len);
+		return;
+	}
+	if (is_duplicate_call(nm, id, payload, len)) {
+		ogw_info(&lc, "mqtt: second delivery of a CALL dropped");
 		return;
 	}
 	ogw_session_rx(&s->north, payload, len, true, true);

@@ -248,6 +248,9 @@ static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto
 static int configure(struct ogw_mqtt *m, const struct ogw_mqtt_opts *o)
 {
 	int rc = mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	/* One small message per OCPP frame: Nagle would hold each back. */
+	if (!rc)
+		rc = mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	if (!rc && o->username)
 		rc = mosquitto_username_pw_set(m->mosq, o->username, o->password);
 	if (!rc && o->url.tls)
