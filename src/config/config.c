@@ -322,7 +322,7 @@ static void parse_topic_level(struct loader *ld, const config_setting_t *s, cons
 
 	if (!v)
 		return;
-	problem = topic_level_problem(v);
+	problem = *v ? topic_level_problem(v) : NULL;
 	if (problem) {
 		setting_error(ld, s, "%s: %s", name, problem);
 		return;
@@ -1055,6 +1055,23 @@ static bool is_mqtt_url(const char *url)
 	return url && (!strncasecmp(url, "mqtt://", 7) || !strncasecmp(url, "mqtts://", 8));
 }
 
+/* mqtt(s)://host[:port]/<site>: exactly one topic level after the host. */
+static const char *mqtt_site_problem(const char *url)
+{
+	const char *path = strchr(strstr(url, "://") + 3, '/');
+	size_t n;
+
+	if (!path || !path[1])
+		return "expected mqtt(s)://host[:port]/<site>: the site is missing";
+	path++;
+	n = strlen(path);
+	while (n && path[n - 1] == '/')
+		n--;
+	if (memchr(path, '/', n) || memchr(path, '#', n) || (memchr(path, '+', n) && n != 1))
+		return "the site is one topic level: no '/', '#', nor '+' but a whole \"+\"";
+	return NULL;
+}
+
 /* The MQTT uplink (csms.url mqtt://) and the bridge (mqtt.url, csms.url ws://). */
 static void check_mqtt(struct checker *ck, const struct ogw_conf *c)
 {
@@ -1065,6 +1082,15 @@ static void check_mqtt(struct checker *ck, const struct ogw_conf *c)
 		check_error(ck, "mqtt.url: %s", problem);
 	if (c->mqtt_url && !is_mqtt_url(c->mqtt_url))
 		check_error(ck, "mqtt.url: expected mqtt:// or mqtts://");
+	else if (c->mqtt_url && !url_problem(c->mqtt_url) && mqtt_site_problem(c->mqtt_url))
+		check_error(ck, "mqtt.url: %s", mqtt_site_problem(c->mqtt_url));
+	if (!c->bridge && is_mqtt_url(c->csms_url) && !url_problem(c->csms_url)) {
+		problem = mqtt_site_problem(c->csms_url);
+		if (!problem && strstr(c->csms_url, "/+"))
+			problem = "a gateway publishes for one site, not \"+\"";
+		if (problem)
+			check_error(ck, "csms.url: %s", problem);
+	}
 	if (c->bridge && !c->mqtt_url)
 		check_error(ck, "mode bridge needs mqtt.url (or --mqtt URL)");
 	if (c->bridge && is_mqtt_url(c->csms_url))
