@@ -199,13 +199,16 @@ static bool ws_close(struct ogw_leg *l)
 
 static void ws_ping(struct ogw_leg *l)
 {
+	if (!l->wsi)
+		return;
 	l->ping_due = true;
 	lws_callback_on_writable(l->wsi);
 }
 
 static void ws_abort(struct ogw_leg *l)
 {
-	lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	if (l->wsi)
+		lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
 const struct ogw_leg_transport ogw_ws_transport = {
