@@ -5,7 +5,8 @@
 // ocpp-rpc CSMS, and back, for OCPP 1.6 and 2.0.1 in both directions; the
 // retained state topics; a broker restart in the middle of a session (no
 // answered message lost, duplicated or reordered); bad payloads on the
-// topics, which are answered or dropped with a log line.
+// topics, which are answered or dropped with a log line; mqtts:// with
+// client certificates and passwords, wss:// to the CSMS, the last will.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import {
 } from './lib/harness.mjs';
 import { mqttClient, startBridge, startBroker } from './lib/mosquitto.mjs';
 import { chargerToCsms, csmsToCharger } from './lib/payloads.mjs';
+import { makePki, startTlsCsms } from './lib/tls.mjs';
 
 const SITE = 'site1';
 // Fast reconnects, so the restart test stays short.
@@ -219,5 +221,75 @@ describe('MQTT uplink and cloud bridge', { timeout: 110000 }, () => {
     assert.equal(bridge.proc.exitCode, null, 'bridge still running');
     const res = await ch.call('Heartbeat', {});
     assert.ok(res.currentTime, 'calls still flow');
+  });
+});
+
+// mqtts:// with a CA, client certificates and a password on both MQTT
+// clients, wss:// from the bridge to the CSMS; then the gateway dies and its
+// last will takes its chargers offline at the CSMS.
+describe('MQTT over TLS, and the gateway\'s last will', { timeout: 60000 }, () => {
+  const SITE_TLS = 'site-tls';
+  let pki;
+  let broker;
+  let csms;
+  let bridge;
+  let gw;
+  let confDir;
+  let ch;
+
+  before(async () => {
+    pki = makePki();
+    broker = await startBroker({
+      tls: { ca: pki.ca.cert, cert: pki.server.cert, key: pki.server.key },
+      users: { 'gw-1': 'gw secret', bridge: 'bridge secret' },
+    });
+    csms = await startTlsCsms(pki);
+    confDir = tmpDir('ocppgw-mqtts-');
+    const mqttConf = (user, password, cn) => {
+      const leaf = pki.clientCert(cn);
+      return `mqtt = { username = "${user}"; password = "${password}"; ca = "${pki.ca.cert}";\n` +
+        `  cert = "${leaf.cert}"; key = "${leaf.key}"; keepalive = 5; };\n`;
+    };
+    const bridgeConf = path.join(confDir, 'bridge.conf');
+    fs.writeFileSync(bridgeConf, mqttConf('bridge', 'bridge secret', 'bridge') +
+      `csms = { ca = "${pki.ca.cert}"; reconnect_min = 0.2; reconnect_max = 1.0; };\n`);
+    bridge = await startBridge({ mqtt: broker.url('+'), csms: csms.wssUrl,
+      args: ['-c', bridgeConf] });
+    gw = await startGateway({ csmsUrl: broker.url(SITE_TLS),
+      config: mqttConf('gw-1', 'gw secret', 'gw-1') });
+    await waitFor(() => /mqtt: connected to/.test(gw.stderr), 5000, 'gateway on the broker');
+  });
+
+  after(async () => {
+    await closeClient(ch);
+    try {
+      if (gw && gw.proc.exitCode === null && gw.proc.signalCode === null) await gw.stop();
+      if (bridge) assert.equal((await bridge.stop()).code, 0, 'bridge exit status');
+    } finally {
+      await csms?.close();
+      await broker?.close();
+      pki?.remove();
+      if (confDir) fs.rmSync(confDir, { recursive: true, force: true });
+    }
+  });
+
+  it('relays both ways over mqtts:// and wss://', async () => {
+    ch = await connectCharger(gw, 'MQTTS-1', '2.0.1');
+    const upstream = await csms.waitClient('MQTTS-1', 10000);
+    const hs = csms.handshakes.find((h) => h.identity === 'MQTTS-1');
+    assert.equal(hs.endpoint, '/ocpp');
+    assert.deepEqual(hs.protocols, ['ocpp2.0.1']);
+    const res = await ch.call('Heartbeat', {});
+    assert.ok(res.currentTime);
+    ch.handle('ClearCache', () => ({ status: 'Accepted' }));
+    assert.deepEqual(await upstream.call('ClearCache', {}), { status: 'Accepted' });
+  });
+
+  it('a gateway that dies takes its chargers offline through its last will', async () => {
+    gw.proc.kill('SIGKILL');
+    await gw.exited;
+    await waitFor(() => csms.closes.some((c) => c.identity === 'MQTTS-1'), 10000,
+      'the CSMS WebSocket of the dead gateway\'s charger closed');
+    assert.match(bridge.stderr, /MQTTS-1 bridge\] charger offline at its gateway/);
   });
 });

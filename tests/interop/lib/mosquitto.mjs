@@ -6,7 +6,7 @@
 // gateway, and a minimal MQTT 3.1.1 client (QoS 0 publish and subscribe) for
 // what the tests inject or watch. It holds no test cases itself.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -26,13 +26,31 @@ async function canConnect(port) {
 
 // Starts mosquitto; `restart()` stops it (SIGTERM, it saves its database)
 // and starts it again on the same port with the same persistence.
-export async function startBroker() {
+// opts.tls {ca, cert, key}: TLS only, client certificates signed by ca
+// required; opts.users {name: password}: password file, no anonymous access.
+export async function startBroker(opts = {}) {
   const dir = tmpDir('ocppgw-mosquitto-');
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
+  const auth = ['allow_anonymous true'];
+  if (opts.users) {
+    const file = path.join(dir, 'passwd');
+    fs.writeFileSync(file, '');
+    for (const [user, password] of Object.entries(opts.users)) {
+      execFileSync('mosquitto_passwd', ['-b', file, user, password], { stdio: 'ignore' });
+    }
+    auth.splice(0, 1, 'allow_anonymous false', `password_file ${file}`);
+  }
+  if (opts.tls) {
+    auth.push(`cafile ${opts.tls.ca}`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`,
+      'require_certificate true');
+  }
   fs.writeFileSync(conf, [
+    // As root, mosquitto would drop to user mosquitto and could not write
+    // its database into our temp folder: stay who we are.
+    `user ${os.userInfo().username}`,
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    ...auth,
     'persistence true',
     `persistence_location ${dir}/`,
     'persistence_file mosquitto.db',
@@ -43,7 +61,7 @@ export async function startBroker() {
     '',
   ].join('\n'));
   const broker = { dir, port, proc: null, log: '' };
-  broker.url = (site) => `mqtt://127.0.0.1:${port}/${site}`;
+  broker.url = (site) => `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}/${site}`;
   broker.start = async () => {
     const proc = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr.setEncoding('utf8').on('data', (d) => { broker.log += d; });
