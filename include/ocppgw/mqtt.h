@@ -37,6 +37,12 @@ struct ogw_mqtt_opts {
 	int reconnect_max_ms;
 	const char *will_topic;   /* NULL: no last will */
 	const char *will_payload; /* published retained, QoS 1 */
+	/* On a lost connection, forget the QoS 1 messages the broker has not
+	 * acknowledged instead of sending them again after the reconnect: for a
+	 * publisher whose every unacknowledged message was answered (or queued
+	 * for replay) by someone else meanwhile. The broker's side of the
+	 * persistent session (subscriptions, messages for us) is kept. */
+	bool forget_unacked;
 };
 
 struct ogw_mqtt_handlers {

@@ -305,6 +305,10 @@ int ogw_north_mqtt_start(struct ogw_gateway *gw)
 	o.reconnect_max_ms = c->reconnect_max_ms;
 	o.will_topic = will_topic;
 	o.will_payload = will ? will : "{\"online\":false}";
+	/* A frame in flight when the broker went away was answered by the
+	 * session (or queued for replay): sending it again too would deliver
+	 * it twice. */
+	o.forget_unacked = true;
 	static const struct ogw_mqtt_handlers handlers = {
 		.connected = on_connected,
 		.lost = on_lost,

@@ -5,8 +5,8 @@
  * bytes queued), one uv timer runs mosquitto_loop_misc() every second while
  * a connection exists (keepalive pings, retries) and waits out the
  * reconnect backoff while none does. In-flight QoS 1 messages survive a
- * reconnect inside libmosquitto. No thread, no blocking call but the DNS
- * lookup of the broker's name.
+ * reconnect inside libmosquitto, unless the owner asks to forget them. No
+ * thread, no blocking call but the DNS lookup of the broker's name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,9 +27,7 @@ struct ogw_mqtt {
 	struct mosquitto *mosq;
 	struct ogw_mqtt_handlers h;
 	void *arg;
-	struct ogw_mqtt_url url;
-	int keepalive_s;
-	int reconnect_min_ms, reconnect_max_ms;
+	struct ogw_mqtt_opts o;   /* with copies of its strings */
 	uv_poll_t *poll;          /* the socket being watched; NULL when none */
 	int poll_events;
 	uv_timer_t timer;         /* misc while a socket exists, else the backoff */
@@ -39,6 +37,39 @@ struct ogw_mqtt {
 	bool connected;           /* CONNACK accepted */
 	bool freeing;
 };
+
+static void opts_free(struct ogw_mqtt_opts *o)
+{
+	char *strings[] = {
+		(char *)o->client_id, (char *)o->username, (char *)o->password, (char *)o->ca,
+		(char *)o->cert, (char *)o->key, (char *)o->will_topic, (char *)o->will_payload,
+	};
+	if (strings[2])
+		ogw_memzero(strings[2], strlen(strings[2]));
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		free(strings[i]);
+	memset(o, 0, sizeof(*o));
+}
+
+/* @dst takes @src with copies of its strings; -ENOMEM leaves some unset. */
+static int opts_copy(struct ogw_mqtt_opts *dst, const struct ogw_mqtt_opts *src)
+{
+	const char **strings[] = {
+		&dst->client_id, &dst->username, &dst->password, &dst->ca, &dst->cert,
+		&dst->key, &dst->will_topic, &dst->will_payload,
+	};
+	int r = 0;
+
+	*dst = *src;
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		if (!*strings[i])
+			continue;
+		*strings[i] = strdup(*strings[i]);
+		if (!*strings[i])
+			r = -ENOMEM;
+	}
+	return r;
+}
 
 int ogw_mqtt_parse_url(const char *url, struct ogw_mqtt_url *ret)
 {
@@ -92,6 +123,7 @@ static void handle_closed(uv_handle_t *h)
 		free(h);
 	if (--m->handles == 0) {
 		mosquitto_destroy(m->mosq);
+		opts_free(&m->o);
 		free(m);
 	}
 }
@@ -118,17 +150,17 @@ static void drop(struct ogw_mqtt *m, const char *why)
 	m->connected = false;
 	if (m->freeing)
 		return;
-	uint64_t delay = (uint64_t)m->reconnect_min_ms;
-	for (unsigned int i = 0; i < m->attempts && delay < (uint64_t)m->reconnect_max_ms; i++)
+	uint64_t delay = (uint64_t)m->o.reconnect_min_ms;
+	for (unsigned int i = 0; i < m->attempts && delay < (uint64_t)m->o.reconnect_max_ms; i++)
 		delay *= 2;
-	if (delay > (uint64_t)m->reconnect_max_ms)
-		delay = (uint64_t)m->reconnect_max_ms;
+	if (delay > (uint64_t)m->o.reconnect_max_ms)
+		delay = (uint64_t)m->o.reconnect_max_ms;
 	uint16_t r = 0;
 	ogw_random_bytes(&r, sizeof(r));
 	delay = delay / 2 + (delay / 2) * r / 65535;
 	m->attempts++;
 	ogw_log(was ? OGW_LOG_WARN : OGW_LOG_INFO, NULL,
-		"mqtt: %s:%d %s; reconnecting in %llu ms", m->url.host, m->url.port, why,
+		"mqtt: %s:%d %s; reconnecting in %llu ms", m->o.url.host, m->o.url.port, why,
 		(unsigned long long)delay);
 	uv_timer_start(&m->timer, timer_cb, delay, 0);
 	if (was && m->h.lost)
@@ -190,11 +222,22 @@ static void timer_cb(uv_timer_t *t)
 	settle(m, mosquitto_loop_misc(m->mosq));
 }
 
+static int configure(struct ogw_mqtt *m);
+
 static void connect_now(struct ogw_mqtt *m)
 {
+	if (m->started && m->o.forget_unacked) {
+		/* A fresh client state: nothing of the last connection is resent. */
+		if (mosquitto_reinitialise(m->mosq, m->o.client_id, false, m) != MOSQ_ERR_SUCCESS ||
+		    configure(m) < 0) {
+			drop(m, "cannot reset the client");
+			return;
+		}
+		m->started = false;
+	}
 	int rc = m->started ? mosquitto_reconnect_async(m->mosq) :
-			      mosquitto_connect_async(m->mosq, m->url.host, m->url.port,
-						      m->keepalive_s);
+			      mosquitto_connect_async(m->mosq, m->o.url.host, m->o.url.port,
+						      m->o.keepalive_s);
 	m->started = true;
 	int fd = mosquitto_socket(m->mosq);
 	if (rc != MOSQ_ERR_SUCCESS || fd < 0) {
@@ -224,13 +267,13 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc, int flags,
 	(void)props;
 	if (rc) {
 		/* libmosquitto drops the socket on the next loop call. */
-		ogw_warn(NULL, "mqtt: %s:%d refused the connection: %s", m->url.host, m->url.port,
+		ogw_warn(NULL, "mqtt: %s:%d refused the connection: %s", m->o.url.host, m->o.url.port,
 			 mosquitto_connack_string(rc));
 		return;
 	}
 	m->connected = true;
 	m->attempts = 0;
-	ogw_info(NULL, "mqtt: connected to %s:%d%s", m->url.host, m->url.port,
+	ogw_info(NULL, "mqtt: connected to %s:%d%s", m->o.url.host, m->o.url.port,
 		 flags & 1 ? " (session resumed)" : "");
 	if (m->h.connected)
 		m->h.connected(m->arg, flags & 1);
@@ -245,8 +288,9 @@ static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto
 			     (size_t)msg->payloadlen);
 }
 
-static int configure(struct ogw_mqtt *m, const struct ogw_mqtt_opts *o)
+static int configure(struct ogw_mqtt *m)
 {
+	const struct ogw_mqtt_opts *o = &m->o;
 	int rc = mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
 	/* One small message per OCPP frame: Nagle would hold each back. */
 	if (!rc)
@@ -285,19 +329,22 @@ int ogw_mqtt_new(const struct ogw_mqtt_opts *o, const struct ogw_mqtt_handlers *
 		return -ENOMEM;
 	m->h = *h;
 	m->arg = arg;
-	m->url = o->url;
-	m->keepalive_s = o->keepalive_s;
-	m->reconnect_min_ms = o->reconnect_min_ms;
-	m->reconnect_max_ms = o->reconnect_max_ms;
+	if (opts_copy(&m->o, o) < 0) {
+		opts_free(&m->o);
+		free(m);
+		return -ENOMEM;
+	}
 	/* clean_session false: the broker keeps our subscriptions and the QoS 1
 	 * messages for us while we are away. */
 	m->mosq = mosquitto_new(o->client_id, false, m);
 	if (!m->mosq) {
+		opts_free(&m->o);
 		free(m);
 		return -ENOMEM;
 	}
-	if (configure(m, o) < 0) {
+	if (configure(m) < 0) {
 		mosquitto_destroy(m->mosq);
+		opts_free(&m->o);
 		free(m);
 		return -EINVAL;
 	}
