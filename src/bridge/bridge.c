@@ -77,7 +77,7 @@ struct bridge {
 	bool csms_tls;
 	struct charger *table[BUCKETS];
 	uv_timer_t stop_timer;
-	uv_signal_t sig_int, sig_term;
+	uv_signal_t sig_int, sig_term, sig_hup;
 	bool loop_ready;
 	bool stopping;
 };
@@ -590,6 +590,14 @@ static void on_state(struct bridge *b, struct charger *c, const char *site, cons
 		ws_connect(c);
 }
 
+static bool says_online(const char *payload, size_t len)
+{
+	json_t *doc = json_loadb(payload, len, 0, NULL);
+	bool online = json_is_true(json_object_get(doc, "online"));
+	json_decref(doc);
+	return online;
+}
+
 /* <prefix>/<site>/<id>/up or .../state; anything else is logged and dropped. */
 static void on_message(void *arg, const char *topic, const char *payload, size_t len)
 {
@@ -617,8 +625,10 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 		on_state(b, NULL, site, payload, len);
 		return;
 	}
-	/* A state that only says offline creates nothing. */
-	struct charger *c = charger_get(b, site, level, true);
+	/* A retained offline state of a charger never seen creates nothing. */
+	struct charger *c = charger_get(b, site, level, !is_state || says_online(payload, len));
+	if (!c && is_state)
+		return;
 	if (!c)
 		goto bad;
 	if (is_state)
@@ -725,7 +735,11 @@ static void begin_stop(struct bridge *b)
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGHUP) {
+		ogw_warn(NULL, "the bridge reads its configuration at start only: restart it "
+			 "to apply changes");
+		return;
+	}
 	stop_requested = 1;
 	if (the_bridge)
 		begin_stop(the_bridge);
@@ -785,6 +799,8 @@ static int start(struct bridge *b)
 	uv_signal_init(ogw_loop_uv(), &b->sig_term);
 	uv_signal_start(&b->sig_int, on_uv_signal, SIGINT);
 	uv_signal_start(&b->sig_term, on_uv_signal, SIGTERM);
+	uv_signal_init(ogw_loop_uv(), &b->sig_hup);
+	uv_signal_start(&b->sig_hup, on_uv_signal, SIGHUP);
 	b->ctx = lws_create_context(&ci);
 	if (!b->ctx) {
 		ogw_err(NULL, "Failed to create the event loop");
@@ -851,6 +867,7 @@ int ogw_bridge_run(struct ogw_conf *conf)
 		uv_close((uv_handle_t *)&b->stop_timer, NULL);
 		uv_close((uv_handle_t *)&b->sig_int, NULL);
 		uv_close((uv_handle_t *)&b->sig_term, NULL);
+		uv_close((uv_handle_t *)&b->sig_hup, NULL);
 		ogw_loop_fini(b->ctx);
 	}
 	for (size_t i = 0; i < BUCKETS; i++) {
