@@ -56,6 +56,7 @@ struct charger {
 	enum ws_state state;
 	struct lws *wsi;
 	lws_dll2_owner_t q;        /* frames for the CSMS, in arrival order */
+	lws_dll2_owner_t early;    /* up-frames that came before the state did */
 	lws_sorted_usec_list_t sul_reconnect;
 	unsigned int attempts;
 	char recent[RECENT][OGW_MSGID_MAX + 1];
@@ -137,13 +138,26 @@ static struct charger *charger_get(struct bridge *b, const char *site, const cha
 	return c;
 }
 
-static void queue_clear(struct charger *c)
+static void queue_clear(lws_dll2_owner_t *q)
 {
 	struct lws_dll2 *d;
-	while ((d = lws_dll2_get_head(&c->q))) {
+	while ((d = lws_dll2_get_head(q))) {
 		lws_dll2_remove(d);
 		free(lws_container_of(d, struct qitem, list));
 	}
+}
+
+/* A copy of @text at the end of @q, behind LWS_PRE bytes of headroom. */
+static int queue_add(lws_dll2_owner_t *q, const char *text, size_t len)
+{
+	struct qitem *it = malloc(sizeof(*it) + LWS_PRE + len);
+	if (!it)
+		return -ENOMEM;
+	memset(&it->list, 0, sizeof(it->list));
+	it->len = len;
+	memcpy(it->data + LWS_PRE, text, len);
+	lws_dll2_add_tail(&it->list, q);
+	return 0;
 }
 
 static void topic_of(const struct charger *c, const char *leaf, char out[TOPIC_MAX])
@@ -301,13 +315,9 @@ static int enqueue(struct charger *c, const char *text, size_t len)
 {
 	if (c->q.count >= (unsigned int)c->b->conf.mqtt_max_buffered)
 		return -ENOBUFS;
-	struct qitem *it = malloc(sizeof(*it) + LWS_PRE + len);
-	if (!it)
-		return -ENOMEM;
-	memset(&it->list, 0, sizeof(it->list));
-	it->len = len;
-	memcpy(it->data + LWS_PRE, text, len);
-	lws_dll2_add_tail(&it->list, &c->q);
+	int r = queue_add(&c->q, text, len);
+	if (r < 0)
+		return r;
 	if (c->state == WS_UP)
 		lws_callback_on_writable(c->wsi);
 	return 0;
@@ -483,7 +493,11 @@ static void on_up(struct charger *c, const char *payload, size_t len)
 	bool dup;
 
 	if (!c->ver_known) {
-		ogw_warn(&lc, "frame before the charger's state (no version known): dropped");
+		/* After a restart of ours, the broker hands over what it kept for
+		 * our session before the retained states of the new subscription. */
+		if (c->early.count >= (unsigned int)c->b->conf.mqtt_max_buffered ||
+		    queue_add(&c->early, payload, len) < 0)
+			ogw_warn(&lc, "frame before the charger's state (no version known): dropped");
 		return;
 	}
 	if (len > c->b->conf.max_frame_size) {
@@ -528,7 +542,8 @@ static void go_offline(struct charger *c)
 		ogw_info(&lc, "charger offline at its gateway");
 	}
 	c->online = false;
-	queue_clear(c);
+	queue_clear(&c->q);
+	queue_clear(&c->early);
 	ws_close(c);
 }
 
@@ -588,6 +603,15 @@ static void on_state(struct bridge *b, struct charger *c, const char *site, cons
 	}
 	if (!b->conf.mqtt_share && c->state == WS_DOWN)
 		ws_connect(c);
+	struct lws_dll2 *d;
+	while ((d = lws_dll2_get_head(&c->early))) {
+		struct qitem *it = lws_container_of(d, struct qitem, list);
+		struct ogw_log_ctx lc = charger_ctx(c);
+		ogw_debug(&lc, "frame held until the state came: passed on");
+		lws_dll2_remove(d);
+		on_up(c, (const char *)it->data + LWS_PRE, it->len);
+		free(it);
+	}
 }
 
 static bool says_online(const char *payload, size_t len)
@@ -874,7 +898,8 @@ int ogw_bridge_run(struct ogw_conf *conf)
 		struct charger *c = b->table[i], *next;
 		for (; c; c = next) {
 			next = c->hnext;
-			queue_clear(c);
+			queue_clear(&c->q);
+			queue_clear(&c->early);
 			free(c->rx);
 			free(c);
 		}

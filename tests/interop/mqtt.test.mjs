@@ -32,6 +32,7 @@ describe('MQTT uplink and cloud bridge', { timeout: 110000 }, () => {
   let bridge;
   let gw;
   let confDir;
+  let bridgeOpts;
   const chargers = [];
 
   before(async () => {
@@ -40,8 +41,8 @@ describe('MQTT uplink and cloud bridge', { timeout: 110000 }, () => {
     confDir = tmpDir('ocppgw-bridge-');
     const bridgeConf = path.join(confDir, 'bridge.conf');
     fs.writeFileSync(bridgeConf, CONFIG);
-    bridge = await startBridge({ mqtt: broker.url(SITE), csms: csms.url,
-      args: ['-c', bridgeConf] });
+    bridgeOpts = { mqtt: broker.url(SITE), csms: csms.url, args: ['-c', bridgeConf] };
+    bridge = await startBridge(bridgeOpts);
     gw = await startGateway({ csmsUrl: broker.url(SITE), config: CONFIG,
       args: ['--response-timeout', '5'] });
     await waitFor(() => /mqtt: connected to/.test(gw.stderr), 5000, 'gateway on the broker');
@@ -180,6 +181,26 @@ describe('MQTT uplink and cloud bridge', { timeout: 110000 }, () => {
     ch.handle('GetConfiguration', () => ({ configurationKey: [] }));
     const upstream = await csms.waitClient(identity, 10000);
     assert.deepEqual(await upstream.call('GetConfiguration', {}), { configurationKey: [] });
+  });
+
+  it('loses nothing across a bridge restart: the broker keeps its session', async () => {
+    const identity = 'MQTT-BRIDGE';
+    const ch = await charger(identity, '1.6');
+    await csms.waitClient(identity, 10000);
+    csms.responders.DataTransfer = { status: 'Accepted' };
+    assert.equal((await bridge.stop()).code, 0, 'bridge exit status');
+    await waitFor(() => csms.closes.some((c) => c.identity === identity), 3000,
+      'the stopped bridge closed its WebSockets');
+    // Published while no bridge is connected: the broker keeps it for the
+    // bridge's persistent session and hands it over ahead of the retained
+    // states, so the bridge holds it until it knows the charger's version.
+    const pending = ch.call('DataTransfer', { vendorId: 'while-bridge-down', messageId: 'x' });
+    await sleep(300);
+    bridge = await startBridge(bridgeOpts);
+    assert.deepEqual(await pending, { status: 'Accepted' });
+    const seen = csms.callsOf(identity).filter((c) => c.params.vendorId === 'while-bridge-down');
+    assert.equal(seen.length, 1);
+    assert.match(bridge.stderr, /MQTT-BRIDGE bridge\] frame held until the state came/);
   });
 
   it('answers or drops bad payloads on the topics with a log line, never crashing', async () => {
