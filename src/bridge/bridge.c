@@ -172,7 +172,8 @@ static void topic_of(const struct charger *c, const char *leaf, char out[TOPIC_M
  * and a CALL's action and payload against the version's schema. 0: pass it
  * on. Else a CALLERROR for the sender is in *ret_reply (malloc'd, with
  * @headroom bytes before it; NULL when the rules say to ignore), and the
- * problem was logged.
+ * problem was logged. With @ret_dup, a CALL whose id this charger sent
+ * lately is reported there (QoS 1 redelivery).
  */
 static int check_frame(struct charger *c, const char *buf, size_t len, const char *from,
 		       size_t headroom, char **ret_reply, size_t *ret_len, bool *ret_dup)
@@ -186,7 +187,8 @@ static int check_frame(struct charger *c, const char *buf, size_t len, const cha
 	char text[256];
 
 	*ret_reply = NULL;
-	*ret_dup = false;
+	if (ret_dup)
+		*ret_dup = false;
 	if (ogw_frame_decode(buf, len, c->ver, &f, &fault) < 0) {
 		ogw_warn(&lc, "bad frame from %s%s: %s", from, fault.reply ? "" : " ignored",
 			 fault.desc);
@@ -211,11 +213,11 @@ static int check_frame(struct charger *c, const char *buf, size_t len, const cha
 		snprintf(text, sizeof(text), "%s", sf.desc);
 		desc = text;
 	} else {
-		/* QoS 1 may deliver a message twice; message ids never repeat. */
-		for (unsigned int i = 0; i < RECENT; i++)
+		/* QoS 1 may deliver a message twice; the gateway's ids never repeat. */
+		for (unsigned int i = 0; ret_dup && i < RECENT; i++)
 			if (!strcmp(c->recent[i], f.id))
 				*ret_dup = true;
-		if (!*ret_dup) {
+		if (ret_dup && !*ret_dup) {
 			snprintf(c->recent[c->recent_next], sizeof(c->recent[0]), "%s", f.id);
 			c->recent_next = (c->recent_next + 1) % RECENT;
 		}
@@ -351,9 +353,8 @@ static void ws_message(struct charger *c, const char *buf, size_t len)
 {
 	char *reply;
 	size_t rlen;
-	bool dup;
 
-	if (check_frame(c, buf, len, "CSMS", LWS_PRE, &reply, &rlen, &dup) < 0) {
+	if (check_frame(c, buf, len, "CSMS", LWS_PRE, &reply, &rlen, NULL) < 0) {
 		if (reply && c->state == WS_UP &&
 		    lws_write(c->wsi, (unsigned char *)reply + LWS_PRE, rlen, LWS_WRITE_TEXT) < 0)
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
