@@ -314,3 +314,47 @@ describe('MQTT over TLS, and the gateway\'s last will', { timeout: 60000 }, () =
     assert.match(bridge.stderr, /MQTTS-1 bridge\] charger offline at its gateway/);
   });
 });
+
+// A bridge in a shared-subscription group: its up topics are
+// $share/<group>/..., it opens a charger's WebSocket on the charger's first
+// frame, and relays both ways as without sharing.
+describe('MQTT bridge with a shared subscription', { timeout: 30000 }, () => {
+  let broker;
+  let csms;
+  let bridge;
+  let gw;
+  let ch;
+
+  before(async () => {
+    broker = await startBroker();
+    csms = await startCsms();
+    bridge = await startBridge({ mqtt: broker.url('+'), csms: csms.url,
+      args: ['--share', 'bridges'] });
+    gw = await startGateway({ csmsUrl: broker.url('site-shared') });
+    await waitFor(() => /mqtt: connected to/.test(gw.stderr), 5000, 'gateway on the broker');
+  });
+
+  after(async () => {
+    await closeClient(ch);
+    try {
+      await stopAll({ gw, csms });
+      if (bridge) assert.equal((await bridge.stop()).code, 0, 'bridge exit status');
+    } finally {
+      await broker?.close();
+    }
+  });
+
+  it('subscribes through the group and relays both ways', async () => {
+    assert.match(bridge.stderr, /bridge subscribed to \$share\/bridges\/ocpp\/\+\/\+\/up/);
+    ch = await connectCharger(gw, 'SHARED-1', '2.0.1');
+    await sleep(300);
+    assert.equal(csms.clients.has('SHARED-1'), false, 'no WebSocket before the first frame');
+    const boot = { chargingStation: { model: 'M', vendorName: 'V' }, reason: 'PowerUp' };
+    csms.responders.BootNotification = { currentTime: new Date().toISOString(), interval: 300,
+      status: 'Accepted' };
+    assert.equal((await ch.call('BootNotification', boot)).status, 'Accepted');
+    const upstream = await csms.waitClient('SHARED-1');
+    ch.handle('ClearCache', () => ({ status: 'Accepted' }));
+    assert.deepEqual(await upstream.call('ClearCache', {}), { status: 'Accepted' });
+  });
+});
