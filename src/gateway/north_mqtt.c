@@ -174,6 +174,11 @@ static void on_connected(void *arg, bool session_present)
 	snprintf(topic, sizeof(topic), "%s/%s/+/down", nm->prefix, nm->site);
 	if (ogw_mqtt_subscribe(nm->client, topic) < 0)
 		ogw_err(NULL, "mqtt: Failed to subscribe to %s", topic);
+	/* The retained states of the site: one saying online for a charger not
+	 * here is left from before a restart of ours, and is corrected. */
+	snprintf(topic, sizeof(topic), "%s/%s/+/state", nm->prefix, nm->site);
+	if (ogw_mqtt_subscribe(nm->client, topic) < 0)
+		ogw_err(NULL, "mqtt: Failed to subscribe to %s", topic);
 	snprintf(topic, sizeof(topic), "%s/%s/%s/state", nm->prefix, nm->site, GATEWAY_LEVEL);
 	publish_json(nm, topic, state_doc(true));
 	for (size_t i = nm->n_announced; i-- > 0;) {
@@ -234,8 +239,26 @@ static bool is_duplicate_call(struct ogw_north_mqtt *nm, const char *id, const c
 	return false;
 }
 
-/* A frame for a charger: <prefix>/<site>/<id>/down. Anything else, or a
- * charger not connected here, is dropped with a log line. */
+/* A retained state saying online for a charger with no session here. */
+static void on_state(struct ogw_north_mqtt *nm, const char *id, const char *payload,
+		     size_t len)
+{
+	struct ogw_session *s = ogw_session_find(nm->gw, id);
+	if (s && s->state == OGW_SESSION_ACTIVE)
+		return;
+	json_t *doc = json_loadb(payload, len, 0, NULL);
+	bool online = json_is_true(json_object_get(doc, "online"));
+	json_decref(doc);
+	if (!online)
+		return;
+	struct ogw_log_ctx lc = { id, "north", NULL, NULL };
+	ogw_info(&lc, "mqtt: stale online state of a charger not connected here: marked offline");
+	publish_state(nm, NULL, id, false);
+}
+
+/* A frame for a charger: <prefix>/<site>/<id>/down (or a state, above).
+ * Anything else, or a charger not connected here, is dropped with a log
+ * line. */
 static void on_message(void *arg, const char *topic, const char *payload, size_t len)
 {
 	struct ogw_north_mqtt *nm = arg;
@@ -249,9 +272,16 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 		return;
 	}
 	const char *end = strchr(level, '/');
-	if (!end || strcmp(end, "/down") ||
+	if (end && !strcmp(end, "/state") && (size_t)(end - level) == strlen(GATEWAY_LEVEL) &&
+	    !strncmp(level, GATEWAY_LEVEL, strlen(GATEWAY_LEVEL)))
+		return;
+	if (!end || (strcmp(end, "/down") && strcmp(end, "/state")) ||
 	    ogw_percent_decode(level, (size_t)(end - level), id, sizeof(id)) < 0) {
 		ogw_warn(NULL, "mqtt: message on unexpected topic %s dropped", topic);
+		return;
+	}
+	if (!strcmp(end, "/state")) {
+		on_state(nm, id, payload, len);
 		return;
 	}
 	struct ogw_session *s = ogw_session_find(nm->gw, id);

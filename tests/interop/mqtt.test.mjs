@@ -256,6 +256,7 @@ describe('MQTT over TLS, and the gateway\'s last will', { timeout: 60000 }, () =
   let bridge;
   let gw;
   let confDir;
+  let gwConfig;
   let ch;
 
   before(async () => {
@@ -276,8 +277,8 @@ describe('MQTT over TLS, and the gateway\'s last will', { timeout: 60000 }, () =
       `csms = { ca = "${pki.ca.cert}"; reconnect_min = 0.2; reconnect_max = 1.0; };\n`);
     bridge = await startBridge({ mqtt: broker.url('+'), csms: csms.wssUrl,
       args: ['-c', bridgeConf] });
-    gw = await startGateway({ csmsUrl: broker.url(SITE_TLS),
-      config: mqttConf('gw-1', 'gw secret', 'gw-1') });
+    gwConfig = mqttConf('gw-1', 'gw secret', 'gw-1');
+    gw = await startGateway({ csmsUrl: broker.url(SITE_TLS), config: gwConfig });
     await waitFor(() => /mqtt: connected to/.test(gw.stderr), 5000, 'gateway on the broker');
   });
 
@@ -312,6 +313,12 @@ describe('MQTT over TLS, and the gateway\'s last will', { timeout: 60000 }, () =
     await waitFor(() => csms.closes.some((c) => c.identity === 'MQTTS-1'), 10000,
       'the CSMS WebSocket of the dead gateway\'s charger closed');
     assert.match(bridge.stderr, /MQTTS-1 bridge\] charger offline at its gateway/);
+  });
+
+  it('a restarted gateway marks its chargers that did not come back offline', async () => {
+    gw = await startGateway({ csmsUrl: broker.url(SITE_TLS), config: gwConfig });
+    await waitFor(() => /\[MQTTS-1 north\] mqtt: stale online state/.test(gw.stderr), 5000,
+      'the stale retained state corrected');
   });
 });
 
