@@ -165,6 +165,19 @@ static void topic_of(const struct charger *c, const char *leaf, char out[TOPIC_M
 	snprintf(out, TOPIC_MAX, "%s/%s/%s/%s", c->b->conf.mqtt_prefix, c->site, c->enc, leaf);
 }
 
+/* A frame for the charger's gateway; none once the bridge is stopping. */
+static void publish_down(struct charger *c, const char *text, size_t len)
+{
+	char topic[TOPIC_MAX];
+	struct ogw_log_ctx lc = charger_ctx(c);
+
+	topic_of(c, "down", topic);
+	if (!c->b->mqtt)
+		ogw_info(&lc, "bridge stopping: frame for %s dropped", topic);
+	else if (ogw_mqtt_publish(c->b->mqtt, topic, text, len, false) < 0)
+		ogw_err(&lc, "Failed to publish on %s", topic);
+}
+
 /* ---- checking frames ------------------------------------------------------ */
 
 /*
@@ -361,12 +374,7 @@ static void ws_message(struct charger *c, const char *buf, size_t len)
 		free(reply);
 		return;
 	}
-	char topic[TOPIC_MAX];
-	topic_of(c, "down", topic);
-	if (ogw_mqtt_publish(c->b->mqtt, topic, buf, len, false) < 0) {
-		struct ogw_log_ctx lc = charger_ctx(c);
-		ogw_err(&lc, "Failed to publish on %s", topic);
-	}
+	publish_down(c, buf, len);
 }
 
 static void ws_rx(struct charger *c, struct lws *wsi, const char *in, size_t len)
@@ -476,12 +484,8 @@ static const struct lws_protocols bridge_protocols[] = {
 
 static void answer_up(struct charger *c, char *reply, size_t len)
 {
-	char topic[TOPIC_MAX];
-	topic_of(c, "down", topic);
-	if (reply && ogw_mqtt_publish(c->b->mqtt, topic, reply, len, false) < 0) {
-		struct ogw_log_ctx lc = charger_ctx(c);
-		ogw_err(&lc, "Failed to publish on %s", topic);
-	}
+	if (reply)
+		publish_down(c, reply, len);
 	free(reply);
 }
 

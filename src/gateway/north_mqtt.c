@@ -119,7 +119,7 @@ static void mqtt_connect(struct ogw_session *s)
 {
 	struct ogw_north_mqtt *nm = s->gw->north_mqtt;
 
-	if (!ogw_mqtt_connected(nm->client)) {
+	if (!nm || !ogw_mqtt_connected(nm->client)) {
 		ogw_session_north_failed(s, "MQTT broker unreachable");
 		return;
 	}
@@ -132,6 +132,10 @@ static void mqtt_send_take(struct ogw_leg *l, char *buf, const char *text, size_
 	struct ogw_north_mqtt *nm = l->s->gw->north_mqtt;
 	char topic[TOPIC_MAX];
 
+	if (!nm) { /* the gateway is being freed */
+		free(buf);
+		return;
+	}
 	topic_of(nm, l->s->id, "up", topic);
 	int r = ogw_mqtt_publish(nm->client, topic, text, len, false);
 	free(buf);
@@ -147,7 +151,7 @@ static bool mqtt_close(struct ogw_leg *l)
 {
 	struct ogw_north_mqtt *nm = l->s->gw->north_mqtt;
 
-	if (ogw_mqtt_connected(nm->client))
+	if (nm && ogw_mqtt_connected(nm->client))
 		publish_state(nm, l->s, l->s->id, false);
 	return false;
 }
