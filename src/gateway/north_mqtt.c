@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -64,11 +65,17 @@ static void publish_json(struct ogw_north_mqtt *nm, const char *topic, json_t *d
 	free(text);
 }
 
-static json_t *state_doc(bool online)
+/* {"online", "since"}: since @since (a charger's connection), or now. */
+static json_t *state_doc(bool online, time_t since)
 {
-	char now[32];
-	ogw_time_rfc3339(now);
-	return json_pack("{s:b, s:s}", "online", online, "since", now);
+	char when[32];
+	struct tm tm;
+
+	if (since && gmtime_r(&since, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	else
+		ogw_time_rfc3339(when);
+	return json_pack("{s:b, s:s}", "online", online, "since", when);
 }
 
 static ssize_t announced_index(const struct ogw_north_mqtt *nm, const char *id)
@@ -90,7 +97,7 @@ static void publish_state(struct ogw_north_mqtt *nm, struct ogw_session *s, cons
 			  bool online)
 {
 	char topic[TOPIC_MAX];
-	json_t *doc = state_doc(online);
+	json_t *doc = state_doc(online, online ? s->connected_at : 0);
 
 	topic_of(nm, id, "state", topic);
 	if (online && doc)
@@ -184,7 +191,7 @@ static void on_connected(void *arg, bool session_present)
 	if (ogw_mqtt_subscribe(nm->client, topic) < 0)
 		ogw_err(NULL, "mqtt: Failed to subscribe to %s", topic);
 	snprintf(topic, sizeof(topic), "%s/%s/%s/state", nm->prefix, nm->site, GATEWAY_LEVEL);
-	publish_json(nm, topic, state_doc(true));
+	publish_json(nm, topic, state_doc(true, 0));
 	for (size_t i = nm->n_announced; i-- > 0;) {
 		struct ogw_session *s = ogw_session_find(gw, nm->announced[i]);
 		if (!s || s->state != OGW_SESSION_ACTIVE)
