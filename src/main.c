@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ocppgw's command line: the daemon (configuration from defaults, an
- * optional file and flags, in that order), `ocppgw validate` for captures,
- * `ocppgw passwd` for charger password hashes and `ocppgw sessions` for
- * the recorded transactions. It only parses and
- * dispatches; the gateway itself lives in src/gateway/.
+ * optional file and flags, in that order), `ocppgw bridge` (the MQTT to
+ * WebSocket cloud bridge, the same configuration with mode = "bridge"),
+ * `ocppgw validate` for captures, `ocppgw passwd` for charger password
+ * hashes and `ocppgw sessions` for the recorded transactions. It only
+ * parses and dispatches; the gateway itself lives in src/gateway/, the
+ * bridge in src/bridge/.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +17,7 @@
 
 #include "commands.h"
 #include "ocppgw/auth.h"
+#include "ocppgw/bridge.h"
 #include "ocppgw/config.h"
 #include "ocppgw/gateway.h"
 #include "ocppgw/log.h"
@@ -28,6 +31,9 @@ struct cli {
 	const char *listen;
 	const char *admin;
 	const char *csms;
+	bool bridge;              /* `ocppgw bridge` */
+	const char *mqtt;
+	const char *share;
 	const char *path_prefix;
 	const char *schema_dir;
 	const char *data_dir;
@@ -42,6 +48,8 @@ struct cli {
 static void usage(FILE *f)
 {
 	fputs("Usage: ocppgw [OPTIONS]                 run the gateway\n"
+	      "       ocppgw bridge --mqtt URL --csms URL [--share GROUP] [OPTIONS]\n"
+	      "                                         run the MQTT to WebSocket cloud bridge\n"
 	      "       ocppgw validate --ocpp VERSION [--schema-dir DIR] [FILE]\n"
 	      "                                         check a capture, one frame per line\n"
 	      "       ocppgw passwd                      hash a charger password read from stdin\n"
@@ -54,7 +62,10 @@ static void usage(FILE *f)
 	      "      --listen ADDR:PORT     where chargers connect (default 0.0.0.0:9000)\n"
 	      "      --admin ADDR:PORT      admin API, metrics, status page (default\n"
 	      "                             127.0.0.1:8080; \"\" for none)\n"
-	      "      --csms URL             upstream CSMS, ws://host[:port]/path or wss://...\n"
+	      "      --csms URL             upstream CSMS, ws://host[:port]/path or wss://...,\n"
+	      "                             or an MQTT broker, mqtt(s)://host[:port]/SITE\n"
+	      "      --mqtt URL             bridge: the broker, mqtt(s)://host[:port]/SITE (+: all)\n"
+	      "      --share GROUP          bridge: share the load with other bridges of GROUP\n"
 	      "      --path-prefix PATH     URL prefix before the charger id (default /ocpp)\n"
 	      "      --schema-dir DIR       load schemas from DIR/1.6, DIR/2.0.1, DIR/2.1\n"
 	      "      --data-dir DIR         where the durable store lives (default /var/lib/ocppgw)\n"
@@ -130,6 +141,12 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 		r = -EINVAL;
 	if (cli->csms)
 		replace(&ret->csms_url, cli->csms);
+	if (cli->bridge)
+		ret->bridge = true;
+	if (cli->mqtt)
+		replace(&ret->mqtt_url, cli->mqtt);
+	if (cli->share)
+		replace(&ret->mqtt_share, cli->share);
 	if (cli->path_prefix)
 		replace(&ret->path_prefix, cli->path_prefix);
 	if (cli->schema_dir)
@@ -275,6 +292,7 @@ static int cmd_passwd(void)
 enum {
 	OPT_CHECK = 256, OPT_LISTEN, OPT_CSMS, OPT_PREFIX, OPT_SCHEMA_DIR, OPT_TIMEOUT,
 	OPT_FRAME, OPT_PENDING, OPT_JSON, OPT_VERSION, OPT_DATA_DIR, OPT_UPSTREAM, OPT_ADMIN,
+	OPT_MQTT, OPT_SHARE,
 };
 
 int main(int argc, char **argv)
@@ -285,6 +303,8 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "admin", required_argument, NULL, OPT_ADMIN },
 		{ "csms", required_argument, NULL, OPT_CSMS },
+		{ "mqtt", required_argument, NULL, OPT_MQTT },
+		{ "share", required_argument, NULL, OPT_SHARE },
 		{ "path-prefix", required_argument, NULL, OPT_PREFIX },
 		{ "schema-dir", required_argument, NULL, OPT_SCHEMA_DIR },
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
@@ -308,6 +328,11 @@ int main(int argc, char **argv)
 		return cmd_passwd();
 	if (argc > 1 && !strcmp(argv[1], "sessions"))
 		return ogw_cmd_sessions(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "bridge")) {
+		cli.bridge = true;
+		argc--;
+		argv++;
+	}
 
 	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -316,6 +341,8 @@ int main(int argc, char **argv)
 		case OPT_LISTEN: cli.listen = optarg; break;
 		case OPT_ADMIN: cli.admin = optarg; break;
 		case OPT_CSMS: cli.csms = optarg; break;
+		case OPT_MQTT: cli.mqtt = optarg; break;
+		case OPT_SHARE: cli.share = optarg; break;
 		case OPT_PREFIX: cli.path_prefix = optarg; break;
 		case OPT_SCHEMA_DIR: cli.schema_dir = optarg; break;
 		case OPT_DATA_DIR: cli.data_dir = optarg; break;
@@ -360,6 +387,10 @@ int main(int argc, char **argv)
 	}
 
 	ogw_log_setup(conf.log_level, conf.log_json);
+	if (conf.bridge) {
+		ogw_info(NULL, "ocppgw %s bridge starting", OGW_VERSION);
+		return ogw_bridge_run(&conf);
+	}
 	ogw_info(NULL, "ocppgw %s starting", OGW_VERSION);
 	struct ogw_gateway *gw = NULL;
 	r = ogw_gateway_new(&conf, reload_conf, &cli, &gw);

@@ -48,8 +48,11 @@ struct ogw_conf {
 	bool tls_require_client_cert;
 	bool require_auth;        /* refuse chargers that send no valid Basic auth */
 
+	bool bridge;              /* mode = "bridge": the cloud bridge (src/bridge) */
+
 	/* north: the CSMS */
-	char *csms_url;           /* ws:// or wss:// base; NULL: none configured */
+	char *csms_url;           /* ws:// or wss:// base, or mqtt(s)://broker/<site>
+	                             for the MQTT uplink; NULL: none configured */
 	char *csms_ca;
 	char *csms_cert;
 	char *csms_key;
@@ -59,6 +62,20 @@ struct ogw_conf {
 	int ping_interval_s;      /* WebSocket ping on idle legs; default 30 */
 	int reconnect_min_ms;     /* default 1000 */
 	int reconnect_max_ms;     /* default 60000 */
+
+	/* MQTT (docs/MQTT.md): the gateway's broker is csms.url, the bridge's mqtt.url */
+	char *mqtt_url;           /* bridge: mqtt(s)://broker[:port]/<site or +> */
+	char *mqtt_prefix;        /* topic root; default "ocpp" */
+	char *mqtt_client_id;     /* NULL: derived from the role, site (and host) */
+	char *mqtt_username;
+	char *mqtt_password;
+	char *mqtt_ca;            /* mqtts: CA file; NULL: /etc/ssl/certs */
+	char *mqtt_cert;          /* mqtts: client certificate and key */
+	char *mqtt_key;
+	int mqtt_keepalive_s;     /* default 30 */
+	char *mqtt_share;         /* bridge: shared subscription group; NULL: none */
+	int mqtt_max_buffered;    /* bridge: frames held per charger while its
+	                             WebSocket connects; default 100 */
 
 	/* OCPP-J */
 	int response_timeout_ms;  /* default 30000 */

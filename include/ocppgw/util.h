@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Small helpers every layer uses: randomness from mbedTLS's CTR-DRBG, clocks,
- * RFC 3339 time text and hex. (URL paths need no decoding here: lws
- * percent-decodes the request URI itself.)
+ * RFC 3339 time text, hex and percent-encoding (charger ids in URL paths
+ * and MQTT topic levels).
  */
 #ifndef OCPPGW_UTIL_H
 #define OCPPGW_UTIL_H
@@ -30,6 +30,13 @@ void ogw_time_format_rfc3339(int64_t t, char ret[32]);
 void ogw_hex_encode(const void *in, size_t len, char *out);
 /* 0, or -EINVAL when @in is not an even number of hex digits. */
 int ogw_hex_decode(const char *in, size_t len, void *out, size_t outsz, size_t *ret_len);
+
+/* RFC 3986 unreserved characters pass, everything else becomes %XX; the
+ * result is cut at a whole character to fit @outsz. */
+void ogw_percent_encode(const char *in, char *out, size_t outsz);
+/* Reverses ogw_percent_encode(): 0, or -EINVAL for a malformed or
+ * too long @in, or one that decodes to a NUL. */
+int ogw_percent_decode(const char *in, size_t len, char *out, size_t outsz);
 
 /* Overwrites @len bytes so the compiler cannot drop it (for secrets). */
 void ogw_memzero(void *p, size_t len);

@@ -214,6 +214,16 @@ static const char *url_problem(const char *url)
 	return NULL;
 }
 
+/* A topic level of our own: no wildcard, no separator, not empty. */
+static const char *topic_level_problem(const char *v)
+{
+	if (!v || !*v)
+		return "must not be empty";
+	if (strpbrk(v, "+#") || v[0] == '/' || v[strlen(v) - 1] == '/' || strpbrk(v, " \t\r\n"))
+		return "must not contain '+', '#' or spaces, nor start or end with '/'";
+	return NULL;
+}
+
 static bool charger_id_ok(const char *id)
 {
 	size_t len = strlen(id);
@@ -303,6 +313,38 @@ static void parse_url(struct loader *ld, const config_setting_t *s, const char *
 	if (!v)
 		return;
 	problem = *v ? url_problem(v) : NULL;
+	if (problem) {
+		setting_error(ld, s, "%s: %s", name, problem);
+		return;
+	}
+	replace_string(ld, (char **)((char *)base + f->off), v, false);
+}
+
+static void parse_mode(struct loader *ld, const config_setting_t *s, const char *name,
+		       void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	const char *v = get_string(ld, s, name);
+
+	(void)f;
+	if (!v)
+		return;
+	if (strcmp(v, "gateway") == 0)
+		c->bridge = false;
+	else if (strcmp(v, "bridge") == 0)
+		c->bridge = true;
+	else
+		setting_error(ld, s, "%s: expected gateway or bridge", name);
+}
+
+static void parse_topic_level(struct loader *ld, const config_setting_t *s, const char *name,
+			      void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name), *problem;
+
+	if (!v)
+		return;
+	problem = *v ? topic_level_problem(v) : NULL;
 	if (problem) {
 		setting_error(ld, s, "%s: %s", name, problem);
 		return;
@@ -494,6 +536,27 @@ static const struct field csms_fields[] = {
 	{ 0 },
 };
 
+static const struct field mqtt_fields[] = {
+	{ .name = "url", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, mqtt_url),
+	  .special = parse_url },
+	{ .name = "prefix", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, mqtt_prefix),
+	  .special = parse_topic_level },
+	{ .name = "client_id", .kind = F_STRING, .off = offsetof(struct ogw_conf, mqtt_client_id) },
+	{ .name = "username", .kind = F_STRING, .off = offsetof(struct ogw_conf, mqtt_username) },
+	{ .name = "password", .kind = F_STRING, .off = offsetof(struct ogw_conf, mqtt_password),
+	  .secret = true },
+	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, mqtt_ca) },
+	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, mqtt_cert) },
+	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, mqtt_key) },
+	{ .name = "keepalive", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, mqtt_keepalive_s), .min = 5, .max = MAX_SECONDS },
+	{ .name = "share", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, mqtt_share),
+	  .special = parse_topic_level },
+	{ .name = "max_buffered", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, mqtt_max_buffered), .min = 1, .max = 100000 },
+	{ 0 },
+};
+
 static const struct field ocpp_fields[] = {
 	{ .name = "response_timeout", .kind = F_MS,
 	  .off = offsetof(struct ogw_conf, response_timeout_ms), .max = MAX_SECONDS },
@@ -541,6 +604,7 @@ static const struct field admin_fields[] = {
 };
 
 static const struct field root_fields[] = {
+	{ .name = "mode", .kind = F_SPECIAL, .special = parse_mode },
 	{ .name = "listen", .kind = F_SPECIAL, .special = parse_listen },
 	{ .name = "path_prefix", .kind = F_SPECIAL, .special = parse_path_prefix },
 	{ .name = "require_auth", .kind = F_BOOL, .off = offsetof(struct ogw_conf, require_auth) },
@@ -552,6 +616,7 @@ static const struct field root_fields[] = {
 	  .min = 0, .max = 1099511627776.0 },
 	{ .name = "tls", .kind = F_GROUP, .sub = tls_fields },
 	{ .name = "csms", .kind = F_GROUP, .sub = csms_fields },
+	{ .name = "mqtt", .kind = F_GROUP, .sub = mqtt_fields },
 	{ .name = "ocpp", .kind = F_GROUP, .sub = ocpp_fields },
 	{ .name = "log", .kind = F_GROUP, .sub = log_fields },
 	{ .name = "offline", .kind = F_GROUP, .sub = offline_fields },
@@ -1027,6 +1092,9 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->data_dir = must_strdup("/var/lib/ocppgw");
 	c->admin_addr = must_strdup("127.0.0.1");
 	c->admin_port = 8080;
+	c->mqtt_prefix = must_strdup("ocpp");
+	c->mqtt_keepalive_s = 30;
+	c->mqtt_max_buffered = 100;
 	c->upstream_ocpp = UPSTREAM_UNSET;
 	c->log_level = OGW_LOG_INFO;
 	c->log_json = false;
@@ -1157,6 +1225,66 @@ static void check_ranges(struct checker *ck, const struct field *table, const ch
 	}
 }
 
+static bool is_mqtt_url(const char *url)
+{
+	return url && (!strncasecmp(url, "mqtt://", 7) || !strncasecmp(url, "mqtts://", 8));
+}
+
+/* mqtt(s)://host[:port]/<site>: exactly one topic level after the host. */
+static const char *mqtt_site_problem(const char *url)
+{
+	const char *path = strchr(strstr(url, "://") + 3, '/');
+	size_t n;
+
+	if (!path || !path[1])
+		return "expected mqtt(s)://host[:port]/<site>: the site is missing";
+	path++;
+	n = strlen(path);
+	while (n && path[n - 1] == '/')
+		n--;
+	if (memchr(path, '/', n) || memchr(path, '#', n) || (memchr(path, '+', n) && n != 1))
+		return "the site is one topic level: no '/', '#', nor '+' but a whole \"+\"";
+	return NULL;
+}
+
+/* The MQTT uplink (csms.url mqtt://) and the bridge (mqtt.url, csms.url ws://). */
+static void check_mqtt(struct checker *ck, const struct ogw_conf *c)
+{
+	const char *problem;
+
+	problem = c->mqtt_url ? url_problem(c->mqtt_url) : NULL;
+	if (problem)
+		check_error(ck, "mqtt.url: %s", problem);
+	if (c->mqtt_url && !is_mqtt_url(c->mqtt_url))
+		check_error(ck, "mqtt.url: expected mqtt:// or mqtts://");
+	else if (c->mqtt_url && !url_problem(c->mqtt_url) && mqtt_site_problem(c->mqtt_url))
+		check_error(ck, "mqtt.url: %s", mqtt_site_problem(c->mqtt_url));
+	if (!c->bridge && is_mqtt_url(c->csms_url) && !url_problem(c->csms_url)) {
+		problem = mqtt_site_problem(c->csms_url);
+		if (!problem && strstr(c->csms_url, "/+"))
+			problem = "a gateway publishes for one site, not \"+\"";
+		if (problem)
+			check_error(ck, "csms.url: %s", problem);
+	}
+	if (c->bridge && !c->mqtt_url)
+		check_error(ck, "mode bridge needs mqtt.url (or --mqtt URL)");
+	if (c->bridge && is_mqtt_url(c->csms_url))
+		check_error(ck, "csms.url: the bridge connects to a WebSocket CSMS, ws:// or wss://");
+	if (!c->bridge && c->mqtt_url)
+		check_error(ck, "mqtt.url is the bridge's broker; a gateway's broker is csms.url");
+	if (!c->bridge && c->mqtt_share)
+		check_error(ck, "mqtt.share is for the bridge only");
+	problem = topic_level_problem(c->mqtt_prefix);
+	if (problem)
+		check_error(ck, "mqtt.prefix: %s", problem);
+	if (c->mqtt_cert && !c->mqtt_key)
+		check_error(ck, "mqtt.cert is set without mqtt.key");
+	if (c->mqtt_key && !c->mqtt_cert)
+		check_error(ck, "mqtt.key is set without mqtt.cert");
+	if (c->mqtt_password && !c->mqtt_username)
+		check_error(ck, "mqtt.password is set without mqtt.username");
+}
+
 int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 {
 	struct checker ck = { .conf = c, .errs = errs };
@@ -1186,6 +1314,7 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 		check_error(&ck, "csms.key is set without csms.cert");
 	if (!c->data_dir || !*c->data_dir)
 		check_error(&ck, "data_dir: must not be empty");
+	check_mqtt(&ck, c);
 	if (c->upstream_ocpp < UPSTREAM_UNSET || c->upstream_ocpp >= OGW_OCPP_COUNT)
 		check_error(&ck, "upstream_ocpp: expected 1.6, 2.0.1 or 2.1");
 	if (c->admin_addr && !ogw_conf_is_loopback(c->admin_addr) && !c->admin_token &&
@@ -1215,6 +1344,15 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->csms_key);
 	free(c->schema_dir);
 	free(c->data_dir);
+	free(c->mqtt_url);
+	free(c->mqtt_prefix);
+	free(c->mqtt_client_id);
+	free(c->mqtt_username);
+	free_secret(c->mqtt_password);
+	free(c->mqtt_ca);
+	free(c->mqtt_cert);
+	free(c->mqtt_key);
+	free(c->mqtt_share);
 	free(c->admin_addr);
 	free_secret(c->admin_token);
 	free(c->admin_user);

@@ -2,7 +2,8 @@
 /*
  * The gateway object: one lws context and event loop thread carrying the
  * south listener, the north client vhost and every timer; signal handling
- * (stop, reload) folded into that loop; the configuration it runs on.
+ * (stop, reload) folded into that loop; the configuration it runs on; the
+ * MQTT uplink's broker connection when the CSMS URL is mqtt(s)://.
  * Per-frame work lives in session.c.
  */
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 
 #include <libwebsockets.h>
@@ -277,7 +279,10 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	gw->reload = reload_fn;
 	gw->reload_arg = reload_arg;
 
-	r = gw->conf.csms_url ? ogw_north_parse_url(gw, gw->conf.csms_url) : 0;
+	const char *url = gw->conf.csms_url ? gw->conf.csms_url : "";
+	bool mqtt = !strncasecmp(url, "mqtt://", 7) || !strncasecmp(url, "mqtts://", 8);
+	gw->north_tp = mqtt ? &ogw_mqtt_transport : &ogw_ws_transport;
+	r = mqtt || !gw->conf.csms_url ? 0 : ogw_north_parse_url(gw, url);
 	if (r < 0) {
 		ogw_err(NULL, "csms url '%s': expected ws://host[:port]/path or wss://...",
 			gw->conf.csms_url ? gw->conf.csms_url : "");
@@ -329,6 +334,11 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	r = create_vhosts(gw);
 	if (r < 0)
 		goto fail;
+	if (gw->north_tp == &ogw_mqtt_transport) {
+		r = ogw_north_mqtt_start(gw);
+		if (r < 0)
+			goto fail;
+	}
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);
@@ -366,6 +376,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		sig_ctx = NULL;
 		sig_gw = NULL;
 		gw->stopping = true;
+		ogw_north_mqtt_stop(gw);
 		ogw_loop_fini(gw->ctx);
 	}
 	ogw_admin_stop(gw);

@@ -29,6 +29,7 @@
 #define OGW_ID_MAX 48  /* 2.x identifierString: at most 48 characters */
 
 struct ogw_session;
+struct ogw_north_mqtt;
 
 enum ogw_leg_kind {
 	OGW_SOUTH = 0,  /* the charger's connection to us */
@@ -42,13 +43,45 @@ enum ogw_leg_state {
 	OGW_LEG_CLOSING,    /* flushing queued frames, then a close frame */
 };
 
-/* One WebSocket of a session. */
+struct ogw_leg;
+
+/*
+ * How a leg's frames leave: an lws WebSocket (ogw_ws_transport, session.c)
+ * or, for the north leg, an MQTT topic pair (ogw_mqtt_transport,
+ * north_mqtt.c). The session calls these; what comes in arrives through
+ * ogw_session_rx() and the leg's doors whatever the transport.
+ */
+struct ogw_leg_transport {
+	const char *name;
+	/* North only: opens the leg (ends in ogw_session_north_up() or
+	 * ogw_session_north_failed()). */
+	void (*connect)(struct ogw_session *s);
+	/* Sends one text frame @text of @len bytes; the leg is UP. Takes @buf,
+	 * the allocation @text sits in (behind the session's headroom). */
+	void (*send_take)(struct ogw_leg *l, char *buf, const char *text, size_t len);
+	/* Begins closing with l->close_status: true while the close is under
+	 * way (ogw_session_leg_gone() reports its end), false when the leg is
+	 * closed already. */
+	bool (*close)(struct ogw_leg *l);
+	/* Keepalive of an idle leg, and dropping a dead one; NULL: the
+	 * transport keeps itself alive (MQTT keepalive). */
+	void (*ping)(struct ogw_leg *l);
+	void (*abort)(struct ogw_leg *l);
+	/* Whether a lost leg gets the session's own reconnect timer; false:
+	 * the transport brings the leg up again itself. */
+	bool session_reconnects;
+};
+extern const struct ogw_leg_transport ogw_ws_transport;
+extern const struct ogw_leg_transport ogw_mqtt_transport;
+
+/* One connection of a session: a WebSocket, or the MQTT uplink's topics. */
 struct ogw_leg {
 	struct ogw_session *s;
 	enum ogw_leg_kind kind;
 	enum ogw_leg_state state;
 	enum ogw_ocpp ver;
-	struct lws *wsi;
+	const struct ogw_leg_transport *tp;
+	struct lws *wsi;            /* WebSocket legs only */
 	struct ogw_tracker out;     /* CALLs we send on this leg */
 	unsigned int in_pending;    /* CALLs received here, not yet answered */
 	lws_dll2_owner_t wq;        /* encoded frames waiting for WRITEABLE */
@@ -136,7 +169,10 @@ struct ogw_gateway {
 	struct ogw_schema_set *schemas[OGW_OCPP_COUNT];
 	struct ogw_store *store;
 
-	/* north endpoint, parsed once from conf.csms_url */
+	/* north endpoint, parsed once from conf.csms_url: a WebSocket URL, or
+	 * the MQTT uplink (then north_mqtt is set) */
+	const struct ogw_leg_transport *north_tp;
+	struct ogw_north_mqtt *north_mqtt;
 	char north_host[256];
 	int north_port;
 	char north_path[512];
@@ -290,6 +326,10 @@ void ogw_gateway_signalled(struct ogw_gateway *gw);
 void ogw_north_connect(struct ogw_session *s);
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url);
 extern const struct lws_protocols ogw_north_protocols[];
+
+/* north_mqtt.c: the MQTT uplink, one broker connection for every charger */
+int ogw_north_mqtt_start(struct ogw_gateway *gw);
+void ogw_north_mqtt_stop(struct ogw_gateway *gw);
 
 /* south.c */
 extern const struct lws_protocols ogw_south_protocols[];

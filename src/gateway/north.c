@@ -47,32 +47,13 @@ int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
 	return 0;
 }
 
-/* RFC 3986 unreserved characters pass; everything else is %XX. */
-static void percent_encode(const char *in, char *out, size_t outsz)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	for (; *in && o + 4 < outsz; in++) {
-		unsigned char c = (unsigned char)*in;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
 void ogw_north_connect(struct ogw_session *s)
 {
 	struct ogw_gateway *gw = s->gw;
 	char enc[OGW_ID_MAX * 3 + 1], path[sizeof(gw->north_path) + sizeof(enc) + 2];
 	char host[300];
 
-	percent_encode(s->id, enc, sizeof(enc));
+	ogw_percent_encode(s->id, enc, sizeof(enc));
 	snprintf(path, sizeof(path), "%s/%s", gw->north_path, enc);
 	if ((gw->north_tls && gw->north_port == 443) || (!gw->north_tls && gw->north_port == 80))
 		snprintf(host, sizeof(host), "%s", gw->north_host);

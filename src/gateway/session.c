@@ -3,8 +3,9 @@
  * A charger session: its two legs, and the pipeline every frame takes
  * between them (decode -> validate -> stages -> translate -> encode -> other
  * leg). Each leg is an endpoint with its own call tracker and its own
- * message ids. Sockets are not touched here beyond asking lws for a
- * writeable callback; south.c and north.c own the lws callbacks.
+ * message ids. Frames leave through the leg's transport (the WebSocket one
+ * is here: lws writes and the write queue); south.c and north.c own the
+ * lws callbacks, north_mqtt.c the MQTT uplink.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -127,11 +128,12 @@ static void table_remove(struct ogw_session *s)
 
 static void leg_request_close(struct ogw_leg *l, enum lws_close_status status)
 {
-	if (!l->wsi || l->state == OGW_LEG_CLOSING)
+	if (l->state == OGW_LEG_CLOSING || (l->tp == &ogw_ws_transport && !l->wsi))
 		return;
 	l->close_status = status;
 	leg_set_state(l, OGW_LEG_CLOSING);
-	lws_callback_on_writable(l->wsi);
+	if (!l->tp->close(l))
+		leg_set_state(l, OGW_LEG_DOWN);
 }
 
 /* Takes ownership of @buf (from an rpc encoder with WQ_HEADROOM). */
@@ -142,8 +144,19 @@ static void leg_send_take(struct ogw_leg *l, char *buf, size_t len)
 		ogw_err(&lc, "Failed to encode a frame: out of memory");
 		return;
 	}
-	if (!l->wsi || l->state == OGW_LEG_DOWN || l->state == OGW_LEG_CONNECTING ||
-	    l->state == OGW_LEG_CLOSING) {
+	if (l->state != OGW_LEG_UP) {
+		free(buf);
+		return;
+	}
+	l->tp->send_take(l, buf, buf + WQ_HEADROOM, len);
+}
+
+/* ---- the WebSocket transport ------------------------------------------- */
+
+static void ws_send_take(struct ogw_leg *l, char *buf, const char *text, size_t len)
+{
+	(void)text; /* written from the queue item, which is @buf */
+	if (!l->wsi) {
 		free(buf);
 		return;
 	}
@@ -176,6 +189,37 @@ static void leg_send_take(struct ogw_leg *l, char *buf, size_t len)
 	l->wq_bytes += len;
 	lws_callback_on_writable(l->wsi);
 }
+
+/* The close frame goes out from ogw_session_writeable() after the queue. */
+static bool ws_close(struct ogw_leg *l)
+{
+	lws_callback_on_writable(l->wsi);
+	return true;
+}
+
+static void ws_ping(struct ogw_leg *l)
+{
+	if (!l->wsi)
+		return;
+	l->ping_due = true;
+	lws_callback_on_writable(l->wsi);
+}
+
+static void ws_abort(struct ogw_leg *l)
+{
+	if (l->wsi)
+		lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+const struct ogw_leg_transport ogw_ws_transport = {
+	.name = "websocket",
+	.connect = ogw_north_connect,
+	.send_take = ws_send_take,
+	.close = ws_close,
+	.ping = ws_ping,
+	.abort = ws_abort,
+	.session_reconnects = true,
+};
 
 int ogw_session_writeable(struct ogw_leg *l)
 {
@@ -1030,6 +1074,8 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	leg_init(s, &s->south, OGW_SOUTH, ver);
 	leg_init(s, &s->north, OGW_NORTH, north_ver);
+	s->south.tp = &ogw_ws_transport;
+	s->north.tp = gw->north_tp;
 	s->tr = tr;
 	s->env.s = s;
 	s->connected_at = time(NULL);
@@ -1110,7 +1156,7 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 	else
 		ogw_info(&lc, "charger connected, OCPP %s", ogw_ocpp_name(ver));
 	if (!standalone)
-		ogw_north_connect(s);
+		s->north.tp->connect(s);
 	return s;
 }
 
@@ -1125,7 +1171,7 @@ struct ogw_session *ogw_session_new_detached(struct ogw_gateway *gw, const char 
 	if (!s)
 		return NULL;
 	s->off.detached = true;
-	ogw_north_connect(s);
+	s->north.tp->connect(s);
 	return s;
 }
 
@@ -1226,7 +1272,7 @@ static void reconnect_cb(lws_sorted_usec_list_t *sul)
 {
 	struct ogw_session *s = lws_container_of(sul, struct ogw_session, sul_reconnect);
 	if (s->state == OGW_SESSION_ACTIVE && !s->north.wsi)
-		ogw_north_connect(s);
+		s->north.tp->connect(s);
 }
 
 /* The north leg is gone or could not be opened: whatever waited for it is
@@ -1239,7 +1285,8 @@ void ogw_session_north_failed(struct ogw_session *s, const char *why)
 
 	leg_set_state(&s->north, OGW_LEG_DOWN);
 	leg_fail_calls(&s->north);
-	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_offline_standalone(s))
+	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_offline_standalone(s) ||
+	    !s->north.tp->session_reconnects)
 		return;
 	uint64_t delay = (uint64_t)gw->conf.reconnect_min_ms;
 	for (unsigned int i = 0; i < s->reconnects && delay < (uint64_t)gw->conf.reconnect_max_ms;
@@ -1497,17 +1544,16 @@ int64_t ogw_tr_next_id(struct ogw_tr_env *env, const char *name)
  */
 static void keepalive_leg(struct ogw_leg *l, uint64_t now, uint64_t interval)
 {
-	if (l->state != OGW_LEG_UP || !l->wsi)
+	if (l->state != OGW_LEG_UP || !l->tp->ping)
 		return;
 	uint64_t idle = now - l->last_rx_us;
 	if (idle >= 3 * interval) {
 		struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
 		ogw_warn(&lc, "no traffic for %llu s: connection taken for dead",
 			 (unsigned long long)(idle / 1000000));
-		lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		l->tp->abort(l);
 	} else if (idle >= interval) {
-		l->ping_due = true;
-		lws_callback_on_writable(l->wsi);
+		l->tp->ping(l);
 	}
 }
 

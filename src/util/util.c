@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Clocks, RFC 3339 time text, hex and secret wiping. Pure
+ * Clocks, RFC 3339 time text, hex, percent-encoding and secret wiping. Pure
  * helpers with no state; randomness lives in random.c and logging in log.c.
  */
 #include <errno.h>
@@ -166,4 +166,45 @@ void ogw_memzero(void *p, size_t len)
 {
 	if (p && len)
 		explicit_bzero(p, len);
+}
+
+void ogw_percent_encode(const char *in, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 4 <= outsz; in++) {
+		unsigned char c = (unsigned char)*in;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (outsz)
+		out[o] = '\0';
+}
+
+int ogw_percent_decode(const char *in, size_t len, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == '%') {
+			if (len - i < 3 || ogw_hex_decode(in + i + 1, 2, &c, 1, NULL) < 0)
+				return -EINVAL;
+			i += 2;
+		}
+		if (!c || o + 1 >= outsz)
+			return -EINVAL;
+		out[o++] = (char)c;
+	}
+	if (!outsz)
+		return -EINVAL;
+	out[o] = '\0';
+	return 0;
 }

@@ -905,3 +905,94 @@ Test(config, admin_off_loopback_needs_credentials)
 	cr_assert_eq(ogw_conf_check(&l.conf, &errs), 0);
 	loaded_free(&l);
 }
+
+Test(config, mqtt_group_and_mode)
+{
+	struct loaded l;
+
+	expect_ok("mode = \"bridge\";\n"
+		  "csms = { url = \"wss://csms/ocpp\"; };\n"
+		  "mqtt = { url = \"mqtts://broker:8883/+\"; prefix = \"fleet/eu\"; client_id = \"b1\";\n"
+		  "  username = \"u\"; password = \"p\"; keepalive = 10; ca = \"/ca.pem\";\n"
+		  "  cert = \"/c.pem\"; key = \"/c.key\"; share = \"bridges\"; max_buffered = 7; };\n",
+		  &l);
+	cr_expect(l.conf.bridge);
+	cr_expect_str_eq(l.conf.mqtt_url, "mqtts://broker:8883/+");
+	cr_expect_str_eq(l.conf.mqtt_prefix, "fleet/eu");
+	cr_expect_str_eq(l.conf.mqtt_client_id, "b1");
+	cr_expect_str_eq(l.conf.mqtt_password, "p");
+	cr_expect_eq(l.conf.mqtt_keepalive_s, 10);
+	cr_expect_str_eq(l.conf.mqtt_share, "bridges");
+	cr_expect_eq(l.conf.mqtt_max_buffered, 7);
+	cr_expect_eq(ogw_conf_check(&l.conf, &l.errs), 0);
+	loaded_free(&l);
+
+	struct ogw_conf c;
+	ogw_conf_defaults(&c);
+	cr_expect_str_eq(c.mqtt_prefix, "ocpp");
+	cr_expect_eq(c.mqtt_keepalive_s, 30);
+	cr_expect_eq(c.mqtt_max_buffered, 100);
+	cr_expect_not(c.bridge);
+	ogw_conf_clear(&c);
+}
+
+Test(config, mqtt_setting_errors)
+{
+	expect_one_error("mode = \"cloud\";\n", "1: mode: expected gateway or bridge");
+	expect_one_error("mqtt = { prefix = \"a/+\"; };\n",
+			 "1: mqtt.prefix: must not contain '+', '#' or spaces, nor start or end "
+			 "with '/'");
+	expect_one_error("mqtt = { keepalive = 1; };\n",
+			 "1: mqtt.keepalive: must be between 5 and 3600 seconds");
+	expect_one_error("mqtt = { url = \"tcp://x\"; };\n",
+			 "1: mqtt.url: expected ws://, wss://, mqtt:// or mqtts:// and a host");
+}
+
+Test(config, mqtt_cross_checks)
+{
+	static const char *const gateway_want[] = {
+		"mqtt.url is the bridge's broker; a gateway's broker is csms.url",
+		"mqtt.share is for the bridge only",
+		"mqtt.cert is set without mqtt.key",
+	};
+	static const char *const bridge_want[] = {
+		"mode bridge needs mqtt.url (or --mqtt URL)",
+		"csms.url: the bridge connects to a WebSocket CSMS, ws:// or wss://",
+	};
+	static const char *const site_want[] = {
+		"csms.url: expected mqtt(s)://host[:port]/<site>: the site is missing",
+	};
+	struct ogw_conf_errors errs = { 0 };
+	struct ogw_conf c;
+
+	ogw_conf_defaults(&c);
+	c.csms_url = strdup("mqtt://broker/site-1");
+	cr_expect_eq(ogw_conf_check(&c, &errs), 0);
+	c.mqtt_url = strdup("mqtt://broker/+");
+	c.mqtt_share = strdup("g");
+	c.mqtt_cert = strdup("/c.pem");
+	cr_assert_eq(ogw_conf_check(&c, &errs), -EINVAL);
+	cr_assert_eq(errs.n, 3);
+	for (size_t i = 0; i < errs.n; i++)
+		cr_expect_str_eq(errs.msgs[i], gateway_want[i]);
+	ogw_conf_errors_clear(&errs);
+	ogw_conf_clear(&c);
+
+	ogw_conf_defaults(&c);
+	c.bridge = true;
+	c.csms_url = strdup("mqtt://broker/site-1");
+	cr_assert_eq(ogw_conf_check(&c, &errs), -EINVAL);
+	cr_assert_eq(errs.n, 2);
+	for (size_t i = 0; i < errs.n; i++)
+		cr_expect_str_eq(errs.msgs[i], bridge_want[i]);
+	ogw_conf_errors_clear(&errs);
+	ogw_conf_clear(&c);
+
+	ogw_conf_defaults(&c);
+	c.csms_url = strdup("mqtt://broker:1883");
+	cr_assert_eq(ogw_conf_check(&c, &errs), -EINVAL);
+	cr_assert_eq(errs.n, 1);
+	cr_expect_str_eq(errs.msgs[0], site_want[0]);
+	ogw_conf_errors_clear(&errs);
+	ogw_conf_clear(&c);
+}

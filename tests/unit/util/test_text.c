@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for the pure text helpers: hex, RFC 3339 time
- * and the monotonic clock. Randomness and logging have their own files.
+ * Unit tests for the pure text helpers: hex, percent-encoding, RFC 3339
+ * time and the monotonic clock. Randomness and logging have their own files.
  */
 #include <errno.h>
 #include <string.h>
@@ -111,4 +111,32 @@ Test(memzero, wipes)
 	for (size_t i = 0; i < sizeof(secret); i++)
 		cr_assert_eq(secret[i], 0);
 	ogw_memzero(NULL, 0);
+}
+
+Test(percent, round_trip)
+{
+	char enc[64], dec[32];
+
+	ogw_percent_encode("CP-1_a.b~c", enc, sizeof(enc));
+	cr_assert_str_eq(enc, "CP-1_a.b~c");
+	ogw_percent_encode("a+b#c/d $e%", enc, sizeof(enc));
+	cr_assert_str_eq(enc, "a%2Bb%23c%2Fd%20%24e%25");
+	cr_assert_eq(ogw_percent_decode(enc, strlen(enc), dec, sizeof(dec)), 0);
+	cr_assert_str_eq(dec, "a+b#c/d $e%");
+	cr_assert_eq(ogw_percent_decode("x%2fy", 5, dec, sizeof(dec)), 0);
+	cr_assert_str_eq(dec, "x/y");
+	/* Cut at a whole character. */
+	ogw_percent_encode("ab#", enc, 5);
+	cr_assert_str_eq(enc, "ab");
+}
+
+Test(percent, rejects)
+{
+	char dec[8];
+
+	cr_assert_eq(ogw_percent_decode("a%2", 3, dec, sizeof(dec)), -EINVAL);
+	cr_assert_eq(ogw_percent_decode("a%zz", 4, dec, sizeof(dec)), -EINVAL);
+	cr_assert_eq(ogw_percent_decode("a%00b", 5, dec, sizeof(dec)), -EINVAL);
+	cr_assert_eq(ogw_percent_decode("12345678", 8, dec, sizeof(dec)), -EINVAL);
+	cr_assert_eq(ogw_percent_decode("1234567", 7, dec, sizeof(dec)), 0);
 }
