@@ -20,43 +20,12 @@
 #include "ocppgw/config.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
+#include "internal.h"
 
 #define MAX_CHARGER_ID 48
 #define MAX_GROUP_NAME 64
 #define UPSTREAM_UNSET (-1)
 #define MAX_SECONDS 3600.0
-
-struct loader {
-	struct ogw_conf_errors *errs;
-	const char *path;
-	size_t n_errors;          /* found by this call, not the caller's earlier ones */
-	bool oom;
-};
-
-struct field;
-typedef void special_fn(struct loader *ld, const config_setting_t *s, const char *name,
-			void *base, const struct field *f);
-
-enum field_kind {
-	F_STRING,     /* char *, "" means unset (NULL) */
-	F_BOOL,
-	F_INT,        /* int in [min, max] */
-	F_SIZE,       /* size_t in [min, max] */
-	F_MS,         /* seconds (int or float) in (0, max], stored as int milliseconds */
-	F_SECONDS,    /* whole seconds (int or float) in [min, max], stored as int */
-	F_SPECIAL,    /* parsed and checked by .special */
-	F_GROUP,      /* a nested group described by .sub, same base struct */
-};
-
-struct field {
-	const char *name;
-	enum field_kind kind;
-	size_t off;
-	double min, max;
-	bool secret;          /* F_STRING: zeroed before it is freed */
-	special_fn *special;
-	const struct field *sub;
-};
 
 static void add_msg(struct ogw_conf_errors *errs, bool *oom, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
@@ -91,11 +60,7 @@ static void add_error(struct ogw_conf_errors *errs, bool *oom, const char *fmt, 
 	va_end(ap);
 }
 
-/* "file:line: name: message" for setting @s. */
-static void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
 	const char *file = config_setting_source_file(s);
 	char *text = NULL;
@@ -142,7 +107,7 @@ static void replace_string(struct loader *ld, char **slot, const char *v, bool s
 	*slot = copy;
 }
 
-static const char *get_string(struct loader *ld, const config_setting_t *s, const char *name)
+const char *get_string(struct loader *ld, const config_setting_t *s, const char *name)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		setting_error(ld, s, "%s: expected a string", name);
@@ -165,7 +130,7 @@ static bool get_integer(const config_setting_t *s, long long *ret)
 	}
 }
 
-static bool get_number(const config_setting_t *s, double *ret)
+bool get_number(const config_setting_t *s, double *ret)
 {
 	long long i;
 
@@ -211,7 +176,7 @@ static const char *url_problem(const char *url)
 	return NULL;
 }
 
-static bool charger_id_ok(const char *id)
+bool charger_id_ok(const char *id)
 {
 	size_t len = strlen(id);
 
@@ -464,6 +429,7 @@ static const struct field root_fields[] = {
 	{ .name = "log", .kind = F_GROUP, .sub = log_fields },
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_chargers },
 	{ .name = "groups", .kind = F_SPECIAL, .special = parse_groups },
+	{ .name = "load_balancing", .kind = F_SPECIAL, .special = ogw_conf_parse_lb },
 	{ 0 },
 };
 
@@ -491,9 +457,6 @@ static const struct field group_fields[] = {
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_group_members },
 	{ 0 },
 };
-
-static void walk_group(struct loader *ld, const config_setting_t *group,
-		       const struct field *table, const char *prefix, void *base);
 
 static void parse_field(struct loader *ld, const config_setting_t *s, const char *name,
 			void *base, const struct field *f)
@@ -558,8 +521,8 @@ static void parse_field(struct loader *ld, const config_setting_t *s, const char
 	}
 }
 
-static void walk_group(struct loader *ld, const config_setting_t *group,
-		       const struct field *table, const char *prefix, void *base)
+void walk_group(struct loader *ld, const config_setting_t *group,
+		const struct field *table, const char *prefix, void *base)
 {
 	int n = config_setting_length(group);
 
@@ -592,8 +555,7 @@ static void charger_free(struct ogw_charger_conf *ch)
 	memset(ch, 0, sizeof(*ch));
 }
 
-/* "()" is a list; libconfig parses an empty "[]" as an array. */
-static bool is_list(const config_setting_t *s)
+bool is_list(const config_setting_t *s)
 {
 	int type = config_setting_type(s);
 
@@ -1040,6 +1002,7 @@ void ogw_conf_clear(struct ogw_conf *c)
 	for (size_t i = 0; i < c->n_groups; i++)
 		group_free(&c->groups[i]);
 	free(c->groups);
+	ogw_lb_conf_free(c->lb);
 	free(c->source);
 	memset(c, 0, sizeof(*c));
 }
