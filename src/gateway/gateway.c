@@ -358,6 +358,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		for (; s; s = next) {
 			next = s->hnext;
 			free(s->south_auth);
+			ogw_state_clear(&s->cs);
 			free(s);
 		}
 	}

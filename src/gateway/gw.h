@@ -22,6 +22,7 @@
 #include "ocppgw/store.h"
 #include "ocppgw/tracker.h"
 #include "ocppgw/translator.h"
+#include "state.h"
 
 #define OGW_ID_MAX 48  /* 2.x identifierString: at most 48 characters */
 
@@ -97,6 +98,7 @@ struct ogw_session {
 	lws_sorted_usec_list_t sul_reconnect;
 	unsigned int reconnects;    /* consecutive failed north attempts */
 	time_t connected_at;
+	struct ogw_charger_state cs;      /* state.c, from the south leg's frames */
 };
 
 struct ogw_gateway {
@@ -175,6 +177,12 @@ enum ogw_obs {
 };
 void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
 			 const json_t *payload);
+
+/* state.c: the charger state observer, and its core for tests (@now: unix s). */
+void ogw_state_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+		       const json_t *payload);
+void ogw_state_update(struct ogw_charger_state *cs, enum ogw_ocpp ver, enum ogw_obs what,
+		      const char *action, const json_t *payload, int64_t now);
 
 /* gateway.c: the loop was woken by lws_cancel_service() (a signal). */
 void ogw_gateway_signalled(struct ogw_gateway *gw);

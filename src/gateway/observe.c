@@ -28,6 +28,7 @@ static void observe_boot(struct ogw_session *s, enum ogw_obs what, const char *a
 
 static observer_fn *const observers[] = {
 	observe_boot,
+	ogw_state_observe,
 };
 
 void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,

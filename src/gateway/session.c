@@ -976,6 +976,7 @@ static void session_free(struct ogw_session *s)
 		ogw_memzero(s->south_auth, strlen(s->south_auth));
 		free(s->south_auth);
 	}
+	ogw_state_clear(&s->cs);
 	s->gw->n_sessions--;
 	free(s);
 }
