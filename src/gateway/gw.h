@@ -27,6 +27,8 @@
 #define OGW_ID_MAX 48  /* 2.x identifierString: at most 48 characters */
 
 struct ogw_session;
+struct ogw_balance;
+struct ogw_balance_charger;
 
 enum ogw_leg_kind {
 	OGW_SOUTH = 0,  /* the charger's connection to us */
@@ -99,6 +101,7 @@ struct ogw_session {
 	unsigned int reconnects;    /* consecutive failed north attempts */
 	time_t connected_at;
 	struct ogw_charger_state cs;      /* state.c, from the south leg's frames */
+	struct ogw_balance_charger *balance;  /* balance.c; NULL until it needs one */
 };
 
 struct ogw_gateway {
@@ -130,6 +133,8 @@ struct ogw_gateway {
 	lws_sorted_usec_list_t sul_pending;
 
 	lws_sorted_usec_list_t sul_keepalive;
+
+	struct ogw_balance *balance;      /* balance.c: site load balancing */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;
@@ -183,6 +188,21 @@ void ogw_state_observe(struct ogw_session *s, enum ogw_obs what, const char *act
 		       const json_t *payload);
 void ogw_state_update(struct ogw_charger_state *cs, enum ogw_ocpp ver, enum ogw_obs what,
 		      const char *action, const json_t *payload, int64_t now);
+
+/* balance.c: site load balancing (docs/LOAD_BALANCING.md). The observer
+ * records the CSMS's profiles and reacts to sessions and draw; the site
+ * JSON and the dynamic site limit serve the API and MQTT. */
+int ogw_balance_init(struct ogw_gateway *gw);
+void ogw_balance_free(struct ogw_gateway *gw);
+void ogw_balance_reconfigured(struct ogw_gateway *gw);
+void ogw_balance_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+			 const json_t *payload);
+void ogw_balance_session_free(struct ogw_session *s);
+json_t *ogw_balance_site_json(struct ogw_gateway *gw);
+/* The external limit (A per phase) on the site, never above the configured
+ * one; the allocation follows at once. 0, or -EINVAL with @err set. */
+int ogw_balance_set_site_limit(struct ogw_gateway *gw, double amps_per_phase, char *err,
+			       size_t errlen);
 
 /* gateway.c: the loop was woken by lws_cancel_service() (a signal). */
 void ogw_gateway_signalled(struct ogw_gateway *gw);

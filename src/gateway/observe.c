@@ -29,6 +29,7 @@ static void observe_boot(struct ogw_session *s, enum ogw_obs what, const char *a
 static observer_fn *const observers[] = {
 	observe_boot,
 	ogw_state_observe,
+	ogw_balance_observe,     /* after the state: it reads s->cs */
 };
 
 void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
