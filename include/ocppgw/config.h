@@ -157,6 +157,10 @@ void ogw_lb_conf_free(struct ogw_lb_conf *lb);
 const struct ogw_lb_charger_conf *ogw_lb_conf_charger(const struct ogw_lb_conf *lb,
 						      const char *id,
 						      const struct ogw_lb_group_conf **ret_group);
+/* The limit of @l in force at local minute @minute of the day (its first
+ * schedule window that holds, else its own): A per phase, W in *ret_w
+ * (each < 0: none). */
+double ogw_lb_limit_at(const struct ogw_lb_limit *l, int minute, double *ret_w);
 /* Parses "ADDR:PORT", "[v6]:PORT" or ":PORT" into *addr (malloc'd) and *port. */
 int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port);
 

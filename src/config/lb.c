@@ -563,3 +563,18 @@ const struct ogw_lb_charger_conf *ogw_lb_conf_charger(const struct ogw_lb_conf *
 			}
 	return NULL;
 }
+
+double ogw_lb_limit_at(const struct ogw_lb_limit *l, int minute, double *ret_w)
+{
+	for (size_t i = 0; i < l->n_schedule; i++) {
+		const struct ogw_lb_window *w = &l->schedule[i];
+		bool in = w->from_min < w->to_min ? minute >= w->from_min && minute < w->to_min
+						  : minute >= w->from_min || minute < w->to_min;
+		if (in) {
+			*ret_w = w->limit_w;
+			return w->limit_a;
+		}
+	}
+	*ret_w = l->limit_w;
+	return l->limit_a;
+}

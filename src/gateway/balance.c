@@ -141,27 +141,11 @@ static time_t parse_time(const char *s)
 	return timegm(&tm);
 }
 
-/* The limit in force of @l at local minute @minute (schedule first). */
-static double limit_at(const struct ogw_lb_limit *l, int minute, double *ret_w)
-{
-	for (size_t i = 0; i < l->n_schedule; i++) {
-		const struct ogw_lb_window *w = &l->schedule[i];
-		bool in = w->from_min < w->to_min ? minute >= w->from_min && minute < w->to_min
-						  : minute >= w->from_min || minute < w->to_min;
-		if (in) {
-			*ret_w = w->limit_w;
-			return w->limit_a;
-		}
-	}
-	*ret_w = l->limit_w;
-	return l->limit_a;
-}
-
 static struct ogw_lb_node node_of(const struct ogw_lb_limit *l, int parent, int minute)
 {
 	struct ogw_lb_node n = { .parent = parent, .phases = l->phases };
 
-	n.limit_a = limit_at(l, minute, &n.limit_w);
+	n.limit_a = ogw_lb_limit_at(l, minute, &n.limit_w);
 	return n;
 }
 
@@ -172,13 +156,8 @@ static double min_limit(double a, double b)
 	return b < 0 || a < b ? a : b;
 }
 
-/*
- * The limit a CSMS profile sets now, in A per phase, or NO_LIMIT when none
- * of its periods is in force (OCPP 1.6 §3.13.1 / 2.0.1 K01: the last period
- * whose startPeriod has passed; W over numberPhases at @voltage).
- */
-static double csms_limit_now(const struct csms_profile *p, bool v16, time_t now,
-			     int64_t tx_started, double voltage)
+double ogw_balance_profile_limit(const json_t *body, bool v16, time_t now, time_t received,
+				 int64_t tx_started, double voltage)
 {
 	const json_t *sched, *periods, *per, *found = NULL;
 	const char *kind;
@@ -186,27 +165,27 @@ static double csms_limit_now(const struct csms_profile *p, bool v16, time_t now,
 	time_t start;
 	size_t i;
 
-	if (!p->body)
+	if (!body)
 		return NO_LIMIT;
-	sched = json_object_get(p->body, "chargingSchedule");
+	sched = json_object_get(body, "chargingSchedule");
 	if (!v16)
 		sched = json_array_get(sched, 0);
-	kind = json_string_value(json_object_get(p->body, "chargingProfileKind"));
+	kind = json_string_value(json_object_get(body, "chargingProfileKind"));
 	start = parse_time(json_string_value(json_object_get(sched, "startSchedule")));
 	if (kind && !strcmp(kind, "Relative"))
-		start = tx_started > 0 ? (time_t)tx_started : p->received;
+		start = tx_started > 0 ? (time_t)tx_started : received;
 	if (!start)
-		start = p->received;
+		start = received;
 	elapsed = difftime(now, start);
 	if (kind && !strcmp(kind, "Recurring")) {
-		const char *rk = json_string_value(json_object_get(p->body, "recurrencyKind"));
+		const char *rk = json_string_value(json_object_get(body, "recurrencyKind"));
 		double span = rk && !strcmp(rk, "Weekly") ? 7 * 86400.0 : 86400.0;
 		elapsed = fmod(elapsed, span);
 		if (elapsed < 0)
 			elapsed += span;
 	}
-	time_t vf = parse_time(json_string_value(json_object_get(p->body, "validFrom")));
-	time_t vt = parse_time(json_string_value(json_object_get(p->body, "validTo")));
+	time_t vf = parse_time(json_string_value(json_object_get(body, "validFrom")));
+	time_t vt = parse_time(json_string_value(json_object_get(body, "validTo")));
 	const json_t *dur = json_object_get(sched, "duration");
 	if ((vf && now < vf) || (vt && now >= vt) ||
 	    (json_is_integer(dur) && elapsed >= (double)json_integer_value(dur)))
@@ -224,6 +203,13 @@ static double csms_limit_now(const struct csms_profile *p, bool v16, time_t now,
 		lim /= voltage * (json_is_integer(np) ? (double)json_integer_value(np) : 3.0);
 	}
 	return lim < 0 ? 0 : lim;
+}
+
+
+static double csms_limit_now(const struct csms_profile *p, bool v16, time_t now,
+			     int64_t tx_started, double voltage)
+{
+	return ogw_balance_profile_limit(p->body, v16, now, p->received, tx_started, voltage);
 }
 
 /* ---- the CSMS's profiles (an observer) -------------------------------------- */
@@ -571,6 +557,9 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 			continue;
 		for (int k = 0; k < 3; k++)
 			m->measured[cm->conf->rotation[k]] = fmax(e->current_a[k], 0);
+		if (s->balance)  /* what min_change is measured from */
+			for (int k = 0; k < 3; k++)
+				s->balance->evse[m->evse].measured_ref[k] = fmax(e->current_a[k], 0);
 		m->csms_a = evse_csms_limit(s, e, gw->conf.lb->voltage, now);
 		e->csms_limit_a = m->csms_a;
 		m->active = e->tx_id[0] != '\0';
@@ -798,11 +787,8 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 	be->sent_tx = as_tx;
 	snprintf(be->sent_tx_id, sizeof(be->sent_tx_id), "%s", tx_id ? tx_id : "");
 	be->sent_us = now_us;
-	if (e) {
+	if (e)
 		e->gw_limit_a = be->sent_a;
-		for (int k = 0; k < 3; k++)
-			be->measured_ref[k] = fmax(e->current_a[k], 0);
-	}
 	return 0;
 }
 

@@ -203,6 +203,14 @@ json_t *ogw_balance_site_json(struct ogw_gateway *gw);
  * one; the allocation follows at once. 0, or -EINVAL with @err set. */
 int ogw_balance_set_site_limit(struct ogw_gateway *gw, double amps_per_phase, char *err,
 			       size_t errlen);
+/* The limit a charging profile (@body: 1.6 csChargingProfiles or 2.x
+ * chargingProfile) sets at @now in A per phase, or < 0 when none of its
+ * periods is in force (OCPP 1.6 §3.13.1 / 2.0.1 K01: the last period whose
+ * startPeriod has passed; W over numberPhases at @voltage). @received
+ * stands in for a missing startSchedule, @tx_started (> 0) starts a
+ * Relative profile. */
+double ogw_balance_profile_limit(const json_t *body, bool v16, time_t now, time_t received,
+				 int64_t tx_started, double voltage);
 
 /* gateway.c: the loop was woken by lws_cancel_service() (a signal). */
 void ogw_gateway_signalled(struct ogw_gateway *gw);

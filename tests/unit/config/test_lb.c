@@ -124,3 +124,26 @@ Test(config_lb, a_charger_sits_in_one_place)
 	ogw_conf_clear(&c);
 	ogw_conf_errors_clear(&errs);
 }
+
+Test(config_lb, schedule_windows_replace_the_limit)
+{
+	struct ogw_lb_window w[] = {
+		{ .from_min = 7 * 60, .to_min = 19 * 60, .limit_a = 160, .limit_w = -1 },
+		{ .from_min = 22 * 60, .to_min = 6 * 60, .limit_a = -1, .limit_w = 50000 },
+	};
+	struct ogw_lb_limit l = { .limit_a = 250, .limit_w = -1, .phases = 3, .schedule = w,
+				  .n_schedule = 2 };
+	double watts;
+
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 6 * 60 + 59, &watts), 250, 1e-9);
+	cr_assert_float_eq(watts, -1, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 7 * 60, &watts), 160, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 19 * 60 - 1, &watts), 160, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 19 * 60, &watts), 250, 1e-9);
+	/* the night window wraps past midnight */
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 23 * 60, &watts), -1, 1e-9);
+	cr_assert_float_eq(watts, 50000, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 5 * 60, &watts), -1, 1e-9);
+	cr_assert_float_eq(watts, 50000, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 6 * 60, &watts), 250, 1e-9);
+}
