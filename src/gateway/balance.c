@@ -123,7 +123,7 @@ static void kick(struct ogw_gateway *gw, unsigned int ms)
 	struct ogw_balance *b = gw->balance;
 	uint64_t due = ogw_now_us() + (uint64_t)ms * 1000;
 
-	if (!b || gw->stopping || !lb_conf(gw) || (b->due_us && b->due_us <= due))
+	if (!b || !gw->ctx || gw->stopping || !lb_conf(gw) || (b->due_us && b->due_us <= due))
 		return;
 	b->due_us = due;
 	lws_sul_schedule(gw->ctx, 0, &b->sul, tick, (lws_usec_t)ms * 1000);
@@ -1020,7 +1020,9 @@ json_t *ogw_balance_site_json(struct ogw_gateway *gw)
 	json_t *o;
 
 	if (!lb || !t || !t->n)
-		return json_pack("{s:b}", "enabled", lb != NULL);
+		return json_pack("{s:b, s:o}", "enabled", lb != NULL, "dynamic_limit_a",
+				 gw->balance && gw->balance->dynamic_a >= 0 ?
+				 json_real(gw->balance->dynamic_a) : json_null());
 	struct ogw_lb_params p = { .voltage = lb->voltage };
 	alloc = calloc(t->n, sizeof(*alloc));
 	meas = calloc(t->n, sizeof(*meas));

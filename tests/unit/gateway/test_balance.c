@@ -2,10 +2,13 @@
 /*
  * How the balancer reads a CSMS's charging profile (src/gateway/balance.c):
  * the period in force now, in A per phase, for 1.6 and 2.x shapes,
- * Absolute, Relative and Recurring kinds, W limits, duration and validity.
+ * Absolute, Relative and Recurring kinds, W limits, duration and validity;
+ * and the dynamic site limit's bounds.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <jansson.h>
+#include <math.h>
 
 #include "gw.h"
 
@@ -67,4 +70,43 @@ Test(balance_profile, recurring_and_validity)
 	cr_assert_float_eq(limit_of(daily, true, day + 86400 * 2 + 9 * 3600, 0), 6, 1e-9);
 	cr_assert_float_eq(limit_of(daily, true, day + 86400 * 7, 0), -1, 1e-9);  /* validTo */
 	cr_assert_float_eq(ogw_balance_profile_limit(NULL, true, T0, T0, 0, 230), -1, 1e-9);
+}
+
+/* The dynamic site limit as the API and MQTT set it: never above the
+ * configured limit, never negative; without a context nothing is sent. */
+Test(balance_site_limit, bounded_by_the_configured_limit)
+{
+	struct ogw_gateway gw = { 0 };
+	struct ogw_conf_errors errs = { 0 };
+	char err[128] = "";
+	json_t *site;
+
+	ogw_conf_defaults(&gw.conf);
+	cr_assert_eq(ogw_conf_load_file(&gw.conf, LB_EXAMPLE, &errs), 0);
+	cr_assert_eq(ogw_balance_init(&gw), 0);
+	cr_assert_eq(ogw_balance_set_site_limit(&gw, 250.5, err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "site limit must be between 0 and 250.0 A per phase");
+	cr_assert_eq(ogw_balance_set_site_limit(&gw, -1, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(ogw_balance_set_site_limit(&gw, NAN, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(ogw_balance_set_site_limit(&gw, 120, err, sizeof(err)), 0);
+	site = ogw_balance_site_json(&gw);
+	cr_assert_float_eq(json_real_value(json_object_get(site, "dynamic_limit_a")), 120, 1e-9);
+	json_decref(site);
+	cr_assert_eq(ogw_balance_set_site_limit(&gw, 0, err, sizeof(err)), 0);
+	ogw_balance_free(&gw);
+	ogw_conf_clear(&gw.conf);
+	ogw_conf_errors_clear(&errs);
+}
+
+Test(balance_site_limit, refused_without_load_balancing)
+{
+	struct ogw_gateway gw = { 0 };
+	char err[128] = "";
+
+	ogw_conf_defaults(&gw.conf);
+	cr_assert_eq(ogw_balance_init(&gw), 0);
+	cr_assert_eq(ogw_balance_set_site_limit(&gw, 10, err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "load balancing is not configured");
+	ogw_balance_free(&gw);
+	ogw_conf_clear(&gw.conf);
 }
