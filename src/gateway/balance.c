@@ -93,6 +93,7 @@ struct ogw_balance {
 	lws_sorted_usec_list_t sul;
 	uint64_t due_us;            /* the tick scheduled, 0: none */
 	double dynamic_a;           /* external site limit, < 0: none */
+	int stack_level;            /* of what was sent, -1: balancing off */
 	unsigned int lowering;      /* lowering calls in flight: raises wait */
 	bool emitting;              /* our own call passes the observers */
 	struct tree last;           /* the last allocation, for the JSON */
@@ -404,6 +405,15 @@ static int tree_add(struct tree *t, struct ogw_lb_node n, enum node_kind kind, c
 	return (int)t->n++;
 }
 
+/* The EVSE's state if the charger reported it (never creates one). */
+static struct ogw_evse_state *evse_find(struct ogw_session *s, int id)
+{
+	for (int i = 0; s && i < s->cs.n_evse; i++)
+		if (s->cs.evse[i].id == id)
+			return &s->cs.evse[i];
+	return NULL;
+}
+
 static bool session_live(const struct ogw_session *s)
 {
 	return s && s->state == OGW_SESSION_ACTIVE && s->south.state == OGW_LEG_UP;
@@ -522,20 +532,16 @@ static struct ogw_lb_session session_base(const struct ogw_lb_charger_conf *ch, 
 
 /* The CSMS's limit for EVSE @e now: its own Tx/TxDefault profile, else the
  * charger-wide TxDefault (OCPP 1.6 §3.13.2: a connector's overrides 0's). */
-static double evse_csms_limit(const struct ogw_session *s, const struct ogw_evse_state *e,
+static double evse_csms_limit(const struct ogw_session *s, int evse, int64_t tx_started,
 			      double voltage, time_t now)
 {
 	const struct ogw_balance_charger *bc = s->balance;
 	bool v16 = s->south.ver == OGW_OCPP16;
-	double l;
 
 	if (!bc)
 		return NO_LIMIT;
-	if (bc->evse[e->id].csms.body)
-		l = csms_limit_now(&bc->evse[e->id].csms, v16, now, e->tx_started, voltage);
-	else
-		l = csms_limit_now(&bc->csms_default, v16, now, e->tx_started, voltage);
-	return l;
+	return csms_limit_now(bc->evse[evse].csms.body ? &bc->evse[evse].csms : &bc->csms_default,
+			      v16, now, tx_started, voltage);
 }
 
 /* One session per EVSE with a transaction on a live charger. */
@@ -552,7 +558,10 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 			continue;
 		const struct node_meta *cm = &t->meta[t->nodes[v].parent];
 		struct ogw_session *s = cm->s;
-		struct ogw_evse_state *e = s ? ogw_state_evse(&s->cs, m->evse) : NULL;
+		struct ogw_evse_state *e = evse_find(s, m->evse);
+		if (s)
+			m->csms_a = evse_csms_limit(s, m->evse, e ? e->tx_started : 0,
+						    gw->conf.lb->voltage, now);
 		if (!e)
 			continue;
 		for (int k = 0; k < 3; k++)
@@ -560,7 +569,6 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 		if (s->balance)  /* what min_change is measured from */
 			for (int k = 0; k < 3; k++)
 				s->balance->evse[m->evse].measured_ref[k] = fmax(e->current_a[k], 0);
-		m->csms_a = evse_csms_limit(s, e, gw->conf.lb->voltage, now);
 		e->csms_limit_a = m->csms_a;
 		m->active = e->tx_id[0] != '\0';
 		if (!m->active)
@@ -725,29 +733,34 @@ static json_t *profile_json(const struct ogw_session *s, int id, int evse, const
 			 v16 ? "csChargingProfiles" : "chargingProfile", body);
 }
 
-static int emit(struct ogw_session *s, json_t *payload, int evse, bool lowering)
+/* Our own @action on @s's south leg; @evse >= 0 tracks the answer (for a
+ * SetChargingProfile), -1 ignores it. Takes @payload. */
+static int emit(struct ogw_session *s, const char *action, json_t *payload, int evse,
+		bool lowering)
 {
 	struct ogw_balance *b = s->gw->balance;
-	struct sent_ctx *sc = malloc(sizeof(*sc));
+	struct sent_ctx *sc = evse >= 0 ? malloc(sizeof(*sc)) : NULL;
 	int r;
 
-	if (!sc || !payload) {
+	if ((evse >= 0 && !sc) || !payload) {
 		free(sc);
 		json_decref(payload);
 		return -ENOMEM;
 	}
-	sc->evse = evse;
-	sc->lowering = lowering;
+	if (sc) {
+		sc->evse = evse;
+		sc->lowering = lowering;
+	}
 	b->emitting = true;
-	r = ogw_tr_emit(&s->env, OGW_TR_DOWN, "SetChargingProfile", payload, profile_done, sc);
+	r = ogw_tr_emit(&s->env, OGW_TR_DOWN, action, payload, sc ? profile_done : NULL, sc);
 	b->emitting = false;
 	if (r < 0) {
-		struct ogw_log_ctx lc = { s->id, "south", "SetChargingProfile", NULL };
-		ogw_warn(&lc, "balancing profile not sent: %s", strerror(-r));
+		struct ogw_log_ctx lc = { s->id, "south", action, NULL };
+		ogw_warn(&lc, "load balancing: %s not sent: %s", action, strerror(-r));
 		free(sc);
 		return r;
 	}
-	if (lowering)
+	if (sc && lowering)
 		b->lowering++;
 	return 0;
 }
@@ -763,7 +776,7 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 {
 	const struct ogw_lb_conf *lb = s->gw->conf.lb;
 	struct bal_evse *be = &s->balance->evse[m->evse];
-	struct ogw_evse_state *e = ogw_state_evse(&s->cs, m->evse);
+	struct ogw_evse_state *e = evse_find(s, m->evse);
 	double target = m->csms_a >= 0 ? fmin(m->target_a, m->csms_a) : m->target_a;
 	/* a CSMS TxProfile would win over our TxDefault: answer it with ours */
 	bool as_tx = m->active && be->csms.body && be->csms.tx;
@@ -781,7 +794,7 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 	json_t *p = profile_json(s, (as_tx ? ID_TX : ID_TX_DEFAULT) + m->evse, m->evse,
 				 as_tx ? "TxProfile" : "TxDefaultProfile", lb->stack_level, per,
 				 tx_id, false);
-	if (emit(s, p, m->evse, lower) < 0)
+	if (emit(s, "SetChargingProfile", p, m->evse, lower) < 0)
 		return 0;
 	be->sent_a = floor(target * 10) / 10;
 	be->sent_tx = as_tx;
@@ -821,7 +834,7 @@ static void send_failsafe(struct ogw_session *s, const struct tree *t, size_t v,
 	json_t *p = profile_json(s, ID_MAX_PROFILE, 0, s->south.ver == OGW_OCPP16 ?
 				 "ChargePointMaxProfile" : "ChargingStationMaxProfile",
 				 lb->stack_level, per, NULL, true);
-	if (emit(s, p, 0, bc->failsafe_a >= 0 && share < bc->failsafe_a) == 0) {
+	if (emit(s, "SetChargingProfile", p, 0, bc->failsafe_a >= 0 && share < bc->failsafe_a) == 0) {
 		bc->failsafe_a = share;
 		bc->failsafe_us = now_us;
 	}
@@ -905,6 +918,7 @@ int ogw_balance_init(struct ogw_gateway *gw)
 		return -ENOMEM;
 	gw->balance->gw = gw;
 	gw->balance->dynamic_a = NO_LIMIT;
+	gw->balance->stack_level = -1;
 	ogw_balance_reconfigured(gw);
 	return 0;
 }
@@ -919,27 +933,69 @@ void ogw_balance_free(struct ogw_gateway *gw)
 	gw->balance = NULL;
 }
 
+/* Profile @id off the charger (1.6 / 2.x ClearChargingProfile). */
+static void clear_profile(struct ogw_session *s, int id)
+{
+	emit(s, "ClearChargingProfile", json_pack("{s:i}", s->south.ver == OGW_OCPP16 ?
+						  "id" : "chargingProfileId", id), -1, false);
+}
+
+/*
+ * Forgets what was sent to every charger so the next run sends it again
+ * (a new stack level: our ids replace our old profiles), or with @clear
+ * takes our profiles off the chargers (balancing switched off).
+ */
+static void forget_sent(struct ogw_gateway *gw, bool clear)
+{
+	for (size_t i = 0; i < gw->table_size; i++) {
+		for (struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
+			struct ogw_balance_charger *bc = s->balance;
+			if (!bc)
+				continue;
+			for (int e = 1; e < N_EVSE; e++) {
+				if (clear && session_live(s) && bc->evse[e].sent_a >= 0)
+					clear_profile(s, (bc->evse[e].sent_tx ? ID_TX : ID_TX_DEFAULT) + e);
+				bc->evse[e].sent_a = NO_LIMIT;
+			}
+			if (clear && session_live(s) && bc->failsafe_a >= 0)
+				clear_profile(s, ID_MAX_PROFILE);
+			bc->failsafe_a = NO_LIMIT;
+		}
+	}
+}
+
+/* The configured site limit without its schedule (A per phase, < 0: none):
+ * the most a dynamic limit may set. */
+static double configured_site_a(const struct ogw_lb_conf *lb)
+{
+	struct ogw_lb_params p = { .voltage = lb->voltage };
+	struct ogw_lb_node n = { .parent = -1, .limit_a = lb->site.limit_a,
+				 .limit_w = lb->site.limit_w, .phases = lb->site.phases };
+
+	return ogw_lb_node_limit_a(&p, &n);
+}
+
 /* After a reload: the same chargers, the new tree; a dynamic limit above
  * the new configured one is dropped. */
 void ogw_balance_reconfigured(struct ogw_gateway *gw)
 {
 	const struct ogw_lb_conf *lb = lb_conf(gw);
 	struct ogw_balance *b = gw->balance;
+	int level = lb ? lb->stack_level : -1;
 
 	if (!b)
 		return;
+	if (b->stack_level >= 0 && level != b->stack_level)
+		forget_sent(gw, !lb);
+	b->stack_level = level;
 	if (!lb) {
 		lws_sul_cancel(&b->sul);
 		b->due_us = 0;
 		return;
 	}
-	if (b->dynamic_a >= 0) {
-		struct ogw_lb_params p = { .voltage = lb->voltage };
-		struct ogw_lb_node n = node_of(&lb->site, -1, local_minute(time(NULL)));
-		double conf_a = ogw_lb_node_limit_a(&p, &n);
-		if (conf_a >= 0 && b->dynamic_a > conf_a)
-			b->dynamic_a = NO_LIMIT;
-	}
+	double conf_a = configured_site_a(lb);
+	if (b->dynamic_a >= 0 && conf_a >= 0 && b->dynamic_a > conf_a)
+		b->dynamic_a = NO_LIMIT;
 	ogw_info(NULL, "load balancing on: stack level %d, every %d s", lb->stack_level,
 		 lb->update_interval_s);
 	kick(gw, 0);
@@ -949,17 +1005,13 @@ int ogw_balance_set_site_limit(struct ogw_gateway *gw, double amps_per_phase, ch
 			       size_t errlen)
 {
 	const struct ogw_lb_conf *lb = lb_conf(gw);
-	struct ogw_lb_params p = { .voltage = lb ? lb->voltage : 230 };
 	double conf_a;
 
 	if (!lb || !gw->balance) {
 		snprintf(err, errlen, "load balancing is not configured");
 		return -EINVAL;
 	}
-	/* the configured limit without its schedule: the most the site takes */
-	struct ogw_lb_node n = { .parent = -1, .limit_a = lb->site.limit_a,
-				 .limit_w = lb->site.limit_w, .phases = lb->site.phases };
-	conf_a = ogw_lb_node_limit_a(&p, &n);
+	conf_a = configured_site_a(lb);
 	if (!isfinite(amps_per_phase) || amps_per_phase < 0 ||
 	    (conf_a >= 0 && amps_per_phase > conf_a)) {
 		snprintf(err, errlen, "site limit must be between 0 and %.1f A per phase", conf_a);

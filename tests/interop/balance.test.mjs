@@ -42,12 +42,13 @@ function chargerConf(c) {
     'min_a = 6.0; max_a = 32.0; }';
 }
 
-function config(siteA) {
+function config(siteA, enabled = true) {
   const floor = FLEET.filter((c) => c.group).map(chargerConf).join(',\n');
   const site = FLEET.filter((c) => !c.group).map(chargerConf).join(',\n');
   return `
 log = { level = "debug"; };
 load_balancing = {
+  enabled = ${enabled};
   stack_level = 8; update_interval = 2; min_change = 1.0; headroom = 2.0; min_interval = 1;
   site = {
     limit_a = ${siteA.toFixed(1)}; phases = 3;
@@ -98,7 +99,17 @@ class Charger {
       this.apply();
       return { status: 'Accepted' };
     });
-    this.client.handle('ClearChargingProfile', () => ({ status: 'Accepted' }));
+    this.client.handle('ClearChargingProfile', ({ params }) => {
+      const id = this.v16 ? params.id : params.chargingProfileId;
+      let found = false;
+      for (const [k, s] of this.profiles) {
+        if ((this.v16 ? s.body.chargingProfileId : s.body.id) !== id) continue;
+        this.profiles.delete(k);
+        found = true;
+      }
+      this.apply();
+      return { status: found ? 'Accepted' : 'Unknown' };
+    });
     await this.client.call('BootNotification', this.v16
       ? { chargePointVendor: 'Test', chargePointModel: 'LB' }
       : { reason: 'PowerUp', chargingStation: { vendorName: 'Test', model: 'LB' } });
@@ -216,7 +227,8 @@ describe('site load balancing, mixed 1.6 / 2.0.1 fleet', { timeout: 90000 }, () 
   let csms;
   let gw;
   const fleet = [];
-  let siteLimit = SITE_A;      // the limit in force for the checks
+  let siteLimit = SITE_A;      // the limits in force for the checks
+  let floorLimit = FLOOR_A;
   const violations = [];
   let samples = 0;
   let peak = 0;
@@ -225,7 +237,7 @@ describe('site load balancing, mixed 1.6 / 2.0.1 fleet', { timeout: 90000 }, () 
   const check = () => {
     samples++;
     const nodes = [['site', fleet, siteLimit],
-      ['floorA', fleet.filter((c) => c.group === 'floorA'), FLOOR_A]];
+      ['floorA', fleet.filter((c) => c.group === 'floorA'), floorLimit]];
     for (const [name, members, lim] of nodes) {
       for (let ph = 0; ph < 3; ph++) {
         const sum = members.reduce((a, c) => a + c.draw[ph], 0);
@@ -346,6 +358,16 @@ describe('site load balancing, mixed 1.6 / 2.0.1 fleet', { timeout: 90000 }, () 
     await sleep(4000);  // a few timer runs and meter reports at the new limit
     assert.ok(siteMax() >= LOWERED_A * 0.75, `site uses ${siteMax()} A of ${LOWERED_A}`);
     assert.deepEqual(violations, [], violations.join('\n'));
+  });
+
+  it('takes its profiles off the chargers when switched off', async () => {
+    siteLimit = floorLimit = Infinity;  // unbalanced from here on
+    gw.writeConfig(config(LOWERED_A, false));
+    gw.signal('SIGHUP');
+    await waitFor(() => fleet.every((c) => [...c.profiles.values()].every(
+      (p) => p.body.stackLevel !== 8)), 3000, 'gateway profiles cleared');
+    // Two reloads, no charger dropped.
+    assert.ok(!/charger disconnected/.test(gw.stderr), 'a charger was dropped by a reload');
   });
 
   it('the shipped example passes --check-config', async () => {
