@@ -6,18 +6,22 @@
 #   --fleet N      simulated chargers (default 3: one per OCPP version; 0: none)
 #   --csms URL     relay to this CSMS instead of starting the local one
 #   --listen A:P   where chargers connect (default 0.0.0.0:9000)
+#   --admin A:P    the admin API and status page (default 127.0.0.1:8080)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 fleet=3
 csms=""
 listen="0.0.0.0:9000"
+admin="127.0.0.1:8080"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--fleet) fleet="$2"; shift 2 ;;
 	--csms) csms="$2"; shift 2 ;;
 	--listen) listen="$2"; shift 2 ;;
-	*) echo "usage: tools/demo.sh [--fleet N] [--csms URL] [--listen ADDR:PORT]" >&2; exit 2 ;;
+	--admin) admin="$2"; shift 2 ;;
+	*) echo "usage: tools/demo.sh [--fleet N] [--csms URL] [--listen ADDR:PORT]" \
+		"[--admin ADDR:PORT]" >&2; exit 2 ;;
 	esac
 done
 
@@ -39,7 +43,7 @@ if [ -z "$csms" ]; then
 	sleep 0.3
 fi
 
-build/src/ocppgw --listen "$listen" --csms "$csms" --data-dir build/demo-data &
+build/src/ocppgw --listen "$listen" --admin "$admin" --csms "$csms" --data-dir build/demo-data &
 gw=$!
 pids+=($gw)
 sleep 0.5
@@ -53,4 +57,5 @@ if [ "$fleet" -gt 0 ]; then
 fi
 
 echo "ocppgw is running: chargers connect to ws://<this host>:${listen##*:}/ocpp/<id>; Ctrl-C stops." >&2
+echo "Status page: http://${admin}/  (API: http://${admin}/api/chargers, metrics: http://${admin}/metrics)" >&2
 wait "$gw"

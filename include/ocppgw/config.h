@@ -119,6 +119,13 @@ struct ogw_conf {
 
 	char *data_dir;           /* the durable store; default "/var/lib/ocppgw" */
 
+	/* admin: the operator's HTTP API, metrics and status page */
+	char *admin_addr;         /* default "127.0.0.1"; NULL: no admin listener */
+	int admin_port;           /* default 8080 */
+	char *admin_token;        /* "Authorization: Bearer" token; NULL: none */
+	char *admin_user;         /* Basic auth user, with admin_password_hash */
+	char *admin_password_hash;
+
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;
 
@@ -151,6 +158,8 @@ const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const 
  * which speaks @south: its own upstream_ocpp, else its group's, else the
  * gateway's, else @south. */
 int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south);
+/* True when @addr is a loopback address (127.0.0.0/8, ::1, localhost). */
+bool ogw_conf_is_loopback(const char *addr);
 void ogw_lb_conf_free(struct ogw_lb_conf *lb);
 /* The configured charger @id and its group (*ret_group NULL: under the
  * site), or NULL when @id is not listed. */

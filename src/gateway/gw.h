@@ -22,6 +22,7 @@
 #include "ocppgw/store.h"
 #include "ocppgw/tracker.h"
 #include "ocppgw/translator.h"
+#include "metrics.h"
 #include "state.h"
 
 #define OGW_ID_MAX 48  /* 2.x identifierString: at most 48 characters */
@@ -56,6 +57,7 @@ struct ogw_leg {
 	enum lws_close_status close_status;
 	uint64_t last_rx_us;        /* anything heard from the peer, pongs included */
 	bool ping_due;              /* the keepalive sweep wants a ping sent */
+	uint64_t call_sent_us;      /* when the outstanding CALL went out (metrics) */
 	char *rx;                   /* reassembly of a fragmented message */
 	size_t rx_len;
 	size_t rx_total;            /* bytes seen of the current message */
@@ -134,6 +136,10 @@ struct ogw_gateway {
 
 	lws_sorted_usec_list_t sul_keepalive;
 
+	struct ogw_metrics metrics;
+	struct lws_vhost *admin_vh;     /* NULL: no admin listener */
+	lws_dll2_owner_t admin_reqs;    /* admin requests alive (admin.c) */
+
 	struct ogw_balance *balance;      /* balance.c: site load balancing */
 
 	/* Commits the store's batch after each poll, before the next one. */
@@ -188,6 +194,10 @@ void ogw_state_observe(struct ogw_session *s, enum ogw_obs what, const char *act
 		       const json_t *payload);
 void ogw_state_update(struct ogw_charger_state *cs, enum ogw_ocpp ver, enum ogw_obs what,
 		      const char *action, const json_t *payload, int64_t now);
+
+/* admin.c: the admin HTTP listener on the gateway's context. */
+int ogw_admin_start(struct ogw_gateway *gw);
+void ogw_admin_stop(struct ogw_gateway *gw);
 
 /* balance.c: site load balancing (docs/LOAD_BALANCING.md). The observer
  * records the CSMS's profiles and reacts to sessions and draw; the site
