@@ -33,6 +33,7 @@
 #define FAILSAFE_AFTER_S 60     /* a Max profile falls to the failsafe share
                                    this long after it was sent */
 #define NO_LIMIT (-1.0)
+#define RETRY_US (60 * 1000000ull)  /* after a profile was refused or unanswered */
 
 /* A CSMS profile as the charger got it, kept to evaluate it over time. */
 struct csms_profile {
@@ -47,6 +48,7 @@ struct bal_evse {
 	bool sent_tx;               /* ... as a TxProfile (else TxDefaultProfile) */
 	char sent_tx_id[40];        /* ... for that transaction */
 	uint64_t sent_us;
+	uint64_t retry_us;          /* refused: not again before this */
 	double measured_ref[3];     /* draw when last allocated, for min_change */
 };
 
@@ -58,6 +60,7 @@ struct ogw_balance_charger {
 	bool ready;                 /* boot accepted: the charger takes our calls */
 	double failsafe_a;          /* share sent in the Max profile, < 0: none */
 	uint64_t failsafe_us;
+	uint64_t failsafe_retry_us; /* refused: not again before this */
 };
 
 /* What a node of the last allocation was, for the site JSON. */
@@ -684,15 +687,20 @@ static void profile_done(struct ogw_tr_env *env, void *user, const json_t *resul
 	struct ogw_balance *b = s->gw->balance;
 	const char *st = json_string_value(json_object_get(result, "status"));
 
-	if (!st || strcmp(st, "Accepted") != 0) {
+	if ((!st || strcmp(st, "Accepted") != 0) && s->balance) {
 		struct ogw_log_ctx lc = { s->id, "south", "SetChargingProfile", NULL };
-		ogw_warn(&lc, "balancing profile for EVSE %d not accepted (%s)", sc->evse,
-			 st ? st : "no answer");
-		/* unknown now: sent again by a later run */
-		if (s->balance && sc->evse > 0 && !result)
+		uint64_t retry = ogw_now_us() + RETRY_US;
+		ogw_warn(&lc, "balancing profile for EVSE %d not accepted (%s); again in %llu s",
+			 sc->evse, st ? st : "no answer", RETRY_US / 1000000);
+		/* what the charger holds is unknown now: sent again, but not in
+		 * a loop to a charger that refuses them */
+		if (sc->evse > 0) {
 			s->balance->evse[sc->evse].sent_a = NO_LIMIT;
-		if (s->balance && sc->evse == 0 && !result)
+			s->balance->evse[sc->evse].retry_us = retry;
+		} else {
 			s->balance->failsafe_a = NO_LIMIT;
+			s->balance->failsafe_retry_us = retry;
+		}
 	}
 	if (b && sc->lowering && b->lowering > 0 && --b->lowering == 0)
 		kick(s->gw, 0);
@@ -786,7 +794,7 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 	bool lower = be->sent_a < 0 || target < be->sent_a;
 	uint64_t gap = (uint64_t)lb->min_interval_s * 1000000;
 
-	if (!changed || lower != lowering_pass)
+	if (!changed || lower != lowering_pass || now_us < be->retry_us)
 		return 0;
 	if (!lower && (s->gw->balance->lowering || now_us - be->sent_us < gap))
 		return s->gw->balance->lowering ? 0 : be->sent_us + gap - now_us;
@@ -823,7 +831,8 @@ static void send_failsafe(struct ogw_session *s, const struct tree *t, size_t v,
 				     lb->voltage);
 	bool refresh = now_us - bc->failsafe_us >= (uint64_t)FAILSAFE_AFTER_S * 1000000 / 3;
 
-	if (!lb->failsafe || (bc->failsafe_a >= 0 && fabs(share - bc->failsafe_a) < 0.1 && !refresh))
+	if (!lb->failsafe || now_us < bc->failsafe_retry_us ||
+	    (bc->failsafe_a >= 0 && fabs(share - bc->failsafe_a) < 0.1 && !refresh))
 		return;
 	for (size_t u = v + 1; u < t->n && t->nodes[u].parent == (int)v; u++)
 		full += m->conf->max_a;

@@ -232,6 +232,8 @@ describe('site load balancing, mixed 1.6 / 2.0.1 fleet', { timeout: 90000 }, () 
   const violations = [];
   let samples = 0;
   let peak = 0;
+  let refuser;
+  let refused = 0;
 
   // Every report (on every change and each second): the sum per grid phase under each node against its limit.
   const check = () => {
@@ -260,6 +262,13 @@ describe('site load balancing, mixed 1.6 / 2.0.1 fleet', { timeout: 90000 }, () 
       TransactionEvent: {},
     });
     gw = await startGateway({ csmsUrl: csms.url, config: config(SITE_A) });
+    // A charger that refuses every profile: tried again, but not flooded.
+    refuser = await connectCharger(gw, 'LBREFUSE', '1.6');
+    refuser.handle('SetChargingProfile', () => {
+      refused++;
+      return { status: 'Rejected' };
+    });
+    await refuser.call('BootNotification', { chargePointVendor: 'Test', chargePointModel: 'R' });
     for (const spec of FLEET) {
       const c = new Charger(spec, check);
       fleet.push(c);
@@ -268,6 +277,7 @@ describe('site load balancing, mixed 1.6 / 2.0.1 fleet', { timeout: 90000 }, () 
   });
 
   after(async () => {
+    await refuser?.close({ force: true }).catch(() => {});
     for (const c of fleet) await c.close();
     await stopAll({ gw, csms });
   });
@@ -313,6 +323,8 @@ describe('site load balancing, mixed 1.6 / 2.0.1 fleet', { timeout: 90000 }, () 
     await sleep(2500);
     assert.deepEqual(violations, [], violations.join('\n'));
     assert.ok(samples > 50, `only ${samples} samples`);
+    // ~20 s of runs every 2 s: its EVSE and failsafe profiles once each.
+    assert.equal(refused, 2, `the refusing charger got ${refused} profiles`);
   });
 
   it('never goes above the CSMS limit for a session', async () => {
