@@ -10,6 +10,7 @@
  * while the uplink is down. docs/LOAD_BALANCING.md describes the rules.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -547,6 +548,21 @@ static double evse_csms_limit(const struct ogw_session *s, int evse, int64_t tx_
 			      v16, now, tx_started, voltage);
 }
 
+/* A session whose charger refuses our profiles draws what it likes: its
+ * draw (its maximum while unknown) is reserved first, before any other. */
+static void unmanaged(struct ogw_lb_session *ss, const struct ogw_lb_charger_conf *ch)
+{
+	double drawn = -1;
+
+	for (int k = 0; k < ss->phases; k++)
+		drawn = fmax(drawn, ss->measured_a[k]);
+	ss->min_a = ss->max_a = drawn >= 0 ? drawn : ch->max_a;
+	ss->priority = INT_MAX;
+	ss->arrival = INT64_MIN;
+	ss->offered_a = NO_LIMIT;
+	ss->csms_limit_a = NO_LIMIT;
+}
+
 /* One session per EVSE with a transaction on a live charger. */
 static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t now)
 {
@@ -583,6 +599,8 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 		memcpy(ss.measured_a, e->current_a, sizeof(ss.measured_a));
 		ss.offered_a = s->balance ? s->balance->evse[m->evse].sent_a : NO_LIMIT;
 		ss.csms_limit_a = m->csms_a;
+		if (s->balance && ogw_now_us() < s->balance->evse[m->evse].retry_us)
+			unmanaged(&ss, cm->conf);
 		t->ss_node[t->n_ss] = (int)v;
 		t->ss[t->n_ss++] = ss;
 	}
