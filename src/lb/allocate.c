@@ -213,13 +213,10 @@ static size_t freeze(struct work *w, const size_t *tier, size_t nt, const double
  */
 static void fill_tier(struct work *w, const size_t *tier, size_t nt, double *alloc)
 {
-	size_t open = 0;
+	size_t open;
 
-	for (size_t t = 0; t < nt; t++) {
-		size_t i = tier[t];
-		w->open[i] = alloc[i] > 0;
-		open += w->open[i];
-	}
+	for (size_t t = 0; t < nt; t++)
+		w->open[tier[t]] = alloc[tier[t]] > 0;  /* admitted */
 	open = freeze(w, tier, nt, alloc);
 	while (open > 0) {
 		double level = HUGE_VAL, next = HUGE_VAL;
