@@ -123,7 +123,7 @@ typedef void elem_fn(struct loader *ld, const config_setting_t *e, const char *e
 struct list_kind {
 	size_t size;
 	const struct field *fields;
-	elem_fn *init;    /* defaults before the walk (may be NULL) */
+	void (*init)(void *elem);  /* defaults before the walk */
 	elem_fn *check;   /* cross-field rules after it (may be NULL) */
 	const char *shape;
 };
@@ -157,8 +157,7 @@ static void *parse_list(struct loader *ld, const config_setting_t *s, const char
 			ld->oom = true;
 			break;
 		}
-		if (k->init)
-			k->init(ld, e, ename, elem);
+		k->init(elem);
 		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
 			setting_error(ld, e, "%s: expected %s", ename, k->shape);
 		} else {
@@ -178,12 +177,10 @@ static void limit_init(struct ogw_lb_limit *l)
 	l->phases = 3;
 }
 
-static void window_init(struct loader *ld, const config_setting_t *e, const char *ename,
-			void *elem)
+static void window_init(void *elem)
 {
 	struct ogw_lb_window *w = elem;
 
-	(void)ld, (void)e, (void)ename;
 	w->from_min = w->to_min = UNSET;
 	w->limit_a = w->limit_w = UNSET;
 }
@@ -242,12 +239,10 @@ static void parse_schedule(struct loader *ld, const config_setting_t *s, const c
 	{ .name = "phases", .kind = F_INT, .off = offsetof(type, lim.phases), .min = 1,  \
 	  .max = 3 }
 
-static void evse_init(struct loader *ld, const config_setting_t *e, const char *ename,
-		      void *elem)
+static void evse_init(void *elem)
 {
 	struct ogw_lb_evse_conf *ev = elem;
 
-	(void)ld, (void)e, (void)ename;
 	limit_init(&ev->lim);
 }
 
@@ -273,12 +268,10 @@ static void parse_evses(struct loader *ld, const config_setting_t *s, const char
 	ch->evses = parse_list(ld, s, name, &evse_list, &ch->n_evses);
 }
 
-static void charger_init(struct loader *ld, const config_setting_t *e, const char *ename,
-			 void *elem)
+static void charger_init(void *elem)
 {
 	struct ogw_lb_charger_conf *ch = elem;
 
-	(void)ld, (void)e, (void)ename;
 	limit_init(&ch->lim);
 	for (int k = 0; k < 3; k++)
 		ch->rotation[k] = k;
@@ -353,12 +346,10 @@ static void parse_site_chargers(struct loader *ld, const config_setting_t *s, co
 	lb->chargers = parse_list(ld, s, name, &charger_list, &lb->n_chargers);
 }
 
-static void group_init(struct loader *ld, const config_setting_t *e, const char *ename,
-		       void *elem)
+static void group_init(void *elem)
 {
 	struct ogw_lb_group_conf *g = elem;
 
-	(void)ld, (void)e, (void)ename;
 	limit_init(&g->lim);
 }
 
