@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // Site load balancing end to end: the real ocppgw in front of a mixed 1.6 /
-// 2.0.1 fleet of strict ocpp-rpc chargers that obey the charging profiles
+// 2.0.1 / 2.1 fleet of strict ocpp-rpc chargers that obey the charging profiles
 // they get (Max, TxDefault, Tx; the limit in force is the minimum of Max
 // and Tx-or-TxDefault) and report what their cars draw per phase in meter
 // values; upstream a strict ocpp-rpc CSMS. Cars arrive and leave; every
@@ -34,6 +34,7 @@ const FLEET = [
   { id: 'LB16C', ver: '1.6', phases: 1, rot: [0, 1, 2], group: null, car: [1, 10] },
   { id: 'LB201B', ver: '2.0.1', phases: 3, rot: [2, 0, 1], group: null, car: [3, 32] },
   { id: 'LB201C', ver: '2.0.1', phases: 1, rot: [2, 0, 1], group: null, car: [1, 32] },
+  { id: 'LB21A', ver: '2.1', phases: 3, rot: [1, 2, 0], group: null, car: [3, 16] },
 ];
 const ROT = (r) => r.map((p) => `L${p + 1}`).join('');
 
@@ -223,7 +224,7 @@ class Charger {
 }
 
 // ---------------------------------------------------------------------------
-describe('site load balancing, mixed 1.6 / 2.0.1 fleet', { timeout: 90000 }, () => {
+describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 }, () => {
   let csms;
   let gw;
   const fleet = [];
