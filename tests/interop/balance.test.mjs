@@ -35,6 +35,8 @@ const FLEET = [
   { id: 'LB201B', ver: '2.0.1', phases: 3, rot: [2, 0, 1], group: null, car: [3, 32] },
   { id: 'LB201C', ver: '2.0.1', phases: 1, rot: [2, 0, 1], group: null, car: [1, 32] },
   { id: 'LB21A', ver: '2.1', phases: 3, rot: [1, 2, 0], group: null, car: [3, 16] },
+  // Behind a 2.0.1 CSMS: translated upstream, profiles still in 1.6 here.
+  { id: 'LB16T', ver: '1.6', phases: 1, rot: [2, 0, 1], group: null, car: [1, 32] },
 ];
 const ROT = (r) => r.map((p) => `L${p + 1}`).join('');
 
@@ -48,6 +50,7 @@ function config(siteA, enabled = true) {
   const site = FLEET.filter((c) => !c.group).map(chargerConf).join(',\n');
   return `
 log = { level = "debug"; };
+groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "LB16T" ]; } );
 load_balancing = {
   enabled = ${enabled};
   stack_level = 8; update_interval = 2; min_change = 1.0; headroom = 2.0; min_interval = 1;
@@ -338,12 +341,12 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
     assert.equal(refused, 2, `the refusing charger got ${refused} profiles`);
   });
 
-  it('never goes above the CSMS limit for a session', async () => {
-    // The 2.0.1 charger with the highest limit gets a lower one from the CSMS.
-    const gwLimit = (x) => limitNow(x.top('TxDefaultProfile', 1));
-    const c = fleet.filter((x) => !x.v16).sort((x, y) => gwLimit(y) - gwLimit(x))[0];
+  // The CSMS caps @c 2 A below the gateway's limit, in 2.0.1 (translated to
+  // 1.6 for LB16T); the gateway's own profile must follow.
+  const csmsCaps = async (c) => {
+    const gwLimit = () => limitNow(c.top('TxDefaultProfile', 1));
     const client = await csms.waitClient(c.id);
-    const was = gwLimit(c);
+    const was = gwLimit();
     const cap = Math.max(6, Math.floor(was) - 2);
     assert.ok(was > cap, `${c.id} had ${was} A before the CSMS limit`);
     const r = await client.call('SetChargingProfile', {
@@ -356,9 +359,18 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
       },
     });
     assert.equal(r.status, 'Accepted');
-    await waitFor(() => gwLimit(c) <= cap && c.top('TxDefaultProfile', 1).body.stackLevel === 8,
-      3000, 'gateway profile within the CSMS limit');
-    assert.ok(Math.max(...c.draw) <= cap, `draws ${c.draw}`);
+    await waitFor(() => gwLimit() <= cap && c.top('TxDefaultProfile', 1).body.stackLevel === 8,
+      3000, `${c.id}: gateway profile within the CSMS limit`);
+    assert.ok(Math.max(...c.draw) <= cap, `${c.id} draws ${c.draw}`);
+  };
+
+  it('never goes above the CSMS limit for a session', async () => {
+    // The 2.x charger with the highest limit, and the translated one.
+    const gwLimit = (x) => limitNow(x.top('TxDefaultProfile', 1));
+    const top = fleet.filter((x) => !x.v16).sort((x, y) => gwLimit(y) - gwLimit(x))[0];
+    await csmsCaps(top);
+    await csmsCaps(fleet.find((x) => x.id === 'LB16T'));
+    assert.equal((await csms.waitClient('LB16T')).protocol, 'ocpp2.0.1', 'LB16T is translated');
     // The gateway's own calls were answered to it: the CSMS saw none of them.
     const seen = csms.calls.filter((x) => x.method === 'SetChargingProfile');
     assert.equal(seen.length, 0);
