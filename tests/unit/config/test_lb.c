@@ -22,15 +22,23 @@ static void load(const char *path, struct ogw_conf *c, struct ogw_conf_errors *e
 	cr_assert_eq(rc, want, "%s: rc %d", path, rc);
 }
 
-static void expect(const struct ogw_conf_errors *errs, const char *path, const char *const *want,
-		   size_t n)
+/* @path fails to load with exactly @want ("line: message"), and the
+ * section with errors is not kept. */
+static void expect_errors(const char *path, const char *const *want, size_t n)
 {
-	cr_assert_eq(errs->n, n, "expected %zu errors, got %zu", n, errs->n);
+	struct ogw_conf c;
+	struct ogw_conf_errors errs;
+
+	load(path, &c, &errs, -EINVAL);
+	cr_assert_eq(errs.n, n, "expected %zu errors, got %zu", n, errs.n);
 	for (size_t i = 0; i < n; i++) {
 		char full[512];
 		snprintf(full, sizeof(full), "%s:%s", path, want[i]);
-		cr_expect_str_eq(errs->msgs[i], full);
+		cr_expect_str_eq(errs.msgs[i], full);
 	}
+	cr_assert_null(c.lb, "a section with errors is not kept");
+	ogw_conf_clear(&c);
+	ogw_conf_errors_clear(&errs);
 }
 
 Test(config_lb, worked_example_loads)
@@ -99,14 +107,8 @@ Test(config_lb, every_error_names_its_line)
 		"10: unknown setting 'load_balancing.site.groups[0].chargers[1].colour'",
 		"11: load_balancing.site.groups[0].chargers[1].evses[1]: duplicate id 1",
 	};
-	struct ogw_conf c;
-	struct ogw_conf_errors errs;
 
-	load(path, &c, &errs, -EINVAL);
-	expect(&errs, path, want, sizeof(want) / sizeof(want[0]));
-	cr_assert_null(c.lb, "a section with errors is not kept");
-	ogw_conf_clear(&c);
-	ogw_conf_errors_clear(&errs);
+	expect_errors(path, want, sizeof(want) / sizeof(want[0]));
 }
 
 Test(config_lb, a_charger_sits_in_one_place)
@@ -116,13 +118,8 @@ Test(config_lb, a_charger_sits_in_one_place)
 		"7: load_balancing: charger 'CP2' is already in a",
 		"8: load_balancing: charger 'CP1' is already in the site's chargers",
 	};
-	struct ogw_conf c;
-	struct ogw_conf_errors errs;
 
-	load(path, &c, &errs, -EINVAL);
-	expect(&errs, path, want, 2);
-	ogw_conf_clear(&c);
-	ogw_conf_errors_clear(&errs);
+	expect_errors(path, want, 2);
 }
 
 Test(config_lb, schedule_windows_replace_the_limit)
