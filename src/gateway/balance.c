@@ -71,7 +71,7 @@ static const char *const node_kinds[] = { "site", "group", "charger", "evse" };
 
 struct node_meta {
 	enum node_kind kind;
-	char name[OGW_ID_MAX + 1];  /* group name / charger id; "" for site and EVSE */
+	char name[65];              /* group name (<= 64) / charger id (<= 48); "" else */
 	int evse;                   /* EVSE id */
 	const struct ogw_lb_charger_conf *conf;  /* chargers: valid during a run only */
 	struct ogw_session *s;      /* chargers: connected session, during a run only */
