@@ -508,7 +508,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 				ogw_session_observe(s, OGW_OBS_UP_RESULT, c->action, answer->payload);
 			ogw_metrics_frame(s->gw, back->kind, 1, OGW_MSG_CALLRESULT, c->action, NULL);
 			struct ogw_log_ctx blc = leg_ctx(back, c->action, c->origin_id);
-			ogw_debug(&blc, "-> CALLRESULT (answer from %s id %s)", leg_names[l->kind], answer->id);
+			ogw_debug(&blc, "-> CALLRESULT (answer from %s id %s)", leg_names[l->kind],
+				  answer->id);
 			size_t len = 0;
 			char *buf = ogw_rpc_reframe(WQ_HEADROOM, OGW_MSG_CALLRESULT, c->origin_id,
 						    answer->rest, answer->rest_len, &len);
