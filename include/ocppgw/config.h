@@ -37,6 +37,64 @@ struct ogw_local_entry {
 	char *group;              /* parent idTag / group idToken; NULL: none */
 };
 
+/* ---- load balancing (docs/LOAD_BALANCING.md) ---------------------------- */
+
+/* A time-of-day window replacing a node's limit, local time, minutes since
+ * midnight; to < from wraps past midnight. The first window in force wins. */
+struct ogw_lb_window {
+	int from_min, to_min;
+	double limit_a;           /* A per phase, < 0: none */
+	double limit_w;           /* W over the node's phases, < 0: none */
+};
+
+/* The limit of one node of the tree. With both set, the lower applies. */
+struct ogw_lb_limit {
+	double limit_a;           /* A per phase, < 0: none */
+	double limit_w;           /* W over @phases, < 0: none */
+	int phases;               /* 1-3, default 3 */
+	struct ogw_lb_window *schedule;
+	size_t n_schedule;
+};
+
+struct ogw_lb_evse_conf {
+	int id;                   /* 2.x evseId / 1.6 connectorId, 1-32 */
+	struct ogw_lb_limit lim;
+};
+
+struct ogw_lb_charger_conf {
+	char *id;
+	struct ogw_lb_limit lim;  /* lim.phases: the phases the charger is wired to */
+	int rotation[3];          /* grid phase (0-2) of the charger's L1, L2, L3 */
+	double min_a;             /* default 6 (IEC 61851-1) */
+	double max_a;             /* per EVSE, default 32 */
+	int priority;             /* higher is served first, default 0 */
+	struct ogw_lb_evse_conf *evses;
+	size_t n_evses;
+};
+
+struct ogw_lb_group_conf {
+	char *name;
+	struct ogw_lb_limit lim;
+	struct ogw_lb_charger_conf *chargers;
+	size_t n_chargers;
+};
+
+struct ogw_lb_conf {
+	bool enabled;
+	double voltage;           /* nominal V per phase for W limits, default 230 */
+	int stack_level;          /* of the gateway's profiles, default 8 */
+	int update_interval_s;    /* periodic re-allocation, default 10 */
+	double min_change_a;      /* a draw change that re-allocates, default 1.0 */
+	double headroom_a;        /* margin over a car's draw when it takes less, 2.0 */
+	int min_interval_s;       /* between two raises of one EVSE's limit, default 5 */
+	bool failsafe;            /* send each charger its share as a Max profile */
+	struct ogw_lb_limit site;
+	struct ogw_lb_group_conf *groups;
+	size_t n_groups;
+	struct ogw_lb_charger_conf *chargers;  /* directly under the site */
+	size_t n_chargers;
+};
+
 struct ogw_conf {
 	/* south: where chargers connect */
 	char *listen_addr;        /* default "0.0.0.0" */
@@ -125,6 +183,8 @@ struct ogw_conf {
 	struct ogw_group_conf *groups;
 	size_t n_groups;
 
+	struct ogw_lb_conf *lb;   /* load_balancing section; NULL: none */
+
 	char *source;             /* file it came from, NULL for defaults only */
 };
 
@@ -149,6 +209,16 @@ const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const 
 int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south);
 /* True when @addr is a loopback address (127.0.0.0/8, ::1, localhost). */
 bool ogw_conf_is_loopback(const char *addr);
+void ogw_lb_conf_free(struct ogw_lb_conf *lb);
+/* The configured charger @id and its group (*ret_group NULL: under the
+ * site), or NULL when @id is not listed. */
+const struct ogw_lb_charger_conf *ogw_lb_conf_charger(const struct ogw_lb_conf *lb,
+						      const char *id,
+						      const struct ogw_lb_group_conf **ret_group);
+/* The limit of @l in force at local minute @minute of the day (its first
+ * schedule window that holds, else its own): A per phase, W in *ret_w
+ * (each < 0: none). */
+double ogw_lb_limit_at(const struct ogw_lb_limit *l, int minute, double *ret_w);
 /* Parses "ADDR:PORT", "[v6]:PORT" or ":PORT" into *addr (malloc'd) and *port. */
 int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port);
 

@@ -20,46 +20,13 @@
 #include "ocppgw/config.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
+#include "internal.h"
 
 #define MAX_CHARGER_ID 48
 #define MAX_GROUP_NAME 64
 #define MAX_TOKEN 36          /* 2.x IdToken.idToken; a 1.6 idTag is at most 20 */
 #define UPSTREAM_UNSET (-1)
 #define MAX_SECONDS 3600.0
-
-struct loader {
-	struct ogw_conf_errors *errs;
-	const char *path;
-	size_t n_errors;          /* found by this call, not the caller's earlier ones */
-	bool oom;
-};
-
-struct field;
-typedef void special_fn(struct loader *ld, const config_setting_t *s, const char *name,
-			void *base, const struct field *f);
-
-enum field_kind {
-	F_STRING,     /* char *, "" means unset (NULL) */
-	F_BOOL,
-	F_INT,        /* int in [min, max] */
-	F_SIZE,       /* size_t in [min, max] */
-	F_MS,         /* seconds (int or float) in (0, max], stored as int milliseconds */
-	F_SECONDS,    /* whole seconds (int or float) in [min, max], stored as int */
-	F_WORDS,      /* one of two words, stored as bool: .words[0] false, [1] true */
-	F_SPECIAL,    /* parsed and checked by .special */
-	F_GROUP,      /* a nested group described by .sub, same base struct */
-};
-
-struct field {
-	const char *name;
-	enum field_kind kind;
-	size_t off;
-	double min, max;
-	bool secret;          /* F_STRING: zeroed before it is freed */
-	special_fn *special;
-	const struct field *sub;
-	const char *words[2];     /* F_WORDS */
-};
 
 static void add_msg(struct ogw_conf_errors *errs, bool *oom, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
@@ -94,11 +61,7 @@ static void add_error(struct ogw_conf_errors *errs, bool *oom, const char *fmt, 
 	va_end(ap);
 }
 
-/* "file:line: name: message" for setting @s. */
-static void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
 	const char *file = config_setting_source_file(s);
 	char *text = NULL;
@@ -145,7 +108,7 @@ static void replace_string(struct loader *ld, char **slot, const char *v, bool s
 	*slot = copy;
 }
 
-static const char *get_string(struct loader *ld, const config_setting_t *s, const char *name)
+const char *get_string(struct loader *ld, const config_setting_t *s, const char *name)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		setting_error(ld, s, "%s: expected a string", name);
@@ -168,7 +131,7 @@ static bool get_integer(const config_setting_t *s, long long *ret)
 	}
 }
 
-static bool get_number(const config_setting_t *s, double *ret)
+bool get_number(const config_setting_t *s, double *ret)
 {
 	long long i;
 
@@ -224,7 +187,7 @@ static const char *topic_level_problem(const char *v)
 	return NULL;
 }
 
-static bool charger_id_ok(const char *id)
+bool charger_id_ok(const char *id)
 {
 	size_t len = strlen(id);
 
@@ -624,6 +587,7 @@ static const struct field root_fields[] = {
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_chargers },
 	{ .name = "local_list", .kind = F_SPECIAL, .special = parse_local_list },
 	{ .name = "groups", .kind = F_SPECIAL, .special = parse_groups },
+	{ .name = "load_balancing", .kind = F_SPECIAL, .special = ogw_conf_parse_lb },
 	{ 0 },
 };
 
@@ -664,9 +628,6 @@ static const struct field local_entry_fields[] = {
 	  .special = parse_token },
 	{ 0 },
 };
-
-static void walk_group(struct loader *ld, const config_setting_t *group,
-		       const struct field *table, const char *prefix, void *base);
 
 static void parse_field(struct loader *ld, const config_setting_t *s, const char *name,
 			void *base, const struct field *f)
@@ -741,8 +702,8 @@ static void parse_field(struct loader *ld, const config_setting_t *s, const char
 	}
 }
 
-static void walk_group(struct loader *ld, const config_setting_t *group,
-		       const struct field *table, const char *prefix, void *base)
+void walk_group(struct loader *ld, const config_setting_t *group,
+		const struct field *table, const char *prefix, void *base)
 {
 	int n = config_setting_length(group);
 
@@ -788,8 +749,7 @@ static void local_entry_free(void *elem)
 	memset(e, 0, sizeof(*e));
 }
 
-/* "()" is a list; libconfig parses an empty "[]" as an array. */
-static bool is_list(const config_setting_t *s)
+bool is_list(const config_setting_t *s)
 {
 	int type = config_setting_type(s);
 
@@ -1360,6 +1320,7 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free_list(&charger_list, c->chargers, c->n_chargers);
 	free_list(&group_list, c->groups, c->n_groups);
 	free_list(&local_list, c->local_list, c->n_local_list);
+	ogw_lb_conf_free(c->lb);
 	free(c->source);
 	memset(c, 0, sizeof(*c));
 }

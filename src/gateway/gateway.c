@@ -113,6 +113,7 @@ static void reload(struct ogw_gateway *gw)
 	gw->conf = nc;
 	ogw_conf_clear(&old);
 	ogw_log_setup(gw->conf.log_level, gw->conf.log_json);
+	ogw_balance_reconfigured(gw);
 
 	size_t dropped = 0;
 	if (gw->conf.n_chargers) {
@@ -339,6 +340,9 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 		if (r < 0)
 			goto fail;
 	}
+	r = ogw_balance_init(gw);
+	if (r < 0)
+		goto fail;
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);
@@ -367,6 +371,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 {
 	if (!gw)
 		return NULL;
+	ogw_balance_free(gw);  /* its timer lives in the context */
 	if (gw->store_commit_on) {
 		uv_check_stop(&gw->store_commit);
 		uv_close((uv_handle_t *)&gw->store_commit, NULL);
@@ -386,6 +391,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 			next = s->hnext;
 			free(s->south_auth);
 			ogw_state_clear(&s->cs);
+			ogw_balance_session_free(s);
 			free(s);
 		}
 	}

@@ -30,6 +30,8 @@
 
 struct ogw_session;
 struct ogw_north_mqtt;
+struct ogw_balance;
+struct ogw_balance_charger;
 
 enum ogw_leg_kind {
 	OGW_SOUTH = 0,  /* the charger's connection to us */
@@ -157,6 +159,7 @@ struct ogw_session {
 	unsigned int reconnects;    /* consecutive failed north attempts */
 	time_t connected_at;
 	struct ogw_charger_state cs;      /* state.c, from the south leg's frames */
+	struct ogw_balance_charger *balance;  /* balance.c; NULL until it needs one */
 };
 
 struct ogw_gateway {
@@ -195,6 +198,8 @@ struct ogw_gateway {
 	struct ogw_metrics metrics;
 	struct lws_vhost *admin_vh;     /* NULL: no admin listener */
 	lws_dll2_owner_t admin_reqs;    /* admin requests alive (admin.c) */
+
+	struct ogw_balance *balance;      /* balance.c: site load balancing */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;
@@ -318,6 +323,29 @@ void ogw_state_update(struct ogw_charger_state *cs, enum ogw_ocpp ver, enum ogw_
 /* admin.c: the admin HTTP listener on the gateway's context. */
 int ogw_admin_start(struct ogw_gateway *gw);
 void ogw_admin_stop(struct ogw_gateway *gw);
+
+/* balance.c: site load balancing (docs/LOAD_BALANCING.md). The observer
+ * records the CSMS's profiles and reacts to sessions and draw; the site
+ * JSON and the dynamic site limit serve the API and MQTT. */
+int ogw_balance_init(struct ogw_gateway *gw);
+void ogw_balance_free(struct ogw_gateway *gw);
+void ogw_balance_reconfigured(struct ogw_gateway *gw);
+void ogw_balance_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+			 const json_t *payload);
+void ogw_balance_session_free(struct ogw_session *s);
+json_t *ogw_balance_site_json(struct ogw_gateway *gw);
+/* The external limit (A per phase) on the site, never above the configured
+ * one; the allocation follows at once. 0, or -EINVAL with @err set. */
+int ogw_balance_set_site_limit(struct ogw_gateway *gw, double amps_per_phase, char *err,
+			       size_t errlen);
+/* The limit a charging profile (@body: 1.6 csChargingProfiles or 2.x
+ * chargingProfile) sets at @now in A per phase, or < 0 when none of its
+ * periods is in force (OCPP 1.6 §3.13.1 / 2.0.1 K01: the last period whose
+ * startPeriod has passed; W over numberPhases at @voltage). @received
+ * stands in for a missing startSchedule, @tx_started (> 0) starts a
+ * Relative profile. */
+double ogw_balance_profile_limit(const json_t *body, bool v16, time_t now, time_t received,
+				 int64_t tx_started, double voltage);
 
 /* gateway.c: the loop was woken by lws_cancel_service() (a signal). */
 void ogw_gateway_signalled(struct ogw_gateway *gw);

@@ -41,6 +41,7 @@ static observer_fn *const observers[] = {
 	observe_boot,
 	observe_txlog,
 	ogw_state_observe,
+	ogw_balance_observe,     /* after the state: it reads s->cs */
 };
 
 void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,

@@ -1190,6 +1190,7 @@ static void session_free(struct ogw_session *s)
 		free(s->south_auth);
 	}
 	ogw_state_clear(&s->cs);
+	ogw_balance_session_free(s);
 	s->gw->n_sessions--;
 	free(s);
 }

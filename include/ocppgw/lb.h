@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The load-balancing allocator: a pure function from a tree of limits (site
+ * -> groups -> chargers -> EVSEs) and the active charging sessions to a
+ * current limit per session. It does no I/O, keeps no state and knows
+ * nothing of OCPP; the gateway (src/gateway/balance.c) feeds it and sends
+ * the result. docs/LOAD_BALANCING.md describes the algorithm.
+ *
+ * Guarantees of ogw_lb_allocate() (checked by tests/unit/lb/):
+ *  - on every node and every grid phase, the sum of the limits of the
+ *    sessions below it never exceeds the node's limit;
+ *  - each session gets 0 or at least its min_a, and never more than its
+ *    max_a, its CSMS limit or (when it draws less than offered) its draw
+ *    plus the headroom;
+ *  - who waits at 0 is decided by priority, then arrival;
+ *  - what remains is shared max-min fairly (water-filling), higher priority
+ *    tiers first;
+ *  - limits are rounded down to 0.1 A (OCPP: at most one decimal).
+ */
+#ifndef OCPPGW_LB_H
+#define OCPPGW_LB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OGW_LB_PHASES 3
+
+/* A node of the limit tree. Parents come before their children. */
+struct ogw_lb_node {
+	int parent;           /* index of the parent node (< this one's), -1: a root */
+	double limit_a;       /* A on each grid phase, < 0: none */
+	double limit_w;       /* W over the node's phases, < 0: none */
+	int phases;           /* 1-3: the W limit spreads over this many phases */
+};
+
+/* An active session on an EVSE. */
+struct ogw_lb_session {
+	int node;                     /* the EVSE's node (or its charger's) */
+	int phases;                   /* phases the car draws on, 1-3 */
+	int grid_phase[OGW_LB_PHASES];/* grid phase (0-2) of the EVSE's L1, L2, L3:
+	                                 the charger's rotation, a permutation */
+	double min_a;                 /* below this the car cannot charge (6 A) */
+	double max_a;                 /* the most the EVSE/car takes */
+	int priority;                 /* higher is served first */
+	int64_t arrival;              /* earlier waits less among equal priorities */
+	double measured_a[OGW_LB_PHASES]; /* draw on the EVSE's L1..L3, < 0 unknown */
+	double offered_a;             /* the limit last sent to it, < 0 none */
+	double csms_limit_a;          /* the CSMS's own limit, < 0 none */
+};
+
+struct ogw_lb_params {
+	double voltage;               /* nominal V per phase, for W limits (230) */
+	double headroom_a;            /* margin over a car's draw when it takes
+	                                 less than offered (2 A) */
+};
+
+/* A node's limit in A per phase (W converted at @p->voltage over its
+ * phases), or a negative value when it has none. */
+double ogw_lb_node_limit_a(const struct ogw_lb_params *p, const struct ogw_lb_node *n);
+
+/* The most session @s may get whatever the others do (max_a, the CSMS's
+ * limit, its draw plus headroom when it takes less than offered). */
+double ogw_lb_session_cap_a(const struct ogw_lb_params *p, const struct ogw_lb_session *s);
+
+/*
+ * Fills ret_a[0..n_sessions-1] with each session's limit in A per phase.
+ * 0, or -EINVAL when the input is malformed (a parent after its child, a
+ * node index out of range, phases outside 1-3, a rotation that is not a
+ * permutation, min_a > max_a, a non-positive voltage); ret_a is then
+ * untouched. -ENOMEM on allocation failure.
+ */
+int ogw_lb_allocate(const struct ogw_lb_params *p, const struct ogw_lb_node *nodes,
+		    size_t n_nodes, const struct ogw_lb_session *sessions, size_t n_sessions,
+		    double *ret_a);
+
+#endif

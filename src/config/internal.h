@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to src/config: the table-driven loader config.c runs (fields,
+ * kinds, error reporting) and the helpers its sections share, so a
+ * section in its own file (lb.c) reads and reports like the rest.
+ */
+#ifndef OGW_CONFIG_INTERNAL_H
+#define OGW_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libconfig.h>
+
+#include "ocppgw/config.h"
+
+struct loader {
+	struct ogw_conf_errors *errs;
+	const char *path;
+	size_t n_errors;          /* found by this call, not the caller's earlier ones */
+	bool oom;
+};
+
+struct field;
+typedef void special_fn(struct loader *ld, const config_setting_t *s, const char *name,
+			void *base, const struct field *f);
+
+enum field_kind {
+	F_STRING,     /* char *, "" means unset (NULL) */
+	F_BOOL,
+	F_INT,        /* int in [min, max] */
+	F_SIZE,       /* size_t in [min, max] */
+	F_MS,         /* seconds (int or float) in (0, max], stored as int milliseconds */
+	F_SECONDS,    /* whole seconds (int or float) in [min, max], stored as int */
+	F_WORDS,      /* one of two words, stored as bool: .words[0] false, [1] true */
+	F_SPECIAL,    /* parsed and checked by .special */
+	F_GROUP,      /* a nested group described by .sub, same base struct */
+};
+
+struct field {
+	const char *name;
+	enum field_kind kind;
+	size_t off;
+	double min, max;
+	bool secret;          /* F_STRING: zeroed before it is freed */
+	special_fn *special;
+	const struct field *sub;
+	const char *words[2];     /* F_WORDS */
+};
+
+/* "file:line: message" for setting @s, counted in ld->n_errors. */
+void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The string value of @s, or NULL after reporting that it is not one. */
+const char *get_string(struct loader *ld, const config_setting_t *s, const char *name);
+bool get_number(const config_setting_t *s, double *ret);
+/* "()" is a list; libconfig parses an empty "[]" as an array. */
+bool is_list(const config_setting_t *s);
+bool charger_id_ok(const char *id);
+/* Each member of @group through @table; unknown names are errors. */
+void walk_group(struct loader *ld, const config_setting_t *group,
+		const struct field *table, const char *prefix, void *base);
+
+/* lb.c: the load_balancing section (a root F_SPECIAL). */
+void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char *name,
+		       void *base, const struct field *f);
+
+#endif

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The load_balancing section of the config file: the limit tree (site ->
+ * groups -> chargers -> EVSEs, each with A or W limits and time-of-day
+ * schedules), each charger's phases, rotation, current range and priority,
+ * and the balancer's timing. Read with config.c's field tables; the section
+ * is kept only when it has no error at all. docs/LOAD_BALANCING.md shows it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "ocppgw/config.h"
+#include "internal.h"
+
+#define MAX_AMPS 10000.0
+#define MAX_WATTS 10000000.0
+#define MAX_NAME 64
+#define MAX_EVSE 32
+#define UNSET (-1)
+
+/* A number (int or float) in [f->min, f->max], stored as a double. */
+static void parse_number(struct loader *ld, const config_setting_t *s, const char *name,
+			 void *base, const struct field *f)
+{
+	double v;
+
+	if (!get_number(s, &v))
+		setting_error(ld, s, "%s: expected a number", name);
+	else if (!(v >= f->min && v <= f->max))
+		setting_error(ld, s, "%s: must be between %g and %g", name, f->min, f->max);
+	else
+		*(double *)((char *)base + f->off) = v;
+}
+
+static void set_string(struct loader *ld, char **slot, const char *v)
+{
+	char *copy = strdup(v);
+
+	if (!copy) {
+		ld->oom = true;
+		return;
+	}
+	free(*slot);
+	*slot = copy;
+}
+
+static void parse_id(struct loader *ld, const config_setting_t *s, const char *name,
+		     void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+
+	if (!v)
+		return;
+	if (!charger_id_ok(v))
+		setting_error(ld, s, "%s: must be 1 to 48 printable ASCII characters, "
+			      "no ':', '/' or space", name);
+	else
+		set_string(ld, (char **)((char *)base + f->off), v);
+}
+
+static void parse_name(struct loader *ld, const config_setting_t *s, const char *name,
+		       void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+
+	if (!v)
+		return;
+	if (!*v || strlen(v) > MAX_NAME)
+		setting_error(ld, s, "%s: must be 1 to %d characters", name, MAX_NAME);
+	else
+		set_string(ld, (char **)((char *)base + f->off), v);
+}
+
+/* "L2L3L1": the charger's L1 is on grid L2, its L2 on L3, its L3 on L1. */
+static void parse_rotation(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+	int *rot = (int *)((char *)base + f->off), got[3];
+	unsigned int seen = 0;
+
+	if (!v)
+		return;
+	for (int k = 0; k < 3 && strlen(v) == 6; k++) {
+		if (v[2 * k] != 'L' || v[2 * k + 1] < '1' || v[2 * k + 1] > '3')
+			break;
+		got[k] = v[2 * k + 1] - '1';
+		seen |= 1u << got[k];
+	}
+	if (seen != 7u) {
+		setting_error(ld, s, "%s: expected a permutation of L1L2L3 (e.g. \"L2L3L1\")",
+			      name);
+		return;
+	}
+	memcpy(rot, got, sizeof(got));
+}
+
+/* "HH:MM" as minutes since midnight. */
+static void parse_clock(struct loader *ld, const config_setting_t *s, const char *name,
+			void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+	unsigned int h, m;
+	char tail;
+
+	if (!v)
+		return;
+	if (sscanf(v, "%2u:%2u%c", &h, &m, &tail) != 2 || strlen(v) != 5 || h > 23 || m > 59)
+		setting_error(ld, s, "%s: expected HH:MM between 00:00 and 23:59", name);
+	else
+		*(int *)((char *)base + f->off) = (int)(h * 60 + m);
+}
+
+/* ---- lists of groups { ... } --------------------------------------------- */
+
+typedef void elem_fn(struct loader *ld, const config_setting_t *e, const char *ename,
+		     void *elem);
+
+struct list_kind {
+	size_t size;
+	const struct field *fields;
+	void (*init)(void *elem);  /* defaults before the walk */
+	elem_fn *check;   /* cross-field rules after it (may be NULL) */
+	const char *shape;
+};
+
+/* An array of elements from list @s; filled even when some have errors
+ * (the whole section is then dropped). NULL and *ret_n = 0 otherwise. */
+static void *parse_list(struct loader *ld, const config_setting_t *s, const char *name,
+			const struct list_kind *k, size_t *ret_n)
+{
+	char *arr;
+	int n;
+
+	*ret_n = 0;
+	if (!is_list(s)) {
+		setting_error(ld, s, "%s: expected a list ( %s, ... )", name, k->shape);
+		return NULL;
+	}
+	n = config_setting_length(s);
+	arr = calloc((size_t)n + 1, k->size);
+	if (!arr) {
+		ld->oom = true;
+		return NULL;
+	}
+	*ret_n = (size_t)n;
+	for (int i = 0; i < n && !ld->oom; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		void *elem = arr + (size_t)i * k->size;
+		char *ename = NULL;
+
+		if (asprintf(&ename, "%s[%d]", name, i) < 0) {
+			ld->oom = true;
+			break;
+		}
+		k->init(elem);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			setting_error(ld, e, "%s: expected %s", ename, k->shape);
+		} else {
+			walk_group(ld, e, k->fields, ename, elem);
+			if (k->check)
+				k->check(ld, e, ename, elem);
+		}
+		free(ename);
+	}
+	return arr;
+}
+
+static void limit_init(struct ogw_lb_limit *l)
+{
+	l->limit_a = UNSET;
+	l->limit_w = UNSET;
+	l->phases = 3;
+}
+
+static void window_init(void *elem)
+{
+	struct ogw_lb_window *w = elem;
+
+	w->from_min = w->to_min = UNSET;
+	w->limit_a = w->limit_w = UNSET;
+}
+
+static void window_check(struct loader *ld, const config_setting_t *e, const char *ename,
+			 void *elem)
+{
+	struct ogw_lb_window *w = elem;
+
+	if (w->from_min == UNSET || w->to_min == UNSET)
+		setting_error(ld, e, "%s: needs from and to (\"HH:MM\")", ename);
+	else if (w->from_min == w->to_min)
+		setting_error(ld, e, "%s: from and to must differ", ename);
+	if (w->limit_a < 0 && w->limit_w < 0)
+		setting_error(ld, e, "%s: needs limit_a or limit_w", ename);
+}
+
+static const struct field window_fields[] = {
+	{ .name = "from", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_window, from_min),
+	  .special = parse_clock },
+	{ .name = "to", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_window, to_min),
+	  .special = parse_clock },
+	{ .name = "limit_a", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_window, limit_a),
+	  .min = 0.1, .max = MAX_AMPS, .special = parse_number },
+	{ .name = "limit_w", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_window, limit_w),
+	  .min = 1, .max = MAX_WATTS, .special = parse_number },
+	{ 0 },
+};
+
+static const struct list_kind window_list = {
+	sizeof(struct ogw_lb_window), window_fields, window_init, window_check,
+	"{ from = \"07:00\"; to = \"19:00\"; limit_a = ...; }",
+};
+
+/* schedule = ( windows ) of the struct ogw_lb_limit at f->off. */
+static void parse_schedule(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f)
+{
+	struct ogw_lb_limit *l = (struct ogw_lb_limit *)((char *)base + f->off);
+
+	free(l->schedule);
+	l->schedule = parse_list(ld, s, name, &window_list, &l->n_schedule);
+}
+
+/* The limit settings every node has; @type embeds a struct ogw_lb_limit
+ * at @lim. */
+#define LIMIT_FIELDS(type, lim)                                                          \
+	{ .name = "limit_a", .kind = F_SPECIAL, .off = offsetof(type, lim.limit_a),      \
+	  .min = 0.1, .max = MAX_AMPS, .special = parse_number },                        \
+	{ .name = "limit_w", .kind = F_SPECIAL, .off = offsetof(type, lim.limit_w),      \
+	  .min = 1, .max = MAX_WATTS, .special = parse_number },                         \
+	{ .name = "schedule", .kind = F_SPECIAL, .off = offsetof(type, lim),             \
+	  .special = parse_schedule }
+
+#define PHASES_FIELD(type, lim)                                                          \
+	{ .name = "phases", .kind = F_INT, .off = offsetof(type, lim.phases), .min = 1,  \
+	  .max = 3 }
+
+static void evse_init(void *elem)
+{
+	struct ogw_lb_evse_conf *ev = elem;
+
+	limit_init(&ev->lim);
+}
+
+static const struct field evse_fields[] = {
+	{ .name = "id", .kind = F_INT, .off = offsetof(struct ogw_lb_evse_conf, id), .min = 1,
+	  .max = MAX_EVSE },
+	LIMIT_FIELDS(struct ogw_lb_evse_conf, lim),
+	{ 0 },
+};
+
+static const struct list_kind evse_list = {
+	sizeof(struct ogw_lb_evse_conf), evse_fields, evse_init, NULL,
+	"{ id = 1; limit_a = ...; }",
+};
+
+static void parse_evses(struct loader *ld, const config_setting_t *s, const char *name,
+			void *base, const struct field *f)
+{
+	struct ogw_lb_charger_conf *ch = base;
+
+	(void)f;
+	free(ch->evses);
+	ch->evses = parse_list(ld, s, name, &evse_list, &ch->n_evses);
+}
+
+static void charger_init(void *elem)
+{
+	struct ogw_lb_charger_conf *ch = elem;
+
+	limit_init(&ch->lim);
+	for (int k = 0; k < 3; k++)
+		ch->rotation[k] = k;
+	ch->min_a = 6;
+	ch->max_a = 32;
+}
+
+static void charger_check(struct loader *ld, const config_setting_t *e, const char *ename,
+			  void *elem)
+{
+	struct ogw_lb_charger_conf *ch = elem;
+	const config_setting_t *evses = config_setting_get_member(e, "evses");
+
+	if (!ch->id)
+		setting_error(ld, e, "%s: missing id", ename);
+	if (ch->min_a > ch->max_a)
+		setting_error(ld, e, "%s: min_a (%g) must not exceed max_a (%g)", ename,
+			      ch->min_a, ch->max_a);
+	for (size_t i = 0; i < ch->n_evses; i++) {
+		const config_setting_t *es = config_setting_get_elem(evses, (unsigned int)i);
+
+		ch->evses[i].lim.phases = ch->lim.phases;
+		if (ch->evses[i].id == 0) {
+			setting_error(ld, es ? es : e, "%s.evses[%zu]: missing id", ename, i);
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (ch->evses[j].id == ch->evses[i].id)
+				setting_error(ld, es ? es : e, "%s.evses[%zu]: duplicate id %d",
+					      ename, i, ch->evses[i].id);
+	}
+}
+
+static const struct field charger_fields[] = {
+	{ .name = "id", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_charger_conf, id),
+	  .special = parse_id },
+	PHASES_FIELD(struct ogw_lb_charger_conf, lim),
+	{ .name = "rotation", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_lb_charger_conf, rotation), .special = parse_rotation },
+	{ .name = "min_a", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_charger_conf, min_a),
+	  .min = 0.1, .max = MAX_AMPS, .special = parse_number },
+	{ .name = "max_a", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_charger_conf, max_a),
+	  .min = 0.1, .max = MAX_AMPS, .special = parse_number },
+	{ .name = "priority", .kind = F_INT, .off = offsetof(struct ogw_lb_charger_conf, priority),
+	  .min = -9, .max = 9 },
+	LIMIT_FIELDS(struct ogw_lb_charger_conf, lim),
+	{ .name = "evses", .kind = F_SPECIAL, .special = parse_evses },
+	{ 0 },
+};
+
+static const struct list_kind charger_list = {
+	sizeof(struct ogw_lb_charger_conf), charger_fields, charger_init, charger_check,
+	"{ id = \"CP1\"; ... }",
+};
+
+/* chargers = ( ... ) of a group, or of the site (base: struct ogw_lb_conf). */
+static void parse_group_chargers(struct loader *ld, const config_setting_t *s, const char *name,
+				 void *base, const struct field *f)
+{
+	struct ogw_lb_group_conf *g = base;
+
+	(void)f;
+	g->chargers = parse_list(ld, s, name, &charger_list, &g->n_chargers);
+}
+
+static void parse_site_chargers(struct loader *ld, const config_setting_t *s, const char *name,
+				void *base, const struct field *f)
+{
+	struct ogw_lb_conf *lb = base;
+
+	(void)f;
+	lb->chargers = parse_list(ld, s, name, &charger_list, &lb->n_chargers);
+}
+
+static void group_init(void *elem)
+{
+	struct ogw_lb_group_conf *g = elem;
+
+	limit_init(&g->lim);
+}
+
+static void group_check(struct loader *ld, const config_setting_t *e, const char *ename,
+			void *elem)
+{
+	struct ogw_lb_group_conf *g = elem;
+
+	if (!g->name)
+		setting_error(ld, e, "%s: missing name", ename);
+}
+
+static const struct field group_fields[] = {
+	{ .name = "name", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_group_conf, name),
+	  .special = parse_name },
+	PHASES_FIELD(struct ogw_lb_group_conf, lim),
+	LIMIT_FIELDS(struct ogw_lb_group_conf, lim),
+	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_group_chargers },
+	{ 0 },
+};
+
+static const struct list_kind group_list = {
+	sizeof(struct ogw_lb_group_conf), group_fields, group_init, group_check,
+	"{ name = \"floor1\"; ... }",
+};
+
+static void parse_site_groups(struct loader *ld, const config_setting_t *s, const char *name,
+			      void *base, const struct field *f)
+{
+	struct ogw_lb_conf *lb = base;
+
+	(void)f;
+	lb->groups = parse_list(ld, s, name, &group_list, &lb->n_groups);
+}
+
+static const struct field site_fields[] = {
+	PHASES_FIELD(struct ogw_lb_conf, site),
+	LIMIT_FIELDS(struct ogw_lb_conf, site),
+	{ .name = "groups", .kind = F_SPECIAL, .special = parse_site_groups },
+	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_site_chargers },
+	{ 0 },
+};
+
+static const struct field lb_fields[] = {
+	{ .name = "enabled", .kind = F_BOOL, .off = offsetof(struct ogw_lb_conf, enabled) },
+	{ .name = "voltage", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, voltage),
+	  .min = 50, .max = 1000, .special = parse_number },
+	{ .name = "stack_level", .kind = F_INT, .off = offsetof(struct ogw_lb_conf, stack_level),
+	  .min = 0, .max = 1000 },
+	{ .name = "update_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_lb_conf, update_interval_s), .min = 1, .max = 3600 },
+	{ .name = "min_change", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, min_change_a),
+	  .min = 0.1, .max = 100, .special = parse_number },
+	{ .name = "headroom", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, headroom_a),
+	  .min = 0, .max = 100, .special = parse_number },
+	{ .name = "min_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_lb_conf, min_interval_s), .min = 0, .max = 3600 },
+	{ .name = "failsafe", .kind = F_BOOL, .off = offsetof(struct ogw_lb_conf, failsafe) },
+	{ .name = "site", .kind = F_GROUP, .sub = site_fields },
+	{ 0 },
+};
+
+/* ---- the section ---------------------------------------------------------- */
+
+static const config_setting_t *charger_id_setting(const config_setting_t *list, size_t i)
+{
+	const config_setting_t *e = config_setting_get_elem(list, (unsigned int)i);
+	const config_setting_t *id = e ? config_setting_get_member(e, "id") : NULL;
+
+	return id ? id : e;
+}
+
+/* Each charger id once in the whole tree: every one is listed after those
+ * before it (the site's own chargers first, then each group's). */
+static void check_unique_chargers(struct loader *ld, const config_setting_t *s,
+				  const struct ogw_lb_conf *lb)
+{
+	const config_setting_t *site = config_setting_get_member(s, "site");
+	const config_setting_t *groups = site ? config_setting_get_member(site, "groups") : NULL;
+	size_t n_lists = lb->n_groups + 1;
+
+	for (size_t a = 0; a < n_lists; a++) {
+		const struct ogw_lb_charger_conf *la = a ? lb->groups[a - 1].chargers : lb->chargers;
+		size_t na = a ? lb->groups[a - 1].n_chargers : lb->n_chargers;
+		const config_setting_t *sa = a ? config_setting_get_member(
+			config_setting_get_elem(groups, (unsigned int)(a - 1)), "chargers")
+					       : config_setting_get_member(site, "chargers");
+
+		for (size_t i = 0; i < na; i++) {
+			const char *in = NULL;
+
+			for (size_t b = 0; b <= a && !in; b++) {
+				const struct ogw_lb_charger_conf *lbb =
+					b ? lb->groups[b - 1].chargers : lb->chargers;
+				size_t end = b == a ? i : (b ? lb->groups[b - 1].n_chargers
+							     : lb->n_chargers);
+				for (size_t j = 0; j < end && !in; j++)
+					if (!strcmp(la[i].id, lbb[j].id))
+						in = b ? lb->groups[b - 1].name : "the site's chargers";
+			}
+			if (in)
+				setting_error(ld, charger_id_setting(sa, i),
+					      "load_balancing: charger '%s' is already in %s",
+					      la[i].id, in);
+		}
+	}
+	for (size_t i = 0; i < lb->n_groups; i++)
+		for (size_t j = 0; j < i; j++)
+			if (lb->groups[i].name && lb->groups[j].name &&
+			    !strcmp(lb->groups[i].name, lb->groups[j].name))
+				setting_error(ld, config_setting_get_elem(groups, (unsigned int)i),
+					      "load_balancing.site.groups[%zu]: duplicate group '%s'",
+					      i, lb->groups[i].name);
+}
+
+static void charger_free(struct ogw_lb_charger_conf *ch)
+{
+	free(ch->id);
+	free(ch->lim.schedule);
+	for (size_t i = 0; i < ch->n_evses; i++)
+		free(ch->evses[i].lim.schedule);
+	free(ch->evses);
+}
+
+void ogw_lb_conf_free(struct ogw_lb_conf *lb)
+{
+	if (!lb)
+		return;
+	for (size_t g = 0; g < lb->n_groups; g++) {
+		for (size_t i = 0; i < lb->groups[g].n_chargers; i++)
+			charger_free(&lb->groups[g].chargers[i]);
+		free(lb->groups[g].chargers);
+		free(lb->groups[g].lim.schedule);
+		free(lb->groups[g].name);
+	}
+	free(lb->groups);
+	for (size_t i = 0; i < lb->n_chargers; i++)
+		charger_free(&lb->chargers[i]);
+	free(lb->chargers);
+	free(lb->site.schedule);
+	free(lb);
+}
+
+void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char *name,
+		       void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	struct ogw_lb_conf *lb;
+	size_t errors_before = ld->n_errors;
+
+	(void)f;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		setting_error(ld, s, "%s: expected a group { ... }", name);
+		return;
+	}
+	lb = calloc(1, sizeof(*lb));
+	if (!lb) {
+		ld->oom = true;
+		return;
+	}
+	lb->enabled = true;
+	lb->voltage = 230;
+	lb->stack_level = 8;
+	lb->update_interval_s = 10;
+	lb->min_change_a = 1.0;
+	lb->headroom_a = 2.0;
+	lb->min_interval_s = 5;
+	lb->failsafe = true;
+	limit_init(&lb->site);
+	walk_group(ld, s, lb_fields, name, lb);
+	if (ld->n_errors == errors_before && !ld->oom) {
+		check_unique_chargers(ld, s, lb);
+		if (lb->site.limit_a < 0 && lb->site.limit_w < 0)
+			setting_error(ld, s, "%s.site: needs limit_a or limit_w", name);
+	}
+	if (ld->oom || ld->n_errors != errors_before) {
+		ogw_lb_conf_free(lb);
+		return;
+	}
+	ogw_lb_conf_free(c->lb);
+	c->lb = lb;
+}
+
+const struct ogw_lb_charger_conf *ogw_lb_conf_charger(const struct ogw_lb_conf *lb,
+						      const char *id,
+						      const struct ogw_lb_group_conf **ret_group)
+{
+	if (!lb || !id)
+		return NULL;
+	for (size_t i = 0; i < lb->n_chargers; i++)
+		if (!strcmp(lb->chargers[i].id, id)) {
+			if (ret_group)
+				*ret_group = NULL;
+			return &lb->chargers[i];
+		}
+	for (size_t g = 0; g < lb->n_groups; g++)
+		for (size_t i = 0; i < lb->groups[g].n_chargers; i++)
+			if (!strcmp(lb->groups[g].chargers[i].id, id)) {
+				if (ret_group)
+					*ret_group = &lb->groups[g];
+				return &lb->groups[g].chargers[i];
+			}
+	return NULL;
+}
+
+double ogw_lb_limit_at(const struct ogw_lb_limit *l, int minute, double *ret_w)
+{
+	for (size_t i = 0; i < l->n_schedule; i++) {
+		const struct ogw_lb_window *w = &l->schedule[i];
+		bool in = w->from_min < w->to_min ? minute >= w->from_min && minute < w->to_min
+						  : minute >= w->from_min || minute < w->to_min;
+		if (in) {
+			*ret_w = w->limit_w;
+			return w->limit_a;
+		}
+	}
+	*ret_w = l->limit_w;
+	return l->limit_a;
+}

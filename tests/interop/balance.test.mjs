@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: MIT
+//
+// Site load balancing end to end: the real ocppgw in front of a mixed 1.6 /
+// 2.0.1 / 2.1 fleet of strict ocpp-rpc chargers that obey the charging profiles
+// they get (Max, TxDefault, Tx; the limit in force is the minimum of Max
+// and Tx-or-TxDefault) and report what their cars draw per phase in meter
+// values; upstream a strict ocpp-rpc CSMS. Cars arrive and leave; every
+// meter report is checked against every configured limit on every grid
+// phase; the site limit is lowered at run time (SIGHUP with a lowered
+// configured limit) and must be met within the reaction time
+// docs/LOAD_BALANCING.md states.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  SRC_ROOT, connectCharger, isoNow, runOcppgw, sleep, startCsms, startGateway, stopAll,
+  waitFor,
+} from './lib/harness.mjs';
+
+// The reaction time docs/LOAD_BALANCING.md promises for a site limit change.
+const REACTION_MS = 1000;
+const SITE_A = 40;
+const LOWERED_A = 24;
+const FLOOR_A = 20;
+
+// id, version, phases and rotation of the charger (grid phase of its L1,
+// L2, L3), its group, and the car that will use it (phases, amps it wants).
+const FLEET = [
+  { id: 'LB16A', ver: '1.6', phases: 3, rot: [0, 1, 2], group: 'floorA', car: [3, 32] },
+  { id: 'LB201A', ver: '2.0.1', phases: 1, rot: [1, 2, 0], group: 'floorA', car: [1, 32] },
+  { id: 'LB16B', ver: '1.6', phases: 3, rot: [0, 1, 2], group: null, car: [1, 32] },
+  { id: 'LB16C', ver: '1.6', phases: 1, rot: [0, 1, 2], group: null, car: [1, 10] },
+  { id: 'LB201B', ver: '2.0.1', phases: 3, rot: [2, 0, 1], group: null, car: [3, 32] },
+  { id: 'LB201C', ver: '2.0.1', phases: 1, rot: [2, 0, 1], group: null, car: [1, 32] },
+  { id: 'LB21A', ver: '2.1', phases: 3, rot: [1, 2, 0], group: null, car: [3, 16] },
+  // Behind a 2.0.1 CSMS: translated upstream, profiles still in 1.6 here.
+  { id: 'LB16T', ver: '1.6', phases: 1, rot: [2, 0, 1], group: null, car: [1, 32] },
+];
+const ROT = (r) => r.map((p) => `L${p + 1}`).join('');
+
+function chargerConf(c) {
+  return `{ id = "${c.id}"; phases = ${c.phases}; rotation = "${ROT(c.rot)}"; ` +
+    'min_a = 6.0; max_a = 32.0; }';
+}
+
+function config(siteA, enabled = true) {
+  const floor = FLEET.filter((c) => c.group).map(chargerConf).join(',\n');
+  const site = FLEET.filter((c) => !c.group).map(chargerConf).join(',\n');
+  return `
+log = { level = "debug"; };
+groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "LB16T" ]; } );
+load_balancing = {
+  enabled = ${enabled};
+  stack_level = 8; update_interval = 2; min_change = 1.0; headroom = 2.0; min_interval = 1;
+  site = {
+    limit_a = ${siteA.toFixed(1)}; phases = 3;
+    chargers = ( ${site} );
+    groups = ( { name = "floorA"; limit_a = ${FLOOR_A.toFixed(1)}; chargers = ( ${floor} ); } );
+  };
+};
+`;
+}
+
+// ---------------------------------------------------------------------------
+// A charger that obeys profiles. One EVSE (id 1).
+
+function scheduleOf(payload, v16) {
+  const body = v16 ? payload.csChargingProfiles : payload.chargingProfile;
+  const sched = v16 ? body.chargingSchedule : body.chargingSchedule[0];
+  return { body, sched, evse: v16 ? payload.connectorId : payload.evseId };
+}
+
+function limitNow({ body, sched }) {
+  let elapsed = 0;
+  if (body.chargingProfileKind === 'Absolute' && sched.startSchedule)
+    elapsed = Math.max(0, (Date.now() - Date.parse(sched.startSchedule)) / 1000);
+  let lim = Infinity;
+  for (const p of sched.chargingSchedulePeriod) if (p.startPeriod <= elapsed) lim = p.limit;
+  assert.equal(sched.chargingRateUnit, 'A');
+  return lim;
+}
+
+class Charger {
+  constructor(spec, onReport) {
+    Object.assign(this, spec);
+    this.v16 = spec.ver === '1.6';
+    this.profiles = new Map();   // `${purpose}/${evse}/${stackLevel}` -> schedule
+    this.gwProfiles = [];        // every profile we got, in order
+    this.tx = null;
+    this.draw = [0, 0, 0];       // by grid phase
+    this.onReport = onReport;
+    this.seq = 0;
+  }
+
+  async connect(gw) {
+    this.client = await connectCharger(gw, this.id, this.ver);
+    this.client.handle('SetChargingProfile', ({ params }) => {
+      const s = scheduleOf(params, this.v16);
+      this.profiles.set(`${s.body.chargingProfilePurpose}/${s.evse}/${s.body.stackLevel}`, s);
+      this.gwProfiles.push({ at: Date.now(), ...s });
+      this.apply();
+      return { status: 'Accepted' };
+    });
+    this.client.handle('ClearChargingProfile', ({ params }) => {
+      const id = this.v16 ? params.id : params.chargingProfileId;
+      let found = false;
+      for (const [k, s] of this.profiles) {
+        if ((this.v16 ? s.body.chargingProfileId : s.body.id) !== id) continue;
+        this.profiles.delete(k);
+        found = true;
+      }
+      this.apply();
+      return { status: found ? 'Accepted' : 'Unknown' };
+    });
+    await this.client.call('BootNotification', this.v16
+      ? { chargePointVendor: 'Test', chargePointModel: 'LB' }
+      : { reason: 'PowerUp', chargingStation: { vendorName: 'Test', model: 'LB' } });
+    await this.status('Available');
+    this.timer = setInterval(() => this.report().catch(() => {}), 1000);
+  }
+
+  status(st) {
+    return this.client.call('StatusNotification', this.v16
+      ? { connectorId: 1, errorCode: 'NoError', status: st === 'Occupied' ? 'Charging' : st }
+      : { timestamp: isoNow(), connectorStatus: st, evseId: 1, connectorId: 1 });
+  }
+
+  // The profile of @purpose on @evse with the highest stack level, or null.
+  top(purpose, evse) {
+    let best = null;
+    for (const [k, s] of this.profiles)
+      if (k.startsWith(`${purpose}/${evse}/`) && (!best || s.body.stackLevel > best.body.stackLevel))
+        best = s;
+    return best;
+  }
+
+  // The limit in force: min(Max, Tx or else TxDefault for EVSE 1, else 0),
+  // each the profile with the highest stack level (OCPP 1.6 §3.13).
+  limit() {
+    const p = (k) => {
+      const s = this.top(...k.split('/'));
+      return s ? limitNow(s) : null;
+    };
+    const max = p(this.v16 ? 'ChargePointMaxProfile/0' : 'ChargingStationMaxProfile/0');
+    let tx = this.tx ? p('TxProfile/1') : null;
+    if (tx == null) tx = p('TxDefaultProfile/1') ?? p('TxDefaultProfile/0');
+    return Math.min(max ?? Infinity, tx ?? Infinity);
+  }
+
+  // What the car draws now, by grid phase; reported at once when it changes.
+  apply() {
+    const want = this.tx ? this.car[1] : 0;
+    const lim = this.limit();
+    const amps = lim < 6 ? 0 : Math.min(want, lim);
+    const draw = [0, 0, 0];
+    for (let k = 0; k < Math.min(this.car[0], this.phases); k++) draw[this.rot[k]] = amps;
+    const changed = draw.some((a, i) => a !== this.draw[i]);
+    this.draw = draw;
+    this.onReport();
+    if (changed) this.report().catch(() => {});
+  }
+
+  // EVSE L1..L3 as the charger sees them.
+  evseCurrents() {
+    return [0, 1, 2].map((k) => this.draw[this.rot[k]]);
+  }
+
+  async report() {
+    this.onReport();
+    if (!this.tx) return;
+    const cur = this.evseCurrents();
+    if (this.v16) {
+      await this.client.call('MeterValues', {
+        connectorId: 1, transactionId: this.tx,
+        meterValue: [{ timestamp: isoNow(), sampledValue: cur.map((a, k) => ({
+          value: a.toFixed(1), measurand: 'Current.Import', phase: `L${k + 1}`, unit: 'A' })) }],
+      });
+    } else {
+      await this.client.call('MeterValues', {
+        evseId: 1,
+        meterValue: [{ timestamp: isoNow(), sampledValue: cur.map((a, k) => ({
+          value: a, measurand: 'Current.Import', phase: `L${k + 1}`,
+          unitOfMeasure: { unit: 'A' } })) }],
+      });
+    }
+  }
+
+  async arrive() {
+    await this.status('Occupied');
+    if (this.v16) {
+      const r = await this.client.call('StartTransaction', {
+        connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: isoNow() });
+      this.tx = r.transactionId;
+    } else {
+      const txId = `tx-${this.id}-${Date.now()}`;
+      await this.client.call('TransactionEvent', {
+        eventType: 'Started', timestamp: isoNow(), triggerReason: 'Authorized',
+        seqNo: this.seq++, transactionInfo: { transactionId: txId },
+        idToken: { idToken: 'TAG1', type: 'ISO14443' }, evse: { id: 1, connectorId: 1 } });
+      this.tx = txId;
+    }
+    this.apply();
+  }
+
+  async leave() {
+    const tx = this.tx;
+    this.tx = null;
+    this.apply();
+    if (this.v16) {
+      await this.client.call('StopTransaction', { transactionId: tx, meterStop: 0,
+        timestamp: isoNow() });
+    } else {
+      await this.client.call('TransactionEvent', {
+        eventType: 'Ended', timestamp: isoNow(), triggerReason: 'EVCommunicationLost',
+        seqNo: this.seq++, transactionInfo: { transactionId: tx, stoppedReason: 'EVDisconnected' },
+      });
+    }
+    await this.status('Available');
+  }
+
+  async close() {
+    clearInterval(this.timer);
+    await this.client?.close({ force: true }).catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------
+describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 }, () => {
+  let csms;
+  let gw;
+  const fleet = [];
+  let siteLimit = SITE_A;      // the limits in force for the checks
+  let floorLimit = FLOOR_A;
+  const violations = [];
+  let samples = 0;
+  let peak = 0;
+  let refuser;
+  let refused = 0;
+  const unmanaged = { draw: [0, 0, 0] };  // the refusing charger's car
+  const site = () => [...fleet, unmanaged];
+
+  // Every report (on every change and each second): the sum per grid phase under each node against its limit.
+  const check = () => {
+    samples++;
+    const nodes = [['site', site(), siteLimit],
+      ['floorA', fleet.filter((c) => c.group === 'floorA'), floorLimit]];
+    for (const [name, members, lim] of nodes) {
+      for (let ph = 0; ph < 3; ph++) {
+        const sum = members.reduce((a, c) => a + c.draw[ph], 0);
+        if (name === 'site') peak = Math.max(peak, sum);
+        if (sum > lim + 1e-6)
+          violations.push(`${name} L${ph + 1}: ${sum.toFixed(1)} A > ${lim} A at ${Date.now()}`);
+      }
+    }
+  };
+
+  before(async () => {
+    csms = await startCsms();
+    let txn = 1;
+    Object.assign(csms.responders, {
+      BootNotification: () => ({ currentTime: isoNow(), interval: 300, status: 'Accepted' }),
+      StatusNotification: {},
+      MeterValues: {},
+      StartTransaction: () => ({ transactionId: txn++, idTagInfo: { status: 'Accepted' } }),
+      StopTransaction: {},
+      TransactionEvent: {},
+    });
+    gw = await startGateway({ csmsUrl: csms.url, config: config(SITE_A) });
+    // A charger that refuses every profile: tried again, but not flooded.
+    refuser = await connectCharger(gw, 'LBREFUSE', '1.6');
+    refuser.handle('SetChargingProfile', () => {
+      refused++;
+      return { status: 'Rejected' };
+    });
+    await refuser.call('BootNotification', { chargePointVendor: 'Test', chargePointModel: 'R' });
+    await waitFor(() => refused >= 1, 5000, 'a profile for the refusing charger');
+    // Its car takes 10 A on L1 whatever the gateway says.
+    const tx = await refuser.call('StartTransaction', { connectorId: 1, idTag: 'TAG1',
+      meterStart: 0, timestamp: isoNow() });
+    await refuser.call('MeterValues', { connectorId: 1, transactionId: tx.transactionId,
+      meterValue: [{ timestamp: isoNow(), sampledValue: [
+        { value: '10.0', measurand: 'Current.Import', phase: 'L1', unit: 'A' }] }] });
+    unmanaged.draw = [10, 0, 0];
+    for (const spec of FLEET) {
+      const c = new Charger(spec, check);
+      fleet.push(c);
+      await c.connect(gw);
+    }
+  });
+
+  after(async () => {
+    await refuser?.close({ force: true }).catch(() => {});
+    for (const c of fleet) await c.close();
+    await stopAll({ gw, csms });
+  });
+
+  it('gives every charger a failsafe and a safe idle limit after boot', async () => {
+    await waitFor(() => fleet.every((c) => c.top('TxDefaultProfile', 1) &&
+      c.top(c.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile', 0)),
+    5000, 'first profiles');
+    for (const c of fleet) {
+      const idle = limitNow(c.top('TxDefaultProfile', 1));
+      assert.ok(idle === 6 || idle === 0, `${c.id} idle limit ${idle}`);
+      const max = c.top(c.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile', 0);
+      const periods = max.sched.chargingSchedulePeriod;
+      assert.equal(periods.length, 2, `${c.id} failsafe has a fallback period`);
+      assert.ok(periods[1].limit <= SITE_A && periods[1].limit > 0, JSON.stringify(periods));
+      assert.equal(max.body.stackLevel, 8);
+    }
+  });
+
+  it('keeps every node within its limit while cars arrive and leave', async () => {
+    for (const c of fleet) {
+      await c.arrive();
+      await sleep(1200);
+    }
+    await sleep(3000);
+    const floorSum = (ph) => fleet.filter((c) => c.group).reduce((a, c) => a + c.draw[ph], 0);
+    // Balanced, not starved: the site is well used and everyone charges.
+    assert.ok(peak >= SITE_A * 0.75, `site peak ${peak} A of ${SITE_A}`);
+    for (const c of fleet)
+      assert.ok(c.draw.some((a) => a >= 6), `${c.id} draws ${c.draw}`);
+    assert.ok([0, 1, 2].some((ph) => floorSum(ph) >= FLOOR_A * 0.75), 'floorA used');
+    // The car wanting 10 A keeps about its draw plus the 2 A headroom.
+    const small = fleet.find((c) => c.id === 'LB16C');
+    const smallLimit = limitNow(small.top('TxDefaultProfile', 1));
+    assert.ok(smallLimit <= 12.05, `LB16C limit ${smallLimit}`);
+    // One leaves, the others get more; then it comes back.
+    const a = fleet[0];
+    const before = fleet[4].draw.reduce((x, y) => x + y, 0);
+    await a.leave();
+    await waitFor(() => fleet[4].draw.reduce((x, y) => x + y, 0) > before, 5000,
+      'LB201B gets the freed current');
+    await a.arrive();
+    await sleep(2500);
+    assert.deepEqual(violations, [], violations.join('\n'));
+    assert.ok(samples > 50, `only ${samples} samples`);
+    // ~20 s of runs every 2 s: its EVSE and failsafe profiles once each.
+    assert.equal(refused, 2, `the refusing charger got ${refused} profiles`);
+  });
+
+  // The CSMS caps @c 2 A below the gateway's limit, in 2.0.1 (translated to
+  // 1.6 for LB16T); the gateway's own profile must follow.
+  const csmsCaps = async (c) => {
+    const gwLimit = () => limitNow(c.top('TxDefaultProfile', 1));
+    const client = await csms.waitClient(c.id);
+    const was = gwLimit();
+    const cap = Math.max(6, Math.floor(was) - 2);
+    assert.ok(was > cap, `${c.id} had ${was} A before the CSMS limit`);
+    const r = await client.call('SetChargingProfile', {
+      evseId: 1,
+      chargingProfile: {
+        id: 5, stackLevel: 1, chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: 'Relative',
+        chargingSchedule: [{ id: 1, chargingRateUnit: 'A',
+          chargingSchedulePeriod: [{ startPeriod: 0, limit: cap }] }],
+      },
+    });
+    assert.equal(r.status, 'Accepted');
+    await waitFor(() => gwLimit() <= cap && c.top('TxDefaultProfile', 1).body.stackLevel === 8,
+      3000, `${c.id}: gateway profile within the CSMS limit`);
+    assert.ok(Math.max(...c.draw) <= cap, `${c.id} draws ${c.draw}`);
+  };
+
+  it('never goes above the CSMS limit for a session', async () => {
+    // The 2.x charger with the highest limit, and the translated one.
+    const gwLimit = (x) => limitNow(x.top('TxDefaultProfile', 1));
+    const top = fleet.filter((x) => !x.v16).sort((x, y) => gwLimit(y) - gwLimit(x))[0];
+    await csmsCaps(top);
+    await csmsCaps(fleet.find((x) => x.id === 'LB16T'));
+    assert.equal((await csms.waitClient('LB16T')).protocol, 'ocpp2.0.1', 'LB16T is translated');
+    // The gateway's own calls were answered to it: the CSMS saw none of them.
+    const seen = csms.calls.filter((x) => x.method === 'SetChargingProfile');
+    assert.equal(seen.length, 0);
+    assert.deepEqual(violations, [], violations.join('\n'));
+  });
+
+  it('meets a lowered site limit within the stated reaction time, uplink down', async () => {
+    // Balancing only talks to chargers: it goes on while the CSMS is gone.
+    await csms.close();
+    csms = null;
+    await waitFor(() => /north\] leg up -> (down|closing)/.test(gw.stderr), 5000, 'uplinks down');
+    gw.writeConfig(config(LOWERED_A));
+    const t0 = Date.now();
+    gw.signal('SIGHUP');
+    const siteMax = () => Math.max(...[0, 1, 2].map((ph) =>
+      site().reduce((s, c) => s + c.draw[ph], 0)));
+    await waitFor(() => siteMax() <= LOWERED_A, REACTION_MS * 3, 'lowered limit met');
+    const took = Date.now() - t0;
+    console.log(`# site limit ${SITE_A} -> ${LOWERED_A} A met after ${took} ms`);
+    assert.ok(took <= REACTION_MS, `took ${took} ms`);
+    siteLimit = LOWERED_A;
+    await sleep(4000);  // a few timer runs and meter reports at the new limit
+    assert.ok(siteMax() >= LOWERED_A * 0.75, `site uses ${siteMax()} A of ${LOWERED_A}`);
+    assert.deepEqual(violations, [], violations.join('\n'));
+  });
+
+  it('takes its profiles off the chargers when switched off', async () => {
+    siteLimit = floorLimit = Infinity;  // unbalanced from here on
+    gw.writeConfig(config(LOWERED_A, false));
+    gw.signal('SIGHUP');
+    await waitFor(() => fleet.every((c) => [...c.profiles.values()].every(
+      (p) => p.body.stackLevel !== 8)), 3000, 'gateway profiles cleared');
+    // Two reloads, no charger dropped.
+    assert.ok(!/charger disconnected/.test(gw.stderr), 'a charger was dropped by a reload');
+  });
+
+  it('the shipped example passes --check-config', async () => {
+    const file = path.join(SRC_ROOT, 'conf', 'load-balancing.example.conf');
+    const res = await runOcppgw(['-c', file, '--check-config']);
+    assert.equal(res.code, 0, res.stderr);
+  });
+});

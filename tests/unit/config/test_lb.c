@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The load_balancing section: the shipped worked example, defaults, and
+ * each rule (phases, rotation, min <= max, limits > 0, unknown keys, a
+ * charger in one place only) reported as file:line.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocppgw/config.h"
+
+static void load(const char *path, struct ogw_conf *c, struct ogw_conf_errors *errs, int want)
+{
+	ogw_conf_defaults(c);
+	memset(errs, 0, sizeof(*errs));
+	int rc = ogw_conf_load_file(c, path, errs);
+	for (size_t i = 0; i < errs->n; i++)
+		cr_log_info("%s", errs->msgs[i]);
+	cr_assert_eq(rc, want, "%s: rc %d", path, rc);
+}
+
+/* @path fails to load with exactly @want ("line: message"), and the
+ * section with errors is not kept. */
+static void expect_errors(const char *path, const char *const *want, size_t n)
+{
+	struct ogw_conf c;
+	struct ogw_conf_errors errs;
+
+	load(path, &c, &errs, -EINVAL);
+	cr_assert_eq(errs.n, n, "expected %zu errors, got %zu", n, errs.n);
+	for (size_t i = 0; i < n; i++) {
+		char full[512];
+		snprintf(full, sizeof(full), "%s:%s", path, want[i]);
+		cr_expect_str_eq(errs.msgs[i], full);
+	}
+	cr_assert_null(c.lb, "a section with errors is not kept");
+	ogw_conf_clear(&c);
+	ogw_conf_errors_clear(&errs);
+}
+
+Test(config_lb, worked_example_loads)
+{
+	struct ogw_conf c;
+	struct ogw_conf_errors errs;
+	const struct ogw_lb_group_conf *g = NULL;
+	const struct ogw_lb_charger_conf *ch;
+
+	load(LB_EXAMPLE, &c, &errs, 0);
+	cr_assert_eq(ogw_conf_check(&c, &errs), 0);
+	cr_assert_not_null(c.lb);
+	cr_assert(c.lb->enabled);
+	cr_assert_float_eq(c.lb->voltage, 230, 1e-9);
+	cr_assert_eq(c.lb->stack_level, 8);
+	cr_assert_eq(c.lb->update_interval_s, 10);
+	cr_assert_float_eq(c.lb->site.limit_a, 250, 1e-9);
+	cr_assert_eq(c.lb->site.n_schedule, 1);
+	cr_assert_eq(c.lb->site.schedule[0].from_min, 7 * 60);
+	cr_assert_eq(c.lb->site.schedule[0].to_min, 19 * 60);
+	cr_assert_float_eq(c.lb->site.schedule[0].limit_a, 160, 1e-9);
+	cr_assert_eq(c.lb->n_groups, 2);
+	ch = ogw_lb_conf_charger(c.lb, "CP2", &g);
+	cr_assert_not_null(ch);
+	cr_assert_str_eq(g->name, "floor1");
+	cr_assert_eq(ch->rotation[0], 1);
+	cr_assert_eq(ch->rotation[1], 2);
+	cr_assert_eq(ch->rotation[2], 0);
+	cr_assert_float_eq(ch->min_a, 6, 1e-9);  /* default */
+	ch = ogw_lb_conf_charger(c.lb, "ENTRANCE1", &g);
+	cr_assert_not_null(ch);
+	cr_assert_null(g);
+	cr_assert_eq(ch->priority, 1);
+	ch = ogw_lb_conf_charger(c.lb, "CP3", &g);
+	cr_assert_eq(ch->n_evses, 2);
+	cr_assert_float_eq(ch->lim.limit_w, 22000, 1e-9);
+	cr_assert_eq(ch->evses[1].lim.phases, 3);
+	ch = ogw_lb_conf_charger(c.lb, "WB7", NULL);
+	cr_assert_eq(ch->lim.phases, 1);
+	cr_assert_null(ogw_lb_conf_charger(c.lb, "NOPE", NULL));
+	ogw_conf_clear(&c);
+	ogw_conf_errors_clear(&errs);
+}
+
+Test(config_lb, absent_section_means_no_balancing)
+{
+	struct ogw_conf c;
+
+	ogw_conf_defaults(&c);
+	cr_assert_null(c.lb);
+	ogw_conf_clear(&c);
+}
+
+Test(config_lb, every_error_names_its_line)
+{
+	const char *path = FIXTURES "/lb-errors.conf";
+	const char *const want[] = {
+		"2: load_balancing.voltage: must be between 50 and 1000",
+		"4: load_balancing.site.phases: must be between 1 and 3",
+		"5: load_balancing.site.schedule[0].from: expected HH:MM between 00:00 and 23:59",
+		"5: load_balancing.site.schedule[0]: needs from and to (\"HH:MM\")",
+		"6: load_balancing.site.chargers[0].rotation: expected a permutation of L1L2L3 "
+		"(e.g. \"L2L3L1\")",
+		"8: load_balancing.site.groups[0].limit_a: must be between 0.1 and 10000",
+		"9: load_balancing.site.groups[0].chargers[0]: min_a (20) must not exceed max_a (16)",
+		"10: unknown setting 'load_balancing.site.groups[0].chargers[1].colour'",
+		"11: load_balancing.site.groups[0].chargers[1].evses[1]: duplicate id 1",
+	};
+
+	expect_errors(path, want, sizeof(want) / sizeof(want[0]));
+}
+
+Test(config_lb, a_charger_sits_in_one_place)
+{
+	const char *path = FIXTURES "/lb-dup.conf";
+	const char *const want[] = {
+		"7: load_balancing: charger 'CP2' is already in a",
+		"8: load_balancing: charger 'CP1' is already in the site's chargers",
+	};
+
+	expect_errors(path, want, 2);
+}
+
+Test(config_lb, schedule_windows_replace_the_limit)
+{
+	struct ogw_lb_window w[] = {
+		{ .from_min = 7 * 60, .to_min = 19 * 60, .limit_a = 160, .limit_w = -1 },
+		{ .from_min = 22 * 60, .to_min = 6 * 60, .limit_a = -1, .limit_w = 50000 },
+	};
+	struct ogw_lb_limit l = { .limit_a = 250, .limit_w = -1, .phases = 3, .schedule = w,
+				  .n_schedule = 2 };
+	double watts;
+
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 6 * 60 + 59, &watts), 250, 1e-9);
+	cr_assert_float_eq(watts, -1, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 7 * 60, &watts), 160, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 19 * 60 - 1, &watts), 160, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 19 * 60, &watts), 250, 1e-9);
+	/* the night window wraps past midnight */
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 23 * 60, &watts), -1, 1e-9);
+	cr_assert_float_eq(watts, 50000, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 5 * 60, &watts), -1, 1e-9);
+	cr_assert_float_eq(watts, 50000, 1e-9);
+	cr_assert_float_eq(ogw_lb_limit_at(&l, 6 * 60, &watts), 250, 1e-9);
+}
