@@ -203,13 +203,21 @@ static int observe_tag_info(const struct ogw_local_ctx *ctx, const json_t *req, 
 		return 0;
 	json_t *listed = ogw_store_auth_get(ctx->store, ctx->charger, OGW_AUTH_LIST, token, NULL,
 					    &err);
-	if (!listed && !err)
+	/* The same answer again (the common case) costs a read, not a write
+	 * and a commit on the relay's path. */
+	int64_t had_expires = 0;
+	json_t *had = listed || err ? NULL :
+		      ogw_store_auth_get(ctx->store, ctx->charger, OGW_AUTH_CACHE, token,
+					 &had_expires, &err);
+	bool same = had && had_expires == expires && json_equal(had, info);
+	if (!listed && !err && !same)
 		err = ogw_store_auth_put(ctx->store, ctx->charger, OGW_AUTH_CACHE, token, info,
 					 expires);
 	/* every distinct id a charger presents lands here: keep it bounded */
-	if (!listed && !err)
+	if (!listed && !err && !had)
 		err = ogw_store_auth_trim(ctx->store, ctx->charger, OGW_AUTH_CACHE,
 					  ctx->conf ? ctx->conf->offline_cache_max : 10000);
+	json_decref(had);
 	json_decref(listed);
 	json_decref(info);
 	return err;
