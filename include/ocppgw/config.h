@@ -29,6 +29,14 @@ struct ogw_group_conf {
 	size_t n_chargers;
 };
 
+/* One entry of the configured local authorization list (local_list). */
+struct ogw_local_entry {
+	char *token;              /* the idTag / idToken, 1-36 characters */
+	char *status;             /* "Accepted", "Blocked", "Expired" or "Invalid" */
+	char *expiry;             /* RFC 3339; NULL: none */
+	char *group;              /* parent idTag / group idToken; NULL: none */
+};
+
 struct ogw_conf {
 	/* south: where chargers connect */
 	char *listen_addr;        /* default "0.0.0.0" */
@@ -60,6 +68,26 @@ struct ogw_conf {
 	                             subdirectories 1.6, 2.0.1 and 2.1 */
 
 	char *data_dir;           /* the durable store; default "/var/lib/ocppgw" */
+
+	/* offline: the gateway answering for the CSMS (no CSMS, or unreachable) */
+	int offline_heartbeat_s;      /* offline.heartbeat_interval, default 300, 1-86400:
+	                                 BootNotification interval answered locally */
+	bool offline_accept_unknown;  /* offline.unknown_id = "accept" | "reject" (default
+	                                 "reject"): Authorize of an id in neither list nor
+	                                 cache, as 1.6 AllowOfflineTxForUnknownId / 2.x
+	                                 OfflineTxForUnknownIdEnabled */
+	bool offline_queue_all;       /* offline.queue = "transactions" (default) | "all":
+	                                 what is queued while the CSMS is unreachable */
+	int offline_attempts;         /* offline.message_attempts, default 3, 1-100:
+	                                 CALLERRORs before a queued message goes to dead
+	                                 letters */
+	int offline_retry_s;          /* offline.retry_interval, default 60 s, 1-3600: wait
+	                                 before retry = interval * attempts so far */
+	bool offline_stop_invalid;    /* offline.stop_on_invalid_id, default true: a
+	                                 replayed start answered non-Accepted makes the
+	                                 gateway stop that transaction on the charger */
+	struct ogw_local_entry *local_list; /* local_list: authorization without a CSMS */
+	size_t n_local_list;
 
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;

@@ -143,7 +143,11 @@ struct ogw_txrec {
  * values leave the stored ones as they are. */
 int ogw_store_tx_upsert(struct ogw_store *st, const struct ogw_txrec *tx);
 /* Rows as a JSON array of objects, newest first; @charger NULL: all;
- * @open_only: stopped = 0. NULL on error. */
+ * @open_only: stopped = 0; @limit <= 0: no limit. NULL on error. Each
+ * object: charger, tx_id, evse, connector, started, stopped (0 as in the
+ * struct), id_tag, stop_reason (null when none), meter_start_wh,
+ * meter_last_wh, energy_wh (= last - start; null when either is unknown),
+ * offline (boolean). */
 json_t *ogw_store_tx_list(struct ogw_store *st, const char *charger, bool open_only,
 			  int limit);
 

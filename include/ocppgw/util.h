@@ -20,6 +20,11 @@ void ogw_uuid4(char ret[37]);
 uint64_t ogw_now_us(void);  /* CLOCK_MONOTONIC */
 /* The wall clock as RFC 3339 UTC with milliseconds: 2026-11-22T07:00:00.123Z */
 void ogw_time_rfc3339(char ret[32]);
+/* RFC 3339 date-time ("2027-01-01T00:00:00Z", fractions and offsets allowed)
+ * to unix seconds: 0, or -EINVAL when @s is not one. */
+int ogw_time_parse_rfc3339(const char *s, int64_t *ret);
+/* Unix seconds @t as RFC 3339 UTC without fraction: 2027-01-01T00:00:00Z */
+void ogw_time_format_rfc3339(int64_t t, char ret[32]);
 
 /* Lower-case hex of @len bytes into @out (2*len+1). */
 void ogw_hex_encode(const void *in, size_t len, char *out);

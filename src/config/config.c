@@ -23,6 +23,7 @@
 
 #define MAX_CHARGER_ID 48
 #define MAX_GROUP_NAME 64
+#define MAX_TOKEN 36          /* 2.x IdToken.idToken; a 1.6 idTag is at most 20 */
 #define UPSTREAM_UNSET (-1)
 #define MAX_SECONDS 3600.0
 
@@ -44,6 +45,7 @@ enum field_kind {
 	F_SIZE,       /* size_t in [min, max] */
 	F_MS,         /* seconds (int or float) in (0, max], stored as int milliseconds */
 	F_SECONDS,    /* whole seconds (int or float) in [min, max], stored as int */
+	F_WORDS,      /* one of two words, stored as bool: .words[0] false, [1] true */
 	F_SPECIAL,    /* parsed and checked by .special */
 	F_GROUP,      /* a nested group described by .sub, same base struct */
 };
@@ -56,6 +58,7 @@ struct field {
 	bool secret;          /* F_STRING: zeroed before it is freed */
 	special_fn *special;
 	const struct field *sub;
+	const char *words[2];     /* F_WORDS */
 };
 
 static void add_msg(struct ogw_conf_errors *errs, bool *oom, const char *fmt, va_list ap)
@@ -305,23 +308,6 @@ static void parse_log_level(struct loader *ld, const config_setting_t *s, const 
 	c->log_level = level;
 }
 
-static void parse_log_format(struct loader *ld, const config_setting_t *s, const char *name,
-			     void *base, const struct field *f)
-{
-	struct ogw_conf *c = base;
-	const char *v = get_string(ld, s, name);
-
-	(void)f;
-	if (!v)
-		return;
-	if (strcmp(v, "text") == 0)
-		c->log_json = false;
-	else if (strcmp(v, "json") == 0)
-		c->log_json = true;
-	else
-		setting_error(ld, s, "%s: expected text or json", name);
-}
-
 static void parse_charger_id(struct loader *ld, const config_setting_t *s, const char *name,
 			     void *base, const struct field *f)
 {
@@ -400,8 +386,64 @@ static void parse_group_name(struct loader *ld, const config_setting_t *s, const
 	replace_string(ld, (char **)((char *)base + f->off), v, false);
 }
 
+/* An idTag / idToken: 1 to MAX_TOKEN printable characters. */
+static void parse_token(struct loader *ld, const config_setting_t *s, const char *name,
+			void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+
+	if (!v)
+		return;
+	bool ok = *v && strlen(v) <= MAX_TOKEN;
+	for (const unsigned char *p = (const unsigned char *)v; ok && *p; p++)
+		ok = *p >= 0x20 && *p != 0x7f;
+	if (!ok) {
+		setting_error(ld, s, "%s: must be 1 to %d printable characters", name, MAX_TOKEN);
+		return;
+	}
+	replace_string(ld, (char **)((char *)base + f->off), v, false);
+}
+
+/* The statuses an operator can give a token; the version-specific ones
+ * (ConcurrentTx, NoCredit, ...) only come from a CSMS. */
+static void parse_token_status(struct loader *ld, const config_setting_t *s, const char *name,
+			       void *base, const struct field *f)
+{
+	static const char *const statuses[] = { "Accepted", "Blocked", "Expired", "Invalid" };
+	const char *v = get_string(ld, s, name);
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		if (strcmp(v, statuses[i]) == 0) {
+			replace_string(ld, (char **)((char *)base + f->off), v, false);
+			return;
+		}
+	}
+	setting_error(ld, s, "%s: expected Accepted, Blocked, Expired or Invalid", name);
+}
+
+/* RFC 3339 date-time; "" unsets. */
+static void parse_time(struct loader *ld, const config_setting_t *s, const char *name,
+		       void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+	int64_t t;
+
+	if (!v)
+		return;
+	if (*v && ogw_time_parse_rfc3339(v, &t) < 0) {
+		setting_error(ld, s, "%s: expected an RFC 3339 time, e.g. 2027-01-01T00:00:00Z",
+			      name);
+		return;
+	}
+	replace_string(ld, (char **)((char *)base + f->off), v, false);
+}
+
 static void parse_chargers(struct loader *ld, const config_setting_t *s, const char *name,
 			   void *base, const struct field *f);
+static void parse_local_list(struct loader *ld, const config_setting_t *s, const char *name,
+			     void *base, const struct field *f);
 static void parse_group_members(struct loader *ld, const config_setting_t *s, const char *name,
 				void *base, const struct field *f);
 static void parse_groups(struct loader *ld, const config_setting_t *s, const char *name,
@@ -444,9 +486,26 @@ static const struct field ocpp_fields[] = {
 	{ 0 },
 };
 
+static const struct field offline_fields[] = {
+	{ .name = "heartbeat_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, offline_heartbeat_s), .min = 1, .max = 86400 },
+	{ .name = "unknown_id", .kind = F_WORDS,
+	  .off = offsetof(struct ogw_conf, offline_accept_unknown), .words = { "reject", "accept" } },
+	{ .name = "queue", .kind = F_WORDS, .off = offsetof(struct ogw_conf, offline_queue_all),
+	  .words = { "transactions", "all" } },
+	{ .name = "message_attempts", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, offline_attempts), .min = 1, .max = 100 },
+	{ .name = "retry_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, offline_retry_s), .min = 1, .max = MAX_SECONDS },
+	{ .name = "stop_on_invalid_id", .kind = F_BOOL,
+	  .off = offsetof(struct ogw_conf, offline_stop_invalid) },
+	{ 0 },
+};
+
 static const struct field log_fields[] = {
 	{ .name = "level", .kind = F_SPECIAL, .special = parse_log_level },
-	{ .name = "format", .kind = F_SPECIAL, .special = parse_log_format },
+	{ .name = "format", .kind = F_WORDS, .off = offsetof(struct ogw_conf, log_json),
+	  .words = { "text", "json" } },
 	{ 0 },
 };
 
@@ -462,7 +521,9 @@ static const struct field root_fields[] = {
 	{ .name = "csms", .kind = F_GROUP, .sub = csms_fields },
 	{ .name = "ocpp", .kind = F_GROUP, .sub = ocpp_fields },
 	{ .name = "log", .kind = F_GROUP, .sub = log_fields },
+	{ .name = "offline", .kind = F_GROUP, .sub = offline_fields },
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_chargers },
+	{ .name = "local_list", .kind = F_SPECIAL, .special = parse_local_list },
 	{ .name = "groups", .kind = F_SPECIAL, .special = parse_groups },
 	{ 0 },
 };
@@ -489,6 +550,19 @@ static const struct field group_fields[] = {
 	{ .name = "upstream_ocpp", .kind = F_SPECIAL,
 	  .off = offsetof(struct ogw_group_conf, upstream_ocpp), .special = parse_upstream_ocpp },
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_group_members },
+	{ 0 },
+};
+
+/* Fields of struct ogw_local_entry, one local_list entry. */
+static const struct field local_entry_fields[] = {
+	{ .name = "id", .kind = F_SPECIAL, .off = offsetof(struct ogw_local_entry, token),
+	  .special = parse_token },
+	{ .name = "status", .kind = F_SPECIAL, .off = offsetof(struct ogw_local_entry, status),
+	  .special = parse_token_status },
+	{ .name = "expiry", .kind = F_SPECIAL, .off = offsetof(struct ogw_local_entry, expiry),
+	  .special = parse_time },
+	{ .name = "group", .kind = F_SPECIAL, .off = offsetof(struct ogw_local_entry, group),
+	  .special = parse_token },
 	{ 0 },
 };
 
@@ -546,6 +620,16 @@ static void parse_field(struct loader *ld, const config_setting_t *s, const char
 		else
 			*(int *)slot = (int)d;
 		break;
+	case F_WORDS: {
+		const char *v = get_string(ld, s, name);
+		if (!v)
+			break;
+		if (strcmp(v, f->words[0]) == 0 || strcmp(v, f->words[1]) == 0)
+			*(bool *)slot = strcmp(v, f->words[1]) == 0;
+		else
+			setting_error(ld, s, "%s: expected %s or %s", name, f->words[0], f->words[1]);
+		break;
+	}
 	case F_SPECIAL:
 		f->special(ld, s, name, base, f);
 		break;
@@ -583,13 +667,26 @@ static void walk_group(struct loader *ld, const config_setting_t *group,
 	}
 }
 
-static void charger_free(struct ogw_charger_conf *ch)
+static void charger_free(void *elem)
 {
+	struct ogw_charger_conf *ch = elem;
+
 	free(ch->id);
 	free_secret(ch->password_hash);
 	free(ch->upstream_user);
 	free_secret(ch->upstream_password);
 	memset(ch, 0, sizeof(*ch));
+}
+
+static void local_entry_free(void *elem)
+{
+	struct ogw_local_entry *e = elem;
+
+	free(e->token);
+	free(e->status);
+	free(e->expiry);
+	free(e->group);
+	memset(e, 0, sizeof(*e));
 }
 
 /* "()" is a list; libconfig parses an empty "[]" as an array. */
@@ -601,75 +698,155 @@ static bool is_list(const config_setting_t *s)
 	       (type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0);
 }
 
-static void parse_chargers(struct loader *ld, const config_setting_t *s, const char *name,
-			   void *base, const struct field *f)
+/* A list of groups ( { key = ...; ... }, ... ) of one element type, each
+ * entry walked with .fields and identified by its unique .key. */
+struct list_spec {
+	size_t size;              /* of one element */
+	const struct field *fields;
+	const char *key;          /* the member naming an entry: "id", "name" */
+	size_t key_off;           /* of its char * in the element */
+	const char *what;         /* "duplicate <what> 'x'" */
+	bool upstream_unset;      /* the element starts with upstream_ocpp unset */
+	size_t upstream_off;
+	void (*free)(void *elem);
+};
+
+static void free_list(const struct list_spec *spec, void *list, size_t n)
 {
-	struct ogw_conf *c = base;
-	struct ogw_charger_conf *list = NULL;
-	const config_setting_t **id_settings = NULL;
+	if (!list)
+		return;
+	for (size_t i = 0; i < n; i++)
+		spec->free((char *)list + i * spec->size);
+	free(list);
+}
+
+static const char *list_key(const struct list_spec *spec, const void *list, int i)
+{
+	return *(char *const *)((const char *)list + (size_t)i * spec->size + spec->key_off);
+}
+
+/* The parsed entries of @s (calloc'd, one spare zeroed element), or NULL
+ * when @s has errors (reported) or memory ran out. *ret_n: their count. */
+static void *load_list(struct loader *ld, const config_setting_t *s, const char *name,
+		       const struct list_spec *spec, int *ret_n)
+{
+	const config_setting_t **key_settings = NULL;
 	size_t errors_before = ld->n_errors;
+	char *list = NULL;
 	int n;
 
-	(void)f;
 	if (!is_list(s)) {
-		setting_error(ld, s, "%s: expected a list ( { id = ...; }, ... )", name);
-		return;
+		setting_error(ld, s, "%s: expected a list ( { %s = ...; }, ... )", name, spec->key);
+		return NULL;
 	}
 	n = config_setting_length(s);
-	list = calloc((size_t)n + 1, sizeof(*list));
-	id_settings = calloc((size_t)n + 1, sizeof(*id_settings));
-	if (!list || !id_settings) {
+	list = calloc((size_t)n + 1, spec->size);
+	key_settings = calloc((size_t)n + 1, sizeof(*key_settings));
+	if (!list || !key_settings) {
 		ld->oom = true;
 		goto out;
 	}
 	for (int i = 0; i < n && !ld->oom; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		char *ename = NULL;
+		char *elem = list + (size_t)i * spec->size, *ename = NULL;
 
+		if (spec->upstream_unset)
+			*(int *)(elem + spec->upstream_off) = UPSTREAM_UNSET;
 		if (asprintf(&ename, "%s[%d]", name, i) < 0) {
 			ld->oom = true;
 			break;
 		}
-		list[i].upstream_ocpp = UPSTREAM_UNSET;
 		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
-			setting_error(ld, e, "%s: expected a group { id = ...; }", ename);
+			setting_error(ld, e, "%s: expected a group { %s = ...; }", ename, spec->key);
 		} else {
-			walk_group(ld, e, charger_fields, ename, &list[i]);
-			id_settings[i] = config_setting_get_member(e, "id");
-			if (!id_settings[i])
-				setting_error(ld, e, "%s: missing id", ename);
+			walk_group(ld, e, spec->fields, ename, elem);
+			key_settings[i] = config_setting_get_member(e, spec->key);
+			if (!key_settings[i])
+				setting_error(ld, e, "%s: missing %s", ename, spec->key);
 		}
 		free(ename);
 	}
 	for (int i = 0; i < n && !ld->oom; i++) {
-		for (int j = 0; j < i && list[i].id; j++) {
-			if (!list[j].id || strcmp(list[i].id, list[j].id) != 0)
+		for (int j = 0; j < i && list_key(spec, list, i); j++) {
+			if (!list_key(spec, list, j) ||
+			    strcmp(list_key(spec, list, i), list_key(spec, list, j)) != 0)
 				continue;
-			setting_error(ld, id_settings[i], "%s[%d].id: duplicate id '%s', "
-				      "first at line %u", name, i, list[i].id,
-				      config_setting_source_line(id_settings[j]));
+			setting_error(ld, key_settings[i], "%s[%d].%s: duplicate %s '%s', "
+				      "first at line %u", name, i, spec->key, spec->what,
+				      list_key(spec, list, i),
+				      config_setting_source_line(key_settings[j]));
 			break;
 		}
 	}
-	if (ld->oom || ld->n_errors != errors_before)
-		goto out;
-	for (size_t i = 0; i < c->n_chargers; i++)
-		charger_free(&c->chargers[i]);
-	free(c->chargers);
-	c->chargers = list;
-	c->n_chargers = (size_t)n;
-	list = NULL;
 out:
-	if (list) {
-		for (int i = 0; i < n; i++)
-			charger_free(&list[i]);
-		free(list);
+	free(key_settings);
+	if (list && !ld->oom && ld->n_errors == errors_before) {
+		*ret_n = n;
+		return list;
 	}
-	free(id_settings);
+	free_list(spec, list, (size_t)n);
+	return NULL;
 }
 
-static void group_free(struct ogw_group_conf *g)
+/* Swaps @list in for the old list at *@slot / *@n_slot. */
+static void replace_list(const struct list_spec *spec, void *slot, size_t *n_slot,
+			 void *list, int n)
 {
+	free_list(spec, *(void **)slot, *n_slot);
+	*(void **)slot = list;
+	*n_slot = (size_t)n;
+}
+
+static const struct list_spec charger_list = {
+	.size = sizeof(struct ogw_charger_conf), .fields = charger_fields, .key = "id",
+	.key_off = offsetof(struct ogw_charger_conf, id), .what = "id",
+	.upstream_unset = true, .upstream_off = offsetof(struct ogw_charger_conf, upstream_ocpp),
+	.free = charger_free,
+};
+
+static const struct list_spec local_list = {
+	.size = sizeof(struct ogw_local_entry), .fields = local_entry_fields, .key = "id",
+	.key_off = offsetof(struct ogw_local_entry, token), .what = "id",
+	.free = local_entry_free,
+};
+
+static void parse_chargers(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	int n = 0;
+	void *list = load_list(ld, s, name, &charger_list, &n);
+
+	(void)f;
+	if (list)
+		replace_list(&charger_list, &c->chargers, &c->n_chargers, list, n);
+}
+
+static void parse_local_list(struct loader *ld, const config_setting_t *s, const char *name,
+			     void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	int n = 0;
+	struct ogw_local_entry *list = load_list(ld, s, name, &local_list, &n);
+
+	(void)f;
+	if (!list)
+		return;
+	/* An entry without a status is one the operator lets charge. */
+	for (int i = 0; i < n && !ld->oom; i++)
+		if (!list[i].status && !(list[i].status = strdup("Accepted")))
+			ld->oom = true;
+	if (ld->oom) {
+		free_list(&local_list, list, (size_t)n);
+		return;
+	}
+	replace_list(&local_list, &c->local_list, &c->n_local_list, list, n);
+}
+
+static void group_free(void *elem)
+{
+	struct ogw_group_conf *g = elem;
+
 	free(g->name);
 	for (size_t i = 0; i < g->n_chargers; i++)
 		free(g->chargers[i]);
@@ -766,74 +943,29 @@ static void check_group_members(struct loader *ld, const config_setting_t *s, co
 	}
 }
 
+static const struct list_spec group_list = {
+	.size = sizeof(struct ogw_group_conf), .fields = group_fields, .key = "name",
+	.key_off = offsetof(struct ogw_group_conf, name), .what = "group",
+	.upstream_unset = true, .upstream_off = offsetof(struct ogw_group_conf, upstream_ocpp),
+	.free = group_free,
+};
+
 static void parse_groups(struct loader *ld, const config_setting_t *s, const char *name,
 			 void *base, const struct field *f)
 {
 	struct ogw_conf *c = base;
-	struct ogw_group_conf *list = NULL;
-	const config_setting_t **name_settings = NULL;
 	size_t errors_before = ld->n_errors;
-	int n;
+	int n = 0;
+	struct ogw_group_conf *list = load_list(ld, s, name, &group_list, &n);
 
 	(void)f;
-	if (!is_list(s)) {
-		setting_error(ld, s, "%s: expected a list ( { name = ...; }, ... )", name);
+	if (!list)
 		return;
-	}
-	n = config_setting_length(s);
-	list = calloc((size_t)n + 1, sizeof(*list));
-	name_settings = calloc((size_t)n + 1, sizeof(*name_settings));
-	if (!list || !name_settings) {
-		ld->oom = true;
-		goto out;
-	}
-	for (int i = 0; i < n && !ld->oom; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		char *ename = NULL;
-
-		list[i].upstream_ocpp = UPSTREAM_UNSET;
-		if (asprintf(&ename, "%s[%d]", name, i) < 0) {
-			ld->oom = true;
-			break;
-		}
-		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
-			setting_error(ld, e, "%s: expected a group { name = ...; }", ename);
-		} else {
-			walk_group(ld, e, group_fields, ename, &list[i]);
-			name_settings[i] = config_setting_get_member(e, "name");
-			if (!name_settings[i])
-				setting_error(ld, e, "%s: missing name", ename);
-		}
-		free(ename);
-	}
-	for (int i = 0; i < n && !ld->oom; i++) {
-		for (int j = 0; j < i && list[i].name; j++) {
-			if (!list[j].name || strcmp(list[i].name, list[j].name) != 0)
-				continue;
-			setting_error(ld, name_settings[i], "%s[%d].name: duplicate group '%s', "
-				      "first at line %u", name, i, list[i].name,
-				      config_setting_source_line(name_settings[j]));
-			break;
-		}
-	}
-	if (ld->oom || ld->n_errors != errors_before)
-		goto out;
 	check_group_members(ld, s, name, list, n);
 	if (ld->oom || ld->n_errors != errors_before)
-		goto out;
-	for (size_t i = 0; i < c->n_groups; i++)
-		group_free(&c->groups[i]);
-	free(c->groups);
-	c->groups = list;
-	c->n_groups = (size_t)n;
-	list = NULL;
-out:
-	if (list) {
-		for (int i = 0; i < n; i++)
-			group_free(&list[i]);
-		free(list);
-	}
-	free(name_settings);
+		free_list(&group_list, list, (size_t)n);
+	else
+		replace_list(&group_list, &c->groups, &c->n_groups, list, n);
 }
 
 static char *must_strdup(const char *s)
@@ -862,6 +994,12 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->upstream_ocpp = UPSTREAM_UNSET;
 	c->log_level = OGW_LOG_INFO;
 	c->log_json = false;
+	c->offline_heartbeat_s = 300;
+	c->offline_accept_unknown = false;
+	c->offline_queue_all = false;
+	c->offline_attempts = 3;
+	c->offline_retry_s = 60;
+	c->offline_stop_invalid = true;
 }
 
 int ogw_conf_load_file(struct ogw_conf *c, const char *path, struct ogw_conf_errors *errs)
@@ -1034,12 +1172,9 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->csms_key);
 	free(c->schema_dir);
 	free(c->data_dir);
-	for (size_t i = 0; i < c->n_chargers; i++)
-		charger_free(&c->chargers[i]);
-	free(c->chargers);
-	for (size_t i = 0; i < c->n_groups; i++)
-		group_free(&c->groups[i]);
-	free(c->groups);
+	free_list(&charger_list, c->chargers, c->n_chargers);
+	free_list(&group_list, c->groups, c->n_groups);
+	free_list(&local_list, c->local_list, c->n_local_list);
 	free(c->source);
 	memset(c, 0, sizeof(*c));
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "ocppgw/store.h"
@@ -44,6 +45,11 @@ int ogw_store_errno(int rc);
 int ogw_store_write_begin(struct ogw_store *st);
 /* Resets @s and clears its bindings. */
 void ogw_store_release(sqlite3_stmt *s);
+/* Binds @v (borrowed; NULL binds SQL NULL) as compact JSON text; the
+ * statement owns the copy. An SQLite result code. */
+int ogw_store_bind_json(sqlite3_stmt *s, int i, const json_t *v);
+/* Column @i parsed as JSON: a new reference, NULL when NULL or unreadable. */
+json_t *ogw_store_column_json(sqlite3_stmt *s, int i);
 /* Runs a write statement already bound: 0 or a negative errno. Releases it. */
 int ogw_store_step_done(struct ogw_store *st, sqlite3_stmt *s);
 

@@ -60,23 +60,6 @@ void ogw_qmsg_clear(struct ogw_qmsg *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Binds @v (borrowed) as compact JSON text; the statement owns the copy. */
-static int bind_json(sqlite3_stmt *s, int i, const json_t *v)
-{
-	if (!v)
-		return sqlite3_bind_null(s, i);
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!text)
-		return SQLITE_NOMEM;
-	return sqlite3_bind_text(s, i, text, -1, free);
-}
-
-static json_t *column_json(sqlite3_stmt *s, int i)
-{
-	const char *text = (const char *)sqlite3_column_text(s, i);
-	return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-}
-
 int ogw_store_queue_push(struct ogw_store *st, const char *charger, const char *ver,
 			 const char *action, const json_t *payload, const json_t *meta,
 			 int64_t *ret_seq)
@@ -95,9 +78,9 @@ int ogw_store_queue_push(struct ogw_store *st, const char *charger, const char *
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
-		rc = bind_json(s, 4, payload);
+		rc = ogw_store_bind_json(s, 4, payload);
 	if (rc == SQLITE_OK)
-		rc = bind_json(s, 5, meta);
+		rc = ogw_store_bind_json(s, 5, meta);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(s, 6, now_ms());
 	if (rc != SQLITE_OK) {
@@ -136,8 +119,8 @@ int ogw_store_queue_next(struct ogw_store *st, const char *charger, int64_t afte
 	snprintf(m.charger, sizeof(m.charger), "%s", charger);
 	snprintf(m.ver, sizeof(m.ver), "%s", (const char *)sqlite3_column_text(s, 1));
 	snprintf(m.action, sizeof(m.action), "%s", (const char *)sqlite3_column_text(s, 2));
-	m.payload = column_json(s, 3);
-	m.meta = column_json(s, 4);
+	m.payload = ogw_store_column_json(s, 3);
+	m.meta = ogw_store_column_json(s, 4);
 	m.queued_at_ms = sqlite3_column_int64(s, 5);
 	m.attempts = sqlite3_column_int(s, 6);
 	m.sent = sqlite3_column_int(s, 7) != 0;
@@ -165,7 +148,7 @@ static int write_seq(struct ogw_store *st, const char *sql, int64_t seq, const j
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, seq);
-	int rc = json ? bind_json(s, 2, json) : sqlite3_bind_int64(s, 2, i2);
+	int rc = json ? ogw_store_bind_json(s, 2, json) : sqlite3_bind_int64(s, 2, i2);
 	if (rc != SQLITE_OK) {
 		ogw_store_release(s);
 		return -ENOMEM;
@@ -298,7 +281,7 @@ json_t *ogw_store_dead_list(struct ogw_store *st, const char *charger, int limit
 	json_t *out = json_array();
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *payload = column_json(s, 3);
+		json_t *payload = ogw_store_column_json(s, 3);
 		json_array_append_new(out, json_pack(
 			"{s:s, s:I, s:s, s:o, s:I, s:I, s:i, s:s, s:s}",
 			"charger", (const char *)sqlite3_column_text(s, 0),

@@ -556,6 +556,22 @@ void ogw_store_release(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
+int ogw_store_bind_json(sqlite3_stmt *s, int i, const json_t *v)
+{
+	if (!v)
+		return sqlite3_bind_null(s, i);
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!text)
+		return SQLITE_NOMEM;
+	return sqlite3_bind_text(s, i, text, -1, free);
+}
+
+json_t *ogw_store_column_json(sqlite3_stmt *s, int i)
+{
+	const char *text = (const char *)sqlite3_column_text(s, i);
+	return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+}
+
 json_t *ogw_store_kv_get(struct ogw_store *st, const char *charger, const char *key,
 			 int *ret_err)
 {

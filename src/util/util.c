@@ -18,23 +18,104 @@ uint64_t ogw_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* @t (unix s) as RFC 3339 UTC, with milliseconds when @ms >= 0. */
+static void format_time(time_t t, int ms, char ret[32])
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
+		/* A clock outside RFC 3339's four-digit years: keep the text well formed. */
+		t = 0;
+		gmtime_r(&t, &tm);
+	}
+	/* The modulos only tell the compiler the field widths. */
+	int n = snprintf(ret, 32, "%04u-%02u-%02uT%02u:%02u:%02u",
+			 (unsigned int)(tm.tm_year + 1900) % 10000u,
+			 (unsigned int)(tm.tm_mon + 1) % 100u, (unsigned int)tm.tm_mday % 100u,
+			 (unsigned int)tm.tm_hour % 100u, (unsigned int)tm.tm_min % 100u,
+			 (unsigned int)tm.tm_sec % 100u);
+	if (ms >= 0)
+		snprintf(ret + n, 32 - (size_t)n, ".%03uZ", (unsigned int)ms % 1000u);
+	else
+		snprintf(ret + n, 32 - (size_t)n, "Z");
+}
+
 void ogw_time_rfc3339(char ret[32])
 {
 	struct timespec ts;
-	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (!gmtime_r(&ts.tv_sec, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
-		/* A clock outside RFC 3339's four-digit years: keep the text well formed. */
-		memcpy(ret, "1970-01-01T00:00:00.000Z", 25);
-		return;
+	format_time(ts.tv_sec, (int)(ts.tv_nsec / 1000000), ret);
+}
+
+/* Reads exactly @n digits at *@p (advancing it); -1 when they are not there. */
+static int read_digits(const char **p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
 	}
-	/* The modulos only tell the compiler the field widths. */
-	snprintf(ret, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-		 (unsigned int)(tm.tm_year + 1900) % 10000u, (unsigned int)(tm.tm_mon + 1) % 100u,
-		 (unsigned int)tm.tm_mday % 100u, (unsigned int)tm.tm_hour % 100u,
-		 (unsigned int)tm.tm_min % 100u, (unsigned int)tm.tm_sec % 100u,
-		 (unsigned int)(ts.tv_nsec / 1000000) % 1000u);
+	return v;
+}
+
+int ogw_time_parse_rfc3339(const char *s, int64_t *ret)
+{
+	struct tm tm = { 0 };
+	const char *p = s;
+	int off = 0;
+
+	if (!s)
+		return -EINVAL;
+	int year = read_digits(&p, 4), mon = (*p++ == '-') ? read_digits(&p, 2) : -1;
+	int day = mon >= 0 && *p++ == '-' ? read_digits(&p, 2) : -1;
+	int hour = day >= 0 && (*p == 'T' || *p == 't' || *p == ' ') ? (p++, read_digits(&p, 2)) : -1;
+	int min = hour >= 0 && *p++ == ':' ? read_digits(&p, 2) : -1;
+	int sec = min >= 0 && *p++ == ':' ? read_digits(&p, 2) : -1;
+	if (year < 0 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
+	    min < 0 || min > 59 || sec < 0 || sec > 60)
+		return -EINVAL;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -EINVAL;
+		while (*++p >= '0' && *p <= '9')
+			;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		const char *q = p + 1;
+		int oh = read_digits(&q, 2), om = oh >= 0 && *q++ == ':' ? read_digits(&q, 2) : -1;
+
+		if (oh < 0 || oh > 23 || om < 0 || om > 59)
+			return -EINVAL;
+		off = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+		p = q;
+	} else {
+		return -EINVAL;
+	}
+	if (*p)
+		return -EINVAL;
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	time_t t = timegm(&tm);
+	/* timegm normalises 2026-02-31 to March: such a date is not a date */
+	struct tm back;
+	if (!gmtime_r(&t, &back) || back.tm_mday != day)
+		return -EINVAL;
+	*ret = (int64_t)t - off;
+	return 0;
+}
+
+void ogw_time_format_rfc3339(int64_t t, char ret[32])
+{
+	format_time((time_t)t, -1, ret);
 }
 
 static int hex_val(unsigned char c)

@@ -120,6 +120,14 @@ static void assert_defaults(const struct ogw_conf *c)
 	cr_assert_eq(c->upstream_ocpp, -1);
 	cr_assert_eq(c->n_groups, 0);
 	cr_assert_null(c->groups);
+	cr_assert_eq(c->offline_heartbeat_s, 300);
+	cr_assert_not(c->offline_accept_unknown);
+	cr_assert_not(c->offline_queue_all);
+	cr_assert_eq(c->offline_attempts, 3);
+	cr_assert_eq(c->offline_retry_s, 60);
+	cr_assert(c->offline_stop_invalid);
+	cr_assert_eq(c->n_local_list, 0);
+	cr_assert_null(c->local_list);
 }
 
 Test(config, defaults)
@@ -220,6 +228,22 @@ Test(config, full_valid_file)
 	cr_assert_eq(l.conf.groups[1].upstream_ocpp, -1);
 	cr_assert_eq(l.conf.groups[1].n_chargers, 1);
 	cr_assert_str_eq(l.conf.groups[1].chargers[0], "open-charger");
+
+	cr_assert_eq(l.conf.offline_heartbeat_s, 600);
+	cr_assert(l.conf.offline_accept_unknown);
+	cr_assert(l.conf.offline_queue_all);
+	cr_assert_eq(l.conf.offline_attempts, 5);
+	cr_assert_eq(l.conf.offline_retry_s, 30);
+	cr_assert_not(l.conf.offline_stop_invalid);
+	cr_assert_eq(l.conf.n_local_list, 3);
+	cr_assert_str_eq(l.conf.local_list[0].token, "TAG1");
+	cr_assert_str_eq(l.conf.local_list[0].status, "Accepted");
+	cr_assert_str_eq(l.conf.local_list[0].expiry, "2027-01-01T00:00:00Z");
+	cr_assert_str_eq(l.conf.local_list[0].group, "G1");
+	cr_assert_str_eq(l.conf.local_list[1].status, "Blocked");
+	cr_assert_null(l.conf.local_list[1].expiry);
+	cr_assert_null(l.conf.local_list[1].group);
+	cr_assert_str_eq(l.conf.local_list[2].status, "Accepted", "status defaults to Accepted");
 	loaded_free(&l);
 }
 
@@ -740,4 +764,78 @@ Test(config, parse_listen_forms)
 	cr_assert_eq(ogw_conf_parse_listen("[::]:99999999999", &a, &p), -ERANGE);
 	cr_assert_str_eq(a, "untouched");
 	cr_assert_eq(p, -7);
+}
+
+Test(config, offline_values_and_ranges)
+{
+	struct loaded l;
+
+	expect_ok("offline = { unknown_id = \"reject\"; queue = \"transactions\";\n"
+		  "  heartbeat_interval = 1; message_attempts = 100; retry_interval = 3600.0; };\n",
+		  &l);
+	cr_assert_not(l.conf.offline_accept_unknown);
+	cr_assert_not(l.conf.offline_queue_all);
+	cr_assert_eq(l.conf.offline_heartbeat_s, 1);
+	cr_assert_eq(l.conf.offline_attempts, 100);
+	cr_assert_eq(l.conf.offline_retry_s, 3600);
+	cr_assert(l.conf.offline_stop_invalid, "untouched settings keep their defaults");
+	loaded_free(&l);
+
+	expect_one_error("offline = {\n unknown_id = \"allow\"; };\n",
+			 "2: offline.unknown_id: expected reject or accept");
+	expect_one_error("offline = { queue = \"some\"; };\n",
+			 "1: offline.queue: expected transactions or all");
+	expect_one_error("offline = { heartbeat_interval = 0; };\n",
+			 "1: offline.heartbeat_interval: must be between 1 and 86400 seconds");
+	expect_one_error("offline = { heartbeat_interval = 86401; };\n",
+			 "1: offline.heartbeat_interval: must be between 1 and 86400 seconds");
+	expect_one_error("offline = { message_attempts = 0; };\n",
+			 "1: offline.message_attempts: must be between 1 and 100");
+	expect_one_error("offline = { retry_interval = 3601; };\n",
+			 "1: offline.retry_interval: must be between 1 and 3600 seconds");
+	expect_one_error("offline = { stop_on_invalid_id = \"yes\"; };\n",
+			 "1: offline.stop_on_invalid_id: expected true or false");
+	expect_one_error("offline = { unknown = 1; };\n", "1: unknown setting 'offline.unknown'");
+	expect_one_error("offline = 3;\n", "1: offline: expected a group { ... }");
+}
+
+Test(config, local_list_errors)
+{
+	struct loaded l;
+	char text[160];
+
+	expect_ok("local_list = ();\n", &l);
+	cr_assert_eq(l.conf.n_local_list, 0);
+	loaded_free(&l);
+
+	expect_one_error("local_list = (\n { id = \"A\"; },\n { id = \"A\"; }\n);\n",
+			 "3: local_list[1].id: duplicate id 'A', first at line 2");
+	expect_one_error("local_list = ( { status = \"Accepted\"; } );\n",
+			 "1: local_list[0]: missing id");
+	expect_one_error("local_list = ( { id = \"A\"; status = \"Fine\"; } );\n",
+			 "1: local_list[0].status: expected Accepted, Blocked, Expired or Invalid");
+	expect_one_error("local_list = ( { id = \"A\";\n expiry = \"next year\"; } );\n",
+			 "2: local_list[0].expiry: expected an RFC 3339 time, "
+			 "e.g. 2027-01-01T00:00:00Z");
+	expect_one_error("local_list = ( { id = \"\"; } );\n",
+			 "1: local_list[0].id: must be 1 to 36 printable characters");
+	snprintf(text, sizeof(text), "local_list = ( { id = \"%037d\"; } );\n", 0);
+	expect_one_error(text, "1: local_list[0].id: must be 1 to 36 printable characters");
+	expect_one_error("local_list = ( { id = \"A\"; group = 5; } );\n",
+			 "1: local_list[0].group: expected a string");
+	expect_one_error("local_list = ( { id = \"A\"; colour = \"red\"; } );\n",
+			 "1: unknown setting 'local_list[0].colour'");
+	expect_one_error("local_list = { id = \"A\"; };\n",
+			 "1: local_list: expected a list ( { id = ...; }, ... )");
+	expect_one_error("local_list = ( \"A\" );\n",
+			 "1: local_list[0]: expected a group { id = ...; }");
+
+	/* a later file's list replaces the earlier one as a whole */
+	expect_ok("local_list = ( { id = \"A\"; expiry = \"\"; }, { id = \"B\"; } );\n", &l);
+	cr_assert_eq(l.conf.n_local_list, 2);
+	cr_assert_null(l.conf.local_list[0].expiry, "\"\" is no expiry");
+	cr_assert_eq(ogw_conf_load_file(&l.conf, FIXTURES "/full.conf", &l.errs), 0);
+	cr_assert_eq(l.conf.n_local_list, 3);
+	cr_assert_str_eq(l.conf.local_list[0].token, "TAG1");
+	loaded_free(&l);
 }

@@ -62,6 +62,39 @@ Test(time, rfc3339_shape)
 	}
 }
 
+Test(time, rfc3339_parse_and_format)
+{
+	static const struct { const char *in; int64_t want; } good[] = {
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2027-01-01T00:00:00Z", 1798761600 },
+		{ "2027-01-01T00:00:00.123Z", 1798761600 },
+		{ "2027-01-01T01:30:00+01:30", 1798761600 },
+		{ "2026-12-31T23:00:00-01:00", 1798761600 },
+	};
+	static const char *const bad[] = {
+		"", "2027-01-01", "2027-01-01T00:00:00", "2027-13-01T00:00:00Z",
+		"2027-02-30T00:00:00Z", "2027-01-01T24:00:00Z", "2027-01-01T00:00:00.Z",
+		"2027-01-01T00:00:00Zjunk", "2027-01-01T00:00:00+1:00", "tomorrow",
+	};
+	char text[32];
+	int64_t t;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		t = -1;
+		cr_assert_eq(ogw_time_parse_rfc3339(good[i].in, &t), 0, "%s", good[i].in);
+		cr_assert_eq(t, good[i].want, "%s: %lld", good[i].in, (long long)t);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = 7;
+		cr_assert_eq(ogw_time_parse_rfc3339(bad[i], &t), -EINVAL, "%s", bad[i]);
+		cr_assert_eq(t, 7, "ret untouched on failure");
+	}
+	ogw_time_format_rfc3339(1798761600, text);
+	cr_assert_str_eq(text, "2027-01-01T00:00:00Z");
+	ogw_time_format_rfc3339(0, text);
+	cr_assert_str_eq(text, "1970-01-01T00:00:00Z");
+}
+
 Test(time, monotonic)
 {
 	uint64_t a = ogw_now_us(), b = ogw_now_us();
