@@ -31,13 +31,17 @@ const execFileP = promisify(execFile);
 const is16 = (version) => version === '1.6';
 
 // The config text every offline test starts from: fast reconnects, short
-// timeouts and retries. `offline` adds settings to the offline group,
-// `root` adds text at the root (store_max_size, local_list, ...).
-export function offlineConfig({ offline = '', root = '', responseTimeout = 3 } = {}) {
+// timeouts and retries. `offline` overrides or adds settings of the offline
+// group (strings are quoted), `root` adds text at the root (store_max_size,
+// local_list, ...).
+export function offlineConfig({ offline = {}, root = '', responseTimeout = 3 } = {}) {
+  const settings = { retry_interval: 1, message_attempts: 3, ...offline };
+  const group = Object.entries(settings)
+    .map(([k, v]) => `${k} = ${typeof v === 'string' ? JSON.stringify(v) : v};`).join(' ');
   return [
     'csms = { reconnect_min = 0.2; reconnect_max = 1.0; ping_interval = 0; };',
     `ocpp = { response_timeout = ${Number(responseTimeout).toFixed(1)}; };`,
-    `offline = { retry_interval = 1; message_attempts = 3; ${offline} };`,
+    `offline = { ${group} };`,
     root,
     '',
   ].join('\n');
