@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ocppgw's command line: the daemon (configuration from defaults, an
- * optional file and flags, in that order), `ocppgw validate` for captures
- * and `ocppgw passwd` for charger password hashes. It only parses and
+ * optional file and flags, in that order), `ocppgw validate` for captures,
+ * `ocppgw passwd` for charger password hashes and `ocppgw sessions` for
+ * the recorded transactions. It only parses and
  * dispatches; the gateway itself lives in src/gateway/.
  */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "ocppgw/auth.h"
 #include "ocppgw/config.h"
 #include "ocppgw/gateway.h"
@@ -42,6 +44,8 @@ static void usage(FILE *f)
 	      "       ocppgw validate --ocpp VERSION [--schema-dir DIR] [FILE]\n"
 	      "                                         check a capture, one frame per line\n"
 	      "       ocppgw passwd                      hash a charger password read from stdin\n"
+	      "       ocppgw sessions [--format csv|json] [--charger ID] [--open] [--limit N]\n"
+	      "                                         list recorded sessions (see --help)\n"
 	      "\n"
 	      "Options (each overrides the config file):\n"
 	      "  -c, --config FILE          libconfig file (see conf/ocppgw.conf)\n"
@@ -141,11 +145,6 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 		ret->log_level = OGW_LOG_WARN;
 	if (ogw_conf_check(ret, errs) < 0)
 		r = -EINVAL;
-	if (!cli->check_config && !ret->csms_url) {
-		add_error(errs, "%s: no CSMS configured: set csms.url or pass --csms URL",
-			  cli->config_path ? cli->config_path : "ocppgw");
-		r = -EINVAL;
-	}
 	return r;
 }
 
@@ -291,6 +290,8 @@ int main(int argc, char **argv)
 		return cmd_validate(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "passwd"))
 		return cmd_passwd();
+	if (argc > 1 && !strcmp(argv[1], "sessions"))
+		return ogw_cmd_sessions(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
 		switch (c) {

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The README's first command: install what is missing, build, then run the
-# gateway on 0.0.0.0:9000 in front of a local responder CSMS (ocppgw-sim
-# --csms on 127.0.0.1:9100) with a few simulated chargers, until Ctrl-C.
+# gateway on 0.0.0.0:9000 as the site's own central system (standalone, the
+# embedded default conf/demo.conf: no cloud needed) with a few simulated
+# chargers, until Ctrl-C. Their sessions: build/src/ocppgw sessions
+# --data-dir build/demo-data.
 #   --fleet N      simulated chargers (default 3: one per OCPP version; 0: none)
-#   --csms URL     relay to this CSMS instead of starting the local one
+#   --csms URL     relay to this CSMS instead of answering chargers locally
+#   --responder    relay to the project's responder CSMS (ocppgw-sim --csms,
+#                  started on 127.0.0.1:9100)
 #   --listen A:P   where chargers connect (default 0.0.0.0:9000)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,8 +20,9 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--fleet) fleet="$2"; shift 2 ;;
 	--csms) csms="$2"; shift 2 ;;
+	--responder) csms="responder"; shift ;;
 	--listen) listen="$2"; shift 2 ;;
-	*) echo "usage: tools/demo.sh [--fleet N] [--csms URL] [--listen ADDR:PORT]" >&2; exit 2 ;;
+	*) echo "usage: tools/demo.sh [--fleet N] [--csms URL | --responder] [--listen ADDR:PORT]" >&2; exit 2 ;;
 	esac
 done
 
@@ -32,14 +37,16 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ -z "$csms" ]; then
+if [ "$csms" = responder ]; then
 	build/src/sim/ocppgw-sim --csms --listen 127.0.0.1:9100 -q &
 	pids+=($!)
 	csms="ws://127.0.0.1:9100/ocpp"
 	sleep 0.3
 fi
 
-build/src/ocppgw --listen "$listen" --csms "$csms" --data-dir build/demo-data &
+upstream=()
+[ -n "$csms" ] && upstream=(--csms "$csms")
+build/src/ocppgw -c conf/demo.conf --listen "$listen" "${upstream[@]}" --data-dir build/demo-data &
 gw=$!
 pids+=($gw)
 sleep 0.5
@@ -52,5 +59,7 @@ if [ "$fleet" -gt 0 ]; then
 	pids+=($!)
 fi
 
-echo "ocppgw is running: chargers connect to ws://<this host>:${listen##*:}/ocpp/<id>; Ctrl-C stops." >&2
+echo "ocppgw is running${csms:+, relaying to $csms}${csms:- standalone}: chargers connect to" \
+	"ws://<this host>:${listen##*:}/ocpp/<id>; sessions: build/src/ocppgw sessions" \
+	"--data-dir build/demo-data; Ctrl-C stops." >&2
 wait "$gw"

@@ -1867,10 +1867,11 @@ static int down_tx_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr
 {
 	json_t *tx = has(p, "transactionId") ? ogw_tr_state_get(env, S_KEY("tx", str(p, "transactionId")))
 					     : NULL;
-	json_t *a = json_pack("{s:b}", "messagesInQueue", 0);
+	/* The charger's own queue is empty (the gateway answers every
+	 * transaction message); what waits is in the gateway's. */
+	json_t *a = json_pack("{s:b}", "messagesInQueue",
+			      ogw_tr_queued(env, has(p, "transactionId") ? str(p, "transactionId") : NULL));
 
-	/* the session's queue is not visible here; the gateway acks every
-	 * transaction message as it relays it */
 	if (a && has(p, "transactionId") &&
 	    json_object_set_new(a, "ongoingIndicator", json_boolean(tx != NULL)))
 		a = (json_decref(a), NULL);

@@ -68,6 +68,7 @@ struct ogw_conf {
 	                             subdirectories 1.6, 2.0.1 and 2.1 */
 
 	char *data_dir;           /* the durable store; default "/var/lib/ocppgw" */
+	size_t store_max_size;    /* bytes the store may grow to; 0 (default): no cap */
 
 	/* offline: the gateway answering for the CSMS (no CSMS, or unreachable) */
 	int offline_heartbeat_s;      /* offline.heartbeat_interval, default 300, 1-86400:
@@ -86,6 +87,9 @@ struct ogw_conf {
 	bool offline_stop_invalid;    /* offline.stop_on_invalid_id, default true: a
 	                                 replayed start answered non-Accepted makes the
 	                                 gateway stop that transaction on the charger */
+	int offline_cache_max;        /* offline.auth_cache_size, default 10000, 1-1000000:
+	                                 cached CSMS answers per charger; a full cache
+	                                 drops non-Accepted entries first, then the oldest */
 	struct ogw_local_entry *local_list; /* local_list: authorization without a CSMS */
 	size_t n_local_list;
 

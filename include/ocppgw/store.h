@@ -50,6 +50,9 @@ int64_t ogw_store_next_id(struct ogw_store *st, const char *charger, const char 
  * per write. A failed commit rolls the batch back and returns its errno.
  */
 void ogw_store_set_batching(struct ogw_store *st, bool on);
+/* Caps the database at about @bytes (0: no cap): past it, writes fail with
+ * -ENOSPC as on a full disk. For flash-backed site controllers. */
+int ogw_store_set_max_size(struct ogw_store *st, size_t bytes);
 bool ogw_store_uncommitted(const struct ogw_store *st);
 int ogw_store_commit(struct ogw_store *st);
 
@@ -121,6 +124,10 @@ json_t *ogw_store_auth_get(struct ogw_store *st, const char *charger, enum ogw_a
 			   const char *token, int64_t *ret_expires, int *ret_err);
 int64_t ogw_store_auth_count(struct ogw_store *st, const char *charger,
 			     enum ogw_auth_kind kind);
+/* Keeps at most @max entries of @kind for @charger, dropping those whose
+ * status is not Accepted first, then the least recently updated. */
+int ogw_store_auth_trim(struct ogw_store *st, const char *charger, enum ogw_auth_kind kind,
+			int64_t max);
 
 /* ---- transactions seen (txlog.c) -----------------------------------------
  * One row per transaction of a charger, whatever the versions: what the

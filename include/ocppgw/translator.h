@@ -161,4 +161,9 @@ int ogw_tr_state_del(struct ogw_tr_env *env, const char *key);
  * 2.x requestId), from a durable counter named @name. */
 int64_t ogw_tr_next_id(struct ogw_tr_env *env, const char *name);
 
+/* Whether the gateway still holds messages for the CSMS (its offline
+ * queue) of transaction @txid, as the upstream version names it; any
+ * transaction when @txid is NULL. */
+bool ogw_tr_queued(struct ogw_tr_env *env, const char *txid);
+
 #endif

@@ -499,6 +499,8 @@ static const struct field offline_fields[] = {
 	  .off = offsetof(struct ogw_conf, offline_retry_s), .min = 1, .max = MAX_SECONDS },
 	{ .name = "stop_on_invalid_id", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_conf, offline_stop_invalid) },
+	{ .name = "auth_cache_size", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, offline_cache_max), .min = 1, .max = 1000000 },
 	{ 0 },
 };
 
@@ -517,6 +519,8 @@ static const struct field root_fields[] = {
 	  .special = parse_data_dir },
 	{ .name = "upstream_ocpp", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, upstream_ocpp),
 	  .special = parse_upstream_ocpp },
+	{ .name = "store_max_size", .kind = F_SIZE, .off = offsetof(struct ogw_conf, store_max_size),
+	  .min = 0, .max = 1099511627776.0 },
 	{ .name = "tls", .kind = F_GROUP, .sub = tls_fields },
 	{ .name = "csms", .kind = F_GROUP, .sub = csms_fields },
 	{ .name = "ocpp", .kind = F_GROUP, .sub = ocpp_fields },
@@ -1000,6 +1004,7 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->offline_attempts = 3;
 	c->offline_retry_s = 60;
 	c->offline_stop_invalid = true;
+	c->offline_cache_max = 10000;
 }
 
 int ogw_conf_load_file(struct ogw_conf *c, const char *path, struct ogw_conf_errors *errs)

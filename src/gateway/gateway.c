@@ -217,7 +217,10 @@ static int create_vhosts(struct ogw_gateway *gw)
 		ogw_err(NULL, "Failed to set up the CSMS client (TLS files?)");
 		return -EINVAL;
 	}
-	ogw_info(NULL, "relaying to %s", c->csms_url);
+	if (c->csms_url)
+		ogw_info(NULL, "relaying to %s", c->csms_url);
+	else
+		ogw_info(NULL, "standalone: no CSMS configured, the gateway answers chargers itself");
 	if (c->ping_interval_s > 0)
 		lws_sul_schedule(gw->ctx, 0, &gw->sul_keepalive, ogw_gateway_keepalive,
 				 (lws_usec_t)c->ping_interval_s * LWS_US_PER_SEC);
@@ -233,7 +236,7 @@ static void commit_store(uv_check_t *h)
 		return;
 	int r = ogw_store_commit(gw->store);
 	if (r < 0)
-		ogw_err(NULL, "Failed to commit to the store: %s", strerror(-r));
+		ogw_offline_commit_failed(gw, r);
 }
 
 /* The signals lws watches on the loop arrive here, on the loop thread. */
@@ -270,7 +273,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	gw->reload = reload_fn;
 	gw->reload_arg = reload_arg;
 
-	r = ogw_north_parse_url(gw, gw->conf.csms_url ? gw->conf.csms_url : "");
+	r = gw->conf.csms_url ? ogw_north_parse_url(gw, gw->conf.csms_url) : 0;
 	if (r < 0) {
 		ogw_err(NULL, "csms url '%s': expected ws://host[:port]/path or wss://...",
 			gw->conf.csms_url ? gw->conf.csms_url : "");
@@ -287,6 +290,13 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	}
 	ogw_info(NULL, "store %s/ocppgw.db (schema %d)", gw->conf.data_dir,
 		 ogw_store_schema_version(gw->store));
+	if (gw->conf.store_max_size) {
+		r = ogw_store_set_max_size(gw->store, gw->conf.store_max_size);
+		if (r < 0) {
+			ogw_err(NULL, "Failed to set store_max_size: %s", strerror(-r));
+			goto fail;
+		}
+	}
 	ogw_store_set_batching(gw->store, true);
 
 	lws_set_log_level(ogw_log_enabled(OGW_LOG_DEBUG) ? LLL_ERR | LLL_WARN : LLL_ERR,
@@ -319,6 +329,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);
 	gw->store_commit_on = true;
+	ogw_offline_restore(gw);
 	*ret = gw;
 	return 0;
 fail:

@@ -16,6 +16,7 @@
 
 #include "ocppgw/config.h"
 #include "ocppgw/gateway.h"
+#include "ocppgw/local.h"
 #include "ocppgw/ocpp.h"
 #include "ocppgw/rpc.h"
 #include "ocppgw/schema.h"
@@ -74,6 +75,27 @@ struct ogw_tr_pending {
 	uint64_t deadline_us;
 };
 
+/*
+ * Offline operation (offline.c): while the CSMS cannot be reached, the
+ * gateway answers the charger itself and queues what the CSMS must receive
+ * in the store; when it can, it delivers the charger's last boot and then
+ * the queue, in order, one message at a time.
+ */
+struct ogw_offline {
+	int64_t backlog;            /* this charger's messages in the store's queue */
+	int64_t inflight;           /* seq of the queued message on the north leg, 0 none */
+	bool boot_due;              /* the CSMS has not seen the charger's last boot */
+	bool boot_inflight;
+	bool detached;              /* the charger is gone: the session lives on to deliver */
+	bool retry_wait;            /* sul_retry is armed: no replay until it fires */
+	bool versions_saved;        /* "offline.versions" is in the store */
+	lws_sorted_usec_list_t sul_retry;
+	json_t *txmap;              /* north 1.6: gateway-issued id -> the CSMS's id */
+	lws_dll2_owner_t done_q;    /* local answers to the gateway's own calls */
+	lws_sorted_usec_list_t sul_done;
+	struct ogw_local_rec *rec;  /* the transaction log's state for this charger */
+};
+
 enum ogw_session_state {
 	OGW_SESSION_ACTIVE = 0,
 	OGW_SESSION_CLOSING,        /* legs closing; freed when both are gone */
@@ -94,6 +116,7 @@ struct ogw_session {
 	const struct ogw_frame *cur_frame;
 	char *south_auth;           /* the charger's Authorization header, kept
 	                               only when csms.pass_credentials is on */
+	struct ogw_offline off;
 	lws_sorted_usec_list_t sul_reconnect;
 	unsigned int reconnects;    /* consecutive failed north attempts */
 	time_t connected_at;
@@ -175,6 +198,72 @@ enum ogw_obs {
 };
 void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
 			 const json_t *payload);
+
+/* session.c, for offline.c: the pipeline's doors. */
+void ogw_leg_send_result(struct ogw_leg *l, const char *action, const char *id,
+			 const json_t *payload);
+void ogw_leg_send_error(struct ogw_leg *l, const char *id, enum ogw_err err, const char *fmt,
+			...) __attribute__((format(printf, 4, 5)));
+/* A CALL of the gateway's own on @l (@payload taken); @done gets its answer. */
+int ogw_leg_call(struct ogw_leg *l, const char *action, json_t *payload,
+		 ogw_call_done_fn done, const void *ctx, json_t *memo);
+/* Drops the frames held for a failed commit and closes the charger's leg,
+ * so it sends again what it was not acknowledged for. */
+void ogw_session_withdraw(struct ogw_session *s);
+/* Answers the charger's CALL @origin_id as if the CSMS had answered its
+ * relay @action (north version) with @result: translated back through
+ * @entry/@memo (may be NULL), validated, sent. Takes @memo. */
+void ogw_session_answer_as_csms(struct ogw_session *s, const char *action, const char *origin_id,
+				const struct ogw_tr_action *entry, json_t *memo,
+				const json_t *result);
+/* A CALL the gateway makes in the CSMS's place (north version), taken
+ * through the pipeline to the charger like one from the CSMS; its answer
+ * goes nowhere. */
+void ogw_session_inject_down(struct ogw_session *s, const char *action, json_t *payload);
+bool ogw_payload_valid(struct ogw_leg *l, const char *action, bool response,
+		       const json_t *payload, const char *what);
+struct ogw_session *ogw_session_new_detached(struct ogw_gateway *gw, const char *id,
+					     enum ogw_ocpp ver, enum ogw_ocpp north_ver);
+
+/* offline.c */
+bool ogw_offline_standalone(const struct ogw_session *s);
+void ogw_offline_init(struct ogw_session *s);
+void ogw_offline_release(struct ogw_session *s);
+/* A CALL from the charger, translated to @action/@payload (north version)
+ * and about to go north: true when the gateway answers it itself (and
+ * queues it); then @payload and @memo are taken. */
+bool ogw_offline_take(struct ogw_leg *from, const struct ogw_frame *f, const char *action,
+		      json_t *payload, const struct ogw_tr_action *entry, json_t *memo);
+/* Whether the gateway answers @action (north version) itself now. */
+bool ogw_offline_answers(struct ogw_session *s, const char *action, const json_t *payload);
+/* A call of the gateway's own towards the CSMS (translators' ogw_tr_emit)
+ * that ogw_offline_answers(): takes @c and runs its done function on the
+ * next loop turn with the local answer. */
+void ogw_offline_take_emit(struct ogw_session *s, struct ogw_call *c);
+/* A charger's call relayed north failed with the leg: queue it and answer
+ * locally instead. True when it did. */
+bool ogw_offline_salvage(struct ogw_call *c);
+/* The same for a call of the gateway's own: its local answer (a new
+ * reference) or NULL. */
+json_t *ogw_offline_salvage_emit(struct ogw_call *c);
+/* North 1.6 id reconciliation at the north boundary: up rewrites
+ * gateway-issued ids to the CSMS's, down the other way. True if changed. */
+bool ogw_offline_map_up(struct ogw_session *s, const char *action, json_t *payload);
+bool ogw_offline_map_down(struct ogw_session *s, const char *action, json_t *payload);
+/* A relayed CALL (c) answered with CALLRESULT @res: records what the CSMS
+ * said (auth cache, local list) and what it implies. */
+void ogw_offline_relayed(struct ogw_call *c, const json_t *res);
+/* The charger's answer @res to GetTransactionStatus (c), corrected for what
+ * the gateway still holds (a new reference, or NULL when unchanged). */
+json_t *ogw_offline_tx_status(struct ogw_call *c, const json_t *res);
+void ogw_offline_north_up(struct ogw_session *s);
+void ogw_offline_kick(struct ogw_session *s);
+/* The charger went away: true when the session stays to deliver its queue. */
+bool ogw_offline_detach(struct ogw_session *s);
+/* At start: a detached session for every charger with queued messages. */
+void ogw_offline_restore(struct ogw_gateway *gw);
+/* A group commit failed: frames it held are dropped, chargers told. */
+void ogw_offline_commit_failed(struct ogw_gateway *gw, int err);
 
 /* gateway.c: the loop was woken by lws_cancel_service() (a signal). */
 void ogw_gateway_signalled(struct ogw_gateway *gw);

@@ -26,8 +26,20 @@ static void observe_boot(struct ogw_session *s, enum ogw_obs what, const char *a
 	free(text);
 }
 
+/* The transaction log (src/local): every transaction the charger runs, with
+ * its energy, whoever answered it. */
+static void observe_txlog(struct ogw_session *s, enum ogw_obs what, const char *action,
+			  const json_t *payload)
+{
+	bool offline = ogw_offline_standalone(s) || s->north.state != OGW_LEG_UP;
+	ogw_local_rec_observe(s->off.rec, what == OGW_OBS_UP_CALL || what == OGW_OBS_UP_RESULT,
+			      what == OGW_OBS_UP_RESULT || what == OGW_OBS_DOWN_RESULT, action,
+			      payload, offline);
+}
+
 static observer_fn *const observers[] = {
 	observe_boot,
+	observe_txlog,
 };
 
 void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,

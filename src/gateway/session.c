@@ -233,6 +233,8 @@ static void wq_clear(struct ogw_leg *l)
 static void send_result(struct ogw_leg *l, const char *action, const char *id,
 			const json_t *payload)
 {
+	if (!id[0])
+		return; /* a call the gateway injected: nobody waits for the answer */
 	if (l->kind == OGW_SOUTH)
 		ogw_session_observe(l->s, OGW_OBS_UP_RESULT, action, payload);
 	size_t len;
@@ -248,6 +250,8 @@ static void send_error(struct ogw_leg *l, enum ogw_msg_type type, const char *id
 {
 	char desc[256];
 	va_list ap;
+	if (!id[0])
+		return;
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
@@ -255,6 +259,22 @@ static void send_error(struct ogw_leg *l, enum ogw_msg_type type, const char *id
 	char *buf = ogw_rpc_encode_error(WQ_HEADROOM, type, id, ogw_err_code(err, l->ver), desc,
 					 NULL, &len);
 	leg_send_take(l, buf, len);
+}
+
+void ogw_leg_send_result(struct ogw_leg *l, const char *action, const char *id,
+			 const json_t *payload)
+{
+	send_result(l, action, id, payload);
+}
+
+void ogw_leg_send_error(struct ogw_leg *l, const char *id, enum ogw_err err, const char *fmt, ...)
+{
+	char desc[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	send_error(l, OGW_MSG_CALLERROR, id, err, "%s", desc);
 }
 
 /* ---- call tracking ------------------------------------------------------ */
@@ -369,8 +389,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer);
  * What a translator produced must be valid in the version it goes out in;
  * if not, that is a gateway bug, logged here, and the frame never leaves.
  */
-static bool payload_valid(struct ogw_leg *l, const char *action, bool response,
-			  const json_t *payload, const char *what)
+bool ogw_payload_valid(struct ogw_leg *l, const char *action, bool response,
+		       const json_t *payload, const char *what)
 {
 	const struct ogw_schema *sch = ogw_schema_get(l->s->gw->schemas[l->ver], action, response);
 	struct ogw_schema_fault fault;
@@ -450,6 +470,12 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 
 	if (back->in_pending)
 		back->in_pending--;
+	if (!c->origin_id[0]) {
+		/* A call the gateway injected in the CSMS's place: no one waits. */
+		if (answer && answer->type == OGW_MSG_CALLRESULT)
+			ogw_offline_relayed(c, answer->payload);
+		return;
+	}
 	if (!answer) {
 		struct ogw_log_ctx lc = leg_ctx(l, c->action, c->id[0] ? c->id : NULL);
 		if (c->deadline_us <= ogw_now_us()) {
@@ -457,7 +483,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s did not answer %s within %d s", peer, c->action,
 				   (s->gw->conf.response_timeout_ms + 999) / 1000);
-		} else {
+		} else if (!(l->kind == OGW_NORTH && ogw_offline_salvage(c))) {
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s unavailable: %s not delivered",
 				   l->kind == OGW_NORTH ? "upstream CSMS" : "charger", c->action);
@@ -492,7 +518,17 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		return;
 	}
 
+	ogw_offline_relayed(c, answer->payload);
 	const struct ogw_tr_action *entry = c->ctx;
+	if (l->kind == OGW_SOUTH && !entry && !strcmp(c->action, "GetTransactionStatus")) {
+		json_t *fixed = ogw_offline_tx_status(c, answer->payload);
+		if (fixed && !entry) {
+			send_result(back, c->action, c->origin_id, fixed);
+			json_decref(fixed);
+			return;
+		}
+		json_decref(fixed);
+	}
 	if (!entry || !entry->result) {
 		if (answer->rest) {
 			if (back->kind == OGW_SOUTH)
@@ -528,7 +564,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		json_decref(out);
 		return;
 	}
-	if (!payload_valid(back, entry->action, true, out, "translated response")) {
+	if (!ogw_payload_valid(back, entry->action, true, out, "translated response")) {
 		send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 			   "the %s response has no valid form in OCPP %s", entry->action,
 			   ogw_ocpp_name(back->ver));
@@ -551,24 +587,64 @@ struct ogw_stage {
 	int (*on_call)(struct ogw_leg *from, const struct ogw_frame *f);
 };
 
-/* With the CSMS unreachable and no reconnect under way, a charger's CALL
- * would only wait for its timeout: say so at once. */
-static int stage_uplink(struct ogw_leg *from, const struct ogw_frame *f)
+/* A CSMS call for a charger that is not connected (its session only lives
+ * on to deliver what it queued) would only wait for its timeout. */
+static int stage_charger_gone(struct ogw_leg *from, const struct ogw_frame *f)
 {
-	struct ogw_leg *north = &from->s->north;
-	if (from->kind != OGW_SOUTH || north->state == OGW_LEG_UP ||
-	    north->state == OGW_LEG_CONNECTING)
+	if (from->kind != OGW_NORTH || from->s->south.state == OGW_LEG_UP)
 		return 0;
 	send_error(from, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
-		   "upstream CSMS unavailable: %s not delivered", f->action);
+		   "charger %s is not connected: %s not delivered", from->s->id, f->action);
 	return 1;
 }
 
+/* Calls from the CSMS that name a 1.6 transaction the gateway started
+ * offline carry the CSMS's id: the charger knows the gateway's. */
+static int stage_id_map(struct ogw_leg *from, const struct ogw_frame *f)
+{
+	if (from->kind == OGW_NORTH && ogw_offline_map_down(from->s, f->action, f->payload))
+		((struct ogw_frame *)f)->rest = NULL; /* the bytes are stale now */
+	return 0;
+}
+
 static const struct ogw_stage stages[] = {
-	{ "uplink", stage_uplink },
+	{ "charger-gone", stage_charger_gone },
+	{ "id-map", stage_id_map },
 };
 
 /* ---- receiving ---------------------------------------------------------- */
+
+int ogw_leg_call(struct ogw_leg *l, const char *action, json_t *payload, ogw_call_done_fn done,
+		 const void *ctx, json_t *memo)
+{
+	return leg_call_take(l, action, payload, "", done, ctx, memo, NULL, 0);
+}
+
+void ogw_session_withdraw(struct ogw_session *s)
+{
+	if (!s->south.wq.count)
+		return;
+	wq_clear(&s->south);
+	leg_request_close(&s->south, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
+}
+
+void ogw_session_answer_as_csms(struct ogw_session *s, const char *action, const char *origin_id,
+				const struct ogw_tr_action *entry, json_t *memo,
+				const json_t *result)
+{
+	struct ogw_call c;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.action, sizeof(c.action), "%s", action);
+	snprintf(c.origin_id, sizeof(c.origin_id), "%s", origin_id);
+	c.user = &s->north;
+	c.ctx = entry;
+	c.memo = memo;
+	c.deadline_us = UINT64_MAX;
+	struct ogw_frame answer = { .type = OGW_MSG_CALLRESULT, .payload = (json_t *)result };
+	s->south.in_pending++;
+	relay_done(&c, &answer);
+	json_decref(memo);
+}
 
 /* Sends @payload (taken) on to the other leg as the relay of CALL @f. */
 static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *action,
@@ -577,6 +653,8 @@ static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *ac
 	struct ogw_session *s = l->s;
 	struct ogw_leg *to = other_leg(l);
 
+	if (l->kind == OGW_SOUTH && ogw_offline_take(l, f, action, payload, entry, memo))
+		return;
 	if (f->type == OGW_MSG_SEND) {
 		/* OCPP 2.1 SEND: unconfirmed, never tracked, may pass calls in flight. */
 		size_t len;
@@ -591,8 +669,10 @@ static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *ac
 			free(buf);
 		return;
 	}
+	/* A rewritten id: the tree goes out, not the received bytes. */
+	bool mapped = to->kind == OGW_NORTH && ogw_offline_map_up(s, action, payload);
 	char *rest = NULL;
-	if (!entry && f->rest) {
+	if (!entry && f->rest && !mapped) {
 		/* Relayed unchanged: keep the bytes, not the tree. */
 		rest = malloc(f->rest_len);
 		if (rest)
@@ -671,7 +751,7 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 				 * acknowledged, anything else refused. */
 				json_decref(out.memo);
 				json_t *no = nodata ? json_object() : leg_shim(to)->refusal(f->action);
-				if (no && payload_valid(l, f->action, true, no, "local answer"))
+				if (no && ogw_payload_valid(l, f->action, true, no, "local answer"))
 					send_result(l, f->action, f->id, no);
 				else
 					send_error(l, OGW_MSG_CALLERROR, f->id, serr, "%s", sdesc);
@@ -680,7 +760,7 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 			}
 		}
 		if (!out.action || !out.payload ||
-		    !payload_valid(to, out.action, false, out.payload, "translated call")) {
+		    !ogw_payload_valid(to, out.action, false, out.payload, "translated call")) {
 			json_decref(out.payload);
 			json_decref(out.memo);
 			send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
@@ -697,7 +777,7 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 			out.payload = shim_pass(l, f->action, true, true, out.payload, &serr, sdesc,
 						sizeof(sdesc), NULL);
 		if (f->type == OGW_MSG_CALL && out.payload &&
-		    payload_valid(l, f->action, true, out.payload, "local answer"))
+		    ogw_payload_valid(l, f->action, true, out.payload, "local answer"))
 			send_result(l, f->action, f->id, out.payload);
 		else if (f->type == OGW_MSG_CALL)
 			send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
@@ -754,6 +834,15 @@ static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
 	} else {
 		translate_call(l, f);
 	}
+}
+
+void ogw_session_inject_down(struct ogw_session *s, const char *action, json_t *payload)
+{
+	struct ogw_frame f = { .type = OGW_MSG_CALL, .action = action, .payload = payload };
+	struct ogw_log_ctx lc = { s->id, "north", action, NULL };
+	ogw_info(&lc, "the gateway sends %s in the CSMS's place", action);
+	handle_call(&s->north, &f);
+	json_decref(payload);
 }
 
 static void handle_answer(struct ogw_leg *l, const struct ogw_frame *f)
@@ -909,29 +998,13 @@ static void leg_init(struct ogw_session *s, struct ogw_leg *l, enum ogw_leg_kind
 	ogw_tracker_init(&l->out, (unsigned int)s->gw->conf.max_pending_calls);
 }
 
-struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum ogw_ocpp ver,
-				    enum ogw_ocpp north_ver, struct lws *south_wsi,
-				    const char *south_auth)
+/* A session in the table with no legs up yet; NULL when out of memory. */
+static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
+					 enum ogw_ocpp ver, enum ogw_ocpp north_ver,
+					 const struct ogw_translator *tr)
 {
-	const struct ogw_translator *tr = NULL;
-	if (north_ver != ver) {
-		tr = ogw_translator_find(ver, north_ver);
-		if (!tr) {
-			struct ogw_log_ctx lc = { id, "south", NULL, NULL };
-			ogw_warn(&lc, "refused: no translator from OCPP %s to OCPP %s",
-				 ogw_ocpp_name(ver), ogw_ocpp_name(north_ver));
-			return NULL;
-		}
-	}
-	struct ogw_session *old = ogw_session_find(gw, id);
-	if (old) {
-		struct ogw_log_ctx lc = { old->id, "south", NULL, NULL };
-		ogw_info(&lc, "new connection for this identity replaces the old one");
-		ogw_session_close(old, LWS_CLOSE_STATUS_POLICY_VIOLATION, "replaced");
-	}
 	if (gw->n_sessions + 1 > gw->table_size / 2 && table_grow(gw) < 0)
 		return NULL;
-
 	struct ogw_session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -939,26 +1012,101 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	leg_init(s, &s->south, OGW_SOUTH, ver);
 	leg_init(s, &s->north, OGW_NORTH, north_ver);
-	s->south.wsi = south_wsi;
-	s->south.state = OGW_LEG_UP;
-	s->south.last_rx_us = ogw_now_us();
 	s->tr = tr;
 	s->env.s = s;
-	if (south_auth && gw->conf.csms_pass_credentials)
-		s->south_auth = strdup(south_auth);
 	s->connected_at = time(NULL);
-
 	size_t b = id_hash(s->id) & (gw->table_size - 1);
 	s->hnext = gw->table[b];
 	gw->table[b] = s;
 	gw->n_sessions++;
+	ogw_offline_init(s);
+	return s;
+}
+
+/* The translator from @ver to @north_ver, NULL when none is needed; *ret_ok
+ * false when one is needed and none exists. */
+static const struct ogw_translator *translator_for(const char *id, enum ogw_ocpp ver,
+						   enum ogw_ocpp north_ver, bool *ret_ok)
+{
+	*ret_ok = true;
+	if (north_ver == ver)
+		return NULL;
+	const struct ogw_translator *tr = ogw_translator_find(ver, north_ver);
+	if (!tr) {
+		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+		ogw_warn(&lc, "refused: no translator from OCPP %s to OCPP %s", ogw_ocpp_name(ver),
+			 ogw_ocpp_name(north_ver));
+		*ret_ok = false;
+	}
+	return tr;
+}
+
+struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum ogw_ocpp ver,
+				    enum ogw_ocpp north_ver, struct lws *south_wsi,
+				    const char *south_auth)
+{
+	bool standalone = !gw->conf.csms_url;
+	if (standalone)
+		north_ver = ver; /* the gateway itself answers, in the charger's version */
+	bool ok;
+	const struct ogw_translator *tr = translator_for(id, ver, north_ver, &ok);
+	if (!ok)
+		return NULL;
+	struct ogw_session *old = ogw_session_find(gw, id);
+	if (old && old->off.detached && old->state == OGW_SESSION_ACTIVE &&
+	    old->south.ver == ver && old->north.ver == north_ver) {
+		/* The charger is back while its queue is being delivered: it takes
+		 * its session over, north leg and replay included. */
+		old->off.detached = false;
+		old->south.wsi = south_wsi;
+		leg_set_state(&old->south, OGW_LEG_UP);
+		old->south.last_rx_us = ogw_now_us();
+		old->connected_at = time(NULL);
+		if (south_auth && gw->conf.csms_pass_credentials && !old->south_auth)
+			old->south_auth = strdup(south_auth);
+		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+		ogw_info(&lc, "charger reconnected, OCPP %s: resumes its session", ogw_ocpp_name(ver));
+		return old;
+	}
+	if (old) {
+		struct ogw_log_ctx lc = { old->id, "south", NULL, NULL };
+		ogw_info(&lc, "new connection for this identity replaces the old one");
+		ogw_session_close(old, LWS_CLOSE_STATUS_POLICY_VIOLATION, "replaced");
+	}
+	struct ogw_session *s = session_alloc(gw, id, ver, north_ver, tr);
+	if (!s)
+		return NULL;
+	s->south.wsi = south_wsi;
+	s->south.state = OGW_LEG_UP;
+	s->south.last_rx_us = ogw_now_us();
+	if (south_auth && gw->conf.csms_pass_credentials)
+		s->south_auth = strdup(south_auth);
 
 	struct ogw_log_ctx lc = { s->id, "south", NULL, NULL };
-	if (tr)
+	if (standalone)
+		ogw_info(&lc, "charger connected, OCPP %s (standalone: answered by the gateway)",
+			 ogw_ocpp_name(ver));
+	else if (tr)
 		ogw_info(&lc, "charger connected, OCPP %s, translated to OCPP %s upstream",
 			 ogw_ocpp_name(ver), ogw_ocpp_name(north_ver));
 	else
 		ogw_info(&lc, "charger connected, OCPP %s", ogw_ocpp_name(ver));
+	if (!standalone)
+		ogw_north_connect(s);
+	return s;
+}
+
+struct ogw_session *ogw_session_new_detached(struct ogw_gateway *gw, const char *id,
+					     enum ogw_ocpp ver, enum ogw_ocpp north_ver)
+{
+	bool ok;
+	const struct ogw_translator *tr = translator_for(id, ver, north_ver, &ok);
+	if (!ok || !gw->conf.csms_url || ogw_session_find(gw, id))
+		return NULL;
+	struct ogw_session *s = session_alloc(gw, id, ver, north_ver, tr);
+	if (!s)
+		return NULL;
+	s->off.detached = true;
 	ogw_north_connect(s);
 	return s;
 }
@@ -968,6 +1116,7 @@ static void session_free(struct ogw_session *s)
 	struct ogw_log_ctx lc = { s->id, NULL, NULL, NULL };
 	ogw_debug(&lc, "session freed");
 	lws_sul_cancel(&s->sul_reconnect);
+	ogw_offline_release(s);
 	wq_clear(&s->south);
 	wq_clear(&s->north);
 	free(s->south.rx);
@@ -1031,10 +1180,11 @@ void ogw_session_leg_gone(struct ogw_leg *l)
 	if (l->kind == OGW_SOUTH) {
 		struct ogw_log_ctx lc = { s->id, "south", NULL, NULL };
 		ogw_info(&lc, "charger disconnected");
+		leg_fail_calls(l);
 		/* May free the session: nothing touches it after this. */
 		if (s->state == OGW_SESSION_CLOSING)
 			maybe_free(s);
-		else
+		else if (!ogw_offline_detach(s))
 			ogw_session_close(s, LWS_CLOSE_STATUS_NORMAL, "charger disconnected");
 		return;
 	}
@@ -1049,6 +1199,7 @@ void ogw_session_north_up(struct ogw_session *s)
 	s->reconnects = 0;
 	s->north.last_rx_us = ogw_now_us();
 	leg_set_state(&s->north, OGW_LEG_UP);
+	ogw_offline_north_up(s);
 	leg_kick(&s->north);
 }
 
@@ -1069,7 +1220,7 @@ void ogw_session_north_failed(struct ogw_session *s, const char *why)
 
 	leg_set_state(&s->north, OGW_LEG_DOWN);
 	leg_fail_calls(&s->north);
-	if (s->state != OGW_SESSION_ACTIVE || gw->stopping)
+	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_offline_standalone(s))
 		return;
 	uint64_t delay = (uint64_t)gw->conf.reconnect_min_ms;
 	for (unsigned int i = 0; i < s->reconnects && delay < (uint64_t)gw->conf.reconnect_max_ms;
@@ -1119,9 +1270,19 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	struct emit_ctx *ec = (struct emit_ctx *)c->ctx;
 	const json_t *result = NULL;
 
+	json_t *salvaged = NULL;
+	struct ogw_frame local = { .type = OGW_MSG_CALLRESULT };
+	if (!answer && l->kind == OGW_NORTH && c->deadline_us > ogw_now_us()) {
+		/* The CSMS went away with it: the gateway answers in its place. */
+		salvaged = ogw_offline_salvage_emit(c);
+		local.payload = salvaged;
+		if (salvaged)
+			answer = &local;
+	}
+
 	json_t *adapted = NULL;
 	if (answer && answer->type == OGW_MSG_CALLRESULT &&
-	    payload_valid(l, c->action, true, answer->payload, "answer to the gateway's call")) {
+	    ogw_payload_valid(l, c->action, true, answer->payload, "answer to the gateway's call")) {
 		enum ogw_err serr;
 		char sdesc[200];
 		adapted = shim_pass(l, c->action, true, false, json_incref(answer->payload), &serr,
@@ -1137,6 +1298,7 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	if (ec->done)
 		ec->done(&l->s->env, ec->user, result);
 	json_decref(adapted);
+	json_decref(salvaged);
 	free(ec);
 }
 
@@ -1154,7 +1316,7 @@ int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 	if (!payload)
 		return -ERANGE;
 	if (s->state != OGW_SESSION_ACTIVE ||
-	    !payload_valid(l, action, false, payload, "gateway's own call")) {
+	    !ogw_payload_valid(l, action, false, payload, "gateway's own call")) {
 		json_decref(payload);
 		return s->state != OGW_SESSION_ACTIVE ? -ENOTCONN : -EINVAL;
 	}
@@ -1165,6 +1327,22 @@ int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 	}
 	ec->done = done;
 	ec->user = user;
+	if (dir == OGW_TR_UP && ogw_offline_answers(s, action, payload)) {
+		/* The gateway answers in the CSMS's place, on the next turn of
+		 * the loop: the translator is still inside its own call now. */
+		struct ogw_call *c = ogw_call_new(action, payload, UINT64_MAX);
+		if (!c) {
+			free(ec);
+			return -ENOMEM;
+		}
+		c->done = emitted_done;
+		c->user = l;
+		c->ctx = ec;
+		ogw_offline_take_emit(s, c);
+		return 0;
+	}
+	if (dir == OGW_TR_UP)
+		ogw_offline_map_up(s, action, payload);
 	int r = leg_call_take(l, action, payload, "", emitted_done, ec, NULL, NULL, 0);
 	if (r < 0)
 		free(ec);
@@ -1248,7 +1426,7 @@ void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *pay
 	enum ogw_err serr = OGW_ERR_INTERNAL;
 	char sdesc[200];
 	payload = shim_pass(l, p->action, true, true, payload, &serr, sdesc, sizeof(sdesc), NULL);
-	if (payload && payload_valid(l, p->action, true, payload, "deferred answer"))
+	if (payload && ogw_payload_valid(l, p->action, true, payload, "deferred answer"))
 		send_result(l, p->action, p->id, payload);
 	else
 		send_error(l, OGW_MSG_CALLERROR, p->id, payload ? OGW_ERR_INTERNAL :

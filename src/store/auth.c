@@ -26,6 +26,12 @@ static const char sql_get[] =
 	"SELECT info, coalesce(expires, 0) FROM auth"
 	" WHERE charger = ?1 AND kind = ?2 AND token = ?3";
 static const char sql_count[] = "SELECT count(*) FROM auth WHERE charger = ?1 AND kind = ?2";
+/* S16 §3.5.1: a full cache evicts invalid entries first, then the oldest. */
+static const char sql_trim[] =
+	"DELETE FROM auth WHERE charger = ?1 AND kind = ?2 AND token IN ("
+	" SELECT token FROM auth WHERE charger = ?1 AND kind = ?2"
+	" ORDER BY json_extract(info, '$.status') = 'Accepted', updated, token"
+	" LIMIT max(0, (SELECT count(*) FROM auth WHERE charger = ?1 AND kind = ?2) - ?3))";
 
 /* @sql with (charger, kind[, token]) bound as ?1..?3, or NULL. */
 static sqlite3_stmt *auth_stmt(struct ogw_store *st, const char *sql, const char *charger,
@@ -140,4 +146,19 @@ int64_t ogw_store_auth_count(struct ogw_store *st, const char *charger, enum ogw
 				     : ogw_store_errno(rc) ? ogw_store_errno(rc) : -EIO;
 	ogw_store_release(s);
 	return n;
+}
+
+int ogw_store_auth_trim(struct ogw_store *st, const char *charger, enum ogw_auth_kind kind,
+			int64_t max)
+{
+	if (!st || !charger || max < 0)
+		return -EINVAL;
+	int r = ogw_store_write_begin(st);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *s = auth_stmt(st, sql_trim, charger, kind, NULL);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 3, max);
+	return ogw_store_step_done(st, s);
 }

@@ -472,6 +472,20 @@ void ogw_store_set_batching(struct ogw_store *st, bool on)
 	st->batching = on;
 }
 
+int ogw_store_set_max_size(struct ogw_store *st, size_t bytes)
+{
+	int64_t page = 0;
+	int r = ogw_store_errno(store_query_int(st->db, "PRAGMA page_size", &page));
+	if (r < 0 || page <= 0)
+		return r < 0 ? r : -EIO;
+	/* max_page_count never goes below the pages in use; 0 means no cap. */
+	int64_t pages = bytes ? (int64_t)(bytes / (size_t)page) : 4294967294LL;
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)(pages ? pages : 1));
+	int64_t got = 0;
+	return ogw_store_errno(store_query_int(st->db, sql, &got));
+}
+
 bool ogw_store_uncommitted(const struct ogw_store *st)
 {
 	return st && st->in_tx;

@@ -126,6 +126,7 @@ static void assert_defaults(const struct ogw_conf *c)
 	cr_assert_eq(c->offline_attempts, 3);
 	cr_assert_eq(c->offline_retry_s, 60);
 	cr_assert(c->offline_stop_invalid);
+	cr_assert_eq(c->offline_cache_max, 10000);
 	cr_assert_eq(c->n_local_list, 0);
 	cr_assert_null(c->local_list);
 }
@@ -235,6 +236,7 @@ Test(config, full_valid_file)
 	cr_assert_eq(l.conf.offline_attempts, 5);
 	cr_assert_eq(l.conf.offline_retry_s, 30);
 	cr_assert_not(l.conf.offline_stop_invalid);
+	cr_assert_eq(l.conf.offline_cache_max, 500);
 	cr_assert_eq(l.conf.n_local_list, 3);
 	cr_assert_str_eq(l.conf.local_list[0].token, "TAG1");
 	cr_assert_str_eq(l.conf.local_list[0].status, "Accepted");
@@ -795,6 +797,8 @@ Test(config, offline_values_and_ranges)
 			 "1: offline.retry_interval: must be between 1 and 3600 seconds");
 	expect_one_error("offline = { stop_on_invalid_id = \"yes\"; };\n",
 			 "1: offline.stop_on_invalid_id: expected true or false");
+	expect_one_error("offline = { auth_cache_size = 0; };\n",
+			 "1: offline.auth_cache_size: must be between 1 and 1000000");
 	expect_one_error("offline = { unknown = 1; };\n", "1: unknown setting 'offline.unknown'");
 	expect_one_error("offline = 3;\n", "1: offline: expected a group { ... }");
 }

@@ -150,6 +150,31 @@ Test(auth, batched_writes_are_visible_before_commit)
 	ogw_store_close(st);
 }
 
+Test(auth, trim_drops_refused_then_oldest)
+{
+	struct ogw_store *st = open_store();
+	json_t *acc = json_pack("{s:s}", "status", "Accepted");
+	json_t *inv = json_pack("{s:s}", "status", "Invalid");
+
+	cr_assert_eq(ogw_store_auth_put(st, "CP1", OGW_AUTH_CACHE, "A1", acc, 0), 0);
+	cr_assert_eq(ogw_store_auth_put(st, "CP1", OGW_AUTH_CACHE, "I1", inv, 0), 0);
+	cr_assert_eq(ogw_store_auth_put(st, "CP1", OGW_AUTH_CACHE, "A2", acc, 0), 0);
+	cr_assert_eq(ogw_store_auth_put(st, "CP2", OGW_AUTH_CACHE, "I2", inv, 0), 0);
+	cr_assert_eq(ogw_store_auth_trim(st, "CP1", OGW_AUTH_CACHE, 5), 0);
+	cr_assert_eq(ogw_store_auth_count(st, "CP1", OGW_AUTH_CACHE), 3, "under the cap: nothing");
+	cr_assert_eq(ogw_store_auth_trim(st, "CP1", OGW_AUTH_CACHE, 2), 0);
+	cr_assert_eq(ogw_store_auth_count(st, "CP1", OGW_AUTH_CACHE), 2);
+	json_t *got = ogw_store_auth_get(st, "CP1", OGW_AUTH_CACHE, "I1", NULL, NULL);
+	cr_assert_null(got, "the refused entry goes first");
+	cr_assert_eq(ogw_store_auth_trim(st, "CP1", OGW_AUTH_CACHE, 1), 0);
+	cr_assert_eq(ogw_store_auth_count(st, "CP1", OGW_AUTH_CACHE), 1);
+	cr_assert_eq(ogw_store_auth_count(st, "CP2", OGW_AUTH_CACHE), 1, "other chargers untouched");
+	cr_assert_eq(ogw_store_auth_trim(st, "CP1", OGW_AUTH_CACHE, -1), -EINVAL);
+	json_decref(acc);
+	json_decref(inv);
+	ogw_store_close(st);
+}
+
 static const json_t *row_of(const json_t *rows, const char *tx_id)
 {
 	size_t i;

@@ -27,6 +27,7 @@ struct ogw_tr_env {
 	json_t *state;      /* key -> object */
 	json_t *counters;   /* name -> integer */
 	int fail_emit;
+	bool queued;        /* what ogw_tr_queued() says */
 	/* the entry running now, for ogw_tr_defer() */
 	enum ogw_tr_dir cur_dir;
 	const char *cur_action;
@@ -105,6 +106,11 @@ void fake_env_free(struct ogw_tr_env *env)
 	free(env);
 }
 
+void fake_env_set_queued(struct ogw_tr_env *env, bool queued)
+{
+	env->queued = queued;
+}
+
 void fake_env_fail_emit(struct ogw_tr_env *env, int err)
 {
 	env->fail_emit = err;
@@ -139,6 +145,12 @@ int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 	c->done = done;
 	c->user = user;
 	return 0;
+}
+
+bool ogw_tr_queued(struct ogw_tr_env *env, const char *txid)
+{
+	(void)txid;
+	return env->queued;
 }
 
 struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env)

@@ -43,6 +43,8 @@ void fake_env_free(struct ogw_tr_env *env);
 
 /* Makes the next ogw_tr_emit() calls fail with @err (0: succeed again). */
 void fake_env_fail_emit(struct ogw_tr_env *env, int err);
+/* What ogw_tr_queued() answers from now on (default false). */
+void fake_env_set_queued(struct ogw_tr_env *env, bool queued);
 
 size_t fake_env_n_emitted(const struct ogw_tr_env *env);
 /* The @i-th emitted call, in emission order (asserts @i is in range). */

@@ -311,7 +311,14 @@ Test(v16_v201, transaction_remote_start_to_stop)
 	fake_env_call_text(env, OGW_TR_DOWN, "GetTransactionStatus", text, &out);
 	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
 	cr_assert(json_is_true(fake_path(out.payload, "ongoingIndicator")));
+	cr_assert(json_is_false(fake_path(out.payload, "messagesInQueue")));
 	fake_out_clear(&out);
+	/* while the gateway's offline queue holds some of it */
+	fake_env_set_queued(env, true);
+	fake_env_call_text(env, OGW_TR_DOWN, "GetTransactionStatus", text, &out);
+	cr_assert(json_is_true(fake_path(out.payload, "messagesInQueue")));
+	fake_out_clear(&out);
+	fake_env_set_queued(env, false);
 	fake_env_call_text(env, OGW_TR_DOWN, "RequestStopTransaction", text, &out);
 	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
 	cr_assert_str_eq(out.action, "RemoteStopTransaction");
