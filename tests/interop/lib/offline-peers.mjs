@@ -194,10 +194,19 @@ export class ScriptedCharger {
   // Connects (again) through `gw`; handlers set with handle() carry over.
   async connect(gw) {
     await this.disconnect();
+    this.gw = gw;
     this.client = await connectCharger(gw, this.identity, this.version);
     watchStrict(this.problems, `charger ${this.identity}`, this.client);
     for (const [method, fn] of Object.entries(this.handlers)) this.#install(method, fn);
     return this.client;
+  }
+
+  // Connects again through the last gateway if the connection is gone
+  // (a failed step must not hide what later steps would show).
+  async ensureConnected() {
+    if (this.client?.state === WebSocket.OPEN) return false;
+    await this.connect(this.gw);
+    return true;
   }
 
   async disconnect() {
