@@ -28,18 +28,13 @@ const CONFIG = [
   '',
 ].join('\n');
 
-// A session's field, whatever the exact column name: the first key that
-// matches `re`.
-function field(row, re) {
-  const k = Object.keys(row).find((key) => re.test(key));
-  return k === undefined ? undefined : row[k];
-}
-const chargerOf = (row) => field(row, /charger|station|identity/i);
-const energyOf = (row) => Number(field(row, /energy/i));
-const inWh = (row, v) => (/kwh/i.test(Object.keys(row).find((k) => /energy/i.test(k))) ? v * 1000 : v);
+// One session as `ocppgw sessions --format json` lists it.
+const SESSION_FIELDS = ['charger', 'tx_id', 'evse', 'connector', 'id_tag', 'started', 'stopped',
+  'energy_kwh', 'stop_reason', 'offline'];
+const kwhClose = (row, kwh) => Math.abs(row.energy_kwh - kwh) < 1e-9;
 
-async function listSessions(dataDir, format) {
-  const res = await runOcppgw(['sessions', '--data-dir', dataDir, '--format', format]);
+async function listSessions(dataDir, format, extra = []) {
+  const res = await runOcppgw(['sessions', '--data-dir', dataDir, '--format', format, ...extra]);
   assert.equal(res.code, 0, `ocppgw sessions --format ${format}: exit ${res.code}\n${res.stderr}`);
   return res.stdout;
 }
@@ -136,27 +131,33 @@ describe('standalone: no CSMS, chargers and a simulated fleet charge', { timeout
 
   it('ocppgw sessions --format json lists every session with its energy', async () => {
     sessions = parseJsonSessions(await listSessions(dataDir, 'json'));
-    const mine16 = sessions.filter((r) => chargerOf(r) === 'SA-16');
+    for (const r of sessions) assert.deepEqual(Object.keys(r).sort(), [...SESSION_FIELDS].sort());
+    const mine16 = sessions.filter((r) => r.charger === 'SA-16');
     assert.equal(mine16.length, 1, `SA-16 sessions: ${JSON.stringify(mine16)}`);
-    assert.equal(String(field(mine16[0], /tx|transaction/i)), String(txInt));
-    assert.equal(field(mine16[0], /id_?tag|token/i), RFID);
-    assert.ok(field(mine16[0], /start/i), 'no start time');
-    assert.ok(field(mine16[0], /stop|end/i), 'no stop time');
-    assert.equal(inWh(mine16[0], energyOf(mine16[0])), 3500, `energy ${JSON.stringify(mine16[0])}`);
-    const mine201 = sessions.filter((r) => chargerOf(r) === 'SA-201');
+    assert.equal(String(mine16[0].tx_id), String(txInt));
+    assert.equal(mine16[0].id_tag, RFID);
+    assert.ok(mine16[0].started && mine16[0].stopped, JSON.stringify(mine16[0]));
+    assert.ok(Date.parse(mine16[0].stopped) >= Date.parse(mine16[0].started));
+    assert.ok(kwhClose(mine16[0], 3.5), `energy ${JSON.stringify(mine16[0])}`);
+    const mine201 = sessions.filter((r) => r.charger === 'SA-201');
     assert.equal(mine201.length, 1, `SA-201 sessions: ${JSON.stringify(mine201)}`);
-    assert.equal(field(mine201[0], /tx|transaction/i), 'SA-201-TX-1');
-    assert.equal(inWh(mine201[0], energyOf(mine201[0])), 4000, `energy ${JSON.stringify(mine201[0])}`);
+    assert.equal(mine201[0].tx_id, 'SA-201-TX-1');
+    assert.equal(mine201[0].id_tag, RFID);
+    assert.ok(kwhClose(mine201[0], 4), `energy ${JSON.stringify(mine201[0])}`);
     for (const id of Object.values(fleetIds).flat()) {
-      const rows = sessions.filter((r) => chargerOf(r) === id);
+      const rows = sessions.filter((r) => r.charger === id);
       assert.ok(rows.length >= 1, `no session of ${id}; chargers listed: ` +
-        `${[...new Set(sessions.map(chargerOf))].join(', ')}`);
-      const done = rows.filter((r) => field(r, /stop|end/i));
+        `${[...new Set(sessions.map((r) => r.charger))].join(', ')}`);
+      const done = rows.filter((r) => r.stopped);
       assert.ok(done.length >= 1, `no finished session of ${id}: ${JSON.stringify(rows)}`);
-      for (const r of done) assert.ok(energyOf(r) > 0, `no energy in ${JSON.stringify(r)}`);
+      for (const r of done) assert.ok(r.energy_kwh > 0, `no energy in ${JSON.stringify(r)}`);
     }
+    const one = parseJsonSessions(await listSessions(dataDir, 'json', ['--charger', 'SA-16']));
+    assert.deepEqual(one, mine16, '--charger SA-16');
     console.log(`standalone: ${sessions.length} sessions of ` +
-      `${new Set(sessions.map(chargerOf)).size} chargers listed`);
+      `${new Set(sessions.map((r) => r.charger)).size} chargers listed, ` +
+      `${sessions.filter((r) => r.stopped).length} finished, ` +
+      `${sessions.reduce((sum, r) => sum + (r.energy_kwh ?? 0), 0).toFixed(3)} kWh`);
   });
 
   it('--format csv lists the same sessions', async () => {
