@@ -16,9 +16,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
-import { sleep, startGateway, tmpDir } from './lib/harness.mjs';
+import { sleep, startGateway, tmpDir, waitFor } from './lib/harness.mjs';
 import {
-  GATEWAY_TX_MIN, ScriptedCharger, alive, checkDelivery, csmsTxId, killGateway, offlineConfig,
+  GATEWAY_TX_MIN, ScriptedCharger, alive, checkDelivery, csmsKey, csmsTxId, killGateway, offlineConfig,
   startRecordingCsms, waitDelivered,
 } from './lib/offline-peers.mjs';
 
@@ -133,11 +133,29 @@ function scenario(chargerVersion, csmsVersion, kill) {
     }
 
     it('the CSMS returns on the same port: the queue is replayed', async () => {
+      // The CSMS holds its answer to the first replayed message while the
+      // charger sends a new one: the new one must wait for the replay.
+      let release;
+      const gate = new Promise((r) => { release = r; });
+      let held = null;
+      csms.hold = (call) => {
+        if (held || call.epoch !== csms.epoch || !csmsKey(call)) return null;
+        held = call;
+        return gate;
+      };
       await csms.start();
-      if (kill !== 'never') {
-        // A new transaction message right away: it must wait for the replay.
-        charger.phase = 'after';
-        await charger.meter(tx3);
+      try {
+        await waitFor(() => held, 10000, 'the first replayed transaction message');
+        if (kill !== 'never') {
+          charger.phase = 'after';
+          const live = charger.meter(tx3);
+          await Promise.race([live, sleep(1000)]);
+          release();
+          await live;
+        }
+      } finally {
+        release();
+        csms.hold = () => null;
       }
       await waitDelivered(charger, csms, 20000);
       if (kill) {
