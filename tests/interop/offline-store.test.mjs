@@ -11,37 +11,14 @@
 // charger's other messages too.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
-import { sleep, startGateway, tmpDir, waitFor } from './lib/harness.mjs';
+import { sleep, waitFor } from './lib/harness.mjs';
 import {
-  ScriptedCharger, alive, checkDelivery, csmsKey, offlineConfig, sqlite, startRecordingCsms,
-  waitDelivered,
+  alive, checkDelivery, csmsKey, offlineConfig, sqlite, startOfflineSetup, waitDelivered,
 } from './lib/offline-peers.mjs';
 
-// A charger behind a gateway in front of a recording CSMS of the same
-// version, with the store in its own directory. Returns the parts; `stop`
-// tears them down (the gateway must exit 0).
-async function startSetup({ version, identity, config }) {
-  const dataDir = tmpDir('ocppgw-offline-store-');
-  const csms = await startRecordingCsms({ version });
-  const gw = await startGateway({ csmsUrl: csms.url, dataDir, config });
-  const charger = new ScriptedCharger(version, identity);
-  await charger.connect(gw);
-  await csms.waitClient(identity);
-  const stop = async () => {
-    await charger.disconnect();
-    try {
-      const res = await gw.stop();
-      assert.equal(res.code, 0, `ocppgw exit status ${JSON.stringify(res)}`);
-    } finally {
-      await csms.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
-  };
-  return { dataDir, csms, gw, charger, stop };
-}
+const startSetup = ({ version, ...rest }) => startOfflineSetup({ chargerVersion: version, ...rest });
 
 // ---------------------------------------------------------------------------
 for (const version of ['1.6', '2.0.1']) {

@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -18,7 +19,8 @@ import { RPCServer, createRPCError } from 'ocpp-rpc';
 import WebSocket from 'ws';
 
 import {
-  closeClient, connectCharger, freePort, sleep, strictModeValidators, subprotocol, waitFor,
+  closeClient, connectCharger, freePort, sleep, startGateway, strictModeValidators, subprotocol,
+  tmpDir, waitFor,
 } from './harness.mjs';
 import { RFID, watchStrict } from './translate-peers.mjs';
 
@@ -49,19 +51,27 @@ export function offlineConfig({ offline = {}, root = '', responseTimeout = 3 } =
 
 // ---------------------------------------------------------------------------
 // The recording CSMS. `calls` keeps {epoch, identity, protocol, method,
-// params, messageId, answer | error} over every start; `epoch` counts the
-// starts (1 for the first). `fail(call)` returning a truthy value makes the
-// CSMS answer that call with a CALLERROR InternalError; `hold(call)`
-// returning a promise delays its answer until the promise resolves.
-export async function startRecordingCsms({ version, port } = {}) {
+// params, messageId, conn, at, answer | error} over every start; `epoch`
+// counts the starts (1 for the first), `conn` the upstream connections.
+// `fail(call)` returning a truthy value makes the CSMS answer that call
+// with a CALLERROR InternalError; `hold(call)` returning a promise delays
+// its answer until the promise resolves.
+// `versions` (instead of `version`) accepts chargers of several versions,
+// each answered in its own (`version` is then the first).
+export async function startRecordingCsms({ version, versions, port } = {}) {
+  versions = versions ?? [version];
+  version = versions[0];
   const rec = {
     version,
+    connections: 0,
     port: port ?? await freePort(),
     epoch: 0,
     calls: [],
     problems: [],
     clients: new Map(),
     responders: defaultResponders(version),
+    byProtocol: Object.fromEntries(versions.slice(1)
+      .map((v) => [subprotocol(v), defaultResponders(v)])),
     fail: () => false,
     hold: () => null,
     server: null,
@@ -73,7 +83,7 @@ export async function startRecordingCsms({ version, port } = {}) {
   rec.start = async () => {
     assert.equal(rec.server, null, 'recording CSMS already running');
     const server = new RPCServer({
-      protocols: [subprotocol(version)],
+      protocols: versions.map(subprotocol),
       strictMode: true,
       strictModeValidators,
       callTimeoutMs: 10000,
@@ -82,6 +92,7 @@ export async function startRecordingCsms({ version, port } = {}) {
     const epoch = ++rec.epoch;
     server.auth((accept) => accept());
     server.on('client', (client) => {
+      const conn = ++rec.connections;
       rec.clients.set(client.identity, client);
       watchStrict(rec.problems, `csms<-${client.identity}`, client);
       client.frames = [];
@@ -89,8 +100,8 @@ export async function startRecordingCsms({ version, port } = {}) {
         client.frames.push({ outbound, text: message.toString() });
       });
       client.handle(async ({ method, params, messageId }) => {
-        const call = { epoch, identity: client.identity, protocol: client.protocol, method,
-          params, messageId };
+        const call = { epoch, conn, at: Date.now(), identity: client.identity,
+          protocol: client.protocol, method, params, messageId };
         rec.calls.push(call);
         const held = rec.hold(call);
         if (held) await held;
@@ -98,7 +109,7 @@ export async function startRecordingCsms({ version, port } = {}) {
           call.error = 'InternalError';
           throw createRPCError('InternalError', 'test CSMS refuses this message');
         }
-        const r = rec.responders[method];
+        const r = (rec.byProtocol[client.protocol] ?? rec.responders)[method];
         call.answer = typeof r === 'function' ? r(params, client) : (r ?? {});
         return call.answer;
       });
@@ -475,6 +486,11 @@ function checkIds(charger, csms, byKey, label) {
   }
 }
 
+// The recording CSMS as a charger of `version` sees it (several versions).
+export function csmsAs(csms, version) {
+  return { ...csms, version };
+}
+
 // The CSMS-side id of `tx` (its start as the CSMS saw it): the CSMS's
 // integer (1.6 CSMS) or the transactionId of the Started event (2.x).
 export function csmsTxId(charger, csms, tx) {
@@ -495,6 +511,41 @@ export function waitDelivered(charger, csms, timeoutMs = 20000) {
     err.message += `; missing ${missing.join(', ')}`;
     throw err;
   });
+}
+
+// ---------------------------------------------------------------------------
+// A scripted charger of `chargerVersion` behind a gateway (its store in its
+// own directory) in front of a recording CSMS of `csmsVersion` (default: the
+// same; else the gateway translates). `stop` tears it all down and asserts
+// the gateway exits 0.
+export async function startOfflineSetup({ chargerVersion, csmsVersion = chargerVersion, identity,
+  config = offlineConfig() }) {
+  const dataDir = tmpDir('ocppgw-offline-');
+  const csms = await startRecordingCsms({ version: csmsVersion });
+  const gwOpts = { csmsUrl: csms.url, dataDir, config,
+    args: csmsVersion !== chargerVersion ? ['--upstream-ocpp', csmsVersion] : [] };
+  const setup = { dataDir, csms, gwOpts, charger: new ScriptedCharger(chargerVersion, identity),
+    gws: [] };
+  setup.startGateway = async () => {
+    setup.gw = await startGateway(gwOpts);
+    setup.gws.push(setup.gw);
+    return setup.gw;
+  };
+  await setup.startGateway();
+  await setup.charger.connect(setup.gw);
+  await csms.waitClient(identity);
+  setup.stop = async () => {
+    await setup.charger.disconnect();
+    try {
+      const res = await setup.gw.stop();
+      assert.equal(res.code, 0, `ocppgw exit status ${JSON.stringify(res)}`);
+    } finally {
+      await csms.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      for (const old of setup.gws.slice(0, -1)) fs.rmSync(old.dir, { recursive: true, force: true });
+    }
+  };
+  return setup;
 }
 
 // ---------------------------------------------------------------------------
