@@ -11,9 +11,11 @@
 // charger's other messages too.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
-import { sleep, waitFor } from './lib/harness.mjs';
+import { sleep, tmpDir, waitFor } from './lib/harness.mjs';
 import {
   alive, checkDelivery, csmsKey, offlineConfig, sqlite, startOfflineSetup, waitDelivered,
 } from './lib/offline-peers.mjs';
@@ -21,21 +23,48 @@ import {
 const startSetup = ({ version, ...rest }) => startOfflineSetup({ chargerVersion: version, ...rest });
 
 // ---------------------------------------------------------------------------
-for (const version of ['1.6', '2.0.1']) {
-  describe(`store full, ${version} charger`, { timeout: 90000 }, () => {
-    // The empty store is about a dozen 4 KiB pages: 40 pages leave room for
-    // a few dozen padded MeterValues and no more.
-    const STORE_MAX = 40 * 4096;
+// The store fills up: by the store_max_size cap (every run), or for real on
+// a small tmpfs (only as root with OCPPGW_TEST_TMPFS=1: CI must not depend
+// on mount). `fill` says how: {label, root (config text), mount (bool)}.
+const FILLS = [
+  // The empty store is about a dozen 4 KiB pages: 40 pages leave room for
+  // a few dozen padded MeterValues and no more.
+  { label: 'store_max_size', root: `store_max_size = ${40 * 4096};`, mount: false },
+  { label: 'a full 512 KiB tmpfs', root: '', mount: true },
+];
+const canMount = process.env.OCPPGW_TEST_TMPFS === '1' && process.getuid?.() === 0;
+
+function mountTmpfs() {
+  const dir = tmpDir('ocppgw-offline-tmpfs-');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k,mode=0700', 'tmpfs', dir]);
+  return dir;
+}
+
+for (const fill of FILLS) for (const version of ['1.6', '2.0.1']) {
+  const skip = fill.mount && !canMount && 'needs root and OCPPGW_TEST_TMPFS=1 (mounts a tmpfs)';
+  describe(`store full (${fill.label}), ${version} charger`, { timeout: 90000, skip }, () => {
     let s;
     let tx;
     let refused;
+    let mounted = null;
     const accepted = [];
 
     before(async () => {
-      s = await startSetup({ version, identity: `FULL-${version.replaceAll('.', '')}`,
-        config: offlineConfig({ root: `store_max_size = ${STORE_MAX};` }) });
+      if (fill.mount) mounted = mountTmpfs();
+      s = await startSetup({ version, dataDir: mounted ?? undefined,
+        identity: `FULL-${fill.mount ? 'T' : 'C'}-${version.replaceAll('.', '')}`,
+        config: offlineConfig({ root: fill.root }) });
     });
-    after(async () => s?.stop());
+    after(async () => {
+      try {
+        await s?.stop();
+      } finally {
+        if (mounted) {
+          execFileSync('umount', [mounted]);
+          fs.rmSync(mounted, { recursive: true, force: true });
+        }
+      }
+    });
 
     it('online: a transaction starts', async () => {
       await s.charger.boot();
@@ -49,12 +78,12 @@ for (const version of ['1.6', '2.0.1']) {
       await s.csms.stop();
       await sleep(300);
       s.charger.phase = 'offline';
-      for (let i = 0; i < 200 && !refused; i++) {
+      for (let i = 0; i < 400 && !refused; i++) {
         const rec = await s.charger.meter(tx, { pad: 40, tolerate: true });
         if (rec.error) refused = rec; else accepted.push(rec);
       }
       assert.ok(refused, `the store never filled up: ${accepted.length} messages acknowledged ` +
-        `with store_max_size ${STORE_MAX}`);
+        `(${fill.label})`);
       assert.ok(accepted.length >= 3, `only ${accepted.length} messages stored before the refusal`);
       assert.equal(refused.error.rpcErrorCode, 'InternalError',
         `refusal: ${refused.error.rpcErrorCode} ${refused.error.message}`);
@@ -77,7 +106,7 @@ for (const version of ['1.6', '2.0.1']) {
     it('the CSMS returns: everything acknowledged is delivered, nothing refused', async () => {
       await s.csms.start();
       await waitDelivered(s.charger, s.csms, 30000);
-      checkDelivery(s.charger, s.csms, { label: `store full, ${version} charger` });
+      checkDelivery(s.charger, s.csms, { label: `store full (${fill.label}), ${version} charger` });
       const refusedKeys = s.charger.sent.filter((x) => x.error).map((x) => x.key);
       const got = s.csms.callsOf(s.charger.identity).map(csmsKey);
       assert.deepEqual(refusedKeys.filter((k) => got.includes(k)), [],
@@ -94,7 +123,8 @@ for (const version of ['1.6', '2.0.1']) {
       await s.charger.stop(tx);
       await s.csms.start();
       await waitDelivered(s.charger, s.csms, 20000);
-      checkDelivery(s.charger, s.csms, { label: `store full, ${version} charger, after drain` });
+      checkDelivery(s.charger, s.csms,
+        { label: `store full (${fill.label}), ${version} charger, after drain` });
     });
   });
 }

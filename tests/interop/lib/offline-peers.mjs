@@ -506,9 +506,11 @@ export function waitDelivered(charger, csms, timeoutMs = 20000) {
     const have = new Set(csms.callsOf(charger.identity).map(csmsKey).filter(Boolean));
     return charger.mustDeliver().every((s) => have.has(s.key));
   }, timeoutMs, `CSMS to receive every message of ${charger.identity}`).catch((err) => {
-    const have = new Set(csms.callsOf(charger.identity).map(csmsKey).filter(Boolean));
+    const keys = csms.callsOf(charger.identity).map(csmsKey).filter(Boolean);
+    const have = new Set(keys);
     const missing = charger.mustDeliver().filter((s) => !have.has(s.key)).map((s) => s.key);
-    err.message += `; missing ${missing.join(', ')}`;
+    err.message += `; the CSMS got ${keys.length} transaction messages (${have.size} distinct); ` +
+      `missing ${missing.length}: ${missing.join(', ')}`;
     throw err;
   });
 }
@@ -516,11 +518,13 @@ export function waitDelivered(charger, csms, timeoutMs = 20000) {
 // ---------------------------------------------------------------------------
 // A scripted charger of `chargerVersion` behind a gateway (its store in its
 // own directory) in front of a recording CSMS of `csmsVersion` (default: the
-// same; else the gateway translates). `stop` tears it all down and asserts
-// the gateway exits 0.
+// same; else the gateway translates). `dataDir`: the store's directory
+// (default: a new one, removed by `stop`). `stop` tears it all down and
+// asserts the gateway exits 0.
 export async function startOfflineSetup({ chargerVersion, csmsVersion = chargerVersion, identity,
-  config = offlineConfig() }) {
-  const dataDir = tmpDir('ocppgw-offline-');
+  config = offlineConfig(), dataDir }) {
+  const ownDir = !dataDir; // a directory passed in is the caller's to remove
+  dataDir = dataDir ?? tmpDir('ocppgw-offline-');
   const csms = await startRecordingCsms({ version: csmsVersion });
   const gwOpts = { csmsUrl: csms.url, dataDir, config,
     args: csmsVersion !== chargerVersion ? ['--upstream-ocpp', csmsVersion] : [] };
@@ -541,7 +545,7 @@ export async function startOfflineSetup({ chargerVersion, csmsVersion = chargerV
       assert.equal(res.code, 0, `ocppgw exit status ${JSON.stringify(res)}`);
     } finally {
       await csms.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) fs.rmSync(dataDir, { recursive: true, force: true });
       for (const old of setup.gws.slice(0, -1)) fs.rmSync(old.dir, { recursive: true, force: true });
     }
   };
