@@ -131,7 +131,8 @@ bench_start_gateway() {
 	gw=$(bench_gw_bin)
 	[ -x "$gw" ] || { echo "gateway binary not found: $gw" >&2; return 1; }
 	PROXY_PORT=$(bench_free_port)
-	"$gw" --listen "127.0.0.1:$PROXY_PORT" --csms "ws://127.0.0.1:$up/ocpp" -q \
+	# No admin listener: its fixed default port would clash between runs.
+	"$gw" --listen "127.0.0.1:$PROXY_PORT" --csms "ws://127.0.0.1:$up/ocpp" -q --admin "" \
 		--data-dir "$dir/data" "$@" >"$dir/gateway.out" 2>"$dir/gateway.err" &
 	PROXY_PID=$!
 	BENCH_PIDS+=("$PROXY_PID")

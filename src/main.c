@@ -26,6 +26,7 @@ struct cli {
 	const char *config_path;
 	bool check_config;
 	const char *listen;
+	const char *admin;
 	const char *csms;
 	const char *path_prefix;
 	const char *schema_dir;
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 	      "  -c, --config FILE          libconfig file (see conf/ocppgw.conf)\n"
 	      "      --check-config         check the configuration, print file:line errors\n"
 	      "      --listen ADDR:PORT     where chargers connect (default 0.0.0.0:9000)\n"
+	      "      --admin ADDR:PORT      admin API, metrics, status page (default\n"
+	      "                             127.0.0.1:8080; \"\" for none)\n"
 	      "      --csms URL             upstream CSMS, ws://host[:port]/path or wss://...\n"
 	      "      --path-prefix PATH     URL prefix before the charger id (default /ocpp)\n"
 	      "      --schema-dir DIR       load schemas from DIR/1.6, DIR/2.0.1, DIR/2.1\n"
@@ -94,6 +97,23 @@ static void add_error(struct ogw_conf_errors *errs, const char *fmt, const char 
 		errs->n++;
 }
 
+/* A flag's ADDR:PORT over the configured address; "" (when allowed) for none.
+ * @error_fmt: the message for a bad value, with one %s for it. */
+static int override_address(struct ogw_conf_errors *errs, const char *error_fmt, const char *value,
+			    bool may_be_empty, char **addr_slot, int *port_slot)
+{
+	char *addr = NULL;
+	int port = 0;
+	if ((*value || !may_be_empty) && ogw_conf_parse_listen(value, &addr, &port) < 0) {
+		add_error(errs, error_fmt, value);
+		return -EINVAL;
+	}
+	free(*addr_slot);
+	*addr_slot = addr;
+	*port_slot = port;
+	return 0;
+}
+
 /* Defaults, then the file, then the flags, then the cross-field checks. */
 static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_conf_errors *errs)
 {
@@ -101,18 +121,13 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 	ogw_conf_defaults(ret);
 	if (cli->config_path && ogw_conf_load_file(ret, cli->config_path, errs) < 0)
 		r = -EINVAL;
-	if (cli->listen) {
-		char *addr = NULL;
-		int port;
-		if (ogw_conf_parse_listen(cli->listen, &addr, &port) < 0) {
-			add_error(errs, "--listen: expected ADDR:PORT, got '%s'", cli->listen);
-			r = -EINVAL;
-		} else {
-			free(ret->listen_addr);
-			ret->listen_addr = addr;
-			ret->listen_port = port;
-		}
-	}
+	if (cli->listen && override_address(errs, "--listen: expected ADDR:PORT, got '%s'",
+					    cli->listen, false, &ret->listen_addr,
+					    &ret->listen_port) < 0)
+		r = -EINVAL;
+	if (cli->admin && override_address(errs, "--admin: expected ADDR:PORT or \"\", got '%s'",
+					   cli->admin, true, &ret->admin_addr, &ret->admin_port) < 0)
+		r = -EINVAL;
 	if (cli->csms)
 		replace(&ret->csms_url, cli->csms);
 	if (cli->path_prefix)
@@ -259,7 +274,7 @@ static int cmd_passwd(void)
 
 enum {
 	OPT_CHECK = 256, OPT_LISTEN, OPT_CSMS, OPT_PREFIX, OPT_SCHEMA_DIR, OPT_TIMEOUT,
-	OPT_FRAME, OPT_PENDING, OPT_JSON, OPT_VERSION, OPT_DATA_DIR, OPT_UPSTREAM,
+	OPT_FRAME, OPT_PENDING, OPT_JSON, OPT_VERSION, OPT_DATA_DIR, OPT_UPSTREAM, OPT_ADMIN,
 };
 
 int main(int argc, char **argv)
@@ -268,6 +283,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "admin", required_argument, NULL, OPT_ADMIN },
 		{ "csms", required_argument, NULL, OPT_CSMS },
 		{ "path-prefix", required_argument, NULL, OPT_PREFIX },
 		{ "schema-dir", required_argument, NULL, OPT_SCHEMA_DIR },
@@ -298,6 +314,7 @@ int main(int argc, char **argv)
 		case 'c': cli.config_path = optarg; break;
 		case OPT_CHECK: cli.check_config = true; break;
 		case OPT_LISTEN: cli.listen = optarg; break;
+		case OPT_ADMIN: cli.admin = optarg; break;
 		case OPT_CSMS: cli.csms = optarg; break;
 		case OPT_PREFIX: cli.path_prefix = optarg; break;
 		case OPT_SCHEMA_DIR: cli.schema_dir = optarg; break;

@@ -10,19 +10,23 @@
 #   --responder    relay to the project's responder CSMS (ocppgw-sim --csms,
 #                  started on 127.0.0.1:9100)
 #   --listen A:P   where chargers connect (default 0.0.0.0:9000)
+#   --admin A:P    the admin API and status page (default 127.0.0.1:8080)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 fleet=3
 csms=""
 listen="0.0.0.0:9000"
+admin="127.0.0.1:8080"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--fleet) fleet="$2"; shift 2 ;;
 	--csms) csms="$2"; shift 2 ;;
 	--responder) csms="responder"; shift ;;
 	--listen) listen="$2"; shift 2 ;;
-	*) echo "usage: tools/demo.sh [--fleet N] [--csms URL | --responder] [--listen ADDR:PORT]" >&2; exit 2 ;;
+	--admin) admin="$2"; shift 2 ;;
+	*) echo "usage: tools/demo.sh [--fleet N] [--csms URL | --responder] [--listen ADDR:PORT]" \
+		"[--admin ADDR:PORT]" >&2; exit 2 ;;
 	esac
 done
 
@@ -46,7 +50,8 @@ fi
 
 upstream=()
 [ -n "$csms" ] && upstream=(--csms "$csms")
-build/src/ocppgw -c conf/demo.conf --listen "$listen" "${upstream[@]}" --data-dir build/demo-data &
+build/src/ocppgw -c conf/demo.conf --listen "$listen" --admin "$admin" "${upstream[@]}" \
+	--data-dir build/demo-data &
 gw=$!
 pids+=($gw)
 sleep 0.5
@@ -62,4 +67,5 @@ fi
 echo "ocppgw is running${csms:+, relaying to $csms}${csms:- standalone}: chargers connect to" \
 	"ws://<this host>:${listen##*:}/ocpp/<id>; sessions: build/src/ocppgw sessions" \
 	"--data-dir build/demo-data; Ctrl-C stops." >&2
+echo "Status page: http://${admin}/  (API: http://${admin}/api/chargers, metrics: http://${admin}/metrics)" >&2
 wait "$gw"

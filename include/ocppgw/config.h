@@ -93,6 +93,13 @@ struct ogw_conf {
 	struct ogw_local_entry *local_list; /* local_list: authorization without a CSMS */
 	size_t n_local_list;
 
+	/* admin: the operator's HTTP API, metrics and status page */
+	char *admin_addr;         /* default "127.0.0.1"; NULL: no admin listener */
+	int admin_port;           /* default 8080 */
+	char *admin_token;        /* "Authorization: Bearer" token; NULL: none */
+	char *admin_user;         /* Basic auth user, with admin_password_hash */
+	char *admin_password_hash;
+
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;
 
@@ -123,6 +130,8 @@ const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const 
  * which speaks @south: its own upstream_ocpp, else its group's, else the
  * gateway's, else @south. */
 int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south);
+/* True when @addr is a loopback address (127.0.0.0/8, ::1, localhost). */
+bool ogw_conf_is_loopback(const char *addr);
 /* Parses "ADDR:PORT", "[v6]:PORT" or ":PORT" into *addr (malloc'd) and *port. */
 int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port);
 

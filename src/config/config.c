@@ -226,29 +226,48 @@ static bool charger_id_ok(const char *id)
 	return true;
 }
 
-static void parse_listen(struct loader *ld, const config_setting_t *s, const char *name,
-			 void *base, const struct field *f)
+/* "ADDR:PORT" into *addr / *port; with @may_be_empty, "" sets no address. */
+static void parse_address(struct loader *ld, const config_setting_t *s, const char *name,
+			  bool may_be_empty, char **addr_slot, int *port_slot)
 {
-	struct ogw_conf *c = base;
 	const char *v = get_string(ld, s, name);
 	char *addr = NULL;
 	int port = 0, rc;
 
-	(void)f;
 	if (!v)
 		return;
-	rc = ogw_conf_parse_listen(v, &addr, &port);
-	if (rc == -ENOMEM) {
-		ld->oom = true;
-		return;
+	if (*v || !may_be_empty) {
+		rc = ogw_conf_parse_listen(v, &addr, &port);
+		if (rc == -ENOMEM) {
+			ld->oom = true;
+			return;
+		}
+		if (rc < 0) {
+			setting_error(ld, s, "%s: %s%s", name, listen_problem(rc),
+				      may_be_empty ? ", or \"\" for none" : "");
+			return;
+		}
 	}
-	if (rc < 0) {
-		setting_error(ld, s, "%s: %s", name, listen_problem(rc));
-		return;
-	}
-	free(c->listen_addr);
-	c->listen_addr = addr;
-	c->listen_port = port;
+	free(*addr_slot);
+	*addr_slot = addr;
+	*port_slot = port;
+}
+
+static void parse_listen(struct loader *ld, const config_setting_t *s, const char *name,
+			 void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	(void)f;
+	parse_address(ld, s, name, false, &c->listen_addr, &c->listen_port);
+}
+
+/* admin.listen: like listen, and "" turns the admin listener off. */
+static void parse_admin_listen(struct loader *ld, const config_setting_t *s, const char *name,
+			       void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	(void)f;
+	parse_address(ld, s, name, true, &c->admin_addr, &c->admin_port);
 }
 
 static void parse_path_prefix(struct loader *ld, const config_setting_t *s, const char *name,
@@ -511,6 +530,16 @@ static const struct field log_fields[] = {
 	{ 0 },
 };
 
+static const struct field admin_fields[] = {
+	{ .name = "listen", .kind = F_SPECIAL, .special = parse_admin_listen },
+	{ .name = "token", .kind = F_STRING, .off = offsetof(struct ogw_conf, admin_token),
+	  .secret = true },
+	{ .name = "user", .kind = F_STRING, .off = offsetof(struct ogw_conf, admin_user) },
+	{ .name = "password_hash", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_conf, admin_password_hash), .special = parse_password_hash },
+	{ 0 },
+};
+
 static const struct field root_fields[] = {
 	{ .name = "listen", .kind = F_SPECIAL, .special = parse_listen },
 	{ .name = "path_prefix", .kind = F_SPECIAL, .special = parse_path_prefix },
@@ -526,6 +555,7 @@ static const struct field root_fields[] = {
 	{ .name = "ocpp", .kind = F_GROUP, .sub = ocpp_fields },
 	{ .name = "log", .kind = F_GROUP, .sub = log_fields },
 	{ .name = "offline", .kind = F_GROUP, .sub = offline_fields },
+	{ .name = "admin", .kind = F_GROUP, .sub = admin_fields },
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_chargers },
 	{ .name = "local_list", .kind = F_SPECIAL, .special = parse_local_list },
 	{ .name = "groups", .kind = F_SPECIAL, .special = parse_groups },
@@ -995,6 +1025,8 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->max_frame_size = 65536;
 	c->max_pending_calls = 16;
 	c->data_dir = must_strdup("/var/lib/ocppgw");
+	c->admin_addr = must_strdup("127.0.0.1");
+	c->admin_port = 8080;
 	c->upstream_ocpp = UPSTREAM_UNSET;
 	c->log_level = OGW_LOG_INFO;
 	c->log_json = false;
@@ -1156,6 +1188,12 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 		check_error(&ck, "data_dir: must not be empty");
 	if (c->upstream_ocpp < UPSTREAM_UNSET || c->upstream_ocpp >= OGW_OCPP_COUNT)
 		check_error(&ck, "upstream_ocpp: expected 1.6, 2.0.1 or 2.1");
+	if (c->admin_addr && !ogw_conf_is_loopback(c->admin_addr) && !c->admin_token &&
+	    !(c->admin_user && c->admin_password_hash))
+		check_error(&ck, "admin.listen: %s is not a loopback address: set admin.token, "
+			    "or admin.user and admin.password_hash", c->admin_addr);
+	if (!c->admin_user != !c->admin_password_hash)
+		check_error(&ck, "admin.user and admin.password_hash go together");
 	check_ranges(&ck, root_fields, "");
 	if (c->reconnect_min_ms > c->reconnect_max_ms)
 		check_error(&ck, "csms.reconnect_min: must not exceed csms.reconnect_max");
@@ -1177,6 +1215,10 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->csms_key);
 	free(c->schema_dir);
 	free(c->data_dir);
+	free(c->admin_addr);
+	free_secret(c->admin_token);
+	free(c->admin_user);
+	free_secret(c->admin_password_hash);
 	free_list(&charger_list, c->chargers, c->n_chargers);
 	free_list(&group_list, c->groups, c->n_groups);
 	free_list(&local_list, c->local_list, c->n_local_list);
@@ -1245,6 +1287,12 @@ static int parse_port(const char *s, int *ret)
 		return -ERANGE;
 	*ret = (int)v;
 	return 0;
+}
+
+bool ogw_conf_is_loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	       strcmp(addr, "localhost") == 0;
 }
 
 int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port)

@@ -183,6 +183,10 @@ static int create_vhosts(struct ogw_gateway *gw)
 	struct lws_context_creation_info vi;
 	const struct ogw_conf *c = &gw->conf;
 
+	/* Before the south listener: its "listening on" line means ready. */
+	int r = ogw_admin_start(gw);
+	if (r < 0)
+		return r;
 	memset(&vi, 0, sizeof(vi));
 	vi.vhost_name = "south";
 	vi.port = c->listen_port;
@@ -364,15 +368,18 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		gw->stopping = true;
 		ogw_loop_fini(gw->ctx);
 	}
+	ogw_admin_stop(gw);
 	for (size_t i = 0; i < gw->table_size; i++) {
 		struct ogw_session *s = gw->table[i], *next;
 		for (; s; s = next) {
 			next = s->hnext;
 			free(s->south_auth);
+			ogw_state_clear(&s->cs);
 			free(s);
 		}
 	}
 	free(gw->table);
+	ogw_metrics_free(&gw->metrics);
 	for (int v = 0; v < OGW_OCPP_COUNT; v++)
 		ogw_schema_set_free(gw->schemas[v]);
 	ogw_store_close(gw->store);

@@ -23,6 +23,8 @@
 #include "ocppgw/store.h"
 #include "ocppgw/tracker.h"
 #include "ocppgw/translator.h"
+#include "metrics.h"
+#include "state.h"
 
 #define OGW_ID_MAX 48  /* 2.x identifierString: at most 48 characters */
 
@@ -54,6 +56,7 @@ struct ogw_leg {
 	enum lws_close_status close_status;
 	uint64_t last_rx_us;        /* anything heard from the peer, pongs included */
 	bool ping_due;              /* the keepalive sweep wants a ping sent */
+	uint64_t call_sent_us;      /* when the outstanding CALL went out (metrics) */
 	char *rx;                   /* reassembly of a fragmented message */
 	size_t rx_len;
 	size_t rx_total;            /* bytes seen of the current message */
@@ -120,6 +123,7 @@ struct ogw_session {
 	lws_sorted_usec_list_t sul_reconnect;
 	unsigned int reconnects;    /* consecutive failed north attempts */
 	time_t connected_at;
+	struct ogw_charger_state cs;      /* state.c, from the south leg's frames */
 };
 
 struct ogw_gateway {
@@ -151,6 +155,10 @@ struct ogw_gateway {
 	lws_sorted_usec_list_t sul_pending;
 
 	lws_sorted_usec_list_t sul_keepalive;
+
+	struct ogw_metrics metrics;
+	struct lws_vhost *admin_vh;     /* NULL: no admin listener */
+	lws_dll2_owner_t admin_reqs;    /* admin requests alive (admin.c) */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;
@@ -264,6 +272,16 @@ bool ogw_offline_detach(struct ogw_session *s);
 void ogw_offline_restore(struct ogw_gateway *gw);
 /* A group commit failed: frames it held are dropped, chargers told. */
 void ogw_offline_commit_failed(struct ogw_gateway *gw, int err);
+
+/* state.c: the charger state observer, and its core for tests (@now: unix s). */
+void ogw_state_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+		       const json_t *payload);
+void ogw_state_update(struct ogw_charger_state *cs, enum ogw_ocpp ver, enum ogw_obs what,
+		      const char *action, const json_t *payload, int64_t now);
+
+/* admin.c: the admin HTTP listener on the gateway's context. */
+int ogw_admin_start(struct ogw_gateway *gw);
+void ogw_admin_stop(struct ogw_gateway *gw);
 
 /* gateway.c: the loop was woken by lws_cancel_service() (a signal). */
 void ogw_gateway_signalled(struct ogw_gateway *gw);

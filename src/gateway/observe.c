@@ -40,6 +40,7 @@ static void observe_txlog(struct ogw_session *s, enum ogw_obs what, const char *
 static observer_fn *const observers[] = {
 	observe_boot,
 	observe_txlog,
+	ogw_state_observe,
 };
 
 void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,

@@ -237,6 +237,9 @@ static void send_result(struct ogw_leg *l, const char *action, const char *id,
 		return; /* a call the gateway injected: nobody waits for the answer */
 	if (l->kind == OGW_SOUTH)
 		ogw_session_observe(l->s, OGW_OBS_UP_RESULT, action, payload);
+	ogw_metrics_frame(l->s->gw, l->kind, 1, OGW_MSG_CALLRESULT, action, NULL);
+	struct ogw_log_ctx lc = leg_ctx(l, action, id);
+	ogw_debug(&lc, "-> CALLRESULT");
 	size_t len;
 	char *buf = ogw_rpc_encode_result(WQ_HEADROOM, id, payload, &len);
 	leg_send_take(l, buf, len);
@@ -255,6 +258,7 @@ static void send_error(struct ogw_leg *l, enum ogw_msg_type type, const char *id
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
+	ogw_metrics_frame(l->s->gw, l->kind, 1, type, NULL, ogw_err_code(err, l->ver));
 	size_t len;
 	char *buf = ogw_rpc_encode_error(WQ_HEADROOM, type, id, ogw_err_code(err, l->ver), desc,
 					 NULL, &len);
@@ -309,6 +313,8 @@ static void leg_kick(struct ogw_leg *l)
 	if (!c)
 		return;
 	ogw_rpc_new_id(c->id);
+	l->call_sent_us = ogw_now_us();
+	ogw_metrics_frame(l->s->gw, l->kind, 1, c->type, c->action, NULL);
 	struct ogw_log_ctx lc = leg_ctx(l, c->action, c->id);
 	ogw_debug(&lc, "-> CALL (from %s id %s)", leg_names[other_leg(l)->kind],
 		  c->origin_id[0] ? c->origin_id : "gateway");
@@ -401,6 +407,7 @@ bool ogw_payload_valid(struct ogw_leg *l, const char *action, bool response,
 	}
 	if (ogw_schema_validate(sch, payload, &fault) == 0)
 		return true;
+	ogw_metrics_invalid(l->s->gw, l->kind, 1);
 	struct ogw_log_ctx lc = leg_ctx(l, action, NULL);
 	ogw_err(&lc, "%s is invalid in OCPP %s: %s", what, ogw_ocpp_name(l->ver), fault.desc);
 	return false;
@@ -498,6 +505,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			code = ogw_err_code(e, back->ver);
 		else
 			code = ogw_err_code(OGW_ERR_GENERIC, back->ver);
+		ogw_metrics_frame(s->gw, back->kind, 1, OGW_MSG_CALLERROR, c->action, code);
 		size_t len;
 		char *buf = ogw_rpc_encode_error(WQ_HEADROOM, OGW_MSG_CALLERROR, c->origin_id, code,
 						 answer->err_desc, answer->payload, &len);
@@ -510,6 +518,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	if (sch && ogw_schema_validate(sch, answer->payload, &fault) < 0) {
 		struct ogw_log_ctx lc = leg_ctx(l, c->action, answer->id);
 		ogw_warn(&lc, "invalid CALLRESULT from %s: %s", peer, fault.desc);
+		ogw_metrics_invalid(s->gw, l->kind, 0);
 		send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 			   "%s sent an invalid %s response: %s", peer, c->action, fault.desc);
 		if (l->ver == OGW_OCPP21)
@@ -533,6 +542,10 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		if (answer->rest) {
 			if (back->kind == OGW_SOUTH)
 				ogw_session_observe(s, OGW_OBS_UP_RESULT, c->action, answer->payload);
+			ogw_metrics_frame(s->gw, back->kind, 1, OGW_MSG_CALLRESULT, c->action, NULL);
+			struct ogw_log_ctx blc = leg_ctx(back, c->action, c->origin_id);
+			ogw_debug(&blc, "-> CALLRESULT (answer from %s id %s)", leg_names[l->kind],
+				  answer->id);
 			size_t len = 0;
 			char *buf = ogw_rpc_reframe(WQ_HEADROOM, OGW_MSG_CALLRESULT, c->origin_id,
 						    answer->rest, answer->rest_len, &len);
@@ -804,6 +817,7 @@ static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
 	struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
 
 	const struct ogw_schema *sch = ogw_schema_get(s->gw->schemas[l->ver], f->action, false);
+	ogw_metrics_frame(s->gw, l->kind, 0, f->type, sch ? f->action : NULL, NULL);
 	if (!sch) {
 		ogw_info(&lc, "unknown action rejected");
 		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_NOT_IMPLEMENTED,
@@ -813,6 +827,7 @@ static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
 	struct ogw_schema_fault fault;
 	if (ogw_schema_validate(sch, f->payload, &fault) < 0) {
 		ogw_info(&lc, "invalid CALL rejected: %s", fault.desc);
+		ogw_metrics_invalid(s->gw, l->kind, 0);
 		if (f->type == OGW_MSG_CALL)
 			send_error(l, OGW_MSG_CALLERROR, f->id, fault.err, "%s", fault.desc);
 		return;
@@ -856,6 +871,8 @@ static void handle_answer(struct ogw_leg *l, const struct ogw_frame *f)
 	}
 	struct ogw_log_ctx lc = leg_ctx(l, c->action, f->id);
 	ogw_debug(&lc, "<- %s", f->type == OGW_MSG_CALLRESULT ? "CALLRESULT" : "CALLERROR");
+	ogw_metrics_frame(l->s->gw, l->kind, 0, f->type, c->action, f->err_code);
+	ogw_metrics_latency(l->s->gw, l->kind, l->call_sent_us);
 	if (l->kind == OGW_SOUTH && f->type == OGW_MSG_CALLRESULT)
 		ogw_session_observe(l->s, OGW_OBS_DOWN_RESULT, c->action, f->payload);
 	call_finish(c, f);
@@ -909,7 +926,8 @@ static void handle_frame(struct ogw_leg *l, const char *buf, size_t len)
 			send_error(l, OGW_MSG_CALLERROR, fault.id, fault.err, "%s", fault.desc);
 		return;
 	}
-	if (ogw_log_enabled(OGW_LOG_DEBUG)) {
+	/* Answers are logged with their call's action in handle_answer(). */
+	if (ogw_log_enabled(OGW_LOG_DEBUG) && f.action) {
 		struct ogw_log_ctx lc = leg_ctx(l, f.action, f.id);
 		ogw_debug(&lc, "<- frame type %d, %zu bytes", (int)f.type, len);
 	}
@@ -1125,6 +1143,7 @@ static void session_free(struct ogw_session *s)
 		ogw_memzero(s->south_auth, strlen(s->south_auth));
 		free(s->south_auth);
 	}
+	ogw_state_clear(&s->cs);
 	s->gw->n_sessions--;
 	free(s);
 }

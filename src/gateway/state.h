@@ -39,6 +39,12 @@ struct ogw_charger_state {
 	int64_t last_seen;        /* unix s of the last frame from the charger */
 	int n_evse;               /* evse[0..n_evse-1] in use, in id order */
 	struct ogw_evse_state *evse;  /* grown as ids appear (realloc) */
+	/* 1.6 StartTransaction between the CALL and its answer (which carries
+	 * the transaction id); start_connector 0: none pending. */
+	int start_connector;
+	char start_id_tag[40];
+	double start_meter_wh;
+	int64_t start_at;
 };
 
 /* The EVSE with @id, created when absent (NULL: out of memory or id out of

@@ -136,6 +136,8 @@ export async function startGateway(opts = {}) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const args = ['--listen', `127.0.0.1:${port}`, '-v'];
+    // The admin API listens too: on its own free port unless the test says.
+    if (!(opts.args || []).includes('--admin')) args.push('--admin', `127.0.0.1:${await freePort()}`);
     if (configPath) args.unshift('-c', configPath);
     // Each gateway gets its own store, kept across restarts of the same test.
     if (!(opts.args || []).includes('--data-dir'))
@@ -184,9 +186,11 @@ async function launch(args, port, dir, configPath) {
     throw err;
   }
 
+  const admin = /admin API on (http:\/\/[^/\s]+)\//.exec(stderr);
   const gw = {
     proc,
     port,
+    adminUrl: admin ? admin[1] : null,  // http://127.0.0.1:PORT, null: admin off
     args,
     dir,
     configPath,

@@ -843,3 +843,65 @@ Test(config, local_list_errors)
 	cr_assert_str_eq(l.conf.local_list[0].token, "TAG1");
 	loaded_free(&l);
 }
+
+Test(config, admin_listener)
+{
+	struct loaded l;
+	struct ogw_conf_errors errs = { 0 };
+
+	ogw_conf_defaults(&l.conf);
+	cr_assert_str_eq(l.conf.admin_addr, "127.0.0.1");
+	cr_assert_eq(l.conf.admin_port, 8080);
+	cr_assert_eq(ogw_conf_check(&l.conf, &errs), 0, "loopback needs no credentials");
+	ogw_conf_clear(&l.conf);
+
+	expect_ok("admin = { listen = \"\"; };\n", &l);
+	cr_assert_null(l.conf.admin_addr, "\"\" turns the admin listener off");
+	loaded_free(&l);
+
+	expect_ok("admin = { listen = \"[::1]:8081\"; token = \"t\"; };\n", &l);
+	cr_assert_str_eq(l.conf.admin_addr, "::1");
+	cr_assert_eq(l.conf.admin_port, 8081);
+	cr_assert_str_eq(l.conf.admin_token, "t");
+	loaded_free(&l);
+
+	expect_one_error("admin = {\n listen = \"8080\"; };\n",
+			 "2: admin.listen: expected ADDR:PORT, [IPv6]:PORT or :PORT, or \"\" for none");
+	expect_one_error("admin = { password_hash = \"plain\"; };\n",
+			 "1: admin.password_hash: expected "
+			 "$pbkdf2-sha256$<iterations>$<salt>$<hash>");
+}
+
+Test(config, admin_off_loopback_needs_credentials)
+{
+	struct loaded l;
+	struct ogw_conf_errors errs = { 0 };
+
+	expect_ok("admin = { listen = \"0.0.0.0:8080\"; };\n", &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &errs), -EINVAL);
+	cr_assert_eq(errs.n, 1);
+	cr_assert_not_null(strstr(errs.msgs[0], ": admin.listen: 0.0.0.0 is not a loopback address: "
+				  "set admin.token, or admin.user and admin.password_hash"),
+			   "%s", errs.msgs[0]);
+	ogw_conf_errors_clear(&errs);
+	loaded_free(&l);
+
+	expect_ok("admin = { listen = \"0.0.0.0:8080\"; user = \"ops\"; };\n", &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &errs), -EINVAL, "a user without a hash");
+	ogw_conf_errors_clear(&errs);
+	loaded_free(&l);
+
+	char *hash = ogw_auth_hash("pw", 2);
+	cr_assert_not_null(hash);
+	char text[512];
+	snprintf(text, sizeof(text), "admin = { listen = \"0.0.0.0:8080\"; user = \"ops\"; "
+		 "password_hash = \"%s\"; };\n", hash);
+	free(hash);
+	expect_ok(text, &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &errs), 0);
+	loaded_free(&l);
+
+	expect_ok("admin = { listen = \"10.1.2.3:8080\"; token = \"secret\"; };\n", &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &errs), 0);
+	loaded_free(&l);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+//
+// The status page in headless Chromium (Debian's chromium, driven by
+// playwright-core): a small fleet of strict chargers (1.6, 2.0.1, 2.1)
+// reports boot, status and meter values; the page must show each charger
+// with its version, status and draw against its limit, and the site's
+// phase load, uplink and queue. A screenshot is kept in tests/artifacts/.
+// Without chromium the test fails: CI installs it (tools/setup.sh).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { SRC_ROOT, connectCharger, startCsms, startGateway, stopAll } from './lib/harness.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const ARTIFACTS = path.join(SRC_ROOT, 'tests/artifacts');
+const now = () => new Date().toISOString();
+
+const meter16 = (l1, l2, l3, offered) => ({ timestamp: now(), sampledValue: [
+  { value: String(l1), measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+  { value: String(l2), measurand: 'Current.Import', phase: 'L2', unit: 'A' },
+  { value: String(l3), measurand: 'Current.Import', phase: 'L3', unit: 'A' },
+  { value: String(offered), measurand: 'Current.Offered', unit: 'A' },
+  { value: '7.4', measurand: 'Power.Active.Import', unit: 'kW' },
+  { value: '12345', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+] });
+
+describe('status page', { timeout: 60000 }, () => {
+  let csms;
+  let gw;
+  let browser;
+  const chargers = [];
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (tools/setup.sh)`);
+    csms = await startCsms();
+    csms.responders.BootNotification = () => ({ currentTime: now(), interval: 300, status: 'Accepted' });
+    csms.responders.StartTransaction = () => ({ transactionId: 4242, idTagInfo: { status: 'Accepted' } });
+    gw = await startGateway({ csmsUrl: csms.url });
+
+    const a = await connectCharger(gw, 'GARAGE-16', '1.6');
+    chargers.push(a);
+    await a.call('BootNotification', { chargePointVendor: 'ACME', chargePointModel: 'Wallbox16' });
+    await a.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
+    await a.call('StartTransaction', { connectorId: 1, idTag: 'CAR1', meterStart: 0, timestamp: now() });
+    await a.call('MeterValues', { connectorId: 1, transactionId: 4242, meterValue: [meter16(16, 16, 16, 32)] });
+
+    const b = await connectCharger(gw, 'GARAGE-201', '2.0.1');
+    chargers.push(b);
+    await b.call('BootNotification', { reason: 'PowerUp',
+      chargingStation: { vendorName: 'Volt', model: 'Wallbox201' } });
+    await b.call('StatusNotification', { timestamp: now(), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
+
+    const c = await connectCharger(gw, 'GARAGE-21', '2.1');
+    chargers.push(c);
+    await c.call('BootNotification', { reason: 'PowerUp',
+      chargingStation: { vendorName: 'Next', model: 'Wallbox21' } });
+    await c.call('StatusNotification', { timestamp: now(), connectorStatus: 'Occupied', evseId: 1, connectorId: 1 });
+    await c.call('MeterValues', { evseId: 1, meterValue: [{ timestamp: now(), sampledValue: [
+      { value: 10, measurand: 'Current.Import' }, { value: 16, measurand: 'Current.Offered' }] }] });
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stopAll({ clients: chargers, gw, csms });
+  });
+
+  it('shows every charger, its version, status and draw against its limit', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    page.on('requestfailed', (req) => errors.push(`request failed: ${req.url()}`));
+    await page.goto(`${gw.adminUrl}/`);
+    await page.waitForSelector('body[data-loaded="yes"]', { timeout: 5000 });
+    await page.waitForSelector('tr[data-charger="GARAGE-21"]', { timeout: 5000 });
+
+    const row = (id) => page.locator(`tr[data-charger="${id}"]`).first();
+    assert.match(await row('GARAGE-16').locator('.ocpp').innerText(), /^1\.6$/);
+    assert.match(await row('GARAGE-201').locator('.ocpp').innerText(), /^2\.0\.1$/);
+    assert.match(await row('GARAGE-21').locator('.ocpp').innerText(), /^2\.1$/);
+    assert.match(await row('GARAGE-16').locator('.id').innerText(), /ACME Wallbox16/);
+    assert.equal(await row('GARAGE-16').locator('.status').innerText(), 'Charging');
+    assert.equal(await row('GARAGE-201').locator('.status').innerText(), 'Available');
+    assert.equal(await row('GARAGE-21').locator('.status').innerText(), 'Occupied');
+    assert.match(await row('GARAGE-16').locator('.draw').innerText(), /16\.0 A \/ 32\.0 A/);
+    assert.match(await row('GARAGE-21').locator('.draw').innerText(), /10\.0 A \/ 16\.0 A/);
+    assert.match(await row('GARAGE-16').locator('.power').innerText(), /7\.40 kW/);
+    assert.match(await row('GARAGE-16').locator('.energy').innerText(), /12\.35 kWh/);
+    assert.match(await row('GARAGE-16').locator('.tx').innerText(), /4242 \(CAR1\)/);
+    assert.match(await row('GARAGE-16').locator('.north').innerText(), /up/);
+
+    // The site: phase load, uplink, queue.
+    assert.equal(await page.locator('#n-chargers').innerText(), '3');
+    assert.equal(await page.locator('#uplink').innerText(), 'up');
+    assert.equal(await page.locator('#queue-depth').innerText(), '0');
+    assert.match(await page.locator('tr[data-phase="L1"] .measured').innerText(), /26\.0 A/);
+    assert.match(await page.locator('tr[data-phase="L2"] .measured').innerText(), /16\.0 A/);
+
+    // Live: a new reading shows up without reloading.
+    await chargers[0].call('MeterValues', { connectorId: 1, transactionId: 4242,
+      meterValue: [meter16(20, 20, 20, 32)] });
+    await page.waitForFunction(() => /20\.0 A/.test(
+      document.querySelector('tr[data-charger="GARAGE-16"] .draw')?.textContent || ''), null,
+    { timeout: 3000 });
+
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'status-page.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
