@@ -6,8 +6,8 @@
 // losing it, while everything stored before still reaches the CSMS; a
 // message the CSMS refuses on every replay ends in the dead_letter table
 // after offline.message_attempts and does not block the ones behind it;
-// GetTransactionStatus (2.0.1) says messagesInQueue while the gateway still
-// holds messages of the transaction; offline.queue = "all" queues the
+// GetTransactionStatus (2.0.1 CSMS, 2.0.1 or 1.6 charger) says
+// messagesInQueue while the gateway still holds messages of the transaction; offline.queue = "all" queues the
 // charger's other messages too.
 
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { sleep, tmpDir, waitFor } from './lib/harness.mjs';
 import {
-  alive, checkDelivery, csmsKey, offlineConfig, sqlite, startOfflineSetup, waitDelivered,
+  alive, checkDelivery, csmsKey, csmsTxId, offlineConfig, sqlite, startOfflineSetup, waitDelivered,
 } from './lib/offline-peers.mjs';
 
 const startSetup = ({ version, ...rest }) => startOfflineSetup({ chargerVersion: version, ...rest });
@@ -218,58 +218,68 @@ for (const version of ['1.6', '2.0.1']) {
 }
 
 // ---------------------------------------------------------------------------
-describe('GetTransactionStatus from a 2.0.1 CSMS while messages are queued', { timeout: 60000 }, () => {
-  let s;
-  let tx;
-  let release;
-  let heldCall = null;
+// A 2.0.1 charger answers GetTransactionStatus itself (its own queue is
+// empty: the gateway acknowledged everything); for a 1.6 charger the
+// translator answers.
+for (const version of ['2.0.1', '1.6']) {
+  describe(`GetTransactionStatus from a 2.0.1 CSMS while messages are queued, ${version} charger`,
+    { timeout: 60000 }, () => {
+      let s;
+      let tx;
+      let release;
+      let heldCall = null;
+      const ask = async () => {
+        const upstream = await s.csms.waitClient(s.charger.identity);
+        return upstream.call('GetTransactionStatus', { transactionId: csmsTxId(s.charger, s.csms, tx) });
+      };
 
-  before(async () => {
-    s = await startSetup({ version: '2.0.1', identity: 'GTS-201', config: offlineConfig() });
-    s.charger.handle('GetTransactionStatus', { messagesInQueue: false, ongoingIndicator: true });
-  });
-  after(async () => {
-    release?.();
-    await s?.stop();
-  });
+      before(async () => {
+        s = await startOfflineSetup({ chargerVersion: version, csmsVersion: '2.0.1',
+          identity: `GTS-${version.replaceAll('.', '')}` });
+        s.charger.handle('GetTransactionStatus', { messagesInQueue: false, ongoingIndicator: true });
+      });
+      after(async () => {
+        release?.();
+        await s?.stop();
+      });
 
-  it('online start, offline meter values', async () => {
-    await s.charger.boot();
-    tx = s.charger.newTx();
-    await s.charger.start(tx);
-    await waitDelivered(s.charger, s.csms, 5000);
-    await s.csms.stop();
-    await sleep(300);
-    s.charger.phase = 'offline';
-    await s.charger.meter(tx);
-    await s.charger.meter(tx);
-    await s.charger.stop(tx);
-  });
+      it('online start, offline meter values and stop', async () => {
+        await s.charger.boot();
+        await s.charger.authorize();
+        tx = s.charger.newTx();
+        await s.charger.start(tx);
+        await waitDelivered(s.charger, s.csms, 5000);
+        await s.csms.stop();
+        await sleep(300);
+        s.charger.phase = 'offline';
+        await s.charger.meter(tx);
+        await s.charger.meter(tx);
+        await s.charger.stop(tx);
+      });
 
-  it('messagesInQueue true while the replay is held up', async () => {
-    const gate = new Promise((r) => { release = r; });
-    s.csms.hold = (call) => {
-      if (heldCall || call.method !== 'TransactionEvent') return null;
-      heldCall = call;
-      return gate;
-    };
-    await s.csms.start();
-    await waitFor(() => heldCall, 10000, 'the first replayed TransactionEvent');
-    const upstream = await s.csms.waitClient(s.charger.identity);
-    const res = await upstream.call('GetTransactionStatus', { transactionId: tx.uuid });
-    assert.equal(res.messagesInQueue, true, `answer ${JSON.stringify(res)}`);
-    release();
-  });
+      it('messagesInQueue true while the replay is held up', async () => {
+        const gate = new Promise((r) => { release = r; });
+        s.csms.hold = (call) => {
+          if (heldCall || call.method !== 'TransactionEvent') return null;
+          heldCall = call;
+          return gate;
+        };
+        await s.csms.start();
+        await waitFor(() => heldCall, 10000, 'the first replayed TransactionEvent');
+        const res = await ask();
+        assert.equal(res.messagesInQueue, true, `answer ${JSON.stringify(res)}`);
+        release();
+      });
 
-  it('messagesInQueue false once everything is delivered', async () => {
-    await waitDelivered(s.charger, s.csms, 20000);
-    await sleep(200);
-    const upstream = await s.csms.waitClient(s.charger.identity);
-    const res = await upstream.call('GetTransactionStatus', { transactionId: tx.uuid });
-    assert.equal(res.messagesInQueue, false, `answer ${JSON.stringify(res)}`);
-    checkDelivery(s.charger, s.csms, { label: 'GetTransactionStatus, 2.0.1 charger' });
-  });
-});
+      it('messagesInQueue false once everything is delivered', async () => {
+        await waitDelivered(s.charger, s.csms, 20000);
+        await sleep(200);
+        const res = await ask();
+        assert.equal(res.messagesInQueue, false, `answer ${JSON.stringify(res)}`);
+        checkDelivery(s.charger, s.csms, { label: `GetTransactionStatus, ${version} charger` });
+      });
+    });
+}
 
 // ---------------------------------------------------------------------------
 describe('offline.queue = "all": the charger\'s other messages are queued too', { timeout: 60000 }, () => {
