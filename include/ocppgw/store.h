@@ -54,7 +54,14 @@ void ogw_store_set_batching(struct ogw_store *st, bool on);
  * -ENOSPC as on a full disk. For flash-backed site controllers. */
 int ogw_store_set_max_size(struct ogw_store *st, size_t bytes);
 bool ogw_store_uncommitted(const struct ogw_store *st);
+/* A failed commit rolls the batch back and returns its errno; a batch SQLite
+ * rolled back by itself before (a full disk ends the whole transaction)
+ * gives -ECANCELED. Either way the frames held for it must not go out. */
 int ogw_store_commit(struct ogw_store *st);
+/* -ECANCELED (once) when SQLite rolled the open batch back by itself since
+ * the last call, else 0: right after a failed write, so that what the batch
+ * held can be withdrawn before anything else is sent. */
+int ogw_store_take_lost(struct ogw_store *st);
 
 /* ---- the outbound queue (queue.c) ---------------------------------------
  * Messages the CSMS must receive, per charger, in arrival order (seq is
@@ -87,6 +94,9 @@ int ogw_store_queue_mark(struct ogw_store *st, int64_t seq, int attempts);
 /* Replaces a queued message's payload (id reconciliation). */
 int ogw_store_queue_set_payload(struct ogw_store *st, int64_t seq, const json_t *payload);
 int ogw_store_queue_delete(struct ogw_store *st, int64_t seq);
+/* Deletes @charger's messages up to and including @seq (delivered ones a
+ * failed delete left behind, too). */
+int ogw_store_queue_delete_upto(struct ogw_store *st, const char *charger, int64_t seq);
 /* Moves the message to dead_letter with the CSMS's error. */
 int ogw_store_queue_dead(struct ogw_store *st, int64_t seq, const char *code,
 			 const char *desc);

@@ -122,6 +122,8 @@ struct ogw_tr_pending {
 struct ogw_offline {
 	int64_t backlog;            /* this charger's messages in the store's queue */
 	int64_t inflight;           /* seq of the queued message on the north leg, 0 none */
+	int64_t acked;              /* highest seq the CSMS took (its row may outlive a
+	                               failed delete: it is never sent again) */
 	bool boot_due;              /* the CSMS has not seen the charger's last boot */
 	bool boot_inflight;
 	bool detached;              /* the charger is gone: the session lives on to deliver */

@@ -226,8 +226,18 @@ static json_t *local_answer(struct ogw_session *s, const char *action, const jso
 	return ans;
 }
 
+/* After a failed write: if SQLite took the whole batch with it, the answers
+ * held for that batch are withdrawn before anything else goes out. */
+static void check_batch(struct ogw_session *s)
+{
+	int r = ogw_store_take_lost(s->gw->store);
+	if (r < 0)
+		ogw_offline_commit_failed(s->gw, r);
+}
+
 static void store_full_error(struct ogw_leg *from, const char *id, const char *action, int r)
 {
+	check_batch(from->s);
 	struct ogw_log_ctx lc = log_ctx(from->s, "south", action);
 	ogw_err(&lc, "Failed to queue %s: %s; not acknowledged (the charger keeps it)", action,
 		strerror(-r));
@@ -258,6 +268,7 @@ bool ogw_offline_take(struct ogw_leg *from, const struct ogw_frame *f, const cha
 	}
 	json_t *ans = local_answer(s, action, payload, &err, desc, sizeof(desc));
 	if (!ans) {
+		check_batch(s);
 		ogw_leg_send_error(from, f->id, err, "%s", desc);
 		goto out;
 	}
@@ -368,6 +379,7 @@ static json_t *salvage_answer(struct ogw_call *c)
 	int r = ans ? hold(s, c->action, payload, ans, c->id[0] != '\0') : -EINVAL;
 	json_decref(payload);
 	if (r < 0) {
+		check_batch(s);
 		json_decref(ans);
 		return NULL;
 	}
@@ -602,8 +614,10 @@ static void replay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		if (attempts >= s->gw->conf.offline_attempts) {
 			ogw_err(&lc, "CSMS refused queued %s %d times (%s: %s): moved to dead letters",
 				c->action, attempts, answer->err_code, answer->err_desc);
-			r = ogw_store_queue_dead(s->gw->store, seq, answer->err_code,
-						 answer->err_desc);
+			r = ogw_store_queue_mark(s->gw->store, seq, attempts);
+			if (r == 0)
+				r = ogw_store_queue_dead(s->gw->store, seq, answer->err_code,
+							 answer->err_desc);
 			if (r == 0)
 				o->backlog--;
 			retry_later(s, r == 0 ? 0 : retry_ms);
@@ -624,13 +638,15 @@ static void replay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	reconcile(s, seq, c->action, c->payload, json_object_get(c->memo, "meta"), answer->payload);
 	struct ogw_local_ctx lctx = local_ctx(s, s->north.ver);
 	ogw_local_observe(&lctx, true, c->action, c->payload, answer->payload);
-	int r = ogw_store_queue_delete(s->gw->store, seq);
+	/* Delivered: never sent again, even when its row cannot be deleted now
+	 * (a full disk); the next delivery deletes what is left up to it. */
+	o->acked = seq;
+	o->backlog--;
+	int r = ogw_store_queue_delete_upto(s->gw->store, s->id, seq);
 	if (r < 0) {
 		store_warn(s, "delete a delivered message", r);
-		retry_later(s, retry_ms);
-		return;
+		check_batch(s);
 	}
-	o->backlog--;
 	ogw_debug(&lc, "queued %s delivered, %" PRId64 " left", c->action, o->backlog);
 	if (o->detached && o->backlog <= 0 && !o->boot_due)
 		retry_later(s, 0); /* closes the session outside this callback */
@@ -704,7 +720,7 @@ void ogw_offline_kick(struct ogw_session *s)
 	}
 	while (o->backlog > 0) {
 		struct ogw_qmsg m;
-		int r = ogw_store_queue_next(st, s->id, 0, &m);
+		int r = ogw_store_queue_next(st, s->id, o->acked, &m);
 		if (r == -ENOENT) {
 			o->backlog = 0;
 			break;
@@ -921,12 +937,17 @@ void ogw_offline_restore(struct ogw_gateway *gw)
 
 void ogw_offline_commit_failed(struct ogw_gateway *gw, int err)
 {
-	ogw_err(NULL, "Failed to commit to the store: %s; answers that needed it are withdrawn "
-		"and those chargers disconnected, so they send again", strerror(-err));
+	ogw_err(NULL, "Failed to %s: the answers held for it become refusals (CALLERROR), so "
+		"the chargers keep their messages and send them again",
+		err == -ECANCELED ? "store a batch (SQLite rolled it back: disk full?)" :
+		err == -ENOSPC ? "commit to the store: disk full" : "commit to the store");
 	for (size_t i = 0; i < gw->table_size; i++)
 		for (struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
 			ogw_session_withdraw(s);
 			int64_t n = ogw_store_queue_count(gw->store, s->id, NULL);
 			s->off.backlog = n > 0 ? n : 0;
+			/* Deliveries pause: their bookkeeping did not stick either. */
+			if (s->off.backlog && !s->off.retry_wait)
+				retry_later(s, (int64_t)gw->conf.offline_retry_s * 1000);
 		}
 }

@@ -677,12 +677,50 @@ int ogw_leg_call(struct ogw_leg *l, const char *action, json_t *payload, ogw_cal
 	return leg_call_take(l, action, payload, "", done, ctx, memo, NULL, 0);
 }
 
+/* The frame of @it is a CALLRESULT: its id into @id. */
+static bool wq_item_is_result(const struct wq_item *it, char id[OGW_MSGID_MAX + 1])
+{
+	const char *text = (const char *)it + WQ_HEADROOM;
+	size_t i = 0;
+	while (i < it->len && (text[i] == '[' || text[i] == ' '))
+		i++;
+	if (i >= it->len || text[i] != '3')
+		return false;
+	ogw_rpc_sniff_id(text, it->len < SNIFF_BYTES ? it->len : SNIFF_BYTES, id);
+	return true;
+}
+
 void ogw_session_withdraw(struct ogw_session *s)
 {
-	if (!s->south.wq.count)
-		return;
-	wq_clear(&s->south);
-	leg_request_close(&s->south, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
+	struct ogw_leg *l = &s->south;
+	struct lws_dll2 *d, *next;
+
+	/* Every answer held for the failed commit becomes a refusal, so the
+	 * charger keeps its message and sends it again; other frames stay. */
+	for (d = lws_dll2_get_head(&l->wq); d; d = next) {
+		next = d->next;
+		struct wq_item *it = lws_container_of(d, struct wq_item, list);
+		char id[OGW_MSGID_MAX + 1];
+		if (!wq_item_is_result(it, id))
+			continue;
+		size_t len;
+		char *buf = ogw_rpc_encode_error(WQ_HEADROOM, OGW_MSG_CALLERROR, id,
+						 ogw_err_code(OGW_ERR_INTERNAL, l->ver),
+						 "the gateway could not store what this answer "
+						 "acknowledged (store full?): not acknowledged, send it again",
+						 NULL, &len);
+		if (!buf)
+			continue;
+		struct wq_item *err = (struct wq_item *)buf;
+		memset(err, 0, sizeof(*err));
+		err->len = len;
+		lws_dll2_add_before(&err->list, &it->list);
+		lws_dll2_remove(&it->list);
+		l->wq_bytes += len - it->len;
+		free(it);
+		struct ogw_log_ctx lc = leg_ctx(l, NULL, id);
+		ogw_warn(&lc, "answer withdrawn: the store did not keep what it acknowledged");
+	}
 }
 
 void ogw_session_answer_as_csms(struct ogw_session *s, const char *action, const char *origin_id,

@@ -32,6 +32,7 @@ struct ogw_store {
 	size_t n_cache;
 	bool batching;      /* writes join one transaction until ogw_store_commit() */
 	bool in_tx;         /* that transaction is open */
+	bool lost;          /* SQLite rolled a batch back by itself (disk full) */
 };
 
 /* The prepared statement for @sql (a string constant of the caller), or

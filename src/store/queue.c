@@ -27,6 +27,7 @@ static const char sql_next[] =
 static const char sql_mark[] = "UPDATE queue SET sent = 1, attempts = ?2 WHERE seq = ?1";
 static const char sql_set_payload[] = "UPDATE queue SET payload = ?2 WHERE seq = ?1";
 static const char sql_delete[] = "DELETE FROM queue WHERE seq = ?1";
+static const char sql_delete_upto[] = "DELETE FROM queue WHERE charger = ?1 AND seq <= ?2";
 static const char sql_dead[] =
 	"INSERT INTO dead_letter(seq, charger, ver, action, payload, meta, queued_at,"
 	" failed_at, attempts, error_code, error_desc)"
@@ -177,6 +178,21 @@ int ogw_store_queue_delete(struct ogw_store *st, int64_t seq)
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, seq);
+	return ogw_store_step_done(st, s);
+}
+
+int ogw_store_queue_delete_upto(struct ogw_store *st, const char *charger, int64_t seq)
+{
+	if (!st || !charger)
+		return -EINVAL;
+	sqlite3_stmt *s = ogw_store_stmt(st, sql_delete_upto);
+	if (!s)
+		return -EIO;
+	int r = ogw_store_write_begin(st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(s, 1, charger, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, seq);
 	return ogw_store_step_done(st, s);
 }
 

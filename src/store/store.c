@@ -454,9 +454,31 @@ static int store_run(struct ogw_store *st, enum store_stmt which)
 	return rc == SQLITE_DONE ? 0 : ogw_store_errno(rc) ? ogw_store_errno(rc) : -EIO;
 }
 
+/* SQLite ends the whole transaction by itself on some errors (SQLITE_FULL
+ * does, whatever savepoints there are): then every write of the batch so
+ * far is gone, and whoever holds frames for it must know. */
+static void batch_check(struct ogw_store *st)
+{
+	if (st->in_tx && sqlite3_get_autocommit(st->db)) {
+		st->in_tx = false;
+		st->lost = true;
+	}
+}
+
+int ogw_store_take_lost(struct ogw_store *st)
+{
+	if (!st)
+		return 0;
+	batch_check(st);
+	bool lost = st->lost;
+	st->lost = false;
+	return lost ? -ECANCELED : 0;
+}
+
 /* With batching on, the first write of a batch opens its transaction. */
 int ogw_store_write_begin(struct ogw_store *st)
 {
+	batch_check(st);
 	if (!st->batching || st->in_tx)
 		return 0;
 	int r = store_run(st, STMT_BEGIN);
@@ -493,12 +515,25 @@ bool ogw_store_uncommitted(const struct ogw_store *st)
 
 int ogw_store_commit(struct ogw_store *st)
 {
-	if (!st || !st->in_tx)
+	if (!st)
 		return 0;
-	st->in_tx = false;
-	int r = store_run(st, STMT_COMMIT);
-	if (r < 0 && !sqlite3_get_autocommit(st->db))
-		store_run(st, STMT_ROLLBACK);
+	batch_check(st);
+	int r = 0;
+	if (st->in_tx) {
+		st->in_tx = false;
+		r = store_run(st, STMT_COMMIT);
+		if (r < 0 && !sqlite3_get_autocommit(st->db))
+			store_run(st, STMT_ROLLBACK);
+	}
+	if (r < 0 || st->lost) {
+		/* A full disk: hand the write-ahead log's space back, so the next
+		 * batch (smaller, or after deliveries freed rows) can fit. */
+		sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
+	if (st->lost) {
+		st->lost = false;
+		return r < 0 ? r : -ECANCELED;
+	}
 	return r;
 }
 
