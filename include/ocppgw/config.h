@@ -88,6 +88,8 @@ struct ogw_lb_conf {
 	double headroom_a;        /* margin over a car's draw when it takes less, 2.0 */
 	int min_interval_s;       /* between two raises of one EVSE's limit, default 5 */
 	bool failsafe;            /* send each charger its share as a Max profile */
+	char *limit_mqtt;         /* mqtt(s)://broker/<site>: the dynamic site limit's
+	                             broker for a WebSocket uplink; NULL: none */
 	struct ogw_lb_limit site;
 	struct ogw_lb_group_conf *groups;
 	size_t n_groups;

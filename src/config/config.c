@@ -1191,7 +1191,7 @@ static bool is_mqtt_url(const char *url)
 }
 
 /* mqtt(s)://host[:port]/<site>: exactly one topic level after the host. */
-static const char *mqtt_site_problem(const char *url)
+const char *mqtt_site_problem(const char *url)
 {
 	const char *path = strchr(strstr(url, "://") + 3, '/');
 	size_t n;
