@@ -223,5 +223,10 @@ const struct ogw_lb_charger_conf *ogw_lb_conf_charger(const struct ogw_lb_conf *
 double ogw_lb_limit_at(const struct ogw_lb_limit *l, int minute, double *ret_w);
 /* Parses "ADDR:PORT", "[v6]:PORT" or ":PORT" into *addr (malloc'd) and *port. */
 int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port);
+struct ogw_mqtt_opts;
+/* The broker settings every MQTT client of ours shares (mqtt.username,
+ * password, ca, cert, key, keepalive; csms.reconnect_min/max) into @o;
+ * the URL, client id and will are the caller's. */
+void ogw_conf_mqtt_opts(const struct ogw_conf *c, struct ogw_mqtt_opts *o);
 
 #endif

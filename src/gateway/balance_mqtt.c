@@ -113,14 +113,7 @@ struct ogw_limit_mqtt *ogw_limit_mqtt_start(struct ogw_gateway *gw, const char *
 		 LIMIT_LEVEL);
 	snprintf(client_id, sizeof(client_id), "ocppgw-limit-%s", o.url.site);
 	o.client_id = client_id;
-	o.username = c->mqtt_username;
-	o.password = c->mqtt_password;
-	o.ca = c->mqtt_ca;
-	o.cert = c->mqtt_cert;
-	o.key = c->mqtt_key;
-	o.keepalive_s = c->mqtt_keepalive_s;
-	o.reconnect_min_ms = c->reconnect_min_ms;
-	o.reconnect_max_ms = c->reconnect_max_ms;
+	ogw_conf_mqtt_opts(c, &o);
 	r = ogw_mqtt_new(&o, &handlers, lm, &lm->client);
 	if (r < 0)
 		goto fail;

@@ -346,14 +346,7 @@ int ogw_north_mqtt_start(struct ogw_gateway *gw)
 	will = offline ? json_dumps(offline, JSON_COMPACT) : NULL;
 	json_decref(offline);
 	o.client_id = c->mqtt_client_id ? c->mqtt_client_id : client_id;
-	o.username = c->mqtt_username;
-	o.password = c->mqtt_password;
-	o.ca = c->mqtt_ca;
-	o.cert = c->mqtt_cert;
-	o.key = c->mqtt_key;
-	o.keepalive_s = c->mqtt_keepalive_s;
-	o.reconnect_min_ms = c->reconnect_min_ms;
-	o.reconnect_max_ms = c->reconnect_max_ms;
+	ogw_conf_mqtt_opts(c, &o);
 	o.will_topic = will_topic;
 	o.will_payload = will ? will : "{\"online\":false}";
 	/* A frame in flight when the broker went away was answered by the
