@@ -289,12 +289,16 @@ static void put_site_limit(struct ogw_admin_req *r)
 	if (!json_is_object(body)) {
 		ogw_admin_reply_error(r, 400, "body", "body: expected a JSON object {\"amps\": N} "
 				      "or {\"watts\": N}");
-	} else if (ogw_balance_parse_limit(r->gw, body, &amps, &field, err, sizeof(err)) < 0 ||
-		   ogw_balance_set_site_limit(r->gw, amps, err, sizeof(err)) < 0) {
-		/* the balancer's message, behind the field's name when it lacks it */
-		bool named = strncmp(err, field, strlen(field)) == 0;
-		ogw_admin_reply_error(r, 400, field, "%s%s%s", named ? "" : field,
-				      named ? "" : ": ", err);
+	} else if (ogw_balance_parse_limit(r->gw, body, &amps, &field, err, sizeof(err)) < 0) {
+		ogw_admin_reply_error(r, 400, field, "%s", err);
+	} else if (ogw_balance_set_site_limit(r->gw, amps, err, sizeof(err)) < 0) {
+		/* the balancer speaks A per phase: say what the watts were */
+		if (!strcmp(field, "watts"))
+			ogw_admin_reply_error(r, 400, field, "watts: %.0f W is %.2f A per phase; %s",
+					      json_number_value(json_object_get(body, "watts")), amps,
+					      err);
+		else
+			ogw_admin_reply_error(r, 400, field, "amps: %s", err);
 	} else {
 		ogw_admin_reply_json(r, 200, ogw_balance_limit_json(r->gw));
 	}

@@ -6,8 +6,10 @@
  * as SetChargingProfile in its own OCPP version, answered to the gateway
  * and never forwarded. It also records the CSMS's own profiles (an
  * observer) so no limit it sends exceeds the CSMS's, and keeps a failsafe
- * Max profile on every charger. It talks only to chargers, so it goes on
- * while the uplink is down. docs/LOAD_BALANCING.md describes the rules.
+ * Max profile on every charger. A dynamic site limit (admin API, MQTT via
+ * balance_mqtt.c) caps the site below its configured limit. It talks only
+ * to chargers, so it goes on while the uplink is down.
+ * docs/LOAD_BALANCING.md describes the rules.
  */
 #include <errno.h>
 #include <limits.h>
@@ -1126,30 +1128,6 @@ static json_t *amps_or_null(double a)
 	return a < 0 ? json_null() : json_real(floor(a * 10) / 10);
 }
 
-json_t *ogw_balance_limit_json(struct ogw_gateway *gw)
-{
-	const struct ogw_lb_conf *lb = lb_conf(gw);
-	struct ogw_lb_params p;
-	double sched_a, eff_a, dyn;
-	int minute;
-
-	if (!lb || !gw->balance)
-		return json_pack("{s:b, s:n}", "enabled", 0, "phaseA");
-	p.voltage = lb->voltage;
-	minute = local_minute(time(NULL));
-	struct ogw_lb_node sched = node_of(&lb->site, -1, minute);
-	struct ogw_lb_node eff = site_node(gw, minute);
-	sched_a = ogw_lb_node_limit_a(&p, &sched);
-	eff_a = ogw_lb_node_limit_a(&p, &eff);
-	dyn = gw->balance->dynamic_a;
-	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:[o, o, o], s:i, s:f}",
-			 "enabled", 1, "configuredA", amps_or_null(configured_site_a(lb)),
-			 "scheduledA", amps_or_null(sched_a), "dynamicA", amps_or_null(dyn),
-			 "effectiveA", amps_or_null(eff_a), "dynamic", dyn >= 0,
-			 "phaseA", amps_or_null(eff_a), amps_or_null(eff_a), amps_or_null(eff_a),
-			 "phases", lb->site.phases, "voltage", lb->voltage);
-}
-
 bool ogw_balance_limit_now(struct ogw_gateway *gw, double *ret_a, bool *ret_dynamic)
 {
 	const struct ogw_lb_conf *lb = lb_conf(gw);
@@ -1161,6 +1139,25 @@ bool ogw_balance_limit_now(struct ogw_gateway *gw, double *ret_a, bool *ret_dyna
 	*ret_a = ogw_lb_node_limit_a(&p, &n);
 	*ret_dynamic = gw->balance->dynamic_a >= 0;
 	return true;
+}
+
+json_t *ogw_balance_limit_json(struct ogw_gateway *gw)
+{
+	const struct ogw_lb_conf *lb = lb_conf(gw);
+	double eff_a;
+	bool dynamic;
+
+	if (!ogw_balance_limit_now(gw, &eff_a, &dynamic))
+		return json_pack("{s:b, s:n}", "enabled", 0, "phaseA");
+	struct ogw_lb_params p = { .voltage = lb->voltage };
+	struct ogw_lb_node sched = node_of(&lb->site, -1, local_minute(time(NULL)));
+	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:[o, o, o], s:i, s:f}",
+			 "enabled", 1, "configuredA", amps_or_null(configured_site_a(lb)),
+			 "scheduledA", amps_or_null(ogw_lb_node_limit_a(&p, &sched)),
+			 "dynamicA", amps_or_null(gw->balance->dynamic_a),
+			 "effectiveA", amps_or_null(eff_a), "dynamic", dynamic,
+			 "phaseA", amps_or_null(eff_a), amps_or_null(eff_a), amps_or_null(eff_a),
+			 "phases", lb->site.phases, "voltage", lb->voltage);
 }
 
 const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id)
