@@ -88,6 +88,8 @@ struct ogw_lb_conf {
 	double headroom_a;        /* margin over a car's draw when it takes less, 2.0 */
 	int min_interval_s;       /* between two raises of one EVSE's limit, default 5 */
 	bool failsafe;            /* send each charger its share as a Max profile */
+	char *limit_mqtt;         /* mqtt(s)://broker/<site>: the dynamic site limit's
+	                             broker for a WebSocket uplink; NULL: none */
 	struct ogw_lb_limit site;
 	struct ogw_lb_group_conf *groups;
 	size_t n_groups;
@@ -221,5 +223,10 @@ const struct ogw_lb_charger_conf *ogw_lb_conf_charger(const struct ogw_lb_conf *
 double ogw_lb_limit_at(const struct ogw_lb_limit *l, int minute, double *ret_w);
 /* Parses "ADDR:PORT", "[v6]:PORT" or ":PORT" into *addr (malloc'd) and *port. */
 int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port);
+struct ogw_mqtt_opts;
+/* The broker settings every MQTT client of ours shares (mqtt.username,
+ * password, ca, cert, key, keepalive; csms.reconnect_min/max) into @o;
+ * the URL, client id and will are the caller's. */
+void ogw_conf_mqtt_opts(const struct ogw_conf *c, struct ogw_mqtt_opts *o);
 
 #endif

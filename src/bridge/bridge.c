@@ -853,14 +853,7 @@ static int start(struct bridge *b)
 		 strcmp(o.url.site, "+") ? o.url.site : "all", c->mqtt_share ? "-" : "",
 		 c->mqtt_share ? c->mqtt_share : "");
 	o.client_id = c->mqtt_client_id ? c->mqtt_client_id : client_id;
-	o.username = c->mqtt_username;
-	o.password = c->mqtt_password;
-	o.ca = c->mqtt_ca;
-	o.cert = c->mqtt_cert;
-	o.key = c->mqtt_key;
-	o.keepalive_s = c->mqtt_keepalive_s;
-	o.reconnect_min_ms = c->reconnect_min_ms;
-	o.reconnect_max_ms = c->reconnect_max_ms;
+	ogw_conf_mqtt_opts(c, &o);
 	static const struct ogw_mqtt_handlers handlers = {
 		.connected = on_connected,
 		.message = on_message,

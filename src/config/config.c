@@ -19,6 +19,7 @@
 #include "ocppgw/auth.h"
 #include "ocppgw/config.h"
 #include "ocppgw/log.h"
+#include "ocppgw/mqtt.h"
 #include "ocppgw/util.h"
 #include "internal.h"
 
@@ -1191,7 +1192,7 @@ static bool is_mqtt_url(const char *url)
 }
 
 /* mqtt(s)://host[:port]/<site>: exactly one topic level after the host. */
-static const char *mqtt_site_problem(const char *url)
+const char *mqtt_site_problem(const char *url)
 {
 	const char *path = strchr(strstr(url, "://") + 3, '/');
 	size_t n;
@@ -1436,4 +1437,16 @@ int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port)
 	*ret_addr = copy;
 	*ret_port = port;
 	return 0;
+}
+
+void ogw_conf_mqtt_opts(const struct ogw_conf *c, struct ogw_mqtt_opts *o)
+{
+	o->username = c->mqtt_username;
+	o->password = c->mqtt_password;
+	o->ca = c->mqtt_ca;
+	o->cert = c->mqtt_cert;
+	o->key = c->mqtt_key;
+	o->keepalive_s = c->mqtt_keepalive_s;
+	o->reconnect_min_ms = c->reconnect_min_ms;
+	o->reconnect_max_ms = c->reconnect_max_ms;
 }

@@ -57,6 +57,8 @@ bool get_number(const config_setting_t *s, double *ret);
 /* "()" is a list; libconfig parses an empty "[]" as an array. */
 bool is_list(const config_setting_t *s);
 bool charger_id_ok(const char *id);
+/* mqtt(s)://host[:port]/<site>: NULL, or what is wrong with the site. */
+const char *mqtt_site_problem(const char *url);
 /* Each member of @group through @table; unknown names are errors. */
 void walk_group(struct loader *ld, const config_setting_t *group,
 		const struct field *table, const char *prefix, void *base);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libconfig.h>
 
@@ -113,6 +114,27 @@ static void parse_clock(struct loader *ld, const config_setting_t *s, const char
 		setting_error(ld, s, "%s: expected HH:MM between 00:00 and 23:59", name);
 	else
 		*(int *)((char *)base + f->off) = (int)(h * 60 + m);
+}
+
+/* mqtt(s)://host[:port]/<site>, one site (no wildcard). */
+static void parse_limit_mqtt(struct loader *ld, const config_setting_t *s, const char *name,
+			     void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+	const char *problem;
+
+	if (!v)
+		return;
+	if (strncasecmp(v, "mqtt://", 7) && strncasecmp(v, "mqtts://", 8))
+		problem = "expected mqtt://host[:port]/<site> or mqtts://...";
+	else if (strpbrk(v, " \t\r\n") || v[strcspn(v, ":") + 3] == '/' || !v[strcspn(v, ":") + 3])
+		problem = "expected a host after the scheme";
+	else if ((problem = mqtt_site_problem(v)) == NULL && strchr(v + strcspn(v, ":") + 3, '+'))
+		problem = "the site is one topic level, not a wildcard";
+	if (problem)
+		setting_error(ld, s, "%s: %s", name, problem);
+	else
+		set_string(ld, (char **)((char *)base + f->off), v);
 }
 
 /* ---- lists of groups { ... } --------------------------------------------- */
@@ -408,6 +430,8 @@ static const struct field lb_fields[] = {
 	{ .name = "min_interval", .kind = F_SECONDS,
 	  .off = offsetof(struct ogw_lb_conf, min_interval_s), .min = 0, .max = 3600 },
 	{ .name = "failsafe", .kind = F_BOOL, .off = offsetof(struct ogw_lb_conf, failsafe) },
+	{ .name = "limit_mqtt", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, limit_mqtt),
+	  .special = parse_limit_mqtt },
 	{ .name = "site", .kind = F_GROUP, .sub = site_fields },
 	{ 0 },
 };
@@ -490,6 +514,7 @@ void ogw_lb_conf_free(struct ogw_lb_conf *lb)
 		charger_free(&lb->chargers[i]);
 	free(lb->chargers);
 	free(lb->site.schedule);
+	free(lb->limit_mqtt);
 	free(lb);
 }
 

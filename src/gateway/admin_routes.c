@@ -227,10 +227,21 @@ static void site_phases(struct ogw_gateway *gw, const struct ogw_site_figures *f
 				      f->allocated_a[0], f->allocated_a[1], f->allocated_a[2]));
 }
 
+/* The load balancer: the site limit ("limits", phaseA null when balancing
+ * is off) and its last allocation ("balancing": {"enabled": false} when off). */
+static void site_balancing(struct ogw_gateway *gw, const struct ogw_site_figures *f,
+			   json_t *site)
+{
+	(void)f;
+	json_object_set_new(site, "limits", ogw_balance_limit_json(gw));
+	json_object_set_new(site, "balancing", ogw_balance_site_json(gw));
+}
+
 static site_section_fn *const site_sections[] = {
 	site_uplink,
 	site_queue,
 	site_phases,
+	site_balancing,
 };
 
 static void get_site(struct ogw_admin_req *r)
@@ -241,6 +252,65 @@ static void get_site(struct ogw_admin_req *r)
 	for (size_t i = 0; i < sizeof(site_sections) / sizeof(site_sections[0]); i++)
 		site_sections[i](r->gw, &f, site);
 	ogw_admin_reply_json(r, 200, site);
+}
+
+/* ---- the dynamic site limit -------------------------------------------------------- */
+
+/* 503 when balancing is off: there is no site limit to set. */
+static bool balancing_or_reply(struct ogw_admin_req *r)
+{
+	const struct ogw_lb_conf *lb = r->gw->conf.lb;
+	if (lb && lb->enabled)
+		return true;
+	ogw_admin_reply_error(r, 503, NULL, "load balancing is not %s: no site limit to set",
+			      lb ? "enabled" : "configured");
+	return false;
+}
+
+static void get_site_limit(struct ogw_admin_req *r)
+{
+	if (balancing_or_reply(r))
+		ogw_admin_reply_json(r, 200, ogw_balance_limit_json(r->gw));
+}
+
+/* {"amps": N} (A per phase) or {"watts": N}: between 0 and the configured
+ * site limit; the answer is the limit now in force. */
+static void put_site_limit(struct ogw_admin_req *r)
+{
+	char err[200];
+	const char *field = "body";
+	double amps = -1;
+	json_error_t jerr;
+	json_t *body;
+
+	if (!balancing_or_reply(r))
+		return;
+	body = r->body_len ? json_loadb(r->body, r->body_len, 0, &jerr) : NULL;
+	if (!json_is_object(body)) {
+		ogw_admin_reply_error(r, 400, "body", "body: expected a JSON object {\"amps\": N} "
+				      "or {\"watts\": N}");
+	} else if (ogw_balance_parse_limit(r->gw, body, &amps, &field, err, sizeof(err)) < 0) {
+		ogw_admin_reply_error(r, 400, field, "%s", err);
+	} else if (ogw_balance_set_site_limit(r->gw, amps, err, sizeof(err)) < 0) {
+		/* the balancer speaks A per phase: say what the watts were */
+		if (!strcmp(field, "watts"))
+			ogw_admin_reply_error(r, 400, field, "watts: %.0f W is %.2f A per phase; %s",
+					      json_number_value(json_object_get(body, "watts")), amps,
+					      err);
+		else
+			ogw_admin_reply_error(r, 400, field, "amps: %s", err);
+	} else {
+		ogw_admin_reply_json(r, 200, ogw_balance_limit_json(r->gw));
+	}
+	json_decref(body);
+}
+
+static void delete_site_limit(struct ogw_admin_req *r)
+{
+	if (!balancing_or_reply(r))
+		return;
+	ogw_balance_clear_site_limit(r->gw);
+	ogw_admin_reply_json(r, 200, ogw_balance_limit_json(r->gw));
 }
 
 /* ---- commands to a charger --------------------------------------------------------- */
@@ -672,6 +742,9 @@ static const struct route {
 	{ "GET", "/", get_page },
 	{ "GET", "/metrics", get_metrics },
 	{ "GET", "/api/site", get_site },
+	{ "GET", "/api/site/limit", get_site_limit },
+	{ "PUT", "/api/site/limit", put_site_limit },
+	{ "DELETE", "/api/site/limit", delete_site_limit },
 	{ "GET", "/api/chargers", get_chargers },
 	{ "GET", "/api/chargers/*", get_charger },
 	{ "POST", "/api/chargers/*/reserve", post_reserve },

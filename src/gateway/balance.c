@@ -6,8 +6,10 @@
  * as SetChargingProfile in its own OCPP version, answered to the gateway
  * and never forwarded. It also records the CSMS's own profiles (an
  * observer) so no limit it sends exceeds the CSMS's, and keeps a failsafe
- * Max profile on every charger. It talks only to chargers, so it goes on
- * while the uplink is down. docs/LOAD_BALANCING.md describes the rules.
+ * Max profile on every charger. A dynamic site limit (admin API, MQTT via
+ * balance_mqtt.c) caps the site below its configured limit. It talks only
+ * to chargers, so it goes on while the uplink is down.
+ * docs/LOAD_BALANCING.md describes the rules.
  */
 #include <errno.h>
 #include <limits.h>
@@ -102,6 +104,7 @@ struct ogw_balance {
 	bool emitting;              /* our own call passes the observers */
 	struct tree last;           /* the last allocation, for the JSON */
 	time_t last_run;
+	struct ogw_limit_mqtt *limit_mqtt;  /* load_balancing.limit_mqtt's client */
 };
 
 /* Chargers that connect without being configured: balanced under the site. */
@@ -955,6 +958,7 @@ void ogw_balance_free(struct ogw_gateway *gw)
 	if (!gw->balance)
 		return;
 	lws_sul_cancel(&gw->balance->sul);
+	gw->balance->limit_mqtt = ogw_limit_mqtt_stop(gw->balance->limit_mqtt);
 	tree_free(&gw->balance->last);
 	free(gw->balance);
 	gw->balance = NULL;
@@ -1002,6 +1006,21 @@ static double configured_site_a(const struct ogw_lb_conf *lb)
 	return ogw_lb_node_limit_a(&p, &n);
 }
 
+/* The limit client runs while balancing is on with limit_mqtt set; a new
+ * URL (a reload) replaces it. Without a loop (unit tests) there is none. */
+static void limit_mqtt_follow(struct ogw_gateway *gw, struct ogw_balance *b,
+			      const struct ogw_lb_conf *lb)
+{
+	const char *want = lb && gw->ctx ? lb->limit_mqtt : NULL;
+	const char *have = ogw_limit_mqtt_url(b->limit_mqtt);
+
+	if ((!want && !have) || (want && have && !strcmp(want, have)))
+		return;
+	b->limit_mqtt = ogw_limit_mqtt_stop(b->limit_mqtt);
+	if (want)
+		b->limit_mqtt = ogw_limit_mqtt_start(gw, want);
+}
+
 /* After a reload: the same chargers, the new tree; a dynamic limit above
  * the new configured one is dropped. */
 void ogw_balance_reconfigured(struct ogw_gateway *gw)
@@ -1015,6 +1034,7 @@ void ogw_balance_reconfigured(struct ogw_gateway *gw)
 	if (b->stack_level >= 0 && level != b->stack_level)
 		forget_sent(gw, !lb);
 	b->stack_level = level;
+	limit_mqtt_follow(gw, b, lb);
 	if (!lb) {
 		lws_sul_cancel(&b->sul);
 		b->due_us = 0;
@@ -1050,6 +1070,103 @@ int ogw_balance_set_site_limit(struct ogw_gateway *gw, double amps_per_phase, ch
 	return 0;
 }
 
+int ogw_balance_clear_site_limit(struct ogw_gateway *gw)
+{
+	if (!lb_conf(gw) || !gw->balance)
+		return -EINVAL;
+	if (gw->balance->dynamic_a >= 0)
+		ogw_info(NULL, "load balancing: dynamic site limit cleared, the configured one "
+			 "applies");
+	gw->balance->dynamic_a = NO_LIMIT;
+	kick(gw, 0);
+	return 0;
+}
+
+double ogw_balance_watts_to_amps(const struct ogw_gateway *gw, double watts)
+{
+	const struct ogw_lb_conf *lb = gw->conf.lb;
+
+	return lb ? watts / (lb->voltage * lb->site.phases) : NO_LIMIT;
+}
+
+int ogw_balance_parse_limit(const struct ogw_gateway *gw, const json_t *v, double *ret_a,
+			    const char **ret_field, char *err, size_t errlen)
+{
+	const json_t *amps = json_object_get(v, "amps"), *watts = json_object_get(v, "watts");
+
+	*ret_field = "amps";
+	if (json_is_number(v)) {
+		*ret_a = json_number_value(v);
+		return 0;
+	}
+	if (!json_is_object(v)) {
+		*ret_field = "body";
+		snprintf(err, errlen, "expected a number (A per phase), {\"amps\": N} or "
+			 "{\"watts\": N}");
+		return -EINVAL;
+	}
+	if (amps && watts) {
+		snprintf(err, errlen, "amps: give amps or watts, not both");
+		return -EINVAL;
+	}
+	if (!amps && !watts) {
+		snprintf(err, errlen, "amps: missing (or watts)");
+		return -EINVAL;
+	}
+	*ret_field = amps ? "amps" : "watts";
+	if (!json_is_number(amps ? amps : watts)) {
+		snprintf(err, errlen, "%s: expected a number", *ret_field);
+		return -EINVAL;
+	}
+	*ret_a = amps ? json_number_value(amps) :
+			ogw_balance_watts_to_amps(gw, json_number_value(watts));
+	return 0;
+}
+
+static json_t *amps_or_null(double a)
+{
+	return a < 0 ? json_null() : json_real(floor(a * 10) / 10);
+}
+
+bool ogw_balance_limit_now(struct ogw_gateway *gw, double *ret_a, bool *ret_dynamic)
+{
+	const struct ogw_lb_conf *lb = lb_conf(gw);
+
+	if (!lb || !gw->balance)
+		return false;
+	struct ogw_lb_params p = { .voltage = lb->voltage };
+	struct ogw_lb_node n = site_node(gw, local_minute(time(NULL)));
+	*ret_a = ogw_lb_node_limit_a(&p, &n);
+	*ret_dynamic = gw->balance->dynamic_a >= 0;
+	return true;
+}
+
+json_t *ogw_balance_limit_json(struct ogw_gateway *gw)
+{
+	const struct ogw_lb_conf *lb = lb_conf(gw);
+	double eff_a;
+	bool dynamic;
+
+	if (!ogw_balance_limit_now(gw, &eff_a, &dynamic))
+		return json_pack("{s:b, s:n}", "enabled", 0, "phaseA");
+	struct ogw_lb_params p = { .voltage = lb->voltage };
+	struct ogw_lb_node sched = node_of(&lb->site, -1, local_minute(time(NULL)));
+	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:[o, o, o], s:i, s:f}",
+			 "enabled", 1, "configuredA", amps_or_null(configured_site_a(lb)),
+			 "scheduledA", amps_or_null(ogw_lb_node_limit_a(&p, &sched)),
+			 "dynamicA", amps_or_null(gw->balance->dynamic_a),
+			 "effectiveA", amps_or_null(eff_a), "dynamic", dynamic,
+			 "phaseA", amps_or_null(eff_a), amps_or_null(eff_a), amps_or_null(eff_a),
+			 "phases", lb->site.phases, "voltage", lb->voltage);
+}
+
+const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id)
+{
+	const struct ogw_lb_charger_conf *ch = ogw_lb_conf_charger(gw->conf.lb, id, NULL);
+
+	return ch ? ch->rotation : default_charger.rotation;
+}
+
 static json_t *phases_json(const double *v)
 {
 	return json_pack("[f, f, f]", round(v[0] * 10) / 10, round(v[1] * 10) / 10,
@@ -1062,8 +1179,8 @@ static json_t *node_json(const struct tree *t, const struct ogw_lb_params *p, si
 	const struct node_meta *m = &t->meta[v];
 	double lim = ogw_lb_node_limit_a(p, &t->nodes[v]);
 	json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "kind", node_kinds[m->kind],
-			      "limit_a", lim < 0 ? json_null() : json_real(floor(lim * 10) / 10),
-			      "allocated_a", phases_json(alloc[v]), "measured_a",
+			      "limitA", lim < 0 ? json_null() : json_real(floor(lim * 10) / 10),
+			      "allocatedA", phases_json(alloc[v]), "measuredA",
 			      phases_json(meas[v]));
 	json_t *children = json_array();
 
@@ -1075,13 +1192,13 @@ static json_t *node_json(const struct tree *t, const struct ogw_lb_params *p, si
 	if (m->kind == NODE_GROUP || m->kind == NODE_CHARGER)
 		json_object_set_new(o, m->kind == NODE_GROUP ? "name" : "id", json_string(m->name));
 	if (m->kind == NODE_CHARGER)
-		json_object_set_new(o, "failsafe_a", json_real(floor(m->failsafe_a * 10) / 10));
+		json_object_set_new(o, "failsafeA", json_real(floor(m->failsafe_a * 10) / 10));
 	if (m->kind == NODE_EVSE) {
 		json_object_set_new(o, "id", json_integer(m->evse));
 		json_object_set_new(o, "charging", json_boolean(m->active));
-		json_object_set_new(o, "target_a", m->target_a < 0 ? json_null() :
+		json_object_set_new(o, "targetA", m->target_a < 0 ? json_null() :
 				    json_real(m->target_a));
-		json_object_set_new(o, "csms_limit_a", m->csms_a < 0 ? json_null() :
+		json_object_set_new(o, "csmsLimitA", m->csms_a < 0 ? json_null() :
 				    json_real(m->csms_a));
 	}
 	for (size_t u = v + 1; u < t->n; u++)
@@ -1099,7 +1216,7 @@ json_t *ogw_balance_site_json(struct ogw_gateway *gw)
 	json_t *o;
 
 	if (!lb || !t || !t->n)
-		return json_pack("{s:b, s:o}", "enabled", lb != NULL, "dynamic_limit_a",
+		return json_pack("{s:b, s:o}", "enabled", lb != NULL, "dynamicLimitA",
 				 gw->balance && gw->balance->dynamic_a >= 0 ?
 				 json_real(gw->balance->dynamic_a) : json_null());
 	struct ogw_lb_params p = { .voltage = lb->voltage };
@@ -1120,7 +1237,7 @@ json_t *ogw_balance_site_json(struct ogw_gateway *gw)
 				for (int k = 0; k < 3; k++)
 					meas[v][k] += t->meta[e].measured[k];
 	o = json_pack("{s:b, s:I, s:o, s:o}", "enabled", 1, "updated", (json_int_t)gw->balance->last_run,
-		      "dynamic_limit_a", gw->balance->dynamic_a < 0 ? json_null() :
+		      "dynamicLimitA", gw->balance->dynamic_a < 0 ? json_null() :
 		      json_real(gw->balance->dynamic_a), "site", node_json(t, &p, 0, alloc, meas));
 	free(alloc);
 	free(meas);

@@ -114,6 +114,8 @@ static void add_charger(const struct ogw_session *s, struct ogw_site_figures *f)
 {
 	if (s->state != OGW_SESSION_ACTIVE)
 		return;
+	/* by grid phase: the charger's L1..L3 through its rotation */
+	const int *grid = ogw_balance_rotation(s->gw, s->id);
 	f->chargers[s->south.ver]++;
 	f->north[s->north.state]++;
 	for (int i = 0; i < s->cs.n_evse; i++) {
@@ -121,9 +123,9 @@ static void add_charger(const struct ogw_session *s, struct ogw_site_figures *f)
 		int phases = e->phases_used > 0 ? e->phases_used : 3;
 		for (int p = 0; p < 3; p++) {
 			if (e->current_a[p] > 0)
-				f->measured_a[p] += e->current_a[p];
+				f->measured_a[grid[p]] += e->current_a[p];
 			if (e->gw_limit_a >= 0 && p < phases)
-				f->allocated_a[p] += e->gw_limit_a;
+				f->allocated_a[grid[p]] += e->gw_limit_a;
 		}
 	}
 }
@@ -143,6 +145,7 @@ void ogw_site_figures(struct ogw_gateway *gw, struct ogw_site_figures *ret)
 		ret->oldest_age_s = now_ms > oldest_ms ? (double)(now_ms - oldest_ms) / 1000 : 0;
 	}
 	ret->dead = ogw_store_dead_count(gw->store, NULL);
+	ret->balancing = ogw_balance_limit_now(gw, &ret->site_limit_a, &ret->dynamic_limit);
 }
 
 /* ---- exposition --------------------------------------------------------------- */
@@ -273,10 +276,22 @@ char *ogw_metrics_render(struct ogw_gateway *gw, size_t *ret_len)
 		    "Messages the CSMS refused for good.");
 	fprintf(f, "ocppgw_dead_letters %lld\n", (long long)(sf.dead > 0 ? sf.dead : 0));
 	render_phases(f, "ocppgw_measured_current_amperes",
-		      "Current.Import summed over every EVSE, per phase.", sf.measured_a);
+		      "Current.Import summed over every EVSE, per grid phase.", sf.measured_a);
 	render_phases(f, "ocppgw_allocated_current_amperes",
-		      "The gateway's current limits summed over every EVSE, per phase.",
+		      "The gateway's current limits summed over every EVSE, per grid phase.",
 		      sf.allocated_a);
+	family_head(f, "ocppgw_balancing_enabled", "gauge", "1 while load balancing is on.");
+	fprintf(f, "ocppgw_balancing_enabled %d\n", sf.balancing);
+	family_head(f, "ocppgw_site_limit_amperes", "gauge",
+		    "The site limit in force per grid phase (configured or dynamic, the lower); "
+		    "only while balancing is on.");
+	if (sf.balancing && sf.site_limit_a >= 0)
+		for (int p = 0; p < 3; p++)
+			fprintf(f, "ocppgw_site_limit_amperes{phase=\"L%d\"} %.3f\n", p + 1,
+				sf.site_limit_a);
+	family_head(f, "ocppgw_site_dynamic_limit_active", "gauge",
+		    "1 while a dynamic site limit (API or MQTT) is set.");
+	fprintf(f, "ocppgw_site_dynamic_limit_active %d\n", sf.balancing && sf.dynamic_limit);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

@@ -46,11 +46,14 @@ struct ogw_metrics {
 struct ogw_site_figures {
 	unsigned int chargers[4];     /* connected, by south enum ogw_ocpp */
 	unsigned int north[4];        /* north legs by enum ogw_leg_state */
-	double measured_a[3];         /* Current.Import summed over every EVSE */
-	double allocated_a[3];        /* the gateway's limits on the phases each uses */
+	double measured_a[3];         /* Current.Import summed over every EVSE, by grid phase */
+	double allocated_a[3];        /* the gateway's limits on the grid phases each uses */
 	int64_t queued;               /* store queue depth, < 0 unknown */
 	double oldest_age_s;          /* age of the oldest queued message, 0 none */
 	int64_t dead;                 /* dead letters, < 0 unknown */
+	bool balancing;               /* load balancing is on */
+	double site_limit_a;          /* its site limit in force, A per phase (< 0: none) */
+	bool dynamic_limit;           /* ... set by the API or MQTT */
 };
 void ogw_site_figures(struct ogw_gateway *gw, struct ogw_site_figures *ret);
 

@@ -3,7 +3,8 @@
  * The MQTT uplink: one broker connection carries the north leg of every
  * charger as a topic pair, <prefix>/<site>/<id>/up and .../down, with a
  * retained .../state per charger and a retained <prefix>/<site>/$gateway/state
- * whose last will says the gateway is gone (docs/MQTT.md). A north leg is
+ * whose last will says the gateway is gone (docs/MQTT.md); it also takes
+ * the dynamic site limit on .../$gateway/limit. A north leg is
  * up while the broker connection is; the session's pipeline does the rest
  * exactly as for a WebSocket. It buffers nothing of its own: while the
  * broker is away the legs are down and the session answers for them.
@@ -190,6 +191,10 @@ static void on_connected(void *arg, bool session_present)
 	snprintf(topic, sizeof(topic), "%s/%s/+/state", nm->prefix, nm->site);
 	if (ogw_mqtt_subscribe(nm->client, topic) < 0)
 		ogw_err(NULL, "mqtt: Failed to subscribe to %s", topic);
+	/* The dynamic site limit an energy manager publishes (balance_mqtt.c). */
+	snprintf(topic, sizeof(topic), "%s/%s/%s/limit", nm->prefix, nm->site, GATEWAY_LEVEL);
+	if (ogw_mqtt_subscribe(nm->client, topic) < 0)
+		ogw_err(NULL, "mqtt: Failed to subscribe to %s", topic);
 	snprintf(topic, sizeof(topic), "%s/%s/%s/state", nm->prefix, nm->site, GATEWAY_LEVEL);
 	publish_json(nm, topic, state_doc(true, 0));
 	for (size_t i = nm->n_announced; i-- > 0;) {
@@ -283,8 +288,13 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 		return;
 	}
 	const char *end = strchr(level, '/');
-	if (end && !strcmp(end, "/state") && (size_t)(end - level) == strlen(GATEWAY_LEVEL) &&
-	    !strncmp(level, GATEWAY_LEVEL, strlen(GATEWAY_LEVEL)))
+	bool ours = end && (size_t)(end - level) == strlen(GATEWAY_LEVEL) &&
+		    !strncmp(level, GATEWAY_LEVEL, strlen(GATEWAY_LEVEL));
+	if (ours && !strcmp(end, "/limit")) {
+		ogw_balance_limit_message(nm->gw, topic, payload, len);
+		return;
+	}
+	if (ours && !strcmp(end, "/state"))
 		return;
 	if (!end || (strcmp(end, "/down") && strcmp(end, "/state")) ||
 	    ogw_percent_decode(level, (size_t)(end - level), id, sizeof(id)) < 0) {
@@ -336,14 +346,7 @@ int ogw_north_mqtt_start(struct ogw_gateway *gw)
 	will = offline ? json_dumps(offline, JSON_COMPACT) : NULL;
 	json_decref(offline);
 	o.client_id = c->mqtt_client_id ? c->mqtt_client_id : client_id;
-	o.username = c->mqtt_username;
-	o.password = c->mqtt_password;
-	o.ca = c->mqtt_ca;
-	o.cert = c->mqtt_cert;
-	o.key = c->mqtt_key;
-	o.keepalive_s = c->mqtt_keepalive_s;
-	o.reconnect_min_ms = c->reconnect_min_ms;
-	o.reconnect_max_ms = c->reconnect_max_ms;
+	ogw_conf_mqtt_opts(c, &o);
 	o.will_topic = will_topic;
 	o.will_payload = will ? will : "{\"online\":false}";
 	/* A frame in flight when the broker went away was answered by the

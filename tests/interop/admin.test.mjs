@@ -11,24 +11,13 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  connectCharger, rawCharger, runOcppgw, sleep, startCsms, startGateway, stopAll, waitFor,
+  adminApi as api, connectCharger, rawCharger, runOcppgw, sleep, startCsms, startGateway, stopAll,
+  waitFor,
 } from './lib/harness.mjs';
 import { parsePrometheus, sampleValue } from './lib/prometheus.mjs';
 
 const now = () => new Date().toISOString();
 
-// fetch() with the gateway's admin URL in front; JSON both ways.
-async function api(gw, method, path, body, headers = {}) {
-  const res = await fetch(gw.adminUrl + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON: metrics, the page */ }
-  return { status: res.status, json, text, headers: res.headers };
-}
 
 // A charger that records what the gateway sends it and answers `answers`.
 async function charger(gw, id, version, answers) {
@@ -164,6 +153,9 @@ describe('admin API', { timeout: 90000 }, () => {
     assert.equal(json.queue.depth, 0);
     assert.equal(json.queue.deadLetters, 0);
     assert.deepEqual(json.phases.measuredA, [23, 16, 15]);
+    // No load_balancing section: said so, not left out.
+    assert.deepEqual(json.balancing, { enabled: false, dynamicLimitA: null });
+    assert.deepEqual(json.limits, { enabled: false, phaseA: null });
   });
 
   it('POST reserve sends ReserveNow in 1.6 and returns the answer', async () => {
@@ -305,7 +297,13 @@ describe('admin API', { timeout: 90000 }, () => {
     assert.equal((await api(gw, 'GET', '/api/site')).status, 200);
   });
 
-  it('unknown paths are 404 and wrong methods 405; PUT /api/site/limit is not here', async () => {
+  it('unknown paths are 404 and wrong methods 405; the site limit is 503 without balancing', async () => {
+    for (const [method, body] of [['PUT', { amps: 10 }], ['DELETE', undefined], ['GET', undefined]]) {
+      const r = await api(gw, method, '/api/site/limit', body);
+      assert.equal(r.status, 503, `${method} ${r.text}`);
+      assert.match(r.json.error, /load balancing is not configured/);
+    }
+    assert.equal((await api(gw, 'POST', '/api/site/limit', {})).status, 405);
     assert.equal((await api(gw, 'GET', '/api/nothing')).status, 404);
     assert.equal((await api(gw, 'DELETE', '/api/chargers')).status, 405);
     assert.equal((await api(gw, 'GET', '/api/chargers/ADM16/reset')).status, 405);
@@ -346,6 +344,13 @@ describe('admin API', { timeout: 90000 }, () => {
     assert.equal(sampleValue(m, 'ocppgw_uplink_up'), 1);
     assert.equal(sampleValue(m, 'ocppgw_queue_depth'), 0);
     assert.equal(sampleValue(m, 'ocppgw_measured_current_amperes', { phase: 'L1' }), 23);
+    assert.equal(m.get('ocppgw_allocated_current_amperes').type, 'gauge');
+    assert.equal(sampleValue(m, 'ocppgw_allocated_current_amperes', { phase: 'L3' }), 0);
+    // No balancing: the site limit's family is there, without samples.
+    assert.equal(sampleValue(m, 'ocppgw_balancing_enabled'), 0);
+    assert.equal(sampleValue(m, 'ocppgw_site_dynamic_limit_active'), 0);
+    assert.equal(m.get('ocppgw_site_limit_amperes').type, 'gauge');
+    assert.equal(m.get('ocppgw_site_limit_amperes').samples.length, 0);
     assert.equal(m.get('ocppgw_call_latency_seconds').type, 'histogram');
   });
 

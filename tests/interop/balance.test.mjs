@@ -11,19 +11,29 @@
 // docs/LOAD_BALANCING.md states.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  SRC_ROOT, connectCharger, isoNow, runOcppgw, sleep, startCsms, startGateway, stopAll,
+  SRC_ROOT, adminApi, connectCharger, isoNow, runOcppgw, sleep, startCsms, startGateway, stopAll,
   waitFor,
 } from './lib/harness.mjs';
+import { MOSQUITTO_BIN, mqttClient, startBroker } from './lib/mosquitto.mjs';
+import { parsePrometheus, sampleValue } from './lib/prometheus.mjs';
+
+// The dynamic limit over MQTT needs a broker; without mosquitto those
+// cases are skipped (CI installs it: tools/setup.sh).
+const NO_BROKER = !fs.existsSync(MOSQUITTO_BIN) && `${MOSQUITTO_BIN} missing`;
 
 // The reaction time docs/LOAD_BALANCING.md promises for a site limit change.
 const REACTION_MS = 1000;
 const SITE_A = 40;
 const LOWERED_A = 24;
 const FLOOR_A = 20;
+const HTTP_A = 16;       // the dynamic limit set over HTTP
+const MQTT_A = 12;       // ... and over MQTT (above the refusing charger's 10 A)
+const MQTT_SITE = 'lbsite';
 
 // id, version, phases and rotation of the charger (grid phase of its L1,
 // L2, L3), its group, and the car that will use it (phases, amps it wants).
@@ -45,6 +55,9 @@ function chargerConf(c) {
     'min_a = 6.0; max_a = 32.0; }';
 }
 
+// load_balancing.limit_mqtt, once the test's broker runs.
+let limitMqtt = null;
+
 function config(siteA, enabled = true) {
   const floor = FLEET.filter((c) => c.group).map(chargerConf).join(',\n');
   const site = FLEET.filter((c) => !c.group).map(chargerConf).join(',\n');
@@ -54,6 +67,7 @@ groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "LB16T" 
 load_balancing = {
   enabled = ${enabled};
   stack_level = 8; update_interval = 2; min_change = 1.0; headroom = 2.0; min_interval = 1;
+  ${limitMqtt ? `limit_mqtt = "${limitMqtt}";` : ''}
   site = {
     limit_a = ${siteA.toFixed(1)}; phases = 3;
     chargers = ( ${site} );
@@ -240,6 +254,11 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
   let refused = 0;
   const unmanaged = { draw: [0, 0, 0] };  // the refusing charger's car
   const site = () => [...fleet, unmanaged];
+  // The highest summed draw on any grid phase, as the chargers report it.
+  const siteMax = () => Math.max(...[0, 1, 2].map((ph) =>
+    site().reduce((s, c) => s + c.draw[ph], 0)));
+  let broker;               // for the dynamic limit over MQTT
+  const reactions = [];      // [how, ms] for the docs
 
   // Every report (on every change and each second): the sum per grid phase under each node against its limit.
   const check = () => {
@@ -257,6 +276,10 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
   };
 
   before(async () => {
+    if (!NO_BROKER) {
+      broker = await startBroker();
+      limitMqtt = broker.url(MQTT_SITE);
+    }
     csms = await startCsms();
     let txn = 1;
     Object.assign(csms.responders, {
@@ -294,6 +317,9 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
     await refuser?.close({ force: true }).catch(() => {});
     for (const c of fleet) await c.close();
     await stopAll({ gw, csms });
+    await broker?.close();
+    limitMqtt = null;
+    for (const [how, ms] of reactions) console.log(`# ${how} met after ${ms} ms`);
   });
 
   it('gives every charger a failsafe and a safe idle limit after boot', async () => {
@@ -385,17 +411,141 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
     gw.writeConfig(config(LOWERED_A));
     const t0 = Date.now();
     gw.signal('SIGHUP');
-    const siteMax = () => Math.max(...[0, 1, 2].map((ph) =>
-      site().reduce((s, c) => s + c.draw[ph], 0)));
     await waitFor(() => siteMax() <= LOWERED_A, REACTION_MS * 3, 'lowered limit met');
     const took = Date.now() - t0;
-    console.log(`# site limit ${SITE_A} -> ${LOWERED_A} A met after ${took} ms`);
+    reactions.push([`site limit ${SITE_A} -> ${LOWERED_A} A by SIGHUP`, took]);
     assert.ok(took <= REACTION_MS, `took ${took} ms`);
     siteLimit = LOWERED_A;
     await sleep(4000);  // a few timer runs and meter reports at the new limit
     assert.ok(siteMax() >= LOWERED_A * 0.75, `site uses ${siteMax()} A of ${LOWERED_A}`);
     assert.deepEqual(violations, [], violations.join('\n'));
   });
+
+  // Sets the dynamic limit with @set, then waits until the chargers' summed
+  // draw meets @amps on every grid phase; returns how long that took.
+  const lowerTo = async (amps, how, set) => {
+    const t0 = Date.now();
+    await set();
+    await waitFor(() => siteMax() <= amps, REACTION_MS * 3, `${how}: ${amps} A met`);
+    const took = Date.now() - t0;
+    reactions.push([`site limit ${siteLimit} -> ${amps} A over ${how}`, took]);
+    assert.ok(took <= REACTION_MS, `${how}: took ${took} ms`);
+    siteLimit = amps;
+    return took;
+  };
+
+  it('PUT /api/site/limit: met within the reaction time, shown in /api/site and /metrics', async () => {
+    let put;
+    await lowerTo(HTTP_A, 'HTTP PUT', async () => {
+      put = await adminApi(gw, 'PUT', '/api/site/limit', { amps: HTTP_A });
+    });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.json.effectiveA, HTTP_A);
+    assert.equal(put.json.dynamicA, HTTP_A);
+    assert.equal(put.json.configuredA, LOWERED_A);
+    assert.equal(put.json.dynamic, true);
+    await sleep(3000);  // runs and meter reports at the new limit
+    assert.ok(siteMax() >= HTTP_A * 0.6, `site uses ${siteMax()} A of ${HTTP_A}`);
+    assert.deepEqual(violations, [], violations.join('\n'));
+
+    const { json } = await adminApi(gw, 'GET', '/api/site');
+    assert.deepEqual(json.limits.phaseA, [HTTP_A, HTTP_A, HTTP_A]);
+    assert.equal(json.balancing.enabled, true);
+    assert.equal(json.balancing.dynamicLimitA, HTTP_A);
+    const top = json.balancing.site;
+    assert.equal(top.kind, 'site');
+    assert.equal(top.limitA, HTTP_A);
+    for (let ph = 0; ph < 3; ph++) {
+      assert.ok(top.allocatedA[ph] <= HTTP_A + 1e-6, `allocated ${top.allocatedA}`);
+      assert.ok(json.phases.measuredA[ph] <= HTTP_A + 1e-6, `measured ${json.phases.measuredA}`);
+    }
+    // Per charger and EVSE: the floor group and a charger in it.
+    const floor = top.children.find((n) => n.kind === 'group' && n.name === 'floorA');
+    assert.equal(floor.limitA, FLOOR_A);
+    const lb16a = floor.children.find((n) => n.id === 'LB16A');
+    assert.equal(lb16a.kind, 'charger');
+    assert.equal(lb16a.children[0].kind, 'evse');
+    assert.equal(lb16a.children[0].charging, true);
+    // measured by grid phase: the site's sum is what the chargers report
+    const reported = [0, 1, 2].map((ph) => site().reduce((a, c) => a + c.draw[ph], 0));
+    await waitFor(async () => {
+      const now = (await adminApi(gw, 'GET', '/api/site')).json.phases.measuredA;
+      return now.every((a, ph) => Math.abs(a - reported[ph]) < 0.05);
+    }, 3000, 'measured per grid phase as reported');
+
+    const m = parsePrometheus((await adminApi(gw, 'GET', '/metrics')).text);
+    assert.equal(sampleValue(m, 'ocppgw_balancing_enabled'), 1);
+    assert.equal(sampleValue(m, 'ocppgw_site_dynamic_limit_active'), 1);
+    for (const phase of ['L1', 'L2', 'L3']) {
+      assert.equal(sampleValue(m, 'ocppgw_site_limit_amperes', { phase }), HTTP_A);
+      assert.ok(sampleValue(m, 'ocppgw_measured_current_amperes', { phase }) <= HTTP_A + 1e-6);
+    }
+  });
+
+  it('PUT /api/site/limit refuses bad bodies with 400 naming the field', async () => {
+    const cases = [
+      [{ amps: LOWERED_A + 1 }, 'amps', /between 0 and 24\.0 A/],
+      [{ amps: -1 }, 'amps', /between 0 and/],
+      [{ amps: '10' }, 'amps', /expected a number/],
+      [{ watts: 'x' }, 'watts', /expected a number/],
+      [{ watts: 230 * 3 * (LOWERED_A + 5) }, 'watts', /between 0 and/],
+      [{ amps: 10, watts: 6900 }, 'amps', /not both/],
+      [{}, 'amps', /missing/],
+      ['[10]', 'body', /JSON object/],
+      ['{"amps": ', 'body', /JSON object/],
+    ];
+    for (const [body, field, msg] of cases) {
+      const r = await adminApi(gw, 'PUT', '/api/site/limit', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+      assert.equal(r.json.field, field, r.text);
+      assert.match(r.json.error, msg);
+    }
+    // Nothing changed; watts work too (over the site's 3 phases at 230 V).
+    assert.equal((await adminApi(gw, 'GET', '/api/site/limit')).json.dynamicA, HTTP_A);
+    const w = await adminApi(gw, 'PUT', '/api/site/limit', { watts: 230 * 3 * HTTP_A });
+    assert.equal(w.status, 200, w.text);
+    assert.equal(w.json.effectiveA, HTTP_A);
+  });
+
+  it('DELETE /api/site/limit: back to the configured limit, the chargers get more', async () => {
+    siteLimit = LOWERED_A;  // raises may reach a charger before the answer reaches us
+    const r = await adminApi(gw, 'DELETE', '/api/site/limit');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.dynamic, false);
+    assert.equal(r.json.dynamicA, null);
+    assert.equal(r.json.effectiveA, LOWERED_A);
+    await waitFor(() => siteMax() > HTTP_A, 5000, 'raised above the old dynamic limit');
+    assert.deepEqual(violations, [], violations.join('\n'));
+  });
+
+  it('the site limit over MQTT (limit_mqtt): met within the reaction time; bad payloads ignored',
+    { skip: NO_BROKER }, async () => {
+      const topic = `ocpp/${MQTT_SITE}/$gateway/limit`;
+      await waitFor(() => gw.stderr.includes(`site limit from ${topic}`), 5000, 'limit client subscribed');
+      const mq = await mqttClient(broker.port);
+      try {
+        await lowerTo(MQTT_A, 'MQTT', () => mq.publish(topic, JSON.stringify({ amps: MQTT_A })));
+        for (const bad of ['garbage', '{"amps": 1000}', '{"volts": 3}', '[1]']) mq.publish(topic, bad);
+        await waitFor(() => (gw.stderr.match(/site limit on \S+ ignored/g) || []).length >= 4, 3000,
+          'four bad payloads logged');
+        assert.equal(gw.proc.exitCode, null);
+        assert.equal((await adminApi(gw, 'GET', '/api/site/limit')).json.dynamicA, MQTT_A);
+        await sleep(2000);
+        assert.deepEqual(violations, [], violations.join('\n'));
+        // A plain number works too; an empty payload (a deleted retained
+        // message) drops the dynamic limit.
+        siteLimit = MQTT_A + 2;
+        mq.publish(topic, String(MQTT_A + 2));
+        await waitFor(async () => (await adminApi(gw, 'GET', '/api/site/limit')).json.dynamicA ===
+          MQTT_A + 2, 2000, 'a plain number');
+        siteLimit = LOWERED_A;
+        mq.publish(topic, '');
+        await waitFor(async () => (await adminApi(gw, 'GET', '/api/site/limit')).json.dynamic === false,
+          2000, 'cleared by an empty payload');
+      } finally {
+        mq.close();
+      }
+    });
 
   it('takes its profiles off the chargers when switched off', async () => {
     siteLimit = floorLimit = Infinity;  // unbalanced from here on
@@ -407,9 +557,64 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
     assert.ok(!/charger disconnected/.test(gw.stderr), 'a charger was dropped by a reload');
   });
 
+  it('the site limit endpoints are 503 while balancing is switched off', async () => {
+    for (const method of ['PUT', 'DELETE']) {
+      const r = await adminApi(gw, method, '/api/site/limit', method === 'PUT' ? { amps: 10 } : undefined);
+      assert.equal(r.status, 503, r.text);
+      assert.match(r.json.error, /load balancing is not enabled/);
+    }
+    const { json } = await adminApi(gw, 'GET', '/api/site');
+    assert.equal(json.balancing.enabled, false);
+    assert.equal(json.limits.phaseA, null);
+  });
+
   it('the shipped example passes --check-config', async () => {
     const file = path.join(SRC_ROOT, 'conf', 'load-balancing.example.conf');
     const res = await runOcppgw(['-c', file, '--check-config']);
     assert.equal(res.code, 0, res.stderr);
+  });
+});
+
+// With the MQTT uplink the limit comes on the uplink's own broker
+// connection: no limit_mqtt, the same topic.
+describe('the site limit on the MQTT uplink\'s connection', { timeout: 30000, skip: NO_BROKER }, () => {
+  const SITE = 'lbnorth';
+  let broker;
+  let gw;
+  let mq;
+
+  before(async () => {
+    broker = await startBroker();
+    gw = await startGateway({ csmsUrl: broker.url(SITE),
+      config: 'load_balancing = { site = { limit_a = 40.0; phases = 3; }; };\n' });
+    await waitFor(() => /mqtt: connected to/.test(gw.stderr), 5000, 'uplink connected');
+    mq = await mqttClient(broker.port);
+  });
+
+  after(async () => {
+    mq?.close();
+    await stopAll({ gw });
+    await broker?.close();
+  });
+
+  it('sets and clears the dynamic limit; bad payloads are logged, never fatal', async () => {
+    const topic = `ocpp/${SITE}/$gateway/limit`;
+    const limit = async () => (await adminApi(gw, 'GET', '/api/site/limit')).json;
+    // The subscription is made right after CONNACK: publish until it lands.
+    await waitFor(async () => {
+      mq.publish(topic, JSON.stringify({ amps: 7 }));
+      await sleep(100);
+      return (await limit()).dynamicA === 7;
+    }, 5000, 'limit 7 A from the uplink topic');
+    mq.publish(topic, JSON.stringify({ watts: 230 * 3 * 9 }));
+    await waitFor(async () => (await limit()).effectiveA === 9, 2000, 'limit in W');
+    for (const bad of ['{"amps": -3}', 'not json', '{"amps": "x"}']) mq.publish(topic, bad);
+    await waitFor(() => (gw.stderr.match(/site limit on \S+ ignored/g) || []).length >= 3, 3000,
+      'three bad payloads logged');
+    assert.equal((await limit()).dynamicA, 9);
+    assert.equal(gw.proc.exitCode, null);
+    mq.publish(topic, 'null');
+    await waitFor(async () => (await limit()).dynamic === false, 2000, 'cleared');
+    assert.equal((await limit()).effectiveA, 40);
   });
 });

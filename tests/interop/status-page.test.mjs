@@ -14,11 +14,33 @@ import { after, before, describe, it } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { SRC_ROOT, connectCharger, startCsms, startGateway, stopAll } from './lib/harness.mjs';
+import {
+  SRC_ROOT, adminApi, connectCharger, startCsms, startGateway, stopAll,
+} from './lib/harness.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const ARTIFACTS = path.join(SRC_ROOT, 'tests/artifacts');
 const now = () => new Date().toISOString();
+
+// A small load_balancing section: the page shows the site's phase load
+// against its limit. A headroom of 100 A keeps each limit at max_a (a car
+// drawing less is not capped at its draw), so the draw / limit figures are
+// fixed: GARAGE-16 (charging) 32 A, GARAGE-21 (idle: its minimum) 16 A.
+const SITE_A = 100;
+const LB_CONFIG = `load_balancing = {
+  headroom = 100.0;
+  site = { limit_a = ${SITE_A}.0; phases = 3;
+    chargers = ( { id = "GARAGE-21"; phases = 1; min_a = 16.0; max_a = 16.0; } ); };
+};
+`;
+
+// The gateway's profiles are accepted (answered to the gateway, never seen
+// by the CSMS).
+function acceptProfiles(client) {
+  client.handle('SetChargingProfile', () => ({ status: 'Accepted' }));
+  client.handle('ClearChargingProfile', () => ({ status: 'Accepted' }));
+  return client;
+}
 
 const meter16 = (l1, l2, l3, offered) => ({ timestamp: now(), sampledValue: [
   { value: String(l1), measurand: 'Current.Import', phase: 'L1', unit: 'A' },
@@ -40,22 +62,22 @@ describe('status page', { timeout: 60000 }, () => {
     csms = await startCsms();
     csms.responders.BootNotification = () => ({ currentTime: now(), interval: 300, status: 'Accepted' });
     csms.responders.StartTransaction = () => ({ transactionId: 4242, idTagInfo: { status: 'Accepted' } });
-    gw = await startGateway({ csmsUrl: csms.url });
+    gw = await startGateway({ csmsUrl: csms.url, config: LB_CONFIG });
 
-    const a = await connectCharger(gw, 'GARAGE-16', '1.6');
+    const a = acceptProfiles(await connectCharger(gw, 'GARAGE-16', '1.6'));
     chargers.push(a);
     await a.call('BootNotification', { chargePointVendor: 'ACME', chargePointModel: 'Wallbox16' });
     await a.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
     await a.call('StartTransaction', { connectorId: 1, idTag: 'CAR1', meterStart: 0, timestamp: now() });
     await a.call('MeterValues', { connectorId: 1, transactionId: 4242, meterValue: [meter16(16, 16, 16, 32)] });
 
-    const b = await connectCharger(gw, 'GARAGE-201', '2.0.1');
+    const b = acceptProfiles(await connectCharger(gw, 'GARAGE-201', '2.0.1'));
     chargers.push(b);
     await b.call('BootNotification', { reason: 'PowerUp',
       chargingStation: { vendorName: 'Volt', model: 'Wallbox201' } });
     await b.call('StatusNotification', { timestamp: now(), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
 
-    const c = await connectCharger(gw, 'GARAGE-21', '2.1');
+    const c = acceptProfiles(await connectCharger(gw, 'GARAGE-21', '2.1'));
     chargers.push(c);
     await c.call('BootNotification', { reason: 'PowerUp',
       chargingStation: { vendorName: 'Next', model: 'Wallbox21' } });
@@ -101,6 +123,22 @@ describe('status page', { timeout: 60000 }, () => {
     assert.equal(await page.locator('#queue-depth').innerText(), '0');
     assert.match(await page.locator('tr[data-phase="L1"] .measured').innerText(), /26\.0 A/);
     assert.match(await page.locator('tr[data-phase="L2"] .measured').innerText(), /16\.0 A/);
+    // ... against the balancer's site limit, with its allocation.
+    for (const ph of ['L1', 'L2', 'L3'])
+      assert.equal(await page.locator(`tr[data-phase="${ph}"] .limit`).innerText(), `${SITE_A}.0 A`);
+    const site = (await adminApi(gw, 'GET', '/api/site')).json;
+    for (const [i, ph] of ['L1', 'L2', 'L3'].entries()) {
+      assert.ok(site.phases.allocatedA[i] > 0, JSON.stringify(site.phases));
+      assert.equal(await page.locator(`tr[data-phase="${ph}"] .allocated`).innerText(),
+        `${site.phases.allocatedA[i].toFixed(1)} A`);
+    }
+    assert.equal(await page.locator('#site-limit').innerText(), `${SITE_A}.0 A`);
+
+    // A dynamic limit shows up live, marked as such.
+    assert.equal((await adminApi(gw, 'PUT', '/api/site/limit', { amps: 60 })).status, 200);
+    await page.waitForFunction(() => /60\.0 A/.test(
+      document.querySelector('tr[data-phase="L1"] .limit')?.textContent || ''), null, { timeout: 3000 });
+    assert.match(await page.locator('#site-limit-kind').innerText(), /dynamic; configured 100\.0 A/);
 
     // Live: a new reading shows up without reloading.
     await chargers[0].call('MeterValues', { connectorId: 1, transactionId: 4242,

@@ -421,6 +421,20 @@ export async function startRawCsms(onCall) {
   return raw;
 }
 
+// fetch() on the gateway's admin API (gw.adminUrl + path); JSON both
+// ways: {status, json (null when the answer is not JSON), text, headers}.
+export async function adminApi(gw, method, path, body, headers = {}) {
+  const res = await fetch(gw.adminUrl + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON: metrics, the page */ }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
 // Closes an RPCClient without waiting for pending calls.
 export async function closeClient(client) {
   if (!client) return;

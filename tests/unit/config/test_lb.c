@@ -111,6 +111,22 @@ Test(config_lb, every_error_names_its_line)
 	expect_errors(path, want, sizeof(want) / sizeof(want[0]));
 }
 
+Test(config_lb, limit_mqtt_is_a_broker_and_one_site)
+{
+	const char *const want[] = {
+		"3: load_balancing.limit_mqtt: expected mqtt://host[:port]/<site> or mqtts://...",
+		"6: unknown setting 'lb2'",
+	};
+	struct ogw_conf c;
+	struct ogw_conf_errors errs;
+
+	expect_errors(FIXTURES "/lb-limit-mqtt.conf", want, 2);
+	load(FIXTURES "/lb-limit-mqtt-ok.conf", &c, &errs, 0);
+	cr_assert_str_eq(c.lb->limit_mqtt, "mqtts://broker.example:8883/garage-7");
+	ogw_conf_clear(&c);
+	ogw_conf_errors_clear(&errs);
+}
+
 Test(config_lb, a_charger_sits_in_one_place)
 {
 	const char *path = FIXTURES "/lb-dup.conf";

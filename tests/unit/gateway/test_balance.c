@@ -90,7 +90,7 @@ Test(balance_site_limit, bounded_by_the_configured_limit)
 	cr_assert_eq(ogw_balance_set_site_limit(&gw, NAN, err, sizeof(err)), -EINVAL);
 	cr_assert_eq(ogw_balance_set_site_limit(&gw, 120, err, sizeof(err)), 0);
 	site = ogw_balance_site_json(&gw);
-	cr_assert_float_eq(json_real_value(json_object_get(site, "dynamic_limit_a")), 120, 1e-9);
+	cr_assert_float_eq(json_real_value(json_object_get(site, "dynamicLimitA")), 120, 1e-9);
 	json_decref(site);
 	cr_assert_eq(ogw_balance_set_site_limit(&gw, 0, err, sizeof(err)), 0);
 	ogw_balance_free(&gw);
