@@ -138,44 +138,45 @@ out:
 	return r;
 }
 
-/* Runs the write @sql with @seq as ?1 and, as ?2, @json when given, else @i2. */
-static int write_seq(struct ogw_store *st, const char *sql, int64_t seq, const json_t *json,
-		     int64_t i2)
+/* The statement for the write @sql, with the batch's transaction open;
+ * NULL with *ret_err set when either fails. */
+static sqlite3_stmt *write_stmt(struct ogw_store *st, const char *sql, int *ret_err)
 {
 	sqlite3_stmt *s = ogw_store_stmt(st, sql);
+	*ret_err = s ? ogw_store_write_begin(st) : -EIO;
+	return *ret_err < 0 ? NULL : s;
+}
+
+int ogw_store_queue_mark(struct ogw_store *st, int64_t seq, int attempts)
+{
+	int r = -EINVAL;
+	sqlite3_stmt *s = st ? write_stmt(st, sql_mark, &r) : NULL;
 	if (!s)
-		return -EIO;
-	int r = ogw_store_write_begin(st);
-	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, seq);
-	int rc = json ? ogw_store_bind_json(s, 2, json) : sqlite3_bind_int64(s, 2, i2);
-	if (rc != SQLITE_OK) {
+	sqlite3_bind_int(s, 2, attempts);
+	return ogw_store_step_done(st, s);
+}
+
+int ogw_store_queue_set_payload(struct ogw_store *st, int64_t seq, const json_t *payload)
+{
+	int r = -EINVAL;
+	sqlite3_stmt *s = st && payload ? write_stmt(st, sql_set_payload, &r) : NULL;
+	if (!s)
+		return r;
+	sqlite3_bind_int64(s, 1, seq);
+	if (ogw_store_bind_json(s, 2, payload) != SQLITE_OK) {
 		ogw_store_release(s);
 		return -ENOMEM;
 	}
 	return ogw_store_step_done(st, s);
 }
 
-int ogw_store_queue_mark(struct ogw_store *st, int64_t seq, int attempts)
-{
-	return st ? write_seq(st, sql_mark, seq, NULL, attempts) : -EINVAL;
-}
-
-int ogw_store_queue_set_payload(struct ogw_store *st, int64_t seq, const json_t *payload)
-{
-	return st && payload ? write_seq(st, sql_set_payload, seq, payload, 0) : -EINVAL;
-}
-
 int ogw_store_queue_delete(struct ogw_store *st, int64_t seq)
 {
-	if (!st)
-		return -EINVAL;
-	sqlite3_stmt *s = ogw_store_stmt(st, sql_delete);
+	int r = -EINVAL;
+	sqlite3_stmt *s = st ? write_stmt(st, sql_delete, &r) : NULL;
 	if (!s)
-		return -EIO;
-	int r = ogw_store_write_begin(st);
-	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, seq);
 	return ogw_store_step_done(st, s);
@@ -183,13 +184,9 @@ int ogw_store_queue_delete(struct ogw_store *st, int64_t seq)
 
 int ogw_store_queue_delete_upto(struct ogw_store *st, const char *charger, int64_t seq)
 {
-	if (!st || !charger)
-		return -EINVAL;
-	sqlite3_stmt *s = ogw_store_stmt(st, sql_delete_upto);
+	int r = -EINVAL;
+	sqlite3_stmt *s = st && charger ? write_stmt(st, sql_delete_upto, &r) : NULL;
 	if (!s)
-		return -EIO;
-	int r = ogw_store_write_begin(st);
-	if (r < 0)
 		return r;
 	sqlite3_bind_text(s, 1, charger, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, seq);
@@ -198,13 +195,9 @@ int ogw_store_queue_delete_upto(struct ogw_store *st, const char *charger, int64
 
 int ogw_store_queue_dead(struct ogw_store *st, int64_t seq, const char *code, const char *desc)
 {
-	if (!st)
-		return -EINVAL;
-	sqlite3_stmt *s = ogw_store_stmt(st, sql_dead);
+	int r = -EINVAL;
+	sqlite3_stmt *s = st ? write_stmt(st, sql_dead, &r) : NULL;
 	if (!s)
-		return -EIO;
-	int r = ogw_store_write_begin(st);
-	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, seq);
 	sqlite3_bind_int64(s, 2, now_ms());
