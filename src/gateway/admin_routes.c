@@ -192,7 +192,6 @@ typedef void site_section_fn(struct ogw_gateway *gw, const struct ogw_site_figur
 
 static void site_uplink(struct ogw_gateway *gw, const struct ogw_site_figures *f, json_t *site)
 {
-	(void)gw;
 	unsigned int total = f->chargers[0] + f->chargers[1] + f->chargers[2];
 	json_t *by_ver = json_object();
 	for (int v = 0; v < OGW_OCPP_COUNT; v++)
@@ -202,6 +201,8 @@ static void site_uplink(struct ogw_gateway *gw, const struct ogw_site_figures *f
 							 "byOcpp", by_ver));
 	json_object_set_new(site, "uplink",
 			    json_pack("{s:s, s:i, s:i, s:i}", "state",
+				      /* no CSMS: the gateway is the central system */
+				      !gw->conf.csms_url ? "standalone" :
 				      !total ? "idle" : f->north[OGW_LEG_UP] == total ? "up" :
 				      f->north[OGW_LEG_UP] ? "partial" : "down",
 				      "legsUp", f->north[OGW_LEG_UP],
