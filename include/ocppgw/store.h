@@ -54,6 +54,10 @@ void ogw_store_set_batching(struct ogw_store *st, bool on);
  * -ENOSPC as on a full disk. For flash-backed site controllers. */
 int ogw_store_set_max_size(struct ogw_store *st, size_t bytes);
 bool ogw_store_uncommitted(const struct ogw_store *st);
+/* Whether the open batch should be committed now: it holds frames back,
+ * or it only holds log writes and is OGW_STORE_LAZY_MS old. */
+bool ogw_store_commit_due(const struct ogw_store *st);
+#define OGW_STORE_LAZY_MS 1000
 /* A failed commit rolls the batch back and returns its errno; a batch SQLite
  * rolled back by itself before (a full disk ends the whole transaction)
  * gives -ECANCELED. Either way the frames held for it must not go out. */

@@ -206,6 +206,7 @@ struct ogw_gateway {
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;
+	uv_timer_t store_tick;      /* commits a batch of log writes on an idle loop */
 	bool store_commit_on;
 
 	lws_sorted_usec_list_t sul_stop;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -33,6 +34,8 @@ struct ogw_store {
 	bool batching;      /* writes join one transaction until ogw_store_commit() */
 	bool in_tx;         /* that transaction is open */
 	bool lost;          /* SQLite rolled a batch back by itself (disk full) */
+	bool hold;          /* the batch has a write frames must wait for */
+	uint64_t opened_us; /* when the batch's transaction was opened */
 };
 
 /* The prepared statement for @sql (a string constant of the caller), or
@@ -42,8 +45,14 @@ sqlite3_stmt *ogw_store_stmt(struct ogw_store *st, const char *sql);
 /* Maps an SQLite result code to a negative errno (0 for OK/ROW/DONE):
  * -ENOSPC disk full, -EACCES read-only, -ENOMEM, -EBUSY, -EMSGSIZE, -EIO. */
 int ogw_store_errno(int rc);
-/* Call before any write: with batching on, opens the batch's transaction. */
+/* Call before any write: with batching on, opens the batch's transaction;
+ * frames then wait for its commit (ogw_store_uncommitted()). */
 int ogw_store_write_begin(struct ogw_store *st);
+/* The same for a write nothing is acknowledged on (a log row): it joins the
+ * batch without holding frames back, and a batch of only such writes is
+ * committed at most once a second (OGW_STORE_LAZY_US). */
+int ogw_store_write_begin_lazy(struct ogw_store *st);
+#define OGW_STORE_LAZY_US ((uint64_t)OGW_STORE_LAZY_MS * 1000)
 /* Resets @s and clears its bindings. */
 void ogw_store_release(sqlite3_stmt *s);
 /* Binds @v (borrowed; NULL binds SQL NULL) as compact JSON text; the

@@ -21,6 +21,7 @@
 #include "ocppgw/store.h"
 #include "internal.h"
 #include "ocppgw/log.h"
+#include "ocppgw/util.h"
 
 #define STORE_FILE "ocppgw.db"
 /* "OGW1": tells our database apart from any other SQLite file. */
@@ -476,15 +477,31 @@ int ogw_store_take_lost(struct ogw_store *st)
 }
 
 /* With batching on, the first write of a batch opens its transaction. */
-int ogw_store_write_begin(struct ogw_store *st)
+static int batch_open(struct ogw_store *st)
 {
 	batch_check(st);
 	if (!st->batching || st->in_tx)
 		return 0;
 	int r = store_run(st, STMT_BEGIN);
-	if (r == 0)
+	if (r == 0) {
 		st->in_tx = true;
+		st->hold = false;
+		st->opened_us = ogw_now_us();
+	}
 	return r;
+}
+
+int ogw_store_write_begin(struct ogw_store *st)
+{
+	int r = batch_open(st);
+	if (r == 0 && st->in_tx)
+		st->hold = true;
+	return r;
+}
+
+int ogw_store_write_begin_lazy(struct ogw_store *st)
+{
+	return batch_open(st);
 }
 
 void ogw_store_set_batching(struct ogw_store *st, bool on)
@@ -510,7 +527,13 @@ int ogw_store_set_max_size(struct ogw_store *st, size_t bytes)
 
 bool ogw_store_uncommitted(const struct ogw_store *st)
 {
-	return st && st->in_tx;
+	return st && st->in_tx && st->hold;
+}
+
+bool ogw_store_commit_due(const struct ogw_store *st)
+{
+	return st && (st->lost || (st->in_tx && (st->hold || sqlite3_get_autocommit(st->db) ||
+						 ogw_now_us() - st->opened_us >= OGW_STORE_LAZY_US)));
 }
 
 int ogw_store_commit(struct ogw_store *st)

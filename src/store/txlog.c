@@ -55,7 +55,8 @@ int ogw_store_tx_upsert(struct ogw_store *st, const struct ogw_txrec *tx)
 {
 	if (!st || !tx || !tx->charger || !tx->tx_id || !*tx->tx_id)
 		return -EINVAL;
-	int r = ogw_store_write_begin(st);
+	/* A log row: no charger waits for it, so it does not hold frames. */
+	int r = ogw_store_write_begin_lazy(st);
 	if (r < 0)
 		return r;
 	sqlite3_stmt *s = ogw_store_stmt(st, sql_upsert);
