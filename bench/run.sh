@@ -46,7 +46,7 @@ done
 sim=$(bench_sim_bin)
 [ -x "$sim" ] || { echo "simulator not found: $sim (set OCPPGW_SIM_BIN)" >&2; exit 1; }
 bench_raise_nofile
-work=$(mktemp -d /tmp/ocppgw-bench.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/ocppgw-bench.XXXXXX")
 trap 'bench_stop_all; rm -rf "$work"' EXIT
 mkdir -p "$results"
 stamp=$(date -u +%Y%m%d-%H%M%S)
