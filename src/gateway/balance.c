@@ -139,14 +139,11 @@ static void kick(struct ogw_gateway *gw, unsigned int ms)
 
 /* ---- time and limits ------------------------------------------------------ */
 
+/* RFC 3339, its offset applied; 0 when absent or unreadable. */
 static time_t parse_time(const char *s)
 {
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return timegm(&tm);
+	int64_t t = 0;
+	return ogw_time_parse_rfc3339(s, &t) == 0 ? (time_t)t : 0;
 }
 
 static struct ogw_lb_node node_of(const struct ogw_lb_limit *l, int parent, int minute)

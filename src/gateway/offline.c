@@ -480,23 +480,38 @@ static void retry_later(struct ogw_session *s, int64_t ms)
 
 /* Whether a later queued message of this charger ends transaction @txid
  * (north version: a 1.6 integer id or a 2.x string id). */
-static bool queue_has_end(struct ogw_session *s, int64_t after, const json_t *txid)
+/* Whether a message of this charger queued after @after (and not yet
+ * delivered) matches @match. */
+static bool queue_any(struct ogw_session *s, int64_t after,
+		      bool (*match)(const struct ogw_qmsg *m, const void *arg), const void *arg)
 {
 	struct ogw_qmsg m;
 	bool found = false;
+	if (after < s->off.acked)
+		after = s->off.acked;
 	while (!found && ogw_store_queue_next(s->gw->store, s->id, after, &m) == 0) {
 		after = m.seq;
-		if (!strcmp(m.action, "StopTransaction"))
-			found = json_equal(json_object_get(m.payload, "transactionId"), txid);
-		else if (!strcmp(m.action, "TransactionEvent"))
-			found = !strcmp(json_string_value(json_object_get(m.payload, "eventType")) ?
-					json_string_value(json_object_get(m.payload, "eventType")) : "",
-					"Ended") &&
-				json_equal(json_object_get(json_object_get(m.payload, "transactionInfo"),
-							   "transactionId"), txid);
+		found = match(&m, arg);
 		ogw_qmsg_clear(&m);
 	}
 	return found;
+}
+
+static const json_t *tx_event_id(const json_t *payload)
+{
+	return json_object_get(json_object_get(payload, "transactionInfo"), "transactionId");
+}
+
+/* @m ends the transaction @arg names (north version: a 1.6 integer id or a
+ * 2.x string id). */
+static bool ends_tx(const struct ogw_qmsg *m, const void *arg)
+{
+	const json_t *txid = arg;
+	if (!strcmp(m->action, "StopTransaction"))
+		return json_equal(json_object_get(m->payload, "transactionId"), txid);
+	const char *ev = json_string_value(json_object_get(m->payload, "eventType"));
+	return !strcmp(m->action, "TransactionEvent") && ev && !strcmp(ev, "Ended") &&
+	       json_equal(tx_event_id(m->payload), txid);
 }
 
 /* The CSMS refused the id that started a transaction the gateway let start
@@ -507,7 +522,7 @@ static void stop_refused(struct ogw_session *s, int64_t seq, const char *action,
 			 const json_t *queued_id, const json_t *txid)
 {
 	struct ogw_log_ctx lc = log_ctx(s, "north", action);
-	if (queue_has_end(s, seq, queued_id))
+	if (queue_any(s, seq, ends_tx, queued_id))
 		return;
 	if (!s->gw->conf.offline_stop_invalid || s->south.state != OGW_LEG_UP) {
 		ogw_warn(&lc, "the CSMS refused the id of a transaction started offline;%s",
@@ -580,8 +595,7 @@ static void reconcile(struct ogw_session *s, int64_t seq, const char *action, co
 	if (s->north.ver != OGW_OCPP16 && !strcmp(action, "TransactionEvent")) {
 		const char *ev = json_string_value(json_object_get(req, "eventType"));
 		json_t *info = json_object_get(res, "idTokenInfo");
-		json_t *txid = json_object_get(json_object_get(req, "transactionInfo"),
-					       "transactionId");
+		const json_t *txid = tx_event_id(req);
 		if (info && strcmp(status_of(info), "Accepted") && ev && strcmp(ev, "Ended"))
 			stop_refused(s, seq, action, txid, txid);
 	}
@@ -814,26 +828,18 @@ void ogw_offline_relayed(struct ogw_call *c, const json_t *res)
 	json_decref(req);
 }
 
-/* Whether a queued message belongs to 2.x transaction @txid. */
-static bool queue_has_tx(struct ogw_session *s, const char *txid)
+/* @m belongs to 2.x transaction @arg (any transaction when NULL). */
+static bool in_tx(const struct ogw_qmsg *m, const void *arg)
 {
-	struct ogw_qmsg m;
-	int64_t after = 0;
-	bool found = false;
-	while (!found && ogw_store_queue_next(s->gw->store, s->id, after, &m) == 0) {
-		after = m.seq;
-		const char *id = json_string_value(
-			json_object_get(json_object_get(m.payload, "transactionInfo"), "transactionId"));
-		found = !txid || (id && !strcmp(id, txid));
-		ogw_qmsg_clear(&m);
-	}
-	return found;
+	const char *txid = arg;
+	const char *id = json_string_value(tx_event_id(m->payload));
+	return !txid || (id && !strcmp(id, txid));
 }
 
 bool ogw_tr_queued(struct ogw_tr_env *env, const char *txid)
 {
 	struct ogw_session *s = env->s;
-	return s->off.backlog > 0 && queue_has_tx(s, txid);
+	return s->off.backlog > 0 && queue_any(s, 0, in_tx, txid);
 }
 
 json_t *ogw_offline_tx_status(struct ogw_call *c, const json_t *res)
@@ -844,7 +850,7 @@ json_t *ogw_offline_tx_status(struct ogw_call *c, const json_t *res)
 	    json_is_true(json_object_get(res, "messagesInQueue")))
 		return NULL;
 	json_t *req = call_payload(c);
-	bool queued = queue_has_tx(s, json_string_value(json_object_get(req, "transactionId")));
+	bool queued = queue_any(s, 0, in_tx, json_string_value(json_object_get(req, "transactionId")));
 	json_decref(req);
 	if (!queued)
 		return NULL;

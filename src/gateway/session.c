@@ -575,7 +575,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	const struct ogw_tr_action *entry = c->ctx;
 	if (l->kind == OGW_SOUTH && !entry && !strcmp(c->action, "GetTransactionStatus")) {
 		json_t *fixed = ogw_offline_tx_status(c, answer->payload);
-		if (fixed && !entry) {
+		if (fixed) {
 			send_result(back, c->action, c->origin_id, fixed);
 			json_decref(fixed);
 			return;

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "ocppgw/util.h"
 #include "gw.h"
 #include "state.h"
 
@@ -65,14 +66,11 @@ static void copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* RFC 3339 as OCPP sends it; 0 when unreadable. */
+/* RFC 3339 as OCPP sends it, its offset applied; 0 when unreadable. */
 static int64_t parse_time(const char *s)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
+	int64_t t = 0;
+	return ogw_time_parse_rfc3339(s, &t) == 0 ? t : 0;
 }
 
 /* A transaction id as text: 1.6 sends an integer, 2.x a string. */
