@@ -2,8 +2,13 @@
 # SPDX-License-Identifier: MIT
 # The project's test command: install what is missing, build in build/, run
 # every test suite, then the suites again on an ASan+UBSan build in
-# build-asan/, and end with one line "N passed, N failed" counted from
-# meson's test logs. Exits non-zero when anything failed.
+# build-asan/, then the slow suites one test at a time (fuzz: each target
+# for a bounded time; ship: the image, compose demo, .deb, systemd unit,
+# release builds and arm64), and end with one line "N passed, N failed"
+# counted from meson's test logs. Exits non-zero when anything failed.
+#   OGW_NO_SANITIZE=1  skip the ASan+UBSan pass
+#   OGW_NO_SHIP=1      skip the fuzz and ship suites
+# One suite or test alone: meson test -C build --suite ship image
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,7 +22,7 @@ else
 fi
 meson compile -C build || exit 1
 
-meson test -C build --print-errorlogs
+meson test -C build --print-errorlogs --no-suite ship --no-suite fuzz
 rc=$?
 
 # Every suite again against an ASan+UBSan build (debug, leak checks on): a
@@ -35,6 +40,15 @@ if [ "${OGW_NO_SANITIZE:-}" != 1 ]; then
 		meson test -C build-asan --print-errorlogs --suite unit --suite interop --suite sim ||
 		rc=1
 	logs+=(build-asan/meson-logs/testlog.json)
+fi
+
+# Slow suites last, alone and one test at a time: they build images and
+# packages, fuzz for fixed times and run qemu, and would starve the timing
+# of the interop tests if run beside them. Their log is a separate file.
+if [ "${OGW_NO_SHIP:-}" != 1 ]; then
+	meson test -C build --print-errorlogs --suite fuzz --suite ship --num-processes 1 \
+		--logbase ship-testlog || rc=1
+	logs+=(build/meson-logs/ship-testlog.json)
 fi
 
 counts="$(python3 - "${logs[@]}" <<'PY'

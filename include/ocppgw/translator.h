@@ -112,58 +112,140 @@ const struct ogw_translator *ogw_translator_find(enum ogw_ocpp south, enum ogw_o
 const struct ogw_tr_action *ogw_translator_action(const struct ogw_translator *t,
 						  enum ogw_tr_dir dir, const char *action);
 
-/* ---- the environment (implemented by the session) ---------------------- */
-
-const char *ogw_tr_charger(const struct ogw_tr_env *env);
-
-/*
- * A call the gateway makes itself on the leg @dir points at (UP: to the
- * CSMS, DOWN: to the charger), queued behind calls already waiting there in
- * one FIFO with relayed calls. @done (may be NULL) runs once, never from
- * inside ogw_tr_emit(), with the CALLRESULT payload, or with NULL after a
- * CALLERROR, a timeout or a lost leg; the answer is never forwarded. Takes
- * @payload, even on failure. 0 or a negative errno (then @done is not
- * called).
+/* ---- the environment (implemented by the session) ----------------------
+ *
+ * A translator reaches its session only through this table, handed to every
+ * call() and result() as @env: the session fills one in (src/gateway), the
+ * unit tests another (tests/unit/translators/fake_env.c). The inline
+ * wrappers below are what translators call; nothing in translators/ links
+ * against the session.
  */
+
+/* Runs once, never from inside emit(), with the CALLRESULT payload, or with
+ * NULL after a CALLERROR, a timeout or a lost leg. */
 typedef void (*ogw_tr_done_fn)(struct ogw_tr_env *env, void *user, const json_t *result);
-int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
-		json_t *payload, ogw_tr_done_fn done, void *user);
 
-/* Inside a call() function: the CALL will be answered later; return with
- * out->outcome = OGW_TR_DEFER. NULL on ENOMEM. */
-struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env);
-/*
- * Like ogw_tr_defer(), and findable later under @key from another call's
- * function (a report the charger sends in parts answers the CALL that asked
- * for it). Do not keep the pointer across calls: find it again by key. Left
- * unanswered for the response timeout, the session answers it with a
- * CALLERROR and forgets the key. NULL on ENOMEM or when @key is in use.
- */
-struct ogw_tr_pending *ogw_tr_defer_keyed(struct ogw_tr_env *env, const char *key);
-/* The CALL deferred under @key and not answered yet, or NULL. */
-struct ogw_tr_pending *ogw_tr_pending_find(struct ogw_tr_env *env, const char *key);
+struct ogw_tr_env_ops {
+	/* The charger's identity. */
+	const char *(*charger)(const struct ogw_tr_env *env);
+	/*
+	 * A call the gateway makes itself on the leg @dir points at (UP: to
+	 * the CSMS, DOWN: to the charger), queued behind calls already waiting
+	 * there in one FIFO with relayed calls; its answer is never forwarded
+	 * and goes to @done (may be NULL). Takes @payload, even on failure. 0
+	 * or a negative errno (then @done is not called).
+	 */
+	int (*emit)(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
+		    json_t *payload, ogw_tr_done_fn done, void *user);
+	/*
+	 * Inside a call() function: the CALL will be answered later (return
+	 * with out->outcome = OGW_TR_DEFER). With a @key (else NULL) it is
+	 * findable from another call's function (a report the charger sends in
+	 * parts answers the CALL that asked for it); left unanswered for the
+	 * response timeout, the session answers it with a CALLERROR and forgets
+	 * the key. Do not keep the pointer across calls: find it again by key.
+	 * NULL on ENOMEM or when @key is in use.
+	 */
+	struct ogw_tr_pending *(*defer)(struct ogw_tr_env *env, const char *key);
+	/* The CALL deferred under @key and not answered yet, or NULL. */
+	struct ogw_tr_pending *(*pending_find)(struct ogw_tr_env *env, const char *key);
+	/* Answers a deferred CALL with @payload (taken), or with a CALLERROR
+	 * when @payload is NULL. Frees @p. */
+	void (*answer)(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
+		       enum ogw_err err, const char *desc);
+	/*
+	 * Durable per-charger state in the gateway's store: JSON objects under
+	 * string keys, surviving restarts, e.g. "tx:<2.x id>" with a
+	 * transaction's seqNo and 1.6 id. get returns a new reference or NULL;
+	 * put takes @value. 0 or a negative errno.
+	 */
+	json_t *(*state_get)(struct ogw_tr_env *env, const char *key);
+	int (*state_put)(struct ogw_tr_env *env, const char *key, json_t *value);
+	int (*state_del)(struct ogw_tr_env *env, const char *key);
+	/* A fresh positive integer unique for this charger (1.6 transactionId,
+	 * 2.x requestId), from a durable counter named @name. */
+	int64_t (*next_id)(struct ogw_tr_env *env, const char *name);
+	/* Whether the gateway still holds messages for the CSMS (its offline
+	 * queue) of transaction @txid, as the upstream version names it; any
+	 * transaction when @txid is NULL. */
+	bool (*queued)(struct ogw_tr_env *env, const char *txid);
+	/*
+	 * A message the translator cannot carry to the other leg in any form:
+	 * the session records it as a dead letter with @reason (visible in
+	 * /api/site, /metrics and the log), so nothing disappears silently.
+	 * @action and @payload (borrowed) are as the caller sent them.
+	 */
+	void (*lost)(struct ogw_tr_env *env, const char *action, const json_t *payload,
+		     const char *reason);
+};
 
-/* Answers a deferred CALL with @payload (taken), or with a CALLERROR when
- * @payload is NULL. Frees @p. */
-void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
-		   enum ogw_err err, const char *desc);
+/* What a translator holds of its session. Implementations embed it and
+ * find themselves from it (container_of). */
+struct ogw_tr_env {
+	const struct ogw_tr_env_ops *ops;
+};
 
-/*
- * Durable per-charger state in the gateway's store (SQLite): JSON objects
- * under string keys, surviving restarts, e.g. "tx:<2.x id>" with a
- * transaction's seqNo and 1.6 id. get returns a new reference or NULL.
- * put takes @value. 0 or a negative errno.
- */
-json_t *ogw_tr_state_get(struct ogw_tr_env *env, const char *key);
-int ogw_tr_state_put(struct ogw_tr_env *env, const char *key, json_t *value);
-int ogw_tr_state_del(struct ogw_tr_env *env, const char *key);
-/* A fresh positive integer unique for this charger (1.6 transactionId,
- * 2.x requestId), from a durable counter named @name. */
-int64_t ogw_tr_next_id(struct ogw_tr_env *env, const char *name);
+static inline const char *ogw_tr_charger(const struct ogw_tr_env *env)
+{
+	return env->ops->charger(env);
+}
 
-/* Whether the gateway still holds messages for the CSMS (its offline
- * queue) of transaction @txid, as the upstream version names it; any
- * transaction when @txid is NULL. */
-bool ogw_tr_queued(struct ogw_tr_env *env, const char *txid);
+static inline int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
+			      json_t *payload, ogw_tr_done_fn done, void *user)
+{
+	return env->ops->emit(env, dir, action, payload, done, user);
+}
+
+static inline struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env)
+{
+	return env->ops->defer(env, NULL);
+}
+
+static inline struct ogw_tr_pending *ogw_tr_defer_keyed(struct ogw_tr_env *env, const char *key)
+{
+	return key && *key ? env->ops->defer(env, key) : NULL;
+}
+
+static inline struct ogw_tr_pending *ogw_tr_pending_find(struct ogw_tr_env *env, const char *key)
+{
+	return env->ops->pending_find(env, key);
+}
+
+static inline void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p,
+				 json_t *payload, enum ogw_err err, const char *desc)
+{
+	env->ops->answer(env, p, payload, err, desc);
+}
+
+static inline json_t *ogw_tr_state_get(struct ogw_tr_env *env, const char *key)
+{
+	return env->ops->state_get(env, key);
+}
+
+static inline int ogw_tr_state_put(struct ogw_tr_env *env, const char *key, json_t *value)
+{
+	return env->ops->state_put(env, key, value);
+}
+
+static inline int ogw_tr_state_del(struct ogw_tr_env *env, const char *key)
+{
+	return env->ops->state_del(env, key);
+}
+
+static inline int64_t ogw_tr_next_id(struct ogw_tr_env *env, const char *name)
+{
+	return env->ops->next_id(env, name);
+}
+
+static inline bool ogw_tr_queued(struct ogw_tr_env *env, const char *txid)
+{
+	return env->ops->queued(env, txid);
+}
+
+static inline void ogw_tr_lost(struct ogw_tr_env *env, const char *action, const json_t *payload,
+			       const char *reason)
+{
+	env->ops->lost(env, action, payload, reason);
+}
 
 #endif

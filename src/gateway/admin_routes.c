@@ -644,7 +644,7 @@ static void cmd_done(struct ogw_tr_env *env, void *user, const json_t *result)
 {
 	struct cmd_call *cc = user;
 	struct ogw_admin_req *r = cc->r;
-	struct ogw_session *s = env->s;
+	struct ogw_session *s = ogw_env_session(env);
 	if (result) {
 		json_t *out = json_pack("{s:s, s:s, s:O}", "charger", cc->charger, "action",
 					cc->action, "response", result);

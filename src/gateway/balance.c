@@ -700,7 +700,7 @@ struct sent_ctx {
 
 static void profile_done(struct ogw_tr_env *env, void *user, const json_t *result)
 {
-	struct ogw_session *s = env->s;
+	struct ogw_session *s = ogw_env_session(env);
 	struct sent_ctx *sc = user;
 	struct ogw_balance *b = s->gw->balance;
 	const char *st = json_string_value(json_object_get(result, "status"));

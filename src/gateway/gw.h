@@ -98,11 +98,6 @@ struct ogw_leg {
 	size_t rx_total;            /* bytes seen of the current message */
 };
 
-/* What a translator sees of its session (include/ocppgw/translator.h). */
-struct ogw_tr_env {
-	struct ogw_session *s;
-};
-
 /* A CALL a translator answers later. */
 struct ogw_tr_pending {
 	lws_dll2_t list;            /* the session's pendings */
@@ -218,6 +213,13 @@ struct ogw_gateway {
 
 /* session.c */
 struct ogw_session *ogw_session_find(struct ogw_gateway *gw, const char *id);
+/* The session a translator environment belongs to (session.c fills in
+ * ogw_session_env_ops for every session). */
+extern const struct ogw_tr_env_ops ogw_session_env_ops;
+static inline struct ogw_session *ogw_env_session(struct ogw_tr_env *env)
+{
+	return lws_container_of(env, struct ogw_session, env);
+}
 struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum ogw_ocpp ver,
 				    enum ogw_ocpp north_ver, struct lws *south_wsi,
 				    const char *south_auth);
@@ -302,6 +304,8 @@ json_t *ogw_offline_salvage_emit(struct ogw_call *c);
 /* North 1.6 id reconciliation at the north boundary: up rewrites
  * gateway-issued ids to the CSMS's, down the other way. True if changed. */
 bool ogw_offline_map_up(struct ogw_session *s, const char *action, json_t *payload);
+/* Whether @s's queue holds messages of 2.x transaction @txid (any when NULL). */
+bool ogw_offline_queued(struct ogw_session *s, const char *txid);
 bool ogw_offline_map_down(struct ogw_session *s, const char *action, json_t *payload);
 /* A relayed CALL (c) answered with CALLRESULT @res: records what the CSMS
  * said (auth cache, local list) and what it implies. */

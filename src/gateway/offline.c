@@ -836,9 +836,8 @@ static bool in_tx(const struct ogw_qmsg *m, const void *arg)
 	return !txid || (id && !strcmp(id, txid));
 }
 
-bool ogw_tr_queued(struct ogw_tr_env *env, const char *txid)
+bool ogw_offline_queued(struct ogw_session *s, const char *txid)
 {
-	struct ogw_session *s = env->s;
 	return s->off.backlog > 0 && queue_any(s, 0, in_tx, txid);
 }
 

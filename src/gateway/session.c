@@ -1115,7 +1115,7 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 	s->south.tp = &ogw_ws_transport;
 	s->north.tp = gw->north_tp;
 	s->tr = tr;
-	s->env.s = s;
+	s->env.ops = &ogw_session_env_ops;
 	s->connected_at = time(NULL);
 	size_t b = id_hash(s->id) & (gw->table_size - 1);
 	s->hnext = gw->table[b];
@@ -1359,9 +1359,9 @@ void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
 
 /* ---- the translator environment (include/ocppgw/translator.h) ------------ */
 
-const char *ogw_tr_charger(const struct ogw_tr_env *env)
+static const char *env_charger(const struct ogw_tr_env *env)
 {
-	return env->s->id;
+	return lws_container_of(env, struct ogw_session, env)->id;
 }
 
 struct emit_ctx {
@@ -1407,10 +1407,10 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	free(ec);
 }
 
-int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
-		json_t *payload, ogw_tr_done_fn done, void *user)
+static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
+		    json_t *payload, ogw_tr_done_fn done, void *user)
 {
-	struct ogw_session *s = env->s;
+	struct ogw_session *s = ogw_env_session(env);
 	struct ogw_leg *l = dir == OGW_TR_UP ? &s->north : &s->south;
 
 	if (!payload)
@@ -1454,9 +1454,8 @@ int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 	return r;
 }
 
-struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env)
+static struct ogw_tr_pending *defer_here(struct ogw_session *s)
 {
-	struct ogw_session *s = env->s;
 	if (!s->cur_from || !s->cur_frame)
 		return NULL;
 	struct ogw_tr_pending *p = calloc(1, sizeof(*p));
@@ -1490,13 +1489,18 @@ static void pending_expire(lws_sorted_usec_list_t *sul)
 	}
 }
 
-struct ogw_tr_pending *ogw_tr_defer_keyed(struct ogw_tr_env *env, const char *key)
+static struct ogw_tr_pending *env_pending_find(struct ogw_tr_env *env, const char *key);
+
+static struct ogw_tr_pending *env_defer(struct ogw_tr_env *env, const char *key)
 {
-	struct ogw_gateway *gw = env->s->gw;
-	if (!key || !*key || strlen(key) >= sizeof(((struct ogw_tr_pending *)0)->key) ||
-	    ogw_tr_pending_find(env, key))
+	struct ogw_session *s = ogw_env_session(env);
+	struct ogw_gateway *gw = s->gw;
+	if (!key)
+		return defer_here(s);
+	if (!*key || strlen(key) >= sizeof(((struct ogw_tr_pending *)0)->key) ||
+	    env_pending_find(env, key))
 		return NULL;
-	struct ogw_tr_pending *p = ogw_tr_defer(env);
+	struct ogw_tr_pending *p = defer_here(s);
 	if (!p)
 		return NULL;
 	snprintf(p->key, sizeof(p->key), "%s", key);
@@ -1509,9 +1513,9 @@ struct ogw_tr_pending *ogw_tr_defer_keyed(struct ogw_tr_env *env, const char *ke
 	return p;
 }
 
-struct ogw_tr_pending *ogw_tr_pending_find(struct ogw_tr_env *env, const char *key)
+static struct ogw_tr_pending *env_pending_find(struct ogw_tr_env *env, const char *key)
 {
-	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&env->s->pendings)) {
+	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&ogw_env_session(env)->pendings)) {
 		struct ogw_tr_pending *p = lws_container_of(d, struct ogw_tr_pending, list);
 		if (p->key[0] && !strcmp(p->key, key))
 			return p;
@@ -1519,8 +1523,8 @@ struct ogw_tr_pending *ogw_tr_pending_find(struct ogw_tr_env *env, const char *k
 	return NULL;
 }
 
-void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
-		   enum ogw_err err, const char *desc)
+static void env_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
+		       enum ogw_err err, const char *desc)
 {
 	(void)env;
 	struct ogw_leg *l = p->from;
@@ -1541,9 +1545,10 @@ void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *pay
 	free(p);
 }
 
-json_t *ogw_tr_state_get(struct ogw_tr_env *env, const char *key)
+static json_t *env_state_get(struct ogw_tr_env *env, const char *key)
 {
-	return ogw_store_kv_get(env->s->gw->store, env->s->id, key, NULL);
+	struct ogw_session *s = ogw_env_session(env);
+	return ogw_store_kv_get(s->gw->store, s->id, key, NULL);
 }
 
 static int store_failed(struct ogw_session *s, const char *what, int r)
@@ -1553,27 +1558,66 @@ static int store_failed(struct ogw_session *s, const char *what, int r)
 	return r;
 }
 
-int ogw_tr_state_put(struct ogw_tr_env *env, const char *key, json_t *value)
+static int env_state_put(struct ogw_tr_env *env, const char *key, json_t *value)
 {
-	int r = value ? ogw_store_kv_put(env->s->gw->store, env->s->id, key, value) : -EINVAL;
+	struct ogw_session *s = ogw_env_session(env);
+	int r = value ? ogw_store_kv_put(s->gw->store, s->id, key, value) : -EINVAL;
 	json_decref(value);
-	return r < 0 ? store_failed(env->s, "write", r) : 0;
+	return r < 0 ? store_failed(s, "write", r) : 0;
 }
 
-int ogw_tr_state_del(struct ogw_tr_env *env, const char *key)
+static int env_state_del(struct ogw_tr_env *env, const char *key)
 {
-	int r = ogw_store_kv_del(env->s->gw->store, env->s->id, key);
-	return r < 0 ? store_failed(env->s, "delete", r) : 0;
+	struct ogw_session *s = ogw_env_session(env);
+	int r = ogw_store_kv_del(s->gw->store, s->id, key);
+	return r < 0 ? store_failed(s, "delete", r) : 0;
 }
 
-int64_t ogw_tr_next_id(struct ogw_tr_env *env, const char *name)
+static int64_t env_next_id(struct ogw_tr_env *env, const char *name)
 {
+	struct ogw_session *s = ogw_env_session(env);
 	int err = 0;
-	int64_t v = ogw_store_next_id(env->s->gw->store, env->s->id, name, &err);
+	int64_t v = ogw_store_next_id(s->gw->store, s->id, name, &err);
 	if (err < 0)
-		store_failed(env->s, "count in", err);
+		store_failed(s, "count in", err);
 	return v;
 }
+
+static bool env_queued(struct ogw_tr_env *env, const char *txid)
+{
+	return ogw_offline_queued(ogw_env_session(env), txid);
+}
+
+/* The translator cannot carry @action anywhere: a dead letter with the
+ * reason, so the operator sees it in /api/site, /metrics and the log. */
+static void env_lost(struct ogw_tr_env *env, const char *action, const json_t *payload,
+		     const char *reason)
+{
+	struct ogw_session *s = ogw_env_session(env);
+	struct ogw_log_ctx lc = { s->id, "south", action, NULL };
+	int64_t seq = 0;
+	int r = ogw_store_queue_push(s->gw->store, s->id, ogw_ocpp_name(s->south.ver), action,
+				     payload, NULL, &seq);
+	if (r >= 0)
+		r = ogw_store_queue_dead(s->gw->store, seq, "NotSupported", reason);
+	ogw_err(&lc, "%s cannot be carried to the CSMS (OCPP %s): %s; %s", action,
+		ogw_ocpp_name(s->north.ver), reason,
+		r < 0 ? "and it could not be kept as a dead letter" : "kept as a dead letter");
+}
+
+const struct ogw_tr_env_ops ogw_session_env_ops = {
+	.charger = env_charger,
+	.emit = env_emit,
+	.defer = env_defer,
+	.pending_find = env_pending_find,
+	.answer = env_answer,
+	.state_get = env_state_get,
+	.state_put = env_state_put,
+	.state_del = env_state_del,
+	.next_id = env_next_id,
+	.queued = env_queued,
+	.lost = env_lost,
+};
 
 /*
  * Keepalive, one sweep every ping_interval for every leg: a leg silent for

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The test environment for translators: implements the ogw_tr_* session
- * functions of translator.h over in-memory arrays and a JSON object, and
+ * The test environment for translators: implements translator.h's
+ * environment table (struct ogw_tr_env_ops) over in-memory arrays and a JSON object, and
  * validates every payload crossing it with the built-in schemas so a test
  * cannot pass with an invalid output. Test code only: no queueing, no
  * persistence, and timeouts only when a test calls fake_env_expire().
@@ -22,7 +22,8 @@ struct ogw_tr_pending {
 	bool answered;
 };
 
-struct ogw_tr_env {
+struct fake_env {
+	struct ogw_tr_env base;     /* first: a fake_env is its ogw_tr_env */
 	const struct ogw_translator *tr;
 	json_t *state;      /* key -> object */
 	json_t *counters;   /* name -> integer */
@@ -37,7 +38,12 @@ struct ogw_tr_env {
 	size_t n_answers;
 	struct ogw_tr_pending **pending;
 	size_t n_pending;
+	struct fake_lost *lost;
+	size_t n_lost;
 };
+
+/* The fake behind a translator's environment. */
+#define F(env) ((struct fake_env *)(void *)(env))
 
 /* One compiled schema set per version, loaded on first use (test process). */
 static struct ogw_schema_set *schema_sets[OGW_OCPP_COUNT];
@@ -70,21 +76,25 @@ void fake_assert_valid(enum ogw_ocpp v, const char *action, bool response, const
 
 static enum ogw_ocpp caller_version(const struct ogw_tr_env *env, enum ogw_tr_dir dir)
 {
-	return dir == OGW_TR_UP ? env->tr->south : env->tr->north;
+	return dir == OGW_TR_UP ? F(env)->tr->south : F(env)->tr->north;
 }
 
 static enum ogw_ocpp target_version(const struct ogw_tr_env *env, enum ogw_tr_dir dir)
 {
-	return dir == OGW_TR_UP ? env->tr->north : env->tr->south;
+	return dir == OGW_TR_UP ? F(env)->tr->north : F(env)->tr->south;
 }
+
+static const struct ogw_tr_env_ops fake_ops;
 
 struct ogw_tr_env *fake_env_new(const struct ogw_translator *tr)
 {
-	struct ogw_tr_env *env = calloc(1, sizeof(*env));
-	cr_assert_not_null(env);
-	env->tr = tr;
-	env->state = json_object();
-	env->counters = json_object();
+	struct fake_env *fe = calloc(1, sizeof(*fe));
+	cr_assert_not_null(fe);
+	fe->base.ops = &fake_ops;
+	struct ogw_tr_env *env = &fe->base;
+	F(env)->tr = tr;
+	F(env)->state = json_object();
+	F(env)->counters = json_object();
 	return env;
 }
 
@@ -92,52 +102,55 @@ void fake_env_free(struct ogw_tr_env *env)
 {
 	if (!env)
 		return;
-	for (size_t i = 0; i < env->n_calls; i++)
-		json_decref(env->calls[i].payload);
-	for (size_t i = 0; i < env->n_answers; i++)
-		json_decref(env->answers[i].payload);
-	for (size_t i = 0; i < env->n_pending; i++)
-		free(env->pending[i]);
-	free(env->calls);
-	free(env->answers);
-	free(env->pending);
-	json_decref(env->state);
-	json_decref(env->counters);
+	for (size_t i = 0; i < F(env)->n_calls; i++)
+		json_decref(F(env)->calls[i].payload);
+	for (size_t i = 0; i < F(env)->n_answers; i++)
+		json_decref(F(env)->answers[i].payload);
+	for (size_t i = 0; i < F(env)->n_pending; i++)
+		free(F(env)->pending[i]);
+	for (size_t i = 0; i < F(env)->n_lost; i++)
+		json_decref(F(env)->lost[i].payload);
+	free(F(env)->lost);
+	free(F(env)->calls);
+	free(F(env)->answers);
+	free(F(env)->pending);
+	json_decref(F(env)->state);
+	json_decref(F(env)->counters);
 	free(env);
 }
 
 void fake_env_set_queued(struct ogw_tr_env *env, bool queued)
 {
-	env->queued = queued;
+	F(env)->queued = queued;
 }
 
 void fake_env_fail_emit(struct ogw_tr_env *env, int err)
 {
-	env->fail_emit = err;
+	F(env)->fail_emit = err;
 }
 
 /* ---- translator.h environment ------------------------------------------ */
 
-const char *ogw_tr_charger(const struct ogw_tr_env *env)
+static const char *env_charger(const struct ogw_tr_env *env)
 {
 	(void)env;
 	return "CP-TEST";
 }
 
-int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
+static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 		json_t *payload, ogw_tr_done_fn done, void *user)
 {
 	struct fake_call *c;
 
-	if (env->fail_emit) {
+	if (F(env)->fail_emit) {
 		json_decref(payload);
-		return env->fail_emit;
+		return F(env)->fail_emit;
 	}
 	fake_assert_valid(target_version(env, dir), action, false, payload);
-	c = realloc(env->calls, (env->n_calls + 1) * sizeof(*c));
+	c = realloc(F(env)->calls, (F(env)->n_calls + 1) * sizeof(*c));
 	cr_assert_not_null(c);
-	env->calls = c;
-	c = &env->calls[env->n_calls++];
+	F(env)->calls = c;
+	c = &F(env)->calls[F(env)->n_calls++];
 	memset(c, 0, sizeof(*c));
 	c->dir = dir;
 	snprintf(c->action, sizeof(c->action), "%s", action);
@@ -147,45 +160,47 @@ int ogw_tr_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 	return 0;
 }
 
-bool ogw_tr_queued(struct ogw_tr_env *env, const char *txid)
+static bool env_queued(struct ogw_tr_env *env, const char *txid)
 {
 	(void)txid;
-	return env->queued;
+	return F(env)->queued;
 }
 
-struct ogw_tr_pending *ogw_tr_defer(struct ogw_tr_env *env)
+static struct ogw_tr_pending *defer_here(struct ogw_tr_env *env)
 {
 	struct ogw_tr_pending *p, **v;
 
-	cr_assert_not_null(env->cur_action, "ogw_tr_defer() outside a call()");
+	cr_assert_not_null(F(env)->cur_action, "ogw_tr_defer() outside a call()");
 	p = calloc(1, sizeof(*p));
 	cr_assert_not_null(p);
-	p->dir = env->cur_dir;
-	snprintf(p->action, sizeof(p->action), "%s", env->cur_action);
-	v = realloc(env->pending, (env->n_pending + 1) * sizeof(*v));
+	p->dir = F(env)->cur_dir;
+	snprintf(p->action, sizeof(p->action), "%s", F(env)->cur_action);
+	v = realloc(F(env)->pending, (F(env)->n_pending + 1) * sizeof(*v));
 	cr_assert_not_null(v);
-	env->pending = v;
-	env->pending[env->n_pending++] = p;
+	F(env)->pending = v;
+	F(env)->pending[F(env)->n_pending++] = p;
 	return p;
 }
 
-struct ogw_tr_pending *ogw_tr_defer_keyed(struct ogw_tr_env *env, const char *key)
+static struct ogw_tr_pending *env_defer(struct ogw_tr_env *env, const char *key)
 {
 	struct ogw_tr_pending *p;
 
+	if (!key)
+		return defer_here(env);
 	/* The session's limits: a non-empty key that fits, not in use. */
-	if (!key || !*key || strlen(key) >= sizeof(p->key) || ogw_tr_pending_find(env, key))
+	if (!*key || strlen(key) >= sizeof(p->key) || ogw_tr_pending_find(env, key))
 		return NULL;
-	p = ogw_tr_defer(env);
+	p = defer_here(env);
 	snprintf(p->key, sizeof(p->key), "%s", key);
 	return p;
 }
 
-struct ogw_tr_pending *ogw_tr_pending_find(struct ogw_tr_env *env, const char *key)
+static struct ogw_tr_pending *env_pending_find(struct ogw_tr_env *env, const char *key)
 {
-	for (size_t i = 0; key && i < env->n_pending; i++)
-		if (!env->pending[i]->answered && !strcmp(env->pending[i]->key, key))
-			return env->pending[i];
+	for (size_t i = 0; key && i < F(env)->n_pending; i++)
+		if (!F(env)->pending[i]->answered && !strcmp(F(env)->pending[i]->key, key))
+			return F(env)->pending[i];
 	return NULL;
 }
 
@@ -200,7 +215,7 @@ bool fake_env_expire(struct ogw_tr_env *env, const char *key)
 	return true;
 }
 
-void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
+static void env_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
 		   enum ogw_err err, const char *desc)
 {
 	struct fake_answer *a;
@@ -210,10 +225,10 @@ void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *pay
 	p->answered = true;
 	if (payload)
 		fake_assert_valid(caller_version(env, p->dir), p->action, true, payload);
-	a = realloc(env->answers, (env->n_answers + 1) * sizeof(*a));
+	a = realloc(F(env)->answers, (F(env)->n_answers + 1) * sizeof(*a));
 	cr_assert_not_null(a);
-	env->answers = a;
-	a = &env->answers[env->n_answers++];
+	F(env)->answers = a;
+	a = &F(env)->answers[F(env)->n_answers++];
 	memset(a, 0, sizeof(*a));
 	a->dir = p->dir;
 	snprintf(a->action, sizeof(a->action), "%s", p->action);
@@ -222,52 +237,93 @@ void ogw_tr_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *pay
 	snprintf(a->desc, sizeof(a->desc), "%s", desc ? desc : "");
 }
 
-json_t *ogw_tr_state_get(struct ogw_tr_env *env, const char *key)
+static json_t *env_state_get(struct ogw_tr_env *env, const char *key)
 {
-	json_t *v = json_object_get(env->state, key);
+	json_t *v = json_object_get(F(env)->state, key);
 	/* a copy, as a store would give: the caller cannot edit the stored value */
 	return v ? json_deep_copy(v) : NULL;
 }
 
-int ogw_tr_state_put(struct ogw_tr_env *env, const char *key, json_t *value)
+static int env_state_put(struct ogw_tr_env *env, const char *key, json_t *value)
 {
 	if (!json_is_object(value)) {
 		json_decref(value);
 		return -EINVAL;
 	}
-	return json_object_set_new(env->state, key, value) ? -ENOMEM : 0;
+	return json_object_set_new(F(env)->state, key, value) ? -ENOMEM : 0;
 }
 
-int ogw_tr_state_del(struct ogw_tr_env *env, const char *key)
+static int env_state_del(struct ogw_tr_env *env, const char *key)
 {
-	json_object_del(env->state, key);
+	json_object_del(F(env)->state, key);
 	return 0;
 }
 
-int64_t ogw_tr_next_id(struct ogw_tr_env *env, const char *name)
+static int64_t env_next_id(struct ogw_tr_env *env, const char *name)
 {
-	json_int_t n = json_integer_value(json_object_get(env->counters, name)) + 1;
-	json_object_set_new(env->counters, name, json_integer(n));
+	json_int_t n = json_integer_value(json_object_get(F(env)->counters, name)) + 1;
+	json_object_set_new(F(env)->counters, name, json_integer(n));
 	return n;
 }
 
+static void env_lost(struct ogw_tr_env *env, const char *action, const json_t *payload,
+		     const char *reason)
+{
+	struct fake_lost *l;
+
+	cr_assert_not_null(reason, "a lost %s without a reason", action);
+	l = realloc(F(env)->lost, (F(env)->n_lost + 1) * sizeof(*l));
+	cr_assert_not_null(l);
+	F(env)->lost = l;
+	l = &F(env)->lost[F(env)->n_lost++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->action, sizeof(l->action), "%s", action);
+	l->payload = json_deep_copy(payload);
+	snprintf(l->reason, sizeof(l->reason), "%s", reason);
+}
+
+static const struct ogw_tr_env_ops fake_ops = {
+	.charger = env_charger,
+	.emit = env_emit,
+	.defer = env_defer,
+	.pending_find = env_pending_find,
+	.answer = env_answer,
+	.state_get = env_state_get,
+	.state_put = env_state_put,
+	.state_del = env_state_del,
+	.next_id = env_next_id,
+	.queued = env_queued,
+	.lost = env_lost,
+};
+
 /* ---- inspection ---------------------------------------------------------- */
+
+size_t fake_env_n_lost(const struct ogw_tr_env *env)
+{
+	return F(env)->n_lost;
+}
+
+const struct fake_lost *fake_env_lost(const struct ogw_tr_env *env, size_t i)
+{
+	cr_assert_lt(i, F(env)->n_lost, "lost message %zu of %zu", i, F(env)->n_lost);
+	return &F(env)->lost[i];
+}
 
 size_t fake_env_n_emitted(const struct ogw_tr_env *env)
 {
-	return env->n_calls;
+	return F(env)->n_calls;
 }
 
 const struct fake_call *fake_env_emitted(const struct ogw_tr_env *env, size_t i)
 {
-	cr_assert_lt(i, env->n_calls, "emitted call %zu of %zu", i, env->n_calls);
-	return &env->calls[i];
+	cr_assert_lt(i, F(env)->n_calls, "emitted call %zu of %zu", i, F(env)->n_calls);
+	return &F(env)->calls[i];
 }
 
 long fake_env_find(const struct ogw_tr_env *env, const char *action, size_t from)
 {
-	for (size_t i = from; i < env->n_calls; i++)
-		if (!strcmp(env->calls[i].action, action))
+	for (size_t i = from; i < F(env)->n_calls; i++)
+		if (!strcmp(F(env)->calls[i].action, action))
 			return (long)i;
 	return -1;
 }
@@ -276,8 +332,8 @@ void fake_env_reply(struct ogw_tr_env *env, size_t i, const json_t *result)
 {
 	struct fake_call *c;
 
-	cr_assert_lt(i, env->n_calls, "reply to emitted call %zu of %zu", i, env->n_calls);
-	c = &env->calls[i];
+	cr_assert_lt(i, F(env)->n_calls, "reply to emitted call %zu of %zu", i, F(env)->n_calls);
+	c = &F(env)->calls[i];
 	cr_assert(!c->replied, "emitted call %zu (%s) replied twice", i, c->action);
 	c->replied = true;
 	if (result)
@@ -295,26 +351,26 @@ void fake_env_reply_text(struct ogw_tr_env *env, size_t i, const char *result_js
 
 size_t fake_env_n_answers(const struct ogw_tr_env *env)
 {
-	return env->n_answers;
+	return F(env)->n_answers;
 }
 
 const struct fake_answer *fake_env_answer(const struct ogw_tr_env *env, size_t i)
 {
-	cr_assert_lt(i, env->n_answers, "answer %zu of %zu", i, env->n_answers);
-	return &env->answers[i];
+	cr_assert_lt(i, F(env)->n_answers, "answer %zu of %zu", i, F(env)->n_answers);
+	return &F(env)->answers[i];
 }
 
 size_t fake_env_n_pending(const struct ogw_tr_env *env)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < env->n_pending; i++)
-		n += !env->pending[i]->answered;
+	for (size_t i = 0; i < F(env)->n_pending; i++)
+		n += !F(env)->pending[i]->answered;
 	return n;
 }
 
 json_t *fake_env_state(struct ogw_tr_env *env)
 {
-	return env->state;
+	return F(env)->state;
 }
 
 /* ---- driving entries ----------------------------------------------------- */
@@ -322,7 +378,7 @@ json_t *fake_env_state(struct ogw_tr_env *env)
 static const struct ogw_tr_action *entry(const struct ogw_tr_env *env, enum ogw_tr_dir dir,
 					 const char *action)
 {
-	const struct ogw_tr_action *a = ogw_translator_action(env->tr, dir, action);
+	const struct ogw_tr_action *a = ogw_translator_action(F(env)->tr, dir, action);
 	cr_assert_not_null(a, "no %s entry for %s", dir == OGW_TR_UP ? "up" : "down", action);
 	return a;
 }
@@ -335,10 +391,10 @@ void fake_env_call(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *acti
 
 	fake_assert_valid(caller_version(env, dir), action, false, payload);
 	memset(out, 0, sizeof(*out));
-	env->cur_dir = dir;
-	env->cur_action = a->action;
+	F(env)->cur_dir = dir;
+	F(env)->cur_action = a->action;
 	r = a->call(env, payload, out);
-	env->cur_action = NULL;
+	F(env)->cur_action = NULL;
 	cr_assert_eq(r, 0, "%s call() returned %d", action, r);
 	switch (out->outcome) {
 	case OGW_TR_FORWARD:

@@ -37,6 +37,13 @@ struct fake_answer {
 	char desc[200];
 };
 
+/* A message the translator gave up on with ogw_tr_lost(). */
+struct fake_lost {
+	char action[64];
+	json_t *payload;       /* owned by the env (a copy) */
+	char reason[200];
+};
+
 /* A new environment for @tr (charger id "CP-TEST"). Never NULL. */
 struct ogw_tr_env *fake_env_new(const struct ogw_translator *tr);
 void fake_env_free(struct ogw_tr_env *env);
@@ -47,6 +54,9 @@ void fake_env_fail_emit(struct ogw_tr_env *env, int err);
 void fake_env_set_queued(struct ogw_tr_env *env, bool queued);
 
 size_t fake_env_n_emitted(const struct ogw_tr_env *env);
+size_t fake_env_n_lost(const struct ogw_tr_env *env);
+/* The @i-th message given up on (asserts @i is in range). */
+const struct fake_lost *fake_env_lost(const struct ogw_tr_env *env, size_t i);
 /* The @i-th emitted call, in emission order (asserts @i is in range). */
 const struct fake_call *fake_env_emitted(const struct ogw_tr_env *env, size_t i);
 /* Index of the first emitted call with @action at or after @from, or -1. */
