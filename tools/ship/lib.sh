@@ -78,7 +78,8 @@ ship_dockerd() {
 
 # debian:bookworm-slim from debootstrap --variant=minbase, imported once and
 # kept in the engine (a second call is a no-op). Like the registry's slim
-# image: no docs, man pages or locales, apt lists removed.
+# image: no docs, man pages or locales, apt lists and the downloaded .debs
+# (31 MB) removed.
 ship_base_image() {
 	local name="${1:-debian:bookworm-slim}"
 	docker image inspect "$name" >/dev/null 2>&1 && return 0
@@ -91,8 +92,9 @@ ship_base_image() {
 		{ tail -n 20 "$SHIP_WORK/debootstrap.log" >&2; ship_die "debootstrap failed"; }
 	cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || true
 	[ -s "$root/etc/apt/sources.list.d/debian.sources" ] && : >"$root/etc/apt/sources.list"
-	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* \
-		"$root"/usr/share/man/* "$root"/usr/share/locale/*
+	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin \
+		"$root"/var/cache/apt/archives/*.deb "$root"/usr/share/doc/* \
+		"$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/locale/*
 	tar -C "$root" -c . | docker import - "$name" >/dev/null
 	rm -rf "$root"
 	ship_log "imported $name ($(docker image inspect -f '{{.Size}}' "$name") bytes)"
