@@ -172,10 +172,10 @@ check_credentials() {
 }
 timed "demo credentials (token, admin/demo)" check_credentials
 
-# `ocppgw sessions` in container $1 as JSON.
-sessions_json() { docker exec "$1" ocppgw sessions --format json; }
+# `ocppgw sessions` in compose service $1 as JSON.
+sessions_json() { "${COMPOSE[@]}" exec -T "$1" ocppgw sessions --format json; }
 # True when every version has a session with energy behind admin port $2
-# (container $1, prefix $3).
+# (service $1, prefix $3).
 all_versions_charged() {
 	local up
 	up=$(chargers_up "$2" "$3") || return 1
@@ -188,9 +188,9 @@ sys.exit(0 if charged >= set(sys.argv[2].split()) else 1)' "$up" "$VERSIONS"
 }
 check_charged() {
 	wait_for "charged sessions of each version on the gateway" 120 \
-		all_versions_charged "$GW" "$OCPPGW_ADMIN_PORT" FLEET
+		all_versions_charged gateway "$OCPPGW_ADMIN_PORT" FLEET
 	wait_for "charged sessions of each version on the site (MQTT)" 120 \
-		all_versions_charged "$SITE" "$SITE_ADMIN_PORT" SITE
+		all_versions_charged site "$SITE_ADMIN_PORT" SITE
 }
 timed "a session with energy per version, both gateways" check_charged
 
@@ -214,12 +214,14 @@ for s in json.load(sys.stdin):
     print(s["charger"], s["tx_id"])' | sort; }
 check_restart() {
 	local before after volume started
-	volume=$(docker inspect -f \
-		'{{range .Mounts}}{{if eq .Destination "/var/lib/ocppgw"}}{{.Name}}{{end}}{{end}}' "$GW")
-	before=$(sessions_json "$GW" | tx_ids)
+	volume=${PROJECT}_gateway-data
+	[ "$(docker inspect -f \
+		'{{range .Mounts}}{{if eq .Destination "/var/lib/ocppgw"}}{{.Name}}{{end}}{{end}}' "$GW")" \
+		= "$volume" ] || ship_die "the gateway's store is not in the volume $volume"
+	before=$(sessions_json gateway | tx_ids)
 	[ -n "$before" ] || ship_die "no sessions before the restart"
 	started=$(docker inspect -f '{{.State.StartedAt}}' "$GW")
-	docker restart -t 20 "$GW" >/dev/null
+	docker restart -t 20 "$("${COMPOSE[@]}" ps -q gateway)" >/dev/null
 	[ "$(docker inspect -f '{{.State.StartedAt}}' "$GW")" != "$started" ] ||
 		ship_die "docker restart did not restart the gateway"
 	wait_for "healthy gateway after the restart" 90 is_healthy "$GW"
