@@ -79,6 +79,19 @@ start_arm64_gateway() {
 		ship_die "pid $GW_PID is not qemu-aarch64"
 }
 
+# qemu-user's own share of PID's resident memory, in KiB: its binary and
+# x86_64 libraries, its heap and the translated-code buffer (the only
+# anonymous executable mapping, or its memfd when split: guest code is
+# mapped without host exec).
+# The rest is the arm64 process's: its files, plus anonymous memory that
+# qemu's own mmaps share, so VmRSS minus this is an upper bound.
+qemu_own_kb() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6; perm = $2
+		own = name ~ /x86_64-linux-gnu|memfd:tcg-jit|\/usr\/bin\/qemu-aarch64$|^\[heap\]$/ || (name == "" && perm ~ /x/) }
+	     /^Rss:/ && own { kb += $2 }
+	     END { print kb + 0 }' "/proc/$1/smaps"
+}
+
 # Chargers the responder has connected (each through the gateway).
 responder_chargers() {
 	python3 -c 'import json, sys, urllib.request
@@ -105,6 +118,7 @@ rss_under_fleet() {
 	result "fleet $label: $FLEET chargers connected through the gateway in $(secs "$(ms_since "$t0")")"
 	sleep 5
 	RSS_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+	[ "$label" != arm64 ] || QEMU_KB=$(qemu_own_kb "$pid")
 	wait "$sim" || { cat "$WORK/fleet-$label.out" "$WORK/fleet-$label.err" >&2; ship_die "$label: the fleet saw errors"; }
 	grep -q "^chargers *$FLEET ($FLEET accepted)" "$WORK/fleet-$label.out" ||
 		ship_die "$label: $(head -1 "$WORK/fleet-$label.out")"
@@ -152,6 +166,7 @@ bench_start_responder "$WORK"
 GW_PORT=$(bench_free_port)
 start_arm64_gateway "$GW_PORT"
 RSS_IDLE_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$GW_PID/status")
+QEMU_IDLE_KB=$(qemu_own_kb "$GW_PID")
 # One charger of each version, each living through whole transactions.
 "$OCPPGW_SIM_BIN" --url "ws://127.0.0.1:$GW_PORT/ocpp" --count 3 --mix 1.6:1,2.0.1:1,2.1:1 \
 	--duration 12 --time-scale 100 --session 300 --idle 30 --seed 3 >"$WORK/sim.out" 2>"$WORK/sim.err" ||
@@ -184,6 +199,7 @@ result "$store"
 step "$FLEET chargers, arm64 under qemu"
 rss_under_fleet "$GW_PID" "$GW_PORT" arm64
 RSS_ARM64_KB=$RSS_KB
+QEMU_ARM64_KB=$QEMU_KB
 kill -TERM "$GW_PID"
 rc=0
 wait "$GW_JOB" || rc=$?
@@ -217,7 +233,9 @@ print(next(o["value"] for o in json.load(open(sys.argv[1])) if o["name"] == "bui
 text_of() { awk 'NR == 2 { print $1 " text, " $2 " data, " $3 " bss" }' "$1"; }
 result "size  arm64 ocppgw stripped ($buildtype): $(stat -c %s "$WORK/ocppgw.arm64") bytes ($(text_of "$WORK/size-arm64.txt"))"
 result "size  x86_64 ocppgw stripped: $(stat -c %s "$WORK/ocppgw.x86_64") bytes ($(text_of "$WORK/size-x86_64.txt"))"
-result "rss   arm64 under qemu-user: idle $RSS_IDLE_KB KiB, $FLEET chargers $RSS_ARM64_KB KiB (qemu's own memory included)"
+result "rss   arm64 under qemu-user: idle $RSS_IDLE_KB KiB, $FLEET chargers $RSS_ARM64_KB KiB (VmRSS of qemu-aarch64)"
+result "rss   of which qemu itself:     idle $QEMU_IDLE_KB KiB, $FLEET chargers $QEMU_ARM64_KB KiB;" \
+	"the arm64 process at most $((RSS_IDLE_KB - QEMU_IDLE_KB)) / $((RSS_ARM64_KB - QEMU_ARM64_KB)) KiB"
 result "rss   x86_64 native:         idle $RSS_X86_IDLE_KB KiB, $FLEET chargers $RSS_X86_KB KiB"
 result "time  total $(secs "$(ms_since "$ALL_T0")")"
 printf '%s\n' "${RESULTS[@]}"
