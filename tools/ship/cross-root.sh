@@ -78,6 +78,7 @@ cross_root() {
 # (a path inside the root, as seen from the host), so a caller can find a
 # background daemon's pid (qemu-user's, with the guest inside it).
 cross_run() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	unshare --mount --propagation private -- /bin/bash -c '
 		set -e
 		r=$1 src=$2 pidfile=$3
