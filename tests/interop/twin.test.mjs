@@ -58,6 +58,9 @@ for (const pair of PAIRS.filter((p) => sel.pairs.includes(p))) {
           `${cmp.different.length} of ${cmp.compared} facts differ` +
           `${underRule ? `; under a rule: ${underRule}` : ''}\n${formatDiff(cmp.different)}`);
         assert.deepEqual(cmp.translated.csmsProblems, [], 'the CSMS rejected frames');
+        // The charger's side: a translated session must not meet errors a
+        // native one does not (a CALLERROR, a refused reconnect).
+        assert.deepEqual(cmp.translated.chargerProblems, [], 'the charger met errors');
       });
     }
   });

@@ -78,9 +78,15 @@ class SimBase {
       .catch((err) => this.problems.push(`reaction: ${err.message}`));
   }
 
+  // Waits for the reactions; a reset the charger scheduled for when it is
+  // idle happens once they and the step's messages are out.
   async settle() {
     let q;
     do { q = this.queue; await q; } while (q !== this.queue);
+    if (this.resetDue) {
+      this.resetDue = false;
+      await this.reboot();
+    }
   }
 
   conn(n) { return this.conns.get(n); }
@@ -98,10 +104,12 @@ class SimBase {
       case 'plug': c.plugged = true; c.wh = step.wh; return this.plug(c, t);
       case 'card': return this.card(c, TOKENS[step.token], t);
       case 'contract': return this.contract(c, TOKENS[step.token], t);
-      case 'energy': return this.chargingState(c, 'Charging', t);
-      case 'suspendEV': return this.chargingState(c, 'SuspendedEV', t);
-      case 'resume': return this.chargingState(c, 'Charging', t);
-      case 'sample': c.wh = step.wh; return this.sample(c, step, t);
+      // Without a session (the charger was refused one) there is no
+      // charging state and no transaction sample to send.
+      case 'energy': return c.tx && this.chargingState(c, 'Charging', t);
+      case 'suspendEV': return c.tx && this.chargingState(c, 'SuspendedEV', t);
+      case 'resume': return c.tx && this.chargingState(c, 'Charging', t);
+      case 'sample': c.wh = step.wh; return c.tx && this.sample(c, step, t);
       case 'clockSample': c.wh = step.wh; return this.clockSample(c, t);
       case 'unplug': c.plugged = false; return this.unplug(c, t);
       case 'fault': c.faulted = step.code; return this.fault(c, step.code, t);
@@ -475,7 +483,7 @@ export class Charger2x extends SimBase {
     this.profiles = this.profiles.filter((p) => p.txId !== tx.id);
     if (this.scheduledReset && ![...this.conns.values()].some((x) => x.tx)) {
       this.scheduledReset = false;
-      this.react(() => this.reboot());
+      this.resetDue = true;
     }
   }
 

@@ -139,7 +139,7 @@ export async function startTwinCsms() {
         .catch((err) => p.problems.push(err.message));
     },
     // Resolves once nothing has crossed the identity's leg for quietMs.
-    async quiet(identity, quietMs = 250, maxMs = 5000) {
+    async quiet(identity, quietMs = 400, maxMs = 5000) {
       const p = peer(identity);
       const end = Date.now() + maxMs;
       while (Date.now() - p.last < quietMs && Date.now() < end) await sleep(50);
