@@ -202,7 +202,7 @@ describe('selection', () => {
     assert.deepEqual(s.scenarios.map((x) => x.id), ['remote-start']);
     assert.ok(s.findings.every((f) => f.scenario === 'remote-start' && f.pairs.includes('1.6-2.0.1')));
     const f = selection({ TWIN_CASE: 'finding-16' });
-    assert.deepEqual(f.scenarios.map((x) => x.id).sort(), ['local-stop', 'remote-start']);
+    assert.deepEqual(f.scenarios.map((x) => x.id).sort(), ['local-stop', 'remote-start', 'stop-tag-always']);
     assert.deepEqual([...new Set(f.findings.map((x) => x.n))], [16]);
     assert.throws(() => selection({ TWIN_PAIR: '1.6-1.6' }), /unknown pair/);
     assert.throws(() => selection({ TWIN_CASE: 'nope' }), /nothing matches/);

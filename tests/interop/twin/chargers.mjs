@@ -235,6 +235,8 @@ export class Charger16 extends SimBase {
     }
     const params = { transactionId: tx.id, meterStop: c.wh, timestamp: t, reason, transactionData: data };
     if (token) params.idTag = token.id;
+    // Many 1.6 chargers name the session's idTag whatever stopped it.
+    else if (this.quirks.stopIdTag) params.idTag = tx.token.id;
     await this.send('StopTransaction', params);
     this.profiles = this.profiles.filter((p) => p.txId !== tx.id);
     if (c.plugged) await this.status(c.conn, 'Finishing', t);

@@ -18,10 +18,10 @@ const cell = (s) => String(s).replace(/\|/g, '\\|');
 
 export function twinBlock() {
   const lines = [BEGIN, '', '### Scripted sessions', '',
-    '| scenario | what happens | findings of issue 20 | versions |', '|---|---|---|---|'];
+    '| scenario | what happens | findings of issue 20 | pairs |', '|---|---|---|---|'];
   for (const s of SCENARIOS) {
-    lines.push(`| ${s.id} | ${cell(s.title)} | ${s.findings.join(', ') || '-'} | ` +
-      `${s.versions ? s.versions.join(', ') : 'all'} |`);
+    const pairs = s.pairs ? s.pairs.join(', ') : s.versions ? `within ${s.versions.join(', ')}` : 'all';
+    lines.push(`| ${s.id} | ${cell(s.title)} | ${s.findings.join(', ') || '-'} | ${pairs} |`);
   }
   lines.push('', '### Rules: how a translated session may differ', '',
     '| rule | pairs (charger-CSMS) | scenarios | facts | may differ by | why |', '|---|---|---|---|---|---|');

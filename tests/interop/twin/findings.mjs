@@ -114,12 +114,18 @@ export const FINDINGS = [
     } },
   { n: 15, scenario: 'duplicate-end', pairs: TO_16,
     title: 'a repeated TransactionEvent Ended is one StopTransaction',
-    check: (n, t) => assert.equal(t['tx1.stops'], 1) },
+    check: (n, t) => {
+      assert.equal(t.transactions, 1, 'the repeat became another transaction');
+      assert.equal(t['tx1.stops'], 1);
+    } },
   { n: 16, scenario: 'local-stop', pairs: FROM_16,
     title: 'Ended carries the idToken when the driver\'s token stopped it',
     check: (n, t) => same(n, t, 'tx1.stop.token') },
   { n: 16, scenario: 'remote-start', pairs: FROM_16,
     title: 'Ended carries no idToken after a remote stop',
+    check: (n, t) => assert.equal(t['tx1.stop.token'], null) },
+  { n: 16, scenario: 'stop-tag-always', pairs: FROM_16,
+    title: 'a remote stop is no token stop, even when the 1.6 charger names the idTag',
     check: (n, t) => assert.equal(t['tx1.stop.token'], null) },
   { n: 17, scenario: 'local-stop', pairs: FROM_16,
     title: 'Ended says EVConnected when the EV is still plugged',

@@ -21,7 +21,7 @@ export const PAIRS = VERSIONS.flatMap((c) => VERSIONS.filter((s) => s !== c).map
 export const splitPair = (pair) => pair.split('-');
 const OLD_PASSWORD = 'twin-old-password-0001';
 
-export const scenarioFits = (scenario, pair) =>
+export const scenarioFits = (scenario, pair) => (!scenario.pairs || scenario.pairs.includes(pair)) &&
   splitPair(pair).every((v) => !scenario.versions || scenario.versions.includes(v));
 
 // TWIN_PAIR (e.g. "1.6-2.0.1", comma-separated) and TWIN_CASE (scenario ids

@@ -6,8 +6,9 @@
 // reset, a setting), each at a time `at` in seconds after T0. The simulated
 // chargers (chargers.mjs) and the CSMS (csms.mjs) turn each step into what a
 // spec-following peer of their version sends. `findings` names the items of
-// issue 20 a scenario checks; `csms` / `chargers` limit it to the versions
-// that can express it (default: all).
+// issue 20 a scenario checks; `versions` limits it to the versions that can
+// express it and `pairs` to the pairs (charger-csms) it is about (default:
+// all). `quirks` are charger habits the scenario needs.
 
 export const T0 = Date.UTC(2025, 5, 2, 8, 0, 0);
 export const at = (sec) => new Date(T0 + sec * 1000).toISOString();
@@ -71,6 +72,20 @@ export const SCENARIOS = [
       { at: 20, do: 'remoteStart', conn: 1, token: 'central' },
       ...charging(1, 30, 7000),
       { at: 200, do: 'unplug', conn: 1 },
+    ],
+  },
+  {
+    id: 'stop-tag-always',
+    title: 'a 1.6 charger that names the session\'s idTag in every StopTransaction, stopped remotely',
+    findings: [16],
+    quirks: { stopIdTag: true },
+    pairs: ['1.6-2.0.1', '1.6-2.1'],
+    steps: [
+      { at: 10, do: 'plug', conn: 1, wh: 9000 },
+      { at: 20, do: 'card', conn: 1, token: 'rfid' },
+      ...charging(1, 30, 9000),
+      { at: 200, do: 'remoteStop', conn: 1 },
+      { at: 240, do: 'unplug', conn: 1 },
     ],
   },
   {
