@@ -108,6 +108,7 @@ class SimBase {
       // charging state and no transaction sample to send.
       case 'energy': return c.tx && this.chargingState(c, 'Charging', t);
       case 'suspendEV': return c.tx && this.chargingState(c, 'SuspendedEV', t);
+      case 'suspendEVSE': return c.tx && this.chargingState(c, 'SuspendedEVSE', t);
       case 'resume': return c.tx && this.chargingState(c, 'Charging', t);
       case 'sample': c.wh = step.wh; return c.tx && this.sample(c, step, t);
       case 'clockSample': c.wh = step.wh; return this.clockSample(c, t);

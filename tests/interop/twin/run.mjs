@@ -155,6 +155,7 @@ export async function runTwin({ pairs, scenarios }) {
       r.facts = observe(r.csmsVersion, peer.log);
       r.chargerProblems = r.charger.problems;
       r.csmsProblems = peer.problems;
+      r.connections = peer.log.filter((e) => e.conn).length;
     }
   } finally {
     await Promise.all(runs.map((r) => r.charger?.close()));
@@ -184,6 +185,9 @@ export function nativeProblems(run) {
   const out = [...run.chargerProblems, ...run.csmsProblems];
   if (f.errorsSent.length) out.push(`CSMS sent CALLERRORs: ${f.errorsSent.join(', ')}`);
   if (f.orphanMessages) out.push(`${f.orphanMessages} messages for unknown transactions`);
+  if (run.scenario.steps.some((s) => s.do === 'offline') && run.connections < 2) {
+    out.push('the CSMS was never unreachable: one connection only');
+  }
   const sessions = run.scenario.steps.some((s) => s.do === 'plug') ? 1 : 0;
   if (f.transactions !== sessions) out.push(`${f.transactions} transactions, expected ${sessions}`);
   for (let i = 1; i <= f.transactions; i++) {

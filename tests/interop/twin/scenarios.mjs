@@ -53,12 +53,14 @@ export const SCENARIOS = [
   },
   {
     id: 'remote-start',
-    title: 'CSMS starts remotely (Central token) before plug-in, charges, stops remotely',
+    title: 'CSMS starts remotely (Central token) before plug-in, the EVSE pauses, CSMS stops remotely',
     findings: [1, 8, 16, 17],
     steps: [
       { at: 10, do: 'remoteStart', conn: 1, token: 'central' },
       { at: 20, do: 'plug', conn: 1, wh: 5000 },
       ...charging(1, 30, 5000),
+      { at: 160, do: 'suspendEVSE', conn: 1 },
+      { at: 180, do: 'resume', conn: 1 },
       { at: 200, do: 'remoteStop', conn: 1 },
       { at: 240, do: 'unplug', conn: 1 },
     ],
