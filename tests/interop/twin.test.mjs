@@ -35,6 +35,10 @@ after(() => {
   }
 });
 
+it('the gateway carries every session and exits cleanly on SIGTERM', () => {
+  assert.deepEqual(result.gatewayExit, { code: 0, signal: null });
+});
+
 describe('native sessions (the harness itself)', () => {
   for (const scenario of sel.scenarios) {
     const versions = new Set(sel.pairs.filter((p) => scenarioFits(scenario, p)).map((p) => splitPair(p)[1]));

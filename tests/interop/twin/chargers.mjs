@@ -10,7 +10,7 @@
 
 import { randomUUID } from 'node:crypto';
 
-import { RPCClient, createRPCError } from 'ocpp-rpc';
+import { RPCClient } from 'ocpp-rpc';
 
 import { strictModeValidators, subprotocol } from '../lib/harness.mjs';
 import { TOKENS, at } from './scenarios.mjs';
@@ -90,6 +90,9 @@ class SimBase {
   }
 
   conn(n) { return this.conns.get(n); }
+
+  // A reaction's time: the scenario's clock at the step being played.
+  now() { return this.clock ?? at(0); }
 
   async reboot() {
     await this.close();
@@ -334,8 +337,6 @@ export class Charger16 extends SimBase {
     client.handle('UnlockConnector', () => ({ status: 'Unlocked' }));
   }
 
-  // A reaction's time: the scenario's clock at the step being played.
-  now() { return this.clock ?? at(0); }
 }
 
 // ---------------------------------------------------------------------------
@@ -644,10 +645,8 @@ export class Charger2x extends SimBase {
     client.handle('ChangeAvailability', () => ({ status: 'Accepted' }));
     client.handle('UnlockConnector', () => ({ status: 'Unlocked' }));
     client.handle('GetReport', () => ({ status: 'NotSupported' }));
-    client.handle('CertificateSigned', () => { throw createRPCError('NotImplemented'); });
   }
 
-  now() { return this.clock ?? at(0); }
 }
 
 export function makeCharger(opts) {

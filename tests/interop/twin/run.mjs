@@ -146,6 +146,7 @@ export async function runTwin({ pairs, scenarios }) {
   const csms = await startTwinCsms();
   const runs = plan(pairs, scenarios);
   let gw;
+  let gatewayExit = null;
   try {
     gw = await startGateway({ config: await gatewayConfig(runs, csms.url) });
     const boot = gate(Number(process.env.TWIN_BOOT_PARALLEL ?? 8));
@@ -162,7 +163,7 @@ export async function runTwin({ pairs, scenarios }) {
     // TWIN_GATEWAY_LOG=FILE keeps the gateway's log (it runs with -v).
     if (gw && process.env.TWIN_GATEWAY_LOG) fs.writeFileSync(process.env.TWIN_GATEWAY_LOG, gw.stderr);
     try {
-      if (gw) await gw.stop();
+      if (gw) gatewayExit = await gw.stop();
     } finally {
       await csms.close();
     }
@@ -174,7 +175,7 @@ export async function runTwin({ pairs, scenarios }) {
     return { pair: r.pair, scenario: r.scenario.id, native: n, translated: r,
       ...compareFacts(n.facts, r.facts, { pair: r.pair, scenario: r.scenario.id }) };
   });
-  return { runs, comparisons, seconds: (Date.now() - started) / 1000,
+  return { runs, comparisons, gatewayExit, seconds: (Date.now() - started) / 1000,
     native, translated: (pair, id) => comparisons.find((c) => c.pair === pair && c.scenario === id) };
 }
 
