@@ -259,6 +259,8 @@ export const SCENARIOS = [
     id: 'credentials',
     title: 'the CSMS gives the charger a new password; the charger reconnects with it',
     findings: [14],
+    // The native charger talks to the CSMS itself: the gateway's own record
+    // of a charger's password is what finding 14 is about, relayed or not.
     native: 'direct',
     steps: [
       { at: 10, do: 'setPassword', value: '0123456789ABCDEF0123456789ABCDEF01234567' },
