@@ -5,7 +5,9 @@
 // charger of another version through the translating gateway; what the CSMS
 // concludes must be the same, or differ only by a rule of twin/rules.mjs.
 // Narrow it with TWIN_PAIR=1.6-2.0.1 and TWIN_CASE=remote-start (or
-// finding-16); TWIN_VERBOSE=1 prints every fact set.
+// finding-16); TWIN_VERBOSE=1 prints every fact set, TWIN_GATEWAY_LOG=FILE
+// keeps the gateway's log, TWIN_BOOT_PARALLEL=N lets N sessions connect at
+// once (default 8).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
