@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Rewrites the generated tables of docs/TRANSLATION.md from the translator
 # tables compiled into the tr-coverage test (the test builds the expected
-# block; this script only splices it between the markers). It edits nothing
-# else in the file.
+# block; this script only splices it between the markers), and the twin
+# harness's scenario and rule tables from tests/interop/twin/ (node). It
+# edits nothing else in the file.
 # Usage: tools/gen-translation-doc.sh [build-dir]   (default: build)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,4 +27,6 @@ awk -v block="$tmp" '
 	!skip { print }
 ' "$doc" > "$tmp.md"
 mv "$tmp.md" "$doc"
+# The twin harness's scenarios and rules (tests/interop/twin/rules.mjs).
+node "$root/tests/interop/twin/doc.mjs" --write "$doc"
 echo "updated $doc"
