@@ -73,6 +73,10 @@ void ogw_north_connect(struct ogw_session *s)
 	ci.protocol = ogw_ocpp_subprotocol(s->north.ver);
 	ci.local_protocol_name = "ocpp-north";
 	ci.userdata = s;
+	/* Also kept apart from the protocol binding: lws reports a connection
+	 * that fails before it is bound (queued for a header table, refused)
+	 * with a NULL user, and the session must still hear of it. */
+	ci.opaque_user_data = s;
 	ci.pwsi = &s->north.wsi;
 
 	s->north.state = OGW_LEG_CONNECTING;
@@ -112,7 +116,7 @@ static int append_auth(struct ogw_session *s, unsigned char **p, unsigned char *
 static int north_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len)
 {
-	struct ogw_session *s = user;
+	struct ogw_session *s = user ? user : lws_get_opaque_user_data(wsi);
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:

@@ -1265,6 +1265,7 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 		 * reports nothing more for a connection killed this way: detach
 		 * it from the session first. */
 		lws_set_wsi_user(s->north.wsi, NULL);
+		lws_set_opaque_user_data(s->north.wsi, NULL);
 		lws_set_timeout(s->north.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 		s->north.wsi = NULL;
 		s->north.state = OGW_LEG_DOWN;
