@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The packaged systemd unit under a real systemd (suite 'ship'): a Debian 12
-# container with systemd as PID 1 and the .deb installed (privileged, host
-# network, the host's cgroup tree), the configuration edited for free ports
-# on 127.0.0.1 and the packaged responder CSMS, then `systemctl enable
-# --now ocppgw`, two simulated chargers charging through it, `systemctl
-# reload` (the gateway logs the reload, the chargers stay connected),
-# `restart` (the store keeps their sessions) and `stop` (inactive, not
-# failed, exit status 0); the journal holds no getifaddrs errors.
+# container with systemd as PID 1 and the .deb installed (the capabilities
+# this host grants, host network, the host's cgroup tree), the configuration
+# edited for free ports on 127.0.0.1 and the packaged responder CSMS, then
+# `systemctl enable --now ocppgw`, two simulated chargers charging through
+# it, `systemctl reload` (the gateway logs the reload, the chargers stay
+# connected), `restart` (the store keeps their sessions) and `stop`
+# (inactive, not failed, exit status 0); the journal holds no getifaddrs
+# errors. Then the unit's header lines, which install it by hand, run as
+# written.
 #   bash tests/ship/systemd.sh    (from the source root; reuses deb.sh's .deb)
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
@@ -49,12 +51,15 @@ esac
 # admin API, and the CSMS (the packaged responder, run as a transient unit).
 free_ports csms_port gw_port admin_port
 in_ctr systemd-run --unit=csms ocppgw-sim --csms --listen "127.0.0.1:$csms_port" >/dev/null 2>&1
-in_ctr sed -i -e "s|^listen = .*|listen = \"127.0.0.1:$gw_port\";|" \
-	-e "s|^  listen = \"127.0.0.1:8080\";|  listen = \"127.0.0.1:$admin_port\";|" \
-	-e "s|^  # url = \"ws://csms.example.com/ocpp\";|  url = \"ws://127.0.0.1:$csms_port/ocpp\";|" \
-	/etc/ocppgw/ocppgw.conf
-[ "$(in_ctr grep -c "127.0.0.1:\($gw_port\|$admin_port\|$csms_port\)" /etc/ocppgw/ocppgw.conf)" = 3 ] ||
-	ship_die "the configuration edit did not apply"
+site_config() {
+	in_ctr sed -i -e "s|^listen = .*|listen = \"127.0.0.1:$gw_port\";|" \
+		-e "s|^  listen = \"127.0.0.1:8080\";|  listen = \"127.0.0.1:$admin_port\";|" \
+		-e "s|^  # url = \"ws://csms.example.com/ocpp\";|  url = \"ws://127.0.0.1:$csms_port/ocpp\";|" \
+		/etc/ocppgw/ocppgw.conf
+	[ "$(in_ctr grep -c "127.0.0.1:\($gw_port\|$admin_port\|$csms_port\)" /etc/ocppgw/ocppgw.conf)" = 3 ] ||
+		ship_die "the configuration edit did not apply"
+}
+site_config
 
 in_ctr systemctl enable --now ocppgw 2>/dev/null
 in_ctr systemctl is-active -q ocppgw || fail "ocppgw is not active after enable --now"
@@ -119,3 +124,37 @@ fi
 [ "$(in_ctr stat -c '%a %U' /var/lib/ocppgw)" = "700 ocppgw" ] ||
 	ship_die "/var/lib/ocppgw is $(in_ctr stat -c '%a %U' /var/lib/ocppgw) after systemd ran it"
 ship_log "journal: no getifaddrs or exec errors; /var/lib/ocppgw 0700 ocppgw"
+
+# ---- the unit installed by hand, as its header says -------------------------------
+# The header's lines run verbatim (all but the last, then the site's
+# settings, then the last: enable --now) in a directory laid out like a
+# built source tree, holding the package's binary as build/src/ocppgw; the
+# README must show the same lines. The package is purged first (its user
+# too, which useradd creates again).
+lines=$(sed -n 's/^#   //p' "$SHIP_ROOT/conf/ocppgw.service")
+while IFS= read -r line; do
+	grep -qxF -- "$line" "$SHIP_ROOT/README.md" || ship_die "the README lacks the unit's line: $line"
+done <<<"$lines"
+in_ctr dpkg --purge ocppgw >/dev/null
+in_ctr userdel ocppgw
+tree=$(mktemp -d "$SHIP_WORK/byhand.XXXXXX")
+mkdir -p "$tree/src/build/src" "$tree/src/conf"
+dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./usr/bin/ocppgw >"$tree/src/build/src/ocppgw"
+cp "$SHIP_ROOT/conf/ocppgw.conf" "$SHIP_ROOT/conf/ocppgw.service" "$tree/src/conf/"
+docker cp "$tree/src" "$CTR:/src" >/dev/null
+rm -rf "$tree"
+in_ctr sh -ec "cd /src; $(head -n -1 <<<"$lines")" >/dev/null
+site_config
+in_ctr sh -ec "cd /src; $(tail -n 1 <<<"$lines")" 2>/dev/null
+in_ctr systemctl is-active -q ocppgw || fail "the unit installed by hand is not active"
+exe=$(in_ctr readlink "/proc/$(in_ctr systemctl show -P MainPID ocppgw)/exe")
+[ "$exe" = /usr/local/bin/ocppgw ] || fail "the unit installed by hand runs $exe"
+for _ in $(seq 1 25); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$gw_port") 2>/dev/null && break
+	sleep 0.2
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$gw_port") 2>/dev/null || fail "the unit installed by hand does not listen"
+in_ctr systemctl reload ocppgw || fail "reload of the unit installed by hand failed"
+in_ctr systemctl stop ocppgw
+[ "$(in_ctr systemctl show -P Result ocppgw)" = success ] || fail "the unit installed by hand did not stop cleanly"
+ship_log "by hand: the header's lines install a unit that runs /usr/local/bin/ocppgw, reloads and stops"
