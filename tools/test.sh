@@ -16,9 +16,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/setup.sh || exit 1
 
 if [ -d build/meson-private ]; then
-	meson setup --reconfigure build || exit 1
+	meson setup --reconfigure build -Dwerror=true || exit 1
 else
-	meson setup build || exit 1
+	meson setup build -Dwerror=true || exit 1
 fi
 meson compile -C build || exit 1
 
@@ -31,9 +31,9 @@ rc=$?
 logs=(build/meson-logs/testlog.json)
 if [ "${OGW_NO_SANITIZE:-}" != 1 ]; then
 	if [ -d build-asan/meson-private ]; then
-		meson setup --reconfigure build-asan >/dev/null || exit 1
+		meson setup --reconfigure build-asan -Dwerror=true >/dev/null || exit 1
 	else
-		meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug >/dev/null || exit 1
+		meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Dbuildtype=debug >/dev/null || exit 1
 	fi
 	meson compile -C build-asan >/dev/null || exit 1
 	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

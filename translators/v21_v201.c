@@ -1270,11 +1270,12 @@ struct walk {
 	bool oom;
 };
 
-static size_t path_push(struct walk *w, const char *name, long idx)
+/* Appends ".name", or "[idx]" when name is NULL; returns the length to pop back to. */
+static size_t path_push(struct walk *w, const char *name, size_t idx)
 {
 	size_t at = w->len;
-	int n = idx >= 0 ? snprintf(w->path + at, sizeof(w->path) - at, "[%ld]", idx)
-			 : snprintf(w->path + at, sizeof(w->path) - at, "%s%s", at ? "." : "", name);
+	int n = name ? snprintf(w->path + at, sizeof(w->path) - at, "%s%s", at ? "." : "", name)
+		     : snprintf(w->path + at, sizeof(w->path) - at, "[%zu]", idx);
 	if (n > 0)
 		w->len = at + (size_t)n < sizeof(w->path) ? at + (size_t)n : sizeof(w->path) - 1;
 	return at;
@@ -1399,7 +1400,7 @@ static enum walk_rc walk_sub(struct walk *w, const struct tr21_field *f, json_t 
 	if (!json_is_array(v))
 		return W_OK;
 	for (size_t i = 0; i < json_array_size(v);) {
-		size_t at = path_push(w, NULL, (long)i);
+		size_t at = path_push(w, NULL, i);
 		r = walk_object(w, f->sub, json_array_get(v, i));
 		path_pop(w, at);
 		if (r == W_OK) {
@@ -1450,7 +1451,7 @@ static enum walk_rc walk_field(struct walk *w, const struct tr21_field *f, json_
 		return w->oom ? W_REFUSE : r;
 	}
 	for (size_t i = 0; i < json_array_size(v); i++) {
-		size_t at = path_push(w, NULL, (long)i);
+		size_t at = path_push(w, NULL, i);
 		r = scalar(w, f, json_array_get(v, i), &repl);
 		path_pop(w, at);
 		if (r != W_OK)
@@ -1464,7 +1465,7 @@ static enum walk_rc walk_field(struct walk *w, const struct tr21_field *f, json_
 static enum walk_rc walk_object(struct walk *w, const struct tr21_field *t, json_t *obj)
 {
 	for (; t->op != OP_END; t++) {
-		size_t at = path_push(w, t->name, -1);
+		size_t at = path_push(w, t->name, 0);
 		enum walk_rc r = walk_field(w, t, obj);
 		path_pop(w, at);
 		if (r != W_OK)

@@ -227,7 +227,7 @@ out:
 static int store_check_owner(sqlite3 *db, const char *path, bool *ret_fresh,
 			     char *err, size_t errlen)
 {
-	int64_t app_id, n_tables;
+	int64_t app_id = 0, n_tables = 0; /* gcc -O3 cannot see that rc == SQLITE_OK sets them */
 	int rc;
 
 	rc = store_query_int(db, "PRAGMA application_id", &app_id);
@@ -291,7 +291,7 @@ static int store_migrate(sqlite3 *db, const char *path, bool fresh, int *ret_ver
 			 char *err, size_t errlen)
 {
 	char sql[128];
-	int64_t version;
+	int64_t version = 0; /* set when rc == SQLITE_OK, which gcc -O3 cannot see */
 	bool in_tx = false;
 	int rc, r;
 

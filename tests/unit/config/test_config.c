@@ -667,8 +667,8 @@ Test(config, many_errors_all_reported)
 		"14: chargers[2].id: duplicate id 'CP2', first at line 13",
 		"16: upstream_ocpp: expected 1.6, 2.0.1 or 2.1",
 		"17: data_dir: must not be empty",
-		"19: groups[0].chargers[1]: must be 1 to 48 printable ASCII characters, "
-		"no ':', '/' or space",
+		("19: groups[0].chargers[1]: must be 1 to 48 printable ASCII characters, "
+		 "no ':', '/' or space"),
 		"20: groups[1].upstream_ocpp: expected a string",
 		"10: csms.reconnect_min: must not exceed csms.reconnect_max",
 	};

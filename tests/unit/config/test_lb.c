@@ -100,8 +100,8 @@ Test(config_lb, every_error_names_its_line)
 		"4: load_balancing.site.phases: must be between 1 and 3",
 		"5: load_balancing.site.schedule[0].from: expected HH:MM between 00:00 and 23:59",
 		"5: load_balancing.site.schedule[0]: needs from and to (\"HH:MM\")",
-		"6: load_balancing.site.chargers[0].rotation: expected a permutation of L1L2L3 "
-		"(e.g. \"L2L3L1\")",
+		("6: load_balancing.site.chargers[0].rotation: expected a permutation of L1L2L3 "
+		 "(e.g. \"L2L3L1\")"),
 		"8: load_balancing.site.groups[0].limit_a: must be between 0.1 and 10000",
 		"9: load_balancing.site.groups[0].chargers[0]: min_a (20) must not exceed max_a (16)",
 		"10: unknown setting 'load_balancing.site.groups[0].chargers[1].colour'",
