@@ -231,8 +231,12 @@ static const char *const units16[] = {
  * Appends the 1.6 form of 2.0.1 SampledValueType @sv to @arr. 1.6 has no
  * multiplier, so it is folded into the value; a unit 1.6 cannot name (Hz,
  * ...) is left out. A measurand 1.6 lacks (Energy.*.Net, Energy.Apparent.*)
- * drops the sample. A signedMeterValue adds a second sample with
- * format SignedData carrying signedMeterData.
+ * drops the sample. A signedMeterValue adds a second sample with format
+ * SignedData whose value is the whole 2.0.1 SignedMeterValueType as JSON
+ * text (signedMeterData, signingMethod, encodingMethod, publicKey), the
+ * form the OCA application note "Signed Meter Values in OCPP" gives 1.6:
+ * the signed record, its method and its key all reach the central
+ * system. The plain sample keeps the station's own reading.
  */
 static int sampled_to16(const json_t *sv, json_t *arr)
 {
@@ -257,11 +261,14 @@ static int sampled_to16(const json_t *sv, json_t *arr)
 	    json_object_set_new(s16, "unit", json_string(unit)))
 		goto out;
 	if (signed_mv) {
+		char *text = json_dumps(signed_mv, JSON_COMPACT);
 		sig = json_deep_copy(s16);
-		if (!sig || json_object_set_new(sig, "value",
-						json_deep_copy(json_object_get(signed_mv, "signedMeterData"))) ||
-		    json_object_set_new(sig, "format", json_string("SignedData")))
+		if (!text || !sig || json_object_set_new(sig, "value", json_string(text)) ||
+		    json_object_set_new(sig, "format", json_string("SignedData"))) {
+			free(text);
 			goto out;
+		}
+		free(text);
 	}
 	if (json_array_append(arr, s16) || (sig && json_array_append(arr, sig)))
 		goto out;
@@ -581,14 +588,60 @@ static int up_ev_charging_schedule(struct ogw_tr_env *env, const json_t *payload
 	return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Accepted"));
 }
 
+/* ---- Plug & Charge ------------------------------------------------------ */
+
+/* ISO 15118 messages travel in 1.6 as DataTransfer with the PnC vendor id and
+ * the 2.0.1 action as messageId, data being the 2.0.1 payload as JSON text
+ * (REFERENCE §2, LIB charge_point_impl.cpp). */
+static int pnc_forward(const char *action, const json_t *payload, struct ogw_tr_out *out)
+{
+	char *text = json_dumps(payload, JSON_COMPACT);
+	json_t *p;
+
+	if (!text)
+		return -ENOMEM;
+	p = json_pack("{s:s, s:s, s:s}", "vendorId", PNC_VENDOR, "messageId", action, "data", text);
+	free(text);
+	return out_forward(out, "DataTransfer", p, json_string(action));
+}
+
+/* The 2.0.1 answer inside a PnC DataTransfer.conf (it must hold @field),
+ * or @fallback (taken). */
+static json_t *pnc_answer_with(const json_t *result, const char *field, json_t *fallback)
+{
+	const char *data = get_str(result, "data");
+	json_t *v;
+
+	if (strcmp(get_str(result, "status"), "Accepted") || !data)
+		return fallback;
+	v = json_loads(data, 0, NULL);
+	if (!json_is_object(v) || !json_object_get(v, field)) {
+		json_decref(v);
+		return fallback;
+	}
+	json_decref(fallback);
+	return v;
+}
+
+static json_t *pnc_answer(const json_t *result, json_t *fallback)
+{
+	return pnc_answer_with(result, "status", fallback);
+}
+
 /* ---- Authorize ---------------------------------------------------------- */
 
+/* A Plug & Charge authorization (iso15118CertificateHashData or a
+ * certificate to check) goes whole in the PnC DataTransfer "Authorize";
+ * a plain one is 1.6 Authorize. */
 static int up_authorize(struct ogw_tr_env *env, const json_t *payload,
 			struct ogw_tr_out *out)
 {
 	const char *tok = get_str(json_object_get(payload, "idToken"), "idToken");
 	(void)env;
 
+	if (json_object_get(payload, "iso15118CertificateHashData") ||
+	    json_object_get(payload, "certificate"))
+		return pnc_forward("Authorize", payload, out);
 	/* A 1.6 central system cannot know a token it cannot be sent. */
 	if (utf8_len(tok) > IDTAG16_MAX)
 		return ogw_tr_out_answer(out, json_pack("{s:{s:s}}", "idTokenInfo", "status", "Invalid"));
@@ -599,8 +652,11 @@ static int res_authorize(struct ogw_tr_env *env, const json_t *memo, const json_
 			 json_t **ret)
 {
 	(void)env;
-	(void)memo;
-	*ret = answer_with_info(result);
+	/* A central system without Plug & Charge cannot vouch for the
+	 * contract: Unknown, not Accepted. */
+	*ret = memo ? pnc_answer_with(result, "idTokenInfo",
+				      json_pack("{s:{s:s}}", "idTokenInfo", "status", "Unknown"))
+		    : answer_with_info(result);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -1550,38 +1606,6 @@ static int up_security_event(struct ogw_tr_env *env, const json_t *payload,
 	return out_forward(out, "SecurityEventNotification", p, NULL);
 }
 
-/* ISO 15118 messages travel in 1.6 as DataTransfer with the PnC vendor id and
- * the 2.0.1 action as messageId, data being the 2.0.1 payload as JSON text
- * (REFERENCE §2, LIB charge_point_impl.cpp). */
-static int pnc_forward(const char *action, const json_t *payload, struct ogw_tr_out *out)
-{
-	char *text = json_dumps(payload, JSON_COMPACT);
-	json_t *p;
-
-	if (!text)
-		return -ENOMEM;
-	p = json_pack("{s:s, s:s, s:s}", "vendorId", PNC_VENDOR, "messageId", action, "data", text);
-	free(text);
-	return out_forward(out, "DataTransfer", p, json_string(action));
-}
-
-/* The 2.0.1 answer inside a PnC DataTransfer.conf, or @fallback (taken). */
-static json_t *pnc_answer(const json_t *result, json_t *fallback)
-{
-	const char *data = get_str(result, "data");
-	json_t *v;
-
-	if (strcmp(get_str(result, "status"), "Accepted") || !data)
-		return fallback;
-	v = json_loads(data, 0, NULL);
-	if (!json_is_object(v) || !get_str(v, "status")) {
-		json_decref(v);
-		return fallback;
-	}
-	json_decref(fallback);
-	return v;
-}
-
 static int up_sign_certificate(struct ogw_tr_env *env, const json_t *payload,
 			       struct ogw_tr_out *out)
 {
@@ -2438,20 +2462,53 @@ out:
 	return r;
 }
 
+/* The 2.0.1 messages a 1.6 central system sends a Plug & Charge station
+ * inside DataTransfer (OCA "Using ISO 15118 Plug & Charge with OCPP 1.6"). */
+static const char *const pnc_down[] = {
+	"CertificateSigned", "DeleteCertificate", "GetInstalledCertificateIds",
+	"InstallCertificate", "TriggerMessage",
+};
+
+/* A PnC DataTransfer is unwrapped into the 2.0.1 message it carries (its
+ * answer wrapped back in res_data_transfer); other DataTransfers pass, a
+ * 1.6 string being valid 2.0.1 "any" as it is. A PnC message whose data is
+ * no JSON object is refused with DataTransfer's Rejected. */
 static int down_data_transfer(struct ogw_tr_env *env, const json_t *payload,
 			      struct ogw_tr_out *out)
 {
+	const char *msg = get_str(payload, "messageId");
+	const char *data = get_str(payload, "data");
+	json_t *inner;
 	(void)env;
-	/* A 1.6 string is valid 2.0.1 "any" as it is. */
-	return out_forward(out, "DataTransfer", json_deep_copy(payload), NULL);
+
+	if (!str_eq_opt(get_str(payload, "vendorId"), PNC_VENDOR) ||
+	    !in_list(pnc_down, N(pnc_down), msg))
+		return out_forward(out, "DataTransfer", json_deep_copy(payload), NULL);
+	inner = data ? json_loads(data, 0, NULL) : NULL;
+	if (!json_is_object(inner)) {
+		json_decref(inner);
+		return ogw_tr_out_status(out, "Rejected");
+	}
+	for (size_t i = 0; i < N(pnc_down); i++)
+		if (!strcmp(pnc_down[i], msg))
+			return out_forward(out, pnc_down[i], inner, json_string(pnc_down[i]));
+	json_decref(inner);
+	return -EINVAL;
 }
 
 static int res_data_transfer(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 			     json_t **ret)
 {
-	json_t *p = json_pack("{s:O}", "status", json_object_get(result, "status"));
+	json_t *p;
 	(void)env;
-	(void)memo;
+
+	if (json_is_string(memo)) {
+		char *text = json_dumps(result, JSON_COMPACT);
+		*ret = text ? json_pack("{s:s, s:s}", "status", "Accepted", "data", text) : NULL;
+		free(text);
+		return *ret ? 0 : -ENOMEM;
+	}
+	p = json_pack("{s:O}", "status", json_object_get(result, "status"));
 	if (p && data_to16(p, result)) {
 		json_decref(p);
 		p = NULL;
@@ -2807,7 +2864,8 @@ static int res_get_log(struct ogw_tr_env *env, const json_t *memo, const json_t 
 
 /* Sorted by action name (binary search in ogw_translator_action()). */
 static const struct ogw_tr_action up_actions[] = {
-	{ "Authorize", OGW_TR_MAPPED, "Authorize", up_authorize, res_authorize },
+	{ "Authorize", OGW_TR_MAPPED, "Authorize or DataTransfer (ISO 15118 PnC)", up_authorize,
+	  res_authorize },
 	{ "BootNotification", OGW_TR_MAPPED, "BootNotification", up_boot, NULL },
 	{ "ClearedChargingLimit", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
 	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", up_data_transfer, NULL },
@@ -2857,7 +2915,9 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "ClearCache", OGW_TR_MAPPED, "ClearCache", down_clear_cache, res_status },
 	{ "ClearChargingProfile", OGW_TR_MAPPED, "ClearChargingProfile",
 	  down_clear_charging_profile, res_status },
-	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", down_data_transfer, res_data_transfer },
+	{ "DataTransfer", OGW_TR_MAPPED,
+	  "DataTransfer, or the ISO 15118 PnC message it carries", down_data_transfer,
+	  res_data_transfer },
 	{ "DeleteCertificate", OGW_TR_MAPPED, "DeleteCertificate", down_delete_certificate,
 	  res_status },
 	{ "ExtendedTriggerMessage", OGW_TR_MAPPED, "TriggerMessage", down_trigger, res_status },

@@ -701,3 +701,94 @@ Test(issue20, fault_raised_and_cleared)
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
+
+/* Finding 9: a signed reading at Transaction.End keeps the signed data,
+ * its method, encoding and key in the 1.6 StopTransaction, next to the
+ * station's own register reading (no 0). */
+Test(issue20, signed_meter_value_keeps_method_and_key)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	json_t *svs, *sig;
+	long start;
+
+	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"G1\"},"
+				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(100)), &out);
+	start = fake_env_find(env, "StartTransaction", 0);
+	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":6}");
+	te(env, EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"G1\",\"chargingState\":\"Idle\","
+			       "\"stoppedReason\":\"Local\"},\"meterValue\":[{\"timestamp\":\"2024-05-01T10:01:00Z\","
+			       "\"sampledValue\":[{\"value\":900,\"context\":\"Transaction.End\","
+			       "\"measurand\":\"Energy.Active.Import.Register\",\"signedMeterValue\":{"
+			       "\"signedMeterData\":\"T0NNRnx7fQ==\",\"signingMethod\":\"ECDSA-secp256r1-SHA256\","
+			       "\"encodingMethod\":\"OCMF\",\"publicKey\":\"UEs=\"}}]}]"), &out);
+	cr_assert_str_eq(out.action, "StopTransaction");
+	fake_assert_int(out.payload, "meterStop", 900);
+	svs = fake_path(out.payload, "transactionData[0].sampledValue");
+	cr_assert_eq(json_array_size(svs), 2);
+	fake_assert_str(svs, "[0].value", "900");
+	fake_assert_str(svs, "[1].format", "SignedData");
+	fake_assert_str(svs, "[1].context", "Transaction.End");
+	sig = json_loads(json_string_value(fake_path(svs, "[1].value")), 0, NULL);
+	cr_assert_not_null(sig, "the SignedData value is the SignedMeterValueType as JSON");
+	fake_assert_str(sig, "signedMeterData", "T0NNRnx7fQ==");
+	fake_assert_str(sig, "signingMethod", "ECDSA-secp256r1-SHA256");
+	fake_assert_str(sig, "encodingMethod", "OCMF");
+	fake_assert_str(sig, "publicKey", "UEs=");
+	json_decref(sig);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 6: a 1.6 central system's Plug & Charge DataTransfer reaches the
+ * station as the 2.0.1 message it carries, and its answer goes back
+ * wrapped; an Authorize with certificate hash data goes in the PnC
+ * DataTransfer instead of losing the hashes. */
+Test(issue20, plug_and_charge_both_ways)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	json_t *res, *inner;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":"
+			   "\"CertificateSigned\",\"data\":\"{\\\"certificateChain\\\":\\\"-----BEGIN "
+			   "CERTIFICATE-----\\\",\\\"certificateType\\\":\\\"V2GCertificate\\\"}\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "CertificateSigned");
+	fake_assert_str(out.payload, "certificateType", "V2GCertificate");
+	res = fake_env_result_text(env, OGW_TR_DOWN, "DataTransfer", &out, "{\"status\":\"Accepted\"}");
+	fake_assert_str(res, "status", "Accepted");
+	inner = json_loads(json_string_value(json_object_get(res, "data")), 0, NULL);
+	fake_assert_str(inner, "status", "Accepted");
+	json_decref(inner);
+	json_decref(res);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":"
+			   "\"TriggerMessage\",\"data\":\"{\\\"requestedMessage\\\":\\\"SignV2GCertificate\\\"}\"}",
+			   &out);
+	cr_assert_str_eq(out.action, "TriggerMessage");
+	fake_assert_str(out.payload, "requestedMessage", "SignV2GCertificate");
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_UP, "Authorize",
+			   "{\"idToken\":{\"idToken\":\"DE8ACC12345678901234567\",\"type\":\"eMAID\"},"
+			   "\"iso15118CertificateHashData\":[{\"hashAlgorithm\":\"SHA256\","
+			   "\"issuerNameHash\":\"aa\",\"issuerKeyHash\":\"bb\",\"serialNumber\":\"01\","
+			   "\"responderURL\":\"http://ocsp.example\"}]}", &out);
+	cr_assert_str_eq(out.action, "DataTransfer");
+	fake_assert_str(out.payload, "messageId", "Authorize");
+	inner = json_loads(json_string_value(json_object_get(out.payload, "data")), 0, NULL);
+	fake_assert_str(inner, "iso15118CertificateHashData[0].serialNumber", "01");
+	json_decref(inner);
+	res = fake_env_result_text(env, OGW_TR_UP, "Authorize", &out,
+				   "{\"status\":\"Accepted\",\"data\":\"{\\\"idTokenInfo\\\":{\\\"status\\\":"
+				   "\\\"Accepted\\\"},\\\"certificateStatus\\\":\\\"Accepted\\\"}\"}");
+	fake_assert_str(res, "idTokenInfo.status", "Accepted");
+	fake_assert_str(res, "certificateStatus", "Accepted");
+	json_decref(res);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
