@@ -488,6 +488,7 @@ Test(issue20, plug_first_status_timeline)
 	char seen[256];
 	long start;
 
+	fake_out_clear(&out);
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
 			   "{\"timestamp\":\"2024-05-01T10:00:00Z\",\"connectorStatus\":\"Occupied\","
 			   "\"evseId\":1,\"connectorId\":1}", &out);
@@ -505,6 +506,7 @@ Test(issue20, plug_first_status_timeline)
 	fake_assert_str(fake_env_emitted(env, start)->payload, "timestamp", "2024-05-01T10:01:00Z");
 	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":5}");
 	/* The station's own report while the transaction runs. */
+	fake_out_clear(&out);
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
 			   "{\"timestamp\":\"2024-05-01T10:01:30Z\",\"connectorStatus\":\"Occupied\","
 			   "\"evseId\":1,\"connectorId\":1}", &out);
@@ -521,14 +523,17 @@ Test(issue20, plug_first_status_timeline)
 	statuses(env, seen, sizeof(seen));
 	cr_assert_str_eq(seen, "SuspendedEVSE,Finishing", "emitted statuses: %s", seen);
 	/* Still plugged: Finishing, then Available when the cable leaves. */
+	fake_out_clear(&out);
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
 			   "{\"timestamp\":\"2024-05-01T10:04:00Z\",\"connectorStatus\":\"Occupied\","
 			   "\"evseId\":1,\"connectorId\":1}", &out);
 	fake_assert_str(out.payload, "status", "Finishing");
+	fake_out_clear(&out);
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
 			   "{\"timestamp\":\"2024-05-01T10:05:00Z\",\"connectorStatus\":\"Available\","
 			   "\"evseId\":1,\"connectorId\":1}", &out);
 	fake_assert_str(out.payload, "status", "Available");
+	fake_out_clear(&out);
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
 			   "{\"timestamp\":\"2024-05-01T10:06:00Z\",\"connectorStatus\":\"Occupied\","
 			   "\"evseId\":1,\"connectorId\":1}", &out);
