@@ -778,10 +778,22 @@ static const char *evse_status16(struct ogw_tr_env *env, long long evse, const j
 	const char *agg = "Available", *k;
 	json_t *v;
 
+	size_t known = 0;
+
+	json_object_foreach((json_t *)conns, k, v)
+		known += strcmp(k, "sent") != 0;
 	for (size_t i = 0; i < N(status_rank) && !strcmp(agg, "Available"); i++)
 		json_object_foreach((json_t *)conns, k, v)
 			if (strcmp(k, "sent") && str_eq_opt(json_string_value(v), status_rank[i]))
 				agg = status_rank[i];
+	if (!known) {
+		/* No report from the station yet: a transaction (or the stop
+		 * of one) says the EVSE is in use. */
+		json_t *e = state_get_num(env, "evse", evse);
+		if (e)
+			agg = "Occupied";
+		json_decref(e);
+	}
 	*ret_fault = fault_active(env, evse);
 	if (*ret_fault)
 		return "Faulted";
@@ -1065,10 +1077,18 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 		goto out;
 	}
 	st16 = map_str(charging_state16, N(charging_state16), get_str(tx, "cs"), NULL);
-	if (strcmp(type, "Ended") && st16 && !str_eq_opt(st16, get_str(tx, "cs16")) &&
-	    (json_object_set_new(tx, "cs16", json_string(st16)) ||
-	     msg_add(msgs, seq, "StatusNotification", status16(evse, st16, NULL, ts))))
-		goto out;
+	if (strcmp(type, "Ended") && st16 && !str_eq_opt(st16, get_str(tx, "cs16"))) {
+		/* While a problem is raised the connector stays Faulted (the
+		 * transaction goes on); its clearing reports the state then. */
+		json_t *fault = fault_active(env, evse);
+		bool faulted = fault != NULL;
+
+		json_decref(fault);
+		if (json_object_set_new(tx, "cs16", json_string(st16)) ||
+		    (!faulted &&
+		     msg_add(msgs, seq, "StatusNotification", status16(evse, st16, NULL, ts))))
+			goto out;
+	}
 	mv = metervalues_to16(json_object_get(ev, "meterValue"));
 	if (!mv)
 		goto out;

@@ -797,3 +797,38 @@ Test(issue20, plug_and_charge_both_ways)
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
+
+/* Finding 7: a transaction's state changes do not hide a raised problem
+ * (1.6 Faulted keeps the transaction); its clearing reports the state the
+ * transaction is in. */
+Test(issue20, fault_survives_charging_state_changes)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	const char *ev = "{\"generatedAt\":\"2024-05-01T10:00:00Z\",\"seqNo\":0,\"eventData\":[{"
+			 "\"eventId\":1,\"timestamp\":\"2024-05-01T10:00:00Z\",\"trigger\":\"Alerting\","
+			 "\"actualValue\":\"85\",%s\"eventNotificationType\":\"HardWiredMonitor\","
+			 "\"component\":{\"name\":\"TemperatureSensor\",\"evse\":{\"id\":1}},"
+			 "\"variable\":{\"name\":\"Temperature\"}}]}";
+	char buf[700], seen[256];
+	long start;
+
+	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"F1\",\"chargingState\":\"Charging\"},"
+				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(1)), &out);
+	start = fake_env_find(env, "StartTransaction", 0);
+	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":2}");
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(te(env, EV("Updated", 1, "\"transactionInfo\":{\"transactionId\":\"F1\","
+					      "\"chargingState\":\"SuspendedEVSE\"}"), &out), OGW_TR_ANSWER);
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "\"cleared\":true,");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	statuses(env, seen, sizeof(seen));
+	cr_assert_str_eq(seen, "Charging,Faulted,SuspendedEVSE", "emitted statuses: %s", seen);
+	fake_assert_str(fake_env_emitted(env, fake_env_n_emitted(env) - 2)->payload, "errorCode",
+			"HighTemperature");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
