@@ -416,6 +416,20 @@ static void statuses(struct ogw_tr_env *env, char *buf, size_t len)
 	"\"meterValue\":[{\"timestamp\":\"2024-05-01T10:00:00Z\",\"sampledValue\":[{\"value\":" \
 	#wh ",\"measurand\":\"Energy.Active.Import.Register\"}]}]"
 
+/* Answers the gateway's StartTransaction with 1.6 id @id16; returns its
+ * index among the emitted calls. */
+static long confirm_start(struct ogw_tr_env *env, int id16)
+{
+	long start = fake_env_find(env, "StartTransaction", 0);
+	char res[96];
+
+	cr_assert_geq(start, 0, "no StartTransaction");
+	snprintf(res, sizeof(res), "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":%d}",
+		 id16);
+	fake_env_reply_text(env, (size_t)start, res);
+	return start;
+}
+
 /* Finding 1: a remote start whose Started carries remoteStartId and no
  * idToken reaches the central system as StartTransaction with the
  * RemoteStart's idTag, and its Ended as StopTransaction. */
@@ -443,7 +457,7 @@ Test(issue20, remote_start_without_idtoken_is_billed)
 	cr_assert_geq(start, 0, "no StartTransaction for a remote-started transaction");
 	fake_assert_str(fake_env_emitted(env, start)->payload, "idTag", "REMOTE42");
 	fake_assert_int(fake_env_emitted(env, start)->payload, "meterStart", 5000);
-	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":31}");
+	confirm_start(env, 31);
 	cr_assert_eq(te(env, EV("Ended", 5, "\"transactionInfo\":{\"transactionId\":\"R1\","
 					    "\"chargingState\":\"Idle\",\"stoppedReason\":\"EVDisconnected\"},"
 					    REG(7500)), &out), OGW_TR_FORWARD);
@@ -504,7 +518,7 @@ Test(issue20, plug_first_status_timeline)
 	start = fake_env_find(env, "StartTransaction", 0);
 	fake_assert_int(fake_env_emitted(env, start)->payload, "meterStart", 1001);
 	fake_assert_str(fake_env_emitted(env, start)->payload, "timestamp", "2024-05-01T10:01:00Z");
-	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":5}");
+	confirm_start(env, 5);
 	/* The station's own report while the transaction runs. */
 	fake_out_clear(&out);
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
@@ -560,7 +574,7 @@ Test(issue20, meter_start_from_last_known_register)
 			&out), OGW_TR_DEFER);
 	start = fake_env_find(env, "StartTransaction", 0);
 	fake_assert_int(fake_env_emitted(env, start)->payload, "meterStart", 12345);
-	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":8}");
+	confirm_start(env, 8);
 	te(env, EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"M1\","
 			       "\"chargingState\":\"Idle\",\"stoppedReason\":\"EVDisconnected\"}"), &out);
 	cr_assert_str_eq(out.action, "StopTransaction");
@@ -586,7 +600,7 @@ Test(issue20, meter_start_waits_for_a_reading)
 					      REG(4242)), &out), OGW_TR_DEFER);
 	start = fake_env_find(env, "StartTransaction", 0);
 	fake_assert_int(fake_env_emitted(env, start)->payload, "meterStart", 4242);
-	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":9}");
+	confirm_start(env, 9);
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
@@ -603,8 +617,7 @@ Test(issue20, duplicate_ended_is_answered_locally)
 
 	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"D1\"},"
 				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(100)), &out);
-	start = fake_env_find(env, "StartTransaction", 0);
-	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":3}");
+	start = confirm_start(env, 3);
 	cr_assert_eq(te(env, end, &out), OGW_TR_FORWARD);
 	json_decref(fake_env_result_text(env, OGW_TR_UP, "TransactionEvent", &out,
 					 "{\"idTagInfo\":{\"status\":\"Accepted\"}}"));
@@ -648,7 +661,6 @@ Test(issue20, soft_reset_is_immediate)
 	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
 	struct ogw_tr_out out = { 0 };
 	json_t *res;
-	long start;
 
 	fake_env_call_text(env, OGW_TR_DOWN, "Reset", "{\"type\":\"Soft\"}", &out);
 	fake_assert_str(out.payload, "type", "Immediate");
@@ -657,8 +669,7 @@ Test(issue20, soft_reset_is_immediate)
 	json_decref(res);
 	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"S1\"},"
 				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(1)), &out);
-	start = fake_env_find(env, "StartTransaction", 0);
-	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":4}");
+	confirm_start(env, 4);
 	te(env, EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"S1\","
 			       "\"stoppedReason\":\"ImmediateReset\"}," REG(2)), &out);
 	fake_assert_str(out.payload, "reason", "SoftReset");
@@ -715,12 +726,10 @@ Test(issue20, signed_meter_value_keeps_method_and_key)
 	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
 	struct ogw_tr_out out = { 0 };
 	json_t *svs, *sig;
-	long start;
 
 	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"G1\"},"
 				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(100)), &out);
-	start = fake_env_find(env, "StartTransaction", 0);
-	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":6}");
+	confirm_start(env, 6);
 	te(env, EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"G1\",\"chargingState\":\"Idle\","
 			       "\"stoppedReason\":\"Local\"},\"meterValue\":[{\"timestamp\":\"2024-05-01T10:01:00Z\","
 			       "\"sampledValue\":[{\"value\":900,\"context\":\"Transaction.End\","
@@ -811,12 +820,10 @@ Test(issue20, fault_survives_charging_state_changes)
 			 "\"component\":{\"name\":\"TemperatureSensor\",\"evse\":{\"id\":1}},"
 			 "\"variable\":{\"name\":\"Temperature\"}}]}";
 	char buf[700], seen[256];
-	long start;
 
 	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"F1\",\"chargingState\":\"Charging\"},"
 				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(1)), &out);
-	start = fake_env_find(env, "StartTransaction", 0);
-	fake_env_reply_text(env, (size_t)start, "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":2}");
+	confirm_start(env, 2);
 	fake_out_clear(&out);
 	snprintf(buf, sizeof(buf), ev, "");
 	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
