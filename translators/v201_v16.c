@@ -231,8 +231,12 @@ static const char *const units16[] = {
  * Appends the 1.6 form of 2.0.1 SampledValueType @sv to @arr. 1.6 has no
  * multiplier, so it is folded into the value; a unit 1.6 cannot name (Hz,
  * ...) is left out. A measurand 1.6 lacks (Energy.*.Net, Energy.Apparent.*)
- * drops the sample. A signedMeterValue adds a second sample with
- * format SignedData carrying signedMeterData.
+ * drops the sample. A signedMeterValue adds a second sample with format
+ * SignedData whose value is the whole 2.0.1 SignedMeterValueType as JSON
+ * text (signedMeterData, signingMethod, encodingMethod, publicKey), the
+ * form the OCA application note "Signed Meter Values in OCPP" gives 1.6:
+ * the signed record, its method and its key all reach the central
+ * system. The plain sample keeps the station's own reading.
  */
 static int sampled_to16(const json_t *sv, json_t *arr)
 {
@@ -257,11 +261,14 @@ static int sampled_to16(const json_t *sv, json_t *arr)
 	    json_object_set_new(s16, "unit", json_string(unit)))
 		goto out;
 	if (signed_mv) {
+		char *text = json_dumps(signed_mv, JSON_COMPACT);
 		sig = json_deep_copy(s16);
-		if (!sig || json_object_set_new(sig, "value",
-						json_deep_copy(json_object_get(signed_mv, "signedMeterData"))) ||
-		    json_object_set_new(sig, "format", json_string("SignedData")))
+		if (!text || !sig || json_object_set_new(sig, "value", json_string(text)) ||
+		    json_object_set_new(sig, "format", json_string("SignedData"))) {
+			free(text);
 			goto out;
+		}
+		free(text);
 	}
 	if (json_array_append(arr, s16) || (sig && json_array_append(arr, sig)))
 		goto out;
@@ -335,17 +342,25 @@ static bool energy_wh(const json_t *mvs, long long *ret)
 
 /* ---- status mapping ----------------------------------------------------- */
 
-/* chargingState of a running transaction -> 1.6 ChargePointStatus
- * (REFERENCE §3 status table, read right to left). */
+/*
+ * chargingState inside a 1.6 transaction (StartTransaction sent, no
+ * StopTransaction yet) -> 1.6 ChargePointStatus, after REFERENCE §3
+ * "2.0.1 -> 1.6": Preparing is never sent there. EVConnected (plugged, no
+ * energy offered yet) is SuspendedEVSE; Idle (the cable left while the
+ * transaction runs on, StopTxOnEVSideDisconnect false) is SuspendedEV, the
+ * status a 1.6 charger keeps in that case.
+ */
 static const struct str_pair charging_state16[] = {
 	{ "Charging", "Charging" },
-	{ "EVConnected", "Preparing" },
-	{ "Idle", "Preparing" },
+	{ "EVConnected", "SuspendedEVSE" },
+	{ "Idle", "SuspendedEV" },
 	{ "SuspendedEV", "SuspendedEV" },
 	{ "SuspendedEVSE", "SuspendedEVSE" },
 };
 
-/* 2.0.1 stoppedReason -> 1.6 StopTransaction.reason; the rest is Other. */
+/* 2.0.1 stoppedReason -> 1.6 StopTransaction.reason; the rest is Other.
+ * ImmediateReset is HardReset unless the 1.6 Reset that caused it was Soft
+ * (stop_reason_of()). */
 static const struct str_pair stop_reason16[] = {
 	{ "DeAuthorized", "DeAuthorized" },
 	{ "EVDisconnected", "EVDisconnected" },
@@ -359,19 +374,37 @@ static const struct str_pair stop_reason16[] = {
 };
 
 /* ---- durable state ------------------------------------------------------
- * "tx:<2.x id>"  {"evse", "idTag", "meterStart", "timestamp", "reservationId",
- *                 "meter" (last Wh), "cs" (chargingState), "id16",
- *                 "invalid" (idToken unusable in 1.6),
- *                 "queue": [{"seq", "action", "payload"}] (1.6 calls
- *                 held until id16 is known)}
+ * "tx:<2.x id>"  {"evse", "idTag", "meterStart" and "timestamp" (set once
+ *                the 1.6 transaction starts), "authTs" (when the idTag became
+ *                known), "ts0" and "wh0" (first event time and reading), "reservationId", "cs" (chargingState), "cs16" (last
+ *                1.6 status sent inside the transaction), "id16", "charged"
+ *                (energy flowed), "remote" (remoteStartId without a known
+ *                idTag), "finish" (Finishing follows the stop),
+ *                "invalid" (idToken unusable in 1.6),
+ *                "queue": [{"seq", "action", "payload"}] (1.6 calls
+ *                held until id16 is known)}
  * "tx16:<n>"     {"id": "<2.x id>"}
- * "evse:<n>"     {"tx": "<2.x id>"} while a transaction runs there
+ * "evse:<n>"     {"tx": "<2.x id>"} while a transaction runs there, then
+ *                {"finishing": true} until the station reports the EVSE
+ *                other than Occupied
+ * "meter:<n>"    {"wh"}: the last Energy.Active.Import.Register of EVSE n
+ * "conn:<n>"     {"<connectorId>": 2.0.1 status, "sent": last 1.6 status}
+ * "fault:<n>"    {"<component>/<variable>": {"errorCode", "info",
+ *                "vendorErrorCode"}} for the problems raised on EVSE n
+ * "remote"       {"list": [{"id": remoteStartId, "idTag"}]}, the last
+ *                REMOTE_KEEP remote starts
+ * "ended"        {"list": ["<2.x id>"]}, the last ENDED_KEEP transactions
+ *                stopped, so a repeated Ended stops nothing twice
+ * "reset"        {"type": "Soft"} from a 1.6 Soft Reset to the next boot
  * "log:<req>"    {"via": "GetLog" | "GetDiagnostics"}
  * "fw:<req>"     {"signed": true} for SignedUpdateFirmware requests
  * "report"       {"requestId", "configurationKey": [1.6 KeyValue]} while a
  *                GetConfiguration without keys collects the station's
  *                NotifyReport parts (one collection per charger)
  */
+
+#define REMOTE_KEEP 8
+#define ENDED_KEEP 32
 
 static json_t *state_get_tx(struct ogw_tr_env *env, const char *txid)
 {
@@ -421,7 +454,80 @@ static json_t *txid_of16(struct ogw_tr_env *env, long long id16)
 	return json_is_string(id) ? id : (json_decref(id), NULL);
 }
 
-/* Drops a finished transaction's state. */
+/* Appends @item (taken) to the list of state object @name, keeping the
+ * last @keep items. */
+static int state_list_push(struct ogw_tr_env *env, const char *name, json_t *item, size_t keep)
+{
+	json_t *st = ogw_tr_state_get(env, name), *list;
+
+	if (!st)
+		st = json_object();
+	list = json_object_get(st, "list");
+	if (st && !json_is_array(list) && json_object_set_new(st, "list", (list = json_array())))
+		list = NULL;
+	if (!item || !list || json_array_append_new(list, item)) {
+		json_decref(st);
+		return -ENOMEM;
+	}
+	while (json_array_size(list) > keep)
+		json_array_remove(list, 0);
+	return ogw_tr_state_put(env, name, st);
+}
+
+/* Whether transaction @txid was stopped already (its Ended handled). */
+static bool tx_ended(struct ogw_tr_env *env, const char *txid)
+{
+	json_t *st = ogw_tr_state_get(env, "ended"), *v;
+	bool found = false;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "list"), i, v)
+		found = found || !strcmp(json_string_value(v), txid);
+	json_decref(st);
+	return found;
+}
+
+/* The idTag a 1.6 RemoteStartTransaction gave with @remote_id (a new
+ * reference), or NULL. */
+static json_t *remote_idtag(struct ogw_tr_env *env, long long remote_id)
+{
+	json_t *st = ogw_tr_state_get(env, "remote"), *v, *tag = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "list"), i, v)
+		if (json_integer_value(json_object_get(v, "id")) == remote_id)
+			tag = json_object_get(v, "idTag");
+	tag = json_incref(tag);
+	json_decref(st);
+	return tag;
+}
+
+/* The last energy register known for EVSE @evse, in Wh. */
+static bool meter_get(struct ogw_tr_env *env, long long evse, long long *ret)
+{
+	json_t *m = state_get_num(env, "meter", evse);
+	json_t *wh = json_object_get(m, "wh");
+	bool found = json_is_integer(wh);
+
+	if (found)
+		*ret = json_integer_value(wh);
+	json_decref(m);
+	return found;
+}
+
+/* Keeps the last register reading in @mvs (2.0.1 MeterValueType list) as
+ * EVSE @evse's, the meterStart/meterStop of later transactions there. */
+static int meter_note(struct ogw_tr_env *env, long long evse, const json_t *mvs)
+{
+	long long wh;
+
+	if (!energy_wh(mvs, &wh))
+		return 0;
+	return state_put_num(env, "meter", evse, json_pack("{s:I}", "wh", (json_int_t)wh));
+}
+
+/* Drops a finished transaction's state and remembers it stopped. Its EVSE
+ * stays Finishing when the stop left the cable plugged ("finish"). */
 static int tx_forget(struct ogw_tr_env *env, const char *txid, const json_t *tx)
 {
 	json_t *id16 = json_object_get(tx, "id16");
@@ -431,10 +537,14 @@ static int tx_forget(struct ogw_tr_env *env, const char *txid, const json_t *tx)
 	int r = 0;
 
 	if (e && !strcmp(get_str(e, "tx") ? get_str(e, "tx") : "", txid))
-		r = state_del_num(env, "evse", evse);
+		r = json_is_true(json_object_get(tx, "finish"))
+			    ? state_put_num(env, "evse", evse, json_pack("{s:b}", "finishing", 1))
+			    : state_del_num(env, "evse", evse);
 	json_decref(e);
 	if (!r && id16)
 		r = state_del_num(env, "tx16", json_integer_value(id16));
+	if (!r)
+		r = state_list_push(env, "ended", json_string(txid), ENDED_KEEP);
 	snprintf(key, sizeof(key), "tx:%s", txid);
 	return r ? r : ogw_tr_state_del(env, key);
 }
@@ -478,14 +588,60 @@ static int up_ev_charging_schedule(struct ogw_tr_env *env, const json_t *payload
 	return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Accepted"));
 }
 
+/* ---- Plug & Charge ------------------------------------------------------ */
+
+/* ISO 15118 messages travel in 1.6 as DataTransfer with the PnC vendor id and
+ * the 2.0.1 action as messageId, data being the 2.0.1 payload as JSON text
+ * (REFERENCE §2, LIB charge_point_impl.cpp). */
+static int pnc_forward(const char *action, const json_t *payload, struct ogw_tr_out *out)
+{
+	char *text = json_dumps(payload, JSON_COMPACT);
+	json_t *p;
+
+	if (!text)
+		return -ENOMEM;
+	p = json_pack("{s:s, s:s, s:s}", "vendorId", PNC_VENDOR, "messageId", action, "data", text);
+	free(text);
+	return out_forward(out, "DataTransfer", p, json_string(action));
+}
+
+/* The 2.0.1 answer inside a PnC DataTransfer.conf (it must hold @field),
+ * or @fallback (taken). */
+static json_t *pnc_answer_with(const json_t *result, const char *field, json_t *fallback)
+{
+	const char *data = get_str(result, "data");
+	json_t *v;
+
+	if (strcmp(get_str(result, "status"), "Accepted") || !data)
+		return fallback;
+	v = json_loads(data, 0, NULL);
+	if (!json_is_object(v) || !json_object_get(v, field)) {
+		json_decref(v);
+		return fallback;
+	}
+	json_decref(fallback);
+	return v;
+}
+
+static json_t *pnc_answer(const json_t *result, json_t *fallback)
+{
+	return pnc_answer_with(result, "status", fallback);
+}
+
 /* ---- Authorize ---------------------------------------------------------- */
 
+/* A Plug & Charge authorization (iso15118CertificateHashData or a
+ * certificate to check) goes whole in the PnC DataTransfer "Authorize";
+ * a plain one is 1.6 Authorize. */
 static int up_authorize(struct ogw_tr_env *env, const json_t *payload,
 			struct ogw_tr_out *out)
 {
 	const char *tok = get_str(json_object_get(payload, "idToken"), "idToken");
 	(void)env;
 
+	if (json_object_get(payload, "iso15118CertificateHashData") ||
+	    json_object_get(payload, "certificate"))
+		return pnc_forward("Authorize", payload, out);
 	/* A 1.6 central system cannot know a token it cannot be sent. */
 	if (utf8_len(tok) > IDTAG16_MAX)
 		return ogw_tr_out_answer(out, json_pack("{s:{s:s}}", "idTokenInfo", "status", "Invalid"));
@@ -496,8 +652,11 @@ static int res_authorize(struct ogw_tr_env *env, const json_t *memo, const json_
 			 json_t **ret)
 {
 	(void)env;
-	(void)memo;
-	*ret = answer_with_info(result);
+	/* A central system without Plug & Charge cannot vouch for the
+	 * contract: Unknown, not Accepted. */
+	*ret = memo ? pnc_answer_with(result, "idTokenInfo",
+				      json_pack("{s:{s:s}}", "idTokenInfo", "status", "Unknown"))
+		    : answer_with_info(result);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -508,8 +667,10 @@ static int up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_
 	json_t *cs = json_object_get(payload, "chargingStation");
 	json_t *modem = json_object_get(cs, "modem");
 	json_t *req;
-	(void)env;
+	int r = ogw_tr_state_del(env, "reset");
 
+	if (r)
+		return r;
 	/* vendorName is string[50] in 2.0.1, CiString20 in 1.6: truncated rather
 	 * than refused, since refusing would keep the station from booting and
 	 * the vendor name carries no protocol meaning. */
@@ -534,41 +695,175 @@ static int up_heartbeat(struct ogw_tr_env *env, const json_t *payload, struct og
 	return out_forward(out, "Heartbeat", json_object(), NULL);
 }
 
-/* ---- StatusNotification ------------------------------------------------- */
+/* ---- StatusNotification and faults ---------------------------------------- */
 
-/* The 1.6 status of EVSE @evse when 2.0.1 says Occupied: the charging state
- * of the transaction running there, else Preparing (plugged, no session). */
+/* Whether the 1.6 transaction of @tx has started (StartTransaction sent or
+ * on its way): from then on its status follows the charging state. */
+static bool tx_in16(const json_t *tx)
+{
+	return json_object_get(tx, "meterStart") != NULL;
+}
+
+/* The 1.6 status of EVSE @evse when 2.0.1 says Occupied (REFERENCE §3):
+ * inside a 1.6 transaction the charging state's, after one Finishing until
+ * the station reports the EVSE otherwise, else Preparing. */
 static const char *occupied_status16(struct ogw_tr_env *env, long long evse)
 {
 	json_t *e = state_get_num(env, "evse", evse), *tx = NULL;
-	const char *st = "Preparing";
+	const char *st = json_is_true(json_object_get(e, "finishing")) ? "Finishing" : "Preparing";
 
 	if (get_str(e, "tx"))
 		tx = state_get_tx(env, get_str(e, "tx"));
-	st = map_str(charging_state16, N(charging_state16), get_str(tx, "cs"), st);
+	if (tx_in16(tx))
+		st = map_str(charging_state16, N(charging_state16), get_str(tx, "cs"), "Charging");
 	json_decref(tx);
 	json_decref(e);
 	return st;
 }
 
+/* Standardized components (2.0.1 Part 2 Appendix 3) whose problem has a
+ * 1.6 ChargePointErrorCode; then variables; anything else is OtherError. */
+static const struct str_pair fault_component16[] = {
+	{ "CPPWMController", "EVCommunicationError" },
+	{ "ConnectedEV", "EVCommunicationError" },
+	{ "ConnectorPlugRetentionLock", "ConnectorLockFailure" },
+	{ "ControlMetering", "PowerMeterFailure" },
+	{ "Controller", "InternalError" },
+	{ "DataLink", "WeakSignal" },
+	{ "EVRetentionLock", "ConnectorLockFailure" },
+	{ "ExternalTemperatureSensor", "HighTemperature" },
+	{ "FiscalMetering", "PowerMeterFailure" },
+	{ "GroundIsolationProtection", "GroundFailure" },
+	{ "OverCurrentProtection", "OverCurrentFailure" },
+	{ "PowerContactor", "PowerSwitchFailure" },
+	{ "RCD", "GroundFailure" },
+	{ "TemperatureSensor", "HighTemperature" },
+	{ "TokenReader", "ReaderFailure" },
+};
+
+static const struct str_pair fault_variable16[] = {
+	{ "OverCurrent", "OverCurrentFailure" },
+	{ "OverVoltage", "OverVoltage" },
+	{ "Temperature", "HighTemperature" },
+	{ "UnderVoltage", "UnderVoltage" },
+};
+
+/* Boolean variables whose true value is a fault of their component. */
+static const char *const fault_flags[] = { "Operated", "Problem", "Tripped" };
+
+/* The first problem still raised on EVSE @evse (a new reference), or NULL. */
+static json_t *fault_active(struct ogw_tr_env *env, long long evse)
+{
+	json_t *f = state_get_num(env, "fault", evse), *v, *res = NULL;
+	const char *k;
+
+	json_object_foreach(f, k, v) {
+		res = json_incref(v);
+		break;
+	}
+	json_decref(f);
+	return res;
+}
+
+/* 2.0.1 connector statuses by precedence: an EVSE (one 1.6 connector)
+ * shows the first any of its connectors has, so a second connector left
+ * Available never hides the one in use. */
+static const char *const status_rank[] = { "Occupied", "Faulted", "Unavailable", "Reserved" };
+
+/* The 1.6 status of EVSE @evse from its connectors' statuses (@conns, as
+ * in "conn:<n>"); *ret_fault gets the problem that makes it Faulted. */
+static const char *evse_status16(struct ogw_tr_env *env, long long evse, const json_t *conns,
+				 json_t **ret_fault)
+{
+	const char *agg = "Available", *k;
+	json_t *v;
+
+	size_t known = 0;
+
+	json_object_foreach((json_t *)conns, k, v)
+		known += strcmp(k, "sent") != 0;
+	for (size_t i = 0; i < N(status_rank) && !strcmp(agg, "Available"); i++)
+		json_object_foreach((json_t *)conns, k, v)
+			if (strcmp(k, "sent") && str_eq_opt(json_string_value(v), status_rank[i]))
+				agg = status_rank[i];
+	if (!known) {
+		/* No report from the station yet: a transaction (or the stop
+		 * of one) says the EVSE is in use. */
+		json_t *e = state_get_num(env, "evse", evse);
+		if (e)
+			agg = "Occupied";
+		json_decref(e);
+	}
+	*ret_fault = fault_active(env, evse);
+	if (*ret_fault)
+		return "Faulted";
+	return strcmp(agg, "Occupied") ? agg : occupied_status16(env, evse);
+}
+
+/* A 1.6 StatusNotification; @fault (borrowed) gives errorCode, info and
+ * vendorErrorCode when it is set. */
+static json_t *status16(long long connector, const char *status, const json_t *fault,
+			const json_t *ts)
+{
+	const char *code = fault ? get_str(fault, "errorCode")
+				 : !strcmp(status, "Faulted") ? "OtherError" : "NoError";
+	json_t *st = json_pack("{s:I, s:s, s:s}", "connectorId", (json_int_t)connector,
+			       "errorCode", code, "status", status);
+
+	if (st && ((ts && json_object_set(st, "timestamp", (json_t *)ts)) ||
+		   copy_opt(st, fault, "info", NULL) || copy_opt(st, fault, "vendorErrorCode", NULL))) {
+		json_decref(st);
+		return NULL;
+	}
+	return st;
+}
+
 /*
- * 1.6 connector n is 2.0.1 EVSE n (REFERENCE §3, connector numbering). A
- * multi-connector EVSE reports all its connectors as that one 1.6
- * connector: 1.6 has one status per charging point and only one connector
- * of an EVSE can be in use at a time.
+ * 1.6 connector n is 2.0.1 EVSE n (REFERENCE §3, connector numbering): 1.6
+ * transactions, remote starts, reservations and profiles name that
+ * connector. A multi-connector EVSE is one 1.6 connector whose status is
+ * its connectors' by precedence (status_rank); a report that does not
+ * change it is answered here rather than sent, so it never flaps.
  */
 static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	const char *st = get_str(payload, "connectorStatus");
+	const char *st = get_str(payload, "connectorStatus"), *st16;
 	long long evse = json_integer_value(json_object_get(payload, "evseId"));
+	json_t *conns = state_get_num(env, "conn", evse), *fault = NULL, *e, *sn;
+	char ckey[24];
+	bool multi;
+	int r = -ENOMEM;
 
-	if (!strcmp(st, "Occupied"))
-		st = occupied_status16(env, evse);
-	return out_forward(out, "StatusNotification",
-			   json_pack("{s:I, s:s, s:s, s:O}", "connectorId", (json_int_t)evse,
-				     "errorCode", strcmp(st, "Faulted") ? "NoError" : "OtherError",
-				     "status", st, "timestamp", json_object_get(payload, "timestamp")),
-			   NULL);
+	if (!conns)
+		conns = json_object();
+	snprintf(ckey, sizeof(ckey), "%lld",
+		 (long long)json_integer_value(json_object_get(payload, "connectorId")));
+	if (!conns || json_object_set_new(conns, ckey, json_string(st)))
+		goto out;
+	multi = json_object_size(conns) - (json_object_get(conns, "sent") ? 1 : 0) > 1;
+	st16 = evse_status16(env, evse, conns, &fault);
+	if (strcmp(st16, "Finishing") && strcmp(st16, "Faulted")) {
+		/* The EVSE left the state a stop put it in. */
+		e = state_get_num(env, "evse", evse);
+		if (json_is_true(json_object_get(e, "finishing")))
+			state_del_num(env, "evse", evse);
+		json_decref(e);
+	}
+	if (multi && str_eq_opt(get_str(conns, "sent"), st16)) {
+		r = state_put_num(env, "conn", evse, json_incref(conns));
+		if (!r)
+			r = ogw_tr_out_answer(out, json_object());
+		goto out;
+	}
+	if (json_object_set_new(conns, "sent", json_string(st16)) ||
+	    (r = state_put_num(env, "conn", evse, json_incref(conns))))
+		goto out;
+	sn = status16(evse, st16, fault, json_object_get(payload, "timestamp"));
+	r = out_forward(out, "StatusNotification", sn, NULL);
+out:
+	json_decref(fault);
+	json_decref(conns);
+	return r;
 }
 
 /* ---- MeterValues -------------------------------------------------------- */
@@ -576,11 +871,18 @@ static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_t
 static int up_metervalues(struct ogw_tr_env *env, const json_t *payload,
 			  struct ogw_tr_out *out)
 {
-	json_t *mv = metervalues_to16(json_object_get(payload, "meterValue"));
-	(void)env;
+	json_t *mvs = json_object_get(payload, "meterValue");
+	long long evse = json_integer_value(json_object_get(payload, "evseId"));
+	json_t *mv = metervalues_to16(mvs);
+	int r;
 
 	if (!mv)
 		return -ENOMEM;
+	/* EVSE 0 is the station's main meter, no connector's register. */
+	if (evse > 0 && (r = meter_note(env, evse, mvs))) {
+		json_decref(mv);
+		return r;
+	}
 	return out_forward(out, "MeterValues",
 			   json_pack("{s:O, s:o}", "connectorId", json_object_get(payload, "evseId"),
 				     "meterValue", mv), NULL);
@@ -588,16 +890,17 @@ static int up_metervalues(struct ogw_tr_env *env, const json_t *payload,
 
 /* ---- TransactionEvent ----------------------------------------------------
  * Started -> StartTransaction, Updated -> MeterValues / StatusNotification,
- * Ended -> StopTransaction. 1.6 needs the central system's integer id on
- * every later message and an idTag to start: until both are known, the 1.6
- * messages an event becomes wait in the transaction's state queue
- * (REFERENCE §3: "hold the messages until then"; "defer it until
- * authorization"). Events are answered at once while no idTag is known (so
- * the station can send the one that brings it). The event that brings the
- * idTag is held (DEFER) until StartTransaction.conf: then the id is stored,
- * the queue is sent in order and the event answered with idTokenInfo.
- * Emitted calls and forwarded ones share the north queue, so 1.6 sees them
- * in event order.
+ * Ended -> StopTransaction. 1.6 needs an idTag and a register reading to
+ * start a transaction, and the central system's integer id on every later
+ * message. The 1.6 transaction starts at the event that makes both known
+ * (REFERENCE §3, docs/TRANSLATION.md "2.0.1 station, 1.6 central system"):
+ * the idTag is the event's idToken, or the idTag of the 1.6 remote start
+ * named by remoteStartId; meterStart the register then (the event's, else
+ * the last the EVSE reported). Until then events are answered at once and
+ * their readings go out as the connector's. The event that starts it is
+ * held (DEFER) until StartTransaction.conf: then the id is stored, the queue
+ * is sent in order and the event answered with idTokenInfo. Emitted calls
+ * and forwarded ones share the north queue, so 1.6 sees them in event order.
  */
 
 /* The 1.6 calls a transaction's queue can hold, as static strings for
@@ -621,8 +924,8 @@ struct tx_start {                   /* an emitted StartTransaction */
 };
 
 /* Drops the queued calls of event @seq (an event being retried or failed).
- * A dropped StatusNotification also drops the charging state it recorded,
- * so the retry reports it again. */
+ * A dropped StatusNotification also drops the 1.6 status it recorded, so
+ * the retry reports it again. */
 static int queue_drop_seq(json_t *tx, long long seq)
 {
 	json_t *q = json_object_get(tx, "queue");
@@ -631,23 +934,24 @@ static int queue_drop_seq(json_t *tx, long long seq)
 		if (json_integer_value(json_object_get(item, "seq")) != seq)
 			continue;
 		if (!strcmp(get_str(item, "action"), "StatusNotification"))
-			json_object_del(tx, "cs");
+			json_object_del(tx, "cs16");
 		if (json_array_remove(q, i))
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-/* Sends every queued call of @tx with its 1.6 transaction id @id16. Sets
- * *ret_ended when the queue held the StopTransaction. */
-static int queue_flush(struct ogw_tr_env *env, json_t *tx, long long id16, bool *ret_ended)
+/* Emits the queue items @items (their payloads with 1.6 transaction id
+ * @id16 where they take one). Sets *ret_ended when they held the
+ * StopTransaction (may be NULL). */
+static int items_emit(struct ogw_tr_env *env, const json_t *items, long long id16,
+		      bool *ret_ended)
 {
-	json_t *q = json_object_get(tx, "queue"), *item;
+	json_t *item;
 	size_t i;
-	int r = 0;
+	int r;
 
-	*ret_ended = false;
-	json_array_foreach(q, i, item) {
+	json_array_foreach(items, i, item) {
 		const char *action = queued_action(item);
 		json_t *p = json_deep_copy(json_object_get(item, "payload"));
 
@@ -659,15 +963,26 @@ static int queue_flush(struct ogw_tr_env *env, json_t *tx, long long id16, bool 
 			json_decref(p);
 			return -ENOMEM;
 		}
-		if (!strcmp(action, "StopTransaction"))
+		if (!strcmp(action, "StopTransaction") && ret_ended)
 			*ret_ended = true;
 		r = ogw_tr_emit(env, OGW_TR_UP, action, p, ignore_answer, NULL);
 		if (r)
 			return r;
 	}
-	if (q)
-		json_object_del(tx, "queue");
 	return 0;
+}
+
+/* Sends every queued call of @tx with its 1.6 transaction id @id16. Sets
+ * *ret_ended when the queue held the StopTransaction. */
+static int queue_flush(struct ogw_tr_env *env, json_t *tx, long long id16, bool *ret_ended)
+{
+	int r;
+
+	*ret_ended = false;
+	r = items_emit(env, json_object_get(tx, "queue"), id16, ret_ended);
+	if (!r)
+		json_object_del(tx, "queue");
+	return r;
 }
 
 static void start_done(struct ogw_tr_env *env, void *user, const json_t *result)
@@ -678,7 +993,7 @@ static void start_done(struct ogw_tr_env *env, void *user, const json_t *result)
 	bool ended = false;
 
 	if (!tx) {
-		/* Forgotten meanwhile (e.g. an Ended that never got an idTag). */
+		/* Forgotten meanwhile. */
 		ans = json_object();
 		goto out;
 	}
@@ -722,78 +1037,118 @@ static int msg_add(json_t *list, long long seq, const char *action, json_t *payl
 		       ? -ENOMEM : 0;
 }
 
+/* The 1.6 StopTransaction.reason for 2.0.1 stoppedReason @reason. */
+static const char *stop_reason_of(struct ogw_tr_env *env, const char *reason)
+{
+	json_t *rs;
+	bool soft;
+
+	if (!reason)
+		return "Local"; /* E01: absent means Local in both versions */
+	if (strcmp(reason, "ImmediateReset"))
+		return map_str(stop_reason16, N(stop_reason16), reason, "Other");
+	rs = ogw_tr_state_get(env, "reset");
+	soft = str_eq_opt(get_str(rs, "type"), "Soft");
+	json_decref(rs);
+	return soft ? "SoftReset" : "HardReset";
+}
+
 /*
- * Updates @tx from event @ev and appends the 1.6 calls it becomes to @msgs
- * (without transactionId).
+ * Updates @tx from event @ev and appends the 1.6 calls it becomes inside
+ * the 1.6 transaction to @msgs (without transactionId): a StatusNotification
+ * when the 1.6 status changes, MeterValues, and at Ended the
+ * StopTransaction, then Finishing when the cable stays plugged.
  */
-static int te_messages(const json_t *ev, json_t *tx, json_t *msgs)
+static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, json_t *msgs)
 {
 	const char *type = get_str(ev, "eventType");
-	const char *ts = get_str(ev, "timestamp");
+	json_t *ts = json_object_get(ev, "timestamp");
 	json_t *info = json_object_get(ev, "transactionInfo");
-	const char *cs = get_str(info, "chargingState");
+	const char *st16;
 	const char *tok = get_str(json_object_get(ev, "idToken"), "idToken");
+	const char *reason = get_str(info, "stoppedReason");
 	long long seq = json_integer_value(json_object_get(ev, "seqNo"));
-	long long evse = json_integer_value(json_object_get(tx, "evse"));
-	json_t *mv = NULL;
-	long long wh;
+	long long evse = json_integer_value(json_object_get(tx, "evse")), wh;
+	json_t *mv = NULL, *stop;
 	int r = -ENOMEM;
 
-	if (energy_wh(json_object_get(ev, "meterValue"), &wh) && set_int(tx, "meter", wh))
+	if (!tx_in16(tx)) {
+		r = 0;
 		goto out;
-	/* The state an Ended event leaves is the station's next
-	 * StatusNotification to tell (1.6 Finishing or Available). */
-	if (cs && strcmp(type, "Ended") && !str_eq_opt(cs, get_str(tx, "cs"))) {
-		if (json_object_set_new(tx, "cs", json_string(cs)) ||
-		    msg_add(msgs, seq, "StatusNotification",
-			    json_pack("{s:I, s:s, s:s, s:s}", "connectorId", (json_int_t)evse,
-				      "errorCode", "NoError", "status",
-				      map_str(charging_state16, N(charging_state16), cs, "Preparing"),
-				      "timestamp", ts)))
+	}
+	st16 = map_str(charging_state16, N(charging_state16), get_str(tx, "cs"), NULL);
+	if (strcmp(type, "Ended") && st16 && !str_eq_opt(st16, get_str(tx, "cs16"))) {
+		/* While a problem is raised the connector stays Faulted (the
+		 * transaction goes on); its clearing reports the state then. */
+		json_t *fault = fault_active(env, evse);
+		bool faulted = fault != NULL;
+
+		json_decref(fault);
+		if (json_object_set_new(tx, "cs16", json_string(st16)) ||
+		    (!faulted &&
+		     msg_add(msgs, seq, "StatusNotification", status16(evse, st16, NULL, ts))))
 			goto out;
 	}
 	mv = metervalues_to16(json_object_get(ev, "meterValue"));
 	if (!mv)
 		goto out;
-	if (!strcmp(type, "Ended")) {
-		const char *reason = get_str(info, "stoppedReason");
-		json_t *stop = json_pack("{s:I, s:s, s:s}", "meterStop",
-					 json_integer_value(json_object_get(tx, "meter")),
-					 "timestamp", ts, "reason",
-					 map_str(stop_reason16, N(stop_reason16),
-						 reason ? reason : "Local", "Other"));
-		if (!stop || (json_array_size(mv) && json_object_set(stop, "transactionData", mv)) ||
-		    (tok && utf8_len(tok) <= IDTAG16_MAX &&
-		     json_object_set_new(stop, "idTag", json_string(tok)))) {
-			json_decref(stop);
-			goto out;
-		}
-		r = msg_add(msgs, seq, "StopTransaction", stop);
+	if (strcmp(type, "Ended")) {
+		r = json_array_size(mv) ? msg_add(msgs, seq, "MeterValues",
+						  json_pack("{s:I, s:O}", "connectorId",
+							    (json_int_t)evse, "meterValue", mv))
+					: 0;
 		goto out;
 	}
-	if (json_array_size(mv) &&
-	    msg_add(msgs, seq, "MeterValues",
-		    json_pack("{s:I, s:O}", "connectorId", (json_int_t)evse, "meterValue", mv)))
+	if (!meter_get(env, evse, &wh))
+		wh = json_integer_value(json_object_get(tx, "meterStart"));
+	stop = json_pack("{s:I, s:O, s:s}", "meterStop", (json_int_t)wh, "timestamp", ts,
+			 "reason", stop_reason_of(env, reason));
+	if (!stop || (json_array_size(mv) && json_object_set(stop, "transactionData", mv)) ||
+	    (tok && utf8_len(tok) <= IDTAG16_MAX &&
+	     json_object_set_new(stop, "idTag", json_string(tok)))) {
+		json_decref(stop);
 		goto out;
+	}
+	if (msg_add(msgs, seq, "StopTransaction", stop))
+		goto out;
+	/* A stop that leaves the cable plugged is followed by Finishing (1.6
+	 * §7.7); the station itself reports nothing while it stays Occupied. */
 	r = 0;
+	if (!str_eq_opt(get_str(tx, "cs"), "Idle") && !str_eq_opt(reason, "EVDisconnected") &&
+	    (json_object_set_new(tx, "finish", json_true()) ||
+	     msg_add(msgs, seq, "StatusNotification", status16(evse, "Finishing", NULL, ts))))
+		r = -ENOMEM;
 out:
 	json_decref(mv);
 	return r;
 }
 
-/* First sight of a transaction (normally its Started event): what
- * StartTransaction will need. */
+/* Keeps what event @ev tells of its transaction @tx: the charging state,
+ * whether energy flowed, the first register reading. */
+static int te_track(const json_t *ev, json_t *tx)
+{
+	const char *cs = get_str(json_object_get(ev, "transactionInfo"), "chargingState");
+	long long wh;
+
+	if (cs && (json_object_set_new(tx, "cs", json_string(cs)) ||
+		   (!strcmp(cs, "Charging") && json_object_set_new(tx, "charged", json_true()))))
+		return -ENOMEM;
+	if (!json_object_get(tx, "wh0") && energy_wh(json_object_get(ev, "meterValue"), &wh) &&
+	    set_int(tx, "wh0", wh))
+		return -ENOMEM;
+	return 0;
+}
+
+/* First sight of a transaction (normally its Started event). */
 static int te_new(struct ogw_tr_env *env, const json_t *ev, const char *txid, json_t **ret)
 {
 	json_t *evse = json_object_get(json_object_get(ev, "evse"), "id");
 	/* E01: the first event names the EVSE; single-EVSE stations that omit
 	 * it are on connector 1. */
-	long long n = evse ? json_integer_value(evse) : 1, wh = 0;
-	json_t *tx;
+	long long n = evse ? json_integer_value(evse) : 1;
+	json_t *tx = json_pack("{s:I, s:O}", "evse", (json_int_t)n, "ts0",
+			       json_object_get(ev, "timestamp"));
 
-	energy_wh(json_object_get(ev, "meterValue"), &wh);
-	tx = json_pack("{s:I, s:I, s:I, s:O}", "evse", (json_int_t)n, "meterStart", (json_int_t)wh,
-		       "meter", (json_int_t)wh, "timestamp", json_object_get(ev, "timestamp"));
 	if (!tx || copy_opt(tx, ev, "reservationId", NULL) ||
 	    state_put_num(env, "evse", n, json_pack("{s:s}", "tx", txid))) {
 		json_decref(tx);
@@ -844,6 +1199,106 @@ fail:
 	return r;
 }
 
+/* Takes the idTag the 1.6 transaction will carry from event @ev: its
+ * idToken, else the idTag of the remote start its remoteStartId names. */
+static int te_idtag(struct ogw_tr_env *env, const json_t *ev, json_t *tx)
+{
+	json_t *info = json_object_get(ev, "transactionInfo");
+	json_t *rsid = json_object_get(info, "remoteStartId"), *tag = NULL;
+	const char *tok = get_str(json_object_get(ev, "idToken"), "idToken");
+
+	if (json_object_get(tx, "idTag") || json_object_get(tx, "id16") ||
+	    json_object_get(tx, "invalid"))
+		return 0;
+	if (tok && utf8_len(tok) > IDTAG16_MAX)
+		/* 1.6 cannot carry it: the station is told Invalid. */
+		return json_object_set_new(tx, "invalid", json_true()) ? -ENOMEM : 0;
+	if (tok)
+		tag = json_string(tok);
+	else if (json_is_integer(rsid) && !(tag = remote_idtag(env, json_integer_value(rsid))))
+		/* Not ours (or forgotten): the idToken may still come. */
+		return json_object_set(tx, "remote", rsid) ? -ENOMEM : 0;
+	if (!tag)
+		return 0;
+	if (json_object_set_new(tx, "idTag", tag) ||
+	    json_object_set(tx, "authTs", json_object_get(ev, "timestamp")))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Starts the 1.6 transaction of @tx once it has an idTag and a register
+ * reading: meterStart is the register when the idTag became known (a
+ * plug-first session starts at authorization). When energy flowed before
+ * that, or the idTag comes only with Ended, the 1.6 transaction covers the
+ * whole 2.0.1 one: its first reading and time. An Ended event without any
+ * reading starts it at 0 (the transaction is not lost) and says so in a
+ * dead letter.
+ */
+static int te_meter_start(struct ogw_tr_env *env, const json_t *ev, json_t *tx)
+{
+	long long evse = json_integer_value(json_object_get(tx, "evse")), wh;
+	bool ended = !strcmp(get_str(ev, "eventType"), "Ended");
+	bool whole = ended || json_is_true(json_object_get(tx, "charged"));
+
+	if (!json_object_get(tx, "idTag") || tx_in16(tx))
+		return 0;
+	if (whole && json_object_get(tx, "wh0")) {
+		wh = json_integer_value(json_object_get(tx, "wh0"));
+	} else if (!meter_get(env, evse, &wh)) {
+		if (!ended)
+			return 0;
+		ogw_tr_lost(env, "TransactionEvent", ev,
+			    "no Energy.Active.Import.Register reading for this transaction: the 1.6 "
+			    "StartTransaction and StopTransaction carry meter 0");
+		wh = 0;
+	}
+	if (set_int(tx, "meterStart", wh) ||
+	    json_object_set(tx, "timestamp", json_object_get(tx, whole ? "ts0" : "authTs")))
+		return -ENOMEM;
+	return 0;
+}
+
+/* An event of a transaction that never became a 1.6 one: it is answered
+ * here; its readings are the connector's; at Ended a transaction that
+ * delivered energy or was remote-started without a usable idTag becomes a
+ * dead letter, since 1.6 has no way to report it. */
+static int te_outside16(struct ogw_tr_env *env, const json_t *ev, const char *txid, json_t *tx,
+			struct ogw_tr_out *out)
+{
+	const char *tok = get_str(json_object_get(ev, "idToken"), "idToken");
+	json_t *mv = metervalues_to16(json_object_get(ev, "meterValue"));
+	int r = -ENOMEM;
+
+	if (!mv)
+		return -ENOMEM;
+	if (json_array_size(mv) &&
+	    (r = ogw_tr_emit(env, OGW_TR_UP, "MeterValues",
+			     json_pack("{s:O, s:O}", "connectorId", json_object_get(tx, "evse"),
+				       "meterValue", mv), ignore_answer, NULL)))
+		goto out;
+	if (!strcmp(get_str(ev, "eventType"), "Ended")) {
+		if (json_object_get(tx, "invalid") || json_object_get(tx, "remote") ||
+		    json_is_true(json_object_get(tx, "charged")))
+			ogw_tr_lost(env, "TransactionEvent", ev,
+				    json_object_get(tx, "invalid")
+					    ? "the transaction's idToken is longer than a 1.6 idTag"
+					    : "the transaction never had an idTag 1.6 can carry "
+					      "(unknown remoteStartId, no idToken): no StartTransaction");
+		r = tx_forget(env, txid, tx);
+	} else {
+		r = state_put_tx(env, txid, json_incref(tx));
+	}
+	if (!r)
+		r = ogw_tr_out_answer(out, tok && json_object_get(tx, "invalid")
+						   ? json_pack("{s:{s:s}}", "idTokenInfo", "status",
+							       "Invalid")
+						   : json_object());
+out:
+	json_decref(mv);
+	return r;
+}
+
 static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 			  struct ogw_tr_out *out)
 {
@@ -851,66 +1306,81 @@ static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 	const char *tok = get_str(json_object_get(payload, "idToken"), "idToken");
 	bool ended = !strcmp(get_str(payload, "eventType"), "Ended");
 	long long seq = json_integer_value(json_object_get(payload, "seqNo"));
-	json_t *tx = state_get_tx(env, txid), *msgs = json_array(), *q, *id16, *last;
+	json_t *tx = state_get_tx(env, txid), *msgs = json_array(), *q, *id16, *after = NULL;
 	int r = -ENOMEM;
 
 	if (!msgs)
 		goto out;
+	if (!tx && tx_ended(env, txid)) {
+		/* Some stations repeat Ended at shutdown: the 1.6 transaction is
+		 * over and must not stop twice. */
+		ogw_tr_lost(env, "TransactionEvent", payload,
+			    "an event of a transaction already stopped (StopTransaction was sent); "
+			    "answered and not sent again");
+		r = ogw_tr_out_answer(out, json_object());
+		goto out;
+	}
 	if (!tx && (r = te_new(env, payload, txid, &tx)))
 		goto out;
+	if ((r = meter_note(env, json_integer_value(json_object_get(tx, "evse")),
+			    json_object_get(payload, "meterValue"))) ||
+	    (r = te_track(payload, tx)) || (r = te_idtag(env, payload, tx)) ||
+	    (r = te_meter_start(env, payload, tx)))
+		goto out;
 	r = -ENOMEM;
-	if (tok && !json_object_get(tx, "idTag") && !json_object_get(tx, "id16")) {
-		if (utf8_len(tok) > IDTAG16_MAX) {
-			/* 1.6 cannot carry it: the station is told Invalid once and
-			 * the transaction stays unknown to the central system. */
-			if (json_object_set_new(tx, "invalid", json_true()))
-				goto out;
-		} else if (json_object_set_new(tx, "idTag", json_string(tok))) {
-			goto out;
-		}
-	}
-	if (json_object_get(tx, "invalid")) {
-		if (ended)
-			r = tx_forget(env, txid, tx);
-		else
-			r = state_put_tx(env, txid, json_incref(tx));
-		if (!r)
-			r = ogw_tr_out_answer(out, tok ? json_pack("{s:{s:s}}", "idTokenInfo", "status",
-							    "Invalid") : json_object());
+	if (queue_drop_seq(tx, seq) || te_messages(env, payload, tx, msgs))
+		goto out;
+	if (!tx_in16(tx)) {
+		r = te_outside16(env, payload, txid, tx, out);
 		goto out;
 	}
-	if (queue_drop_seq(tx, seq) || te_messages(payload, tx, msgs))
-		goto out;
 
 	id16 = json_object_get(tx, "id16");
 	if (id16) {
-		/* Known id: earlier calls are emitted, the last one carries the
-		 * event (its answer gives the station its idTokenInfo). */
-		size_t n = json_array_size(msgs);
-		json_t *item;
+		/* Known id: the calls before the carrier (the StopTransaction at
+		 * Ended, else the last) are emitted; its answer gives the station
+		 * its idTokenInfo; the calls after it follow its answer. */
+		size_t n = json_array_size(msgs), carrier = n ? n - 1 : 0;
+		json_t *item, *memo;
 		size_t i;
 
+		json_array_foreach(msgs, i, item)
+			if (!strcmp(get_str(item, "action"), "StopTransaction"))
+				carrier = i;
+		after = json_array();
+		if (!after)
+			goto out;
 		json_array_foreach(msgs, i, item) {
 			json_t *p = json_object_get(item, "payload");
+			if (i > carrier) {
+				if (json_array_append(after, item))
+					goto out;
+				continue;
+			}
 			if (strcmp(get_str(item, "action"), "StatusNotification") &&
 			    set_int(p, "transactionId", json_integer_value(id16)))
 				goto out;
-			if (i + 1 < n &&
+			if (i < carrier &&
 			    (r = ogw_tr_emit(env, OGW_TR_UP, queued_action(item), json_incref(p),
 					     ignore_answer, NULL)))
 				goto out;
 		}
-		r = ended ? 0 : state_put_tx(env, txid, json_incref(tx));
-		if (r)
+		if ((r = state_put_tx(env, txid, json_incref(tx))))
 			goto out;
 		if (!n) {
 			r = ogw_tr_out_answer(out, json_object());
 			goto out;
 		}
-		last = json_array_get(msgs, n - 1);
-		r = out_forward(out, queued_action(last), json_incref(json_object_get(last, "payload")),
-				json_pack("{s:s, s:b, s:b}", "tx", txid, "end", ended,
-					  "info", tok != NULL));
+		item = json_array_get(msgs, carrier);
+		memo = json_pack("{s:s, s:b, s:b, s:I}", "tx", txid, "end", ended, "info",
+				 tok != NULL, "id16", json_integer_value(id16));
+		if (memo && json_array_size(after) && json_object_set(memo, "after", after)) {
+			json_decref(memo);
+			memo = NULL;
+		}
+		r = memo ? out_forward(out, queued_action(item),
+				       json_incref(json_object_get(item, "payload")), memo)
+			 : -ENOMEM;
 		goto out;
 	}
 
@@ -919,20 +1389,13 @@ static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 		goto out;
 	if (json_array_extend(q, msgs))
 		goto out;
-	if (!json_object_get(tx, "idTag")) {
-		/* Never authorized: a 1.6 charger would not have started a
-		 * transaction, so an Ended one leaves nothing to report. */
-		r = ended ? tx_forget(env, txid, tx) : state_put_tx(env, txid, json_incref(tx));
-		if (!r)
-			r = ogw_tr_out_answer(out, json_object());
-		goto out;
-	}
-	/* No id yet although the idTag is known: the last StartTransaction
-	 * failed, or its answer was lost with a gateway restart (2.0.1
-	 * stations send no event while one is unanswered). It goes again, with
-	 * everything queued so far. */
+	/* No id yet: the StartTransaction goes now, with everything queued so
+	 * far (again, when the last one failed or its answer was lost with a
+	 * gateway restart: 2.0.1 stations send no event while one is
+	 * unanswered). */
 	r = te_start(env, payload, txid, tx, out);
 out:
+	json_decref(after);
 	json_decref(msgs);
 	json_decref(tx);
 	return r;
@@ -942,9 +1405,10 @@ static int res_transaction(struct ogw_tr_env *env, const json_t *memo, const jso
 			   json_t **ret)
 {
 	const char *txid = get_str(memo, "tx");
-	int r = 0;
+	int r = items_emit(env, json_object_get(memo, "after"),
+			   json_integer_value(json_object_get(memo, "id16")), NULL);
 
-	if (json_is_true(json_object_get(memo, "end"))) {
+	if (!r && json_is_true(json_object_get(memo, "end"))) {
 		json_t *tx = state_get_tx(env, txid);
 		if (tx)
 			r = tx_forget(env, txid, tx);
@@ -957,8 +1421,80 @@ static int res_transaction(struct ogw_tr_env *env, const json_t *memo, const jso
 
 /* ---- NotifyEvent -------------------------------------------------------- */
 
-/* A connector Problem (APX201 Connector.Problem) raised is a 1.6 Faulted
- * status; the event itself is the gateway's to take. */
+/*
+ * A problem the station raises (a Problem/Tripped/Operated flag set, or an
+ * alert on a component 1.6 has an error code for) makes its EVSE's 1.6
+ * connector Faulted with the closest ChargePointErrorCode, techCode as
+ * vendorErrorCode; the 1.6 status returns (errorCode NoError) when the
+ * last problem of that EVSE clears. The event itself is the gateway's to
+ * take.
+ */
+static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
+{
+	json_t *comp = json_object_get(ev, "component");
+	const char *cname = get_str(comp, "name");
+	const char *vname = get_str(json_object_get(ev, "variable"), "name");
+	const char *code = map_str(fault_component16, N(fault_component16), cname,
+				   map_str(fault_variable16, N(fault_variable16), vname, NULL));
+	bool flag = in_list(fault_flags, N(fault_flags), vname);
+	long long evse = json_integer_value(json_object_get(json_object_get(comp, "evse"), "id"));
+	bool cleared = json_is_true(json_object_get(ev, "cleared")) ||
+		       (flag && strcasecmp(get_str(ev, "actualValue"), "true"));
+	json_t *faults, *rec = NULL, *conns = NULL, *sn = NULL;
+	const char *tech = get_str(ev, "techInfo"), *st16 = "Faulted";
+	char key[160];
+	int r = -ENOMEM;
+
+	if (!flag && (!code || !str_eq_opt(get_str(ev, "trigger"), "Alerting")))
+		return 0;
+	snprintf(key, sizeof(key), "%s/%s/%lld", cname, vname,
+		 (long long)json_integer_value(json_object_get(json_object_get(comp, "evse"),
+							       "connectorId")));
+	faults = state_get_num(env, "fault", evse);
+	if (!faults)
+		faults = json_object();
+	if (!faults)
+		return -ENOMEM;
+	if (cleared && !json_object_get(faults, key)) {
+		json_decref(faults);
+		return 0;
+	}
+	if (cleared) {
+		json_object_del(faults, key);
+	} else {
+		rec = json_pack("{s:s}", "errorCode", code ? code : "OtherError");
+		if (!rec || (tech && json_object_set_new(rec, "info", str_trunc(tech, INFO16_MAX))) ||
+		    copy_opt(rec, ev, "techCode", "vendorErrorCode") ||
+		    json_object_set(faults, key, rec))
+			goto out;
+	}
+	r = json_object_size(faults) ? state_put_num(env, "fault", evse, json_incref(faults))
+				     : state_del_num(env, "fault", evse);
+	if (r)
+		goto out;
+	r = -ENOMEM;
+	if (!rec) {
+		/* The status the connector has without the problem (or with the
+		 * one still raised). */
+		conns = state_get_num(env, "conn", evse);
+		st16 = evse_status16(env, evse, conns, &rec);
+	}
+	sn = status16(evse, st16, rec, json_object_get(ev, "timestamp"));
+	if (!sn)
+		goto out;
+	if (conns && (json_object_set_new(conns, "sent", json_string(st16)) ||
+		      state_put_num(env, "conn", evse, json_incref(conns)))) {
+		json_decref(sn);
+		goto out;
+	}
+	r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification", sn, ignore_answer, NULL);
+out:
+	json_decref(conns);
+	json_decref(rec);
+	json_decref(faults);
+	return r;
+}
+
 static int up_notify_event(struct ogw_tr_env *env, const json_t *payload,
 			   struct ogw_tr_out *out)
 {
@@ -966,28 +1502,9 @@ static int up_notify_event(struct ogw_tr_env *env, const json_t *payload,
 	size_t i;
 	int r;
 
-	json_array_foreach(json_object_get(payload, "eventData"), i, ev) {
-		json_t *comp = json_object_get(ev, "component");
-		const char *tech = get_str(ev, "techInfo");
-		json_t *st;
-
-		if (strcmp(get_str(comp, "name"), "Connector") ||
-		    strcmp(get_str(json_object_get(ev, "variable"), "name"), "Problem") ||
-		    strcasecmp(get_str(ev, "actualValue"), "true"))
-			continue;
-		st = json_pack("{s:I, s:s, s:s, s:O}", "connectorId",
-			       json_integer_value(json_object_get(json_object_get(comp, "evse"), "id")),
-			       "errorCode", "OtherError", "status", "Faulted",
-			       "timestamp", json_object_get(ev, "timestamp"));
-		if (!st || (tech && json_object_set_new(st, "info", str_trunc(tech, INFO16_MAX))) ||
-		    copy_opt(st, ev, "techCode", "vendorErrorCode")) {
-			json_decref(st);
-			return -ENOMEM;
-		}
-		r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification", st, ignore_answer, NULL);
-		if (r)
+	json_array_foreach(json_object_get(payload, "eventData"), i, ev)
+		if ((r = notify_fault(env, ev)))
 			return r;
-	}
 	return ogw_tr_out_answer(out, json_object());
 }
 
@@ -1107,38 +1624,6 @@ static int up_security_event(struct ogw_tr_env *env, const json_t *payload,
 		return -ENOMEM;
 	}
 	return out_forward(out, "SecurityEventNotification", p, NULL);
-}
-
-/* ISO 15118 messages travel in 1.6 as DataTransfer with the PnC vendor id and
- * the 2.0.1 action as messageId, data being the 2.0.1 payload as JSON text
- * (REFERENCE §2, LIB charge_point_impl.cpp). */
-static int pnc_forward(const char *action, const json_t *payload, struct ogw_tr_out *out)
-{
-	char *text = json_dumps(payload, JSON_COMPACT);
-	json_t *p;
-
-	if (!text)
-		return -ENOMEM;
-	p = json_pack("{s:s, s:s, s:s}", "vendorId", PNC_VENDOR, "messageId", action, "data", text);
-	free(text);
-	return out_forward(out, "DataTransfer", p, json_string(action));
-}
-
-/* The 2.0.1 answer inside a PnC DataTransfer.conf, or @fallback (taken). */
-static json_t *pnc_answer(const json_t *result, json_t *fallback)
-{
-	const char *data = get_str(result, "data");
-	json_t *v;
-
-	if (strcmp(get_str(result, "status"), "Accepted") || !data)
-		return fallback;
-	v = json_loads(data, 0, NULL);
-	if (!json_is_object(v) || !get_str(v, "status")) {
-		json_decref(v);
-		return fallback;
-	}
-	json_decref(fallback);
-	return v;
 }
 
 static int up_sign_certificate(struct ogw_tr_env *env, const json_t *payload,
@@ -1295,14 +1780,24 @@ static int down_remote_start(struct ogw_tr_env *env, const json_t *payload,
 			     struct ogw_tr_out *out)
 {
 	json_t *cp = json_object_get(payload, "chargingProfile");
+	json_int_t rsid = (json_int_t)ogw_tr_next_id(env, "remoteStart");
 	json_t *req, *prof = NULL;
 	int r;
 
 	req = json_pack("{s:o, s:I}", "idToken", idtoken_from16(get_str(payload, "idTag")),
-			"remoteStartId", (json_int_t)ogw_tr_next_id(env, "remoteStart"));
+			"remoteStartId", rsid);
 	if (!req || copy_opt(req, payload, "connectorId", "evseId")) {
 		json_decref(req);
 		return -ENOMEM;
+	}
+	/* 2.0.1 may start it without the idToken (F01/F02: Started carries
+	 * remoteStartId): the 1.6 StartTransaction then takes this idTag. */
+	r = state_list_push(env, "remote",
+			    json_pack("{s:I, s:O}", "id", rsid, "idTag",
+				      json_object_get(payload, "idTag")), REMOTE_KEEP);
+	if (r) {
+		json_decref(req);
+		return r;
 	}
 	if (cp) {
 		r = profile_from16(env, cp, &prof);
@@ -1331,24 +1826,29 @@ static int down_remote_stop(struct ogw_tr_env *env, const json_t *payload,
 
 /* ---- Reset / ChangeAvailability / UnlockConnector ----------------------- */
 
-static const struct str_pair reset_type201[] = {
-	{ "Hard", "Immediate" },
-	{ "Soft", "OnIdle" },
-};
-
-/* 1.6 Reset.conf has no Scheduled: an OnIdle reset the station accepted for
- * later is still accepted. */
+/* 1.6 Reset.conf has no Scheduled, and a 1.6 Reset promises a reset now:
+ * a station that only schedules one has not done what was asked, so the
+ * central system hears Rejected (and may ask again, Hard). */
 static const struct str_pair reset_status16[] = {
-	{ "Scheduled", "Accepted" },
+	{ "Scheduled", "Rejected" },
 };
 
+/*
+ * Both 1.6 resets are 2.0.1 Immediate: 1.6 Soft restarts the software at
+ * once, stopping transactions gracefully (S16 §5.14), which is what
+ * Immediate does (B12: Ended with ImmediateReset first); OnIdle could wait
+ * for hours. A Soft reset is remembered until the next boot so that the
+ * transactions it stops end with reason SoftReset.
+ */
 static int down_reset(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	(void)env;
-	return out_forward(out, "Reset",
-			   json_pack("{s:s}", "type", map_str(reset_type201, N(reset_type201),
-							      get_str(payload, "type"), "OnIdle")),
-			   NULL);
+	int r = str_eq_opt(get_str(payload, "type"), "Soft")
+			? ogw_tr_state_put(env, "reset", json_pack("{s:s}", "type", "Soft"))
+			: ogw_tr_state_del(env, "reset");
+
+	if (r)
+		return r;
+	return out_forward(out, "Reset", json_pack("{s:s}", "type", "Immediate"), NULL);
 }
 
 static int res_reset(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
@@ -1982,20 +2482,53 @@ out:
 	return r;
 }
 
+/* The 2.0.1 messages a 1.6 central system sends a Plug & Charge station
+ * inside DataTransfer (OCA "Using ISO 15118 Plug & Charge with OCPP 1.6"). */
+static const char *const pnc_down[] = {
+	"CertificateSigned", "DeleteCertificate", "GetInstalledCertificateIds",
+	"InstallCertificate", "TriggerMessage",
+};
+
+/* A PnC DataTransfer is unwrapped into the 2.0.1 message it carries (its
+ * answer wrapped back in res_data_transfer); other DataTransfers pass, a
+ * 1.6 string being valid 2.0.1 "any" as it is. A PnC message whose data is
+ * no JSON object is refused with DataTransfer's Rejected. */
 static int down_data_transfer(struct ogw_tr_env *env, const json_t *payload,
 			      struct ogw_tr_out *out)
 {
+	const char *msg = get_str(payload, "messageId");
+	const char *data = get_str(payload, "data");
+	json_t *inner;
 	(void)env;
-	/* A 1.6 string is valid 2.0.1 "any" as it is. */
-	return out_forward(out, "DataTransfer", json_deep_copy(payload), NULL);
+
+	if (!str_eq_opt(get_str(payload, "vendorId"), PNC_VENDOR) ||
+	    !in_list(pnc_down, N(pnc_down), msg))
+		return out_forward(out, "DataTransfer", json_deep_copy(payload), NULL);
+	inner = data ? json_loads(data, 0, NULL) : NULL;
+	if (!json_is_object(inner)) {
+		json_decref(inner);
+		return ogw_tr_out_status(out, "Rejected");
+	}
+	for (size_t i = 0; i < N(pnc_down); i++)
+		if (!strcmp(pnc_down[i], msg))
+			return out_forward(out, pnc_down[i], inner, json_string(pnc_down[i]));
+	json_decref(inner);
+	return -EINVAL;
 }
 
 static int res_data_transfer(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 			     json_t **ret)
 {
-	json_t *p = json_pack("{s:O}", "status", json_object_get(result, "status"));
+	json_t *p;
 	(void)env;
-	(void)memo;
+
+	if (json_is_string(memo)) {
+		char *text = json_dumps(result, JSON_COMPACT);
+		*ret = text ? json_pack("{s:s, s:s}", "status", "Accepted", "data", text) : NULL;
+		free(text);
+		return *ret ? 0 : -ENOMEM;
+	}
+	p = json_pack("{s:O}", "status", json_object_get(result, "status"));
 	if (p && data_to16(p, result)) {
 		json_decref(p);
 		p = NULL;
@@ -2071,16 +2604,39 @@ static int down_reserve_now(struct ogw_tr_env *env, const json_t *payload,
 
 /* ---- smart charging ------------------------------------------------------ */
 
+/* 1.6 lets a TxProfile omit transactionId (the running transaction is
+ * meant); 2.0.1 requires it (K01.FR.03): the transaction running on EVSE
+ * @connector is named, -ENOENT when none runs there. */
+static int tx_profile_bind(struct ogw_tr_env *env, long long connector, json_t *prof)
+{
+	json_t *e = connector > 0 ? state_get_num(env, "evse", connector) : NULL;
+	json_t *txid = json_object_get(e, "tx");
+	int r = -ENOENT;
+
+	if (json_is_string(txid))
+		r = json_object_set(prof, "transactionId", txid) ? -ENOMEM : 0;
+	json_decref(e);
+	return r;
+}
+
 static int down_set_charging_profile(struct ogw_tr_env *env, const json_t *payload,
 				     struct ogw_tr_out *out)
 {
 	json_t *prof = NULL;
 	int r = profile_from16(env, json_object_get(payload, "csChargingProfiles"), &prof);
 
-	if (r == -ENOENT || r == -EINVAL)
+	if (!r && str_eq_opt(get_str(prof, "chargingProfilePurpose"), "TxProfile") &&
+	    !json_object_get(prof, "transactionId"))
+		r = tx_profile_bind(env, json_integer_value(json_object_get(payload, "connectorId")),
+				    prof);
+	if (r == -ENOENT || r == -EINVAL) {
+		json_decref(prof);
 		return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Rejected"));
-	if (r)
+	}
+	if (r) {
+		json_decref(prof);
 		return r;
+	}
 	return out_forward(out, "SetChargingProfile",
 			   json_pack("{s:O, s:o}", "evseId", json_object_get(payload, "connectorId"),
 				     "chargingProfile", prof), NULL);
@@ -2328,7 +2884,8 @@ static int res_get_log(struct ogw_tr_env *env, const json_t *memo, const json_t 
 
 /* Sorted by action name (binary search in ogw_translator_action()). */
 static const struct ogw_tr_action up_actions[] = {
-	{ "Authorize", OGW_TR_MAPPED, "Authorize", up_authorize, res_authorize },
+	{ "Authorize", OGW_TR_MAPPED, "Authorize or DataTransfer (ISO 15118 PnC)", up_authorize,
+	  res_authorize },
 	{ "BootNotification", OGW_TR_MAPPED, "BootNotification", up_boot, NULL },
 	{ "ClearedChargingLimit", OGW_TR_LOCAL, "answered locally", up_local_empty, NULL },
 	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", up_data_transfer, NULL },
@@ -2378,7 +2935,9 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "ClearCache", OGW_TR_MAPPED, "ClearCache", down_clear_cache, res_status },
 	{ "ClearChargingProfile", OGW_TR_MAPPED, "ClearChargingProfile",
 	  down_clear_charging_profile, res_status },
-	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", down_data_transfer, res_data_transfer },
+	{ "DataTransfer", OGW_TR_MAPPED,
+	  "DataTransfer, or the ISO 15118 PnC message it carries", down_data_transfer,
+	  res_data_transfer },
 	{ "DeleteCertificate", OGW_TR_MAPPED, "DeleteCertificate", down_delete_certificate,
 	  res_status },
 	{ "ExtendedTriggerMessage", OGW_TR_MAPPED, "TriggerMessage", down_trigger, res_status },

@@ -37,6 +37,7 @@ enum tr21_op {
 	OP_ROUND,    /* number where the target wants an integer */
 	OP_REQUIRE,  /* optional in the source, required by the target */
 	OP_DEFAULT,  /* the same, with a value to supply */
+	OP_PHASES,   /* schedule periods: per-phase limits folded into limit */
 };
 
 #define F_REQ     1u  /* OP_SUB: the target requires the field */
@@ -86,6 +87,7 @@ struct tr21_msg {
 #define ROUND(n) { .name = n, .op = OP_ROUND }
 #define REQUIRE(n) { .name = n, .op = OP_REQUIRE }
 #define DEFAULT(n, v) { .name = n, .op = OP_DEFAULT, .dflt = v }
+#define PHASES(n) { .name = n, .op = OP_PHASES }
 
 /* ---- enums: 2.1 -> 2.0.1 ------------------------------------------------ */
 
@@ -167,13 +169,16 @@ static const struct tr21_map m_reservation_update[] = {
 /* A 2.0.1 station cannot resume transactions over a reset: refused. */
 static const struct tr21_map m_reset[] = { REFUSE("ImmediateAndResume"), { NULL, NULL } };
 static const struct tr21_map m_trigger_reason[] = {
-	{ "CostLimitReached", "Deauthorized" },
+	/* Not Deauthorized: the CSMS did not withdraw the token. What 2.0.1
+	 * can say is that charging changed; the 2.1 reason travels in
+	 * customData (adapt_hook_down()). */
+	{ "CostLimitReached", "ChargingStateChanged" },
 	{ "LimitSet", "ChargingRateChanged" },
 	{ "OperationModeChanged", "ChargingRateChanged" },
 	{ "RunningCost", "MeterValuePeriodic" },
 	{ "SoCLimitReached", "EnergyLimitReached" },
 	{ "TariffChanged", "Trigger" },
-	{ "TariffNotAccepted", "Deauthorized" },
+	{ "TariffNotAccepted", "ChargingStateChanged" },
 	{ "TxResumed", "ChargingStateChanged" },
 	{ NULL, NULL } };
 
@@ -349,6 +354,7 @@ static const struct tr21_field dn_ChargingScheduleType[] = {
 	DROP("signatureId"),
 	DROP("digestValue"),
 	DROP("useLocalTime"),
+	PHASES("chargingSchedulePeriod"),
 	SUB_REQ("chargingSchedulePeriod", dn_ChargingSchedulePeriodType),
 	DROP("randomizedDelay"),
 	DROP("absolutePriceSchedule"),
@@ -400,6 +406,7 @@ static const struct tr21_field dn_ClearedChargingLimitRequest[] = {
 	END,
 };
 static const struct tr21_field dn_CompositeScheduleType[] = {
+	PHASES("chargingSchedulePeriod"),
 	SUB_REQ("chargingSchedulePeriod", dn_ChargingSchedulePeriodType),
 	END,
 };
@@ -1420,6 +1427,47 @@ static enum walk_rc walk_sub(struct walk *w, const struct tr21_field *f, json_t 
 	return W_OK;
 }
 
+/*
+ * 2.0.1 has one limit for every phase; 2.1 periods may give L2 and L3
+ * their own (limit then being L1's). The 2.0.1 limit is the tightest, so
+ * no phase can be loaded beyond what the CSMS allowed it: in A that is
+ * the per-phase minimum; in W (where 2.0.1's limit is the sum over the
+ * phases) the minimum times the phases used (numberPhases, 3 when
+ * absent). A period without limit is left to REQUIRE("limit").
+ */
+static enum walk_rc fold_phases(struct walk *w, const json_t *schedule, json_t *periods)
+{
+	bool watts = !strcmp(json_string_value(json_object_get(schedule, "chargingRateUnit"))
+				     ? json_string_value(json_object_get(schedule, "chargingRateUnit"))
+				     : "", "W");
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(periods, i, p) {
+		json_t *l1 = json_object_get(p, "limit");
+		json_t *l2 = json_object_get(p, "limit_L2"), *l3 = json_object_get(p, "limit_L3");
+		json_t *np = json_object_get(p, "numberPhases");
+		double m;
+
+		if (!json_is_number(l1) || (!json_is_number(l2) && !json_is_number(l3)))
+			continue;
+		m = json_number_value(l1);
+		if (json_is_number(l2) && json_number_value(l2) < m)
+			m = json_number_value(l2);
+		if (json_is_number(l3) && json_number_value(l3) < m)
+			m = json_number_value(l3);
+		if (watts)
+			m *= np ? (double)json_integer_value(np) : 3.0;
+		if (json_object_set_new(p, "limit", m == (double)(json_int_t)m
+							    ? json_integer((json_int_t)m)
+							    : json_real(m))) {
+			w->oom = true;
+			return W_REFUSE;
+		}
+	}
+	return W_OK;
+}
+
 static enum walk_rc walk_field(struct walk *w, const struct tr21_field *f, json_t *obj)
 {
 	json_t *v = json_object_get(obj, f->name);
@@ -1439,6 +1487,8 @@ static enum walk_rc walk_field(struct walk *w, const struct tr21_field *f, json_
 		return w->oom ? W_REFUSE : W_OK;
 	case OP_SUB:
 		return v ? walk_sub(w, f, obj, v) : W_OK;
+	case OP_PHASES:
+		return json_is_array(v) ? fold_phases(w, obj, v) : W_OK;
 	default:
 		break;
 	}
@@ -1474,6 +1524,57 @@ static enum walk_rc walk_object(struct walk *w, const struct tr21_field *t, json
 	return W_OK;
 }
 
+/* Who speaks in the customData the gateway adds (2.0.1 CustomDataType
+ * takes any members beside vendorId). */
+static const char CUSTOM_VENDOR[] = "org.openchargealliance.ocpp21";
+
+/* Sets member @key of obj.customData to @v (taken), adding customData
+ * when there is none. */
+static int custom_set(json_t *obj, const char *key, json_t *v)
+{
+	json_t *cd = json_object_get(obj, "customData");
+
+	if (!cd && json_object_set_new(obj, "customData",
+				       (cd = json_pack("{s:s}", "vendorId", CUSTOM_VENDOR))))
+		cd = NULL;
+	if (!v || !cd || json_object_set_new(cd, key, v)) {
+		json_decref(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * What a field table cannot say, for a TransactionEvent going to 2.0.1:
+ * costDetails (the price of the session; 2.0.1 has no field for it) and a
+ * 2.1-only triggerReason are kept in customData, where a 2.0.1 CSMS that
+ * knows them finds them and one that does not is not misled; a transaction
+ * Ended because its cost limit was reached is LocalOutOfCredit, the 2.0.1
+ * stoppedReason for a credit limit the station enforces.
+ */
+static int adapt_hook_down(const char *action, bool response, json_t *msg)
+{
+	const char *trig = json_string_value(json_object_get(msg, "triggerReason"));
+	json_t *info = json_object_get(msg, "transactionInfo");
+	const char *stopped = json_string_value(json_object_get(info, "stoppedReason"));
+	bool miss;
+
+	if (response || strcmp(action, "TransactionEvent"))
+		return 0;
+	if (trig && !strcmp(trig, "CostLimitReached") &&
+	    !strcmp(json_string_value(json_object_get(msg, "eventType")), "Ended") &&
+	    (!stopped || !strcmp(stopped, "Other")) &&
+	    json_object_set_new(info, "stoppedReason", json_string("LocalOutOfCredit")))
+		return -ENOMEM;
+	if (json_object_get(msg, "costDetails") &&
+	    (custom_set(msg, "costDetails", json_incref(json_object_get(msg, "costDetails"))) ||
+	     json_object_del(msg, "costDetails")))
+		return -ENOMEM;
+	if (trig && enum_lookup(&e_TriggerReasonEnumType, trig, &miss) != trig)
+		return custom_set(msg, "triggerReason", json_string(trig));
+	return 0;
+}
+
 static int adapt(const struct tr21_msg *tab, size_t n, const char *target, const char *action,
 		 bool response, const json_t *in, json_t **ret, struct ogw_tr21_fault *fault)
 {
@@ -1489,8 +1590,10 @@ static int adapt(const struct tr21_msg *tab, size_t n, const char *target, const
 		return 0;
 	}
 	out = json_deep_copy(in);
-	if (!out)
+	if (!out || (tab == dn_msgs && adapt_hook_down(action, response, out))) {
+		json_decref(out);
 		return -ENOMEM;
+	}
 	r = walk_object(&w, t, out);
 	if (w.oom) {
 		json_decref(out);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
-import { isoNow, sleep, stopAll, tmpDir } from './lib/harness.mjs';
+import { isoNow, sleep, stopAll, tmpDir, waitFor } from './lib/harness.mjs';
 import {
   RFID, UUID_RE, assertClean, attachCharger, chargerCall, csmsCall, startPair, waitCsmsCall,
 } from './lib/translate-peers.mjs';
@@ -476,6 +476,125 @@ describe('2.0.1 charger -> 1.6 CSMS', { timeout: 60000 }, () => {
 });
 
 // ---------------------------------------------------------------------------
+// Issue 20: what a 1.6 central system concludes from a 2.0.1 station's
+// sessions must be what a 1.6 charger would have told it: a remote start
+// the station begins without an idToken is a transaction with the
+// RemoteStart's idTag, and a plug-first session shows a 1.6 status timeline
+// (Preparing only before StartTransaction, Finishing after the stop).
+describe('2.0.1 charger -> 1.6 CSMS, the facts a 1.6 CSMS bills and shows', { timeout: 60000 }, () => {
+  const identity = 'TR-201-16-FACTS';
+  const reg = (wh, context) => [{ timestamp: isoNow(), sampledValue: [{ value: wh,
+    measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' },
+    ...(context ? { context } : {}) }] }];
+  const statusesSince = (from) => p.csms.callsOf(identity).slice(from)
+    .filter((c) => c.method === 'StatusNotification').map((c) => c.params.status);
+  let p;
+  let nextTx = 500;
+
+  before(async () => {
+    p = await startPair({ chargerVersion: '2.0.1', csmsVersion: '1.6', identity });
+    p.csms.responders.BootNotification = { status: 'Accepted', currentTime: isoNow(), interval: 300 };
+    p.csms.responders.StartTransaction = () => ({ transactionId: ++nextTx,
+      idTagInfo: { status: 'Accepted' } });
+    p.csms.responders.StopTransaction = { idTagInfo: { status: 'Accepted' } };
+    await p.charger.call('BootNotification',
+      { reason: 'PowerUp', chargingStation: { model: 'M', vendorName: 'V' } });
+  });
+  after(async () => stopAll({ clients: [p?.charger], gw: p?.gw, csms: p?.csms }));
+
+  it('a remote start without idToken reaches the CSMS as Start and StopTransaction', async () => {
+    const from = p.csms.callsOf(identity).length;
+    const { result, got } = await csmsCall(p.upstream, p.charger, 'RemoteStartTransaction',
+      { connectorId: 1, idTag: 'REMOTE01' }, { RequestStartTransaction: { status: 'Accepted' } });
+    assert.equal(result.status, 'Accepted');
+    const remoteStartId = got[0].params.remoteStartId;
+    // 2.0.1 F02: the station starts with remoteStartId and, as allowed, no idToken.
+    const started = await p.charger.call('TransactionEvent', {
+      eventType: 'Started', timestamp: isoNow(), triggerReason: 'RemoteStart', seqNo: 0,
+      transactionInfo: { transactionId: 'remote-tx-1', chargingState: 'Charging', remoteStartId },
+      evse: { id: 1, connectorId: 1 }, meterValue: reg(1000, 'Transaction.Begin') });
+    assert.deepEqual(started, {});
+    const st = p.csms.callsOf(identity).slice(from).filter((c) => c.method === 'StartTransaction');
+    assert.equal(st.length, 1, 'the CSMS must learn of the remote-started transaction');
+    assert.equal(st[0].params.idTag, 'REMOTE01');
+    assert.equal(st[0].params.meterStart, 1000);
+    assert.equal(st[0].params.connectorId, 1);
+    const id16 = nextTx;
+    await p.charger.call('TransactionEvent', {
+      eventType: 'Ended', timestamp: isoNow(), triggerReason: 'EVDeparted', seqNo: 1,
+      transactionInfo: { transactionId: 'remote-tx-1', chargingState: 'Idle',
+        stoppedReason: 'EVDisconnected' }, meterValue: reg(3500, 'Transaction.End') });
+    const stop = (await waitCsmsCall(p.csms, identity, 'StopTransaction', from)).params;
+    assert.equal(stop.transactionId, id16);
+    assert.equal(stop.meterStop, 3500);
+    assert.equal(stop.reason, 'EVDisconnected');
+    // A repeated Ended (some stations send one at shutdown) stops nothing twice.
+    await p.charger.call('TransactionEvent', {
+      eventType: 'Ended', timestamp: isoNow(), triggerReason: 'EVDeparted', seqNo: 1,
+      transactionInfo: { transactionId: 'remote-tx-1', chargingState: 'Idle',
+        stoppedReason: 'EVDisconnected' }, meterValue: reg(3500, 'Transaction.End') });
+    await sleep(300);
+    const stops = p.csms.callsOf(identity).slice(from).filter((c) => c.method === 'StopTransaction');
+    assert.equal(stops.length, 1);
+  });
+
+  it('a plug-first session: Preparing before StartTransaction, never inside it, Finishing after', async () => {
+    const from = p.csms.callsOf(identity).length;
+    const tx = 'plug-first-1';
+    const status = (connectorStatus) => p.charger.call('StatusNotification',
+      { timestamp: isoNow(), connectorStatus, evseId: 1, connectorId: 1 });
+    await status('Occupied');
+    await p.charger.call('TransactionEvent', {
+      eventType: 'Started', timestamp: isoNow(), triggerReason: 'CablePluggedIn', seqNo: 0,
+      transactionInfo: { transactionId: tx, chargingState: 'EVConnected' },
+      evse: { id: 1, connectorId: 1 }, meterValue: reg(10000, 'Transaction.Begin') });
+    assert.equal(p.csms.callsOf(identity).slice(from).filter((c) => c.method === 'StartTransaction').length,
+      0, 'no 1.6 transaction before authorization');
+    const authTs = isoNow();
+    const auth = await p.charger.call('TransactionEvent', {
+      eventType: 'Updated', timestamp: authTs, triggerReason: 'Authorized', seqNo: 1,
+      transactionInfo: { transactionId: tx, chargingState: 'EVConnected' }, idToken: ID_TOKEN,
+      meterValue: reg(10002) });
+    assert.equal(auth.idTokenInfo?.status, 'Accepted');
+    const start = (await waitCsmsCall(p.csms, identity, 'StartTransaction', from)).params;
+    assert.equal(start.idTag, RFID);
+    assert.equal(start.meterStart, 10002, 'meterStart is the register at authorization');
+    assert.equal(start.timestamp, authTs);
+    const id16 = nextTx;
+    await p.charger.call('TransactionEvent', {
+      eventType: 'Updated', timestamp: isoNow(), triggerReason: 'ChargingStateChanged', seqNo: 2,
+      transactionInfo: { transactionId: tx, chargingState: 'Charging' } });
+    await status('Occupied');
+    await p.charger.call('TransactionEvent', {
+      eventType: 'Ended', timestamp: isoNow(), triggerReason: 'StopAuthorized', seqNo: 3,
+      transactionInfo: { transactionId: tx, chargingState: 'EVConnected', stoppedReason: 'Local' },
+      idToken: ID_TOKEN, meterValue: reg(17000, 'Transaction.End') });
+    const stop = (await waitCsmsCall(p.csms, identity, 'StopTransaction', from)).params;
+    assert.equal(stop.transactionId, id16);
+    assert.equal(stop.meterStop, 17000);
+    await waitFor(() => statusesSince(from).includes('Finishing'), 5000, 'Finishing after the stop');
+    await status('Available');
+    await waitFor(() => statusesSince(from).at(-1) === 'Available', 5000, 'Available after unplug');
+
+    // The timeline in 1.6 terms, relative to the transaction's boundaries.
+    const calls = p.csms.callsOf(identity).slice(from);
+    const iStart = calls.findIndex((c) => c.method === 'StartTransaction');
+    const iStop = calls.findIndex((c) => c.method === 'StopTransaction');
+    const sn = (a, b) => calls.slice(a, b).filter((c) => c.method === 'StatusNotification')
+      .map((c) => c.params.status);
+    assert.deepEqual(sn(0, iStart), ['Preparing']);
+    const inside = sn(iStart, iStop);
+    assert.ok(!inside.includes('Preparing'), `Preparing inside the transaction: ${inside}`);
+    assert.ok(inside.includes('Charging'), `never Charging: ${inside}`);
+    assert.deepEqual(sn(iStop), ['Finishing', 'Available']);
+  });
+
+  it('no strict-mode rejection and no CALLERROR on either leg', () => {
+    assertClean(p.problems, [['charger', p.charger], ['csms', p.upstream]]);
+  });
+});
+
+// ---------------------------------------------------------------------------
 for (const [chargerVersion, csmsVersion] of [['2.1', '2.0.1'], ['2.0.1', '2.1']]) {
   describe(`${chargerVersion} charger -> ${csmsVersion} CSMS`, { timeout: 60000 }, () => {
     const identity = `TR-${chargerVersion.replaceAll('.', '')}-${csmsVersion.replaceAll('.', '')}`;
@@ -728,9 +847,14 @@ describe('2.1 charger -> 1.6 CSMS', { timeout: 60000 }, () => {
   it('TransactionEvent Started and Ended become Start and StopTransaction', async () => {
     const started = await chargerCall(p.csms, p.charger, identity, 'TransactionEvent', {
       eventType: 'Started', timestamp: isoNow(), triggerReason: 'Authorized', seqNo: 0,
-      transactionInfo: { transactionId: txId }, idToken: ID_TOKEN, evse: { id: 1, connectorId: 1 } });
+      transactionInfo: { transactionId: txId }, idToken: ID_TOKEN, evse: { id: 1, connectorId: 1 },
+      // 1.6 needs a register for meterStart (docs/TRANSLATION.md: without one
+      // StartTransaction waits for the first reading).
+      meterValue: [{ timestamp: isoNow(), sampledValue: [{ value: 2100, context: 'Transaction.Begin',
+        measurand: 'Energy.Active.Import.Register' }] }] });
     const st = only(started.seen, 'StartTransaction');
     assert.equal(st.idTag, RFID);
+    assert.equal(st.meterStart, 2100);
     assert.equal(started.answer.idTokenInfo?.status, 'Accepted');
     const ended = await chargerCall(p.csms, p.charger, identity, 'TransactionEvent', {
       eventType: 'Ended', timestamp: isoNow(), triggerReason: 'StopAuthorized', seqNo: 1,

@@ -290,10 +290,15 @@ export class ScriptedCharger {
       if (rec.answer) tx.id = rec.answer.transactionId;
       return rec;
     }
-    return this.call('TransactionEvent', { eventType: 'Started', timestamp: this.ts(),
+    // The register at the start, as a station's default TxStartedMeasurands
+    // sends it: a 1.6 CSMS behind the gateway needs it for meterStart.
+    const ts = this.ts();
+    return this.call('TransactionEvent', { eventType: 'Started', timestamp: ts,
       triggerReason: 'Authorized', seqNo: tx.seq++, idToken: ID_TOKEN,
       transactionInfo: { transactionId: tx.uuid, chargingState: 'Charging' },
-      evse: { id: 1, connectorId: 1 } }, { kind: 'start', tx, ...opts });
+      evse: { id: 1, connectorId: 1 },
+      meterValue: [{ timestamp: ts, sampledValue: [{ value: tx.energy, context: 'Transaction.Begin',
+        measurand: 'Energy.Active.Import.Register' }] }] }, { kind: 'start', tx, ...opts });
   }
 
   // `pad` adds that many extra sampled values (a bigger message).

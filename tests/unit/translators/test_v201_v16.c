@@ -281,13 +281,15 @@ Test(v201_v16, start_emit_failure_rolls_back)
 			       "\"triggerReason\":\"Authorized\",\"seqNo\":0,"
 			       "\"transactionInfo\":{\"transactionId\":\"T1\",\"chargingState\":\"Charging\"},"
 			       "\"evse\":{\"id\":1,\"connectorId\":1},"
-			       "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}}");
+			       "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"},"
+			       "\"meterValue\":[{\"timestamp\":\"2024-05-01T10:00:00Z\",\"sampledValue\":"
+			       "[{\"value\":1234,\"measurand\":\"Energy.Active.Import.Register\"}]}]}");
 
 	cr_assert_not_null(a);
 	fake_env_fail_emit(env, -EIO);
 	cr_assert_eq(a->call(env, ev, &out), -EIO);
 	cr_assert_eq(json_array_size(fake_path(fake_env_state(env), "tx:T1.queue")), 0);
-	cr_assert_null(fake_path(fake_env_state(env), "tx:T1.cs"));
+	cr_assert_null(fake_path(fake_env_state(env), "tx:T1.cs16"));
 	cr_assert_eq(fake_env_n_pending(env), 0);
 	fake_env_fail_emit(env, 0);
 	fake_env_call(env, OGW_TR_UP, "TransactionEvent", ev, &out);
@@ -378,6 +380,462 @@ Test(v201_v16, report_value_cut_to_cistring500)
 							 "configurationKey[0].value"))),
 		     500);
 	json_decref(part);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* ---- issue 20: what the 1.6 central system concludes ---------------------- */
+
+/* Runs the up TransactionEvent @json and returns its outcome. */
+static enum ogw_tr_outcome te(struct ogw_tr_env *env, const char *json, struct ogw_tr_out *out)
+{
+	fake_out_clear(out);
+	fake_env_call_text(env, OGW_TR_UP, "TransactionEvent", json, out);
+	return out->outcome;
+}
+
+/* The statuses of the StatusNotifications the gateway emitted itself, in
+ * order, as one comma-separated string. */
+static void statuses(struct ogw_tr_env *env, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < fake_env_n_emitted(env); i++) {
+		const struct fake_call *c = fake_env_emitted(env, i);
+		if (strcmp(c->action, "StatusNotification"))
+			continue;
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
+			 json_string_value(json_object_get(c->payload, "status")));
+	}
+}
+
+#define EV(type, seq, extra)                                                              \
+	"{\"eventType\":\"" type "\",\"timestamp\":\"2024-05-01T10:0" #seq ":00Z\","        \
+	"\"triggerReason\":\"Trigger\",\"seqNo\":" #seq ",\"evse\":{\"id\":1,\"connectorId\":1}," \
+	extra "}"
+#define REG(wh) \
+	"\"meterValue\":[{\"timestamp\":\"2024-05-01T10:00:00Z\",\"sampledValue\":[{\"value\":" \
+	#wh ",\"measurand\":\"Energy.Active.Import.Register\"}]}]"
+
+/* Answers the gateway's StartTransaction with 1.6 id @id16; returns its
+ * index among the emitted calls. */
+static long confirm_start(struct ogw_tr_env *env, int id16)
+{
+	long start = fake_env_find(env, "StartTransaction", 0);
+	char res[96];
+
+	cr_assert_geq(start, 0, "no StartTransaction");
+	snprintf(res, sizeof(res), "{\"idTagInfo\":{\"status\":\"Accepted\"},\"transactionId\":%d}",
+		 id16);
+	fake_env_reply_text(env, (size_t)start, res);
+	return start;
+}
+
+/* Finding 1: a remote start whose Started carries remoteStartId and no
+ * idToken reaches the central system as StartTransaction with the
+ * RemoteStart's idTag, and its Ended as StopTransaction. */
+Test(issue20, remote_start_without_idtoken_is_billed)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	long start, stop;
+	json_t *rs;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "RemoteStartTransaction",
+			   "{\"connectorId\":1,\"idTag\":\"REMOTE42\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	rs = json_incref(json_object_get(out.payload, "remoteStartId"));
+	fake_out_clear(&out);
+	{
+		char ev[600];
+		snprintf(ev, sizeof(ev),
+			 EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"R1\","
+					  "\"chargingState\":\"Charging\",\"remoteStartId\":%lld}," REG(5000)),
+			 (long long)json_integer_value(rs));
+		cr_assert_eq(te(env, ev, &out), OGW_TR_DEFER);
+	}
+	start = fake_env_find(env, "StartTransaction", 0);
+	cr_assert_geq(start, 0, "no StartTransaction for a remote-started transaction");
+	fake_assert_str(fake_env_emitted(env, start)->payload, "idTag", "REMOTE42");
+	fake_assert_int(fake_env_emitted(env, start)->payload, "meterStart", 5000);
+	confirm_start(env, 31);
+	cr_assert_eq(te(env, EV("Ended", 5, "\"transactionInfo\":{\"transactionId\":\"R1\","
+					    "\"chargingState\":\"Idle\",\"stoppedReason\":\"EVDisconnected\"},"
+					    REG(7500)), &out), OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "StopTransaction");
+	fake_assert_int(out.payload, "transactionId", 31);
+	fake_assert_int(out.payload, "meterStop", 7500);
+	stop = fake_env_find(env, "StopTransaction", 0);
+	cr_assert_eq(stop, -1, "StopTransaction is the forwarded call, not a second one");
+	cr_assert_eq(fake_env_n_lost(env), 0);
+	json_decref(rs);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 1: an unknown remoteStartId and no idToken until Ended is never
+ * dropped silently: a dead letter says why. */
+Test(issue20, unknown_remote_start_is_a_dead_letter)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+
+	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"R2\","
+				 "\"chargingState\":\"Charging\",\"remoteStartId\":999}," REG(10)), &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	te(env, EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"R2\","
+			       "\"stoppedReason\":\"Local\"}," REG(20)), &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	cr_assert_eq(fake_env_find(env, "StopTransaction", 0), -1);
+	cr_assert_eq(fake_env_n_lost(env), 1, "a transaction vanished silently");
+	cr_assert_str_eq(fake_env_lost(env, 0)->action, "TransactionEvent");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 2: a plug-first session shows Preparing before StartTransaction,
+ * the charging state inside it (never Preparing), Finishing after a stop
+ * with the cable plugged, Available after unplug. */
+Test(issue20, plug_first_status_timeline)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	char seen[256];
+	long start;
+
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"timestamp\":\"2024-05-01T10:00:00Z\",\"connectorStatus\":\"Occupied\","
+			   "\"evseId\":1,\"connectorId\":1}", &out);
+	fake_assert_str(out.payload, "status", "Preparing");
+	cr_assert_eq(te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"P1\","
+					      "\"chargingState\":\"EVConnected\"}," REG(1000)), &out),
+		     OGW_TR_ANSWER);
+	cr_assert_eq(fake_env_find(env, "StartTransaction", 0), -1, "started before authorization");
+	cr_assert_eq(te(env, EV("Updated", 1, "\"transactionInfo\":{\"transactionId\":\"P1\","
+					      "\"chargingState\":\"EVConnected\"},"
+					      "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(1001)),
+			&out), OGW_TR_DEFER);
+	start = fake_env_find(env, "StartTransaction", 0);
+	fake_assert_int(fake_env_emitted(env, start)->payload, "meterStart", 1001);
+	fake_assert_str(fake_env_emitted(env, start)->payload, "timestamp", "2024-05-01T10:01:00Z");
+	confirm_start(env, 5);
+	/* The station's own report while the transaction runs. */
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"timestamp\":\"2024-05-01T10:01:30Z\",\"connectorStatus\":\"Occupied\","
+			   "\"evseId\":1,\"connectorId\":1}", &out);
+	cr_assert_str_neq(json_string_value(json_object_get(out.payload, "status")), "Preparing");
+	cr_assert_eq(te(env, EV("Updated", 2, "\"transactionInfo\":{\"transactionId\":\"P1\","
+					      "\"chargingState\":\"Charging\"}"), &out), OGW_TR_FORWARD);
+	fake_assert_str(out.payload, "status", "Charging");
+	cr_assert_eq(te(env, EV("Ended", 3, "\"transactionInfo\":{\"transactionId\":\"P1\","
+					    "\"chargingState\":\"EVConnected\",\"stoppedReason\":\"Local\"},"
+					    REG(9000)), &out), OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "StopTransaction");
+	fake_assert_int(out.payload, "meterStop", 9000);
+	json_decref(fake_env_result_text(env, OGW_TR_UP, "TransactionEvent", &out, "{}"));
+	statuses(env, seen, sizeof(seen));
+	cr_assert_str_eq(seen, "SuspendedEVSE,Finishing", "emitted statuses: %s", seen);
+	/* Still plugged: Finishing, then Available when the cable leaves. */
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"timestamp\":\"2024-05-01T10:04:00Z\",\"connectorStatus\":\"Occupied\","
+			   "\"evseId\":1,\"connectorId\":1}", &out);
+	fake_assert_str(out.payload, "status", "Finishing");
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"timestamp\":\"2024-05-01T10:05:00Z\",\"connectorStatus\":\"Available\","
+			   "\"evseId\":1,\"connectorId\":1}", &out);
+	fake_assert_str(out.payload, "status", "Available");
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"timestamp\":\"2024-05-01T10:06:00Z\",\"connectorStatus\":\"Occupied\","
+			   "\"evseId\":1,\"connectorId\":1}", &out);
+	fake_assert_str(out.payload, "status", "Preparing");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 3: a Started without a register reading takes the EVSE's last
+ * known one (here from MeterValues), never 0; so does meterStop. */
+Test(issue20, meter_start_from_last_known_register)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	long start;
+
+	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
+			   "{\"evseId\":1,\"meterValue\":[{\"timestamp\":\"2024-05-01T09:59:00Z\","
+			   "\"sampledValue\":[{\"value\":12.345,\"measurand\":\"Energy.Active.Import.Register\","
+			   "\"unitOfMeasure\":{\"unit\":\"kWh\"}}]}]}", &out);
+	cr_assert_eq(te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"M1\","
+					      "\"chargingState\":\"Charging\"},"
+					      "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}"),
+			&out), OGW_TR_DEFER);
+	start = fake_env_find(env, "StartTransaction", 0);
+	fake_assert_int(fake_env_emitted(env, start)->payload, "meterStart", 12345);
+	confirm_start(env, 8);
+	te(env, EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"M1\","
+			       "\"chargingState\":\"Idle\",\"stoppedReason\":\"EVDisconnected\"}"), &out);
+	cr_assert_str_eq(out.action, "StopTransaction");
+	fake_assert_int(out.payload, "meterStop", 12345);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 3: with no reading at all, StartTransaction waits for the first
+ * one instead of sending 0. */
+Test(issue20, meter_start_waits_for_a_reading)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	long start;
+
+	cr_assert_eq(te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"M2\","
+					      "\"chargingState\":\"EVConnected\"},"
+					      "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}"),
+			&out), OGW_TR_ANSWER);
+	cr_assert_eq(fake_env_find(env, "StartTransaction", 0), -1);
+	cr_assert_eq(te(env, EV("Updated", 1, "\"transactionInfo\":{\"transactionId\":\"M2\"},"
+					      REG(4242)), &out), OGW_TR_DEFER);
+	start = fake_env_find(env, "StartTransaction", 0);
+	fake_assert_int(fake_env_emitted(env, start)->payload, "meterStart", 4242);
+	confirm_start(env, 9);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 15: an Ended repeated at shutdown stops nothing twice. */
+Test(issue20, duplicate_ended_is_answered_locally)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	const char *end = EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"D1\","
+					 "\"chargingState\":\"Idle\",\"stoppedReason\":\"Local\"},"
+					 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(300));
+	long start;
+
+	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"D1\"},"
+				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(100)), &out);
+	start = confirm_start(env, 3);
+	cr_assert_eq(te(env, end, &out), OGW_TR_FORWARD);
+	json_decref(fake_env_result_text(env, OGW_TR_UP, "TransactionEvent", &out,
+					 "{\"idTagInfo\":{\"status\":\"Accepted\"}}"));
+	cr_assert_eq(te(env, end, &out), OGW_TR_ANSWER);
+	cr_assert_eq(fake_env_find(env, "StopTransaction", 0), -1);
+	cr_assert_eq(fake_env_find(env, "StartTransaction", (size_t)start + 1), -1,
+		     "a repeated Ended started a second transaction");
+	cr_assert_eq(fake_env_n_lost(env), 1, "the duplicate is logged");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 5: a TxProfile without transactionId names the EVSE's running
+ * transaction (K01.FR.03), or is rejected when none runs. */
+Test(issue20, tx_profile_gets_the_running_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	const char *prof = "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":7,"
+			   "\"stackLevel\":0,\"chargingProfilePurpose\":\"TxProfile\","
+			   "\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":{"
+			   "\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
+			   "\"limit\":16}]}}}";
+
+	fake_env_call_text(env, OGW_TR_DOWN, "SetChargingProfile", prof, &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	fake_assert_str(out.payload, "status", "Rejected");
+	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"TX-9\"}"), &out);
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_DOWN, "SetChargingProfile", prof, &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_assert_str(out.payload, "chargingProfile.transactionId", "TX-9");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 10: Soft is Immediate (not OnIdle), its stops say SoftReset, and
+ * a Scheduled answer is not reported as Accepted. */
+Test(issue20, soft_reset_is_immediate)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	json_t *res;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "Reset", "{\"type\":\"Soft\"}", &out);
+	fake_assert_str(out.payload, "type", "Immediate");
+	res = fake_env_result_text(env, OGW_TR_DOWN, "Reset", &out, "{\"status\":\"Scheduled\"}");
+	fake_assert_str(res, "status", "Rejected");
+	json_decref(res);
+	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"S1\"},"
+				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(1)), &out);
+	confirm_start(env, 4);
+	te(env, EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"S1\","
+			       "\"stoppedReason\":\"ImmediateReset\"}," REG(2)), &out);
+	fake_assert_str(out.payload, "reason", "SoftReset");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 7: a NotifyEvent problem is Faulted with the closest error code
+ * and techCode, and clears back to the real status with NoError; the
+ * second connector of an EVSE does not make its 1.6 connector flap. */
+Test(issue20, fault_raised_and_cleared)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	const struct fake_call *c;
+	const char *ev = "{\"generatedAt\":\"2024-05-01T10:00:00Z\",\"seqNo\":0,\"eventData\":[{"
+			 "\"eventId\":1,\"timestamp\":\"2024-05-01T10:00:00Z\",\"trigger\":\"Delta\","
+			 "\"actualValue\":\"%s\",\"techCode\":\"E42\",\"eventNotificationType\":\"HardWiredNotification\","
+			 "\"component\":{\"name\":\"ConnectorPlugRetentionLock\",\"evse\":{\"id\":1,\"connectorId\":1}},"
+			 "\"variable\":{\"name\":\"Problem\"}}]}";
+	char buf[700];
+
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"timestamp\":\"2024-05-01T09:00:00Z\",\"connectorStatus\":\"Occupied\","
+			   "\"evseId\":1,\"connectorId\":1}", &out);
+	fake_out_clear(&out);
+	/* Connector 2 of the same EVSE reports Available: EVSE 1 stays Preparing. */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"timestamp\":\"2024-05-01T09:00:01Z\",\"connectorStatus\":\"Available\","
+			   "\"evseId\":1,\"connectorId\":2}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER, "connector 2 made connector 1 flap");
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "true");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	c = fake_env_emitted(env, 0);
+	fake_assert_str(c->payload, "status", "Faulted");
+	fake_assert_str(c->payload, "errorCode", "ConnectorLockFailure");
+	fake_assert_str(c->payload, "vendorErrorCode", "E42");
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "false");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	c = fake_env_emitted(env, 1);
+	fake_assert_str(c->payload, "status", "Preparing");
+	fake_assert_str(c->payload, "errorCode", "NoError");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 9: a signed reading at Transaction.End keeps the signed data,
+ * its method, encoding and key in the 1.6 StopTransaction, next to the
+ * station's own register reading (no 0). */
+Test(issue20, signed_meter_value_keeps_method_and_key)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	json_t *svs, *sig;
+
+	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"G1\"},"
+				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(100)), &out);
+	confirm_start(env, 6);
+	te(env, EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"G1\",\"chargingState\":\"Idle\","
+			       "\"stoppedReason\":\"Local\"},\"meterValue\":[{\"timestamp\":\"2024-05-01T10:01:00Z\","
+			       "\"sampledValue\":[{\"value\":900,\"context\":\"Transaction.End\","
+			       "\"measurand\":\"Energy.Active.Import.Register\",\"signedMeterValue\":{"
+			       "\"signedMeterData\":\"T0NNRnx7fQ==\",\"signingMethod\":\"ECDSA-secp256r1-SHA256\","
+			       "\"encodingMethod\":\"OCMF\",\"publicKey\":\"UEs=\"}}]}]"), &out);
+	cr_assert_str_eq(out.action, "StopTransaction");
+	fake_assert_int(out.payload, "meterStop", 900);
+	svs = fake_path(out.payload, "transactionData[0].sampledValue");
+	cr_assert_eq(json_array_size(svs), 2);
+	fake_assert_str(svs, "[0].value", "900");
+	fake_assert_str(svs, "[1].format", "SignedData");
+	fake_assert_str(svs, "[1].context", "Transaction.End");
+	sig = json_loads(json_string_value(fake_path(svs, "[1].value")), 0, NULL);
+	cr_assert_not_null(sig, "the SignedData value is the SignedMeterValueType as JSON");
+	fake_assert_str(sig, "signedMeterData", "T0NNRnx7fQ==");
+	fake_assert_str(sig, "signingMethod", "ECDSA-secp256r1-SHA256");
+	fake_assert_str(sig, "encodingMethod", "OCMF");
+	fake_assert_str(sig, "publicKey", "UEs=");
+	json_decref(sig);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 6: a 1.6 central system's Plug & Charge DataTransfer reaches the
+ * station as the 2.0.1 message it carries, and its answer goes back
+ * wrapped; an Authorize with certificate hash data goes in the PnC
+ * DataTransfer instead of losing the hashes. */
+Test(issue20, plug_and_charge_both_ways)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	json_t *res, *inner;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":"
+			   "\"CertificateSigned\",\"data\":\"{\\\"certificateChain\\\":\\\"-----BEGIN "
+			   "CERTIFICATE-----\\\",\\\"certificateType\\\":\\\"V2GCertificate\\\"}\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "CertificateSigned");
+	fake_assert_str(out.payload, "certificateType", "V2GCertificate");
+	res = fake_env_result_text(env, OGW_TR_DOWN, "DataTransfer", &out, "{\"status\":\"Accepted\"}");
+	fake_assert_str(res, "status", "Accepted");
+	inner = json_loads(json_string_value(json_object_get(res, "data")), 0, NULL);
+	fake_assert_str(inner, "status", "Accepted");
+	json_decref(inner);
+	json_decref(res);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":"
+			   "\"TriggerMessage\",\"data\":\"{\\\"requestedMessage\\\":\\\"SignV2GCertificate\\\"}\"}",
+			   &out);
+	cr_assert_str_eq(out.action, "TriggerMessage");
+	fake_assert_str(out.payload, "requestedMessage", "SignV2GCertificate");
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_UP, "Authorize",
+			   "{\"idToken\":{\"idToken\":\"DE8ACC12345678901234567\",\"type\":\"eMAID\"},"
+			   "\"iso15118CertificateHashData\":[{\"hashAlgorithm\":\"SHA256\","
+			   "\"issuerNameHash\":\"aa\",\"issuerKeyHash\":\"bb\",\"serialNumber\":\"01\","
+			   "\"responderURL\":\"http://ocsp.example\"}]}", &out);
+	cr_assert_str_eq(out.action, "DataTransfer");
+	fake_assert_str(out.payload, "messageId", "Authorize");
+	inner = json_loads(json_string_value(json_object_get(out.payload, "data")), 0, NULL);
+	fake_assert_str(inner, "iso15118CertificateHashData[0].serialNumber", "01");
+	json_decref(inner);
+	res = fake_env_result_text(env, OGW_TR_UP, "Authorize", &out,
+				   "{\"status\":\"Accepted\",\"data\":\"{\\\"idTokenInfo\\\":{\\\"status\\\":"
+				   "\\\"Accepted\\\"},\\\"certificateStatus\\\":\\\"Accepted\\\"}\"}");
+	fake_assert_str(res, "idTokenInfo.status", "Accepted");
+	fake_assert_str(res, "certificateStatus", "Accepted");
+	json_decref(res);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 7: a transaction's state changes do not hide a raised problem
+ * (1.6 Faulted keeps the transaction); its clearing reports the state the
+ * transaction is in. */
+Test(issue20, fault_survives_charging_state_changes)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	const char *ev = "{\"generatedAt\":\"2024-05-01T10:00:00Z\",\"seqNo\":0,\"eventData\":[{"
+			 "\"eventId\":1,\"timestamp\":\"2024-05-01T10:00:00Z\",\"trigger\":\"Alerting\","
+			 "\"actualValue\":\"85\",%s\"eventNotificationType\":\"HardWiredMonitor\","
+			 "\"component\":{\"name\":\"TemperatureSensor\",\"evse\":{\"id\":1}},"
+			 "\"variable\":{\"name\":\"Temperature\"}}]}";
+	char buf[700], seen[256];
+
+	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"F1\",\"chargingState\":\"Charging\"},"
+				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(1)), &out);
+	confirm_start(env, 2);
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(te(env, EV("Updated", 1, "\"transactionInfo\":{\"transactionId\":\"F1\","
+					      "\"chargingState\":\"SuspendedEVSE\"}"), &out), OGW_TR_ANSWER);
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "\"cleared\":true,");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	statuses(env, seen, sizeof(seen));
+	cr_assert_str_eq(seen, "Charging,Faulted,SuspendedEVSE", "emitted statuses: %s", seen);
+	fake_assert_str(fake_env_emitted(env, fake_env_n_emitted(env) - 2)->payload, "errorCode",
+			"HighTemperature");
 	fake_out_clear(&out);
 	fake_env_free(env);
 }

@@ -267,3 +267,78 @@ Test(adapter, truncates_text_by_code_point)
 	json_decref(in);
 	json_decref(out);
 }
+
+/* ---- issue 20, finding 13: 2.1 -> 2.0.1 keeps what a CSMS relies on ------- */
+
+/* Adapts @json (@action's request) to 2.0.1 and checks it is valid there. */
+static json_t *down201(const char *action, const char *json)
+{
+	json_t *in = fake_json(json), *out = NULL;
+	struct ogw_tr21_fault f;
+
+	cr_assert_eq(ogw_tr21_adapt_down(action, false, in, &out, &f), 0, "%s: %s", action, f.desc);
+	fake_assert_valid(OGW_OCPP201, action, false, out);
+	json_decref(in);
+	return out;
+}
+
+#define PROFILE(unit, period)                                                              \
+	"{\"evseId\":1,\"chargingProfile\":{\"id\":3,\"stackLevel\":0,"                       \
+	"\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":\"Absolute\"," \
+	"\"chargingSchedule\":[{\"id\":1,\"chargingRateUnit\":\"" unit "\","                 \
+	"\"chargingSchedulePeriod\":[" period "]}]}}"
+
+/* No phase may get more than the 2.1 CSMS allowed it: the 2.0.1 limit
+ * (one for all phases) is the tightest per-phase limit. */
+Test(issue20, per_phase_limits_never_overload_a_phase)
+{
+	json_t *a = down201("SetChargingProfile",
+			    PROFILE("A", "{\"startPeriod\":0,\"limit\":32,\"limit_L2\":16,\"limit_L3\":20}"));
+	json_t *w = down201("SetChargingProfile",
+			    PROFILE("W", "{\"startPeriod\":0,\"limit\":7000,\"limit_L2\":4000,"
+					 "\"limit_L3\":7000,\"numberPhases\":3}"));
+	json_t *plain = down201("SetChargingProfile",
+				PROFILE("W", "{\"startPeriod\":0,\"limit\":11000}"));
+	const char *per = "chargingProfile.chargingSchedule[0].chargingSchedulePeriod[0]";
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s.limit", per);
+	fake_assert_int(a, path, 16);
+	/* W: 2.0.1's limit is the sum over 3 phases, each at most 4000 W */
+	fake_assert_int(w, path, 12000);
+	fake_assert_int(plain, path, 11000);
+	snprintf(path, sizeof(path), "%s.limit_L2", per);
+	cr_assert_null(fake_path(a, path));
+	json_decref(a);
+	json_decref(w);
+	json_decref(plain);
+}
+
+#define TX21(trigger, type, extra)                                                     \
+	"{\"eventType\":\"" type "\",\"timestamp\":\"2025-03-01T10:00:00Z\","              \
+	"\"triggerReason\":\"" trigger "\",\"seqNo\":2,\"transactionInfo\":{"             \
+	"\"transactionId\":\"tx-c\"" extra
+
+/* costDetails is kept (in customData), a cost limit is not reported as a
+ * withdrawn token, and the Ended it causes says LocalOutOfCredit. */
+Test(issue20, cost_facts_are_kept)
+{
+	json_t *ev = down201("TransactionEvent",
+			     TX21("CostLimitReached", "Ended", "},\"costDetails\":{\"totalCost\":{"
+				  "\"currency\":\"EUR\",\"typeOfCost\":\"NormalCost\",\"total\":{"
+				  "\"inclTax\":4.2}},\"totalUsage\":{\"energy\":9000,\"chargingTime\":"
+				  "3600,\"idleTime\":0}}}"));
+	json_t *tariff = down201("TransactionEvent",
+				 TX21("TariffNotAccepted", "Updated", ",\"chargingState\":\"EVConnected\"}}"));
+
+	cr_assert_str_neq(json_string_value(json_object_get(ev, "triggerReason")), "Deauthorized");
+	fake_assert_str(ev, "transactionInfo.stoppedReason", "LocalOutOfCredit");
+	fake_assert_str(ev, "customData.triggerReason", "CostLimitReached");
+	fake_assert_str(ev, "customData.costDetails.totalCost.currency", "EUR");
+	cr_assert_eq(json_real_value(fake_path(ev, "customData.costDetails.totalCost.total.inclTax")),
+		     4.2);
+	cr_assert_str_neq(json_string_value(json_object_get(tariff, "triggerReason")), "Deauthorized");
+	fake_assert_str(tariff, "customData.triggerReason", "TariffNotAccepted");
+	json_decref(ev);
+	json_decref(tariff);
+}
