@@ -50,6 +50,11 @@ static const char *str(const json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
 static json_int_t num(const json_t *obj, const char *key)
 {
 	return json_integer_value(json_object_get(obj, key));
@@ -1879,121 +1884,90 @@ static int down_tx_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr
 	return ogw_tr_out_answer(out, a);
 }
 
-/* ---- the device model over 1.6 configuration keys --------------------------- */
+/* ---- the device model over 1.6 configuration keys --------------------------- *
+ * The rows are translators/config_keys.def, shared with v201_v16.c. */
 
-struct cfg_var {
-	const char *key;        /* 1.6 configuration key */
-	const char *component;  /* 2.0.1 component.name */
-	const char *variable;   /* 2.0.1 variable.name */
-	const char *instance;   /* variable.instance, or NULL */
-	bool hex;               /* 2.0.1 text, 1.6 hex (AuthorizationKey, J16 §6.2.2) */
+/* A variable as this translator reaches it: the row, and for a
+ * per-connector row the connector (0: the ChargingStation component). */
+struct cfg_ref {
+	const struct ogw_cfg_key *k;
+	json_int_t conn;
 };
 
 /*
- * REFERENCE §4, the one table both ways. A key listed twice answers both
- * variables; the first row is the one a report shows. Keys with no
- * standard equivalent (BlinkRepeat, NumberOfConnectors, ...) are absent.
+ * The row of a 2.0.1 component/variable pair in *ret, or -ENOENT with
+ * *ret_status saying why: UnknownComponent, UnknownVariable, or
+ * NotSupportedAttributeType for attribute types other than Actual (1.6 keys
+ * have only a value). Station-level rows take no evse and no component
+ * instance; a per-connector row takes EVSE n (its connector 1, the one
+ * connector a 1.6 connector is) or the ChargingStation.
  */
-static const struct cfg_var cfg_vars[] = {
-	{ "AllowOfflineTxForUnknownId", "AuthCtrlr", "OfflineTxForUnknownIdEnabled", NULL, false },
-	{ "AuthorizationCacheEnabled", "AuthCacheCtrlr", "Enabled", NULL, false },
-	{ "AuthorizeRemoteTxRequests", "AuthCtrlr", "AuthorizeRemoteStart", NULL, false },
-	{ "LocalAuthorizeOffline", "AuthCtrlr", "LocalAuthorizeOffline", NULL, false },
-	{ "LocalPreAuthorize", "AuthCtrlr", "LocalPreAuthorize", NULL, false },
-	{ "ClockAlignedDataInterval", "AlignedDataCtrlr", "Interval", NULL, false },
-	{ "ClockAlignedDataInterval", "AlignedDataCtrlr", "TxEndedInterval", NULL, false },
-	{ "MeterValuesAlignedData", "AlignedDataCtrlr", "Measurands", NULL, false },
-	{ "StopTxnAlignedData", "AlignedDataCtrlr", "TxEndedMeasurands", NULL, false },
-	{ "MeterValueSampleInterval", "SampledDataCtrlr", "TxUpdatedInterval", NULL, false },
-	{ "MeterValueSampleInterval", "SampledDataCtrlr", "TxEndedInterval", NULL, false },
-	{ "MeterValuesSampledData", "SampledDataCtrlr", "TxUpdatedMeasurands", NULL, false },
-	{ "MeterValuesSampledData", "SampledDataCtrlr", "TxStartedMeasurands", NULL, false },
-	{ "StopTxnSampledData", "SampledDataCtrlr", "TxEndedMeasurands", NULL, false },
-	{ "ConnectionTimeOut", "TxCtrlr", "EVConnectionTimeOut", NULL, false },
-	{ "StopTransactionOnEVSideDisconnect", "TxCtrlr", "StopTxOnEVSideDisconnect", NULL, false },
-	{ "StopTransactionOnInvalidId", "TxCtrlr", "StopTxOnInvalidId", NULL, false },
-	{ "MaxEnergyOnInvalidId", "TxCtrlr", "MaxEnergyOnInvalidId", NULL, false },
-	{ "HeartbeatInterval", "OCPPCommCtrlr", "HeartbeatInterval", NULL, false },
-	{ "MinimumStatusDuration", "OCPPCommCtrlr", "MinimumStatusDuration", NULL, false },
-	{ "ResetRetries", "OCPPCommCtrlr", "ResetRetries", NULL, false },
-	{ "TransactionMessageAttempts", "OCPPCommCtrlr", "MessageAttempts", "TransactionEvent", false },
-	{ "TransactionMessageRetryInterval", "OCPPCommCtrlr", "MessageAttemptInterval",
-	  "TransactionEvent", false },
-	{ "UnlockConnectorOnEVSideDisconnect", "OCPPCommCtrlr", "UnlockOnEVSideDisconnect", NULL,
-	  false },
-	{ "WebSocketPingInterval", "OCPPCommCtrlr", "WebSocketPingInterval", NULL, false },
-	{ "ConnectorPhaseRotation", "ChargingStation", "PhaseRotation", NULL, false },
-	{ "GetConfigurationMaxKeys", "DeviceDataCtrlr", "ItemsPerMessage", "GetVariables", false },
-	{ "LocalAuthListEnabled", "LocalAuthListCtrlr", "Enabled", NULL, false },
-	{ "LocalAuthListMaxLength", "LocalAuthListCtrlr", "Entries", NULL, false },
-	{ "SendLocalListMaxLength", "LocalAuthListCtrlr", "ItemsPerMessage", NULL, false },
-	{ "ReserveConnectorZeroSupported", "ReservationCtrlr", "NonEvseSpecific", NULL, false },
-	{ "ChargeProfileMaxStackLevel", "SmartChargingCtrlr", "ProfileStackLevel", NULL, false },
-	{ "ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr", "RateUnit", NULL, false },
-	{ "ChargingScheduleMaxPeriods", "SmartChargingCtrlr", "PeriodsPerSchedule", NULL, false },
-	{ "MaxChargingProfilesInstalled", "SmartChargingCtrlr", "Entries", NULL, false },
-	{ "ConnectorSwitch3to1PhaseSupported", "SmartChargingCtrlr", "Phases3to1", NULL, false },
-	{ "AuthorizationKey", "SecurityCtrlr", "BasicAuthPassword", NULL, true },
-	{ "SecurityProfile", "SecurityCtrlr", "SecurityProfile", NULL, false },
-	{ "CpoName", "SecurityCtrlr", "OrganizationName", NULL, false },
-	{ "AdditionalRootCertificateCheck", "SecurityCtrlr", "AdditionalRootCertificateCheck", NULL,
-	  false },
-	{ "CertificateSignedMaxChainSize", "SecurityCtrlr", "MaxCertificateChainSize", NULL, false },
-	{ "CertificateStoreMaxLength", "SecurityCtrlr", "CertificateEntries", NULL, false },
-	{ "CertSigningWaitMinimum", "SecurityCtrlr", "CertSigningWaitMinimum", NULL, false },
-	{ "CertSigningRepeatTimes", "SecurityCtrlr", "CertSigningRepeatTimes", NULL, false },
-	{ "ISO15118PnCEnabled", "ISO15118Ctrlr", "PnCEnabled", NULL, false },
-	{ "CentralContractValidationAllowed", "ISO15118Ctrlr", "CentralContractValidationAllowed",
-	  NULL, false },
-	{ "ContractValidationOffline", "ISO15118Ctrlr", "ContractValidationOffline", NULL, false },
-};
-
-static bool same(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-/*
- * The row of a 2.0.1 component/variable pair, or NULL with *ret_status
- * saying why: UnknownComponent, UnknownVariable, or NotSupportedAttributeType
- * for attribute types other than Actual (1.6 keys have only a value).
- */
-static const struct cfg_var *cfg_find(const json_t *data, const char **ret_status)
+static int cfg_find(const json_t *data, struct cfg_ref *ret, const char **ret_status)
 {
 	const json_t *comp = json_object_get(data, "component");
 	const json_t *var = json_object_get(data, "variable");
-	const char *cname = str(comp, "name");
-	bool component_known = false;
+	const json_t *evse = json_object_get(comp, "evse");
+	const char *type = str(data, "attributeType");
+	bool known = false;
+	const struct ogw_cfg_key *k =
+		has(comp, "instance") ? NULL
+				      : ogw_cfg_by_variable(str(comp, "name"), str(var, "name"),
+							    str(var, "instance"), &known);
 
-	*ret_status = "UnknownComponent";
-	/* every key belongs to the station as a whole, not to an EVSE */
-	if (has(comp, "evse") || has(comp, "instance"))
-		return NULL;
-	for (size_t i = 0; i < N_OF(cfg_vars); i++) {
-		if (strcmp(cfg_vars[i].component, cname))
-			continue;
-		component_known = true;
-		if (!strcmp(cfg_vars[i].variable, str(var, "name")) &&
-		    same(cfg_vars[i].instance, str(var, "instance"))) {
-			const char *type = str(data, "attributeType");
-			if (type && strcmp(type, "Actual")) {
-				*ret_status = "NotSupportedAttributeType";
-				return NULL;
-			}
-			return &cfg_vars[i];
+	*ret_status = known ? "UnknownVariable" : "UnknownComponent";
+	if (k && k->form == OGW_CFG_PER_CONNECTOR) {
+		bool station = !strcmp(str(comp, "name"), "ChargingStation");
+		if (station == (evse != NULL) || num(evse, "id") < (station ? 0 : 1) ||
+		    (has(evse, "connectorId") && num(evse, "connectorId") != 1)) {
+			*ret_status = "UnknownComponent";
+			return -ENOENT;
 		}
+		ret->conn = station ? 0 : num(evse, "id");
+	} else if (k && evse) {
+		*ret_status = "UnknownComponent";
+		return -ENOENT;
+	} else {
+		ret->conn = 0;
 	}
-	if (component_known)
-		*ret_status = "UnknownVariable";
-	return NULL;
+	if (!k)
+		return -ENOENT;
+	if (type && strcmp(type, "Actual")) {
+		*ret_status = "NotSupportedAttributeType";
+		return -ENOENT;
+	}
+	ret->k = k;
+	return 0;
 }
 
-static const struct cfg_var *cfg_by_key(const char *key)
+/*
+ * Entry @conn of a 1.6 per-connector list ("0.RST, 1.RTS", 1.6 §9.1
+ * ConnectorPhaseRotation) into @ret. 0, or -ENOENT when the list names
+ * no such connector.
+ */
+static int list_entry(const char *list, json_int_t conn, char ret[64])
 {
-	for (size_t i = 0; key && i < N_OF(cfg_vars); i++)
-		if (!strcmp(cfg_vars[i].key, key))
-			return &cfg_vars[i];
-	return NULL;
+	while (list && *list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		char *dot;
+		char item[64];
+
+		while (len && *list == ' ')
+			list++, len--;
+		while (len && list[len - 1] == ' ')
+			len--;
+		if (len < sizeof(item)) {
+			memcpy(item, list, len);
+			item[len] = '\0';
+			dot = strchr(item, '.');
+			if (dot && strtoll(item, NULL, 10) == conn && dot > item) {
+				snprintf(ret, 64, "%s", dot + 1);
+				return 0;
+			}
+		}
+		list = end ? end + 1 : NULL;
+	}
+	return -ENOENT;
 }
 
 /* A result entry echoing @data's component, variable and attributeType. */
@@ -2013,7 +1987,7 @@ static const json_t *config_key(const json_t *conf, const char *key)
 	json_t *kv;
 	size_t i;
 	json_array_foreach(json_object_get(conf, "configurationKey"), i, kv)
-		if (!strcmp(str(kv, "key"), key))
+		if (str(kv, "key") && !strcasecmp(str(kv, "key"), key))
 			return kv;
 	return NULL;
 }
@@ -2023,34 +1997,58 @@ static const json_t *config_key(const json_t *conf, const char *key)
 struct getvars_ctx {
 	struct ogw_tr_pending *p;
 	json_t *results;   /* getVariableResult, unmapped entries final */
-	json_t *keys;      /* per entry: the 1.6 key, or null */
+	json_t *refs;      /* per entry: {"key", "conn"} or null */
 };
+
+/* The 2.0.1 value of @ref in 1.6 KeyValue @kv into *ret (borrowed text in
+ * @buf or the key's), NULL when it has none to show. */
+static const char *cfg_value(const struct cfg_ref *ref, const json_t *kv, char buf[64])
+{
+	if (ref->k->form == OGW_CFG_HEX)
+		return NULL;   /* a password is WriteOnly in 2.0.1 */
+	if (ref->k->form == OGW_CFG_PER_CONNECTOR)
+		return list_entry(str(kv, "value"), ref->conn, buf) ? NULL : buf;
+	return str(kv, "value");
+}
 
 static void getvars_done(struct ogw_tr_env *env, void *user, const json_t *result)
 {
 	struct getvars_ctx *ctx = user;
-	json_t *k;
+	json_t *rj;
 	size_t i;
 
-	json_array_foreach(ctx->keys, i, k) {
+	json_array_foreach(ctx->refs, i, rj) {
 		json_t *res = json_array_get(ctx->results, i);
+		struct cfg_ref ref = { ogw_cfg_by_key(str(rj, "key")), num(rj, "conn") };
 		const json_t *kv;
-		if (!json_is_string(k))
-			continue;
+		const char *value;
+		char buf[64];
+
 		/* no answer: the mapped entries stay Rejected */
-		kv = result ? config_key(result, json_string_value(k)) : NULL;
-		if (!result)
+		if (!ref.k || !result)
 			continue;
-		if (!kv)
+		kv = config_key(result, ref.k->key);
+		value = kv ? cfg_value(&ref, kv, buf) : NULL;
+		if (!kv || (ref.k->form == OGW_CFG_PER_CONNECTOR && !value))
 			json_object_set_new(res, "attributeStatus", json_string("UnknownVariable"));
-		else if (has(kv, "value") && !cfg_by_key(json_string_value(k))->hex &&
-			 !copy_field(res, "attributeValue", kv, "value"))
+		else if (value && !json_object_set_new(res, "attributeValue", json_string(value)))
 			json_object_set_new(res, "attributeStatus", json_string("Accepted"));
 	}
 	answer_later(env, ctx->p, json_pack("{s:O}", "getVariableResult", ctx->results));
 	json_decref(ctx->results);
-	json_decref(ctx->keys);
+	json_decref(ctx->refs);
 	free(ctx);
+}
+
+/* Adds @key to GetConfiguration's key list @wanted unless it is there. */
+static int want_key(json_t *wanted, const char *key)
+{
+	json_t *k;
+	size_t i;
+	json_array_foreach(wanted, i, k)
+		if (!strcmp(json_string_value(k), key))
+			return 0;
+	return json_array_append_new(wanted, json_string(key)) ? -ENOMEM : 0;
 }
 
 static int down_get_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
@@ -2060,15 +2058,19 @@ static int down_get_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_
 	size_t i;
 	int r = -ENOMEM;
 
-	if (!ctx || !wanted || !(ctx->results = json_array()) || !(ctx->keys = json_array()))
+	if (!ctx || !wanted || !(ctx->results = json_array()) || !(ctx->refs = json_array()))
 		goto out;
 	json_array_foreach(json_object_get(p, "getVariableData"), i, data) {
 		const char *status;
-		const struct cfg_var *v = cfg_find(data, &status);
+		struct cfg_ref ref;
+		bool mapped = !cfg_find(data, &ref, &status);
 		/* mapped entries stay Rejected unless the charger answers */
-		if (json_array_append_new(ctx->results, var_result(data, v ? "Rejected" : status)) ||
-		    json_array_append_new(ctx->keys, v ? json_string(v->key) : json_null()) ||
-		    (v && json_array_append_new(wanted, json_string(v->key))))
+		if (json_array_append_new(ctx->results, var_result(data, mapped ? "Rejected" : status)) ||
+		    json_array_append_new(ctx->refs,
+					  mapped ? json_pack("{s:s, s:I}", "key", ref.k->key, "conn",
+							     ref.conn)
+						 : json_null()) ||
+		    (mapped && want_key(wanted, ref.k->key)))
 			goto out;
 	}
 	if (!json_array_size(wanted)) {
@@ -2085,7 +2087,7 @@ static int down_get_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_
 out:
 	if (ctx) {
 		json_decref(ctx->results);
-		json_decref(ctx->keys);
+		json_decref(ctx->refs);
 		free(ctx);
 	}
 	json_decref(wanted);
@@ -2131,19 +2133,28 @@ static void setvars_done(struct ogw_tr_env *env, void *user, const json_t *resul
 }
 
 /* The ChangeConfiguration for one SetVariableData, or NULL (value too long
- * for 1.6, or no memory). The hex form of a password is zeroed after use. */
-static json_t *change_config(const struct cfg_var *v, const char *value)
+ * for 1.6, or no memory). A per-connector key is set with the one entry
+ * of its list ("2.RST": 1.6 §9.1 lists are per connector). The hex form of
+ * a password is zeroed after use. */
+static json_t *change_config(const struct cfg_ref *ref, const char *value)
 {
 	size_t len = strlen(value);
 	json_t *r;
 	char *hex;
 
-	if (!v->hex)
-		return len <= 500 ? json_pack("{s:s, s:s}", "key", v->key, "value", value) : NULL;
+	if (ref->k->form == OGW_CFG_PER_CONNECTOR) {
+		char entry[96];
+		if (len > 60 || strchr(value, ','))
+			return NULL;
+		snprintf(entry, sizeof(entry), "%lld.%s", (long long)ref->conn, value);
+		return json_pack("{s:s, s:s}", "key", ref->k->key, "value", entry);
+	}
+	if (ref->k->form == OGW_CFG_PLAIN)
+		return len <= 500 ? json_pack("{s:s, s:s}", "key", ref->k->key, "value", value) : NULL;
 	if (len > 250 || !(hex = malloc(2 * len + 1)))
 		return NULL;
 	ogw_hex_encode(value, len, hex);
-	r = json_pack("{s:s, s:s}", "key", v->key, "value", hex);
+	r = json_pack("{s:s, s:s}", "key", ref->k->key, "value", hex);
 	ogw_memzero(hex, 2 * len + 1);
 	free(hex);
 	return r;
@@ -2163,9 +2174,10 @@ static int down_set_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_
 		goto out;
 	json_array_foreach(all, i, data) {
 		const char *status;
-		const struct cfg_var *v = cfg_find(data, &status);
-		json_t *cc = v ? change_config(v, str(data, "attributeValue")) : NULL;
-		if (v && !cc)
+		struct cfg_ref ref;
+		bool mapped = !cfg_find(data, &ref, &status);
+		json_t *cc = mapped ? change_config(&ref, str(data, "attributeValue")) : NULL;
+		if (mapped && !cc)
 			status = "Rejected";
 		if (json_array_append_new(ctx->results, var_result(data, cc ? "Rejected" : status)))
 			goto out_cc;
@@ -2210,58 +2222,92 @@ struct report_ctx {
 	json_t *request;   /* the GetBaseReport/GetReport request */
 };
 
-/* Whether GetReport's componentVariable list (if any) selects row @v. */
-static bool report_selects(const json_t *request, const struct cfg_var *v)
+/* The component a reported variable sits on (new reference). */
+static json_t *cfg_component(const struct cfg_ref *ref)
 {
-	const json_t *cvs = json_object_get(request, "componentVariable");
-	json_t *cv;
-	size_t i;
-
-	if (!cvs)
-		return true;
-	json_array_foreach(cvs, i, cv) {
-		const json_t *var = json_object_get(cv, "variable");
-		if (strcmp(str(json_object_get(cv, "component"), "name"), v->component))
-			continue;
-		if (!var || (!strcmp(str(var, "name"), v->variable) &&
-			     (!has(var, "instance") || same(str(var, "instance"), v->instance))))
-			return true;
-	}
-	return false;
+	if (ref->k->form != OGW_CFG_PER_CONNECTOR)
+		return json_pack("{s:s}", "name", ref->k->component);
+	if (!ref->conn)
+		return json_pack("{s:s}", "name", "ChargingStation");
+	return json_pack("{s:s, s:{s:I}}", "name", ref->k->component, "evse", "id", ref->conn);
 }
 
-static json_t *report_entry(const struct cfg_var *v, const json_t *kv)
+/* Whether GetReport's componentVariable list (if any) selects @ref. */
+static bool report_selects(const json_t *request, const struct cfg_ref *ref)
 {
-	json_t *var = json_pack("{s:s}", "name", v->variable);
+	const json_t *cvs = json_object_get(request, "componentVariable");
+	json_t *comp = cfg_component(ref), *cv;
+	bool r = !cvs;
+	size_t i;
+
+	json_array_foreach(cvs, i, cv) {
+		const json_t *var = json_object_get(cv, "variable");
+		const json_t *want = json_object_get(cv, "component");
+		if (strcmp(str(want, "name"), str(comp, "name")) ||
+		    (has(want, "evse") && num(json_object_get(want, "evse"), "id") !=
+						  num(json_object_get(comp, "evse"), "id")))
+			continue;
+		if (!var || (!strcmp(str(var, "name"), ref->k->variable) &&
+			     (!has(var, "instance") || same(str(var, "instance"), ref->k->instance))))
+			r = true;
+	}
+	json_decref(comp);
+	return r;
+}
+
+static json_t *report_entry(const struct cfg_ref *ref, const char *value, bool readonly)
+{
+	json_t *var = json_pack("{s:s}", "name", ref->k->variable);
 	json_t *attr = json_pack("{s:s, s:s}", "type", "Actual", "mutability",
-				 v->hex ? "WriteOnly"
-					: json_is_true(json_object_get(kv, "readonly")) ? "ReadOnly"
-											 : "ReadWrite");
-	if (var && v->instance)
-		json_object_set_new(var, "instance", json_string(v->instance));
-	if (attr && !v->hex)
-		copy_field(attr, NULL, kv, "value");
-	return json_pack("{s:{s:s}, s:o, s:[o]}", "component", "name", v->component, "variable", var,
+				 ref->k->form == OGW_CFG_HEX ? "WriteOnly"
+				 : readonly		       ? "ReadOnly"
+							       : "ReadWrite");
+	if (var && ref->k->instance)
+		json_object_set_new(var, "instance", json_string(ref->k->instance));
+	if (attr && value && ref->k->form != OGW_CFG_HEX)
+		json_object_set_new(attr, "value", json_string(value));
+	return json_pack("{s:o, s:o, s:[o]}", "component", cfg_component(ref), "variable", var,
 			 "variableAttribute", attr);
 }
 
-/* The reportData of every mapped key the charger reported (first row per key). */
+/* Appends the reportData entries of 1.6 KeyValue @kv (of row @k) to @data:
+ * one per connector a per-connector list names, else one. */
+static int report_key(json_t *data, const json_t *request, const struct ogw_cfg_key *k,
+		      const json_t *kv)
+{
+	bool readonly = json_is_true(json_object_get(kv, "readonly"));
+	const char *list = str(kv, "value");
+	struct cfg_ref ref = { k, 0 };
+	char buf[64];
+
+	if (k->form != OGW_CFG_PER_CONNECTOR)
+		return report_selects(request, &ref) &&
+				       json_array_append_new(data, report_entry(&ref, list, readonly))
+			       ? -ENOMEM
+			       : 0;
+	for (const char *at = list; at && *at; at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL) {
+		char *end;
+		ref.conn = strtoll(at, &end, 10);
+		if (end == at || list_entry(list, ref.conn, buf) || !report_selects(request, &ref))
+			continue;
+		if (json_array_append_new(data, report_entry(&ref, buf, readonly)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The reportData of every mapped key the charger reported. */
 static json_t *report_data(const json_t *request, const json_t *conf)
 {
 	json_t *data = json_array(), *kv;
 	size_t i;
 
 	json_array_foreach(json_object_get(conf, "configurationKey"), i, kv) {
-		const struct cfg_var *v = cfg_by_key(str(kv, "key"));
+		const struct ogw_cfg_key *k = ogw_cfg_by_key(str(kv, "key"));
 		if (!data)
 			return NULL;
-		for (; v && v < cfg_vars + N_OF(cfg_vars) && !strcmp(v->key, str(kv, "key")); v++) {
-			if (!report_selects(request, v))
-				continue;
-			if (json_array_append_new(data, report_entry(v, kv)))
-				data = (json_decref(data), NULL);
-			break;
-		}
+		if (k && report_key(data, request, k, kv))
+			data = (json_decref(data), NULL);
 	}
 	return data;
 }

@@ -602,7 +602,10 @@ static json_t *config_conf(size_t n)
 					      "value", "3"));
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, json_pack("{s:s, s:b, s:s}", "key", keys[i], "readonly",
-						      i == 0, "value", "1"));
+						      i == 0, "value",
+						      strcmp(keys[i], "ConnectorPhaseRotation")
+							      ? "1"
+							      : "0.RST, 1.RTS"));
 	return json_pack("{s:o}", "configurationKey", list);
 }
 
@@ -635,14 +638,23 @@ Test(v16_v201, base_report_in_parts)
 	fake_assert_str(c->payload, "reportData[0].variableAttribute[0].mutability", "ReadOnly");
 	fake_assert_str(c->payload, "reportData[0].variableAttribute[0].value", "1");
 	fake_assert_str(c->payload, "reportData[1].variableAttribute[0].mutability", "ReadWrite");
-	/* a key with two variables shows the first */
+	/* one variable per key: ClockAlignedDataInterval is Interval only */
 	fake_assert_str(c->payload, "reportData[5].variable.name", "Interval");
+	fake_assert_str(c->payload, "reportData[6].variable.name", "Measurands");
 
 	c = fake_env_emitted(env, 2);
 	fake_assert_int(c->payload, "seqNo", 1);
 	cr_assert(json_is_false(fake_path(c->payload, "tbc")));
-	cr_assert_eq(json_array_size(fake_path(c->payload, "reportData")), 5);
-	fake_assert_str(c->payload, "reportData[3].variable.instance", "GetVariables");
+	/* ConnectorPhaseRotation "0.RST, 1.RTS" is two variables: the
+	 * station's and EVSE 1's */
+	cr_assert_eq(json_array_size(fake_path(c->payload, "reportData")), 6);
+	fake_assert_str(c->payload, "reportData[2].component.name", "ChargingStation");
+	fake_assert_str(c->payload, "reportData[2].variable.name", "PhaseRotation");
+	fake_assert_str(c->payload, "reportData[2].variableAttribute[0].value", "RST");
+	fake_assert_str(c->payload, "reportData[3].component.name", "EVSE");
+	fake_assert_int(c->payload, "reportData[3].component.evse.id", 1);
+	fake_assert_str(c->payload, "reportData[3].variableAttribute[0].value", "RTS");
+	fake_assert_str(c->payload, "reportData[4].variable.instance", "GetVariables");
 	json_decref(conf);
 	fake_env_free(env);
 }
@@ -660,9 +672,10 @@ Test(v16_v201, report_filtered_empty_and_failed)
 	fake_env_reply(env, 0, conf);
 	fake_assert_str(fake_env_answer(env, 0)->payload, "status", "Accepted");
 	cr_assert_eq(fake_env_n_emitted(env), 2);
-	cr_assert_eq(json_array_size(fake_path(fake_env_emitted(env, 1)->payload, "reportData")), 5);
-	fake_assert_str(fake_env_emitted(env, 1)->payload, "reportData[4].variable.name",
-			"TxEndedInterval");
+	/* TxEndedInterval has no 1.6 key of its own: only AuthCtrlr's four */
+	cr_assert_eq(json_array_size(fake_path(fake_env_emitted(env, 1)->payload, "reportData")), 4);
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "reportData[3].component.name",
+			"AuthCtrlr");
 
 	fake_env_call_text(env, OGW_TR_DOWN, "GetReport",
 			   "{\"requestId\":10,\"componentVariable\":[{\"component\":{\"name\":\"Nope\"}}]}",
