@@ -25,6 +25,7 @@
 #define REPORT_CHUNK 20      /* reportData entries per NotifyReport */
 #define PROFILE_CACHE_MAX 64 /* charging profiles remembered for GetChargingProfiles */
 #define TX_OPEN_MAX 64       /* open transactions a Reset OnIdle waits on */
+#define CONN_MAX 64          /* connectors whose last status is kept */
 
 /* ---- small tables and helpers ------------------------------------------- */
 
@@ -152,10 +153,59 @@ static void now_text(char ret[32])
 
 /* ---- identifiers -------------------------------------------------------- */
 
-/* RFID UIDs are written in hex (S16 §3.9), so ISO14443 is the natural type. */
+/* Whether @s is @n hex digits. */
+static bool hex_of(const char *s, size_t n)
+{
+	return strlen(s) == n && strspn(s, "0123456789abcdefABCDEF") == n;
+}
+
+/* An eMAID (ISO 15118-2 Annex H, DIN SPEC 91286): country, provider,
+ * 'C', 8 characters of instance and an optional check digit, with or
+ * without the dashes ("DE-8AA-C-12345678-9", "DE8AAC123456789"). */
+static bool emaid(const char *s)
+{
+	static const size_t part[] = { 2, 3, 1, 8 };
+	for (size_t i = 0; i < N_OF(part); i++) {
+		size_t n = strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+		if (n < part[i] || (i == 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") < 2))
+			return false;
+		if (i == 2 && *s != 'C' && *s != 'c')
+			return false;
+		s += part[i];
+		if (*s == '-')
+			s++;
+	}
+	return !*s || (strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == 1 &&
+		       !s[1]);
+}
+
+/*
+ * The 2.0.1 IdTokenType of a 1.6 idTag, from its form (1.6 has none):
+ * the hex of a 4, 7 or 10 byte UID (8, 14, 20 digits) is an ISO 14443
+ * card, of an 8 byte UID (16 digits) an ISO 15693 one; an eMAID is an
+ * eMAID (an ISO 14443 manufacturer code is never two letters); anything else was issued by the central system (Central), the
+ * only type whose form 2.0.1 leaves free. docs/TRANSLATION.md "idToken type".
+ */
+static const char *idtag_type(const char *idtag)
+{
+	/* first: an eMAID without dashes may be all hex ("DE8AAC12345678"),
+	 * while a 7-byte UID starts with its maker's code, never two letters */
+	if (emaid(idtag))
+		return "eMAID";
+	if (hex_of(idtag, 8) || hex_of(idtag, 14) || hex_of(idtag, 20))
+		return "ISO14443";
+	return hex_of(idtag, 16) ? "ISO15693" : "Central";
+}
+
+/* @idtag as a 2.0.1 IdTokenType, typed @type or by its form (NULL). */
+static json_t *id_token_typed(const char *idtag, const char *type)
+{
+	return json_pack("{s:s, s:s}", "idToken", idtag, "type", type ? type : idtag_type(idtag));
+}
+
 static json_t *id_token(const char *idtag)
 {
-	return json_pack("{s:s, s:s}", "idToken", idtag, "type", "ISO14443");
+	return id_token_typed(idtag, NULL);
 }
 
 /* A 2.0.1 IdTokenType's token when it fits a 1.6 idTag, else NULL. */
@@ -864,6 +914,24 @@ static int status_then_rsv(struct ogw_tr_env *env, json_t *sn, struct rsv_ends *
 	return r;
 }
 
+/* Keeps connector @c's last 1.6 status ("status" -> {"<c>": status}): it
+ * says whether the EV is still plugged when a transaction stops. A
+ * charger cannot grow it past CONN_MAX connectors. */
+static void status_keep(struct ogw_tr_env *env, json_int_t c, const char *status)
+{
+	json_t *st = ogw_tr_state_get(env, "status");
+	const char *key = N_KEY("", c) + 1;
+
+	if (!st)
+		st = json_object();
+	if (st && (json_object_get(st, key) || json_object_size(st) < CONN_MAX) &&
+	    !json_object_set_new(st, key, json_string(status))) {
+		ogw_tr_state_put(env, "status", st);
+		return;
+	}
+	json_decref(st);
+}
+
 static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	const struct status_row *row = status_row(str(p, "status"));
@@ -879,6 +947,7 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 	}
 	if (strcmp(str(p, "errorCode"), "NoError"))
 		notify_problem(env, p, ts);
+	status_keep(env, c, row->status16);
 	rsv_status(env, c, row->status16, ts, &ends);
 	/* connector 0 (the charger as a whole) has no 2.0.1 StatusNotification */
 	if (!c) {
@@ -943,30 +1012,40 @@ static void tx_answer_done(struct ogw_tr_env *env, void *user, const json_t *res
 	free(ctx);
 }
 
-/* The remoteStartId a RequestStartTransaction left for connector @c (or for
- * any connector), taken out of the state; -1 when there is none. */
-static json_int_t take_remote_start(struct ogw_tr_env *env, json_int_t c)
+/* What a RequestStartTransaction left for connector @c (or for any
+ * connector), taken out of the state (new reference), or NULL. */
+static json_t *take_remote_start(struct ogw_tr_env *env, json_int_t c)
 {
 	json_int_t conns[2] = { c, 0 };
 	for (size_t i = 0; i < N_OF(conns); i++) {
 		json_t *r = ogw_tr_state_get(env, N_KEY("remote", conns[i]));
 		if (r) {
-			json_int_t id = num(r, "remoteStartId");
-			json_decref(r);
 			ogw_tr_state_del(env, N_KEY("remote", conns[i]));
-			return id;
+			return r;
 		}
 	}
-	return -1;
+	return NULL;
+}
+
+/* The type the CSMS gave token @idtag in remote start @remote, or NULL
+ * when the charger started with another token. */
+static const char *remote_type(const json_t *remote, const char *idtag)
+{
+	const char *given = str(remote, "idToken");
+	return given && idtag && !strcasecmp(given, idtag) ? str(remote, "type") : NULL;
 }
 
 static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	json_int_t c = num(p, "connectorId");
 	json_int_t id16 = ogw_tr_next_id(env, "tx16");
-	json_int_t remote = take_remote_start(env, c);
 	const char *ts = str(p, "timestamp");
 	const char *idtag = str(p, "idTag");
+	json_t *remote_req = id16 > 0 ? take_remote_start(env, c) : NULL;
+	json_int_t remote = remote_req ? num(remote_req, "remoteStartId") : -1;
+	/* the token the CSMS sent keeps the type it gave (F01): the Started
+	 * event names the token it knows */
+	const char *type = remote_type(remote_req, idtag);
 	struct tx_answer_ctx *ctx = NULL;
 	struct rsv_ends ends = { .n = 0 };
 	json_t *tx = NULL, *ev = NULL;
@@ -976,7 +1055,8 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	if (id16 <= 0)
 		return id16 < 0 ? (int)id16 : -EIO;
 	ogw_uuid4(uuid);
-	tx = json_pack("{s:I, s:i, s:I, s:s}", "id16", id16, "seqNo", 1, "evse", c, "idTag", idtag);
+	tx = json_pack("{s:I, s:i, s:I, s:s, s:s}", "id16", id16, "seqNo", 1, "evse", c, "idTag",
+		       idtag, "type", type ? type : idtag_type(idtag));
 	if (!tx || (remote >= 0 && json_object_set_new(tx, "remoteStartId", json_integer(remote))))
 		goto out;
 	if ((r = state_put(env, N_KEY("tx16", id16), json_pack("{s:s}", "id", uuid))) < 0 ||
@@ -992,7 +1072,7 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	    json_object_set_new(ev, "meterValue",
 				json_pack("[o]", energy_reading(ts, num(p, "meterStart"),
 								"Transaction.Begin"))) ||
-	    json_object_set_new(ev, "idToken", id_token(idtag)) ||
+	    json_object_set_new(ev, "idToken", id_token_typed(idtag, type)) ||
 	    copy_field(ev, NULL, p, "reservationId") ||
 	    (remote >= 0 && json_object_set_new(json_object_get(ev, "transactionInfo"),
 						"remoteStartId", json_integer(remote))) ||
@@ -1012,6 +1092,7 @@ out:
 	free(ctx);
 	json_decref(ev);
 	json_decref(tx);
+	json_decref(remote_req);
 	return r;
 }
 
@@ -1091,12 +1172,52 @@ static const struct stop_row *stop_row(const char *reason16)
 	return &stop_rows[5];
 }
 
+/*
+ * The idToken of an Ended event (new reference), or NULL when it has none.
+ * 2.0.1 names a token in Ended only when a token stopped the transaction
+ * (E07: the driver's token, triggerReason StopAuthorized); a CSMS prices
+ * an Ended without one as the end of the transaction the Started token
+ * opened. 1.6 puts the idTag in every StopTransaction it has, so it is
+ * carried only for a Local stop (reason Local or absent, J16E 2.5), typed
+ * as the Started token was when it is the same token.
+ */
+static json_t *stop_token(const json_t *p, const json_t *tx)
+{
+	const char *reason = str(p, "reason"), *idtag = str(p, "idTag");
+
+	if (!idtag || (reason && strcmp(reason, "Local")))
+		return NULL;
+	return id_token_typed(idtag, str(tx, "idTag") && !strcasecmp(str(tx, "idTag"), idtag)
+					     ? str(tx, "type")
+					     : NULL);
+}
+
+/*
+ * The chargingState an Ended event reports: Idle when the EV has left
+ * (the stop reason says so, or the connector was last shown Available),
+ * else EVConnected (the cable is still plugged: 1.6 shows Finishing after
+ * the stop). 2.0.1 E06: the Ended event carries the state the EVSE is
+ * left in, so the CSMS does not keep the transaction Charging.
+ */
+static const char *stop_charging_state(struct ogw_tr_env *env, const json_t *p, json_int_t c)
+{
+	json_t *st;
+	bool gone;
+
+	if (str(p, "reason") && !strcmp(str(p, "reason"), "EVDisconnected"))
+		return "Idle";
+	st = ogw_tr_state_get(env, "status");
+	gone = str(st, N_KEY("", c) + 1) && !strcmp(str(st, N_KEY("", c) + 1), "Available");
+	json_decref(st);
+	return gone ? "Idle" : "EVConnected";
+}
+
 static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	const struct stop_row *row = stop_row(str(p, "reason"));
 	const char *ts = str(p, "timestamp");
 	struct tx_answer_ctx *ctx = NULL;
-	json_t *tx = NULL, *ev = NULL, *mv = NULL;
+	json_t *tx = NULL, *ev = NULL, *mv = NULL, *token = NULL;
 	char uuid[37];
 	int r;
 
@@ -1110,10 +1231,13 @@ static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 	if (json_array_append_new(mv, energy_reading(ts, num(p, "meterStop"), "Transaction.End")))
 		goto out;
 	ev = tx_event("Ended", ts, row->trigger, tx_take_seq(env, uuid, tx), uuid, num(tx, "evse"));
+	token = stop_token(p, tx);
 	if (!ev || json_object_set(ev, "meterValue", mv) ||
 	    json_object_set_new(json_object_get(ev, "transactionInfo"), "stoppedReason",
 				json_string(row->stopped)) ||
-	    (str(p, "idTag") && json_object_set_new(ev, "idToken", id_token(str(p, "idTag")))))
+	    json_object_set_new(json_object_get(ev, "transactionInfo"), "chargingState",
+				json_string(stop_charging_state(env, p, num(tx, "evse")))) ||
+	    (token && json_object_set(ev, "idToken", token)))
 		goto out;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx || !(ctx->p = ogw_tr_defer(env)))
@@ -1129,6 +1253,7 @@ static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 	r = 0;
 out:
 	free(ctx);
+	json_decref(token);
 	json_decref(ev);
 	json_decref(mv);
 	json_decref(tx);
@@ -1594,14 +1719,60 @@ static int down_request_start(struct ogw_tr_env *env, const json_t *p, struct og
 		r = -ENOMEM;
 		goto out;
 	}
-	/* remembered for the StartTransaction that follows (RemoteStart trigger) */
+	/* remembered for the StartTransaction that follows (RemoteStart
+	 * trigger, and the token's type) */
 	if ((r = state_put(env, N_KEY("remote", c),
-			   json_pack("{s:O}", "remoteStartId", json_object_get(p, "remoteStartId")))) < 0)
+			   json_pack("{s:O, s:s, s:O}", "remoteStartId",
+				     json_object_get(p, "remoteStartId"), "idToken", idtag, "type",
+				     json_object_get(json_object_get(p, "idToken"), "type")))) < 0)
 		goto out;
-	r = forward(out, "RemoteStartTransaction", json_incref(req), NULL);
+	r = forward(out, "RemoteStartTransaction", json_incref(req),
+		    json_pack("{s:I, s:s}", "evseId", c, "idToken", idtag));
 out:
 	json_decref(prof);
 	json_decref(req);
+	return r;
+}
+
+/*
+ * 2.0.1 F01.FR.?? (RequestStartTransactionResponse.transactionId): when
+ * the transaction has already started, the answer names it. A 1.6
+ * charger that sends its StartTransaction before it answers (or that was
+ * already charging that token on the connector) has one by now: the
+ * transaction on the EVSE asked for, or for any EVSE the one of that token.
+ */
+static int down_request_start_result(struct ogw_tr_env *env, const json_t *memo,
+				     const json_t *result, json_t **ret)
+{
+	json_t *running = ogw_tr_state_get(env, "running"), *id, *tx;
+	const char *found = NULL;
+	char uuid[37];
+	size_t i;
+	int r;
+
+	if ((r = status_result(result, NULL, 0, ret)) < 0 ||
+	    strcmp(str(result, "status"), "Accepted"))
+		goto out;
+	if (num(memo, "evseId") > 0) {
+		if (!conn_tx(env, num(memo, "evseId"), uuid))
+			found = uuid;
+	} else {
+		json_array_foreach(json_object_get(running, "tx"), i, id) {
+			tx = ogw_tr_state_get(env, S_KEY("tx", json_string_value(id)));
+			if (str(tx, "idTag") && !strcasecmp(str(tx, "idTag"), str(memo, "idToken")) &&
+			    strlen(json_string_value(id)) < sizeof(uuid)) {
+				strcpy(uuid, json_string_value(id));
+				found = uuid;
+			}
+			json_decref(tx);
+		}
+	}
+	if (found && json_object_set_new(*ret, "transactionId", json_string(found)))
+		r = -ENOMEM;
+out:
+	json_decref(running);
+	if (r < 0)
+		*ret = (json_decref(*ret), NULL);
 	return r;
 }
 
@@ -2663,7 +2834,7 @@ static const struct ogw_tr_action down_actions[] = {
 	  result_status },
 	{ "PublishFirmware", OGW_TR_REJECTED, "-", down_reject_status, NULL },
 	{ "RequestStartTransaction", OGW_TR_MAPPED, "RemoteStartTransaction", down_request_start,
-	  result_status },
+	  down_request_start_result },
 	{ "RequestStopTransaction", OGW_TR_MAPPED, "RemoteStopTransaction", down_request_stop,
 	  result_status },
 	{ "ReserveNow", OGW_TR_SYNTHESIZED, "ReserveNow (+ ReservationStatusUpdate)", down_reserve,

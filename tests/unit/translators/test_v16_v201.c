@@ -39,6 +39,14 @@ static void put_state(struct ogw_tr_env *env, const json_t *state)
 		cr_assert_eq(ogw_tr_state_put(env, key, json_deep_copy(v)), 0);
 }
 
+/* Entries of the state other than the connectors' last statuses, which
+ * stay by design (they tell a later stop whether the EV is plugged). */
+static size_t state_left(struct ogw_tr_env *env)
+{
+	json_t *st = fake_env_state(env);
+	return json_object_size(st) - (json_object_get(st, "status") ? 1 : 0);
+}
+
 Test(v16_v201, tables_complete_and_sorted)
 {
 	cr_assert_eq(ogw_translator_find(OGW_OCPP16, OGW_OCPP201), tr);
@@ -337,20 +345,23 @@ Test(v16_v201, transaction_remote_start_to_stop)
 	fake_assert_int(c->payload, "seqNo", 3);
 	fake_assert_str(c->payload, "triggerReason", "RemoteStop");
 	fake_assert_str(c->payload, "transactionInfo.stoppedReason", "Remote");
-	fake_assert_str(c->payload, "idToken.idToken", "AA11");
+	/* the CSMS stopped it, not a token: the Ended event names none (the
+	 * CSMS prices an Ended without one), and the EV is still plugged */
+	cr_assert_null(fake_path(c->payload, "idToken"));
+	fake_assert_str(c->payload, "transactionInfo.chargingState", "EVConnected");
 	fake_assert_str(c->payload, "meterValue[0].timestamp", "2026-01-01T10:59:00Z");
 	fake_assert_int(c->payload, "meterValue[1].sampledValue[0].value", 4200);
 	fake_assert_str(c->payload, "meterValue[1].sampledValue[0].context", "Transaction.End");
-	fake_env_reply_text(env, 2, "{\"idTokenInfo\":{\"status\":\"Accepted\"}}");
+	fake_env_reply_text(env, 2, "{\"totalCost\":3.5}");
 	a = fake_env_answer(env, 1);
 	cr_assert_str_eq(a->action, "StopTransaction");
-	fake_assert_str(a->payload, "idTagInfo.status", "Accepted");
+	cr_assert_null(fake_path(a->payload, "idTagInfo"));
 
 	/* the transaction is gone from the state */
 	fake_env_call_text(env, OGW_TR_DOWN, "GetTransactionStatus", text, &out);
 	cr_assert(json_is_false(fake_path(out.payload, "ongoingIndicator")));
 	fake_out_clear(&out);
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
 	fake_env_free(env);
 }
@@ -849,7 +860,7 @@ Test(v16_v201, reservation_used_by_its_transaction)
 
 	/* refused reservations are not kept */
 	reserve(env, 2, 1, "2026-01-01T12:00:00Z", "AA11", "Occupied");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 
 	reserve(env, 3, 1, "2026-01-01T12:00:00Z", "AA11", "Accepted");
 	fake_assert_int(fake_env_state(env), "rsv:3.evse", 1);
@@ -926,14 +937,14 @@ Test(v16_v201, reservation_removed)
 	fake_out_clear(&out);
 	status16(env, 1, "Available", "2026-01-01T11:00:00Z", &out);
 	assert_status_then_update(env, &out, 0, "Available", 6, "Removed");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
 
 	/* the connector going Faulted ends it too (1.6 §3.11) */
 	reserve(env, 7, 2, "2026-01-01T12:00:00Z", "AA11", "Accepted");
 	status16(env, 2, "Faulted", "2026-01-01T11:00:00Z", &out);
 	assert_status_then_update(env, &out, 2, "Faulted", 7, "Removed");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 
 	/* a ReserveNow with a known id moves that reservation */
 	reserve(env, 8, 1, "2026-01-01T12:00:00Z", "AA11", "Accepted");
@@ -949,7 +960,7 @@ Test(v16_v201, reservation_removed)
 	fake_assert_str(ret, "status", "Accepted");
 	json_decref(ret);
 	fake_out_clear(&out);
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 	status16(env, 2, "Available", "2026-01-01T11:00:00Z", &out);
 	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
 	fake_out_clear(&out);
@@ -977,7 +988,7 @@ Test(v16_v201, reservation_expired)
 	fake_out_clear(&out);
 	status16(env, 1, "Available", "2026-01-01T11:00:00.000+01:00", &out);
 	assert_status_then_update(env, &out, 0, "Available", 10, "Expired");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 
 	/* a second before it: Removed */
 	reserve(env, 11, 1, "2026-01-01T10:00:00Z", "AA11", "Accepted");
@@ -989,7 +1000,7 @@ Test(v16_v201, reservation_expired)
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
 			   "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\"}", &out);
 	assert_status_then_update(env, &out, 4, "Available", 12, "Expired");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 	fake_env_free(env);
 }
 
@@ -1009,7 +1020,7 @@ Test(v16_v201, reservation_any_connector)
 	/* the first status at or after its expiry reports it */
 	status16(env, 2, "Available", "2026-01-01T10:00:01Z", &out);
 	assert_status_then_update(env, &out, 0, "Available", 13, "Expired");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 
 	/* the whole charger going Unavailable removes it */
 	reserve(env, 14, 0, "2026-01-01T12:00:00Z", "AA11", "Accepted");
@@ -1021,7 +1032,7 @@ Test(v16_v201, reservation_any_connector)
 	cr_assert_str_eq(c->action, "ReservationStatusUpdate");
 	fake_assert_int(c->payload, "reservationId", 14);
 	fake_assert_str(c->payload, "reservationUpdateStatus", "Removed");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 	fake_env_free(env);
 }
 
@@ -1062,7 +1073,7 @@ Test(v16_v201, reset_on_idle_without_transaction)
 	fake_assert_str(ret, "status", "Rejected");
 	json_decref(ret);
 	fake_out_clear(&out);
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
 	fake_env_free(env);
 }
@@ -1102,7 +1113,7 @@ Test(v16_v201, reset_on_idle_waits_for_the_last_stop)
 	cr_assert_str_eq(c->action, "Reset");
 	fake_assert_str(c->payload, "type", "Soft");
 	fake_env_reply_text(env, 4, "{\"status\":\"Accepted\"}");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
 	fake_env_free(env);
 }
@@ -1143,5 +1154,358 @@ Test(v16_v201, reset_on_idle_ignores_a_transaction_lost_on_its_connector)
 	fake_out_clear(&out);
 	stop_tx(env, 2);
 	cr_assert_str_eq(fake_env_emitted(env, 3)->action, "Reset");
+	fake_env_free(env);
+}
+
+/* ---- issue 20: what the CSMS concludes ------------------------------------------ */
+
+/* A StartTransaction of @idtag on connector @c, answered Accepted by the
+ * CSMS; the Started event's uuid in @uuid, the event's index returned. */
+static size_t start_on(struct ogw_tr_env *env, int c, const char *idtag, int id16, char uuid[37])
+{
+	size_t at = fake_env_n_emitted(env);
+	struct ogw_tr_out out;
+	json_t *p = json_pack("{s:i, s:s, s:i, s:s}", "connectorId", c, "idTag", idtag,
+			      "meterStart", 1000, "timestamp", "2026-01-01T10:00:00Z");
+
+	fake_env_call(env, OGW_TR_UP, "StartTransaction", p, &out);
+	json_decref(p);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	snprintf(uuid, 37, "%s",
+		 json_string_value(fake_path(fake_env_emitted(env, at)->payload,
+					     "transactionInfo.transactionId")));
+	fake_env_reply_text(env, at, "{\"idTokenInfo\":{\"status\":\"Accepted\"}}");
+	fake_assert_int(fake_env_answer(env, fake_env_n_answers(env) - 1)->payload, "transactionId",
+			id16);
+	return at;
+}
+
+/* The Ended event of StopTransaction @stop_json (emitted, a borrowed payload). */
+static const json_t *stop_on(struct ogw_tr_env *env, const char *stop_json)
+{
+	size_t at = fake_env_n_emitted(env);
+	struct ogw_tr_out out;
+
+	fake_env_call_text(env, OGW_TR_UP, "StopTransaction", stop_json, &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_eq(fake_env_n_emitted(env), at + 1);
+	fake_assert_str(fake_env_emitted(env, at)->payload, "eventType", "Ended");
+	return fake_env_emitted(env, at)->payload;
+}
+
+/* Finding 16: the token belongs in Ended only when it stopped the transaction. */
+Test(v16_v201, ended_names_a_token_only_when_the_driver_stopped)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	const json_t *ev;
+	char uuid[37];
+
+	/* the driver badges the same card: StopAuthorized with that token,
+	 * typed as the Started event typed it */
+	start_on(env, 1, "04A2B3C4", 1, uuid);
+	ev = stop_on(env, "{\"transactionId\":1,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"Local\",\"idTag\":\"04A2B3C4\"}");
+	fake_assert_str(ev, "triggerReason", "StopAuthorized");
+	fake_assert_str(ev, "idToken.idToken", "04A2B3C4");
+	fake_assert_str(ev, "idToken.type", "ISO14443");
+
+	/* no reason is Local (J16E 2.5): the token stopped it */
+	start_on(env, 1, "TAG65159", 2, uuid);
+	ev = stop_on(env, "{\"transactionId\":2,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"idTag\":\"TAG65159\"}");
+	fake_assert_str(ev, "idToken.type", "Central");
+
+	/* the EV left, or the CSMS deauthorized it: 1.6 still sends the
+	 * idTag, 2.0.1 names no token, so the CSMS prices the transaction */
+	start_on(env, 1, "04A2B3C4", 3, uuid);
+	ev = stop_on(env, "{\"transactionId\":3,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"EVDisconnected\",\"idTag\":\"04A2B3C4\"}");
+	cr_assert_null(fake_path(ev, "idToken"));
+	start_on(env, 1, "04A2B3C4", 4, uuid);
+	ev = stop_on(env, "{\"transactionId\":4,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"DeAuthorized\",\"idTag\":\"04A2B3C4\"}");
+	cr_assert_null(fake_path(ev, "idToken"));
+	fake_env_free(env);
+}
+
+/* Finding 17: Ended leaves the EVSE Idle or EVConnected, never Charging. */
+Test(v16_v201, ended_says_whether_the_ev_is_still_plugged)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const json_t *ev;
+	char uuid[37];
+
+	/* stopped while charging: the cable is still in (Finishing follows) */
+	start_on(env, 1, "04A2B3C4", 1, uuid);
+	status16(env, 1, "Charging", "2026-01-01T10:01:00Z", &out);
+	fake_out_clear(&out);
+	ev = stop_on(env, "{\"transactionId\":1,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"Remote\"}");
+	fake_assert_str(ev, "transactionInfo.chargingState", "EVConnected");
+
+	/* the EV left first: the stop reason says so */
+	start_on(env, 1, "04A2B3C4", 2, uuid);
+	ev = stop_on(env, "{\"transactionId\":2,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"EVDisconnected\"}");
+	fake_assert_str(ev, "transactionInfo.chargingState", "Idle");
+
+	/* the connector was shown Available before the stop came */
+	start_on(env, 2, "04A2B3C4", 3, uuid);
+	status16(env, 2, "Available", "2026-01-01T10:59:00Z", &out);
+	fake_out_clear(&out);
+	ev = stop_on(env, "{\"transactionId\":3,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"Other\"}");
+	fake_assert_str(ev, "transactionInfo.chargingState", "Idle");
+	fake_assert_int(ev, "evse.id", 2);
+	fake_env_free(env);
+}
+
+/* Finding 18: the token's type from its form, or the one the CSMS gave. */
+Test(v16_v201, id_token_type_from_its_form)
+{
+	static const struct {
+		const char *tag, *type;
+	} cases[] = {
+		{ "04A2B3C4", "ISO14443" },          /* 4-byte UID */
+		{ "04A2B3C4D5E680", "ISO14443" },    /* 7-byte UID */
+		{ "E004010203040506", "ISO15693" },  /* 8-byte UID */
+		{ "DE-8AA-C-12345678-9", "eMAID" },
+		{ "DE8AAC12345678", "eMAID" },
+		{ "TAG65159", "Central" },           /* refused as ISO14443 by a CSMS */
+		{ "A1B2C", "Central" },
+		{ "12345", "Central" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ogw_tr_env *env = fake_env_new(tr);
+		struct ogw_tr_out out;
+		json_t *p = json_pack("{s:s}", "idTag", cases[i].tag);
+
+		fake_env_call(env, OGW_TR_UP, "Authorize", p, &out);
+		fake_assert_str(out.payload, "idToken.idToken", cases[i].tag);
+		cr_assert_str_eq(json_string_value(fake_path(out.payload, "idToken.type")),
+				 cases[i].type, "%s", cases[i].tag);
+		fake_out_clear(&out);
+		json_decref(p);
+		fake_env_free(env);
+	}
+}
+
+Test(v16_v201, remote_start_keeps_the_csms_token_type)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const json_t *ev;
+	json_t *ret;
+	char uuid[37];
+	size_t at;
+
+	/* hex in form, but the CSMS called it a Central token */
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":5,"
+			   "\"idToken\":{\"idToken\":\"04A2B3C4\",\"type\":\"Central\"}}",
+			   &out);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "RequestStartTransaction", &out,
+				   "{\"status\":\"Accepted\"}");
+	/* nothing has started yet: no transactionId */
+	cr_assert_null(fake_path(ret, "transactionId"));
+	json_decref(ret);
+	fake_out_clear(&out);
+	at = start_on(env, 1, "04A2B3C4", 1, uuid);
+	ev = fake_env_emitted(env, at)->payload;
+	fake_assert_str(ev, "triggerReason", "RemoteStart");
+	fake_assert_str(ev, "idToken.type", "Central");
+	/* and a Local stop with it names the same token */
+	ev = stop_on(env, "{\"transactionId\":1,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"Local\",\"idTag\":\"04A2B3C4\"}");
+	fake_assert_str(ev, "idToken.type", "Central");
+
+	/* a charger that starts another token keeps the form's type */
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":6,"
+			   "\"idToken\":{\"idToken\":\"TAG1\",\"type\":\"KeyCode\"}}",
+			   &out);
+	fake_out_clear(&out);
+	at = start_on(env, 1, "04A2B3C4", 2, uuid);
+	fake_assert_str(fake_env_emitted(env, at)->payload, "idToken.type", "ISO14443");
+	fake_env_free(env);
+}
+
+/* Finding 19: a transaction that has started is named in the answer. */
+Test(v16_v201, request_start_answer_names_a_started_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out, any;
+	json_t *ret;
+	char uuid[37], uuid2[37];
+
+	/* the charger sends its StartTransaction before it answers */
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":5,"
+			   "\"idToken\":{\"idToken\":\"04A2B3C4\",\"type\":\"ISO14443\"}}",
+			   &out);
+	start_on(env, 1, "04A2B3C4", 1, uuid);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "RequestStartTransaction", &out,
+				   "{\"status\":\"Accepted\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	fake_assert_str(ret, "transactionId", uuid);
+	json_decref(ret);
+
+	/* for any EVSE: the transaction of that token */
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"remoteStartId\":6,\"idToken\":{\"idToken\":\"0A0B0C0D\",\"type\":\"ISO14443\"}}",
+			   &any);
+	start_on(env, 2, "0A0B0C0D", 2, uuid2);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "RequestStartTransaction", &any,
+				   "{\"status\":\"Accepted\"}");
+	fake_assert_str(ret, "transactionId", uuid2);
+	json_decref(ret);
+
+	/* a refused start names none */
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "RequestStartTransaction", &out,
+				   "{\"status\":\"Rejected\"}");
+	cr_assert_null(fake_path(ret, "transactionId"));
+	json_decref(ret);
+	fake_out_clear(&out);
+	fake_out_clear(&any);
+	fake_env_free(env);
+}
+
+/* ---- finding 4: one configuration table, one variable per key ------------------- */
+
+static const struct {
+	const char *key, *component, *variable, *instance;
+} cfg_rows[] = {
+#define CFG_KEY(key, component, variable, instance, form, readonly) \
+	{ key, component, variable, instance },
+#include "../../../translators/config_keys.def"
+#undef CFG_KEY
+};
+
+Test(v16_v201, config_table_has_no_collisions)
+{
+	size_t n = sizeof(cfg_rows) / sizeof(cfg_rows[0]);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			/* 1.6 -> 2.0.1: one variable per key (keys are case-insensitive) */
+			cr_assert(strcasecmp(cfg_rows[i].key, cfg_rows[j].key), "key %s twice",
+				  cfg_rows[i].key);
+			/* 2.0.1 -> 1.6: one key per variable */
+			cr_assert(strcmp(cfg_rows[i].component, cfg_rows[j].component) ||
+					  strcmp(cfg_rows[i].variable, cfg_rows[j].variable) ||
+					  (cfg_rows[i].instance && cfg_rows[j].instance &&
+					   strcmp(cfg_rows[i].instance, cfg_rows[j].instance)) ||
+					  !cfg_rows[i].instance != !cfg_rows[j].instance,
+				  "%s.%s is both %s and %s", cfg_rows[i].component,
+				  cfg_rows[i].variable, cfg_rows[i].key, cfg_rows[j].key);
+		}
+}
+
+/* A variable with no 1.6 key of its own is unknown, not its neighbour. */
+Test(v16_v201, set_variables_never_writes_a_neighbour_key)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "SetVariables",
+			   "{\"setVariableData\":["
+			   "{\"component\":{\"name\":\"SampledDataCtrlr\"},\"variable\":{\"name\":\"TxEndedInterval\"},\"attributeValue\":\"0\"},"
+			   "{\"component\":{\"name\":\"SampledDataCtrlr\"},\"variable\":{\"name\":\"TxStartedMeasurands\"},\"attributeValue\":\"Voltage\"},"
+			   "{\"component\":{\"name\":\"AlignedDataCtrlr\"},\"variable\":{\"name\":\"TxEndedInterval\"},\"attributeValue\":\"0\"}]}",
+			   &out);
+	/* answered at once: the charger's MeterValueSampleInterval and
+	 * MeterValuesSampledData are untouched */
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	cr_assert_eq(fake_env_n_emitted(env), 0);
+	for (int i = 0; i < 3; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "setVariableResult[%d].attributeStatus", i);
+		fake_assert_str(out.payload, path, "UnknownVariable");
+	}
+	fake_out_clear(&out);
+
+	/* the primary variables still reach their keys */
+	fake_env_call_text(env, OGW_TR_DOWN, "SetVariables",
+			   "{\"setVariableData\":["
+			   "{\"component\":{\"name\":\"SampledDataCtrlr\"},\"variable\":{\"name\":\"TxEndedMeasurands\"},\"attributeValue\":\"Energy.Active.Import.Register\"},"
+			   "{\"component\":{\"name\":\"AlignedDataCtrlr\"},\"variable\":{\"name\":\"Interval\"},\"attributeValue\":\"900\"}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "key", "StopTxnSampledData");
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "key", "ClockAlignedDataInterval");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 11: ConnectorPhaseRotation is a per-connector list. */
+Test(v16_v201, phase_rotation_per_connector)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetVariables",
+			   "{\"getVariableData\":["
+			   "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":\"PhaseRotation\"}},"
+			   "{\"component\":{\"name\":\"ChargingStation\"},\"variable\":{\"name\":\"PhaseRotation\"}},"
+			   "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":3}},\"variable\":{\"name\":\"PhaseRotation\"}}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	/* one key asked once */
+	cr_assert_eq(json_array_size(fake_path(fake_env_emitted(env, 0)->payload, "key")), 1);
+	fake_env_reply_text(env, 0,
+			    "{\"configurationKey\":[{\"key\":\"ConnectorPhaseRotation\",\"readonly\":false,"
+			    "\"value\":\"0.RST, 1.RST, 2.RTS\"}]}");
+	fake_assert_str(fake_env_answer(env, 0)->payload, "getVariableResult[0].attributeValue", "RTS");
+	fake_assert_str(fake_env_answer(env, 0)->payload, "getVariableResult[1].attributeValue", "RST");
+	fake_assert_str(fake_env_answer(env, 0)->payload, "getVariableResult[2].attributeStatus",
+			"UnknownVariable");
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "SetVariables",
+			   "{\"setVariableData\":[{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},"
+			   "\"variable\":{\"name\":\"PhaseRotation\"},\"attributeValue\":\"TSR\"}]}",
+			   &out);
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "key", "ConnectorPhaseRotation");
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "value", "2.TSR");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+extern const struct ogw_translator ogw_tr_v201_v16;
+
+/* The other direction: a 1.6 central system's list becomes each EVSE's
+ * variable, and the worst part answers. */
+Test(v16_v201, phase_rotation_list_to_a_201_station)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out;
+	json_t *ret;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "ChangeConfiguration",
+			   "{\"key\":\"ConnectorPhaseRotation\",\"value\":\"0.RST, 1.RTS\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "SetVariables");
+	fake_assert_str(out.payload, "setVariableData[0].component.name", "ChargingStation");
+	fake_assert_str(out.payload, "setVariableData[0].attributeValue", "RST");
+	fake_assert_str(out.payload, "setVariableData[1].component.name", "EVSE");
+	fake_assert_int(out.payload, "setVariableData[1].component.evse.id", 1);
+	fake_assert_str(out.payload, "setVariableData[1].attributeValue", "RTS");
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "ChangeConfiguration", &out,
+				   "{\"setVariableResult\":["
+				   "{\"attributeStatus\":\"Accepted\",\"component\":{\"name\":\"ChargingStation\"},\"variable\":{\"name\":\"PhaseRotation\"}},"
+				   "{\"attributeStatus\":\"RebootRequired\",\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":1}},\"variable\":{\"name\":\"PhaseRotation\"}}]}");
+	fake_assert_str(ret, "status", "RebootRequired");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	/* TxEndedInterval's neighbour key: MeterValueSampleInterval is
+	 * TxUpdatedInterval only */
+	fake_env_call_text(env, OGW_TR_DOWN, "ChangeConfiguration",
+			   "{\"key\":\"MeterValueSampleInterval\",\"value\":\"60\"}", &out);
+	cr_assert_eq(json_array_size(fake_path(out.payload, "setVariableData")), 1);
+	fake_assert_str(out.payload, "setVariableData[0].variable.name", "TxUpdatedInterval");
+	fake_out_clear(&out);
 	fake_env_free(env);
 }
