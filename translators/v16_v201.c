@@ -659,25 +659,81 @@ static json_t *number(const char *text)
 	return *end ? NULL : json_real(d);
 }
 
+/* ---- signed meter values ----------------------------------------------------- *
+ * 1.6 SignedData puts the signed blob in value and says nothing else.
+ * 2.0.1 wants the reading as a number beside signedMeterValue{data,
+ * signingMethod, encodingMethod, publicKey}. An OCMF blob (the format
+ * German calibration law meters use) names its reading and method; other
+ * formats cannot be read by the gateway. docs/TRANSLATION.md "Signed meter
+ * values". */
+
+/* OCMF's default signature algorithm (OCMF §5.3, when "SA" is absent). */
+#define OCMF_DEFAULT_SA "ECDSA-secp256r1-SHA256"
+#define SIGNED_DATA_MAX 2500   /* 2.0.1 signedMeterData */
+
+/* The OCMF reading types that end a transaction (OCMF §5.2 "TX"). */
+static bool ocmf_ends(const char *tx)
+{
+	return tx && tx[0] && !tx[1] && strchr("ELRAP", tx[0]);
+}
+
+/*
+ * The reading and signature method of OCMF blob @blob
+ * ("OCMF|{payload}|{signature}") for a sample of @context: the reading
+ * that opened (TX "B") or closed the transaction for Transaction.Begin or
+ * .End, else the last one. The reading's value (a new reference) goes to
+ * *ret_value, its unit to *ret_unit (1.6 spelling), the method to
+ * ret_method. -EINVAL when @blob is no OCMF with a reading.
+ */
+static int ocmf_reading(const char *blob, const char *context, json_t **ret_value,
+			char ret_unit[16], char ret_method[51])
+{
+	json_error_t err;
+	json_t *payload, *sig = NULL, *rd, *pick = NULL;
+	const char *sa;
+	size_t i;
+
+	if (strncmp(blob, "OCMF|", 5) ||
+	    !(payload = json_loads(blob + 5, JSON_DISABLE_EOF_CHECK, &err)))
+		return -EINVAL;
+	if (blob[5 + err.position] == '|')
+		sig = json_loads(blob + 6 + err.position, 0, &err);
+	json_array_foreach(json_object_get(payload, "RD"), i, rd) {
+		const char *tx = str(rd, "TX");
+		if (!json_is_number(json_object_get(rd, "RV")))
+			continue;
+		if (!context || (strcmp(context, "Transaction.Begin") &&
+				 strcmp(context, "Transaction.End")) || !pick)
+			pick = rd;
+		if (context && ((!strcmp(context, "Transaction.Begin") && tx && !strcmp(tx, "B")) ||
+				(!strcmp(context, "Transaction.End") && ocmf_ends(tx))))
+			pick = rd;
+	}
+	sa = str(sig, "SA");
+	if (pick) {
+		*ret_value = json_incref(json_object_get(pick, "RV"));
+		snprintf(ret_unit, 16, "%s", str(pick, "RU") ? str(pick, "RU") : "kWh");
+		snprintf(ret_method, 51, "%s", sa && *sa ? sa : OCMF_DEFAULT_SA);
+	}
+	json_decref(sig);
+	json_decref(payload);
+	return pick ? 0 : -EINVAL;
+}
+
 /*
  * One 1.6 SampledValue as a 2.0.1 SampledValueType in *ret, or *ret NULL
  * when it has no 2.0.1 form (a gone measurand, a raw value that is not a
- * number). 1.6 SignedData carries the signed blob in value and nothing
- * else: it becomes signedMeterValue with the blob, the encoding named when
- * it is OCMF, and value 0 since the reading is only inside the blob.
+ * number). A signed one is left to signed_value().
  */
 static int sampled_value(const json_t *in, json_t **ret)
 {
-	const char *value = str(in, "value");
 	const char *unit = str(in, "unit");
-	const char *format = str(in, "format");
-	bool is_signed = format && !strcmp(format, "SignedData");
-	json_t *v = is_signed ? json_integer(0) : number(value);
+	json_t *v = number(str(in, "value"));
 	json_t *sv = NULL;
 	int r = -ENOMEM;
 
 	*ret = NULL;
-	if (measurand_gone(str(in, "measurand")) || (is_signed && strlen(value) > 2500) || !v) {
+	if (measurand_gone(str(in, "measurand")) || !v) {
 		r = 0;
 		goto out;
 	}
@@ -687,12 +743,6 @@ static int sampled_value(const json_t *in, json_t **ret)
 		goto out;
 	if (unit && json_object_set_new(sv, "unitOfMeasure", unit_of_measure(unit)))
 		goto out;
-	if (is_signed &&
-	    json_object_set_new(sv, "signedMeterValue",
-				json_pack("{s:s, s:s, s:s, s:s}", "signedMeterData", value,
-					  "signingMethod", "", "encodingMethod",
-					  strncmp(value, "OCMF|", 5) ? "" : "OCMF", "publicKey", "")))
-		goto out;
 	*ret = json_incref(sv);
 	r = 0;
 out:
@@ -701,9 +751,101 @@ out:
 	return r;
 }
 
+static bool is_signed(const json_t *sv)
+{
+	return str(sv, "format") && !strcmp(str(sv, "format"), "SignedData");
+}
+
+/* Whether 1.6 samples @a and @b measure the same thing. */
+static bool same_quantity(const json_t *a, const json_t *b)
+{
+	return same(str(a, "measurand"), str(b, "measurand")) && same(str(a, "phase"), str(b, "phase")) &&
+	       same(str(a, "context"), str(b, "context")) && same(str(a, "location"), str(b, "location"));
+}
+
+/*
+ * Signed 1.6 sample @in of MeterValue @mv (whose plain samples are already
+ * in @svs, in the order of @mv's, skipped ones absent) into @svs: an OCMF
+ * blob becomes a sample of its own reading, carrying the blob, its
+ * method, encodingMethod OCMF and an empty publicKey (as a 2.0.1 station
+ * with PublicKeyWithSignedMeterValue Never: the CSMS knows the meter's key
+ * from elsewhere); without a reading in the blob, the blob joins the plain
+ * sample of the same quantity. What cannot be carried (another format, a
+ * blob over 2500 characters, no reading anywhere) is given up with a
+ * reason: a reading of 0 would be billed.
+ */
+static int signed_value(struct ogw_tr_env *env, const char *action, const json_t *msg,
+			const json_t *mv, const json_t *in, json_t *svs)
+{
+	const char *blob = str(in, "value");
+	json_t *value = NULL, *sv = NULL, *smv = NULL, *one;
+	char unit[16], method[51];
+	size_t i;
+	int r = 0;
+
+	if (!blob || strlen(blob) > SIGNED_DATA_MAX || strncmp(blob, "OCMF|", 5)) {
+		ogw_tr_lost(env, action, msg,
+			    blob && strlen(blob) > SIGNED_DATA_MAX
+				    ? "signed meter value over 2500 characters (2.0.1 signedMeterData)"
+				    : "signed meter value not in OCMF: 2.0.1 cannot name its signing method");
+		return 0;
+	}
+	if (ocmf_reading(blob, str(in, "context"), &value, unit, method)) {
+		snprintf(method, sizeof(method), "%s", OCMF_DEFAULT_SA);
+		unit[0] = '\0';
+	}
+	smv = json_pack("{s:s, s:s, s:s, s:s}", "signedMeterData", blob, "signingMethod", method,
+			"encodingMethod", "OCMF", "publicKey", "");
+	if (!smv)
+		goto nomem;
+	if (value) {
+		json_t *copy = json_deep_copy(in);
+		if (!copy || json_object_set_new(copy, "unit", json_string(unit)) ||
+		    json_object_del(copy, "format") ||
+		    json_object_set_new(copy, "value", json_string("0")) ||
+		    sampled_value(copy, &sv) < 0) {
+			json_decref(copy);
+			goto nomem;
+		}
+		json_decref(copy);
+		if (sv && (json_object_set(sv, "value", value) ||
+			   json_object_set(sv, "signedMeterValue", smv) || json_array_append(svs, sv)))
+			goto nomem;
+		goto out;
+	}
+	/* the plain sample of the same quantity gets the blob */
+	json_array_foreach(json_object_get(mv, "sampledValue"), i, one) {
+		json_t *twin;
+		size_t j;
+		if (is_signed(one) || !same_quantity(one, in))
+			continue;
+		json_array_foreach(svs, j, twin) {
+			if (json_object_get(twin, "signedMeterValue") ||
+			    !same(str(twin, "measurand"), str(one, "measurand")) ||
+			    !same(str(twin, "phase"), str(one, "phase")) ||
+			    !same(str(twin, "context"), str(one, "context")))
+				continue;
+			if (json_object_set(twin, "signedMeterValue", smv))
+				goto nomem;
+			goto out;
+		}
+	}
+	ogw_tr_lost(env, action, msg, "signed meter value without a reading the CSMS could bill");
+	goto out;
+nomem:
+	r = -ENOMEM;
+out:
+	json_decref(sv);
+	json_decref(smv);
+	json_decref(value);
+	return r;
+}
+
 /* 1.6 MeterValue[] -> 2.0.1 MeterValueType[] in *ret (possibly empty:
- * meter values left without samples are dropped). */
-static int meter_values(const json_t *in, json_t **ret)
+ * meter values left without samples are dropped). @action and @msg are
+ * the 1.6 message, for what has to be given up. */
+static int meter_values(struct ogw_tr_env *env, const char *action, const json_t *msg,
+			const json_t *in, json_t **ret)
 {
 	json_t *arr = json_array(), *mv;
 	size_t i;
@@ -716,11 +858,20 @@ static int meter_values(const json_t *in, json_t **ret)
 		size_t j;
 		if (!svs)
 			goto out;
+		/* plain samples first, so a signed one can join its twin */
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
+			if (is_signed(sv))
+				continue;
 			if ((r = sampled_value(sv, &one)) < 0 ||
 			    (one && json_array_append_new(svs, one))) {
 				json_decref(svs);
 				r = -ENOMEM;
+				goto out;
+			}
+		}
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
+			if (is_signed(sv) && (r = signed_value(env, action, msg, mv, sv, svs)) < 0) {
+				json_decref(svs);
 				goto out;
 			}
 		}
@@ -1105,7 +1256,7 @@ static int up_meter(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	char uuid[37];
 	int r;
 
-	if ((r = meter_values(json_object_get(p, "meterValue"), &mv)) < 0)
+	if ((r = meter_values(env, "MeterValues", p, json_object_get(p, "meterValue"), &mv)) < 0)
 		return r;
 	/* nothing left that 2.0.1 can express (e.g. only Temperature) */
 	if (!json_array_size(mv)) {
@@ -1225,7 +1376,7 @@ static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 	 * installed): the CSMS cannot know it, so it is only acknowledged */
 	if (tx_uuid(env, num(p, "transactionId"), uuid) || !(tx = ogw_tr_state_get(env, S_KEY("tx", uuid))))
 		return ogw_tr_out_answer(out, json_object());
-	if ((r = meter_values(json_object_get(p, "transactionData"), &mv)) < 0)
+	if ((r = meter_values(env, "StopTransaction", p, json_object_get(p, "transactionData"), &mv)) < 0)
 		goto out;
 	r = -ENOMEM;
 	if (json_array_append_new(mv, energy_reading(ts, num(p, "meterStop"), "Transaction.End")))

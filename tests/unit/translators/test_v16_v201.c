@@ -430,23 +430,82 @@ Test(v16_v201, stop_reasons_and_unknown_transaction)
 	fake_env_free(env);
 }
 
+/* An OCMF blob with a reading at the start (B) and one at the end (E). */
+#define OCMF_BLOB "OCMF|{\\\"FV\\\":\\\"1.0\\\",\\\"RD\\\":[{\\\"TM\\\":\\\"2026-01-01T10:00:00,000+0000 S\\\"," \
+	"\\\"TX\\\":\\\"B\\\",\\\"RV\\\":1.0,\\\"RI\\\":\\\"1-b:1.8.0\\\",\\\"RU\\\":\\\"kWh\\\"},{\\\"TX\\\":\\\"E\\\"," \
+	"\\\"RV\\\":4.2,\\\"RI\\\":\\\"1-b:1.8.0\\\",\\\"RU\\\":\\\"kWh\\\"}]}|{\\\"SA\\\":\\\"ECDSA-brainpool256r1-SHA256\\\"," \
+	"\\\"SD\\\":\\\"3045\\\"}"
+
+/* Finding 9: a signed sample carries its own reading, never a 0. */
 Test(v16_v201, meter_values_trigger_and_signed_data)
 {
 	struct ogw_tr_env *env = fake_env_new(tr);
 	struct ogw_tr_out out;
+	const json_t *ev;
 	char uuid[37];
 
 	start_tx(env, "{}", uuid);
+	/* the reading comes out of the OCMF blob: the end reading for
+	 * Transaction.End, in Wh with multiplier 3, and the blob's method */
 	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
 			   "{\"connectorId\":1,\"transactionId\":1,\"meterValue\":[{\"timestamp\":"
-			   "\"2026-01-01T10:15:00Z\",\"sampledValue\":[{\"value\":\"OCMF|{}|{}\","
+			   "\"2026-01-01T10:15:00Z\",\"sampledValue\":[{\"value\":\"" OCMF_BLOB "\","
 			   "\"format\":\"SignedData\",\"context\":\"Trigger\"}]}]}",
 			   &out);
 	fake_assert_str(out.payload, "triggerReason", "Trigger");
-	fake_assert_str(out.payload, "meterValue[0].sampledValue[0].signedMeterValue.signedMeterData",
+	ev = out.payload;
+	cr_assert(json_real_value(fake_path(ev, "meterValue[0].sampledValue[0].value")) == 4.2);
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].unitOfMeasure.unit", "Wh");
+	fake_assert_int(ev, "meterValue[0].sampledValue[0].unitOfMeasure.multiplier", 3);
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].signedMeterValue.encodingMethod", "OCMF");
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].signedMeterValue.signingMethod",
+			"ECDSA-brainpool256r1-SHA256");
+	cr_assert(!strncmp(json_string_value(fake_path(
+				   ev, "meterValue[0].sampledValue[0].signedMeterValue.signedMeterData")),
+			   "OCMF|", 5));
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_lost(env), 0);
+
+	/* a blob without a reading joins the plain sample of the same quantity */
+	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
+			   "{\"connectorId\":1,\"transactionId\":1,\"meterValue\":[{\"timestamp\":"
+			   "\"2026-01-01T10:16:00Z\",\"sampledValue\":["
+			   "{\"value\":\"OCMF|{}|{}\",\"format\":\"SignedData\",\"measurand\":\"Energy.Active.Import.Register\"},"
+			   "{\"value\":\"2100\",\"measurand\":\"Energy.Active.Import.Register\",\"unit\":\"Wh\"}]}]}",
+			   &out);
+	ev = out.payload;
+	cr_assert_eq(json_array_size(fake_path(ev, "meterValue[0].sampledValue")), 1);
+	fake_assert_int(ev, "meterValue[0].sampledValue[0].value", 2100);
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].signedMeterValue.signedMeterData",
 			"OCMF|{}|{}");
-	fake_assert_str(out.payload, "meterValue[0].sampledValue[0].signedMeterValue.encodingMethod",
-			"OCMF");
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].signedMeterValue.signingMethod",
+			"ECDSA-secp256r1-SHA256");
+	fake_out_clear(&out);
+
+	/* alone, or in a format 2.0.1 cannot name: given up with a reason,
+	 * never sent as a reading of 0 */
+	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
+			   "{\"connectorId\":1,\"transactionId\":1,\"meterValue\":[{\"timestamp\":"
+			   "\"2026-01-01T10:17:00Z\",\"sampledValue\":["
+			   "{\"value\":\"OCMF|{}|{}\",\"format\":\"SignedData\"},"
+			   "{\"value\":\"AAECAw==\",\"format\":\"SignedData\"}]}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_lost(env), 2);
+	cr_assert_str_eq(fake_env_lost(env, 0)->action, "MeterValues");
+	cr_assert(strstr(fake_env_lost(env, 0)->reason, "reading"));
+	cr_assert(strstr(fake_env_lost(env, 1)->reason, "OCMF"));
+
+	/* the Transaction.End reading of a StopTransaction is the blob's end */
+	fake_env_call_text(env, OGW_TR_UP, "StopTransaction",
+			   "{\"transactionId\":1,\"meterStop\":4200,\"timestamp\":\"2026-01-01T11:00:00Z\","
+			   "\"transactionData\":[{\"timestamp\":\"2026-01-01T11:00:00Z\",\"sampledValue\":"
+			   "[{\"value\":\"" OCMF_BLOB "\",\"format\":\"SignedData\",\"context\":\"Transaction.End\"}]}]}",
+			   &out);
+	ev = fake_env_emitted(env, fake_env_n_emitted(env) - 1)->payload;
+	cr_assert(json_real_value(fake_path(ev, "meterValue[0].sampledValue[0].value")) == 4.2);
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].context", "Transaction.End");
 	fake_out_clear(&out);
 
 	/* only samples 2.0.1 cannot express: answered, nothing sent */
