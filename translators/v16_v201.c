@@ -993,29 +993,69 @@ static const struct status_row *status_row(const char *status16)
 	return &status_rows[0];
 }
 
-/* A charger error as a NotifyEvent on the Connector's (or, for connector 0,
- * the ChargingStation's) Problem variable. */
-static void notify_problem(struct ogw_tr_env *env, const json_t *p, const char *timestamp)
+/*
+ * A charger error as a NotifyEvent on the Connector's (or, for connector 0,
+ * the ChargingStation's) Problem variable: actualValue "true" with the 1.6
+ * errorCode as techCode and vendorErrorCode (else info) as techInfo, or,
+ * once the connector reports NoError again, "false" with cleared set
+ * (2.0.1 N07: the return to normal is an event too). Connector n is EVSE
+ * n's connector 1, so the connectors of a charger never share a Problem.
+ */
+static void notify_problem(struct ogw_tr_env *env, const json_t *p, const char *timestamp,
+			   bool cleared)
 {
 	json_int_t c = num(p, "connectorId");
 	char now[32];
 	json_t *comp = c ? json_pack("{s:s, s:{s:I, s:i}}", "name", "Connector", "evse", "id", c,
 				     "connectorId", 1)
 			 : json_pack("{s:s}", "name", "ChargingStation");
-	json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:O, s:o, s:{s:s}, s:s}", "eventId",
+	json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:o, s:{s:s}, s:s}", "eventId",
 			       (json_int_t)ogw_tr_next_id(env, "event"), "timestamp", timestamp,
-			       "trigger", "Alerting", "actualValue", "true", "techCode",
-			       json_object_get(p, "errorCode"), "component", comp, "variable", "name",
-			       "Problem", "eventNotificationType", "HardWiredNotification");
+			       "trigger", "Alerting", "actualValue", cleared ? "false" : "true",
+			       "component", comp, "variable", "name", "Problem",
+			       "eventNotificationType", "HardWiredNotification");
 	const char *info = str(p, "vendorErrorCode") ? str(p, "vendorErrorCode") : str(p, "info");
 
-	if (ev && info)
+	if (ev && !cleared && copy_field(ev, "techCode", p, "errorCode"))
+		ev = (json_decref(ev), NULL);
+	if (ev && !cleared && info)
 		json_object_set_new(ev, "techInfo", json_string(info));
+	if (ev && cleared)
+		json_object_set_new(ev, "cleared", json_true());
 	now_text(now);
 	emit_notify(env, "NotifyEvent",
 		    ev ? json_pack("{s:s, s:i, s:b, s:[o]}", "generatedAt", now, "seqNo", 0, "tbc",
 				   0, "eventData", ev)
 		       : NULL);
+}
+
+/* Says a connector's error when it appears or changes, and its clearing
+ * when the connector reports NoError again. The errors standing are kept
+ * ("problem" -> {"<c>": errorCode}), at most CONN_MAX of them. */
+static void problem_update(struct ogw_tr_env *env, const json_t *p, const char *timestamp)
+{
+	const char *code = str(p, "errorCode"), *key = N_KEY("", num(p, "connectorId")) + 1;
+	json_t *st = ogw_tr_state_get(env, "problem");
+	const char *was = str(st, key);
+	bool fault = strcmp(code, "NoError") != 0;
+
+	if (fault ? same(was, code) : !was) {
+		json_decref(st);
+		return;
+	}
+	notify_problem(env, p, timestamp, !fault);
+	if (!st)
+		st = json_object();
+	if (!fault)
+		json_object_del(st, key);
+	else if (st && (was || json_object_size(st) < CONN_MAX))
+		json_object_set_new(st, key, json_string(code));
+	if (json_object_size(st)) {
+		ogw_tr_state_put(env, "problem", st);
+		return;
+	}
+	json_decref(st);
+	ogw_tr_state_del(env, "problem");
 }
 
 /* P0-201 §2.2.1: transaction-related status moved to TransactionEvent. */
@@ -1096,8 +1136,7 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 		now_text(now);
 		ts = now;
 	}
-	if (strcmp(str(p, "errorCode"), "NoError"))
-		notify_problem(env, p, ts);
+	problem_update(env, p, ts);
 	status_keep(env, c, row->status16);
 	rsv_status(env, c, row->status16, ts, &ends);
 	/* connector 0 (the charger as a whole) has no 2.0.1 StatusNotification */

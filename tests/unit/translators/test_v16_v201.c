@@ -1568,3 +1568,54 @@ Test(v16_v201, phase_rotation_list_to_a_201_station)
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
+
+/* Finding 7: a 1.6 error is a Problem of its connector until NoError clears it. */
+Test(v16_v201, problem_cleared_per_connector)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const json_t *ev;
+
+	/* two connectors fault: two EVSEs' connectors, with their own codes */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"GroundFailure\",\"status\":\"Faulted\"}", &out);
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":2,\"errorCode\":\"OverCurrentFailure\",\"status\":\"Faulted\"}",
+			   &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+	ev = fake_env_emitted(env, 1)->payload;
+	fake_assert_int(ev, "eventData[0].component.evse.id", 2);
+	fake_assert_int(ev, "eventData[0].component.evse.connectorId", 1);
+	fake_assert_str(ev, "eventData[0].techCode", "OverCurrentFailure");
+	fake_assert_str(ev, "eventData[0].actualValue", "true");
+
+	/* the same error again is no new event (no flapping) */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"GroundFailure\",\"status\":\"Unavailable\"}",
+			   &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+
+	/* NoError on connector 1 clears its Problem only */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\"}", &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	ev = fake_env_emitted(env, 2)->payload;
+	cr_assert_str_eq(fake_env_emitted(env, 2)->action, "NotifyEvent");
+	fake_assert_int(ev, "eventData[0].component.evse.id", 1);
+	fake_assert_str(ev, "eventData[0].variable.name", "Problem");
+	fake_assert_str(ev, "eventData[0].actualValue", "false");
+	cr_assert(json_is_true(fake_path(ev, "eventData[0].cleared")));
+	/* a second NoError says nothing more */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\"}", &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	/* connector 2's stands until it clears */
+	fake_assert_str(fake_env_state(env), "problem.2", "OverCurrentFailure");
+	cr_assert_null(fake_path(fake_env_state(env), "problem.1"));
+	fake_env_free(env);
+}
