@@ -1362,6 +1362,24 @@ static const struct stop_row *stop_row(const char *reason16)
 	return &stop_rows[5];
 }
 
+/* The transaction's TxProfiles leave the GetChargingProfiles cache ("profiles",
+ * see profile_cache()) with it. */
+static void cache_tx_ended(struct ogw_tr_env *env, const char *uuid)
+{
+	json_t *cache = ogw_tr_state_get(env, "profiles"), *list = json_object_get(cache, "list"), *e;
+	size_t i = 0, n = json_array_size(list);
+
+	while ((e = json_array_get(list, i))) {
+		if (same(str(e, "tx"), uuid))
+			json_array_remove(list, i);
+		else
+			i++;
+	}
+	if (cache && json_array_size(list) != n)
+		ogw_tr_state_put(env, "profiles", json_incref(cache));
+	json_decref(cache);
+}
+
 /*
  * The idToken of an Ended event (new reference), or NULL when it has none.
  * 2.0.1 names a token in Ended only when a token stopped the transaction
@@ -1437,6 +1455,7 @@ static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 	ogw_tr_state_del(env, S_KEY("tx", uuid));
 	ogw_tr_state_del(env, N_KEY("conn", num(tx, "evse")));
 	running_update(env, uuid, false);
+	cache_tx_ended(env, uuid);
 	out->outcome = OGW_TR_DEFER;
 	emit_then(env, OGW_TR_UP, "TransactionEvent", json_incref(ev), tx_answer_done, ctx);
 	ctx = NULL;
@@ -1638,8 +1657,12 @@ out:
 	return r;
 }
 
-/* The profile cache ("profiles" -> {"list": [{"evseId", "chargingProfile"}]})
- * that answers GetChargingProfiles, which 1.6 cannot. */
+/* The profile cache ("profiles" -> {"list": [{"evseId", "chargingProfile",
+ * "source", "tx"?}]}) that answers GetChargingProfiles, which 1.6 cannot:
+ * source is the chargingLimitSource the profile came with (CSO for the
+ * CSMS's own), tx the transaction a TxProfile belongs to, so it goes when
+ * that transaction ends (K01.FR.05: a TxProfile lives as long as its
+ * transaction). */
 static json_t *profile_cache(struct ogw_tr_env *env)
 {
 	json_t *c = ogw_tr_state_get(env, "profiles");
@@ -1648,6 +1671,29 @@ static json_t *profile_cache(struct ogw_tr_env *env)
 		c = json_pack("{s:[]}", "list");
 	}
 	return c;
+}
+
+/* The cache entry of accepted SetChargingProfile @set (new reference): a
+ * TxProfile without transactionId is for the transaction running on its
+ * EVSE (K01.FR.03). Every profile the cache sees came from the CSMS: the
+ * gateway's own limits (the balancer) never pass through it. */
+static json_t *cache_entry(struct ogw_tr_env *env, const json_t *set)
+{
+	const json_t *cp = json_object_get(set, "chargingProfile");
+	json_t *e = json_pack("{s:O, s:O, s:s}", "evseId", json_object_get(set, "evseId"),
+			      "chargingProfile", cp, "source", "CSO");
+	char uuid[37];
+
+	if (!e || strcmp(str(cp, "chargingProfilePurpose"), "TxProfile"))
+		return e;
+	if (has(cp, "transactionId")) {
+		if (copy_field(e, "tx", cp, "transactionId"))
+			e = (json_decref(e), NULL);
+	} else if (!conn_tx(env, num(set, "evseId"), uuid) &&
+		   json_object_set_new(e, "tx", json_string(uuid))) {
+		e = (json_decref(e), NULL);
+	}
+	return e;
 }
 
 /* Whether cached @entry matches ClearChargingProfile @req. */
@@ -1694,14 +1740,13 @@ static int cache_update(struct ogw_tr_env *env, const json_t *req, const json_t 
 			i++;
 	}
 	if (set && json_array_size(list) < PROFILE_CACHE_MAX &&
-	    json_array_append_new(list, json_pack("{s:O, s:O}", "evseId",
-						  json_object_get(set, "evseId"), "chargingProfile",
-						  cp))) {
+	    json_array_append_new(list, cache_entry(env, set))) {
 		json_decref(cache);
 		return -ENOMEM;
 	}
 	return ogw_tr_state_put(env, "profiles", cache);
 }
+
 
 static int down_set_profile(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
@@ -1785,10 +1830,9 @@ static bool criteria_match(const json_t *req, const json_t *entry)
 		found |= json_integer_value(v) == num(cp, "id");
 	if (!found)
 		return false;
-	/* every cached profile was set by the CSMS: source CSO */
 	found = !sources;
 	json_array_foreach(sources, i, v)
-		found |= !strcmp(json_string_value(v), "CSO");
+		found |= same(json_string_value(v), str(entry, "source") ? str(entry, "source") : "CSO");
 	return found;
 }
 
@@ -1805,10 +1849,12 @@ static int down_get_profiles(struct ogw_tr_env *env, const json_t *p, struct ogw
 	if (!cache || !byevse)
 		goto out;
 	json_array_foreach(json_object_get(cache, "list"), i, e) {
-		char key[24];
+		char key[48];
 		if (!criteria_match(p, e))
 			continue;
-		snprintf(key, sizeof(key), "%lld", (long long)num(e, "evseId"));
+		/* one report per EVSE and source: a report names one source */
+		snprintf(key, sizeof(key), "%lld %s", (long long)num(e, "evseId"),
+			 str(e, "source") ? str(e, "source") : "CSO");
 		list = json_object_get(byevse, key);
 		if (!list && json_object_set_new(byevse, key, list = json_array()))
 			goto out;
@@ -1827,9 +1873,9 @@ static int down_get_profiles(struct ogw_tr_env *env, const json_t *p, struct ogw
 	json_object_foreach(byevse, evse, list)
 		emit_notify(env, "ReportChargingProfiles",
 			    json_pack("{s:O, s:s, s:O, s:b, s:i}", "requestId",
-				      json_object_get(p, "requestId"), "chargingLimitSource", "CSO",
-				      "chargingProfile", list, "tbc", --left > 0, "evseId",
-				      atoi(evse)));
+				      json_object_get(p, "requestId"), "chargingLimitSource",
+				      strchr(evse, ' ') + 1, "chargingProfile", list, "tbc",
+				      --left > 0, "evseId", atoi(evse)));
 	r = 0;
 out:
 	json_decref(byevse);

@@ -1619,3 +1619,70 @@ Test(v16_v201, problem_cleared_per_connector)
 	cr_assert_null(fake_path(fake_env_state(env), "problem.1"));
 	fake_env_free(env);
 }
+
+/* A SetChargingProfile of @purpose (id @id, EVSE 1, with @txid or none)
+ * the charger accepts. */
+static void profile_set(struct ogw_tr_env *env, int id, const char *purpose, const char *txid)
+{
+	struct ogw_tr_out out;
+	json_t *ret, *p = json_pack(
+		"{s:i, s:{s:i, s:i, s:s, s:s, s:[{s:i, s:s, s:[{s:i, s:i}]}]}}", "evseId", 1,
+		"chargingProfile", "id", id, "stackLevel", id, "chargingProfilePurpose", purpose,
+		"chargingProfileKind", "Relative", "chargingSchedule", "id", 1, "chargingRateUnit", "A",
+		"chargingSchedulePeriod", "startPeriod", 0, "limit", 16);
+
+	if (txid)
+		json_object_set_new(json_object_get(p, "chargingProfile"), "transactionId",
+				    json_string(txid));
+	fake_env_call(env, OGW_TR_DOWN, "SetChargingProfile", p, &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "SetChargingProfile", &out,
+				   "{\"status\":\"Accepted\"}");
+	json_decref(ret);
+	fake_out_clear(&out);
+	json_decref(p);
+}
+
+/* The profile ids GetChargingProfiles @req_json reports, as "5,7" (empty:
+ * NoProfiles). */
+static void profiles_reported(struct ogw_tr_env *env, const char *req_json, char ret[64])
+{
+	size_t at = fake_env_n_emitted(env);
+	struct ogw_tr_out out;
+
+	ret[0] = '\0';
+	fake_env_call_text(env, OGW_TR_DOWN, "GetChargingProfiles", req_json, &out);
+	for (size_t i = at; i < fake_env_n_emitted(env); i++) {
+		const json_t *list = fake_path(fake_env_emitted(env, i)->payload, "chargingProfile");
+		fake_assert_str(fake_env_emitted(env, i)->payload, "chargingLimitSource", "CSO");
+		for (size_t j = 0; j < json_array_size(list); j++)
+			snprintf(ret + strlen(ret), 64 - strlen(ret), "%s%lld", *ret ? "," : "",
+				 (long long)json_integer_value(
+					 json_object_get(json_array_get(list, j), "id")));
+	}
+	fake_out_clear(&out);
+}
+
+/* Finding 12: TxProfiles go with their transaction; sources are real. */
+Test(v16_v201, profile_cache_drops_tx_profiles_at_the_end)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	char uuid[37], ids[64];
+
+	start_on(env, 1, "04A2B3C4", 1, uuid);
+	profile_set(env, 5, "TxDefaultProfile", NULL);
+	profile_set(env, 6, "TxProfile", uuid);
+	/* no transactionId: the transaction running on EVSE 1 */
+	profile_set(env, 7, "TxProfile", NULL);
+	profiles_reported(env, "{\"requestId\":1,\"chargingProfile\":{}}", ids);
+	cr_assert_str_eq(ids, "5,6,7");
+	/* the cache holds nothing but what the CSMS set: source CSO */
+	profiles_reported(env, "{\"requestId\":2,\"chargingProfile\":{\"chargingLimitSource\":[\"EMS\"]}}",
+			  ids);
+	cr_assert_str_eq(ids, "");
+
+	stop_on(env, "{\"transactionId\":1,\"meterStop\":5000,\"timestamp\":\"2026-01-01T11:00:00Z\"}");
+	profiles_reported(env, "{\"requestId\":3,\"chargingProfile\":{}}", ids);
+	cr_assert_str_eq(ids, "5");
+	fake_env_free(env);
+}
