@@ -1494,17 +1494,59 @@ static json_t *data_transfer(const json_t *p)
 	return r;
 }
 
+/*
+ * Plug & Charge on a 1.6 charger ("Using ISO 15118 Plug & Charge with OCPP
+ * 1.6", OCA): the 2.0.1 message travels as DataTransfer with this vendorId,
+ * its name as messageId and its JSON as the data text, the answer likewise.
+ * A 2.0.1 CSMS has those messages itself: the charger's are unwrapped and
+ * the answers wrapped back.
+ */
+static const char PNC_VENDOR[] = "org.openchargealliance.iso15118pnc";
+
+static const char *const pnc_up[] = { "Authorize", "Get15118EVCertificate",
+				      "GetCertificateStatus", "SignCertificate" };
+
+/* The 2.0.1 action a Plug & Charge DataTransfer @p carries, or NULL. */
+static const char *pnc_action(const json_t *p)
+{
+	if (!same(str(p, "vendorId"), PNC_VENDOR))
+		return NULL;
+	for (size_t i = 0; i < N_OF(pnc_up); i++)
+		if (same(str(p, "messageId"), pnc_up[i]))
+			return pnc_up[i];
+	return NULL;
+}
+
 static int up_data(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
-	(void)env;
-	return forward(out, "DataTransfer", data_transfer(p), NULL);
+	const char *action = pnc_action(p);
+	json_t *inner;
+
+	if (!action)
+		return forward(out, "DataTransfer", data_transfer(p), NULL);
+	inner = str(p, "data") ? json_loads(str(p, "data"), 0, NULL) : NULL;
+	if (!json_is_object(inner)) {
+		/* nothing a CSMS could read: the charger hears it at once */
+		json_decref(inner);
+		ogw_tr_lost(env, "DataTransfer", p, "Plug & Charge data is not a JSON object");
+		return ogw_tr_out_status(out, "Rejected");
+	}
+	return forward(out, action, inner, json_pack("{s:s}", "pnc", action));
 }
 
 static int up_data_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 			  json_t **ret)
 {
+	char *text;
+
 	(void)env;
-	(void)memo;
+	if (str(memo, "pnc")) {
+		/* the 2.0.1 answer, as the data text of an Accepted DataTransfer */
+		text = json_dumps(result, JSON_COMPACT);
+		*ret = text ? json_pack("{s:s, s:s}", "status", "Accepted", "data", text) : NULL;
+		free(text);
+		return *ret ? 0 : -ENOMEM;
+	}
 	*ret = json_pack("{s:O}", "status", json_object_get(result, "status"));
 	if (*ret && data_as_string(*ret, result))
 		*ret = (json_decref(*ret), NULL);
@@ -3013,7 +3055,9 @@ static int down_clear_monitoring(struct ogw_tr_env *env, const json_t *p, struct
 static const struct ogw_tr_action up_actions[] = {
 	{ "Authorize", OGW_TR_MAPPED, "Authorize", up_authorize, up_authorize_result },
 	{ "BootNotification", OGW_TR_MAPPED, "BootNotification", up_boot, up_boot_result },
-	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", up_data, up_data_result },
+	{ "DataTransfer", OGW_TR_MAPPED,
+	  "DataTransfer (Plug & Charge: Authorize, Get15118EVCertificate, GetCertificateStatus, "
+	  "SignCertificate)", up_data, up_data_result },
 	{ "DiagnosticsStatusNotification", OGW_TR_MAPPED, "LogStatusNotification", up_diag_status,
 	  NULL },
 	{ "FirmwareStatusNotification", OGW_TR_MAPPED, "FirmwareStatusNotification", up_fw_status,

@@ -1686,3 +1686,55 @@ Test(v16_v201, profile_cache_drops_tx_profiles_at_the_end)
 	cr_assert_str_eq(ids, "5");
 	fake_env_free(env);
 }
+
+/* Finding 6: a 1.6 Plug & Charge charger's DataTransfer is the 2.0.1
+ * message for a 2.0.1 CSMS, and its answer goes back wrapped. */
+Test(v16_v201, plug_and_charge_unwrapped)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	json_t *ret, *inner;
+
+	fake_env_call_text(env, OGW_TR_UP, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":\"Authorize\","
+			   "\"data\":\"{\\\"idToken\\\":{\\\"idToken\\\":\\\"DE8AAC12345678\\\",\\\"type\\\":\\\"eMAID\\\"}}\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "Authorize");
+	fake_assert_str(out.payload, "idToken.type", "eMAID");
+	ret = fake_env_result_text(env, OGW_TR_UP, "DataTransfer", &out,
+				   "{\"idTokenInfo\":{\"status\":\"Accepted\"},\"certificateStatus\":\"Accepted\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	inner = fake_json(json_string_value(json_object_get(ret, "data")));
+	fake_assert_str(inner, "idTokenInfo.status", "Accepted");
+	fake_assert_str(inner, "certificateStatus", "Accepted");
+	json_decref(inner);
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_UP, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":\"Get15118EVCertificate\","
+			   "\"data\":\"{\\\"iso15118SchemaVersion\\\":\\\"urn:iso:15118:2:2013:MsgDef\\\","
+			   "\\\"action\\\":\\\"Install\\\",\\\"exiRequest\\\":\\\"AAEC\\\"}\"}",
+			   &out);
+	cr_assert_str_eq(out.action, "Get15118EVCertificate");
+	fake_assert_str(out.payload, "action", "Install");
+	fake_out_clear(&out);
+
+	/* data no CSMS could read: refused at once, and recorded */
+	fake_env_call_text(env, OGW_TR_UP, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":\"SignCertificate\","
+			   "\"data\":\"not json\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	fake_assert_str(out.payload, "status", "Rejected");
+	cr_assert_eq(fake_env_n_lost(env), 1);
+	fake_out_clear(&out);
+
+	/* another vendor's DataTransfer stays a DataTransfer */
+	fake_env_call_text(env, OGW_TR_UP, "DataTransfer",
+			   "{\"vendorId\":\"com.acme\",\"messageId\":\"Authorize\",\"data\":\"{}\"}", &out);
+	cr_assert_str_eq(out.action, "DataTransfer");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
