@@ -506,6 +506,7 @@ Test(v16_v201, meter_values_trigger_and_signed_data)
 	ev = fake_env_emitted(env, fake_env_n_emitted(env) - 1)->payload;
 	cr_assert(json_real_value(fake_path(ev, "meterValue[0].sampledValue[0].value")) == 4.2);
 	fake_assert_str(ev, "meterValue[0].sampledValue[0].context", "Transaction.End");
+	fake_env_reply_text(env, fake_env_n_emitted(env) - 1, "{}");
 	fake_out_clear(&out);
 
 	/* only samples 2.0.1 cannot express: answered, nothing sent */
@@ -1249,6 +1250,8 @@ static const json_t *stop_on(struct ogw_tr_env *env, const char *stop_json)
 	cr_assert_eq(out.outcome, OGW_TR_DEFER);
 	cr_assert_eq(fake_env_n_emitted(env), at + 1);
 	fake_assert_str(fake_env_emitted(env, at)->payload, "eventType", "Ended");
+	/* the CSMS answers; the event stays recorded */
+	fake_env_reply_text(env, at, "{}");
 	return fake_env_emitted(env, at)->payload;
 }
 
@@ -1494,6 +1497,10 @@ Test(v16_v201, set_variables_never_writes_a_neighbour_key)
 	cr_assert_eq(out.outcome, OGW_TR_DEFER);
 	fake_assert_str(fake_env_emitted(env, 0)->payload, "key", "StopTxnSampledData");
 	fake_assert_str(fake_env_emitted(env, 1)->payload, "key", "ClockAlignedDataInterval");
+	fake_env_reply_text(env, 0, "{\"status\":\"Accepted\"}");
+	fake_env_reply_text(env, 1, "{\"status\":\"RebootRequired\"}");
+	fake_assert_str(fake_env_answer(env, 0)->payload, "setVariableResult[1].attributeStatus",
+			"RebootRequired");
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
@@ -1528,6 +1535,9 @@ Test(v16_v201, phase_rotation_per_connector)
 			   &out);
 	fake_assert_str(fake_env_emitted(env, 1)->payload, "key", "ConnectorPhaseRotation");
 	fake_assert_str(fake_env_emitted(env, 1)->payload, "value", "2.TSR");
+	fake_env_reply_text(env, 1, "{\"status\":\"Accepted\"}");
+	fake_assert_str(fake_env_answer(env, 1)->payload, "setVariableResult[0].attributeStatus",
+			"Accepted");
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
