@@ -1430,9 +1430,14 @@ static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 	int r;
 
 	/* a transaction the gateway never started (e.g. from before it was
-	 * installed): the CSMS cannot know it, so it is only acknowledged */
-	if (tx_uuid(env, num(p, "transactionId"), uuid) || !(tx = ogw_tr_state_get(env, S_KEY("tx", uuid))))
+	 * installed): the CSMS cannot know it, so the charger is answered and
+	 * its stop kept as a dead letter for the operator */
+	if (tx_uuid(env, num(p, "transactionId"), uuid) ||
+	    !(tx = ogw_tr_state_get(env, S_KEY("tx", uuid)))) {
+		ogw_tr_lost(env, "StopTransaction", p,
+			    "a transaction the gateway never started: the CSMS has no id for it");
 		return ogw_tr_out_answer(out, json_object());
+	}
 	if ((r = meter_values(env, "StopTransaction", p, json_object_get(p, "transactionData"), &mv)) < 0)
 		goto out;
 	r = -ENOMEM;

@@ -397,12 +397,16 @@ Test(v16_v201, stop_reasons_and_unknown_transaction)
 	const struct fake_call *c;
 	char uuid[37];
 
-	/* a transaction the gateway does not know is only acknowledged */
+	/* a transaction the gateway does not know is acknowledged, and the
+	 * stop the CSMS cannot get is a dead letter with its reason */
 	fake_env_call_text(env, OGW_TR_UP, "StopTransaction",
 			   "{\"transactionId\":99,\"meterStop\":1,\"timestamp\":\"2026-01-01T11:00:00Z\"}",
 			   &out);
 	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
 	cr_assert_eq(fake_env_n_emitted(env), 0);
+	cr_assert_eq(fake_env_n_lost(env), 1);
+	cr_assert_str_eq(fake_env_lost(env, 0)->action, "StopTransaction");
+	fake_assert_int(fake_env_lost(env, 0)->payload, "meterStop", 1);
 	fake_out_clear(&out);
 
 	start_tx(env, "{}", uuid);
