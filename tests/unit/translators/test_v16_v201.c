@@ -1752,3 +1752,74 @@ Test(v16_v201, plug_and_charge_unwrapped)
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
+
+/* Finding 11, keyed: the list is read from every EVSE the inventory knows,
+ * and the required keys come from it; without one, a report first. */
+Test(v16_v201, get_configuration_keys_from_a_201_station)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+	json_t *ret;
+
+	/* no inventory yet: NumberOfConnectors asks for the report, and the
+	 * answer holds only the keys asked for */
+	fake_env_call_text(env, OGW_TR_DOWN, "GetConfiguration",
+			   "{\"key\":[\"NumberOfConnectors\",\"HeartbeatInterval\",\"BlinkRepeat\"]}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	c = fake_env_emitted(env, 0);
+	cr_assert_str_eq(c->action, "GetBaseReport");
+	fake_env_reply_text(env, 0, "{\"status\":\"Accepted\"}");
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "NotifyReport",
+			   "{\"requestId\":1,\"generatedAt\":\"2026-01-01T00:00:00Z\",\"seqNo\":0,\"reportData\":["
+			   "{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"HeartbeatInterval\"},"
+			   "\"variableAttribute\":[{\"value\":\"300\"}]},"
+			   "{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"WebSocketPingInterval\"},"
+			   "\"variableAttribute\":[{\"value\":\"30\"}]},"
+			   "{\"component\":{\"name\":\"ReservationCtrlr\"},\"variable\":{\"name\":\"Available\"},"
+			   "\"variableAttribute\":[{\"value\":\"false\"}]},"
+			   "{\"component\":{\"name\":\"LocalAuthListCtrlr\"},\"variable\":{\"name\":\"Enabled\"},"
+			   "\"variableAttribute\":[{\"value\":\"true\"}]},"
+			   "{\"component\":{\"name\":\"ChargingStation\"},\"variable\":{\"name\":\"PhaseRotation\"},"
+			   "\"variableAttribute\":[{\"value\":\"RST\"}]},"
+			   "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":\"PhaseRotation\"},"
+			   "\"variableAttribute\":[{\"value\":\"RTS\"}]},"
+			   "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":1}},\"variable\":{\"name\":\"PhaseRotation\"},"
+			   "\"variableAttribute\":[{\"value\":\"RST\"}]}]}",
+			   &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_answers(env), 1);
+	ret = fake_env_answer(env, 0)->payload;
+	cr_assert_eq(json_array_size(json_object_get(ret, "configurationKey")), 2,
+		     "only the keys asked for");
+	fake_assert_str(ret, "configurationKey[0].key", "HeartbeatInterval");
+	fake_assert_str(ret, "configurationKey[1].key", "NumberOfConnectors");
+	fake_assert_str(ret, "configurationKey[1].value", "2");
+	fake_assert_str(ret, "unknownKey[0]", "BlinkRepeat");
+	/* the report's shape is kept: a reservation controller not Available
+	 * is no Reservation profile */
+	fake_assert_int(fake_env_state(env), "inventory.evses", 2);
+	fake_assert_str(fake_env_state(env), "inventory.features",
+			"Core,FirmwareManagement,RemoteTrigger,LocalAuthListManagement");
+
+	/* with the inventory: GetVariables for the station and both EVSEs */
+	fake_env_call_text(env, OGW_TR_DOWN, "GetConfiguration",
+			   "{\"key\":[\"ConnectorPhaseRotation\",\"SupportedFeatureProfiles\"]}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "GetVariables");
+	cr_assert_eq(json_array_size(fake_path(out.payload, "getVariableData")), 3);
+	fake_assert_int(out.payload, "getVariableData[2].component.evse.id", 2);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "GetConfiguration", &out,
+				   "{\"getVariableResult\":["
+				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"RST\",\"component\":{\"name\":\"ChargingStation\"},\"variable\":{\"name\":\"PhaseRotation\"}},"
+				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"RST\",\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":1}},\"variable\":{\"name\":\"PhaseRotation\"}},"
+				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"TSR\",\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":\"PhaseRotation\"}}]}");
+	fake_assert_str(ret, "configurationKey[0].key", "ConnectorPhaseRotation");
+	fake_assert_str(ret, "configurationKey[0].value", "0.RST, 1.RST, 2.TSR");
+	fake_assert_str(ret, "configurationKey[1].key", "SupportedFeatureProfiles");
+	cr_assert_null(fake_path(ret, "unknownKey"));
+	json_decref(ret);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
