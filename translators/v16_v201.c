@@ -2454,8 +2454,8 @@ struct getvars_ctx {
 	json_t *refs;      /* per entry: {"key", "conn"} or null */
 };
 
-/* The 2.0.1 value of @ref in 1.6 KeyValue @kv into *ret (borrowed text in
- * @buf or the key's), NULL when it has none to show. */
+/* The 2.0.1 value of @ref in 1.6 KeyValue @kv (borrowed: the key's text,
+ * or @buf for a list entry), NULL when it has none to show. */
 static const char *cfg_value(const struct cfg_ref *ref, const json_t *kv, char buf[64])
 {
 	if (ref->k->form == OGW_CFG_HEX)
