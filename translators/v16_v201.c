@@ -1558,6 +1558,51 @@ static int up_data_result(struct ogw_tr_env *env, const json_t *memo, const json
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* A 2.0.1 certificate call for the charger's ISO 15118 side, wrapped as
+ * the Plug & Charge DataTransfer a 1.6 charger takes (see PNC_VENDOR). */
+static int pnc_forward(struct ogw_tr_out *out, const char *action, const json_t *p)
+{
+	char *text = json_dumps(p, JSON_COMPACT);
+	json_t *dt = text ? json_pack("{s:s, s:s, s:s}", "vendorId", PNC_VENDOR, "messageId", action,
+				      "data", text)
+			  : NULL;
+
+	free(text);
+	return forward(out, "DataTransfer", dt, json_pack("{s:s}", "pnc", action));
+}
+
+/*
+ * The answer to a wrapped call (@memo from pnc_forward) from the charger's
+ * DataTransfer.conf @result: its data is the 2.0.1 answer. A charger that
+ * does not take Plug & Charge (UnknownVendorId, ...) or answers something
+ * unreadable is answered {"status": @refusal}. 1 when @memo was no
+ * wrapped call (nothing done), else 0 or -ENOMEM.
+ */
+static int pnc_result(const json_t *memo, const json_t *result, const char *refusal, json_t **ret)
+{
+	json_t *inner = NULL;
+
+	if (!str(memo, "pnc"))
+		return 1;
+	if (same(str(result, "status"), "Accepted") && str(result, "data"))
+		inner = json_loads(str(result, "data"), 0, NULL);
+	if (!json_is_object(inner)) {
+		json_decref(inner);
+		inner = json_pack("{s:s}", "status", refusal);
+	}
+	*ret = inner;
+	return inner ? 0 : -ENOMEM;
+}
+
+/* result() of the calls that may travel wrapped and whose status enum is a
+ * subset of the caller's. */
+static int result_status_or_pnc(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+				json_t **ret)
+{
+	int r = pnc_result(memo, result, "Rejected", ret);
+	return r == 1 ? result_status(env, memo, result, ret) : r;
+}
+
 /* ---- firmware, diagnostics and security notifications -------------------- */
 
 static const struct str_map diag_status[] = {
@@ -2170,7 +2215,11 @@ static int down_trigger(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_o
 			t = (json_decref(t), NULL);
 		return forward(out, trigger_rows[i].action16, t, NULL);
 	}
-	/* SignV2GCertificate, SignCombinedCertificate, PublishFirmwareStatusNotification */
+	/* the charger's ISO 15118 side signs its V2G certificate over Plug &
+	 * Charge DataTransfer */
+	if (!strcmp(requested, "SignV2GCertificate"))
+		return pnc_forward(out, "TriggerMessage", p);
+	/* SignCombinedCertificate, PublishFirmwareStatusNotification */
 	return ogw_tr_out_status(out, "NotImplemented");
 }
 
@@ -2885,13 +2934,20 @@ static int down_update_firmware_result(struct ogw_tr_env *env, const json_t *mem
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* ---- certificates (SEC16) ---------------------------------------------------- */
+/* ---- certificates (SEC16; the ISO 15118 ones over Plug & Charge DataTransfer) -- */
 
 /* 2.0.1 certificate uses SEC16 knows; V2G and MO certificates go through
  * the PnC DataTransfer, which a CSMS uses directly. */
 static const struct str_map cert_use_to16[] = {
 	{ "CSMSRootCertificate", "CentralSystemRootCertificate" },
 	{ "ManufacturerRootCertificate", "ManufacturerRootCertificate" },
+};
+
+/* The certificate uses only the Plug & Charge side knows. */
+static const struct str_map pnc_cert_use[] = {
+	{ "MORootCertificate", "MORootCertificate" },
+	{ "V2GCertificateChain", "V2GCertificateChain" },
+	{ "V2GRootCertificate", "V2GRootCertificate" },
 };
 
 static const struct str_map cert_use_to201[] = {
@@ -2903,6 +2959,8 @@ static int down_cert_signed(struct ogw_tr_env *env, const json_t *p, struct ogw_
 {
 	const char *type = str(p, "certificateType");
 	(void)env;
+	if (same(type, "V2GCertificate"))
+		return pnc_forward(out, "CertificateSigned", p);
 	if (type && strcmp(type, "ChargingStationCertificate"))
 		return ogw_tr_out_status(out, "Rejected");
 	return forward(out, "CertificateSigned",
@@ -2914,6 +2972,9 @@ static int down_install_cert(struct ogw_tr_env *env, const json_t *p, struct ogw
 {
 	const char *type = MAP(cert_use_to16, str(p, "certificateType"), NULL);
 	(void)env;
+	/* V2G and MO roots live on the charger's ISO 15118 side */
+	if (!type && MAP(pnc_cert_use, str(p, "certificateType"), NULL))
+		return pnc_forward(out, "InstallCertificate", p);
 	if (!type)
 		return ogw_tr_out_status(out, "Rejected");
 	return forward(out, "InstallCertificate",
@@ -2941,6 +3002,9 @@ static int down_installed_certs(struct ogw_tr_env *env, const json_t *p, struct 
 	json_array_foreach(types, i, t)
 		if (!type)
 			type = MAP(cert_use_to16, json_string_value(t), NULL);
+	/* only ISO 15118 certificates asked for: the Plug & Charge side */
+	if (!type && json_array_size(types))
+		return pnc_forward(out, "GetInstalledCertificateIds", p);
 	if (!type)
 		return ogw_tr_out_status(out, "NotFound");
 	return forward(out, "GetInstalledCertificateIds",
@@ -2957,6 +3021,11 @@ static int down_installed_certs_result(struct ogw_tr_env *env, const json_t *mem
 
 	(void)env;
 	*ret = NULL;
+	if ((r = pnc_result(memo, result, "NotFound", ret)) != 1) {
+		json_decref(chain);
+		return r;
+	}
+	r = -ENOMEM;
 	if (!chain || status_result(result, NULL, 0, ret))
 		goto out;
 	json_array_foreach(json_object_get(result, "certificateHashData"), i, h)
@@ -3087,7 +3156,9 @@ static const struct ogw_tr_action up_actions[] = {
 static const struct ogw_tr_action down_actions[] = {
 	{ "CancelReservation", OGW_TR_MAPPED, "CancelReservation", down_cancel_reservation,
 	  down_cancel_reservation_result },
-	{ "CertificateSigned", OGW_TR_MAPPED, "CertificateSigned", down_cert_signed, result_status },
+	{ "CertificateSigned", OGW_TR_MAPPED,
+	  "CertificateSigned (V2GCertificate: Plug & Charge DataTransfer)", down_cert_signed,
+	  result_status_or_pnc },
 	{ "ChangeAvailability", OGW_TR_MAPPED, "ChangeAvailability", down_availability,
 	  result_status },
 	{ "ClearCache", OGW_TR_MAPPED, "ClearCache", down_clear_cache, result_status },
@@ -3106,7 +3177,8 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "GetCompositeSchedule", OGW_TR_MAPPED, "GetCompositeSchedule", down_composite,
 	  down_composite_result },
 	{ "GetDisplayMessages", OGW_TR_REJECTED, "-", down_unknown, NULL },
-	{ "GetInstalledCertificateIds", OGW_TR_MAPPED, "GetInstalledCertificateIds",
+	{ "GetInstalledCertificateIds", OGW_TR_MAPPED,
+	  "GetInstalledCertificateIds (ISO 15118 ones: Plug & Charge DataTransfer)",
 	  down_installed_certs, down_installed_certs_result },
 	{ "GetLocalListVersion", OGW_TR_MAPPED, "GetLocalListVersion", down_list_version,
 	  down_list_version_result },
@@ -3115,8 +3187,9 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "GetReport", OGW_TR_SYNTHESIZED, "GetConfiguration (+ NotifyReport)", down_report, NULL },
 	{ "GetTransactionStatus", OGW_TR_LOCAL, "-", down_tx_status, NULL },
 	{ "GetVariables", OGW_TR_MAPPED, "GetConfiguration", down_get_vars, NULL },
-	{ "InstallCertificate", OGW_TR_MAPPED, "InstallCertificate", down_install_cert,
-	  result_status },
+	{ "InstallCertificate", OGW_TR_MAPPED,
+	  "InstallCertificate (V2G, MO roots: Plug & Charge DataTransfer)", down_install_cert,
+	  result_status_or_pnc },
 	{ "PublishFirmware", OGW_TR_REJECTED, "-", down_reject_status, NULL },
 	{ "RequestStartTransaction", OGW_TR_MAPPED, "RemoteStartTransaction", down_request_start,
 	  down_request_start_result },
@@ -3136,8 +3209,9 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "SetVariableMonitoring", OGW_TR_REJECTED, "-", down_set_monitoring, NULL },
 	{ "SetVariables", OGW_TR_MAPPED, "ChangeConfiguration (one per variable)", down_set_vars,
 	  NULL },
-	{ "TriggerMessage", OGW_TR_MAPPED, "TriggerMessage or ExtendedTriggerMessage", down_trigger,
-	  result_status },
+	{ "TriggerMessage", OGW_TR_MAPPED,
+	  "TriggerMessage or ExtendedTriggerMessage (SignV2GCertificate: Plug & Charge DataTransfer)",
+	  down_trigger, result_status_or_pnc },
 	{ "UnlockConnector", OGW_TR_MAPPED, "UnlockConnector", down_unlock, down_unlock_result },
 	{ "UnpublishFirmware", OGW_TR_REJECTED, "-", down_unpublish, NULL },
 	{ "UpdateFirmware", OGW_TR_MAPPED, "SignedUpdateFirmware or UpdateFirmware",

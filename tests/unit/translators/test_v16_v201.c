@@ -1823,3 +1823,66 @@ Test(v16_v201, get_configuration_keys_from_a_201_station)
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
+
+/* Finding 6, the CSMS's side: ISO 15118 certificate calls reach a 1.6
+ * charger as Plug & Charge DataTransfer, and its answer comes back. */
+Test(v16_v201, plug_and_charge_certificates_wrapped)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	json_t *ret, *inner;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "InstallCertificate",
+			   "{\"certificateType\":\"V2GRootCertificate\",\"certificate\":\"-----BEGIN CERTIFICATE-----\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "DataTransfer");
+	fake_assert_str(out.payload, "vendorId", "org.openchargealliance.iso15118pnc");
+	fake_assert_str(out.payload, "messageId", "InstallCertificate");
+	inner = fake_json(json_string_value(json_object_get(out.payload, "data")));
+	fake_assert_str(inner, "certificateType", "V2GRootCertificate");
+	json_decref(inner);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "InstallCertificate", &out,
+				   "{\"status\":\"Accepted\",\"data\":\"{\\\"status\\\":\\\"Failed\\\"}\"}");
+	fake_assert_str(ret, "status", "Failed");
+	json_decref(ret);
+	/* a charger without Plug & Charge: refused */
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "InstallCertificate", &out,
+				   "{\"status\":\"UnknownVendorId\"}");
+	fake_assert_str(ret, "status", "Rejected");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	/* a CSMS root still goes the SEC16 way */
+	fake_env_call_text(env, OGW_TR_DOWN, "InstallCertificate",
+			   "{\"certificateType\":\"CSMSRootCertificate\",\"certificate\":\"-----BEGIN CERTIFICATE-----\"}",
+			   &out);
+	cr_assert_str_eq(out.action, "InstallCertificate");
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "CertificateSigned",
+			   "{\"certificateType\":\"V2GCertificate\",\"certificateChain\":\"-----BEGIN CERTIFICATE-----\"}",
+			   &out);
+	fake_assert_str(out.payload, "messageId", "CertificateSigned");
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "CertificateSigned", &out,
+				   "{\"status\":\"Accepted\",\"data\":\"{\\\"status\\\":\\\"Accepted\\\"}\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetInstalledCertificateIds",
+			   "{\"certificateType\":[\"V2GCertificateChain\"]}", &out);
+	fake_assert_str(out.payload, "messageId", "GetInstalledCertificateIds");
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "GetInstalledCertificateIds", &out,
+				   "{\"status\":\"Rejected\"}");
+	fake_assert_str(ret, "status", "NotFound");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "TriggerMessage",
+			   "{\"requestedMessage\":\"SignV2GCertificate\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_assert_str(out.payload, "messageId", "TriggerMessage");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
