@@ -26,6 +26,7 @@
 #define PROFILE_CACHE_MAX 64 /* charging profiles remembered for GetChargingProfiles */
 #define TX_OPEN_MAX 64       /* open transactions a Reset OnIdle waits on */
 #define CONN_MAX 64          /* connectors whose last status is kept */
+#define TOKENS_MAX 16        /* remote-start tokens whose type is kept */
 
 /* ---- small tables and helpers ------------------------------------------- */
 
@@ -201,11 +202,6 @@ static const char *idtag_type(const char *idtag)
 static json_t *id_token_typed(const char *idtag, const char *type)
 {
 	return json_pack("{s:s, s:s}", "idToken", idtag, "type", type ? type : idtag_type(idtag));
-}
-
-static json_t *id_token(const char *idtag)
-{
-	return id_token_typed(idtag, NULL);
 }
 
 /* A 2.0.1 IdTokenType's token when it fits a 1.6 idTag, else NULL. */
@@ -1152,13 +1148,67 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 	return forward(out, "StatusNotification", sn, NULL);
 }
 
+/*
+ * Tokens the CSMS sent in RequestStartTransaction and their types
+ * ("tokens" -> {"<idTag>": type}), so the Authorize a 1.6 charger sends
+ * for it first (AuthorizeRemoteTxRequests) names the same token. At most
+ * TOKENS_MAX, the oldest forgotten first; a start with the token ends it.
+ */
+static void token_keep(struct ogw_tr_env *env, const char *idtag, const char *type)
+{
+	json_t *t = ogw_tr_state_get(env, "tokens");
+
+	if (!json_is_object(t)) {
+		json_decref(t);
+		t = json_object();
+	}
+	json_object_del(t, idtag);
+	while (t && json_object_size(t) >= TOKENS_MAX)
+		json_object_del(t, json_object_iter_key(json_object_iter(t)));
+	if (t && type && !json_object_set_new(t, idtag, json_string(type))) {
+		ogw_tr_state_put(env, "tokens", t);
+		return;
+	}
+	json_decref(t);
+}
+
+/* The type the CSMS gave @idtag in a remote start (a new reference), or NULL. */
+static json_t *token_type(struct ogw_tr_env *env, const char *idtag)
+{
+	json_t *t = ogw_tr_state_get(env, "tokens");
+	json_t *type = idtag ? json_incref(json_object_get(t, idtag)) : NULL;
+
+	json_decref(t);
+	return type;
+}
+
+static void token_forget(struct ogw_tr_env *env, const char *idtag)
+{
+	json_t *t = ogw_tr_state_get(env, "tokens");
+
+	if (t && idtag && json_object_get(t, idtag)) {
+		json_object_del(t, idtag);
+		if (json_object_size(t)) {
+			ogw_tr_state_put(env, "tokens", t);
+			return;
+		}
+		ogw_tr_state_del(env, "tokens");
+	}
+	json_decref(t);
+}
+
 /* ---- Authorize ----------------------------------------------------------- */
 
 static int up_authorize(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
-	(void)env;
-	return forward(out, "Authorize", json_pack("{s:o}", "idToken", id_token(str(p, "idTag"))),
-		       NULL);
+	json_t *type = token_type(env, str(p, "idTag"));
+	int r = forward(out, "Authorize",
+			json_pack("{s:o}", "idToken",
+				  id_token_typed(str(p, "idTag"), json_string_value(type))),
+			NULL);
+
+	json_decref(type);
+	return r;
 }
 
 static int up_authorize_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
@@ -1234,8 +1284,11 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	json_t *remote_req = id16 > 0 ? take_remote_start(env, c) : NULL;
 	json_int_t remote = remote_req ? num(remote_req, "remoteStartId") : -1;
 	/* the token the CSMS sent keeps the type it gave (F01): the Started
-	 * event names the token it knows */
-	const char *type = remote_type(remote_req, idtag);
+	 * event names the token it knows (the remote start for this
+	 * connector's, else one the CSMS sent for another) */
+	json_t *kept = id16 > 0 ? token_type(env, idtag) : NULL;
+	const char *type = remote_type(remote_req, idtag) ? remote_type(remote_req, idtag)
+							   : json_string_value(kept);
 	struct tx_answer_ctx *ctx = NULL;
 	struct rsv_ends ends = { .n = 0 };
 	json_t *tx = NULL, *ev = NULL;
@@ -1272,6 +1325,7 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	if (!ctx || !(ctx->p = ogw_tr_defer(env)))
 		goto out;
 	ctx->id16 = id16;
+	token_forget(env, idtag);
 	out->outcome = OGW_TR_DEFER;
 	emit_then(env, OGW_TR_UP, "TransactionEvent", json_incref(ev), tx_answer_done, ctx);
 	ctx = NULL;
@@ -1283,6 +1337,7 @@ out:
 	json_decref(ev);
 	json_decref(tx);
 	json_decref(remote_req);
+	json_decref(kept);
 	return r;
 }
 
@@ -2054,6 +2109,7 @@ static int down_request_start(struct ogw_tr_env *env, const json_t *p, struct og
 				     json_object_get(p, "remoteStartId"), "idToken", idtag, "type",
 				     json_object_get(json_object_get(p, "idToken"), "type")))) < 0)
 		goto out;
+	token_keep(env, idtag, str(json_object_get(p, "idToken"), "type"));
 	r = forward(out, "RemoteStartTransaction", json_incref(req),
 		    json_pack("{s:I, s:s}", "evseId", c, "idToken", idtag));
 out:

@@ -1378,7 +1378,13 @@ Test(v16_v201, remote_start_keeps_the_csms_token_type)
 	cr_assert_null(fake_path(ret, "transactionId"));
 	json_decref(ret);
 	fake_out_clear(&out);
+	/* a charger that authorizes remote starts first (AuthorizeRemoteTxRequests)
+	 * asks for the token the CSMS knows */
+	fake_env_call_text(env, OGW_TR_UP, "Authorize", "{\"idTag\":\"04A2B3C4\"}", &out);
+	fake_assert_str(out.payload, "idToken.type", "Central");
+	fake_out_clear(&out);
 	at = start_on(env, 1, "04A2B3C4", 1, uuid);
+	cr_assert_null(fake_path(fake_env_state(env), "tokens"), "the start used the token up");
 	ev = fake_env_emitted(env, at)->payload;
 	fake_assert_str(ev, "triggerReason", "RemoteStart");
 	fake_assert_str(ev, "idToken.type", "Central");
