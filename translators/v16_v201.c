@@ -25,6 +25,8 @@
 #define REPORT_CHUNK 20      /* reportData entries per NotifyReport */
 #define PROFILE_CACHE_MAX 64 /* charging profiles remembered for GetChargingProfiles */
 #define TX_OPEN_MAX 64       /* open transactions a Reset OnIdle waits on */
+#define CONN_MAX 64          /* connectors whose last status is kept */
+#define TOKENS_MAX 16        /* remote-start tokens whose type is kept */
 
 /* ---- small tables and helpers ------------------------------------------- */
 
@@ -48,6 +50,11 @@ static const char *map_str(const struct str_map *m, size_t n, const char *from, 
 static const char *str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
 }
 
 static json_int_t num(const json_t *obj, const char *key)
@@ -147,10 +154,54 @@ static void now_text(char ret[32])
 
 /* ---- identifiers -------------------------------------------------------- */
 
-/* RFID UIDs are written in hex (S16 §3.9), so ISO14443 is the natural type. */
-static json_t *id_token(const char *idtag)
+/* Whether @s is @n hex digits. */
+static bool hex_of(const char *s, size_t n)
 {
-	return json_pack("{s:s, s:s}", "idToken", idtag, "type", "ISO14443");
+	return strlen(s) == n && strspn(s, "0123456789abcdefABCDEF") == n;
+}
+
+/* An eMAID (ISO 15118-2 Annex H, DIN SPEC 91286): country, provider,
+ * 'C', 8 characters of instance and an optional check digit, with or
+ * without the dashes ("DE-8AA-C-12345678-9", "DE8AAC123456789"). */
+static bool emaid(const char *s)
+{
+	static const size_t part[] = { 2, 3, 1, 8 };
+	for (size_t i = 0; i < N_OF(part); i++) {
+		size_t n = strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+		if (n < part[i] || (i == 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") < 2))
+			return false;
+		if (i == 2 && *s != 'C' && *s != 'c')
+			return false;
+		s += part[i];
+		if (*s == '-')
+			s++;
+	}
+	return !*s || (strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == 1 &&
+		       !s[1]);
+}
+
+/*
+ * The 2.0.1 IdTokenType of a 1.6 idTag, from its form (1.6 has none):
+ * the hex of a 4, 7 or 10 byte UID (8, 14, 20 digits) is an ISO 14443
+ * card, of an 8 byte UID (16 digits) an ISO 15693 one; an eMAID is an
+ * eMAID (an ISO 14443 manufacturer code is never two letters); anything else was issued by the central system (Central), the
+ * only type whose form 2.0.1 leaves free. docs/TRANSLATION.md "idToken type".
+ */
+static const char *idtag_type(const char *idtag)
+{
+	/* first: an eMAID without dashes may be all hex ("DE8AAC12345678"),
+	 * while a 7-byte UID starts with its maker's code, never two letters */
+	if (emaid(idtag))
+		return "eMAID";
+	if (hex_of(idtag, 8) || hex_of(idtag, 14) || hex_of(idtag, 20))
+		return "ISO14443";
+	return hex_of(idtag, 16) ? "ISO15693" : "Central";
+}
+
+/* @idtag as a 2.0.1 IdTokenType, typed @type or by its form (NULL). */
+static json_t *id_token_typed(const char *idtag, const char *type)
+{
+	return json_pack("{s:s, s:s}", "idToken", idtag, "type", type ? type : idtag_type(idtag));
 }
 
 /* A 2.0.1 IdTokenType's token when it fits a 1.6 idTag, else NULL. */
@@ -604,25 +655,81 @@ static json_t *number(const char *text)
 	return *end ? NULL : json_real(d);
 }
 
+/* ---- signed meter values ----------------------------------------------------- *
+ * 1.6 SignedData puts the signed blob in value and says nothing else.
+ * 2.0.1 wants the reading as a number beside signedMeterValue{data,
+ * signingMethod, encodingMethod, publicKey}. An OCMF blob (the format
+ * German calibration law meters use) names its reading and method; other
+ * formats cannot be read by the gateway. docs/TRANSLATION.md "Signed meter
+ * values". */
+
+/* OCMF's default signature algorithm (OCMF §5.3, when "SA" is absent). */
+#define OCMF_DEFAULT_SA "ECDSA-secp256r1-SHA256"
+#define SIGNED_DATA_MAX 2500   /* 2.0.1 signedMeterData */
+
+/* The OCMF reading types that end a transaction (OCMF §5.2 "TX"). */
+static bool ocmf_ends(const char *tx)
+{
+	return tx && tx[0] && !tx[1] && strchr("ELRAP", tx[0]);
+}
+
+/*
+ * The reading and signature method of OCMF blob @blob
+ * ("OCMF|{payload}|{signature}") for a sample of @context: the reading
+ * that opened (TX "B") or closed the transaction for Transaction.Begin or
+ * .End, else the last one. The reading's value (a new reference) goes to
+ * *ret_value, its unit to *ret_unit (1.6 spelling), the method to
+ * ret_method. -EINVAL when @blob is no OCMF with a reading.
+ */
+static int ocmf_reading(const char *blob, const char *context, json_t **ret_value,
+			char ret_unit[16], char ret_method[51])
+{
+	json_error_t err;
+	json_t *payload, *sig = NULL, *rd, *pick = NULL;
+	const char *sa;
+	size_t i;
+
+	if (strncmp(blob, "OCMF|", 5) ||
+	    !(payload = json_loads(blob + 5, JSON_DISABLE_EOF_CHECK, &err)))
+		return -EINVAL;
+	if (blob[5 + err.position] == '|')
+		sig = json_loads(blob + 6 + err.position, 0, &err);
+	json_array_foreach(json_object_get(payload, "RD"), i, rd) {
+		const char *tx = str(rd, "TX");
+		if (!json_is_number(json_object_get(rd, "RV")))
+			continue;
+		if (!context || (strcmp(context, "Transaction.Begin") &&
+				 strcmp(context, "Transaction.End")) || !pick)
+			pick = rd;
+		if (context && ((!strcmp(context, "Transaction.Begin") && tx && !strcmp(tx, "B")) ||
+				(!strcmp(context, "Transaction.End") && ocmf_ends(tx))))
+			pick = rd;
+	}
+	sa = str(sig, "SA");
+	if (pick) {
+		*ret_value = json_incref(json_object_get(pick, "RV"));
+		snprintf(ret_unit, 16, "%s", str(pick, "RU") ? str(pick, "RU") : "kWh");
+		snprintf(ret_method, 51, "%s", sa && *sa ? sa : OCMF_DEFAULT_SA);
+	}
+	json_decref(sig);
+	json_decref(payload);
+	return pick ? 0 : -EINVAL;
+}
+
 /*
  * One 1.6 SampledValue as a 2.0.1 SampledValueType in *ret, or *ret NULL
  * when it has no 2.0.1 form (a gone measurand, a raw value that is not a
- * number). 1.6 SignedData carries the signed blob in value and nothing
- * else: it becomes signedMeterValue with the blob, the encoding named when
- * it is OCMF, and value 0 since the reading is only inside the blob.
+ * number). A signed one is left to signed_value().
  */
 static int sampled_value(const json_t *in, json_t **ret)
 {
-	const char *value = str(in, "value");
 	const char *unit = str(in, "unit");
-	const char *format = str(in, "format");
-	bool is_signed = format && !strcmp(format, "SignedData");
-	json_t *v = is_signed ? json_integer(0) : number(value);
+	json_t *v = number(str(in, "value"));
 	json_t *sv = NULL;
 	int r = -ENOMEM;
 
 	*ret = NULL;
-	if (measurand_gone(str(in, "measurand")) || (is_signed && strlen(value) > 2500) || !v) {
+	if (measurand_gone(str(in, "measurand")) || !v) {
 		r = 0;
 		goto out;
 	}
@@ -632,12 +739,6 @@ static int sampled_value(const json_t *in, json_t **ret)
 		goto out;
 	if (unit && json_object_set_new(sv, "unitOfMeasure", unit_of_measure(unit)))
 		goto out;
-	if (is_signed &&
-	    json_object_set_new(sv, "signedMeterValue",
-				json_pack("{s:s, s:s, s:s, s:s}", "signedMeterData", value,
-					  "signingMethod", "", "encodingMethod",
-					  strncmp(value, "OCMF|", 5) ? "" : "OCMF", "publicKey", "")))
-		goto out;
 	*ret = json_incref(sv);
 	r = 0;
 out:
@@ -646,9 +747,101 @@ out:
 	return r;
 }
 
+static bool is_signed(const json_t *sv)
+{
+	return str(sv, "format") && !strcmp(str(sv, "format"), "SignedData");
+}
+
+/* Whether 1.6 samples @a and @b measure the same thing. */
+static bool same_quantity(const json_t *a, const json_t *b)
+{
+	return same(str(a, "measurand"), str(b, "measurand")) && same(str(a, "phase"), str(b, "phase")) &&
+	       same(str(a, "context"), str(b, "context")) && same(str(a, "location"), str(b, "location"));
+}
+
+/*
+ * Signed 1.6 sample @in of MeterValue @mv (whose plain samples are already
+ * in @svs, in the order of @mv's, skipped ones absent) into @svs: an OCMF
+ * blob becomes a sample of its own reading, carrying the blob, its
+ * method, encodingMethod OCMF and an empty publicKey (as a 2.0.1 station
+ * with PublicKeyWithSignedMeterValue Never: the CSMS knows the meter's key
+ * from elsewhere); without a reading in the blob, the blob joins the plain
+ * sample of the same quantity. What cannot be carried (another format, a
+ * blob over 2500 characters, no reading anywhere) is given up with a
+ * reason: a reading of 0 would be billed.
+ */
+static int signed_value(struct ogw_tr_env *env, const char *action, const json_t *msg,
+			const json_t *mv, const json_t *in, json_t *svs)
+{
+	const char *blob = str(in, "value");
+	json_t *value = NULL, *sv = NULL, *smv = NULL, *one;
+	char unit[16], method[51];
+	size_t i;
+	int r = 0;
+
+	if (!blob || strlen(blob) > SIGNED_DATA_MAX || strncmp(blob, "OCMF|", 5)) {
+		ogw_tr_lost(env, action, msg,
+			    blob && strlen(blob) > SIGNED_DATA_MAX
+				    ? "signed meter value over 2500 characters (2.0.1 signedMeterData)"
+				    : "signed meter value not in OCMF: 2.0.1 cannot name its signing method");
+		return 0;
+	}
+	if (ocmf_reading(blob, str(in, "context"), &value, unit, method)) {
+		snprintf(method, sizeof(method), "%s", OCMF_DEFAULT_SA);
+		unit[0] = '\0';
+	}
+	smv = json_pack("{s:s, s:s, s:s, s:s}", "signedMeterData", blob, "signingMethod", method,
+			"encodingMethod", "OCMF", "publicKey", "");
+	if (!smv)
+		goto nomem;
+	if (value) {
+		json_t *copy = json_deep_copy(in);
+		if (!copy || json_object_set_new(copy, "unit", json_string(unit)) ||
+		    json_object_del(copy, "format") ||
+		    json_object_set_new(copy, "value", json_string("0")) ||
+		    sampled_value(copy, &sv) < 0) {
+			json_decref(copy);
+			goto nomem;
+		}
+		json_decref(copy);
+		if (sv && (json_object_set(sv, "value", value) ||
+			   json_object_set(sv, "signedMeterValue", smv) || json_array_append(svs, sv)))
+			goto nomem;
+		goto out;
+	}
+	/* the plain sample of the same quantity gets the blob */
+	json_array_foreach(json_object_get(mv, "sampledValue"), i, one) {
+		json_t *twin;
+		size_t j;
+		if (is_signed(one) || !same_quantity(one, in))
+			continue;
+		json_array_foreach(svs, j, twin) {
+			if (json_object_get(twin, "signedMeterValue") ||
+			    !same(str(twin, "measurand"), str(one, "measurand")) ||
+			    !same(str(twin, "phase"), str(one, "phase")) ||
+			    !same(str(twin, "context"), str(one, "context")))
+				continue;
+			if (json_object_set(twin, "signedMeterValue", smv))
+				goto nomem;
+			goto out;
+		}
+	}
+	ogw_tr_lost(env, action, msg, "signed meter value without a reading the CSMS could bill");
+	goto out;
+nomem:
+	r = -ENOMEM;
+out:
+	json_decref(sv);
+	json_decref(smv);
+	json_decref(value);
+	return r;
+}
+
 /* 1.6 MeterValue[] -> 2.0.1 MeterValueType[] in *ret (possibly empty:
- * meter values left without samples are dropped). */
-static int meter_values(const json_t *in, json_t **ret)
+ * meter values left without samples are dropped). @action and @msg are
+ * the 1.6 message, for what has to be given up. */
+static int meter_values(struct ogw_tr_env *env, const char *action, const json_t *msg,
+			const json_t *in, json_t **ret)
 {
 	json_t *arr = json_array(), *mv;
 	size_t i;
@@ -661,11 +854,20 @@ static int meter_values(const json_t *in, json_t **ret)
 		size_t j;
 		if (!svs)
 			goto out;
+		/* plain samples first, so a signed one can join its twin */
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
+			if (is_signed(sv))
+				continue;
 			if ((r = sampled_value(sv, &one)) < 0 ||
 			    (one && json_array_append_new(svs, one))) {
 				json_decref(svs);
 				r = -ENOMEM;
+				goto out;
+			}
+		}
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
+			if (is_signed(sv) && (r = signed_value(env, action, msg, mv, sv, svs)) < 0) {
+				json_decref(svs);
 				goto out;
 			}
 		}
@@ -787,29 +989,69 @@ static const struct status_row *status_row(const char *status16)
 	return &status_rows[0];
 }
 
-/* A charger error as a NotifyEvent on the Connector's (or, for connector 0,
- * the ChargingStation's) Problem variable. */
-static void notify_problem(struct ogw_tr_env *env, const json_t *p, const char *timestamp)
+/*
+ * A charger error as a NotifyEvent on the Connector's (or, for connector 0,
+ * the ChargingStation's) Problem variable: actualValue "true" with the 1.6
+ * errorCode as techCode and vendorErrorCode (else info) as techInfo, or,
+ * once the connector reports NoError again, "false" with cleared set
+ * (2.0.1 N07: the return to normal is an event too). Connector n is EVSE
+ * n's connector 1, so the connectors of a charger never share a Problem.
+ */
+static void notify_problem(struct ogw_tr_env *env, const json_t *p, const char *timestamp,
+			   bool cleared)
 {
 	json_int_t c = num(p, "connectorId");
 	char now[32];
 	json_t *comp = c ? json_pack("{s:s, s:{s:I, s:i}}", "name", "Connector", "evse", "id", c,
 				     "connectorId", 1)
 			 : json_pack("{s:s}", "name", "ChargingStation");
-	json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:O, s:o, s:{s:s}, s:s}", "eventId",
+	json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:o, s:{s:s}, s:s}", "eventId",
 			       (json_int_t)ogw_tr_next_id(env, "event"), "timestamp", timestamp,
-			       "trigger", "Alerting", "actualValue", "true", "techCode",
-			       json_object_get(p, "errorCode"), "component", comp, "variable", "name",
-			       "Problem", "eventNotificationType", "HardWiredNotification");
+			       "trigger", "Alerting", "actualValue", cleared ? "false" : "true",
+			       "component", comp, "variable", "name", "Problem",
+			       "eventNotificationType", "HardWiredNotification");
 	const char *info = str(p, "vendorErrorCode") ? str(p, "vendorErrorCode") : str(p, "info");
 
-	if (ev && info)
+	if (ev && !cleared && copy_field(ev, "techCode", p, "errorCode"))
+		ev = (json_decref(ev), NULL);
+	if (ev && !cleared && info)
 		json_object_set_new(ev, "techInfo", json_string(info));
+	if (ev && cleared)
+		json_object_set_new(ev, "cleared", json_true());
 	now_text(now);
 	emit_notify(env, "NotifyEvent",
 		    ev ? json_pack("{s:s, s:i, s:b, s:[o]}", "generatedAt", now, "seqNo", 0, "tbc",
 				   0, "eventData", ev)
 		       : NULL);
+}
+
+/* Says a connector's error when it appears or changes, and its clearing
+ * when the connector reports NoError again. The errors standing are kept
+ * ("problem" -> {"<c>": errorCode}), at most CONN_MAX of them. */
+static void problem_update(struct ogw_tr_env *env, const json_t *p, const char *timestamp)
+{
+	const char *code = str(p, "errorCode"), *key = N_KEY("", num(p, "connectorId")) + 1;
+	json_t *st = ogw_tr_state_get(env, "problem");
+	const char *was = str(st, key);
+	bool fault = strcmp(code, "NoError") != 0;
+
+	if (fault ? same(was, code) : !was) {
+		json_decref(st);
+		return;
+	}
+	notify_problem(env, p, timestamp, !fault);
+	if (!st)
+		st = json_object();
+	if (!fault)
+		json_object_del(st, key);
+	else if (st && (was || json_object_size(st) < CONN_MAX))
+		json_object_set_new(st, key, json_string(code));
+	if (json_object_size(st)) {
+		ogw_tr_state_put(env, "problem", st);
+		return;
+	}
+	json_decref(st);
+	ogw_tr_state_del(env, "problem");
 }
 
 /* P0-201 §2.2.1: transaction-related status moved to TransactionEvent. */
@@ -859,6 +1101,24 @@ static int status_then_rsv(struct ogw_tr_env *env, json_t *sn, struct rsv_ends *
 	return r;
 }
 
+/* Keeps connector @c's last 1.6 status ("status" -> {"<c>": status}): it
+ * says whether the EV is still plugged when a transaction stops. A
+ * charger cannot grow it past CONN_MAX connectors. */
+static void status_keep(struct ogw_tr_env *env, json_int_t c, const char *status)
+{
+	json_t *st = ogw_tr_state_get(env, "status");
+	const char *key = N_KEY("", c) + 1;
+
+	if (!st)
+		st = json_object();
+	if (st && (json_object_get(st, key) || json_object_size(st) < CONN_MAX) &&
+	    !json_object_set_new(st, key, json_string(status))) {
+		ogw_tr_state_put(env, "status", st);
+		return;
+	}
+	json_decref(st);
+}
+
 static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	const struct status_row *row = status_row(str(p, "status"));
@@ -872,8 +1132,8 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 		now_text(now);
 		ts = now;
 	}
-	if (strcmp(str(p, "errorCode"), "NoError"))
-		notify_problem(env, p, ts);
+	problem_update(env, p, ts);
+	status_keep(env, c, row->status16);
 	rsv_status(env, c, row->status16, ts, &ends);
 	/* connector 0 (the charger as a whole) has no 2.0.1 StatusNotification */
 	if (!c) {
@@ -888,13 +1148,67 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 	return forward(out, "StatusNotification", sn, NULL);
 }
 
+/*
+ * Tokens the CSMS sent in RequestStartTransaction and their types
+ * ("tokens" -> {"<idTag>": type}), so the Authorize a 1.6 charger sends
+ * for it first (AuthorizeRemoteTxRequests) names the same token. At most
+ * TOKENS_MAX, the oldest forgotten first; a start with the token ends it.
+ */
+static void token_keep(struct ogw_tr_env *env, const char *idtag, const char *type)
+{
+	json_t *t = ogw_tr_state_get(env, "tokens");
+
+	if (!json_is_object(t)) {
+		json_decref(t);
+		t = json_object();
+	}
+	json_object_del(t, idtag);
+	while (t && json_object_size(t) >= TOKENS_MAX)
+		json_object_del(t, json_object_iter_key(json_object_iter(t)));
+	if (t && type && !json_object_set_new(t, idtag, json_string(type))) {
+		ogw_tr_state_put(env, "tokens", t);
+		return;
+	}
+	json_decref(t);
+}
+
+/* The type the CSMS gave @idtag in a remote start (a new reference), or NULL. */
+static json_t *token_type(struct ogw_tr_env *env, const char *idtag)
+{
+	json_t *t = ogw_tr_state_get(env, "tokens");
+	json_t *type = idtag ? json_incref(json_object_get(t, idtag)) : NULL;
+
+	json_decref(t);
+	return type;
+}
+
+static void token_forget(struct ogw_tr_env *env, const char *idtag)
+{
+	json_t *t = ogw_tr_state_get(env, "tokens");
+
+	if (t && idtag && json_object_get(t, idtag)) {
+		json_object_del(t, idtag);
+		if (json_object_size(t)) {
+			ogw_tr_state_put(env, "tokens", t);
+			return;
+		}
+		ogw_tr_state_del(env, "tokens");
+	}
+	json_decref(t);
+}
+
 /* ---- Authorize ----------------------------------------------------------- */
 
 static int up_authorize(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
-	(void)env;
-	return forward(out, "Authorize", json_pack("{s:o}", "idToken", id_token(str(p, "idTag"))),
-		       NULL);
+	json_t *type = token_type(env, str(p, "idTag"));
+	int r = forward(out, "Authorize",
+			json_pack("{s:o}", "idToken",
+				  id_token_typed(str(p, "idTag"), json_string_value(type))),
+			NULL);
+
+	json_decref(type);
+	return r;
 }
 
 static int up_authorize_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
@@ -938,30 +1252,43 @@ static void tx_answer_done(struct ogw_tr_env *env, void *user, const json_t *res
 	free(ctx);
 }
 
-/* The remoteStartId a RequestStartTransaction left for connector @c (or for
- * any connector), taken out of the state; -1 when there is none. */
-static json_int_t take_remote_start(struct ogw_tr_env *env, json_int_t c)
+/* What a RequestStartTransaction left for connector @c (or for any
+ * connector), taken out of the state (new reference), or NULL. */
+static json_t *take_remote_start(struct ogw_tr_env *env, json_int_t c)
 {
 	json_int_t conns[2] = { c, 0 };
 	for (size_t i = 0; i < N_OF(conns); i++) {
 		json_t *r = ogw_tr_state_get(env, N_KEY("remote", conns[i]));
 		if (r) {
-			json_int_t id = num(r, "remoteStartId");
-			json_decref(r);
 			ogw_tr_state_del(env, N_KEY("remote", conns[i]));
-			return id;
+			return r;
 		}
 	}
-	return -1;
+	return NULL;
+}
+
+/* The type the CSMS gave token @idtag in remote start @remote, or NULL
+ * when the charger started with another token. */
+static const char *remote_type(const json_t *remote, const char *idtag)
+{
+	const char *given = str(remote, "idToken");
+	return given && idtag && !strcasecmp(given, idtag) ? str(remote, "type") : NULL;
 }
 
 static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	json_int_t c = num(p, "connectorId");
 	json_int_t id16 = ogw_tr_next_id(env, "tx16");
-	json_int_t remote = take_remote_start(env, c);
 	const char *ts = str(p, "timestamp");
 	const char *idtag = str(p, "idTag");
+	json_t *remote_req = id16 > 0 ? take_remote_start(env, c) : NULL;
+	json_int_t remote = remote_req ? num(remote_req, "remoteStartId") : -1;
+	/* the token the CSMS sent keeps the type it gave (F01): the Started
+	 * event names the token it knows (the remote start for this
+	 * connector's, else one the CSMS sent for another) */
+	json_t *kept = id16 > 0 ? token_type(env, idtag) : NULL;
+	const char *type = remote_type(remote_req, idtag) ? remote_type(remote_req, idtag)
+							   : json_string_value(kept);
 	struct tx_answer_ctx *ctx = NULL;
 	struct rsv_ends ends = { .n = 0 };
 	json_t *tx = NULL, *ev = NULL;
@@ -971,7 +1298,8 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	if (id16 <= 0)
 		return id16 < 0 ? (int)id16 : -EIO;
 	ogw_uuid4(uuid);
-	tx = json_pack("{s:I, s:i, s:I, s:s}", "id16", id16, "seqNo", 1, "evse", c, "idTag", idtag);
+	tx = json_pack("{s:I, s:i, s:I, s:s, s:s}", "id16", id16, "seqNo", 1, "evse", c, "idTag",
+		       idtag, "type", type ? type : idtag_type(idtag));
 	if (!tx || (remote >= 0 && json_object_set_new(tx, "remoteStartId", json_integer(remote))))
 		goto out;
 	if ((r = state_put(env, N_KEY("tx16", id16), json_pack("{s:s}", "id", uuid))) < 0 ||
@@ -987,7 +1315,7 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	    json_object_set_new(ev, "meterValue",
 				json_pack("[o]", energy_reading(ts, num(p, "meterStart"),
 								"Transaction.Begin"))) ||
-	    json_object_set_new(ev, "idToken", id_token(idtag)) ||
+	    json_object_set_new(ev, "idToken", id_token_typed(idtag, type)) ||
 	    copy_field(ev, NULL, p, "reservationId") ||
 	    (remote >= 0 && json_object_set_new(json_object_get(ev, "transactionInfo"),
 						"remoteStartId", json_integer(remote))) ||
@@ -997,6 +1325,7 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	if (!ctx || !(ctx->p = ogw_tr_defer(env)))
 		goto out;
 	ctx->id16 = id16;
+	token_forget(env, idtag);
 	out->outcome = OGW_TR_DEFER;
 	emit_then(env, OGW_TR_UP, "TransactionEvent", json_incref(ev), tx_answer_done, ctx);
 	ctx = NULL;
@@ -1007,6 +1336,8 @@ out:
 	free(ctx);
 	json_decref(ev);
 	json_decref(tx);
+	json_decref(remote_req);
+	json_decref(kept);
 	return r;
 }
 
@@ -1019,7 +1350,7 @@ static int up_meter(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	char uuid[37];
 	int r;
 
-	if ((r = meter_values(json_object_get(p, "meterValue"), &mv)) < 0)
+	if ((r = meter_values(env, "MeterValues", p, json_object_get(p, "meterValue"), &mv)) < 0)
 		return r;
 	/* nothing left that 2.0.1 can express (e.g. only Temperature) */
 	if (!json_array_size(mv)) {
@@ -1086,29 +1417,95 @@ static const struct stop_row *stop_row(const char *reason16)
 	return &stop_rows[5];
 }
 
+/* The transaction's TxProfiles leave the GetChargingProfiles cache ("profiles",
+ * see profile_cache()) with it. */
+static void cache_tx_ended(struct ogw_tr_env *env, const char *uuid)
+{
+	json_t *cache = ogw_tr_state_get(env, "profiles"), *list = json_object_get(cache, "list"), *e;
+	size_t i = 0, n = json_array_size(list);
+
+	while ((e = json_array_get(list, i))) {
+		if (same(str(e, "tx"), uuid))
+			json_array_remove(list, i);
+		else
+			i++;
+	}
+	if (cache && json_array_size(list) != n)
+		ogw_tr_state_put(env, "profiles", json_incref(cache));
+	json_decref(cache);
+}
+
+/*
+ * The idToken of an Ended event (new reference), or NULL when it has none.
+ * 2.0.1 names a token in Ended only when a token stopped the transaction
+ * (E07: the driver's token, triggerReason StopAuthorized); a CSMS prices
+ * an Ended without one as the end of the transaction the Started token
+ * opened. 1.6 puts the idTag in every StopTransaction it has, so it is
+ * carried only for a Local stop (reason Local or absent, J16E 2.5), typed
+ * as the Started token was when it is the same token.
+ */
+static json_t *stop_token(const json_t *p, const json_t *tx)
+{
+	const char *reason = str(p, "reason"), *idtag = str(p, "idTag");
+
+	if (!idtag || (reason && strcmp(reason, "Local")))
+		return NULL;
+	return id_token_typed(idtag, str(tx, "idTag") && !strcasecmp(str(tx, "idTag"), idtag)
+					     ? str(tx, "type")
+					     : NULL);
+}
+
+/*
+ * The chargingState an Ended event reports: Idle when the EV has left
+ * (the stop reason says so, or the connector was last shown Available),
+ * else EVConnected (the cable is still plugged: 1.6 shows Finishing after
+ * the stop). 2.0.1 E06: the Ended event carries the state the EVSE is
+ * left in, so the CSMS does not keep the transaction Charging.
+ */
+static const char *stop_charging_state(struct ogw_tr_env *env, const json_t *p, json_int_t c)
+{
+	json_t *st;
+	bool gone;
+
+	if (str(p, "reason") && !strcmp(str(p, "reason"), "EVDisconnected"))
+		return "Idle";
+	st = ogw_tr_state_get(env, "status");
+	gone = str(st, N_KEY("", c) + 1) && !strcmp(str(st, N_KEY("", c) + 1), "Available");
+	json_decref(st);
+	return gone ? "Idle" : "EVConnected";
+}
+
 static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	const struct stop_row *row = stop_row(str(p, "reason"));
 	const char *ts = str(p, "timestamp");
 	struct tx_answer_ctx *ctx = NULL;
-	json_t *tx = NULL, *ev = NULL, *mv = NULL;
+	json_t *tx = NULL, *ev = NULL, *mv = NULL, *token = NULL;
 	char uuid[37];
 	int r;
 
 	/* a transaction the gateway never started (e.g. from before it was
-	 * installed): the CSMS cannot know it, so it is only acknowledged */
-	if (tx_uuid(env, num(p, "transactionId"), uuid) || !(tx = ogw_tr_state_get(env, S_KEY("tx", uuid))))
+	 * installed): the CSMS cannot know it, so the charger is answered and
+	 * its stop kept as a dead letter for the operator */
+	if (tx_uuid(env, num(p, "transactionId"), uuid) ||
+	    !(tx = ogw_tr_state_get(env, S_KEY("tx", uuid)))) {
+		ogw_tr_lost(env, "StopTransaction", p,
+			    "a transaction the gateway never started: the CSMS has no id for it");
 		return ogw_tr_out_answer(out, json_object());
-	if ((r = meter_values(json_object_get(p, "transactionData"), &mv)) < 0)
+	}
+	if ((r = meter_values(env, "StopTransaction", p, json_object_get(p, "transactionData"), &mv)) < 0)
 		goto out;
 	r = -ENOMEM;
 	if (json_array_append_new(mv, energy_reading(ts, num(p, "meterStop"), "Transaction.End")))
 		goto out;
 	ev = tx_event("Ended", ts, row->trigger, tx_take_seq(env, uuid, tx), uuid, num(tx, "evse"));
+	token = stop_token(p, tx);
 	if (!ev || json_object_set(ev, "meterValue", mv) ||
 	    json_object_set_new(json_object_get(ev, "transactionInfo"), "stoppedReason",
 				json_string(row->stopped)) ||
-	    (str(p, "idTag") && json_object_set_new(ev, "idToken", id_token(str(p, "idTag")))))
+	    json_object_set_new(json_object_get(ev, "transactionInfo"), "chargingState",
+				json_string(stop_charging_state(env, p, num(tx, "evse")))) ||
+	    (token && json_object_set(ev, "idToken", token)))
 		goto out;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx || !(ctx->p = ogw_tr_defer(env)))
@@ -1118,12 +1515,14 @@ static int up_stop(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 	ogw_tr_state_del(env, S_KEY("tx", uuid));
 	ogw_tr_state_del(env, N_KEY("conn", num(tx, "evse")));
 	running_update(env, uuid, false);
+	cache_tx_ended(env, uuid);
 	out->outcome = OGW_TR_DEFER;
 	emit_then(env, OGW_TR_UP, "TransactionEvent", json_incref(ev), tx_answer_done, ctx);
 	ctx = NULL;
 	r = 0;
 out:
 	free(ctx);
+	json_decref(token);
 	json_decref(ev);
 	json_decref(mv);
 	json_decref(tx);
@@ -1155,21 +1554,108 @@ static json_t *data_transfer(const json_t *p)
 	return r;
 }
 
+/*
+ * Plug & Charge on a 1.6 charger ("Using ISO 15118 Plug & Charge with OCPP
+ * 1.6", OCA): the 2.0.1 message travels as DataTransfer with this vendorId,
+ * its name as messageId and its JSON as the data text, the answer likewise.
+ * A 2.0.1 CSMS has those messages itself: the charger's are unwrapped and
+ * the answers wrapped back.
+ */
+static const char PNC_VENDOR[] = "org.openchargealliance.iso15118pnc";
+
+static const char *const pnc_up[] = { "Authorize", "Get15118EVCertificate",
+				      "GetCertificateStatus", "SignCertificate" };
+
+/* The 2.0.1 action a Plug & Charge DataTransfer @p carries, or NULL. */
+static const char *pnc_action(const json_t *p)
+{
+	if (!same(str(p, "vendorId"), PNC_VENDOR))
+		return NULL;
+	for (size_t i = 0; i < N_OF(pnc_up); i++)
+		if (same(str(p, "messageId"), pnc_up[i]))
+			return pnc_up[i];
+	return NULL;
+}
+
 static int up_data(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
-	(void)env;
-	return forward(out, "DataTransfer", data_transfer(p), NULL);
+	const char *action = pnc_action(p);
+	json_t *inner;
+
+	if (!action)
+		return forward(out, "DataTransfer", data_transfer(p), NULL);
+	inner = str(p, "data") ? json_loads(str(p, "data"), 0, NULL) : NULL;
+	if (!json_is_object(inner)) {
+		/* nothing a CSMS could read: the charger hears it at once */
+		json_decref(inner);
+		ogw_tr_lost(env, "DataTransfer", p, "Plug & Charge data is not a JSON object");
+		return ogw_tr_out_status(out, "Rejected");
+	}
+	return forward(out, action, inner, json_pack("{s:s}", "pnc", action));
 }
 
 static int up_data_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 			  json_t **ret)
 {
+	char *text;
+
 	(void)env;
-	(void)memo;
+	if (str(memo, "pnc")) {
+		/* the 2.0.1 answer, as the data text of an Accepted DataTransfer */
+		text = json_dumps(result, JSON_COMPACT);
+		*ret = text ? json_pack("{s:s, s:s}", "status", "Accepted", "data", text) : NULL;
+		free(text);
+		return *ret ? 0 : -ENOMEM;
+	}
 	*ret = json_pack("{s:O}", "status", json_object_get(result, "status"));
 	if (*ret && data_as_string(*ret, result))
 		*ret = (json_decref(*ret), NULL);
 	return *ret ? 0 : -ENOMEM;
+}
+
+/* A 2.0.1 certificate call for the charger's ISO 15118 side, wrapped as
+ * the Plug & Charge DataTransfer a 1.6 charger takes (see PNC_VENDOR). */
+static int pnc_forward(struct ogw_tr_out *out, const char *action, const json_t *p)
+{
+	char *text = json_dumps(p, JSON_COMPACT);
+	json_t *dt = text ? json_pack("{s:s, s:s, s:s}", "vendorId", PNC_VENDOR, "messageId", action,
+				      "data", text)
+			  : NULL;
+
+	free(text);
+	return forward(out, "DataTransfer", dt, json_pack("{s:s}", "pnc", action));
+}
+
+/*
+ * The answer to a wrapped call (@memo from pnc_forward) from the charger's
+ * DataTransfer.conf @result: its data is the 2.0.1 answer. A charger that
+ * does not take Plug & Charge (UnknownVendorId, ...) or answers something
+ * unreadable is answered {"status": @refusal}. 1 when @memo was no
+ * wrapped call (nothing done), else 0 or -ENOMEM.
+ */
+static int pnc_result(const json_t *memo, const json_t *result, const char *refusal, json_t **ret)
+{
+	json_t *inner = NULL;
+
+	if (!str(memo, "pnc"))
+		return 1;
+	if (same(str(result, "status"), "Accepted") && str(result, "data"))
+		inner = json_loads(str(result, "data"), 0, NULL);
+	if (!json_is_object(inner)) {
+		json_decref(inner);
+		inner = json_pack("{s:s}", "status", refusal);
+	}
+	*ret = inner;
+	return inner ? 0 : -ENOMEM;
+}
+
+/* result() of the calls that may travel wrapped and whose status enum is a
+ * subset of the caller's. */
+static int result_status_or_pnc(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+				json_t **ret)
+{
+	int r = pnc_result(memo, result, "Rejected", ret);
+	return r == 1 ? result_status(env, memo, result, ret) : r;
 }
 
 /* ---- firmware, diagnostics and security notifications -------------------- */
@@ -1318,8 +1804,12 @@ out:
 	return r;
 }
 
-/* The profile cache ("profiles" -> {"list": [{"evseId", "chargingProfile"}]})
- * that answers GetChargingProfiles, which 1.6 cannot. */
+/* The profile cache ("profiles" -> {"list": [{"evseId", "chargingProfile",
+ * "source", "tx"?}]}) that answers GetChargingProfiles, which 1.6 cannot:
+ * source is the chargingLimitSource the profile came with (CSO for the
+ * CSMS's own), tx the transaction a TxProfile belongs to, so it goes when
+ * that transaction ends (K01.FR.05: a TxProfile lives as long as its
+ * transaction). */
 static json_t *profile_cache(struct ogw_tr_env *env)
 {
 	json_t *c = ogw_tr_state_get(env, "profiles");
@@ -1328,6 +1818,29 @@ static json_t *profile_cache(struct ogw_tr_env *env)
 		c = json_pack("{s:[]}", "list");
 	}
 	return c;
+}
+
+/* The cache entry of accepted SetChargingProfile @set (new reference): a
+ * TxProfile without transactionId is for the transaction running on its
+ * EVSE (K01.FR.03). Every profile the cache sees came from the CSMS: the
+ * gateway's own limits (the balancer) never pass through it. */
+static json_t *cache_entry(struct ogw_tr_env *env, const json_t *set)
+{
+	const json_t *cp = json_object_get(set, "chargingProfile");
+	json_t *e = json_pack("{s:O, s:O, s:s}", "evseId", json_object_get(set, "evseId"),
+			      "chargingProfile", cp, "source", "CSO");
+	char uuid[37];
+
+	if (!e || strcmp(str(cp, "chargingProfilePurpose"), "TxProfile"))
+		return e;
+	if (has(cp, "transactionId")) {
+		if (copy_field(e, "tx", cp, "transactionId"))
+			e = (json_decref(e), NULL);
+	} else if (!conn_tx(env, num(set, "evseId"), uuid) &&
+		   json_object_set_new(e, "tx", json_string(uuid))) {
+		e = (json_decref(e), NULL);
+	}
+	return e;
 }
 
 /* Whether cached @entry matches ClearChargingProfile @req. */
@@ -1374,14 +1887,13 @@ static int cache_update(struct ogw_tr_env *env, const json_t *req, const json_t 
 			i++;
 	}
 	if (set && json_array_size(list) < PROFILE_CACHE_MAX &&
-	    json_array_append_new(list, json_pack("{s:O, s:O}", "evseId",
-						  json_object_get(set, "evseId"), "chargingProfile",
-						  cp))) {
+	    json_array_append_new(list, cache_entry(env, set))) {
 		json_decref(cache);
 		return -ENOMEM;
 	}
 	return ogw_tr_state_put(env, "profiles", cache);
 }
+
 
 static int down_set_profile(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
@@ -1465,10 +1977,9 @@ static bool criteria_match(const json_t *req, const json_t *entry)
 		found |= json_integer_value(v) == num(cp, "id");
 	if (!found)
 		return false;
-	/* every cached profile was set by the CSMS: source CSO */
 	found = !sources;
 	json_array_foreach(sources, i, v)
-		found |= !strcmp(json_string_value(v), "CSO");
+		found |= same(json_string_value(v), str(entry, "source") ? str(entry, "source") : "CSO");
 	return found;
 }
 
@@ -1485,10 +1996,12 @@ static int down_get_profiles(struct ogw_tr_env *env, const json_t *p, struct ogw
 	if (!cache || !byevse)
 		goto out;
 	json_array_foreach(json_object_get(cache, "list"), i, e) {
-		char key[24];
+		char key[48];
 		if (!criteria_match(p, e))
 			continue;
-		snprintf(key, sizeof(key), "%lld", (long long)num(e, "evseId"));
+		/* one report per EVSE and source: a report names one source */
+		snprintf(key, sizeof(key), "%lld %s", (long long)num(e, "evseId"),
+			 str(e, "source") ? str(e, "source") : "CSO");
 		list = json_object_get(byevse, key);
 		if (!list && json_object_set_new(byevse, key, list = json_array()))
 			goto out;
@@ -1507,9 +2020,9 @@ static int down_get_profiles(struct ogw_tr_env *env, const json_t *p, struct ogw
 	json_object_foreach(byevse, evse, list)
 		emit_notify(env, "ReportChargingProfiles",
 			    json_pack("{s:O, s:s, s:O, s:b, s:i}", "requestId",
-				      json_object_get(p, "requestId"), "chargingLimitSource", "CSO",
-				      "chargingProfile", list, "tbc", --left > 0, "evseId",
-				      atoi(evse)));
+				      json_object_get(p, "requestId"), "chargingLimitSource",
+				      strchr(evse, ' ') + 1, "chargingProfile", list, "tbc",
+				      --left > 0, "evseId", atoi(evse)));
 	r = 0;
 out:
 	json_decref(byevse);
@@ -1589,14 +2102,61 @@ static int down_request_start(struct ogw_tr_env *env, const json_t *p, struct og
 		r = -ENOMEM;
 		goto out;
 	}
-	/* remembered for the StartTransaction that follows (RemoteStart trigger) */
+	/* remembered for the StartTransaction that follows (RemoteStart
+	 * trigger, and the token's type) */
 	if ((r = state_put(env, N_KEY("remote", c),
-			   json_pack("{s:O}", "remoteStartId", json_object_get(p, "remoteStartId")))) < 0)
+			   json_pack("{s:O, s:s, s:O}", "remoteStartId",
+				     json_object_get(p, "remoteStartId"), "idToken", idtag, "type",
+				     json_object_get(json_object_get(p, "idToken"), "type")))) < 0)
 		goto out;
-	r = forward(out, "RemoteStartTransaction", json_incref(req), NULL);
+	token_keep(env, idtag, str(json_object_get(p, "idToken"), "type"));
+	r = forward(out, "RemoteStartTransaction", json_incref(req),
+		    json_pack("{s:I, s:s}", "evseId", c, "idToken", idtag));
 out:
 	json_decref(prof);
 	json_decref(req);
+	return r;
+}
+
+/*
+ * 2.0.1 F01.FR.?? (RequestStartTransactionResponse.transactionId): when
+ * the transaction has already started, the answer names it. A 1.6
+ * charger that sends its StartTransaction before it answers (or that was
+ * already charging that token on the connector) has one by now: the
+ * transaction on the EVSE asked for, or for any EVSE the one of that token.
+ */
+static int down_request_start_result(struct ogw_tr_env *env, const json_t *memo,
+				     const json_t *result, json_t **ret)
+{
+	json_t *running = ogw_tr_state_get(env, "running"), *id, *tx;
+	const char *found = NULL;
+	char uuid[37];
+	size_t i;
+	int r;
+
+	if ((r = status_result(result, NULL, 0, ret)) < 0 ||
+	    strcmp(str(result, "status"), "Accepted"))
+		goto out;
+	if (num(memo, "evseId") > 0) {
+		if (!conn_tx(env, num(memo, "evseId"), uuid))
+			found = uuid;
+	} else {
+		json_array_foreach(json_object_get(running, "tx"), i, id) {
+			tx = ogw_tr_state_get(env, S_KEY("tx", json_string_value(id)));
+			if (str(tx, "idTag") && !strcasecmp(str(tx, "idTag"), str(memo, "idToken")) &&
+			    strlen(json_string_value(id)) < sizeof(uuid)) {
+				strcpy(uuid, json_string_value(id));
+				found = uuid;
+			}
+			json_decref(tx);
+		}
+	}
+	if (found && json_object_set_new(*ret, "transactionId", json_string(found)))
+		r = -ENOMEM;
+out:
+	json_decref(running);
+	if (r < 0)
+		*ret = (json_decref(*ret), NULL);
 	return r;
 }
 
@@ -1711,7 +2271,11 @@ static int down_trigger(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_o
 			t = (json_decref(t), NULL);
 		return forward(out, trigger_rows[i].action16, t, NULL);
 	}
-	/* SignV2GCertificate, SignCombinedCertificate, PublishFirmwareStatusNotification */
+	/* the charger's ISO 15118 side signs its V2G certificate over Plug &
+	 * Charge DataTransfer */
+	if (!strcmp(requested, "SignV2GCertificate"))
+		return pnc_forward(out, "TriggerMessage", p);
+	/* SignCombinedCertificate, PublishFirmwareStatusNotification */
 	return ogw_tr_out_status(out, "NotImplemented");
 }
 
@@ -1879,121 +2443,90 @@ static int down_tx_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr
 	return ogw_tr_out_answer(out, a);
 }
 
-/* ---- the device model over 1.6 configuration keys --------------------------- */
+/* ---- the device model over 1.6 configuration keys --------------------------- *
+ * The rows are translators/config_keys.def, shared with v201_v16.c. */
 
-struct cfg_var {
-	const char *key;        /* 1.6 configuration key */
-	const char *component;  /* 2.0.1 component.name */
-	const char *variable;   /* 2.0.1 variable.name */
-	const char *instance;   /* variable.instance, or NULL */
-	bool hex;               /* 2.0.1 text, 1.6 hex (AuthorizationKey, J16 §6.2.2) */
+/* A variable as this translator reaches it: the row, and for a
+ * per-connector row the connector (0: the ChargingStation component). */
+struct cfg_ref {
+	const struct ogw_cfg_key *k;
+	json_int_t conn;
 };
 
 /*
- * REFERENCE §4, the one table both ways. A key listed twice answers both
- * variables; the first row is the one a report shows. Keys with no
- * standard equivalent (BlinkRepeat, NumberOfConnectors, ...) are absent.
+ * The row of a 2.0.1 component/variable pair in *ret, or -ENOENT with
+ * *ret_status saying why: UnknownComponent, UnknownVariable, or
+ * NotSupportedAttributeType for attribute types other than Actual (1.6 keys
+ * have only a value). Station-level rows take no evse and no component
+ * instance; a per-connector row takes EVSE n (its connector 1, the one
+ * connector a 1.6 connector is) or the ChargingStation.
  */
-static const struct cfg_var cfg_vars[] = {
-	{ "AllowOfflineTxForUnknownId", "AuthCtrlr", "OfflineTxForUnknownIdEnabled", NULL, false },
-	{ "AuthorizationCacheEnabled", "AuthCacheCtrlr", "Enabled", NULL, false },
-	{ "AuthorizeRemoteTxRequests", "AuthCtrlr", "AuthorizeRemoteStart", NULL, false },
-	{ "LocalAuthorizeOffline", "AuthCtrlr", "LocalAuthorizeOffline", NULL, false },
-	{ "LocalPreAuthorize", "AuthCtrlr", "LocalPreAuthorize", NULL, false },
-	{ "ClockAlignedDataInterval", "AlignedDataCtrlr", "Interval", NULL, false },
-	{ "ClockAlignedDataInterval", "AlignedDataCtrlr", "TxEndedInterval", NULL, false },
-	{ "MeterValuesAlignedData", "AlignedDataCtrlr", "Measurands", NULL, false },
-	{ "StopTxnAlignedData", "AlignedDataCtrlr", "TxEndedMeasurands", NULL, false },
-	{ "MeterValueSampleInterval", "SampledDataCtrlr", "TxUpdatedInterval", NULL, false },
-	{ "MeterValueSampleInterval", "SampledDataCtrlr", "TxEndedInterval", NULL, false },
-	{ "MeterValuesSampledData", "SampledDataCtrlr", "TxUpdatedMeasurands", NULL, false },
-	{ "MeterValuesSampledData", "SampledDataCtrlr", "TxStartedMeasurands", NULL, false },
-	{ "StopTxnSampledData", "SampledDataCtrlr", "TxEndedMeasurands", NULL, false },
-	{ "ConnectionTimeOut", "TxCtrlr", "EVConnectionTimeOut", NULL, false },
-	{ "StopTransactionOnEVSideDisconnect", "TxCtrlr", "StopTxOnEVSideDisconnect", NULL, false },
-	{ "StopTransactionOnInvalidId", "TxCtrlr", "StopTxOnInvalidId", NULL, false },
-	{ "MaxEnergyOnInvalidId", "TxCtrlr", "MaxEnergyOnInvalidId", NULL, false },
-	{ "HeartbeatInterval", "OCPPCommCtrlr", "HeartbeatInterval", NULL, false },
-	{ "MinimumStatusDuration", "OCPPCommCtrlr", "MinimumStatusDuration", NULL, false },
-	{ "ResetRetries", "OCPPCommCtrlr", "ResetRetries", NULL, false },
-	{ "TransactionMessageAttempts", "OCPPCommCtrlr", "MessageAttempts", "TransactionEvent", false },
-	{ "TransactionMessageRetryInterval", "OCPPCommCtrlr", "MessageAttemptInterval",
-	  "TransactionEvent", false },
-	{ "UnlockConnectorOnEVSideDisconnect", "OCPPCommCtrlr", "UnlockOnEVSideDisconnect", NULL,
-	  false },
-	{ "WebSocketPingInterval", "OCPPCommCtrlr", "WebSocketPingInterval", NULL, false },
-	{ "ConnectorPhaseRotation", "ChargingStation", "PhaseRotation", NULL, false },
-	{ "GetConfigurationMaxKeys", "DeviceDataCtrlr", "ItemsPerMessage", "GetVariables", false },
-	{ "LocalAuthListEnabled", "LocalAuthListCtrlr", "Enabled", NULL, false },
-	{ "LocalAuthListMaxLength", "LocalAuthListCtrlr", "Entries", NULL, false },
-	{ "SendLocalListMaxLength", "LocalAuthListCtrlr", "ItemsPerMessage", NULL, false },
-	{ "ReserveConnectorZeroSupported", "ReservationCtrlr", "NonEvseSpecific", NULL, false },
-	{ "ChargeProfileMaxStackLevel", "SmartChargingCtrlr", "ProfileStackLevel", NULL, false },
-	{ "ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr", "RateUnit", NULL, false },
-	{ "ChargingScheduleMaxPeriods", "SmartChargingCtrlr", "PeriodsPerSchedule", NULL, false },
-	{ "MaxChargingProfilesInstalled", "SmartChargingCtrlr", "Entries", NULL, false },
-	{ "ConnectorSwitch3to1PhaseSupported", "SmartChargingCtrlr", "Phases3to1", NULL, false },
-	{ "AuthorizationKey", "SecurityCtrlr", "BasicAuthPassword", NULL, true },
-	{ "SecurityProfile", "SecurityCtrlr", "SecurityProfile", NULL, false },
-	{ "CpoName", "SecurityCtrlr", "OrganizationName", NULL, false },
-	{ "AdditionalRootCertificateCheck", "SecurityCtrlr", "AdditionalRootCertificateCheck", NULL,
-	  false },
-	{ "CertificateSignedMaxChainSize", "SecurityCtrlr", "MaxCertificateChainSize", NULL, false },
-	{ "CertificateStoreMaxLength", "SecurityCtrlr", "CertificateEntries", NULL, false },
-	{ "CertSigningWaitMinimum", "SecurityCtrlr", "CertSigningWaitMinimum", NULL, false },
-	{ "CertSigningRepeatTimes", "SecurityCtrlr", "CertSigningRepeatTimes", NULL, false },
-	{ "ISO15118PnCEnabled", "ISO15118Ctrlr", "PnCEnabled", NULL, false },
-	{ "CentralContractValidationAllowed", "ISO15118Ctrlr", "CentralContractValidationAllowed",
-	  NULL, false },
-	{ "ContractValidationOffline", "ISO15118Ctrlr", "ContractValidationOffline", NULL, false },
-};
-
-static bool same(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-/*
- * The row of a 2.0.1 component/variable pair, or NULL with *ret_status
- * saying why: UnknownComponent, UnknownVariable, or NotSupportedAttributeType
- * for attribute types other than Actual (1.6 keys have only a value).
- */
-static const struct cfg_var *cfg_find(const json_t *data, const char **ret_status)
+static int cfg_find(const json_t *data, struct cfg_ref *ret, const char **ret_status)
 {
 	const json_t *comp = json_object_get(data, "component");
 	const json_t *var = json_object_get(data, "variable");
-	const char *cname = str(comp, "name");
-	bool component_known = false;
+	const json_t *evse = json_object_get(comp, "evse");
+	const char *type = str(data, "attributeType");
+	bool known = false;
+	const struct ogw_cfg_key *k =
+		has(comp, "instance") ? NULL
+				      : ogw_cfg_by_variable(str(comp, "name"), str(var, "name"),
+							    str(var, "instance"), &known);
 
-	*ret_status = "UnknownComponent";
-	/* every key belongs to the station as a whole, not to an EVSE */
-	if (has(comp, "evse") || has(comp, "instance"))
-		return NULL;
-	for (size_t i = 0; i < N_OF(cfg_vars); i++) {
-		if (strcmp(cfg_vars[i].component, cname))
-			continue;
-		component_known = true;
-		if (!strcmp(cfg_vars[i].variable, str(var, "name")) &&
-		    same(cfg_vars[i].instance, str(var, "instance"))) {
-			const char *type = str(data, "attributeType");
-			if (type && strcmp(type, "Actual")) {
-				*ret_status = "NotSupportedAttributeType";
-				return NULL;
-			}
-			return &cfg_vars[i];
+	*ret_status = known ? "UnknownVariable" : "UnknownComponent";
+	if (k && k->form == OGW_CFG_PER_CONNECTOR) {
+		bool station = !strcmp(str(comp, "name"), "ChargingStation");
+		if (station == (evse != NULL) || num(evse, "id") < (station ? 0 : 1) ||
+		    (has(evse, "connectorId") && num(evse, "connectorId") != 1)) {
+			*ret_status = "UnknownComponent";
+			return -ENOENT;
 		}
+		ret->conn = station ? 0 : num(evse, "id");
+	} else if (k && evse) {
+		*ret_status = "UnknownComponent";
+		return -ENOENT;
+	} else {
+		ret->conn = 0;
 	}
-	if (component_known)
-		*ret_status = "UnknownVariable";
-	return NULL;
+	if (!k)
+		return -ENOENT;
+	if (type && strcmp(type, "Actual")) {
+		*ret_status = "NotSupportedAttributeType";
+		return -ENOENT;
+	}
+	ret->k = k;
+	return 0;
 }
 
-static const struct cfg_var *cfg_by_key(const char *key)
+/*
+ * Entry @conn of a 1.6 per-connector list ("0.RST, 1.RTS", 1.6 §9.1
+ * ConnectorPhaseRotation) into @ret. 0, or -ENOENT when the list names
+ * no such connector.
+ */
+static int list_entry(const char *list, json_int_t conn, char ret[64])
 {
-	for (size_t i = 0; key && i < N_OF(cfg_vars); i++)
-		if (!strcmp(cfg_vars[i].key, key))
-			return &cfg_vars[i];
-	return NULL;
+	while (list && *list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		char *dot;
+		char item[64];
+
+		while (len && *list == ' ')
+			list++, len--;
+		while (len && list[len - 1] == ' ')
+			len--;
+		if (len < sizeof(item)) {
+			memcpy(item, list, len);
+			item[len] = '\0';
+			dot = strchr(item, '.');
+			if (dot && strtoll(item, NULL, 10) == conn && dot > item) {
+				snprintf(ret, 64, "%s", dot + 1);
+				return 0;
+			}
+		}
+		list = end ? end + 1 : NULL;
+	}
+	return -ENOENT;
 }
 
 /* A result entry echoing @data's component, variable and attributeType. */
@@ -2013,7 +2546,7 @@ static const json_t *config_key(const json_t *conf, const char *key)
 	json_t *kv;
 	size_t i;
 	json_array_foreach(json_object_get(conf, "configurationKey"), i, kv)
-		if (!strcmp(str(kv, "key"), key))
+		if (str(kv, "key") && !strcasecmp(str(kv, "key"), key))
 			return kv;
 	return NULL;
 }
@@ -2023,34 +2556,58 @@ static const json_t *config_key(const json_t *conf, const char *key)
 struct getvars_ctx {
 	struct ogw_tr_pending *p;
 	json_t *results;   /* getVariableResult, unmapped entries final */
-	json_t *keys;      /* per entry: the 1.6 key, or null */
+	json_t *refs;      /* per entry: {"key", "conn"} or null */
 };
+
+/* The 2.0.1 value of @ref in 1.6 KeyValue @kv (borrowed: the key's text,
+ * or @buf for a list entry), NULL when it has none to show. */
+static const char *cfg_value(const struct cfg_ref *ref, const json_t *kv, char buf[64])
+{
+	if (ref->k->form == OGW_CFG_HEX)
+		return NULL;   /* a password is WriteOnly in 2.0.1 */
+	if (ref->k->form == OGW_CFG_PER_CONNECTOR)
+		return list_entry(str(kv, "value"), ref->conn, buf) ? NULL : buf;
+	return str(kv, "value");
+}
 
 static void getvars_done(struct ogw_tr_env *env, void *user, const json_t *result)
 {
 	struct getvars_ctx *ctx = user;
-	json_t *k;
+	json_t *rj;
 	size_t i;
 
-	json_array_foreach(ctx->keys, i, k) {
+	json_array_foreach(ctx->refs, i, rj) {
 		json_t *res = json_array_get(ctx->results, i);
+		struct cfg_ref ref = { ogw_cfg_by_key(str(rj, "key")), num(rj, "conn") };
 		const json_t *kv;
-		if (!json_is_string(k))
-			continue;
+		const char *value;
+		char buf[64];
+
 		/* no answer: the mapped entries stay Rejected */
-		kv = result ? config_key(result, json_string_value(k)) : NULL;
-		if (!result)
+		if (!ref.k || !result)
 			continue;
-		if (!kv)
+		kv = config_key(result, ref.k->key);
+		value = kv ? cfg_value(&ref, kv, buf) : NULL;
+		if (!kv || (ref.k->form == OGW_CFG_PER_CONNECTOR && !value))
 			json_object_set_new(res, "attributeStatus", json_string("UnknownVariable"));
-		else if (has(kv, "value") && !cfg_by_key(json_string_value(k))->hex &&
-			 !copy_field(res, "attributeValue", kv, "value"))
+		else if (value && !json_object_set_new(res, "attributeValue", json_string(value)))
 			json_object_set_new(res, "attributeStatus", json_string("Accepted"));
 	}
 	answer_later(env, ctx->p, json_pack("{s:O}", "getVariableResult", ctx->results));
 	json_decref(ctx->results);
-	json_decref(ctx->keys);
+	json_decref(ctx->refs);
 	free(ctx);
+}
+
+/* Adds @key to GetConfiguration's key list @wanted unless it is there. */
+static int want_key(json_t *wanted, const char *key)
+{
+	json_t *k;
+	size_t i;
+	json_array_foreach(wanted, i, k)
+		if (!strcmp(json_string_value(k), key))
+			return 0;
+	return json_array_append_new(wanted, json_string(key)) ? -ENOMEM : 0;
 }
 
 static int down_get_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
@@ -2060,15 +2617,19 @@ static int down_get_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_
 	size_t i;
 	int r = -ENOMEM;
 
-	if (!ctx || !wanted || !(ctx->results = json_array()) || !(ctx->keys = json_array()))
+	if (!ctx || !wanted || !(ctx->results = json_array()) || !(ctx->refs = json_array()))
 		goto out;
 	json_array_foreach(json_object_get(p, "getVariableData"), i, data) {
 		const char *status;
-		const struct cfg_var *v = cfg_find(data, &status);
+		struct cfg_ref ref;
+		bool mapped = !cfg_find(data, &ref, &status);
 		/* mapped entries stay Rejected unless the charger answers */
-		if (json_array_append_new(ctx->results, var_result(data, v ? "Rejected" : status)) ||
-		    json_array_append_new(ctx->keys, v ? json_string(v->key) : json_null()) ||
-		    (v && json_array_append_new(wanted, json_string(v->key))))
+		if (json_array_append_new(ctx->results, var_result(data, mapped ? "Rejected" : status)) ||
+		    json_array_append_new(ctx->refs,
+					  mapped ? json_pack("{s:s, s:I}", "key", ref.k->key, "conn",
+							     ref.conn)
+						 : json_null()) ||
+		    (mapped && want_key(wanted, ref.k->key)))
 			goto out;
 	}
 	if (!json_array_size(wanted)) {
@@ -2085,7 +2646,7 @@ static int down_get_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_
 out:
 	if (ctx) {
 		json_decref(ctx->results);
-		json_decref(ctx->keys);
+		json_decref(ctx->refs);
 		free(ctx);
 	}
 	json_decref(wanted);
@@ -2131,19 +2692,28 @@ static void setvars_done(struct ogw_tr_env *env, void *user, const json_t *resul
 }
 
 /* The ChangeConfiguration for one SetVariableData, or NULL (value too long
- * for 1.6, or no memory). The hex form of a password is zeroed after use. */
-static json_t *change_config(const struct cfg_var *v, const char *value)
+ * for 1.6, or no memory). A per-connector key is set with the one entry
+ * of its list ("2.RST": 1.6 §9.1 lists are per connector). The hex form of
+ * a password is zeroed after use. */
+static json_t *change_config(const struct cfg_ref *ref, const char *value)
 {
 	size_t len = strlen(value);
 	json_t *r;
 	char *hex;
 
-	if (!v->hex)
-		return len <= 500 ? json_pack("{s:s, s:s}", "key", v->key, "value", value) : NULL;
+	if (ref->k->form == OGW_CFG_PER_CONNECTOR) {
+		char entry[96];
+		if (len > 60 || strchr(value, ','))
+			return NULL;
+		snprintf(entry, sizeof(entry), "%lld.%s", (long long)ref->conn, value);
+		return json_pack("{s:s, s:s}", "key", ref->k->key, "value", entry);
+	}
+	if (ref->k->form == OGW_CFG_PLAIN)
+		return len <= 500 ? json_pack("{s:s, s:s}", "key", ref->k->key, "value", value) : NULL;
 	if (len > 250 || !(hex = malloc(2 * len + 1)))
 		return NULL;
 	ogw_hex_encode(value, len, hex);
-	r = json_pack("{s:s, s:s}", "key", v->key, "value", hex);
+	r = json_pack("{s:s, s:s}", "key", ref->k->key, "value", hex);
 	ogw_memzero(hex, 2 * len + 1);
 	free(hex);
 	return r;
@@ -2163,9 +2733,10 @@ static int down_set_vars(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_
 		goto out;
 	json_array_foreach(all, i, data) {
 		const char *status;
-		const struct cfg_var *v = cfg_find(data, &status);
-		json_t *cc = v ? change_config(v, str(data, "attributeValue")) : NULL;
-		if (v && !cc)
+		struct cfg_ref ref;
+		bool mapped = !cfg_find(data, &ref, &status);
+		json_t *cc = mapped ? change_config(&ref, str(data, "attributeValue")) : NULL;
+		if (mapped && !cc)
 			status = "Rejected";
 		if (json_array_append_new(ctx->results, var_result(data, cc ? "Rejected" : status)))
 			goto out_cc;
@@ -2210,58 +2781,92 @@ struct report_ctx {
 	json_t *request;   /* the GetBaseReport/GetReport request */
 };
 
-/* Whether GetReport's componentVariable list (if any) selects row @v. */
-static bool report_selects(const json_t *request, const struct cfg_var *v)
+/* The component a reported variable sits on (new reference). */
+static json_t *cfg_component(const struct cfg_ref *ref)
 {
-	const json_t *cvs = json_object_get(request, "componentVariable");
-	json_t *cv;
-	size_t i;
-
-	if (!cvs)
-		return true;
-	json_array_foreach(cvs, i, cv) {
-		const json_t *var = json_object_get(cv, "variable");
-		if (strcmp(str(json_object_get(cv, "component"), "name"), v->component))
-			continue;
-		if (!var || (!strcmp(str(var, "name"), v->variable) &&
-			     (!has(var, "instance") || same(str(var, "instance"), v->instance))))
-			return true;
-	}
-	return false;
+	if (ref->k->form != OGW_CFG_PER_CONNECTOR)
+		return json_pack("{s:s}", "name", ref->k->component);
+	if (!ref->conn)
+		return json_pack("{s:s}", "name", "ChargingStation");
+	return json_pack("{s:s, s:{s:I}}", "name", ref->k->component, "evse", "id", ref->conn);
 }
 
-static json_t *report_entry(const struct cfg_var *v, const json_t *kv)
+/* Whether GetReport's componentVariable list (if any) selects @ref. */
+static bool report_selects(const json_t *request, const struct cfg_ref *ref)
 {
-	json_t *var = json_pack("{s:s}", "name", v->variable);
+	const json_t *cvs = json_object_get(request, "componentVariable");
+	json_t *comp = cfg_component(ref), *cv;
+	bool r = !cvs;
+	size_t i;
+
+	json_array_foreach(cvs, i, cv) {
+		const json_t *var = json_object_get(cv, "variable");
+		const json_t *want = json_object_get(cv, "component");
+		if (strcmp(str(want, "name"), str(comp, "name")) ||
+		    (has(want, "evse") && num(json_object_get(want, "evse"), "id") !=
+						  num(json_object_get(comp, "evse"), "id")))
+			continue;
+		if (!var || (!strcmp(str(var, "name"), ref->k->variable) &&
+			     (!has(var, "instance") || same(str(var, "instance"), ref->k->instance))))
+			r = true;
+	}
+	json_decref(comp);
+	return r;
+}
+
+static json_t *report_entry(const struct cfg_ref *ref, const char *value, bool readonly)
+{
+	json_t *var = json_pack("{s:s}", "name", ref->k->variable);
 	json_t *attr = json_pack("{s:s, s:s}", "type", "Actual", "mutability",
-				 v->hex ? "WriteOnly"
-					: json_is_true(json_object_get(kv, "readonly")) ? "ReadOnly"
-											 : "ReadWrite");
-	if (var && v->instance)
-		json_object_set_new(var, "instance", json_string(v->instance));
-	if (attr && !v->hex)
-		copy_field(attr, NULL, kv, "value");
-	return json_pack("{s:{s:s}, s:o, s:[o]}", "component", "name", v->component, "variable", var,
+				 ref->k->form == OGW_CFG_HEX ? "WriteOnly"
+				 : readonly		       ? "ReadOnly"
+							       : "ReadWrite");
+	if (var && ref->k->instance)
+		json_object_set_new(var, "instance", json_string(ref->k->instance));
+	if (attr && value && ref->k->form != OGW_CFG_HEX)
+		json_object_set_new(attr, "value", json_string(value));
+	return json_pack("{s:o, s:o, s:[o]}", "component", cfg_component(ref), "variable", var,
 			 "variableAttribute", attr);
 }
 
-/* The reportData of every mapped key the charger reported (first row per key). */
+/* Appends the reportData entries of 1.6 KeyValue @kv (of row @k) to @data:
+ * one per connector a per-connector list names, else one. */
+static int report_key(json_t *data, const json_t *request, const struct ogw_cfg_key *k,
+		      const json_t *kv)
+{
+	bool readonly = json_is_true(json_object_get(kv, "readonly"));
+	const char *list = str(kv, "value");
+	struct cfg_ref ref = { k, 0 };
+	char buf[64];
+
+	if (k->form != OGW_CFG_PER_CONNECTOR)
+		return report_selects(request, &ref) &&
+				       json_array_append_new(data, report_entry(&ref, list, readonly))
+			       ? -ENOMEM
+			       : 0;
+	for (const char *at = list; at && *at; at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL) {
+		char *end;
+		ref.conn = strtoll(at, &end, 10);
+		if (end == at || list_entry(list, ref.conn, buf) || !report_selects(request, &ref))
+			continue;
+		if (json_array_append_new(data, report_entry(&ref, buf, readonly)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The reportData of every mapped key the charger reported. */
 static json_t *report_data(const json_t *request, const json_t *conf)
 {
 	json_t *data = json_array(), *kv;
 	size_t i;
 
 	json_array_foreach(json_object_get(conf, "configurationKey"), i, kv) {
-		const struct cfg_var *v = cfg_by_key(str(kv, "key"));
+		const struct ogw_cfg_key *k = ogw_cfg_by_key(str(kv, "key"));
 		if (!data)
 			return NULL;
-		for (; v && v < cfg_vars + N_OF(cfg_vars) && !strcmp(v->key, str(kv, "key")); v++) {
-			if (!report_selects(request, v))
-				continue;
-			if (json_array_append_new(data, report_entry(v, kv)))
-				data = (json_decref(data), NULL);
-			break;
-		}
+		if (k && report_key(data, request, k, kv))
+			data = (json_decref(data), NULL);
 	}
 	return data;
 }
@@ -2385,13 +2990,20 @@ static int down_update_firmware_result(struct ogw_tr_env *env, const json_t *mem
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* ---- certificates (SEC16) ---------------------------------------------------- */
+/* ---- certificates (SEC16; the ISO 15118 ones over Plug & Charge DataTransfer) -- */
 
 /* 2.0.1 certificate uses SEC16 knows; V2G and MO certificates go through
  * the PnC DataTransfer, which a CSMS uses directly. */
 static const struct str_map cert_use_to16[] = {
 	{ "CSMSRootCertificate", "CentralSystemRootCertificate" },
 	{ "ManufacturerRootCertificate", "ManufacturerRootCertificate" },
+};
+
+/* The certificate uses only the Plug & Charge side knows. */
+static const struct str_map pnc_cert_use[] = {
+	{ "MORootCertificate", "MORootCertificate" },
+	{ "V2GCertificateChain", "V2GCertificateChain" },
+	{ "V2GRootCertificate", "V2GRootCertificate" },
 };
 
 static const struct str_map cert_use_to201[] = {
@@ -2403,6 +3015,8 @@ static int down_cert_signed(struct ogw_tr_env *env, const json_t *p, struct ogw_
 {
 	const char *type = str(p, "certificateType");
 	(void)env;
+	if (same(type, "V2GCertificate"))
+		return pnc_forward(out, "CertificateSigned", p);
 	if (type && strcmp(type, "ChargingStationCertificate"))
 		return ogw_tr_out_status(out, "Rejected");
 	return forward(out, "CertificateSigned",
@@ -2414,6 +3028,9 @@ static int down_install_cert(struct ogw_tr_env *env, const json_t *p, struct ogw
 {
 	const char *type = MAP(cert_use_to16, str(p, "certificateType"), NULL);
 	(void)env;
+	/* V2G and MO roots live on the charger's ISO 15118 side */
+	if (!type && MAP(pnc_cert_use, str(p, "certificateType"), NULL))
+		return pnc_forward(out, "InstallCertificate", p);
 	if (!type)
 		return ogw_tr_out_status(out, "Rejected");
 	return forward(out, "InstallCertificate",
@@ -2441,6 +3058,9 @@ static int down_installed_certs(struct ogw_tr_env *env, const json_t *p, struct 
 	json_array_foreach(types, i, t)
 		if (!type)
 			type = MAP(cert_use_to16, json_string_value(t), NULL);
+	/* only ISO 15118 certificates asked for: the Plug & Charge side */
+	if (!type && json_array_size(types))
+		return pnc_forward(out, "GetInstalledCertificateIds", p);
 	if (!type)
 		return ogw_tr_out_status(out, "NotFound");
 	return forward(out, "GetInstalledCertificateIds",
@@ -2457,6 +3077,11 @@ static int down_installed_certs_result(struct ogw_tr_env *env, const json_t *mem
 
 	(void)env;
 	*ret = NULL;
+	if ((r = pnc_result(memo, result, "NotFound", ret)) != 1) {
+		json_decref(chain);
+		return r;
+	}
+	r = -ENOMEM;
 	if (!chain || status_result(result, NULL, 0, ret))
 		goto out;
 	json_array_foreach(json_object_get(result, "certificateHashData"), i, h)
@@ -2560,7 +3185,9 @@ static int down_clear_monitoring(struct ogw_tr_env *env, const json_t *p, struct
 static const struct ogw_tr_action up_actions[] = {
 	{ "Authorize", OGW_TR_MAPPED, "Authorize", up_authorize, up_authorize_result },
 	{ "BootNotification", OGW_TR_MAPPED, "BootNotification", up_boot, up_boot_result },
-	{ "DataTransfer", OGW_TR_MAPPED, "DataTransfer", up_data, up_data_result },
+	{ "DataTransfer", OGW_TR_MAPPED,
+	  "DataTransfer (Plug & Charge: Authorize, Get15118EVCertificate, GetCertificateStatus, "
+	  "SignCertificate)", up_data, up_data_result },
 	{ "DiagnosticsStatusNotification", OGW_TR_MAPPED, "LogStatusNotification", up_diag_status,
 	  NULL },
 	{ "FirmwareStatusNotification", OGW_TR_MAPPED, "FirmwareStatusNotification", up_fw_status,
@@ -2585,7 +3212,9 @@ static const struct ogw_tr_action up_actions[] = {
 static const struct ogw_tr_action down_actions[] = {
 	{ "CancelReservation", OGW_TR_MAPPED, "CancelReservation", down_cancel_reservation,
 	  down_cancel_reservation_result },
-	{ "CertificateSigned", OGW_TR_MAPPED, "CertificateSigned", down_cert_signed, result_status },
+	{ "CertificateSigned", OGW_TR_MAPPED,
+	  "CertificateSigned (V2GCertificate: Plug & Charge DataTransfer)", down_cert_signed,
+	  result_status_or_pnc },
 	{ "ChangeAvailability", OGW_TR_MAPPED, "ChangeAvailability", down_availability,
 	  result_status },
 	{ "ClearCache", OGW_TR_MAPPED, "ClearCache", down_clear_cache, result_status },
@@ -2604,7 +3233,8 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "GetCompositeSchedule", OGW_TR_MAPPED, "GetCompositeSchedule", down_composite,
 	  down_composite_result },
 	{ "GetDisplayMessages", OGW_TR_REJECTED, "-", down_unknown, NULL },
-	{ "GetInstalledCertificateIds", OGW_TR_MAPPED, "GetInstalledCertificateIds",
+	{ "GetInstalledCertificateIds", OGW_TR_MAPPED,
+	  "GetInstalledCertificateIds (ISO 15118 ones: Plug & Charge DataTransfer)",
 	  down_installed_certs, down_installed_certs_result },
 	{ "GetLocalListVersion", OGW_TR_MAPPED, "GetLocalListVersion", down_list_version,
 	  down_list_version_result },
@@ -2613,11 +3243,12 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "GetReport", OGW_TR_SYNTHESIZED, "GetConfiguration (+ NotifyReport)", down_report, NULL },
 	{ "GetTransactionStatus", OGW_TR_LOCAL, "-", down_tx_status, NULL },
 	{ "GetVariables", OGW_TR_MAPPED, "GetConfiguration", down_get_vars, NULL },
-	{ "InstallCertificate", OGW_TR_MAPPED, "InstallCertificate", down_install_cert,
-	  result_status },
+	{ "InstallCertificate", OGW_TR_MAPPED,
+	  "InstallCertificate (V2G, MO roots: Plug & Charge DataTransfer)", down_install_cert,
+	  result_status_or_pnc },
 	{ "PublishFirmware", OGW_TR_REJECTED, "-", down_reject_status, NULL },
 	{ "RequestStartTransaction", OGW_TR_MAPPED, "RemoteStartTransaction", down_request_start,
-	  result_status },
+	  down_request_start_result },
 	{ "RequestStopTransaction", OGW_TR_MAPPED, "RemoteStopTransaction", down_request_stop,
 	  result_status },
 	{ "ReserveNow", OGW_TR_SYNTHESIZED, "ReserveNow (+ ReservationStatusUpdate)", down_reserve,
@@ -2634,8 +3265,9 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "SetVariableMonitoring", OGW_TR_REJECTED, "-", down_set_monitoring, NULL },
 	{ "SetVariables", OGW_TR_MAPPED, "ChangeConfiguration (one per variable)", down_set_vars,
 	  NULL },
-	{ "TriggerMessage", OGW_TR_MAPPED, "TriggerMessage or ExtendedTriggerMessage", down_trigger,
-	  result_status },
+	{ "TriggerMessage", OGW_TR_MAPPED,
+	  "TriggerMessage or ExtendedTriggerMessage (SignV2GCertificate: Plug & Charge DataTransfer)",
+	  down_trigger, result_status_or_pnc },
 	{ "UnlockConnector", OGW_TR_MAPPED, "UnlockConnector", down_unlock, down_unlock_result },
 	{ "UnpublishFirmware", OGW_TR_REJECTED, "-", down_unpublish, NULL },
 	{ "UpdateFirmware", OGW_TR_MAPPED, "SignedUpdateFirmware or UpdateFirmware",

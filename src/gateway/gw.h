@@ -254,6 +254,21 @@ enum ogw_obs {
 void ogw_session_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
 			 const json_t *payload);
 
+/*
+ * credentials.c: a password the CSMS changed on the charger. observe()
+ * sees every down-call the charger answered (@req as sent, @ans its
+ * CALLRESULT) and keeps an accepted new password. check(): 0 when @pass
+ * is the kept one (or, @pass NULL, when one is kept), -EACCES when it is
+ * not, -ENOENT when none is kept.
+ * upstream(): the north leg's password kept for @id (malloc'd), or NULL.
+ * watched(): whether down-call @req sets a password (observe() needs it).
+ */
+void ogw_credentials_observe(struct ogw_session *s, const char *action, const json_t *req,
+			     const json_t *ans);
+bool ogw_credentials_watched(const char *action, const json_t *req);
+int ogw_credentials_check(const struct ogw_gateway *gw, const char *id, const void *pass, size_t len);
+char *ogw_credentials_upstream(struct ogw_gateway *gw, const char *id);
+
 /* session.c, for offline.c: the pipeline's doors. */
 void ogw_leg_send_result(struct ogw_leg *l, const char *action, const char *id,
 			 const json_t *payload);

@@ -95,8 +95,15 @@ static int append_auth(struct ogw_session *s, unsigned char **p, unsigned char *
 	char *value = NULL;
 
 	if (cc && cc->upstream_password) {
-		value = ogw_auth_make_basic(cc->upstream_user ? cc->upstream_user : s->id,
-					    cc->upstream_password, strlen(cc->upstream_password));
+		/* the CSMS may have changed it since (credentials.c) */
+		char *changed = ogw_credentials_upstream(s->gw, s->id);
+		const char *pw = changed ? changed : cc->upstream_password;
+		value = ogw_auth_make_basic(cc->upstream_user ? cc->upstream_user : s->id, pw,
+					    strlen(pw));
+		if (changed) {
+			ogw_memzero(changed, strlen(changed));
+			free(changed);
+		}
 		if (!value)
 			return -1;
 	} else if (s->south_auth) {

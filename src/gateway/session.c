@@ -480,8 +480,9 @@ static int leg_call_take(struct ogw_leg *l, const char *action, json_t *payload,
 	c->memo = memo;
 	c->rest = rest;
 	c->rest_len = rest ? rest_len : 0;
-	if (rest) {
-		/* The bytes go out as they came; the tree is not needed any more. */
+	if (rest && !(l->kind == OGW_SOUTH && ogw_credentials_watched(action, c->payload))) {
+		/* The bytes go out as they came; the tree is not needed any more
+		 * (but for a password change, which the answer applies). */
 		json_decref(c->payload);
 		c->payload = NULL;
 	}
@@ -955,8 +956,10 @@ static void handle_answer(struct ogw_leg *l, const struct ogw_frame *f)
 	ogw_debug(&lc, "<- %s", f->type == OGW_MSG_CALLRESULT ? "CALLRESULT" : "CALLERROR");
 	ogw_metrics_frame(l->s->gw, l->kind, 0, f->type, c->action, f->err_code);
 	ogw_metrics_latency(l->s->gw, l->kind, l->call_sent_us);
-	if (l->kind == OGW_SOUTH && f->type == OGW_MSG_CALLRESULT)
+	if (l->kind == OGW_SOUTH && f->type == OGW_MSG_CALLRESULT) {
 		ogw_session_observe(l->s, OGW_OBS_DOWN_RESULT, c->action, f->payload);
+		ogw_credentials_observe(l->s, c->action, c->payload, f->payload);
+	}
 	call_finish(c, f);
 	leg_kick(l);
 }

@@ -97,11 +97,14 @@ static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *w
 				     const char *id)
 {
 	const struct ogw_charger_conf *cc = ogw_conf_charger(&gw->conf, id);
-	bool need = (cc && cc->password_hash) || gw->conf.require_auth;
+	/* a password the CSMS set (credentials.c) comes first; the
+	 * configured one stays valid as the operator's fallback */
+	int changed = ogw_credentials_check(gw, id, NULL, 0);
+	bool need = (cc && cc->password_hash) || gw->conf.require_auth || changed != -ENOENT;
 	if (!need)
 		return 0;
 	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
-	if (!cc || !cc->password_hash) {
+	if ((!cc || !cc->password_hash) && changed == -ENOENT) {
 		ogw_warn(&lc, "refused: require_auth is on and no password is configured for it");
 		return HTTP_STATUS_UNAUTHORIZED;
 	}
@@ -121,7 +124,8 @@ static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *w
 		ogw_warn(&lc, "refused: Basic auth user '%s' is not the identity", user);
 		goto out;
 	}
-	if (!ogw_auth_verify(cc->password_hash, pass, pass_len)) {
+	if (ogw_credentials_check(gw, id, pass, pass_len) &&
+	    (!cc || !cc->password_hash || !ogw_auth_verify(cc->password_hash, pass, pass_len))) {
 		ogw_warn(&lc, "refused: wrong password");
 		goto out;
 	}

@@ -41,7 +41,11 @@ describe('2.0.1 charger -> 1.6 CSMS: GetConfiguration without keys', { timeout: 
         variable('ChargingStation', 'Model', 'FastCharger 50', 'ReadOnly'),
         variable('SmartChargingCtrlr', 'RateUnit', 'A,W', 'ReadOnly')],
       [variable('TxCtrlr', 'EVConnectionTimeOut', '60'),
-        variable('DeviceDataCtrlr', 'ItemsPerMessage', '20', 'ReadOnly', 'GetVariables')],
+        variable('DeviceDataCtrlr', 'ItemsPerMessage', '20', 'ReadOnly', 'GetVariables'),
+        { component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'AvailabilityState' },
+          variableAttribute: [{ value: 'Available' }] },
+        { component: { name: 'EVSE', evse: { id: 2 } }, variable: { name: 'AvailabilityState' },
+          variableAttribute: [{ value: 'Available' }] }],
     ];
     p.charger.handle('GetBaseReport', ({ params }) => {
       got.push(params);
@@ -66,6 +70,11 @@ describe('2.0.1 charger -> 1.6 CSMS: GetConfiguration without keys', { timeout: 
       { key: 'ChargingScheduleAllowedChargingRateUnit', readonly: true, value: 'A,W' },
       { key: 'ConnectionTimeOut', readonly: false, value: '60' },
       { key: 'GetConfigurationMaxKeys', readonly: true, value: '20' },
+      // required by 1.6, said by the gateway from the report (issue 20, 11):
+      // two EVSEs, and the smart charging controller the report showed
+      { key: 'NumberOfConnectors', readonly: true, value: '2' },
+      { key: 'SupportedFeatureProfiles', readonly: true,
+        value: 'Core,FirmwareManagement,RemoteTrigger,SmartCharging' },
     ]);
     assert.equal(result.unknownKey, undefined);
     // The last part's answer may follow the CSMS's result.
@@ -90,8 +99,12 @@ describe('2.0.1 charger -> 1.6 CSMS: GetConfiguration without keys', { timeout: 
     const result = await p.upstream.call('GetConfiguration', { key: [] });
     assert.deepEqual(got.map((g) => g.method), ['GetBaseReport', 'GetVariables']);
     assert.ok(got[1].params.getVariableData.length > 1, 'GetVariables asks for every mapped key');
+    // the inventory the first report left still answers the required keys
     assert.deepEqual(result, { configurationKey: [
-      { key: 'HeartbeatInterval', readonly: false, value: '120' }] });
+      { key: 'HeartbeatInterval', readonly: false, value: '120' },
+      { key: 'NumberOfConnectors', readonly: true, value: '2' },
+      { key: 'SupportedFeatureProfiles', readonly: true,
+        value: 'Core,FirmwareManagement,RemoteTrigger,SmartCharging' }] });
     p.charger.removeHandler('GetBaseReport');
     p.charger.removeHandler('GetVariables');
   });

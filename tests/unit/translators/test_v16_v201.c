@@ -39,6 +39,14 @@ static void put_state(struct ogw_tr_env *env, const json_t *state)
 		cr_assert_eq(ogw_tr_state_put(env, key, json_deep_copy(v)), 0);
 }
 
+/* Entries of the state other than the connectors' last statuses, which
+ * stay by design (they tell a later stop whether the EV is plugged). */
+static size_t state_left(struct ogw_tr_env *env)
+{
+	json_t *st = fake_env_state(env);
+	return json_object_size(st) - (json_object_get(st, "status") ? 1 : 0);
+}
+
 Test(v16_v201, tables_complete_and_sorted)
 {
 	cr_assert_eq(ogw_translator_find(OGW_OCPP16, OGW_OCPP201), tr);
@@ -337,20 +345,23 @@ Test(v16_v201, transaction_remote_start_to_stop)
 	fake_assert_int(c->payload, "seqNo", 3);
 	fake_assert_str(c->payload, "triggerReason", "RemoteStop");
 	fake_assert_str(c->payload, "transactionInfo.stoppedReason", "Remote");
-	fake_assert_str(c->payload, "idToken.idToken", "AA11");
+	/* the CSMS stopped it, not a token: the Ended event names none (the
+	 * CSMS prices an Ended without one), and the EV is still plugged */
+	cr_assert_null(fake_path(c->payload, "idToken"));
+	fake_assert_str(c->payload, "transactionInfo.chargingState", "EVConnected");
 	fake_assert_str(c->payload, "meterValue[0].timestamp", "2026-01-01T10:59:00Z");
 	fake_assert_int(c->payload, "meterValue[1].sampledValue[0].value", 4200);
 	fake_assert_str(c->payload, "meterValue[1].sampledValue[0].context", "Transaction.End");
-	fake_env_reply_text(env, 2, "{\"idTokenInfo\":{\"status\":\"Accepted\"}}");
+	fake_env_reply_text(env, 2, "{\"totalCost\":3.5}");
 	a = fake_env_answer(env, 1);
 	cr_assert_str_eq(a->action, "StopTransaction");
-	fake_assert_str(a->payload, "idTagInfo.status", "Accepted");
+	cr_assert_null(fake_path(a->payload, "idTagInfo"));
 
 	/* the transaction is gone from the state */
 	fake_env_call_text(env, OGW_TR_DOWN, "GetTransactionStatus", text, &out);
 	cr_assert(json_is_false(fake_path(out.payload, "ongoingIndicator")));
 	fake_out_clear(&out);
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
 	fake_env_free(env);
 }
@@ -386,12 +397,16 @@ Test(v16_v201, stop_reasons_and_unknown_transaction)
 	const struct fake_call *c;
 	char uuid[37];
 
-	/* a transaction the gateway does not know is only acknowledged */
+	/* a transaction the gateway does not know is acknowledged, and the
+	 * stop the CSMS cannot get is a dead letter with its reason */
 	fake_env_call_text(env, OGW_TR_UP, "StopTransaction",
 			   "{\"transactionId\":99,\"meterStop\":1,\"timestamp\":\"2026-01-01T11:00:00Z\"}",
 			   &out);
 	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
 	cr_assert_eq(fake_env_n_emitted(env), 0);
+	cr_assert_eq(fake_env_n_lost(env), 1);
+	cr_assert_str_eq(fake_env_lost(env, 0)->action, "StopTransaction");
+	fake_assert_int(fake_env_lost(env, 0)->payload, "meterStop", 1);
 	fake_out_clear(&out);
 
 	start_tx(env, "{}", uuid);
@@ -419,23 +434,83 @@ Test(v16_v201, stop_reasons_and_unknown_transaction)
 	fake_env_free(env);
 }
 
+/* An OCMF blob with a reading at the start (B) and one at the end (E). */
+#define OCMF_BLOB "OCMF|{\\\"FV\\\":\\\"1.0\\\",\\\"RD\\\":[{\\\"TM\\\":\\\"2026-01-01T10:00:00,000+0000 S\\\"," \
+	"\\\"TX\\\":\\\"B\\\",\\\"RV\\\":1.0,\\\"RI\\\":\\\"1-b:1.8.0\\\",\\\"RU\\\":\\\"kWh\\\"},{\\\"TX\\\":\\\"E\\\"," \
+	"\\\"RV\\\":4.2,\\\"RI\\\":\\\"1-b:1.8.0\\\",\\\"RU\\\":\\\"kWh\\\"}]}|{\\\"SA\\\":\\\"ECDSA-brainpool256r1-SHA256\\\"," \
+	"\\\"SD\\\":\\\"3045\\\"}"
+
+/* Finding 9: a signed sample carries its own reading, never a 0. */
 Test(v16_v201, meter_values_trigger_and_signed_data)
 {
 	struct ogw_tr_env *env = fake_env_new(tr);
 	struct ogw_tr_out out;
+	const json_t *ev;
 	char uuid[37];
 
 	start_tx(env, "{}", uuid);
+	/* the reading comes out of the OCMF blob: the end reading for
+	 * Transaction.End, in Wh with multiplier 3, and the blob's method */
 	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
 			   "{\"connectorId\":1,\"transactionId\":1,\"meterValue\":[{\"timestamp\":"
-			   "\"2026-01-01T10:15:00Z\",\"sampledValue\":[{\"value\":\"OCMF|{}|{}\","
+			   "\"2026-01-01T10:15:00Z\",\"sampledValue\":[{\"value\":\"" OCMF_BLOB "\","
 			   "\"format\":\"SignedData\",\"context\":\"Trigger\"}]}]}",
 			   &out);
 	fake_assert_str(out.payload, "triggerReason", "Trigger");
-	fake_assert_str(out.payload, "meterValue[0].sampledValue[0].signedMeterValue.signedMeterData",
+	ev = out.payload;
+	cr_assert(json_real_value(fake_path(ev, "meterValue[0].sampledValue[0].value")) == 4.2);
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].unitOfMeasure.unit", "Wh");
+	fake_assert_int(ev, "meterValue[0].sampledValue[0].unitOfMeasure.multiplier", 3);
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].signedMeterValue.encodingMethod", "OCMF");
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].signedMeterValue.signingMethod",
+			"ECDSA-brainpool256r1-SHA256");
+	cr_assert(!strncmp(json_string_value(fake_path(
+				   ev, "meterValue[0].sampledValue[0].signedMeterValue.signedMeterData")),
+			   "OCMF|", 5));
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_lost(env), 0);
+
+	/* a blob without a reading joins the plain sample of the same quantity */
+	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
+			   "{\"connectorId\":1,\"transactionId\":1,\"meterValue\":[{\"timestamp\":"
+			   "\"2026-01-01T10:16:00Z\",\"sampledValue\":["
+			   "{\"value\":\"OCMF|{}|{}\",\"format\":\"SignedData\",\"measurand\":\"Energy.Active.Import.Register\"},"
+			   "{\"value\":\"2100\",\"measurand\":\"Energy.Active.Import.Register\",\"unit\":\"Wh\"}]}]}",
+			   &out);
+	ev = out.payload;
+	cr_assert_eq(json_array_size(fake_path(ev, "meterValue[0].sampledValue")), 1);
+	fake_assert_int(ev, "meterValue[0].sampledValue[0].value", 2100);
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].signedMeterValue.signedMeterData",
 			"OCMF|{}|{}");
-	fake_assert_str(out.payload, "meterValue[0].sampledValue[0].signedMeterValue.encodingMethod",
-			"OCMF");
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].signedMeterValue.signingMethod",
+			"ECDSA-secp256r1-SHA256");
+	fake_out_clear(&out);
+
+	/* alone, or in a format 2.0.1 cannot name: given up with a reason,
+	 * never sent as a reading of 0 */
+	fake_env_call_text(env, OGW_TR_UP, "MeterValues",
+			   "{\"connectorId\":1,\"transactionId\":1,\"meterValue\":[{\"timestamp\":"
+			   "\"2026-01-01T10:17:00Z\",\"sampledValue\":["
+			   "{\"value\":\"OCMF|{}|{}\",\"format\":\"SignedData\"},"
+			   "{\"value\":\"AAECAw==\",\"format\":\"SignedData\"}]}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_lost(env), 2);
+	cr_assert_str_eq(fake_env_lost(env, 0)->action, "MeterValues");
+	cr_assert(strstr(fake_env_lost(env, 0)->reason, "reading"));
+	cr_assert(strstr(fake_env_lost(env, 1)->reason, "OCMF"));
+
+	/* the Transaction.End reading of a StopTransaction is the blob's end */
+	fake_env_call_text(env, OGW_TR_UP, "StopTransaction",
+			   "{\"transactionId\":1,\"meterStop\":4200,\"timestamp\":\"2026-01-01T11:00:00Z\","
+			   "\"transactionData\":[{\"timestamp\":\"2026-01-01T11:00:00Z\",\"sampledValue\":"
+			   "[{\"value\":\"" OCMF_BLOB "\",\"format\":\"SignedData\",\"context\":\"Transaction.End\"}]}]}",
+			   &out);
+	ev = fake_env_emitted(env, fake_env_n_emitted(env) - 1)->payload;
+	cr_assert(json_real_value(fake_path(ev, "meterValue[0].sampledValue[0].value")) == 4.2);
+	fake_assert_str(ev, "meterValue[0].sampledValue[0].context", "Transaction.End");
+	fake_env_reply_text(env, fake_env_n_emitted(env) - 1, "{}");
 	fake_out_clear(&out);
 
 	/* only samples 2.0.1 cannot express: answered, nothing sent */
@@ -602,7 +677,10 @@ static json_t *config_conf(size_t n)
 					      "value", "3"));
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, json_pack("{s:s, s:b, s:s}", "key", keys[i], "readonly",
-						      i == 0, "value", "1"));
+						      i == 0, "value",
+						      strcmp(keys[i], "ConnectorPhaseRotation")
+							      ? "1"
+							      : "0.RST, 1.RTS"));
 	return json_pack("{s:o}", "configurationKey", list);
 }
 
@@ -635,14 +713,23 @@ Test(v16_v201, base_report_in_parts)
 	fake_assert_str(c->payload, "reportData[0].variableAttribute[0].mutability", "ReadOnly");
 	fake_assert_str(c->payload, "reportData[0].variableAttribute[0].value", "1");
 	fake_assert_str(c->payload, "reportData[1].variableAttribute[0].mutability", "ReadWrite");
-	/* a key with two variables shows the first */
+	/* one variable per key: ClockAlignedDataInterval is Interval only */
 	fake_assert_str(c->payload, "reportData[5].variable.name", "Interval");
+	fake_assert_str(c->payload, "reportData[6].variable.name", "Measurands");
 
 	c = fake_env_emitted(env, 2);
 	fake_assert_int(c->payload, "seqNo", 1);
 	cr_assert(json_is_false(fake_path(c->payload, "tbc")));
-	cr_assert_eq(json_array_size(fake_path(c->payload, "reportData")), 5);
-	fake_assert_str(c->payload, "reportData[3].variable.instance", "GetVariables");
+	/* ConnectorPhaseRotation "0.RST, 1.RTS" is two variables: the
+	 * station's and EVSE 1's */
+	cr_assert_eq(json_array_size(fake_path(c->payload, "reportData")), 6);
+	fake_assert_str(c->payload, "reportData[2].component.name", "ChargingStation");
+	fake_assert_str(c->payload, "reportData[2].variable.name", "PhaseRotation");
+	fake_assert_str(c->payload, "reportData[2].variableAttribute[0].value", "RST");
+	fake_assert_str(c->payload, "reportData[3].component.name", "EVSE");
+	fake_assert_int(c->payload, "reportData[3].component.evse.id", 1);
+	fake_assert_str(c->payload, "reportData[3].variableAttribute[0].value", "RTS");
+	fake_assert_str(c->payload, "reportData[4].variable.instance", "GetVariables");
 	json_decref(conf);
 	fake_env_free(env);
 }
@@ -660,9 +747,10 @@ Test(v16_v201, report_filtered_empty_and_failed)
 	fake_env_reply(env, 0, conf);
 	fake_assert_str(fake_env_answer(env, 0)->payload, "status", "Accepted");
 	cr_assert_eq(fake_env_n_emitted(env), 2);
-	cr_assert_eq(json_array_size(fake_path(fake_env_emitted(env, 1)->payload, "reportData")), 5);
-	fake_assert_str(fake_env_emitted(env, 1)->payload, "reportData[4].variable.name",
-			"TxEndedInterval");
+	/* TxEndedInterval has no 1.6 key of its own: only AuthCtrlr's four */
+	cr_assert_eq(json_array_size(fake_path(fake_env_emitted(env, 1)->payload, "reportData")), 4);
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "reportData[3].component.name",
+			"AuthCtrlr");
 
 	fake_env_call_text(env, OGW_TR_DOWN, "GetReport",
 			   "{\"requestId\":10,\"componentVariable\":[{\"component\":{\"name\":\"Nope\"}}]}",
@@ -836,7 +924,7 @@ Test(v16_v201, reservation_used_by_its_transaction)
 
 	/* refused reservations are not kept */
 	reserve(env, 2, 1, "2026-01-01T12:00:00Z", "AA11", "Occupied");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 
 	reserve(env, 3, 1, "2026-01-01T12:00:00Z", "AA11", "Accepted");
 	fake_assert_int(fake_env_state(env), "rsv:3.evse", 1);
@@ -913,14 +1001,14 @@ Test(v16_v201, reservation_removed)
 	fake_out_clear(&out);
 	status16(env, 1, "Available", "2026-01-01T11:00:00Z", &out);
 	assert_status_then_update(env, &out, 0, "Available", 6, "Removed");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
 
 	/* the connector going Faulted ends it too (1.6 §3.11) */
 	reserve(env, 7, 2, "2026-01-01T12:00:00Z", "AA11", "Accepted");
 	status16(env, 2, "Faulted", "2026-01-01T11:00:00Z", &out);
 	assert_status_then_update(env, &out, 2, "Faulted", 7, "Removed");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 
 	/* a ReserveNow with a known id moves that reservation */
 	reserve(env, 8, 1, "2026-01-01T12:00:00Z", "AA11", "Accepted");
@@ -936,7 +1024,7 @@ Test(v16_v201, reservation_removed)
 	fake_assert_str(ret, "status", "Accepted");
 	json_decref(ret);
 	fake_out_clear(&out);
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 	status16(env, 2, "Available", "2026-01-01T11:00:00Z", &out);
 	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
 	fake_out_clear(&out);
@@ -964,7 +1052,7 @@ Test(v16_v201, reservation_expired)
 	fake_out_clear(&out);
 	status16(env, 1, "Available", "2026-01-01T11:00:00.000+01:00", &out);
 	assert_status_then_update(env, &out, 0, "Available", 10, "Expired");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 
 	/* a second before it: Removed */
 	reserve(env, 11, 1, "2026-01-01T10:00:00Z", "AA11", "Accepted");
@@ -976,7 +1064,7 @@ Test(v16_v201, reservation_expired)
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
 			   "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\"}", &out);
 	assert_status_then_update(env, &out, 4, "Available", 12, "Expired");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 	fake_env_free(env);
 }
 
@@ -996,7 +1084,7 @@ Test(v16_v201, reservation_any_connector)
 	/* the first status at or after its expiry reports it */
 	status16(env, 2, "Available", "2026-01-01T10:00:01Z", &out);
 	assert_status_then_update(env, &out, 0, "Available", 13, "Expired");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 
 	/* the whole charger going Unavailable removes it */
 	reserve(env, 14, 0, "2026-01-01T12:00:00Z", "AA11", "Accepted");
@@ -1008,7 +1096,7 @@ Test(v16_v201, reservation_any_connector)
 	cr_assert_str_eq(c->action, "ReservationStatusUpdate");
 	fake_assert_int(c->payload, "reservationId", 14);
 	fake_assert_str(c->payload, "reservationUpdateStatus", "Removed");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0);
+	cr_assert_eq(state_left(env), 0);
 	fake_env_free(env);
 }
 
@@ -1049,7 +1137,7 @@ Test(v16_v201, reset_on_idle_without_transaction)
 	fake_assert_str(ret, "status", "Rejected");
 	json_decref(ret);
 	fake_out_clear(&out);
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
 	fake_env_free(env);
 }
@@ -1089,7 +1177,7 @@ Test(v16_v201, reset_on_idle_waits_for_the_last_stop)
 	cr_assert_str_eq(c->action, "Reset");
 	fake_assert_str(c->payload, "type", "Soft");
 	fake_env_reply_text(env, 4, "{\"status\":\"Accepted\"}");
-	cr_assert_eq(json_object_size(fake_env_state(env)), 0, "state left: %s",
+	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
 	fake_env_free(env);
 }
@@ -1130,5 +1218,677 @@ Test(v16_v201, reset_on_idle_ignores_a_transaction_lost_on_its_connector)
 	fake_out_clear(&out);
 	stop_tx(env, 2);
 	cr_assert_str_eq(fake_env_emitted(env, 3)->action, "Reset");
+	fake_env_free(env);
+}
+
+/* ---- issue 20: what the CSMS concludes ------------------------------------------ */
+
+/* A StartTransaction of @idtag on connector @c, answered Accepted by the
+ * CSMS; the Started event's uuid in @uuid, the event's index returned. */
+static size_t start_on(struct ogw_tr_env *env, int c, const char *idtag, int id16, char uuid[37])
+{
+	size_t at = fake_env_n_emitted(env);
+	struct ogw_tr_out out;
+	json_t *p = json_pack("{s:i, s:s, s:i, s:s}", "connectorId", c, "idTag", idtag,
+			      "meterStart", 1000, "timestamp", "2026-01-01T10:00:00Z");
+
+	fake_env_call(env, OGW_TR_UP, "StartTransaction", p, &out);
+	json_decref(p);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	snprintf(uuid, 37, "%s",
+		 json_string_value(fake_path(fake_env_emitted(env, at)->payload,
+					     "transactionInfo.transactionId")));
+	fake_env_reply_text(env, at, "{\"idTokenInfo\":{\"status\":\"Accepted\"}}");
+	fake_assert_int(fake_env_answer(env, fake_env_n_answers(env) - 1)->payload, "transactionId",
+			id16);
+	return at;
+}
+
+/* The Ended event of StopTransaction @stop_json (emitted, a borrowed payload). */
+static const json_t *stop_on(struct ogw_tr_env *env, const char *stop_json)
+{
+	size_t at = fake_env_n_emitted(env);
+	struct ogw_tr_out out;
+
+	fake_env_call_text(env, OGW_TR_UP, "StopTransaction", stop_json, &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	cr_assert_eq(fake_env_n_emitted(env), at + 1);
+	fake_assert_str(fake_env_emitted(env, at)->payload, "eventType", "Ended");
+	/* the CSMS answers; the event stays recorded */
+	fake_env_reply_text(env, at, "{}");
+	return fake_env_emitted(env, at)->payload;
+}
+
+/* Finding 16: the token belongs in Ended only when it stopped the transaction. */
+Test(v16_v201, ended_names_a_token_only_when_the_driver_stopped)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	const json_t *ev;
+	char uuid[37];
+
+	/* the driver badges the same card: StopAuthorized with that token,
+	 * typed as the Started event typed it */
+	start_on(env, 1, "04A2B3C4", 1, uuid);
+	ev = stop_on(env, "{\"transactionId\":1,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"Local\",\"idTag\":\"04A2B3C4\"}");
+	fake_assert_str(ev, "triggerReason", "StopAuthorized");
+	fake_assert_str(ev, "idToken.idToken", "04A2B3C4");
+	fake_assert_str(ev, "idToken.type", "ISO14443");
+
+	/* no reason is Local (J16E 2.5): the token stopped it */
+	start_on(env, 1, "TAG65159", 2, uuid);
+	ev = stop_on(env, "{\"transactionId\":2,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"idTag\":\"TAG65159\"}");
+	fake_assert_str(ev, "idToken.type", "Central");
+
+	/* the EV left, or the CSMS deauthorized it: 1.6 still sends the
+	 * idTag, 2.0.1 names no token, so the CSMS prices the transaction */
+	start_on(env, 1, "04A2B3C4", 3, uuid);
+	ev = stop_on(env, "{\"transactionId\":3,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"EVDisconnected\",\"idTag\":\"04A2B3C4\"}");
+	cr_assert_null(fake_path(ev, "idToken"));
+	start_on(env, 1, "04A2B3C4", 4, uuid);
+	ev = stop_on(env, "{\"transactionId\":4,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"DeAuthorized\",\"idTag\":\"04A2B3C4\"}");
+	cr_assert_null(fake_path(ev, "idToken"));
+	fake_env_free(env);
+}
+
+/* Finding 17: Ended leaves the EVSE Idle or EVConnected, never Charging. */
+Test(v16_v201, ended_says_whether_the_ev_is_still_plugged)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const json_t *ev;
+	char uuid[37];
+
+	/* stopped while charging: the cable is still in (Finishing follows) */
+	start_on(env, 1, "04A2B3C4", 1, uuid);
+	status16(env, 1, "Charging", "2026-01-01T10:01:00Z", &out);
+	fake_out_clear(&out);
+	ev = stop_on(env, "{\"transactionId\":1,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"Remote\"}");
+	fake_assert_str(ev, "transactionInfo.chargingState", "EVConnected");
+
+	/* the EV left first: the stop reason says so */
+	start_on(env, 1, "04A2B3C4", 2, uuid);
+	ev = stop_on(env, "{\"transactionId\":2,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"EVDisconnected\"}");
+	fake_assert_str(ev, "transactionInfo.chargingState", "Idle");
+
+	/* the connector was shown Available before the stop came */
+	start_on(env, 2, "04A2B3C4", 3, uuid);
+	status16(env, 2, "Available", "2026-01-01T10:59:00Z", &out);
+	fake_out_clear(&out);
+	ev = stop_on(env, "{\"transactionId\":3,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"Other\"}");
+	fake_assert_str(ev, "transactionInfo.chargingState", "Idle");
+	fake_assert_int(ev, "evse.id", 2);
+	fake_env_free(env);
+}
+
+/* Finding 18: the token's type from its form, or the one the CSMS gave. */
+Test(v16_v201, id_token_type_from_its_form)
+{
+	static const struct {
+		const char *tag, *type;
+	} cases[] = {
+		{ "04A2B3C4", "ISO14443" },          /* 4-byte UID */
+		{ "04A2B3C4D5E680", "ISO14443" },    /* 7-byte UID */
+		{ "E004010203040506", "ISO15693" },  /* 8-byte UID */
+		{ "DE-8AA-C-12345678-9", "eMAID" },
+		{ "DE8AAC12345678", "eMAID" },
+		{ "TAG65159", "Central" },           /* refused as ISO14443 by a CSMS */
+		{ "A1B2C", "Central" },
+		{ "12345", "Central" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ogw_tr_env *env = fake_env_new(tr);
+		struct ogw_tr_out out;
+		json_t *p = json_pack("{s:s}", "idTag", cases[i].tag);
+
+		fake_env_call(env, OGW_TR_UP, "Authorize", p, &out);
+		fake_assert_str(out.payload, "idToken.idToken", cases[i].tag);
+		cr_assert_str_eq(json_string_value(fake_path(out.payload, "idToken.type")),
+				 cases[i].type, "%s", cases[i].tag);
+		fake_out_clear(&out);
+		json_decref(p);
+		fake_env_free(env);
+	}
+}
+
+Test(v16_v201, remote_start_keeps_the_csms_token_type)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const json_t *ev;
+	json_t *ret;
+	char uuid[37];
+	size_t at;
+
+	/* hex in form, but the CSMS called it a Central token */
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":5,"
+			   "\"idToken\":{\"idToken\":\"04A2B3C4\",\"type\":\"Central\"}}",
+			   &out);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "RequestStartTransaction", &out,
+				   "{\"status\":\"Accepted\"}");
+	/* nothing has started yet: no transactionId */
+	cr_assert_null(fake_path(ret, "transactionId"));
+	json_decref(ret);
+	fake_out_clear(&out);
+	/* a charger that authorizes remote starts first (AuthorizeRemoteTxRequests)
+	 * asks for the token the CSMS knows */
+	fake_env_call_text(env, OGW_TR_UP, "Authorize", "{\"idTag\":\"04A2B3C4\"}", &out);
+	fake_assert_str(out.payload, "idToken.type", "Central");
+	fake_out_clear(&out);
+	at = start_on(env, 1, "04A2B3C4", 1, uuid);
+	cr_assert_null(fake_path(fake_env_state(env), "tokens"), "the start used the token up");
+	ev = fake_env_emitted(env, at)->payload;
+	fake_assert_str(ev, "triggerReason", "RemoteStart");
+	fake_assert_str(ev, "idToken.type", "Central");
+	/* and a Local stop with it names the same token */
+	ev = stop_on(env, "{\"transactionId\":1,\"meterStop\":5000,\"timestamp\":"
+			  "\"2026-01-01T11:00:00Z\",\"reason\":\"Local\",\"idTag\":\"04A2B3C4\"}");
+	fake_assert_str(ev, "idToken.type", "Central");
+
+	/* a charger that starts another token keeps the form's type */
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":6,"
+			   "\"idToken\":{\"idToken\":\"TAG1\",\"type\":\"KeyCode\"}}",
+			   &out);
+	fake_out_clear(&out);
+	at = start_on(env, 1, "04A2B3C4", 2, uuid);
+	fake_assert_str(fake_env_emitted(env, at)->payload, "idToken.type", "ISO14443");
+	fake_env_free(env);
+}
+
+/* Finding 19: a transaction that has started is named in the answer. */
+Test(v16_v201, request_start_answer_names_a_started_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out, any;
+	json_t *ret;
+	char uuid[37], uuid2[37];
+
+	/* the charger sends its StartTransaction before it answers */
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":5,"
+			   "\"idToken\":{\"idToken\":\"04A2B3C4\",\"type\":\"ISO14443\"}}",
+			   &out);
+	start_on(env, 1, "04A2B3C4", 1, uuid);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "RequestStartTransaction", &out,
+				   "{\"status\":\"Accepted\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	fake_assert_str(ret, "transactionId", uuid);
+	json_decref(ret);
+
+	/* for any EVSE: the transaction of that token */
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"remoteStartId\":6,\"idToken\":{\"idToken\":\"0A0B0C0D\",\"type\":\"ISO14443\"}}",
+			   &any);
+	start_on(env, 2, "0A0B0C0D", 2, uuid2);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "RequestStartTransaction", &any,
+				   "{\"status\":\"Accepted\"}");
+	fake_assert_str(ret, "transactionId", uuid2);
+	json_decref(ret);
+
+	/* a refused start names none */
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "RequestStartTransaction", &out,
+				   "{\"status\":\"Rejected\"}");
+	cr_assert_null(fake_path(ret, "transactionId"));
+	json_decref(ret);
+	fake_out_clear(&out);
+	fake_out_clear(&any);
+	fake_env_free(env);
+}
+
+/* ---- finding 4: one configuration table, one variable per key ------------------- */
+
+static const struct {
+	const char *key, *component, *variable, *instance;
+} cfg_rows[] = {
+#define CFG_KEY(key, component, variable, instance, form, readonly) \
+	{ key, component, variable, instance },
+#include "../../../translators/config_keys.def"
+#undef CFG_KEY
+};
+
+Test(v16_v201, config_table_has_no_collisions)
+{
+	size_t n = sizeof(cfg_rows) / sizeof(cfg_rows[0]);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			/* 1.6 -> 2.0.1: one variable per key (keys are case-insensitive) */
+			cr_assert(strcasecmp(cfg_rows[i].key, cfg_rows[j].key), "key %s twice",
+				  cfg_rows[i].key);
+			/* 2.0.1 -> 1.6: one key per variable */
+			cr_assert(strcmp(cfg_rows[i].component, cfg_rows[j].component) ||
+					  strcmp(cfg_rows[i].variable, cfg_rows[j].variable) ||
+					  (cfg_rows[i].instance && cfg_rows[j].instance &&
+					   strcmp(cfg_rows[i].instance, cfg_rows[j].instance)) ||
+					  !cfg_rows[i].instance != !cfg_rows[j].instance,
+				  "%s.%s is both %s and %s", cfg_rows[i].component,
+				  cfg_rows[i].variable, cfg_rows[i].key, cfg_rows[j].key);
+		}
+}
+
+/* A variable with no 1.6 key of its own is unknown, not its neighbour. */
+Test(v16_v201, set_variables_never_writes_a_neighbour_key)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "SetVariables",
+			   "{\"setVariableData\":["
+			   "{\"component\":{\"name\":\"SampledDataCtrlr\"},\"variable\":{\"name\":\"TxEndedInterval\"},\"attributeValue\":\"0\"},"
+			   "{\"component\":{\"name\":\"SampledDataCtrlr\"},\"variable\":{\"name\":\"TxStartedMeasurands\"},\"attributeValue\":\"Voltage\"},"
+			   "{\"component\":{\"name\":\"AlignedDataCtrlr\"},\"variable\":{\"name\":\"TxEndedInterval\"},\"attributeValue\":\"0\"}]}",
+			   &out);
+	/* answered at once: the charger's MeterValueSampleInterval and
+	 * MeterValuesSampledData are untouched */
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	cr_assert_eq(fake_env_n_emitted(env), 0);
+	for (int i = 0; i < 3; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "setVariableResult[%d].attributeStatus", i);
+		fake_assert_str(out.payload, path, "UnknownVariable");
+	}
+	fake_out_clear(&out);
+
+	/* the primary variables still reach their keys */
+	fake_env_call_text(env, OGW_TR_DOWN, "SetVariables",
+			   "{\"setVariableData\":["
+			   "{\"component\":{\"name\":\"SampledDataCtrlr\"},\"variable\":{\"name\":\"TxEndedMeasurands\"},\"attributeValue\":\"Energy.Active.Import.Register\"},"
+			   "{\"component\":{\"name\":\"AlignedDataCtrlr\"},\"variable\":{\"name\":\"Interval\"},\"attributeValue\":\"900\"}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "key", "StopTxnSampledData");
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "key", "ClockAlignedDataInterval");
+	fake_env_reply_text(env, 0, "{\"status\":\"Accepted\"}");
+	fake_env_reply_text(env, 1, "{\"status\":\"RebootRequired\"}");
+	fake_assert_str(fake_env_answer(env, 0)->payload, "setVariableResult[1].attributeStatus",
+			"RebootRequired");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 11: ConnectorPhaseRotation is a per-connector list. */
+Test(v16_v201, phase_rotation_per_connector)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetVariables",
+			   "{\"getVariableData\":["
+			   "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":\"PhaseRotation\"}},"
+			   "{\"component\":{\"name\":\"ChargingStation\"},\"variable\":{\"name\":\"PhaseRotation\"}},"
+			   "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":3}},\"variable\":{\"name\":\"PhaseRotation\"}}]}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	/* one key asked once */
+	cr_assert_eq(json_array_size(fake_path(fake_env_emitted(env, 0)->payload, "key")), 1);
+	fake_env_reply_text(env, 0,
+			    "{\"configurationKey\":[{\"key\":\"ConnectorPhaseRotation\",\"readonly\":false,"
+			    "\"value\":\"0.RST, 1.RST, 2.RTS\"}]}");
+	fake_assert_str(fake_env_answer(env, 0)->payload, "getVariableResult[0].attributeValue", "RTS");
+	fake_assert_str(fake_env_answer(env, 0)->payload, "getVariableResult[1].attributeValue", "RST");
+	fake_assert_str(fake_env_answer(env, 0)->payload, "getVariableResult[2].attributeStatus",
+			"UnknownVariable");
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "SetVariables",
+			   "{\"setVariableData\":[{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},"
+			   "\"variable\":{\"name\":\"PhaseRotation\"},\"attributeValue\":\"TSR\"}]}",
+			   &out);
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "key", "ConnectorPhaseRotation");
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "value", "2.TSR");
+	fake_env_reply_text(env, 1, "{\"status\":\"Accepted\"}");
+	fake_assert_str(fake_env_answer(env, 1)->payload, "setVariableResult[0].attributeStatus",
+			"Accepted");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+extern const struct ogw_translator ogw_tr_v201_v16;
+
+/* The other direction: a 1.6 central system's list becomes each EVSE's
+ * variable, and the worst part answers. */
+Test(v16_v201, phase_rotation_list_to_a_201_station)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out;
+	json_t *ret;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "ChangeConfiguration",
+			   "{\"key\":\"ConnectorPhaseRotation\",\"value\":\"0.RST, 1.RTS\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "SetVariables");
+	fake_assert_str(out.payload, "setVariableData[0].component.name", "ChargingStation");
+	fake_assert_str(out.payload, "setVariableData[0].attributeValue", "RST");
+	fake_assert_str(out.payload, "setVariableData[1].component.name", "EVSE");
+	fake_assert_int(out.payload, "setVariableData[1].component.evse.id", 1);
+	fake_assert_str(out.payload, "setVariableData[1].attributeValue", "RTS");
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "ChangeConfiguration", &out,
+				   "{\"setVariableResult\":["
+				   "{\"attributeStatus\":\"Accepted\",\"component\":{\"name\":\"ChargingStation\"},\"variable\":{\"name\":\"PhaseRotation\"}},"
+				   "{\"attributeStatus\":\"RebootRequired\",\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":1}},\"variable\":{\"name\":\"PhaseRotation\"}}]}");
+	fake_assert_str(ret, "status", "RebootRequired");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	/* TxEndedInterval's neighbour key: MeterValueSampleInterval is
+	 * TxUpdatedInterval only */
+	fake_env_call_text(env, OGW_TR_DOWN, "ChangeConfiguration",
+			   "{\"key\":\"MeterValueSampleInterval\",\"value\":\"60\"}", &out);
+	cr_assert_eq(json_array_size(fake_path(out.payload, "setVariableData")), 1);
+	fake_assert_str(out.payload, "setVariableData[0].variable.name", "TxUpdatedInterval");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 7: a 1.6 error is a Problem of its connector until NoError clears it. */
+Test(v16_v201, problem_cleared_per_connector)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const json_t *ev;
+
+	/* two connectors fault: two EVSEs' connectors, with their own codes */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"GroundFailure\",\"status\":\"Faulted\"}", &out);
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":2,\"errorCode\":\"OverCurrentFailure\",\"status\":\"Faulted\"}",
+			   &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+	ev = fake_env_emitted(env, 1)->payload;
+	fake_assert_int(ev, "eventData[0].component.evse.id", 2);
+	fake_assert_int(ev, "eventData[0].component.evse.connectorId", 1);
+	fake_assert_str(ev, "eventData[0].techCode", "OverCurrentFailure");
+	fake_assert_str(ev, "eventData[0].actualValue", "true");
+
+	/* the same error again is no new event (no flapping) */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"GroundFailure\",\"status\":\"Unavailable\"}",
+			   &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+
+	/* NoError on connector 1 clears its Problem only */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\"}", &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	ev = fake_env_emitted(env, 2)->payload;
+	cr_assert_str_eq(fake_env_emitted(env, 2)->action, "NotifyEvent");
+	fake_assert_int(ev, "eventData[0].component.evse.id", 1);
+	fake_assert_str(ev, "eventData[0].variable.name", "Problem");
+	fake_assert_str(ev, "eventData[0].actualValue", "false");
+	cr_assert(json_is_true(fake_path(ev, "eventData[0].cleared")));
+	/* a second NoError says nothing more */
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
+			   "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\"}", &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	/* connector 2's stands until it clears */
+	fake_assert_str(fake_env_state(env), "problem.2", "OverCurrentFailure");
+	cr_assert_null(fake_path(fake_env_state(env), "problem.1"));
+	fake_env_free(env);
+}
+
+/* A SetChargingProfile of @purpose (id @id, EVSE 1, with @txid or none)
+ * the charger accepts. */
+static void profile_set(struct ogw_tr_env *env, int id, const char *purpose, const char *txid)
+{
+	struct ogw_tr_out out;
+	json_t *ret, *p = json_pack(
+		"{s:i, s:{s:i, s:i, s:s, s:s, s:[{s:i, s:s, s:[{s:i, s:i}]}]}}", "evseId", 1,
+		"chargingProfile", "id", id, "stackLevel", id, "chargingProfilePurpose", purpose,
+		"chargingProfileKind", "Relative", "chargingSchedule", "id", 1, "chargingRateUnit", "A",
+		"chargingSchedulePeriod", "startPeriod", 0, "limit", 16);
+
+	if (txid)
+		json_object_set_new(json_object_get(p, "chargingProfile"), "transactionId",
+				    json_string(txid));
+	fake_env_call(env, OGW_TR_DOWN, "SetChargingProfile", p, &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "SetChargingProfile", &out,
+				   "{\"status\":\"Accepted\"}");
+	json_decref(ret);
+	fake_out_clear(&out);
+	json_decref(p);
+}
+
+/* The profile ids GetChargingProfiles @req_json reports, as "5,7" (empty:
+ * NoProfiles). */
+static void profiles_reported(struct ogw_tr_env *env, const char *req_json, char ret[64])
+{
+	size_t at = fake_env_n_emitted(env);
+	struct ogw_tr_out out;
+
+	ret[0] = '\0';
+	fake_env_call_text(env, OGW_TR_DOWN, "GetChargingProfiles", req_json, &out);
+	for (size_t i = at; i < fake_env_n_emitted(env); i++) {
+		const json_t *list = fake_path(fake_env_emitted(env, i)->payload, "chargingProfile");
+		fake_assert_str(fake_env_emitted(env, i)->payload, "chargingLimitSource", "CSO");
+		for (size_t j = 0; j < json_array_size(list); j++)
+			snprintf(ret + strlen(ret), 64 - strlen(ret), "%s%lld", *ret ? "," : "",
+				 (long long)json_integer_value(
+					 json_object_get(json_array_get(list, j), "id")));
+	}
+	fake_out_clear(&out);
+}
+
+/* Finding 12: TxProfiles go with their transaction; sources are real. */
+Test(v16_v201, profile_cache_drops_tx_profiles_at_the_end)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	char uuid[37], ids[64];
+
+	start_on(env, 1, "04A2B3C4", 1, uuid);
+	profile_set(env, 5, "TxDefaultProfile", NULL);
+	profile_set(env, 6, "TxProfile", uuid);
+	/* no transactionId: the transaction running on EVSE 1 */
+	profile_set(env, 7, "TxProfile", NULL);
+	profiles_reported(env, "{\"requestId\":1,\"chargingProfile\":{}}", ids);
+	cr_assert_str_eq(ids, "5,6,7");
+	/* the cache holds nothing but what the CSMS set: source CSO */
+	profiles_reported(env, "{\"requestId\":2,\"chargingProfile\":{\"chargingLimitSource\":[\"EMS\"]}}",
+			  ids);
+	cr_assert_str_eq(ids, "");
+
+	stop_on(env, "{\"transactionId\":1,\"meterStop\":5000,\"timestamp\":\"2026-01-01T11:00:00Z\"}");
+	profiles_reported(env, "{\"requestId\":3,\"chargingProfile\":{}}", ids);
+	cr_assert_str_eq(ids, "5");
+	fake_env_free(env);
+}
+
+/* Finding 6: a 1.6 Plug & Charge charger's DataTransfer is the 2.0.1
+ * message for a 2.0.1 CSMS, and its answer goes back wrapped. */
+Test(v16_v201, plug_and_charge_unwrapped)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	json_t *ret, *inner;
+
+	fake_env_call_text(env, OGW_TR_UP, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":\"Authorize\","
+			   "\"data\":\"{\\\"idToken\\\":{\\\"idToken\\\":\\\"DE8AAC12345678\\\",\\\"type\\\":\\\"eMAID\\\"}}\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "Authorize");
+	fake_assert_str(out.payload, "idToken.type", "eMAID");
+	ret = fake_env_result_text(env, OGW_TR_UP, "DataTransfer", &out,
+				   "{\"idTokenInfo\":{\"status\":\"Accepted\"},\"certificateStatus\":\"Accepted\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	inner = fake_json(json_string_value(json_object_get(ret, "data")));
+	fake_assert_str(inner, "idTokenInfo.status", "Accepted");
+	fake_assert_str(inner, "certificateStatus", "Accepted");
+	json_decref(inner);
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_UP, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":\"Get15118EVCertificate\","
+			   "\"data\":\"{\\\"iso15118SchemaVersion\\\":\\\"urn:iso:15118:2:2013:MsgDef\\\","
+			   "\\\"action\\\":\\\"Install\\\",\\\"exiRequest\\\":\\\"AAEC\\\"}\"}",
+			   &out);
+	cr_assert_str_eq(out.action, "Get15118EVCertificate");
+	fake_assert_str(out.payload, "action", "Install");
+	fake_out_clear(&out);
+
+	/* data no CSMS could read: refused at once, and recorded */
+	fake_env_call_text(env, OGW_TR_UP, "DataTransfer",
+			   "{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":\"SignCertificate\","
+			   "\"data\":\"not json\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER);
+	fake_assert_str(out.payload, "status", "Rejected");
+	cr_assert_eq(fake_env_n_lost(env), 1);
+	fake_out_clear(&out);
+
+	/* another vendor's DataTransfer stays a DataTransfer */
+	fake_env_call_text(env, OGW_TR_UP, "DataTransfer",
+			   "{\"vendorId\":\"com.acme\",\"messageId\":\"Authorize\",\"data\":\"{}\"}", &out);
+	cr_assert_str_eq(out.action, "DataTransfer");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 11, keyed: the list is read from every EVSE the inventory knows,
+ * and the required keys come from it; without one, a report first. */
+Test(v16_v201, get_configuration_keys_from_a_201_station)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out;
+	const struct fake_call *c;
+	json_t *ret;
+
+	/* no inventory yet: NumberOfConnectors asks for the report, and the
+	 * answer holds only the keys asked for */
+	fake_env_call_text(env, OGW_TR_DOWN, "GetConfiguration",
+			   "{\"key\":[\"NumberOfConnectors\",\"HeartbeatInterval\",\"BlinkRepeat\"]}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	c = fake_env_emitted(env, 0);
+	cr_assert_str_eq(c->action, "GetBaseReport");
+	fake_env_reply_text(env, 0, "{\"status\":\"Accepted\"}");
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "NotifyReport",
+			   "{\"requestId\":1,\"generatedAt\":\"2026-01-01T00:00:00Z\",\"seqNo\":0,\"reportData\":["
+			   "{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"HeartbeatInterval\"},"
+			   "\"variableAttribute\":[{\"value\":\"300\"}]},"
+			   "{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"WebSocketPingInterval\"},"
+			   "\"variableAttribute\":[{\"value\":\"30\"}]},"
+			   "{\"component\":{\"name\":\"ReservationCtrlr\"},\"variable\":{\"name\":\"Available\"},"
+			   "\"variableAttribute\":[{\"value\":\"false\"}]},"
+			   "{\"component\":{\"name\":\"LocalAuthListCtrlr\"},\"variable\":{\"name\":\"Enabled\"},"
+			   "\"variableAttribute\":[{\"value\":\"true\"}]},"
+			   "{\"component\":{\"name\":\"ChargingStation\"},\"variable\":{\"name\":\"PhaseRotation\"},"
+			   "\"variableAttribute\":[{\"value\":\"RST\"}]},"
+			   "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":\"PhaseRotation\"},"
+			   "\"variableAttribute\":[{\"value\":\"RTS\"}]},"
+			   "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":1}},\"variable\":{\"name\":\"PhaseRotation\"},"
+			   "\"variableAttribute\":[{\"value\":\"RST\"}]}]}",
+			   &out);
+	fake_out_clear(&out);
+	cr_assert_eq(fake_env_n_answers(env), 1);
+	ret = fake_env_answer(env, 0)->payload;
+	cr_assert_eq(json_array_size(json_object_get(ret, "configurationKey")), 2,
+		     "only the keys asked for");
+	fake_assert_str(ret, "configurationKey[0].key", "HeartbeatInterval");
+	fake_assert_str(ret, "configurationKey[1].key", "NumberOfConnectors");
+	fake_assert_str(ret, "configurationKey[1].value", "2");
+	fake_assert_str(ret, "unknownKey[0]", "BlinkRepeat");
+	/* the report's shape is kept: a reservation controller not Available
+	 * is no Reservation profile */
+	fake_assert_int(fake_env_state(env), "inventory.evses", 2);
+	fake_assert_str(fake_env_state(env), "inventory.features",
+			"Core,FirmwareManagement,RemoteTrigger,LocalAuthListManagement");
+
+	/* with the inventory: GetVariables for the station and both EVSEs */
+	fake_env_call_text(env, OGW_TR_DOWN, "GetConfiguration",
+			   "{\"key\":[\"ConnectorPhaseRotation\",\"SupportedFeatureProfiles\"]}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "GetVariables");
+	cr_assert_eq(json_array_size(fake_path(out.payload, "getVariableData")), 3);
+	fake_assert_int(out.payload, "getVariableData[2].component.evse.id", 2);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "GetConfiguration", &out,
+				   "{\"getVariableResult\":["
+				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"RST\",\"component\":{\"name\":\"ChargingStation\"},\"variable\":{\"name\":\"PhaseRotation\"}},"
+				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"RST\",\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":1}},\"variable\":{\"name\":\"PhaseRotation\"}},"
+				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"TSR\",\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":\"PhaseRotation\"}}]}");
+	fake_assert_str(ret, "configurationKey[0].key", "ConnectorPhaseRotation");
+	fake_assert_str(ret, "configurationKey[0].value", "0.RST, 1.RST, 2.TSR");
+	fake_assert_str(ret, "configurationKey[1].key", "SupportedFeatureProfiles");
+	cr_assert_null(fake_path(ret, "unknownKey"));
+	json_decref(ret);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 6, the CSMS's side: ISO 15118 certificate calls reach a 1.6
+ * charger as Plug & Charge DataTransfer, and its answer comes back. */
+Test(v16_v201, plug_and_charge_certificates_wrapped)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	json_t *ret, *inner;
+
+	fake_env_call_text(env, OGW_TR_DOWN, "InstallCertificate",
+			   "{\"certificateType\":\"V2GRootCertificate\",\"certificate\":\"-----BEGIN CERTIFICATE-----\"}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "DataTransfer");
+	fake_assert_str(out.payload, "vendorId", "org.openchargealliance.iso15118pnc");
+	fake_assert_str(out.payload, "messageId", "InstallCertificate");
+	inner = fake_json(json_string_value(json_object_get(out.payload, "data")));
+	fake_assert_str(inner, "certificateType", "V2GRootCertificate");
+	json_decref(inner);
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "InstallCertificate", &out,
+				   "{\"status\":\"Accepted\",\"data\":\"{\\\"status\\\":\\\"Failed\\\"}\"}");
+	fake_assert_str(ret, "status", "Failed");
+	json_decref(ret);
+	/* a charger without Plug & Charge: refused */
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "InstallCertificate", &out,
+				   "{\"status\":\"UnknownVendorId\"}");
+	fake_assert_str(ret, "status", "Rejected");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	/* a CSMS root still goes the SEC16 way */
+	fake_env_call_text(env, OGW_TR_DOWN, "InstallCertificate",
+			   "{\"certificateType\":\"CSMSRootCertificate\",\"certificate\":\"-----BEGIN CERTIFICATE-----\"}",
+			   &out);
+	cr_assert_str_eq(out.action, "InstallCertificate");
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "CertificateSigned",
+			   "{\"certificateType\":\"V2GCertificate\",\"certificateChain\":\"-----BEGIN CERTIFICATE-----\"}",
+			   &out);
+	fake_assert_str(out.payload, "messageId", "CertificateSigned");
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "CertificateSigned", &out,
+				   "{\"status\":\"Accepted\",\"data\":\"{\\\"status\\\":\\\"Accepted\\\"}\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "GetInstalledCertificateIds",
+			   "{\"certificateType\":[\"V2GCertificateChain\"]}", &out);
+	fake_assert_str(out.payload, "messageId", "GetInstalledCertificateIds");
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "GetInstalledCertificateIds", &out,
+				   "{\"status\":\"Rejected\"}");
+	fake_assert_str(ret, "status", "NotFound");
+	json_decref(ret);
+	fake_out_clear(&out);
+
+	fake_env_call_text(env, OGW_TR_DOWN, "TriggerMessage",
+			   "{\"requestedMessage\":\"SignV2GCertificate\"}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_assert_str(out.payload, "messageId", "TriggerMessage");
+	fake_out_clear(&out);
 	fake_env_free(env);
 }

@@ -318,7 +318,7 @@ Test(v201_v16, report_emit_failure_forwards_get_variables)
 	fake_env_call_text(env, OGW_TR_DOWN, "GetConfiguration", "{}", &out);
 	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
 	cr_assert_str_eq(out.action, "GetVariables");
-	cr_assert_eq(json_array_size(fake_path(out.payload, "getVariableData")), 41);
+	cr_assert_eq(json_array_size(fake_path(out.payload, "getVariableData")), 42);
 	cr_assert_eq(fake_env_n_pending(env), 0);
 	cr_assert_null(json_object_get(fake_env_state(env), "report"));
 	res = fake_env_result_text(env, OGW_TR_DOWN, "GetConfiguration", &out,
