@@ -14,8 +14,36 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define OGW_ADMIN_MAX_BODY 65536
 #define OGW_ADMIN_MAX_ARGS 2
+/* The longest request target (path and query) taken: 414 beyond. */
+#define OGW_HTTP_MAX_TARGET 2048
+
+/* admin_http.c: one request head, parsed from the bytes received. */
+struct ogw_http_limits {
+	size_t max_head;  /* request line and header fields: 431 beyond */
+	size_t max_body;  /* Content-Length: 413 beyond */
+};
+
+struct ogw_http_head {
+	char method[8];                        /* one of those admin.c serves */
+	char path[OGW_HTTP_MAX_TARGET + 1];    /* percent-decoded, no query */
+	size_t content_length;
+	const char *authorization;             /* into the parsed bytes; NULL: none */
+	size_t authorization_len;
+	bool keep_alive;
+	bool expect_continue;                  /* "Expect: 100-continue" */
+	/* when refused: the status to answer, the header or part at fault
+	 * (NULL: the request as a whole) and why */
+	int status;
+	const char *field;
+	char reason[160];
+};
+
+/* 0: the head is not complete yet; > 0: it is, and that many bytes long;
+ * < 0: refused, @ret's status, field and reason say how to answer. Reads
+ * only @buf[0..@len), keeps nothing. */
+long ogw_http_parse_head(const char *buf, size_t len, const struct ogw_http_limits *lim,
+			 struct ogw_http_head *ret);
 
 struct ogw_gateway;
 
@@ -24,15 +52,16 @@ struct ogw_admin_req {
 	struct ogw_gateway *gw;
 	struct lws *wsi;              /* NULL once the client went away */
 	char method[8];
-	char path[256];
+	char path[OGW_HTTP_MAX_TARGET + 1];
 	char args[OGW_ADMIN_MAX_ARGS][128];  /* the route's '*' segments */
 	char *body;
 	size_t body_len;
-	bool body_due;                /* body announced, not all read yet */
+	bool head_only;               /* HEAD: answer as GET, without the body */
+	bool keep_alive;              /* the client keeps the connection */
 	bool denied;                  /* no valid credentials: 401 once read */
 	bool waiting;                 /* a charger call is out for this request */
 	uint64_t deadline_us;         /* when that call times out */
-	/* the answer: LWS_PRE bytes of headroom, then resp_len bytes */
+	/* the answer's body, resp_len bytes */
 	int status;
 	const char *content_type;
 	unsigned char *resp;
