@@ -252,9 +252,10 @@ long ogw_http_parse_head(const char *buf, size_t len, const struct ogw_http_limi
 	if (bad_cr)
 		return refuse(h, 400, NULL, "stray CR in the request line");
 	if (!lf) {
+		/* room for the method and version around the longest target */
 		if ((size_t)(end - p) > OGW_HTTP_MAX_TARGET + 32)
-			return refuse(h, 414, "path", "request line longer than %d bytes",
-				      OGW_HTTP_MAX_TARGET + 32);
+			return refuse(h, 414, "path", "request target longer than %d bytes",
+				      OGW_HTTP_MAX_TARGET);
 		return len > lim->max_head ? refuse(h, 431, NULL, "request head larger than "
 						    "%zu bytes", lim->max_head) : 0;
 	}

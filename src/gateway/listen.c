@@ -168,9 +168,12 @@ int ogw_listen_open(struct ogw_listener *l, const char *addr, int port, char *er
 		if (r < 0) {
 			char where[INET6_ADDRSTRLEN + 16];
 			ogw_listen_format(ai->ai_addr, where, sizeof(where));
-			snprintf(err, err_size, "cannot listen on %s%s%s: %s", where,
-				 strcmp(where, addr) ? " from " : "", strcmp(where, addr) ? addr : "",
-				 strerror(-r));
+			/* name the configured spelling too when it was not this */
+			size_t n = strlen(addr);
+			const char *host = where[0] == '[' ? where + 1 : where;
+			bool same = !strncmp(host, addr, n) && strchr("]:", host[n]);
+			snprintf(err, err_size, "cannot listen on %s%s%s%s: %s", where,
+				 same ? "" : " (", same ? "" : addr, same ? "" : ")", strerror(-r));
 			goto fail;
 		}
 		l->n++;
