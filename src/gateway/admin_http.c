@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "admin.h"
+#include "admin_http.h"
 #include "utf8.h"
 
 /* More than this many header fields is an attack, not a client. */

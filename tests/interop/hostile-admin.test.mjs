@@ -20,7 +20,7 @@ import {
   adminApi as api, connectCharger, freePort, runOcppgw, sleep, startGateway, stopAll, tmpDir, waitFor,
   withTimeout,
 } from './lib/harness.mjs';
-import { launchGateway } from './lib/launch.mjs';
+import { SLOW_EXIT_MS, launchGateway } from './lib/launch.mjs';
 
 // Sends @chunks (strings or Buffers, @gapMs apart) on a new connection and
 // collects what comes back until the server closes or @waitMs pass.
@@ -78,7 +78,7 @@ describe('admin door: connections that end before a whole request (finding 1)', 
     c = await connectCharger(gw, 'H1', '1.6');
   });
   after(async () => {
-    await stopAll({ clients: [c], gw });
+    await stopAll({ clients: [c], gw, stopTimeoutMs: SLOW_EXIT_MS });
   });
 
   it('survives port checks: connect and close, 20 times', async () => {
@@ -132,7 +132,7 @@ describe('admin door limits: idle timeout, sizes, what is not HTTP/1.x', { timeo
     c = await connectCharger(gw, 'H2', '1.6');
   });
   after(async () => {
-    await stopAll({ clients: [c], gw });
+    await stopAll({ clients: [c], gw, stopTimeoutMs: SLOW_EXIT_MS });
   });
 
   it('answers a silent client 408 after admin.idle_timeout and closes', async () => {
@@ -212,7 +212,7 @@ describe('admin requests with a bad Content-Length do nothing (finding 6)', { ti
     c.handle('Reset', () => { resets++; return { status: 'Accepted' }; });
   });
   after(async () => {
-    await stopAll({ clients: [c], gw });
+    await stopAll({ clients: [c], gw, stopTimeoutMs: SLOW_EXIT_MS });
   });
 
   it('400 names Content-Length, and the charger gets no Reset', async () => {
@@ -350,7 +350,7 @@ describe('admin login (finding 3)', { timeout: 180000 }, () => {
     c = await connectCharger(gw, 'H3', '1.6');
   });
   after(async () => {
-    await stopAll({ clients: [c], gw });
+    await stopAll({ clients: [c], gw, stopTimeoutMs: SLOW_EXIT_MS });
   });
 
   const basic = (u, p) => ({ authorization: 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64') });

@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   SRC_ROOT, connectCharger, freePort, runOcppgw, startGateway, stopAll, tmpDir, waitFor, withTimeout,
 } from './lib/harness.mjs';
-import { launchGateway } from './lib/launch.mjs';
+import { SLOW_EXIT_MS, launchGateway } from './lib/launch.mjs';
 
 const dir = tmpDir('ocppgw-hostile-files-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -164,7 +164,7 @@ function spawnSyncOk(cmd, args) {
 async function realStore() {
   const data = path.join(dir, `store${++n}`);
   const gw = await startGateway({ dataDir: data, args: ['--admin', ''] });
-  await stopAll({ gw });
+  await stopAll({ gw, stopTimeoutMs: SLOW_EXIT_MS });
   return path.join(data, 'ocppgw.db');
 }
 
@@ -224,7 +224,7 @@ describe('store file', { timeout: 180000 }, () => {
       const hb = await c.call('Heartbeat', {});
       assert.ok(hb.currentTime);
     } finally {
-      await stopAll({ clients: [c], gw });
+      await stopAll({ clients: [c], gw, stopTimeoutMs: SLOW_EXIT_MS });
     }
   });
 });
@@ -238,7 +238,7 @@ describe('a bad config sent with SIGHUP', { timeout: 60000 }, () => {
     c = await connectCharger(gw, 'R1', '1.6');
   });
   after(async () => {
-    await stopAll({ clients: [c], gw });
+    await stopAll({ clients: [c], gw, stopTimeoutMs: SLOW_EXIT_MS });
   });
 
   it('keeps the running configuration and the charger served', async () => {

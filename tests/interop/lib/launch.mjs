@@ -11,6 +11,10 @@ import path from 'node:path';
 
 import { OCPPGW_BIN, tmpDir, waitFor } from './harness.mjs';
 
+// How long a gateway may take to exit after SIGTERM: an ASan build on a
+// loaded machine takes several seconds (lws's context teardown on libuv).
+export const SLOW_EXIT_MS = 30000;
+
 // Runs ocppgw with @args (and a throw-away --data-dir unless @args has one)
 // until it logs "listening on" or exits. Returns {proc, listened, code,
 // signal, log, stop}: code and signal are null while it runs; stop() ends
