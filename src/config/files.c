@@ -23,18 +23,19 @@ static const struct named {
 	const char *flag;     /* the command-line option that may set it, or NULL */
 	size_t off;
 	enum kind kind;
+	bool gateway_only;    /* `ocppgw bridge` does not use it */
 } named[] = {
-	{ "tls.cert", NULL, offsetof(struct ogw_conf, tls_cert), READ_FILE },
-	{ "tls.key", NULL, offsetof(struct ogw_conf, tls_key), READ_FILE },
-	{ "tls.ca", NULL, offsetof(struct ogw_conf, tls_ca), READ_FILE },
-	{ "csms.ca", NULL, offsetof(struct ogw_conf, csms_ca), READ_FILE },
-	{ "csms.cert", NULL, offsetof(struct ogw_conf, csms_cert), READ_FILE },
-	{ "csms.key", NULL, offsetof(struct ogw_conf, csms_key), READ_FILE },
-	{ "mqtt.ca", NULL, offsetof(struct ogw_conf, mqtt_ca), READ_FILE },
-	{ "mqtt.cert", NULL, offsetof(struct ogw_conf, mqtt_cert), READ_FILE },
-	{ "mqtt.key", NULL, offsetof(struct ogw_conf, mqtt_key), READ_FILE },
-	{ "ocpp.schema_dir", "--schema-dir", offsetof(struct ogw_conf, schema_dir), READ_DIR },
-	{ "data_dir", "--data-dir", offsetof(struct ogw_conf, data_dir), DATA_DIR },
+	{ "tls.cert", NULL, offsetof(struct ogw_conf, tls_cert), READ_FILE, true },
+	{ "tls.key", NULL, offsetof(struct ogw_conf, tls_key), READ_FILE, true },
+	{ "tls.ca", NULL, offsetof(struct ogw_conf, tls_ca), READ_FILE, true },
+	{ "csms.ca", NULL, offsetof(struct ogw_conf, csms_ca), READ_FILE, false },
+	{ "csms.cert", NULL, offsetof(struct ogw_conf, csms_cert), READ_FILE, false },
+	{ "csms.key", NULL, offsetof(struct ogw_conf, csms_key), READ_FILE, false },
+	{ "mqtt.ca", NULL, offsetof(struct ogw_conf, mqtt_ca), READ_FILE, false },
+	{ "mqtt.cert", NULL, offsetof(struct ogw_conf, mqtt_cert), READ_FILE, false },
+	{ "mqtt.key", NULL, offsetof(struct ogw_conf, mqtt_key), READ_FILE, false },
+	{ "ocpp.schema_dir", "--schema-dir", offsetof(struct ogw_conf, schema_dir), READ_DIR, false },
+	{ "data_dir", "--data-dir", offsetof(struct ogw_conf, data_dir), DATA_DIR, true },
 };
 
 /* NULL when @path is fit for @kind, else what is wrong with it. */
@@ -65,6 +66,8 @@ int ogw_conf_check_files(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 		const char *path = *(char *const *)((const char *)c + named[i].off);
+		if (named[i].gateway_only && c->bridge)
+			continue;
 		const char *why = path ? problem(path, named[i].kind) : NULL;
 		if (!why)
 			continue;
