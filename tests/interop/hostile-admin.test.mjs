@@ -81,11 +81,13 @@ describe('admin door: connections that end before a whole request (finding 1)', 
     await stopAll({ clients: [c], gw, stopTimeoutMs: SLOW_EXIT_MS });
   });
 
-  it('survives port checks: connect and close, 20 times', async () => {
-    for (let i = 0; i < 20; i++) {
-      const s = net.connect(adminPort(gw), '127.0.0.1');
-      await once(s, 'connect');
-      s.destroy();
+  it('survives port checks: connect and close, 20 times on each door', async () => {
+    for (const port of [adminPort(gw), gw.port]) {
+      for (let i = 0; i < 20; i++) {
+        const s = net.connect(port, '127.0.0.1');
+        await once(s, 'connect');
+        s.destroy();
+      }
     }
     await sleep(200);
     await stillServing(gw, c, 'port checks');
