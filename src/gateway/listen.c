@@ -103,9 +103,12 @@ static int bind_one(struct ogw_listen_sock *s, const struct addrinfo *ai)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* "::" means the IPv6 addresses only: IPv4 is asked for by 0.0.0.0. */
+	/* "[::]" is every address, IPv4 ones too (the one way to ask for both
+	 * families); any other IPv6 address is that address alone. */
+	int v6only = ai->ai_family == AF_INET6 &&
+		     !IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
 	if (ai->ai_family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0)
 		goto fail;
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0)
 		goto fail;

@@ -302,6 +302,26 @@ describe('each door binds exactly its address (finding 2)', { timeout: 120000 },
     }
   });
 
+  it('0.0.0.0 is every IPv4 address, [::] every address of both families',
+    { skip: !hasIPv6Loopback && 'no IPv6 here' }, async () => {
+      const [p, q] = [await freePort(), await freePort()];
+      const g = await launchGateway(['--listen', `0.0.0.0:${p}`, '--admin', '']);
+      const h = await launchGateway(['--listen', `[::]:${q}`, '--admin', '']);
+      try {
+        assert.equal(g.code, null, g.log);
+        assert.equal(h.code, null, h.log);
+        assert.deepEqual(listening(p), [`0.0.0.0:${p}`]);
+        assert.deepEqual(listening(q), [`*:${q}`]);
+        // an IPv4 client reaches the dual-stack listener
+        const s = net.connect(q, '127.0.0.1');
+        await once(s, 'connect');
+        s.destroy();
+      } finally {
+        await g.stop();
+        await h.stop();
+      }
+    });
+
   it('an address that cannot be bound stops the start and says why', async () => {
     const busy = net.createServer();
     busy.listen(0, '127.0.0.1');
