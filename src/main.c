@@ -164,7 +164,7 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 		}
 	}
 	if (cli->response_timeout > 0)
-		ret->response_timeout_ms = (int)(cli->response_timeout * 1000);
+		ret->response_timeout_ms = (int)(cli->response_timeout * 1000 + 0.5);
 	if (cli->max_frame_size > 0)
 		ret->max_frame_size = (size_t)cli->max_frame_size;
 	if (cli->max_pending_calls > 0)
@@ -176,6 +176,8 @@ static int build_conf(const struct cli *cli, struct ogw_conf *ret, struct ogw_co
 	else if (cli->verbosity < 0)
 		ret->log_level = OGW_LOG_WARN;
 	if (ogw_conf_check(ret, errs) < 0)
+		r = -EINVAL;
+	if (ogw_conf_check_files(ret, errs) < 0)
 		r = -EINVAL;
 	return r;
 }
@@ -205,6 +207,20 @@ static long parse_long(const char *opt, const char *s, long min, long max)
 	long v = strtol(s, &end, 10);
 	if (errno || *end || end == s || v < min || v > max) {
 		fprintf(stderr, "ocppgw: %s: expected a whole number from %ld to %ld\n", opt, min, max);
+		exit(2);
+	}
+	return v;
+}
+
+/* Seconds as ocpp.response_timeout takes them: fractions too. */
+static double parse_seconds(const char *opt, const char *s, double max)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || end == s || !(v > 0 && v <= max) || v * 1000 < 1) {
+		fprintf(stderr, "ocppgw: %s: expected seconds, more than 0 (at least 0.001) and at "
+			"most %.0f, fractions allowed (e.g. 2.5)\n", opt, max);
 		exit(2);
 	}
 	return v;
@@ -348,7 +364,7 @@ int main(int argc, char **argv)
 		case OPT_DATA_DIR: cli.data_dir = optarg; break;
 		case OPT_UPSTREAM: cli.upstream_ocpp = optarg; break;
 		case OPT_TIMEOUT:
-			cli.response_timeout = (double)parse_long("--response-timeout", optarg, 1, 3600);
+			cli.response_timeout = parse_seconds("--response-timeout", optarg, 3600);
 			break;
 		case OPT_FRAME:
 			cli.max_frame_size = parse_long("--max-frame-size", optarg, 1024, 16 << 20);

@@ -174,8 +174,12 @@ struct ogw_conf {
 	char *admin_addr;         /* default "127.0.0.1"; NULL: no admin listener */
 	int admin_port;           /* default 8080 */
 	char *admin_token;        /* "Authorization: Bearer" token; NULL: none */
+#define OGW_ADMIN_MAX_TOKEN 1024
 	char *admin_user;         /* Basic auth user, with admin_password_hash */
 	char *admin_password_hash;
+	size_t admin_max_header_size;  /* request line and headers; default 8192 */
+	size_t admin_max_body_size;    /* default 65536 */
+	int admin_idle_timeout_s;      /* for a whole request, and between requests; 30 */
 
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;
@@ -202,6 +206,11 @@ void ogw_conf_defaults(struct ogw_conf *c);
 int ogw_conf_load_file(struct ogw_conf *c, const char *path, struct ogw_conf_errors *errs);
 /* Checks cross-field rules (a key without a cert, ...) after overrides. */
 int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs);
+/* Checks that each file the configuration names (TLS certificates, keys
+ * and CAs, the schema directory, the data directory) is there and can be
+ * read, each error naming the setting's file:line, or the flag that set it.
+ * 0 or -EINVAL. Apart from ogw_conf_check() because it looks at the disk. */
+int ogw_conf_check_files(const struct ogw_conf *c, struct ogw_conf_errors *errs);
 void ogw_conf_clear(struct ogw_conf *c);
 void ogw_conf_errors_clear(struct ogw_conf_errors *errs);
 const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const char *id);

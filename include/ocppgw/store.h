@@ -25,6 +25,13 @@ int ogw_store_open(const char *dir, struct ogw_store **ret, char *err, size_t er
 struct ogw_store *ogw_store_close(struct ogw_store *st);
 /* The schema version the open database is at. */
 int ogw_store_schema_version(struct ogw_store *st);
+/* Where the open store came from: for the start-up log line. */
+enum ogw_store_origin {
+	OGW_STORE_EXISTING,   /* a store of ours, opened */
+	OGW_STORE_CREATED,    /* there was no file: a new store */
+	OGW_STORE_WAS_EMPTY,  /* a zero-byte file (as SQLite leaves one): a new store */
+};
+enum ogw_store_origin ogw_store_origin(const struct ogw_store *st);
 
 /* Per-charger JSON values under string keys (translator state: transaction
  * id maps, seqNo, pending requests). get: a new reference, or NULL when

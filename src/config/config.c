@@ -5,6 +5,7 @@
  * "file:line: message" without stopping at the first. It opens no sockets and
  * reads no file but the config itself; certificates are checked by their users.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -50,10 +51,7 @@ static void add_msg(struct ogw_conf_errors *errs, bool *oom, const char *fmt, va
 	errs->msgs[errs->n++] = msg;
 }
 
-static void add_error(struct ogw_conf_errors *errs, bool *oom, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void add_error(struct ogw_conf_errors *errs, bool *oom, const char *fmt, ...)
+void add_error(struct ogw_conf_errors *errs, bool *oom, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -465,6 +463,26 @@ static void parse_time(struct loader *ld, const config_setting_t *s, const char 
 	replace_string(ld, (char **)((char *)base + f->off), v, false);
 }
 
+/* admin.token: sent in a header, so printable, without spaces, and short
+ * enough to fit any admin.max_header_size. */
+static void parse_admin_token(struct loader *ld, const config_setting_t *s, const char *name,
+			      void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+
+	if (!v)
+		return;
+	bool ok = strlen(v) <= OGW_ADMIN_MAX_TOKEN;
+	for (const unsigned char *p = (const unsigned char *)v; ok && *p; p++)
+		ok = *p > 0x20 && *p < 0x7f;
+	if (!ok) {
+		setting_error(ld, s, "%s: must be at most %d printable characters without spaces",
+			      name, OGW_ADMIN_MAX_TOKEN);
+		return;
+	}
+	replace_string(ld, (char **)((char *)base + f->off), v, true);
+}
+
 static void parse_chargers(struct loader *ld, const config_setting_t *s, const char *name,
 			   void *base, const struct field *f);
 static void parse_local_list(struct loader *ld, const config_setting_t *s, const char *name,
@@ -559,11 +577,17 @@ static const struct field log_fields[] = {
 
 static const struct field admin_fields[] = {
 	{ .name = "listen", .kind = F_SPECIAL, .special = parse_admin_listen },
-	{ .name = "token", .kind = F_STRING, .off = offsetof(struct ogw_conf, admin_token),
-	  .secret = true },
+	{ .name = "token", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, admin_token),
+	  .special = parse_admin_token },
 	{ .name = "user", .kind = F_STRING, .off = offsetof(struct ogw_conf, admin_user) },
 	{ .name = "password_hash", .kind = F_SPECIAL,
 	  .off = offsetof(struct ogw_conf, admin_password_hash), .special = parse_password_hash },
+	{ .name = "max_header_size", .kind = F_SIZE,
+	  .off = offsetof(struct ogw_conf, admin_max_header_size), .min = 4096, .max = 1048576 },
+	{ .name = "max_body_size", .kind = F_SIZE,
+	  .off = offsetof(struct ogw_conf, admin_max_body_size), .min = 1024, .max = 16777216 },
+	{ .name = "idle_timeout", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, admin_idle_timeout_s), .min = 1, .max = 3600 },
 	{ 0 },
 };
 
@@ -1053,6 +1077,9 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->data_dir = must_strdup("/var/lib/ocppgw");
 	c->admin_addr = must_strdup("127.0.0.1");
 	c->admin_port = 8080;
+	c->admin_max_header_size = 8192;
+	c->admin_max_body_size = 65536;
+	c->admin_idle_timeout_s = 30;
 	c->mqtt_prefix = must_strdup("ocpp");
 	c->mqtt_keepalive_s = 30;
 	c->mqtt_max_buffered = 100;
@@ -1389,10 +1416,18 @@ static int parse_port(const char *s, int *ret)
 	return 0;
 }
 
+/* By the address's value, not its spelling ("127.evil.example" is a name).
+ * "localhost" passes here; the gateway checks what it resolved to when it
+ * binds (src/gateway/admin.c). */
 bool ogw_conf_is_loopback(const char *addr)
 {
-	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
-	       strcmp(addr, "localhost") == 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_aton(addr, &a4))
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return strcmp(addr, "localhost") == 0;
 }
 
 int ogw_conf_parse_listen(const char *s, char **ret_addr, int *ret_port)

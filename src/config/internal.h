@@ -48,6 +48,9 @@ struct field {
 	const char *words[2];     /* F_WORDS */
 };
 
+/* One message into @errs (*@oom set when there is no memory for it). */
+void add_error(struct ogw_conf_errors *errs, bool *oom, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* "file:line: message" for setting @s, counted in ld->n_errors. */
 void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -14,7 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define OGW_ADMIN_MAX_BODY 65536
+#include "admin_http.h"
+
 #define OGW_ADMIN_MAX_ARGS 2
 
 struct ogw_gateway;
@@ -24,15 +25,16 @@ struct ogw_admin_req {
 	struct ogw_gateway *gw;
 	struct lws *wsi;              /* NULL once the client went away */
 	char method[8];
-	char path[256];
+	char path[OGW_HTTP_MAX_TARGET + 1];
 	char args[OGW_ADMIN_MAX_ARGS][128];  /* the route's '*' segments */
 	char *body;
 	size_t body_len;
-	bool body_due;                /* body announced, not all read yet */
+	bool head_only;               /* HEAD: answer as GET, without the body */
+	bool keep_alive;              /* the client keeps the connection */
 	bool denied;                  /* no valid credentials: 401 once read */
 	bool waiting;                 /* a charger call is out for this request */
 	uint64_t deadline_us;         /* when that call times out */
-	/* the answer: LWS_PRE bytes of headroom, then resp_len bytes */
+	/* the answer's body, resp_len bytes */
 	int status;
 	const char *content_type;
 	unsigned char *resp;

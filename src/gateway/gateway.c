@@ -190,10 +190,16 @@ static int create_vhosts(struct ogw_gateway *gw)
 	int r = ogw_admin_start(gw);
 	if (r < 0)
 		return r;
+	char err[256], where[OGW_LISTEN_MAX_ADDRS * 64];
+	r = ogw_listen_open(&gw->south_listen, c->listen_addr, c->listen_port, err, sizeof(err));
+	if (r < 0) {
+		ogw_err(NULL, "Failed to listen for chargers (listen = %s:%d): %s", c->listen_addr,
+			c->listen_port, err);
+		return r;
+	}
 	memset(&vi, 0, sizeof(vi));
 	vi.vhost_name = "south";
-	vi.port = c->listen_port;
-	vi.iface = c->listen_addr && strcmp(c->listen_addr, "0.0.0.0") ? c->listen_addr : NULL;
+	vi.port = CONTEXT_PORT_NO_LISTEN_SERVER;  /* listen.c owns the sockets */
 	vi.protocols = ogw_south_protocols;
 	if (c->tls_cert) {
 		vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -205,11 +211,14 @@ static int create_vhosts(struct ogw_gateway *gw)
 	}
 	gw->south_vh = lws_create_vhost(gw->ctx, &vi);
 	if (!gw->south_vh) {
-		ogw_err(NULL, "Failed to listen on %s:%d", c->listen_addr, c->listen_port);
-		return -EADDRINUSE;
+		ogw_err(NULL, "Failed to set up the charger listener%s", c->tls_cert ?
+			" (tls.cert, tls.key or tls.ca not usable: see the lws line above)" : "");
+		return -EINVAL;
 	}
-	ogw_info(NULL, "listening on %s:%d (%s)", c->listen_addr ? c->listen_addr : "0.0.0.0",
-		 lws_get_vhost_listen_port(gw->south_vh), c->tls_cert ? "wss" : "ws");
+	ogw_listen_start(&gw->south_listen, gw->south_vh, NULL,
+			 LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | LWS_ADOPT_ALLOW_SSL, "charger");
+	ogw_listen_describe(&gw->south_listen, "", "", where, sizeof(where));
+	ogw_info(NULL, "listening on %s (%s)", where, c->tls_cert ? "wss" : "ws");
 
 	memset(&vi, 0, sizeof(vi));
 	vi.vhost_name = "north";
@@ -309,8 +318,13 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 		ogw_err(NULL, "Failed to open the store: %s", err);
 		goto fail;
 	}
-	ogw_info(NULL, "store %s/ocppgw.db (schema %d)", gw->conf.data_dir,
-		 ogw_store_schema_version(gw->store));
+	static const char *const origins[] = {
+		[OGW_STORE_EXISTING] = "",
+		[OGW_STORE_CREATED] = ": new store",
+		[OGW_STORE_WAS_EMPTY] = ": new store (the file was empty)",
+	};
+	ogw_info(NULL, "store %s/ocppgw.db (schema %d)%s", gw->conf.data_dir,
+		 ogw_store_schema_version(gw->store), origins[ogw_store_origin(gw->store)]);
 	if (gw->conf.store_max_size) {
 		r = ogw_store_set_max_size(gw->store, gw->conf.store_max_size);
 		if (r < 0) {
@@ -392,6 +406,8 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		uv_timer_stop(&gw->store_tick);
 		uv_close((uv_handle_t *)&gw->store_tick, NULL);
 	}
+	ogw_listen_close(&gw->south_listen);
+	ogw_listen_close(&gw->admin_listen);
 	if (gw->loop_ready) {
 		/* Sessions still open (a hard stop) go down with the context. */
 		sig_ctx = NULL;

@@ -11,6 +11,7 @@
 #include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <uv.h>
 
@@ -160,8 +161,30 @@ struct ogw_session {
 	struct ogw_balance_charger *balance;  /* balance.c; NULL until it needs one */
 };
 
+/* listen.c: the sockets of one door (chargers or admin API), every address
+ * its configured address names, each connection handed to an lws vhost. */
+#define OGW_LISTEN_MAX_ADDRS 4
+struct ogw_listener {
+	struct lws_vhost *vh;
+	const char *protocol;  /* the vhost protocol a connection starts on */
+	int adopt_flags;       /* LWS_ADOPT_* */
+	const char *door;      /* "charger" or "admin", for log lines */
+	bool started;
+	size_t n;
+	struct ogw_listen_sock {
+		struct ogw_listener *owner;
+		int fd;
+		uv_poll_t poll;
+		struct sockaddr_storage addr;  /* as bound, port included */
+		socklen_t addr_len;
+	} socks[OGW_LISTEN_MAX_ADDRS];
+	uv_timer_t pause;      /* accepting paused: out of descriptors */
+};
+
 struct ogw_gateway {
 	struct lws_context *ctx;
+	struct ogw_listener south_listen;
+	struct ogw_listener admin_listen;
 	struct lws_vhost *south_vh;
 	struct lws_vhost *north_vh;
 	struct ogw_conf conf;
@@ -342,6 +365,20 @@ void ogw_state_observe(struct ogw_session *s, enum ogw_obs what, const char *act
 		       const json_t *payload);
 void ogw_state_update(struct ogw_charger_state *cs, enum ogw_ocpp ver, enum ogw_obs what,
 		      const char *action, const json_t *payload, int64_t now);
+
+/* listen.c. Binds every address @addr names (a name is resolved now);
+ * a negative errno with @err saying why when any of them cannot be bound. */
+int ogw_listen_open(struct ogw_listener *l, const char *addr, int port, char *err,
+		    size_t err_size);
+/* Hands each accepted connection to @vh, adopted with @adopt_flags. */
+void ogw_listen_start(struct ogw_listener *l, struct lws_vhost *vh, const char *protocol,
+		      int adopt_flags, const char *door);
+void ogw_listen_close(struct ogw_listener *l);
+/* "A and B": each bound address between @prefix and @suffix. */
+void ogw_listen_describe(const struct ogw_listener *l, const char *prefix, const char *suffix,
+			 char *buf, size_t size);
+void ogw_listen_format(const struct sockaddr *sa, char *buf, size_t size);
+bool ogw_listen_is_loopback(const struct sockaddr *sa);
 
 /* admin.c: the admin HTTP listener on the gateway's context. */
 int ogw_admin_start(struct ogw_gateway *gw);

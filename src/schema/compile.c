@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,9 @@ struct arena_chunk {
 	size_t used, size;
 	_Alignas(max_align_t) unsigned char data[];
 };
+
+/* Bytes one schema file may have. */
+#define SCHEMA_FILE_MAX (1024 * 1024)
 
 struct sch_action {
 	const char *name; /* interned */
@@ -904,6 +908,24 @@ int ogw_schema_set_load_dir(const char *dir, struct ogw_schema_set **ret, char *
 		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path)) {
 			r = -ENAMETOOLONG;
 			snprintf(err, errlen, "%s/%s: path too long", dir, names[i]);
+			goto out;
+		}
+		/* A FIFO would block the start, a device or a giant file
+		 * exhaust it: the largest OCPP schema is some 60 KiB. */
+		struct stat sb;
+		r = -EINVAL;
+		if (stat(path, &sb) < 0) {
+			r = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			snprintf(err, errlen, "%s: not a regular file", path);
+			goto out;
+		}
+		if (sb.st_size > SCHEMA_FILE_MAX) {
+			snprintf(err, errlen, "%s: %lld bytes, more than the %d a schema may have",
+				 path, (long long)sb.st_size, SCHEMA_FILE_MAX);
 			goto out;
 		}
 		doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);

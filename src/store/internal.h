@@ -28,6 +28,7 @@ struct ogw_store_cached {
 struct ogw_store {
 	sqlite3 *db;
 	int schema_version;
+	enum ogw_store_origin origin;
 	sqlite3_stmt *stmt[OGW_STORE_CORE_STMTS];
 	struct ogw_store_cached cache[OGW_STORE_MAX_STMTS];
 	size_t n_cache;

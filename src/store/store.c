@@ -401,6 +401,21 @@ int ogw_store_open(const char *dir, struct ogw_store **ret, char *err, size_t er
 		r = -ENOMEM;
 		goto out;
 	}
+	/* SQLite would call a directory "unable to open" or read-only: say
+	 * what it is. An empty file is what SQLite itself leaves before its
+	 * first write, so it becomes a new store, and the log says so. */
+	struct stat sb;
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode) || !S_ISREG(sb.st_mode)) {
+			set_err(err, errlen, "%s: is %s, not the store file: move it away", path,
+				S_ISDIR(sb.st_mode) ? "a directory" : "not a regular file");
+			r = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
+			goto out;
+		}
+		st->origin = sb.st_size ? OGW_STORE_EXISTING : OGW_STORE_WAS_EMPTY;
+	} else {
+		st->origin = OGW_STORE_CREATED;
+	}
 	/* The gateway uses one connection from one thread. */
 	rc = sqlite3_open_v2(path, &st->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -603,6 +618,11 @@ struct ogw_store *ogw_store_close(struct ogw_store *st)
 	sqlite3_close(st->db);
 	free(st);
 	return NULL;
+}
+
+enum ogw_store_origin ogw_store_origin(const struct ogw_store *st)
+{
+	return st->origin;
 }
 
 int ogw_store_schema_version(struct ogw_store *st)

@@ -41,11 +41,13 @@ if [ ! -f "$build/build.ninja" ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false \
 		-Dbuildtype=debugoptimized -Dc_args=-fsanitize=fuzzer-no-link
 fi
-meson compile -C "$build" src/util/ogw_util src/rpc/ogw_rpc src/schema/ogw_schema
+meson compile -C "$build" src/util/ogw_util src/rpc/ogw_rpc src/schema/ogw_schema \
+	src/gateway/ogw_gateway
 
 out=$build/fuzz
 mkdir -p "$out/crashes"
-libs="$build/src/schema/libogw_schema.a $build/src/rpc/libogw_rpc.a $build/src/util/libogw_util.a"
+# fuzz_admin: only admin_http.o of the gateway library (libc alone)
+libs="$build/src/gateway/libogw_gateway.a $build/src/schema/libogw_schema.a $build/src/rpc/libogw_rpc.a $build/src/util/libogw_util.a"
 deps=$(pkg-config --cflags --libs jansson libwebsockets)
 
 status=0
@@ -53,7 +55,7 @@ for t in $targets; do
 	[ -f "$src/tests/fuzz/fuzz_$t.c" ] || { echo "run.sh: no target $t" >&2; exit 2; }
 	# shellcheck disable=SC2086 # $libs and $deps are word lists
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -I"$src/include" \
+		-fno-sanitize-recover=undefined -I"$src/include" -I"$src/src/gateway" \
 		-o "$out/fuzz_$t" "$src/tests/fuzz/fuzz_$t.c" $libs $deps -lmbedcrypto -lm -lpthread
 	corpus=$out/corpus-$t
 	mkdir -p "$corpus"

@@ -447,12 +447,14 @@ export function isoNow(offsetMs = 0) {
 
 // Tears a suite down: chargers first, then the gateway (SIGTERM, must exit
 // 0), then the CSMS, which is closed even when the gateway misbehaved.
-export async function stopAll({ clients = [], raws = [], gw, csms } = {}) {
+// stopTimeoutMs: how long the gateway may take to exit (gw.stop's default
+// when not given).
+export async function stopAll({ clients = [], raws = [], gw, csms, stopTimeoutMs } = {}) {
   for (const c of clients) await closeClient(c);
   for (const r of raws) await r?.close();
   let res;
   try {
-    if (gw) res = await gw.stop();
+    if (gw) res = await gw.stop(stopTimeoutMs);
   } finally {
     if (csms) await csms.close();
   }

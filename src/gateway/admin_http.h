@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the gateway layer: the admin API's HTTP/1.1 request head
+ * parser (admin_http.c), apart from admin.h so the fuzz target
+ * (tests/fuzz/fuzz_admin.c) needs nothing but libc to use it.
+ */
+#ifndef OGW_ADMIN_HTTP_H
+#define OGW_ADMIN_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The longest request target (path and query) taken: 414 beyond. */
+#define OGW_HTTP_MAX_TARGET 2048
+
+/* admin_http.c: one request head, parsed from the bytes received. */
+struct ogw_http_limits {
+	size_t max_head;  /* request line and header fields: 431 beyond */
+	size_t max_body;  /* Content-Length: 413 beyond */
+};
+
+struct ogw_http_head {
+	char method[8];                        /* one of those admin.c serves */
+	char path[OGW_HTTP_MAX_TARGET + 1];    /* percent-decoded, no query */
+	size_t content_length;
+	const char *authorization;             /* into the parsed bytes; NULL: none */
+	size_t authorization_len;
+	bool keep_alive;
+	bool expect_continue;                  /* "Expect: 100-continue" */
+	/* when refused: the status to answer, the header or part at fault
+	 * (NULL: the request as a whole) and why */
+	int status;
+	const char *field;
+	char reason[160];
+};
+
+/* 0: the head is not complete yet; > 0: it is, and that many bytes long;
+ * < 0: refused, @ret's status, field and reason say how to answer. Reads
+ * only @buf[0..@len), keeps nothing. */
+long ogw_http_parse_head(const char *buf, size_t len, const struct ogw_http_limits *lim,
+			 struct ogw_http_head *ret);
+
+#endif
