@@ -26,7 +26,6 @@
 #include "ocppgw/schema.h"
 #include "ocppgw/util.h"
 
-#define ID_MAX 48
 #define TOPIC_MAX 512
 #define BUCKETS 4096
 #define RECENT 16             /* up-CALL ids remembered against QoS 1 duplicates */
@@ -48,8 +47,8 @@ struct charger {
 	struct charger *hnext;
 	struct bridge *b;
 	char site[128];
-	char enc[ID_MAX * 3 + 1];  /* the id as its topic level spells it */
-	char id[ID_MAX + 1];
+	char enc[OGW_ID_MAX * 3 + 1];  /* the id as its topic level spells it */
+	char id[OGW_ID_MAX + 1];
 	enum ogw_ocpp ver;
 	bool ver_known;
 	bool online;
@@ -121,10 +120,11 @@ static struct charger *charger_get(struct bridge *b, const char *site, const cha
 			return c;
 	if (!create)
 		return NULL;
-	char id[ID_MAX + 1];
+	char id[OGW_ID_MAX + 1];
 	if (strlen(site) >= sizeof(((struct charger *)0)->site) ||
 	    strlen(enc) >= sizeof(((struct charger *)0)->enc) ||
-	    ogw_percent_decode(enc, strlen(enc), id, sizeof(id)) < 0)
+	    ogw_percent_decode(enc, strlen(enc), id, sizeof(id)) < 0 ||
+	    ogw_identity_check(id, strlen(id)))
 		return NULL;
 	struct charger *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -633,7 +633,7 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 	struct bridge *b = arg;
 	const char *prefix = b->conf.mqtt_prefix;
 	size_t plen = strlen(prefix);
-	char site[128], level[ID_MAX * 3 + 1];
+	char site[128], level[OGW_ID_MAX * 3 + 1];
 	const char *p = topic + plen + 1, *slash, *leaf;
 
 	if (strncmp(topic, prefix, plen) || topic[plen] != '/' || !(slash = strchr(p, '/')) ||
