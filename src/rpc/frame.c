@@ -85,8 +85,11 @@ static long sniff(const char *buf, size_t len, char ret_id[OGW_MSGID_MAX + 1])
 	}
 	if (i >= len || i == start)
 		return type;
-	if (ogw_utf8_seq_len((const unsigned char *)buf + start, i - start) == 0)
-		return type;
+	/* The whole id, not its first character: an id that is not UTF-8
+	 * would reach the peer changed (U+FFFD) in the CALLERROR's id. */
+	for (size_t k = start, n; k < i; k += n)
+		if (!(n = ogw_utf8_seq_len((const unsigned char *)buf + k, i - k)))
+			return type;
 	memcpy(ret_id, buf + start, i - start);
 	ret_id[i - start] = '\0';
 	return type;
