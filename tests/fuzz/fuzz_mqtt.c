@@ -22,18 +22,9 @@
 #include "ocppgw/rpc.h"
 #include "ocppgw/schema.h"
 #include "ocppgw/util.h"
+#include "fuzz.h"
 
 #define HEADROOM 16
-
-#define CHECK(cond, ...)                                                                 \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "fuzz_mqtt: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                    \
-			fputc('\n', stderr);                                             \
-			abort();                                                         \
-		}                                                                        \
-	} while (0)
 
 static struct ogw_schema_set *sets[OGW_OCPP_COUNT];
 
@@ -41,11 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	for (int v = 0; v < OGW_OCPP_COUNT; v++) {
-		char err[256] = "";
-		CHECK(ogw_schema_set_load_builtin((enum ogw_ocpp)v, &sets[v], err, sizeof(err)) == 0,
-		      "loading schemas: %s", err);
-	}
+	fuzz_load_schemas(sets);
 	return 0;
 }
 

@@ -23,16 +23,7 @@
 #include "ocppgw/ocpp.h"
 #include "ocppgw/schema.h"
 #include "ocppgw/translator.h"
-
-#define CHECK(cond, ...)                                                                    \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
-			fprintf(stderr, "fuzz_translate: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                       \
-			fputc('\n', stderr);                                                \
-			abort();                                                            \
-		}                                                                           \
-	} while (0)
+#include "fuzz.h"
 
 static struct ogw_schema_set *sets[OGW_OCPP_COUNT];
 
@@ -201,11 +192,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	for (int v = 0; v < OGW_OCPP_COUNT; v++) {
-		char err[256] = "";
-		CHECK(ogw_schema_set_load_builtin((enum ogw_ocpp)v, &sets[v], err, sizeof(err)) == 0,
-		      "loading schemas: %s", err);
-	}
+	fuzz_load_schemas(sets);
 	run.env.ops = &env_ops;
 	return 0;
 }
