@@ -793,14 +793,16 @@ void ogw_admin_route(struct ogw_admin_req *r)
 		if (!match(routes[i].pattern, r->path, r))
 			continue;
 		path_known = true;
+		/* Before the method: a path lws cut at a %0D is not that of
+		 * another route's charger. */
+		const char *why = NULL;
+		if (strncmp(routes[i].pattern, "/api/chargers/*", 15) == 0 && r->wsi)
+			why = ogw_http_identity_check(r->wsi, r->args[0], strlen(r->args[0]));
+		if (why) {
+			ogw_admin_reply_error(r, 400, NULL, "charger id: %s", why);
+			return;
+		}
 		if (strcmp(routes[i].method, r->method) == 0) {
-			const char *why = NULL;
-			if (strncmp(routes[i].pattern, "/api/chargers/*", 15) == 0 && r->wsi)
-				why = ogw_http_identity_check(r->wsi, r->args[0], strlen(r->args[0]));
-			if (why) {
-				ogw_admin_reply_error(r, 400, NULL, "charger id: %s", why);
-				return;
-			}
 			routes[i].handler(r);
 			return;
 		}

@@ -108,6 +108,49 @@ describe('upgrade: identities', { timeout: 60000 }, () => {
   });
 });
 
+// The same identity rule at the admin API's /api/chargers/{id} (finding 4):
+// raw requests, since fetch() would not send a %00 or %0D path as is.
+describe('admin API: charger ids in the path', { timeout: 60000 }, () => {
+  async function adminGet(method, path) {
+    const port = Number(new URL(gw.adminUrl).port);
+    const c = await rawConnect(port);
+    try {
+      c.send(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+        `Content-Length: 0\r\n\r\n`);
+      const res = await c.response(5000);
+      return { status: res.status, json: JSON.parse(res.body) };
+    } finally {
+      c.destroy();
+    }
+  }
+  const cases = [
+    ['GET', '/api/chargers/%FF', 'charger id: identity contains a byte outside US-ASCII'],
+    ['GET', '/api/chargers/%00', 'charger id: identity is empty'],
+    ['GET', '/api/chargers/', 'charger id: identity is empty'],
+    ['GET', '/api/chargers/a%0D%0Ab', 'charger id: identity contains a control character'],
+    ['GET', '/api/chargers/a%3Ab', "charger id: identity contains ':', the Basic auth separator"],
+    ['GET', `/api/chargers/${'L'.repeat(49)}`, 'charger id: identity is longer than 48 characters'],
+    ['POST', '/api/chargers/%FF/reset', 'charger id: identity contains a byte outside US-ASCII'],
+    ['POST', '/api/chargers/a%0D/reset', 'charger id: identity contains a control character'],
+  ];
+  for (const [method, path, error] of cases) {
+    it(`${method} ${path} -> 400 "${error}"`, async () => {
+      const res = await adminGet(method, path);
+      assert.equal(res.status, 400, JSON.stringify(res.json));
+      assert.equal(res.json.error, error);
+      assert.ok(victims.a.isOpen, 'charger a lost its connection');
+    });
+  }
+  it('GET /api/chargers/a and /api/chargers still answer for the good ids', async () => {
+    const one = await adminGet('GET', '/api/chargers/a');
+    assert.equal(one.status, 200);
+    assert.equal(one.json.id, 'a');
+    const all = await adminGet('GET', '/api/chargers');
+    assert.equal(all.status, 200);
+    assert.deepEqual(all.json.map((c) => c.id).sort(), ['GOOD', 'a', 'x']);
+  });
+});
+
 describe('upgrade: bad requests', { timeout: 60000 }, () => {
   const cases = [
     ['no subprotocol', upgradeRequest(0, '/ocpp/U1', { protocol: null }), 400, 'offer one of'],
