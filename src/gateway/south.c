@@ -80,9 +80,9 @@ static unsigned int identity_from_uri(const struct ogw_gateway *gw, struct lws *
 	size_t plen = strlen(prefix);
 	if ((size_t)n <= plen || strncmp(uri, prefix, plen) || uri[plen] != '/')
 		return HTTP_STATUS_NOT_FOUND;
-	/* lws has percent-decoded the URI already (a %00 stays in as a NUL,
-	 * hence @n and not strlen): decoding again would turn an identity like
-	 * "A%2B" (sent as A%252B) into "A+". */
+	/* lws has percent-decoded the URI already: decoding again would turn
+	 * an identity like "A%2B" (sent as A%252B) into "A+". The length is
+	 * lws's, not strlen(): a NUL inside must not shorten the identity. */
 	const char *seg = uri + plen + 1;
 	size_t len = (size_t)n - plen - 1;
 	const char *problem = ogw_http_identity_check(wsi, seg, len);
