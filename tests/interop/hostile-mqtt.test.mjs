@@ -14,6 +14,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import { closeClient, connectCharger, sleep, startCsms, startGateway, stopAll, waitFor } from './lib/harness.mjs';
 import { mqttClient, startBridge, startBroker } from './lib/mosquitto.mjs';
+import { rawWsServer, streamHugeAnswer } from './lib/rawws.mjs';
 
 const SITE = 'hostile';
 const MAX_FRAME = 8192;
@@ -222,5 +223,45 @@ describe('up topics, read by the bridge', { timeout: 90000 }, () => {
     await sleep(500);
     assert.equal(csms.handshakes.length, handshakes);
     assert.ok(bridge.stderr.length >= logLen);
+  });
+});
+
+// The bridge's own WebSocket to the CSMS: an answer whose header announces
+// 2^40 bytes is not read to its end, the connection is closed (1009).
+describe('bridge: a CSMS announcing 2^40 bytes', { timeout: 60000 }, () => {
+  const SITE2 = 'hostile-csms';
+  let server;
+  let bridge2;
+  let gw2;
+  let ch;
+
+  before(async () => {
+    server = await rawWsServer(streamHugeAnswer);
+    bridge2 = await startBridge({ mqtt: broker.url(SITE2), csms: server.url,
+      args: ['--max-frame-size', String(MAX_FRAME)] });
+    gw2 = await startGateway({ csmsUrl: broker.url(SITE2), args: ['--response-timeout', '5'] });
+    await waitFor(() => /mqtt: connected to/.test(gw2.stderr), 5000, 'gateway on the broker');
+  });
+
+  after(async () => {
+    await closeClient(ch);
+    await server.close();
+    try {
+      await stopAll({ gw: gw2 });
+    } finally {
+      if (bridge2) assert.equal((await bridge2.stop()).code, 0, 'bridge exit status');
+    }
+  });
+
+  it('the bridge closes the CSMS connection and keeps running', async () => {
+    ch = await connectCharger(gw2, 'BIG-CSMS', '1.6', { callTimeoutMs: 15000 });
+    const answer = ch.call('Heartbeat', {}).catch((err) => err);
+    await waitFor(() => server.sockets.some((s) => s.streaming), 10000, 'the CSMS got the call');
+    const streaming = server.sockets.find((s) => s.streaming);
+    await waitFor(() => streaming.closedAt, 10000, 'the bridge closed while the CSMS streams');
+    assert.match(bridge2.stderr, /announces 1099511627776 bytes, over max_frame_size 8192: closing/);
+    assert.equal(bridge2.proc.exitCode, null, 'bridge still running');
+    const res = await answer;
+    assert.ok(res instanceof Error, 'the call was not answered with a result');
   });
 });

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import { errorCodes, rawCharger, sleep, startCsms, startGateway, stopAll, withTimeout } from './lib/harness.mjs';
-import { frame, rawConnect, rawSession, upgradeRequest } from './lib/rawws.mjs';
+import { frame, rawConnect, rawSession, rawWsServer, streamHugeAnswer, upgradeRequest } from './lib/rawws.mjs';
 
 const MAX_FRAME = 8192;
 
@@ -367,74 +367,28 @@ describe('unknown message types, per version', { timeout: 60000 }, () => {
 describe('north leg: a CSMS announcing 2^40 bytes', { timeout: 60000 }, () => {
   let server;
   let gw2;
-  const sockets = [];
-
-  async function startHostileCsms() {
-    const net = await import('node:net');
-    const crypto = await import('node:crypto');
-    const srv = net.createServer((sock) => {
-      sockets.push(sock);
-      sock.closedAt = null;
-      sock.on('close', () => { sock.closedAt = Date.now(); });
-      sock.on('error', () => {});
-      let buf = Buffer.alloc(0);
-      let upgraded = false;
-      sock.on('data', (d) => {
-        buf = Buffer.concat([buf, d]);
-        if (!upgraded) {
-          const end = buf.indexOf('\r\n\r\n');
-          if (end < 0) return;
-          const head = buf.subarray(0, end).toString();
-          buf = buf.subarray(end + 4);
-          const key = /sec-websocket-key:\s*(\S+)/i.exec(head)[1];
-          const proto = /sec-websocket-protocol:\s*([^,\r\n]+)/i.exec(head)[1].trim();
-          const accept = crypto.createHash('sha1')
-            .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-          sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n' +
-            `Connection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n` +
-            `Sec-WebSocket-Protocol: ${proto}\r\n\r\n`);
-          upgraded = true;
-        }
-        // The gateway's frames are masked (client to server): unmask the first.
-        if (buf.length < 6 || sock.streaming) return;
-        const n = buf[1] & 127;
-        if (n >= 126 || buf.length < 6 + n) return;
-        const mask = buf.subarray(2, 6);
-        const text = Buffer.from(buf.subarray(6, 6 + n).map((b, i) => b ^ mask[i & 3])).toString();
-        const call = JSON.parse(text);
-        sock.streaming = true;
-        sock.write(frame(`[3,"${call[1]}",{"currentTime":"`, { mask: false, length: 2 ** 40 }));
-        const t = setInterval(() => {
-          if (sock.destroyed) clearInterval(t); else sock.write(Buffer.alloc(65536, 0x41));
-        }, 5);
-      });
-    });
-    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-    return srv;
-  }
 
   before(async () => {
-    server = await startHostileCsms();
-    gw2 = await startGateway({ csmsUrl: `ws://127.0.0.1:${server.address().port}/ocpp`,
+    server = await rawWsServer(streamHugeAnswer);
+    gw2 = await startGateway({ csmsUrl: server.url,
       args: ['--max-frame-size', String(MAX_FRAME), '--response-timeout', '10'] });
   });
 
   after(async () => {
-    for (const s of sockets) s.destroy();
+    await server.close();
     await stopAll({ gw: gw2 });
-    await new Promise((r) => server.close(r));
   });
 
   it('the charger gets a CALLERROR for its call, the north socket is closed', async () => {
     const ch = await rawCharger(gw2, 'NORTH-BIG', '1.6');
     try {
-      await withTimeout((async () => { while (!sockets.length) await sleep(20); })(), 10000,
+      await withTimeout((async () => { while (!server.sockets.length) await sleep(20); })(), 10000,
         'north leg');
       ch.send([2, 'nb1', 'Heartbeat', {}]);
       const reply = await ch.next(10000);
       assert.deepEqual(reply.slice(0, 3), [4, 'nb1', 'InternalError'], JSON.stringify(reply));
       assert.match(reply[3], /max_frame_size/);
-      await withTimeout((async () => { while (!sockets[0].closedAt) await sleep(20); })(), 10000,
+      await withTimeout((async () => { while (!server.sockets[0].closedAt) await sleep(20); })(), 10000,
         'north socket closed while the CSMS streams');
       assert.equal(gw2.proc.exitCode, null);
     } finally {

@@ -152,3 +152,73 @@ export async function rawSession(port, identity, protocol = 'ocpp1.6') {
   c.text = (t) => c.send(frame(t));
   return c;
 }
+
+// A WebSocket server on a bare TCP socket, for a peer that sends what a
+// library would not (a CSMS announcing 2^40 bytes): it accepts any upgrade
+// with the first subprotocol offered, unmasks the client's text frames and
+// hands each to `onText(text, sock)`; `sock.write()` sends raw bytes and
+// `sock.closedAt` is set when the client has closed. `close()` stops it.
+export async function rawWsServer(onText) {
+  const sockets = [];
+  const srv = net.createServer((sock) => {
+    sockets.push(sock);
+    sock.closedAt = null;
+    sock.on('close', () => { sock.closedAt = Date.now(); });
+    sock.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString();
+        buf = buf.subarray(end + 4);
+        const key = /sec-websocket-key:\s*(\S+)/i.exec(head)[1];
+        const proto = /sec-websocket-protocol:\s*([^,\r\n]+)/i.exec(head)?.[1].trim();
+        const accept = crypto.createHash('sha1')
+          .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+        sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n' +
+          `Connection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n` +
+          (proto ? `Sec-WebSocket-Protocol: ${proto}\r\n` : '') + '\r\n');
+        upgraded = true;
+      }
+      while (buf.length >= 6) {
+        let n = buf[1] & 127;
+        let off = 2;
+        if (n === 126) { if (buf.length < 8) return; n = buf.readUInt16BE(2); off = 4; }
+        else if (n === 127) return; // a client of ours never sends that much
+        if (buf.length < off + 4 + n) return;
+        const mask = buf.subarray(off, off + 4);
+        const payload = Buffer.from(buf.subarray(off + 4, off + 4 + n).map((b, i) => b ^ mask[i & 3]));
+        const opcode = buf[0] & 15;
+        buf = buf.subarray(off + 4 + n);
+        if (opcode === 1) onText(payload.toString(), sock);
+      }
+    });
+  });
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return {
+    port: srv.address().port,
+    url: `ws://127.0.0.1:${srv.address().port}/ocpp`,
+    sockets,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => srv.close(resolve));
+    },
+  };
+}
+
+// An onText for rawWsServer(): answers the first CALL with a frame header
+// announcing 2^40 bytes, then streams 64 KiB every 5 ms until the socket
+// is closed.
+export function streamHugeAnswer(text, sock) {
+  if (sock.streaming) return;
+  const call = JSON.parse(text);
+  if (call[0] !== 2) return;
+  sock.streaming = true;
+  sock.write(frame(`[3,"${call[1]}",{"currentTime":"`, { mask: false, length: 2 ** 40 }));
+  const t = setInterval(() => {
+    if (sock.destroyed) clearInterval(t); else sock.write(Buffer.alloc(65536, 0x41));
+  }, 5);
+}
