@@ -21,7 +21,8 @@ log() { "$@" >>"$LOG" 2>&1; }
 PKGS=(build-essential meson ninja-build pkg-config python3
       libwebsockets-dev libmosquitto-dev libconfig-dev libmbedtls-dev
       libjansson-dev libsqlite3-dev libuv1-dev libcriterion-dev openssl
-      mosquitto sqlite3 nginx-light chromium)
+      mosquitto sqlite3 nginx-light chromium
+      clang)  # clang: the libFuzzer targets (tests/fuzz, meson suite fuzz)
 
 node_ok() {
 	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&

@@ -2,7 +2,7 @@
 /*
  * Small helpers every layer uses: randomness from mbedTLS's CTR-DRBG, clocks,
  * RFC 3339 time text, hex and percent-encoding (charger ids in URL paths
- * and MQTT topic levels).
+ * and MQTT topic levels), and the one rule on what a charger identity is.
  */
 #ifndef OCPPGW_UTIL_H
 #define OCPPGW_UTIL_H
@@ -37,6 +37,14 @@ void ogw_percent_encode(const char *in, char *out, size_t outsz);
 /* Reverses ogw_percent_encode(): 0, or -EINVAL for a malformed or
  * too long @in, or one that decodes to a NUL. */
 int ogw_percent_decode(const char *in, size_t len, char *out, size_t outsz);
+
+/* A charger identity: OCPP 2.0.1 Part 4 §3.1.1, an identifierString of at
+ * most 48 characters without ':'. */
+#define OGW_ID_MAX 48
+/* NULL when the @len bytes at @id are a charger identity, else why not
+ * (a static English sentence that never quotes @id). Every door a charger
+ * name comes through (WebSocket path, admin API path, MQTT topic) uses it. */
+const char *ogw_identity_check(const char *id, size_t len);
 
 /* Overwrites @len bytes so the compiler cannot drop it (for secrets). */
 void ogw_memzero(void *p, size_t len);

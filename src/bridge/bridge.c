@@ -26,7 +26,6 @@
 #include "ocppgw/schema.h"
 #include "ocppgw/util.h"
 
-#define ID_MAX 48
 #define TOPIC_MAX 512
 #define BUCKETS 4096
 #define RECENT 16             /* up-CALL ids remembered against QoS 1 duplicates */
@@ -48,8 +47,8 @@ struct charger {
 	struct charger *hnext;
 	struct bridge *b;
 	char site[128];
-	char enc[ID_MAX * 3 + 1];  /* the id as its topic level spells it */
-	char id[ID_MAX + 1];
+	char enc[OGW_ID_MAX * 3 + 1];  /* the id as its topic level spells it */
+	char id[OGW_ID_MAX + 1];
 	enum ogw_ocpp ver;
 	bool ver_known;
 	bool online;
@@ -63,7 +62,7 @@ struct charger {
 	unsigned int recent_next;
 	char *rx;                  /* a fragmented WebSocket message */
 	size_t rx_len;
-	bool rx_over;
+	bool rx_refused;           /* over max_frame_size: closing, rest unread */
 };
 
 struct bridge {
@@ -121,10 +120,11 @@ static struct charger *charger_get(struct bridge *b, const char *site, const cha
 			return c;
 	if (!create)
 		return NULL;
-	char id[ID_MAX + 1];
+	char id[OGW_ID_MAX + 1];
 	if (strlen(site) >= sizeof(((struct charger *)0)->site) ||
 	    strlen(enc) >= sizeof(((struct charger *)0)->enc) ||
-	    ogw_percent_decode(enc, strlen(enc), id, sizeof(id)) < 0)
+	    ogw_percent_decode(enc, strlen(enc), id, sizeof(id)) < 0 ||
+	    ogw_identity_check(id, strlen(id)))
 		return NULL;
 	struct charger *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -377,44 +377,57 @@ static void ws_message(struct charger *c, const char *buf, size_t len)
 	publish_down(c, buf, len);
 }
 
-static void ws_rx(struct charger *c, struct lws *wsi, const char *in, size_t len)
+/* Reassembles a message from the CSMS. A message whose frame headers
+ * announce more than max_frame_size is not read to its end: the connection
+ * closes (RFC 6455 §7.4.1: 1009) from the next writeable callback, since
+ * lws 4.1 crashes when RECEIVE returns -1 in the middle of a frame. -1 when
+ * memory ran out. */
+static int ws_rx(struct charger *c, struct lws *wsi, const char *in, size_t len)
 {
 	size_t max = c->b->conf.max_frame_size;
 	bool first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+	size_t total = (first ? 0 : c->rx_len) + len + lws_remaining_packet_payload(wsi);
+	struct ogw_log_ctx lc = charger_ctx(c);
 
-	if (first && final && !c->rx) {
-		if (len <= max)
-			ws_message(c, in, len);
-		else
-			c->rx_over = true;
-	} else {
-		if (first) {
-			free(c->rx);
-			c->rx = NULL;
-			c->rx_len = 0;
-			c->rx_over = false;
-		}
-		char *n = c->rx_over || c->rx_len + len > max ? NULL : realloc(c->rx, c->rx_len + len);
-		if (n) {
-			memcpy(n + c->rx_len, in, len);
-			c->rx = n;
-			c->rx_len += len;
-		} else {
-			c->rx_over = true;
-		}
-		if (final && !c->rx_over)
-			ws_message(c, c->rx, c->rx_len);
-	}
-	if (final && c->rx_over) {
-		struct ogw_log_ctx lc = charger_ctx(c);
-		ogw_warn(&lc, "message from CSMS exceeds max_frame_size %zu: dropped", max);
-	}
-	if (final) {
+	if (c->rx_refused)
+		return 0;
+	if (total > max) {
+		ogw_warn(&lc, "message from CSMS announces %zu bytes, over max_frame_size %zu: "
+			 "closing", total, max);
+		c->rx_refused = true;
+		lws_callback_on_writable(wsi);
 		free(c->rx);
 		c->rx = NULL;
 		c->rx_len = 0;
-		c->rx_over = false;
+		return 0;
 	}
+	if (first && final && !c->rx) {
+		ws_message(c, in, len);
+		return 0;
+	}
+	if (first) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_len = 0;
+	}
+	char *n = realloc(c->rx, c->rx_len + len);
+	if (!n) {
+		ogw_err(&lc, "Failed to keep a message from CSMS: out of memory");
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_len = 0;
+		return -1;
+	}
+	memcpy(n + c->rx_len, in, len);
+	c->rx = n;
+	c->rx_len += len;
+	if (final) {
+		ws_message(c, c->rx, c->rx_len);
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_len = 0;
+	}
+	return 0;
 }
 
 static void ws_gone(struct charger *c, const char *why)
@@ -448,15 +461,18 @@ static int bridge_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			return -1;
 		c->wsi = wsi;
 		c->attempts = 0;
+		c->rx_refused = false;
 		set_state(c, WS_UP);
 		if (lws_dll2_get_head(&c->q))
 			lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
-		if (c)
-			ws_rx(c, wsi, in, len);
-		return 0;
+		return c ? ws_rx(c, wsi, in, len) : 0;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (c && c->rx_refused) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+			return -1;
+		}
 		return c ? ws_writeable(c) : 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		if (c) {
@@ -633,7 +649,7 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 	struct bridge *b = arg;
 	const char *prefix = b->conf.mqtt_prefix;
 	size_t plen = strlen(prefix);
-	char site[128], level[ID_MAX * 3 + 1];
+	char site[128], level[OGW_ID_MAX * 3 + 1];
 	const char *p = topic + plen + 1, *slash, *leaf;
 
 	if (strncmp(topic, prefix, plen) || topic[plen] != '/' || !(slash = strchr(p, '/')) ||

@@ -458,9 +458,13 @@ static void check_unique_chargers(struct loader *ld, const config_setting_t *s,
 	for (size_t a = 0; a < n_lists; a++) {
 		const struct ogw_lb_charger_conf *la = a ? lb->groups[a - 1].chargers : lb->chargers;
 		size_t na = a ? lb->groups[a - 1].n_chargers : lb->n_chargers;
-		const config_setting_t *sa = a ? config_setting_get_member(
-			config_setting_get_elem(groups, (unsigned int)(a - 1)), "chargers")
-					       : config_setting_get_member(site, "chargers");
+		/* libconfig dereferences a NULL setting: without a site section
+		 * (found by tests/fuzz/fuzz_config.c) there is nothing to look in. */
+		const config_setting_t *ga = a && groups ?
+			config_setting_get_elem(groups, (unsigned int)(a - 1)) : NULL;
+		const config_setting_t *sa = !site ? NULL :
+			a ? (ga ? config_setting_get_member(ga, "chargers") : NULL) :
+			config_setting_get_member(site, "chargers");
 
 		for (size_t i = 0; i < na; i++) {
 			const char *in = NULL;

@@ -746,8 +746,8 @@ static const struct route {
 	{ "GET", "/api/site/limit", get_site_limit },
 	{ "PUT", "/api/site/limit", put_site_limit },
 	{ "DELETE", "/api/site/limit", delete_site_limit },
+	{ "GET", "/api/chargers/*", get_charger }, /* first: takes "/api/chargers/" */
 	{ "GET", "/api/chargers", get_chargers },
-	{ "GET", "/api/chargers/*", get_charger },
 	{ "POST", "/api/chargers/*/reserve", post_reserve },
 	{ "DELETE", "/api/chargers/*/reservations/*", delete_reservation },
 	{ "POST", "/api/chargers/*/start", post_start },
@@ -775,6 +775,12 @@ static bool match(const char *pattern, const char *path, struct ogw_admin_req *r
 		if (*pattern++ != *path++)
 			return false;
 	}
+	/* A final '*' with nothing left is an empty segment: "/api/chargers/"
+	 * (also what lws leaves of ".../%00") names a charger, not the list. */
+	if (pattern[0] == '*' && !pattern[1] && !*path && arg < OGW_ADMIN_MAX_ARGS) {
+		r->args[arg][0] = '\0';
+		return true;
+	}
 	if (*path == '/' && path[1] == '\0')
 		path++;
 	return !*pattern && !*path;
@@ -787,6 +793,15 @@ void ogw_admin_route(struct ogw_admin_req *r)
 		if (!match(routes[i].pattern, r->path, r))
 			continue;
 		path_known = true;
+		/* Before the method: a path lws cut at a %0D is not that of
+		 * another route's charger. */
+		const char *why = NULL;
+		if (strncmp(routes[i].pattern, "/api/chargers/*", 15) == 0 && r->wsi)
+			why = ogw_http_identity_check(r->wsi, r->args[0], strlen(r->args[0]));
+		if (why) {
+			ogw_admin_reply_error(r, 400, NULL, "charger id: %s", why);
+			return;
+		}
 		if (strcmp(routes[i].method, r->method) == 0) {
 			routes[i].handler(r);
 			return;

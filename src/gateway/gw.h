@@ -24,10 +24,10 @@
 #include "ocppgw/store.h"
 #include "ocppgw/tracker.h"
 #include "ocppgw/translator.h"
+#include "ocppgw/util.h"
 #include "metrics.h"
 #include "state.h"
 
-#define OGW_ID_MAX 48  /* 2.x identifierString: at most 48 characters */
 
 struct ogw_session;
 struct ogw_north_mqtt;
@@ -96,7 +96,7 @@ struct ogw_leg {
 	uint64_t call_sent_us;      /* when the outstanding CALL went out (metrics) */
 	char *rx;                   /* reassembly of a fragmented message */
 	size_t rx_len;
-	size_t rx_total;            /* bytes seen of the current message */
+	bool rx_refused;            /* over max_frame_size: closing, rest unread */
 };
 
 /* A CALL a translator answers later. */
@@ -250,7 +250,14 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 void ogw_session_leg_gone(struct ogw_leg *l);
 void ogw_session_north_up(struct ogw_session *s);
 void ogw_session_north_failed(struct ogw_session *s, const char *why);
-void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, bool first, bool final);
+/* @len bytes of a message arrived on @l; @more bytes of the same frame are
+ * announced and still to come (WebSocket; 0 for MQTT); @first and @final
+ * mark the message's first and last fragment. */
+void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, size_t more, bool first,
+		    bool final);
+/* The peer on @l broke the transport's rules (@why, for the log): nothing
+ * more it sends is read, and the leg closes with @status. */
+void ogw_session_refuse(struct ogw_leg *l, enum lws_close_status status, const char *why);
 void ogw_session_heard(struct ogw_leg *l);
 void ogw_gateway_keepalive(lws_sorted_usec_list_t *sul);
 int ogw_session_writeable(struct ogw_leg *l);
@@ -449,5 +456,9 @@ void ogw_north_mqtt_stop(struct ogw_gateway *gw);
 
 /* south.c */
 extern const struct lws_protocols ogw_south_protocols[];
+/* ogw_identity_check() of a path segment lws decoded in the request on
+ * @wsi, plus what lws hid from it (a decoded CR or LF cuts the path). Both
+ * HTTP doors that take a charger id (charger upgrade, admin API) use it. */
+const char *ogw_http_identity_check(struct lws *wsi, const char *seg, size_t len);
 
 #endif

@@ -153,7 +153,8 @@ static int north_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if (s)
-			ogw_session_rx(&s->north, in, len, lws_is_first_fragment(wsi),
+			ogw_session_rx(&s->north, in, len, lws_remaining_packet_payload(wsi),
+				       lws_is_first_fragment(wsi),
 				       lws_is_final_fragment(wsi));
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:

@@ -297,7 +297,8 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 	if (ours && !strcmp(end, "/state"))
 		return;
 	if (!end || (strcmp(end, "/down") && strcmp(end, "/state")) ||
-	    ogw_percent_decode(level, (size_t)(end - level), id, sizeof(id)) < 0) {
+	    ogw_percent_decode(level, (size_t)(end - level), id, sizeof(id)) < 0 ||
+	    ogw_identity_check(id, strlen(id))) {
 		ogw_warn(NULL, "mqtt: message on unexpected topic %s dropped", topic);
 		return;
 	}
@@ -316,7 +317,7 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 		ogw_info(&lc, "mqtt: second delivery of a CALL dropped");
 		return;
 	}
-	ogw_session_rx(&s->north, payload, len, true, true);
+	ogw_session_rx(&s->north, payload, len, 0, true, true);
 }
 
 int ogw_north_mqtt_start(struct ogw_gateway *gw)

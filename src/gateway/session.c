@@ -65,6 +65,8 @@ static void leg_set_state(struct ogw_leg *l, enum ogw_leg_state st)
 	ogw_log(st == OGW_LEG_UP || l->state == OGW_LEG_UP ? OGW_LOG_INFO : OGW_LOG_DEBUG, &lc,
 		"leg %s -> %s", leg_state_names[l->state], leg_state_names[st]);
 	l->state = st;
+	if (st == OGW_LEG_UP)
+		l->rx_refused = false; /* a new connection: its messages are read */
 }
 
 /* ---- session table ------------------------------------------------------ */
@@ -965,7 +967,8 @@ static void handle_answer(struct ogw_leg *l, const struct ogw_frame *f)
 }
 
 /* A message over max_frame_size: answer a CALL, fail the call an answer
- * was for, never keep the bytes. */
+ * was for, never keep the bytes. @head is what has arrived of it, @total
+ * the size announced. */
 static void handle_oversize(struct ogw_leg *l, const char *head, size_t head_len, size_t total)
 {
 	char id[OGW_MSGID_MAX + 1];
@@ -1039,55 +1042,69 @@ void ogw_session_heard(struct ogw_leg *l)
 	l->last_rx_us = ogw_now_us();
 }
 
-void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, bool first, bool final)
+void ogw_session_refuse(struct ogw_leg *l, enum lws_close_status status, const char *why)
+{
+	if (l->rx_refused)
+		return;
+	struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
+	ogw_warn(&lc, "closing: %s", why);
+	free(l->rx);
+	l->rx = NULL;
+	l->rx_len = 0;
+	l->rx_refused = true;
+	leg_request_close(l, status);
+}
+
+void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, size_t more, bool first,
+		    bool final)
 {
 	size_t max = l->s->gw->conf.max_frame_size;
+	size_t so_far = first ? 0 : l->rx_len;
 
 	l->last_rx_us = ogw_now_us();
+	if (l->rx_refused)
+		return;
+	if (so_far + len + more > max) {
+		/* Refused on what the frame header announces, before its payload
+		 * is read: a WebSocket peer announcing 2^40 bytes is not read for
+		 * as long as it keeps sending (RFC 6455 §7.4.1: 1009). */
+		const char *head = first ? in : l->rx;
+		size_t head_len = first ? len : l->rx_len;
+		handle_oversize(l, head ? head : "", head_len < SNIFF_BYTES ? head_len : SNIFF_BYTES,
+				so_far + len + more);
+		/* An MQTT payload has arrived whole: only its answer is refused. */
+		if (l->tp == &ogw_ws_transport)
+			ogw_session_refuse(l, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+					   "message over max_frame_size");
+		free(l->rx);
+		l->rx = NULL;
+		l->rx_len = 0;
+		return;
+	}
 	if (first && final && !l->rx) {
-		if (len > max)
-			handle_oversize(l, in, len < SNIFF_BYTES ? len : SNIFF_BYTES, len);
-		else
-			handle_frame(l, in, len);
+		handle_frame(l, in, len);
 		return;
 	}
 	if (first) {
 		free(l->rx);
 		l->rx = NULL;
-		l->rx_len = l->rx_total = 0;
+		l->rx_len = 0;
 	}
-	l->rx_total += len;
-	if (l->rx_total <= max) {
-		char *n = realloc(l->rx, l->rx_len + len + 1);
-		if (!n) {
-			l->rx_total = SIZE_MAX / 2; /* treat as oversize: drop it */
-		} else {
-			l->rx = n;
-			memcpy(l->rx + l->rx_len, in, len);
-			l->rx_len += len;
-		}
-	} else if (l->rx_len > SNIFF_BYTES) {
-		/* Over the limit: keep only the head, to read the type and id. */
-		char *n = realloc(l->rx, SNIFF_BYTES);
-		if (n)
-			l->rx = n;
-		l->rx_len = SNIFF_BYTES;
-	} else if (!l->rx) {
-		l->rx = malloc(SNIFF_BYTES);
-		if (l->rx) {
-			l->rx_len = len < SNIFF_BYTES ? len : SNIFF_BYTES;
-			memcpy(l->rx, in, l->rx_len);
-		}
+	char *n = realloc(l->rx, l->rx_len + len + 1);
+	if (!n) {
+		ogw_session_refuse(l, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+				   "out of memory for a fragmented message");
+		return;
 	}
+	l->rx = n;
+	memcpy(l->rx + l->rx_len, in, len);
+	l->rx_len += len;
 	if (!final)
 		return;
-	if (l->rx_total > max)
-		handle_oversize(l, l->rx ? l->rx : "", l->rx ? l->rx_len : 0, l->rx_total);
-	else if (l->rx)
-		handle_frame(l, l->rx, l->rx_len);
+	handle_frame(l, l->rx, l->rx_len);
 	free(l->rx);
 	l->rx = NULL;
-	l->rx_len = l->rx_total = 0;
+	l->rx_len = 0;
 }
 
 /* ---- lifetime ----------------------------------------------------------- */

@@ -44,36 +44,54 @@ static int http_reject(struct lws *wsi, unsigned int status, const char *body, b
 	return 1;
 }
 
+const char *ogw_http_identity_check(struct lws *wsi, const char *seg, size_t len)
+{
+	/* lws 4.1 ends the path at a %0D or %0A it decoded and skips the rest
+	 * of the request line, "HTTP/1.1" included: "/ocpp/a%0D%0Ab" arrives
+	 * as "/ocpp/a". The missing version tells. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) <= 0)
+		return "identity contains a control character";
+	return ogw_identity_check(seg, len);
+}
+
 /*
- * The identity is the last path segment, percent-decoded by lws (OCPP-J:
- * the URL is the endpoint plus "/" and the percent-encoded identity). Returns 0, or
- * the HTTP status to refuse with.
+ * The identity is what follows "<path_prefix>/", percent-decoded by lws
+ * (OCPP-J: the URL is the endpoint plus "/" and the percent-encoded
+ * identity), and must pass ogw_identity_check(). A query string is refused
+ * rather than ignored: OCPP-J gives it no meaning, and ignoring it would let
+ * two URLs name one charger. Returns 0, or the HTTP status to refuse with
+ * and in @ret_reason why.
  */
-static unsigned int identity_from_uri(const struct ogw_gateway *gw, struct lws *wsi, char *id,
-				      size_t idsz)
+static unsigned int identity_from_uri(const struct ogw_gateway *gw, struct lws *wsi,
+				      char id[OGW_ID_MAX + 1], const char **ret_reason)
 {
 	char uri[1024];
 	int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
-	if (n <= 0)
+	*ret_reason = "no such charger";
+	if (n <= 0) {
+		*ret_reason = "request path missing or too long";
 		return HTTP_STATUS_BAD_REQUEST;
-	char *q = strchr(uri, '?');
-	if (q)
-		*q = '\0';
+	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) > 0) {
+		*ret_reason = "a query string is not part of an OCPP-J connection URL";
+		return HTTP_STATUS_BAD_REQUEST;
+	}
 	const char *prefix = gw->conf.path_prefix ? gw->conf.path_prefix : "";
 	size_t plen = strlen(prefix);
-	if (strncmp(uri, prefix, plen) || uri[plen] != '/')
+	if ((size_t)n <= plen || strncmp(uri, prefix, plen) || uri[plen] != '/')
 		return HTTP_STATUS_NOT_FOUND;
 	/* lws has percent-decoded the URI already: decoding again would turn
-	 * an identity like "A%41" (sent as A%2541) into "AA". */
-	const char *seg = strrchr(uri + plen, '/') + 1;
-	if (strlen(seg) >= idsz)
+	 * an identity like "A%2B" (sent as A%252B) into "A+". The length is
+	 * lws's, not strlen(): a NUL inside must not shorten the identity. */
+	const char *seg = uri + plen + 1;
+	size_t len = (size_t)n - plen - 1;
+	const char *problem = ogw_http_identity_check(wsi, seg, len);
+	if (problem) {
+		*ret_reason = problem;
 		return HTTP_STATUS_BAD_REQUEST;
-	memcpy(id, seg, strlen(seg) + 1);
-	size_t len = strlen(id);
-	if (len == 0)
-		return HTTP_STATUS_NOT_FOUND;
-	if (len > OGW_ID_MAX || strchr(id, ':'))
-		return HTTP_STATUS_BAD_REQUEST;
+	}
+	memcpy(id, seg, len);
+	id[len] = '\0';
 	return 0;
 }
 
@@ -160,15 +178,21 @@ static unsigned int check_client_cert(const struct ogw_gateway *gw, struct lws *
 
 static int confirm_upgrade(struct ogw_gateway *gw, struct lws *wsi)
 {
-	char id[OGW_ID_MAX * 3 + 1];
+	char id[OGW_ID_MAX + 1], text[128];
+	const char *why;
 	unsigned int st;
 
 	if (gw->stopping)
 		return http_reject(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "gateway stopping\n", false);
-	st = identity_from_uri(gw, wsi, id, sizeof(id));
-	if (st)
-		return http_reject(wsi, st, st == HTTP_STATUS_NOT_FOUND ? "no such charger\n" :
-						    "bad charger identity\n", false);
+	st = identity_from_uri(gw, wsi, id, &why);
+	if (st) {
+		/* Refused before any session is looked up: a bad identity can
+		 * never stand in for, or replace, a connected charger. */
+		snprintf(text, sizeof(text), "%s\n", why);
+		if (st == HTTP_STATUS_BAD_REQUEST)
+			ogw_info(NULL, "south: upgrade refused: %s", why);
+		return http_reject(wsi, st, text, false);
+	}
 	if (gw->conf.n_chargers && !ogw_conf_charger(&gw->conf, id)) {
 		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
 		ogw_warn(&lc, "refused: identity not in the charger list");
@@ -226,8 +250,9 @@ static int south_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 	switch (reason) {
 	case LWS_CALLBACK_ESTABLISHED: {
 		struct ogw_gateway *gw = gw_of(wsi);
-		char id[OGW_ID_MAX * 3 + 1];
-		if (identity_from_uri(gw, wsi, id, sizeof(id)))
+		char id[OGW_ID_MAX + 1];
+		const char *why;
+		if (identity_from_uri(gw, wsi, id, &why))
 			return -1;
 		char auth[512] = "";
 		if (gw->conf.csms_pass_credentials)
@@ -242,9 +267,16 @@ static int south_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 		return pss->s ? 0 : -1;
 	}
 	case LWS_CALLBACK_RECEIVE:
-		if (pss->s)
-			ogw_session_rx(&pss->s->south, in, len, lws_is_first_fragment(wsi),
-				       lws_is_final_fragment(wsi));
+		if (!pss->s)
+			return 0;
+		if (lws_frame_is_binary(wsi)) {
+			/* OCPP-J is JSON text (J16 §4, J201 §4.1.2): RFC 6455 §7.4.1 1003. */
+			ogw_session_refuse(&pss->s->south, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+					   "binary frame");
+			return 0;
+		}
+		ogw_session_rx(&pss->s->south, in, len, lws_remaining_packet_payload(wsi),
+			       lws_is_first_fragment(wsi), lws_is_final_fragment(wsi));
 		return 0;
 	case LWS_CALLBACK_RECEIVE_PONG:
 		if (pss->s)

@@ -85,8 +85,11 @@ static long sniff(const char *buf, size_t len, char ret_id[OGW_MSGID_MAX + 1])
 	}
 	if (i >= len || i == start)
 		return type;
-	if (ogw_utf8_seq_len((const unsigned char *)buf + start, i - start) == 0)
-		return type;
+	/* The whole id, not its first character: an id that is not UTF-8
+	 * would reach the peer changed (U+FFFD) in the CALLERROR's id. */
+	for (size_t k = start, n; k < i; k += n)
+		if (!(n = ogw_utf8_seq_len((const unsigned char *)buf + k, i - k)))
+			return type;
 	memcpy(ret_id, buf + start, i - start);
 	ret_id[i - start] = '\0';
 	return type;
@@ -141,6 +144,30 @@ static const char *id_end(const char *buf, size_t len, const char *id)
 	return buf + i + 1 + idlen;
 }
 
+/* What jansson found wrong, said for the peer: its own text quotes the
+ * input, which may be anything (invalid UTF-8 included). */
+static const struct {
+	enum json_error_code code;
+	const char *what;
+} json_faults[] = {
+	{ json_error_invalid_utf8, "text is not valid UTF-8" },
+	{ json_error_numeric_overflow, "number out of range" },
+	{ json_error_null_character, "\\u0000 in a string" },
+	{ json_error_duplicate_key, "duplicate object key" },
+	{ json_error_stack_overflow, "nested deeper than 2048 levels" },
+	{ json_error_premature_end_of_input, "text ends too early" },
+	{ json_error_end_of_input_expected, "text after the end" },
+	{ json_error_out_of_memory, "out of memory" },
+};
+
+static const char *json_fault_text(const json_error_t *jerr)
+{
+	for (size_t i = 0; i < sizeof(json_faults) / sizeof(json_faults[0]); i++)
+		if (json_faults[i].code == json_error_code(jerr))
+			return json_faults[i].what;
+	return "syntax error";
+}
+
 int ogw_frame_decode(const char *buf, size_t len, enum ogw_ocpp v,
 		     struct ogw_frame *ret, struct ogw_rpc_fault *fault)
 {
@@ -160,7 +187,8 @@ int ogw_frame_decode(const char *buf, size_t len, enum ogw_ocpp v,
 		long st = sniff(buf, len, sid);
 
 		fault_set(fault, OGW_ERR_RPC_FRAMEWORK, st < 0 || type_answerable(st) ||
-			  !type_known(st, v), sid, "frame is not valid JSON");
+			  !type_known(st, v), sid, "frame is not valid JSON: %s at byte %d",
+			  json_fault_text(&jerr), jerr.position);
 		goto out;
 	}
 	if (!json_is_array(root)) {

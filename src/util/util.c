@@ -208,3 +208,38 @@ int ogw_percent_decode(const char *in, size_t len, char *out, size_t outsz)
 	out[o] = '\0';
 	return 0;
 }
+
+/* OCPP 2.0.1 Part 2 identifierString is a-z, A-Z, 0-9 and "*-_=:+|@.";
+ * Part 4 §3.1.1 takes ':' out (it ends the Basic auth user name). Case is
+ * kept as given. "." and ".." are refused although made of allowed
+ * characters: appended to the CSMS URL they would name another path. */
+const char *ogw_identity_check(const char *id, size_t len)
+{
+	static const char punct[] = "*-_=+|@.";
+	size_t dots = 0;
+
+	if (len == 0)
+		return "identity is empty";
+	if (len > OGW_ID_MAX)
+		return "identity is longer than 48 characters";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c && strchr(punct, c))) {
+			dots += c == '.';
+			continue;
+		}
+		if (c == '\0')
+			return "identity contains a NUL byte";
+		if (c < 0x20 || c == 0x7f)
+			return "identity contains a control character";
+		if (c >= 0x80)
+			return "identity contains a byte outside US-ASCII";
+		if (c == ':')
+			return "identity contains ':', the Basic auth separator";
+		return "identity contains a character outside a-z A-Z 0-9 * - _ = + | @ .";
+	}
+	if (dots == len && len <= 2)
+		return "identity is '.' or '..', a path segment";
+	return NULL;
+}

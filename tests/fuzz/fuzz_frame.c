@@ -17,20 +17,11 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/rpc.h"
+#include "fuzz.h"
 
 #define HEADROOM 16
 /* As frame.c dumps payloads: the same flags make both sides comparable. */
 #define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY)
-
-#define CHECK(cond, ...)                                                                \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "fuzz_frame: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                   \
-			fputc('\n', stderr);                                            \
-			abort();                                                        \
-		}                                                                       \
-	} while (0)
 
 static bool str_ok(const char *s, size_t cap)
 {

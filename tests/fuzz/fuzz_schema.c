@@ -17,16 +17,7 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/schema.h"
-
-#define CHECK(cond, ...)                                                                 \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "fuzz_schema: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                    \
-			fputc('\n', stderr);                                             \
-			abort();                                                         \
-		}                                                                        \
-	} while (0)
+#include "fuzz.h"
 
 /* Eight actions per version, chosen for the schema features they use:
  * nested objects and arrays, enums, date-time, numbers with bounds,

@@ -205,11 +205,16 @@ describe('identity', { timeout: 30000 }, () => {
     const opened = [];
     try {
       gw = await startGateway({ csmsUrl: csms.url });
-      // "A%41" travels as A%2541: decoding twice would make it "AA".
-      const raw = await rawCharger(gw, encodeURIComponent('A%41'), '2.0.1');
+      // "A+1" travels as A%2B1 and reaches the CSMS as "A+1".
+      const raw = await rawCharger(gw, encodeURIComponent('A+1'), '2.0.1');
       opened.push(raw);
       await assertHeartbeat(raw, 'p1');
-      await csms.waitClient('A%41');
+      await csms.waitClient('A+1');
+      // "A%41" travels as A%2541: decoded once it has a '%', which no
+      // identity may have (HTTP 400); decoded twice it would be "AA".
+      await assert.rejects(rawCharger(gw, encodeURIComponent('A%41'), '2.0.1'),
+        (err) => err.statusCode === 400);
+      assert.ok(!csms.clients.has('AA') && !csms.clients.has('A%41'));
     } finally {
       await stopAll({ raws: opened, gw, csms });
     }

@@ -160,3 +160,15 @@ Test(config_lb, schedule_windows_replace_the_limit)
 	cr_assert_float_eq(watts, 50000, 1e-9);
 	cr_assert_float_eq(ogw_lb_limit_at(&l, 6 * 60, &watts), 250, 1e-9);
 }
+
+/* Found by tests/fuzz/fuzz_config.c: without a site section the duplicate
+ * check asked libconfig for a member of NULL and crashed --check-config. */
+Test(config_lb, no_site_section_is_an_error_not_a_crash)
+{
+	const char *path = FIXTURES "/lb-no-site.conf";
+	const char *const want[] = {
+		"1: load_balancing.site: needs limit_a or limit_w",
+	};
+
+	expect_errors(path, want, sizeof(want) / sizeof(want[0]));
+}

@@ -390,6 +390,8 @@ Test(sniff, ids)
 		"", "x", "[", "[2", "[2,", "[2,\"", "[2,\"abc", "[2,\"\"", "[2,5,", "{\"a\":1}",
 		"[2,\"a\\\"b\",", "[2,\"1234567890123456789012345678901234567\",", "[\"2\",\"a\"",
 		"[2,\"a\nb\"", "[2,\"\xff\"",
+		/* Found by fuzz_mqtt: only the first character used to be checked. */
+		"[2,\"seed-s\xffnd\",", "[2,\"ab\xc3\",",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ogw_rpc_sniff_id(bad[i], strlen(bad[i]), id);

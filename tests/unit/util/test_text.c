@@ -140,3 +140,38 @@ Test(percent, rejects)
 	cr_assert_eq(ogw_percent_decode("12345678", 8, dec, sizeof(dec)), -EINVAL);
 	cr_assert_eq(ogw_percent_decode("1234567", 7, dec, sizeof(dec)), 0);
 }
+
+/* Finding 4 of issue 12: one rule for a charger identity at every door. */
+Test(identity, accepts_identifier_strings)
+{
+	static const char *ok[] = { "CP1", "a", "RDAM-123_x.y", "A+1", "x*y=z|w@v", "...",
+				    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		cr_assert_null(ogw_identity_check(ok[i], strlen(ok[i])), "%s", ok[i]);
+}
+
+Test(identity, refuses_with_a_reason)
+{
+	static const struct {
+		const char *id;
+		size_t len;
+		const char *why;
+	} bad[] = {
+		{ "", 0, "identity is empty" },
+		{ "a\0b", 3, "identity contains a NUL byte" },
+		{ "a\r\nb", 4, "identity contains a control character" },
+		{ "x\r", 2, "identity contains a control character" },
+		{ "\xff", 1, "identity contains a byte outside US-ASCII" },
+		{ "a:b", 3, "identity contains ':', the Basic auth separator" },
+		{ "a;b", 3, "identity contains a character outside a-z A-Z 0-9 * - _ = + | @ ." },
+		{ "a b", 3, "identity contains a character outside a-z A-Z 0-9 * - _ = + | @ ." },
+		{ "a/b", 3, "identity contains a character outside a-z A-Z 0-9 * - _ = + | @ ." },
+		{ "A%41", 4, "identity contains a character outside a-z A-Z 0-9 * - _ = + | @ ." },
+		{ ".", 1, "identity is '.' or '..', a path segment" },
+		{ "..", 2, "identity is '.' or '..', a path segment" },
+		{ "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW", 49,
+		  "identity is longer than 48 characters" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_str_eq(ogw_identity_check(bad[i].id, bad[i].len), bad[i].why, "case %zu", i);
+}
