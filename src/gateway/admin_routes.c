@@ -793,11 +793,13 @@ void ogw_admin_route(struct ogw_admin_req *r)
 		if (!match(routes[i].pattern, r->path, r))
 			continue;
 		path_known = true;
-		/* Before the method: a path lws cut at a %0D is not that of
-		 * another route's charger. */
+		/* Before the method: a bad id is a bad request whatever the
+		 * method. The request parser (admin_http.c) already decoded the
+		 * path and refused control characters and bytes that are not
+		 * UTF-8; the identity rule is the charger door's. */
 		const char *why = NULL;
-		if (strncmp(routes[i].pattern, "/api/chargers/*", 15) == 0 && r->wsi)
-			why = ogw_http_identity_check(r->wsi, r->args[0], strlen(r->args[0]));
+		if (strncmp(routes[i].pattern, "/api/chargers/*", 15) == 0)
+			why = ogw_identity_check(r->args[0], strlen(r->args[0]));
 		if (why) {
 			ogw_admin_reply_error(r, 400, NULL, "charger id: %s", why);
 			return;
