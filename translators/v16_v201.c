@@ -195,7 +195,9 @@ static const char *idtag_type(const char *idtag)
 		return "eMAID";
 	if (hex_of(idtag, 8) || hex_of(idtag, 14) || hex_of(idtag, 20))
 		return "ISO14443";
-	return hex_of(idtag, 16) ? "ISO15693" : "Central";
+	/* a token the charger read that is no UID: Local, "no format
+	 * defined"; one the CSMS issued keeps the type it gave (token_keep) */
+	return hex_of(idtag, 16) ? "ISO15693" : "Local";
 }
 
 /* @idtag as a 2.0.1 IdTokenType, typed @type or by its form (NULL). */
@@ -240,6 +242,8 @@ static json_t *idtaginfo16(const json_t *info)
  *                                                 for its StartTransaction (c 0: any)
  * "running"   -> {"tx": [uuid...]}                the open transactions, oldest first
  * "reset"     -> {}                               a Reset OnIdle waiting for them
+ * "rebooting" -> {}                               a Reset the charger accepted: its
+ *                                                 next boot is a RemoteReset
  */
 
 /* State keys "<prefix>:<id>"; S_KEY/N_KEY give each a buffer of its own. */
@@ -362,6 +366,13 @@ static bool tx_running(struct ogw_tr_env *env)
  * it twice; the charger's answer is dropped, as 2.0.1 has no message to
  * report a scheduled reset's outcome with.
  */
+static void reset_accepted(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	(void)user;
+	if (result && same(str(result, "status"), "Accepted"))
+		ogw_tr_state_put(env, "rebooting", json_object());
+}
+
 static void reset_when_idle(struct ogw_tr_env *env)
 {
 	json_t *pending, *req;
@@ -371,7 +382,7 @@ static void reset_when_idle(struct ogw_tr_env *env)
 	json_decref(pending);
 	ogw_tr_state_del(env, "reset");
 	if ((req = json_pack("{s:s}", "type", "Soft")))
-		ogw_tr_emit(env, OGW_TR_DOWN, "Reset", req, NULL, NULL);
+		ogw_tr_emit(env, OGW_TR_DOWN, "Reset", req, reset_accepted, NULL);
 }
 
 /* ---- reservations in the state ------------------------------------------ *
@@ -924,7 +935,10 @@ static int up_boot(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 {
 	json_t *cs = json_pack("{s:O, s:O}", "vendorName", json_object_get(p, "chargePointVendor"),
 			       "model", json_object_get(p, "chargePointModel"));
-	(void)env;
+	json_t *rebooting = ogw_tr_state_get(env, "rebooting");
+	const char *reason = rebooting ? "RemoteReset" : "PowerUp";
+
+	json_decref(rebooting);
 	if (!cs || copy_field(cs, "serialNumber", p, "chargePointSerialNumber") ||
 	    copy_field(cs, NULL, p, "firmwareVersion"))
 		goto fail;
@@ -934,9 +948,10 @@ static int up_boot(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 		    copy_field(modem, NULL, p, "imsi"))
 			goto fail;
 	}
-	/* reason is required in 2.0.1 and 1.6 never says why it booted */
+	/* reason is required in 2.0.1 and 1.6 never says why it booted: the
+	 * gateway knows of the Reset it sent, else it was powered up */
 	return forward(out, "BootNotification",
-		       json_pack("{s:o, s:s}", "chargingStation", cs, "reason", "PowerUp"), NULL);
+		       json_pack("{s:o, s:s}", "chargingStation", cs, "reason", reason), NULL);
 fail:
 	json_decref(cs);
 	return -ENOMEM;
@@ -945,8 +960,10 @@ fail:
 static int up_boot_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 			  json_t **ret)
 {
-	(void)env;
 	(void)memo;
+	/* the boot after the reset is over once the CSMS took it */
+	if (same(str(result, "status"), "Accepted"))
+		ogw_tr_state_del(env, "rebooting");
 	*ret = json_pack("{s:O, s:O, s:O}", "status", json_object_get(result, "status"),
 			 "currentTime", json_object_get(result, "currentTime"), "interval",
 			 json_object_get(result, "interval"));
@@ -2198,6 +2215,14 @@ static int down_reset(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out
 		       json_pack("{s:s}", "type", MAP(reset_type, str(p, "type"), "Soft")), NULL);
 }
 
+/* An accepted Reset makes the charger's next boot a RemoteReset (B11). */
+static int down_reset_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			     json_t **ret)
+{
+	reset_accepted(env, NULL, result);
+	return result_status(env, memo, result, ret);
+}
+
 static int down_availability(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	const json_t *evse = json_object_get(p, "evse");
@@ -3254,7 +3279,7 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "ReserveNow", OGW_TR_SYNTHESIZED, "ReserveNow (+ ReservationStatusUpdate)", down_reserve,
 	  down_reserve_result },
 	{ "Reset", OGW_TR_SYNTHESIZED, "Reset (OnIdle in a transaction: Scheduled, Soft once idle)",
-	  down_reset, result_status },
+	  down_reset, down_reset_result },
 	{ "SendLocalList", OGW_TR_MAPPED, "SendLocalList", down_send_list, down_send_list_result },
 	{ "SetChargingProfile", OGW_TR_MAPPED, "SetChargingProfile", down_set_profile,
 	  down_set_profile_result },

@@ -1102,6 +1102,8 @@ Test(v16_v201, reservation_any_connector)
 
 /* ---- Reset OnIdle ---------------------------------------------------------------- */
 
+static void boot_reason_is(struct ogw_tr_env *env, const char *reason);
+
 /* StopTransaction of 1.6 transaction @id16; answers its event with {}. */
 static void stop_tx(struct ogw_tr_env *env, int id16)
 {
@@ -1177,8 +1179,53 @@ Test(v16_v201, reset_on_idle_waits_for_the_last_stop)
 	cr_assert_str_eq(c->action, "Reset");
 	fake_assert_str(c->payload, "type", "Soft");
 	fake_env_reply_text(env, 4, "{\"status\":\"Accepted\"}");
+	/* the charger comes back saying nothing of why: the CSMS hears of
+	 * the reset it asked for */
+	boot_reason_is(env, "RemoteReset");
 	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
+	fake_env_free(env);
+}
+
+/* The 2.0.1 reason of the charger's next boot, which the CSMS accepts. */
+static void boot_reason_is(struct ogw_tr_env *env, const char *reason)
+{
+	struct ogw_tr_out out;
+	json_t *ret;
+
+	fake_env_call_text(env, OGW_TR_UP, "BootNotification",
+			   "{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}", &out);
+	fake_assert_str(out.payload, "reason", reason);
+	ret = fake_env_result_text(env, OGW_TR_UP, "BootNotification", &out,
+				   "{\"status\":\"Accepted\",\"currentTime\":"
+				   "\"2026-01-01T10:00:00Z\",\"interval\":300}");
+	json_decref(ret);
+	fake_out_clear(&out);
+}
+
+/* B11/B12: a boot after a Reset the charger accepted is a RemoteReset, once;
+ * a refused Reset leaves the next boot a PowerUp. */
+Test(v16_v201, boot_after_an_accepted_reset_is_remote_reset)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	json_t *ret;
+
+	boot_reason_is(env, "PowerUp");
+	fake_env_call_text(env, OGW_TR_DOWN, "Reset", "{\"type\":\"Immediate\"}", &out);
+	fake_assert_str(out.payload, "type", "Hard");
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "Reset", &out, "{\"status\":\"Rejected\"}");
+	fake_assert_str(ret, "status", "Rejected");
+	json_decref(ret);
+	boot_reason_is(env, "PowerUp");
+
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "Reset", &out, "{\"status\":\"Accepted\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	json_decref(ret);
+	fake_out_clear(&out);
+	boot_reason_is(env, "RemoteReset");
+	boot_reason_is(env, "PowerUp");
+	cr_assert_eq(state_left(env), 0, "state left: %s", dump(fake_env_state(env)));
 	fake_env_free(env);
 }
 
@@ -1279,7 +1326,7 @@ Test(v16_v201, ended_names_a_token_only_when_the_driver_stopped)
 	start_on(env, 1, "TAG65159", 2, uuid);
 	ev = stop_on(env, "{\"transactionId\":2,\"meterStop\":5000,\"timestamp\":"
 			  "\"2026-01-01T11:00:00Z\",\"idTag\":\"TAG65159\"}");
-	fake_assert_str(ev, "idToken.type", "Central");
+	fake_assert_str(ev, "idToken.type", "Local");
 
 	/* the EV left, or the CSMS deauthorized it: 1.6 still sends the
 	 * idTag, 2.0.1 names no token, so the CSMS prices the transaction */
@@ -1338,9 +1385,9 @@ Test(v16_v201, id_token_type_from_its_form)
 		{ "E004010203040506", "ISO15693" },  /* 8-byte UID */
 		{ "DE-8AA-C-12345678-9", "eMAID" },
 		{ "DE8AAC12345678", "eMAID" },
-		{ "TAG65159", "Central" },           /* refused as ISO14443 by a CSMS */
-		{ "A1B2C", "Central" },
-		{ "12345", "Central" },
+		{ "TAG65159", "Local" },             /* refused as ISO14443 by a CSMS */
+		{ "A1B2C", "Local" },
+		{ "12345", "Local" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
