@@ -236,6 +236,134 @@ static const struct fake_answer *start_tx(struct ogw_tr_env *env, const char *re
 	return fake_env_answer(env, answers);
 }
 
+static void stop_tx(struct ogw_tr_env *env, int id16);
+
+/* Connector 1 shown @status by the charger. */
+static void conn1_status(struct ogw_tr_env *env, const char *status)
+{
+	struct ogw_tr_out out;
+	char body[200];
+
+	snprintf(body, sizeof(body),
+		 "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"%s\","
+		 "\"timestamp\":\"2026-01-01T10:00:00Z\"}", status);
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification", body, &out);
+	fake_out_clear(&out);
+}
+
+/* The answer to the CSMS's RequestStartTransaction, or NULL while none. */
+static const struct fake_answer *request_start_answer(struct ogw_tr_env *env)
+{
+	for (size_t i = 0; i < fake_env_n_answers(env); i++)
+		if (!strcmp(fake_env_answer(env, i)->action, "RequestStartTransaction"))
+			return fake_env_answer(env, i);
+	return NULL;
+}
+
+/* A RequestStartTransaction for plugged-in connector 1: the gateway holds
+ * it, sends the charger RemoteStartTransaction and returns its index. */
+static size_t request_start_plugged_in(struct ogw_tr_env *env)
+{
+	struct ogw_tr_out out;
+	long rst;
+
+	conn1_status(env, "Preparing");
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":7,"
+			   "\"idToken\":{\"idToken\":\"AA11\",\"type\":\"Central\"}}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	fake_out_clear(&out);
+	rst = fake_env_find(env, "RemoteStartTransaction", 0);
+	cr_assert_geq(rst, 0);
+	cr_assert_eq(fake_env_emitted(env, rst)->dir, OGW_TR_DOWN);
+	fake_assert_str(fake_env_emitted(env, rst)->payload, "idTag", "AA11");
+	fake_assert_int(fake_env_emitted(env, rst)->payload, "connectorId", 1);
+	return (size_t)rst;
+}
+
+/* Finding 19 (F02): plugged in first, a 2.x station's transaction already
+ * runs when the CSMS starts it remotely and the answer names it. The 1.6
+ * charger answers before its StartTransaction: the CSMS's answer waits for
+ * the Started event, then names that transaction. */
+Test(v16_v201, remote_start_after_plug_in_names_its_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_answer *a;
+	const struct fake_call *c;
+	long started;
+	char uuid[37];
+
+	fake_env_reply_text(env, request_start_plugged_in(env), "{\"status\":\"Accepted\"}");
+	cr_assert_null(request_start_answer(env), "answered before the transaction exists");
+
+	fake_env_call_text(env, OGW_TR_UP, "StartTransaction",
+			   "{\"connectorId\":1,\"idTag\":\"AA11\",\"meterStart\":1000,"
+			   "\"timestamp\":\"2026-01-01T10:00:05Z\"}",
+			   &out);
+	fake_out_clear(&out);
+	started = fake_env_find(env, "TransactionEvent", 0);
+	cr_assert_geq(started, 0);
+	c = fake_env_emitted(env, started);
+	fake_assert_str(c->payload, "triggerReason", "RemoteStart");
+	fake_assert_int(c->payload, "transactionInfo.remoteStartId", 7);
+	snprintf(uuid, sizeof(uuid), "%s",
+		 json_string_value(fake_path(c->payload, "transactionInfo.transactionId")));
+	cr_assert_null(request_start_answer(env), "answered before the CSMS has the Started event");
+
+	fake_env_reply_text(env, started, "{}");
+	a = request_start_answer(env);
+	cr_assert_not_null(a);
+	fake_assert_str(a->payload, "status", "Accepted");
+	fake_assert_str(a->payload, "transactionId", uuid);
+	cr_assert_eq(fake_env_n_pending(env), 0);
+	fake_env_free(env);
+}
+
+/* A held remote start the charger refuses is answered at once; one no
+ * transaction follows is answered, without an id, when the EV leaves. */
+Test(v16_v201, remote_start_after_plug_in_without_a_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	const struct fake_answer *a;
+	struct ogw_tr_out out;
+	char uuid[37];
+
+	fake_env_reply_text(env, request_start_plugged_in(env), "{\"status\":\"Rejected\"}");
+	a = request_start_answer(env);
+	cr_assert_not_null(a);
+	fake_assert_str(a->payload, "status", "Rejected");
+	fake_env_free(env);
+
+	env = fake_env_new(tr);
+	fake_env_reply_text(env, request_start_plugged_in(env), "{\"status\":\"Accepted\"}");
+	cr_assert_null(request_start_answer(env));
+	conn1_status(env, "Preparing");
+	cr_assert_null(request_start_answer(env));
+	conn1_status(env, "Available");
+	a = request_start_answer(env);
+	cr_assert_not_null(a);
+	fake_assert_str(a->payload, "status", "Accepted");
+	cr_assert_null(fake_path(a->payload, "transactionId"));
+	cr_assert_eq(fake_env_n_pending(env), 0);
+	fake_env_free(env);
+
+	/* a Preparing a transaction has ended since (the charger showed no
+	 * Charging) is no plug-in: the remote start goes through unheld */
+	env = fake_env_new(tr);
+	conn1_status(env, "Preparing");
+	start_tx(env, "{}", uuid);
+	stop_tx(env, 1);
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":8,"
+			   "\"idToken\":{\"idToken\":\"AA11\",\"type\":\"Central\"}}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
 Test(v16_v201, transaction_remote_start_to_stop)
 {
 	struct ogw_tr_env *env = fake_env_new(tr);
