@@ -121,19 +121,6 @@ export const RULES = [
       t.publicKey === '',
   },
   {
-    id: 'token-type-from-form',
-    pairs: FROM_16,
-    facts: /^(tx\d+\.(token|stop\.token))$/,
-    differs: 'a non-hex token typed Local, KeyCode or Central',
-    why: 'A 1.6 idTag has no type; the gateway types it by its form. A non-hex id is no RFID UID, ' +
-      'and any of these types says so.',
-    allow: (n, t) => {
-      const [nid, ntype] = tokenParts(n);
-      const [tid, ttype] = tokenParts(t);
-      return nid != null && nid === tid && ntype === 'Local' && !isHex(tid) && ['Local', 'KeyCode', 'Central'].includes(ttype);
-    },
-  },
-  {
     id: 'reset-reason',
     pairs: TO_16,
     scenarios: ['reset'],
