@@ -244,8 +244,11 @@ static json_t *idtaginfo16(const json_t *info)
  * "reset"     -> {}                               a Reset OnIdle waiting for them
  * "rebooting" -> {}                               a Reset the charger accepted: its
  *                                                 next boot is a RemoteReset
- * Deferred CALL "rst:<c>": a RequestStartTransaction for plugged-in connector
- * c, answered once the CSMS has the transaction it names (rst_answer())
+ * "rstok:<c>" -> {}                               the charger accepted the held
+ *                                                 RequestStartTransaction of c
+ *
+ * A RequestStartTransaction for plugged-in connector c is held (deferred
+ * CALL "rst:<c>") until the CSMS has the transaction it names (rst_answer()).
  */
 
 /* State keys "<prefix>:<id>"; S_KEY/N_KEY give each a buffer of its own. */
@@ -305,8 +308,11 @@ static int conn_tx(struct ogw_tr_env *env, json_int_t c, char ret[37])
 static void rst_answer(struct ogw_tr_env *env, json_int_t c, const char *uuid)
 {
 	struct ogw_tr_pending *p = ogw_tr_pending_find(env, N_KEY("rst", c));
-	json_t *a;
+	json_t *a = ogw_tr_state_get(env, N_KEY("rstok", c));
 
+	if (a)
+		ogw_tr_state_del(env, N_KEY("rstok", c));
+	json_decref(a);
 	if (!p)
 		return;
 	a = json_pack("{s:s}", "status", "Accepted");
@@ -376,13 +382,8 @@ static bool tx_running(struct ogw_tr_env *env)
 	return r;
 }
 
-/*
- * A Reset OnIdle answered Scheduled while transactions ran ("reset").
- * Once the last one's StopTransaction is answered, the charger gets the
- * Soft reset. The entry goes when the reset is sent, so no later stop sends
- * it twice; the charger's answer is dropped, as 2.0.1 has no message to
- * report a scheduled reset's outcome with.
- */
+/* A Reset the charger accepted ("rebooting"): its next boot is a
+ * RemoteReset (up_boot()). */
 static void reset_accepted(struct ogw_tr_env *env, void *user, const json_t *result)
 {
 	(void)user;
@@ -390,6 +391,13 @@ static void reset_accepted(struct ogw_tr_env *env, void *user, const json_t *res
 		ogw_tr_state_put(env, "rebooting", json_object());
 }
 
+/*
+ * A Reset OnIdle answered Scheduled while transactions ran ("reset").
+ * Once the last one's StopTransaction is answered, the charger gets the
+ * Soft reset. The entry goes when the reset is sent, so no later stop sends
+ * it twice; the charger's answer is dropped, as 2.0.1 has no message to
+ * report a scheduled reset's outcome with.
+ */
 static void reset_when_idle(struct ogw_tr_env *env)
 {
 	json_t *pending, *req;
@@ -1171,7 +1179,7 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 	char now[32], uuid[37];
 	const char *ts = str(p, "timestamp");
 	struct rsv_ends ends;
-	json_t *sn;
+	json_t *sn, *accepted;
 
 	if (!ts) {
 		now_text(now);
@@ -1179,10 +1187,13 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 	}
 	problem_update(env, p, ts);
 	status_keep(env, c, row->status16);
-	/* a remote start held for a plugged-in connector that no transaction
-	 * followed: the charger accepted it, nothing runs to name */
-	if (strcmp(row->status16, "Preparing") && conn_tx(env, c, uuid) == -ENOENT)
+	/* a remote start held for a plugged-in connector that the charger
+	 * accepted and no transaction followed: nothing runs to name */
+	if (strcmp(row->status16, "Preparing") && conn_tx(env, c, uuid) == -ENOENT &&
+	    (accepted = ogw_tr_state_get(env, N_KEY("rstok", c)))) {
+		json_decref(accepted);
 		rst_answer(env, c, NULL);
+	}
 	rsv_status(env, c, row->status16, ts, &ends);
 	/* connector 0 (the charger as a whole) has no 2.0.1 StatusNotification */
 	if (!c) {
@@ -2164,6 +2175,8 @@ static void request_start_answered(struct ogw_tr_env *env, void *user, const jso
 		answer_later(env, p, a);
 	} else if (!conn_tx(env, c, uuid)) {
 		rst_answer(env, c, uuid);
+	} else if (ogw_tr_state_put(env, N_KEY("rstok", c), json_object()) < 0) {
+		rst_answer(env, c, NULL);
 	}
 }
 
