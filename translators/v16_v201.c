@@ -195,7 +195,9 @@ static const char *idtag_type(const char *idtag)
 		return "eMAID";
 	if (hex_of(idtag, 8) || hex_of(idtag, 14) || hex_of(idtag, 20))
 		return "ISO14443";
-	return hex_of(idtag, 16) ? "ISO15693" : "Central";
+	/* a token the charger read that is no UID: Local, "no format
+	 * defined"; one the CSMS issued keeps the type it gave (token_keep) */
+	return hex_of(idtag, 16) ? "ISO15693" : "Local";
 }
 
 /* @idtag as a 2.0.1 IdTokenType, typed @type or by its form (NULL). */
@@ -240,6 +242,13 @@ static json_t *idtaginfo16(const json_t *info)
  *                                                 for its StartTransaction (c 0: any)
  * "running"   -> {"tx": [uuid...]}                the open transactions, oldest first
  * "reset"     -> {}                               a Reset OnIdle waiting for them
+ * "rebooting" -> {}                               a Reset the charger accepted: its
+ *                                                 next boot is a RemoteReset
+ * "rstok:<c>" -> {}                               the charger accepted the held
+ *                                                 RequestStartTransaction of c
+ *
+ * A RequestStartTransaction for plugged-in connector c is held (deferred
+ * CALL "rst:<c>") until the CSMS has the transaction it names (rst_answer()).
  */
 
 /* State keys "<prefix>:<id>"; S_KEY/N_KEY give each a buffer of its own. */
@@ -292,6 +301,24 @@ static int conn_tx(struct ogw_tr_env *env, json_int_t c, char ret[37])
 	}
 	json_decref(m);
 	return r;
+}
+
+/* Answers the RequestStartTransaction waiting on connector @c (if one
+ * does) Accepted, naming transaction @uuid when there is one. */
+static void rst_answer(struct ogw_tr_env *env, json_int_t c, const char *uuid)
+{
+	struct ogw_tr_pending *p = ogw_tr_pending_find(env, N_KEY("rst", c));
+	json_t *a = ogw_tr_state_get(env, N_KEY("rstok", c));
+
+	if (a)
+		ogw_tr_state_del(env, N_KEY("rstok", c));
+	json_decref(a);
+	if (!p)
+		return;
+	a = json_pack("{s:s}", "status", "Accepted");
+	if (a && uuid && json_object_set_new(a, "transactionId", json_string(uuid)))
+		a = (json_decref(a), NULL);
+	answer_later(env, p, a);
 }
 
 /* Takes the next seqNo of transaction @uuid (state @tx, borrowed, updated
@@ -355,6 +382,15 @@ static bool tx_running(struct ogw_tr_env *env)
 	return r;
 }
 
+/* A Reset the charger accepted ("rebooting"): its next boot is a
+ * RemoteReset (up_boot()). */
+static void reset_accepted(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	(void)user;
+	if (result && same(str(result, "status"), "Accepted"))
+		ogw_tr_state_put(env, "rebooting", json_object());
+}
+
 /*
  * A Reset OnIdle answered Scheduled while transactions ran ("reset").
  * Once the last one's StopTransaction is answered, the charger gets the
@@ -371,7 +407,7 @@ static void reset_when_idle(struct ogw_tr_env *env)
 	json_decref(pending);
 	ogw_tr_state_del(env, "reset");
 	if ((req = json_pack("{s:s}", "type", "Soft")))
-		ogw_tr_emit(env, OGW_TR_DOWN, "Reset", req, NULL, NULL);
+		ogw_tr_emit(env, OGW_TR_DOWN, "Reset", req, reset_accepted, NULL);
 }
 
 /* ---- reservations in the state ------------------------------------------ *
@@ -924,7 +960,10 @@ static int up_boot(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 {
 	json_t *cs = json_pack("{s:O, s:O}", "vendorName", json_object_get(p, "chargePointVendor"),
 			       "model", json_object_get(p, "chargePointModel"));
-	(void)env;
+	json_t *rebooting = ogw_tr_state_get(env, "rebooting");
+	const char *reason = rebooting ? "RemoteReset" : "PowerUp";
+
+	json_decref(rebooting);
 	if (!cs || copy_field(cs, "serialNumber", p, "chargePointSerialNumber") ||
 	    copy_field(cs, NULL, p, "firmwareVersion"))
 		goto fail;
@@ -934,9 +973,10 @@ static int up_boot(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *o
 		    copy_field(modem, NULL, p, "imsi"))
 			goto fail;
 	}
-	/* reason is required in 2.0.1 and 1.6 never says why it booted */
+	/* reason is required in 2.0.1 and 1.6 never says why it booted: the
+	 * gateway knows of the Reset it sent, else it was powered up */
 	return forward(out, "BootNotification",
-		       json_pack("{s:o, s:s}", "chargingStation", cs, "reason", "PowerUp"), NULL);
+		       json_pack("{s:o, s:s}", "chargingStation", cs, "reason", reason), NULL);
 fail:
 	json_decref(cs);
 	return -ENOMEM;
@@ -945,8 +985,10 @@ fail:
 static int up_boot_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 			  json_t **ret)
 {
-	(void)env;
 	(void)memo;
+	/* the boot after the reset is over once the CSMS took it */
+	if (same(str(result, "status"), "Accepted"))
+		ogw_tr_state_del(env, "rebooting");
 	*ret = json_pack("{s:O, s:O, s:O}", "status", json_object_get(result, "status"),
 			 "currentTime", json_object_get(result, "currentTime"), "interval",
 			 json_object_get(result, "interval"));
@@ -1119,14 +1161,25 @@ static void status_keep(struct ogw_tr_env *env, json_int_t c, const char *status
 	json_decref(st);
 }
 
+/* Whether connector @c was last shown Preparing: the EV plugged in (or
+ * the bay taken) and no transaction yet. */
+static bool conn_preparing(struct ogw_tr_env *env, json_int_t c)
+{
+	json_t *st = ogw_tr_state_get(env, "status");
+	bool r = same(str(st, N_KEY("", c) + 1), "Preparing");
+
+	json_decref(st);
+	return r;
+}
+
 static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	const struct status_row *row = status_row(str(p, "status"));
 	json_int_t c = num(p, "connectorId");
-	char now[32];
+	char now[32], uuid[37];
 	const char *ts = str(p, "timestamp");
 	struct rsv_ends ends;
-	json_t *sn;
+	json_t *sn, *accepted;
 
 	if (!ts) {
 		now_text(now);
@@ -1134,6 +1187,13 @@ static int up_status(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out 
 	}
 	problem_update(env, p, ts);
 	status_keep(env, c, row->status16);
+	/* a remote start held for a plugged-in connector that the charger
+	 * accepted and no transaction followed: nothing runs to name */
+	if (strcmp(row->status16, "Preparing") && conn_tx(env, c, uuid) == -ENOENT &&
+	    (accepted = ogw_tr_state_get(env, N_KEY("rstok", c)))) {
+		json_decref(accepted);
+		rst_answer(env, c, NULL);
+	}
 	rsv_status(env, c, row->status16, ts, &ends);
 	/* connector 0 (the charger as a whole) has no 2.0.1 StatusNotification */
 	if (!c) {
@@ -1225,6 +1285,8 @@ static int up_authorize_result(struct ogw_tr_env *env, const json_t *memo, const
 struct tx_answer_ctx {
 	struct ogw_tr_pending *p;
 	json_int_t id16;   /* StartTransaction: the id to answer with; Stop: 0 */
+	json_int_t c;      /* StartTransaction: its connector and 2.0.1 id */
+	char uuid[37];
 };
 
 /* Answers StartTransaction.conf/StopTransaction.conf from the
@@ -1249,6 +1311,8 @@ static void tx_answer_done(struct ogw_tr_env *env, void *user, const json_t *res
 	answer_later(env, ctx->p, conf);
 	if (!ctx->id16)
 		reset_when_idle(env);
+	else
+		rst_answer(env, ctx->c, ctx->uuid);
 	free(ctx);
 }
 
@@ -1309,6 +1373,10 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	    (r = state_put(env, N_KEY("conn", c), json_pack("{s:s}", "tx", uuid))) < 0 ||
 	    (r = running_update(env, uuid, true)) < 0)
 		goto out;
+	/* a transaction ends Preparing, even from a charger that shows no
+	 * Charging after it: a later remote start is no plug-in's */
+	if (conn_preparing(env, c))
+		status_keep(env, c, "Charging");
 	r = -ENOMEM;
 	ev = tx_event("Started", ts, remote >= 0 ? "RemoteStart" : "Authorized", 0, uuid, c);
 	if (!ev ||
@@ -1325,6 +1393,8 @@ static int up_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *
 	if (!ctx || !(ctx->p = ogw_tr_defer(env)))
 		goto out;
 	ctx->id16 = id16;
+	ctx->c = c;
+	strcpy(ctx->uuid, uuid);
 	token_forget(env, idtag);
 	out->outcome = OGW_TR_DEFER;
 	emit_then(env, OGW_TR_UP, "TransactionEvent", json_incref(ev), tx_answer_done, ctx);
@@ -2082,12 +2152,62 @@ out:
 
 /* ---- remote start/stop ---------------------------------------------------- */
 
+/* The charger's RemoteStartTransaction.conf for plugged-in connector
+ * (intptr_t)@user: refused, or accepted with the transaction already
+ * open, it answers the CSMS now; else once the Started event is through
+ * (tx_answer_done()) or the connector leaves Preparing without one. */
+static void request_start_answered(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	json_int_t c = (json_int_t)(intptr_t)user;
+	struct ogw_tr_pending *p = ogw_tr_pending_find(env, N_KEY("rst", c));
+	json_t *a = NULL;
+	char uuid[37];
+
+	if (!p)
+		return;
+	if (!result) {
+		ogw_tr_answer(env, p, NULL, OGW_ERR_INTERNAL,
+			      "the charger did not answer RemoteStartTransaction");
+		return;
+	}
+	if (!same(str(result, "status"), "Accepted")) {
+		status_result(result, NULL, 0, &a);
+		answer_later(env, p, a);
+	} else if (!conn_tx(env, c, uuid)) {
+		rst_answer(env, c, uuid);
+	} else if (ogw_tr_state_put(env, N_KEY("rstok", c), json_object()) < 0) {
+		rst_answer(env, c, NULL);
+	}
+}
+
+/*
+ * 2.0.1 F02: with the EV plugged in first, a 2.x station's transaction
+ * runs before the CSMS starts it remotely, and the answer names it. A 1.6
+ * charger answers RemoteStartTransaction before its StartTransaction, so
+ * the gateway holds the CSMS's CALL (deferred "rst:<c>") until the Started
+ * event of that StartTransaction has reached the CSMS, and names it then.
+ */
+static int request_start_plugged(struct ogw_tr_env *env, json_int_t c, json_t *req,
+				 struct ogw_tr_out *out)
+{
+	struct ogw_tr_pending *p = ogw_tr_defer_keyed(env, N_KEY("rst", c));
+
+	if (!p)
+		return -ENOMEM;
+	out->outcome = OGW_TR_DEFER;
+	if (ogw_tr_emit(env, OGW_TR_DOWN, "RemoteStartTransaction", json_incref(req),
+			request_start_answered, (void *)(intptr_t)c) < 0)
+		ogw_tr_answer(env, p, NULL, OGW_ERR_INTERNAL, "the charger cannot be reached");
+	return 0;
+}
+
 static int down_request_start(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
 {
 	const char *idtag = idtag16(json_object_get(p, "idToken"));
 	const json_t *cp = json_object_get(p, "chargingProfile");
 	json_int_t c = num(p, "evseId");
 	json_t *req = NULL, *prof = NULL;
+	char uuid[37];
 	int r;
 
 	/* 1.6 cannot carry a token over 20 characters; a start profile must be
@@ -2110,6 +2230,11 @@ static int down_request_start(struct ogw_tr_env *env, const json_t *p, struct og
 				     json_object_get(json_object_get(p, "idToken"), "type")))) < 0)
 		goto out;
 	token_keep(env, idtag, str(json_object_get(p, "idToken"), "type"));
+	if (c > 0 && conn_preparing(env, c) && conn_tx(env, c, uuid) == -ENOENT &&
+	    !ogw_tr_pending_find(env, N_KEY("rst", c))) {
+		r = request_start_plugged(env, c, req, out);
+		goto out;
+	}
 	r = forward(out, "RemoteStartTransaction", json_incref(req),
 		    json_pack("{s:I, s:s}", "evseId", c, "idToken", idtag));
 out:
@@ -2196,6 +2321,14 @@ static int down_reset(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out
 	ogw_tr_state_del(env, "reset");
 	return forward(out, "Reset",
 		       json_pack("{s:s}", "type", MAP(reset_type, str(p, "type"), "Soft")), NULL);
+}
+
+/* An accepted Reset makes the charger's next boot a RemoteReset (B11). */
+static int down_reset_result(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+			     json_t **ret)
+{
+	reset_accepted(env, NULL, result);
+	return result_status(env, memo, result, ret);
 }
 
 static int down_availability(struct ogw_tr_env *env, const json_t *p, struct ogw_tr_out *out)
@@ -3254,7 +3387,7 @@ static const struct ogw_tr_action down_actions[] = {
 	{ "ReserveNow", OGW_TR_SYNTHESIZED, "ReserveNow (+ ReservationStatusUpdate)", down_reserve,
 	  down_reserve_result },
 	{ "Reset", OGW_TR_SYNTHESIZED, "Reset (OnIdle in a transaction: Scheduled, Soft once idle)",
-	  down_reset, result_status },
+	  down_reset, down_reset_result },
 	{ "SendLocalList", OGW_TR_MAPPED, "SendLocalList", down_send_list, down_send_list_result },
 	{ "SetChargingProfile", OGW_TR_MAPPED, "SetChargingProfile", down_set_profile,
 	  down_set_profile_result },

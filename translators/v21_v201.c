@@ -169,10 +169,12 @@ static const struct tr21_map m_reservation_update[] = {
 /* A 2.0.1 station cannot resume transactions over a reset: refused. */
 static const struct tr21_map m_reset[] = { REFUSE("ImmediateAndResume"), { NULL, NULL } };
 static const struct tr21_map m_trigger_reason[] = {
-	/* Not Deauthorized: the CSMS did not withdraw the token. What 2.0.1
-	 * can say is that charging changed; the 2.1 reason travels in
-	 * customData (adapt_hook_down()). */
-	{ "CostLimitReached", "ChargingStateChanged" },
+	/* Not Deauthorized: the CSMS did not withdraw the token. 2.0.1's
+	 * EnergyLimitReached is "maximum energy of charging reached, for
+	 * example in a pre-paid charging solution": the limit a credit buys,
+	 * what a 2.0.1 station with a cost limit says. The 2.1 reason travels
+	 * in customData (adapt_hook_down()). */
+	{ "CostLimitReached", "EnergyLimitReached" },
 	{ "LimitSet", "ChargingRateChanged" },
 	{ "OperationModeChanged", "ChargingRateChanged" },
 	{ "RunningCost", "MeterValuePeriodic" },

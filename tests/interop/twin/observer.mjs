@@ -63,7 +63,9 @@ function calls(log) {
     const f = entry.frame;
     if (!Array.isArray(f)) continue;
     if (f[0] === 2) {
-      const c = { dir: entry.dir, id: f[1], method: f[2], params: f[3] ?? {}, conn };
+      // at: its place among the CALLs, answeredAt: how many CALLs the
+      // log held when its answer came (what the peer knew by then).
+      const c = { dir: entry.dir, id: f[1], method: f[2], params: f[3] ?? {}, conn, at: out.length };
       // The CSMS's own calls are told apart by their order per action.
       if (entry.dir === 'out') c.n = counts[c.method] = (counts[c.method] ?? 0) + 1;
       out.push(c);
@@ -73,6 +75,7 @@ function calls(log) {
       const c = open.get(`${entry.dir === 'in' ? 'out' : 'in'}:${f[1]}`);
       if (!c) continue;
       if (f[0] === 3) c.answer = f[2]; else c.error = f[2];
+      c.answeredAt = out.length;
     }
   }
   return out;
@@ -234,6 +237,7 @@ export function observe2x(log) {
   const txs = new Map(); // station's transaction id -> record
   const timeline = {};
   const remoteStarts = new Map(); // remoteStartId -> token
+  const startAnswers = []; // RequestStartTransaction calls, judged at the end
   const auths = [];
   const boots = [];
   const reports = {};
@@ -249,11 +253,7 @@ export function observe2x(log) {
       if (c.method === 'RequestStartTransaction') {
         if (c.answer?.status === 'Accepted') remoteStarts.set(p.remoteStartId, tokenOf(p.idToken));
         facts[`answer.${key}`] = answerMeaning(c);
-        // F02: whether the answer named the transaction it started.
-        facts[`answer.${key}.transaction`] = c.answer?.transactionId != null
-          ? (txs.has(c.answer.transactionId) ? 'names the running transaction' : 'names an unknown id')
-          : (([...txs.values()].some((t) => t.evse === evseKey(p.evseId, null) && !t.ended))
-            ? 'omitted while a transaction runs' : 'none');
+        startAnswers.push({ key, c });
       } else if (c.method === 'GetVariables') {
         for (const r of c.answer?.getVariableResult ?? []) {
           const k = `${r.component.name}${r.component.evse ? `@${r.component.evse.id}` : ''}.${r.variable.name}`;
@@ -318,7 +318,8 @@ export function observe2x(log) {
           break;
         }
         if (!tx) {
-          tx = { n: txs.size + 1, seq: [], states: [], repeats: 0, evse: evseKey(p.evse?.id, p.evse?.connectorId) };
+          tx = { n: txs.size + 1, seq: [], states: [], repeats: 0, evse: evseKey(p.evse?.id, p.evse?.connectorId),
+            at: c.at };
           txs.set(id, tx);
           const k = `tx${tx.n}`;
           facts[`${k}.firstEvent`] = p.eventType;
@@ -355,6 +356,7 @@ export function observe2x(log) {
         }
         if (p.eventType === 'Ended') {
           tx.ended = true;
+          tx.endedAt = c.at;
           facts[`${k}.stop.time`] = p.timestamp;
           facts[`${k}.stop.trigger`] = p.triggerReason;
           facts[`${k}.stop.reason`] = p.transactionInfo.stoppedReason ?? 'Local';
@@ -367,6 +369,18 @@ export function observe2x(log) {
       default:
         break;
     }
+  }
+  // F02: whether the answer named the running transaction, as the CSMS
+  // judges it when the answer comes (a station may hold its answer until
+  // the CSMS has the transaction's Started event).
+  for (const { key, c } of startAnswers) {
+    const by = c.answeredAt ?? Infinity;
+    const running = (t) => t.at < by && !(t.endedAt < by);
+    const named = txs.get(c.answer?.transactionId);
+    facts[`answer.${key}.transaction`] = c.answer?.transactionId != null
+      ? (named && running(named) ? 'names the running transaction' : 'names an unknown id')
+      : ([...txs.values()].some((t) => t.evse === evseKey(c.params.evseId, null) && running(t))
+        ? 'omitted while a transaction runs' : 'none');
   }
   for (const tx of txs.values()) {
     const k = `tx${tx.n}`;

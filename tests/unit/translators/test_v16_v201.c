@@ -236,6 +236,139 @@ static const struct fake_answer *start_tx(struct ogw_tr_env *env, const char *re
 	return fake_env_answer(env, answers);
 }
 
+static void stop_tx(struct ogw_tr_env *env, int id16);
+
+/* Connector 1 shown @status by the charger. */
+static void conn1_status(struct ogw_tr_env *env, const char *status)
+{
+	struct ogw_tr_out out;
+	char body[200];
+
+	snprintf(body, sizeof(body),
+		 "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"%s\","
+		 "\"timestamp\":\"2026-01-01T10:00:00Z\"}", status);
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification", body, &out);
+	fake_out_clear(&out);
+}
+
+/* The answer to the CSMS's RequestStartTransaction, or NULL while none. */
+static const struct fake_answer *request_start_answer(struct ogw_tr_env *env)
+{
+	for (size_t i = 0; i < fake_env_n_answers(env); i++)
+		if (!strcmp(fake_env_answer(env, i)->action, "RequestStartTransaction"))
+			return fake_env_answer(env, i);
+	return NULL;
+}
+
+/* A RequestStartTransaction for plugged-in connector 1: the gateway holds
+ * it, sends the charger RemoteStartTransaction and returns its index. */
+static size_t request_start_plugged_in(struct ogw_tr_env *env)
+{
+	struct ogw_tr_out out;
+	long rst;
+
+	conn1_status(env, "Preparing");
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":7,"
+			   "\"idToken\":{\"idToken\":\"AA11\",\"type\":\"Central\"}}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_DEFER);
+	fake_out_clear(&out);
+	rst = fake_env_find(env, "RemoteStartTransaction", 0);
+	cr_assert_geq(rst, 0);
+	cr_assert_eq(fake_env_emitted(env, rst)->dir, OGW_TR_DOWN);
+	fake_assert_str(fake_env_emitted(env, rst)->payload, "idTag", "AA11");
+	fake_assert_int(fake_env_emitted(env, rst)->payload, "connectorId", 1);
+	return (size_t)rst;
+}
+
+/* Finding 19 (F02): plugged in first, a 2.x station's transaction already
+ * runs when the CSMS starts it remotely and the answer names it. The 1.6
+ * charger answers before its StartTransaction: the CSMS's answer waits for
+ * the Started event, then names that transaction. */
+Test(v16_v201, remote_start_after_plug_in_names_its_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	const struct fake_answer *a;
+	const struct fake_call *c;
+	long started;
+	char uuid[37];
+
+	fake_env_reply_text(env, request_start_plugged_in(env), "{\"status\":\"Accepted\"}");
+	cr_assert_null(request_start_answer(env), "answered before the transaction exists");
+
+	fake_env_call_text(env, OGW_TR_UP, "StartTransaction",
+			   "{\"connectorId\":1,\"idTag\":\"AA11\",\"meterStart\":1000,"
+			   "\"timestamp\":\"2026-01-01T10:00:05Z\"}",
+			   &out);
+	fake_out_clear(&out);
+	started = fake_env_find(env, "TransactionEvent", 0);
+	cr_assert_geq(started, 0);
+	c = fake_env_emitted(env, started);
+	fake_assert_str(c->payload, "triggerReason", "RemoteStart");
+	fake_assert_int(c->payload, "transactionInfo.remoteStartId", 7);
+	snprintf(uuid, sizeof(uuid), "%s",
+		 json_string_value(fake_path(c->payload, "transactionInfo.transactionId")));
+	cr_assert_null(request_start_answer(env), "answered before the CSMS has the Started event");
+
+	fake_env_reply_text(env, started, "{}");
+	a = request_start_answer(env);
+	cr_assert_not_null(a);
+	fake_assert_str(a->payload, "status", "Accepted");
+	fake_assert_str(a->payload, "transactionId", uuid);
+	cr_assert_eq(fake_env_n_pending(env), 0);
+	fake_env_free(env);
+}
+
+/* A held remote start the charger refuses is answered at once; one no
+ * transaction follows is answered, without an id, when the EV leaves. */
+Test(v16_v201, remote_start_after_plug_in_without_a_transaction)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	const struct fake_answer *a;
+	struct ogw_tr_out out;
+	char uuid[37];
+
+	size_t rst = request_start_plugged_in(env);
+
+	/* the EV leaves before the charger answers: its answer decides */
+	conn1_status(env, "Available");
+	cr_assert_null(request_start_answer(env));
+	fake_env_reply_text(env, rst, "{\"status\":\"Rejected\"}");
+	a = request_start_answer(env);
+	cr_assert_not_null(a);
+	fake_assert_str(a->payload, "status", "Rejected");
+	fake_env_free(env);
+
+	env = fake_env_new(tr);
+	fake_env_reply_text(env, request_start_plugged_in(env), "{\"status\":\"Accepted\"}");
+	cr_assert_null(request_start_answer(env));
+	conn1_status(env, "Preparing");
+	cr_assert_null(request_start_answer(env));
+	conn1_status(env, "Available");
+	a = request_start_answer(env);
+	cr_assert_not_null(a);
+	fake_assert_str(a->payload, "status", "Accepted");
+	cr_assert_null(fake_path(a->payload, "transactionId"));
+	cr_assert_eq(fake_env_n_pending(env), 0);
+	fake_env_free(env);
+
+	/* a Preparing a transaction has ended since (the charger showed no
+	 * Charging) is no plug-in: the remote start goes through unheld */
+	env = fake_env_new(tr);
+	conn1_status(env, "Preparing");
+	start_tx(env, "{}", uuid);
+	stop_tx(env, 1);
+	fake_env_call_text(env, OGW_TR_DOWN, "RequestStartTransaction",
+			   "{\"evseId\":1,\"remoteStartId\":8,"
+			   "\"idToken\":{\"idToken\":\"AA11\",\"type\":\"Central\"}}",
+			   &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
 Test(v16_v201, transaction_remote_start_to_stop)
 {
 	struct ogw_tr_env *env = fake_env_new(tr);
@@ -1102,6 +1235,8 @@ Test(v16_v201, reservation_any_connector)
 
 /* ---- Reset OnIdle ---------------------------------------------------------------- */
 
+static void boot_reason_is(struct ogw_tr_env *env, const char *reason);
+
 /* StopTransaction of 1.6 transaction @id16; answers its event with {}. */
 static void stop_tx(struct ogw_tr_env *env, int id16)
 {
@@ -1177,8 +1312,53 @@ Test(v16_v201, reset_on_idle_waits_for_the_last_stop)
 	cr_assert_str_eq(c->action, "Reset");
 	fake_assert_str(c->payload, "type", "Soft");
 	fake_env_reply_text(env, 4, "{\"status\":\"Accepted\"}");
+	/* the charger comes back saying nothing of why: the CSMS hears of
+	 * the reset it asked for */
+	boot_reason_is(env, "RemoteReset");
 	cr_assert_eq(state_left(env), 0, "state left: %s",
 		     dump(fake_env_state(env)));
+	fake_env_free(env);
+}
+
+/* The 2.0.1 reason of the charger's next boot, which the CSMS accepts. */
+static void boot_reason_is(struct ogw_tr_env *env, const char *reason)
+{
+	struct ogw_tr_out out;
+	json_t *ret;
+
+	fake_env_call_text(env, OGW_TR_UP, "BootNotification",
+			   "{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}", &out);
+	fake_assert_str(out.payload, "reason", reason);
+	ret = fake_env_result_text(env, OGW_TR_UP, "BootNotification", &out,
+				   "{\"status\":\"Accepted\",\"currentTime\":"
+				   "\"2026-01-01T10:00:00Z\",\"interval\":300}");
+	json_decref(ret);
+	fake_out_clear(&out);
+}
+
+/* B11/B12: a boot after a Reset the charger accepted is a RemoteReset, once;
+ * a refused Reset leaves the next boot a PowerUp. */
+Test(v16_v201, boot_after_an_accepted_reset_is_remote_reset)
+{
+	struct ogw_tr_env *env = fake_env_new(tr);
+	struct ogw_tr_out out;
+	json_t *ret;
+
+	boot_reason_is(env, "PowerUp");
+	fake_env_call_text(env, OGW_TR_DOWN, "Reset", "{\"type\":\"Immediate\"}", &out);
+	fake_assert_str(out.payload, "type", "Hard");
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "Reset", &out, "{\"status\":\"Rejected\"}");
+	fake_assert_str(ret, "status", "Rejected");
+	json_decref(ret);
+	boot_reason_is(env, "PowerUp");
+
+	ret = fake_env_result_text(env, OGW_TR_DOWN, "Reset", &out, "{\"status\":\"Accepted\"}");
+	fake_assert_str(ret, "status", "Accepted");
+	json_decref(ret);
+	fake_out_clear(&out);
+	boot_reason_is(env, "RemoteReset");
+	boot_reason_is(env, "PowerUp");
+	cr_assert_eq(state_left(env), 0, "state left: %s", dump(fake_env_state(env)));
 	fake_env_free(env);
 }
 
@@ -1279,7 +1459,7 @@ Test(v16_v201, ended_names_a_token_only_when_the_driver_stopped)
 	start_on(env, 1, "TAG65159", 2, uuid);
 	ev = stop_on(env, "{\"transactionId\":2,\"meterStop\":5000,\"timestamp\":"
 			  "\"2026-01-01T11:00:00Z\",\"idTag\":\"TAG65159\"}");
-	fake_assert_str(ev, "idToken.type", "Central");
+	fake_assert_str(ev, "idToken.type", "Local");
 
 	/* the EV left, or the CSMS deauthorized it: 1.6 still sends the
 	 * idTag, 2.0.1 names no token, so the CSMS prices the transaction */
@@ -1338,9 +1518,9 @@ Test(v16_v201, id_token_type_from_its_form)
 		{ "E004010203040506", "ISO15693" },  /* 8-byte UID */
 		{ "DE-8AA-C-12345678-9", "eMAID" },
 		{ "DE8AAC12345678", "eMAID" },
-		{ "TAG65159", "Central" },           /* refused as ISO14443 by a CSMS */
-		{ "A1B2C", "Central" },
-		{ "12345", "Central" },
+		{ "TAG65159", "Local" },             /* refused as ISO14443 by a CSMS */
+		{ "A1B2C", "Local" },
+		{ "12345", "Local" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

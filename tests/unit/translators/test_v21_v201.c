@@ -332,6 +332,8 @@ Test(issue20, cost_facts_are_kept)
 				 TX21("TariffNotAccepted", "Updated", ",\"chargingState\":\"EVConnected\"}}"));
 
 	cr_assert_str_neq(json_string_value(json_object_get(ev, "triggerReason")), "Deauthorized");
+	/* 2.0.1's trigger for a pre-paid limit, as its own stations say it */
+	fake_assert_str(ev, "triggerReason", "EnergyLimitReached");
 	fake_assert_str(ev, "transactionInfo.stoppedReason", "LocalOutOfCredit");
 	fake_assert_str(ev, "customData.triggerReason", "CostLimitReached");
 	fake_assert_str(ev, "customData.costDetails.totalCost.currency", "EUR");
