@@ -227,27 +227,40 @@ static const char *const units16[] = {
 	"A", "V", "K", "Celsius", "Fahrenheit", "Percent",
 };
 
+/* Which samples of a 2.0.1 reading go to 1.6. A 1.6 charger sends no
+ * Transaction.Begin sample while the transaction runs: meterStart is that
+ * reading, and a signed one goes with the StopTransaction's
+ * transactionData, before the Transaction.End values (OCA application note
+ * "Signed Meter Values in OCPP", 1.6). */
+enum mv_pick {
+	MV_ALL,          /* every sample */
+	MV_NO_BEGIN,     /* all but Transaction.Begin ones */
+	MV_SIGNED_BEGIN, /* only the signed data of Transaction.Begin ones */
+};
+
 /*
- * Appends the 1.6 form of 2.0.1 SampledValueType @sv to @arr. 1.6 has no
- * multiplier, so it is folded into the value; a unit 1.6 cannot name (Hz,
- * ...) is left out. A measurand 1.6 lacks (Energy.*.Net, Energy.Apparent.*)
- * drops the sample. A signedMeterValue adds a second sample with format
- * SignedData whose value is the whole 2.0.1 SignedMeterValueType as JSON
- * text (signedMeterData, signingMethod, encodingMethod, publicKey), the
- * form the OCA application note "Signed Meter Values in OCPP" gives 1.6:
- * the signed record, its method and its key all reach the central
- * system. The plain sample keeps the station's own reading.
+ * Appends the 1.6 form of 2.0.1 SampledValueType @sv to @arr, as @pick
+ * says. 1.6 has no multiplier, so it is folded into the value; a unit 1.6
+ * cannot name (Hz, ...) is left out. A measurand 1.6 lacks (Energy.*.Net,
+ * Energy.Apparent.*) drops the sample. A signedMeterValue adds a second
+ * sample with format SignedData whose value is signedMeterData as the meter
+ * signed it (an OCMF string carries its own signing method), as a 1.6
+ * charger sends it. The plain sample keeps the station's own reading.
  */
-static int sampled_to16(const json_t *sv, json_t *arr)
+static int sampled_to16(const json_t *sv, enum mv_pick pick, json_t *arr)
 {
 	json_t *uom = json_object_get(sv, "unitOfMeasure");
 	json_t *signed_mv = json_object_get(sv, "signedMeterValue");
 	const char *measurand = get_str(sv, "measurand");
 	const char *unit = get_str(uom, "unit");
+	bool begin = str_eq_opt(get_str(sv, "context"), "Transaction.Begin");
 	json_t *s16 = NULL, *sig = NULL;
 	int r = -ENOMEM;
 
 	if (measurand && !in_list(measurands16, N(measurands16), measurand))
+		return 0;
+	if ((pick == MV_NO_BEGIN && begin) ||
+	    (pick == MV_SIGNED_BEGIN && (!begin || !get_str(signed_mv, "signedMeterData"))))
 		return 0;
 	s16 = json_pack("{s:o}", "value",
 			num_string(scale10(json_number_value(json_object_get(sv, "value")),
@@ -260,17 +273,15 @@ static int sampled_to16(const json_t *sv, json_t *arr)
 	if (in_list(units16, N(units16), unit) &&
 	    json_object_set_new(s16, "unit", json_string(unit)))
 		goto out;
-	if (signed_mv) {
-		char *text = json_dumps(signed_mv, JSON_COMPACT);
+	if (get_str(signed_mv, "signedMeterData")) {
 		sig = json_deep_copy(s16);
-		if (!text || !sig || json_object_set_new(sig, "value", json_string(text)) ||
-		    json_object_set_new(sig, "format", json_string("SignedData"))) {
-			free(text);
+		if (!sig ||
+		    json_object_set(sig, "value", json_object_get(signed_mv, "signedMeterData")) ||
+		    json_object_set_new(sig, "format", json_string("SignedData")))
 			goto out;
-		}
-		free(text);
 	}
-	if (json_array_append(arr, s16) || (sig && json_array_append(arr, sig)))
+	if ((pick != MV_SIGNED_BEGIN && json_array_append(arr, s16)) ||
+	    (sig && json_array_append(arr, sig)))
 		goto out;
 	r = 0;
 out:
@@ -279,8 +290,9 @@ out:
 	return r;
 }
 
-/* 2.0.1 [MeterValueType] -> 1.6 [MeterValue], possibly empty; NULL on ENOMEM. */
-static json_t *metervalues_to16(const json_t *mvs)
+/* 2.0.1 [MeterValueType] -> 1.6 [MeterValue] as @pick says, possibly
+ * empty; NULL on ENOMEM. */
+static json_t *metervalues_to16(const json_t *mvs, enum mv_pick pick)
 {
 	json_t *res = json_array(), *mv, *sv;
 	size_t i, j;
@@ -292,7 +304,7 @@ static json_t *metervalues_to16(const json_t *mvs)
 		if (!svs)
 			goto fail;
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
-			if (sampled_to16(sv, svs)) {
+			if (sampled_to16(sv, pick, svs)) {
 				json_decref(svs);
 				goto fail;
 			}
@@ -346,7 +358,8 @@ static bool energy_wh(const json_t *mvs, long long *ret)
  * chargingState inside a 1.6 transaction (StartTransaction sent, no
  * StopTransaction yet) -> 1.6 ChargePointStatus, after REFERENCE §3
  * "2.0.1 -> 1.6": Preparing is never sent there. EVConnected (plugged, no
- * energy offered yet) is SuspendedEVSE; Idle (the cable left while the
+ * energy offered) is SuspendedEVSE once the EV has charged, before that
+ * nothing (te_messages()); Idle (the cable left while the
  * transaction runs on, StopTxOnEVSideDisconnect false) is SuspendedEV, the
  * status a 1.6 charger keeps in that case.
  */
@@ -376,7 +389,9 @@ static const struct str_pair stop_reason16[] = {
 /* ---- durable state ------------------------------------------------------
  * "tx:<2.x id>"  {"evse", "idTag", "meterStart" and "timestamp" (set once
  *                the 1.6 transaction starts), "authTs" (when the idTag became
- *                known), "ts0" and "wh0" (first event time and reading), "reservationId", "cs" (chargingState), "cs16" (last
+ *                known), "ts0" and "wh0" (first event time and reading), "begin16" (the
+ *                signed Transaction.Begin samples, 1.6 [MeterValue]),
+ *                "reservationId", "cs" (chargingState), "cs16" (last
  *                1.6 status sent inside the transaction), "id16", "charged"
  *                (energy flowed), "remote" (remoteStartId without a known
  *                idTag), "finish" (Finishing follows the stop),
@@ -873,7 +888,7 @@ static int up_metervalues(struct ogw_tr_env *env, const json_t *payload,
 {
 	json_t *mvs = json_object_get(payload, "meterValue");
 	long long evse = json_integer_value(json_object_get(payload, "evseId"));
-	json_t *mv = metervalues_to16(mvs);
+	json_t *mv = metervalues_to16(mvs, MV_ALL);
 	int r;
 
 	if (!mv)
@@ -1057,7 +1072,8 @@ static const char *stop_reason_of(struct ogw_tr_env *env, const char *reason)
  * Updates @tx from event @ev and appends the 1.6 calls it becomes inside
  * the 1.6 transaction to @msgs (without transactionId): a StatusNotification
  * when the 1.6 status changes, MeterValues, and at Ended the
- * StopTransaction, then Finishing when the cable stays plugged.
+ * StopTransaction (its transactionData led by the signed start reading),
+ * then Finishing when the cable stays plugged.
  */
 static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, json_t *msgs)
 {
@@ -1077,6 +1093,12 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 		goto out;
 	}
 	st16 = map_str(charging_state16, N(charging_state16), get_str(tx, "cs"), NULL);
+	/* A 1.6 charger goes from Preparing straight to Charging when energy
+	 * flows: plugged before any energy is still that wait, not a suspension
+	 * (the station started its transaction at plug-in). */
+	if (str_eq_opt(get_str(tx, "cs"), "EVConnected") &&
+	    !json_is_true(json_object_get(tx, "charged")))
+		st16 = NULL;
 	if (strcmp(type, "Ended") && st16 && !str_eq_opt(st16, get_str(tx, "cs16"))) {
 		/* While a problem is raised the connector stays Faulted (the
 		 * transaction goes on); its clearing reports the state then. */
@@ -1089,7 +1111,7 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 		     msg_add(msgs, seq, "StatusNotification", status16(evse, st16, NULL, ts))))
 			goto out;
 	}
-	mv = metervalues_to16(json_object_get(ev, "meterValue"));
+	mv = metervalues_to16(json_object_get(ev, "meterValue"), MV_NO_BEGIN);
 	if (!mv)
 		goto out;
 	if (strcmp(type, "Ended")) {
@@ -1103,6 +1125,9 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 		wh = json_integer_value(json_object_get(tx, "meterStart"));
 	stop = json_pack("{s:I, s:O, s:s}", "meterStop", (json_int_t)wh, "timestamp", ts,
 			 "reason", stop_reason_of(env, reason));
+	if (json_array_size(json_object_get(tx, "begin16")) &&
+	    json_array_insert(mv, 0, json_array_get(json_object_get(tx, "begin16"), 0)))
+		goto out;
 	if (!stop || (json_array_size(mv) && json_object_set(stop, "transactionData", mv)) ||
 	    (tok && utf8_len(tok) <= IDTAG16_MAX &&
 	     json_object_set_new(stop, "idTag", json_string(tok)))) {
@@ -1136,6 +1161,14 @@ static int te_track(const json_t *ev, json_t *tx)
 	if (!json_object_get(tx, "wh0") && energy_wh(json_object_get(ev, "meterValue"), &wh) &&
 	    set_int(tx, "wh0", wh))
 		return -ENOMEM;
+	if (!json_object_get(tx, "begin16")) {
+		json_t *begin = metervalues_to16(json_object_get(ev, "meterValue"), MV_SIGNED_BEGIN);
+		if (!begin || (json_array_size(begin) && json_object_set(tx, "begin16", begin))) {
+			json_decref(begin);
+			return -ENOMEM;
+		}
+		json_decref(begin);
+	}
 	return 0;
 }
 
@@ -1267,7 +1300,7 @@ static int te_outside16(struct ogw_tr_env *env, const json_t *ev, const char *tx
 			struct ogw_tr_out *out)
 {
 	const char *tok = get_str(json_object_get(ev, "idToken"), "idToken");
-	json_t *mv = metervalues_to16(json_object_get(ev, "meterValue"));
+	json_t *mv = metervalues_to16(json_object_get(ev, "meterValue"), MV_NO_BEGIN);
 	int r = -ENOMEM;
 
 	if (!mv)
