@@ -2000,9 +2000,12 @@ static json_t *inventory_get(struct ogw_tr_env *env)
 	return inv;
 }
 
-/* SEC16 A00.FR.205 sets AuthorizationKey as hex; 2.0.1 BasicAuthPassword is
- * the password itself (REFERENCE §1). The decoded bytes must be printable
- * ASCII, 16-20 of them, or there is nothing valid to send. */
+/* SEC16 A00.FR.205 sets AuthorizationKey as 16-20 bytes in hex; 2.0.1
+ * BasicAuthPassword is the password text itself (REFERENCE §1). Bytes that
+ * are printable ASCII are that text. Other bytes have no 2.0.1 text form:
+ * the station gets the hex digits themselves, the text 1.6 chargers send
+ * as their password for such a key (the gateway's password record takes
+ * it back as is, src/gateway/credentials.c). NULL when it is no key. */
 static json_t *auth_key_decode(const char *hex)
 {
 	char buf[21];
@@ -2012,8 +2015,10 @@ static json_t *auth_key_decode(const char *hex)
 		return NULL;
 	for (size_t i = 0; i < n / 2; i++) {
 		unsigned int b;
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1 || b < 0x20 || b > 0x7e)
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
 			return NULL;
+		if (b < 0x20 || b > 0x7e)
+			return json_string(hex);
 		buf[i] = (char)b;
 	}
 	buf[n / 2] = '\0';
@@ -2198,7 +2203,8 @@ static json_t *key_find(const json_t *list, const char *key)
 }
 
 /* Adds entry "@conn.@value" to the 1.6 list of per-connector row @k in
- * KeyValue list @known (1.6 §9.1: "0.RST, 1.RTS"). */
+ * KeyValue list @known (1.6 §9.1.7: "0.RST,1.RTS", written without the
+ * spaces of the spec's example, as 1.6 chargers list it; either is read). */
 static int list_add(json_t *known, const struct ogw_cfg_key *k, bool readonly, long long conn,
 		    const char *value)
 {
@@ -2208,7 +2214,7 @@ static int list_add(json_t *known, const struct ogw_cfg_key *k, bool readonly, l
 
 	if (!value)
 		return 0;
-	snprintf(text, sizeof(text), "%s%s%lld.%s", old ? old : "", old ? ", " : "", conn, value);
+	snprintf(text, sizeof(text), "%s%s%lld.%s", old ? old : "", old ? "," : "", conn, value);
 	if (kv)
 		return json_object_set_new(kv, "value", str_trunc(text, 500)) ? -ENOMEM : 0;
 	return json_array_append_new(known, key_value16(k, readonly, text)) ? -ENOMEM : 0;
@@ -2580,7 +2586,9 @@ static int report_collect(json_t *list, json_t *seen, const json_t *report_data)
 		if (!k || !attr)
 			continue;
 		if (k->form == OGW_CFG_PER_CONNECTOR) {
-			if (list_add(list, k, readonly, conn, value))
+			/* One 1.6 key for several variables: its accessibility is
+			 * 1.6's (the table's), as on the GetVariables path. */
+			if (list_add(list, k, k->readonly, conn, value))
 				return -ENOMEM;
 			continue;
 		}

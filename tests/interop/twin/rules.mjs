@@ -161,6 +161,25 @@ export const RULES = [
       });
     },
   },
+  {
+    id: 'profiles-the-gateway-translates',
+    pairs: TO_16,
+    scenarios: ['configuration'],
+    facts: /^config\.\d+\.SupportedFeatureProfiles$/,
+    differs: 'FirmwareManagement and RemoteTrigger listed beside every profile the native charger lists',
+    why: 'The gateway translates the calls of these profiles for every 2.x station (UpdateFirmware, ' +
+      'GetDiagnostics, TriggerMessage become UpdateFirmware, GetLog, TriggerMessage, which 2.0.1 ' +
+      'requires); the native 1.6 charger here does not support them.',
+    allow: (n, t) => {
+      const parse = (s) => /^(.*?)( \(readonly\))?$/.exec(s ?? '');
+      const [, nl, nro] = parse(n);
+      const [, tl, tro] = parse(t);
+      const ns = new Set(nl.split(','));
+      const extra = tl.split(',').filter((p) => !ns.has(p));
+      return n != null && t != null && nro === tro && [...ns].every((p) => tl.split(',').includes(p)) &&
+        extra.every((p) => ['FirmwareManagement', 'RemoteTrigger'].includes(p));
+    },
+  },
 ];
 
 export const pairMatches = (rule, pair, scenario) =>
