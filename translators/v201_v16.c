@@ -703,11 +703,13 @@ static int up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_
 
 /* ---- Heartbeat ---------------------------------------------------------- */
 
+static int held_flush(struct ogw_tr_env *env, long long evse);
+
 static int up_heartbeat(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	(void)env;
+	int r = held_flush(env, -1);
 	(void)payload;
-	return out_forward(out, "Heartbeat", json_object(), NULL);
+	return r ? r : out_forward(out, "Heartbeat", json_object(), NULL);
 }
 
 /* ---- StatusNotification and faults ---------------------------------------- */
@@ -761,6 +763,15 @@ static const struct str_pair fault_variable16[] = {
 	{ "OverVoltage", "OverVoltage" },
 	{ "Temperature", "HighTemperature" },
 	{ "UnderVoltage", "UnderVoltage" },
+};
+
+/* 1.6 ChargePointErrorCodes a station may name as techCode (the 1.6 -> 2.0.1
+ * direction puts the 1.6 errorCode there): the station's own word wins. */
+static const char *const error_codes16[] = {
+	"ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature",
+	"InternalError", "LocalListConflict", "OverCurrentFailure", "OverVoltage",
+	"PowerMeterFailure", "PowerSwitchFailure", "ReaderFailure", "ResetFailure",
+	"UnderVoltage", "WeakSignal",
 };
 
 /* Boolean variables whose true value is a fault of their component. */
@@ -834,6 +845,31 @@ static json_t *status16(long long connector, const char *status, const json_t *f
 }
 
 /*
+ * A station's Faulted with no problem known yet is held ("held": {"evse",
+ * "status": the 1.6 StatusNotification}): 2.0.1 names the problem in the
+ * NotifyEvent that follows it, and a 1.6 charger raises a fault once, with
+ * its code. That event drops the held status for its own; any other
+ * message of the station (a Heartbeat at the latest) sends it first, so a
+ * fault the station never explains still reaches the central system.
+ * @evse >= 0: a problem raised on that EVSE, which replaces its held status.
+ */
+static int held_flush(struct ogw_tr_env *env, long long evse)
+{
+	json_t *held = ogw_tr_state_get(env, "held");
+	int r = 0;
+
+	if (!held)
+		return 0;
+	if (json_integer_value(json_object_get(held, "evse")) != evse)
+		r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification",
+				json_incref(json_object_get(held, "status")), ignore_answer, NULL);
+	if (!r)
+		r = ogw_tr_state_del(env, "held");
+	json_decref(held);
+	return r;
+}
+
+/*
  * 1.6 connector n is 2.0.1 EVSE n (REFERENCE §3, connector numbering): 1.6
  * transactions, remote starts, reservations and profiles name that
  * connector. A multi-connector EVSE is one 1.6 connector whose status is
@@ -849,6 +885,9 @@ static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_t
 	bool multi;
 	int r = -ENOMEM;
 
+	if ((r = held_flush(env, -1)))
+		goto out;
+	r = -ENOMEM;
 	if (!conns)
 		conns = json_object();
 	snprintf(ckey, sizeof(ckey), "%lld",
@@ -864,7 +903,8 @@ static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_t
 			state_del_num(env, "evse", evse);
 		json_decref(e);
 	}
-	if (multi && str_eq_opt(get_str(conns, "sent"), st16)) {
+	/* A repeated Faulted brings no new problem (those come as NotifyEvent). */
+	if ((multi || !strcmp(st16, "Faulted")) && str_eq_opt(get_str(conns, "sent"), st16)) {
 		r = state_put_num(env, "conn", evse, json_incref(conns));
 		if (!r)
 			r = ogw_tr_out_answer(out, json_object());
@@ -874,6 +914,13 @@ static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_t
 	    (r = state_put_num(env, "conn", evse, json_incref(conns))))
 		goto out;
 	sn = status16(evse, st16, fault, json_object_get(payload, "timestamp"));
+	if (sn && !fault && !strcmp(st16, "Faulted")) {
+		r = ogw_tr_state_put(env, "held", json_pack("{s:I, s:o}", "evse", (json_int_t)evse,
+							    "status", sn));
+		if (!r)
+			r = ogw_tr_out_answer(out, json_object());
+		goto out;
+	}
 	r = out_forward(out, "StatusNotification", sn, NULL);
 out:
 	json_decref(fault);
@@ -888,10 +935,12 @@ static int up_metervalues(struct ogw_tr_env *env, const json_t *payload,
 {
 	json_t *mvs = json_object_get(payload, "meterValue");
 	long long evse = json_integer_value(json_object_get(payload, "evseId"));
-	json_t *mv = metervalues_to16(mvs, MV_ALL);
-	int r;
+	json_t *mv;
+	int r = held_flush(env, -1);
 
-	if (!mv)
+	if (r)
+		return r;
+	if (!(mv = metervalues_to16(mvs, MV_ALL)))
 		return -ENOMEM;
 	/* EVSE 0 is the station's main meter, no connector's register. */
 	if (evse > 0 && (r = meter_note(env, evse, mvs))) {
@@ -1342,8 +1391,9 @@ static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 	json_t *tx = state_get_tx(env, txid), *msgs = json_array(), *q, *id16, *after = NULL;
 	int r = -ENOMEM;
 
-	if (!msgs)
+	if (!msgs || (r = held_flush(env, -1)))
 		goto out;
+	r = -ENOMEM;
 	if (!tx && tx_ended(env, txid)) {
 		/* Some stations repeat Ended at shutdown: the 1.6 transaction is
 		 * over and must not stop twice. */
@@ -1467,8 +1517,12 @@ static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 	json_t *comp = json_object_get(ev, "component");
 	const char *cname = get_str(comp, "name");
 	const char *vname = get_str(json_object_get(ev, "variable"), "name");
-	const char *code = map_str(fault_component16, N(fault_component16), cname,
-				   map_str(fault_variable16, N(fault_variable16), vname, NULL));
+	const char *tech_code = get_str(ev, "techCode");
+	const char *code = in_list(error_codes16, N(error_codes16), tech_code)
+				   ? tech_code
+				   : map_str(fault_component16, N(fault_component16), cname,
+					     map_str(fault_variable16, N(fault_variable16), vname,
+						     NULL));
 	bool flag = in_list(fault_flags, N(fault_flags), vname);
 	long long evse = json_integer_value(json_object_get(json_object_get(comp, "evse"), "id"));
 	bool cleared = json_is_true(json_object_get(ev, "cleared")) ||
@@ -1488,10 +1542,12 @@ static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 		faults = json_object();
 	if (!faults)
 		return -ENOMEM;
-	if (cleared && !json_object_get(faults, key)) {
+	if ((r = held_flush(env, cleared ? -1 : evse)) ||
+	    (cleared && !json_object_get(faults, key))) {
 		json_decref(faults);
-		return 0;
+		return r;
 	}
+	r = -ENOMEM;
 	if (cleared) {
 		json_object_del(faults, key);
 	} else {
@@ -1506,10 +1562,10 @@ static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 	if (r)
 		goto out;
 	r = -ENOMEM;
+	conns = state_get_num(env, "conn", evse);
 	if (!rec) {
 		/* The status the connector has without the problem (or with the
 		 * one still raised). */
-		conns = state_get_num(env, "conn", evse);
 		st16 = evse_status16(env, evse, conns, &rec);
 	}
 	sn = status16(evse, st16, rec, json_object_get(ev, "timestamp"));

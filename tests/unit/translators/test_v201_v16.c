@@ -720,6 +720,56 @@ Test(issue20, fault_raised_and_cleared)
 	fake_env_free(env);
 }
 
+/* Finding 7: a station's Faulted, then the NotifyEvent naming the problem
+ * (techCode a 1.6 error code), then Available and the clearing event: the
+ * 1.6 central system sees the fault raised once with its code, and cleared
+ * once, as from a 1.6 charger. */
+Test(issue20, fault_raised_once_with_the_station_code)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	const char *ev = "{\"generatedAt\":\"2024-05-01T10:00:00Z\",\"seqNo\":0,\"eventData\":[{"
+			 "\"eventId\":1,\"timestamp\":\"2024-05-01T10:00:00Z\",\"trigger\":\"Alerting\","
+			 "\"actualValue\":\"%s\",%s\"eventNotificationType\":\"HardWiredNotification\","
+			 "\"component\":{\"name\":\"Connector\",\"evse\":{\"id\":1,\"connectorId\":1}},"
+			 "\"variable\":{\"name\":\"Problem\"}}]}";
+	const char *st = "{\"timestamp\":\"2024-05-01T10:00:00Z\",\"connectorStatus\":\"%s\","
+			 "\"evseId\":1,\"connectorId\":1}";
+	char buf[700];
+
+	snprintf(buf, sizeof(buf), st, "Faulted");
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification", buf, &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER, "Faulted sent before its problem is known");
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "true", "\"techCode\":\"GroundFailure\",");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(fake_env_n_emitted(env), 1);
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "status", "Faulted");
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "errorCode", "GroundFailure");
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), st, "Available");
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification", buf, &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER, "the fault raised again while it lasts");
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "false", "\"cleared\":true,");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "status", "Available");
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "errorCode", "NoError");
+	fake_out_clear(&out);
+	/* A Faulted the station never explains still goes out, before its next
+	 * message. */
+	snprintf(buf, sizeof(buf), st, "Faulted");
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification", buf, &out);
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "Heartbeat", "{}", &out);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	fake_assert_str(fake_env_emitted(env, 2)->payload, "status", "Faulted");
+	fake_assert_str(fake_env_emitted(env, 2)->payload, "errorCode", "OtherError");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
 /* Finding 9: signed readings reach 1.6 as a 1.6 charger sends them: the
  * meter's signed string as the SignedData value, next to the station's own
  * register reading (no 0); the signed start reading leads the
