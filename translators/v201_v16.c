@@ -677,6 +677,27 @@ static int res_authorize(struct ogw_tr_env *env, const json_t *memo, const json_
 
 /* ---- BootNotification --------------------------------------------------- */
 
+/* A rebooted 1.6 charger forgets that a stop left its cable plugged: the
+ * EVSEs Finishing until the station reports them otherwise are Preparing
+ * again (EVSE ids run from 1 without gaps, 2.0.1 B01). */
+static int finishing_forget(struct ogw_tr_env *env)
+{
+	int r = 0;
+
+	for (long long n = 1; !r; n++) {
+		json_t *e = state_get_num(env, "evse", n), *conns = state_get_num(env, "conn", n);
+		bool known = e || conns;
+
+		if (json_is_true(json_object_get(e, "finishing")))
+			r = state_del_num(env, "evse", n);
+		json_decref(e);
+		json_decref(conns);
+		if (!known)
+			break;
+	}
+	return r;
+}
+
 static int up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
 	json_t *cs = json_object_get(payload, "chargingStation");
@@ -684,7 +705,7 @@ static int up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_
 	json_t *req;
 	int r = ogw_tr_state_del(env, "reset");
 
-	if (r)
+	if (r || (r = finishing_forget(env)))
 		return r;
 	/* vendorName is string[50] in 2.0.1, CiString20 in 1.6: truncated rather
 	 * than refused, since refusing would keep the station from booting and
