@@ -227,27 +227,40 @@ static const char *const units16[] = {
 	"A", "V", "K", "Celsius", "Fahrenheit", "Percent",
 };
 
+/* Which samples of a 2.0.1 reading go to 1.6. A 1.6 charger sends no
+ * Transaction.Begin sample while the transaction runs: meterStart is that
+ * reading, and a signed one goes with the StopTransaction's
+ * transactionData, before the Transaction.End values (OCA application note
+ * "Signed Meter Values in OCPP", 1.6). */
+enum mv_pick {
+	MV_ALL,          /* every sample */
+	MV_NO_BEGIN,     /* all but Transaction.Begin ones */
+	MV_SIGNED_BEGIN, /* only the signed data of Transaction.Begin ones */
+};
+
 /*
- * Appends the 1.6 form of 2.0.1 SampledValueType @sv to @arr. 1.6 has no
- * multiplier, so it is folded into the value; a unit 1.6 cannot name (Hz,
- * ...) is left out. A measurand 1.6 lacks (Energy.*.Net, Energy.Apparent.*)
- * drops the sample. A signedMeterValue adds a second sample with format
- * SignedData whose value is the whole 2.0.1 SignedMeterValueType as JSON
- * text (signedMeterData, signingMethod, encodingMethod, publicKey), the
- * form the OCA application note "Signed Meter Values in OCPP" gives 1.6:
- * the signed record, its method and its key all reach the central
- * system. The plain sample keeps the station's own reading.
+ * Appends the 1.6 form of 2.0.1 SampledValueType @sv to @arr, as @pick
+ * says. 1.6 has no multiplier, so it is folded into the value; a unit 1.6
+ * cannot name (Hz, ...) is left out. A measurand 1.6 lacks (Energy.*.Net,
+ * Energy.Apparent.*) drops the sample. A signedMeterValue adds a second
+ * sample with format SignedData whose value is signedMeterData as the meter
+ * signed it (an OCMF string carries its own signing method), as a 1.6
+ * charger sends it. The plain sample keeps the station's own reading.
  */
-static int sampled_to16(const json_t *sv, json_t *arr)
+static int sampled_to16(const json_t *sv, enum mv_pick pick, json_t *arr)
 {
 	json_t *uom = json_object_get(sv, "unitOfMeasure");
 	json_t *signed_mv = json_object_get(sv, "signedMeterValue");
 	const char *measurand = get_str(sv, "measurand");
 	const char *unit = get_str(uom, "unit");
+	bool begin = str_eq_opt(get_str(sv, "context"), "Transaction.Begin");
 	json_t *s16 = NULL, *sig = NULL;
 	int r = -ENOMEM;
 
 	if (measurand && !in_list(measurands16, N(measurands16), measurand))
+		return 0;
+	if ((pick == MV_NO_BEGIN && begin) ||
+	    (pick == MV_SIGNED_BEGIN && (!begin || !get_str(signed_mv, "signedMeterData"))))
 		return 0;
 	s16 = json_pack("{s:o}", "value",
 			num_string(scale10(json_number_value(json_object_get(sv, "value")),
@@ -260,17 +273,15 @@ static int sampled_to16(const json_t *sv, json_t *arr)
 	if (in_list(units16, N(units16), unit) &&
 	    json_object_set_new(s16, "unit", json_string(unit)))
 		goto out;
-	if (signed_mv) {
-		char *text = json_dumps(signed_mv, JSON_COMPACT);
+	if (get_str(signed_mv, "signedMeterData")) {
 		sig = json_deep_copy(s16);
-		if (!text || !sig || json_object_set_new(sig, "value", json_string(text)) ||
-		    json_object_set_new(sig, "format", json_string("SignedData"))) {
-			free(text);
+		if (!sig ||
+		    json_object_set(sig, "value", json_object_get(signed_mv, "signedMeterData")) ||
+		    json_object_set_new(sig, "format", json_string("SignedData")))
 			goto out;
-		}
-		free(text);
 	}
-	if (json_array_append(arr, s16) || (sig && json_array_append(arr, sig)))
+	if ((pick != MV_SIGNED_BEGIN && json_array_append(arr, s16)) ||
+	    (sig && json_array_append(arr, sig)))
 		goto out;
 	r = 0;
 out:
@@ -279,8 +290,9 @@ out:
 	return r;
 }
 
-/* 2.0.1 [MeterValueType] -> 1.6 [MeterValue], possibly empty; NULL on ENOMEM. */
-static json_t *metervalues_to16(const json_t *mvs)
+/* 2.0.1 [MeterValueType] -> 1.6 [MeterValue] as @pick says, possibly
+ * empty; NULL on ENOMEM. */
+static json_t *metervalues_to16(const json_t *mvs, enum mv_pick pick)
 {
 	json_t *res = json_array(), *mv, *sv;
 	size_t i, j;
@@ -292,7 +304,7 @@ static json_t *metervalues_to16(const json_t *mvs)
 		if (!svs)
 			goto fail;
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
-			if (sampled_to16(sv, svs)) {
+			if (sampled_to16(sv, pick, svs)) {
 				json_decref(svs);
 				goto fail;
 			}
@@ -346,7 +358,8 @@ static bool energy_wh(const json_t *mvs, long long *ret)
  * chargingState inside a 1.6 transaction (StartTransaction sent, no
  * StopTransaction yet) -> 1.6 ChargePointStatus, after REFERENCE §3
  * "2.0.1 -> 1.6": Preparing is never sent there. EVConnected (plugged, no
- * energy offered yet) is SuspendedEVSE; Idle (the cable left while the
+ * energy offered) is SuspendedEVSE once the EV has charged, before that
+ * nothing (te_messages()); Idle (the cable left while the
  * transaction runs on, StopTxOnEVSideDisconnect false) is SuspendedEV, the
  * status a 1.6 charger keeps in that case.
  */
@@ -376,7 +389,9 @@ static const struct str_pair stop_reason16[] = {
 /* ---- durable state ------------------------------------------------------
  * "tx:<2.x id>"  {"evse", "idTag", "meterStart" and "timestamp" (set once
  *                the 1.6 transaction starts), "authTs" (when the idTag became
- *                known), "ts0" and "wh0" (first event time and reading), "reservationId", "cs" (chargingState), "cs16" (last
+ *                known), "ts0" and "wh0" (first event time and reading), "begin16" (the
+ *                signed Transaction.Begin samples, 1.6 [MeterValue]),
+ *                "reservationId", "cs" (chargingState), "cs16" (last
  *                1.6 status sent inside the transaction), "id16", "charged"
  *                (energy flowed), "remote" (remoteStartId without a known
  *                idTag), "finish" (Finishing follows the stop),
@@ -662,6 +677,27 @@ static int res_authorize(struct ogw_tr_env *env, const json_t *memo, const json_
 
 /* ---- BootNotification --------------------------------------------------- */
 
+/* A rebooted 1.6 charger forgets that a stop left its cable plugged: the
+ * EVSEs Finishing until the station reports them otherwise are Preparing
+ * again (EVSE ids run from 1 without gaps, 2.0.1 B01). */
+static int finishing_forget(struct ogw_tr_env *env)
+{
+	int r = 0;
+
+	for (long long n = 1; !r; n++) {
+		json_t *e = state_get_num(env, "evse", n), *conns = state_get_num(env, "conn", n);
+		bool known = e || conns;
+
+		if (json_is_true(json_object_get(e, "finishing")))
+			r = state_del_num(env, "evse", n);
+		json_decref(e);
+		json_decref(conns);
+		if (!known)
+			break;
+	}
+	return r;
+}
+
 static int up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
 	json_t *cs = json_object_get(payload, "chargingStation");
@@ -669,7 +705,7 @@ static int up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_
 	json_t *req;
 	int r = ogw_tr_state_del(env, "reset");
 
-	if (r)
+	if (r || (r = finishing_forget(env)))
 		return r;
 	/* vendorName is string[50] in 2.0.1, CiString20 in 1.6: truncated rather
 	 * than refused, since refusing would keep the station from booting and
@@ -688,11 +724,13 @@ static int up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_
 
 /* ---- Heartbeat ---------------------------------------------------------- */
 
+static int held_flush(struct ogw_tr_env *env, long long evse);
+
 static int up_heartbeat(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	(void)env;
+	int r = held_flush(env, -1);
 	(void)payload;
-	return out_forward(out, "Heartbeat", json_object(), NULL);
+	return r ? r : out_forward(out, "Heartbeat", json_object(), NULL);
 }
 
 /* ---- StatusNotification and faults ---------------------------------------- */
@@ -746,6 +784,15 @@ static const struct str_pair fault_variable16[] = {
 	{ "OverVoltage", "OverVoltage" },
 	{ "Temperature", "HighTemperature" },
 	{ "UnderVoltage", "UnderVoltage" },
+};
+
+/* 1.6 ChargePointErrorCodes a station may name as techCode (the 1.6 -> 2.0.1
+ * direction puts the 1.6 errorCode there): the station's own word wins. */
+static const char *const error_codes16[] = {
+	"ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature",
+	"InternalError", "LocalListConflict", "OverCurrentFailure", "OverVoltage",
+	"PowerMeterFailure", "PowerSwitchFailure", "ReaderFailure", "ResetFailure",
+	"UnderVoltage", "WeakSignal",
 };
 
 /* Boolean variables whose true value is a fault of their component. */
@@ -819,6 +866,31 @@ static json_t *status16(long long connector, const char *status, const json_t *f
 }
 
 /*
+ * A station's Faulted with no problem known yet is held ("held": {"evse",
+ * "status": the 1.6 StatusNotification}): 2.0.1 names the problem in the
+ * NotifyEvent that follows it, and a 1.6 charger raises a fault once, with
+ * its code. That event drops the held status for its own; any other
+ * message of the station (a Heartbeat at the latest) sends it first, so a
+ * fault the station never explains still reaches the central system.
+ * @evse >= 0: a problem raised on that EVSE, which replaces its held status.
+ */
+static int held_flush(struct ogw_tr_env *env, long long evse)
+{
+	json_t *held = ogw_tr_state_get(env, "held");
+	int r = 0;
+
+	if (!held)
+		return 0;
+	if (json_integer_value(json_object_get(held, "evse")) != evse)
+		r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification",
+				json_incref(json_object_get(held, "status")), ignore_answer, NULL);
+	if (!r)
+		r = ogw_tr_state_del(env, "held");
+	json_decref(held);
+	return r;
+}
+
+/*
  * 1.6 connector n is 2.0.1 EVSE n (REFERENCE §3, connector numbering): 1.6
  * transactions, remote starts, reservations and profiles name that
  * connector. A multi-connector EVSE is one 1.6 connector whose status is
@@ -834,6 +906,9 @@ static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_t
 	bool multi;
 	int r = -ENOMEM;
 
+	if ((r = held_flush(env, -1)))
+		goto out;
+	r = -ENOMEM;
 	if (!conns)
 		conns = json_object();
 	snprintf(ckey, sizeof(ckey), "%lld",
@@ -849,7 +924,8 @@ static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_t
 			state_del_num(env, "evse", evse);
 		json_decref(e);
 	}
-	if (multi && str_eq_opt(get_str(conns, "sent"), st16)) {
+	/* A repeated Faulted brings no new problem (those come as NotifyEvent). */
+	if ((multi || !strcmp(st16, "Faulted")) && str_eq_opt(get_str(conns, "sent"), st16)) {
 		r = state_put_num(env, "conn", evse, json_incref(conns));
 		if (!r)
 			r = ogw_tr_out_answer(out, json_object());
@@ -859,6 +935,13 @@ static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_t
 	    (r = state_put_num(env, "conn", evse, json_incref(conns))))
 		goto out;
 	sn = status16(evse, st16, fault, json_object_get(payload, "timestamp"));
+	if (sn && !fault && !strcmp(st16, "Faulted")) {
+		r = ogw_tr_state_put(env, "held", json_pack("{s:I, s:o}", "evse", (json_int_t)evse,
+							    "status", sn));
+		if (!r)
+			r = ogw_tr_out_answer(out, json_object());
+		goto out;
+	}
 	r = out_forward(out, "StatusNotification", sn, NULL);
 out:
 	json_decref(fault);
@@ -873,10 +956,12 @@ static int up_metervalues(struct ogw_tr_env *env, const json_t *payload,
 {
 	json_t *mvs = json_object_get(payload, "meterValue");
 	long long evse = json_integer_value(json_object_get(payload, "evseId"));
-	json_t *mv = metervalues_to16(mvs);
-	int r;
+	json_t *mv;
+	int r = held_flush(env, -1);
 
-	if (!mv)
+	if (r)
+		return r;
+	if (!(mv = metervalues_to16(mvs, MV_ALL)))
 		return -ENOMEM;
 	/* EVSE 0 is the station's main meter, no connector's register. */
 	if (evse > 0 && (r = meter_note(env, evse, mvs))) {
@@ -1057,7 +1142,8 @@ static const char *stop_reason_of(struct ogw_tr_env *env, const char *reason)
  * Updates @tx from event @ev and appends the 1.6 calls it becomes inside
  * the 1.6 transaction to @msgs (without transactionId): a StatusNotification
  * when the 1.6 status changes, MeterValues, and at Ended the
- * StopTransaction, then Finishing when the cable stays plugged.
+ * StopTransaction (its transactionData led by the signed start reading),
+ * then Finishing when the cable stays plugged.
  */
 static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, json_t *msgs)
 {
@@ -1077,6 +1163,12 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 		goto out;
 	}
 	st16 = map_str(charging_state16, N(charging_state16), get_str(tx, "cs"), NULL);
+	/* A 1.6 charger goes from Preparing straight to Charging when energy
+	 * flows: plugged before any energy is still that wait, not a suspension
+	 * (the station started its transaction at plug-in). */
+	if (str_eq_opt(get_str(tx, "cs"), "EVConnected") &&
+	    !json_is_true(json_object_get(tx, "charged")))
+		st16 = NULL;
 	if (strcmp(type, "Ended") && st16 && !str_eq_opt(st16, get_str(tx, "cs16"))) {
 		/* While a problem is raised the connector stays Faulted (the
 		 * transaction goes on); its clearing reports the state then. */
@@ -1089,7 +1181,7 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 		     msg_add(msgs, seq, "StatusNotification", status16(evse, st16, NULL, ts))))
 			goto out;
 	}
-	mv = metervalues_to16(json_object_get(ev, "meterValue"));
+	mv = metervalues_to16(json_object_get(ev, "meterValue"), MV_NO_BEGIN);
 	if (!mv)
 		goto out;
 	if (strcmp(type, "Ended")) {
@@ -1103,6 +1195,9 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 		wh = json_integer_value(json_object_get(tx, "meterStart"));
 	stop = json_pack("{s:I, s:O, s:s}", "meterStop", (json_int_t)wh, "timestamp", ts,
 			 "reason", stop_reason_of(env, reason));
+	if (json_array_size(json_object_get(tx, "begin16")) &&
+	    json_array_insert(mv, 0, json_array_get(json_object_get(tx, "begin16"), 0)))
+		goto out;
 	if (!stop || (json_array_size(mv) && json_object_set(stop, "transactionData", mv)) ||
 	    (tok && utf8_len(tok) <= IDTAG16_MAX &&
 	     json_object_set_new(stop, "idTag", json_string(tok)))) {
@@ -1136,6 +1231,14 @@ static int te_track(const json_t *ev, json_t *tx)
 	if (!json_object_get(tx, "wh0") && energy_wh(json_object_get(ev, "meterValue"), &wh) &&
 	    set_int(tx, "wh0", wh))
 		return -ENOMEM;
+	if (!json_object_get(tx, "begin16")) {
+		json_t *begin = metervalues_to16(json_object_get(ev, "meterValue"), MV_SIGNED_BEGIN);
+		if (!begin || (json_array_size(begin) && json_object_set(tx, "begin16", begin))) {
+			json_decref(begin);
+			return -ENOMEM;
+		}
+		json_decref(begin);
+	}
 	return 0;
 }
 
@@ -1267,7 +1370,7 @@ static int te_outside16(struct ogw_tr_env *env, const json_t *ev, const char *tx
 			struct ogw_tr_out *out)
 {
 	const char *tok = get_str(json_object_get(ev, "idToken"), "idToken");
-	json_t *mv = metervalues_to16(json_object_get(ev, "meterValue"));
+	json_t *mv = metervalues_to16(json_object_get(ev, "meterValue"), MV_NO_BEGIN);
 	int r = -ENOMEM;
 
 	if (!mv)
@@ -1309,8 +1412,9 @@ static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 	json_t *tx = state_get_tx(env, txid), *msgs = json_array(), *q, *id16, *after = NULL;
 	int r = -ENOMEM;
 
-	if (!msgs)
+	if (!msgs || (r = held_flush(env, -1)))
 		goto out;
+	r = -ENOMEM;
 	if (!tx && tx_ended(env, txid)) {
 		/* Some stations repeat Ended at shutdown: the 1.6 transaction is
 		 * over and must not stop twice. */
@@ -1434,8 +1538,12 @@ static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 	json_t *comp = json_object_get(ev, "component");
 	const char *cname = get_str(comp, "name");
 	const char *vname = get_str(json_object_get(ev, "variable"), "name");
-	const char *code = map_str(fault_component16, N(fault_component16), cname,
-				   map_str(fault_variable16, N(fault_variable16), vname, NULL));
+	const char *tech_code = get_str(ev, "techCode");
+	const char *code = in_list(error_codes16, N(error_codes16), tech_code)
+				   ? tech_code
+				   : map_str(fault_component16, N(fault_component16), cname,
+					     map_str(fault_variable16, N(fault_variable16), vname,
+						     NULL));
 	bool flag = in_list(fault_flags, N(fault_flags), vname);
 	long long evse = json_integer_value(json_object_get(json_object_get(comp, "evse"), "id"));
 	bool cleared = json_is_true(json_object_get(ev, "cleared")) ||
@@ -1455,10 +1563,12 @@ static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 		faults = json_object();
 	if (!faults)
 		return -ENOMEM;
-	if (cleared && !json_object_get(faults, key)) {
+	if ((r = held_flush(env, cleared ? -1 : evse)) ||
+	    (cleared && !json_object_get(faults, key))) {
 		json_decref(faults);
-		return 0;
+		return r;
 	}
+	r = -ENOMEM;
 	if (cleared) {
 		json_object_del(faults, key);
 	} else {
@@ -1473,10 +1583,10 @@ static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 	if (r)
 		goto out;
 	r = -ENOMEM;
+	conns = state_get_num(env, "conn", evse);
 	if (!rec) {
 		/* The status the connector has without the problem (or with the
 		 * one still raised). */
-		conns = state_get_num(env, "conn", evse);
 		st16 = evse_status16(env, evse, conns, &rec);
 	}
 	sn = status16(evse, st16, rec, json_object_get(ev, "timestamp"));
@@ -1967,9 +2077,12 @@ static json_t *inventory_get(struct ogw_tr_env *env)
 	return inv;
 }
 
-/* SEC16 A00.FR.205 sets AuthorizationKey as hex; 2.0.1 BasicAuthPassword is
- * the password itself (REFERENCE §1). The decoded bytes must be printable
- * ASCII, 16-20 of them, or there is nothing valid to send. */
+/* SEC16 A00.FR.205 sets AuthorizationKey as 16-20 bytes in hex; 2.0.1
+ * BasicAuthPassword is the password text itself (REFERENCE §1). Bytes that
+ * are printable ASCII are that text. Other bytes have no 2.0.1 text form:
+ * the station gets the hex digits themselves, the text 1.6 chargers send
+ * as their password for such a key (the gateway's password record takes
+ * it back as is, src/gateway/credentials.c). NULL when it is no key. */
 static json_t *auth_key_decode(const char *hex)
 {
 	char buf[21];
@@ -1979,8 +2092,10 @@ static json_t *auth_key_decode(const char *hex)
 		return NULL;
 	for (size_t i = 0; i < n / 2; i++) {
 		unsigned int b;
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1 || b < 0x20 || b > 0x7e)
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
 			return NULL;
+		if (b < 0x20 || b > 0x7e)
+			return json_string(hex);
 		buf[i] = (char)b;
 	}
 	buf[n / 2] = '\0';
@@ -2165,7 +2280,8 @@ static json_t *key_find(const json_t *list, const char *key)
 }
 
 /* Adds entry "@conn.@value" to the 1.6 list of per-connector row @k in
- * KeyValue list @known (1.6 §9.1: "0.RST, 1.RTS"). */
+ * KeyValue list @known (1.6 §9.1.7: "0.RST,1.RTS", written without the
+ * spaces of the spec's example, as 1.6 chargers list it; either is read). */
 static int list_add(json_t *known, const struct ogw_cfg_key *k, bool readonly, long long conn,
 		    const char *value)
 {
@@ -2175,7 +2291,7 @@ static int list_add(json_t *known, const struct ogw_cfg_key *k, bool readonly, l
 
 	if (!value)
 		return 0;
-	snprintf(text, sizeof(text), "%s%s%lld.%s", old ? old : "", old ? ", " : "", conn, value);
+	snprintf(text, sizeof(text), "%s%s%lld.%s", old ? old : "", old ? "," : "", conn, value);
 	if (kv)
 		return json_object_set_new(kv, "value", str_trunc(text, 500)) ? -ENOMEM : 0;
 	return json_array_append_new(known, key_value16(k, readonly, text)) ? -ENOMEM : 0;
@@ -2547,7 +2663,9 @@ static int report_collect(json_t *list, json_t *seen, const json_t *report_data)
 		if (!k || !attr)
 			continue;
 		if (k->form == OGW_CFG_PER_CONNECTOR) {
-			if (list_add(list, k, readonly, conn, value))
+			/* One 1.6 key for several variables: its accessibility is
+			 * 1.6's (the table's), as on the GetVariables path. */
+			if (list_add(list, k, k->readonly, conn, value))
 				return -ENOMEM;
 			continue;
 		}

@@ -92,6 +92,23 @@ bool ogw_credentials_watched(const char *action, const json_t *req)
 	return false;
 }
 
+/* Whether 2.x password @pw is a 1.6 AuthorizationKey carried as is: 16-20
+ * bytes in hex that are no printable text, which the 1.6 -> 2.x translator
+ * gives the station as the hex digits themselves (translators/v201_v16.c
+ * auth_key_decode()); printable ones it gives decoded. */
+static bool key_as_is(const char *pw, size_t len)
+{
+	unsigned char bytes[20];
+	size_t n;
+
+	if (len < 32 || len > 40 || ogw_hex_decode(pw, len, bytes, sizeof(bytes), &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (bytes[i] < 0x20 || bytes[i] > 0x7e)
+			return true;
+	return false;
+}
+
 /*
  * @pw (as the charger got it, in @from's form) as the leg of version @to
  * writes it into *ret (malloc'd, or NULL): 1.6 writes the
@@ -105,6 +122,8 @@ static char *password_as(const char *pw, enum ogw_ocpp from, enum ogw_ocpp to)
 	if ((from == OGW_OCPP16) == (to == OGW_OCPP16))
 		return strdup(pw);
 	if (to == OGW_OCPP16) {
+		if (key_as_is(pw, len))
+			return strdup(pw);
 		if (!(out = malloc(2 * len + 1)))
 			return NULL;
 		ogw_hex_encode(pw, len, out);

@@ -144,7 +144,10 @@ export class Charger16 extends SimBase {
       LocalAuthListEnabled: ['true', false],
       StopTransactionOnEVSideDisconnect: ['true', false],
       NumberOfConnectors: [String(n), true],
-      SupportedFeatureProfiles: ['Core,LocalAuthListManagement,Reservation,SmartCharging', true],
+      // The same physical charger as the 2.x station of the scenario, which
+      // updates firmware and answers TriggerMessage (2.0.1 requires both).
+      SupportedFeatureProfiles: ['Core,FirmwareManagement,RemoteTrigger,LocalAuthListManagement,' +
+        'Reservation,SmartCharging', true],
       ConnectorPhaseRotation: [['0.RST', ...this.layout.map((l) => `${l.conn}.RST`)].join(','), false],
       SecurityProfile: ['1', true],
     };

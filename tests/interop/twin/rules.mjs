@@ -40,16 +40,6 @@ export const RULES = [
     allow: (n, t) => t != null && n != null && t <= n,
   },
   {
-    id: 'begin-reading-as-sample',
-    pairs: TO_16,
-    facts: /^tx\d+\.sample\.Energy\.Active\.Import\.Register\|\|Outlet\|Transaction\.Begin$/,
-    differs: 'an extra Transaction.Begin register sample equal to meterStart',
-    why: 'The 2.x Started event carries its start register as a sample; repeating meterStart as a ' +
-      'sample tells the 1.6 CSMS nothing new.',
-    allow: (n, t, { key, translated }) => n === undefined &&
-      t === `${translated[key.replace(/\.sample\..*$/, '.start.energy')]} Wh`,
-  },
-  {
     id: 'meter-start-always',
     pairs: FROM_16,
     scenarios: ['no-start-reading'],

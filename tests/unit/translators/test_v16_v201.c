@@ -2002,7 +2002,7 @@ Test(v16_v201, get_configuration_keys_from_a_201_station)
 				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"RST\",\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":1}},\"variable\":{\"name\":\"PhaseRotation\"}},"
 				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"TSR\",\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":\"PhaseRotation\"}}]}");
 	fake_assert_str(ret, "configurationKey[0].key", "ConnectorPhaseRotation");
-	fake_assert_str(ret, "configurationKey[0].value", "0.RST, 1.RST, 2.TSR");
+	fake_assert_str(ret, "configurationKey[0].value", "0.RST,1.RST,2.TSR");
 	fake_assert_str(ret, "configurationKey[1].key", "SupportedFeatureProfiles");
 	cr_assert_null(fake_path(ret, "unknownKey"));
 	json_decref(ret);

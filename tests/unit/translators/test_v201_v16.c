@@ -535,7 +535,9 @@ Test(issue20, plug_first_status_timeline)
 	fake_assert_int(out.payload, "meterStop", 9000);
 	json_decref(fake_env_result_text(env, OGW_TR_UP, "TransactionEvent", &out, "{}"));
 	statuses(env, seen, sizeof(seen));
-	cr_assert_str_eq(seen, "SuspendedEVSE,Finishing", "emitted statuses: %s", seen);
+	/* Plugged before any energy is no suspension: a 1.6 charger goes from
+	 * Preparing straight to Charging (the forwarded one above). */
+	cr_assert_str_eq(seen, "Finishing", "emitted statuses: %s", seen);
 	/* Still plugged: Finishing, then Available when the cable leaves. */
 	fake_out_clear(&out);
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
@@ -718,38 +720,100 @@ Test(issue20, fault_raised_and_cleared)
 	fake_env_free(env);
 }
 
-/* Finding 9: a signed reading at Transaction.End keeps the signed data,
- * its method, encoding and key in the 1.6 StopTransaction, next to the
- * station's own register reading (no 0). */
-Test(issue20, signed_meter_value_keeps_method_and_key)
+/* Finding 7: a station's Faulted, then the NotifyEvent naming the problem
+ * (techCode a 1.6 error code), then Available and the clearing event: the
+ * 1.6 central system sees the fault raised once with its code, and cleared
+ * once, as from a 1.6 charger. */
+Test(issue20, fault_raised_once_with_the_station_code)
 {
 	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
 	struct ogw_tr_out out = { 0 };
-	json_t *svs, *sig;
+	const char *ev = "{\"generatedAt\":\"2024-05-01T10:00:00Z\",\"seqNo\":0,\"eventData\":[{"
+			 "\"eventId\":1,\"timestamp\":\"2024-05-01T10:00:00Z\",\"trigger\":\"Alerting\","
+			 "\"actualValue\":\"%s\",%s\"eventNotificationType\":\"HardWiredNotification\","
+			 "\"component\":{\"name\":\"Connector\",\"evse\":{\"id\":1,\"connectorId\":1}},"
+			 "\"variable\":{\"name\":\"Problem\"}}]}";
+	const char *st = "{\"timestamp\":\"2024-05-01T10:00:00Z\",\"connectorStatus\":\"%s\","
+			 "\"evseId\":1,\"connectorId\":1}";
+	char buf[700];
+
+	snprintf(buf, sizeof(buf), st, "Faulted");
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification", buf, &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER, "Faulted sent before its problem is known");
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "true", "\"techCode\":\"GroundFailure\",");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(fake_env_n_emitted(env), 1);
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "status", "Faulted");
+	fake_assert_str(fake_env_emitted(env, 0)->payload, "errorCode", "GroundFailure");
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), st, "Available");
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification", buf, &out);
+	cr_assert_eq(out.outcome, OGW_TR_ANSWER, "the fault raised again while it lasts");
+	fake_out_clear(&out);
+	snprintf(buf, sizeof(buf), ev, "false", "\"cleared\":true,");
+	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "status", "Available");
+	fake_assert_str(fake_env_emitted(env, 1)->payload, "errorCode", "NoError");
+	fake_out_clear(&out);
+	/* A Faulted the station never explains still goes out, before its next
+	 * message. */
+	snprintf(buf, sizeof(buf), st, "Faulted");
+	fake_env_call_text(env, OGW_TR_UP, "StatusNotification", buf, &out);
+	fake_out_clear(&out);
+	fake_env_call_text(env, OGW_TR_UP, "Heartbeat", "{}", &out);
+	cr_assert_eq(fake_env_n_emitted(env), 3);
+	fake_assert_str(fake_env_emitted(env, 2)->payload, "status", "Faulted");
+	fake_assert_str(fake_env_emitted(env, 2)->payload, "errorCode", "OtherError");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Finding 9: signed readings reach 1.6 as a 1.6 charger sends them: the
+ * meter's signed string as the SignedData value, next to the station's own
+ * register reading (no 0); the signed start reading leads the
+ * StopTransaction's transactionData, and no Transaction.Begin sample goes
+ * out while the transaction runs (meterStart is that reading). */
+#define SIGNED_SV(wh, ctx, data)                                                          \
+	"{\"value\":" #wh ",\"context\":\"" ctx "\","                                        \
+	"\"measurand\":\"Energy.Active.Import.Register\",\"signedMeterValue\":{"            \
+	"\"signedMeterData\":\"" data "\",\"signingMethod\":\"ECDSA-secp256r1-SHA256\","  \
+	"\"encodingMethod\":\"OCMF\",\"publicKey\":\"UEs=\"}}"
+Test(issue20, signed_meter_values_as_a_16_charger_sends_them)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	json_t *data, *svs;
 
 	te(env, EV("Started", 0, "\"transactionInfo\":{\"transactionId\":\"G1\"},"
-				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(100)), &out);
+				 "\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"},"
+				 "\"meterValue\":[{\"timestamp\":\"2024-05-01T10:00:00Z\",\"sampledValue\":["
+				 SIGNED_SV(100, "Transaction.Begin", "OCMF|begin") "]}]"), &out);
+	fake_assert_int(fake_env_emitted(env, fake_env_find(env, "StartTransaction", 0))->payload,
+			"meterStart", 100);
 	confirm_start(env, 6);
+	cr_assert_eq(fake_env_find(env, "MeterValues", 0), -1,
+		     "a Transaction.Begin sample went out during the transaction");
 	te(env, EV("Ended", 1, "\"transactionInfo\":{\"transactionId\":\"G1\",\"chargingState\":\"Idle\","
 			       "\"stoppedReason\":\"Local\"},\"meterValue\":[{\"timestamp\":\"2024-05-01T10:01:00Z\","
-			       "\"sampledValue\":[{\"value\":900,\"context\":\"Transaction.End\","
-			       "\"measurand\":\"Energy.Active.Import.Register\",\"signedMeterValue\":{"
-			       "\"signedMeterData\":\"T0NNRnx7fQ==\",\"signingMethod\":\"ECDSA-secp256r1-SHA256\","
-			       "\"encodingMethod\":\"OCMF\",\"publicKey\":\"UEs=\"}}]}]"), &out);
+			       "\"sampledValue\":[" SIGNED_SV(900, "Transaction.End", "OCMF|end") "]}]"), &out);
 	cr_assert_str_eq(out.action, "StopTransaction");
 	fake_assert_int(out.payload, "meterStop", 900);
-	svs = fake_path(out.payload, "transactionData[0].sampledValue");
+	data = json_object_get(out.payload, "transactionData");
+	cr_assert_eq(json_array_size(data), 2);
+	svs = fake_path(data, "[0].sampledValue");
+	cr_assert_eq(json_array_size(svs), 1, "the start reading is meterStart; only its signature");
+	fake_assert_str(svs, "[0].format", "SignedData");
+	fake_assert_str(svs, "[0].context", "Transaction.Begin");
+	fake_assert_str(svs, "[0].value", "OCMF|begin");
+	fake_assert_str(data, "[0].timestamp", "2024-05-01T10:00:00Z");
+	svs = fake_path(data, "[1].sampledValue");
 	cr_assert_eq(json_array_size(svs), 2);
 	fake_assert_str(svs, "[0].value", "900");
 	fake_assert_str(svs, "[1].format", "SignedData");
 	fake_assert_str(svs, "[1].context", "Transaction.End");
-	sig = json_loads(json_string_value(fake_path(svs, "[1].value")), 0, NULL);
-	cr_assert_not_null(sig, "the SignedData value is the SignedMeterValueType as JSON");
-	fake_assert_str(sig, "signedMeterData", "T0NNRnx7fQ==");
-	fake_assert_str(sig, "signingMethod", "ECDSA-secp256r1-SHA256");
-	fake_assert_str(sig, "encodingMethod", "OCMF");
-	fake_assert_str(sig, "publicKey", "UEs=");
-	json_decref(sig);
+	fake_assert_str(svs, "[1].value", "OCMF|end");
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
