@@ -262,4 +262,28 @@ cleanup_demo() {
 }
 timed "${COMPOSE[*]} down -v" cleanup_demo
 
+# The README's "a gateway of your own", as written there, with a CSMS URL
+# nobody answers (the gateway then answers its chargers itself): the
+# default config's ports 9000 and 127.0.0.1:8080, healthy, a charger's
+# boot answered, exit code 0 after docker stop.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+check_readme_gateway() {
+	port_free 9000 && port_free 8080 || ship_die "ports 9000 or 8080 are taken: the README's gateway needs them"
+	CSMS_URL="ws://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')/ocpp"
+	docker rm -f ocppgw >/dev/null 2>&1 || true
+	docker volume rm ocppgw-data >/dev/null 2>&1 || true
+	docker run -d --name ocppgw --network=host -v ocppgw-data:/var/lib/ocppgw ocppgw \
+		--csms "$CSMS_URL" >/dev/null
+	wait_for "healthy README gateway" 90 is_healthy ocppgw
+	docker run --rm --network=host ocppgw sim --url ws://127.0.0.1:9000/ocpp --count 1 \
+		--duration 5 >"$SHIP_WORK/readme-sim.log" 2>&1 ||
+		{ tail -n 20 "$SHIP_WORK/readme-sim.log" >&2; ship_die "a charger failed behind the README's gateway"; }
+	docker stop -t 20 ocppgw >/dev/null
+	[ "$(docker inspect -f '{{.State.ExitCode}}' ocppgw)" = 0 ] ||
+		ship_die "the README's gateway: exit code $(docker inspect -f '{{.State.ExitCode}}' ocppgw) after docker stop"
+	docker rm ocppgw >/dev/null
+	docker volume rm ocppgw-data >/dev/null
+}
+timed "the README's own gateway" check_readme_gateway
+
 ship_log "image.sh passed in $((SECONDS - T_START)) s (image $SIZE bytes)"
