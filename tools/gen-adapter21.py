@@ -36,9 +36,10 @@ _spec.loader.exec_module(defs)
 # Directions: down = 2.1 -> 2.0.1 (the C tables dn_*), up = 2.0.1 -> 2.1.
 DIRS = ("down", "up")
 # The order of a field's rules in its table: the per-phase fold reads
-# limit_L2/L3 before the period's own table drops them, and an enum is
-# mapped before a default may be added.
-OP_ORDER = ("PHASES", "SUB", "DROP", "ENUM", "MAXLEN", "TRUNC", "RANGE", "ROUND", "REQUIRE", "DEFAULT")
+# limit_L2/L3 before the period's own table drops them, a number is rounded
+# before bounds check it as an integer, and an enum is mapped before a
+# default may be added.
+OP_ORDER = ("PHASES", "SUB", "DROP", "ENUM", "MAXLEN", "TRUNC", "ROUND", "RANGE", "REQUIRE", "DEFAULT")
 
 
 class GenError(Exception):
@@ -169,11 +170,13 @@ class Gen:
         """Entries for object type @src_type (table @name) against @dst_type."""
         key = (dr, name)
         if key in self.tables:
+            if self.tables[key] is None:
+                self.err(name, "contains itself: the adapter's tables cannot say that")
             if self.pairs[key] != (src_type, dst_type):
                 self.err(name, "reached as %s and %s" % (self.pairs[key], (src_type, dst_type)))
             return self.tables[key]
         src, dst = self.d[dr]
-        self.tables[key] = None  # a cycle would walk forever; no OCPP type nests itself
+        self.tables[key] = None  # while its fields are diffed: a type within itself is an error
         self.pairs[key] = (src_type, dst_type)
         entries = self.body(dr, name, block_of(src, src_type), block_of(dst, dst_type))
         self.tables[key] = entries

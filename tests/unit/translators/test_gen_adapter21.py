@@ -145,6 +145,12 @@ class GeneratedTables(unittest.TestCase):
         rule = rules_of(self.src.build(), "up", "EVSEType")["slot"][0]
         self.assertEqual((rule["op"], rule["lo"], rule["hi"]), ("RANGE", 1, 8))
 
+    def test_a_21_number_is_rounded_before_201_bounds_check_it(self):
+        self.src.add_field("2.1", "EVSEType", "amps?: number")
+        self.src.add_field("2.0.1", "EVSEType", "amps?: integer>=0")
+        rules = rules_of(self.src.build(), "down", "EVSEType")["amps"]
+        self.assertEqual([(e["op"], e.get("lo")) for e in rules], [("ROUND", None), ("RANGE", 0)])
+
     def test_a_field_only_the_target_requires_needs_a_default(self):
         self.src.add_field("2.1", "EVSEType", "mode: string<=20")
         with self.assertRaisesRegex(gen.GenError, r"up EVSEType\.mode: required by the target"):
