@@ -4,7 +4,7 @@
 
 Diffs schemas/src/ocpp21.def against schemas/src/ocpp201.def (parsed by
 tools/gen-schemas.py's own parser) and writes the tables the adapter in
-translators/v21_v201.c walks (types in translators/v21_tables.h), in both
+translators/v21_adapt.c walks (types in translators/v21_tables.h), in both
 directions: fields the target lacks are dropped, shorter maximum lengths
 refused (or cut), enum values the target lacks refused (or mapped), integer
 bounds the target adds checked, numbers rounded where the target wants an

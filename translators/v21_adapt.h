@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The OCPP 2.0.1 <-> 2.1 field adapter shared by the two 2.x translators
+ * The OCPP 2.0.1 <-> 2.1 field adapter (v21_adapt.c) shared by the two 2.x translators
  * (v21_v201.c, v201_v21.c): most actions exist in both versions with the
  * same name and nearly the same fields, so one table-driven pass per
  * message turns a payload of one version into the other. It does not

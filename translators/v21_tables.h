@@ -3,7 +3,7 @@
  * Private to the 2.1 <-> 2.0.1 field adapter: the shape of its tables. The
  * tables themselves are generated at build time (v21_adapt_tables.c, by
  * tools/gen-adapter21.py from schemas/src/ocpp201.def, ocpp21.def and
- * translators/v21_adapt.rules); v21_v201.c walks them.
+ * translators/v21_adapt.rules); v21_adapt.c walks them.
  */
 #ifndef OCPPGW_TR_V21_TABLES_H
 #define OCPPGW_TR_V21_TABLES_H
