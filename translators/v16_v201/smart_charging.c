@@ -136,6 +136,16 @@ static json_t *cache_entry(struct ogw_tr_env *env, const json_t *set)
 	return e;
 }
 
+/* Whether profile @cp has the stackLevel and purpose criteria @crit names
+ * (those it names: an absent criterion matches every profile). */
+static bool level_purpose_match(const json_t *crit, const json_t *cp)
+{
+	if (tr_has(crit, "stackLevel") && tr_int(crit, "stackLevel") != tr_int(cp, "stackLevel"))
+		return false;
+	return !tr_has(crit, "chargingProfilePurpose") ||
+	       !strcmp(tr_str(crit, "chargingProfilePurpose"), tr_str(cp, "chargingProfilePurpose"));
+}
+
 /* Whether cached @entry matches ClearChargingProfile @req. */
 static bool clear_matches(const json_t *req, const json_t *entry)
 {
@@ -147,12 +157,7 @@ static bool clear_matches(const json_t *req, const json_t *entry)
 		return false;
 	if (tr_has(crit, "evseId") && tr_int(crit, "evseId") != tr_int(entry, "evseId"))
 		return false;
-	if (tr_has(crit, "stackLevel") && tr_int(crit, "stackLevel") != tr_int(cp, "stackLevel"))
-		return false;
-	if (tr_has(crit, "chargingProfilePurpose") &&
-	    strcmp(tr_str(crit, "chargingProfilePurpose"), tr_str(cp, "chargingProfilePurpose")))
-		return false;
-	return true;
+	return level_purpose_match(crit, cp);
 }
 
 /* Removes cached profiles matching ClearChargingProfile @req, or, for
@@ -280,12 +285,8 @@ static bool criteria_match(const json_t *req, const json_t *entry)
 	size_t i;
 	bool found;
 
-	if (tr_has(req, "evseId") && tr_int(req, "evseId") != tr_int(entry, "evseId"))
-		return false;
-	if (tr_has(crit, "stackLevel") && tr_int(crit, "stackLevel") != tr_int(cp, "stackLevel"))
-		return false;
-	if (tr_has(crit, "chargingProfilePurpose") &&
-	    strcmp(tr_str(crit, "chargingProfilePurpose"), tr_str(cp, "chargingProfilePurpose")))
+	if ((tr_has(req, "evseId") && tr_int(req, "evseId") != tr_int(entry, "evseId")) ||
+	    !level_purpose_match(crit, cp))
 		return false;
 	found = !ids;
 	json_array_foreach(ids, i, v)

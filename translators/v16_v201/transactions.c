@@ -37,11 +37,12 @@
  * CALL "rst:<c>") until the CSMS has the transaction it names (tr16_rst_answer()).
  */
 
-/* The 2.0.1 id of 1.6 transaction @id16 into @ret. 0, or -ENOENT. */
-int tr16_tx_uuid(struct ogw_tr_env *env, json_int_t id16, char ret[37])
+/* The transaction uuid in member @member of state entry @key into @ret.
+ * 0, or -ENOENT. */
+static int state_uuid(struct ogw_tr_env *env, const char *key, const char *member, char ret[37])
 {
-	json_t *m = ogw_tr_state_get(env, N_KEY("tx16", id16));
-	const char *id = tr_str(m, "id");
+	json_t *m = ogw_tr_state_get(env, key);
+	const char *id = tr_str(m, member);
 	int r = -ENOENT;
 
 	if (id && strlen(id) < 37) {
@@ -52,19 +53,16 @@ int tr16_tx_uuid(struct ogw_tr_env *env, json_int_t id16, char ret[37])
 	return r;
 }
 
+/* The 2.0.1 id of 1.6 transaction @id16 into @ret. 0, or -ENOENT. */
+int tr16_tx_uuid(struct ogw_tr_env *env, json_int_t id16, char ret[37])
+{
+	return state_uuid(env, N_KEY("tx16", id16), "id", ret);
+}
+
 /* The uuid of the transaction running on connector @c, or -ENOENT. */
 int tr16_conn_tx(struct ogw_tr_env *env, json_int_t c, char ret[37])
 {
-	json_t *m = ogw_tr_state_get(env, N_KEY("conn", c));
-	const char *id = tr_str(m, "tx");
-	int r = -ENOENT;
-
-	if (id && strlen(id) < 37) {
-		strcpy(ret, id);
-		r = 0;
-	}
-	json_decref(m);
-	return r;
+	return state_uuid(env, N_KEY("conn", c), "tx", ret);
 }
 
 /* Answers the RequestStartTransaction waiting on connector @c (if one
