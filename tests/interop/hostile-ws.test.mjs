@@ -14,6 +14,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import { errorCodes, rawCharger, sleep, startCsms, startGateway, stopAll, withTimeout } from './lib/harness.mjs';
 import { frame, rawConnect, rawSession, rawWsServer, streamHugeAnswer, upgradeRequest } from './lib/rawws.mjs';
+import { gatewayConfig, makePki } from './lib/tls.mjs';
 
 const MAX_FRAME = 8192;
 
@@ -282,13 +283,35 @@ describe('frames', { timeout: 60000 }, () => {
   }
 
   // RFC 6455 §5.1: a server MUST close on an unmasked client frame. lws
-  // 4.1.6 neither enforces it nor tells its user whether a frame was
-  // masked, so the gateway cannot either (docs/SECURITY.md).
-  it('unmasked client frame -> close 1002', { todo: 'lws 4.1.6 hides the mask bit' }, async () => {
+  // 4.1.6 reads the mask bit (lib/roles/ws/ops-ws.c, lws_ws_rx_sm) only to
+  // decide whether a key follows, and no API, option or extension hook
+  // shows it to the gateway; docs/SECURITY.md "Known gaps" has the detail.
+  // Passes with an lws that checks the bit (tried: 4.1.6 plus that check).
+  it('unmasked client frame -> close 1002', { todo: 'lws 4.1.6 neither checks nor exposes the mask bit' }, async () => {
     const c = await open();
-    c.send(frame('[2,"u1","Heartbeat",{}]', { mask: false }));
-    assert.equal(await closeCode(c), 1002);
-    c.destroy();
+    try {
+      c.send(frame('[2,"u1","Heartbeat",{}]', { mask: false }));
+      assert.equal(await closeCode(c), 1002);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  // Why the gap above costs little: a client picks its masking key (RFC
+  // 6455 §5.3) and 00000000 is one, which puts the same payload bytes on
+  // the wire as no mask at all. A server cannot tell it from a random key,
+  // so it must answer, and does.
+  it('frame masked with the key 00000000 is answered', async () => {
+    const c = await open();
+    try {
+      const plain = frame('[2,"z1","Heartbeat",{}]', { mask: false });
+      const head = Buffer.from([plain[0], plain[1] | 0x80]);
+      c.send(Buffer.concat([head, Buffer.alloc(4), plain.subarray(2)]));
+      const reply = JSON.parse((await c.next(5000)).text);
+      assert.deepEqual(reply.slice(0, 2), [3, 'z1']);
+    } finally {
+      c.destroy();
+    }
   });
 
   it('ping flood: every ping answered, the connection still works', async () => {
@@ -304,6 +327,54 @@ describe('frames', { timeout: 60000 }, () => {
     }
     assert.ok(pongs > 0, 'no pong');
     c.destroy();
+  });
+});
+
+// The mask rule over wss:// as well: lws parses frames after TLS, so the
+// gap and the lws patch that closes it (docs/SECURITY.md) hold there too.
+// Its own gateway with a certificate; a masked charger on it is asked
+// after every case.
+describe('frames over wss://', { timeout: 60000 }, () => {
+  let pki;
+  let tlsOptions;
+  let gws;
+  let goodTls;
+
+  before(async () => {
+    pki = makePki();
+    tlsOptions = { ca: pki.ca.pem };
+    gws = await startGateway({ csmsUrl: csms.url,
+      config: gatewayConfig({ tls: { cert: pki.server.cert, key: pki.server.key } }) });
+    goodTls = await rawSession(gws.port, 'GOOD-TLS', 'ocpp2.0.1', tlsOptions);
+    await csms.waitClient('GOOD-TLS', 10000);
+  });
+
+  afterEach(async () => {
+    assert.equal(gws.proc.exitCode, null, 'TLS gateway exited');
+    goodTls.text(`[2,"tls-${++seq}","Heartbeat",{}]`);
+    const reply = JSON.parse((await goodTls.next(5000)).text);
+    assert.deepEqual(reply.slice(0, 2), [3, `tls-${seq}`]);
+  });
+
+  after(async () => {
+    goodTls?.destroy();
+    try {
+      await stopAll({ gw: gws });
+    } finally {
+      pki?.remove();
+    }
+  });
+
+  it('unmasked client frame -> close 1002', { todo: 'lws 4.1.6 neither checks nor exposes the mask bit' }, async () => {
+    const c = await rawSession(gws.port, `T${++seq}`, 'ocpp1.6', tlsOptions);
+    try {
+      c.send(frame('[2,"tu1","Heartbeat",{}]', { mask: false }));
+      const f = await c.next(5000);
+      assert.equal(f.opcode, 8, `expected a close frame, got ${JSON.stringify(f)}`);
+      assert.equal(f.code, 1002);
+    } finally {
+      c.destroy();
+    }
   });
 });
 

@@ -3,8 +3,9 @@
 // library refuses to send: any request line and headers, frames with any
 // opcode, mask bit and announced length. It reads the server's answer as
 // an HTTP status, then as frames (text, binary, close, ping, pong).
-import net from 'node:net';
 import crypto from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
 
 import { withTimeout } from './harness.mjs';
 
@@ -58,10 +59,13 @@ export function upgradeRequest(port, path, { protocol = 'ocpp1.6', headers = {} 
 // answer {status, headers, body} once its head (and a Content-Length body)
 // is in, `next()` with the next server frame {opcode, payload, code,
 // reason}, `ended` when the server has closed the TCP connection.
-export async function rawConnect(port) {
-  const sock = net.connect({ host: '127.0.0.1', port });
+// `tlsOptions` (node:tls connect options, e.g. { ca }) makes it wss://.
+export async function rawConnect(port, tlsOptions) {
+  const sock = tlsOptions
+    ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ...tlsOptions })
+    : net.connect({ host: '127.0.0.1', port });
   await new Promise((resolve, reject) => {
-    sock.once('connect', resolve);
+    sock.once(tlsOptions ? 'secureConnect' : 'connect', resolve);
     sock.once('error', reject);
   });
   let buf = Buffer.alloc(0);
@@ -141,8 +145,8 @@ export async function rawConnect(port) {
 
 // Opens an OCPP WebSocket by hand: upgrade, expect 101. Returns the raw
 // connection; `call(frame)` sends a masked text frame of JSON text.
-export async function rawSession(port, identity, protocol = 'ocpp1.6') {
-  const c = await rawConnect(port);
+export async function rawSession(port, identity, protocol = 'ocpp1.6', tlsOptions) {
+  const c = await rawConnect(port, tlsOptions);
   c.send(upgradeRequest(port, `/ocpp/${identity}`, { protocol }));
   const res = await c.response();
   if (res.status !== 101) {
