@@ -19,6 +19,7 @@
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
 #include "common.h"
+#include "connector_map.h"
 #include "v21_adapt.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -398,14 +399,22 @@ static const struct str_pair stop_reason16[] = {
  *                "invalid" (idToken unusable in 1.6),
  *                "queue": [{"seq", "action", "payload"}] (1.6 calls
  *                held until id16 is known)}
+ *                "conn" and "c16": its connector, 2.x and 1.6 numbering
  * "tx16:<n>"     {"id": "<2.x id>"}
- * "evse:<n>"     {"tx": "<2.x id>"} while a transaction runs there, then
- *                {"finishing": true} until the station reports the EVSE
- *                other than Occupied
+ * "connectors"   {"list": [[evseId, connectorId], ...]}: 1.6 connector n
+ *                is entry n-1 (connector_map.h)
+ * "evse:<n>"     {"tx": "<2.x id>", "c16"} while a transaction runs on EVSE
+ *                n (on 1.6 connector c16), then {"finishing": true, "c16"}
+ *                until the station reports that connector other than
+ *                Occupied
  * "meter:<n>"    {"wh"}: the last Energy.Active.Import.Register of EVSE n
- * "conn:<n>"     {"<connectorId>": 2.0.1 status, "sent": last 1.6 status}
- * "fault:<n>"    {"<component>/<variable>": {"errorCode", "info",
- *                "vendorErrorCode"}} for the problems raised on EVSE n
+ * "conn:<c16>"   {"status": last 2.x status, "sent": last 1.6 status} of
+ *                1.6 connector c16
+ * "fault:<n>"    {"<component>/<variable>/<connectorId>": {"errorCode",
+ *                "info", "vendorErrorCode"}} for the problems raised on
+ *                EVSE n (connectorId 0: on the whole EVSE)
+ * "held"         {"evse", "conn", "status"}: a Faulted waiting for its
+ *                problem (held_flush)
  * "remote"       {"list": [{"id": remoteStartId, "idTag"}]}, the last
  *                REMOTE_KEEP remote starts
  * "ended"        {"list": ["<2.x id>"]}, the last ENDED_KEEP transactions
@@ -541,8 +550,100 @@ static int meter_note(struct ogw_tr_env *env, long long evse, const json_t *mvs)
 	return state_put_num(env, "meter", evse, json_pack("{s:I}", "wh", (json_int_t)wh));
 }
 
-/* Drops a finished transaction's state and remembers it stopped. Its EVSE
- * stays Finishing when the stop left the cable plugged ("finish"). */
+/* ---- connector numbering ------------------------------------------------
+ * The station's connectors as the central system numbers them: the map of
+ * connector_map.h in the state "connectors", learned from what the station
+ * names (its statuses, transactions, problems, reports), never from what
+ * the central system names. */
+
+/* The map (a new reference), empty when nothing is known; NULL on ENOMEM. */
+static json_t *cmap_get(struct ogw_tr_env *env)
+{
+	json_t *st = ogw_tr_state_get(env, "connectors");
+	json_t *map = json_incref(json_object_get(st, "list"));
+
+	json_decref(st);
+	if (json_is_array(map))
+		return map;
+	json_decref(map);
+	return json_array();
+}
+
+static int cmap_put(struct ogw_tr_env *env, json_t *map)
+{
+	json_t *st = json_pack("{s:O}", "list", map);
+	return st ? ogw_tr_state_put(env, "connectors", st) : -ENOMEM;
+}
+
+/* The 1.6 connectorId of the station's connector (@evse, @conn), learned
+ * when new; a negative errno (-ERANGE: the map is full). */
+static long long conn16_learn(struct ogw_tr_env *env, long long evse, long long conn)
+{
+	json_t *map = cmap_get(env);
+	bool changed = false;
+	long long id = map ? ogw_cmap_learn(map, evse, conn, &changed) : -ENOMEM;
+	int r;
+
+	if (id >= 0 && changed && (r = cmap_put(env, map)))
+		id = r;
+	json_decref(map);
+	return id;
+}
+
+/* The station's connector (@ret_evse, @ret_conn) of 1.6 connector @id16. */
+static void conn_of16(struct ogw_tr_env *env, long long id16, long long *ret_evse,
+		      long long *ret_conn)
+{
+	json_t *map = cmap_get(env);
+
+	ogw_cmap_from16(map, id16, ret_evse, ret_conn);
+	json_decref(map);
+}
+
+/* The "c16" of @obj (a transaction, an "evse:<n>" record) on EVSE @evse;
+ * state written before connectors were numbered has none and meant
+ * connector 1 of the EVSE. */
+static long long c16_of(struct ogw_tr_env *env, const json_t *obj, long long evse)
+{
+	json_t *c16 = json_object_get(obj, "c16"), *map;
+	long long id;
+
+	if (json_is_integer(c16))
+		return json_integer_value(c16);
+	map = cmap_get(env);
+	id = ogw_cmap_to16(map, evse, 1);
+	json_decref(map);
+	return id > 0 ? id : 0;
+}
+
+static long long tx_c16(struct ogw_tr_env *env, const json_t *tx)
+{
+	return c16_of(env, tx, json_integer_value(json_object_get(tx, "evse")));
+}
+
+/* The station's connectorId of transaction @tx. */
+static long long tx_conn(const json_t *tx)
+{
+	json_t *c = json_object_get(tx, "conn");
+	return json_is_integer(c) ? json_integer_value(c) : 1;
+}
+
+/* EVSE @evse's record "evse:<n>" (a new reference) when it concerns 1.6
+ * connector @id16 (a transaction or a stop there), else NULL. */
+static json_t *evse_rec_on(struct ogw_tr_env *env, long long evse, long long id16)
+{
+	json_t *e = state_get_num(env, "evse", evse);
+
+	if (e && c16_of(env, e, evse) != id16) {
+		json_decref(e);
+		e = NULL;
+	}
+	return e;
+}
+
+/* Drops a finished transaction's state and remembers it stopped. Its
+ * connector stays Finishing when the stop left the cable plugged
+ * ("finish"). */
 static int tx_forget(struct ogw_tr_env *env, const char *txid, const json_t *tx)
 {
 	json_t *id16 = json_object_get(tx, "id16");
@@ -553,7 +654,9 @@ static int tx_forget(struct ogw_tr_env *env, const char *txid, const json_t *tx)
 
 	if (e && !strcmp(get_str(e, "tx") ? get_str(e, "tx") : "", txid))
 		r = json_is_true(json_object_get(tx, "finish"))
-			    ? state_put_num(env, "evse", evse, json_pack("{s:b}", "finishing", 1))
+			    ? state_put_num(env, "evse", evse,
+					    json_pack("{s:b, s:I}", "finishing", 1, "c16",
+						      (json_int_t)tx_c16(env, tx)))
 			    : state_del_num(env, "evse", evse);
 	json_decref(e);
 	if (!r && id16)
@@ -682,16 +785,19 @@ static int res_authorize(struct ogw_tr_env *env, const json_t *memo, const json_
  * again (EVSE ids run from 1 without gaps, 2.0.1 B01). */
 static int finishing_forget(struct ogw_tr_env *env)
 {
+	json_t *map = cmap_get(env);
+	/* every EVSE up to the highest known has a connector in the map */
+	long long n_known = (long long)ogw_cmap_count(map);
 	int r = 0;
 
+	json_decref(map);
 	for (long long n = 1; !r; n++) {
-		json_t *e = state_get_num(env, "evse", n), *conns = state_get_num(env, "conn", n);
-		bool known = e || conns;
+		json_t *e = state_get_num(env, "evse", n);
+		bool known = e || n <= n_known;
 
 		if (json_is_true(json_object_get(e, "finishing")))
 			r = state_del_num(env, "evse", n);
 		json_decref(e);
-		json_decref(conns);
 		if (!known)
 			break;
 	}
@@ -724,11 +830,11 @@ static int up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_
 
 /* ---- Heartbeat ---------------------------------------------------------- */
 
-static int held_flush(struct ogw_tr_env *env, long long evse);
+static int held_flush(struct ogw_tr_env *env, long long evse, long long conn);
 
 static int up_heartbeat(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	int r = held_flush(env, -1);
+	int r = held_flush(env, -1, 0);
 	(void)payload;
 	return r ? r : out_forward(out, "Heartbeat", json_object(), NULL);
 }
@@ -742,12 +848,14 @@ static bool tx_in16(const json_t *tx)
 	return json_object_get(tx, "meterStart") != NULL;
 }
 
-/* The 1.6 status of EVSE @evse when 2.0.1 says Occupied (REFERENCE §3):
- * inside a 1.6 transaction the charging state's, after one Finishing until
- * the station reports the EVSE otherwise, else Preparing. */
-static const char *occupied_status16(struct ogw_tr_env *env, long long evse)
+/* The 1.6 status of 1.6 connector @id16 (on EVSE @evse) when 2.0.1 says
+ * Occupied (REFERENCE §3): inside a 1.6 transaction on it the charging
+ * state's, after one Finishing until the station reports it otherwise,
+ * else Preparing (a cable plugged into a connector of an EVSE whose
+ * transaction runs on another is waiting too). */
+static const char *occupied_status16(struct ogw_tr_env *env, long long evse, long long id16)
 {
-	json_t *e = state_get_num(env, "evse", evse), *tx = NULL;
+	json_t *e = evse_rec_on(env, evse, id16), *tx = NULL;
 	const char *st = json_is_true(json_object_get(e, "finishing")) ? "Finishing" : "Preparing";
 
 	if (get_str(e, "tx"))
@@ -798,53 +906,49 @@ static const char *const error_codes16[] = {
 /* Boolean variables whose true value is a fault of their component. */
 static const char *const fault_flags[] = { "Operated", "Problem", "Tripped" };
 
-/* The first problem still raised on EVSE @evse (a new reference), or NULL. */
-static json_t *fault_active(struct ogw_tr_env *env, long long evse)
+/* The connector a problem's key ("<component>/<variable>/<connectorId>")
+ * names, 0 for the whole EVSE. */
+static long long fault_conn(const char *key)
+{
+	const char *slash = strrchr(key, '/');
+	return slash ? strtoll(slash + 1, NULL, 10) : 0;
+}
+
+/* The first problem still raised on connector @conn of EVSE @evse, or on
+ * the EVSE as a whole (a new reference), or NULL. @conn 0: any. */
+static json_t *fault_active(struct ogw_tr_env *env, long long evse, long long conn)
 {
 	json_t *f = state_get_num(env, "fault", evse), *v, *res = NULL;
 	const char *k;
 
 	json_object_foreach(f, k, v) {
-		res = json_incref(v);
-		break;
+		long long c = fault_conn(k);
+		if (!c || !conn || c == conn) {
+			res = json_incref(v);
+			break;
+		}
 	}
 	json_decref(f);
 	return res;
 }
 
-/* 2.0.1 connector statuses by precedence: an EVSE (one 1.6 connector)
- * shows the first any of its connectors has, so a second connector left
- * Available never hides the one in use. */
-static const char *const status_rank[] = { "Occupied", "Faulted", "Unavailable", "Reserved" };
-
-/* The 1.6 status of EVSE @evse from its connectors' statuses (@conns, as
- * in "conn:<n>"); *ret_fault gets the problem that makes it Faulted. */
-static const char *evse_status16(struct ogw_tr_env *env, long long evse, const json_t *conns,
-				 json_t **ret_fault)
+/* The 1.6 status of the station's connector (@evse, @conn), 1.6
+ * connector @id16, whose last 2.0.1 status is @st (NULL: none reported
+ * yet); *ret_fault gets the problem that makes it Faulted. */
+static const char *conn_status16(struct ogw_tr_env *env, long long evse, long long conn,
+				 long long id16, const char *st, json_t **ret_fault)
 {
-	const char *agg = "Available", *k;
-	json_t *v;
-
-	size_t known = 0;
-
-	json_object_foreach((json_t *)conns, k, v)
-		known += strcmp(k, "sent") != 0;
-	for (size_t i = 0; i < N(status_rank) && !strcmp(agg, "Available"); i++)
-		json_object_foreach((json_t *)conns, k, v)
-			if (strcmp(k, "sent") && str_eq_opt(json_string_value(v), status_rank[i]))
-				agg = status_rank[i];
-	if (!known) {
+	if (!st) {
 		/* No report from the station yet: a transaction (or the stop
-		 * of one) says the EVSE is in use. */
-		json_t *e = state_get_num(env, "evse", evse);
-		if (e)
-			agg = "Occupied";
+		 * of one) on it says it is in use. */
+		json_t *e = evse_rec_on(env, evse, id16);
+		st = e ? "Occupied" : "Available";
 		json_decref(e);
 	}
-	*ret_fault = fault_active(env, evse);
+	*ret_fault = fault_active(env, evse, conn);
 	if (*ret_fault)
 		return "Faulted";
-	return strcmp(agg, "Occupied") ? agg : occupied_status16(env, evse);
+	return strcmp(st, "Occupied") ? st : occupied_status16(env, evse, id16);
 }
 
 /* A 1.6 StatusNotification; @fault (borrowed) gives errorCode, info and
@@ -867,21 +971,24 @@ static json_t *status16(long long connector, const char *status, const json_t *f
 
 /*
  * A station's Faulted with no problem known yet is held ("held": {"evse",
- * "status": the 1.6 StatusNotification}): 2.0.1 names the problem in the
- * NotifyEvent that follows it, and a 1.6 charger raises a fault once, with
- * its code. That event drops the held status for its own; any other
- * message of the station (a Heartbeat at the latest) sends it first, so a
- * fault the station never explains still reaches the central system.
- * @evse >= 0: a problem raised on that EVSE, which replaces its held status.
+ * "conn", "status": the 1.6 StatusNotification}): 2.0.1 names the problem
+ * in the NotifyEvent that follows it, and a 1.6 charger raises a fault
+ * once, with its code. That event drops the held status for its own; any
+ * other message of the station (a Heartbeat at the latest) sends it first,
+ * so a fault the station never explains still reaches the central system.
+ * @evse >= 0: a problem raised on connector @conn of that EVSE (0: on the
+ * EVSE), which replaces the held status of that connector.
  */
-static int held_flush(struct ogw_tr_env *env, long long evse)
+static int held_flush(struct ogw_tr_env *env, long long evse, long long conn)
 {
 	json_t *held = ogw_tr_state_get(env, "held");
+	long long hconn = json_integer_value(json_object_get(held, "conn"));
 	int r = 0;
 
 	if (!held)
 		return 0;
-	if (json_integer_value(json_object_get(held, "evse")) != evse)
+	if (json_integer_value(json_object_get(held, "evse")) != evse ||
+	    (conn && hconn && conn != hconn))
 		r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification",
 				json_incref(json_object_get(held, "status")), ignore_answer, NULL);
 	if (!r)
@@ -891,53 +998,57 @@ static int held_flush(struct ogw_tr_env *env, long long evse)
 }
 
 /*
- * 1.6 connector n is 2.0.1 EVSE n (REFERENCE §3, connector numbering): 1.6
- * transactions, remote starts, reservations and profiles name that
- * connector. A multi-connector EVSE is one 1.6 connector whose status is
- * its connectors' by precedence (status_rank); a report that does not
- * change it is answered here rather than sent, so it never flaps.
+ * Each connector of the station is a 1.6 connector of its own, numbered as
+ * the map says (docs/TRANSLATION.md "Connector numbering"); EVSE 0 is
+ * connector 0. A repeated Faulted is answered here: it brings no new
+ * problem (those come as NotifyEvent).
  */
 static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
 	const char *st = get_str(payload, "connectorStatus"), *st16;
 	long long evse = json_integer_value(json_object_get(payload, "evseId"));
-	json_t *conns = state_get_num(env, "conn", evse), *fault = NULL, *e, *sn;
-	char ckey[24];
-	bool multi;
-	int r = -ENOMEM;
+	long long conn = json_integer_value(json_object_get(payload, "connectorId"));
+	json_t *cs = NULL, *fault = NULL, *e, *sn;
+	long long id16;
+	int r;
 
-	if ((r = held_flush(env, -1)))
+	if ((r = held_flush(env, -1, 0)))
 		goto out;
+	if ((id16 = conn16_learn(env, evse, conn)) < 0) {
+		if (id16 != -ERANGE)
+			return (int)id16;
+		ogw_tr_lost(env, "StatusNotification", payload,
+			    "more connectors than a 1.6 numbering of this station holds");
+		return ogw_tr_out_answer(out, json_object());
+	}
 	r = -ENOMEM;
-	if (!conns)
-		conns = json_object();
-	snprintf(ckey, sizeof(ckey), "%lld",
-		 (long long)json_integer_value(json_object_get(payload, "connectorId")));
-	if (!conns || json_object_set_new(conns, ckey, json_string(st)))
+	cs = state_get_num(env, "conn", id16);
+	if (!cs)
+		cs = json_object();
+	if (!cs || json_object_set_new(cs, "status", json_string(st)))
 		goto out;
-	multi = json_object_size(conns) - (json_object_get(conns, "sent") ? 1 : 0) > 1;
-	st16 = evse_status16(env, evse, conns, &fault);
+	st16 = conn_status16(env, evse, conn, id16, st, &fault);
 	if (strcmp(st16, "Finishing") && strcmp(st16, "Faulted")) {
-		/* The EVSE left the state a stop put it in. */
-		e = state_get_num(env, "evse", evse);
+		/* The connector left the state a stop put it in. */
+		e = evse_rec_on(env, evse, id16);
 		if (json_is_true(json_object_get(e, "finishing")))
 			state_del_num(env, "evse", evse);
 		json_decref(e);
 	}
-	/* A repeated Faulted brings no new problem (those come as NotifyEvent). */
-	if ((multi || !strcmp(st16, "Faulted")) && str_eq_opt(get_str(conns, "sent"), st16)) {
-		r = state_put_num(env, "conn", evse, json_incref(conns));
+	if (!strcmp(st16, "Faulted") && str_eq_opt(get_str(cs, "sent"), st16)) {
+		r = state_put_num(env, "conn", id16, json_incref(cs));
 		if (!r)
 			r = ogw_tr_out_answer(out, json_object());
 		goto out;
 	}
-	if (json_object_set_new(conns, "sent", json_string(st16)) ||
-	    (r = state_put_num(env, "conn", evse, json_incref(conns))))
+	if (json_object_set_new(cs, "sent", json_string(st16)) ||
+	    (r = state_put_num(env, "conn", id16, json_incref(cs))))
 		goto out;
-	sn = status16(evse, st16, fault, json_object_get(payload, "timestamp"));
+	sn = status16(id16, st16, fault, json_object_get(payload, "timestamp"));
 	if (sn && !fault && !strcmp(st16, "Faulted")) {
-		r = ogw_tr_state_put(env, "held", json_pack("{s:I, s:o}", "evse", (json_int_t)evse,
-							    "status", sn));
+		r = ogw_tr_state_put(env, "held", json_pack("{s:I, s:I, s:o}", "evse",
+							    (json_int_t)evse, "conn",
+							    (json_int_t)conn, "status", sn));
 		if (!r)
 			r = ogw_tr_out_answer(out, json_object());
 		goto out;
@@ -945,22 +1056,41 @@ static int up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_t
 	r = out_forward(out, "StatusNotification", sn, NULL);
 out:
 	json_decref(fault);
-	json_decref(conns);
+	json_decref(cs);
 	return r;
 }
 
 /* ---- MeterValues -------------------------------------------------------- */
 
+/* The 1.6 connector EVSE @evse's readings are given on: the one its
+ * transaction (or the stop of one) is on, else its first connector. A
+ * negative errno. */
+static long long evse_conn16(struct ogw_tr_env *env, long long evse)
+{
+	json_t *e = evse > 0 ? state_get_num(env, "evse", evse) : NULL;
+	long long id16 = e ? c16_of(env, e, evse) : conn16_learn(env, evse, 1);
+
+	json_decref(e);
+	return id16;
+}
+
 static int up_metervalues(struct ogw_tr_env *env, const json_t *payload,
 			  struct ogw_tr_out *out)
 {
 	json_t *mvs = json_object_get(payload, "meterValue");
-	long long evse = json_integer_value(json_object_get(payload, "evseId"));
+	long long evse = json_integer_value(json_object_get(payload, "evseId")), id16;
 	json_t *mv;
-	int r = held_flush(env, -1);
+	int r = held_flush(env, -1, 0);
 
 	if (r)
 		return r;
+	if ((id16 = evse_conn16(env, evse)) < 0) {
+		if (id16 != -ERANGE)
+			return (int)id16;
+		ogw_tr_lost(env, "MeterValues", payload,
+			    "more connectors than a 1.6 numbering of this station holds");
+		return ogw_tr_out_answer(out, json_object());
+	}
 	if (!(mv = metervalues_to16(mvs, MV_ALL)))
 		return -ENOMEM;
 	/* EVSE 0 is the station's main meter, no connector's register. */
@@ -969,8 +1099,8 @@ static int up_metervalues(struct ogw_tr_env *env, const json_t *payload,
 		return r;
 	}
 	return out_forward(out, "MeterValues",
-			   json_pack("{s:O, s:o}", "connectorId", json_object_get(payload, "evseId"),
-				     "meterValue", mv), NULL);
+			   json_pack("{s:I, s:o}", "connectorId", (json_int_t)id16, "meterValue", mv),
+			   NULL);
 }
 
 /* ---- TransactionEvent ----------------------------------------------------
@@ -1155,6 +1285,7 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 	const char *reason = get_str(info, "stoppedReason");
 	long long seq = json_integer_value(json_object_get(ev, "seqNo"));
 	long long evse = json_integer_value(json_object_get(tx, "evse")), wh;
+	long long id16 = tx_c16(env, tx);
 	json_t *mv = NULL, *stop;
 	int r = -ENOMEM;
 
@@ -1172,13 +1303,13 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 	if (strcmp(type, "Ended") && st16 && !str_eq_opt(st16, get_str(tx, "cs16"))) {
 		/* While a problem is raised the connector stays Faulted (the
 		 * transaction goes on); its clearing reports the state then. */
-		json_t *fault = fault_active(env, evse);
+		json_t *fault = fault_active(env, evse, tx_conn(tx));
 		bool faulted = fault != NULL;
 
 		json_decref(fault);
 		if (json_object_set_new(tx, "cs16", json_string(st16)) ||
 		    (!faulted &&
-		     msg_add(msgs, seq, "StatusNotification", status16(evse, st16, NULL, ts))))
+		     msg_add(msgs, seq, "StatusNotification", status16(id16, st16, NULL, ts))))
 			goto out;
 	}
 	mv = metervalues_to16(json_object_get(ev, "meterValue"), MV_NO_BEGIN);
@@ -1187,7 +1318,7 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 	if (strcmp(type, "Ended")) {
 		r = json_array_size(mv) ? msg_add(msgs, seq, "MeterValues",
 						  json_pack("{s:I, s:O}", "connectorId",
-							    (json_int_t)evse, "meterValue", mv))
+							    (json_int_t)id16, "meterValue", mv))
 					: 0;
 		goto out;
 	}
@@ -1211,7 +1342,7 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 	r = 0;
 	if (!str_eq_opt(get_str(tx, "cs"), "Idle") && !str_eq_opt(reason, "EVDisconnected") &&
 	    (json_object_set_new(tx, "finish", json_true()) ||
-	     msg_add(msgs, seq, "StatusNotification", status16(evse, "Finishing", NULL, ts))))
+	     msg_add(msgs, seq, "StatusNotification", status16(id16, "Finishing", NULL, ts))))
 		r = -ENOMEM;
 out:
 	json_decref(mv);
@@ -1242,20 +1373,60 @@ static int te_track(const json_t *ev, json_t *tx)
 	return 0;
 }
 
+/* The connector of EVSE @evse the station reports Occupied (the one a
+ * transaction whose events name no connector is on), else 1. */
+static long long evse_occupied_conn(struct ogw_tr_env *env, long long evse)
+{
+	json_t *map = cmap_get(env);
+	long long conn = 1;
+
+	for (size_t i = ogw_cmap_count(map); i-- > 0;) {
+		json_t *pair = json_array_get(map, i), *cs;
+		if (json_integer_value(json_array_get(pair, 0)) != evse)
+			continue;
+		cs = state_get_num(env, "conn", (long long)i + 1);
+		if (str_eq_opt(get_str(cs, "status"), "Occupied"))
+			conn = json_integer_value(json_array_get(pair, 1));
+		json_decref(cs);
+	}
+	json_decref(map);
+	return conn;
+}
+
+/* Places @tx on the connector event @ev names (E01: the first event names
+ * the EVSE, single-EVSE stations may omit it; the connector may come
+ * later), keeping the EVSE's record "evse:<n>" in step. */
+static int te_place(struct ogw_tr_env *env, const json_t *ev, const char *txid, json_t *tx)
+{
+	json_t *evse = json_object_get(ev, "evse");
+	json_t *cid = json_object_get(evse, "connectorId");
+	long long n = json_integer_value(json_object_get(tx, "evse"));
+	long long conn, id16;
+
+	if (json_object_get(tx, "c16") && (!json_is_integer(cid) || tx_in16(tx) ||
+					   json_integer_value(cid) == tx_conn(tx)))
+		return 0;
+	conn = json_is_integer(cid) ? json_integer_value(cid) : evse_occupied_conn(env, n);
+	if ((id16 = conn16_learn(env, n, conn)) < 0)
+		return (int)id16;
+	if (set_int(tx, "conn", conn) || set_int(tx, "c16", id16))
+		return -ENOMEM;
+	return state_put_num(env, "evse", n,
+			     json_pack("{s:s, s:I}", "tx", txid, "c16", (json_int_t)id16));
+}
+
 /* First sight of a transaction (normally its Started event). */
 static int te_new(struct ogw_tr_env *env, const json_t *ev, const char *txid, json_t **ret)
 {
 	json_t *evse = json_object_get(json_object_get(ev, "evse"), "id");
-	/* E01: the first event names the EVSE; single-EVSE stations that omit
-	 * it are on connector 1. */
 	long long n = evse ? json_integer_value(evse) : 1;
 	json_t *tx = json_pack("{s:I, s:O}", "evse", (json_int_t)n, "ts0",
 			       json_object_get(ev, "timestamp"));
+	int r = -ENOMEM;
 
-	if (!tx || copy_opt(tx, ev, "reservationId", NULL) ||
-	    state_put_num(env, "evse", n, json_pack("{s:s}", "tx", txid))) {
+	if (!tx || copy_opt(tx, ev, "reservationId", NULL) || (r = te_place(env, ev, txid, tx))) {
 		json_decref(tx);
-		return -ENOMEM;
+		return r;
 	}
 	*ret = tx;
 	return 0;
@@ -1275,7 +1446,7 @@ static int te_start(struct ogw_tr_env *env, const json_t *ev, const char *txid, 
 	ctx->seq = seq;
 	ctx->want_info = json_object_get(ev, "idToken") != NULL;
 	snprintf(ctx->txid, sizeof(ctx->txid), "%s", txid);
-	start = json_pack("{s:O, s:O, s:O, s:O}", "connectorId", json_object_get(tx, "evse"),
+	start = json_pack("{s:I, s:O, s:O, s:O}", "connectorId", (json_int_t)tx_c16(env, tx),
 			  "idTag", json_object_get(tx, "idTag"), "meterStart",
 			  json_object_get(tx, "meterStart"), "timestamp",
 			  json_object_get(tx, "timestamp"));
@@ -1377,7 +1548,7 @@ static int te_outside16(struct ogw_tr_env *env, const json_t *ev, const char *tx
 		return -ENOMEM;
 	if (json_array_size(mv) &&
 	    (r = ogw_tr_emit(env, OGW_TR_UP, "MeterValues",
-			     json_pack("{s:O, s:O}", "connectorId", json_object_get(tx, "evse"),
+			     json_pack("{s:I, s:O}", "connectorId", (json_int_t)tx_c16(env, tx),
 				       "meterValue", mv), ignore_answer, NULL)))
 		goto out;
 	if (!strcmp(get_str(ev, "eventType"), "Ended")) {
@@ -1412,7 +1583,7 @@ static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 	json_t *tx = state_get_tx(env, txid), *msgs = json_array(), *q, *id16, *after = NULL;
 	int r = -ENOMEM;
 
-	if (!msgs || (r = held_flush(env, -1)))
+	if (!msgs || (r = held_flush(env, -1, 0)))
 		goto out;
 	r = -ENOMEM;
 	if (!tx && tx_ended(env, txid)) {
@@ -1425,6 +1596,8 @@ static int up_transaction(struct ogw_tr_env *env, const json_t *payload,
 		goto out;
 	}
 	if (!tx && (r = te_new(env, payload, txid, &tx)))
+		goto out;
+	if ((r = te_place(env, payload, txid, tx)))
 		goto out;
 	if ((r = meter_note(env, json_integer_value(json_object_get(tx, "evse")),
 			    json_object_get(payload, "meterValue"))) ||
@@ -1525,12 +1698,70 @@ static int res_transaction(struct ogw_tr_env *env, const json_t *memo, const jso
 
 /* ---- NotifyEvent -------------------------------------------------------- */
 
+/* Sends the 1.6 status of the station's connector (@evse, @conn) once a
+ * problem was raised there (@rec, borrowed) or cleared (@rec NULL: the
+ * status it has without it, or with one still raised). */
+static int fault_status(struct ogw_tr_env *env, long long evse, long long conn,
+			const json_t *rec, const json_t *ts)
+{
+	long long id16 = conn16_learn(env, evse, conn);
+	json_t *cs, *fault = NULL, *sn = NULL;
+	const char *st16 = "Faulted";
+	int r = -ENOMEM;
+
+	if (id16 < 0)
+		return (int)id16;
+	cs = state_get_num(env, "conn", id16);
+	if (!cs)
+		cs = json_object();
+	if (!cs)
+		goto out;
+	if (!rec)
+		st16 = conn_status16(env, evse, conn, id16, get_str(cs, "status"), &fault);
+	sn = status16(id16, st16, rec ? rec : fault, ts);
+	if (!sn || json_object_set_new(cs, "sent", json_string(st16)) ||
+	    (r = state_put_num(env, "conn", id16, json_incref(cs)))) {
+		json_decref(sn);
+		goto out;
+	}
+	r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification", sn, ignore_answer, NULL);
+out:
+	json_decref(fault);
+	json_decref(cs);
+	return r;
+}
+
+/* fault_status() for each connector a problem on (@evse, @conn) concerns:
+ * that connector, every connector of the EVSE for a problem of the EVSE
+ * (@conn 0), connector 0 for the station's (@evse 0). */
+static int fault_statuses(struct ogw_tr_env *env, long long evse, long long conn,
+			  const json_t *rec, const json_t *ts)
+{
+	json_t *map;
+	bool any = false;
+	int r = 0;
+
+	if (evse <= 0 || conn > 0)
+		return fault_status(env, evse, evse > 0 ? conn : 0, rec, ts);
+	if (!(map = cmap_get(env)))
+		return -ENOMEM;
+	for (size_t i = 0; !r && i < ogw_cmap_count(map); i++) {
+		json_t *pair = json_array_get(map, i);
+		if (json_integer_value(json_array_get(pair, 0)) != evse)
+			continue;
+		any = true;
+		r = fault_status(env, evse, json_integer_value(json_array_get(pair, 1)), rec, ts);
+	}
+	json_decref(map);
+	return r || any ? r : fault_status(env, evse, 1, rec, ts);
+}
+
 /*
  * A problem the station raises (a Problem/Tripped/Operated flag set, or an
- * alert on a component 1.6 has an error code for) makes its EVSE's 1.6
- * connector Faulted with the closest ChargePointErrorCode, techCode as
- * vendorErrorCode; the 1.6 status returns (errorCode NoError) when the
- * last problem of that EVSE clears. The event itself is the gateway's to
+ * alert on a component 1.6 has an error code for) makes the 1.6
+ * connector(s) it concerns Faulted with the closest ChargePointErrorCode,
+ * techCode as vendorErrorCode; the 1.6 status returns (errorCode NoError)
+ * when the last problem there clears. The event itself is the gateway's to
  * take.
  */
 static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
@@ -1546,24 +1777,24 @@ static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 						     NULL));
 	bool flag = in_list(fault_flags, N(fault_flags), vname);
 	long long evse = json_integer_value(json_object_get(json_object_get(comp, "evse"), "id"));
+	long long conn = json_integer_value(json_object_get(json_object_get(comp, "evse"),
+							    "connectorId"));
 	bool cleared = json_is_true(json_object_get(ev, "cleared")) ||
 		       (flag && strcasecmp(get_str(ev, "actualValue"), "true"));
-	json_t *faults, *rec = NULL, *conns = NULL, *sn = NULL;
-	const char *tech = get_str(ev, "techInfo"), *st16 = "Faulted";
+	json_t *faults, *rec = NULL;
+	const char *tech = get_str(ev, "techInfo");
 	char key[160];
 	int r = -ENOMEM;
 
 	if (!flag && (!code || !str_eq_opt(get_str(ev, "trigger"), "Alerting")))
 		return 0;
-	snprintf(key, sizeof(key), "%s/%s/%lld", cname, vname,
-		 (long long)json_integer_value(json_object_get(json_object_get(comp, "evse"),
-							       "connectorId")));
+	snprintf(key, sizeof(key), "%s/%s/%lld", cname, vname, conn);
 	faults = state_get_num(env, "fault", evse);
 	if (!faults)
 		faults = json_object();
 	if (!faults)
 		return -ENOMEM;
-	if ((r = held_flush(env, cleared ? -1 : evse)) ||
+	if ((r = held_flush(env, cleared ? -1 : evse, conn)) ||
 	    (cleared && !json_object_get(faults, key))) {
 		json_decref(faults);
 		return r;
@@ -1580,26 +1811,9 @@ static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 	}
 	r = json_object_size(faults) ? state_put_num(env, "fault", evse, json_incref(faults))
 				     : state_del_num(env, "fault", evse);
-	if (r)
-		goto out;
-	r = -ENOMEM;
-	conns = state_get_num(env, "conn", evse);
-	if (!rec) {
-		/* The status the connector has without the problem (or with the
-		 * one still raised). */
-		st16 = evse_status16(env, evse, conns, &rec);
-	}
-	sn = status16(evse, st16, rec, json_object_get(ev, "timestamp"));
-	if (!sn)
-		goto out;
-	if (conns && (json_object_set_new(conns, "sent", json_string(st16)) ||
-		      state_put_num(env, "conn", evse, json_incref(conns)))) {
-		json_decref(sn);
-		goto out;
-	}
-	r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification", sn, ignore_answer, NULL);
+	if (!r)
+		r = fault_statuses(env, evse, conn, rec, json_object_get(ev, "timestamp"));
 out:
-	json_decref(conns);
 	json_decref(rec);
 	json_decref(faults);
 	return r;
@@ -1829,9 +2043,25 @@ static int res_status(struct ogw_tr_env *env, const json_t *memo, const json_t *
 	return status_only(result, NULL, 0, ret);
 }
 
-static json_t *evse_obj(long long connector)
+/* The station's EVSE of 1.6 connector @id16. */
+static long long evse_of16(struct ogw_tr_env *env, long long id16)
 {
-	return json_pack("{s:I}", "id", (json_int_t)connector);
+	long long evse, conn;
+
+	conn_of16(env, id16, &evse, &conn);
+	return evse;
+}
+
+/* 2.0.1 EVSEType of 1.6 connector @id16 (> 0), with its connectorId when
+ * @with_conn. */
+static json_t *evse_obj(struct ogw_tr_env *env, long long id16, bool with_conn)
+{
+	long long evse, conn;
+
+	conn_of16(env, id16, &evse, &conn);
+	return with_conn ? json_pack("{s:I, s:I}", "id", (json_int_t)evse, "connectorId",
+				     (json_int_t)conn)
+			 : json_pack("{s:I}", "id", (json_int_t)evse);
 }
 
 /* ---- charging profiles -------------------------------------------------- */
@@ -1894,9 +2124,13 @@ static int down_remote_start(struct ogw_tr_env *env, const json_t *payload,
 	json_t *req, *prof = NULL;
 	int r;
 
+	long long id16 = json_integer_value(json_object_get(payload, "connectorId"));
+
 	req = json_pack("{s:o, s:I}", "idToken", idtoken_from16(get_str(payload, "idTag")),
 			"remoteStartId", rsid);
-	if (!req || copy_opt(req, payload, "connectorId", "evseId")) {
+	/* 2.0.1 starts on an EVSE: the station picks the connector the cable
+	 * is in (its StartTransaction names that one). */
+	if (!req || (id16 > 0 && set_int(req, "evseId", evse_of16(env, id16)))) {
 		json_decref(req);
 		return -ENOMEM;
 	}
@@ -1969,15 +2203,16 @@ static int res_reset(struct ogw_tr_env *env, const json_t *memo, const json_t *r
 	return status_only(result, reset_status16, N(reset_status16), ret);
 }
 
+/* 2.0.1 EVSEType takes a connectorId (G03): the 1.6 connector's own
+ * availability changes, not its EVSE's. */
 static int down_change_availability(struct ogw_tr_env *env, const json_t *payload,
 				    struct ogw_tr_out *out)
 {
 	long long c = json_integer_value(json_object_get(payload, "connectorId"));
 	json_t *p = json_pack("{s:O}", "operationalStatus", json_object_get(payload, "type"));
-	(void)env;
 
 	/* connectorId 0 is the whole charge point: no evse. */
-	if (p && c > 0 && json_object_set_new(p, "evse", evse_obj(c))) {
+	if (p && c > 0 && json_object_set_new(p, "evse", evse_obj(env, c, true))) {
 		json_decref(p);
 		return -ENOMEM;
 	}
@@ -1991,10 +2226,12 @@ static const struct str_pair unlock_status16[] = {
 
 static int down_unlock(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	(void)env;
+	long long evse, conn;
+
+	conn_of16(env, json_integer_value(json_object_get(payload, "connectorId")), &evse, &conn);
 	return out_forward(out, "UnlockConnector",
-			   json_pack("{s:O, s:i}", "evseId", json_object_get(payload, "connectorId"),
-				     "connectorId", 1), NULL);
+			   json_pack("{s:I, s:I}", "evseId", (json_int_t)evse, "connectorId",
+				     (json_int_t)conn), NULL);
 }
 
 static int res_unlock(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
@@ -2102,16 +2339,34 @@ static json_t *auth_key_decode(const char *hex)
 	return json_string(buf);
 }
 
-/* Appends to @data a SetVariableData per entry of 1.6 list @list
- * ("0.RST, 1.RTS"). -EINVAL when an entry is not "<connector>.<value>". */
-static int per_connector_set(json_t *data, const struct ogw_cfg_key *k, const char *list)
+/* The SetVariableData in @data for EVSE @evse's variable, or NULL. */
+static json_t *set_data_of(const json_t *data, long long evse)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(data, i, d) {
+		json_t *e = json_object_get(json_object_get(d, "component"), "evse");
+		if (e ? json_integer_value(json_object_get(e, "id")) == evse : !evse)
+			return d;
+	}
+	return NULL;
+}
+
+/* Appends to @data a SetVariableData per EVSE named by an entry of 1.6 list
+ * @list ("0.RST, 1.RTS"), entry n being for the EVSE of 1.6 connector n in
+ * connector map @map: the variable is the EVSE's, so of two connectors of
+ * one EVSE the later entry wins. -EINVAL when an entry is not
+ * "<connector>.<value>". */
+static int per_connector_set(json_t *data, const struct ogw_cfg_key *k, const char *list,
+			     const json_t *map)
 {
 	char *copy = strdup(list), *save = NULL, *item, *dot, *end;
 	int r = copy ? 0 : -ENOMEM;
 
 	for (item = copy ? strtok_r(copy, ",", &save) : NULL; item && !r;
 	     item = strtok_r(NULL, ",", &save)) {
-		long long conn;
+		long long conn, evse, c;
 		json_t *d;
 		while (*item == ' ')
 			item++;
@@ -2123,7 +2378,13 @@ static int per_connector_set(json_t *data, const struct ogw_cfg_key *k, const ch
 			r = -EINVAL;
 			break;
 		}
-		d = config_ref(k, conn);
+		ogw_cmap_from16(map, conn, &evse, &c);
+		if ((d = set_data_of(data, evse))) {
+			if (json_object_set_new(d, "attributeValue", json_string(dot + 1)))
+				r = -ENOMEM;
+			continue;
+		}
+		d = config_ref(k, evse);
 		if (!d || json_object_set_new(d, "attributeValue", json_string(dot + 1)) ||
 		    json_array_append_new(data, d))
 			r = -ENOMEM;
@@ -2137,9 +2398,8 @@ static int down_change_configuration(struct ogw_tr_env *env, const json_t *paylo
 {
 	const struct ogw_cfg_key *k = ogw_cfg_by_key(get_str(payload, "key"));
 	const char *value = get_str(payload, "value");
-	json_t *all = json_array(), *data, *v;
+	json_t *all = json_array(), *data, *v, *map;
 	int r;
-	(void)env;
 
 	if (!all)
 		return -ENOMEM;
@@ -2148,7 +2408,10 @@ static int down_change_configuration(struct ogw_tr_env *env, const json_t *paylo
 		return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "NotSupported"));
 	}
 	if (k->form == OGW_CFG_PER_CONNECTOR) {
-		if ((r = per_connector_set(all, k, value)) < 0) {
+		map = cmap_get(env);
+		r = map ? per_connector_set(all, k, value, map) : -ENOMEM;
+		json_decref(map);
+		if (r < 0) {
 			json_decref(all);
 			return r == -EINVAL ? ogw_tr_out_answer(out, json_pack("{s:s}", "status",
 									       "Rejected"))
@@ -2225,15 +2488,20 @@ static json_t *get_variables_all(struct ogw_tr_env *env)
 }
 
 /* The keys the gateway says for the station (new reference, a list of 1.6
- * KeyValue) from inventory @inv, or NULL when it has none. */
-static json_t *inventory_keys(const json_t *inv)
+ * KeyValue) from inventory @inv, or NULL when it has none; the connectors
+ * are those of its connector map, at least one per EVSE. */
+static json_t *inventory_keys(struct ogw_tr_env *env, const json_t *inv)
 {
 	json_int_t evses = json_integer_value(json_object_get(inv, "evses"));
-	json_t *keys;
+	json_t *keys, *map;
 	char n[24];
 
 	if (!inv)
 		return NULL;
+	map = cmap_get(env);
+	if ((json_int_t)ogw_cmap_count(map) > evses)
+		evses = (json_int_t)ogw_cmap_count(map);
+	json_decref(map);
 	keys = json_pack("[{s:s, s:b, s:O}]", "key", "SupportedFeatureProfiles", "readonly", 1,
 			 "value", json_object_get(inv, "features"));
 	/* a report that showed no EVSE says nothing of the connectors */
@@ -2295,6 +2563,24 @@ static int list_add(json_t *known, const struct ogw_cfg_key *k, bool readonly, l
 	if (kv)
 		return json_object_set_new(kv, "value", str_trunc(text, 500)) ? -ENOMEM : 0;
 	return json_array_append_new(known, key_value16(k, readonly, text)) ? -ENOMEM : 0;
+}
+
+/* list_add() for EVSE @evse's value: an entry for each 1.6 connector of
+ * the EVSE in connector map @map (entry 0 for the station's). */
+static int list_add_evse(json_t *known, const struct ogw_cfg_key *k, bool readonly,
+			 const json_t *map, long long evse, const char *value)
+{
+	bool any = false;
+
+	if (evse <= 0)
+		return list_add(known, k, readonly, 0, value);
+	for (size_t i = 0; i < ogw_cmap_count(map); i++)
+		if (json_integer_value(json_array_get(json_array_get(map, i), 0)) == evse) {
+			any = true;
+			if (list_add(known, k, readonly, (long long)i + 1, value))
+				return -ENOMEM;
+		}
+	return any ? 0 : list_add(known, k, readonly, ogw_cmap_to16(map, evse, 1), value);
 }
 
 /* Whether @key is in the list of key names @keys. */
@@ -2360,11 +2646,11 @@ static int res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
 {
 	json_t *known = json_array(), *unknown = json_deep_copy(json_object_get(memo, "unknown"));
 	bool all = json_is_true(json_object_get(memo, "all"));
-	json_t *item, *inv = all ? inventory_get(env) : NULL;
+	json_t *item, *inv = all ? inventory_get(env) : NULL, *map = cmap_get(env);
 	size_t i;
 	int r = -ENOMEM;
 
-	if (!known || !unknown)
+	if (!known || !unknown || !map)
 		goto out;
 	json_array_foreach(json_object_get(result, "getVariableResult"), i, item) {
 		long long conn;
@@ -2376,7 +2662,7 @@ static int res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
 		if (!k)
 			continue;
 		if (k->form == OGW_CFG_PER_CONNECTOR) {
-			if (accepted && list_add(known, k, k->readonly, conn, value))
+			if (accepted && list_add_evse(known, k, k->readonly, map, conn, value))
 				goto out;
 			continue;
 		}
@@ -2395,12 +2681,13 @@ static int res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
 		if (!key_find(known, json_string_value(item)) && json_array_append(unknown, item))
 			goto out;
 	if (keys_append(known, json_deep_copy(json_object_get(memo, "synth"))) ||
-	    keys_append(known, inventory_keys(inv)) ||
+	    keys_append(known, inventory_keys(env, inv)) ||
 	    keys_filter(known, unknown, json_object_get(memo, "keys")) ||
 	    !(*ret = config_answer(known, unknown)))
 		goto out;
 	r = 0;
 out:
+	json_decref(map);
 	json_decref(inv);
 	json_decref(known);
 	json_decref(unknown);
@@ -2643,7 +2930,8 @@ static json_t *report_inventory(const json_t *seen)
  * come from the table, all within CiString50; values longer than
  * CiString500 are cut, as on the GetVariables path.
  */
-static int report_collect(json_t *list, json_t *seen, const json_t *report_data)
+static int report_collect(json_t *list, json_t *seen, const json_t *map,
+			  const json_t *report_data)
 {
 	const json_t *item;
 	size_t i;
@@ -2665,7 +2953,7 @@ static int report_collect(json_t *list, json_t *seen, const json_t *report_data)
 		if (k->form == OGW_CFG_PER_CONNECTOR) {
 			/* One 1.6 key for several variables: its accessibility is
 			 * 1.6's (the table's), as on the GetVariables path. */
-			if (list_add(list, k, k->readonly, conn, value))
+			if (list_add_evse(list, k, k->readonly, map, conn, value))
 				return -ENOMEM;
 			continue;
 		}
@@ -2684,7 +2972,7 @@ static json_t *report_answer(struct ogw_tr_env *env, json_t *st)
 	json_t *list = json_object_get(st, "configurationKey"), *unknown = json_array();
 	json_t *inv = report_inventory(json_object_get(st, "seen")), *ans = NULL;
 
-	if (inv && unknown && !keys_append(list, inventory_keys(inv)) &&
+	if (inv && unknown && !keys_append(list, inventory_keys(env, inv)) &&
 	    !keys_filter(list, unknown, json_object_get(st, "keys")))
 		ans = config_answer(list, unknown);
 	if (inv)
@@ -2692,6 +2980,48 @@ static json_t *report_answer(struct ogw_tr_env *env, json_t *st)
 	json_decref(inv);
 	json_decref(unknown);
 	return ans;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const long long *x = a, *y = b;
+	return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Learns into connector map @map the connectors report part @report_data
+ * shows (a component's evse, connector 1 when it names none), in (evse,
+ * connector) order: a full report is the station's whole picture. A
+ * station with more connectors than the map holds keeps the first ones. */
+static int report_learn(json_t *map, const json_t *report_data, bool *ret_changed)
+{
+	long long pairs[OGW_CMAP_MAX][2];
+	size_t n = 0, i, j;
+	const json_t *item;
+
+	json_array_foreach(report_data, i, item) {
+		const json_t *evse = json_object_get(json_object_get(item, "component"), "evse");
+		long long e = json_integer_value(json_object_get(evse, "id"));
+		long long c = json_integer_value(json_object_get(evse, "connectorId"));
+
+		if (e <= 0 || e > OGW_CMAP_MAX || c > OGW_CMAP_MAX)
+			continue;
+		c = c < 1 ? 1 : c;
+		for (j = 0; j < n && (pairs[j][0] != e || pairs[j][1] != c); j++)
+			;
+		if (j == n && n < N(pairs)) {
+			pairs[n][0] = e;
+			pairs[n++][1] = c;
+		}
+	}
+	qsort(pairs, n, sizeof(pairs[0]), pair_cmp);
+	for (i = 0; i < n; i++) {
+		bool changed;
+		long long id = ogw_cmap_learn(map, pairs[i][0], pairs[i][1], &changed);
+		if (id == -ENOMEM)
+			return -ENOMEM;
+		*ret_changed = *ret_changed || changed;
+	}
+	return 0;
 }
 
 /*
@@ -2706,9 +3036,19 @@ static int up_notify_report(struct ogw_tr_env *env, const json_t *payload,
 	long long request = json_integer_value(json_object_get(payload, "requestId"));
 	struct ogw_tr_pending *p = report_pending(env, request);
 	json_t *st = report_state(env, request), *list = json_object_get(st, "configurationKey");
-	json_t *seen = json_object_get(st, "seen");
+	json_t *seen = json_object_get(st, "seen"), *map = cmap_get(env);
+	bool learned = false;
 	int r;
 
+	/* Whoever asked for it, a report shows the station's connectors. */
+	r = map ? report_learn(map, json_object_get(payload, "reportData"), &learned) : -ENOMEM;
+	if (!r && learned)
+		r = cmap_put(env, map);
+	json_decref(map);
+	if (r) {
+		json_decref(st);
+		return r;
+	}
 	if (!p || !json_is_array(list) || !json_is_object(seen)) {
 		/* A pending without state: the GetVariables fallback answers it. */
 		if (!p && st)
@@ -2716,7 +3056,10 @@ static int up_notify_report(struct ogw_tr_env *env, const json_t *payload,
 		json_decref(st);
 		return ogw_tr_out_answer(out, json_object());
 	}
-	r = report_collect(list, seen, json_object_get(payload, "reportData"));
+	map = cmap_get(env);
+	r = map ? report_collect(list, seen, map, json_object_get(payload, "reportData"))
+		: -ENOMEM;
+	json_decref(map);
 	if (!r && json_is_true(json_object_get(payload, "tbc")))
 		r = ogw_tr_state_put(env, "report", json_incref(st));
 	else if (!r)
@@ -2749,7 +3092,7 @@ static int down_get_configuration(struct ogw_tr_env *env, const json_t *payload,
 				  struct ogw_tr_out *out)
 {
 	json_t *keys = json_object_get(payload, "key");
-	json_t *inv = inventory_get(env), *synth = inventory_keys(inv);
+	json_t *inv = inventory_get(env), *synth = inventory_keys(env, inv);
 	long long evses = json_integer_value(json_object_get(inv, "evses"));
 	json_t *data = NULL, *unknown = NULL, *lists = NULL, *memo, *k;
 	size_t i;
@@ -3003,12 +3346,12 @@ static int down_reserve_now(struct ogw_tr_env *env, const json_t *payload,
 	long long c = json_integer_value(json_object_get(payload, "connectorId"));
 	const char *parent = get_str(payload, "parentIdTag");
 	json_t *p;
-	(void)env;
 
 	p = json_pack("{s:O, s:O, s:o}", "id", json_object_get(payload, "reservationId"),
 		      "expiryDateTime", json_object_get(payload, "expiryDate"),
 		      "idToken", idtoken_from16(get_str(payload, "idTag")));
-	if (!p || (c > 0 && set_int(p, "evseId", c)) ||
+	/* 2.0.1 reserves an EVSE (H01), never one of its connectors. */
+	if (!p || (c > 0 && set_int(p, "evseId", evse_of16(env, c))) ||
 	    (parent && json_object_set_new(p, "groupIdToken", idtoken_from16(parent)))) {
 		json_decref(p);
 		return -ENOMEM;
@@ -3019,11 +3362,11 @@ static int down_reserve_now(struct ogw_tr_env *env, const json_t *payload,
 /* ---- smart charging ------------------------------------------------------ */
 
 /* 1.6 lets a TxProfile omit transactionId (the running transaction is
- * meant); 2.0.1 requires it (K01.FR.03): the transaction running on EVSE
- * @connector is named, -ENOENT when none runs there. */
+ * meant); 2.0.1 requires it (K01.FR.03): the transaction running on 1.6
+ * connector @connector is named, -ENOENT when none runs there. */
 static int tx_profile_bind(struct ogw_tr_env *env, long long connector, json_t *prof)
 {
-	json_t *e = connector > 0 ? state_get_num(env, "evse", connector) : NULL;
+	json_t *e = connector > 0 ? evse_rec_on(env, evse_of16(env, connector), connector) : NULL;
 	json_t *txid = json_object_get(e, "tx");
 	int r = -ENOENT;
 
@@ -3051,8 +3394,11 @@ static int down_set_charging_profile(struct ogw_tr_env *env, const json_t *paylo
 		json_decref(prof);
 		return r;
 	}
+	/* 2.0.1 profiles are an EVSE's (K01): the one of the 1.6 connector. */
 	return out_forward(out, "SetChargingProfile",
-			   json_pack("{s:O, s:o}", "evseId", json_object_get(payload, "connectorId"),
+			   json_pack("{s:I, s:o}", "evseId",
+				     (json_int_t)evse_of16(env, json_integer_value(
+							 json_object_get(payload, "connectorId"))),
 				     "chargingProfile", prof), NULL);
 }
 
@@ -3061,11 +3407,11 @@ static int down_clear_charging_profile(struct ogw_tr_env *env, const json_t *pay
 {
 	const char *purpose = get_str(payload, "chargingProfilePurpose");
 	json_t *p = json_object(), *crit = json_object();
+	json_t *c16 = json_object_get(payload, "connectorId");
 	int r = -ENOMEM;
-	(void)env;
 
 	if (!p || !crit || copy_opt(p, payload, "id", "chargingProfileId") ||
-	    copy_opt(crit, payload, "connectorId", "evseId") ||
+	    (c16 && set_int(crit, "evseId", evse_of16(env, json_integer_value(c16)))) ||
 	    copy_opt(crit, payload, "stackLevel", NULL) ||
 	    (purpose && json_object_set_new(crit, "chargingProfilePurpose",
 					    json_string(map_str(purpose201, N(purpose201), purpose,
@@ -3082,14 +3428,16 @@ out:
 static int down_get_composite_schedule(struct ogw_tr_env *env, const json_t *payload,
 				       struct ogw_tr_out *out)
 {
-	json_t *p = json_pack("{s:O, s:O}", "duration", json_object_get(payload, "duration"),
-			      "evseId", json_object_get(payload, "connectorId"));
-	(void)env;
+	json_t *c16 = json_object_get(payload, "connectorId");
+	json_t *p = json_pack("{s:O, s:I}", "duration", json_object_get(payload, "duration"),
+			      "evseId", (json_int_t)evse_of16(env, json_integer_value(c16)));
+
 	if (p && copy_opt(p, payload, "chargingRateUnit", NULL)) {
 		json_decref(p);
 		return -ENOMEM;
 	}
-	return out_forward(out, "GetCompositeSchedule", p, NULL);
+	/* The answer names the connector asked for, not the first of its EVSE. */
+	return out_forward(out, "GetCompositeSchedule", p, json_incref(c16));
 }
 
 /* 1.6 limits are multiples of 0.1 (S16 §7.12). */
@@ -3106,7 +3454,6 @@ static int res_get_composite_schedule(struct ogw_tr_env *env, const json_t *memo
 	size_t i;
 	int r = -ENOMEM;
 	(void)env;
-	(void)memo;
 
 	if (!res)
 		goto out;
@@ -3128,7 +3475,7 @@ static int res_get_composite_schedule(struct ogw_tr_env *env, const json_t *memo
 				  "startSchedule", json_object_get(s, "scheduleStart"),
 				  "chargingRateUnit", json_object_get(s, "chargingRateUnit"),
 				  "chargingSchedulePeriod", periods);
-		if (!sched || copy_opt(res, s, "evseId", "connectorId") ||
+		if (!sched || json_object_set(res, "connectorId", (json_t *)memo) ||
 		    copy_opt(res, s, "scheduleStart", NULL) ||
 		    json_object_set(res, "chargingSchedule", sched))
 			goto out;
@@ -3156,19 +3503,17 @@ static const struct str_pair trigger201[] = {
 };
 
 /* TriggerMessage and ExtendedTriggerMessage: a 2.0.1 StatusNotification
- * trigger names a connector (F06), connector 1 of the EVSE in this mapping. */
+ * trigger names the connector (F06), the others its EVSE. */
 static int down_trigger(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
 	const char *msg = map_str(trigger201, N(trigger201), get_str(payload, "requestedMessage"),
 				  NULL);
 	long long c = json_integer_value(json_object_get(payload, "connectorId"));
 	json_t *p = json_pack("{s:s}", "requestedMessage", msg), *evse;
-	(void)env;
 
 	if (p && json_object_get(payload, "connectorId") && c > 0) {
-		evse = evse_obj(c);
-		if (!evse || (!strcmp(msg, "StatusNotification") && set_int(evse, "connectorId", 1)) ||
-		    json_object_set_new(p, "evse", evse)) {
+		evse = evse_obj(env, c, !strcmp(msg, "StatusNotification"));
+		if (!evse || json_object_set_new(p, "evse", evse)) {
 			json_decref(p);
 			return -ENOMEM;
 		}

@@ -681,7 +681,8 @@ Test(issue20, soft_reset_is_immediate)
 
 /* Finding 7: a NotifyEvent problem is Faulted with the closest error code
  * and techCode, and clears back to the real status with NoError; the
- * second connector of an EVSE does not make its 1.6 connector flap. */
+ * second connector of an EVSE is a 1.6 connector of its own, so it neither
+ * flaps nor hides the first. */
 Test(issue20, fault_raised_and_cleared)
 {
 	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
@@ -698,15 +699,19 @@ Test(issue20, fault_raised_and_cleared)
 			   "{\"timestamp\":\"2024-05-01T09:00:00Z\",\"connectorStatus\":\"Occupied\","
 			   "\"evseId\":1,\"connectorId\":1}", &out);
 	fake_out_clear(&out);
-	/* Connector 2 of the same EVSE reports Available: EVSE 1 stays Preparing. */
+	/* Connector 2 of the same EVSE reports Available: 1.6 connector 2. */
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
 			   "{\"timestamp\":\"2024-05-01T09:00:01Z\",\"connectorStatus\":\"Available\","
 			   "\"evseId\":1,\"connectorId\":2}", &out);
-	cr_assert_eq(out.outcome, OGW_TR_ANSWER, "connector 2 made connector 1 flap");
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "connectorId", 2);
+	fake_assert_str(out.payload, "status", "Available");
 	fake_out_clear(&out);
 	snprintf(buf, sizeof(buf), ev, "true");
 	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(fake_env_n_emitted(env), 1, "a problem of connector 1 concerns it alone");
 	c = fake_env_emitted(env, 0);
+	fake_assert_int(c->payload, "connectorId", 1);
 	fake_assert_str(c->payload, "status", "Faulted");
 	fake_assert_str(c->payload, "errorCode", "ConnectorLockFailure");
 	fake_assert_str(c->payload, "vendorErrorCode", "E42");
@@ -714,6 +719,7 @@ Test(issue20, fault_raised_and_cleared)
 	snprintf(buf, sizeof(buf), ev, "false");
 	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
 	c = fake_env_emitted(env, 1);
+	fake_assert_int(c->payload, "connectorId", 1);
 	fake_assert_str(c->payload, "status", "Preparing");
 	fake_assert_str(c->payload, "errorCode", "NoError");
 	fake_out_clear(&out);
