@@ -994,7 +994,7 @@ Test(connectors, session_on_second_connector)
 		"\"stoppedReason\":\"Local\"}," REG(900) "}", &out);
 	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
 	cr_assert_str_eq(out.action, "StopTransaction");
-	fake_env_result_text(env, OGW_TR_UP, "TransactionEvent", &out, "{}");
+	json_decref(fake_env_result_text(env, OGW_TR_UP, "TransactionEvent", &out, "{}"));
 	{
 		const struct fake_call *fin = fake_env_emitted(env, fake_env_n_emitted(env) - 1);
 		cr_assert_str_eq(fin->action, "StatusNotification");
