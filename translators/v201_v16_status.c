@@ -72,12 +72,16 @@ int tr16_up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_ou
 	return out_forward(out, "BootNotification", req, NULL);
 }
 
+/* ---- Heartbeat ---------------------------------------------------------- */
+
 int tr16_up_heartbeat(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
 	int r = tr16_held_flush(env, -1, 0);
 	(void)payload;
 	return r ? r : out_forward(out, "Heartbeat", json_object(), NULL);
 }
+
+/* ---- StatusNotification and faults ---------------------------------------- */
 
 /* The 1.6 status of 1.6 connector @id16 (on EVSE @evse) when 2.0.1 says
  * Occupied (REFERENCE §3): inside a 1.6 transaction on it the charging

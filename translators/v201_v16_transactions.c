@@ -124,8 +124,6 @@ int tr16_res_authorize(struct ogw_tr_env *env, const json_t *memo, const json_t 
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* ---- StatusNotification and faults ---------------------------------------- */
-
 /* Whether the 1.6 transaction of @tx has started (StartTransaction sent or
  * on its way): from then on its status follows the charging state. */
 bool tr16_tx_in16(const json_t *tx)
@@ -780,7 +778,7 @@ int tr16_down_remote_stop(struct ogw_tr_env *env, const json_t *payload,
 			   json_pack("{s:o}", "transactionId", txid), NULL);
 }
 
-/* ---- plain mappings ------------------------------------------------------ */
+/* ---- authorization cache, reservations, local list ------------------------ */
 
 int tr16_down_clear_cache(struct ogw_tr_env *env, const json_t *payload,
 			  struct ogw_tr_out *out)
