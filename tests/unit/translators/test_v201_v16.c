@@ -1150,3 +1150,25 @@ Test(connectors, report_and_configuration)
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
+
+/* A transaction whose events name only the EVSE (E01 requires the
+ * connectorId in no event) is on the connector the station reports
+ * Occupied there, not on the EVSE's first. */
+Test(connectors, transaction_without_connector_id)
+{
+	struct ogw_tr_env *env = two_connector_station();
+	struct ogw_tr_out out = { 0 };
+	long start;
+
+	call(env, OGW_TR_UP, "StatusNotification",
+	     "{\"timestamp\":\"2024-05-01T09:59:00Z\",\"connectorStatus\":\"Occupied\","
+	     "\"evseId\":1,\"connectorId\":2}", &out);
+	te(env, "{\"eventType\":\"Started\",\"timestamp\":\"2024-05-01T10:00:00Z\","
+		"\"triggerReason\":\"Authorized\",\"seqNo\":0,\"evse\":{\"id\":1},"
+		"\"transactionInfo\":{\"transactionId\":\"M2\"},"
+		"\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(500) "}", &out);
+	start = confirm_start(env, 10);
+	fake_assert_int(fake_env_emitted(env, (size_t)start)->payload, "connectorId", 2);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
