@@ -18,12 +18,7 @@ import { PAIRS, nativeProblems, runTwin, scenarioFits, selection, splitPair } fr
 // Differences known and not fixed yet: these cases still run and print
 // their diff, as node:test "todo" (they do not fail the suite); each names
 // what is missing. Remove an entry when its fix lands.
-const OPEN = {
-  '2.0.1-1.6/multi-connector': 'issue 20 finding 7: each connector of a multi-connector EVSE needs ' +
-    'its own 1.6 connectorId (today connector n = EVSE n)',
-  '2.1-1.6/multi-connector': 'issue 20 finding 7: each connector of a multi-connector EVSE needs ' +
-    'its own 1.6 connectorId (today connector n = EVSE n)',
-};
+const OPEN = {};
 const open = (pair, scenario) => (OPEN[`${pair}/${scenario}`] ? { todo: OPEN[`${pair}/${scenario}`] } : {});
 
 const sel = selection();

@@ -681,7 +681,8 @@ Test(issue20, soft_reset_is_immediate)
 
 /* Finding 7: a NotifyEvent problem is Faulted with the closest error code
  * and techCode, and clears back to the real status with NoError; the
- * second connector of an EVSE does not make its 1.6 connector flap. */
+ * second connector of an EVSE is a 1.6 connector of its own, so it neither
+ * flaps nor hides the first. */
 Test(issue20, fault_raised_and_cleared)
 {
 	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
@@ -698,15 +699,19 @@ Test(issue20, fault_raised_and_cleared)
 			   "{\"timestamp\":\"2024-05-01T09:00:00Z\",\"connectorStatus\":\"Occupied\","
 			   "\"evseId\":1,\"connectorId\":1}", &out);
 	fake_out_clear(&out);
-	/* Connector 2 of the same EVSE reports Available: EVSE 1 stays Preparing. */
+	/* Connector 2 of the same EVSE reports Available: 1.6 connector 2. */
 	fake_env_call_text(env, OGW_TR_UP, "StatusNotification",
 			   "{\"timestamp\":\"2024-05-01T09:00:01Z\",\"connectorStatus\":\"Available\","
 			   "\"evseId\":1,\"connectorId\":2}", &out);
-	cr_assert_eq(out.outcome, OGW_TR_ANSWER, "connector 2 made connector 1 flap");
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "connectorId", 2);
+	fake_assert_str(out.payload, "status", "Available");
 	fake_out_clear(&out);
 	snprintf(buf, sizeof(buf), ev, "true");
 	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(fake_env_n_emitted(env), 1, "a problem of connector 1 concerns it alone");
 	c = fake_env_emitted(env, 0);
+	fake_assert_int(c->payload, "connectorId", 1);
 	fake_assert_str(c->payload, "status", "Faulted");
 	fake_assert_str(c->payload, "errorCode", "ConnectorLockFailure");
 	fake_assert_str(c->payload, "vendorErrorCode", "E42");
@@ -714,6 +719,7 @@ Test(issue20, fault_raised_and_cleared)
 	snprintf(buf, sizeof(buf), ev, "false");
 	fake_env_call_text(env, OGW_TR_UP, "NotifyEvent", buf, &out);
 	c = fake_env_emitted(env, 1);
+	fake_assert_int(c->payload, "connectorId", 1);
 	fake_assert_str(c->payload, "status", "Preparing");
 	fake_assert_str(c->payload, "errorCode", "NoError");
 	fake_out_clear(&out);
@@ -900,6 +906,269 @@ Test(issue20, fault_survives_charging_state_changes)
 	cr_assert_str_eq(seen, "Charging,Faulted,SuspendedEVSE", "emitted statuses: %s", seen);
 	fake_assert_str(fake_env_emitted(env, fake_env_n_emitted(env) - 2)->payload, "errorCode",
 			"HighTemperature");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* ---- connector numbering (finding 7) --------------------------------------- */
+
+/* Runs @action in @dir on @json and returns the outcome (@out holds it). */
+static enum ogw_tr_outcome call(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
+				const char *json, struct ogw_tr_out *out)
+{
+	fake_out_clear(out);
+	fake_env_call_text(env, dir, action, json, out);
+	return out->outcome;
+}
+
+/* A station of EVSE 1 with two connectors and EVSE 2 with one, as its
+ * boot-time statuses show it: 1.6 connectors 1, 2 and 3. */
+static struct ogw_tr_env *two_connector_station(void)
+{
+	static const char *const conns[] = { "1,\"connectorId\":1", "1,\"connectorId\":2",
+					     "2,\"connectorId\":1" };
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	char buf[200];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), "{\"timestamp\":\"2024-05-01T09:00:00Z\","
+			 "\"connectorStatus\":\"Available\",\"evseId\":%s}", conns[i]);
+		cr_assert_eq(call(env, OGW_TR_UP, "StatusNotification", buf, &out), OGW_TR_FORWARD);
+		fake_assert_int(out.payload, "connectorId", (long long)i + 1);
+	}
+	fake_out_clear(&out);
+	return env;
+}
+
+/* A session on the second connector of EVSE 1 is 1.6 connector 2 from
+ * start to stop: StartTransaction, its statuses, the EVSE's meter values;
+ * a cable plugged into connector 1 meanwhile is connector 1 Preparing. */
+Test(connectors, session_on_second_connector)
+{
+	struct ogw_tr_env *env = two_connector_station();
+	struct ogw_tr_out out = { 0 };
+	long start;
+
+	te(env, "{\"eventType\":\"Started\",\"timestamp\":\"2024-05-01T10:00:00Z\","
+		"\"triggerReason\":\"Authorized\",\"seqNo\":0,\"evse\":{\"id\":1,\"connectorId\":2},"
+		"\"transactionInfo\":{\"transactionId\":\"M1\",\"chargingState\":\"Charging\"},"
+		"\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(500) "}", &out);
+	start = confirm_start(env, 9);
+	fake_assert_int(fake_env_emitted(env, (size_t)start)->payload, "connectorId", 2);
+	cr_assert_eq(call(env, OGW_TR_UP, "StatusNotification",
+			  "{\"timestamp\":\"2024-05-01T10:00:01Z\",\"connectorStatus\":\"Occupied\","
+			  "\"evseId\":1,\"connectorId\":2}", &out), OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "connectorId", 2);
+	fake_assert_str(out.payload, "status", "Charging");
+	cr_assert_eq(call(env, OGW_TR_UP, "StatusNotification",
+			  "{\"timestamp\":\"2024-05-01T10:00:02Z\",\"connectorStatus\":\"Occupied\","
+			  "\"evseId\":1,\"connectorId\":1}", &out), OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "connectorId", 1);
+	fake_assert_str(out.payload, "status", "Preparing");
+	cr_assert_eq(call(env, OGW_TR_UP, "MeterValues",
+			  "{\"evseId\":1,\"meterValue\":[{\"timestamp\":\"2024-05-01T10:00:03Z\","
+			  "\"sampledValue\":[{\"value\":600}]}]}", &out), OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "connectorId", 2);
+	/* TxProfile without transactionId: the one running on that connector;
+	 * 1.6 connector 1 has none, though its EVSE has. */
+	cr_assert_eq(call(env, OGW_TR_DOWN, "SetChargingProfile",
+			  "{\"connectorId\":2,\"csChargingProfiles\":{\"chargingProfileId\":5,"
+			  "\"stackLevel\":1,\"chargingProfilePurpose\":\"TxProfile\","
+			  "\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":{"
+			  "\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
+			  "\"limit\":16}]}}}", &out), OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "evseId", 1);
+	fake_assert_str(out.payload, "chargingProfile.transactionId", "M1");
+	cr_assert_eq(call(env, OGW_TR_DOWN, "SetChargingProfile",
+			  "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":6,"
+			  "\"stackLevel\":1,\"chargingProfilePurpose\":\"TxProfile\","
+			  "\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":{"
+			  "\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
+			  "\"limit\":16}]}}}", &out), OGW_TR_ANSWER);
+	fake_assert_str(out.payload, "status", "Rejected");
+	/* Ended with the cable in: StopTransaction, then connector 2 Finishing. */
+	te(env, "{\"eventType\":\"Ended\",\"timestamp\":\"2024-05-01T10:09:00Z\","
+		"\"triggerReason\":\"StopAuthorized\",\"seqNo\":1,\"evse\":{\"id\":1,\"connectorId\":2},"
+		"\"transactionInfo\":{\"transactionId\":\"M1\",\"chargingState\":\"EVConnected\","
+		"\"stoppedReason\":\"Local\"}," REG(900) "}", &out);
+	cr_assert_eq(out.outcome, OGW_TR_FORWARD);
+	cr_assert_str_eq(out.action, "StopTransaction");
+	json_decref(fake_env_result_text(env, OGW_TR_UP, "TransactionEvent", &out, "{}"));
+	{
+		const struct fake_call *fin = fake_env_emitted(env, fake_env_n_emitted(env) - 1);
+		cr_assert_str_eq(fin->action, "StatusNotification");
+		fake_assert_int(fin->payload, "connectorId", 2);
+		fake_assert_str(fin->payload, "status", "Finishing");
+	}
+	/* Connector 1 Occupied again is still Preparing, not connector 2's Finishing. */
+	cr_assert_eq(call(env, OGW_TR_UP, "StatusNotification",
+			  "{\"timestamp\":\"2024-05-01T10:09:01Z\",\"connectorStatus\":\"Occupied\","
+			  "\"evseId\":1,\"connectorId\":1}", &out), OGW_TR_FORWARD);
+	fake_assert_str(out.payload, "status", "Preparing");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* Calls of the central system aimed at a 1.6 connector reach its EVSE and
+ * connector; where 2.0.1 acts on an EVSE only (remote start, reservation,
+ * profiles), the connector's EVSE. */
+Test(connectors, central_system_calls_reach_the_connector)
+{
+	struct ogw_tr_env *env = two_connector_station();
+	struct ogw_tr_out out = { 0 };
+	json_t *res;
+
+	cr_assert_eq(call(env, OGW_TR_DOWN, "UnlockConnector", "{\"connectorId\":2}", &out),
+		     OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "evseId", 1);
+	fake_assert_int(out.payload, "connectorId", 2);
+	cr_assert_eq(call(env, OGW_TR_DOWN, "UnlockConnector", "{\"connectorId\":3}", &out),
+		     OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "evseId", 2);
+	fake_assert_int(out.payload, "connectorId", 1);
+	cr_assert_eq(call(env, OGW_TR_DOWN, "ChangeAvailability",
+			  "{\"connectorId\":2,\"type\":\"Inoperative\"}", &out), OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "evse.id", 1);
+	fake_assert_int(out.payload, "evse.connectorId", 2);
+	cr_assert_eq(call(env, OGW_TR_DOWN, "RemoteStartTransaction",
+			  "{\"connectorId\":3,\"idTag\":\"AABBCCDD\"}", &out), OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "evseId", 2);
+	cr_assert_eq(call(env, OGW_TR_DOWN, "ReserveNow",
+			  "{\"connectorId\":2,\"expiryDate\":\"2024-05-01T11:00:00Z\","
+			  "\"idTag\":\"AABBCCDD\",\"reservationId\":4}", &out), OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "evseId", 1);
+	cr_assert_eq(call(env, OGW_TR_DOWN, "TriggerMessage",
+			  "{\"requestedMessage\":\"StatusNotification\",\"connectorId\":2}", &out),
+		     OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "evse.id", 1);
+	fake_assert_int(out.payload, "evse.connectorId", 2);
+	cr_assert_eq(call(env, OGW_TR_DOWN, "TriggerMessage",
+			  "{\"requestedMessage\":\"MeterValues\",\"connectorId\":3}", &out),
+		     OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "evse.id", 2);
+	cr_assert_null(fake_path(out.payload, "evse.connectorId"));
+	cr_assert_eq(call(env, OGW_TR_DOWN, "ClearChargingProfile", "{\"connectorId\":3}", &out),
+		     OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "chargingProfileCriteria.evseId", 2);
+	cr_assert_eq(call(env, OGW_TR_DOWN, "GetCompositeSchedule",
+			  "{\"connectorId\":2,\"duration\":600}", &out), OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "evseId", 1);
+	res = fake_env_result_text(env, OGW_TR_DOWN, "GetCompositeSchedule", &out,
+				   "{\"status\":\"Accepted\",\"schedule\":{\"evseId\":1,\"duration\":600,"
+				   "\"scheduleStart\":\"2024-05-01T10:00:00Z\",\"chargingRateUnit\":\"A\","
+				   "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":16}]}}");
+	fake_assert_int(res, "connectorId", 2);
+	json_decref(res);
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* A problem of the whole EVSE makes each of its connectors Faulted, and
+ * none of another EVSE's; its clearing gives each its own status back. */
+Test(connectors, evse_problem_faults_its_connectors)
+{
+	struct ogw_tr_env *env = two_connector_station();
+	struct ogw_tr_out out = { 0 };
+	const char *ev = "{\"generatedAt\":\"2024-05-01T10:00:00Z\",\"seqNo\":0,\"eventData\":[{"
+			 "\"eventId\":1,\"timestamp\":\"2024-05-01T10:00:00Z\",\"trigger\":\"Delta\","
+			 "\"actualValue\":\"%s\",\"eventNotificationType\":\"HardWiredNotification\","
+			 "\"component\":{\"name\":\"RCD\",\"evse\":{\"id\":1}},"
+			 "\"variable\":{\"name\":\"Tripped\"}}]}";
+	char buf[600];
+
+	call(env, OGW_TR_UP, "StatusNotification",
+	     "{\"timestamp\":\"2024-05-01T09:30:00Z\",\"connectorStatus\":\"Occupied\","
+	     "\"evseId\":1,\"connectorId\":2}", &out);
+	snprintf(buf, sizeof(buf), ev, "true");
+	call(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(fake_env_n_emitted(env), 2);
+	for (size_t i = 0; i < 2; i++) {
+		fake_assert_int(fake_env_emitted(env, i)->payload, "connectorId", (long long)i + 1);
+		fake_assert_str(fake_env_emitted(env, i)->payload, "status", "Faulted");
+		fake_assert_str(fake_env_emitted(env, i)->payload, "errorCode", "GroundFailure");
+	}
+	snprintf(buf, sizeof(buf), ev, "false");
+	call(env, OGW_TR_UP, "NotifyEvent", buf, &out);
+	cr_assert_eq(fake_env_n_emitted(env), 4);
+	fake_assert_str(fake_env_emitted(env, 2)->payload, "status", "Available");
+	fake_assert_str(fake_env_emitted(env, 3)->payload, "status", "Preparing");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* The map persists: a report read in any order numbers the connectors in
+ * (evse, connector) order; NumberOfConnectors counts them and
+ * ConnectorPhaseRotation lists each with its EVSE's value (and sets the
+ * EVSE's from either connector's entry, the later winning). */
+Test(connectors, report_and_configuration)
+{
+	struct ogw_tr_env *env = fake_env_new(&ogw_tr_v201_v16);
+	struct ogw_tr_out out = { 0 };
+	json_t *res;
+
+	cr_assert_eq(call(env, OGW_TR_UP, "NotifyReport",
+			  "{\"requestId\":77,\"generatedAt\":\"2024-05-01T09:00:00Z\",\"seqNo\":0,"
+			  "\"reportData\":["
+			  "{\"component\":{\"name\":\"Connector\",\"evse\":{\"id\":2,\"connectorId\":1}},"
+			  "\"variable\":{\"name\":\"Available\"},\"variableAttribute\":[{\"value\":\"true\"}]},"
+			  "{\"component\":{\"name\":\"Connector\",\"evse\":{\"id\":1,\"connectorId\":2}},"
+			  "\"variable\":{\"name\":\"Available\"},\"variableAttribute\":[{\"value\":\"true\"}]},"
+			  "{\"component\":{\"name\":\"Connector\",\"evse\":{\"id\":1,\"connectorId\":1}},"
+			  "\"variable\":{\"name\":\"Available\"},\"variableAttribute\":[{\"value\":\"true\"}]}"
+			  "]}", &out), OGW_TR_ANSWER);
+	fake_assert_int(fake_env_state(env), "connectors.list[1][1]", 2);
+	cr_assert_eq(call(env, OGW_TR_UP, "StatusNotification",
+			  "{\"timestamp\":\"2024-05-01T09:00:00Z\",\"connectorStatus\":\"Available\","
+			  "\"evseId\":2,\"connectorId\":1}", &out), OGW_TR_FORWARD);
+	fake_assert_int(out.payload, "connectorId", 3);
+	cr_assert_eq(ogw_tr_state_put(env, "inventory",
+				      fake_json("{\"evses\":2,\"features\":\"Core\"}")), 0);
+	cr_assert_eq(call(env, OGW_TR_DOWN, "GetConfiguration",
+			  "{\"key\":[\"NumberOfConnectors\"]}", &out), OGW_TR_ANSWER);
+	fake_assert_str(out.payload, "configurationKey[0].value", "3");
+	cr_assert_eq(call(env, OGW_TR_DOWN, "GetConfiguration",
+			  "{\"key\":[\"ConnectorPhaseRotation\"]}", &out), OGW_TR_FORWARD);
+	res = fake_env_result_text(env, OGW_TR_DOWN, "GetConfiguration", &out,
+				   "{\"getVariableResult\":["
+				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"RST\","
+				   "\"component\":{\"name\":\"ChargingStation\"},\"variable\":{\"name\":\"PhaseRotation\"}},"
+				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"RTS\","
+				   "\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":1}},\"variable\":{\"name\":\"PhaseRotation\"}},"
+				   "{\"attributeStatus\":\"Accepted\",\"attributeValue\":\"STR\","
+				   "\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":\"PhaseRotation\"}}]}");
+	fake_assert_str(res, "configurationKey[0].value", "0.RST,1.RTS,2.RTS,3.STR");
+	json_decref(res);
+	cr_assert_eq(call(env, OGW_TR_DOWN, "ChangeConfiguration",
+			  "{\"key\":\"ConnectorPhaseRotation\",\"value\":\"1.RST,2.TRS,3.SRT\"}", &out),
+		     OGW_TR_FORWARD);
+	cr_assert_eq(json_array_size(json_object_get(out.payload, "setVariableData")), 2);
+	fake_assert_int(out.payload, "setVariableData[0].component.evse.id", 1);
+	fake_assert_str(out.payload, "setVariableData[0].attributeValue", "TRS");
+	fake_assert_int(out.payload, "setVariableData[1].component.evse.id", 2);
+	fake_assert_str(out.payload, "setVariableData[1].attributeValue", "SRT");
+	fake_out_clear(&out);
+	fake_env_free(env);
+}
+
+/* A transaction whose events name only the EVSE (E01 requires the
+ * connectorId in no event) is on the connector the station reports
+ * Occupied there, not on the EVSE's first. */
+Test(connectors, transaction_without_connector_id)
+{
+	struct ogw_tr_env *env = two_connector_station();
+	struct ogw_tr_out out = { 0 };
+	long start;
+
+	call(env, OGW_TR_UP, "StatusNotification",
+	     "{\"timestamp\":\"2024-05-01T09:59:00Z\",\"connectorStatus\":\"Occupied\","
+	     "\"evseId\":1,\"connectorId\":2}", &out);
+	te(env, "{\"eventType\":\"Started\",\"timestamp\":\"2024-05-01T10:00:00Z\","
+		"\"triggerReason\":\"Authorized\",\"seqNo\":0,\"evse\":{\"id\":1},"
+		"\"transactionInfo\":{\"transactionId\":\"M2\"},"
+		"\"idToken\":{\"idToken\":\"AABBCCDD\",\"type\":\"ISO14443\"}," REG(500) "}", &out);
+	start = confirm_start(env, 10);
+	fake_assert_int(fake_env_emitted(env, (size_t)start)->payload, "connectorId", 2);
 	fake_out_clear(&out);
 	fake_env_free(env);
 }
