@@ -3,7 +3,7 @@
  * 1.6 charger, 2.0.1 CSMS: the device model over 1.6 configuration keys.
  * GetVariables, SetVariables and GetBaseReport/GetReport become
  * GetConfiguration and ChangeConfiguration through the rows of
- * translators/config_keys.def (shared with v201_v16.c).
+ * translators/config_keys.def (shared with v201_v16/).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +20,7 @@
 #define REPORT_CHUNK 20      /* reportData entries per NotifyReport */
 
 /* ---- the device model over 1.6 configuration keys --------------------------- *
- * The rows are translators/config_keys.def, shared with v201_v16.c. */
+ * The rows are translators/config_keys.def, shared with v201_v16/. */
 
 /* A variable as this translator reaches it: the row, and for a
  * per-connector row the connector (0: the ChargingStation component). */

@@ -4,7 +4,7 @@
  * ChangeConfiguration and GetConfiguration over the device model
  * (translators/config_keys.def), the full report behind GetConfiguration
  * without keys, NotifyReport. Part of
- * the translator whose tables are v201_v16.c; no I/O, everything goes
+ * the translator whose tables are table.c; no I/O, everything goes
  * through the session's ogw_tr_* environment.
  */
 #include <errno.h>
@@ -18,10 +18,10 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
-#include "common.h"
-#include "connector_map.h"
-#include "v201_v16_priv.h"
-#include "v21_adapt.h"
+#include "../common.h"
+#include "../connector_map.h"
+#include "internal.h"
+#include "../v21_adapt.h"
 
 /* ---- configuration (REFERENCE §4) --------------------------------------- *
  * The rows are translators/config_keys.def, shared with v16_v201.c. A 1.6
@@ -40,15 +40,15 @@ static const struct ogw_cfg_key *config_by_variable(const json_t *component,
 
 	if (json_object_get(component, "instance"))
 		return NULL;
-	k = ogw_cfg_by_variable(get_str(component, "name"), get_str(variable, "name"),
-				get_str(variable, "instance"), NULL);
+	k = ogw_cfg_by_variable(tr_str(component, "name"), tr_str(variable, "name"),
+				tr_str(variable, "instance"), NULL);
 	if (!k)
 		return NULL;
 	if (k->form != OGW_CFG_PER_CONNECTOR) {
 		*ret_conn = 0;
 		return evse ? NULL : k;
 	}
-	if (!strcmp(get_str(component, "name"), "ChargingStation")) {
+	if (!strcmp(tr_str(component, "name"), "ChargingStation")) {
 		*ret_conn = 0;
 		return evse ? NULL : k;
 	}
@@ -174,11 +174,11 @@ static int per_connector_set(json_t *data, const struct ogw_cfg_key *k, const ch
 	return !r && !json_array_size(data) ? -EINVAL : r;
 }
 
-int tr16_down_change_configuration(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_change_configuration(struct ogw_tr_env *env, const json_t *payload,
 				   struct ogw_tr_out *out)
 {
-	const struct ogw_cfg_key *k = ogw_cfg_by_key(get_str(payload, "key"));
-	const char *value = get_str(payload, "value");
+	const struct ogw_cfg_key *k = ogw_cfg_by_key(tr_str(payload, "key"));
+	const char *value = tr_str(payload, "value");
 	json_t *all = json_array(), *data, *v, *map;
 	int r;
 
@@ -189,7 +189,7 @@ int tr16_down_change_configuration(struct ogw_tr_env *env, const json_t *payload
 		return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "NotSupported"));
 	}
 	if (k->form == OGW_CFG_PER_CONNECTOR) {
-		map = tr16_cmap_get(env);
+		map = tr201_cmap_get(env);
 		r = map ? per_connector_set(all, k, value, map) : -ENOMEM;
 		json_decref(map);
 		if (r < 0) {
@@ -198,7 +198,7 @@ int tr16_down_change_configuration(struct ogw_tr_env *env, const json_t *payload
 									       "Rejected"))
 					    : r;
 		}
-		return out_forward(out, "SetVariables", json_pack("{s:o}", "setVariableData", all),
+		return ogw_tr_forward(out, "SetVariables", json_pack("{s:o}", "setVariableData", all),
 				   NULL);
 	}
 	v = k->form == OGW_CFG_HEX ? auth_key_decode(value) : json_string(value);
@@ -212,7 +212,7 @@ int tr16_down_change_configuration(struct ogw_tr_env *env, const json_t *payload
 		json_decref(all);
 		return -ENOMEM;
 	}
-	return out_forward(out, "SetVariables", json_pack("{s:o}", "setVariableData", all), NULL);
+	return ogw_tr_forward(out, "SetVariables", json_pack("{s:o}", "setVariableData", all), NULL);
 }
 
 /* 2.0.1 SetVariableStatus -> 1.6 ConfigurationStatus, in rising order of
@@ -222,7 +222,7 @@ int tr16_down_change_configuration(struct ogw_tr_env *env, const json_t *payload
 static const char *const config_status16[] = { "Accepted", "RebootRequired", "Rejected",
 					       "NotSupported" };
 
-int tr16_res_change_configuration(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_change_configuration(struct ogw_tr_env *env, const json_t *memo,
 				  const json_t *result, json_t **ret)
 {
 	const json_t *item;
@@ -231,7 +231,7 @@ int tr16_res_change_configuration(struct ogw_tr_env *env, const json_t *memo,
 	(void)memo;
 
 	json_array_foreach(json_object_get(result, "setVariableResult"), i, item) {
-		const char *s = get_str(item, "attributeStatus");
+		const char *s = tr_str(item, "attributeStatus");
 		size_t rank = N(config_status16) - 1;
 		for (size_t j = 0; s && j < N(config_status16); j++)
 			if (!strcmp(config_status16[j], s))
@@ -279,7 +279,7 @@ static json_t *inventory_keys(struct ogw_tr_env *env, const json_t *inv)
 
 	if (!inv)
 		return NULL;
-	map = tr16_cmap_get(env);
+	map = tr201_cmap_get(env);
 	if ((json_int_t)ogw_cmap_count(map) > evses)
 		evses = (json_int_t)ogw_cmap_count(map);
 	json_decref(map);
@@ -294,7 +294,7 @@ static json_t *inventory_keys(struct ogw_tr_env *env, const json_t *inv)
 	return keys;
 }
 
-/* The memo tr16_res_get_configuration() reads for "every key" (@keys NULL) or
+/* The memo tr201_res_get_configuration() reads for "every key" (@keys NULL) or
  * for the keys @keys of a GetConfiguration the gateway answers in full
  * first: nothing requested is unknown yet. */
 static json_t *memo_all(const json_t *keys)
@@ -323,7 +323,7 @@ static json_t *key_find(const json_t *list, const char *key)
 	size_t i;
 
 	json_array_foreach(list, i, kv)
-		if (key && get_str(kv, "key") && !strcasecmp(get_str(kv, "key"), key))
+		if (key && tr_str(kv, "key") && !strcasecmp(tr_str(kv, "key"), key))
 			return kv;
 	return NULL;
 }
@@ -335,7 +335,7 @@ static int list_add(json_t *known, const struct ogw_cfg_key *k, bool readonly, l
 		    const char *value)
 {
 	json_t *kv = key_find(known, k->key);
-	const char *old = get_str(kv, "value");
+	const char *old = tr_str(kv, "value");
 	char text[520];   /* a 1.6 value holds 500 */
 
 	if (!value)
@@ -386,7 +386,7 @@ static int keys_filter(json_t *known, json_t *unknown, const json_t *keys)
 	if (!keys)
 		return 0;
 	while (i < json_array_size(known)) {
-		if (key_named(keys, get_str(json_array_get(known, i), "key")))
+		if (key_named(keys, tr_str(json_array_get(known, i), "key")))
 			i++;
 		else
 			json_array_remove(known, i);
@@ -416,18 +416,18 @@ static int keys_append(json_t *known, json_t *more)
 	int r = 0;
 
 	json_array_foreach(more, i, kv)
-		if (!key_find(known, get_str(kv, "key")) && json_array_append(known, kv))
+		if (!key_find(known, tr_str(kv, "key")) && json_array_append(known, kv))
 			r = -ENOMEM;
 	json_decref(more);
 	return r;
 }
 
-int tr16_res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
 			       const json_t *result, json_t **ret)
 {
 	json_t *known = json_array(), *unknown = json_deep_copy(json_object_get(memo, "unknown"));
 	bool all = json_is_true(json_object_get(memo, "all"));
-	json_t *item, *inv = all ? inventory_get(env) : NULL, *map = tr16_cmap_get(env);
+	json_t *item, *inv = all ? inventory_get(env) : NULL, *map = tr201_cmap_get(env);
 	size_t i;
 	int r = -ENOMEM;
 
@@ -437,8 +437,8 @@ int tr16_res_get_configuration(struct ogw_tr_env *env, const json_t *memo,
 		long long conn;
 		const struct ogw_cfg_key *k = config_by_variable(json_object_get(item, "component"),
 								json_object_get(item, "variable"), &conn);
-		const char *value = get_str(item, "attributeValue");
-		bool accepted = !strcmp(get_str(item, "attributeStatus"), "Accepted");
+		const char *value = tr_str(item, "attributeValue");
+		bool accepted = !strcmp(tr_str(item, "attributeStatus"), "Accepted");
 
 		if (!k)
 			continue;
@@ -547,7 +547,7 @@ static void report_fallback_done(struct ogw_tr_env *env, void *user, const json_
 
 	if (p && result) {
 		memo = memo_all(ctx->keys);
-		if (!memo || tr16_res_get_configuration(env, memo, result, &ans))
+		if (!memo || tr201_res_get_configuration(env, memo, result, &ans))
 			ans = NULL;
 	}
 	report_req_free(ctx);
@@ -562,7 +562,7 @@ static void report_fallback_done(struct ogw_tr_env *env, void *user, const json_
 static void report_started(struct ogw_tr_env *env, void *user, const json_t *result)
 {
 	struct report_req *ctx = user;
-	const char *status = get_str(result, "status");
+	const char *status = tr_str(result, "status");
 	struct ogw_tr_pending *p;
 	json_t *payload;
 
@@ -589,7 +589,7 @@ static void report_started(struct ogw_tr_env *env, void *user, const json_t *res
 /* The fallback as a FORWARD, when the report cannot even start. */
 static int forward_all(struct ogw_tr_env *env, struct ogw_tr_out *out, const json_t *keys)
 {
-	return out_forward(out, "GetVariables", get_variables_all(env), memo_all(keys));
+	return ogw_tr_forward(out, "GetVariables", get_variables_all(env), memo_all(keys));
 }
 
 /* @keys (borrowed): the keys asked for, or NULL for all. */
@@ -642,7 +642,7 @@ static const json_t *actual_attribute(const json_t *item)
 	size_t i;
 
 	json_array_foreach(json_object_get(item, "variableAttribute"), i, a) {
-		const char *type = get_str(a, "type");
+		const char *type = tr_str(a, "type");
 		if (!type || !strcmp(type, "Actual"))
 			return a;
 	}
@@ -662,18 +662,18 @@ static int report_seen(json_t *seen, const json_t *item)
 	const json_t *comp = json_object_get(item, "component");
 	const json_t *evse = json_object_get(comp, "evse");
 	json_int_t id = json_integer_value(json_object_get(evse, "id"));
-	const char *name = get_str(comp, "name");
+	const char *name = tr_str(comp, "name");
 
 	if (id > json_integer_value(json_object_get(seen, "evses")) &&
 	    json_object_set_new(seen, "evses", json_integer(id)))
 		return -ENOMEM;
 	if (!in_list(blocks, N(blocks), name))
 		return 0;
-	if (!str_eq_opt(get_str(json_object_get(item, "variable"), "name"), "Available"))
+	if (!tr_same(tr_str(json_object_get(item, "variable"), "name"), "Available"))
 		return json_object_get(seen, name) ? 0
 		       : json_object_set_new(seen, name, json_true()) ? -ENOMEM : 0;
 	return json_object_set_new(seen, name,
-				   json_boolean(!str_eq_opt(get_str(actual_attribute(item), "value"),
+				   json_boolean(!tr_same(tr_str(actual_attribute(item), "value"),
 							    "false")))
 		       ? -ENOMEM
 		       : 0;
@@ -685,7 +685,7 @@ static int report_seen(json_t *seen, const json_t *item)
  * follow their functional block. */
 static json_t *report_inventory(const json_t *seen)
 {
-	static const struct str_pair profiles[] = {
+	static const struct ogw_tr_map profiles[] = {
 		{ "LocalAuthListCtrlr", "LocalAuthListManagement" },
 		{ "ReservationCtrlr", "Reservation" },
 		{ "SmartChargingCtrlr", "SmartCharging" },
@@ -723,9 +723,9 @@ static int report_collect(json_t *list, json_t *seen, const json_t *map,
 		const struct ogw_cfg_key *k = config_by_variable(comp, json_object_get(item, "variable"),
 								&conn);
 		const json_t *attr = actual_attribute(item);
-		const char *mutability = get_str(attr, "mutability");
+		const char *mutability = tr_str(attr, "mutability");
 		bool readonly = mutability && !strcmp(mutability, "ReadOnly");
-		const char *value = get_str(attr, "value");
+		const char *value = tr_str(attr, "value");
 
 		if (report_seen(seen, item))
 			return -ENOMEM;
@@ -811,20 +811,20 @@ static int report_learn(json_t *map, const json_t *report_data, bool *ret_change
  * (tbc false) answers the GetConfiguration. A part for a collection that is
  * over (timed out) drops what was gathered for it.
  */
-int tr16_up_notify_report(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_notify_report(struct ogw_tr_env *env, const json_t *payload,
 			  struct ogw_tr_out *out)
 {
 	long long request = json_integer_value(json_object_get(payload, "requestId"));
 	struct ogw_tr_pending *p = report_pending(env, request);
 	json_t *st = report_state(env, request), *list = json_object_get(st, "configurationKey");
-	json_t *seen = json_object_get(st, "seen"), *map = tr16_cmap_get(env);
+	json_t *seen = json_object_get(st, "seen"), *map = tr201_cmap_get(env);
 	bool learned = false;
 	int r;
 
 	/* Whoever asked for it, a report shows the station's connectors. */
 	r = map ? report_learn(map, json_object_get(payload, "reportData"), &learned) : -ENOMEM;
 	if (!r && learned)
-		r = tr16_cmap_put(env, map);
+		r = tr201_cmap_put(env, map);
 	json_decref(map);
 	if (r) {
 		json_decref(st);
@@ -837,7 +837,7 @@ int tr16_up_notify_report(struct ogw_tr_env *env, const json_t *payload,
 		json_decref(st);
 		return ogw_tr_out_answer(out, json_object());
 	}
-	map = tr16_cmap_get(env);
+	map = tr201_cmap_get(env);
 	r = map ? report_collect(list, seen, map, json_object_get(payload, "reportData"))
 		: -ENOMEM;
 	json_decref(map);
@@ -869,7 +869,7 @@ static bool key_synthesized(const char *key)
  * EVSEs are unknown, the whole request takes the report path. Without
  * keys: the report above.
  */
-int tr16_down_get_configuration(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_get_configuration(struct ogw_tr_env *env, const json_t *payload,
 				struct ogw_tr_out *out)
 {
 	json_t *keys = json_object_get(payload, "key");
@@ -921,7 +921,7 @@ int tr16_down_get_configuration(struct ogw_tr_env *env, const json_t *payload,
 	}
 	memo = json_pack("{s:O, s:b, s:O, s:O}", "unknown", unknown, "all", 0, "lists", lists,
 			 "synth", synth ? synth : json_null());
-	r = out_forward(out, "GetVariables", json_pack("{s:O}", "getVariableData", data), memo);
+	r = ogw_tr_forward(out, "GetVariables", json_pack("{s:O}", "getVariableData", data), memo);
 out:
 	json_decref(lists);
 	json_decref(synth);

@@ -2,7 +2,7 @@
 /*
  * Firmware updates and log uploads of a 2.0.1 station for a 1.6 (+security
  * extension) central system: the requests and their status notifications. Part of
- * the translator whose tables are v201_v16.c; no I/O, everything goes
+ * the translator whose tables are table.c; no I/O, everything goes
  * through the session's ogw_tr_* environment.
  */
 #include <errno.h>
@@ -16,10 +16,10 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
-#include "common.h"
-#include "connector_map.h"
-#include "v201_v16_priv.h"
-#include "v21_adapt.h"
+#include "../common.h"
+#include "../connector_map.h"
+#include "internal.h"
+#include "../v21_adapt.h"
 
 /* ---- LogStatusNotification ---------------------------------------------- */
 
@@ -44,14 +44,14 @@ static const struct log_status log_status_map[] = {
 /* A log requested by SEC16 GetLog is reported with LogStatusNotification,
  * one requested by GetDiagnostics (or none known) with
  * DiagnosticsStatusNotification. */
-int tr16_up_log_status(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_log_status(struct ogw_tr_env *env, const json_t *payload,
 		       struct ogw_tr_out *out)
 {
-	const char *st = get_str(payload, "status");
+	const char *st = tr_str(payload, "status");
 	json_t *req = json_object_get(payload, "requestId");
-	json_t *s = req ? tr16_state_get_num(env, "log", json_integer_value(req)) : NULL;
+	json_t *s = req ? tr201_state_get_num(env, "log", json_integer_value(req)) : NULL;
 	const struct log_status *m = &log_status_map[0];
-	bool via_getlog = str_eq_opt(get_str(s, "via"), "GetLog");
+	bool via_getlog = tr_same(tr_str(s, "via"), "GetLog");
 	int r = 0;
 
 	for (size_t i = 0; i < N(log_status_map); i++)
@@ -59,7 +59,7 @@ int tr16_up_log_status(struct ogw_tr_env *env, const json_t *payload,
 			m = &log_status_map[i];
 	json_decref(s);
 	if (s && m->final)
-		r = tr16_state_del_num(env, "log", json_integer_value(req));
+		r = tr201_state_del_num(env, "log", json_integer_value(req));
 	if (r)
 		return r;
 	if (via_getlog) {
@@ -68,9 +68,9 @@ int tr16_up_log_status(struct ogw_tr_env *env, const json_t *payload,
 			json_decref(p);
 			return -ENOMEM;
 		}
-		return out_forward(out, "LogStatusNotification", p, NULL);
+		return ogw_tr_forward(out, "LogStatusNotification", p, NULL);
 	}
-	return out_forward(out, "DiagnosticsStatusNotification",
+	return ogw_tr_forward(out, "DiagnosticsStatusNotification",
 			   json_pack("{s:s}", "status", m->diag16), NULL);
 }
 
@@ -99,12 +99,12 @@ static const struct fw_status fw_status_map[] = {
 	{ "SignatureVerified", "Downloaded", false },
 };
 
-int tr16_up_firmware_status(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_firmware_status(struct ogw_tr_env *env, const json_t *payload,
 			    struct ogw_tr_out *out)
 {
-	const char *st = get_str(payload, "status");
+	const char *st = tr_str(payload, "status");
 	json_t *req = json_object_get(payload, "requestId");
-	json_t *s = req ? tr16_state_get_num(env, "fw", json_integer_value(req)) : NULL;
+	json_t *s = req ? tr201_state_get_num(env, "fw", json_integer_value(req)) : NULL;
 	const struct fw_status *m = &fw_status_map[5];
 	bool is_signed = s != NULL;
 	int r = 0;
@@ -114,22 +114,22 @@ int tr16_up_firmware_status(struct ogw_tr_env *env, const json_t *payload,
 		if (!strcmp(fw_status_map[i].status, st))
 			m = &fw_status_map[i];
 	if (is_signed && m->final)
-		r = tr16_state_del_num(env, "fw", json_integer_value(req));
+		r = tr201_state_del_num(env, "fw", json_integer_value(req));
 	if (r)
 		return r;
 	if (is_signed)
-		return out_forward(out, "SignedFirmwareStatusNotification",
+		return ogw_tr_forward(out, "SignedFirmwareStatusNotification",
 				   json_pack("{s:s, s:O}", "status", st, "requestId", req), NULL);
-	return out_forward(out, "FirmwareStatusNotification",
+	return ogw_tr_forward(out, "FirmwareStatusNotification",
 			   json_pack("{s:s}", "status", m->fw16), NULL);
 }
 
 /* ---- firmware and logs ---------------------------------------------------- */
 
-int tr16_down_update_firmware(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_update_firmware(struct ogw_tr_env *env, const json_t *payload,
 			      struct ogw_tr_out *out)
 {
-	const char *loc = get_str(payload, "location");
+	const char *loc = tr_str(payload, "location");
 	json_t *p;
 
 	if (utf8_len(loc) > LOCATION201_MAX)
@@ -143,11 +143,11 @@ int tr16_down_update_firmware(struct ogw_tr_env *env, const json_t *payload,
 		json_decref(p);
 		return -ENOMEM;
 	}
-	return out_forward(out, "UpdateFirmware", p, NULL);
+	return ogw_tr_forward(out, "UpdateFirmware", p, NULL);
 }
 
 /* 1.6 UpdateFirmware.conf is empty: whatever the station says. */
-int tr16_res_update_firmware(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_update_firmware(struct ogw_tr_env *env, const json_t *memo,
 			     const json_t *result, json_t **ret)
 {
 	(void)env;
@@ -157,29 +157,29 @@ int tr16_res_update_firmware(struct ogw_tr_env *env, const json_t *memo,
 	return *ret ? 0 : -ENOMEM;
 }
 
-int tr16_down_signed_update_firmware(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_signed_update_firmware(struct ogw_tr_env *env, const json_t *payload,
 				     struct ogw_tr_out *out)
 {
 	json_t *req = json_object_get(payload, "requestId");
-	int r = tr16_state_put_num(env, "fw", json_integer_value(req), json_pack("{s:b}", "signed", 1));
+	int r = tr201_state_put_num(env, "fw", json_integer_value(req), json_pack("{s:b}", "signed", 1));
 
 	if (r)
 		return r;
 	/* SEC16 SignedUpdateFirmware is 2.0.1 UpdateFirmware field for field. */
-	return out_forward(out, "UpdateFirmware", json_deep_copy(payload), NULL);
+	return ogw_tr_forward(out, "UpdateFirmware", json_deep_copy(payload), NULL);
 }
 
 /* Remembers who asked for log @request, so its LogStatusNotification goes
  * back in the matching 1.6 message. */
 static int log_remember(struct ogw_tr_env *env, long long request, const char *via)
 {
-	return tr16_state_put_num(env, "log", request, json_pack("{s:s}", "via", via));
+	return tr201_state_put_num(env, "log", request, json_pack("{s:s}", "via", via));
 }
 
-int tr16_down_get_diagnostics(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_get_diagnostics(struct ogw_tr_env *env, const json_t *payload,
 			      struct ogw_tr_out *out)
 {
-	const char *loc = get_str(payload, "location");
+	const char *loc = tr_str(payload, "location");
 	long long req;
 	json_t *p;
 	int r;
@@ -201,13 +201,13 @@ int tr16_down_get_diagnostics(struct ogw_tr_env *env, const json_t *payload,
 		json_decref(p);
 		return r;
 	}
-	return out_forward(out, "GetLog", p, NULL);
+	return ogw_tr_forward(out, "GetLog", p, NULL);
 }
 
-int tr16_res_get_diagnostics(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_get_diagnostics(struct ogw_tr_env *env, const json_t *memo,
 			     const json_t *result, json_t **ret)
 {
-	const char *st = get_str(result, "status");
+	const char *st = tr_str(result, "status");
 	(void)env;
 	(void)memo;
 	/* No fileName tells the central system there is nothing to upload. */
@@ -219,17 +219,17 @@ int tr16_res_get_diagnostics(struct ogw_tr_env *env, const json_t *memo,
 	return *ret ? 0 : -ENOMEM;
 }
 
-int tr16_down_get_log(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+int tr201_down_get_log(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
 	int r = log_remember(env, json_integer_value(json_object_get(payload, "requestId")),
 			     "GetLog");
 	if (r)
 		return r;
 	/* SEC16 GetLog is 2.0.1 GetLog field for field. */
-	return out_forward(out, "GetLog", json_deep_copy(payload), NULL);
+	return ogw_tr_forward(out, "GetLog", json_deep_copy(payload), NULL);
 }
 
-int tr16_res_get_log(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+int tr201_res_get_log(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 		     json_t **ret)
 {
 	(void)env;

@@ -4,7 +4,7 @@
  * (+security extension) central system: security events, certificate
  * management, and the ISO 15118 messages a 1.6 central system carries in
  * DataTransfer. Part of
- * the translator whose tables are v201_v16.c; no I/O, everything goes
+ * the translator whose tables are table.c; no I/O, everything goes
  * through the session's ogw_tr_* environment.
  */
 #include <errno.h>
@@ -18,36 +18,36 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
-#include "common.h"
-#include "connector_map.h"
-#include "v201_v16_priv.h"
-#include "v21_adapt.h"
+#include "../common.h"
+#include "../connector_map.h"
+#include "internal.h"
+#include "../v21_adapt.h"
 
 /* ---- Plug & Charge ------------------------------------------------------ */
 
 /* ISO 15118 messages travel in 1.6 as DataTransfer with the PnC vendor id and
  * the 2.0.1 action as messageId, data being the 2.0.1 payload as JSON text
  * (REFERENCE §2, LIB charge_point_impl.cpp). */
-int tr16_pnc_forward(const char *action, const json_t *payload, struct ogw_tr_out *out)
+int tr201_pnc_forward(const char *action, const json_t *payload, struct ogw_tr_out *out)
 {
 	char *text = json_dumps(payload, JSON_COMPACT);
 	json_t *p;
 
 	if (!text)
 		return -ENOMEM;
-	p = json_pack("{s:s, s:s, s:s}", "vendorId", PNC_VENDOR, "messageId", action, "data", text);
+	p = json_pack("{s:s, s:s, s:s}", "vendorId", OGW_TR_PNC_VENDOR, "messageId", action, "data", text);
 	free(text);
-	return out_forward(out, "DataTransfer", p, json_string(action));
+	return ogw_tr_forward(out, "DataTransfer", p, json_string(action));
 }
 
 /* The 2.0.1 answer inside a PnC DataTransfer.conf (it must hold @field),
  * or @fallback (taken). */
-json_t *tr16_pnc_answer_with(const json_t *result, const char *field, json_t *fallback)
+json_t *tr201_pnc_answer_with(const json_t *result, const char *field, json_t *fallback)
 {
-	const char *data = get_str(result, "data");
+	const char *data = tr_str(result, "data");
 	json_t *v;
 
-	if (strcmp(get_str(result, "status"), "Accepted") || !data)
+	if (strcmp(tr_str(result, "status"), "Accepted") || !data)
 		return fallback;
 	v = json_loads(data, 0, NULL);
 	if (!json_is_object(v) || !json_object_get(v, field)) {
@@ -60,12 +60,12 @@ json_t *tr16_pnc_answer_with(const json_t *result, const char *field, json_t *fa
 
 static json_t *pnc_answer(const json_t *result, json_t *fallback)
 {
-	return tr16_pnc_answer_with(result, "status", fallback);
+	return tr201_pnc_answer_with(result, "status", fallback);
 }
 
 /* ---- security ----------------------------------------------------------- */
 
-int tr16_up_security_event(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_security_event(struct ogw_tr_env *env, const json_t *payload,
 			   struct ogw_tr_out *out)
 {
 	json_t *p = json_pack("{s:O, s:O}", "type", json_object_get(payload, "type"),
@@ -75,22 +75,22 @@ int tr16_up_security_event(struct ogw_tr_env *env, const json_t *payload,
 		json_decref(p);
 		return -ENOMEM;
 	}
-	return out_forward(out, "SecurityEventNotification", p, NULL);
+	return ogw_tr_forward(out, "SecurityEventNotification", p, NULL);
 }
 
-int tr16_up_sign_certificate(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_sign_certificate(struct ogw_tr_env *env, const json_t *payload,
 			     struct ogw_tr_out *out)
 {
-	const char *type = get_str(payload, "certificateType");
+	const char *type = tr_str(payload, "certificateType");
 	(void)env;
 
 	if (type && !strcmp(type, "V2GCertificate"))
-		return tr16_pnc_forward("SignCertificate", payload, out);
-	return out_forward(out, "SignCertificate",
+		return tr201_pnc_forward("SignCertificate", payload, out);
+	return ogw_tr_forward(out, "SignCertificate",
 			   json_pack("{s:O}", "csr", json_object_get(payload, "csr")), NULL);
 }
 
-int tr16_res_sign_certificate(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_sign_certificate(struct ogw_tr_env *env, const json_t *memo,
 			      const json_t *result, json_t **ret)
 {
 	(void)env;
@@ -101,14 +101,14 @@ int tr16_res_sign_certificate(struct ogw_tr_env *env, const json_t *memo,
 	return *ret ? 0 : -ENOMEM;
 }
 
-int tr16_up_get_15118_cert(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_get_15118_cert(struct ogw_tr_env *env, const json_t *payload,
 			   struct ogw_tr_out *out)
 {
 	(void)env;
-	return tr16_pnc_forward("Get15118EVCertificate", payload, out);
+	return tr201_pnc_forward("Get15118EVCertificate", payload, out);
 }
 
-int tr16_res_get_15118_cert(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_get_15118_cert(struct ogw_tr_env *env, const json_t *memo,
 			    const json_t *result, json_t **ret)
 {
 	(void)env;
@@ -117,14 +117,14 @@ int tr16_res_get_15118_cert(struct ogw_tr_env *env, const json_t *memo,
 	return *ret ? 0 : -ENOMEM;
 }
 
-int tr16_up_get_cert_status(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_get_cert_status(struct ogw_tr_env *env, const json_t *payload,
 			    struct ogw_tr_out *out)
 {
 	(void)env;
-	return tr16_pnc_forward("GetCertificateStatus", payload, out);
+	return tr201_pnc_forward("GetCertificateStatus", payload, out);
 }
 
-int tr16_res_get_cert_status(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_get_cert_status(struct ogw_tr_env *env, const json_t *memo,
 			     const json_t *result, json_t **ret)
 {
 	(void)env;
@@ -135,59 +135,59 @@ int tr16_res_get_cert_status(struct ogw_tr_env *env, const json_t *memo,
 
 /* ---- DataTransfer (up) -------------------------------------------------- */
 
-int tr16_up_data_transfer(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_data_transfer(struct ogw_tr_env *env, const json_t *payload,
 			  struct ogw_tr_out *out)
 {
 	json_t *p = json_pack("{s:O}", "vendorId", json_object_get(payload, "vendorId"));
 	(void)env;
-	if (p && (copy_opt(p, payload, "messageId", NULL) || tr16_data_to16(p, payload))) {
+	if (p && (copy_opt(p, payload, "messageId", NULL) || ogw_tr_data_to16(p, payload))) {
 		json_decref(p);
 		return -ENOMEM;
 	}
-	return out_forward(out, "DataTransfer", p, NULL);
+	return ogw_tr_forward(out, "DataTransfer", p, NULL);
 }
 
-int tr16_down_certificate_signed(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_certificate_signed(struct ogw_tr_env *env, const json_t *payload,
 				 struct ogw_tr_out *out)
 {
 	(void)env;
-	return out_forward(out, "CertificateSigned", json_deep_copy(payload), NULL);
+	return ogw_tr_forward(out, "CertificateSigned", json_deep_copy(payload), NULL);
 }
 
-int tr16_down_delete_certificate(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_delete_certificate(struct ogw_tr_env *env, const json_t *payload,
 				 struct ogw_tr_out *out)
 {
 	(void)env;
-	return out_forward(out, "DeleteCertificate", json_deep_copy(payload), NULL);
+	return ogw_tr_forward(out, "DeleteCertificate", json_deep_copy(payload), NULL);
 }
 
-static const struct str_pair cert_use201[] = {
+static const struct ogw_tr_map cert_use201[] = {
 	{ "CentralSystemRootCertificate", "CSMSRootCertificate" },
 	{ "ManufacturerRootCertificate", "ManufacturerRootCertificate" },
 };
 
-int tr16_down_install_certificate(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_install_certificate(struct ogw_tr_env *env, const json_t *payload,
 				  struct ogw_tr_out *out)
 {
 	(void)env;
-	return out_forward(out, "InstallCertificate",
+	return ogw_tr_forward(out, "InstallCertificate",
 			   json_pack("{s:s, s:O}", "certificateType",
-				     map_str(cert_use201, N(cert_use201),
-					     get_str(payload, "certificateType"), NULL),
+				     ogw_tr_map_str(cert_use201, N(cert_use201),
+					     tr_str(payload, "certificateType"), NULL),
 				     "certificate", json_object_get(payload, "certificate")), NULL);
 }
 
-int tr16_down_get_installed_certs(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_get_installed_certs(struct ogw_tr_env *env, const json_t *payload,
 				  struct ogw_tr_out *out)
 {
 	(void)env;
-	return out_forward(out, "GetInstalledCertificateIds",
+	return ogw_tr_forward(out, "GetInstalledCertificateIds",
 			   json_pack("{s:[s]}", "certificateType",
-				     map_str(cert_use201, N(cert_use201),
-					     get_str(payload, "certificateType"), NULL)), NULL);
+				     ogw_tr_map_str(cert_use201, N(cert_use201),
+					     tr_str(payload, "certificateType"), NULL)), NULL);
 }
 
-int tr16_res_get_installed_certs(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_get_installed_certs(struct ogw_tr_env *env, const json_t *memo,
 				 const json_t *result, json_t **ret)
 {
 	json_t *hashes = json_array(), *chain, *res = NULL;
@@ -227,20 +227,20 @@ static const char *const pnc_down[] = {
 };
 
 /* A PnC DataTransfer is unwrapped into the 2.0.1 message it carries (its
- * answer wrapped back in tr16_res_data_transfer); other DataTransfers pass, a
+ * answer wrapped back in tr201_res_data_transfer); other DataTransfers pass, a
  * 1.6 string being valid 2.0.1 "any" as it is. A PnC message whose data is
  * no JSON object is refused with DataTransfer's Rejected. */
-int tr16_down_data_transfer(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_data_transfer(struct ogw_tr_env *env, const json_t *payload,
 			    struct ogw_tr_out *out)
 {
-	const char *msg = get_str(payload, "messageId");
-	const char *data = get_str(payload, "data");
+	const char *msg = tr_str(payload, "messageId");
+	const char *data = tr_str(payload, "data");
 	json_t *inner;
 	(void)env;
 
-	if (!str_eq_opt(get_str(payload, "vendorId"), PNC_VENDOR) ||
+	if (!tr_same(tr_str(payload, "vendorId"), OGW_TR_PNC_VENDOR) ||
 	    !in_list(pnc_down, N(pnc_down), msg))
-		return out_forward(out, "DataTransfer", json_deep_copy(payload), NULL);
+		return ogw_tr_forward(out, "DataTransfer", json_deep_copy(payload), NULL);
 	inner = data ? json_loads(data, 0, NULL) : NULL;
 	if (!json_is_object(inner)) {
 		json_decref(inner);
@@ -248,12 +248,12 @@ int tr16_down_data_transfer(struct ogw_tr_env *env, const json_t *payload,
 	}
 	for (size_t i = 0; i < N(pnc_down); i++)
 		if (!strcmp(pnc_down[i], msg))
-			return out_forward(out, pnc_down[i], inner, json_string(pnc_down[i]));
+			return ogw_tr_forward(out, pnc_down[i], inner, json_string(pnc_down[i]));
 	json_decref(inner);
 	return -EINVAL;
 }
 
-int tr16_res_data_transfer(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+int tr201_res_data_transfer(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 			   json_t **ret)
 {
 	json_t *p;
@@ -266,7 +266,7 @@ int tr16_res_data_transfer(struct ogw_tr_env *env, const json_t *memo, const jso
 		return *ret ? 0 : -ENOMEM;
 	}
 	p = json_pack("{s:O}", "status", json_object_get(result, "status"));
-	if (p && tr16_data_to16(p, result)) {
+	if (p && ogw_tr_data_to16(p, result)) {
 		json_decref(p);
 		p = NULL;
 	}

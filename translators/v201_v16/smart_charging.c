@@ -2,7 +2,7 @@
 /*
  * Smart charging between a 1.6 central system and a 2.0.1 station:
  * charging profiles, composite schedules, the EV's charging needs. Part of
- * the translator whose tables are v201_v16.c; no I/O, everything goes
+ * the translator whose tables are table.c; no I/O, everything goes
  * through the session's ogw_tr_* environment.
  */
 #include <errno.h>
@@ -16,13 +16,13 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
-#include "common.h"
-#include "connector_map.h"
-#include "v201_v16_priv.h"
-#include "v21_adapt.h"
+#include "../common.h"
+#include "../connector_map.h"
+#include "internal.h"
+#include "../v21_adapt.h"
 
 /* K15: Rejected tells the EV no schedule is coming from a CSMS. */
-int tr16_up_ev_charging_needs(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_ev_charging_needs(struct ogw_tr_env *env, const json_t *payload,
 			      struct ogw_tr_out *out)
 {
 	(void)env;
@@ -30,7 +30,7 @@ int tr16_up_ev_charging_needs(struct ogw_tr_env *env, const json_t *payload,
 	return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Rejected"));
 }
 
-int tr16_up_ev_charging_schedule(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_ev_charging_schedule(struct ogw_tr_env *env, const json_t *payload,
 				 struct ogw_tr_out *out)
 {
 	(void)env;
@@ -40,7 +40,7 @@ int tr16_up_ev_charging_schedule(struct ogw_tr_env *env, const json_t *payload,
 
 /* ---- charging profiles -------------------------------------------------- */
 
-static const struct str_pair purpose201[] = {
+static const struct ogw_tr_map purpose201[] = {
 	{ "ChargePointMaxProfile", "ChargingStationMaxProfile" },
 	{ "TxDefaultProfile", "TxDefaultProfile" },
 	{ "TxProfile", "TxProfile" },
@@ -50,7 +50,7 @@ static const struct str_pair purpose201[] = {
  * profile's id (the only id it needs to be unique against); the integer
  * transactionId through the id map. -ENOENT for an unknown transaction,
  * -EINVAL for a schedule without periods (2.0.1 needs one). */
-int tr16_profile_from16(struct ogw_tr_env *env, const json_t *p16, json_t **ret)
+int tr201_profile_from16(struct ogw_tr_env *env, const json_t *p16, json_t **ret)
 {
 	json_t *cs = json_object_get(p16, "chargingSchedule");
 	json_t *periods = json_object_get(cs, "chargingSchedulePeriod");
@@ -60,7 +60,7 @@ int tr16_profile_from16(struct ogw_tr_env *env, const json_t *p16, json_t **ret)
 
 	if (!json_array_size(periods))
 		return -EINVAL;
-	if (tid && !(txid = tr16_txid_of16(env, json_integer_value(tid))))
+	if (tid && !(txid = tr201_txid_of16(env, json_integer_value(tid))))
 		return -ENOENT;
 	sched = json_pack("{s:O, s:O, s:O}", "id", json_object_get(p16, "chargingProfileId"),
 			  "chargingRateUnit", json_object_get(cs, "chargingRateUnit"),
@@ -71,7 +71,7 @@ int tr16_profile_from16(struct ogw_tr_env *env, const json_t *p16, json_t **ret)
 	p = json_pack("{s:O, s:O, s:s, s:O, s:[O]}", "id", json_object_get(p16, "chargingProfileId"),
 		      "stackLevel", json_object_get(p16, "stackLevel"),
 		      "chargingProfilePurpose",
-		      map_str(purpose201, N(purpose201), get_str(p16, "chargingProfilePurpose"),
+		      ogw_tr_map_str(purpose201, N(purpose201), tr_str(p16, "chargingProfilePurpose"),
 			      "TxProfile"),
 		      "chargingProfileKind", json_object_get(p16, "chargingProfileKind"),
 		      "chargingSchedule", sched);
@@ -96,7 +96,7 @@ out:
 static int tx_profile_bind(struct ogw_tr_env *env, long long connector, json_t *prof)
 {
 	json_t *e = connector > 0
-			    ? tr16_evse_rec_on(env, tr16_evse_of16(env, connector), connector)
+			    ? tr201_evse_rec_on(env, tr201_evse_of16(env, connector), connector)
 			    : NULL;
 	json_t *txid = json_object_get(e, "tx");
 	int r = -ENOENT;
@@ -107,13 +107,13 @@ static int tx_profile_bind(struct ogw_tr_env *env, long long connector, json_t *
 	return r;
 }
 
-int tr16_down_set_charging_profile(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_set_charging_profile(struct ogw_tr_env *env, const json_t *payload,
 				   struct ogw_tr_out *out)
 {
 	json_t *prof = NULL;
-	int r = tr16_profile_from16(env, json_object_get(payload, "csChargingProfiles"), &prof);
+	int r = tr201_profile_from16(env, json_object_get(payload, "csChargingProfiles"), &prof);
 
-	if (!r && str_eq_opt(get_str(prof, "chargingProfilePurpose"), "TxProfile") &&
+	if (!r && tr_same(tr_str(prof, "chargingProfilePurpose"), "TxProfile") &&
 	    !json_object_get(prof, "transactionId"))
 		r = tx_profile_bind(env, json_integer_value(json_object_get(payload, "connectorId")),
 				    prof);
@@ -126,58 +126,58 @@ int tr16_down_set_charging_profile(struct ogw_tr_env *env, const json_t *payload
 		return r;
 	}
 	/* 2.0.1 profiles are an EVSE's (K01): the one of the 1.6 connector. */
-	return out_forward(out, "SetChargingProfile",
+	return ogw_tr_forward(out, "SetChargingProfile",
 			   json_pack("{s:I, s:o}", "evseId",
-				     (json_int_t)tr16_evse_of16(env, json_integer_value(
+				     (json_int_t)tr201_evse_of16(env, json_integer_value(
 							 json_object_get(payload, "connectorId"))),
 				     "chargingProfile", prof), NULL);
 }
 
-int tr16_down_clear_charging_profile(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_clear_charging_profile(struct ogw_tr_env *env, const json_t *payload,
 				     struct ogw_tr_out *out)
 {
-	const char *purpose = get_str(payload, "chargingProfilePurpose");
+	const char *purpose = tr_str(payload, "chargingProfilePurpose");
 	json_t *p = json_object(), *crit = json_object();
 	json_t *c16 = json_object_get(payload, "connectorId");
 	int r = -ENOMEM;
 
 	if (!p || !crit || copy_opt(p, payload, "id", "chargingProfileId") ||
-	    (c16 && set_int(crit, "evseId", tr16_evse_of16(env, json_integer_value(c16)))) ||
+	    (c16 && set_int(crit, "evseId", tr201_evse_of16(env, json_integer_value(c16)))) ||
 	    copy_opt(crit, payload, "stackLevel", NULL) ||
 	    (purpose && json_object_set_new(crit, "chargingProfilePurpose",
-					    json_string(map_str(purpose201, N(purpose201), purpose,
+					    json_string(ogw_tr_map_str(purpose201, N(purpose201), purpose,
 								purpose)))) ||
 	    (json_object_size(crit) && json_object_set(p, "chargingProfileCriteria", crit)))
 		goto out;
-	r = out_forward(out, "ClearChargingProfile", json_incref(p), NULL);
+	r = ogw_tr_forward(out, "ClearChargingProfile", json_incref(p), NULL);
 out:
 	json_decref(p);
 	json_decref(crit);
 	return r;
 }
 
-int tr16_down_get_composite_schedule(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_get_composite_schedule(struct ogw_tr_env *env, const json_t *payload,
 				     struct ogw_tr_out *out)
 {
 	json_t *c16 = json_object_get(payload, "connectorId");
 	json_t *p = json_pack("{s:O, s:I}", "duration", json_object_get(payload, "duration"),
-			      "evseId", (json_int_t)tr16_evse_of16(env, json_integer_value(c16)));
+			      "evseId", (json_int_t)tr201_evse_of16(env, json_integer_value(c16)));
 
 	if (p && copy_opt(p, payload, "chargingRateUnit", NULL)) {
 		json_decref(p);
 		return -ENOMEM;
 	}
 	/* The answer names the connector asked for, not the first of its EVSE. */
-	return out_forward(out, "GetCompositeSchedule", p, json_incref(c16));
+	return ogw_tr_forward(out, "GetCompositeSchedule", p, json_incref(c16));
 }
 
 /* 1.6 limits are multiples of 0.1 (S16 §7.12). */
 static json_t *limit16(const json_t *limit)
 {
-	return json_real((double)tr16_round_ll(json_number_value(limit) * 10) / 10);
+	return json_real((double)tr201_round_ll(json_number_value(limit) * 10) / 10);
 }
 
-int tr16_res_get_composite_schedule(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_get_composite_schedule(struct ogw_tr_env *env, const json_t *memo,
 				    const json_t *result, json_t **ret)
 {
 	json_t *s = json_object_get(result, "schedule"), *per, *periods = NULL, *sched = NULL;

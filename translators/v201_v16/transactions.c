@@ -4,7 +4,7 @@
  * TransactionEvent -> StartTransaction / MeterValues / StatusNotification /
  * StopTransaction, Authorize, remote start and stop, reservations and the
  * local authorization list and cache. Part of
- * the translator whose tables are v201_v16.c; no I/O, everything goes
+ * the translator whose tables are table.c; no I/O, everything goes
  * through the session's ogw_tr_* environment.
  */
 #include <errno.h>
@@ -18,15 +18,15 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
-#include "common.h"
-#include "connector_map.h"
-#include "v201_v16_priv.h"
-#include "v21_adapt.h"
+#include "../common.h"
+#include "../connector_map.h"
+#include "internal.h"
+#include "../v21_adapt.h"
 
 /* 2.0.1 stoppedReason -> 1.6 StopTransaction.reason; the rest is Other.
  * ImmediateReset is HardReset unless the 1.6 Reset that caused it was Soft
  * (stop_reason_of()). */
-static const struct str_pair stop_reason16[] = {
+static const struct ogw_tr_map stop_reason16[] = {
 	{ "DeAuthorized", "DeAuthorized" },
 	{ "EVDisconnected", "EVDisconnected" },
 	{ "EmergencyStop", "EmergencyStop" },
@@ -73,21 +73,21 @@ static int tx_forget(struct ogw_tr_env *env, const char *txid, const json_t *tx)
 {
 	json_t *id16 = json_object_get(tx, "id16");
 	long long evse = json_integer_value(json_object_get(tx, "evse"));
-	json_t *e = tr16_state_get_num(env, "evse", evse);
+	json_t *e = tr201_state_get_num(env, "evse", evse);
 	char key[KEY_MAX];
 	int r = 0;
 
-	if (e && !strcmp(get_str(e, "tx") ? get_str(e, "tx") : "", txid))
+	if (e && !strcmp(tr_str(e, "tx") ? tr_str(e, "tx") : "", txid))
 		r = json_is_true(json_object_get(tx, "finish"))
-			    ? tr16_state_put_num(env, "evse", evse,
+			    ? tr201_state_put_num(env, "evse", evse,
 						 json_pack("{s:b, s:I}", "finishing", 1, "c16",
-						      (json_int_t)tr16_tx_c16(env, tx)))
-			    : tr16_state_del_num(env, "evse", evse);
+						      (json_int_t)tr201_tx_c16(env, tx)))
+			    : tr201_state_del_num(env, "evse", evse);
 	json_decref(e);
 	if (!r && id16)
-		r = tr16_state_del_num(env, "tx16", json_integer_value(id16));
+		r = tr201_state_del_num(env, "tx16", json_integer_value(id16));
 	if (!r)
-		r = tr16_state_list_push(env, "ended", json_string(txid), ENDED_KEEP);
+		r = tr201_state_list_push(env, "ended", json_string(txid), ENDED_KEEP);
 	snprintf(key, sizeof(key), "tx:%s", txid);
 	return r ? r : ogw_tr_state_del(env, key);
 }
@@ -97,36 +97,36 @@ static int tx_forget(struct ogw_tr_env *env, const char *txid, const json_t *tx)
 /* A Plug & Charge authorization (iso15118CertificateHashData or a
  * certificate to check) goes whole in the PnC DataTransfer "Authorize";
  * a plain one is 1.6 Authorize. */
-int tr16_up_authorize(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_authorize(struct ogw_tr_env *env, const json_t *payload,
 		      struct ogw_tr_out *out)
 {
-	const char *tok = get_str(json_object_get(payload, "idToken"), "idToken");
+	const char *tok = tr_str(json_object_get(payload, "idToken"), "idToken");
 	(void)env;
 
 	if (json_object_get(payload, "iso15118CertificateHashData") ||
 	    json_object_get(payload, "certificate"))
-		return tr16_pnc_forward("Authorize", payload, out);
+		return tr201_pnc_forward("Authorize", payload, out);
 	/* A 1.6 central system cannot know a token it cannot be sent. */
 	if (utf8_len(tok) > IDTAG16_MAX)
 		return ogw_tr_out_answer(out, json_pack("{s:{s:s}}", "idTokenInfo", "status", "Invalid"));
-	return out_forward(out, "Authorize", json_pack("{s:s}", "idTag", tok), NULL);
+	return ogw_tr_forward(out, "Authorize", json_pack("{s:s}", "idTag", tok), NULL);
 }
 
-int tr16_res_authorize(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+int tr201_res_authorize(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 		       json_t **ret)
 {
 	(void)env;
 	/* A central system without Plug & Charge cannot vouch for the
 	 * contract: Unknown, not Accepted. */
-	*ret = memo ? tr16_pnc_answer_with(result, "idTokenInfo",
+	*ret = memo ? tr201_pnc_answer_with(result, "idTokenInfo",
 					   json_pack("{s:{s:s}}", "idTokenInfo", "status", "Unknown"))
-		    : tr16_answer_with_info(result);
+		    : tr201_answer_with_info(result);
 	return *ret ? 0 : -ENOMEM;
 }
 
 /* Whether the 1.6 transaction of @tx has started (StartTransaction sent or
  * on its way): from then on its status follows the charging state. */
-bool tr16_tx_in16(const json_t *tx)
+bool tr201_tx_in16(const json_t *tx)
 {
 	return json_object_get(tx, "meterStart") != NULL;
 }
@@ -152,7 +152,7 @@ static const char *const queued16[] = { "MeterValues", "StatusNotification", "St
 
 static const char *queued_action(const json_t *item)
 {
-	const char *a = get_str(item, "action");
+	const char *a = tr_str(item, "action");
 	for (size_t i = 0; a && i < N(queued16); i++)
 		if (!strcmp(queued16[i], a))
 			return queued16[i];
@@ -176,7 +176,7 @@ static int queue_drop_seq(json_t *tx, long long seq)
 		json_t *item = json_array_get(q, i);
 		if (json_integer_value(json_object_get(item, "seq")) != seq)
 			continue;
-		if (!strcmp(get_str(item, "action"), "StatusNotification"))
+		if (!strcmp(tr_str(item, "action"), "StatusNotification"))
 			json_object_del(tx, "cs16");
 		if (json_array_remove(q, i))
 			return -ENOMEM;
@@ -208,7 +208,7 @@ static int items_emit(struct ogw_tr_env *env, const json_t *items, long long id1
 		}
 		if (!strcmp(action, "StopTransaction") && ret_ended)
 			*ret_ended = true;
-		r = ogw_tr_emit(env, OGW_TR_UP, action, p, tr16_ignore_answer, NULL);
+		r = ogw_tr_emit(env, OGW_TR_UP, action, p, tr201_ignore_answer, NULL);
 		if (r)
 			return r;
 	}
@@ -231,7 +231,7 @@ static int queue_flush(struct ogw_tr_env *env, json_t *tx, long long id16, bool 
 static void start_done(struct ogw_tr_env *env, void *user, const json_t *result)
 {
 	struct tx_start *ctx = user;
-	json_t *tx = tr16_state_get_tx(env, ctx->txid), *ans = NULL;
+	json_t *tx = tr201_state_get_tx(env, ctx->txid), *ans = NULL;
 	json_t *id = json_object_get(result, "transactionId");
 	bool ended = false;
 
@@ -244,11 +244,11 @@ static void start_done(struct ogw_tr_env *env, void *user, const json_t *result)
 		/* No id: drop what this event queued; the station retries it (its
 		 * TransactionEvent queue) and the next attempt restarts. */
 		queue_drop_seq(tx, ctx->seq);
-		tr16_state_put_tx(env, ctx->txid, tx);
+		tr201_state_put_tx(env, ctx->txid, tx);
 		goto out;
 	}
 	if (set_int(tx, "id16", json_integer_value(id)) ||
-	    tr16_state_put_num(env, "tx16", json_integer_value(id),
+	    tr201_state_put_num(env, "tx16", json_integer_value(id),
 			       json_pack("{s:s}", "id", ctx->txid)) ||
 	    queue_flush(env, tx, json_integer_value(id), &ended)) {
 		json_decref(tx);
@@ -258,9 +258,9 @@ static void start_done(struct ogw_tr_env *env, void *user, const json_t *result)
 		tx_forget(env, ctx->txid, tx);
 		json_decref(tx);
 	} else {
-		tr16_state_put_tx(env, ctx->txid, tx);
+		tr201_state_put_tx(env, ctx->txid, tx);
 	}
-	ans = ctx->want_info ? tr16_answer_with_info(result) : json_object();
+	ans = ctx->want_info ? tr201_answer_with_info(result) : json_object();
 out:
 	if (ctx->pending)
 		ogw_tr_answer(env, ctx->pending, ans, OGW_ERR_GENERIC,
@@ -289,9 +289,9 @@ static const char *stop_reason_of(struct ogw_tr_env *env, const char *reason)
 	if (!reason)
 		return "Local"; /* E01: absent means Local in both versions */
 	if (strcmp(reason, "ImmediateReset"))
-		return map_str(stop_reason16, N(stop_reason16), reason, "Other");
+		return ogw_tr_map_str(stop_reason16, N(stop_reason16), reason, "Other");
 	rs = ogw_tr_state_get(env, "reset");
-	soft = str_eq_opt(get_str(rs, "type"), "Soft");
+	soft = tr_same(tr_str(rs, "type"), "Soft");
 	json_decref(rs);
 	return soft ? "SoftReset" : "HardReset";
 }
@@ -305,42 +305,42 @@ static const char *stop_reason_of(struct ogw_tr_env *env, const char *reason)
  */
 static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, json_t *msgs)
 {
-	const char *type = get_str(ev, "eventType");
+	const char *type = tr_str(ev, "eventType");
 	json_t *ts = json_object_get(ev, "timestamp");
 	json_t *info = json_object_get(ev, "transactionInfo");
 	const char *st16;
-	const char *tok = get_str(json_object_get(ev, "idToken"), "idToken");
-	const char *reason = get_str(info, "stoppedReason");
+	const char *tok = tr_str(json_object_get(ev, "idToken"), "idToken");
+	const char *reason = tr_str(info, "stoppedReason");
 	long long seq = json_integer_value(json_object_get(ev, "seqNo"));
 	long long evse = json_integer_value(json_object_get(tx, "evse")), wh;
-	long long id16 = tr16_tx_c16(env, tx);
+	long long id16 = tr201_tx_c16(env, tx);
 	json_t *mv = NULL, *stop;
 	int r = -ENOMEM;
 
-	if (!tr16_tx_in16(tx)) {
+	if (!tr201_tx_in16(tx)) {
 		r = 0;
 		goto out;
 	}
-	st16 = map_str(charging_state16, N(charging_state16), get_str(tx, "cs"), NULL);
+	st16 = ogw_tr_map_str(charging_state16, N(charging_state16), tr_str(tx, "cs"), NULL);
 	/* A 1.6 charger goes from Preparing straight to Charging when energy
 	 * flows: plugged before any energy is still that wait, not a suspension
 	 * (the station started its transaction at plug-in). */
-	if (str_eq_opt(get_str(tx, "cs"), "EVConnected") &&
+	if (tr_same(tr_str(tx, "cs"), "EVConnected") &&
 	    !json_is_true(json_object_get(tx, "charged")))
 		st16 = NULL;
-	if (strcmp(type, "Ended") && st16 && !str_eq_opt(st16, get_str(tx, "cs16"))) {
+	if (strcmp(type, "Ended") && st16 && !tr_same(st16, tr_str(tx, "cs16"))) {
 		/* While a problem is raised the connector stays Faulted (the
 		 * transaction goes on); its clearing reports the state then. */
-		json_t *fault = tr16_fault_active(env, evse, tr16_tx_conn(tx));
+		json_t *fault = tr201_fault_active(env, evse, tr201_tx_conn(tx));
 		bool faulted = fault != NULL;
 
 		json_decref(fault);
 		if (json_object_set_new(tx, "cs16", json_string(st16)) ||
 		    (!faulted &&
-		     msg_add(msgs, seq, "StatusNotification", tr16_status16(id16, st16, NULL, ts))))
+		     msg_add(msgs, seq, "StatusNotification", tr201_status16(id16, st16, NULL, ts))))
 			goto out;
 	}
-	mv = tr16_metervalues_to16(json_object_get(ev, "meterValue"), MV_NO_BEGIN);
+	mv = tr201_metervalues_to16(json_object_get(ev, "meterValue"), MV_NO_BEGIN);
 	if (!mv)
 		goto out;
 	if (strcmp(type, "Ended")) {
@@ -350,7 +350,7 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 					: 0;
 		goto out;
 	}
-	if (!tr16_meter_get(env, evse, &wh))
+	if (!tr201_meter_get(env, evse, &wh))
 		wh = json_integer_value(json_object_get(tx, "meterStart"));
 	stop = json_pack("{s:I, s:O, s:s}", "meterStop", (json_int_t)wh, "timestamp", ts,
 			 "reason", stop_reason_of(env, reason));
@@ -368,9 +368,9 @@ static int te_messages(struct ogw_tr_env *env, const json_t *ev, json_t *tx, jso
 	/* A stop that leaves the cable plugged is followed by Finishing (1.6
 	 * §7.7); the station itself reports nothing while it stays Occupied. */
 	r = 0;
-	if (!str_eq_opt(get_str(tx, "cs"), "Idle") && !str_eq_opt(reason, "EVDisconnected") &&
+	if (!tr_same(tr_str(tx, "cs"), "Idle") && !tr_same(reason, "EVDisconnected") &&
 	    (json_object_set_new(tx, "finish", json_true()) ||
-	     msg_add(msgs, seq, "StatusNotification", tr16_status16(id16, "Finishing", NULL, ts))))
+	     msg_add(msgs, seq, "StatusNotification", tr201_status16(id16, "Finishing", NULL, ts))))
 		r = -ENOMEM;
 out:
 	json_decref(mv);
@@ -381,17 +381,17 @@ out:
  * whether energy flowed, the first register reading. */
 static int te_track(const json_t *ev, json_t *tx)
 {
-	const char *cs = get_str(json_object_get(ev, "transactionInfo"), "chargingState");
+	const char *cs = tr_str(json_object_get(ev, "transactionInfo"), "chargingState");
 	long long wh;
 
 	if (cs && (json_object_set_new(tx, "cs", json_string(cs)) ||
 		   (!strcmp(cs, "Charging") && json_object_set_new(tx, "charged", json_true()))))
 		return -ENOMEM;
-	if (!json_object_get(tx, "wh0") && tr16_energy_wh(json_object_get(ev, "meterValue"), &wh) &&
+	if (!json_object_get(tx, "wh0") && tr201_energy_wh(json_object_get(ev, "meterValue"), &wh) &&
 	    set_int(tx, "wh0", wh))
 		return -ENOMEM;
 	if (!json_object_get(tx, "begin16")) {
-		json_t *begin = tr16_metervalues_to16(json_object_get(ev, "meterValue"), MV_SIGNED_BEGIN);
+		json_t *begin = tr201_metervalues_to16(json_object_get(ev, "meterValue"), MV_SIGNED_BEGIN);
 		if (!begin || (json_array_size(begin) && json_object_set(tx, "begin16", begin))) {
 			json_decref(begin);
 			return -ENOMEM;
@@ -405,15 +405,15 @@ static int te_track(const json_t *ev, json_t *tx)
  * transaction whose events name no connector is on), else 1. */
 static long long evse_occupied_conn(struct ogw_tr_env *env, long long evse)
 {
-	json_t *map = tr16_cmap_get(env);
+	json_t *map = tr201_cmap_get(env);
 	long long conn = 1;
 
 	for (size_t i = ogw_cmap_count(map); i-- > 0;) {
 		json_t *pair = json_array_get(map, i), *cs;
 		if (json_integer_value(json_array_get(pair, 0)) != evse)
 			continue;
-		cs = tr16_state_get_num(env, "conn", (long long)i + 1);
-		if (str_eq_opt(get_str(cs, "status"), "Occupied"))
+		cs = tr201_state_get_num(env, "conn", (long long)i + 1);
+		if (tr_same(tr_str(cs, "status"), "Occupied"))
 			conn = json_integer_value(json_array_get(pair, 1));
 		json_decref(cs);
 	}
@@ -431,15 +431,15 @@ static int te_place(struct ogw_tr_env *env, const json_t *ev, const char *txid, 
 	long long n = json_integer_value(json_object_get(tx, "evse"));
 	long long conn, id16;
 
-	if (json_object_get(tx, "c16") && (!json_is_integer(cid) || tr16_tx_in16(tx) ||
-					   json_integer_value(cid) == tr16_tx_conn(tx)))
+	if (json_object_get(tx, "c16") && (!json_is_integer(cid) || tr201_tx_in16(tx) ||
+					   json_integer_value(cid) == tr201_tx_conn(tx)))
 		return 0;
 	conn = json_is_integer(cid) ? json_integer_value(cid) : evse_occupied_conn(env, n);
-	if ((id16 = tr16_conn16_learn(env, n, conn)) < 0)
+	if ((id16 = tr201_conn16_learn(env, n, conn)) < 0)
 		return (int)id16;
 	if (set_int(tx, "conn", conn) || set_int(tx, "c16", id16))
 		return -ENOMEM;
-	return tr16_state_put_num(env, "evse", n,
+	return tr201_state_put_num(env, "evse", n,
 				  json_pack("{s:s, s:I}", "tx", txid, "c16", (json_int_t)id16));
 }
 
@@ -474,12 +474,12 @@ static int te_start(struct ogw_tr_env *env, const json_t *ev, const char *txid, 
 	ctx->seq = seq;
 	ctx->want_info = json_object_get(ev, "idToken") != NULL;
 	snprintf(ctx->txid, sizeof(ctx->txid), "%s", txid);
-	start = json_pack("{s:I, s:O, s:O, s:O}", "connectorId", (json_int_t)tr16_tx_c16(env, tx),
+	start = json_pack("{s:I, s:O, s:O, s:O}", "connectorId", (json_int_t)tr201_tx_c16(env, tx),
 			  "idTag", json_object_get(tx, "idTag"), "meterStart",
 			  json_object_get(tx, "meterStart"), "timestamp",
 			  json_object_get(tx, "timestamp"));
 	if (!start || copy_opt(start, tx, "reservationId", NULL) ||
-	    tr16_state_put_tx(env, txid, json_incref(tx))) {
+	    tr201_state_put_tx(env, txid, json_incref(tx))) {
 		json_decref(start);
 		goto fail;
 	}
@@ -487,7 +487,7 @@ static int te_start(struct ogw_tr_env *env, const json_t *ev, const char *txid, 
 	if (r) {
 		/* Undo, so the station's retry of this event starts again. */
 		queue_drop_seq(tx, seq);
-		tr16_state_put_tx(env, txid, json_incref(tx));
+		tr201_state_put_tx(env, txid, json_incref(tx));
 		goto fail;
 	}
 	/* From here ctx belongs to start_done. */
@@ -507,7 +507,7 @@ static int te_idtag(struct ogw_tr_env *env, const json_t *ev, json_t *tx)
 {
 	json_t *info = json_object_get(ev, "transactionInfo");
 	json_t *rsid = json_object_get(info, "remoteStartId"), *tag = NULL;
-	const char *tok = get_str(json_object_get(ev, "idToken"), "idToken");
+	const char *tok = tr_str(json_object_get(ev, "idToken"), "idToken");
 
 	if (json_object_get(tx, "idTag") || json_object_get(tx, "id16") ||
 	    json_object_get(tx, "invalid"))
@@ -540,14 +540,14 @@ static int te_idtag(struct ogw_tr_env *env, const json_t *ev, json_t *tx)
 static int te_meter_start(struct ogw_tr_env *env, const json_t *ev, json_t *tx)
 {
 	long long evse = json_integer_value(json_object_get(tx, "evse")), wh;
-	bool ended = !strcmp(get_str(ev, "eventType"), "Ended");
+	bool ended = !strcmp(tr_str(ev, "eventType"), "Ended");
 	bool whole = ended || json_is_true(json_object_get(tx, "charged"));
 
-	if (!json_object_get(tx, "idTag") || tr16_tx_in16(tx))
+	if (!json_object_get(tx, "idTag") || tr201_tx_in16(tx))
 		return 0;
 	if (whole && json_object_get(tx, "wh0")) {
 		wh = json_integer_value(json_object_get(tx, "wh0"));
-	} else if (!tr16_meter_get(env, evse, &wh)) {
+	} else if (!tr201_meter_get(env, evse, &wh)) {
 		if (!ended)
 			return 0;
 		ogw_tr_lost(env, "TransactionEvent", ev,
@@ -568,18 +568,18 @@ static int te_meter_start(struct ogw_tr_env *env, const json_t *ev, json_t *tx)
 static int te_outside16(struct ogw_tr_env *env, const json_t *ev, const char *txid, json_t *tx,
 			struct ogw_tr_out *out)
 {
-	const char *tok = get_str(json_object_get(ev, "idToken"), "idToken");
-	json_t *mv = tr16_metervalues_to16(json_object_get(ev, "meterValue"), MV_NO_BEGIN);
+	const char *tok = tr_str(json_object_get(ev, "idToken"), "idToken");
+	json_t *mv = tr201_metervalues_to16(json_object_get(ev, "meterValue"), MV_NO_BEGIN);
 	int r = -ENOMEM;
 
 	if (!mv)
 		return -ENOMEM;
 	if (json_array_size(mv) &&
 	    (r = ogw_tr_emit(env, OGW_TR_UP, "MeterValues",
-			     json_pack("{s:I, s:O}", "connectorId", (json_int_t)tr16_tx_c16(env, tx),
-				       "meterValue", mv), tr16_ignore_answer, NULL)))
+			     json_pack("{s:I, s:O}", "connectorId", (json_int_t)tr201_tx_c16(env, tx),
+				       "meterValue", mv), tr201_ignore_answer, NULL)))
 		goto out;
-	if (!strcmp(get_str(ev, "eventType"), "Ended")) {
+	if (!strcmp(tr_str(ev, "eventType"), "Ended")) {
 		if (json_object_get(tx, "invalid") || json_object_get(tx, "remote") ||
 		    json_is_true(json_object_get(tx, "charged")))
 			ogw_tr_lost(env, "TransactionEvent", ev,
@@ -589,7 +589,7 @@ static int te_outside16(struct ogw_tr_env *env, const json_t *ev, const char *tx
 					      "(unknown remoteStartId, no idToken): no StartTransaction");
 		r = tx_forget(env, txid, tx);
 	} else {
-		r = tr16_state_put_tx(env, txid, json_incref(tx));
+		r = tr201_state_put_tx(env, txid, json_incref(tx));
 	}
 	if (!r)
 		r = ogw_tr_out_answer(out, tok && json_object_get(tx, "invalid")
@@ -601,17 +601,17 @@ out:
 	return r;
 }
 
-int tr16_up_transaction(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_transaction(struct ogw_tr_env *env, const json_t *payload,
 			struct ogw_tr_out *out)
 {
-	const char *txid = get_str(json_object_get(payload, "transactionInfo"), "transactionId");
-	const char *tok = get_str(json_object_get(payload, "idToken"), "idToken");
-	bool ended = !strcmp(get_str(payload, "eventType"), "Ended");
+	const char *txid = tr_str(json_object_get(payload, "transactionInfo"), "transactionId");
+	const char *tok = tr_str(json_object_get(payload, "idToken"), "idToken");
+	bool ended = !strcmp(tr_str(payload, "eventType"), "Ended");
 	long long seq = json_integer_value(json_object_get(payload, "seqNo"));
-	json_t *tx = tr16_state_get_tx(env, txid), *msgs = json_array(), *q, *id16, *after = NULL;
+	json_t *tx = tr201_state_get_tx(env, txid), *msgs = json_array(), *q, *id16, *after = NULL;
 	int r = -ENOMEM;
 
-	if (!msgs || (r = tr16_held_flush(env, -1, 0)))
+	if (!msgs || (r = tr201_held_flush(env, -1, 0)))
 		goto out;
 	r = -ENOMEM;
 	if (!tx && tx_ended(env, txid)) {
@@ -627,7 +627,7 @@ int tr16_up_transaction(struct ogw_tr_env *env, const json_t *payload,
 		goto out;
 	if ((r = te_place(env, payload, txid, tx)))
 		goto out;
-	if ((r = tr16_meter_note(env, json_integer_value(json_object_get(tx, "evse")),
+	if ((r = tr201_meter_note(env, json_integer_value(json_object_get(tx, "evse")),
 				 json_object_get(payload, "meterValue"))) ||
 	    (r = te_track(payload, tx)) || (r = te_idtag(env, payload, tx)) ||
 	    (r = te_meter_start(env, payload, tx)))
@@ -635,7 +635,7 @@ int tr16_up_transaction(struct ogw_tr_env *env, const json_t *payload,
 	r = -ENOMEM;
 	if (queue_drop_seq(tx, seq) || te_messages(env, payload, tx, msgs))
 		goto out;
-	if (!tr16_tx_in16(tx)) {
+	if (!tr201_tx_in16(tx)) {
 		r = te_outside16(env, payload, txid, tx, out);
 		goto out;
 	}
@@ -650,7 +650,7 @@ int tr16_up_transaction(struct ogw_tr_env *env, const json_t *payload,
 		size_t i;
 
 		json_array_foreach(msgs, i, item)
-			if (!strcmp(get_str(item, "action"), "StopTransaction"))
+			if (!strcmp(tr_str(item, "action"), "StopTransaction"))
 				carrier = i;
 		after = json_array();
 		if (!after)
@@ -662,15 +662,15 @@ int tr16_up_transaction(struct ogw_tr_env *env, const json_t *payload,
 					goto out;
 				continue;
 			}
-			if (strcmp(get_str(item, "action"), "StatusNotification") &&
+			if (strcmp(tr_str(item, "action"), "StatusNotification") &&
 			    set_int(p, "transactionId", json_integer_value(id16)))
 				goto out;
 			if (i < carrier &&
 			    (r = ogw_tr_emit(env, OGW_TR_UP, queued_action(item), json_incref(p),
-					     tr16_ignore_answer, NULL)))
+					     tr201_ignore_answer, NULL)))
 				goto out;
 		}
-		if ((r = tr16_state_put_tx(env, txid, json_incref(tx))))
+		if ((r = tr201_state_put_tx(env, txid, json_incref(tx))))
 			goto out;
 		if (!n) {
 			r = ogw_tr_out_answer(out, json_object());
@@ -683,7 +683,7 @@ int tr16_up_transaction(struct ogw_tr_env *env, const json_t *payload,
 			json_decref(memo);
 			memo = NULL;
 		}
-		r = memo ? out_forward(out, queued_action(item),
+		r = memo ? ogw_tr_forward(out, queued_action(item),
 				       json_incref(json_object_get(item, "payload")), memo)
 			 : -ENOMEM;
 		goto out;
@@ -706,27 +706,27 @@ out:
 	return r;
 }
 
-int tr16_res_transaction(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+int tr201_res_transaction(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 			 json_t **ret)
 {
-	const char *txid = get_str(memo, "tx");
+	const char *txid = tr_str(memo, "tx");
 	int r = items_emit(env, json_object_get(memo, "after"),
 			   json_integer_value(json_object_get(memo, "id16")), NULL);
 
 	if (!r && json_is_true(json_object_get(memo, "end"))) {
-		json_t *tx = tr16_state_get_tx(env, txid);
+		json_t *tx = tr201_state_get_tx(env, txid);
 		if (tx)
 			r = tx_forget(env, txid, tx);
 		json_decref(tx);
 	}
-	*ret = json_is_true(json_object_get(memo, "info")) ? tr16_answer_with_info(result)
+	*ret = json_is_true(json_object_get(memo, "info")) ? tr201_answer_with_info(result)
 							    : json_object();
 	return *ret ? r : -ENOMEM;
 }
 
 /* ---- RemoteStart / RemoteStop ------------------------------------------- */
 
-int tr16_down_remote_start(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_remote_start(struct ogw_tr_env *env, const json_t *payload,
 			   struct ogw_tr_out *out)
 {
 	json_t *cp = json_object_get(payload, "chargingProfile");
@@ -736,17 +736,17 @@ int tr16_down_remote_start(struct ogw_tr_env *env, const json_t *payload,
 
 	long long id16 = json_integer_value(json_object_get(payload, "connectorId"));
 
-	req = json_pack("{s:o, s:I}", "idToken", tr16_idtoken_from16(get_str(payload, "idTag")),
+	req = json_pack("{s:o, s:I}", "idToken", tr201_idtoken_from16(tr_str(payload, "idTag")),
 			"remoteStartId", rsid);
 	/* 2.0.1 starts on an EVSE: the station picks the connector the cable
 	 * is in (its StartTransaction names that one). */
-	if (!req || (id16 > 0 && set_int(req, "evseId", tr16_evse_of16(env, id16)))) {
+	if (!req || (id16 > 0 && set_int(req, "evseId", tr201_evse_of16(env, id16)))) {
 		json_decref(req);
 		return -ENOMEM;
 	}
 	/* 2.0.1 may start it without the idToken (F01/F02: Started carries
 	 * remoteStartId): the 1.6 StartTransaction then takes this idTag. */
-	r = tr16_state_list_push(env, "remote",
+	r = tr201_state_list_push(env, "remote",
 				 json_pack("{s:I, s:O}", "id", rsid, "idTag",
 				      json_object_get(payload, "idTag")), REMOTE_KEEP);
 	if (r) {
@@ -754,7 +754,7 @@ int tr16_down_remote_start(struct ogw_tr_env *env, const json_t *payload,
 		return r;
 	}
 	if (cp) {
-		r = tr16_profile_from16(env, cp, &prof);
+		r = tr201_profile_from16(env, cp, &prof);
 		if (r == -ENOENT || r == -EINVAL) {
 			json_decref(req);
 			return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Rejected"));
@@ -764,46 +764,46 @@ int tr16_down_remote_start(struct ogw_tr_env *env, const json_t *payload,
 			return r ? r : -ENOMEM;
 		}
 	}
-	return out_forward(out, "RequestStartTransaction", req, NULL);
+	return ogw_tr_forward(out, "RequestStartTransaction", req, NULL);
 }
 
-int tr16_down_remote_stop(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_remote_stop(struct ogw_tr_env *env, const json_t *payload,
 			  struct ogw_tr_out *out)
 {
-	json_t *txid = tr16_txid_of16(env, json_integer_value(json_object_get(payload, "transactionId")));
+	json_t *txid = tr201_txid_of16(env, json_integer_value(json_object_get(payload, "transactionId")));
 
 	if (!txid)
 		return ogw_tr_out_answer(out, json_pack("{s:s}", "status", "Rejected"));
-	return out_forward(out, "RequestStopTransaction",
+	return ogw_tr_forward(out, "RequestStopTransaction",
 			   json_pack("{s:o}", "transactionId", txid), NULL);
 }
 
 /* ---- authorization cache, reservations, local list ------------------------ */
 
-int tr16_down_clear_cache(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_clear_cache(struct ogw_tr_env *env, const json_t *payload,
 			  struct ogw_tr_out *out)
 {
 	(void)env;
 	(void)payload;
-	return out_forward(out, "ClearCache", json_object(), NULL);
+	return ogw_tr_forward(out, "ClearCache", json_object(), NULL);
 }
 
-int tr16_down_cancel_reservation(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_cancel_reservation(struct ogw_tr_env *env, const json_t *payload,
 				 struct ogw_tr_out *out)
 {
 	(void)env;
-	return out_forward(out, "CancelReservation", json_deep_copy(payload), NULL);
+	return ogw_tr_forward(out, "CancelReservation", json_deep_copy(payload), NULL);
 }
 
-int tr16_down_get_local_list_version(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_get_local_list_version(struct ogw_tr_env *env, const json_t *payload,
 				     struct ogw_tr_out *out)
 {
 	(void)env;
 	(void)payload;
-	return out_forward(out, "GetLocalListVersion", json_object(), NULL);
+	return ogw_tr_forward(out, "GetLocalListVersion", json_object(), NULL);
 }
 
-int tr16_res_get_local_list_version(struct ogw_tr_env *env, const json_t *memo,
+int tr201_res_get_local_list_version(struct ogw_tr_env *env, const json_t *memo,
 				    const json_t *result, json_t **ret)
 {
 	(void)env;
@@ -812,7 +812,7 @@ int tr16_res_get_local_list_version(struct ogw_tr_env *env, const json_t *memo,
 	return *ret ? 0 : -ENOMEM;
 }
 
-int tr16_down_send_local_list(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_send_local_list(struct ogw_tr_env *env, const json_t *payload,
 			      struct ogw_tr_out *out)
 {
 	json_t *list = json_array(), *item, *p = NULL;
@@ -823,8 +823,8 @@ int tr16_down_send_local_list(struct ogw_tr_env *env, const json_t *payload,
 		return -ENOMEM;
 	json_array_foreach(json_object_get(payload, "localAuthorizationList"), i, item) {
 		json_t *info = json_object_get(item, "idTagInfo");
-		json_t *e = json_pack("{s:o}", "idToken", tr16_idtoken_from16(get_str(item, "idTag")));
-		if (!e || (info && json_object_set_new(e, "idTokenInfo", tr16_idtokeninfo_from16(info))) ||
+		json_t *e = json_pack("{s:o}", "idToken", tr201_idtoken_from16(tr_str(item, "idTag")));
+		if (!e || (info && json_object_set_new(e, "idTokenInfo", tr201_idtokeninfo_from16(info))) ||
 		    json_array_append_new(list, e))
 			goto fail;
 	}
@@ -834,28 +834,28 @@ int tr16_down_send_local_list(struct ogw_tr_env *env, const json_t *payload,
 	if (!p || (json_array_size(list) && json_object_set(p, "localAuthorizationList", list)))
 		goto fail;
 	json_decref(list);
-	return out_forward(out, "SendLocalList", p, NULL);
+	return ogw_tr_forward(out, "SendLocalList", p, NULL);
 fail:
 	json_decref(p);
 	json_decref(list);
 	return -ENOMEM;
 }
 
-int tr16_down_reserve_now(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_reserve_now(struct ogw_tr_env *env, const json_t *payload,
 			  struct ogw_tr_out *out)
 {
 	long long c = json_integer_value(json_object_get(payload, "connectorId"));
-	const char *parent = get_str(payload, "parentIdTag");
+	const char *parent = tr_str(payload, "parentIdTag");
 	json_t *p;
 
 	p = json_pack("{s:O, s:O, s:o}", "id", json_object_get(payload, "reservationId"),
 		      "expiryDateTime", json_object_get(payload, "expiryDate"),
-		      "idToken", tr16_idtoken_from16(get_str(payload, "idTag")));
+		      "idToken", tr201_idtoken_from16(tr_str(payload, "idTag")));
 	/* 2.0.1 reserves an EVSE (H01), never one of its connectors. */
-	if (!p || (c > 0 && set_int(p, "evseId", tr16_evse_of16(env, c))) ||
-	    (parent && json_object_set_new(p, "groupIdToken", tr16_idtoken_from16(parent)))) {
+	if (!p || (c > 0 && set_int(p, "evseId", tr201_evse_of16(env, c))) ||
+	    (parent && json_object_set_new(p, "groupIdToken", tr201_idtoken_from16(parent)))) {
 		json_decref(p);
 		return -ENOMEM;
 	}
-	return out_forward(out, "ReserveNow", p, NULL);
+	return ogw_tr_forward(out, "ReserveNow", p, NULL);
 }

@@ -3,7 +3,7 @@
  * Statuses of a 2.0.1 station shown to a 1.6 central system: BootNotification,
  * Heartbeat, StatusNotification and the problems of NotifyEvent as 1.6
  * faults; Reset, ChangeAvailability, UnlockConnector and TriggerMessage. Part of
- * the translator whose tables are v201_v16.c; no I/O, everything goes
+ * the translator whose tables are table.c; no I/O, everything goes
  * through the session's ogw_tr_* environment.
  */
 #include <errno.h>
@@ -17,10 +17,10 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
-#include "common.h"
-#include "connector_map.h"
-#include "v201_v16_priv.h"
-#include "v21_adapt.h"
+#include "../common.h"
+#include "../connector_map.h"
+#include "internal.h"
+#include "../v21_adapt.h"
 
 /* ---- BootNotification --------------------------------------------------- */
 
@@ -29,18 +29,18 @@
  * again (EVSE ids run from 1 without gaps, 2.0.1 B01). */
 static int finishing_forget(struct ogw_tr_env *env)
 {
-	json_t *map = tr16_cmap_get(env);
+	json_t *map = tr201_cmap_get(env);
 	/* every EVSE up to the highest known has a connector in the map */
 	long long n_known = (long long)ogw_cmap_count(map);
 	int r = 0;
 
 	json_decref(map);
 	for (long long n = 1; !r; n++) {
-		json_t *e = tr16_state_get_num(env, "evse", n);
+		json_t *e = tr201_state_get_num(env, "evse", n);
 		bool known = e || n <= n_known;
 
 		if (json_is_true(json_object_get(e, "finishing")))
-			r = tr16_state_del_num(env, "evse", n);
+			r = tr201_state_del_num(env, "evse", n);
 		json_decref(e);
 		if (!known)
 			break;
@@ -48,7 +48,7 @@ static int finishing_forget(struct ogw_tr_env *env)
 	return r;
 }
 
-int tr16_up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+int tr201_up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
 	json_t *cs = json_object_get(payload, "chargingStation");
 	json_t *modem = json_object_get(cs, "modem");
@@ -60,7 +60,7 @@ int tr16_up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_ou
 	/* vendorName is string[50] in 2.0.1, CiString20 in 1.6: truncated rather
 	 * than refused, since refusing would keep the station from booting and
 	 * the vendor name carries no protocol meaning. */
-	req = json_pack("{s:o, s:O}", "chargePointVendor", str_trunc(get_str(cs, "vendorName"),
+	req = json_pack("{s:o, s:O}", "chargePointVendor", str_trunc(tr_str(cs, "vendorName"),
 								     VENDOR16_MAX),
 			"chargePointModel", json_object_get(cs, "model"));
 	if (!req || copy_opt(req, cs, "serialNumber", "chargePointSerialNumber") ||
@@ -69,16 +69,16 @@ int tr16_up_boot(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_ou
 		json_decref(req);
 		return -ENOMEM;
 	}
-	return out_forward(out, "BootNotification", req, NULL);
+	return ogw_tr_forward(out, "BootNotification", req, NULL);
 }
 
 /* ---- Heartbeat ---------------------------------------------------------- */
 
-int tr16_up_heartbeat(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+int tr201_up_heartbeat(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	int r = tr16_held_flush(env, -1, 0);
+	int r = tr201_held_flush(env, -1, 0);
 	(void)payload;
-	return r ? r : out_forward(out, "Heartbeat", json_object(), NULL);
+	return r ? r : ogw_tr_forward(out, "Heartbeat", json_object(), NULL);
 }
 
 /* ---- StatusNotification and faults ---------------------------------------- */
@@ -90,13 +90,13 @@ int tr16_up_heartbeat(struct ogw_tr_env *env, const json_t *payload, struct ogw_
  * transaction runs on another is waiting too). */
 static const char *occupied_status16(struct ogw_tr_env *env, long long evse, long long id16)
 {
-	json_t *e = tr16_evse_rec_on(env, evse, id16), *tx = NULL;
+	json_t *e = tr201_evse_rec_on(env, evse, id16), *tx = NULL;
 	const char *st = json_is_true(json_object_get(e, "finishing")) ? "Finishing" : "Preparing";
 
-	if (get_str(e, "tx"))
-		tx = tr16_state_get_tx(env, get_str(e, "tx"));
-	if (tr16_tx_in16(tx))
-		st = map_str(charging_state16, N(charging_state16), get_str(tx, "cs"), "Charging");
+	if (tr_str(e, "tx"))
+		tx = tr201_state_get_tx(env, tr_str(e, "tx"));
+	if (tr201_tx_in16(tx))
+		st = ogw_tr_map_str(charging_state16, N(charging_state16), tr_str(tx, "cs"), "Charging");
 	json_decref(tx);
 	json_decref(e);
 	return st;
@@ -104,7 +104,7 @@ static const char *occupied_status16(struct ogw_tr_env *env, long long evse, lon
 
 /* Standardized components (2.0.1 Part 2 Appendix 3) whose problem has a
  * 1.6 ChargePointErrorCode; then variables; anything else is OtherError. */
-static const struct str_pair fault_component16[] = {
+static const struct ogw_tr_map fault_component16[] = {
 	{ "CPPWMController", "EVCommunicationError" },
 	{ "ConnectedEV", "EVCommunicationError" },
 	{ "ConnectorPlugRetentionLock", "ConnectorLockFailure" },
@@ -122,7 +122,7 @@ static const struct str_pair fault_component16[] = {
 	{ "TokenReader", "ReaderFailure" },
 };
 
-static const struct str_pair fault_variable16[] = {
+static const struct ogw_tr_map fault_variable16[] = {
 	{ "OverCurrent", "OverCurrentFailure" },
 	{ "OverVoltage", "OverVoltage" },
 	{ "Temperature", "HighTemperature" },
@@ -151,9 +151,9 @@ static long long fault_conn(const char *key)
 
 /* The first problem still raised on connector @conn of EVSE @evse, or on
  * the EVSE as a whole (a new reference), or NULL. @conn 0: any. */
-json_t *tr16_fault_active(struct ogw_tr_env *env, long long evse, long long conn)
+json_t *tr201_fault_active(struct ogw_tr_env *env, long long evse, long long conn)
 {
-	json_t *f = tr16_state_get_num(env, "fault", evse), *v, *res = NULL;
+	json_t *f = tr201_state_get_num(env, "fault", evse), *v, *res = NULL;
 	const char *k;
 
 	json_object_foreach(f, k, v) {
@@ -176,11 +176,11 @@ static const char *conn_status16(struct ogw_tr_env *env, long long evse, long lo
 	if (!st) {
 		/* No report from the station yet: a transaction (or the stop
 		 * of one) on it says it is in use. */
-		json_t *e = tr16_evse_rec_on(env, evse, id16);
+		json_t *e = tr201_evse_rec_on(env, evse, id16);
 		st = e ? "Occupied" : "Available";
 		json_decref(e);
 	}
-	*ret_fault = tr16_fault_active(env, evse, conn);
+	*ret_fault = tr201_fault_active(env, evse, conn);
 	if (*ret_fault)
 		return "Faulted";
 	return strcmp(st, "Occupied") ? st : occupied_status16(env, evse, id16);
@@ -188,10 +188,10 @@ static const char *conn_status16(struct ogw_tr_env *env, long long evse, long lo
 
 /* A 1.6 StatusNotification; @fault (borrowed) gives errorCode, info and
  * vendorErrorCode when it is set. */
-json_t *tr16_status16(long long connector, const char *status, const json_t *fault,
+json_t *tr201_status16(long long connector, const char *status, const json_t *fault,
 		      const json_t *ts)
 {
-	const char *code = fault ? get_str(fault, "errorCode")
+	const char *code = fault ? tr_str(fault, "errorCode")
 				 : !strcmp(status, "Faulted") ? "OtherError" : "NoError";
 	json_t *st = json_pack("{s:I, s:s, s:s}", "connectorId", (json_int_t)connector,
 			       "errorCode", code, "status", status);
@@ -214,7 +214,7 @@ json_t *tr16_status16(long long connector, const char *status, const json_t *fau
  * @evse >= 0: a problem raised on connector @conn of that EVSE (0: on the
  * EVSE), which replaces the held status of that connector.
  */
-int tr16_held_flush(struct ogw_tr_env *env, long long evse, long long conn)
+int tr201_held_flush(struct ogw_tr_env *env, long long evse, long long conn)
 {
 	json_t *held = ogw_tr_state_get(env, "held");
 	long long hconn = json_integer_value(json_object_get(held, "conn"));
@@ -225,7 +225,7 @@ int tr16_held_flush(struct ogw_tr_env *env, long long evse, long long conn)
 	if (json_integer_value(json_object_get(held, "evse")) != evse ||
 	    (conn && hconn && conn != hconn))
 		r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification",
-				json_incref(json_object_get(held, "status")), tr16_ignore_answer, NULL);
+				json_incref(json_object_get(held, "status")), tr201_ignore_answer, NULL);
 	if (!r)
 		r = ogw_tr_state_del(env, "held");
 	json_decref(held);
@@ -238,18 +238,18 @@ int tr16_held_flush(struct ogw_tr_env *env, long long evse, long long conn)
  * connector 0. A repeated Faulted is answered here: it brings no new
  * problem (those come as NotifyEvent).
  */
-int tr16_up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+int tr201_up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	const char *st = get_str(payload, "connectorStatus"), *st16;
+	const char *st = tr_str(payload, "connectorStatus"), *st16;
 	long long evse = json_integer_value(json_object_get(payload, "evseId"));
 	long long conn = json_integer_value(json_object_get(payload, "connectorId"));
 	json_t *cs = NULL, *fault = NULL, *e, *sn;
 	long long id16;
 	int r;
 
-	if ((r = tr16_held_flush(env, -1, 0)))
+	if ((r = tr201_held_flush(env, -1, 0)))
 		goto out;
-	if ((id16 = tr16_conn16_learn(env, evse, conn)) < 0) {
+	if ((id16 = tr201_conn16_learn(env, evse, conn)) < 0) {
 		if (id16 != -ERANGE)
 			return (int)id16;
 		ogw_tr_lost(env, "StatusNotification", payload,
@@ -257,7 +257,7 @@ int tr16_up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_
 		return ogw_tr_out_answer(out, json_object());
 	}
 	r = -ENOMEM;
-	cs = tr16_state_get_num(env, "conn", id16);
+	cs = tr201_state_get_num(env, "conn", id16);
 	if (!cs)
 		cs = json_object();
 	if (!cs || json_object_set_new(cs, "status", json_string(st)))
@@ -265,21 +265,21 @@ int tr16_up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_
 	st16 = conn_status16(env, evse, conn, id16, st, &fault);
 	if (strcmp(st16, "Finishing") && strcmp(st16, "Faulted")) {
 		/* The connector left the state a stop put it in. */
-		e = tr16_evse_rec_on(env, evse, id16);
+		e = tr201_evse_rec_on(env, evse, id16);
 		if (json_is_true(json_object_get(e, "finishing")))
-			tr16_state_del_num(env, "evse", evse);
+			tr201_state_del_num(env, "evse", evse);
 		json_decref(e);
 	}
-	if (!strcmp(st16, "Faulted") && str_eq_opt(get_str(cs, "sent"), st16)) {
-		r = tr16_state_put_num(env, "conn", id16, json_incref(cs));
+	if (!strcmp(st16, "Faulted") && tr_same(tr_str(cs, "sent"), st16)) {
+		r = tr201_state_put_num(env, "conn", id16, json_incref(cs));
 		if (!r)
 			r = ogw_tr_out_answer(out, json_object());
 		goto out;
 	}
 	if (json_object_set_new(cs, "sent", json_string(st16)) ||
-	    (r = tr16_state_put_num(env, "conn", id16, json_incref(cs))))
+	    (r = tr201_state_put_num(env, "conn", id16, json_incref(cs))))
 		goto out;
-	sn = tr16_status16(id16, st16, fault, json_object_get(payload, "timestamp"));
+	sn = tr201_status16(id16, st16, fault, json_object_get(payload, "timestamp"));
 	if (sn && !fault && !strcmp(st16, "Faulted")) {
 		r = ogw_tr_state_put(env, "held", json_pack("{s:I, s:I, s:o}", "evse",
 							    (json_int_t)evse, "conn",
@@ -288,7 +288,7 @@ int tr16_up_status(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_
 			r = ogw_tr_out_answer(out, json_object());
 		goto out;
 	}
-	r = out_forward(out, "StatusNotification", sn, NULL);
+	r = ogw_tr_forward(out, "StatusNotification", sn, NULL);
 out:
 	json_decref(fault);
 	json_decref(cs);
@@ -303,27 +303,27 @@ out:
 static int fault_status(struct ogw_tr_env *env, long long evse, long long conn,
 			const json_t *rec, const json_t *ts)
 {
-	long long id16 = tr16_conn16_learn(env, evse, conn);
+	long long id16 = tr201_conn16_learn(env, evse, conn);
 	json_t *cs, *fault = NULL, *sn = NULL;
 	const char *st16 = "Faulted";
 	int r = -ENOMEM;
 
 	if (id16 < 0)
 		return (int)id16;
-	cs = tr16_state_get_num(env, "conn", id16);
+	cs = tr201_state_get_num(env, "conn", id16);
 	if (!cs)
 		cs = json_object();
 	if (!cs)
 		goto out;
 	if (!rec)
-		st16 = conn_status16(env, evse, conn, id16, get_str(cs, "status"), &fault);
-	sn = tr16_status16(id16, st16, rec ? rec : fault, ts);
+		st16 = conn_status16(env, evse, conn, id16, tr_str(cs, "status"), &fault);
+	sn = tr201_status16(id16, st16, rec ? rec : fault, ts);
 	if (!sn || json_object_set_new(cs, "sent", json_string(st16)) ||
-	    (r = tr16_state_put_num(env, "conn", id16, json_incref(cs)))) {
+	    (r = tr201_state_put_num(env, "conn", id16, json_incref(cs)))) {
 		json_decref(sn);
 		goto out;
 	}
-	r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification", sn, tr16_ignore_answer, NULL);
+	r = ogw_tr_emit(env, OGW_TR_UP, "StatusNotification", sn, tr201_ignore_answer, NULL);
 out:
 	json_decref(fault);
 	json_decref(cs);
@@ -342,7 +342,7 @@ static int fault_statuses(struct ogw_tr_env *env, long long evse, long long conn
 
 	if (evse <= 0 || conn > 0)
 		return fault_status(env, evse, evse > 0 ? conn : 0, rec, ts);
-	if (!(map = tr16_cmap_get(env)))
+	if (!(map = tr201_cmap_get(env)))
 		return -ENOMEM;
 	for (size_t i = 0; !r && i < ogw_cmap_count(map); i++) {
 		json_t *pair = json_array_get(map, i);
@@ -366,34 +366,34 @@ static int fault_statuses(struct ogw_tr_env *env, long long evse, long long conn
 static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 {
 	json_t *comp = json_object_get(ev, "component");
-	const char *cname = get_str(comp, "name");
-	const char *vname = get_str(json_object_get(ev, "variable"), "name");
-	const char *tech_code = get_str(ev, "techCode");
+	const char *cname = tr_str(comp, "name");
+	const char *vname = tr_str(json_object_get(ev, "variable"), "name");
+	const char *tech_code = tr_str(ev, "techCode");
 	const char *code = in_list(error_codes16, N(error_codes16), tech_code)
 				   ? tech_code
-				   : map_str(fault_component16, N(fault_component16), cname,
-					     map_str(fault_variable16, N(fault_variable16), vname,
+				   : ogw_tr_map_str(fault_component16, N(fault_component16), cname,
+					     ogw_tr_map_str(fault_variable16, N(fault_variable16), vname,
 						     NULL));
 	bool flag = in_list(fault_flags, N(fault_flags), vname);
 	long long evse = json_integer_value(json_object_get(json_object_get(comp, "evse"), "id"));
 	long long conn = json_integer_value(json_object_get(json_object_get(comp, "evse"),
 							    "connectorId"));
 	bool cleared = json_is_true(json_object_get(ev, "cleared")) ||
-		       (flag && strcasecmp(get_str(ev, "actualValue"), "true"));
+		       (flag && strcasecmp(tr_str(ev, "actualValue"), "true"));
 	json_t *faults, *rec = NULL;
-	const char *tech = get_str(ev, "techInfo");
+	const char *tech = tr_str(ev, "techInfo");
 	char key[160];
 	int r = -ENOMEM;
 
-	if (!flag && (!code || !str_eq_opt(get_str(ev, "trigger"), "Alerting")))
+	if (!flag && (!code || !tr_same(tr_str(ev, "trigger"), "Alerting")))
 		return 0;
 	snprintf(key, sizeof(key), "%s/%s/%lld", cname, vname, conn);
-	faults = tr16_state_get_num(env, "fault", evse);
+	faults = tr201_state_get_num(env, "fault", evse);
 	if (!faults)
 		faults = json_object();
 	if (!faults)
 		return -ENOMEM;
-	if ((r = tr16_held_flush(env, cleared ? -1 : evse, conn)) ||
+	if ((r = tr201_held_flush(env, cleared ? -1 : evse, conn)) ||
 	    (cleared && !json_object_get(faults, key))) {
 		json_decref(faults);
 		return r;
@@ -408,8 +408,8 @@ static int notify_fault(struct ogw_tr_env *env, const json_t *ev)
 		    json_object_set(faults, key, rec))
 			goto out;
 	}
-	r = json_object_size(faults) ? tr16_state_put_num(env, "fault", evse, json_incref(faults))
-				     : tr16_state_del_num(env, "fault", evse);
+	r = json_object_size(faults) ? tr201_state_put_num(env, "fault", evse, json_incref(faults))
+				     : tr201_state_del_num(env, "fault", evse);
 	if (!r)
 		r = fault_statuses(env, evse, conn, rec, json_object_get(ev, "timestamp"));
 out:
@@ -418,7 +418,7 @@ out:
 	return r;
 }
 
-int tr16_up_notify_event(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_notify_event(struct ogw_tr_env *env, const json_t *payload,
 			 struct ogw_tr_out *out)
 {
 	json_t *ev;
@@ -436,7 +436,7 @@ int tr16_up_notify_event(struct ogw_tr_env *env, const json_t *payload,
 /* 1.6 Reset.conf has no Scheduled, and a 1.6 Reset promises a reset now:
  * a station that only schedules one has not done what was asked, so the
  * central system hears Rejected (and may ask again, Hard). */
-static const struct str_pair reset_status16[] = {
+static const struct ogw_tr_map reset_status16[] = {
 	{ "Scheduled", "Rejected" },
 };
 
@@ -447,67 +447,67 @@ static const struct str_pair reset_status16[] = {
  * for hours. A Soft reset is remembered until the next boot so that the
  * transactions it stops end with reason SoftReset.
  */
-int tr16_down_reset(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+int tr201_down_reset(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	int r = str_eq_opt(get_str(payload, "type"), "Soft")
+	int r = tr_same(tr_str(payload, "type"), "Soft")
 			? ogw_tr_state_put(env, "reset", json_pack("{s:s}", "type", "Soft"))
 			: ogw_tr_state_del(env, "reset");
 
 	if (r)
 		return r;
-	return out_forward(out, "Reset", json_pack("{s:s}", "type", "Immediate"), NULL);
+	return ogw_tr_forward(out, "Reset", json_pack("{s:s}", "type", "Immediate"), NULL);
 }
 
-int tr16_res_reset(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+int tr201_res_reset(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 		   json_t **ret)
 {
 	(void)env;
 	(void)memo;
-	return tr16_status_only(result, reset_status16, N(reset_status16), ret);
+	return tr201_status_only(result, reset_status16, N(reset_status16), ret);
 }
 
 /* 2.0.1 EVSEType takes a connectorId (G03): the 1.6 connector's own
  * availability changes, not its EVSE's. */
-int tr16_down_change_availability(struct ogw_tr_env *env, const json_t *payload,
+int tr201_down_change_availability(struct ogw_tr_env *env, const json_t *payload,
 				  struct ogw_tr_out *out)
 {
 	long long c = json_integer_value(json_object_get(payload, "connectorId"));
 	json_t *p = json_pack("{s:O}", "operationalStatus", json_object_get(payload, "type"));
 
 	/* connectorId 0 is the whole charge point: no evse. */
-	if (p && c > 0 && json_object_set_new(p, "evse", tr16_evse_obj(env, c, true))) {
+	if (p && c > 0 && json_object_set_new(p, "evse", tr201_evse_obj(env, c, true))) {
 		json_decref(p);
 		return -ENOMEM;
 	}
-	return out_forward(out, "ChangeAvailability", p, NULL);
+	return ogw_tr_forward(out, "ChangeAvailability", p, NULL);
 }
 
-static const struct str_pair unlock_status16[] = {
+static const struct ogw_tr_map unlock_status16[] = {
 	{ "OngoingAuthorizedTransaction", "UnlockFailed" },
 	{ "UnknownConnector", "NotSupported" },
 };
 
-int tr16_down_unlock(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+int tr201_down_unlock(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
 	long long evse, conn;
 
-	tr16_conn_of16(env, json_integer_value(json_object_get(payload, "connectorId")), &evse, &conn);
-	return out_forward(out, "UnlockConnector",
+	tr201_conn_of16(env, json_integer_value(json_object_get(payload, "connectorId")), &evse, &conn);
+	return ogw_tr_forward(out, "UnlockConnector",
 			   json_pack("{s:I, s:I}", "evseId", (json_int_t)evse, "connectorId",
 				     (json_int_t)conn), NULL);
 }
 
-int tr16_res_unlock(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
+int tr201_res_unlock(struct ogw_tr_env *env, const json_t *memo, const json_t *result,
 		    json_t **ret)
 {
 	(void)env;
 	(void)memo;
-	return tr16_status_only(result, unlock_status16, N(unlock_status16), ret);
+	return tr201_status_only(result, unlock_status16, N(unlock_status16), ret);
 }
 
 /* ---- triggers ------------------------------------------------------------ */
 
-static const struct str_pair trigger201[] = {
+static const struct ogw_tr_map trigger201[] = {
 	{ "BootNotification", "BootNotification" },
 	{ "DiagnosticsStatusNotification", "LogStatusNotification" },
 	{ "FirmwareStatusNotification", "FirmwareStatusNotification" },
@@ -520,19 +520,19 @@ static const struct str_pair trigger201[] = {
 
 /* TriggerMessage and ExtendedTriggerMessage: a 2.0.1 StatusNotification
  * trigger names the connector (F06), the others its EVSE. */
-int tr16_down_trigger(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
+int tr201_down_trigger(struct ogw_tr_env *env, const json_t *payload, struct ogw_tr_out *out)
 {
-	const char *msg = map_str(trigger201, N(trigger201), get_str(payload, "requestedMessage"),
+	const char *msg = ogw_tr_map_str(trigger201, N(trigger201), tr_str(payload, "requestedMessage"),
 				  NULL);
 	long long c = json_integer_value(json_object_get(payload, "connectorId"));
 	json_t *p = json_pack("{s:s}", "requestedMessage", msg), *evse;
 
 	if (p && json_object_get(payload, "connectorId") && c > 0) {
-		evse = tr16_evse_obj(env, c, !strcmp(msg, "StatusNotification"));
+		evse = tr201_evse_obj(env, c, !strcmp(msg, "StatusNotification"));
 		if (!evse || json_object_set_new(p, "evse", evse)) {
 			json_decref(p);
 			return -ENOMEM;
 		}
 	}
-	return out_forward(out, "TriggerMessage", p, NULL);
+	return ogw_tr_forward(out, "TriggerMessage", p, NULL);
 }

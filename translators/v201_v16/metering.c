@@ -2,7 +2,7 @@
 /*
  * Meter values of a 2.0.1 station shown to a 1.6 central system: sampled
  * values both ways of the mapping, the register kept per EVSE, MeterValues. Part of
- * the translator whose tables are v201_v16.c; no I/O, everything goes
+ * the translator whose tables are table.c; no I/O, everything goes
  * through the session's ogw_tr_* environment.
  */
 #include <errno.h>
@@ -16,10 +16,10 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
-#include "common.h"
-#include "connector_map.h"
-#include "v201_v16_priv.h"
-#include "v21_adapt.h"
+#include "../common.h"
+#include "../connector_map.h"
+#include "internal.h"
+#include "../v21_adapt.h"
 
 /* ---- meter values ------------------------------------------------------- */
 
@@ -52,19 +52,19 @@ static int sampled_to16(const json_t *sv, enum mv_pick pick, json_t *arr)
 {
 	json_t *uom = json_object_get(sv, "unitOfMeasure");
 	json_t *signed_mv = json_object_get(sv, "signedMeterValue");
-	const char *measurand = get_str(sv, "measurand");
-	const char *unit = get_str(uom, "unit");
-	bool begin = str_eq_opt(get_str(sv, "context"), "Transaction.Begin");
+	const char *measurand = tr_str(sv, "measurand");
+	const char *unit = tr_str(uom, "unit");
+	bool begin = tr_same(tr_str(sv, "context"), "Transaction.Begin");
 	json_t *s16 = NULL, *sig = NULL;
 	int r = -ENOMEM;
 
 	if (measurand && !in_list(measurands16, N(measurands16), measurand))
 		return 0;
 	if ((pick == MV_NO_BEGIN && begin) ||
-	    (pick == MV_SIGNED_BEGIN && (!begin || !get_str(signed_mv, "signedMeterData"))))
+	    (pick == MV_SIGNED_BEGIN && (!begin || !tr_str(signed_mv, "signedMeterData"))))
 		return 0;
 	s16 = json_pack("{s:o}", "value",
-			tr16_num_string(tr16_scale10(json_number_value(json_object_get(sv, "value")),
+			tr201_num_string(tr201_scale10(json_number_value(json_object_get(sv, "value")),
 						     json_integer_value(json_object_get(uom, "multiplier")))));
 	if (!s16)
 		goto out;
@@ -74,7 +74,7 @@ static int sampled_to16(const json_t *sv, enum mv_pick pick, json_t *arr)
 	if (in_list(units16, N(units16), unit) &&
 	    json_object_set_new(s16, "unit", json_string(unit)))
 		goto out;
-	if (get_str(signed_mv, "signedMeterData")) {
+	if (tr_str(signed_mv, "signedMeterData")) {
 		sig = json_deep_copy(s16);
 		if (!sig ||
 		    json_object_set(sig, "value", json_object_get(signed_mv, "signedMeterData")) ||
@@ -93,7 +93,7 @@ out:
 
 /* 2.0.1 [MeterValueType] -> 1.6 [MeterValue] as @pick says, possibly
  * empty; NULL on ENOMEM. */
-json_t *tr16_metervalues_to16(const json_t *mvs, enum mv_pick pick)
+json_t *tr201_metervalues_to16(const json_t *mvs, enum mv_pick pick)
 {
 	json_t *res = json_array(), *mv, *sv;
 	size_t i, j;
@@ -126,7 +126,7 @@ fail:
 
 /* The last Energy.Active.Import.Register reading (the default measurand) of
  * the whole station side, in Wh. false when there is none. */
-bool tr16_energy_wh(const json_t *mvs, long long *ret)
+bool tr201_energy_wh(const json_t *mvs, long long *ret)
 {
 	json_t *mv, *sv;
 	size_t i, j;
@@ -134,9 +134,9 @@ bool tr16_energy_wh(const json_t *mvs, long long *ret)
 
 	json_array_foreach(mvs, i, mv) {
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv) {
-			const char *m = get_str(sv, "measurand");
+			const char *m = tr_str(sv, "measurand");
 			json_t *uom = json_object_get(sv, "unitOfMeasure");
-			const char *unit = get_str(uom, "unit");
+			const char *unit = tr_str(uom, "unit");
 			double v;
 
 			if ((m && strcmp(m, "Energy.Active.Import.Register")) ||
@@ -144,9 +144,9 @@ bool tr16_energy_wh(const json_t *mvs, long long *ret)
 				continue;
 			if (unit && strcmp(unit, "Wh") && strcmp(unit, "kWh"))
 				continue;
-			v = tr16_scale10(json_number_value(json_object_get(sv, "value")),
+			v = tr201_scale10(json_number_value(json_object_get(sv, "value")),
 					 json_integer_value(json_object_get(uom, "multiplier")));
-			*ret = tr16_round_ll(unit && !strcmp(unit, "kWh") ? v * 1000 : v);
+			*ret = tr201_round_ll(unit && !strcmp(unit, "kWh") ? v * 1000 : v);
 			found = true;
 		}
 	}
@@ -154,9 +154,9 @@ bool tr16_energy_wh(const json_t *mvs, long long *ret)
 }
 
 /* The last energy register known for EVSE @evse, in Wh. */
-bool tr16_meter_get(struct ogw_tr_env *env, long long evse, long long *ret)
+bool tr201_meter_get(struct ogw_tr_env *env, long long evse, long long *ret)
 {
-	json_t *m = tr16_state_get_num(env, "meter", evse);
+	json_t *m = tr201_state_get_num(env, "meter", evse);
 	json_t *wh = json_object_get(m, "wh");
 	bool found = json_is_integer(wh);
 
@@ -168,13 +168,13 @@ bool tr16_meter_get(struct ogw_tr_env *env, long long evse, long long *ret)
 
 /* Keeps the last register reading in @mvs (2.0.1 MeterValueType list) as
  * EVSE @evse's, the meterStart/meterStop of later transactions there. */
-int tr16_meter_note(struct ogw_tr_env *env, long long evse, const json_t *mvs)
+int tr201_meter_note(struct ogw_tr_env *env, long long evse, const json_t *mvs)
 {
 	long long wh;
 
-	if (!tr16_energy_wh(mvs, &wh))
+	if (!tr201_energy_wh(mvs, &wh))
 		return 0;
-	return tr16_state_put_num(env, "meter", evse, json_pack("{s:I}", "wh", (json_int_t)wh));
+	return tr201_state_put_num(env, "meter", evse, json_pack("{s:I}", "wh", (json_int_t)wh));
 }
 
 /* ---- MeterValues -------------------------------------------------------- */
@@ -184,20 +184,20 @@ int tr16_meter_note(struct ogw_tr_env *env, long long evse, const json_t *mvs)
  * negative errno. */
 static long long evse_conn16(struct ogw_tr_env *env, long long evse)
 {
-	json_t *e = evse > 0 ? tr16_state_get_num(env, "evse", evse) : NULL;
-	long long id16 = e ? tr16_c16_of(env, e, evse) : tr16_conn16_learn(env, evse, 1);
+	json_t *e = evse > 0 ? tr201_state_get_num(env, "evse", evse) : NULL;
+	long long id16 = e ? tr201_c16_of(env, e, evse) : tr201_conn16_learn(env, evse, 1);
 
 	json_decref(e);
 	return id16;
 }
 
-int tr16_up_metervalues(struct ogw_tr_env *env, const json_t *payload,
+int tr201_up_metervalues(struct ogw_tr_env *env, const json_t *payload,
 			struct ogw_tr_out *out)
 {
 	json_t *mvs = json_object_get(payload, "meterValue");
 	long long evse = json_integer_value(json_object_get(payload, "evseId")), id16;
 	json_t *mv;
-	int r = tr16_held_flush(env, -1, 0);
+	int r = tr201_held_flush(env, -1, 0);
 
 	if (r)
 		return r;
@@ -208,14 +208,14 @@ int tr16_up_metervalues(struct ogw_tr_env *env, const json_t *payload,
 			    "more connectors than a 1.6 numbering of this station holds");
 		return ogw_tr_out_answer(out, json_object());
 	}
-	if (!(mv = tr16_metervalues_to16(mvs, MV_ALL)))
+	if (!(mv = tr201_metervalues_to16(mvs, MV_ALL)))
 		return -ENOMEM;
 	/* EVSE 0 is the station's main meter, no connector's register. */
-	if (evse > 0 && (r = tr16_meter_note(env, evse, mvs))) {
+	if (evse > 0 && (r = tr201_meter_note(env, evse, mvs))) {
 		json_decref(mv);
 		return r;
 	}
-	return out_forward(out, "MeterValues",
+	return ogw_tr_forward(out, "MeterValues",
 			   json_pack("{s:I, s:o}", "connectorId", (json_int_t)id16, "meterValue", mv),
 			   NULL);
 }
