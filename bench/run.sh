@@ -11,8 +11,12 @@ usage() {
 Usage: bench/run.sh [--counts 1000,5000,10000] [--rate 2000] [--duration 30]
                     [--ramp 1000] [--modes direct,nginx,gateway,translated]
                     [--mix 1.6:60,2.0.1:30,2.1:10] [--results DIR]
+                    [--baseline OCPPGW_BINARY]
   translated: the gateway with --upstream-ocpp 2.0.1 (use --mix 1.6:100 to
   translate every charger, and compare with gateway on the same mix)
+  baseline, baseline-translated: the same two with the --baseline binary
+  (another build of ocppgw, e.g. the previous commit's), so that a change
+  is compared with what it replaces in one invocation
 Binaries: \$OCPPGW_SIM_BIN (default build/src/sim/ocppgw-sim),
           \$OCPPGW_BIN (default build/src/ocppgw).
 EOF
@@ -29,6 +33,7 @@ ramp=1000
 modes=direct,nginx,gateway
 mix=1.6:60,2.0.1:30,2.1:10
 results="$here/results"
+baseline=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--counts) counts=$2; shift 2 ;;
@@ -38,11 +43,16 @@ while [ $# -gt 0 ]; do
 	--modes) modes=$2; shift 2 ;;
 	--mix) mix=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
+	--baseline) baseline=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
 done
 
+case ",$modes," in
+*,baseline,*|*,baseline-translated,*)
+	[ -x "$baseline" ] || { echo "modes baseline*: --baseline names no executable: '$baseline'" >&2; exit 2; } ;;
+esac
 sim=$(bench_sim_bin)
 [ -x "$sim" ] || { echo "simulator not found: $sim (set OCPPGW_SIM_BIN)" >&2; exit 1; }
 bench_raise_nofile
@@ -71,6 +81,11 @@ run_one() {
 	gateway) bench_start_gateway "$dir" "$RESP_PORT" || { bench_stop_all; return 1; }; port=$PROXY_PORT ;;
 	translated) bench_start_gateway "$dir" "$RESP_PORT" --upstream-ocpp 2.0.1 ||
 			{ bench_stop_all; return 1; }; port=$PROXY_PORT ;;
+	baseline) OCPPGW_BIN=$baseline bench_start_gateway "$dir" "$RESP_PORT" ||
+			{ bench_stop_all; return 1; }; port=$PROXY_PORT ;;
+	baseline-translated) OCPPGW_BIN=$baseline bench_start_gateway "$dir" "$RESP_PORT" \
+			--upstream-ocpp 2.0.1 || { bench_stop_all; return 1; }; port=$PROXY_PORT ;;
+	*) echo "unknown mode: $mode" >&2; bench_stop_all; return 1 ;;
 	esac
 	[ -n "$PROXY_PID" ] && rss0=$(bench_rss_kb "$PROXY_PID")
 	"$sim" --url "ws://127.0.0.1:$port/ocpp" --load --count "$n" --rate "$rate" --mix "$mix" \
@@ -125,6 +140,7 @@ for n in "${count_list[@]}"; do
 	done
 done
 
+BENCH_BASELINE=$baseline BENCH_GATEWAY=$(bench_gw_bin) \
 python3 - "$records" "$out" "$counts" "$rate" "$duration" "$ramp" <<'EOF'
 import json, os, subprocess, sys, time
 records, out, counts, rate, duration, ramp = sys.argv[1:]
@@ -154,10 +170,40 @@ print(line(hdr))
 print("|" + "|".join("-" * (n + 2) for n in w) + "|")
 for x in rows:
     print(line(x))
+# Ratios of each gateway run against nginx and against the baseline build,
+# at the same fleet size in this invocation.
+by = {(r["mode"], r["chargers"]): r for r in recs}
+def ratio(a, b, key):
+    va, vb = a.get(key), b.get(key)
+    return "-" if va is None or not vb else "%.2fx" % (va / vb)
+def p99(r):
+    return lat(r, "p99")
+ratios = []
+for (mode, n), r in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    if mode in ("direct", "nginx") or mode.startswith("baseline"):
+        continue
+    for ref in ("nginx", "baseline" if mode == "gateway" else "baseline-" + mode):
+        b = by.get((ref, n))
+        if not b:
+            continue
+        ratios.append((mode, ref, str(n), ratio(r, b, "cpu_us_per_call"), ratio(r, b, "kb_per_charger"),
+                       "%s vs %s" % (fmt(p99(r)), fmt(p99(b))),
+                       ratio(r["sim"], b["sim"], "throughput_per_s")))
+if ratios:
+    hdr2 = ("mode", "against", "N", "CPU/call", "KiB/chg", "p99 ms", "calls/s")
+    w2 = [max(len(x[i]) for x in ratios + [hdr2]) for i in range(len(hdr2))]
+    line2 = lambda x: "| " + " | ".join(v.ljust(w2[i]) for i, v in enumerate(x)) + " |"
+    print()
+    print(line2(hdr2))
+    print("|" + "|".join("-" * (n + 2) for n in w2) + "|")
+    for x in ratios:
+        print(line2(x))
 meta = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "nproc": os.cpu_count(),
         "mem_total_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "counts": counts, "rate": float(rate), "duration_s": float(duration), "ramp": float(ramp),
+        "gateway": os.environ.get("BENCH_GATEWAY"),
+        "baseline": os.environ.get("BENCH_BASELINE") or None,
         "results": recs}
 json.dump(meta, open(out, "w"), indent=1)
 print("\nwritten: %s" % out)
