@@ -19,7 +19,7 @@
 #include "ocppgw/log.h"
 #include "ocppgw/loop.h"
 #include "ocppgw/util.h"
-#include "gw.h"
+#include "session/session.h"
 
 /* Set from signal handlers, read on the loop after lws_cancel_service(). */
 static volatile sig_atomic_t sig_stop, sig_reload;

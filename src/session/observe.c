@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ocppgw/log.h"
-#include "gw.h"
+#include "session/session.h"
 
 typedef void observer_fn(struct ogw_session *s, enum ogw_obs what, const char *action,
 			 const json_t *payload);

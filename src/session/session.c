@@ -17,7 +17,7 @@
 
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
-#include "gw.h"
+#include "session/session.h"
 
 /* A queued outgoing frame: this header, LWS_PRE bytes, then the text. The
  * rpc encoders leave room for both, so a frame is one allocation. */

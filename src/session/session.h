@@ -25,8 +25,8 @@
 #include "ocppgw/tracker.h"
 #include "ocppgw/translator.h"
 #include "ocppgw/util.h"
-#include "metrics.h"
-#include "state.h"
+#include "features/metrics/metrics.h"
+#include "features/state/state.h"
 
 
 struct ogw_session;

@@ -20,7 +20,7 @@
 
 #include "ocppgw/log.h"
 #include "ocppgw/loop.h"
-#include "gw.h"
+#include "session/session.h"
 
 /* How long accepting pauses when the process is out of descriptors. */
 #define ACCEPT_PAUSE_MS 100

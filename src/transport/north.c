@@ -15,7 +15,7 @@
 #include "ocppgw/auth.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
-#include "gw.h"
+#include "session/session.h"
 
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
 {

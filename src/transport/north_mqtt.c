@@ -20,7 +20,7 @@
 #include "ocppgw/log.h"
 #include "ocppgw/mqtt.h"
 #include "ocppgw/util.h"
-#include "gw.h"
+#include "session/session.h"
 
 #define TOPIC_MAX 512
 #define GATEWAY_LEVEL "$gateway"

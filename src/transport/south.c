@@ -15,7 +15,7 @@
 #include "ocppgw/auth.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
-#include "gw.h"
+#include "session/session.h"
 
 struct south_pss {
 	struct ogw_session *s;

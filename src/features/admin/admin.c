@@ -22,8 +22,8 @@
 #include "ocppgw/auth.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
-#include "admin.h"
-#include "gw.h"
+#include "features/admin/admin.h"
+#include "session/session.h"
 
 /* Per connection (lws zeroes it at adoption): the bytes received and not
  * used yet, the head of the request whose body is still coming, and the

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "admin_http.h"
+#include "features/admin/admin_http.h"
 
 #define OGW_ADMIN_MAX_ARGS 2
 

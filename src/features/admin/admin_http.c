@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "admin_http.h"
-#include "utf8.h"
+#include "features/admin/admin_http.h"
+#include "util/utf8.h"
 
 /* More than this many header fields is an attack, not a client. */
 #define MAX_FIELDS 100

@@ -15,8 +15,8 @@
 #include <jansson.h>
 
 #include "ocppgw/util.h"
-#include "admin.h"
-#include "gw.h"
+#include "features/admin/admin.h"
+#include "session/session.h"
 
 /* ---- JSON views ---------------------------------------------------------------- */
 

@@ -24,7 +24,7 @@
 #include "ocppgw/lb.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
-#include "gw.h"
+#include "session/session.h"
 
 /* Our profile ids: far above what a CSMS numbers from 1, one per purpose
  * and EVSE, so ours never replace each other or the CSMS's by id. */

@@ -17,7 +17,7 @@
 
 #include "ocppgw/log.h"
 #include "ocppgw/mqtt.h"
-#include "gw.h"
+#include "session/session.h"
 
 #define LIMIT_LEVEL "$gateway/limit"
 

@@ -17,7 +17,7 @@
 #include "ocppgw/log.h"
 #include "ocppgw/store.h"
 #include "ocppgw/util.h"
-#include "gw.h"
+#include "session/session.h"
 
 #define PASSWORD_KEY "auth.password"   /* {"hash": ["$pbkdf2-sha256$...", ...]}: the
                                           forms the charger may send it in */

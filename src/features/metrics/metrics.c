@@ -12,8 +12,8 @@
 #include <time.h>
 
 #include "ocppgw/util.h"
-#include "gw.h"
-#include "metrics.h"
+#include "features/metrics/metrics.h"
+#include "session/session.h"
 
 /* Upper bounds of the latency buckets, seconds; the last is +Inf. */
 static const double bucket_le[OGW_MET_BUCKETS - 1] = {

@@ -24,7 +24,7 @@
 #include "ocppgw/local.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
-#include "gw.h"
+#include "session/session.h"
 
 #define BOOT_KEY "offline.boot"          /* the charger's last boot, north version */
 #define BOOT_DUE_KEY "offline.boot_due"  /* the CSMS has not seen that boot */

@@ -15,8 +15,8 @@
 #include <jansson.h>
 
 #include "ocppgw/util.h"
-#include "gw.h"
-#include "state.h"
+#include "features/state/state.h"
+#include "session/session.h"
 
 static const struct ogw_evse_state evse_unknown = {
 	.energy_wh = -1,

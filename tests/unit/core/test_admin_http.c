@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The admin API's HTTP request head parser (src/gateway/admin_http.c) on
+ * The admin API's HTTP request head parser (src/features/admin/admin_http.c) on
  * requests as clients send them and as attackers do: what it takes from a
  * good head, and the status, field and reason of each refusal.
  */
@@ -9,7 +9,7 @@
 
 #include <criterion/criterion.h>
 
-#include "admin_http.h"
+#include "features/admin/admin_http.h"
 
 static const struct ogw_http_limits lim = { .max_head = 8192, .max_body = 65536 };
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * How the balancer reads a CSMS's charging profile (src/gateway/balance.c):
+ * How the balancer reads a CSMS's charging profile (src/features/balance/balance.c):
  * the period in force now, in A per phase, for 1.6 and 2.x shapes,
  * Absolute, Relative and Recurring kinds, W limits, duration and validity;
  * and the dynamic site limit's bounds.
@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <math.h>
 
-#include "gw.h"
+#include "session/session.h"
 
 #define T0 1700000000  /* 2023-11-14T22:13:20Z */
 

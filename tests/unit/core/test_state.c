@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The charger state tracker (src/gateway/state.c): frames as a charger
+ * The charger state tracker (src/features/state/state.c): frames as a charger
  * sends them in 1.6, 2.0.1 and 2.1, fed as JSON text, and what the state
  * holds afterwards.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
 
-#include "gw.h"
-#include "state.h"
+#include "session/session.h"
+#include "features/state/state.h"
 
 static struct ogw_charger_state cs;
 
