@@ -18,6 +18,7 @@
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
 #include "session/session.h"
+#include "transport/transport.h"
 
 /* A queued outgoing frame: this header, LWS_PRE bytes, then the text. The
  * rpc encoders leave room for both, so a frame is one allocation. */
@@ -69,7 +70,57 @@ static void leg_set_state(struct ogw_leg *l, enum ogw_leg_state st)
 		l->rx_refused = false; /* a new connection: its messages are read */
 }
 
+/* ---- the stages (src/session/stage.h) ------------------------------------ */
+
+/* Each stage's hook, in pipeline order. */
+#define FOR_STAGES(gw, st, hook) \
+	for (size_t i_ = 0; i_ < (gw)->pipeline.n; i_++) \
+		for (const struct ogw_stage *st = (gw)->pipeline.stage[i_]; st && st->hook; st = NULL)
+
+int ogw_pipeline_add(struct ogw_pipeline *p, const struct ogw_stage *st)
+{
+	if (p->n >= OGW_STAGES_MAX)
+		return -ENOSPC;
+	p->stage[p->n++] = st;
+	return 0;
+}
+
+bool ogw_session_standalone(const struct ogw_session *s)
+{
+	return !s->gw->conf.csms_url;
+}
+
+/* A frame counted on @l (for metrics). */
+static void tell_frame(struct ogw_leg *l, enum ogw_frame_event_kind kind, int dir,
+		       enum ogw_msg_type type, const char *action, const char *err_code)
+{
+	struct ogw_frame_event ev = { kind, dir, type, action, err_code, l->call_sent_us };
+	FOR_STAGES(l->s->gw, st, on_frame)
+		st->on_frame(l, &ev);
+}
+
+/* A validated frame of the south leg, to every observer. */
+static void observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+		    const json_t *payload)
+{
+	if (!payload)
+		return;
+	FOR_STAGES(s->gw, st, observe)
+		st->observe(s, what, action, payload);
+}
+
+/* Leg @l went up or down; true when a stage keeps the session (south down). */
+static bool tell_leg(struct ogw_leg *l, enum ogw_leg_event ev)
+{
+	bool kept = false;
+	FOR_STAGES(l->s->gw, st, on_leg)
+		kept |= st->on_leg(l, ev);
+	return kept;
+}
+
 /* ---- session table ------------------------------------------------------ */
+
+static void session_free(struct ogw_session *s);
 
 static size_t id_hash(const char *id)
 {
@@ -282,8 +333,8 @@ static void send_result(struct ogw_leg *l, const char *action, const char *id,
 	if (!id[0])
 		return; /* a call the gateway injected: nobody waits for the answer */
 	if (l->kind == OGW_SOUTH)
-		ogw_session_observe(l->s, OGW_OBS_UP_RESULT, action, payload);
-	ogw_metrics_frame(l->s->gw, l->kind, 1, OGW_MSG_CALLRESULT, action, NULL);
+		observe(l->s, OGW_OBS_UP_RESULT, action, payload);
+	tell_frame(l, OGW_FRAME_SEEN, 1, OGW_MSG_CALLRESULT, action, NULL);
 	struct ogw_log_ctx lc = leg_ctx(l, action, id);
 	ogw_debug(&lc, "-> CALLRESULT");
 	size_t len;
@@ -304,7 +355,7 @@ static void send_error(struct ogw_leg *l, enum ogw_msg_type type, const char *id
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
-	ogw_metrics_frame(l->s->gw, l->kind, 1, type, NULL, ogw_err_code(err, l->ver));
+	tell_frame(l, OGW_FRAME_SEEN, 1, type, NULL, ogw_err_code(err, l->ver));
 	size_t len;
 	char *buf = ogw_rpc_encode_error(WQ_HEADROOM, type, id, ogw_err_code(err, l->ver), desc,
 					 NULL, &len);
@@ -360,7 +411,7 @@ static void leg_kick(struct ogw_leg *l)
 		return;
 	ogw_rpc_new_id(c->id);
 	l->call_sent_us = ogw_now_us();
-	ogw_metrics_frame(l->s->gw, l->kind, 1, c->type, c->action, NULL);
+	tell_frame(l, OGW_FRAME_SEEN, 1, c->type, c->action, NULL);
 	struct ogw_log_ctx lc = leg_ctx(l, c->action, c->id);
 	ogw_debug(&lc, "-> CALL (from %s id %s)", leg_names[other_leg(l)->kind],
 		  c->origin_id[0] ? c->origin_id : "gateway");
@@ -453,7 +504,7 @@ bool ogw_payload_valid(struct ogw_leg *l, const char *action, bool response,
 	}
 	if (ogw_schema_validate(sch, payload, &fault) == 0)
 		return true;
-	ogw_metrics_invalid(l->s->gw, l->kind, 1);
+	tell_frame(l, OGW_FRAME_INVALID, 1, OGW_MSG_CALL, action, NULL);
 	struct ogw_log_ctx lc = leg_ctx(l, action, NULL);
 	ogw_err(&lc, "%s is invalid in OCPP %s: %s", what, ogw_ocpp_name(l->ver), fault.desc);
 	return false;
@@ -467,7 +518,7 @@ static int leg_call_take(struct ogw_leg *l, const char *action, json_t *payload,
 {
 	struct ogw_gateway *gw = l->s->gw;
 	if (l->kind == OGW_SOUTH)
-		ogw_session_observe(l->s, OGW_OBS_DOWN_CALL, action, payload);
+		observe(l->s, OGW_OBS_DOWN_CALL, action, payload);
 	struct ogw_call *c = ogw_call_new(action, payload,
 					  ogw_now_us() + (uint64_t)gw->conf.response_timeout_ms * 1000);
 	if (!c) {
@@ -482,9 +533,13 @@ static int leg_call_take(struct ogw_leg *l, const char *action, json_t *payload,
 	c->memo = memo;
 	c->rest = rest;
 	c->rest_len = rest ? rest_len : 0;
-	if (rest && !(l->kind == OGW_SOUTH && ogw_credentials_watched(action, c->payload))) {
+	bool keep = false;
+	if (rest && l->kind == OGW_SOUTH)
+		FOR_STAGES(gw, st, needs_request)
+			keep |= st->needs_request(action, c->payload);
+	if (rest && !keep) {
 		/* The bytes go out as they came; the tree is not needed any more
-		 * (but for a password change, which the answer applies). */
+		 * (but by a stage that reads the request with its answer). */
 		json_decref(c->payload);
 		c->payload = NULL;
 	}
@@ -513,6 +568,32 @@ static void leg_fail_calls(struct ogw_leg *l)
 	ogw_tracker_drain(&l->out, fail_call, NULL);
 }
 
+/* Relayed call @c was answered with @res: every stage records it; the
+ * first replacement of the answer (a new reference) wins, or NULL. */
+static json_t *answered(struct ogw_call *c, const json_t *res)
+{
+	struct ogw_leg *l = c->user;
+	json_t *replaced = NULL;
+	FOR_STAGES(l->s->gw, st, on_answer) {
+		json_t *r = st->on_answer(c, res);
+		if (r && !replaced)
+			replaced = r;
+		else
+			json_decref(r);
+	}
+	return replaced;
+}
+
+/* Relayed call @c went down with its leg: true when a stage answered for it. */
+static bool salvaged(struct ogw_call *c)
+{
+	struct ogw_leg *l = c->user;
+	FOR_STAGES(l->s->gw, st, on_lost)
+		if (st->on_lost(c))
+			return true;
+	return false;
+}
+
 /* An answer (or none: timeout, leg lost) to a call we relayed on c->user's
  * leg; it goes back to the leg the call came from, in that leg's version. */
 static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
@@ -527,7 +608,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	if (!c->origin_id[0]) {
 		/* A call the gateway injected in the CSMS's place: no one waits. */
 		if (answer && answer->type == OGW_MSG_CALLRESULT)
-			ogw_offline_relayed(c, answer->payload);
+			json_decref(answered(c, answer->payload));
 		return;
 	}
 	if (!answer) {
@@ -537,7 +618,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s did not answer %s within %d s", peer, c->action,
 				   (s->gw->conf.response_timeout_ms + 999) / 1000);
-		} else if (!(l->kind == OGW_NORTH && ogw_offline_salvage(c))) {
+		} else if (!salvaged(c)) {
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s unavailable: %s not delivered",
 				   l->kind == OGW_NORTH ? "upstream CSMS" : "charger", c->action);
@@ -552,7 +633,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			code = ogw_err_code(e, back->ver);
 		else
 			code = ogw_err_code(OGW_ERR_GENERIC, back->ver);
-		ogw_metrics_frame(s->gw, back->kind, 1, OGW_MSG_CALLERROR, c->action, code);
+		tell_frame(back, OGW_FRAME_SEEN, 1, OGW_MSG_CALLERROR, c->action, code);
 		size_t len;
 		char *buf = ogw_rpc_encode_error(WQ_HEADROOM, OGW_MSG_CALLERROR, c->origin_id, code,
 						 answer->err_desc, answer->payload, &len);
@@ -565,7 +646,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	if (sch && ogw_schema_validate(sch, answer->payload, &fault) < 0) {
 		struct ogw_log_ctx lc = leg_ctx(l, c->action, answer->id);
 		ogw_warn(&lc, "invalid CALLRESULT from %s: %s", peer, fault.desc);
-		ogw_metrics_invalid(s->gw, l->kind, 0);
+		tell_frame(l, OGW_FRAME_INVALID, 0, OGW_MSG_CALLRESULT, c->action, NULL);
 		send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 			   "%s sent an invalid %s response: %s", peer, c->action, fault.desc);
 		if (l->ver == OGW_OCPP21)
@@ -574,22 +655,18 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		return;
 	}
 
-	ogw_offline_relayed(c, answer->payload);
 	const struct ogw_tr_action *entry = c->ctx;
-	if (l->kind == OGW_SOUTH && !entry && !strcmp(c->action, "GetTransactionStatus")) {
-		json_t *fixed = ogw_offline_tx_status(c, answer->payload);
-		if (fixed) {
-			send_result(back, c->action, c->origin_id, fixed);
-			json_decref(fixed);
-			return;
-		}
-		json_decref(fixed);
+	json_t *replaced = answered(c, answer->payload);
+	if (replaced) {
+		send_result(back, c->action, c->origin_id, replaced);
+		json_decref(replaced);
+		return;
 	}
 	if (!entry || !entry->result) {
 		if (answer->rest) {
 			if (back->kind == OGW_SOUTH)
-				ogw_session_observe(s, OGW_OBS_UP_RESULT, c->action, answer->payload);
-			ogw_metrics_frame(s->gw, back->kind, 1, OGW_MSG_CALLRESULT, c->action, NULL);
+				observe(s, OGW_OBS_UP_RESULT, c->action, answer->payload);
+			tell_frame(back, OGW_FRAME_SEEN, 1, OGW_MSG_CALLRESULT, c->action, NULL);
 			struct ogw_log_ctx blc = leg_ctx(back, c->action, c->origin_id);
 			ogw_debug(&blc, "-> CALLRESULT (answer from %s id %s)", leg_names[l->kind],
 				  answer->id);
@@ -633,44 +710,6 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	}
 	json_decref(out);
 }
-
-/* ---- pipeline stages ---------------------------------------------------- */
-
-/*
- * A stage sees each validated CALL before translation and may answer it
- * itself (then the CALL goes no further). Later features (offline store,
- * authorization cache, load balancer) add their stages to this table.
- */
-struct ogw_stage {
-	const char *name;
-	/* 0: pass it on; 1: the stage answered it. */
-	int (*on_call)(struct ogw_leg *from, const struct ogw_frame *f);
-};
-
-/* A CSMS call for a charger that is not connected (its session only lives
- * on to deliver what it queued) would only wait for its timeout. */
-static int stage_charger_gone(struct ogw_leg *from, const struct ogw_frame *f)
-{
-	if (from->kind != OGW_NORTH || from->s->south.state == OGW_LEG_UP)
-		return 0;
-	send_error(from, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
-		   "charger %s is not connected: %s not delivered", from->s->id, f->action);
-	return 1;
-}
-
-/* Calls from the CSMS that name a 1.6 transaction the gateway started
- * offline carry the CSMS's id: the charger knows the gateway's. */
-static int stage_id_map(struct ogw_leg *from, const struct ogw_frame *f)
-{
-	if (from->kind == OGW_NORTH && ogw_offline_map_down(from->s, f->action, f->payload))
-		((struct ogw_frame *)f)->rest = NULL; /* the bytes are stale now */
-	return 0;
-}
-
-static const struct ogw_stage stages[] = {
-	{ "charger-gone", stage_charger_gone },
-	{ "id-map", stage_id_map },
-};
 
 /* ---- receiving ---------------------------------------------------------- */
 
@@ -751,8 +790,14 @@ static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *ac
 	struct ogw_session *s = l->s;
 	struct ogw_leg *to = other_leg(l);
 
-	if (l->kind == OGW_SOUTH && ogw_offline_take(l, f, action, payload, entry, memo))
-		return;
+	/* A rewritten id: the tree goes out, not the received bytes. */
+	bool mapped = false;
+	FOR_STAGES(s->gw, st, on_relay) {
+		enum ogw_stage_verdict v = st->on_relay(l, to, f, action, payload, entry, memo);
+		if (v == OGW_STAGE_DONE)
+			return;
+		mapped |= v == OGW_STAGE_CHANGED;
+	}
 	if (f->type == OGW_MSG_SEND) {
 		/* OCPP 2.1 SEND: unconfirmed, never tracked, may pass calls in flight. */
 		size_t len;
@@ -767,8 +812,6 @@ static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *ac
 			free(buf);
 		return;
 	}
-	/* A rewritten id: the tree goes out, not the received bytes. */
-	bool mapped = to->kind == OGW_NORTH && ogw_offline_map_up(s, action, payload);
 	char *rest = NULL;
 	if (!entry && f->rest && !mapped) {
 		/* Relayed unchanged: keep the bytes, not the tree. */
@@ -896,13 +939,13 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 	}
 }
 
-static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
+static void handle_call(struct ogw_leg *l, struct ogw_frame *f)
 {
 	struct ogw_session *s = l->s;
 	struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
 
 	const struct ogw_schema *sch = ogw_schema_get(s->gw->schemas[l->ver], f->action, false);
-	ogw_metrics_frame(s->gw, l->kind, 0, f->type, sch ? f->action : NULL, NULL);
+	tell_frame(l, OGW_FRAME_SEEN, 0, f->type, sch ? f->action : NULL, NULL);
 	if (!sch) {
 		ogw_info(&lc, "unknown action rejected");
 		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_NOT_IMPLEMENTED,
@@ -912,7 +955,7 @@ static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
 	struct ogw_schema_fault fault;
 	if (ogw_schema_validate(sch, f->payload, &fault) < 0) {
 		ogw_info(&lc, "invalid CALL rejected: %s", fault.desc);
-		ogw_metrics_invalid(s->gw, l->kind, 0);
+		tell_frame(l, OGW_FRAME_INVALID, 0, f->type, f->action, NULL);
 		if (f->type == OGW_MSG_CALL)
 			send_error(l, OGW_MSG_CALLERROR, f->id, fault.err, "%s", fault.desc);
 		return;
@@ -923,10 +966,22 @@ static void handle_call(struct ogw_leg *l, const struct ogw_frame *f)
 		return;
 	}
 	if (l->kind == OGW_SOUTH)
-		ogw_session_observe(s, OGW_OBS_UP_CALL, f->action, f->payload);
-	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
-		if (stages[i].on_call(l, f))
+		observe(s, OGW_OBS_UP_CALL, f->action, f->payload);
+	if (l->kind == OGW_NORTH && s->south.state != OGW_LEG_UP) {
+		/* The charger is not connected (its session only lives on to
+		 * deliver what it queued): the call would only wait for its
+		 * timeout. */
+		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
+			   "charger %s is not connected: %s not delivered", s->id, f->action);
+		return;
+	}
+	FOR_STAGES(s->gw, st, on_call) {
+		enum ogw_stage_verdict v = st->on_call(l, f);
+		if (v == OGW_STAGE_DONE)
 			return;
+		if (v == OGW_STAGE_CHANGED)
+			f->rest = NULL; /* the bytes are stale now */
+	}
 
 	if (!s->tr) {
 		json_incref(f->payload);
@@ -956,11 +1011,12 @@ static void handle_answer(struct ogw_leg *l, const struct ogw_frame *f)
 	}
 	struct ogw_log_ctx lc = leg_ctx(l, c->action, f->id);
 	ogw_debug(&lc, "<- %s", f->type == OGW_MSG_CALLRESULT ? "CALLRESULT" : "CALLERROR");
-	ogw_metrics_frame(l->s->gw, l->kind, 0, f->type, c->action, f->err_code);
-	ogw_metrics_latency(l->s->gw, l->kind, l->call_sent_us);
+	tell_frame(l, OGW_FRAME_SEEN, 0, f->type, c->action, f->err_code);
+	tell_frame(l, OGW_FRAME_ANSWERED, 0, f->type, c->action, NULL);
 	if (l->kind == OGW_SOUTH && f->type == OGW_MSG_CALLRESULT) {
-		ogw_session_observe(l->s, OGW_OBS_DOWN_RESULT, c->action, f->payload);
-		ogw_credentials_observe(l->s, c->action, c->payload, f->payload);
+		observe(l->s, OGW_OBS_DOWN_RESULT, c->action, f->payload);
+		FOR_STAGES(l->s->gw, st, observe_answer)
+			st->observe_answer(l->s, c->action, c->payload, f->payload);
 	}
 	call_finish(c, f);
 	leg_kick(l);
@@ -1141,7 +1197,15 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 	s->hnext = gw->table[b];
 	gw->table[b] = s;
 	gw->n_sessions++;
-	ogw_offline_init(s);
+	FOR_STAGES(gw, st, on_session_new)
+		if (st->on_session_new(s) < 0) {
+			struct ogw_log_ctx lc = { s->id, NULL, NULL, NULL };
+			ogw_err(&lc, "Failed to start its %s stage: out of memory", st->name);
+			s->state = OGW_SESSION_CLOSING;
+			table_remove(s);
+			session_free(s);
+			return NULL;
+		}
 	return s;
 }
 
@@ -1175,11 +1239,11 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 	if (!ok)
 		return NULL;
 	struct ogw_session *old = ogw_session_find(gw, id);
-	if (old && old->off.detached && old->state == OGW_SESSION_ACTIVE &&
+	if (old && old->detached && old->state == OGW_SESSION_ACTIVE &&
 	    old->south.ver == ver && old->north.ver == north_ver) {
 		/* The charger is back while its queue is being delivered: it takes
 		 * its session over, north leg and replay included. */
-		old->off.detached = false;
+		old->detached = false;
 		old->south.wsi = south_wsi;
 		leg_set_state(&old->south, OGW_LEG_UP);
 		old->south.last_rx_us = ogw_now_us();
@@ -1228,7 +1292,7 @@ struct ogw_session *ogw_session_new_detached(struct ogw_gateway *gw, const char 
 	struct ogw_session *s = session_alloc(gw, id, ver, north_ver, tr);
 	if (!s)
 		return NULL;
-	s->off.detached = true;
+	s->detached = true;
 	s->north.tp->connect(s);
 	return s;
 }
@@ -1238,7 +1302,10 @@ static void session_free(struct ogw_session *s)
 	struct ogw_log_ctx lc = { s->id, NULL, NULL, NULL };
 	ogw_debug(&lc, "session freed");
 	lws_sul_cancel(&s->sul_reconnect);
-	ogw_offline_release(s);
+	/* In reverse: a stage may read the state of one before it. */
+	for (size_t i = s->gw->pipeline.n; i-- > 0;)
+		if (s->gw->pipeline.stage[i]->on_session_free)
+			s->gw->pipeline.stage[i]->on_session_free(s);
 	wq_clear(&s->south);
 	wq_clear(&s->north);
 	free(s->south.rx);
@@ -1247,8 +1314,6 @@ static void session_free(struct ogw_session *s)
 		ogw_memzero(s->south_auth, strlen(s->south_auth));
 		free(s->south_auth);
 	}
-	ogw_state_clear(&s->cs);
-	ogw_balance_session_free(s);
 	s->gw->n_sessions--;
 	free(s);
 }
@@ -1309,7 +1374,9 @@ void ogw_session_leg_gone(struct ogw_leg *l)
 		/* May free the session: nothing touches it after this. */
 		if (s->state == OGW_SESSION_CLOSING)
 			maybe_free(s);
-		else if (!ogw_offline_detach(s))
+		else if (tell_leg(l, OGW_LEG_EV_DOWN))
+			s->detached = true;
+		else
 			ogw_session_close(s, LWS_CLOSE_STATUS_NORMAL, "charger disconnected");
 		return;
 	}
@@ -1324,7 +1391,7 @@ void ogw_session_north_up(struct ogw_session *s)
 	s->reconnects = 0;
 	s->north.last_rx_us = ogw_now_us();
 	leg_set_state(&s->north, OGW_LEG_UP);
-	ogw_offline_north_up(s);
+	tell_leg(&s->north, OGW_LEG_EV_UP);
 	leg_kick(&s->north);
 }
 
@@ -1345,7 +1412,7 @@ void ogw_session_north_failed(struct ogw_session *s, const char *why)
 
 	leg_set_state(&s->north, OGW_LEG_DOWN);
 	leg_fail_calls(&s->north);
-	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_offline_standalone(s) ||
+	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_session_standalone(s) ||
 	    !s->north.tp->session_reconnects)
 		return;
 	uint64_t delay = (uint64_t)gw->conf.reconnect_min_ms;
@@ -1360,6 +1427,18 @@ void ogw_session_north_failed(struct ogw_session *s, const char *why)
 	s->reconnects++;
 	ogw_info(&lc, "upstream %s; reconnecting in %llu ms", why, (unsigned long long)delay);
 	lws_sul_schedule(gw->ctx, 0, &s->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);
+}
+
+void ogw_session_free_all(struct ogw_gateway *gw)
+{
+	for (size_t i = 0; i < gw->table_size; i++) {
+		struct ogw_session *s = gw->table[i], *next;
+		for (; s; s = next) {
+			next = s->hnext;
+			session_free(s);
+		}
+		gw->table[i] = NULL;
+	}
 }
 
 /* Closes every session, or with @only_idle those with no call in flight
@@ -1398,9 +1477,11 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 
 	json_t *salvaged = NULL;
 	struct ogw_frame local = { .type = OGW_MSG_CALLRESULT };
-	if (!answer && l->kind == OGW_NORTH && c->deadline_us > ogw_now_us()) {
+	if (!answer && c->deadline_us > ogw_now_us()) {
 		/* The CSMS went away with it: the gateway answers in its place. */
-		salvaged = ogw_offline_salvage_emit(c);
+		FOR_STAGES(l->s->gw, st, on_lost_own)
+			if (!salvaged)
+				salvaged = st->on_lost_own(c);
 		local.payload = salvaged;
 		if (salvaged)
 			answer = &local;
@@ -1453,22 +1534,24 @@ static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *act
 	}
 	ec->done = done;
 	ec->user = user;
-	if (dir == OGW_TR_UP && ogw_offline_answers(s, action, payload)) {
-		/* The gateway answers in the CSMS's place, on the next turn of
-		 * the loop: the translator is still inside its own call now. */
-		struct ogw_call *c = ogw_call_new(action, payload, UINT64_MAX);
-		if (!c) {
-			free(ec);
-			return -ENOMEM;
-		}
-		c->done = emitted_done;
-		c->user = l;
-		c->ctx = ec;
-		ogw_offline_take_emit(s, c);
-		return 0;
+	/* A stage may take it (and answer it in the peer's place) or rewrite
+	 * its ids; the call is the stage's once taken. */
+	struct ogw_call *c = ogw_call_new(action, json_incref(payload), UINT64_MAX);
+	if (!c) {
+		json_decref(payload);
+		free(ec);
+		return -ENOMEM;
 	}
-	if (dir == OGW_TR_UP)
-		ogw_offline_map_up(s, action, payload);
+	c->done = emitted_done;
+	c->user = l;
+	c->ctx = ec;
+	FOR_STAGES(s->gw, st, on_own_call)
+		if (st->on_own_call(l, c) == OGW_STAGE_DONE) {
+			json_decref(payload);
+			return 0;
+		}
+	c->ctx = NULL;
+	ogw_call_free(c);
 	int r = leg_call_take(l, action, payload, "", emitted_done, ec, NULL, NULL, 0);
 	if (r < 0)
 		free(ec);
@@ -1606,7 +1689,11 @@ static int64_t env_next_id(struct ogw_tr_env *env, const char *name)
 
 static bool env_queued(struct ogw_tr_env *env, const char *txid)
 {
-	return ogw_offline_queued(ogw_env_session(env), txid);
+	struct ogw_session *s = ogw_env_session(env);
+	FOR_STAGES(s->gw, st, holds)
+		if (st->holds(s, txid))
+			return true;
+	return false;
 }
 
 /* The translator cannot carry @action anywhere: a dead letter with the

@@ -21,6 +21,7 @@
 #include "ocppgw/log.h"
 #include "ocppgw/loop.h"
 #include "session/session.h"
+#include "transport/transport.h"
 
 /* How long accepting pauses when the process is out of descriptors. */
 #define ACCEPT_PAUSE_MS 100

@@ -15,7 +15,9 @@
 #include "ocppgw/auth.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
+#include "features/credentials/credentials.h"
 #include "session/session.h"
+#include "transport/transport.h"
 
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
 {

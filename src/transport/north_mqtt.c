@@ -20,7 +20,9 @@
 #include "ocppgw/log.h"
 #include "ocppgw/mqtt.h"
 #include "ocppgw/util.h"
+#include "features/balance/balance.h"
 #include "session/session.h"
+#include "transport/transport.h"
 
 #define TOPIC_MAX 512
 #define GATEWAY_LEVEL "$gateway"

@@ -23,7 +23,9 @@
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
 #include "features/admin/admin.h"
+#include "features/admin/admin_door.h"
 #include "session/session.h"
+#include "transport/transport.h"
 
 /* Per connection (lws zeroes it at adoption): the bytes received and not
  * used yet, the head of the request whose body is still coming, and the

@@ -16,6 +16,9 @@
 
 #include "ocppgw/util.h"
 #include "features/admin/admin.h"
+#include "features/balance/balance.h"
+#include "features/metrics/metrics.h"
+#include "features/state/state.h"
 #include "session/session.h"
 
 /* ---- JSON views ---------------------------------------------------------------- */
@@ -68,7 +71,7 @@ static const char *const leg_state_names[] = { "down", "connecting", "up", "clos
 
 static json_t *charger_json(struct ogw_gateway *gw, const struct ogw_session *s)
 {
-	const struct ogw_charger_state *cs = &s->cs;
+	const struct ogw_charger_state *cs = ogw_state_of(s);
 	json_t *evses = json_array();
 	double draw[3] = { 0, 0, 0 }, limit = 0;
 	bool any_limit = false;
@@ -379,7 +382,7 @@ static size_t id_tag_max(const struct cmd *c)
 /* An EVSE the charger reported Available: @want, or the first one. */
 static bool available_evse(struct cmd *c, long want, long *ret)
 {
-	const struct ogw_charger_state *cs = &c->s->cs;
+	const struct ogw_charger_state *cs = ogw_state_of(c->s);
 	if (want) {
 		const struct ogw_evse_state *e = evse_find(cs, want);
 		if (!e && cs->n_evse) {
@@ -502,7 +505,7 @@ static bool build_stop(struct cmd *c)
 	} else {
 		if (!body_int(c, "evse", 1, OGW_STATE_MAX_EVSE, false, &evse))
 			return false;
-		const struct ogw_charger_state *cs = &c->s->cs;
+		const struct ogw_charger_state *cs = ogw_state_of(c->s);
 		int found = 0;
 		for (int i = 0; i < cs->n_evse; i++)
 			if (cs->evse[i].tx_id[0] && (!evse || cs->evse[i].id == evse)) {

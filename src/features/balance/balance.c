@@ -24,6 +24,8 @@
 #include "ocppgw/lb.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
+#include "features/balance/balance.h"
+#include "features/state/state.h"
 #include "session/session.h"
 
 /* Our profile ids: far above what a CSMS numbers from 1, one per purpose
@@ -55,7 +57,7 @@ struct bal_evse {
 	double measured_ref[3];     /* draw when last allocated, for min_change */
 };
 
-/* Per session (s->balance). */
+/* Per session (balance_of(s)). */
 struct ogw_balance_charger {
 	struct bal_evse evse[N_EVSE];
 	struct csms_profile csms_default;  /* TxDefault for connector/EVSE 0 */
@@ -233,17 +235,25 @@ static void csms_clear(struct csms_profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* The session's balancer state in its stage slot; NULL until it needs one. */
+static struct ogw_balance_charger *balance_of(const struct ogw_session *s)
+{
+	return *ogw_session_slot((struct ogw_session *)s, &ogw_balance_stage);
+}
+
 static struct ogw_balance_charger *charger_of(struct ogw_session *s)
 {
-	if (!s->balance) {
-		s->balance = calloc(1, sizeof(*s->balance));
-		if (!s->balance)
+	void **slot = ogw_session_slot(s, &ogw_balance_stage);
+	if (!*slot) {
+		struct ogw_balance_charger *bc = calloc(1, sizeof(*bc));
+		if (!bc)
 			return NULL;
-		s->balance->failsafe_a = NO_LIMIT;
+		bc->failsafe_a = NO_LIMIT;
 		for (int i = 0; i < N_EVSE; i++)
-			s->balance->evse[i].sent_a = NO_LIMIT;
+			bc->evse[i].sent_a = NO_LIMIT;
+		*slot = bc;
 	}
-	return s->balance;
+	return *slot;
 }
 
 static bool purpose_is(const char *purpose, const char *const *names)
@@ -314,8 +324,8 @@ static void record_clear(struct ogw_session *s, struct ogw_balance_charger *bc, 
 /* A draw change of at least min_change on any phase of any EVSE. */
 static bool draw_moved(struct ogw_session *s, const struct ogw_balance_charger *bc, double min)
 {
-	for (int i = 0; i < s->cs.n_evse; i++) {
-		const struct ogw_evse_state *e = &s->cs.evse[i];
+	for (int i = 0; i < ogw_state_of(s)->n_evse; i++) {
+		const struct ogw_evse_state *e = &ogw_state_of(s)->evse[i];
 		for (int k = 0; k < 3; k++)
 			if (fabs(fmax(e->current_a[k], 0) - bc->evse[e->id].measured_ref[k]) >= min)
 				return true;
@@ -327,7 +337,7 @@ static const char *const tx_actions[] = {
 	"StartTransaction", "StopTransaction", "TransactionEvent", "StatusNotification", NULL,
 };
 
-void ogw_balance_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+static void balance_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
 			 const json_t *payload)
 {
 	struct ogw_gateway *gw = s->gw;
@@ -358,9 +368,9 @@ void ogw_balance_observe(struct ogw_session *s, enum ogw_obs what, const char *a
 	}
 }
 
-void ogw_balance_session_free(struct ogw_session *s)
+static void balance_session_free(struct ogw_session *s)
 {
-	struct ogw_balance_charger *bc = s->balance;
+	struct ogw_balance_charger *bc = balance_of(s);
 
 	if (!bc)
 		return;
@@ -369,10 +379,16 @@ void ogw_balance_session_free(struct ogw_session *s)
 	for (int i = 0; i < N_EVSE; i++)
 		csms_clear(&bc->evse[i].csms);
 	free(bc);
-	s->balance = NULL;
+	*ogw_session_slot(s, &ogw_balance_stage) = NULL;
 	/* its cars are gone: the others may get more */
 	kick(s->gw, KICK_MS);
 }
+
+const struct ogw_stage ogw_balance_stage = {
+	.name = "balance",
+	.on_session_free = balance_session_free,
+	.observe = balance_observe,    /* after the charger state's: it reads it */
+};
 
 /* ---- the tree ------------------------------------------------------------- */
 
@@ -412,9 +428,9 @@ static int tree_add(struct tree *t, struct ogw_lb_node n, enum node_kind kind, c
 /* The EVSE's state if the charger reported it (never creates one). */
 static struct ogw_evse_state *evse_find(struct ogw_session *s, int id)
 {
-	for (int i = 0; s && i < s->cs.n_evse; i++)
-		if (s->cs.evse[i].id == id)
-			return &s->cs.evse[i];
+	for (int i = 0; s && i < ogw_state_of(s)->n_evse; i++)
+		if (ogw_state_of(s)->evse[i].id == id)
+			return &ogw_state_of(s)->evse[i];
 	return NULL;
 }
 
@@ -455,12 +471,12 @@ static int add_charger(struct tree *t, const struct ogw_gateway *gw, int parent,
 
 	if (!session_live(s))
 		s = NULL;
-	if (s && s->balance) {
+	if (s && balance_of(s)) {
 		/* the CSMS's Max profile caps the whole charger */
 		double v = gw->conf.lb->voltage;
 		struct ogw_lb_params p = { .voltage = v };
 		n.limit_a = min_limit(ogw_lb_node_limit_a(&p, &n),
-				      csms_limit_now(&s->balance->csms_max,
+				      csms_limit_now(&balance_of(s)->csms_max,
 						     s->south.ver == OGW_OCPP16, now, 0, v));
 		n.limit_w = NO_LIMIT;
 	}
@@ -475,10 +491,10 @@ static int add_charger(struct tree *t, const struct ogw_gateway *gw, int parent,
 			return e;
 		t->meta[e].evse = ch->evses[i].id;
 	}
-	for (int i = 0; s && i < s->cs.n_evse; i++) {
+	for (int i = 0; s && i < ogw_state_of(s)->n_evse; i++) {
 		bool known = false;
 		for (size_t k = 0; k < ch->n_evses; k++)
-			known |= ch->evses[k].id == s->cs.evse[i].id;
+			known |= ch->evses[k].id == ogw_state_of(s)->evse[i].id;
 		if (known)
 			continue;
 		struct ogw_lb_node en = { .parent = at, .limit_a = NO_LIMIT, .limit_w = NO_LIMIT,
@@ -486,10 +502,10 @@ static int add_charger(struct tree *t, const struct ogw_gateway *gw, int parent,
 		int e = tree_add(t, en, NODE_EVSE, NULL);
 		if (e < 0)
 			return e;
-		t->meta[e].evse = s->cs.evse[i].id;
+		t->meta[e].evse = ogw_state_of(s)->evse[i].id;
 	}
 	/* A configured charger that never said which EVSEs it has: one. */
-	if (!ch->n_evses && !(s && s->cs.n_evse)) {
+	if (!ch->n_evses && !(s && ogw_state_of(s)->n_evse)) {
 		struct ogw_lb_node en = { .parent = at, .limit_a = NO_LIMIT, .limit_w = NO_LIMIT,
 					  .phases = ch->lim.phases };
 		int e = tree_add(t, en, NODE_EVSE, NULL);
@@ -539,7 +555,7 @@ static struct ogw_lb_session session_base(const struct ogw_lb_charger_conf *ch, 
 static double evse_csms_limit(const struct ogw_session *s, int evse, int64_t tx_started,
 			      double voltage, time_t now)
 {
-	const struct ogw_balance_charger *bc = s->balance;
+	const struct ogw_balance_charger *bc = balance_of(s);
 	bool v16 = s->south.ver == OGW_OCPP16;
 
 	if (!bc)
@@ -585,9 +601,9 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 			continue;
 		for (int k = 0; k < 3; k++)
 			m->measured[cm->conf->rotation[k]] = fmax(e->current_a[k], 0);
-		if (s->balance)  /* what min_change is measured from */
+		if (balance_of(s))  /* what min_change is measured from */
 			for (int k = 0; k < 3; k++)
-				s->balance->evse[m->evse].measured_ref[k] = fmax(e->current_a[k], 0);
+				balance_of(s)->evse[m->evse].measured_ref[k] = fmax(e->current_a[k], 0);
 		e->csms_limit_a = m->csms_a;
 		m->active = e->tx_id[0] != '\0';
 		if (!m->active)
@@ -597,9 +613,9 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 			ss.phases = e->phases_used;
 		ss.arrival = e->tx_started ? e->tx_started : (int64_t)now;
 		memcpy(ss.measured_a, e->current_a, sizeof(ss.measured_a));
-		ss.offered_a = s->balance ? s->balance->evse[m->evse].sent_a : NO_LIMIT;
+		ss.offered_a = balance_of(s) ? balance_of(s)->evse[m->evse].sent_a : NO_LIMIT;
 		ss.csms_limit_a = m->csms_a;
-		if (s->balance && ogw_now_us() < s->balance->evse[m->evse].retry_us)
+		if (balance_of(s) && ogw_now_us() < balance_of(s)->evse[m->evse].retry_us)
 			unmanaged(&ss, cm->conf);
 		t->ss_node[t->n_ss] = (int)v;
 		t->ss[t->n_ss++] = ss;
@@ -705,7 +721,7 @@ static void profile_done(struct ogw_tr_env *env, void *user, const json_t *resul
 	struct ogw_balance *b = s->gw->balance;
 	const char *st = json_string_value(json_object_get(result, "status"));
 
-	if ((!st || strcmp(st, "Accepted") != 0) && s->balance) {
+	if ((!st || strcmp(st, "Accepted") != 0) && balance_of(s)) {
 		struct ogw_log_ctx lc = { s->id, "south", "SetChargingProfile", NULL };
 		uint64_t retry = ogw_now_us() + RETRY_US;
 		ogw_warn(&lc, "balancing profile for EVSE %d not accepted (%s); again in %llu s",
@@ -713,11 +729,11 @@ static void profile_done(struct ogw_tr_env *env, void *user, const json_t *resul
 		/* what the charger holds is unknown now: sent again, but not in
 		 * a loop to a charger that refuses them */
 		if (sc->evse > 0) {
-			s->balance->evse[sc->evse].sent_a = NO_LIMIT;
-			s->balance->evse[sc->evse].retry_us = retry;
+			balance_of(s)->evse[sc->evse].sent_a = NO_LIMIT;
+			balance_of(s)->evse[sc->evse].retry_us = retry;
 		} else {
-			s->balance->failsafe_a = NO_LIMIT;
-			s->balance->failsafe_retry_us = retry;
+			balance_of(s)->failsafe_a = NO_LIMIT;
+			balance_of(s)->failsafe_retry_us = retry;
 		}
 	}
 	if (b && sc->lowering && b->lowering > 0 && --b->lowering == 0)
@@ -801,7 +817,7 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 			  bool lowering_pass, uint64_t now_us)
 {
 	const struct ogw_lb_conf *lb = s->gw->conf.lb;
-	struct bal_evse *be = &s->balance->evse[m->evse];
+	struct bal_evse *be = &balance_of(s)->evse[m->evse];
 	struct ogw_evse_state *e = evse_find(s, m->evse);
 	double target = m->csms_a >= 0 ? fmin(m->target_a, m->csms_a) : m->target_a;
 	/* a CSMS TxProfile would win over our TxDefault: answer it with ours */
@@ -841,7 +857,7 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 static void send_failsafe(struct ogw_session *s, const struct tree *t, size_t v, int phases,
 			  time_t now, uint64_t now_us)
 {
-	struct ogw_balance_charger *bc = s->balance;
+	struct ogw_balance_charger *bc = balance_of(s);
 	const struct node_meta *m = &t->meta[v];
 	const struct ogw_lb_conf *lb = s->gw->conf.lb;
 	double share = floor(m->failsafe_a * 10) / 10, full = 0;
@@ -879,7 +895,7 @@ static uint64_t send_all(struct tree *t, time_t now)
 				continue;
 			const struct node_meta *cm = &t->meta[t->nodes[v].parent];
 			struct ogw_session *s = cm->s;
-			if (!s || !charger_of(s) || !s->balance->ready)
+			if (!s || !charger_of(s) || !balance_of(s)->ready)
 				continue;
 			uint64_t w = send_evse(s, m, cm->conf->lim.phases, pass == 1, now_us);
 			if (w && (!wait || w < wait))
@@ -888,7 +904,7 @@ static uint64_t send_all(struct tree *t, time_t now)
 	}
 	for (size_t v = 0; v < t->n; v++) {
 		const struct node_meta *m = &t->meta[v];
-		if (m->kind == NODE_CHARGER && m->s && m->s->balance && m->s->balance->ready)
+		if (m->kind == NODE_CHARGER && m->s && balance_of(m->s) && balance_of(m->s)->ready)
 			send_failsafe(m->s, t, v, m->conf->lim.phases, now, now_us);
 	}
 	return wait;
@@ -977,7 +993,7 @@ static void forget_sent(struct ogw_gateway *gw, bool clear)
 {
 	for (size_t i = 0; i < gw->table_size; i++) {
 		for (struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
-			struct ogw_balance_charger *bc = s->balance;
+			struct ogw_balance_charger *bc = balance_of(s);
 			if (!bc)
 				continue;
 			for (int e = 1; e < N_EVSE; e++) {

@@ -17,6 +17,7 @@
 
 #include "ocppgw/log.h"
 #include "ocppgw/mqtt.h"
+#include "features/balance/balance.h"
 #include "session/session.h"
 
 #define LIMIT_LEVEL "$gateway/limit"

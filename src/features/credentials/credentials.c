@@ -17,6 +17,7 @@
 #include "ocppgw/log.h"
 #include "ocppgw/store.h"
 #include "ocppgw/util.h"
+#include "features/credentials/credentials.h"
 #include "session/session.h"
 
 #define PASSWORD_KEY "auth.password"   /* {"hash": ["$pbkdf2-sha256$...", ...]}: the
@@ -77,7 +78,7 @@ static const char *password2x(const char *action, const json_t *req, const json_
 	return found;
 }
 
-bool ogw_credentials_watched(const char *action, const json_t *req)
+static bool credentials_needs_request(const char *action, const json_t *req)
 {
 	const json_t *data;
 	size_t i;
@@ -147,8 +148,8 @@ static void secret_free(char *s)
 	}
 }
 
-void ogw_credentials_observe(struct ogw_session *s, const char *action, const json_t *req,
-			     const json_t *ans)
+static void credentials_observe_answer(struct ogw_session *s, const char *action,
+				       const json_t *req, const json_t *ans)
 {
 	enum ogw_ocpp south = s->south.ver;
 	const struct ogw_charger_conf *cc = ogw_conf_charger(&s->gw->conf, s->id);
@@ -199,6 +200,12 @@ out:
 	if (hash)
 		secret_free(hash);
 }
+
+const struct ogw_stage ogw_credentials_stage = {
+	.name = "credentials",
+	.observe_answer = credentials_observe_answer,
+	.needs_request = credentials_needs_request,
+};
 
 int ogw_credentials_check(const struct ogw_gateway *gw, const char *id, const void *pass, size_t len)
 {

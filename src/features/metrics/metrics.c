@@ -6,13 +6,16 @@
  * sessions, their state trackers and the store when rendered. Nothing here
  * writes to a socket: admin.c serves the text.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ocppgw/util.h"
+#include "features/balance/balance.h"
 #include "features/metrics/metrics.h"
+#include "features/state/state.h"
 #include "session/session.h"
 
 /* Upper bounds of the latency buckets, seconds; the last is +Inf. */
@@ -63,37 +66,21 @@ static struct ogw_met_counter *slot(struct ogw_metrics *m, int family, int leg, 
 	return NULL;
 }
 
-static void count(struct ogw_gateway *gw, int family, int leg, int dir, int type,
+static void count(struct ogw_metrics *m, int family, int leg, int dir, int type,
 		  const char *name)
 {
-	struct ogw_met_counter *c = slot(&gw->metrics, family, leg, dir, type, name);
+	struct ogw_met_counter *c = slot(m, family, leg, dir, type, name);
 	if (c)
 		c->n++;
 }
 
-void ogw_metrics_frame(struct ogw_gateway *gw, int leg, int dir, enum ogw_msg_type type,
-		       const char *action, const char *err_code)
-{
-	count(gw, OGW_MET_FRAMES, leg, dir, (int)type, action && *action ? action : "unknown");
-	/* A peer's code becomes a label only when it is one OCPP defines. */
-	enum ogw_err e;
-	if (err_code)
-		count(gw, OGW_MET_CALLERRORS, leg, dir, 0,
-		      ogw_err_parse(err_code, &e) == 0 ? err_code : "other");
-}
-
-void ogw_metrics_invalid(struct ogw_gateway *gw, int leg, int dir)
-{
-	count(gw, OGW_MET_INVALID, leg, dir, 0, NULL);
-}
-
-void ogw_metrics_latency(struct ogw_gateway *gw, int leg, uint64_t sent_us)
+static void count_latency(struct ogw_metrics *m, int leg, uint64_t sent_us)
 {
 	uint64_t now = ogw_now_us();
 	if (!sent_us || now < sent_us || leg < 0 || leg > 1)
 		return;
 	double s = (double)(now - sent_us) / 1e6;
-	struct ogw_met_histogram *h = &gw->metrics.latency[leg];
+	struct ogw_met_histogram *h = &m->latency[leg];
 	unsigned int b = 0;
 	while (b < OGW_MET_BUCKETS - 1 && s > bucket_le[b])
 		b++;
@@ -102,10 +89,52 @@ void ogw_metrics_latency(struct ogw_gateway *gw, int leg, uint64_t sent_us)
 	h->sum_s += s;
 }
 
-void ogw_metrics_free(struct ogw_metrics *m)
+/* The stage: every frame the session reports on any leg. An action is a
+ * label only when the schemas know it; a peer's CALLERROR code only when
+ * OCPP defines it. */
+static void metrics_on_frame(struct ogw_leg *l, const struct ogw_frame_event *ev)
 {
-	free(m->slots);
-	memset(m, 0, sizeof(*m));
+	struct ogw_metrics *m = l->s->gw->metrics;
+	int leg = (int)l->kind;
+	enum ogw_err e;
+
+	if (!m)
+		return;
+	switch (ev->kind) {
+	case OGW_FRAME_SEEN:
+		count(m, OGW_MET_FRAMES, leg, ev->dir, (int)ev->type,
+		      ev->action && *ev->action ? ev->action : "unknown");
+		if (ev->err_code)
+			count(m, OGW_MET_CALLERRORS, leg, ev->dir, 0,
+			      ogw_err_parse(ev->err_code, &e) == 0 ? ev->err_code : "other");
+		break;
+	case OGW_FRAME_INVALID:
+		count(m, OGW_MET_INVALID, leg, ev->dir, 0, NULL);
+		break;
+	case OGW_FRAME_ANSWERED:
+		count_latency(m, leg, ev->sent_us);
+		break;
+	}
+}
+
+const struct ogw_stage ogw_metrics_stage = {
+	.name = "metrics",
+	.on_frame = metrics_on_frame,
+};
+
+int ogw_metrics_init(struct ogw_gateway *gw)
+{
+	gw->metrics = calloc(1, sizeof(*gw->metrics));
+	return gw->metrics ? 0 : -ENOMEM;
+}
+
+void ogw_metrics_free(struct ogw_gateway *gw)
+{
+	if (!gw->metrics)
+		return;
+	free(gw->metrics->slots);
+	free(gw->metrics);
+	gw->metrics = NULL;
 }
 
 /* ---- site figures --------------------------------------------------------- */
@@ -118,8 +147,8 @@ static void add_charger(const struct ogw_session *s, struct ogw_site_figures *f)
 	const int *grid = ogw_balance_rotation(s->gw, s->id);
 	f->chargers[s->south.ver]++;
 	f->north[s->north.state]++;
-	for (int i = 0; i < s->cs.n_evse; i++) {
-		const struct ogw_evse_state *e = &s->cs.evse[i];
+	for (int i = 0; i < ogw_state_of(s)->n_evse; i++) {
+		const struct ogw_evse_state *e = &ogw_state_of(s)->evse[i];
 		int phases = e->phases_used > 0 ? e->phases_used : 3;
 		for (int p = 0; p < 3; p++) {
 			if (e->current_a[p] > 0)
@@ -254,17 +283,17 @@ char *ogw_metrics_render(struct ogw_gateway *gw, size_t *ret_len)
 
 	family_head(f, "ocppgw_frames_total", "counter", "OCPP-J frames by leg, direction, "
 		    "message type and action.");
-	render_counters(f, &gw->metrics, OGW_MET_FRAMES);
+	render_counters(f, gw->metrics, OGW_MET_FRAMES);
 	family_head(f, "ocppgw_callerrors_total", "counter",
 		    "CALLERROR frames by leg, direction and error code.");
-	render_counters(f, &gw->metrics, OGW_MET_CALLERRORS);
+	render_counters(f, gw->metrics, OGW_MET_CALLERRORS);
 	family_head(f, "ocppgw_validation_failures_total", "counter",
 		    "Payloads that failed schema validation, by leg and direction.");
-	render_counters(f, &gw->metrics, OGW_MET_INVALID);
+	render_counters(f, gw->metrics, OGW_MET_INVALID);
 	family_head(f, "ocppgw_metrics_dropped_total", "counter",
 		    "Counter increments lost because the label table was full.");
-	fprintf(f, "ocppgw_metrics_dropped_total %llu\n", (unsigned long long)gw->metrics.dropped);
-	render_latency(f, &gw->metrics);
+	fprintf(f, "ocppgw_metrics_dropped_total %llu\n", (unsigned long long)gw->metrics->dropped);
+	render_latency(f, gw->metrics);
 
 	family_head(f, "ocppgw_queue_depth", "gauge",
 		    "Messages in the store's outbound queue.");

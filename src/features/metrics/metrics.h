@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to the gateway layer: the counters behind GET /metrics. The
- * session counts frames, CALLERRORs, validation failures and call latency
- * through these calls (one line at each place); gauges (chargers, queue,
- * uplink, currents) are read when the metrics are rendered.
+ * The counters behind GET /metrics. The metrics stage counts frames,
+ * CALLERRORs, validation failures and call latency as the session reports
+ * them (struct ogw_frame_event); gauges (chargers, queue, uplink,
+ * currents) are read when the metrics are rendered.
  */
 #ifndef OGW_METRICS_H
 #define OGW_METRICS_H
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ocppgw/rpc.h"
+#include "session/stage.h"
 
 struct ogw_gateway;
 
@@ -57,16 +58,11 @@ struct ogw_site_figures {
 };
 void ogw_site_figures(struct ogw_gateway *gw, struct ogw_site_figures *ret);
 
-/* dir: 0 received from the leg's peer, 1 sent to it. @action NULL: not
- * known (pass only actions the schemas know: each one is a label);
- * @err_code: a CALLERROR's code, also counted by code. */
-void ogw_metrics_frame(struct ogw_gateway *gw, int leg, int dir, enum ogw_msg_type type,
-		       const char *action, const char *err_code);
-void ogw_metrics_invalid(struct ogw_gateway *gw, int leg, int dir);
-/* A CALL sent on @leg at @sent_us (monotonic) was answered now. */
-void ogw_metrics_latency(struct ogw_gateway *gw, int leg, uint64_t sent_us);
+extern const struct ogw_stage ogw_metrics_stage;
+/* gw->metrics: 0 or -ENOMEM. */
+int ogw_metrics_init(struct ogw_gateway *gw);
 /* The whole exposition (Prometheus text format 0.0.4), malloc'd; NULL on ENOMEM. */
 char *ogw_metrics_render(struct ogw_gateway *gw, size_t *ret_len);
-void ogw_metrics_free(struct ogw_metrics *m);
+void ogw_metrics_free(struct ogw_gateway *gw);
 
 #endif

@@ -24,6 +24,7 @@
 #include "ocppgw/local.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
+#include "features/offline/offline.h"
 #include "session/session.h"
 
 #define BOOT_KEY "offline.boot"          /* the charger's last boot, north version */
@@ -31,6 +32,37 @@
 #define VERSIONS_KEY "offline.versions"  /* {"south", "north"} of the queued frames */
 #define TXMAP_KEY "offline.txmap"        /* north 1.6: {"<gateway id>": csms id} */
 #define TXMAP_MAX 256
+
+/*
+ * Per session (the stage's slot): while the CSMS cannot be reached, the
+ * gateway answers the charger itself and queues what the CSMS must receive
+ * in the store; when it can, it delivers the charger's last boot and then
+ * the queue, in order, one message at a time.
+ */
+struct ogw_offline {
+	struct ogw_session *s;
+	int64_t backlog;            /* this charger's messages in the store's queue */
+	int64_t inflight;           /* seq of the queued message on the north leg, 0 none */
+	int64_t acked;              /* highest seq the CSMS took (its row may outlive a
+	                               failed delete: it is never sent again) */
+	bool boot_due;              /* the CSMS has not seen the charger's last boot */
+	bool boot_inflight;
+	bool retry_wait;            /* sul_retry is armed: no replay until it fires */
+	bool versions_saved;        /* "offline.versions" is in the store */
+	lws_sorted_usec_list_t sul_retry;
+	json_t *txmap;              /* north 1.6: gateway-issued id -> the CSMS's id */
+	lws_dll2_owner_t done_q;    /* local answers to the gateway's own calls */
+	lws_sorted_usec_list_t sul_done;
+	struct ogw_local_rec *rec;  /* the transaction log's state for this charger */
+};
+
+static struct ogw_offline *off(struct ogw_session *s)
+{
+	return *ogw_session_slot(s, &ogw_offline_stage);
+}
+
+static void offline_kick(struct ogw_session *s);
+static bool offline_map_up(struct ogw_session *s, const char *action, json_t *payload);
 
 /* A local answer to a call of the gateway's own, run on the next loop turn. */
 struct local_done {
@@ -45,11 +77,6 @@ static struct ogw_log_ctx log_ctx(const struct ogw_session *s, const char *leg,
 	return (struct ogw_log_ctx){ s->id, leg, action, NULL };
 }
 
-bool ogw_offline_standalone(const struct ogw_session *s)
-{
-	return !s->gw->conf.csms_url;
-}
-
 static struct ogw_local_ctx local_ctx(const struct ogw_session *s, enum ogw_ocpp ver)
 {
 	return (struct ogw_local_ctx){
@@ -57,7 +84,7 @@ static struct ogw_local_ctx local_ctx(const struct ogw_session *s, enum ogw_ocpp
 		.conf = &s->gw->conf,
 		.charger = s->id,
 		.ver = ver,
-		.standalone = ogw_offline_standalone(s),
+		.standalone = ogw_session_standalone(s),
 	};
 }
 
@@ -119,14 +146,14 @@ static void remember_boot(struct ogw_session *s, const json_t *payload, bool del
 {
 	kv_put(s, BOOT_KEY, payload);
 	if (delivered) {
-		if (s->off.boot_due && !s->off.boot_inflight) {
-			s->off.boot_due = false;
+		if (off(s)->boot_due && !off(s)->boot_inflight) {
+			off(s)->boot_due = false;
 			kv_del(s, BOOT_DUE_KEY);
 		}
 		return;
 	}
-	if (!s->off.boot_due) {
-		s->off.boot_due = true;
+	if (!off(s)->boot_due) {
+		off(s)->boot_due = true;
 		json_t *t = json_true();
 		kv_put(s, BOOT_DUE_KEY, t);
 		json_decref(t);
@@ -136,32 +163,32 @@ static void remember_boot(struct ogw_session *s, const json_t *payload, bool del
 /* What a detached session needs to be rebuilt after a restart. */
 static void save_versions(struct ogw_session *s)
 {
-	if (s->off.versions_saved)
+	if (off(s)->versions_saved)
 		return;
 	json_t *v = json_pack("{s:s, s:s}", "south", ogw_ocpp_name(s->south.ver), "north",
 			      ogw_ocpp_name(s->north.ver));
 	if (v && ogw_store_kv_put(s->gw->store, s->id, VERSIONS_KEY, v) == 0)
-		s->off.versions_saved = true;
+		off(s)->versions_saved = true;
 	json_decref(v);
 }
 
 static void txmap_save(struct ogw_session *s)
 {
-	if (json_object_size(s->off.txmap))
-		kv_put(s, TXMAP_KEY, s->off.txmap);
+	if (json_object_size(off(s)->txmap))
+		kv_put(s, TXMAP_KEY, off(s)->txmap);
 	else
 		kv_del(s, TXMAP_KEY);
 }
 
 /* ---- answering and queueing ----------------------------------------------- */
 
-bool ogw_offline_answers(struct ogw_session *s, const char *action, const json_t *payload)
+static bool offline_answers(struct ogw_session *s, const char *action, const json_t *payload)
 {
-	if (ogw_offline_standalone(s))
+	if (ogw_session_standalone(s))
 		return true;
 	/* Older messages are still on their way: newer transaction messages
 	 * queue behind them, so the CSMS sees them in order. */
-	if ((s->off.backlog > 0 || s->off.boot_due) && is_queued(s, action, payload))
+	if ((off(s)->backlog > 0 || off(s)->boot_due) && is_queued(s, action, payload))
 		return true;
 	if (s->north.state == OGW_LEG_UP)
 		return false;
@@ -181,11 +208,11 @@ static int hold(struct ogw_session *s, const char *action, json_t *payload, cons
 		bool resend)
 {
 	if (!strcmp(action, "BootNotification")) {
-		if (!ogw_offline_standalone(s))
+		if (!ogw_session_standalone(s))
 			remember_boot(s, payload, false);
 		return 0;
 	}
-	if (ogw_offline_standalone(s) || !is_queued(s, action, payload))
+	if (ogw_session_standalone(s) || !is_queued(s, action, payload))
 		return 0;
 	json_t *meta = json_object();
 	if (!meta)
@@ -204,8 +231,8 @@ static int hold(struct ogw_session *s, const char *action, json_t *payload, cons
 	json_decref(meta);
 	if (r < 0)
 		return r;
-	s->off.backlog++;
-	ogw_offline_kick(s);
+	off(s)->backlog++;
+	offline_kick(s);
 	return 0;
 }
 
@@ -246,11 +273,11 @@ static void store_full_error(struct ogw_leg *from, const char *id, const char *a
 			   action, r == -ENOSPC ? "store full" : strerror(-r));
 }
 
-bool ogw_offline_take(struct ogw_leg *from, const struct ogw_frame *f, const char *action,
-		      json_t *payload, const struct ogw_tr_action *entry, json_t *memo)
+static bool offline_take(struct ogw_leg *from, const struct ogw_frame *f, const char *action,
+			 json_t *payload, const struct ogw_tr_action *entry, json_t *memo)
 {
 	struct ogw_session *s = from->s;
-	if (!ogw_offline_answers(s, action, payload)) {
+	if (!offline_answers(s, action, payload)) {
 		if (!strcmp(action, "BootNotification"))
 			remember_boot(s, payload, true);
 		return false;
@@ -280,7 +307,7 @@ bool ogw_offline_take(struct ogw_leg *from, const struct ogw_frame *f, const cha
 	}
 	if (ogw_log_enabled(OGW_LOG_DEBUG)) {
 		struct ogw_log_ctx lc = { s->id, "south", f->action, f->id };
-		ogw_debug(&lc, "answered by the gateway (%s)", ogw_offline_standalone(s) ?
+		ogw_debug(&lc, "answered by the gateway (%s)", ogw_session_standalone(s) ?
 			  "standalone" : "CSMS unreachable or backlog");
 	}
 	ogw_session_answer_as_csms(s, action, f->id, entry, memo, ans);
@@ -308,7 +335,7 @@ static void done_run(lws_sorted_usec_list_t *sul)
 	}
 }
 
-void ogw_offline_take_emit(struct ogw_session *s, struct ogw_call *c)
+static void offline_take_emit(struct ogw_session *s, struct ogw_call *c)
 {
 	enum ogw_err err;
 	char desc[200];
@@ -332,8 +359,8 @@ void ogw_offline_take_emit(struct ogw_session *s, struct ogw_call *c)
 	}
 	ld->call = c;
 	ld->result = ans;
-	lws_dll2_add_tail(&ld->list, &s->off.done_q);
-	lws_sul_schedule(s->gw->ctx, 0, &s->off.sul_done, done_run, 1);
+	lws_dll2_add_tail(&ld->list, &off(s)->done_q);
+	lws_sul_schedule(s->gw->ctx, 0, &off(s)->sul_done, done_run, 1);
 }
 
 /* The payload of a tracked call: its tree, or parsed back from the bytes
@@ -389,12 +416,12 @@ static json_t *salvage_answer(struct ogw_call *c)
 	return ans;
 }
 
-json_t *ogw_offline_salvage_emit(struct ogw_call *c)
+static json_t *offline_salvage_emit(struct ogw_call *c)
 {
 	return salvage_answer(c);
 }
 
-bool ogw_offline_salvage(struct ogw_call *c)
+static bool offline_salvage(struct ogw_call *c)
 {
 	struct ogw_session *s = ((struct ogw_leg *)c->user)->s;
 	json_t *ans = salvage_answer(c);
@@ -422,9 +449,9 @@ static bool txmap_lookup_value(const json_t *map, json_int_t value, json_int_t *
 	return false;
 }
 
-bool ogw_offline_map_up(struct ogw_session *s, const char *action, json_t *payload)
+static bool offline_map_up(struct ogw_session *s, const char *action, json_t *payload)
 {
-	if (s->north.ver != OGW_OCPP16 || !json_object_size(s->off.txmap))
+	if (s->north.ver != OGW_OCPP16 || !json_object_size(off(s)->txmap))
 		return false;
 	if (strcmp(action, "MeterValues") && strcmp(action, "StopTransaction"))
 		return false;
@@ -433,16 +460,16 @@ bool ogw_offline_map_up(struct ogw_session *s, const char *action, json_t *paylo
 		return false;
 	char key[24];
 	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-	json_t *to = json_object_get(s->off.txmap, key);
+	json_t *to = json_object_get(off(s)->txmap, key);
 	if (!json_is_integer(to))
 		return false;
 	json_object_set(payload, "transactionId", to);
 	return true;
 }
 
-bool ogw_offline_map_down(struct ogw_session *s, const char *action, json_t *payload)
+static bool offline_map_down(struct ogw_session *s, const char *action, json_t *payload)
 {
-	if (s->north.ver != OGW_OCPP16 || !json_object_size(s->off.txmap))
+	if (s->north.ver != OGW_OCPP16 || !json_object_size(off(s)->txmap))
 		return false;
 	json_t *holder = NULL;
 	if (!strcmp(action, "RemoteStopTransaction"))
@@ -452,7 +479,7 @@ bool ogw_offline_map_down(struct ogw_session *s, const char *action, json_t *pay
 	json_t *id = json_object_get(holder, "transactionId");
 	json_int_t local;
 	if (!json_is_integer(id) ||
-	    !txmap_lookup_value(s->off.txmap, json_integer_value(id), &local))
+	    !txmap_lookup_value(off(s)->txmap, json_integer_value(id), &local))
 		return false;
 	json_object_set_new(holder, "transactionId", json_integer(local));
 	return true;
@@ -463,19 +490,19 @@ bool ogw_offline_map_down(struct ogw_session *s, const char *action, json_t *pay
 static void retry_cb(lws_sorted_usec_list_t *sul)
 {
 	struct ogw_offline *o = lws_container_of(sul, struct ogw_offline, sul_retry);
-	struct ogw_session *s = lws_container_of(o, struct ogw_session, off);
+	struct ogw_session *s = o->s;
 	o->retry_wait = false;
-	if (s->state == OGW_SESSION_ACTIVE && o->detached && o->backlog <= 0 && !o->boot_due) {
+	if (s->state == OGW_SESSION_ACTIVE && s->detached && o->backlog <= 0 && !o->boot_due) {
 		ogw_session_close(s, LWS_CLOSE_STATUS_NORMAL, "its queue is delivered");
 		return;
 	}
-	ogw_offline_kick(s);
+	offline_kick(s);
 }
 
 static void retry_later(struct ogw_session *s, int64_t ms)
 {
-	s->off.retry_wait = true;
-	lws_sul_schedule(s->gw->ctx, 0, &s->off.sul_retry, retry_cb, (lws_usec_t)ms * 1000);
+	off(s)->retry_wait = true;
+	lws_sul_schedule(s->gw->ctx, 0, &off(s)->sul_retry, retry_cb, (lws_usec_t)ms * 1000);
 }
 
 /* Whether a later queued message of this charger ends transaction @txid
@@ -487,8 +514,8 @@ static bool queue_any(struct ogw_session *s, int64_t after,
 {
 	struct ogw_qmsg m;
 	bool found = false;
-	if (after < s->off.acked)
-		after = s->off.acked;
+	if (after < off(s)->acked)
+		after = off(s)->acked;
 	while (!found && ogw_store_queue_next(s->gw->store, s->id, after, &m) == 0) {
 		after = m.seq;
 		found = match(&m, arg);
@@ -552,11 +579,11 @@ static void txmap_forget(struct ogw_session *s, const char *action, const json_t
 	json_t *id = json_object_get(req, "transactionId");
 	if (s->north.ver != OGW_OCPP16 || strcmp(action, "StopTransaction") ||
 	    !json_is_integer(id) ||
-	    !txmap_lookup_value(s->off.txmap, json_integer_value(id), &local))
+	    !txmap_lookup_value(off(s)->txmap, json_integer_value(id), &local))
 		return;
 	char key[24];
 	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, local);
-	json_object_del(s->off.txmap, key);
+	json_object_del(off(s)->txmap, key);
 	txmap_save(s);
 }
 
@@ -565,7 +592,7 @@ static void txmap_forget(struct ogw_session *s, const char *action, const json_t
 static void reconcile(struct ogw_session *s, int64_t seq, const char *action, const json_t *req,
 		      const json_t *meta, const json_t *res)
 {
-	struct ogw_offline *o = &s->off;
+	struct ogw_offline *o = off(s);
 	if (s->north.ver == OGW_OCPP16 && !strcmp(action, "StartTransaction")) {
 		json_t *local = json_object_get(meta, "localTx");
 		json_t *theirs = json_object_get(res, "transactionId");
@@ -605,7 +632,7 @@ static void replay_done(struct ogw_call *c, const struct ogw_frame *answer)
 {
 	struct ogw_leg *l = c->user;
 	struct ogw_session *s = l->s;
-	struct ogw_offline *o = &s->off;
+	struct ogw_offline *o = off(s);
 	int64_t seq = json_integer_value(json_object_get(c->memo, "seq"));
 	int attempts = (int)json_integer_value(json_object_get(c->memo, "attempts"));
 	int retry_ms = s->gw->conf.offline_retry_s * 1000;
@@ -662,17 +689,17 @@ static void replay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		check_batch(s);
 	}
 	ogw_debug(&lc, "queued %s delivered, %" PRId64 " left", c->action, o->backlog);
-	if (o->detached && o->backlog <= 0 && !o->boot_due)
+	if (s->detached && o->backlog <= 0 && !o->boot_due)
 		retry_later(s, 0); /* closes the session outside this callback */
 	else
-		ogw_offline_kick(s);
+		offline_kick(s);
 }
 
 static void boot_done(struct ogw_call *c, const struct ogw_frame *answer)
 {
 	struct ogw_leg *l = c->user;
 	struct ogw_session *s = l->s;
-	struct ogw_offline *o = &s->off;
+	struct ogw_offline *o = off(s);
 	struct ogw_log_ctx lc = { s->id, "north", c->action, c->id };
 	int retry_ms = s->gw->conf.offline_retry_s * 1000;
 
@@ -691,7 +718,7 @@ static void boot_done(struct ogw_call *c, const struct ogw_frame *answer)
 			 " queued messages", o->backlog);
 		o->boot_due = false;
 		kv_del(s, BOOT_DUE_KEY);
-		ogw_offline_kick(s);
+		offline_kick(s);
 		return;
 	}
 	json_int_t interval = answer->type == OGW_MSG_CALLRESULT ?
@@ -704,13 +731,13 @@ static void boot_done(struct ogw_call *c, const struct ogw_frame *answer)
 
 static void send_boot(struct ogw_session *s)
 {
-	struct ogw_offline *o = &s->off;
+	struct ogw_offline *o = off(s);
 	json_t *boot = ogw_store_kv_get(s->gw->store, s->id, BOOT_KEY, NULL);
 	if (!boot || !ogw_payload_valid(&s->north, "BootNotification", false, boot, "stored boot")) {
 		json_decref(boot);
 		o->boot_due = false;
 		kv_del(s, BOOT_DUE_KEY);
-		ogw_offline_kick(s);
+		offline_kick(s);
 		return;
 	}
 	o->boot_inflight = true;
@@ -720,9 +747,9 @@ static void send_boot(struct ogw_session *s)
 	}
 }
 
-void ogw_offline_kick(struct ogw_session *s)
+static void offline_kick(struct ogw_session *s)
 {
-	struct ogw_offline *o = &s->off;
+	struct ogw_offline *o = off(s);
 	struct ogw_store *st = s->gw->store;
 
 	if (s->state != OGW_SESSION_ACTIVE || s->north.state != OGW_LEG_UP || o->inflight ||
@@ -746,7 +773,7 @@ void ogw_offline_kick(struct ogw_session *s)
 		}
 		struct ogw_log_ctx lc = log_ctx(s, "north", m.action);
 		json_t *payload = json_incref(m.payload);
-		ogw_offline_map_up(s, m.action, payload);
+		offline_map_up(s, m.action, payload);
 		if (strcmp(m.ver, ogw_ocpp_name(s->north.ver)) ||
 		    !ogw_payload_valid(&s->north, m.action, false, payload, "queued message")) {
 			ogw_err(&lc, "queued %s (OCPP %s) cannot go to this CSMS (OCPP %s): moved to dead letters",
@@ -775,21 +802,21 @@ void ogw_offline_kick(struct ogw_session *s)
 		}
 		return;
 	}
-	if (o->detached)
+	if (s->detached)
 		retry_later(s, 0);
 }
 
-void ogw_offline_north_up(struct ogw_session *s)
+static void offline_north_up(struct ogw_session *s)
 {
-	struct ogw_offline *o = &s->off;
-	if (ogw_offline_standalone(s))
+	struct ogw_offline *o = off(s);
+	if (ogw_session_standalone(s))
 		return;
 	int64_t n = ogw_store_queue_count(s->gw->store, s->id, NULL);
 	o->backlog = n > 0 ? n : 0;
 	o->inflight = 0;
 	o->boot_inflight = false;
 	/* A session the gateway opened by itself presents the charger first. */
-	if (o->detached && !o->boot_due) {
+	if (s->detached && !o->boot_due) {
 		json_t *boot = ogw_store_kv_get(s->gw->store, s->id, BOOT_KEY, NULL);
 		o->boot_due = boot != NULL;
 		json_decref(boot);
@@ -801,7 +828,7 @@ void ogw_offline_north_up(struct ogw_session *s)
 	}
 	lws_sul_cancel(&o->sul_retry);
 	o->retry_wait = false;
-	ogw_offline_kick(s);
+	offline_kick(s);
 }
 
 /* ---- what the CSMS said --------------------------------------------------- */
@@ -811,7 +838,7 @@ static const char *const auth_up[] = { "Authorize", "StartTransaction", "StopTra
 				       "TransactionEvent" };
 static const char *const auth_down[] = { "ClearCache", "SendLocalList" };
 
-void ogw_offline_relayed(struct ogw_call *c, const json_t *res)
+static void offline_relayed(struct ogw_call *c, const json_t *res)
 {
 	struct ogw_leg *l = c->user;
 	struct ogw_session *s = l->s;
@@ -836,16 +863,16 @@ static bool in_tx(const struct ogw_qmsg *m, const void *arg)
 	return !txid || (id && !strcmp(id, txid));
 }
 
-bool ogw_offline_queued(struct ogw_session *s, const char *txid)
+static bool offline_queued(struct ogw_session *s, const char *txid)
 {
-	return s->off.backlog > 0 && queue_any(s, 0, in_tx, txid);
+	return off(s)->backlog > 0 && queue_any(s, 0, in_tx, txid);
 }
 
-json_t *ogw_offline_tx_status(struct ogw_call *c, const json_t *res)
+static json_t *offline_tx_status(struct ogw_call *c, const json_t *res)
 {
 	struct ogw_leg *l = c->user;
 	struct ogw_session *s = l->s;
-	if (s->north.ver == OGW_OCPP16 || s->off.backlog <= 0 ||
+	if (s->north.ver == OGW_OCPP16 || off(s)->backlog <= 0 ||
 	    json_is_true(json_object_get(res, "messagesInQueue")))
 		return NULL;
 	json_t *req = call_payload(c);
@@ -860,12 +887,16 @@ json_t *ogw_offline_tx_status(struct ogw_call *c, const json_t *res)
 
 /* ---- lifetime --------------------------------------------------------------- */
 
-void ogw_offline_init(struct ogw_session *s)
+static int offline_new(struct ogw_session *s)
 {
-	struct ogw_offline *o = &s->off;
+	struct ogw_offline *o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->s = s;
+	*ogw_session_slot(s, &ogw_offline_stage) = o;
 	o->rec = ogw_local_rec_new(s->gw->store, s->id, s->south.ver);
-	if (ogw_offline_standalone(s))
-		return;
+	if (ogw_session_standalone(s))
+		return 0;
 	int64_t n = ogw_store_queue_count(s->gw->store, s->id, NULL);
 	o->backlog = n > 0 ? n : 0;
 	json_t *due = ogw_store_kv_get(s->gw->store, s->id, BOOT_DUE_KEY, NULL);
@@ -873,32 +904,129 @@ void ogw_offline_init(struct ogw_session *s)
 	json_decref(due);
 	if (s->north.ver == OGW_OCPP16)
 		o->txmap = ogw_store_kv_get(s->gw->store, s->id, TXMAP_KEY, NULL);
+	return 0;
 }
 
-void ogw_offline_release(struct ogw_session *s)
+static void offline_free(struct ogw_session *s)
 {
-	struct ogw_offline *o = &s->off;
+	struct ogw_offline *o = off(s);
+	if (!o)
+		return;
 	lws_sul_cancel(&o->sul_retry);
 	lws_sul_cancel(&o->sul_done);
 	/* Calls answered locally still get their answer exactly once. */
 	done_run(&o->sul_done);
 	json_decref(o->txmap);
-	o->txmap = NULL;
-	o->rec = ogw_local_rec_free(o->rec);
+	ogw_local_rec_free(o->rec);
+	free(o);
+	*ogw_session_slot(s, &ogw_offline_stage) = NULL;
 }
 
-bool ogw_offline_detach(struct ogw_session *s)
+static bool offline_detach(struct ogw_session *s)
 {
-	struct ogw_offline *o = &s->off;
-	if (ogw_offline_standalone(s) || s->gw->stopping || (o->backlog <= 0 && !o->boot_due))
+	struct ogw_offline *o = off(s);
+	if (ogw_session_standalone(s) || s->gw->stopping || (o->backlog <= 0 && !o->boot_due))
 		return false;
-	o->detached = true;
+	s->detached = true;
 	struct ogw_log_ctx lc = log_ctx(s, NULL, NULL);
 	ogw_info(&lc, "charger gone: its session stays to deliver %" PRId64 " queued messages",
 		 o->backlog);
-	ogw_offline_kick(s);
+	offline_kick(s);
 	return true;
 }
+
+/* ---- the stage ------------------------------------------------------------ */
+
+static bool offline_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
+{
+	if (ev == OGW_LEG_EV_UP && l->kind == OGW_NORTH)
+		offline_north_up(l->s);
+	return ev == OGW_LEG_EV_DOWN && l->kind == OGW_SOUTH && offline_detach(l->s);
+}
+
+/* Calls from the CSMS that name a 1.6 transaction the gateway started
+ * offline carry the CSMS's id: the charger knows the gateway's. */
+static enum ogw_stage_verdict offline_on_call(struct ogw_leg *from, struct ogw_frame *f)
+{
+	if (from->kind == OGW_NORTH && offline_map_down(from->s, f->action, f->payload))
+		return OGW_STAGE_CHANGED;
+	return OGW_STAGE_CONTINUE;
+}
+
+/* A charger's CALL the CSMS cannot take now is answered here (and queued
+ * when the CSMS must still see it); one going north gets the CSMS's ids. */
+static enum ogw_stage_verdict offline_on_relay(struct ogw_leg *from, struct ogw_leg *to,
+					       const struct ogw_frame *f, const char *action,
+					       json_t *payload, const struct ogw_tr_action *entry,
+					       json_t *memo)
+{
+	if (from->kind == OGW_SOUTH && offline_take(from, f, action, payload, entry, memo))
+		return OGW_STAGE_DONE;
+	if (f->type == OGW_MSG_SEND || to->kind != OGW_NORTH)
+		return OGW_STAGE_CONTINUE;
+	return offline_map_up(to->s, action, payload) ? OGW_STAGE_CHANGED : OGW_STAGE_CONTINUE;
+}
+
+static enum ogw_stage_verdict offline_on_own_call(struct ogw_leg *to, struct ogw_call *c)
+{
+	if (to->kind != OGW_NORTH)
+		return OGW_STAGE_CONTINUE;
+	if (offline_answers(to->s, c->action, c->payload)) {
+		/* Answered in the CSMS's place on the next turn of the loop:
+		 * the translator is still inside its own call now. */
+		offline_take_emit(to->s, c);
+		return OGW_STAGE_DONE;
+	}
+	return offline_map_up(to->s, c->action, c->payload) ? OGW_STAGE_CHANGED :
+							      OGW_STAGE_CONTINUE;
+}
+
+static json_t *offline_on_answer(struct ogw_call *c, const json_t *res)
+{
+	struct ogw_leg *l = c->user;
+	offline_relayed(c, res);
+	/* A charger's GetTransactionStatus answer, relayed as is: corrected
+	 * for what the gateway still holds for the CSMS. */
+	if (l->kind == OGW_SOUTH && !c->ctx && !strcmp(c->action, "GetTransactionStatus"))
+		return offline_tx_status(c, res);
+	return NULL;
+}
+
+static bool offline_on_lost(struct ogw_call *c)
+{
+	return ((struct ogw_leg *)c->user)->kind == OGW_NORTH && offline_salvage(c);
+}
+
+static json_t *offline_on_lost_own(struct ogw_call *c)
+{
+	return ((struct ogw_leg *)c->user)->kind == OGW_NORTH ? offline_salvage_emit(c) : NULL;
+}
+
+/* The transaction log (src/local): every transaction the charger runs, with
+ * its energy, whoever answered it. */
+static void offline_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+			    const json_t *payload)
+{
+	bool offline = ogw_session_standalone(s) || s->north.state != OGW_LEG_UP;
+	ogw_local_rec_observe(off(s)->rec, what == OGW_OBS_UP_CALL || what == OGW_OBS_UP_RESULT,
+			      what == OGW_OBS_UP_RESULT || what == OGW_OBS_DOWN_RESULT, action,
+			      payload, offline);
+}
+
+const struct ogw_stage ogw_offline_stage = {
+	.name = "offline",
+	.on_session_new = offline_new,
+	.on_session_free = offline_free,
+	.on_leg = offline_on_leg,
+	.on_call = offline_on_call,
+	.on_relay = offline_on_relay,
+	.on_own_call = offline_on_own_call,
+	.on_answer = offline_on_answer,
+	.on_lost = offline_on_lost,
+	.on_lost_own = offline_on_lost_own,
+	.observe = offline_observe,
+	.holds = offline_queued,
+};
 
 struct restore_ctx {
 	struct ogw_gateway *gw;
@@ -950,9 +1078,9 @@ void ogw_offline_commit_failed(struct ogw_gateway *gw, int err)
 		for (struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
 			ogw_session_withdraw(s);
 			int64_t n = ogw_store_queue_count(gw->store, s->id, NULL);
-			s->off.backlog = n > 0 ? n : 0;
+			off(s)->backlog = n > 0 ? n : 0;
 			/* Deliveries pause: their bookkeeping did not stick either. */
-			if (s->off.backlog && !s->off.retry_wait)
+			if (off(s)->backlog && !off(s)->retry_wait)
 				retry_later(s, (int64_t)gw->conf.offline_retry_s * 1000);
 		}
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The charger state tracker: an observer (observe.c) that reads the south
+ * The charger state tracker: a stage whose observer reads the south
  * leg's validated frames in the charger's own version (1.6, 2.0.1, 2.1) and
  * keeps struct ogw_charger_state up to date: boot information, each EVSE's
  * status, its active transaction and its latest meter readings. It only
  * reads frames; limits are set by whoever sends them (the load balancer).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "ocppgw/log.h"
 #include "ocppgw/util.h"
 #include "features/state/state.h"
 #include "session/session.h"
@@ -385,8 +387,52 @@ void ogw_state_update(struct ogw_charger_state *cs, enum ogw_ocpp ver, enum ogw_
 		}
 }
 
-void ogw_state_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
-		       const json_t *payload)
+struct ogw_charger_state *ogw_state_of(const struct ogw_session *s)
 {
-	ogw_state_update(&s->cs, s->south.ver, what, action, payload, (int64_t)time(NULL));
+	return *ogw_session_slot((struct ogw_session *)s, &ogw_state_stage);
 }
+
+static int state_new(struct ogw_session *s)
+{
+	struct ogw_charger_state *cs = calloc(1, sizeof(*cs));
+	if (!cs)
+		return -ENOMEM;
+	*ogw_session_slot(s, &ogw_state_stage) = cs;
+	return 0;
+}
+
+static void state_free(struct ogw_session *s)
+{
+	void **slot = ogw_session_slot(s, &ogw_state_stage);
+	if (!*slot)
+		return;
+	ogw_state_clear(*slot);
+	free(*slot);
+	*slot = NULL;
+}
+
+/* Boots are worth an info line: vendor, model, firmware as the charger said. */
+static void log_boot(struct ogw_session *s, enum ogw_obs what, const char *action,
+		     const json_t *payload)
+{
+	if (what != OGW_OBS_UP_CALL || strcmp(action, "BootNotification") != 0)
+		return;
+	char *text = json_dumps(payload, JSON_COMPACT);
+	struct ogw_log_ctx lc = { s->id, "south", action, NULL };
+	ogw_info(&lc, "boot: %.300s", text ? text : "");
+	free(text);
+}
+
+static void state_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
+			  const json_t *payload)
+{
+	log_boot(s, what, action, payload);
+	ogw_state_update(ogw_state_of(s), s->south.ver, what, action, payload, (int64_t)time(NULL));
+}
+
+const struct ogw_stage ogw_state_stage = {
+	.name = "charger-state",
+	.on_session_new = state_new,
+	.on_session_free = state_free,
+	.observe = state_observe,
+};

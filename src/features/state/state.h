@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the gateway knows of a charger, from the frames it saw on the south
- * leg (observe.c): boot information, each EVSE's status, its active
+ * leg (its stage observes them): boot information, each EVSE's status, its active
  * transaction, its latest meter readings and the limits that apply to it.
  * Filled by state.c; read by the admin API, metrics and the load balancer.
  * Units: W, Wh, A; a value < 0 means unknown.
@@ -11,6 +11,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <jansson.h>
+
+#include "ocppgw/ocpp.h"
+#include "session/stage.h"
 
 #define OGW_STATE_MAX_EVSE 32  /* EVSE (2.x) or connector (1.6) ids 1..32 */
 
@@ -51,5 +56,12 @@ struct ogw_charger_state {
  * 1..OGW_STATE_MAX_EVSE). */
 struct ogw_evse_state *ogw_state_evse(struct ogw_charger_state *cs, int id);
 void ogw_state_clear(struct ogw_charger_state *cs);
+
+extern const struct ogw_stage ogw_state_stage;
+/* What the gateway knows of @s's charger (never NULL for a live session). */
+struct ogw_charger_state *ogw_state_of(const struct ogw_session *s);
+/* The state observer's core, for tests (@now: unix s). */
+void ogw_state_update(struct ogw_charger_state *cs, enum ogw_ocpp ver, enum ogw_obs what,
+		      const char *action, const json_t *payload, int64_t now);
 
 #endif

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <math.h>
 
+#include "features/balance/balance.h"
 #include "session/session.h"
 
 #define T0 1700000000  /* 2023-11-14T22:13:20Z */

@@ -7,8 +7,8 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 
-#include "session/session.h"
 #include "features/state/state.h"
+#include "session/session.h"
 
 static struct ogw_charger_state cs;
 
