@@ -333,6 +333,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 
 	const char *url = gw->conf.csms_url ? gw->conf.csms_url : "";
 	bool mqtt = !strncasecmp(url, "mqtt://", 7) || !strncasecmp(url, "mqtts://", 8);
+	gw->south_tp = &ogw_ws_transport;
 	gw->north_tp = mqtt ? &ogw_mqtt_transport : &ogw_ws_transport;
 	r = mqtt || !gw->conf.csms_url ? 0 : ogw_north_parse_url(gw, url);
 	if (r < 0) {

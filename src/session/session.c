@@ -3,9 +3,9 @@
  * A charger session: its two legs, and the pipeline every frame takes
  * between them (decode -> validate -> stages -> translate -> encode -> other
  * leg). Each leg is an endpoint with its own call tracker and its own
- * message ids. Frames leave through the leg's transport (the WebSocket one
- * is here: lws writes and the write queue); south.c and north.c own the
- * lws callbacks, north_mqtt.c the MQTT uplink.
+ * message ids. Frames leave through the leg's transport (struct
+ * ogw_leg_transport: src/transport/ws.c for WebSocket legs, north_mqtt.c
+ * for the MQTT uplink); features join through the stages (stage.h).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,25 +18,6 @@
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
 #include "session/session.h"
-#include "transport/transport.h"
-
-/* A queued outgoing frame: this header, LWS_PRE bytes, then the text. The
- * rpc encoders leave room for both, so a frame is one allocation. */
-struct wq_item {
-	lws_dll2_t list;
-	size_t len;
-};
-#define WQ_HEAD (((sizeof(struct wq_item) + 15) / 16) * 16)
-#define WQ_HEADROOM (WQ_HEAD + LWS_PRE)
-
-/* A peer that stops reading gets this much queued before we drop it. */
-#define WQ_MAX_BYTES(gw) (4 * (gw)->conf.max_frame_size + 65536)
-
-/* lws_write()'s private opcode for a close frame in lws 4.1. */
-#define OGW_LWS_WRITE_CLOSE 4
-
-/* How much of an oversize message is kept to read its type and id. */
-#define SNIFF_BYTES 128
 
 static const char *const leg_names[] = { [OGW_SOUTH] = "south", [OGW_NORTH] = "north" };
 static const char *const leg_state_names[] = {
@@ -179,9 +160,9 @@ static void table_remove(struct ogw_session *s)
 
 /* ---- writing ------------------------------------------------------------ */
 
-static void leg_request_close(struct ogw_leg *l, enum lws_close_status status)
+void ogw_leg_close(struct ogw_leg *l, enum lws_close_status status)
 {
-	if (l->state == OGW_LEG_CLOSING || (l->tp == &ogw_ws_transport && !l->wsi))
+	if (l->state == OGW_LEG_CLOSING || (l->tp->websocket && !l->wsi))
 		return;
 	l->close_status = status;
 	leg_set_state(l, OGW_LEG_CLOSING);
@@ -189,7 +170,13 @@ static void leg_request_close(struct ogw_leg *l, enum lws_close_status status)
 		leg_set_state(l, OGW_LEG_DOWN);
 }
 
-/* Takes ownership of @buf (from an rpc encoder with WQ_HEADROOM). */
+static void leg_drop_queue(struct ogw_leg *l)
+{
+	if (l->tp && l->tp->drop_queue)
+		l->tp->drop_queue(l);
+}
+
+/* Takes ownership of @buf (from an rpc encoder with OGW_LEG_HEADROOM). */
 static void leg_send_take(struct ogw_leg *l, char *buf, size_t len)
 {
 	if (!buf) {
@@ -201,127 +188,7 @@ static void leg_send_take(struct ogw_leg *l, char *buf, size_t len)
 		free(buf);
 		return;
 	}
-	l->tp->send_take(l, buf, buf + WQ_HEADROOM, len);
-}
-
-/* ---- the WebSocket transport ------------------------------------------- */
-
-static void ws_send_take(struct ogw_leg *l, char *buf, const char *text, size_t len)
-{
-	(void)text; /* written from the queue item, which is @buf */
-	if (!l->wsi) {
-		free(buf);
-		return;
-	}
-	if (l->wq_bytes + len > WQ_MAX_BYTES(l->s->gw)) {
-		struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
-		ogw_warn(&lc, "peer is not reading (%zu bytes queued): closing", l->wq_bytes);
-		free(buf);
-		leg_request_close(l, LWS_CLOSE_STATUS_POLICY_VIOLATION);
-		return;
-	}
-	/* The common case: nothing queued and nothing lws still holds back.
-	 * Writing at once saves a loop wake-up and two epoll_ctl calls per
-	 * frame; lws buffers whatever part the kernel does not take, and then
-	 * lws_partial_buffered() sends the next frames through the queue.
-	 * (lws_send_pipe_choked() would ask the same with a poll() per frame.)
-	 * While the store holds uncommitted writes, frames wait for the
-	 * commit at the end of this loop iteration (see ogw_store_commit()). */
-	if (!l->wq.count && !l->ping_due && !lws_partial_buffered(l->wsi) &&
-	    !ogw_store_uncommitted(l->s->gw->store)) {
-		int n = lws_write(l->wsi, (unsigned char *)buf + WQ_HEADROOM, len, LWS_WRITE_TEXT);
-		free(buf);
-		if (n < 0)
-			lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-		return;
-	}
-	struct wq_item *it = (struct wq_item *)buf;
-	memset(it, 0, sizeof(*it));
-	it->len = len;
-	lws_dll2_add_tail(&it->list, &l->wq);
-	l->wq_bytes += len;
-	lws_callback_on_writable(l->wsi);
-}
-
-/* The close frame goes out from ogw_session_writeable() after the queue. */
-static bool ws_close(struct ogw_leg *l)
-{
-	lws_callback_on_writable(l->wsi);
-	return true;
-}
-
-static void ws_ping(struct ogw_leg *l)
-{
-	if (!l->wsi)
-		return;
-	l->ping_due = true;
-	lws_callback_on_writable(l->wsi);
-}
-
-static void ws_abort(struct ogw_leg *l)
-{
-	if (l->wsi)
-		lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-}
-
-const struct ogw_leg_transport ogw_ws_transport = {
-	.name = "websocket",
-	.connect = ogw_north_connect,
-	.send_take = ws_send_take,
-	.close = ws_close,
-	.ping = ws_ping,
-	.abort = ws_abort,
-	.session_reconnects = true,
-};
-
-int ogw_session_writeable(struct ogw_leg *l)
-{
-	if (l->ping_due && l->state == OGW_LEG_UP) {
-		unsigned char ping[LWS_PRE + 1];
-		l->ping_due = false;
-		if (lws_write(l->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
-			return -1;
-		if (lws_dll2_get_head(&l->wq))
-			lws_callback_on_writable(l->wsi);
-		return 0;
-	}
-	struct lws_dll2 *d = lws_dll2_get_head(&l->wq);
-	if (d) {
-		struct wq_item *it = lws_container_of(d, struct wq_item, list);
-		unsigned char *data = (unsigned char *)it + WQ_HEADROOM;
-		int n = lws_write(l->wsi, data, it->len, LWS_WRITE_TEXT);
-		lws_dll2_remove(&it->list);
-		l->wq_bytes -= it->len;
-		free(it);
-		if (n < 0)
-			return -1;
-		if (lws_dll2_get_head(&l->wq)) {
-			lws_callback_on_writable(l->wsi);
-			return 0;
-		}
-	}
-	if (l->state == OGW_LEG_CLOSING) {
-		/* On the libuv loop, lws 4.1's own close handshake (lws_close_reason()
-		 * and return -1) drops the socket without the frame, so the close
-		 * frame is written here, ahead of the FIN. lws 4.1 keeps its
-		 * LWS_WRITE_CLOSE (4) private; lws_write() frames it like any other. */
-		unsigned char cf[LWS_PRE + 2];
-		cf[LWS_PRE] = (unsigned char)(l->close_status >> 8);
-		cf[LWS_PRE + 1] = (unsigned char)(l->close_status & 0xff);
-		lws_write(l->wsi, cf + LWS_PRE, 2, (enum lws_write_protocol)OGW_LWS_WRITE_CLOSE);
-		return -1;
-	}
-	return 0;
-}
-
-static void wq_clear(struct ogw_leg *l)
-{
-	struct lws_dll2 *d;
-	while ((d = lws_dll2_get_head(&l->wq))) {
-		lws_dll2_remove(d);
-		free(lws_container_of(d, struct wq_item, list));
-	}
-	l->wq_bytes = 0;
+	l->tp->send_take(l, buf, buf + OGW_LEG_HEADROOM, len);
 }
 
 /* ---- answering ---------------------------------------------------------- */
@@ -338,7 +205,7 @@ static void send_result(struct ogw_leg *l, const char *action, const char *id,
 	struct ogw_log_ctx lc = leg_ctx(l, action, id);
 	ogw_debug(&lc, "-> CALLRESULT");
 	size_t len;
-	char *buf = ogw_rpc_encode_result(WQ_HEADROOM, id, payload, &len);
+	char *buf = ogw_rpc_encode_result(OGW_LEG_HEADROOM, id, payload, &len);
 	leg_send_take(l, buf, len);
 }
 
@@ -357,7 +224,7 @@ static void send_error(struct ogw_leg *l, enum ogw_msg_type type, const char *id
 	va_end(ap);
 	tell_frame(l, OGW_FRAME_SEEN, 1, type, NULL, ogw_err_code(err, l->ver));
 	size_t len;
-	char *buf = ogw_rpc_encode_error(WQ_HEADROOM, type, id, ogw_err_code(err, l->ver), desc,
+	char *buf = ogw_rpc_encode_error(OGW_LEG_HEADROOM, type, id, ogw_err_code(err, l->ver), desc,
 					 NULL, &len);
 	leg_send_take(l, buf, len);
 }
@@ -416,9 +283,9 @@ static void leg_kick(struct ogw_leg *l)
 	ogw_debug(&lc, "-> CALL (from %s id %s)", leg_names[other_leg(l)->kind],
 		  c->origin_id[0] ? c->origin_id : "gateway");
 	size_t len;
-	char *buf = c->rest ? ogw_rpc_reframe(WQ_HEADROOM, OGW_MSG_CALL, c->id, c->rest,
+	char *buf = c->rest ? ogw_rpc_reframe(OGW_LEG_HEADROOM, OGW_MSG_CALL, c->id, c->rest,
 					      c->rest_len, &len) :
-			      ogw_rpc_encode_call(WQ_HEADROOM, OGW_MSG_CALL, c->id, c->action,
+			      ogw_rpc_encode_call(OGW_LEG_HEADROOM, OGW_MSG_CALL, c->id, c->action,
 						  c->payload, &len);
 	leg_send_take(l, buf, len);
 }
@@ -635,7 +502,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			code = ogw_err_code(OGW_ERR_GENERIC, back->ver);
 		tell_frame(back, OGW_FRAME_SEEN, 1, OGW_MSG_CALLERROR, c->action, code);
 		size_t len;
-		char *buf = ogw_rpc_encode_error(WQ_HEADROOM, OGW_MSG_CALLERROR, c->origin_id, code,
+		char *buf = ogw_rpc_encode_error(OGW_LEG_HEADROOM, OGW_MSG_CALLERROR, c->origin_id, code,
 						 answer->err_desc, answer->payload, &len);
 		leg_send_take(back, buf, len);
 		return;
@@ -671,7 +538,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			ogw_debug(&blc, "-> CALLRESULT (answer from %s id %s)", leg_names[l->kind],
 				  answer->id);
 			size_t len = 0;
-			char *buf = ogw_rpc_reframe(WQ_HEADROOM, OGW_MSG_CALLRESULT, c->origin_id,
+			char *buf = ogw_rpc_reframe(OGW_LEG_HEADROOM, OGW_MSG_CALLRESULT, c->origin_id,
 						    answer->rest, answer->rest_len, &len);
 			leg_send_take(back, buf, len);
 		} else {
@@ -719,50 +586,10 @@ int ogw_leg_call(struct ogw_leg *l, const char *action, json_t *payload, ogw_cal
 	return leg_call_take(l, action, payload, "", done, ctx, memo, NULL, 0);
 }
 
-/* The frame of @it is a CALLRESULT: its id into @id. */
-static bool wq_item_is_result(const struct wq_item *it, char id[OGW_MSGID_MAX + 1])
-{
-	const char *text = (const char *)it + WQ_HEADROOM;
-	size_t i = 0;
-	while (i < it->len && (text[i] == '[' || text[i] == ' '))
-		i++;
-	if (i >= it->len || text[i] != '3')
-		return false;
-	ogw_rpc_sniff_id(text, it->len < SNIFF_BYTES ? it->len : SNIFF_BYTES, id);
-	return true;
-}
-
 void ogw_session_withdraw(struct ogw_session *s)
 {
-	struct ogw_leg *l = &s->south;
-	struct lws_dll2 *d, *next;
-
-	/* Every answer held for the failed commit becomes a refusal, so the
-	 * charger keeps its message and sends it again; other frames stay. */
-	for (d = lws_dll2_get_head(&l->wq); d; d = next) {
-		next = d->next;
-		struct wq_item *it = lws_container_of(d, struct wq_item, list);
-		char id[OGW_MSGID_MAX + 1];
-		if (!wq_item_is_result(it, id))
-			continue;
-		size_t len;
-		char *buf = ogw_rpc_encode_error(WQ_HEADROOM, OGW_MSG_CALLERROR, id,
-						 ogw_err_code(OGW_ERR_INTERNAL, l->ver),
-						 "the gateway could not store what this answer "
-						 "acknowledged (store full?): not acknowledged, send it again",
-						 NULL, &len);
-		if (!buf)
-			continue;
-		struct wq_item *err = (struct wq_item *)buf;
-		memset(err, 0, sizeof(*err));
-		err->len = len;
-		lws_dll2_add_before(&err->list, &it->list);
-		lws_dll2_remove(&it->list);
-		l->wq_bytes += len - it->len;
-		free(it);
-		struct ogw_log_ctx lc = leg_ctx(l, NULL, id);
-		ogw_warn(&lc, "answer withdrawn: the store did not keep what it acknowledged");
-	}
+	if (s->south.tp->withdraw)
+		s->south.tp->withdraw(&s->south);
 }
 
 void ogw_session_answer_as_csms(struct ogw_session *s, const char *action, const char *origin_id,
@@ -803,7 +630,7 @@ static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *ac
 		size_t len;
 		char id[OGW_MSGID_MAX + 1];
 		ogw_rpc_new_id(id);
-		char *buf = ogw_rpc_encode_call(WQ_HEADROOM, OGW_MSG_SEND, id, action, payload, &len);
+		char *buf = ogw_rpc_encode_call(OGW_LEG_HEADROOM, OGW_MSG_SEND, id, action, payload, &len);
 		json_decref(payload);
 		json_decref(memo);
 		if (to->state == OGW_LEG_UP)
@@ -1108,7 +935,7 @@ void ogw_session_refuse(struct ogw_leg *l, enum lws_close_status status, const c
 	l->rx = NULL;
 	l->rx_len = 0;
 	l->rx_refused = true;
-	leg_request_close(l, status);
+	ogw_leg_close(l, status);
 }
 
 void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, size_t more, bool first,
@@ -1126,10 +953,10 @@ void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, size_t more, 
 		 * as long as it keeps sending (RFC 6455 §7.4.1: 1009). */
 		const char *head = first ? in : l->rx;
 		size_t head_len = first ? len : l->rx_len;
-		handle_oversize(l, head ? head : "", head_len < SNIFF_BYTES ? head_len : SNIFF_BYTES,
+		handle_oversize(l, head ? head : "", head_len < OGW_SNIFF_BYTES ? head_len : OGW_SNIFF_BYTES,
 				so_far + len + more);
 		/* An MQTT payload has arrived whole: only its answer is refused. */
-		if (l->tp == &ogw_ws_transport)
+		if (l->tp->websocket)
 			ogw_session_refuse(l, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 					   "message over max_frame_size");
 		free(l->rx);
@@ -1188,7 +1015,7 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	leg_init(s, &s->south, OGW_SOUTH, ver);
 	leg_init(s, &s->north, OGW_NORTH, north_ver);
-	s->south.tp = &ogw_ws_transport;
+	s->south.tp = gw->south_tp;
 	s->north.tp = gw->north_tp;
 	s->tr = tr;
 	s->env.ops = &ogw_session_env_ops;
@@ -1306,8 +1133,8 @@ static void session_free(struct ogw_session *s)
 	for (size_t i = s->gw->pipeline.n; i-- > 0;)
 		if (s->gw->pipeline.stage[i]->on_session_free)
 			s->gw->pipeline.stage[i]->on_session_free(s);
-	wq_clear(&s->south);
-	wq_clear(&s->north);
+	leg_drop_queue(&s->south);
+	leg_drop_queue(&s->north);
 	free(s->south.rx);
 	free(s->north.rx);
 	if (s->south_auth) {
@@ -1344,7 +1171,7 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 		lws_dll2_remove(&p->timeouts);
 		free(p);
 	}
-	leg_request_close(&s->south, status);
+	ogw_leg_close(&s->south, status);
 	if (s->north.state == OGW_LEG_CONNECTING && s->north.wsi) {
 		/* No frames can be flushed before the handshake ends, and lws
 		 * reports nothing more for a connection killed this way: detach
@@ -1355,7 +1182,7 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 		s->north.wsi = NULL;
 		s->north.state = OGW_LEG_DOWN;
 	} else {
-		leg_request_close(&s->north, status == LWS_CLOSE_STATUS_GOINGAWAY ?
+		ogw_leg_close(&s->north, status == LWS_CLOSE_STATUS_GOINGAWAY ?
 					     LWS_CLOSE_STATUS_GOINGAWAY : LWS_CLOSE_STATUS_NORMAL);
 	}
 	maybe_free(s);
@@ -1365,7 +1192,7 @@ void ogw_session_leg_gone(struct ogw_leg *l)
 {
 	struct ogw_session *s = l->s;
 	l->wsi = NULL;
-	wq_clear(l);
+	leg_drop_queue(l);
 	leg_set_state(l, OGW_LEG_DOWN);
 	if (l->kind == OGW_SOUTH) {
 		struct ogw_log_ctx lc = { s->id, "south", NULL, NULL };
@@ -1415,16 +1242,8 @@ void ogw_session_north_failed(struct ogw_session *s, const char *why)
 	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_session_standalone(s) ||
 	    !s->north.tp->session_reconnects)
 		return;
-	uint64_t delay = (uint64_t)gw->conf.reconnect_min_ms;
-	for (unsigned int i = 0; i < s->reconnects && delay < (uint64_t)gw->conf.reconnect_max_ms;
-	     i++)
-		delay *= 2;
-	if (delay > (uint64_t)gw->conf.reconnect_max_ms)
-		delay = (uint64_t)gw->conf.reconnect_max_ms;
-	uint16_t r = 0;
-	ogw_random_bytes(&r, sizeof(r));
-	delay = delay / 2 + (delay / 2) * r / 65535;
-	s->reconnects++;
+	uint64_t delay = ogw_backoff_ms(s->reconnects++, gw->conf.reconnect_min_ms,
+					gw->conf.reconnect_max_ms);
 	ogw_info(&lc, "upstream %s; reconnecting in %llu ms", why, (unsigned long long)delay);
 	lws_sul_schedule(gw->ctx, 0, &s->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);
 }

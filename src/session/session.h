@@ -49,10 +49,16 @@ enum ogw_leg_state {
 
 struct ogw_leg;
 
+/* Room every encoded frame leaves in front of its text: the WebSocket
+ * transport's queue item and lws's LWS_PRE (src/transport/ws.c). */
+#define OGW_LEG_HEADROOM (32 + LWS_PRE)
+/* How much of an oversize message is kept to read its type and id. */
+#define OGW_SNIFF_BYTES 128
+
 /*
- * How a leg's frames leave: an lws WebSocket (ogw_ws_transport, session.c)
- * or, for the north leg, an MQTT topic pair (ogw_mqtt_transport,
- * north_mqtt.c). The session calls these; what comes in arrives through
+ * How a leg's frames leave: an lws WebSocket (ogw_ws_transport,
+ * src/transport/ws.c) or, for the north leg, an MQTT topic pair
+ * (ogw_mqtt_transport, src/transport/north_mqtt.c). The session calls these; what comes in arrives through
  * ogw_session_rx() and the leg's doors whatever the transport.
  */
 struct ogw_leg_transport {
@@ -71,13 +77,20 @@ struct ogw_leg_transport {
 	 * transport keeps itself alive (MQTT keepalive). */
 	void (*ping)(struct ogw_leg *l);
 	void (*abort)(struct ogw_leg *l);
+	/* Drops what is queued to be written (the leg is gone); NULL:
+	 * nothing is ever queued. */
+	void (*drop_queue)(struct ogw_leg *l);
+	/* A group commit failed: every answer queued on @l that it held
+	 * becomes a refusal (the charger sends its message again); NULL:
+	 * nothing waits for commits here. */
+	void (*withdraw)(struct ogw_leg *l);
 	/* Whether a lost leg gets the session's own reconnect timer; false:
 	 * the transport brings the leg up again itself. */
 	bool session_reconnects;
+	/* A WebSocket (l->wsi): a message over max_frame_size is refused
+	 * before it is read, and the leg closes with a close frame. */
+	bool websocket;
 };
-extern const struct ogw_leg_transport ogw_ws_transport;
-extern const struct ogw_leg_transport ogw_mqtt_transport;
-
 /* One connection of a session: a WebSocket, or the MQTT uplink's topics. */
 struct ogw_leg {
 	struct ogw_session *s;
@@ -173,6 +186,7 @@ struct ogw_gateway {
 
 	/* north endpoint, parsed once from conf.csms_url: a WebSocket URL, or
 	 * the MQTT uplink (then north_mqtt is set) */
+	const struct ogw_leg_transport *south_tp;  /* WebSocket */
 	const struct ogw_leg_transport *north_tp;
 	struct ogw_north_mqtt *north_mqtt;
 	char north_host[256];
@@ -239,7 +253,8 @@ void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, size_t more, 
 void ogw_session_refuse(struct ogw_leg *l, enum lws_close_status status, const char *why);
 void ogw_session_heard(struct ogw_leg *l);
 void ogw_gateway_keepalive(lws_sorted_usec_list_t *sul);
-int ogw_session_writeable(struct ogw_leg *l);
+/* Begins closing leg @l with @status (the transport writes its close). */
+void ogw_leg_close(struct ogw_leg *l, enum lws_close_status status);
 void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
 			   bool only_idle);
 void ogw_gateway_deadline_check(lws_sorted_usec_list_t *sul);

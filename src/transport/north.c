@@ -166,7 +166,7 @@ static int north_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		if (!s)
 			return 0;
-		return ogw_session_writeable(&s->north) ? -1 : 0;
+		return ogw_ws_writeable(&s->north) ? -1 : 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		if (s) {
 			struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };

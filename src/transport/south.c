@@ -287,7 +287,7 @@ static int south_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (!pss->s)
 			return 0;
-		return ogw_session_writeable(&pss->s->south) ? -1 : 0;
+		return ogw_ws_writeable(&pss->s->south) ? -1 : 0;
 	case LWS_CALLBACK_CLOSED:
 		if (pss->s) {
 			struct ogw_session *s = pss->s;

@@ -27,12 +27,18 @@ void ogw_listen_describe(const struct ogw_listener *l, const char *prefix, const
 void ogw_listen_format(const struct sockaddr *sa, char *buf, size_t size);
 bool ogw_listen_is_loopback(const struct sockaddr *sa);
 
+/* ws.c: the WebSocket leg transport; the lws callbacks call writeable()
+ * on LWS_CALLBACK_*_WRITEABLE (non-zero: close the connection). */
+extern const struct ogw_leg_transport ogw_ws_transport;
+int ogw_ws_writeable(struct ogw_leg *l);
+
 /* north.c */
 void ogw_north_connect(struct ogw_session *s);
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url);
 extern const struct lws_protocols ogw_north_protocols[];
 
 /* north_mqtt.c: the MQTT uplink, one broker connection for every charger */
+extern const struct ogw_leg_transport ogw_mqtt_transport;
 int ogw_north_mqtt_start(struct ogw_gateway *gw);
 void ogw_north_mqtt_stop(struct ogw_gateway *gw);
 
