@@ -140,7 +140,7 @@ static void reload(struct ogw_gateway *gw)
 		 gw->conf.n_chargers, dropped);
 }
 
-void ogw_gateway_signalled(struct ogw_gateway *gw)
+static void gateway_signalled(struct ogw_gateway *gw)
 {
 	if (sig_reload) {
 		sig_reload = 0;
@@ -278,7 +278,7 @@ static void loop_signal(int sig)
 {
 	on_signal(sig);
 	if (sig_gw)
-		ogw_gateway_signalled(sig_gw);
+		gateway_signalled(sig_gw);
 }
 
 /* Installed before the listener exists, so a stop signal sent as soon as
@@ -330,6 +330,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	memset(conf, 0, sizeof(*conf));
 	gw->reload = reload_fn;
 	gw->reload_arg = reload_arg;
+	gw->woken = gateway_signalled;
 
 	const char *url = gw->conf.csms_url ? gw->conf.csms_url : "";
 	bool mqtt = !strncasecmp(url, "mqtt://", 7) || !strncasecmp(url, "mqtts://", 8);
@@ -423,7 +424,7 @@ int ogw_gateway_run(struct ogw_gateway *gw)
 	/* A signal that came before the loop ran is handled here; later ones
 	 * wake the loop through lws_cancel_service(). */
 	if (sig_stop || sig_reload)
-		ogw_gateway_signalled(gw);
+		gateway_signalled(gw);
 	if (!gw->done)
 		ogw_loop_run();
 	ogw_info(NULL, "stopped");

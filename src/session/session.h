@@ -208,7 +208,7 @@ struct ogw_gateway {
 
 	lws_sorted_usec_list_t sul_keepalive;
 
-	struct ogw_pipeline pipeline;   /* the stages, in order (src/gateway/stages.c) */
+	struct ogw_pipeline pipeline;   /* the stages, in order (src/gateway/gateway.c) */
 	struct ogw_metrics *metrics;    /* features/metrics */
 	struct lws_vhost *admin_vh;     /* NULL: no admin listener */
 	lws_dll2_owner_t admin_reqs;    /* admin requests alive (admin.c) */
@@ -219,6 +219,10 @@ struct ogw_gateway {
 	uv_check_t store_commit;
 	uv_timer_t store_tick;      /* commits a batch of log writes on an idle loop */
 	bool store_commit_on;
+
+	/* The loop was woken by lws_cancel_service() (a signal): gateway.c's
+	 * handler, called from the lws callback that sees it (south.c). */
+	void (*woken)(struct ogw_gateway *gw);
 
 	lws_sorted_usec_list_t sul_stop;
 	bool stopping;
@@ -302,7 +306,5 @@ int ogw_pipeline_add(struct ogw_pipeline *p, const struct ogw_stage *st);
 /* No CSMS is configured: the gateway answers every charger itself. */
 bool ogw_session_standalone(const struct ogw_session *s);
 
-/* gateway.c: the loop was woken by lws_cancel_service() (a signal). */
-void ogw_gateway_signalled(struct ogw_gateway *gw);
 
 #endif

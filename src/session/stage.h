@@ -2,7 +2,7 @@
 /*
  * The stage interface: how a feature (offline store, id maps, charger
  * state, balancer, credentials, metrics) joins a session's pipeline. A
- * feature fills in one struct ogw_stage; src/gateway/stages.c lists them
+ * feature fills in one struct ogw_stage; src/gateway/gateway.c lists them
  * once, in pipeline order, and the session calls each hook in that order.
  * The session never calls a feature by name; a stage never calls another.
  */

@@ -236,7 +236,7 @@ static int south_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void
 		return http_reject(wsi, HTTP_STATUS_NOT_FOUND,
 				   "ocppgw: chargers connect here over WebSocket\n", false);
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		ogw_gateway_signalled(gw_of(wsi));
+		gw_of(wsi)->woken(gw_of(wsi));
 		return 0;
 	default:
 		break;

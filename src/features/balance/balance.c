@@ -952,7 +952,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	kick(gw, (unsigned int)(next / 1000) + 1);
 }
 
-/* ---- the gateway's entry points (gw.h) ---------------------------------------- */
+/* ---- the gateway's entry points (balance.h) ----------------------------------- */
 
 int ogw_balance_init(struct ogw_gateway *gw)
 {
