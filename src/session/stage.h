@@ -82,8 +82,8 @@ struct ogw_stage {
 	bool (*on_leg)(struct ogw_leg *l, enum ogw_leg_event ev);
 
 	/* A validated CALL (or SEND) that came in on @from, before
-	 * translation. DONE: the stage answered it. It may rewrite f->payload
-	 * in place (then it clears f->rest). */
+	 * translation. DONE: the stage answered it. CHANGED: it rewrote
+	 * f->payload in place (the session drops the received bytes). */
 	enum ogw_stage_verdict (*on_call)(struct ogw_leg *from, struct ogw_frame *f);
 
 	/* A CALL from @from about to be queued on @to as @action/@payload, in
