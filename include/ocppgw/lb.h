@@ -3,8 +3,8 @@
  * The load-balancing allocator: a pure function from a tree of limits (site
  * -> groups -> chargers -> EVSEs) and the active charging sessions to a
  * current limit per session. It does no I/O, keeps no state and knows
- * nothing of OCPP; the gateway (src/gateway/balance.c) feeds it and sends
- * the result. docs/LOAD_BALANCING.md describes the algorithm.
+ * nothing of OCPP; the gateway (src/features/balance/balance.c) feeds it
+ * and sends the result. docs/LOAD_BALANCING.md describes the algorithm.
  *
  * Guarantees of ogw_lb_allocate() (checked by tests/unit/lb/):
  *  - on every node and every grid phase, the sum of the limits of the

@@ -14,6 +14,12 @@
 
 /* Cryptographic random bytes (mbedTLS CTR-DRBG, seeded once). 0 or -EIO. */
 int ogw_random_bytes(void *buf, size_t len);
+/* The delay before reconnect attempt @attempt (0 for the first retry):
+ * @min_ms doubled per attempt up to @max_ms, then a random point in its
+ * upper half, so a fleet does not come back in lockstep after an outage.
+ * The one backoff of every reconnecting client (north legs, the bridge,
+ * the MQTT client). */
+uint64_t ogw_backoff_ms(unsigned int attempt, int min_ms, int max_ms);
 /* A random (version 4) UUID in lower case, 36 characters. */
 void ogw_uuid4(char ret[37]);
 

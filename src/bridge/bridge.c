@@ -258,21 +258,14 @@ static void reconnect_cb(lws_sorted_usec_list_t *sul)
 		ws_connect(c);
 }
 
-/* Exponential backoff with jitter, as the gateway's north legs do. */
+/* The gateway's one backoff (ogw_backoff_ms()), as its north legs use. */
 static void schedule_reconnect(struct charger *c, const char *why)
 {
 	struct bridge *b = c->b;
 	if (!c->online || b->stopping)
 		return;
-	uint64_t delay = (uint64_t)b->conf.reconnect_min_ms;
-	for (unsigned int i = 0; i < c->attempts && delay < (uint64_t)b->conf.reconnect_max_ms; i++)
-		delay *= 2;
-	if (delay > (uint64_t)b->conf.reconnect_max_ms)
-		delay = (uint64_t)b->conf.reconnect_max_ms;
-	uint16_t r = 0;
-	ogw_random_bytes(&r, sizeof(r));
-	delay = delay / 2 + (delay / 2) * r / 65535;
-	c->attempts++;
+	uint64_t delay = ogw_backoff_ms(c->attempts++, b->conf.reconnect_min_ms,
+					b->conf.reconnect_max_ms);
 	struct ogw_log_ctx lc = charger_ctx(c);
 	ogw_info(&lc, "CSMS %s; reconnecting in %llu ms", why, (unsigned long long)delay);
 	lws_sul_schedule(b->ctx, 0, &c->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);

@@ -1418,7 +1418,7 @@ static int parse_port(const char *s, int *ret)
 
 /* By the address's value, not its spelling ("127.evil.example" is a name).
  * "localhost" passes here; the gateway checks what it resolved to when it
- * binds (src/gateway/admin.c). */
+ * binds (src/features/admin/admin.c). */
 bool ogw_conf_is_loopback(const char *addr)
 {
 	struct in_addr a4;

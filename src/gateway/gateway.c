@@ -19,7 +19,14 @@
 #include "ocppgw/log.h"
 #include "ocppgw/loop.h"
 #include "ocppgw/util.h"
-#include "gw.h"
+#include "features/admin/admin_door.h"
+#include "features/balance/balance.h"
+#include "features/credentials/credentials.h"
+#include "features/metrics/metrics.h"
+#include "features/offline/offline.h"
+#include "features/state/state.h"
+#include "session/session.h"
+#include "transport/transport.h"
 
 /* Set from signal handlers, read on the loop after lws_cancel_service(). */
 static volatile sig_atomic_t sig_stop, sig_reload;
@@ -133,7 +140,7 @@ static void reload(struct ogw_gateway *gw)
 		 gw->conf.n_chargers, dropped);
 }
 
-void ogw_gateway_signalled(struct ogw_gateway *gw)
+static void gateway_signalled(struct ogw_gateway *gw)
 {
 	if (sig_reload) {
 		sig_reload = 0;
@@ -271,7 +278,7 @@ static void loop_signal(int sig)
 {
 	on_signal(sig);
 	if (sig_gw)
-		ogw_gateway_signalled(sig_gw);
+		gateway_signalled(sig_gw);
 }
 
 /* Installed before the listener exists, so a stop signal sent as soon as
@@ -288,6 +295,30 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * The pipeline, in order: every hook of every stage runs top to bottom.
+ * Offline comes first (it answers or takes what the CSMS cannot get now,
+ * and maps ids before anything reads them); the charger state observes
+ * before the balancer, which reads it; metrics count last.
+ */
+static const struct ogw_stage *const pipeline[] = {
+	&ogw_offline_stage,      /* features/offline: local answers, queue, replay, id maps, tx log */
+	&ogw_state_stage,        /* features/state: what the charger reported */
+	&ogw_balance_stage,      /* features/balance: site load balancing */
+	&ogw_credentials_stage,  /* features/credentials: passwords the CSMS changed */
+	&ogw_metrics_stage,      /* features/metrics: counters for /metrics */
+};
+
+static int pipeline_build(struct ogw_gateway *gw)
+{
+	for (size_t i = 0; i < sizeof(pipeline) / sizeof(pipeline[0]); i++) {
+		int r = ogw_pipeline_add(&gw->pipeline, pipeline[i]);
+		if (r < 0)
+			return r;
+	}
+	return ogw_metrics_init(gw);
+}
+
 int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void *reload_arg,
 		    struct ogw_gateway **ret)
 {
@@ -299,9 +330,11 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	memset(conf, 0, sizeof(*conf));
 	gw->reload = reload_fn;
 	gw->reload_arg = reload_arg;
+	gw->woken = gateway_signalled;
 
 	const char *url = gw->conf.csms_url ? gw->conf.csms_url : "";
 	bool mqtt = !strncasecmp(url, "mqtt://", 7) || !strncasecmp(url, "mqtts://", 8);
+	gw->south_tp = &ogw_ws_transport;
 	gw->north_tp = mqtt ? &ogw_mqtt_transport : &ogw_ws_transport;
 	r = mqtt || !gw->conf.csms_url ? 0 : ogw_north_parse_url(gw, url);
 	if (r < 0) {
@@ -310,6 +343,9 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 		goto fail;
 	}
 	r = load_schemas(gw);
+	if (r < 0)
+		goto fail;
+	r = pipeline_build(gw);
 	if (r < 0)
 		goto fail;
 	char err[512] = "";
@@ -388,7 +424,7 @@ int ogw_gateway_run(struct ogw_gateway *gw)
 	/* A signal that came before the loop ran is handled here; later ones
 	 * wake the loop through lws_cancel_service(). */
 	if (sig_stop || sig_reload)
-		ogw_gateway_signalled(gw);
+		gateway_signalled(gw);
 	if (!gw->done)
 		ogw_loop_run();
 	ogw_info(NULL, "stopped");
@@ -417,18 +453,9 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		ogw_loop_fini(gw->ctx);
 	}
 	ogw_admin_stop(gw);
-	for (size_t i = 0; i < gw->table_size; i++) {
-		struct ogw_session *s = gw->table[i], *next;
-		for (; s; s = next) {
-			next = s->hnext;
-			free(s->south_auth);
-			ogw_state_clear(&s->cs);
-			ogw_balance_session_free(s);
-			free(s);
-		}
-	}
+	ogw_session_free_all(gw);
 	free(gw->table);
-	ogw_metrics_free(&gw->metrics);
+	ogw_metrics_free(gw);
 	for (int v = 0; v < OGW_OCPP_COUNT; v++)
 		ogw_schema_set_free(gw->schemas[v]);
 	ogw_store_close(gw->store);

@@ -150,15 +150,7 @@ static void drop(struct ogw_mqtt *m, const char *why)
 	m->connected = false;
 	if (m->freeing)
 		return;
-	uint64_t delay = (uint64_t)m->o.reconnect_min_ms;
-	for (unsigned int i = 0; i < m->attempts && delay < (uint64_t)m->o.reconnect_max_ms; i++)
-		delay *= 2;
-	if (delay > (uint64_t)m->o.reconnect_max_ms)
-		delay = (uint64_t)m->o.reconnect_max_ms;
-	uint16_t r = 0;
-	ogw_random_bytes(&r, sizeof(r));
-	delay = delay / 2 + (delay / 2) * r / 65535;
-	m->attempts++;
+	uint64_t delay = ogw_backoff_ms(m->attempts++, m->o.reconnect_min_ms, m->o.reconnect_max_ms);
 	ogw_log(was ? OGW_LOG_WARN : OGW_LOG_INFO, NULL,
 		"mqtt: %s:%d %s; reconnecting in %llu ms", m->o.url.host, m->o.url.port, why,
 		(unsigned long long)delay);

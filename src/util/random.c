@@ -116,3 +116,16 @@ void ogw_uuid4(char ret[37])
 	}
 	ret[o] = '\0';
 }
+
+uint64_t ogw_backoff_ms(unsigned int attempt, int min_ms, int max_ms)
+{
+	uint64_t delay = min_ms > 0 ? (uint64_t)min_ms : 0;
+	uint64_t max = max_ms > 0 ? (uint64_t)max_ms : 0;
+	for (unsigned int i = 0; i < attempt && delay < max; i++)
+		delay *= 2;
+	if (delay > max)
+		delay = max;
+	uint16_t r = 0;
+	ogw_random_bytes(&r, sizeof(r));
+	return delay / 2 + (delay / 2) * r / 65535;
+}

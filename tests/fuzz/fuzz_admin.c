@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the admin API's HTTP request head parser
- * (src/gateway/admin_http.c), with the default limits and with tiny ones.
+ * (src/features/admin/admin_http.c), with the default limits and with tiny ones.
  * A refusal must carry a 4xx/5xx status and a reason; a complete head must
  * be a served method, a decoded path of text, a length within the limit and
  * an Authorization inside the head; a head is decided by its own bytes (the
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin_http.h"
+#include "features/admin/admin_http.h"
 
 #define CHECK(cond, ...)                                                                \
 	do {                                                                            \

@@ -85,7 +85,7 @@ for t in $targets; do
 	done
 	# shellcheck disable=SC2046,SC2086 # word lists
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -I"$src/include" -I"$src/src/gateway" \
+		-fno-sanitize-recover=undefined -I"$src/include" -I"$src/src" \
 		-o "$out/fuzz_$t" "$src/tests/fuzz/fuzz_$t.c" $libs \
 		$(pkg-config --cflags --libs $(pkgs_of "$t")) -lmbedcrypto -lm -lpthread
 	corpus=$out/corpus-$t

@@ -67,3 +67,29 @@ Test(random, child_after_fork_differs)
 	close(fds[0]);
 	close(fds[1]);
 }
+
+/* Doubling from min to max, then a random point in the upper half: never
+ * below half, never above the cap, and the cap holds for any attempt. */
+Test(random, backoff_doubles_within_bounds)
+{
+	for (unsigned int attempt = 0; attempt < 40; attempt++) {
+		uint64_t full = 1000;
+		for (unsigned int i = 0; i < attempt && full < 60000; i++)
+			full *= 2;
+		if (full > 60000)
+			full = 60000;
+		for (int k = 0; k < 20; k++) {
+			uint64_t d = ogw_backoff_ms(attempt, 1000, 60000);
+			cr_assert(d >= full / 2 && d <= full, "attempt %u: %llu ms outside [%llu, %llu]",
+				  attempt, (unsigned long long)d, (unsigned long long)full / 2,
+				  (unsigned long long)full);
+		}
+	}
+	/* Spread: a fleet's delays for one attempt are not all the same. */
+	uint64_t first = ogw_backoff_ms(3, 1000, 60000);
+	bool differs = false;
+	for (int k = 0; k < 50 && !differs; k++)
+		differs = ogw_backoff_ms(3, 1000, 60000) != first;
+	cr_assert(differs, "50 delays for the same attempt were all %llu ms",
+		  (unsigned long long)first);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Site load balancing (docs/LOAD_BALANCING.md): its stage observes the
+ * south legs; the rest serves the gateway, the admin API and MQTT.
+ */
+#ifndef OGW_BALANCE_H
+#define OGW_BALANCE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "session/session.h"
+
+struct ogw_limit_mqtt;
+
+extern const struct ogw_stage ogw_balance_stage;
+
+/* balance.c: site load balancing (docs/LOAD_BALANCING.md). The observer
+ * records the CSMS's profiles and reacts to sessions and draw; the site
+ * JSON and the dynamic site limit serve the API and MQTT. */
+int ogw_balance_init(struct ogw_gateway *gw);
+void ogw_balance_free(struct ogw_gateway *gw);
+void ogw_balance_reconfigured(struct ogw_gateway *gw);
+json_t *ogw_balance_site_json(struct ogw_gateway *gw);
+/* The external limit (A per phase) on the site, never above the configured
+ * one; the allocation follows at once. 0, or -EINVAL with @err set. */
+int ogw_balance_set_site_limit(struct ogw_gateway *gw, double amps_per_phase, char *err,
+			       size_t errlen);
+/* Drops the external limit: the configured one applies again. 0, or
+ * -EINVAL when balancing is off. */
+int ogw_balance_clear_site_limit(struct ogw_gateway *gw);
+/* A limit as the API and MQTT take it: a number (A per phase), {"amps": N}
+ * or {"watts": N} (W over the site's phases at its voltage). 0 with
+ * *ret_a (not range-checked), or -EINVAL with the field at fault and @err. */
+int ogw_balance_parse_limit(const struct ogw_gateway *gw, const json_t *v, double *ret_a,
+			    const char **ret_field, char *err, size_t errlen);
+double ogw_balance_watts_to_amps(const struct ogw_gateway *gw, double watts);
+/* The site limit: configured, scheduled, dynamic and in force (A per phase),
+ * {"enabled": false, ...} when balancing is off. */
+json_t *ogw_balance_limit_json(struct ogw_gateway *gw);
+/* The site limit in force (A per phase, < 0: none) and whether a dynamic
+ * one is set; false when balancing is off. */
+bool ogw_balance_limit_now(struct ogw_gateway *gw, double *ret_a, bool *ret_dynamic);
+/* Grid phase (0-2) of charger @id's L1, L2, L3 (configured rotation). */
+const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id);
+
+/* balance_mqtt.c: the dynamic site limit over MQTT (docs/LOAD_BALANCING.md).
+ * A message on <prefix>/<site>/$gateway/limit, from the MQTT uplink's
+ * connection or the limit client's: a bad one is logged and ignored. */
+void ogw_balance_limit_message(struct ogw_gateway *gw, const char *topic, const char *payload,
+			       size_t len);
+/* load_balancing.limit_mqtt: a client of its own that only receives the
+ * limit (NULL on failure, logged); stop is NULL-safe and returns NULL. */
+struct ogw_limit_mqtt *ogw_limit_mqtt_start(struct ogw_gateway *gw, const char *url);
+struct ogw_limit_mqtt *ogw_limit_mqtt_stop(struct ogw_limit_mqtt *lm);
+const char *ogw_limit_mqtt_url(const struct ogw_limit_mqtt *lm);
+/* The limit a charging profile (@body: 1.6 csChargingProfiles or 2.x
+ * chargingProfile) sets at @now in A per phase, or < 0 when none of its
+ * periods is in force (OCPP 1.6 §3.13.1 / 2.0.1 K01: the last period whose
+ * startPeriod has passed; W over numberPhases at @voltage). @received
+ * stands in for a missing startSchedule, @tx_started (> 0) starts a
+ * Relative profile. */
+double ogw_balance_profile_limit(const json_t *body, bool v16, time_t now, time_t received,
+				 int64_t tx_started, double voltage);
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Offline operation, seen from outside: its stage (the local answers, the
+ * queue and replay, north 1.6 id maps, the transaction log) and the two
+ * things the gateway asks of it at start and on a failed commit.
+ */
+#ifndef OGW_OFFLINE_H
+#define OGW_OFFLINE_H
+
+#include "session/session.h"
+
+extern const struct ogw_stage ogw_offline_stage;
+
+/* At start: a detached session for every charger with queued messages. */
+void ogw_offline_restore(struct ogw_gateway *gw);
+/* A group commit failed: frames it held are dropped, chargers told. */
+void ogw_offline_commit_failed(struct ogw_gateway *gw, int err);
+
+#endif

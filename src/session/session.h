@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public session header, what transports and features use: the gateway
+ * object (one lws context, the doors, the session table, the pipeline) and
+ * the charger session (its legs, translator and per-stage slots), with the
+ * session's doors. Feature state is not here: each stage keeps its own in
+ * the session's slot (src/session/stage.h). main() uses
+ * include/ocppgw/gateway.h.
+ */
+#ifndef OGW_SESSION_H
+#define OGW_SESSION_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+#include "ocppgw/config.h"
+#include "ocppgw/gateway.h"
+#include "ocppgw/local.h"
+#include "ocppgw/ocpp.h"
+#include "ocppgw/rpc.h"
+#include "ocppgw/schema.h"
+#include "ocppgw/store.h"
+#include "ocppgw/tracker.h"
+#include "ocppgw/translator.h"
+#include "ocppgw/util.h"
+#include "session/stage.h"
+
+
+struct ogw_session;
+struct ogw_north_mqtt;
+struct ogw_balance;
+struct ogw_metrics;
+
+enum ogw_leg_kind {
+	OGW_SOUTH = 0,  /* the charger's connection to us */
+	OGW_NORTH,      /* our connection to the CSMS for that charger */
+};
+
+enum ogw_leg_state {
+	OGW_LEG_DOWN = 0,   /* no connection; north: waiting to reconnect */
+	OGW_LEG_CONNECTING, /* north only: handshake under way */
+	OGW_LEG_UP,
+	OGW_LEG_CLOSING,    /* flushing queued frames, then a close frame */
+};
+
+struct ogw_leg;
+
+/* Room every encoded frame leaves in front of its text: the WebSocket
+ * transport's queue item and lws's LWS_PRE (src/transport/ws.c). */
+#define OGW_LEG_HEADROOM (32 + LWS_PRE)
+/* How much of an oversize message is kept to read its type and id. */
+#define OGW_SNIFF_BYTES 128
+
+/*
+ * How a leg's frames leave: an lws WebSocket (ogw_ws_transport,
+ * src/transport/ws.c) or, for the north leg, an MQTT topic pair
+ * (ogw_mqtt_transport, src/transport/north_mqtt.c). The session calls these; what comes in arrives through
+ * ogw_session_rx() and the leg's doors whatever the transport.
+ */
+struct ogw_leg_transport {
+	const char *name;
+	/* North only: opens the leg (ends in ogw_session_north_up() or
+	 * ogw_session_north_failed()). */
+	void (*connect)(struct ogw_session *s);
+	/* Sends one text frame @text of @len bytes; the leg is UP. Takes @buf,
+	 * the allocation @text sits in (behind the session's headroom). */
+	void (*send_take)(struct ogw_leg *l, char *buf, const char *text, size_t len);
+	/* Begins closing with l->close_status: true while the close is under
+	 * way (ogw_session_leg_gone() reports its end), false when the leg is
+	 * closed already. */
+	bool (*close)(struct ogw_leg *l);
+	/* Keepalive of an idle leg, and dropping a dead one; NULL: the
+	 * transport keeps itself alive (MQTT keepalive). */
+	void (*ping)(struct ogw_leg *l);
+	void (*abort)(struct ogw_leg *l);
+	/* Drops what is queued to be written (the leg is gone); NULL:
+	 * nothing is ever queued. */
+	void (*drop_queue)(struct ogw_leg *l);
+	/* A group commit failed: every answer queued on @l that it held
+	 * becomes a refusal (the charger sends its message again); NULL:
+	 * nothing waits for commits here. */
+	void (*withdraw)(struct ogw_leg *l);
+	/* Whether a lost leg gets the session's own reconnect timer; false:
+	 * the transport brings the leg up again itself. */
+	bool session_reconnects;
+	/* A WebSocket (l->wsi): a message over max_frame_size is refused
+	 * before it is read, and the leg closes with a close frame. */
+	bool websocket;
+};
+/* One connection of a session: a WebSocket, or the MQTT uplink's topics. */
+struct ogw_leg {
+	struct ogw_session *s;
+	enum ogw_leg_kind kind;
+	enum ogw_leg_state state;
+	enum ogw_ocpp ver;
+	const struct ogw_leg_transport *tp;
+	struct lws *wsi;            /* WebSocket legs only */
+	struct ogw_tracker out;     /* CALLs we send on this leg */
+	unsigned int in_pending;    /* CALLs received here, not yet answered */
+	lws_dll2_owner_t wq;        /* encoded frames waiting for WRITEABLE */
+	size_t wq_bytes;
+	enum lws_close_status close_status;
+	uint64_t last_rx_us;        /* anything heard from the peer, pongs included */
+	bool ping_due;              /* the keepalive sweep wants a ping sent */
+	uint64_t call_sent_us;      /* when the outstanding CALL went out (metrics) */
+	char *rx;                   /* reassembly of a fragmented message */
+	size_t rx_len;
+	bool rx_refused;            /* over max_frame_size: closing, rest unread */
+};
+
+/* A CALL a translator answers later. */
+struct ogw_tr_pending {
+	lws_dll2_t list;            /* the session's pendings */
+	lws_dll2_t timeouts;        /* keyed ones: the gateway's pending_deadlines */
+	struct ogw_leg *from;
+	char id[OGW_MSGID_MAX + 1];
+	char action[OGW_ACTION_MAX + 1];
+	char key[48];               /* "" unless deferred with a key */
+	uint64_t deadline_us;
+};
+
+enum ogw_session_state {
+	OGW_SESSION_ACTIVE = 0,
+	OGW_SESSION_CLOSING,        /* legs closing; freed when both are gone */
+};
+
+struct ogw_session {
+	struct ogw_session *hnext;  /* session table chain */
+	struct ogw_gateway *gw;
+	enum ogw_session_state state;
+	char id[OGW_ID_MAX + 1];
+	struct ogw_leg south;
+	struct ogw_leg north;
+	const struct ogw_translator *tr;  /* NULL: same version, relayed as is */
+	struct ogw_tr_env env;
+	lws_dll2_owner_t pendings;        /* deferred answers owed to either leg */
+	/* The CALL being translated right now, for ogw_tr_defer(). */
+	struct ogw_leg *cur_from;
+	const struct ogw_frame *cur_frame;
+	char *south_auth;           /* the charger's Authorization header, kept
+	                               only when csms.pass_credentials is on */
+	bool detached;              /* the charger is gone; a stage keeps the session
+	                               (offline: to deliver its queue) */
+	lws_sorted_usec_list_t sul_reconnect;
+	unsigned int reconnects;    /* consecutive failed north attempts */
+	time_t connected_at;
+	void *slot[OGW_STAGES_MAX]; /* each stage's own state, by its place in
+	                               gw->pipeline (ogw_session_slot()) */
+};
+
+/* listen.c: the sockets of one door (chargers or admin API), every address
+ * its configured address names, each connection handed to an lws vhost. */
+#define OGW_LISTEN_MAX_ADDRS 4
+struct ogw_listener {
+	struct lws_vhost *vh;
+	const char *protocol;  /* the vhost protocol a connection starts on */
+	int adopt_flags;       /* LWS_ADOPT_* */
+	const char *door;      /* "charger" or "admin", for log lines */
+	bool started;
+	size_t n;
+	struct ogw_listen_sock {
+		struct ogw_listener *owner;
+		int fd;
+		uv_poll_t poll;
+		struct sockaddr_storage addr;  /* as bound, port included */
+		socklen_t addr_len;
+	} socks[OGW_LISTEN_MAX_ADDRS];
+	uv_timer_t pause;      /* accepting paused: out of descriptors */
+};
+
+struct ogw_gateway {
+	struct lws_context *ctx;
+	struct ogw_listener south_listen;
+	struct ogw_listener admin_listen;
+	struct lws_vhost *south_vh;
+	struct lws_vhost *north_vh;
+	struct ogw_conf conf;
+	ogw_gateway_reload_fn reload;
+	void *reload_arg;
+	struct ogw_schema_set *schemas[OGW_OCPP_COUNT];
+	struct ogw_store *store;
+
+	/* north endpoint, parsed once from conf.csms_url: a WebSocket URL, or
+	 * the MQTT uplink (then north_mqtt is set) */
+	const struct ogw_leg_transport *south_tp;  /* WebSocket */
+	const struct ogw_leg_transport *north_tp;
+	struct ogw_north_mqtt *north_mqtt;
+	char north_host[256];
+	int north_port;
+	char north_path[512];
+	bool north_tls;
+
+	struct ogw_session **table;
+	size_t table_size;          /* a power of two */
+	size_t n_sessions;
+
+	/* Every tracked call of every leg in push order. All calls get the same
+	 * timeout, so push order is deadline order: one timer serves them all. */
+	lws_dll2_owner_t deadlines;
+	lws_sorted_usec_list_t sul_deadline;
+	/* Keyed deferred answers, oldest first (one timeout for all, too). */
+	lws_dll2_owner_t pending_deadlines;
+	lws_sorted_usec_list_t sul_pending;
+
+	lws_sorted_usec_list_t sul_keepalive;
+
+	struct ogw_pipeline pipeline;   /* the stages, in order (src/gateway/gateway.c) */
+	struct ogw_metrics *metrics;    /* features/metrics */
+	struct lws_vhost *admin_vh;     /* NULL: no admin listener */
+	lws_dll2_owner_t admin_reqs;    /* admin requests alive (admin.c) */
+
+	struct ogw_balance *balance;      /* balance.c: site load balancing */
+
+	/* Commits the store's batch after each poll, before the next one. */
+	uv_check_t store_commit;
+	uv_timer_t store_tick;      /* commits a batch of log writes on an idle loop */
+	bool store_commit_on;
+
+	/* The loop was woken by lws_cancel_service() (a signal): gateway.c's
+	 * handler, called from the lws callback that sees it (south.c). */
+	void (*woken)(struct ogw_gateway *gw);
+
+	lws_sorted_usec_list_t sul_stop;
+	bool stopping;
+	uint64_t stop_deadline_us;
+	bool done;
+	bool loop_ready;
+};
+
+/* session.c */
+struct ogw_session *ogw_session_find(struct ogw_gateway *gw, const char *id);
+/* The session a translator environment belongs to (session.c fills in
+ * ogw_session_env_ops for every session). */
+extern const struct ogw_tr_env_ops ogw_session_env_ops;
+static inline struct ogw_session *ogw_env_session(struct ogw_tr_env *env)
+{
+	return lws_container_of(env, struct ogw_session, env);
+}
+struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum ogw_ocpp ver,
+				    enum ogw_ocpp north_ver, struct lws *south_wsi,
+				    const char *south_auth);
+void ogw_session_close(struct ogw_session *s, enum lws_close_status status, const char *why);
+void ogw_session_leg_gone(struct ogw_leg *l);
+void ogw_session_north_up(struct ogw_session *s);
+void ogw_session_north_failed(struct ogw_session *s, const char *why);
+/* @len bytes of a message arrived on @l; @more bytes of the same frame are
+ * announced and still to come (WebSocket; 0 for MQTT); @first and @final
+ * mark the message's first and last fragment. */
+void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, size_t more, bool first,
+		    bool final);
+/* The peer on @l broke the transport's rules (@why, for the log): nothing
+ * more it sends is read, and the leg closes with @status. */
+void ogw_session_refuse(struct ogw_leg *l, enum lws_close_status status, const char *why);
+void ogw_session_heard(struct ogw_leg *l);
+void ogw_gateway_keepalive(lws_sorted_usec_list_t *sul);
+/* Begins closing leg @l with @status (the transport writes its close). */
+void ogw_leg_close(struct ogw_leg *l, enum lws_close_status status);
+void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
+			   bool only_idle);
+void ogw_gateway_deadline_check(lws_sorted_usec_list_t *sul);
+/* At the gateway's end: frees the sessions the loop left (a hard stop). */
+void ogw_session_free_all(struct ogw_gateway *gw);
+
+/* session.c, for offline.c: the pipeline's doors. */
+void ogw_leg_send_result(struct ogw_leg *l, const char *action, const char *id,
+			 const json_t *payload);
+void ogw_leg_send_error(struct ogw_leg *l, const char *id, enum ogw_err err, const char *fmt,
+			...) __attribute__((format(printf, 4, 5)));
+/* A CALL of the gateway's own on @l (@payload taken); @done gets its answer. */
+int ogw_leg_call(struct ogw_leg *l, const char *action, json_t *payload,
+		 ogw_call_done_fn done, const void *ctx, json_t *memo);
+/* Drops the frames held for a failed commit and closes the charger's leg,
+ * so it sends again what it was not acknowledged for. */
+void ogw_session_withdraw(struct ogw_session *s);
+/* Answers the charger's CALL @origin_id as if the CSMS had answered its
+ * relay @action (north version) with @result: translated back through
+ * @entry/@memo (may be NULL), validated, sent. Takes @memo. */
+void ogw_session_answer_as_csms(struct ogw_session *s, const char *action, const char *origin_id,
+				const struct ogw_tr_action *entry, json_t *memo,
+				const json_t *result);
+/* A CALL the gateway makes in the CSMS's place (north version), taken
+ * through the pipeline to the charger like one from the CSMS; its answer
+ * goes nowhere. */
+void ogw_session_inject_down(struct ogw_session *s, const char *action, json_t *payload);
+bool ogw_payload_valid(struct ogw_leg *l, const char *action, bool response,
+		       const json_t *payload, const char *what);
+struct ogw_session *ogw_session_new_detached(struct ogw_gateway *gw, const char *id,
+					     enum ogw_ocpp ver, enum ogw_ocpp north_ver);
+
+/* The session's slot for @st, a stage of gw->pipeline (NULL until the
+ * stage sets it). */
+static inline void **ogw_session_slot(struct ogw_session *s, const struct ogw_stage *st)
+{
+	const struct ogw_pipeline *p = &s->gw->pipeline;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->stage[i] == st)
+			return &s->slot[i];
+	return NULL;
+}
+/* Appends @st to the pipeline (at gateway start): 0, or -ENOSPC. */
+int ogw_pipeline_add(struct ogw_pipeline *p, const struct ogw_stage *st);
+/* No CSMS is configured: the gateway answers every charger itself. */
+bool ogw_session_standalone(const struct ogw_session *s);
+
+
+#endif

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The north side: one WebSocket client per charger to <csms url>/<id>, in
+ * the version the session's translator speaks upstream, with the charger's
+ * configured (or, when allowed, its own) credentials. Reconnect timing and
+ * what happens to waiting calls belong to the session.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "ocppgw/auth.h"
+#include "ocppgw/log.h"
+#include "ocppgw/util.h"
+#include "features/credentials/credentials.h"
+#include "session/session.h"
+#include "transport/transport.h"
+
+int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
+{
+	char tmp[1024];
+	const char *prot, *addr, *path;
+	int port;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", url) >= (int)sizeof(tmp))
+		return -EINVAL;
+	if (lws_parse_uri(tmp, &prot, &addr, &port, &path))
+		return -EINVAL;
+	if (!strcmp(prot, "ws"))
+		gw->north_tls = false;
+	else if (!strcmp(prot, "wss"))
+		gw->north_tls = true;
+	else
+		return -EPROTONOSUPPORT;
+	if (!*addr)
+		return -EINVAL;
+	snprintf(gw->north_host, sizeof(gw->north_host), "%s", addr);
+	gw->north_port = port;
+	/* lws_parse_uri drops the leading '/' of the path. */
+	size_t plen = strlen(path);
+	while (plen && path[plen - 1] == '/')
+		plen--;
+	snprintf(gw->north_path, sizeof(gw->north_path), "/%.*s", (int)plen, path);
+	if (!strcmp(gw->north_path, "/"))
+		gw->north_path[0] = '\0';
+	return 0;
+}
+
+void ogw_north_connect(struct ogw_session *s)
+{
+	struct ogw_gateway *gw = s->gw;
+	char enc[OGW_ID_MAX * 3 + 1], path[sizeof(gw->north_path) + sizeof(enc) + 2];
+	char host[300];
+
+	ogw_percent_encode(s->id, enc, sizeof(enc));
+	snprintf(path, sizeof(path), "%s/%s", gw->north_path, enc);
+	if ((gw->north_tls && gw->north_port == 443) || (!gw->north_tls && gw->north_port == 80))
+		snprintf(host, sizeof(host), "%s", gw->north_host);
+	else
+		snprintf(host, sizeof(host), "%s:%d", gw->north_host, gw->north_port);
+
+	struct lws_client_connect_info ci;
+	memset(&ci, 0, sizeof(ci));
+	ci.context = gw->ctx;
+	ci.vhost = gw->north_vh;
+	ci.address = gw->north_host;
+	ci.port = gw->north_port;
+	ci.path = path;
+	ci.host = host;
+	ci.origin = host;
+	ci.ssl_connection = gw->north_tls ? LCCSCF_USE_SSL : 0;
+	ci.protocol = ogw_ocpp_subprotocol(s->north.ver);
+	ci.local_protocol_name = "ocpp-north";
+	ci.userdata = s;
+	/* Also kept apart from the protocol binding: lws reports a connection
+	 * that fails before it is bound (queued for a header table, refused)
+	 * with a NULL user, and the session must still hear of it. */
+	ci.opaque_user_data = s;
+	ci.pwsi = &s->north.wsi;
+
+	s->north.state = OGW_LEG_CONNECTING;
+	struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };
+	ogw_debug(&lc, "connecting to %s%s:%d%s", gw->north_tls ? "wss://" : "ws://",
+		  gw->north_host, gw->north_port, path);
+	if (!lws_client_connect_via_info(&ci) && s->north.state == OGW_LEG_CONNECTING) {
+		s->north.wsi = NULL;
+		ogw_session_north_failed(s, "connect failed");
+	}
+}
+
+static int append_auth(struct ogw_session *s, unsigned char **p, unsigned char *end)
+{
+	const struct ogw_charger_conf *cc = ogw_conf_charger(&s->gw->conf, s->id);
+	char *value = NULL;
+
+	if (cc && cc->upstream_password) {
+		/* the CSMS may have changed it since (credentials.c) */
+		char *changed = ogw_credentials_upstream(s->gw, s->id);
+		const char *pw = changed ? changed : cc->upstream_password;
+		value = ogw_auth_make_basic(cc->upstream_user ? cc->upstream_user : s->id, pw,
+					    strlen(pw));
+		if (changed) {
+			ogw_memzero(changed, strlen(changed));
+			free(changed);
+		}
+		if (!value)
+			return -1;
+	} else if (s->south_auth) {
+		value = strdup(s->south_auth);
+		if (!value)
+			return -1;
+	} else {
+		return 0;
+	}
+	int r = lws_add_http_header_by_token(s->north.wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+					     (unsigned char *)value, (int)strlen(value), p, end);
+	ogw_memzero(value, strlen(value));
+	free(value);
+	return r ? -1 : 0;
+}
+
+static int north_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct ogw_session *s = user ? user : lws_get_opaque_user_data(wsi);
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		if (!s)
+			return 0;
+		s->north.wsi = wsi;
+		return append_auth(s, (unsigned char **)in, (*(unsigned char **)in) + len);
+	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH: {
+		/* The handshake headers are gone by CLIENT_ESTABLISHED. */
+		if (!s)
+			return -1;
+		char proto[32] = "";
+		lws_hdr_copy(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL);
+		if (strcmp(proto, ogw_ocpp_subprotocol(s->north.ver))) {
+			struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };
+			ogw_warn(&lc, "CSMS agreed to subprotocol '%s', not %s: closing", proto,
+				 ogw_ocpp_subprotocol(s->north.ver));
+			return -1;
+		}
+		return 0;
+	}
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		if (!s || s->state != OGW_SESSION_ACTIVE)
+			return -1;
+		s->north.wsi = wsi;
+		ogw_session_north_up(s);
+		return 0;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (s)
+			ogw_session_rx(&s->north, in, len, lws_remaining_packet_payload(wsi),
+				       lws_is_first_fragment(wsi),
+				       lws_is_final_fragment(wsi));
+		return 0;
+	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+		if (s)
+			ogw_session_heard(&s->north);
+		return 0;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (!s)
+			return 0;
+		return ogw_ws_writeable(&s->north) ? -1 : 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (s) {
+			struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };
+			ogw_info(&lc, "connection to CSMS failed: %s",
+				 in ? (const char *)in : "unknown error");
+			ogw_session_leg_gone(&s->north);
+		}
+		return 0;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (s)
+			ogw_session_leg_gone(&s->north);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+#define NORTH_RX 2048
+
+const struct lws_protocols ogw_north_protocols[] = {
+	{ "ocpp-north", north_cb, 0, NORTH_RX, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};

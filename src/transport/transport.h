@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The transports' doors for the gateway (src/gateway): the listening
+ * sockets, the lws server (south) and client (north) protocols, and the
+ * MQTT uplink. What they deliver goes into the session (session.h).
+ */
+#ifndef OGW_TRANSPORT_H
+#define OGW_TRANSPORT_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "session/session.h"
+
+/* listen.c. Binds every address @addr names (a name is resolved now);
+ * a negative errno with @err saying why when any of them cannot be bound. */
+int ogw_listen_open(struct ogw_listener *l, const char *addr, int port, char *err,
+		    size_t err_size);
+/* Hands each accepted connection to @vh, adopted with @adopt_flags. */
+void ogw_listen_start(struct ogw_listener *l, struct lws_vhost *vh, const char *protocol,
+		      int adopt_flags, const char *door);
+void ogw_listen_close(struct ogw_listener *l);
+/* "A and B": each bound address between @prefix and @suffix. */
+void ogw_listen_describe(const struct ogw_listener *l, const char *prefix, const char *suffix,
+			 char *buf, size_t size);
+void ogw_listen_format(const struct sockaddr *sa, char *buf, size_t size);
+bool ogw_listen_is_loopback(const struct sockaddr *sa);
+
+/* ws.c: the WebSocket leg transport; the lws callbacks call writeable()
+ * on LWS_CALLBACK_*_WRITEABLE (non-zero: close the connection). */
+extern const struct ogw_leg_transport ogw_ws_transport;
+int ogw_ws_writeable(struct ogw_leg *l);
+
+/* north.c */
+void ogw_north_connect(struct ogw_session *s);
+int ogw_north_parse_url(struct ogw_gateway *gw, const char *url);
+extern const struct lws_protocols ogw_north_protocols[];
+
+/* north_mqtt.c: the MQTT uplink, one broker connection for every charger */
+extern const struct ogw_leg_transport ogw_mqtt_transport;
+int ogw_north_mqtt_start(struct ogw_gateway *gw);
+void ogw_north_mqtt_stop(struct ogw_gateway *gw);
+
+/* south.c */
+extern const struct lws_protocols ogw_south_protocols[];
+/* ogw_identity_check() of a path segment lws decoded in the request on
+ * @wsi, plus what lws hid from it (a decoded CR or LF cuts the path). Both
+ * HTTP doors that take a charger id (charger upgrade, admin API) use it. */
+const char *ogw_http_identity_check(struct lws *wsi, const char *seg, size_t len);
+
+#endif
