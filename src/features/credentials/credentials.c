@@ -95,7 +95,7 @@ static bool credentials_needs_request(const char *action, const json_t *req)
 
 /* Whether 2.x password @pw is a 1.6 AuthorizationKey carried as is: 16-20
  * bytes in hex that are no printable text, which the 1.6 -> 2.x translator
- * gives the station as the hex digits themselves (translators/v201_v16.c
+ * gives the station as the hex digits themselves (translators/v201_v16/configuration.c
  * auth_key_decode()); printable ones it gives decoded. */
 static bool key_as_is(const char *pw, size_t len)
 {
