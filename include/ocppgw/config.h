@@ -67,7 +67,8 @@ struct ogw_csms_conf {
 	char *user;               /* Basic auth; NULL: the charger id */
 	char *password;           /* NULL: no Basic auth */
 	char *ca, *cert, *key;    /* wss: its CA, the gateway's client certificate */
-	char **allow;             /* actions it may send the charger, in its version */
+	char **allow;             /* actions it may send the charger, in its version;
+	                             NULL-terminated, as tokens and token_prefixes */
 	size_t n_allow;
 	bool allow_set;           /* false: the read-only default of its version */
 	int refusal;              /* enum ogw_csms_refusal */
