@@ -194,7 +194,8 @@ int ogw_multi_combine(const struct ogw_multi_profile *p, size_t n, int evse, tim
 		if (rc < 0)
 			goto out;
 	}
-	qsort(in.v, in.n, sizeof(*in.v), cmp_time);
+	if (in.n)
+		qsort(in.v, in.n, sizeof(*in.v), cmp_time);
 	out = calloc(in.n + 1, sizeof(*out));
 	if (!out) {
 		rc = -ENOMEM;
