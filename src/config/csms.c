@@ -17,6 +17,8 @@
 #include "internal.h"
 
 #define MAX_ACTION 64
+/* Each secondary is one more north leg per charger, its own connection. */
+#define MAX_SECONDARIES 16
 
 /* "primary" | "list" | "ask" into the int at @f->off. */
 void ogw_conf_parse_token_routing(struct loader *ld, const config_setting_t *s, const char *name,
@@ -214,6 +216,8 @@ void ogw_conf_parse_secondaries(struct loader *ld, const config_setting_t *s, co
 
 	if (!list)
 		return;
+	if (n > MAX_SECONDARIES)
+		setting_error(ld, s, "%s: at most %d secondaries", name, MAX_SECONDARIES);
 	for (int i = 0; i < n; i++)
 		check_secondary(ld, config_setting_get_elem(s, (unsigned)i), name, i, &list[i]);
 	if (ld->oom || ld->n_errors != errors_before) {

@@ -249,3 +249,22 @@ Test(config_csms, missing_tls_files_name_their_line)
 	}
 	loaded_free(&l);
 }
+
+Test(config_csms, secondaries_are_capped)
+{
+	struct loaded l;
+	char text[4096];
+	int len = snprintf(text, sizeof(text), "csms = { url = \"ws://a.example/ocpp\";\n"
+			   "  secondaries = (");
+	for (int i = 0; i < 17; i++)
+		len += snprintf(text + len, sizeof(text) - (size_t)len,
+				"%s{ name = \"s%d\"; url = \"ws://b.example\"; }", i ? ", " : "", i);
+	snprintf(text + len, sizeof(text) - (size_t)len, "); };\n");
+	static const char *const want[] = { "2: csms.secondaries: at most 16 secondaries" };
+
+	load_text(&l, text);
+	cr_expect_eq(l.rc, -EINVAL);
+	expect_errors(&l.errs, l.path, want, 1);
+	cr_expect_eq(l.conf.csms_multi.n_secondaries, 0);
+	loaded_free(&l);
+}
