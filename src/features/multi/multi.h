@@ -37,8 +37,8 @@ struct ogw_multi_refusal {
 
 /* Whether secondary @cs (speaking @v) may send @action to the charger:
  * true, or false with *ret_refusal its answer (refusal "reject": the
- * action's own refusal where it has one; else SecurityError). -ENOMEM is
- * not possible: a refusal without memory for its payload is a CALLERROR. */
+ * action's own refusal where it has one; else SecurityError, which is
+ * also the answer when there is no memory for the payload). */
 bool ogw_multi_call_allowed(const struct ogw_csms_conf *cs, enum ogw_ocpp v, const char *action,
 			    struct ogw_multi_refusal *ret_refusal);
 /* The payload by which the charger itself would refuse @action in @v
