@@ -19,6 +19,7 @@ struct ogw_charger_conf {
 	char *upstream_user;      /* Basic auth towards the CSMS; NULL: the charger id */
 	char *upstream_password;  /* NULL: none, unless csms.pass_credentials */
 	int upstream_ocpp;        /* enum ogw_ocpp towards the CSMS; -1: not set here */
+	struct ogw_csms_set_conf *csms;  /* csms { ... }; NULL: the group's or global */
 };
 
 /* Chargers sharing settings; members need not be in the chargers list. */
@@ -27,6 +28,7 @@ struct ogw_group_conf {
 	int upstream_ocpp;        /* enum ogw_ocpp towards the CSMS; -1: not set here */
 	char **chargers;          /* member ids; a charger is in at most one group */
 	size_t n_chargers;
+	struct ogw_csms_set_conf *csms;  /* csms { ... }; NULL: the global one */
 };
 
 /* One entry of the configured local authorization list (local_list). */
@@ -35,6 +37,66 @@ struct ogw_local_entry {
 	char *status;             /* "Accepted", "Blocked", "Expired" or "Invalid" */
 	char *expiry;             /* RFC 3339; NULL: none */
 	char *group;              /* parent idTag / group idToken; NULL: none */
+};
+
+/* ---- several CSMSs per charger (docs/MULTI_CSMS.md) ---------------------- */
+
+/* What a secondary's CALL that is not on its allow list gets. */
+enum ogw_csms_refusal {
+	OGW_CSMS_REFUSE_CALLERROR = 0,  /* "callerror" (default): SecurityError */
+	OGW_CSMS_REFUSE_REJECT,         /* "reject": the action's own refusal
+	                                   ({"status":"Rejected"} ...), a CALLERROR
+	                                   where the action has none */
+};
+
+/* Which CSMS a transaction belongs to (split by token). */
+enum ogw_token_routing {
+	OGW_TOKEN_ROUTING_UNSET = -1,   /* not set at this level: inherited */
+	OGW_TOKEN_ROUTING_PRIMARY = 0,  /* "primary" (default): every one to the primary */
+	OGW_TOKEN_ROUTING_LIST,         /* "list": a secondary's tokens / token_prefixes,
+	                                   else the primary */
+	OGW_TOKEN_ROUTING_ASK,          /* "ask": as list, then the first CSMS whose
+	                                   Authorize answer is Accepted, primary first */
+};
+
+/* One CSMS beside the primary (csms.secondaries entry). */
+struct ogw_csms_conf {
+	char *name;               /* 1-64 characters, unique in its list */
+	char *url;                /* ws://, wss:// base or mqtt(s)://broker/<site> */
+	int upstream_ocpp;        /* enum ogw_ocpp it speaks; -1: the charger's own */
+	char *user;               /* Basic auth; NULL: the charger id */
+	char *password;           /* NULL: no Basic auth */
+	char *ca, *cert, *key;    /* wss: its CA, the gateway's client certificate */
+	char **allow;             /* actions it may send the charger, in its version;
+	                             NULL-terminated, as tokens and token_prefixes */
+	size_t n_allow;
+	bool allow_set;           /* false: the read-only default of its version */
+	int refusal;              /* enum ogw_csms_refusal */
+	char **tokens;            /* idTags / idTokens whose transactions it owns */
+	size_t n_tokens;
+	char **token_prefixes;    /* ... and those starting with one of these */
+	size_t n_token_prefixes;
+};
+
+/* A csms { ... } block: at the root its primary is csms.url and friends
+ * (struct ogw_conf); in a group or charger, url/ca/cert/key override the
+ * primary's inherited ones. Each member set here replaces the inherited
+ * one; a secondaries list replaces the inherited list whole. */
+struct ogw_csms_set_conf {
+	char *url, *ca, *cert, *key;   /* group / charger only; NULL: inherited */
+	struct ogw_csms_conf *secondaries;
+	size_t n_secondaries;
+	bool secondaries_set;     /* "secondaries = ()" removes inherited ones */
+	int token_routing;        /* enum ogw_token_routing; UNSET: inherited */
+};
+
+/* The CSMSs a charger is shown to, resolved: borrowed from the ogw_conf,
+ * valid while it is. */
+struct ogw_csms_view {
+	struct ogw_csms_conf primary;  /* name "primary"; allow: everything */
+	const struct ogw_csms_conf *secondaries;
+	size_t n_secondaries;
+	enum ogw_token_routing token_routing;
 };
 
 /* ---- load balancing (docs/LOAD_BALANCING.md) ---------------------------- */
@@ -119,6 +181,7 @@ struct ogw_conf {
 	int upstream_ocpp;        /* enum ogw_ocpp spoken to the CSMS; -1 (default):
 	                             the charger's own version */
 	bool csms_pass_credentials; /* forward the charger's own Authorization header */
+	struct ogw_csms_set_conf csms_multi; /* csms.secondaries, csms.token_routing */
 	int ping_interval_s;      /* WebSocket ping on idle legs; default 30 */
 	int reconnect_min_ms;     /* default 1000 */
 	int reconnect_max_ms;     /* default 60000 */
@@ -218,6 +281,13 @@ const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const 
  * which speaks @south: its own upstream_ocpp, else its group's, else the
  * gateway's, else @south. */
 int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south);
+/* The primary and secondaries charger @id (speaking @south) is shown to:
+ * each level's csms block (charger, then group, then global) over the next;
+ * the primary's version is ogw_conf_upstream_for(), its Basic auth the
+ * charger's upstream_user / upstream_password. */
+void ogw_conf_csms_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south,
+		       struct ogw_csms_view *ret);
+void ogw_csms_set_conf_free(struct ogw_csms_set_conf *set);
 /* True when @addr is a loopback address (127.0.0.0/8, ::1, localhost). */
 bool ogw_conf_is_loopback(const char *addr);
 void ogw_lb_conf_free(struct ogw_lb_conf *lb);

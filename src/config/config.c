@@ -80,7 +80,7 @@ void setting_error(struct loader *ld, const config_setting_t *s, const char *fmt
 	ld->n_errors++;
 }
 
-static void free_secret(char *s)
+void free_secret(char *s)
 {
 	if (!s)
 		return;
@@ -89,7 +89,7 @@ static void free_secret(char *s)
 }
 
 /* Stores a copy of @v ("" meaning NULL) in *@slot, freeing the old value. */
-static void replace_string(struct loader *ld, char **slot, const char *v, bool secret)
+void replace_string(struct loader *ld, char **slot, const char *v, bool secret)
 {
 	char *copy = NULL;
 
@@ -163,7 +163,7 @@ static const char *path_prefix_problem(const char *p)
 	return NULL;
 }
 
-static const char *url_problem(const char *url)
+const char *url_problem(const char *url)
 {
 	static const char *const schemes[] = { "ws://", "wss://", "mqtt://", "mqtts://" };
 	const char *host = NULL;
@@ -267,7 +267,7 @@ static void parse_path_prefix(struct loader *ld, const config_setting_t *s, cons
 	c->path_prefix = copy;
 }
 
-static void parse_url(struct loader *ld, const config_setting_t *s, const char *name,
+void parse_url(struct loader *ld, const config_setting_t *s, const char *name,
 		      void *base, const struct field *f)
 {
 	const char *v = get_string(ld, s, name), *problem;
@@ -362,7 +362,7 @@ static void parse_password_hash(struct loader *ld, const config_setting_t *s, co
 }
 
 /* "1.6", "2.0.1" or "2.1" into the int at @f->off; "" unsets (-1). */
-static void parse_upstream_ocpp(struct loader *ld, const config_setting_t *s, const char *name,
+void parse_upstream_ocpp(struct loader *ld, const config_setting_t *s, const char *name,
 				void *base, const struct field *f)
 {
 	const char *v = get_string(ld, s, name);
@@ -395,7 +395,7 @@ static void parse_data_dir(struct loader *ld, const config_setting_t *s, const c
 	replace_string(ld, (char **)((char *)base + f->off), v, false);
 }
 
-static void parse_group_name(struct loader *ld, const config_setting_t *s, const char *name,
+void parse_group_name(struct loader *ld, const config_setting_t *s, const char *name,
 			     void *base, const struct field *f)
 {
 	const char *v = get_string(ld, s, name);
@@ -409,6 +409,15 @@ static void parse_group_name(struct loader *ld, const config_setting_t *s, const
 	replace_string(ld, (char **)((char *)base + f->off), v, false);
 }
 
+bool token_ok(const char *v)
+{
+	bool ok = *v && strlen(v) <= MAX_TOKEN;
+
+	for (const unsigned char *p = (const unsigned char *)v; ok && *p; p++)
+		ok = *p >= 0x20 && *p != 0x7f;
+	return ok;
+}
+
 /* An idTag / idToken: 1 to MAX_TOKEN printable characters. */
 static void parse_token(struct loader *ld, const config_setting_t *s, const char *name,
 			void *base, const struct field *f)
@@ -417,10 +426,7 @@ static void parse_token(struct loader *ld, const config_setting_t *s, const char
 
 	if (!v)
 		return;
-	bool ok = *v && strlen(v) <= MAX_TOKEN;
-	for (const unsigned char *p = (const unsigned char *)v; ok && *p; p++)
-		ok = *p >= 0x20 && *p != 0x7f;
-	if (!ok) {
+	if (!token_ok(v)) {
 		setting_error(ld, s, "%s: must be 1 to %d printable characters", name, MAX_TOKEN);
 		return;
 	}
@@ -509,6 +515,11 @@ static const struct field csms_fields[] = {
 	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_key) },
 	{ .name = "pass_credentials", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_conf, csms_pass_credentials) },
+	{ .name = "secondaries", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, csms_multi),
+	  .special = ogw_conf_parse_secondaries },
+	{ .name = "token_routing", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_conf, csms_multi.token_routing),
+	  .special = ogw_conf_parse_token_routing },
 	{ .name = "ping_interval", .kind = F_SECONDS,
 	  .off = offsetof(struct ogw_conf, ping_interval_s), .min = 0, .max = MAX_SECONDS },
 	{ .name = "reconnect_min", .kind = F_MS,
@@ -628,6 +639,8 @@ static const struct field charger_fields[] = {
 	  .off = offsetof(struct ogw_charger_conf, upstream_password), .secret = true },
 	{ .name = "upstream_ocpp", .kind = F_SPECIAL,
 	  .off = offsetof(struct ogw_charger_conf, upstream_ocpp), .special = parse_upstream_ocpp },
+	{ .name = "csms", .kind = F_SPECIAL, .off = offsetof(struct ogw_charger_conf, csms),
+	  .special = ogw_conf_parse_csms_block },
 	{ 0 },
 };
 
@@ -638,6 +651,8 @@ static const struct field group_fields[] = {
 	{ .name = "upstream_ocpp", .kind = F_SPECIAL,
 	  .off = offsetof(struct ogw_group_conf, upstream_ocpp), .special = parse_upstream_ocpp },
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_group_members },
+	{ .name = "csms", .kind = F_SPECIAL, .off = offsetof(struct ogw_group_conf, csms),
+	  .special = ogw_conf_parse_csms_block },
 	{ 0 },
 };
 
@@ -760,6 +775,7 @@ static void charger_free(void *elem)
 	free_secret(ch->password_hash);
 	free(ch->upstream_user);
 	free_secret(ch->upstream_password);
+	ogw_csms_set_conf_free(ch->csms);
 	memset(ch, 0, sizeof(*ch));
 }
 
@@ -782,20 +798,7 @@ bool is_list(const config_setting_t *s)
 	       (type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0);
 }
 
-/* A list of groups ( { key = ...; ... }, ... ) of one element type, each
- * entry walked with .fields and identified by its unique .key. */
-struct list_spec {
-	size_t size;              /* of one element */
-	const struct field *fields;
-	const char *key;          /* the member naming an entry: "id", "name" */
-	size_t key_off;           /* of its char * in the element */
-	const char *what;         /* "duplicate <what> 'x'" */
-	bool upstream_unset;      /* the element starts with upstream_ocpp unset */
-	size_t upstream_off;
-	void (*free)(void *elem);
-};
-
-static void free_list(const struct list_spec *spec, void *list, size_t n)
+void free_list(const struct list_spec *spec, void *list, size_t n)
 {
 	if (!list)
 		return;
@@ -811,7 +814,7 @@ static const char *list_key(const struct list_spec *spec, const void *list, int 
 
 /* The parsed entries of @s (calloc'd, one spare zeroed element), or NULL
  * when @s has errors (reported) or memory ran out. *ret_n: their count. */
-static void *load_list(struct loader *ld, const config_setting_t *s, const char *name,
+void *load_list(struct loader *ld, const config_setting_t *s, const char *name,
 		       const struct list_spec *spec, int *ret_n)
 {
 	const config_setting_t **key_settings = NULL;
@@ -873,7 +876,7 @@ out:
 }
 
 /* Swaps @list in for the old list at *@slot / *@n_slot. */
-static void replace_list(const struct list_spec *spec, void *slot, size_t *n_slot,
+void replace_list(const struct list_spec *spec, void *slot, size_t *n_slot,
 			 void *list, int n)
 {
 	free_list(spec, *(void **)slot, *n_slot);
@@ -935,6 +938,7 @@ static void group_free(void *elem)
 	for (size_t i = 0; i < g->n_chargers; i++)
 		free(g->chargers[i]);
 	free(g->chargers);
+	ogw_csms_set_conf_free(g->csms);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -1084,6 +1088,7 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->mqtt_keepalive_s = 30;
 	c->mqtt_max_buffered = 100;
 	c->upstream_ocpp = UPSTREAM_UNSET;
+	c->csms_multi.token_routing = OGW_TOKEN_ROUTING_PRIMARY;
 	c->log_level = OGW_LOG_INFO;
 	c->log_json = false;
 	c->offline_heartbeat_s = 300;
@@ -1303,6 +1308,8 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 	if (!c->data_dir || !*c->data_dir)
 		check_error(&ck, "data_dir: must not be empty");
 	check_mqtt(&ck, c);
+	if (c->bridge && c->csms_multi.n_secondaries)
+		check_error(&ck, "csms.secondaries: the bridge connects each charger to one CSMS");
 	if (c->upstream_ocpp < UPSTREAM_UNSET || c->upstream_ocpp >= OGW_OCPP_COUNT)
 		check_error(&ck, "upstream_ocpp: expected 1.6, 2.0.1 or 2.1");
 	if (c->admin_addr && !ogw_conf_is_loopback(c->admin_addr) && !c->admin_token &&
@@ -1330,6 +1337,7 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->csms_ca);
 	free(c->csms_cert);
 	free(c->csms_key);
+	ogw_csms_set_conf_clear(&c->csms_multi);
 	free(c->schema_dir);
 	free(c->data_dir);
 	free(c->mqtt_url);
@@ -1374,7 +1382,7 @@ const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const 
 	return NULL;
 }
 
-static const struct ogw_group_conf *group_of(const struct ogw_conf *c, const char *id)
+const struct ogw_group_conf *conf_group_of(const struct ogw_conf *c, const char *id)
 {
 	for (size_t i = 0; i < c->n_groups; i++)
 		for (size_t k = 0; k < c->groups[i].n_chargers; k++)
@@ -1386,7 +1394,7 @@ static const struct ogw_group_conf *group_of(const struct ogw_conf *c, const cha
 int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south)
 {
 	const struct ogw_charger_conf *ch = ogw_conf_charger(c, id);
-	const struct ogw_group_conf *g = c && id ? group_of(c, id) : NULL;
+	const struct ogw_group_conf *g = c && id ? conf_group_of(c, id) : NULL;
 
 	if (ch && ch->upstream_ocpp != UPSTREAM_UNSET)
 		return ch->upstream_ocpp;

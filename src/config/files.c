@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,36 +59,95 @@ static const char *problem(const char *path, enum kind kind)
 	return NULL;
 }
 
+struct file_check {
+	const struct ogw_conf *c;
+	struct ogw_conf_errors *errs;
+	config_t cfg;
+	bool have_cfg, oom;
+	size_t n;
+};
+
+/* @path of setting @setting (as the error names it: "a.b[0].c") against
+ * @kind; a problem is reported at its line when the file set it. */
+static void check_one(struct file_check *fc, const char *setting, const char *flag,
+		      const char *path, enum kind kind)
+{
+	const char *why = path ? problem(path, kind) : NULL;
+	char lookup[256];
+	size_t k = 0;
+
+	if (!why)
+		return;
+	fc->n++;
+	if (!fc->have_cfg && fc->c->source) {
+		config_init(&fc->cfg);
+		fc->have_cfg = config_read_file(&fc->cfg, fc->c->source);
+		if (!fc->have_cfg)
+			config_destroy(&fc->cfg);
+	}
+	/* libconfig spells a list index as a path element: "a.b.[0].c" */
+	for (const char *p = setting; *p && k + 2 < sizeof(lookup); p++) {
+		if (*p == '[')
+			lookup[k++] = '.';
+		lookup[k++] = *p;
+	}
+	lookup[k] = '\0';
+	const config_setting_t *s = fc->have_cfg ? config_lookup(&fc->cfg, lookup) : NULL;
+	const char *v = s ? config_setting_get_string(s) : NULL;
+	if (v && !strcmp(v, path))
+		add_error(fc->errs, &fc->oom, "%s:%u: %s: cannot use '%s': %s", fc->c->source,
+			  config_setting_source_line(s), setting, path, why);
+	else
+		add_error(fc->errs, &fc->oom, "%s%s%s: cannot use '%s': %s", flag ? flag : "",
+			  flag ? " / " : "", setting, path, why);
+}
+
+/* The TLS files of a csms { } block at @prefix and of its secondaries. */
+static void check_csms_set(struct file_check *fc, const char *prefix,
+			   const struct ogw_csms_set_conf *set, bool own_primary)
+{
+	static const char *const names[] = { "ca", "cert", "key" };
+	char setting[160];
+
+	if (!set)
+		return;
+	for (size_t i = 0; own_primary && i < 3; i++) {
+		const char *paths[] = { set->ca, set->cert, set->key };
+		snprintf(setting, sizeof(setting), "%s.%s", prefix, names[i]);
+		check_one(fc, setting, NULL, paths[i], READ_FILE);
+	}
+	for (size_t j = 0; j < set->n_secondaries; j++) {
+		const struct ogw_csms_conf *cs = &set->secondaries[j];
+		const char *paths[] = { cs->ca, cs->cert, cs->key };
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(setting, sizeof(setting), "%s.secondaries[%zu].%s", prefix, j,
+				 names[i]);
+			check_one(fc, setting, NULL, paths[i], READ_FILE);
+		}
+	}
+}
+
 int ogw_conf_check_files(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 {
-	config_t cfg;
-	bool have_cfg = false, oom = false;
-	size_t n = 0;
+	struct file_check fc = { .c = c, .errs = errs };
+	char prefix[64];
 
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 		const char *path = *(char *const *)((const char *)c + named[i].off);
 		if (named[i].gateway_only && c->bridge)
 			continue;
-		const char *why = path ? problem(path, named[i].kind) : NULL;
-		if (!why)
-			continue;
-		n++;
-		if (!have_cfg && c->source) {
-			config_init(&cfg);
-			have_cfg = config_read_file(&cfg, c->source);
-			if (!have_cfg)
-				config_destroy(&cfg);
-		}
-		const config_setting_t *s = have_cfg ? config_lookup(&cfg, named[i].setting) : NULL;
-		const char *v = s ? config_setting_get_string(s) : NULL;
-		if (v && !strcmp(v, path))
-			add_error(errs, &oom, "%s:%u: %s: cannot use '%s': %s", c->source,
-				  config_setting_source_line(s), named[i].setting, path, why);
-		else
-			add_error(errs, &oom, "%s%s%s: cannot use '%s': %s", named[i].flag ? named[i].flag : "",
-				  named[i].flag ? " / " : "", named[i].setting, path, why);
+		check_one(&fc, named[i].setting, named[i].flag, path, named[i].kind);
 	}
-	if (have_cfg)
-		config_destroy(&cfg);
-	return oom ? -ENOMEM : n ? -EINVAL : 0;
+	check_csms_set(&fc, "csms", &c->csms_multi, false);
+	for (size_t i = 0; i < c->n_groups; i++) {
+		snprintf(prefix, sizeof(prefix), "groups[%zu].csms", i);
+		check_csms_set(&fc, prefix, c->groups[i].csms, true);
+	}
+	for (size_t i = 0; i < c->n_chargers; i++) {
+		snprintf(prefix, sizeof(prefix), "chargers[%zu].csms", i);
+		check_csms_set(&fc, prefix, c->chargers[i].csms, true);
+	}
+	if (fc.have_cfg)
+		config_destroy(&fc.cfg);
+	return fc.oom ? -ENOMEM : fc.n ? -EINVAL : 0;
 }

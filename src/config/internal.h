@@ -66,6 +66,43 @@ const char *mqtt_site_problem(const char *url);
 void walk_group(struct loader *ld, const config_setting_t *group,
 		const struct field *table, const char *prefix, void *base);
 
+/* A list of groups ( { key = ...; ... }, ... ) of one element type, each
+ * entry walked with .fields and identified by its unique .key. */
+struct list_spec {
+	size_t size;              /* of one element */
+	const struct field *fields;
+	const char *key;          /* the member naming an entry: "id", "name" */
+	size_t key_off;           /* of its char * in the element */
+	const char *what;         /* "duplicate <what> 'x'" */
+	bool upstream_unset;      /* the element starts with upstream_ocpp unset */
+	size_t upstream_off;
+	void (*free)(void *elem);
+};
+
+/* The parsed entries of @s (calloc'd, one spare zeroed element), or NULL
+ * when @s has errors (reported) or memory ran out. *ret_n: their count. */
+void *load_list(struct loader *ld, const config_setting_t *s, const char *name,
+		const struct list_spec *spec, int *ret_n);
+void free_list(const struct list_spec *spec, void *list, size_t n);
+/* Swaps @list in for the old list at *@slot / *@n_slot. */
+void replace_list(const struct list_spec *spec, void *slot, size_t *n_slot, void *list, int n);
+/* Stores a copy of @v ("" meaning NULL) in *@slot, freeing the old value. */
+void replace_string(struct loader *ld, char **slot, const char *v, bool secret);
+/* Zeroes, then frees; NULL-safe. */
+void free_secret(char *s);
+/* NULL when @url is a ws(s):// or mqtt(s):// URL with a host, else the problem. */
+const char *url_problem(const char *url);
+/* An idTag / idToken: 1 to 36 printable characters. */
+bool token_ok(const char *v);
+const struct ogw_group_conf *conf_group_of(const struct ogw_conf *c, const char *id);
+/* Specials of config.c that csms.c uses for its own fields. */
+special_fn parse_url, parse_upstream_ocpp, parse_group_name;
+
+/* csms.c: csms.secondaries, csms.token_routing, and the csms { } block of a
+ * group or charger. */
+special_fn ogw_conf_parse_secondaries, ogw_conf_parse_token_routing, ogw_conf_parse_csms_block;
+void ogw_csms_set_conf_clear(struct ogw_csms_set_conf *set);
+
 /* lb.c: the load_balancing section (a root F_SPECIAL). */
 void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char *name,
 		       void *base, const struct field *f);

@@ -141,13 +141,6 @@ static void kick(struct ogw_gateway *gw, unsigned int ms)
 
 /* ---- time and limits ------------------------------------------------------ */
 
-/* RFC 3339, its offset applied; 0 when absent or unreadable. */
-static time_t parse_time(const char *s)
-{
-	int64_t t = 0;
-	return ogw_time_parse_rfc3339(s, &t) == 0 ? (time_t)t : 0;
-}
-
 static struct ogw_lb_node node_of(const struct ogw_lb_limit *l, int parent, int minute)
 {
 	struct ogw_lb_node n = { .parent = parent, .phases = l->phases };
@@ -162,56 +155,6 @@ static double min_limit(double a, double b)
 		return b;
 	return b < 0 || a < b ? a : b;
 }
-
-double ogw_balance_profile_limit(const json_t *body, bool v16, time_t now, time_t received,
-				 int64_t tx_started, double voltage)
-{
-	const json_t *sched, *periods, *per, *found = NULL;
-	const char *kind;
-	double elapsed, lim;
-	time_t start;
-	size_t i;
-
-	if (!body)
-		return NO_LIMIT;
-	sched = json_object_get(body, "chargingSchedule");
-	if (!v16)
-		sched = json_array_get(sched, 0);
-	kind = json_string_value(json_object_get(body, "chargingProfileKind"));
-	start = parse_time(json_string_value(json_object_get(sched, "startSchedule")));
-	if (kind && !strcmp(kind, "Relative"))
-		start = tx_started > 0 ? (time_t)tx_started : received;
-	if (!start)
-		start = received;
-	elapsed = difftime(now, start);
-	if (kind && !strcmp(kind, "Recurring")) {
-		const char *rk = json_string_value(json_object_get(body, "recurrencyKind"));
-		double span = rk && !strcmp(rk, "Weekly") ? 7 * 86400.0 : 86400.0;
-		elapsed = fmod(elapsed, span);
-		if (elapsed < 0)
-			elapsed += span;
-	}
-	time_t vf = parse_time(json_string_value(json_object_get(body, "validFrom")));
-	time_t vt = parse_time(json_string_value(json_object_get(body, "validTo")));
-	const json_t *dur = json_object_get(sched, "duration");
-	if ((vf && now < vf) || (vt && now >= vt) ||
-	    (json_is_integer(dur) && elapsed >= (double)json_integer_value(dur)))
-		return NO_LIMIT;
-	periods = json_object_get(sched, "chargingSchedulePeriod");
-	json_array_foreach(periods, i, per)
-		if ((double)json_integer_value(json_object_get(per, "startPeriod")) <= elapsed)
-			found = per;
-	if (!found || !json_is_number(json_object_get(found, "limit")))
-		return NO_LIMIT;
-	lim = json_number_value(json_object_get(found, "limit"));
-	const char *unit = json_string_value(json_object_get(sched, "chargingRateUnit"));
-	if (unit && !strcmp(unit, "W")) {
-		const json_t *np = json_object_get(found, "numberPhases");
-		lim /= voltage * (json_is_integer(np) ? (double)json_integer_value(np) : 3.0);
-	}
-	return lim < 0 ? 0 : lim;
-}
-
 
 static double csms_limit_now(const struct csms_profile *p, bool v16, time_t now,
 			     int64_t tx_started, double voltage)

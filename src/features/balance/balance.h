@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "features/balance/profile.h"
 #include "session/session.h"
 
 struct ogw_limit_mqtt;
@@ -56,13 +57,4 @@ void ogw_balance_limit_message(struct ogw_gateway *gw, const char *topic, const 
 struct ogw_limit_mqtt *ogw_limit_mqtt_start(struct ogw_gateway *gw, const char *url);
 struct ogw_limit_mqtt *ogw_limit_mqtt_stop(struct ogw_limit_mqtt *lm);
 const char *ogw_limit_mqtt_url(const struct ogw_limit_mqtt *lm);
-/* The limit a charging profile (@body: 1.6 csChargingProfiles or 2.x
- * chargingProfile) sets at @now in A per phase, or < 0 when none of its
- * periods is in force (OCPP 1.6 §3.13.1 / 2.0.1 K01: the last period whose
- * startPeriod has passed; W over numberPhases at @voltage). @received
- * stands in for a missing startSchedule, @tx_started (> 0) starts a
- * Relative profile. */
-double ogw_balance_profile_limit(const json_t *body, bool v16, time_t now, time_t received,
-				 int64_t tx_started, double voltage);
-
 #endif

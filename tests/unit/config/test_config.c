@@ -15,60 +15,7 @@
 
 #include "ocppgw/auth.h"
 #include "ocppgw/config.h"
-
-struct loaded {
-	struct ogw_conf conf;
-	struct ogw_conf_errors errs;
-	char path[64];
-	int rc;
-};
-
-static void load_text(struct loaded *l, const char *text)
-{
-	FILE *f;
-	int fd;
-
-	memset(l, 0, sizeof(*l));
-	strcpy(l->path, "/tmp/ogw-config-test-XXXXXX");
-	fd = mkstemp(l->path);
-	cr_assert_geq(fd, 0);
-	f = fdopen(fd, "w");
-	cr_assert_not_null(f);
-	cr_assert_eq(fputs(text, f) >= 0, true);
-	cr_assert_eq(fclose(f), 0);
-	ogw_conf_defaults(&l->conf);
-	l->rc = ogw_conf_load_file(&l->conf, l->path, &l->errs);
-}
-
-static void load_fixture(struct loaded *l, const char *path)
-{
-	memset(l, 0, sizeof(*l));
-	ogw_conf_defaults(&l->conf);
-	l->rc = ogw_conf_load_file(&l->conf, path, &l->errs);
-}
-
-static void loaded_free(struct loaded *l)
-{
-	if (l->path[0])
-		unlink(l->path);
-	ogw_conf_clear(&l->conf);
-	ogw_conf_errors_clear(&l->errs);
-}
-
-/* Each want[i] is "line: message"; the file name is prepended. */
-static void expect_errors(const struct ogw_conf_errors *errs, const char *file,
-			  const char *const *want, size_t n)
-{
-	for (size_t i = 0; i < errs->n; i++)
-		cr_log_info("got: %s", errs->msgs[i]);
-	cr_assert_eq(errs->n, n, "expected %zu errors, got %zu", n, errs->n);
-	for (size_t i = 0; i < n; i++) {
-		char *full = NULL;
-		cr_assert_geq(asprintf(&full, "%s:%s", file, want[i]), 0);
-		cr_expect_str_eq(errs->msgs[i], full);
-		free(full);
-	}
-}
+#include "helpers.h"
 
 /* One setting, one error on line @line. */
 static void expect_one_error(const char *text, const char *want)
