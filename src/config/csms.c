@@ -333,3 +333,36 @@ void ogw_conf_csms_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp s
 			ret->token_routing = (enum ogw_token_routing)levels[i]->token_routing;
 	}
 }
+
+/* The session shows each charger to the gateway's one csms.url today: a
+ * setting of the blocks above that would change that must not pass
+ * silently, so main() warns with this text at --check-config and start. */
+static const char *set_unwired(const struct ogw_csms_set_conf *set, const char *where)
+{
+	static char buf[160];
+
+	if (!set)
+		return NULL;
+	if (set->n_secondaries)
+		snprintf(buf, sizeof(buf), "%s: csms.secondaries", where);
+	else if (set->token_routing != OGW_TOKEN_ROUTING_UNSET &&
+		 set->token_routing != OGW_TOKEN_ROUTING_PRIMARY)
+		snprintf(buf, sizeof(buf), "%s: csms.token_routing", where);
+	else if (set->url || set->ca || set->cert || set->key)
+		snprintf(buf, sizeof(buf), "%s: a csms block's own primary (url, ca, cert, key)",
+			 where);
+	else
+		return NULL;
+	return buf;
+}
+
+const char *ogw_conf_csms_unwired(const struct ogw_conf *c)
+{
+	const char *r = set_unwired(&c->csms_multi, "the root");
+
+	for (size_t i = 0; !r && i < c->n_groups; i++)
+		r = set_unwired(c->groups[i].csms, "a group");
+	for (size_t i = 0; !r && i < c->n_chargers; i++)
+		r = set_unwired(c->chargers[i].csms, "a charger");
+	return r;
+}

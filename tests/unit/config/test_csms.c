@@ -268,3 +268,40 @@ Test(config_csms, secondaries_are_capped)
 	cr_expect_eq(l.conf.csms_multi.n_secondaries, 0);
 	loaded_free(&l);
 }
+
+/* What the session does not act on yet is named, so main() can warn
+ * instead of letting a secondary or a per-group primary pass silently. */
+Test(config_csms, settings_not_acted_on_yet_are_named)
+{
+	static const struct {
+		const char *text;
+		const char *unwired;  /* NULL: nothing to warn about */
+	} cases[] = {
+		{ "csms = { url = \"ws://a/ocpp\"; };\n", NULL },
+		{ "csms = { url = \"ws://a/ocpp\"; token_routing = \"primary\"; };\n", NULL },
+		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
+		  "url = \"ws://b/ocpp\"; } ); };\n", "the root: csms.secondaries" },
+		{ "csms = { url = \"ws://a/ocpp\"; token_routing = \"ask\"; };\n",
+		  "the root: csms.token_routing" },
+		{ "csms = { url = \"ws://a/ocpp\"; };\n"
+		  "groups = ( { name = \"g\"; chargers = [ \"CP1\" ]; "
+		  "csms = { url = \"ws://c/ocpp\"; }; } );\n",
+		  "a group: a csms block's own primary (url, ca, cert, key)" },
+		{ "csms = { url = \"ws://a/ocpp\"; };\n"
+		  "chargers = ( { id = \"CP1\"; csms = { secondaries = (); }; } );\n", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct loaded l;
+		const char *u;
+
+		load_text(&l, cases[i].text);
+		cr_assert_eq(l.rc, 0, "case %zu", i);
+		u = ogw_conf_csms_unwired(&l.conf);
+		if (cases[i].unwired)
+			cr_expect(u && !strcmp(u, cases[i].unwired), "case %zu: %s", i, u ? u : "(none)");
+		else
+			cr_expect_null(u, "case %zu: %s", i, u ? u : "");
+		loaded_free(&l);
+	}
+}
