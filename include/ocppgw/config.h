@@ -97,6 +97,17 @@ struct ogw_lb_conf {
 	size_t n_chargers;
 };
 
+/* The TLS floor of one leg (docs/SECURITY.md "TLS"), config/tls.c. */
+enum { OGW_TLS_1_2 = 12, OGW_TLS_1_3 = 13 };
+struct ogw_tls_floor {
+	int min_version;          /* OGW_TLS_1_2 (default) or OGW_TLS_1_3 */
+	char *ciphers;            /* OpenSSL list of TLS 1.2 suites, each one the OCPP
+	                             security specification lists; default all of them */
+};
+/* The default of tls.ciphers and csms.ciphers, OpenSSL spelling. */
+const char *ogw_tls_default_ciphers(void);
+const char *ogw_tls_version_name(int v);
+
 struct ogw_conf {
 	/* south: where chargers connect */
 	char *listen_addr;        /* default "0.0.0.0" */
@@ -106,6 +117,7 @@ struct ogw_conf {
 	char *tls_key;
 	char *tls_ca;             /* CA for client certificates (profile 3) */
 	bool tls_require_client_cert;
+	struct ogw_tls_floor tls_floor;  /* tls.min_version, tls.ciphers */
 	bool require_auth;        /* refuse chargers that send no valid Basic auth */
 
 	bool bridge;              /* mode = "bridge": the cloud bridge (src/bridge) */
@@ -116,6 +128,7 @@ struct ogw_conf {
 	char *csms_ca;
 	char *csms_cert;
 	char *csms_key;
+	struct ogw_tls_floor csms_tls_floor; /* csms.tls_min_version, csms.ciphers */
 	int upstream_ocpp;        /* enum ogw_ocpp spoken to the CSMS; -1 (default):
 	                             the charger's own version */
 	bool csms_pass_credentials; /* forward the charger's own Authorization header */

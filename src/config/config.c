@@ -498,6 +498,11 @@ static const struct field tls_fields[] = {
 	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_ca) },
 	{ .name = "require_client_cert", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_conf, tls_require_client_cert) },
+	{ .name = "min_version", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_conf, tls_floor.min_version),
+	  .special = conf_parse_tls_version },
+	{ .name = "ciphers", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, tls_floor.ciphers),
+	  .special = conf_parse_ciphers },
 	{ 0 },
 };
 
@@ -507,6 +512,11 @@ static const struct field csms_fields[] = {
 	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_ca) },
 	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_cert) },
 	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_key) },
+	{ .name = "tls_min_version", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_conf, csms_tls_floor.min_version),
+	  .special = conf_parse_tls_version },
+	{ .name = "ciphers", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_conf, csms_tls_floor.ciphers), .special = conf_parse_ciphers },
 	{ .name = "pass_credentials", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_conf, csms_pass_credentials) },
 	{ .name = "ping_interval", .kind = F_SECONDS,
@@ -1068,6 +1078,10 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->listen_addr = must_strdup("0.0.0.0");
 	c->listen_port = 9000;
 	c->path_prefix = must_strdup("/ocpp");
+	c->tls_floor.min_version = OGW_TLS_1_2;
+	c->tls_floor.ciphers = must_strdup(ogw_tls_default_ciphers());
+	c->csms_tls_floor.min_version = OGW_TLS_1_2;
+	c->csms_tls_floor.ciphers = must_strdup(ogw_tls_default_ciphers());
 	c->ping_interval_s = 30;
 	c->reconnect_min_ms = 1000;
 	c->reconnect_max_ms = 60000;
@@ -1326,6 +1340,8 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->tls_ca);
+	free(c->tls_floor.ciphers);
+	free(c->csms_tls_floor.ciphers);
 	free(c->csms_url);
 	free(c->csms_ca);
 	free(c->csms_cert);

@@ -26,6 +26,7 @@
 #include "features/offline/offline.h"
 #include "features/state/state.h"
 #include "session/session.h"
+#include "transport/tls.h"
 #include "transport/transport.h"
 
 /* Set from signal handlers, read on the loop after lws_cancel_service(). */
@@ -100,7 +101,11 @@ static void reload(struct ogw_gateway *gw)
 	    nc.listen_port != gw->conf.listen_port || str_differs(nc.csms_url, gw->conf.csms_url) ||
 	    str_differs(nc.tls_cert, gw->conf.tls_cert) || str_differs(nc.tls_key, gw->conf.tls_key) ||
 	    str_differs(nc.csms_ca, gw->conf.csms_ca) || str_differs(nc.path_prefix, gw->conf.path_prefix) ||
-	    str_differs(nc.data_dir, gw->conf.data_dir))
+	    str_differs(nc.data_dir, gw->conf.data_dir) ||
+	    nc.tls_floor.min_version != gw->conf.tls_floor.min_version ||
+	    str_differs(nc.tls_floor.ciphers, gw->conf.tls_floor.ciphers) ||
+	    nc.csms_tls_floor.min_version != gw->conf.csms_tls_floor.min_version ||
+	    str_differs(nc.csms_tls_floor.ciphers, gw->conf.csms_tls_floor.ciphers))
 		ogw_warn(NULL, "listen, path_prefix, tls, data_dir and csms address changes apply "
 			 "after a restart");
 	/* The store stays where it was opened. */
@@ -215,6 +220,7 @@ static int create_vhosts(struct ogw_gateway *gw)
 		vi.ssl_ca_filepath = c->tls_ca;
 		if (c->tls_require_client_cert)
 			vi.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+		ogw_tls_floor_server(&vi, &c->tls_floor);
 	}
 	gw->south_vh = lws_create_vhost(gw->ctx, &vi);
 	if (!gw->south_vh) {
@@ -225,7 +231,11 @@ static int create_vhosts(struct ogw_gateway *gw)
 	ogw_listen_start(&gw->south_listen, gw->south_vh, NULL,
 			 LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | LWS_ADOPT_ALLOW_SSL, "charger");
 	ogw_listen_describe(&gw->south_listen, "", "", where, sizeof(where));
-	ogw_info(NULL, "listening on %s (%s)", where, c->tls_cert ? "wss" : "ws");
+	if (c->tls_cert)
+		ogw_info(NULL, "listening on %s (wss, TLS %s or later)", where,
+			 ogw_tls_version_name(c->tls_floor.min_version));
+	else
+		ogw_info(NULL, "listening on %s (ws)", where);
 
 	memset(&vi, 0, sizeof(vi));
 	vi.vhost_name = "north";
@@ -235,6 +245,7 @@ static int create_vhosts(struct ogw_gateway *gw)
 	vi.client_ssl_ca_filepath = c->csms_ca;
 	vi.client_ssl_cert_filepath = c->csms_cert;
 	vi.client_ssl_private_key_filepath = c->csms_key;
+	ogw_tls_floor_client(&vi, &c->csms_tls_floor);
 	gw->north_vh = lws_create_vhost(gw->ctx, &vi);
 	if (!gw->north_vh) {
 		ogw_err(NULL, "Failed to set up the CSMS client (TLS files?)");

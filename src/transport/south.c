@@ -17,6 +17,7 @@
 #include "ocppgw/util.h"
 #include "features/credentials/credentials.h"
 #include "session/session.h"
+#include "transport/tls.h"
 #include "transport/transport.h"
 
 struct south_pss {
@@ -232,6 +233,9 @@ static int south_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void
 		 * preverify_ok): a certificate from a CA we do not trust must fail
 		 * the handshake, whatever its CN says. */
 		return len ? 0 : 1;
+	case LWS_CALLBACK_SSL_INFO:
+		ogw_tls_server_info(wsi, in);
+		return 0;
 	case LWS_CALLBACK_HTTP:
 		return http_reject(wsi, HTTP_STATUS_NOT_FOUND,
 				   "ocppgw: chargers connect here over WebSocket\n", false);
