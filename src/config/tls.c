@@ -65,34 +65,36 @@ void conf_parse_tls_version(struct loader *ld, const config_setting_t *s, const 
 		setting_error(ld, s, "%s: expected \"1.2\" or \"1.3\"", name);
 }
 
-/* The OpenSSL spelling of one suite named either way, or NULL. */
-static const char *suite_of(const char *name, size_t len)
+/* The index in ocpp_suites[] of a suite named either way, or -1. */
+static int suite_of(const char *name, size_t len)
 {
 	for (size_t i = 0; i < N_SUITES; i++) {
 		const char *a = ocpp_suites[i].iana, *b = ocpp_suites[i].openssl;
 		if ((strlen(a) == len && !strncmp(a, name, len)) ||
 		    (strlen(b) == len && !strncmp(b, name, len)))
-			return b;
+			return (int)i;
 	}
-	return NULL;
+	return -1;
 }
 
-/* Appends the suite @name (@len bytes) to @out, or reports it. */
+/* Appends the suite @suite (@len bytes) to @out in OpenSSL's spelling,
+ * once (@taken), or reports it. */
 static bool add_suite(struct loader *ld, const config_setting_t *s, const char *name,
-		      const char *suite, size_t len, char *out, size_t size)
+		      const char *suite, size_t len, bool taken[N_SUITES], char *out, size_t size)
 {
-	const char *ossl = suite_of(suite, len);
-	if (!ossl) {
+	int i = suite_of(suite, len);
+	if (i < 0) {
 		setting_error(ld, s, "%s: '%.*s' is not a TLS 1.2 suite the OCPP security "
 			      "specification lists (ECDHE-ECDSA, ECDHE-RSA or RSA with AES-GCM)",
 			      name, (int)len, suite);
 		return false;
 	}
-	if (strstr(out, ossl))
+	if (taken[i])
 		return true;
+	taken[i] = true;
 	if (*out)
 		strncat(out, ":", size - strlen(out) - 1);
-	strncat(out, ossl, size - strlen(out) - 1);
+	strncat(out, ocpp_suites[i].openssl, size - strlen(out) - 1);
 	return true;
 }
 
@@ -101,7 +103,8 @@ static bool add_suite(struct loader *ld, const config_setting_t *s, const char *
 void conf_parse_ciphers(struct loader *ld, const config_setting_t *s, const char *name,
 			void *base, const struct field *f)
 {
-	char out[512] = "";
+	char out[512] = "";  /* all six suites take 170 bytes */
+	bool taken[N_SUITES] = { false };
 	bool ok = true;
 
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
@@ -109,7 +112,7 @@ void conf_parse_ciphers(struct loader *ld, const config_setting_t *s, const char
 		while (*p) {
 			size_t len = strcspn(p, ":, ");
 			if (len)
-				ok &= add_suite(ld, s, name, p, len, out, sizeof(out));
+				ok &= add_suite(ld, s, name, p, len, taken, out, sizeof(out));
 			p += len + (p[len] != '\0');
 		}
 	} else if (is_list(s) || config_setting_type(s) == CONFIG_TYPE_ARRAY) {
@@ -120,7 +123,7 @@ void conf_parse_ciphers(struct loader *ld, const config_setting_t *s, const char
 				ok = false;
 				continue;
 			}
-			ok &= add_suite(ld, e, name, v, strlen(v), out, sizeof(out));
+			ok &= add_suite(ld, e, name, v, strlen(v), taken, out, sizeof(out));
 		}
 	} else {
 		setting_error(ld, s, "%s: expected a string or a list of suite names", name);

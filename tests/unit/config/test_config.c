@@ -1020,6 +1020,12 @@ Test(config, tls_floor)
 	cr_assert_str_eq(l.conf.csms_tls_floor.ciphers, "ECDHE-RSA-AES256-GCM-SHA384");
 	loaded_free(&l);
 
+	/* AES256-GCM-SHA384 is a substring of the ECDHE name, not the same suite */
+	load_text(&l, "tls = { ciphers = \"ECDHE-ECDSA-AES256-GCM-SHA384:AES256-GCM-SHA384\"; };\n");
+	cr_assert_eq(l.rc, 0);
+	cr_assert_str_eq(l.conf.tls_floor.ciphers, "ECDHE-ECDSA-AES256-GCM-SHA384:AES256-GCM-SHA384");
+	loaded_free(&l);
+
 	load_text(&l, "tls = {\n  min_version = \"1.0\";\n  ciphers = ( \"AES128-SHA\", 5 );\n};\n"
 		      "csms = {\n  tls_min_version = 1.2;\n  ciphers = 3;\n};\n");
 	const char *const want[] = {
