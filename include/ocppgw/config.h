@@ -19,12 +19,14 @@ struct ogw_charger_conf {
 	char *upstream_user;      /* Basic auth towards the CSMS; NULL: the charger id */
 	char *upstream_password;  /* NULL: none, unless csms.pass_credentials */
 	int upstream_ocpp;        /* enum ogw_ocpp towards the CSMS; -1: not set here */
+	int security_profile;     /* 1-3: the only profile it may connect with; 0: not set */
 };
 
 /* Chargers sharing settings; members need not be in the chargers list. */
 struct ogw_group_conf {
 	char *name;
 	int upstream_ocpp;        /* enum ogw_ocpp towards the CSMS; -1: not set here */
+	int security_profile;     /* as ogw_charger_conf's, for members that set none */
 	char **chargers;          /* member ids; a charger is in at most one group */
 	size_t n_chargers;
 };
@@ -108,6 +110,20 @@ struct ogw_tls_floor {
 const char *ogw_tls_default_ciphers(void);
 const char *ogw_tls_version_name(int v);
 
+/* A charger listener besides `listen` (listeners = ( ... )). */
+struct ogw_listener_conf {
+	char *listen;             /* as written, the entry's key */
+	char *addr;
+	int port;
+	unsigned int profiles;    /* bit p: security profile p may connect here;
+	                             0: derived from tls (ogw_conf_profiles()) */
+	char *tls_cert;           /* wss:// when set */
+	char *tls_key;
+	char *tls_ca;
+	bool tls_require_client_cert;
+	struct ogw_tls_floor tls_floor;
+};
+
 struct ogw_conf {
 	/* south: where chargers connect */
 	char *listen_addr;        /* default "0.0.0.0" */
@@ -118,6 +134,9 @@ struct ogw_conf {
 	char *tls_ca;             /* CA for client certificates (profile 3) */
 	bool tls_require_client_cert;
 	struct ogw_tls_floor tls_floor;  /* tls.min_version, tls.ciphers */
+	unsigned int profiles;    /* of `listen`, as ogw_listener_conf's */
+	struct ogw_listener_conf *listeners;  /* more charger listeners */
+	size_t n_listeners;
 	bool require_auth;        /* refuse chargers that send no valid Basic auth */
 
 	bool bridge;              /* mode = "bridge": the cloud bridge (src/bridge) */
@@ -230,6 +249,11 @@ const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const 
 /* The OCPP version (enum ogw_ocpp) to speak to the CSMS for charger @id,
  * which speaks @south: its own upstream_ocpp, else its group's, else the
  * gateway's, else @south. */
+/* The security profile @id is bound to (its own, else its group's), or 0. */
+int ogw_conf_security_profile(const struct ogw_conf *c, const char *id);
+/* The profiles a listener takes: @profiles when set, else ws: 1; wss: 2
+ * and 3, or 3 alone with require_client_cert. */
+unsigned int ogw_conf_profiles(unsigned int profiles, bool tls, bool require_client_cert);
 int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south);
 /* True when @addr is a loopback address (127.0.0.0/8, ::1, localhost). */
 bool ogw_conf_is_loopback(const char *addr);

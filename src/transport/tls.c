@@ -55,6 +55,13 @@ static void log_alert(int fd, int where, int ret, const char *leg, const char *p
 		 SSL_alert_desc_string_long(ret), where & SSL_CB_READ ? "received" : "sent");
 }
 
+void ogw_tls_server_cert_optional(void *ssl_ctx)
+{
+	/* lws set SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT with its own
+	 * callback (which hands the verdict to south.c); keep the callback */
+	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, SSL_CTX_get_verify_callback(ssl_ctx));
+}
+
 void ogw_tls_server_info(struct lws *wsi, const void *in)
 {
 	const struct lws_ssl_info *si = in;

@@ -20,6 +20,10 @@ void ogw_tls_floor_client(struct lws_context_creation_info *vi, const struct ogw
  * asks for no info events on client connections, so the client SSL_CTX
  * gets its own callback on LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS
  * (@ssl_ctx is that callback's user). */
+/* Profiles 2 and 3 on one listener: a client certificate is asked for and
+ * verified when shown, but its absence no longer fails the handshake.
+ * @ssl_ctx: the user of LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS. */
+void ogw_tls_server_cert_optional(void *ssl_ctx);
 void ogw_tls_server_info(struct lws *wsi, const void *in);
 void ogw_tls_client_ctx_ready(void *ssl_ctx);
 

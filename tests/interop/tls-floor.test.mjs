@@ -97,7 +97,7 @@ describe('south: the charger listener', { timeout: 120000 }, () => {
       control.close();
     }
     await withGateway('', async (gw) => {
-      assert.match(gw.stderr, /listening on 127\.0\.0\.1:\d+ \(wss, TLS 1\.2 or later\)/);
+      assert.match(gw.stderr, /listening on 127\.0\.0\.1:\d+ \(wss, TLS 1\.2 or later, profiles 2,3\)/);
       for (const [name, args] of Object.entries(offers)) {
         const r = await sClient(gw.port, args);
         assert.ok(!r.ok, `gateway took ${name}: ${r.protocol} ${r.cipher}`);
@@ -144,7 +144,7 @@ describe('south: the charger listener', { timeout: 120000 }, () => {
 
   it('tls.min_version = "1.3" refuses TLS 1.2; tls.ciphers narrows the 1.2 suites', async () => {
     await withGateway('  min_version = "1.3";\n', async (gw) => {
-      assert.match(gw.stderr, /\(wss, TLS 1\.3 or later\)/);
+      assert.match(gw.stderr, /\(wss, TLS 1\.3 or later, profiles 2,3\)/);
       const r12 = await sClient(gw.port, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256']);
       assert.ok(!r12.ok, r12.text);
       assert.match(r12.text, /alert protocol version/);

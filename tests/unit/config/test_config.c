@@ -1043,3 +1043,41 @@ Test(config, tls_floor)
 	cr_assert_str_eq(l.conf.tls_floor.ciphers, ogw_tls_default_ciphers());
 	loaded_free(&l);
 }
+
+/* listeners: each entry's address, profiles and TLS, the floor's defaults
+ * filled in; security_profile from the charger, else its group. */
+Test(config, listeners_and_security_profiles)
+{
+	struct loaded l;
+
+	load_text(&l, "profiles = [ 1 ];\n"
+		      "listeners = (\n"
+		      "  { listen = \"127.0.0.1:9443\"; profiles = [ 3, 2 ];\n"
+		      "    tls = { cert = \"s.pem\"; key = \"s.key\"; ca = \"ca.pem\"; }; },\n"
+		      "  { listen = \"[::1]:9444\"; tls = { cert = \"s.pem\"; key = \"s.key\";\n"
+		      "    min_version = \"1.3\"; }; }\n"
+		      ");\n"
+		      "chargers = ( { id = \"A\"; security_profile = 2; password_hash = \"\"; },"
+		      " { id = \"B\"; } );\n"
+		      "groups = ( { name = \"g\"; security_profile = 3; chargers = [ \"A\", \"B\" ]; } );\n");
+	for (size_t i = 0; i < l.errs.n; i++)
+		cr_log_error("%s", l.errs.msgs[i]);
+	cr_assert_eq(l.rc, 0);
+	cr_assert_eq(l.conf.profiles, 1u << 1);
+	cr_assert_eq(l.conf.n_listeners, 2);
+	cr_assert_str_eq(l.conf.listeners[0].addr, "127.0.0.1");
+	cr_assert_eq(l.conf.listeners[0].port, 9443);
+	cr_assert_eq(l.conf.listeners[0].profiles, (1u << 2) | (1u << 3));
+	cr_assert_str_eq(l.conf.listeners[0].tls_ca, "ca.pem");
+	cr_assert_eq(l.conf.listeners[0].tls_floor.min_version, OGW_TLS_1_2);
+	cr_assert_str_eq(l.conf.listeners[0].tls_floor.ciphers, ogw_tls_default_ciphers());
+	cr_assert_eq(l.conf.listeners[1].tls_floor.min_version, OGW_TLS_1_3);
+	cr_assert_eq(ogw_conf_profiles(l.conf.listeners[1].profiles, true, false),
+		     (1u << 2) | (1u << 3));
+	cr_assert_eq(ogw_conf_profiles(0, false, false), 1u << 1);
+	cr_assert_eq(ogw_conf_profiles(0, true, true), 1u << 3);
+	cr_assert_eq(ogw_conf_security_profile(&l.conf, "A"), 2);
+	cr_assert_eq(ogw_conf_security_profile(&l.conf, "B"), 3);
+	cr_assert_eq(ogw_conf_security_profile(&l.conf, "C"), 0);
+	loaded_free(&l);
+}
