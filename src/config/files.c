@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,36 +59,62 @@ static const char *problem(const char *path, enum kind kind)
 	return NULL;
 }
 
+/* What ogw_conf_check_files() is walking: the file to look settings up in. */
+struct walk {
+	const struct ogw_conf *c;
+	struct ogw_conf_errors *errs;
+	config_t cfg;
+	bool have_cfg, oom;
+	size_t n;
+};
+
+/* Checks @path, set by @setting (@lookup: its libconfig path) or @flag; an
+ * error names the setting's file:line when the file holds that value. */
+static void check_one(struct walk *w, const char *path, const char *lookup, const char *setting,
+		      const char *flag, enum kind kind)
+{
+	const char *why = path ? problem(path, kind) : NULL;
+	if (!why)
+		return;
+	w->n++;
+	if (!w->have_cfg && w->c->source) {
+		config_init(&w->cfg);
+		w->have_cfg = config_read_file(&w->cfg, w->c->source);
+		if (!w->have_cfg)
+			config_destroy(&w->cfg);
+	}
+	const config_setting_t *s = w->have_cfg ? config_lookup(&w->cfg, lookup) : NULL;
+	const char *v = s ? config_setting_get_string(s) : NULL;
+	if (v && !strcmp(v, path))
+		add_error(w->errs, &w->oom, "%s:%u: %s: cannot use '%s': %s", w->c->source,
+			  config_setting_source_line(s), setting, path, why);
+	else
+		add_error(w->errs, &w->oom, "%s%s%s: cannot use '%s': %s", flag ? flag : "",
+			  flag ? " / " : "", setting, path, why);
+}
+
 int ogw_conf_check_files(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 {
-	config_t cfg;
-	bool have_cfg = false, oom = false;
-	size_t n = 0;
+	struct walk w = { .c = c, .errs = errs };
 
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-		const char *path = *(char *const *)((const char *)c + named[i].off);
 		if (named[i].gateway_only && c->bridge)
 			continue;
-		const char *why = path ? problem(path, named[i].kind) : NULL;
-		if (!why)
-			continue;
-		n++;
-		if (!have_cfg && c->source) {
-			config_init(&cfg);
-			have_cfg = config_read_file(&cfg, c->source);
-			if (!have_cfg)
-				config_destroy(&cfg);
-		}
-		const config_setting_t *s = have_cfg ? config_lookup(&cfg, named[i].setting) : NULL;
-		const char *v = s ? config_setting_get_string(s) : NULL;
-		if (v && !strcmp(v, path))
-			add_error(errs, &oom, "%s:%u: %s: cannot use '%s': %s", c->source,
-				  config_setting_source_line(s), named[i].setting, path, why);
-		else
-			add_error(errs, &oom, "%s%s%s: cannot use '%s': %s", named[i].flag ? named[i].flag : "",
-				  named[i].flag ? " / " : "", named[i].setting, path, why);
+		check_one(&w, *(char *const *)((const char *)c + named[i].off), named[i].setting,
+			  named[i].setting, named[i].flag, named[i].kind);
 	}
-	if (have_cfg)
-		config_destroy(&cfg);
-	return oom ? -ENOMEM : n ? -EINVAL : 0;
+	for (size_t i = 0; i < c->n_listeners && !c->bridge; i++) {
+		const struct ogw_listener_conf *l = &c->listeners[i];
+		const char *const files[] = { l->tls_cert, l->tls_key, l->tls_ca };
+		const char *const names[] = { "cert", "key", "ca" };
+		for (size_t k = 0; k < 3; k++) {
+			char lookup[64], setting[64];
+			snprintf(lookup, sizeof(lookup), "listeners.[%zu].tls.%s", i, names[k]);
+			snprintf(setting, sizeof(setting), "listeners[%zu].tls.%s", i, names[k]);
+			check_one(&w, files[k], lookup, setting, NULL, READ_FILE);
+		}
+	}
+	if (w.have_cfg)
+		config_destroy(&w.cfg);
+	return w.oom ? -ENOMEM : w.n ? -EINVAL : 0;
 }

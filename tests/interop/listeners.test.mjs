@@ -170,4 +170,13 @@ describe('listeners: --check-config', { timeout: 60000 }, () => {
     assert.match(r2.stderr, new RegExp(`${g.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: listeners\\[0\\]\\.profiles: security profiles are 1, 2 and 3`));
     assert.match(r2.stderr, /:4: chargers\[0\]\.security_profile: /);
   });
+
+  it('checks the files each listener names, with file:line', async () => {
+    const f = path.join(dir, 'files.conf');
+    fs.writeFileSync(f, ['listeners = (', '  { listen = "127.0.0.1:9443"; profiles = [ 2 ];',
+      `    tls = { cert = "/nonexistent/server.pem"; key = ${q(pki.server.key)}; }; }`, ');', ''].join('\n'));
+    const r = await runOcppgw(['-c', f, '--check-config']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /:3: listeners\[0\]\.tls\.cert: cannot use '\/nonexistent\/server\.pem': No such file or directory/);
+  });
 });
