@@ -113,7 +113,6 @@ static bool offers_ocpp(struct lws *wsi)
 	return false;
 }
 
-
 /* A charger bound to a security profile (chargers[].security_profile or
  * its group's) connects only through a listener for that profile: a
  * profile-3 charger on the ws:// port is a downgrade. 0 or 403. */
