@@ -20,12 +20,14 @@ struct ogw_charger_conf {
 	char *upstream_password;  /* NULL: none, unless csms.pass_credentials */
 	int upstream_ocpp;        /* enum ogw_ocpp towards the CSMS; -1: not set here */
 	struct ogw_csms_set_conf *csms;  /* csms { ... }; NULL: the group's or global */
+	int security_profile;     /* 1-3: the only profile it may connect with; 0: not set */
 };
 
 /* Chargers sharing settings; members need not be in the chargers list. */
 struct ogw_group_conf {
 	char *name;
 	int upstream_ocpp;        /* enum ogw_ocpp towards the CSMS; -1: not set here */
+	int security_profile;     /* as ogw_charger_conf's, for members that set none */
 	char **chargers;          /* member ids; a charger is in at most one group */
 	size_t n_chargers;
 	struct ogw_csms_set_conf *csms;  /* csms { ... }; NULL: the global one */
@@ -159,6 +161,31 @@ struct ogw_lb_conf {
 	size_t n_chargers;
 };
 
+/* The TLS floor of one leg (docs/SECURITY.md "TLS"), config/tls.c. */
+enum { OGW_TLS_1_2 = 12, OGW_TLS_1_3 = 13 };
+struct ogw_tls_floor {
+	int min_version;          /* OGW_TLS_1_2 (default) or OGW_TLS_1_3 */
+	char *ciphers;            /* OpenSSL list of TLS 1.2 suites, each one the OCPP
+	                             security specification lists; default all of them */
+};
+/* The default of tls.ciphers and csms.ciphers, OpenSSL spelling. */
+const char *ogw_tls_default_ciphers(void);
+const char *ogw_tls_version_name(int v);
+
+/* A charger listener besides `listen` (listeners = ( ... )). */
+struct ogw_listener_conf {
+	char *listen;             /* as written, the entry's key */
+	char *addr;
+	int port;
+	unsigned int profiles;    /* bit p: security profile p may connect here;
+	                             0: derived from tls (ogw_conf_profiles()) */
+	char *tls_cert;           /* wss:// when set */
+	char *tls_key;
+	char *tls_ca;
+	bool tls_require_client_cert;
+	struct ogw_tls_floor tls_floor;
+};
+
 struct ogw_conf {
 	/* south: where chargers connect */
 	char *listen_addr;        /* default "0.0.0.0" */
@@ -168,6 +195,10 @@ struct ogw_conf {
 	char *tls_key;
 	char *tls_ca;             /* CA for client certificates (profile 3) */
 	bool tls_require_client_cert;
+	struct ogw_tls_floor tls_floor;  /* tls.min_version, tls.ciphers */
+	unsigned int profiles;    /* of `listen`, as ogw_listener_conf's */
+	struct ogw_listener_conf *listeners;  /* more charger listeners */
+	size_t n_listeners;
 	bool require_auth;        /* refuse chargers that send no valid Basic auth */
 
 	bool bridge;              /* mode = "bridge": the cloud bridge (src/bridge) */
@@ -178,6 +209,7 @@ struct ogw_conf {
 	char *csms_ca;
 	char *csms_cert;
 	char *csms_key;
+	struct ogw_tls_floor csms_tls_floor; /* csms.tls_min_version, csms.ciphers */
 	int upstream_ocpp;        /* enum ogw_ocpp spoken to the CSMS; -1 (default):
 	                             the charger's own version */
 	bool csms_pass_credentials; /* forward the charger's own Authorization header */
@@ -277,6 +309,11 @@ int ogw_conf_check_files(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 void ogw_conf_clear(struct ogw_conf *c);
 void ogw_conf_errors_clear(struct ogw_conf_errors *errs);
 const struct ogw_charger_conf *ogw_conf_charger(const struct ogw_conf *c, const char *id);
+/* The security profile @id is bound to (its own, else its group's), or 0. */
+int ogw_conf_security_profile(const struct ogw_conf *c, const char *id);
+/* The profiles a listener takes: @profiles when set, else ws: 1; wss: 2
+ * and 3, or 3 alone with require_client_cert. */
+unsigned int ogw_conf_profiles(unsigned int profiles, bool tls, bool require_client_cert);
 /* The OCPP version (enum ogw_ocpp) to speak to the CSMS for charger @id,
  * which speaks @south: its own upstream_ocpp, else its group's, else the
  * gateway's, else @south. */

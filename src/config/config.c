@@ -498,12 +498,22 @@ static void parse_group_members(struct loader *ld, const config_setting_t *s, co
 static void parse_groups(struct loader *ld, const config_setting_t *s, const char *name,
 			 void *base, const struct field *f);
 
+static void parse_profiles(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f);
+static void parse_listeners(struct loader *ld, const config_setting_t *s, const char *name,
+			    void *base, const struct field *f);
+
 static const struct field tls_fields[] = {
 	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_cert) },
 	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_key) },
 	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_ca) },
 	{ .name = "require_client_cert", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_conf, tls_require_client_cert) },
+	{ .name = "min_version", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_conf, tls_floor.min_version),
+	  .special = conf_parse_tls_version },
+	{ .name = "ciphers", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, tls_floor.ciphers),
+	  .special = conf_parse_ciphers },
 	{ 0 },
 };
 
@@ -513,6 +523,11 @@ static const struct field csms_fields[] = {
 	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_ca) },
 	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_cert) },
 	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_key) },
+	{ .name = "tls_min_version", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_conf, csms_tls_floor.min_version),
+	  .special = conf_parse_tls_version },
+	{ .name = "ciphers", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_conf, csms_tls_floor.ciphers), .special = conf_parse_ciphers },
 	{ .name = "pass_credentials", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_conf, csms_pass_credentials) },
 	{ .name = "secondaries", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, csms_multi),
@@ -614,6 +629,9 @@ static const struct field root_fields[] = {
 	{ .name = "store_max_size", .kind = F_SIZE, .off = offsetof(struct ogw_conf, store_max_size),
 	  .min = 0, .max = 1099511627776.0 },
 	{ .name = "tls", .kind = F_GROUP, .sub = tls_fields },
+	{ .name = "profiles", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, profiles),
+	  .special = parse_profiles },
+	{ .name = "listeners", .kind = F_SPECIAL, .special = parse_listeners },
 	{ .name = "csms", .kind = F_GROUP, .sub = csms_fields },
 	{ .name = "mqtt", .kind = F_GROUP, .sub = mqtt_fields },
 	{ .name = "ocpp", .kind = F_GROUP, .sub = ocpp_fields },
@@ -641,6 +659,8 @@ static const struct field charger_fields[] = {
 	  .off = offsetof(struct ogw_charger_conf, upstream_ocpp), .special = parse_upstream_ocpp },
 	{ .name = "csms", .kind = F_SPECIAL, .off = offsetof(struct ogw_charger_conf, csms),
 	  .special = ogw_conf_parse_csms_block },
+	{ .name = "security_profile", .kind = F_INT,
+	  .off = offsetof(struct ogw_charger_conf, security_profile), .min = 1, .max = 3 },
 	{ 0 },
 };
 
@@ -650,6 +670,8 @@ static const struct field group_fields[] = {
 	  .special = parse_group_name },
 	{ .name = "upstream_ocpp", .kind = F_SPECIAL,
 	  .off = offsetof(struct ogw_group_conf, upstream_ocpp), .special = parse_upstream_ocpp },
+	{ .name = "security_profile", .kind = F_INT,
+	  .off = offsetof(struct ogw_group_conf, security_profile), .min = 1, .max = 3 },
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_group_members },
 	{ .name = "csms", .kind = F_SPECIAL, .off = offsetof(struct ogw_group_conf, csms),
 	  .special = ogw_conf_parse_csms_block },
@@ -1056,6 +1078,104 @@ static void parse_groups(struct loader *ld, const config_setting_t *s, const cha
 		replace_list(&group_list, &c->groups, &c->n_groups, list, n);
 }
 
+/* profiles = [ 1, 2, 3 ]: a non-empty array of distinct profiles. */
+static void parse_profiles(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f)
+{
+	unsigned int mask = 0;
+	int n = config_setting_length(s);
+
+	if ((config_setting_type(s) != CONFIG_TYPE_ARRAY && !is_list(s)) || n == 0) {
+		setting_error(ld, s, "%s: expected a list of security profiles, e.g. [ 2, 3 ]", name);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_INT || config_setting_get_int(e) < 1 ||
+		    config_setting_get_int(e) > 3) {
+			setting_error(ld, e, "%s: security profiles are 1, 2 and 3", name);
+			return;
+		}
+		mask |= 1u << config_setting_get_int(e);
+	}
+	*(unsigned int *)((char *)base + f->off) = mask;
+}
+
+static void parse_listener_listen(struct loader *ld, const config_setting_t *s, const char *name,
+				  void *base, const struct field *f)
+{
+	struct ogw_listener_conf *l = base;
+	(void)f;
+	parse_address(ld, s, name, false, &l->addr, &l->port);
+	if (l->addr)
+		replace_string(ld, &l->listen, config_setting_get_string(s), false);
+}
+
+static const struct field listener_tls_fields[] = {
+	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_listener_conf, tls_cert) },
+	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_listener_conf, tls_key) },
+	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_listener_conf, tls_ca) },
+	{ .name = "require_client_cert", .kind = F_BOOL,
+	  .off = offsetof(struct ogw_listener_conf, tls_require_client_cert) },
+	{ .name = "min_version", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_listener_conf, tls_floor.min_version),
+	  .special = conf_parse_tls_version },
+	{ .name = "ciphers", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_listener_conf, tls_floor.ciphers),
+	  .special = conf_parse_ciphers },
+	{ 0 },
+};
+
+static const struct field listener_fields[] = {
+	{ .name = "listen", .kind = F_SPECIAL, .special = parse_listener_listen },
+	{ .name = "profiles", .kind = F_SPECIAL, .off = offsetof(struct ogw_listener_conf, profiles),
+	  .special = parse_profiles },
+	{ .name = "tls", .kind = F_GROUP, .sub = listener_tls_fields },
+	{ 0 },
+};
+
+static void listener_free(void *elem)
+{
+	struct ogw_listener_conf *l = elem;
+
+	free(l->listen);
+	free(l->addr);
+	free(l->tls_cert);
+	free(l->tls_key);
+	free(l->tls_ca);
+	free(l->tls_floor.ciphers);
+	memset(l, 0, sizeof(*l));
+}
+
+static const struct list_spec listener_list = {
+	.size = sizeof(struct ogw_listener_conf), .fields = listener_fields, .key = "listen",
+	.key_off = offsetof(struct ogw_listener_conf, listen), .what = "listener",
+	.free = listener_free,
+};
+
+static void parse_listeners(struct loader *ld, const config_setting_t *s, const char *name,
+			    void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	int n = 0;
+	struct ogw_listener_conf *list = load_list(ld, s, name, &listener_list, &n);
+
+	(void)f;
+	if (!list)
+		return;
+	/* the floor's defaults, as for tls.* (a list entry starts zeroed) */
+	for (int i = 0; i < n && !ld->oom; i++) {
+		if (!list[i].tls_floor.min_version)
+			list[i].tls_floor.min_version = OGW_TLS_1_2;
+		if (!list[i].tls_floor.ciphers)
+			replace_string(ld, &list[i].tls_floor.ciphers, ogw_tls_default_ciphers(), false);
+	}
+	if (ld->oom)
+		free_list(&listener_list, list, (size_t)n);
+	else
+		replace_list(&listener_list, &c->listeners, &c->n_listeners, list, n);
+}
+
 static char *must_strdup(const char *s)
 {
 	char *copy = strdup(s);
@@ -1072,6 +1192,10 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->listen_addr = must_strdup("0.0.0.0");
 	c->listen_port = 9000;
 	c->path_prefix = must_strdup("/ocpp");
+	c->tls_floor.min_version = OGW_TLS_1_2;
+	c->tls_floor.ciphers = must_strdup(ogw_tls_default_ciphers());
+	c->csms_tls_floor.min_version = OGW_TLS_1_2;
+	c->csms_tls_floor.ciphers = must_strdup(ogw_tls_default_ciphers());
 	c->ping_interval_s = 30;
 	c->reconnect_min_ms = 1000;
 	c->reconnect_max_ms = 60000;
@@ -1278,6 +1402,26 @@ static void check_mqtt(struct checker *ck, const struct ogw_conf *c)
 		check_error(ck, "mqtt.password is set without mqtt.username");
 }
 
+/* A listener's explicit profiles against its TLS: 1 is ws://, 2 and 3 wss://, 3
+ * verifies charger certificates against a CA. */
+static void check_listener(struct checker *ck, const char *what, unsigned int profiles,
+			   const char *cert, const char *key, const char *ca, bool require_cert)
+{
+	(void)key;
+	/* without `profiles` they follow the TLS settings, nothing to check */
+	if (!profiles)
+		return;
+	unsigned int p = profiles;
+	if ((p & (1u << 1)) && cert)
+		check_error(ck, "%s: security profile 1 is ws://, without tls", what);
+	if ((p & ((1u << 2) | (1u << 3))) && !cert)
+		check_error(ck, "%s: security profiles 2 and 3 need tls.cert and tls.key", what);
+	if ((p & (1u << 3)) && cert && !ca)
+		check_error(ck, "%s: security profile 3 needs tls.ca to verify chargers", what);
+	if (require_cert && (p & (1u << 2)))
+		check_error(ck, "%s: tls.require_client_cert leaves no room for profile 2", what);
+}
+
 int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 {
 	struct checker ck = { .conf = c, .errs = errs };
@@ -1298,6 +1442,27 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 		check_error(&ck, "tls.require_client_cert needs tls.cert and tls.key");
 	if (c->tls_require_client_cert && !c->tls_ca)
 		check_error(&ck, "tls.require_client_cert needs tls.ca to verify chargers");
+	check_listener(&ck, "listen", c->profiles, c->tls_cert, c->tls_key, c->tls_ca,
+		       c->tls_require_client_cert);
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		const struct ogw_listener_conf *l = &c->listeners[i];
+		char what[64];
+		snprintf(what, sizeof(what), "listeners[%zu] (%s)", i, l->listen);
+		if (!l->addr)
+			check_error(&ck, "listeners[%zu]: missing listen", i);
+		if ((!l->tls_cert) != (!l->tls_key))
+			check_error(&ck, "%s: tls.cert and tls.key go together", what);
+		check_listener(&ck, what, l->profiles, l->tls_cert, l->tls_key, l->tls_ca,
+			       l->tls_require_client_cert);
+	}
+	for (size_t i = 0; i < c->n_chargers; i++) {
+		const struct ogw_charger_conf *ch = &c->chargers[i];
+		int p = ogw_conf_security_profile(c, ch->id);
+		/* OCPP profiles 1 and 2 are Basic auth (SEC16, A00.FR.2xx) */
+		if ((p == 1 || p == 2) && !ch->password_hash)
+			check_error(&ck, "chargers: '%s' is bound to security profile %d, which needs "
+				    "its password_hash", ch->id, p);
+	}
 	problem = c->csms_url ? url_problem(c->csms_url) : NULL;
 	if (problem)
 		check_error(&ck, "csms.url: %s", problem);
@@ -1333,6 +1498,8 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->tls_ca);
+	free(c->tls_floor.ciphers);
+	free(c->csms_tls_floor.ciphers);
 	free(c->csms_url);
 	free(c->csms_ca);
 	free(c->csms_cert);
@@ -1355,6 +1522,7 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free_secret(c->admin_password_hash);
 	free_list(&charger_list, c->chargers, c->n_chargers);
 	free_list(&group_list, c->groups, c->n_groups);
+	free_list(&listener_list, c->listeners, c->n_listeners);
 	free_list(&local_list, c->local_list, c->n_local_list);
 	ogw_lb_conf_free(c->lb);
 	free(c->source);
@@ -1389,6 +1557,25 @@ const struct ogw_group_conf *conf_group_of(const struct ogw_conf *c, const char 
 			if (strcmp(c->groups[i].chargers[k], id) == 0)
 				return &c->groups[i];
 	return NULL;
+}
+
+int ogw_conf_security_profile(const struct ogw_conf *c, const char *id)
+{
+	const struct ogw_charger_conf *ch = ogw_conf_charger(c, id);
+	const struct ogw_group_conf *g = c && id ? group_of(c, id) : NULL;
+
+	if (ch && ch->security_profile)
+		return ch->security_profile;
+	return g ? g->security_profile : 0;
+}
+
+unsigned int ogw_conf_profiles(unsigned int profiles, bool tls, bool require_client_cert)
+{
+	if (profiles)
+		return profiles;
+	if (!tls)
+		return 1u << 1;
+	return require_client_cert ? 1u << 3 : (1u << 2) | (1u << 3);
 }
 
 int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south)

@@ -138,6 +138,16 @@ int ogw_conf_check_files(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 			continue;
 		check_one(&fc, named[i].setting, named[i].flag, path, named[i].kind);
 	}
+	for (size_t i = 0; i < c->n_listeners && !c->bridge; i++) {
+		const struct ogw_listener_conf *l = &c->listeners[i];
+		const char *const files[] = { l->tls_cert, l->tls_key, l->tls_ca };
+		const char *const names[] = { "cert", "key", "ca" };
+		char setting[64];
+		for (size_t k = 0; k < 3; k++) {
+			snprintf(setting, sizeof(setting), "listeners[%zu].tls.%s", i, names[k]);
+			check_one(&fc, setting, NULL, files[k], READ_FILE);
+		}
+	}
 	check_csms_set(&fc, "csms", &c->csms_multi, false);
 	for (size_t i = 0; i < c->n_groups; i++) {
 		snprintf(prefix, sizeof(prefix), "groups[%zu].csms", i);

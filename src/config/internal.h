@@ -107,4 +107,10 @@ void ogw_csms_set_conf_clear(struct ogw_csms_set_conf *set);
 void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char *name,
 		       void *base, const struct field *f);
 
+/* tls.c: min_version (an int, OGW_TLS_*) and ciphers (a char *). */
+void conf_parse_tls_version(struct loader *ld, const config_setting_t *s, const char *name,
+			    void *base, const struct field *f);
+void conf_parse_ciphers(struct loader *ld, const config_setting_t *s, const char *name,
+			void *base, const struct field *f);
+
 #endif

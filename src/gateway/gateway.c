@@ -26,6 +26,8 @@
 #include "features/offline/offline.h"
 #include "features/state/state.h"
 #include "session/session.h"
+#include "transport/door.h"
+#include "transport/tls.h"
 #include "transport/transport.h"
 
 /* Set from signal handlers, read on the loop after lws_cancel_service(). */
@@ -100,9 +102,14 @@ static void reload(struct ogw_gateway *gw)
 	    nc.listen_port != gw->conf.listen_port || str_differs(nc.csms_url, gw->conf.csms_url) ||
 	    str_differs(nc.tls_cert, gw->conf.tls_cert) || str_differs(nc.tls_key, gw->conf.tls_key) ||
 	    str_differs(nc.csms_ca, gw->conf.csms_ca) || str_differs(nc.path_prefix, gw->conf.path_prefix) ||
-	    str_differs(nc.data_dir, gw->conf.data_dir))
-		ogw_warn(NULL, "listen, path_prefix, tls, data_dir and csms address changes apply "
-			 "after a restart");
+	    str_differs(nc.data_dir, gw->conf.data_dir) ||
+	    nc.tls_floor.min_version != gw->conf.tls_floor.min_version ||
+	    str_differs(nc.tls_floor.ciphers, gw->conf.tls_floor.ciphers) ||
+	    nc.csms_tls_floor.min_version != gw->conf.csms_tls_floor.min_version ||
+	    str_differs(nc.csms_tls_floor.ciphers, gw->conf.csms_tls_floor.ciphers) ||
+	    nc.profiles != gw->conf.profiles || nc.n_listeners != gw->conf.n_listeners)
+		ogw_warn(NULL, "listen, listeners, profiles, path_prefix, tls, data_dir and csms "
+			 "address changes apply after a restart");
 	/* The store stays where it was opened. */
 	char *keep_dir = nc.data_dir;
 	nc.data_dir = gw->conf.data_dir;
@@ -188,6 +195,73 @@ static unsigned int raise_nofile(void)
 	return rl.rlim_cur > 1048576 ? 1048576 : (unsigned int)rl.rlim_cur;
 }
 
+/* The charger listeners' upgrade rules, the lws vhosts' users: `listen`
+ * first, then `listeners` in order. One gateway per process (as sig_gw). */
+static struct ogw_south_door *doors;
+static size_t n_doors;
+
+/* Opens one charger listener: its sockets (@sock), its vhost, its rules. */
+static int open_door(struct ogw_gateway *gw, struct ogw_south_door *d, struct ogw_listener *sock,
+		     const struct ogw_listener_conf *lc, size_t idx)
+{
+	struct lws_context_creation_info vi;
+	char err[256], where[OGW_LISTEN_MAX_ADDRS * 64], name[32];
+
+	int r = ogw_listen_open(sock, lc->addr, lc->port, err, sizeof(err));
+	if (r < 0) {
+		ogw_err(NULL, "Failed to listen for chargers (%s = %s:%d): %s", d->what, lc->addr,
+			lc->port, err);
+		return r;
+	}
+	d->tls = lc->tls_cert != NULL;
+	d->profiles = ogw_conf_profiles(lc->profiles, d->tls, lc->tls_require_client_cert);
+	/* Profile 3 without 2 means every charger here shows a certificate;
+	 * with 2, a certificate is asked for but may be missing. Without
+	 * `profiles`, tls.require_client_cert alone decides, as it always did. */
+	d->require_cert = lc->tls_require_client_cert ||
+			  (lc->profiles && d->profiles == (1u << 3));
+	d->optional_cert = !d->require_cert && lc->profiles && (lc->profiles & (1u << 3));
+	memset(&vi, 0, sizeof(vi));
+	snprintf(name, sizeof(name), idx ? "south-%zu" : "south", idx);
+	vi.vhost_name = name;
+	vi.port = CONTEXT_PORT_NO_LISTEN_SERVER;  /* listen.c owns the sockets */
+	vi.protocols = ogw_south_protocols;
+	vi.user = d;
+	if (d->tls) {
+		vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		vi.ssl_cert_filepath = lc->tls_cert;
+		vi.ssl_private_key_filepath = lc->tls_key;
+		vi.ssl_ca_filepath = lc->tls_ca;
+		/* lws loads the CA and verifies only with this option; an
+		 * optional certificate is relaxed in south.c's
+		 * LOAD_EXTRA_SERVER_VERIFY_CERTS */
+		if (d->require_cert || d->optional_cert)
+			vi.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+		ogw_tls_floor_server(&vi, &lc->tls_floor);
+	}
+	d->vh = lws_create_vhost(gw->ctx, &vi);
+	if (!d->vh) {
+		ogw_err(NULL, "Failed to set up the charger listener %s%s", d->what, d->tls ?
+			" (tls.cert, tls.key or tls.ca not usable: see the lws line above)" : "");
+		ogw_listen_close(sock);
+		return -EINVAL;
+	}
+	ogw_listen_start(sock, d->vh, NULL,
+			 LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | LWS_ADOPT_ALLOW_SSL, "charger");
+	ogw_listen_describe(sock, "", "", where, sizeof(where));
+	char prof[16] = "";
+	for (int p = 1; p <= 3; p++)
+		if (d->profiles & (1u << p))
+			snprintf(prof + strlen(prof), sizeof(prof) - strlen(prof), "%s%d",
+				 prof[0] ? "," : "", p);
+	if (d->tls)
+		ogw_info(NULL, "listening on %s (wss, TLS %s or later, profiles %s)", where,
+			 ogw_tls_version_name(lc->tls_floor.min_version), prof);
+	else
+		ogw_info(NULL, "listening on %s (ws, profiles %s)", where, prof);
+	return 0;
+}
+
 static int create_vhosts(struct ogw_gateway *gw)
 {
 	struct lws_context_creation_info vi;
@@ -197,35 +271,29 @@ static int create_vhosts(struct ogw_gateway *gw)
 	int r = ogw_admin_start(gw);
 	if (r < 0)
 		return r;
-	char err[256], where[OGW_LISTEN_MAX_ADDRS * 64];
-	r = ogw_listen_open(&gw->south_listen, c->listen_addr, c->listen_port, err, sizeof(err));
-	if (r < 0) {
-		ogw_err(NULL, "Failed to listen for chargers (listen = %s:%d): %s", c->listen_addr,
-			c->listen_port, err);
+	doors = calloc(c->n_listeners + 1, sizeof(*doors));
+	if (!doors)
+		return -ENOMEM;
+	n_doors = c->n_listeners + 1;
+	ogw_south_doors_set(doors, n_doors);
+	/* `listeners` first: `listen`'s line is the one that means ready */
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		snprintf(doors[i + 1].what, sizeof(doors[i + 1].what), "listeners[%zu] (%s)", i,
+			 c->listeners[i].listen);
+		r = open_door(gw, &doors[i + 1], &doors[i + 1].listen, &c->listeners[i], i + 1);
+		if (r < 0)
+			return r;
+	}
+	const struct ogw_listener_conf main_conf = {
+		.addr = c->listen_addr, .port = c->listen_port, .profiles = c->profiles,
+		.tls_cert = c->tls_cert, .tls_key = c->tls_key, .tls_ca = c->tls_ca,
+		.tls_require_client_cert = c->tls_require_client_cert, .tls_floor = c->tls_floor,
+	};
+	snprintf(doors[0].what, sizeof(doors[0].what), "listen");
+	r = open_door(gw, &doors[0], &gw->south_listen, &main_conf, 0);
+	if (r < 0)
 		return r;
-	}
-	memset(&vi, 0, sizeof(vi));
-	vi.vhost_name = "south";
-	vi.port = CONTEXT_PORT_NO_LISTEN_SERVER;  /* listen.c owns the sockets */
-	vi.protocols = ogw_south_protocols;
-	if (c->tls_cert) {
-		vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		vi.ssl_cert_filepath = c->tls_cert;
-		vi.ssl_private_key_filepath = c->tls_key;
-		vi.ssl_ca_filepath = c->tls_ca;
-		if (c->tls_require_client_cert)
-			vi.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
-	}
-	gw->south_vh = lws_create_vhost(gw->ctx, &vi);
-	if (!gw->south_vh) {
-		ogw_err(NULL, "Failed to set up the charger listener%s", c->tls_cert ?
-			" (tls.cert, tls.key or tls.ca not usable: see the lws line above)" : "");
-		return -EINVAL;
-	}
-	ogw_listen_start(&gw->south_listen, gw->south_vh, NULL,
-			 LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | LWS_ADOPT_ALLOW_SSL, "charger");
-	ogw_listen_describe(&gw->south_listen, "", "", where, sizeof(where));
-	ogw_info(NULL, "listening on %s (%s)", where, c->tls_cert ? "wss" : "ws");
+	gw->south_vh = doors[0].vh;
 
 	memset(&vi, 0, sizeof(vi));
 	vi.vhost_name = "north";
@@ -235,6 +303,7 @@ static int create_vhosts(struct ogw_gateway *gw)
 	vi.client_ssl_ca_filepath = c->csms_ca;
 	vi.client_ssl_cert_filepath = c->csms_cert;
 	vi.client_ssl_private_key_filepath = c->csms_key;
+	ogw_tls_floor_client(&vi, &c->csms_tls_floor);
 	gw->north_vh = lws_create_vhost(gw->ctx, &vi);
 	if (!gw->north_vh) {
 		ogw_err(NULL, "Failed to set up the CSMS client (TLS files?)");
@@ -443,6 +512,8 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		uv_close((uv_handle_t *)&gw->store_tick, NULL);
 	}
 	ogw_listen_close(&gw->south_listen);
+	for (size_t i = 1; i < n_doors; i++)
+		ogw_listen_close(&doors[i].listen);
 	ogw_listen_close(&gw->admin_listen);
 	if (gw->loop_ready) {
 		/* Sessions still open (a hard stop) go down with the context. */
@@ -460,6 +531,10 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		ogw_schema_set_free(gw->schemas[v]);
 	ogw_store_close(gw->store);
 	ogw_conf_clear(&gw->conf);
+	ogw_south_doors_set(NULL, 0);
+	free(doors);
+	doors = NULL;
+	n_doors = 0;
 	free(gw);
 	return NULL;
 }

@@ -17,6 +17,7 @@
 #include "ocppgw/util.h"
 #include "features/credentials/credentials.h"
 #include "session/session.h"
+#include "transport/tls.h"
 #include "transport/transport.h"
 
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
@@ -167,6 +168,9 @@ static int north_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!s)
 			return 0;
 		return ogw_ws_writeable(&s->north) ? -1 : 0;
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
+		ogw_tls_client_ctx_ready(user);
+		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		if (s) {
 			struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };

@@ -17,6 +17,8 @@
 #include "ocppgw/util.h"
 #include "features/credentials/credentials.h"
 #include "session/session.h"
+#include "transport/door.h"
+#include "transport/tls.h"
 #include "transport/transport.h"
 
 struct south_pss {
@@ -111,21 +113,37 @@ static bool offers_ocpp(struct lws *wsi)
 	return false;
 }
 
+/* A charger bound to a security profile (chargers[].security_profile or
+ * its group's) connects only through a listener for that profile: a
+ * profile-3 charger on the ws:// port is a downgrade. 0 or 403. */
+static unsigned int check_profile(const struct ogw_south_door *d, const char *id, int profile)
+{
+	if (!profile || (d->profiles & (1u << profile)))
+		return 0;
+	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+	ogw_warn(&lc, "refused: bound to security profile %d, and %s is not a listener for it",
+		 profile, d->what);
+	return HTTP_STATUS_FORBIDDEN;
+}
+
 /* Security profiles 1 and 2: Basic auth with username = identity (OCPP-J
  * 1.6 §6.2.2, 1.6 security A00.FR.204). Returns 0 or an HTTP status. */
 static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *wsi,
-				     const char *id)
+				     const char *id, int profile)
 {
 	const struct ogw_charger_conf *cc = ogw_conf_charger(&gw->conf, id);
 	/* a password the CSMS set (credentials.c) comes first; the
 	 * configured one stays valid as the operator's fallback */
 	int changed = ogw_credentials_check(gw, id, NULL, 0);
-	bool need = (cc && cc->password_hash) || gw->conf.require_auth || changed != -ENOENT;
+	/* profiles 1 and 2 are Basic auth whatever require_auth says */
+	bool need = (cc && cc->password_hash) || gw->conf.require_auth || changed != -ENOENT ||
+		    profile == 1 || profile == 2;
 	if (!need)
 		return 0;
 	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
 	if ((!cc || !cc->password_hash) && changed == -ENOENT) {
-		ogw_warn(&lc, "refused: require_auth is on and no password is configured for it");
+		ogw_warn(&lc, "refused: %s and no password is configured for it",
+			 gw->conf.require_auth ? "require_auth is on" : "security profile 1 or 2");
 		return HTTP_STATUS_UNAUTHORIZED;
 	}
 	char hdr[512];
@@ -160,18 +178,24 @@ out:
 	return status;
 }
 
-/* Security profile 3: the certificate's CN must be the identity. */
-static unsigned int check_client_cert(const struct ogw_gateway *gw, struct lws *wsi,
-				      const char *id)
+/* Security profile 3: a certificate that chains to the listener's CA
+ * (OpenSSL checked that in the handshake) and whose CN is the identity;
+ * asked of every charger on a listener that requires certificates and of
+ * every charger bound to profile 3. */
+static unsigned int check_client_cert(const struct ogw_south_door *d, struct lws *wsi,
+				      const char *id, int profile)
 {
-	if (!gw->conf.tls_cert || !gw->conf.tls_require_client_cert)
+	if (!d->require_cert && profile != 3)
 		return 0;
 	union lws_tls_cert_info_results ir;
 	memset(&ir, 0, sizeof(ir));
-	if (lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, &ir,
-				   sizeof(ir.ns.name) - 1) < 0 ||
-	    strcmp(ir.ns.name, id)) {
-		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+	if (!d->tls || lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, &ir,
+					      sizeof(ir.ns.name) - 1) < 0) {
+		ogw_warn(&lc, "refused: security profile 3 and no client certificate");
+		return HTTP_STATUS_FORBIDDEN;
+	}
+	if (strcmp(ir.ns.name, id)) {
 		ogw_warn(&lc, "refused: client certificate CN is not the identity");
 		return HTTP_STATUS_FORBIDDEN;
 	}
@@ -207,10 +231,18 @@ static int confirm_upgrade(struct ogw_gateway *gw, struct lws *wsi)
 				   "offer one of the subprotocols ocpp1.6, ocpp2.0.1, ocpp2.1\n",
 				   false);
 	}
-	st = check_client_cert(gw, wsi, id);
+	const struct ogw_south_door *door = ogw_south_door_of(wsi, &gw->south_listen);
+	if (!door)
+		return http_reject(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "unknown listener\n", false);
+	int profile = ogw_conf_security_profile(&gw->conf, id);
+	st = check_profile(door, id, profile);
+	if (st)
+		return http_reject(wsi, st, "not a listener for this charger's security profile\n",
+				   false);
+	st = check_client_cert(door, wsi, id, profile);
 	if (st)
 		return http_reject(wsi, st, "certificate does not match the identity\n", false);
-	st = check_basic_auth(gw, wsi, id);
+	st = check_basic_auth(gw, wsi, id, profile);
 	if (st)
 		return http_reject(wsi, st, "unauthorized\n", true);
 	return 0;
@@ -232,6 +264,16 @@ static int south_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void
 		 * preverify_ok): a certificate from a CA we do not trust must fail
 		 * the handshake, whatever its CN says. */
 		return len ? 0 : 1;
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: {
+		/* a fake wsi on the vhost being made: its user is right here */
+		const struct ogw_south_door *d = lws_vhost_user(lws_get_vhost(wsi));
+		if (d && d->optional_cert)
+			ogw_tls_server_cert_optional(user);
+		return 0;
+	}
+	case LWS_CALLBACK_SSL_INFO:
+		ogw_tls_server_info(wsi, in);
+		return 0;
 	case LWS_CALLBACK_HTTP:
 		return http_reject(wsi, HTTP_STATUS_NOT_FOUND,
 				   "ocppgw: chargers connect here over WebSocket\n", false);

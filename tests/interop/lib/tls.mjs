@@ -122,12 +122,13 @@ export function gatewayConfig(opts = {}) {
 export const wssEndpoint = (gw) => `wss://127.0.0.1:${gw.port}/ocpp`;
 
 // A strict ocpp-rpc charger over wss://. opts: password (string or Buffer),
-// ca (PEM; default none, so Node's own store), cert/key (PEM, profile 3).
+// ca (PEM; default none, so Node's own store), cert/key (PEM, profile 3),
+// maxVersion/ciphers (what Node's TLS may offer).
 // Resolves once connected; rejects as RPCClient.connect() does (err.code is
 // the HTTP status when the gateway refused the upgrade).
 export async function connectTlsCharger(gw, identity, version, opts = {}) {
   const wsOpts = {};
-  for (const k of ['ca', 'cert', 'key']) if (opts[k]) wsOpts[k] = opts[k];
+  for (const k of ['ca', 'cert', 'key', 'maxVersion', 'ciphers']) if (opts[k]) wsOpts[k] = opts[k];
   const client = new RPCClient({
     endpoint: opts.endpoint ?? wssEndpoint(gw),
     identity,
@@ -151,8 +152,10 @@ export async function connectTlsCharger(gw, identity, version, opts = {}) {
 // (the subject CN, or null), `authorized` (signed by pki.ca) and `basic`
 // ({user, password} from the Authorization header, whatever the user is;
 // ocpp-rpc's own `password` is only set when the user is the identity).
-// @server: the certificate to serve, pki.server unless given.
-export async function startTlsCsms(pki, server0 = pki.server) {
+// @server: the certificate to serve, pki.server unless given. @tlsOpts:
+// more options for the TLS server (minVersion, maxVersion, ciphers); a
+// handshake it refuses is recorded in csms.tlsErrors (OpenSSL's code).
+export async function startTlsCsms(pki, server0 = pki.server, tlsOpts = {}) {
   const csms = await startCsms();
   const server = https.createServer({
     cert: server0.pem.cert,
@@ -160,8 +163,11 @@ export async function startTlsCsms(pki, server0 = pki.server) {
     ca: pki.ca.pem,
     requestCert: true,
     rejectUnauthorized: false,
+    ...tlsOpts,
   });
   server.on('upgrade', csms.server.handleUpgrade);
+  csms.tlsErrors = [];
+  server.on('tlsClientError', (err) => csms.tlsErrors.push(err.code || err.message));
   csms.server.auth((accept, reject, handshake) => {
     const sock = handshake.request.socket;
     const peer = sock.getPeerCertificate?.();

@@ -46,6 +46,10 @@ static void assert_defaults(const struct ogw_conf *c)
 	cr_assert_null(c->tls_key);
 	cr_assert_null(c->tls_ca);
 	cr_assert_not(c->tls_require_client_cert);
+	cr_assert_eq(c->tls_floor.min_version, OGW_TLS_1_2);
+	cr_assert_str_eq(c->tls_floor.ciphers, ogw_tls_default_ciphers());
+	cr_assert_eq(c->csms_tls_floor.min_version, OGW_TLS_1_2);
+	cr_assert_str_eq(c->csms_tls_floor.ciphers, ogw_tls_default_ciphers());
 	cr_assert_not(c->require_auth);
 	cr_assert_null(c->csms_url);
 	cr_assert_null(c->csms_ca);
@@ -942,4 +946,85 @@ Test(config, mqtt_cross_checks)
 	cr_expect_str_eq(errs.msgs[0], site_want[0]);
 	ogw_conf_errors_clear(&errs);
 	ogw_conf_clear(&c);
+}
+
+/* The TLS floor: both spellings map to OpenSSL's, duplicates collapse,
+ * and anything below 1.2 or outside the OCPP list is an error. */
+Test(config, tls_floor)
+{
+	struct loaded l;
+
+	load_text(&l, "tls = {\n"
+		      "  min_version = \"1.3\";\n"
+		      "  ciphers = \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 ECDHE-ECDSA-AES128-GCM-SHA256,"
+		      "TLS_RSA_WITH_AES_256_GCM_SHA384\";\n"
+		      "};\n"
+		      "csms = { ciphers = [ \"ECDHE-RSA-AES256-GCM-SHA384\" ]; };\n");
+	cr_assert_eq(l.rc, 0);
+	cr_assert_eq(l.conf.tls_floor.min_version, OGW_TLS_1_3);
+	cr_assert_str_eq(l.conf.tls_floor.ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256:AES256-GCM-SHA384");
+	cr_assert_eq(l.conf.csms_tls_floor.min_version, OGW_TLS_1_2);
+	cr_assert_str_eq(l.conf.csms_tls_floor.ciphers, "ECDHE-RSA-AES256-GCM-SHA384");
+	loaded_free(&l);
+
+	/* AES256-GCM-SHA384 is a substring of the ECDHE name, not the same suite */
+	load_text(&l, "tls = { ciphers = \"ECDHE-ECDSA-AES256-GCM-SHA384:AES256-GCM-SHA384\"; };\n");
+	cr_assert_eq(l.rc, 0);
+	cr_assert_str_eq(l.conf.tls_floor.ciphers, "ECDHE-ECDSA-AES256-GCM-SHA384:AES256-GCM-SHA384");
+	loaded_free(&l);
+
+	load_text(&l, "tls = {\n  min_version = \"1.0\";\n  ciphers = ( \"AES128-SHA\", 5 );\n};\n"
+		      "csms = {\n  tls_min_version = 1.2;\n  ciphers = 3;\n};\n");
+	const char *const want[] = {
+		"2: tls.min_version: TLS 1.0 is below the floor of 1.2 the OCPP security "
+		"specification sets",
+		"3: tls.ciphers: 'AES128-SHA' is not a TLS 1.2 suite the OCPP security specification "
+		"lists (ECDHE-ECDSA, ECDHE-RSA or RSA with AES-GCM)",
+		"3: tls.ciphers: expected a string",
+		"6: csms.tls_min_version: expected a string",
+		"7: csms.ciphers: expected a string or a list of suite names",
+	};
+	cr_assert_eq(l.rc, -EINVAL);
+	expect_errors(&l.errs, l.path, want, sizeof(want) / sizeof(want[0]));
+	/* a refused value leaves the default in place */
+	cr_assert_str_eq(l.conf.tls_floor.ciphers, ogw_tls_default_ciphers());
+	loaded_free(&l);
+}
+
+/* listeners: each entry's address, profiles and TLS, the floor's defaults
+ * filled in; security_profile from the charger, else its group. */
+Test(config, listeners_and_security_profiles)
+{
+	struct loaded l;
+
+	load_text(&l, "profiles = [ 1 ];\n"
+		      "listeners = (\n"
+		      "  { listen = \"127.0.0.1:9443\"; profiles = [ 3, 2 ];\n"
+		      "    tls = { cert = \"s.pem\"; key = \"s.key\"; ca = \"ca.pem\"; }; },\n"
+		      "  { listen = \"[::1]:9444\"; tls = { cert = \"s.pem\"; key = \"s.key\";\n"
+		      "    min_version = \"1.3\"; }; }\n"
+		      ");\n"
+		      "chargers = ( { id = \"A\"; security_profile = 2; password_hash = \"\"; },"
+		      " { id = \"B\"; } );\n"
+		      "groups = ( { name = \"g\"; security_profile = 3; chargers = [ \"A\", \"B\" ]; } );\n");
+	for (size_t i = 0; i < l.errs.n; i++)
+		cr_log_error("%s", l.errs.msgs[i]);
+	cr_assert_eq(l.rc, 0);
+	cr_assert_eq(l.conf.profiles, 1u << 1);
+	cr_assert_eq(l.conf.n_listeners, 2);
+	cr_assert_str_eq(l.conf.listeners[0].addr, "127.0.0.1");
+	cr_assert_eq(l.conf.listeners[0].port, 9443);
+	cr_assert_eq(l.conf.listeners[0].profiles, (1u << 2) | (1u << 3));
+	cr_assert_str_eq(l.conf.listeners[0].tls_ca, "ca.pem");
+	cr_assert_eq(l.conf.listeners[0].tls_floor.min_version, OGW_TLS_1_2);
+	cr_assert_str_eq(l.conf.listeners[0].tls_floor.ciphers, ogw_tls_default_ciphers());
+	cr_assert_eq(l.conf.listeners[1].tls_floor.min_version, OGW_TLS_1_3);
+	cr_assert_eq(ogw_conf_profiles(l.conf.listeners[1].profiles, true, false),
+		     (1u << 2) | (1u << 3));
+	cr_assert_eq(ogw_conf_profiles(0, false, false), 1u << 1);
+	cr_assert_eq(ogw_conf_profiles(0, true, true), 1u << 3);
+	cr_assert_eq(ogw_conf_security_profile(&l.conf, "A"), 2);
+	cr_assert_eq(ogw_conf_security_profile(&l.conf, "B"), 3);
+	cr_assert_eq(ogw_conf_security_profile(&l.conf, "C"), 0);
+	loaded_free(&l);
 }

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TLS floor (tls.min_version, tls.ciphers and the csms.* pair) put on
+ * the SSL_CTX lws makes for a vhost: its server side for a charger
+ * listener, its client side for the CSMS.
+ */
+#ifndef OGW_TRANSPORT_TLS_H
+#define OGW_TRANSPORT_TLS_H
+
+#include <libwebsockets.h>
+
+#include "ocppgw/config.h"
+#include "ocppgw/log.h"
+
+void ogw_tls_floor_server(struct lws_context_creation_info *vi, const struct ogw_tls_floor *f);
+void ogw_tls_floor_client(struct lws_context_creation_info *vi, const struct ogw_tls_floor *f);
+/* A fatal TLS alert either way is logged with why and the peer's address:
+ * lws's own line for a failed handshake is often "SSL err 1" with an empty
+ * OpenSSL queue. South: on LWS_CALLBACK_SSL_INFO (@in). North: lws 4.1
+ * asks for no info events on client connections, so the client SSL_CTX
+ * gets its own callback on LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS
+ * (@ssl_ctx is that callback's user). */
+/* Profiles 2 and 3 on one listener: a client certificate is asked for and
+ * verified when shown, but its absence no longer fails the handshake.
+ * @ssl_ctx: the user of LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS. */
+void ogw_tls_server_cert_optional(void *ssl_ctx);
+void ogw_tls_server_info(struct lws *wsi, const void *in);
+void ogw_tls_client_ctx_ready(void *ssl_ctx);
+
+#endif
