@@ -1562,7 +1562,7 @@ const struct ogw_group_conf *conf_group_of(const struct ogw_conf *c, const char 
 int ogw_conf_security_profile(const struct ogw_conf *c, const char *id)
 {
 	const struct ogw_charger_conf *ch = ogw_conf_charger(c, id);
-	const struct ogw_group_conf *g = c && id ? group_of(c, id) : NULL;
+	const struct ogw_group_conf *g = c && id ? conf_group_of(c, id) : NULL;
 
 	if (ch && ch->security_profile)
 		return ch->security_profile;
