@@ -16,9 +16,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  SRC_ROOT, adminApi, connectCharger, isoNow, runOcppgw, sleep, startCsms, startGateway, stopAll,
+  SRC_ROOT, adminApi, connectCharger, isoNow, runOcppgw, sleep, startGateway, stopAll,
   waitFor,
 } from './lib/harness.mjs';
+import { startBalanceCsms } from './lib/balance-csms.mjs';
 import { MOSQUITTO_BIN, mqttClient, startBroker } from './lib/mosquitto.mjs';
 import { parsePrometheus, sampleValue } from './lib/prometheus.mjs';
 
@@ -280,16 +281,7 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
       broker = await startBroker();
       limitMqtt = broker.url(MQTT_SITE);
     }
-    csms = await startCsms();
-    let txn = 1;
-    Object.assign(csms.responders, {
-      BootNotification: () => ({ currentTime: isoNow(), interval: 300, status: 'Accepted' }),
-      StatusNotification: {},
-      MeterValues: {},
-      StartTransaction: () => ({ transactionId: txn++, idTagInfo: { status: 'Accepted' } }),
-      StopTransaction: {},
-      TransactionEvent: {},
-    });
+    csms = await startBalanceCsms();
     gw = await startGateway({ csmsUrl: csms.url, config: config(SITE_A) });
     // A charger that refuses every profile: tried again, but not flooded.
     refuser = await connectCharger(gw, 'LBREFUSE', '1.6');

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,30 @@ static bool clear_matches(const struct csms_profile *p, bool v16, int evse, int 
 	return (evse < 0 || evse == this_evse) && (!purpose || (pp && !strcmp(purpose, pp)));
 }
 
+static const char *const our_evse_purposes[] = { "TxDefaultProfile", "TxProfile", NULL };
+
+bool ogw_balance_clear_hits_ours(const json_t *req, bool v16, int stack_level)
+{
+	const json_t *crit = v16 ? req : json_object_get(req, "chargingProfileCriteria");
+	const json_t *idv = json_object_get(req, v16 ? "id" : "chargingProfileId");
+	const json_t *ev = json_object_get(crit, v16 ? "connectorId" : "evseId");
+	const json_t *lv = json_object_get(crit, "stackLevel");
+	const char *purpose = json_string_value(json_object_get(crit, "chargingProfilePurpose"));
+
+	if (json_is_integer(idv))
+		return json_integer_value(idv) >= ID_MAX_PROFILE &&
+		       json_integer_value(idv) < ID_TX + N_EVSE;
+	if (json_is_integer(lv) && json_integer_value(lv) != stack_level)
+		return false;
+	if (!purpose)
+		return true;
+	/* ours: the Max profile on EVSE 0, Tx / TxDefault on EVSEs above 0 */
+	if (purpose_is(purpose, max_purposes))
+		return !json_is_integer(ev) || json_integer_value(ev) == 0;
+	return purpose_is(purpose, our_evse_purposes) &&
+	       (!json_is_integer(ev) || json_integer_value(ev) > 0);
+}
+
 static void record_clear(struct ogw_session *s, struct ogw_balance_charger *bc, const json_t *p)
 {
 	bool v16 = s->south.ver == OGW_OCPP16;
@@ -368,6 +393,40 @@ static void balance_observe(struct ogw_session *s, enum ogw_obs what, const char
 	}
 }
 
+static bool balance_needs_request(const char *action, const json_t *req)
+{
+	(void)req;
+	return !strcmp(action, "ClearChargingProfile");
+}
+
+/*
+ * A ClearChargingProfile cannot say "all but the balancer's", so one that
+ * may have taken ours off (no criteria, or criteria matching our stack
+ * level / purpose / ids) is forwarded as the CSMS sent it, and once the
+ * charger accepted it, everything we keep there is sent again at once.
+ */
+static void balance_observe_answer(struct ogw_session *s, const char *action, const json_t *req,
+				   const json_t *res)
+{
+	const struct ogw_lb_conf *lb = lb_conf(s->gw);
+	struct ogw_balance_charger *bc = balance_of(s);
+	const char *st = json_string_value(json_object_get(res, "status"));
+
+	if (!lb || !bc || !req || strcmp(action, "ClearChargingProfile") != 0 || !st ||
+	    strcmp(st, "Accepted") != 0 ||
+	    !ogw_balance_clear_hits_ours(req, s->south.ver == OGW_OCPP16, lb->stack_level))
+		return;
+	struct ogw_log_ctx lc = { s->id, "south", action, NULL };
+	ogw_info(&lc, "load balancing: the CSMS's clear may have removed ours; sending again");
+	for (int i = 0; i < N_EVSE; i++) {
+		bc->evse[i].sent_a = NO_LIMIT;
+		bc->evse[i].retry_us = 0;
+	}
+	bc->failsafe_a = NO_LIMIT;
+	bc->failsafe_retry_us = 0;
+	kick(s->gw, 0);
+}
+
 static void balance_session_free(struct ogw_session *s)
 {
 	struct ogw_balance_charger *bc = balance_of(s);
@@ -388,6 +447,8 @@ const struct ogw_stage ogw_balance_stage = {
 	.name = "balance",
 	.on_session_free = balance_session_free,
 	.observe = balance_observe,    /* after the charger state's: it reads it */
+	.observe_answer = balance_observe_answer,
+	.needs_request = balance_needs_request,
 };
 
 /* ---- the tree ------------------------------------------------------------- */
@@ -765,14 +826,28 @@ static json_t *profile_json(const struct ogw_session *s, int id, int evse, const
 			 "stackLevel", stack, "chargingProfilePurpose", purpose,
 			 "chargingProfileKind", absolute ? "Absolute" : "Relative",
 			 "chargingSchedule", v16 ? sched : json_pack("[o]", sched));
-	if (body && tx_id) {
-		char *end;
-		long long n = strtoll(tx_id, &end, 10);
-		json_object_set_new(body, "transactionId",
-				    v16 ? json_integer(*end ? 0 : n) : json_string(tx_id));
-	}
+	json_t *txv = body && tx_id ? ogw_balance_tx_id_json(tx_id, v16) : NULL;
+	if (txv)
+		json_object_set_new(body, "transactionId", txv);
 	return json_pack("{s:i, s:o}", v16 ? "connectorId" : "evseId", evse,
 			 v16 ? "csChargingProfiles" : "chargingProfile", body);
+}
+
+json_t *ogw_balance_tx_id_json(const char *tx_id, bool v16)
+{
+	char *end;
+	long long n;
+
+	if (!v16)
+		return json_string(tx_id);
+	errno = 0;
+	n = strtoll(tx_id, &end, 10);
+	/* 1.6 transactionId is an integer: one that does not parse is left
+	 * out (the TxProfile then applies to the running transaction, 1.6
+	 * §7.13) rather than aimed at a transaction 0 the charger never had */
+	if (!*tx_id || *end || errno || n < INT32_MIN || n > INT32_MAX)
+		return NULL;
+	return json_integer(n);
 }
 
 /* Our own @action on @s's south leg; @evse >= 0 tracks the answer (for a

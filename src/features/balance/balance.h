@@ -65,4 +65,13 @@ const char *ogw_limit_mqtt_url(const struct ogw_limit_mqtt *lm);
 double ogw_balance_profile_limit(const json_t *body, bool v16, time_t now, time_t received,
 				 int64_t tx_started, double voltage);
 
+/* A TxProfile's transactionId for the charger's version: a string in 2.x;
+ * in 1.6 the integer @tx_id spells, or NULL when it is not one (then the
+ * profile goes without it, never with a made-up 0). */
+json_t *ogw_balance_tx_id_json(const char *tx_id, bool v16);
+/* Whether ClearChargingProfile request @req (the charger's version) may
+ * remove a profile the balancer keeps at @stack_level: one of its ids, or
+ * criteria (none, or evse / purpose / stackLevel) that match one. */
+bool ogw_balance_clear_hits_ours(const json_t *req, bool v16, int stack_level);
+
 #endif

@@ -111,3 +111,69 @@ Test(balance_site_limit, refused_without_load_balancing)
 	ogw_balance_free(&gw);
 	ogw_conf_clear(&gw.conf);
 }
+
+/* ---- the 1.6 TxProfile's transactionId ---------------------------------- */
+
+static void tx_id_is(const char *tx_id, bool v16, const char *want)
+{
+	json_t *v = ogw_balance_tx_id_json(tx_id, v16);
+	char *got = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+
+	if (!want)
+		cr_assert_null(v, "%s: expected none, got %s", tx_id, got);
+	else
+		cr_assert_str_eq(got ? got : "(none)", want, "%s", tx_id);
+	free(got);
+	json_decref(v);
+}
+
+Test(balance_tx_id, v16_integer_or_left_out)
+{
+	tx_id_is("42", true, "42");
+	tx_id_is("-7", true, "-7");
+	/* never a made-up transaction 0 */
+	tx_id_is("a1b2", true, NULL);
+	tx_id_is("12x", true, NULL);
+	tx_id_is("", true, NULL);
+	tx_id_is("99999999999", true, NULL);  /* beyond a 1.6 integer */
+	tx_id_is("0f7c2a4e-uuid", false, "\"0f7c2a4e-uuid\"");
+}
+
+/* ---- which ClearChargingProfile may take the balancer's profiles off ---- */
+
+static bool hits(const char *json, bool v16)
+{
+	json_error_t err;
+	json_t *p = json_loads(json, 0, &err);
+	cr_assert_not_null(p, "bad fixture: %s", err.text);
+	bool h = ogw_balance_clear_hits_ours(p, v16, 8);
+	json_decref(p);
+	return h;
+}
+
+Test(balance_clear, v16_criteria)
+{
+	cr_assert(hits("{}", true), "no criteria clears everything");
+	cr_assert(hits("{\"connectorId\":1}", true));
+	cr_assert(hits("{\"stackLevel\":8}", true));
+	cr_assert(hits("{\"chargingProfilePurpose\":\"TxDefaultProfile\"}", true));
+	cr_assert(hits("{\"chargingProfilePurpose\":\"ChargePointMaxProfile\",\"connectorId\":0}",
+		       true));
+	cr_assert(hits("{\"id\":770000101}", true), "our TxDefault's id");
+	cr_assert_not(hits("{\"id\":3}", true), "a CSMS id");
+	cr_assert_not(hits("{\"stackLevel\":2}", true), "another level");
+	cr_assert_not(hits("{\"chargingProfilePurpose\":\"TxProfile\",\"connectorId\":0}", true));
+	cr_assert_not(hits("{\"chargingProfilePurpose\":\"ChargePointMaxProfile\","
+			   "\"connectorId\":1}", true));
+}
+
+Test(balance_clear, v2_criteria)
+{
+	cr_assert(hits("{}", false));
+	cr_assert(hits("{\"chargingProfileCriteria\":{\"evseId\":1}}", false));
+	cr_assert(hits("{\"chargingProfileCriteria\":{\"chargingProfilePurpose\":"
+		       "\"ChargingStationMaxProfile\",\"stackLevel\":8}}", false));
+	cr_assert(hits("{\"chargingProfileId\":770000000}", false));
+	cr_assert_not(hits("{\"chargingProfileId\":12}", false));
+	cr_assert_not(hits("{\"chargingProfileCriteria\":{\"stackLevel\":0}}", false));
+}

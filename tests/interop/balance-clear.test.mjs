@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+//
+// Profiles that stay: a CSMS's ClearChargingProfile (no criteria, or
+// criteria matching the balancer's stack level and purpose) must not leave
+// a charger without the balancer's limit. Strict ocpp-rpc chargers keep a
+// full record of the profiles they hold and clear them by the rules of
+// their version (1.6 §5.4 / 2.0.1 K10); one 1.6 and one 2.0.1 charger
+// behind a 2.0.1 CSMS, and one 2.0.1 charger behind a 1.6 CSMS (translated).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { connectCharger, isoNow, startGateway, stopAll, waitFor } from './lib/harness.mjs';
+import { startBalanceCsms } from './lib/balance-csms.mjs';
+
+const SITE_A = 20;
+const STACK = 8;
+const CAR_A = 32;            // what each car would take without a limit
+const OURS = (id) => id >= 770000000;
+
+const FLEET = [
+  { id: 'CLR16', ver: '1.6' },
+  { id: 'CLR201', ver: '2.0.1' },
+  { id: 'CLR201T', ver: '2.0.1', upstream: '1.6' },  // the CSMS speaks 1.6
+];
+
+const config = () => `
+log = { level = "debug"; };
+groups = ( { name = "translated"; upstream_ocpp = "1.6"; chargers = [ "CLR201T" ]; } );
+load_balancing = {
+  stack_level = ${STACK}; update_interval = 30; min_change = 1.0; min_interval = 1;
+  site = { limit_a = ${SITE_A.toFixed(1)}; phases = 3; };
+};
+`;
+
+// A charger holding profiles as the spec says and drawing what they allow.
+class Charger {
+  constructor(spec) {
+    Object.assign(this, spec);
+    this.v16 = spec.ver === '1.6';
+    this.held = [];          // { id, evse, purpose, level, limit }
+    this.tx = null;
+  }
+
+  async connect(gw) {
+    const v16 = this.v16;
+    this.client = await connectCharger(gw, this.id, this.ver);
+    this.client.handle('SetChargingProfile', ({ params }) => {
+      const body = v16 ? params.csChargingProfiles : params.chargingProfile;
+      const sched = v16 ? body.chargingSchedule : body.chargingSchedule[0];
+      const p = { id: v16 ? body.chargingProfileId : body.id, evse: v16 ? params.connectorId : params.evseId,
+        purpose: body.chargingProfilePurpose, level: body.stackLevel, body,
+        limit: sched.chargingSchedulePeriod[0].limit };
+      // same id, or same evse + purpose + stack level: replaced
+      this.held = this.held.filter((h) => h.id !== p.id &&
+        !(h.evse === p.evse && h.purpose === p.purpose && h.level === p.level));
+      this.held.push(p);
+      return { status: 'Accepted' };
+    });
+    this.client.handle('ClearChargingProfile', ({ params }) => {
+      const id = v16 ? params.id : params.chargingProfileId;
+      const c = v16 ? params : (params.chargingProfileCriteria ?? {});
+      const evse = v16 ? c.connectorId : c.evseId;
+      const hit = (h) => (id != null ? h.id === id
+        : (evse == null || h.evse === evse) && (c.chargingProfilePurpose == null ||
+          h.purpose === c.chargingProfilePurpose) && (c.stackLevel == null || h.level === c.stackLevel));
+      const before = this.held.length;
+      this.held = this.held.filter((h) => !hit(h));
+      return { status: this.held.length < before ? 'Accepted' : 'Unknown' };
+    });
+    await this.client.call('BootNotification', v16
+      ? { chargePointVendor: 'Test', chargePointModel: 'CLR' }
+      : { reason: 'PowerUp', chargingStation: { vendorName: 'Test', model: 'CLR' } });
+    await this.client.call('StatusNotification', v16
+      ? { connectorId: 1, errorCode: 'NoError', status: 'Charging' }
+      : { timestamp: isoNow(), connectorStatus: 'Occupied', evseId: 1, connectorId: 1 });
+    if (v16) {
+      const r = await this.client.call('StartTransaction', { connectorId: 1, idTag: 'TAG1',
+        meterStart: 0, timestamp: isoNow() });
+      this.tx = r.transactionId;
+    } else {
+      this.tx = `tx-${this.id}`;
+      await this.client.call('TransactionEvent', { eventType: 'Started', timestamp: isoNow(),
+        triggerReason: 'Authorized', seqNo: 0, transactionInfo: { transactionId: this.tx },
+        idToken: { idToken: 'TAG1', type: 'ISO14443' }, evse: { id: 1, connectorId: 1 } });
+    }
+  }
+
+  // The top stack level of @purpose on @evse.
+  top(purpose, evse) {
+    return this.held.filter((h) => h.purpose === purpose && h.evse === evse)
+      .sort((a, b) => b.level - a.level)[0] ?? null;
+  }
+
+  // The balancer's TxDefault for EVSE 1, or null.
+  ours() {
+    const t = this.top('TxDefaultProfile', 1);
+    return t && OURS(t.id) ? t : null;
+  }
+
+  // What the car draws now: min(Max, Tx or TxDefault) (1.6 §3.13), no
+  // profile: all it wants; under 6 A it pauses.
+  draw() {
+    const max = this.top(this.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile', 0);
+    const tx = this.top('TxProfile', 1) ?? this.top('TxDefaultProfile', 1) ??
+      this.top('TxDefaultProfile', 0);
+    const lim = Math.min(max?.limit ?? Infinity, tx?.limit ?? Infinity, CAR_A);
+    return lim < 6 ? 0 : lim;
+  }
+}
+
+describe('a CSMS ClearChargingProfile leaves the balancer\'s limit in force', { timeout: 60000 }, () => {
+  let csms, gw;
+  const fleet = [];
+  const siteDraw = () => fleet.reduce((a, c) => a + c.draw(), 0);
+
+  before(async () => {
+    csms = await startBalanceCsms();
+    gw = await startGateway({ csmsUrl: csms.url, config: config() });
+    for (const spec of FLEET) {
+      const c = new Charger(spec);
+      fleet.push(c);
+      await c.connect(gw);
+    }
+    await waitFor(() => fleet.every((c) => c.ours() && c.ours().limit >= 6), 5000,
+      'the balancer\'s profiles');
+    assert.ok(siteDraw() <= SITE_A, `draw ${siteDraw()} A within the site's ${SITE_A} A`);
+    assert.equal((await csms.waitClient('CLR201T')).protocol, 'ocpp1.6', 'CLR201T is translated');
+  });
+
+  after(async () => {
+    for (const c of fleet) await c.client?.close({ force: true }).catch(() => {});
+    await stopAll({ gw, csms });
+  });
+
+  // The CSMS, in its own version: a TxDefault of its own, then @clear.
+  const csmsSetsAndClears = async (c, clear16, clear2, wipesCsms) => {
+    const up = await csms.waitClient(c.id);
+    const v16 = up.protocol === 'ocpp1.6';
+    const sched = { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 30 }] };
+    const st = await up.call('SetChargingProfile', v16
+      ? { connectorId: 1, csChargingProfiles: { chargingProfileId: 5, stackLevel: 2,
+        chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Relative',
+        chargingSchedule: sched } }
+      : { evseId: 1, chargingProfile: { id: 5, stackLevel: 2, chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: 'Relative', chargingSchedule: [{ id: 1, ...sched }] } });
+    assert.equal(st.status, 'Accepted');
+    const sent = Date.now();
+    const r = await up.call('ClearChargingProfile', v16 ? clear16 : clear2);
+    assert.equal(r.status, 'Accepted', 'the CSMS sees its clear accepted');
+    assert.equal(c.held.some((h) => h.id === 5), !wipesCsms, 'the CSMS\'s own profile as its clear says');
+    await waitFor(() => c.ours() && c.top(c.v16 ? 'ChargePointMaxProfile'
+      : 'ChargingStationMaxProfile', 0), 3000, `${c.id}: the balancer's profiles back`);
+    console.log(`# ${c.id}: the balancer's limit back ${Date.now() - sent} ms after the clear was sent`);
+    assert.equal(c.ours().level, STACK);
+    assert.ok(c.ours().limit <= SITE_A, `${c.id} held at ${c.ours().limit} A`);
+    assert.ok(siteDraw() <= SITE_A, `summed draw ${siteDraw()} A within the site's ${SITE_A} A`);
+    // the gateway's own calls never reached the CSMS
+    assert.ok(!csms.callsOf(c.id).some((x) => /ChargingProfile/.test(x.method)));
+  };
+
+  for (const spec of FLEET) {
+    const how = spec.upstream ? `${spec.ver} charger behind a ${spec.upstream} CSMS` : `${spec.ver} charger`;
+    it(`${how}: a clear without criteria`, async () => {
+      await csmsSetsAndClears(fleet.find((c) => c.id === spec.id), {}, {}, true);
+    });
+    it(`${how}: a clear of the balancer's stack level and purpose`, async () => {
+      await csmsSetsAndClears(fleet.find((c) => c.id === spec.id),
+        { connectorId: 1, chargingProfilePurpose: 'TxDefaultProfile', stackLevel: STACK },
+        { chargingProfileCriteria: { evseId: 1, chargingProfilePurpose: 'TxDefaultProfile',
+          stackLevel: STACK } }, false);
+    });
+  }
+});
