@@ -14,7 +14,8 @@ import { connectCharger, isoNow, startGateway, stopAll, waitFor } from './lib/ha
 import { startBalanceCsms } from './lib/balance-csms.mjs';
 
 const SITE_A = 20;
-const STACK = 8;
+const CONF_STACK = 8;       // load_balancing.stack_level
+const STACK = 6;            // the chargers' ChargeProfileMaxStackLevel: what the balancer takes
 const CAR_A = 32;            // what each car would take without a limit
 const OURS = (id) => id >= 770000000;
 
@@ -28,7 +29,7 @@ const config = () => `
 log = { level = "debug"; };
 groups = ( { name = "translated"; upstream_ocpp = "1.6"; chargers = [ "CLR201T" ]; } );
 load_balancing = {
-  stack_level = ${STACK}; update_interval = 30; min_change = 1.0; min_interval = 1;
+  stack_level = ${CONF_STACK}; update_interval = 30; min_change = 1.0; min_interval = 1;
   site = { limit_a = ${SITE_A.toFixed(1)}; phases = 3; };
 };
 `;
@@ -45,8 +46,22 @@ class Charger {
   async connect(gw) {
     const v16 = this.v16;
     this.client = await connectCharger(gw, this.id, this.ver);
+    // ChargeProfileMaxStackLevel, asked the 1.6 or the 2.x way
+    this.client.handle('GetConfiguration', ({ params }) => {
+      assert.deepEqual(params.key, ['ChargeProfileMaxStackLevel']);
+      return { configurationKey: [{ key: 'ChargeProfileMaxStackLevel', readonly: true,
+        value: String(STACK) }] };
+    });
+    this.client.handle('GetVariables', ({ params }) => ({
+      getVariableResult: params.getVariableData.map((d) => {
+        const ok = d.component.name === 'SmartChargingCtrlr' && d.variable.name === 'ProfileStackLevel';
+        return { attributeStatus: ok ? 'Accepted' : 'UnknownVariable', component: d.component,
+          variable: d.variable, ...(ok ? { attributeValue: String(STACK) } : {}) };
+      }),
+    }));
     this.client.handle('SetChargingProfile', ({ params }) => {
       const body = v16 ? params.csChargingProfiles : params.chargingProfile;
+      if (body.stackLevel > STACK) return { status: 'Rejected' };
       const sched = v16 ? body.chargingSchedule : body.chargingSchedule[0];
       const p = { id: v16 ? body.chargingProfileId : body.id, evse: v16 ? params.connectorId : params.evseId,
         purpose: body.chargingProfilePurpose, level: body.stackLevel, body,
@@ -112,10 +127,18 @@ class Charger {
 describe('a CSMS ClearChargingProfile leaves the balancer\'s limit in force', { timeout: 60000 }, () => {
   let csms, gw;
   const fleet = [];
+  const csmsTx = new Map();
   const siteDraw = () => fleet.reduce((a, c) => a + c.draw(), 0);
 
   before(async () => {
     csms = await startBalanceCsms();
+    // the 1.6 transaction ids the CSMS gave out, for its TxProfiles
+    const start = csms.responders.StartTransaction;
+    csms.responders.StartTransaction = (params, client) => {
+      const r = start(params, client);
+      csmsTx.set(client.identity, r.transactionId);
+      return r;
+    };
     gw = await startGateway({ csmsUrl: csms.url, config: config() });
     for (const spec of FLEET) {
       const c = new Charger(spec);
@@ -159,6 +182,31 @@ describe('a CSMS ClearChargingProfile leaves the balancer\'s limit in force', { 
     assert.ok(!csms.callsOf(c.id).some((x) => /ChargingProfile/.test(x.method)));
   };
 
+  // The CSMS puts @purpose at the charger's top stack level, 10 A above
+  // what the balancer gives: the charger keeps the balancer's on top.
+  const csmsAtTop = async (c, purpose) => {
+    const up = await csms.waitClient(c.id);
+    const v16 = up.protocol === 'ocpp1.6';
+    const want = c.ours().limit + 10;
+    const sched = { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: want }] };
+    const txId = purpose === 'TxProfile' ? { transactionId: v16 ? csmsTx.get(c.id) : String(c.tx) } : {};
+    const st = await up.call('SetChargingProfile', v16
+      ? { connectorId: 1, csChargingProfiles: { chargingProfileId: 9, stackLevel: STACK,
+        chargingProfilePurpose: purpose, chargingProfileKind: 'Relative', ...txId, chargingSchedule: sched } }
+      : { evseId: 1, chargingProfile: { id: 9, stackLevel: STACK, chargingProfilePurpose: purpose,
+        chargingProfileKind: 'Relative', ...txId, chargingSchedule: [{ id: 1, ...sched }] } });
+    assert.equal(st.status, 'Accepted');
+    const theirs = c.held.find((h) => h.id === 9);
+    assert.ok(theirs, 'the CSMS\'s profile is on the charger');
+    assert.equal(theirs.level, STACK - 1, 'moved one below the balancer\'s');
+    await waitFor(() => { const t = c.top(purpose, 1); return t && OURS(t.id); }, 3000,
+      `${c.id}: the balancer's ${purpose} on top`);
+    assert.equal(c.top(purpose, 1).level, STACK);
+    assert.ok(c.draw() < want, `${c.id} draws ${c.draw()} A, not the CSMS's ${want} A`);
+    assert.ok(siteDraw() <= SITE_A, `summed draw ${siteDraw()} A within the site's ${SITE_A} A`);
+    await up.call('ClearChargingProfile', v16 ? { id: 9 } : { chargingProfileId: 9 });
+  };
+
   for (const spec of FLEET) {
     const how = spec.upstream ? `${spec.ver} charger behind a ${spec.upstream} CSMS` : `${spec.ver} charger`;
     it(`${how}: a clear without criteria`, async () => {
@@ -170,5 +218,13 @@ describe('a CSMS ClearChargingProfile leaves the balancer\'s limit in force', { 
         { chargingProfileCriteria: { evseId: 1, chargingProfilePurpose: 'TxDefaultProfile',
           stackLevel: STACK } }, false);
     });
+    it(`${how}: a CSMS TxDefaultProfile at the top stack level does not override the balancer`,
+      async () => {
+        await csmsAtTop(fleet.find((c) => c.id === spec.id), 'TxDefaultProfile');
+      });
+    it(`${how}: a CSMS TxProfile at the top stack level does not override the balancer`,
+      async () => {
+        await csmsAtTop(fleet.find((c) => c.id === spec.id), 'TxProfile');
+      });
   }
 });

@@ -64,6 +64,9 @@ struct ogw_balance_charger {
 	struct csms_profile csms_default;  /* TxDefault for connector/EVSE 0 */
 	struct csms_profile csms_max;      /* ChargePointMax / StationMax / External */
 	bool ready;                 /* boot accepted: the charger takes our calls */
+	bool level_asked;           /* its ChargeProfileMaxStackLevel was asked for */
+	bool level_known;           /* ... and answered (or not): profiles may go */
+	int max_level;              /* ... as it answered, < 0: unknown */
 	double failsafe_a;          /* share sent in the Max profile, < 0: none */
 	uint64_t failsafe_us;
 	uint64_t failsafe_retry_us; /* refused: not again before this */
@@ -250,11 +253,25 @@ static struct ogw_balance_charger *charger_of(struct ogw_session *s)
 		if (!bc)
 			return NULL;
 		bc->failsafe_a = NO_LIMIT;
+		bc->max_level = -1;
 		for (int i = 0; i < N_EVSE; i++)
 			bc->evse[i].sent_a = NO_LIMIT;
 		*slot = bc;
 	}
 	return *slot;
+}
+
+/*
+ * The stack level of our profiles on @s: the top one the charger allows
+ * (ChargeProfileMaxStackLevel), so no CSMS profile of the same purpose
+ * can sit above ours (those at the top are moved one below it:
+ * balance_on_relay); the configured one until the charger said.
+ */
+static int level_of(const struct ogw_session *s)
+{
+	const struct ogw_balance_charger *bc = balance_of(s);
+
+	return bc && bc->max_level >= 0 ? bc->max_level : s->gw->conf.lb->stack_level;
 }
 
 static bool purpose_is(const char *purpose, const char *const *names)
@@ -399,6 +416,18 @@ static bool balance_needs_request(const char *action, const json_t *req)
 	return !strcmp(action, "ClearChargingProfile");
 }
 
+/* Everything we keep on the charger goes out again at once. */
+static void resend_now(struct ogw_session *s, struct ogw_balance_charger *bc)
+{
+	for (int i = 0; i < N_EVSE; i++) {
+		bc->evse[i].sent_a = NO_LIMIT;
+		bc->evse[i].retry_us = 0;
+	}
+	bc->failsafe_a = NO_LIMIT;
+	bc->failsafe_retry_us = 0;
+	kick(s->gw, 0);
+}
+
 /*
  * A ClearChargingProfile cannot say "all but the balancer's", so one that
  * may have taken ours off (no criteria, or criteria matching our stack
@@ -414,17 +443,42 @@ static void balance_observe_answer(struct ogw_session *s, const char *action, co
 
 	if (!lb || !bc || !req || strcmp(action, "ClearChargingProfile") != 0 || !st ||
 	    strcmp(st, "Accepted") != 0 ||
-	    !ogw_balance_clear_hits_ours(req, s->south.ver == OGW_OCPP16, lb->stack_level))
+	    !ogw_balance_clear_hits_ours(req, s->south.ver == OGW_OCPP16, level_of(s)))
 		return;
 	struct ogw_log_ctx lc = { s->id, "south", action, NULL };
 	ogw_info(&lc, "load balancing: the CSMS's clear may have removed ours; sending again");
-	for (int i = 0; i < N_EVSE; i++) {
-		bc->evse[i].sent_a = NO_LIMIT;
-		bc->evse[i].retry_us = 0;
-	}
-	bc->failsafe_a = NO_LIMIT;
-	bc->failsafe_retry_us = 0;
-	kick(s->gw, 0);
+	resend_now(s, bc);
+}
+
+/*
+ * A CSMS profile of a purpose we use, at our stack level or above, would
+ * replace ours or win over it (OCPP 1.6 §3.13.2, 2.0.1 K01): it goes one
+ * level below ours. Its limit still counts: our target never exceeds the
+ * CSMS's (evse_csms_limit), so only the order changes, not its meaning.
+ */
+static enum ogw_stage_verdict balance_on_relay(struct ogw_leg *from, struct ogw_leg *to,
+					       const struct ogw_frame *f, const char *action,
+					       json_t *payload, const struct ogw_tr_action *entry,
+					       json_t *memo)
+{
+	(void)from, (void)f, (void)entry, (void)memo;
+	if (to->kind != OGW_SOUTH || strcmp(action, "SetChargingProfile") != 0 ||
+	    !lb_conf(to->s->gw) || !balance_of(to->s))
+		return OGW_STAGE_CONTINUE;
+	bool v16 = to->ver == OGW_OCPP16;
+	json_t *body = json_object_get(payload, v16 ? "csChargingProfiles" : "chargingProfile");
+	const char *purpose = json_string_value(json_object_get(body, "chargingProfilePurpose"));
+	json_int_t at = json_integer_value(json_object_get(body, "stackLevel"));
+	int level = level_of(to->s);
+
+	if (level <= 0 || at < level ||
+	    !(purpose_is(purpose, our_evse_purposes) || purpose_is(purpose, max_purposes)))
+		return OGW_STAGE_CONTINUE;
+	struct ogw_log_ctx lc = { to->s->id, "south", action, NULL };
+	ogw_info(&lc, "load balancing: the CSMS's %s at stack level %lld goes to %d, below ours",
+		 purpose, (long long)at, level - 1);
+	json_object_set_new(body, "stackLevel", json_integer(level - 1));
+	return OGW_STAGE_CHANGED;
 }
 
 static void balance_session_free(struct ogw_session *s)
@@ -448,6 +502,7 @@ const struct ogw_stage ogw_balance_stage = {
 	.on_session_free = balance_session_free,
 	.observe = balance_observe,    /* after the charger state's: it reads it */
 	.observe_answer = balance_observe_answer,
+	.on_relay = balance_on_relay,
 	.needs_request = balance_needs_request,
 };
 
@@ -909,7 +964,7 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 		return s->gw->balance->lowering ? 0 : be->sent_us + gap - now_us;
 	json_t *per = json_pack("[o]", period_json(0, target, phases));
 	json_t *p = profile_json(s, (as_tx ? ID_TX : ID_TX_DEFAULT) + m->evse, m->evse,
-				 as_tx ? "TxProfile" : "TxDefaultProfile", lb->stack_level, per,
+				 as_tx ? "TxProfile" : "TxDefaultProfile", level_of(s), per,
 				 tx_id, false);
 	if (emit(s, "SetChargingProfile", p, m->evse, lower) < 0)
 		return 0;
@@ -951,11 +1006,78 @@ static void send_failsafe(struct ogw_session *s, const struct tree *t, size_t v,
 				period_json(FAILSAFE_AFTER_S, share, phases));
 	json_t *p = profile_json(s, ID_MAX_PROFILE, 0, s->south.ver == OGW_OCPP16 ?
 				 "ChargePointMaxProfile" : "ChargingStationMaxProfile",
-				 lb->stack_level, per, NULL, true);
+				 level_of(s), per, NULL, true);
 	if (emit(s, "SetChargingProfile", p, 0, bc->failsafe_a >= 0 && share < bc->failsafe_a) == 0) {
 		bc->failsafe_a = share;
 		bc->failsafe_us = now_us;
 	}
+}
+
+int ogw_balance_max_level(const json_t *res, bool v16)
+{
+	const json_t *item = json_array_get(json_object_get(res, v16 ? "configurationKey" :
+							    "getVariableResult"), 0);
+	const char *st = json_string_value(json_object_get(item, "attributeStatus"));
+	const char *v = json_string_value(json_object_get(item, v16 ? "value" : "attributeValue"));
+	char *end;
+	long n;
+
+	if (!v || (!v16 && (!st || strcmp(st, "Accepted") != 0)) ||
+	    (v16 && strcmp(json_string_value(json_object_get(item, "key")) ?: "",
+			   "ChargeProfileMaxStackLevel") != 0))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return !*v || *end || errno || n < 0 || n > INT_MAX ? -1 : (int)n;
+}
+
+static void level_done(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	struct ogw_session *s = ogw_env_session(env);
+	struct ogw_balance_charger *bc = balance_of(s);
+	int n = ogw_balance_max_level(result, s->south.ver == OGW_OCPP16);
+
+	(void)user;
+	if (!bc || !lb_conf(s->gw))
+		return;
+	bc->level_known = true;
+	if (n >= 0 && n != bc->max_level) {
+		struct ogw_log_ctx lc = { s->id, "south", NULL, NULL };
+		ogw_info(&lc, "load balancing: stack level %d, the charger's highest", n);
+		bc->max_level = n;
+	}
+	resend_now(s, bc);  /* same ids: a new level replaces the old */
+}
+
+/* ChargeProfileMaxStackLevel (1.6) / SmartChargingCtrlr.ProfileStackLevel
+ * (2.x), once per connection; a charger that does not say keeps the
+ * configured level. */
+static void ask_level(struct ogw_session *s, struct ogw_balance_charger *bc)
+{
+	json_t *req = s->south.ver == OGW_OCPP16 ?
+		json_pack("{s:[s]}", "key", "ChargeProfileMaxStackLevel") :
+		json_pack("{s:[{s:{s:s}, s:{s:s}}]}", "getVariableData", "component", "name",
+			  "SmartChargingCtrlr", "variable", "name", "ProfileStackLevel");
+
+	bc->level_asked = true;
+	s->gw->balance->emitting = true;
+	int r = ogw_tr_emit(&s->env, OGW_TR_DOWN, s->south.ver == OGW_OCPP16 ? "GetConfiguration" :
+			    "GetVariables", req, level_done, NULL);
+	s->gw->balance->emitting = false;
+	if (r < 0)
+		bc->level_asked = false;
+}
+
+/* A charger our profiles may go to: booted, its stack level settled. */
+static bool takes_profiles(struct ogw_session *s)
+{
+	struct ogw_balance_charger *bc = s ? balance_of(s) : NULL;
+
+	if (!bc || !bc->ready)
+		return false;
+	if (!bc->level_asked)
+		ask_level(s, bc);
+	return bc->level_known;
 }
 
 /* Both passes over every live, booted charger; the soonest held raise. */
@@ -970,7 +1092,7 @@ static uint64_t send_all(struct tree *t, time_t now)
 				continue;
 			const struct node_meta *cm = &t->meta[t->nodes[v].parent];
 			struct ogw_session *s = cm->s;
-			if (!s || !charger_of(s) || !balance_of(s)->ready)
+			if (!s || !charger_of(s) || !takes_profiles(s))
 				continue;
 			uint64_t w = send_evse(s, m, cm->conf->lim.phases, pass == 1, now_us);
 			if (w && (!wait || w < wait))
@@ -979,7 +1101,7 @@ static uint64_t send_all(struct tree *t, time_t now)
 	}
 	for (size_t v = 0; v < t->n; v++) {
 		const struct node_meta *m = &t->meta[v];
-		if (m->kind == NODE_CHARGER && m->s && balance_of(m->s) && balance_of(m->s)->ready)
+		if (m->kind == NODE_CHARGER && takes_profiles(m->s))
 			send_failsafe(m->s, t, v, m->conf->lim.phases, now, now_us);
 	}
 	return wait;

@@ -73,5 +73,9 @@ json_t *ogw_balance_tx_id_json(const char *tx_id, bool v16);
  * remove a profile the balancer keeps at @stack_level: one of its ids, or
  * criteria (none, or evse / purpose / stackLevel) that match one. */
 bool ogw_balance_clear_hits_ours(const json_t *req, bool v16, int stack_level);
+/* The charger's ChargeProfileMaxStackLevel from its GetConfiguration (1.6)
+ * or GetVariables (2.x, SmartChargingCtrlr.ProfileStackLevel) answer, or
+ * -1 when it did not give one. */
+int ogw_balance_max_level(const json_t *res, bool v16);
 
 #endif

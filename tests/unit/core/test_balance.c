@@ -177,3 +177,35 @@ Test(balance_clear, v2_criteria)
 	cr_assert_not(hits("{\"chargingProfileId\":12}", false));
 	cr_assert_not(hits("{\"chargingProfileCriteria\":{\"stackLevel\":0}}", false));
 }
+
+/* ---- ChargeProfileMaxStackLevel as the charger answers it --------------- */
+
+static int level_of(const char *json, bool v16)
+{
+	json_error_t err;
+	json_t *p = json_loads(json, 0, &err);
+	cr_assert_not_null(p, "bad fixture: %s", err.text);
+	int n = ogw_balance_max_level(p, v16);
+	json_decref(p);
+	return n;
+}
+
+Test(balance_level, read_from_either_version)
+{
+	cr_assert_eq(level_of("{\"configurationKey\":[{\"key\":\"ChargeProfileMaxStackLevel\","
+			      "\"readonly\":true,\"value\":\"5\"}]}", true), 5);
+	cr_assert_eq(level_of("{\"configurationKey\":[],\"unknownKey\":"
+			      "[\"ChargeProfileMaxStackLevel\"]}", true), -1);
+	cr_assert_eq(level_of("{\"configurationKey\":[{\"key\":\"ChargeProfileMaxStackLevel\","
+			      "\"readonly\":true,\"value\":\"ten\"}]}", true), -1);
+	cr_assert_eq(level_of("{\"getVariableResult\":[{\"attributeStatus\":\"Accepted\","
+			      "\"attributeValue\":\"12\",\"component\":{\"name\":"
+			      "\"SmartChargingCtrlr\"},\"variable\":{\"name\":"
+			      "\"ProfileStackLevel\"}}]}", false), 12);
+	cr_assert_eq(level_of("{\"getVariableResult\":[{\"attributeStatus\":\"UnknownVariable\","
+			      "\"component\":{\"name\":\"SmartChargingCtrlr\"},\"variable\":"
+			      "{\"name\":\"ProfileStackLevel\"}}]}", false), -1);
+	cr_assert_eq(level_of("{\"getVariableResult\":[{\"attributeStatus\":\"Accepted\","
+			      "\"attributeValue\":\"-3\",\"component\":{\"name\":\"x\"},"
+			      "\"variable\":{\"name\":\"y\"}}]}", false), -1);
+}
