@@ -151,17 +151,30 @@ class Charger {
     return best;
   }
 
-  // The limit in force: min(Max, Tx or else TxDefault for EVSE 1, else 0),
-  // each the profile with the highest stack level (OCPP 1.6 §3.13).
+  // The gateway's limit for EVSE 1 and its failsafe: 1.6 TxDefault and
+  // Max, 2.x external constraints.
+  gwEvse() {
+    return this.top(this.v16 ? 'TxDefaultProfile' : 'ChargingStationExternalConstraints', 1);
+  }
+
+  gwMax() {
+    return this.top(this.v16 ? 'ChargePointMaxProfile' : 'ChargingStationExternalConstraints', 0);
+  }
+
+  // The limit in force: min(Max, external constraints, Tx or else TxDefault
+  // for EVSE 1, else 0), each the profile with the highest stack level
+  // (OCPP 1.6 §3.13, 2.0.1 K01).
   limit() {
     const p = (k) => {
       const s = this.top(...k.split('/'));
       return s ? limitNow(s) : null;
     };
     const max = p(this.v16 ? 'ChargePointMaxProfile/0' : 'ChargingStationMaxProfile/0');
+    const ext = Math.min(p('ChargingStationExternalConstraints/0') ?? Infinity,
+      p('ChargingStationExternalConstraints/1') ?? Infinity);
     let tx = this.tx ? p('TxProfile/1') : null;
     if (tx == null) tx = p('TxDefaultProfile/1') ?? p('TxDefaultProfile/0');
-    return Math.min(max ?? Infinity, tx ?? Infinity);
+    return Math.min(max ?? Infinity, ext, tx ?? Infinity);
   }
 
   // What the car draws now, by grid phase; reported at once when it changes.
@@ -315,13 +328,11 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
   });
 
   it('gives every charger a failsafe and a safe idle limit after boot', async () => {
-    await waitFor(() => fleet.every((c) => c.top('TxDefaultProfile', 1) &&
-      c.top(c.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile', 0)),
-    5000, 'first profiles');
+    await waitFor(() => fleet.every((c) => c.gwEvse() && c.gwMax()), 5000, 'first profiles');
     for (const c of fleet) {
-      const idle = limitNow(c.top('TxDefaultProfile', 1));
+      const idle = limitNow(c.gwEvse());
       assert.ok(idle === 6 || idle === 0, `${c.id} idle limit ${idle}`);
-      const max = c.top(c.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile', 0);
+      const max = c.gwMax();
       const periods = max.sched.chargingSchedulePeriod;
       assert.equal(periods.length, 2, `${c.id} failsafe has a fallback period`);
       assert.ok(periods[1].limit <= SITE_A && periods[1].limit > 0, JSON.stringify(periods));
@@ -343,7 +354,7 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
     assert.ok([0, 1, 2].some((ph) => floorSum(ph) >= FLOOR_A * 0.75), 'floorA used');
     // The car wanting 10 A keeps about its draw plus the 2 A headroom.
     const small = fleet.find((c) => c.id === 'LB16C');
-    const smallLimit = limitNow(small.top('TxDefaultProfile', 1));
+    const smallLimit = limitNow(small.gwEvse());
     assert.ok(smallLimit <= 12.05, `LB16C limit ${smallLimit}`);
     // One leaves, the others get more; then it comes back.
     const a = fleet[0];
@@ -362,7 +373,7 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
   // The CSMS caps @c 2 A below the gateway's limit, in 2.0.1 (translated to
   // 1.6 for LB16T); the gateway's own profile must follow.
   const csmsCaps = async (c) => {
-    const gwLimit = () => limitNow(c.top('TxDefaultProfile', 1));
+    const gwLimit = () => limitNow(c.gwEvse());
     const client = await csms.waitClient(c.id);
     const was = gwLimit();
     const cap = Math.max(6, Math.floor(was) - 2);
@@ -377,14 +388,14 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
       },
     });
     assert.equal(r.status, 'Accepted');
-    await waitFor(() => gwLimit() <= cap && c.top('TxDefaultProfile', 1).body.stackLevel === 8,
+    await waitFor(() => gwLimit() <= cap && c.gwEvse().body.stackLevel === 8,
       3000, `${c.id}: gateway profile within the CSMS limit`);
     assert.ok(Math.max(...c.draw) <= cap, `${c.id} draws ${c.draw}`);
   };
 
   it('never goes above the CSMS limit for a session', async () => {
     // The 2.x charger with the highest limit, and the translated one.
-    const gwLimit = (x) => limitNow(x.top('TxDefaultProfile', 1));
+    const gwLimit = (x) => limitNow(x.gwEvse());
     const top = fleet.filter((x) => !x.v16).sort((x, y) => gwLimit(y) - gwLimit(x))[0];
     await csmsCaps(top);
     await csmsCaps(fleet.find((x) => x.id === 'LB16T'));
@@ -392,6 +403,22 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
     // The gateway's own calls were answered to it: the CSMS saw none of them.
     const seen = csms.calls.filter((x) => x.method === 'SetChargingProfile');
     assert.equal(seen.length, 0);
+    // A 2.x CSMS is told each limit as an EMS's; a 1.6 CSMS has no such message.
+    const told = (c) => csms.callsOf(c.id).filter((x) => x.method === 'NotifyChargingLimit');
+    const lastTold = (c) => told(c).at(-1)?.params.chargingSchedule[0].chargingSchedulePeriod[0].limit;
+    for (const c of fleet) {
+      if (c.v16 && c.id !== 'LB16T') {
+        assert.equal(told(c).length, 0, `${c.id}: nothing for a 1.6 CSMS`);
+        continue;
+      }
+      // told once the charger took it: the last one told is the one in force
+      await waitFor(() => lastTold(c) === limitNow(c.gwEvse()), 3000,
+        `${c.id}: NotifyChargingLimit of ${limitNow(c.gwEvse())} A`);
+      for (const n of told(c)) {
+        assert.equal(n.params.chargingLimit.chargingLimitSource, 'EMS');
+        assert.equal(n.params.evseId, 1);
+      }
+    }
     assert.deepEqual(violations, [], violations.join('\n'));
   });
 

@@ -56,6 +56,8 @@ struct bal_evse {
 	uint64_t sent_us;
 	uint64_t retry_us;          /* refused: not again before this */
 	double measured_ref[3];     /* draw when last allocated, for min_change */
+	int csms_priority;          /* 2.x chargingPriority the CSMS gave ... */
+	char priority_tx[40];       /* ... this transaction, "" none */
 };
 
 /* Per session (balance_of(s)). */
@@ -67,6 +69,8 @@ struct ogw_balance_charger {
 	bool level_asked;           /* its ChargeProfileMaxStackLevel was asked for */
 	bool level_known;           /* ... and answered (or not): profiles may go */
 	int max_level;              /* ... as it answered, < 0: unknown */
+	bool no_external;           /* 2.x: refused ChargingStationExternalConstraints */
+	char asked_tx[40];          /* the TransactionEvent awaiting its answer */
 	double failsafe_a;          /* share sent in the Max profile, < 0: none */
 	uint64_t failsafe_us;
 	uint64_t failsafe_retry_us; /* refused: not again before this */
@@ -320,7 +324,23 @@ static bool clear_matches(const struct csms_profile *p, bool v16, int evse, int 
 	return (evse < 0 || evse == this_evse) && (!purpose || (pp && !strcmp(purpose, pp)));
 }
 
-static const char *const our_evse_purposes[] = { "TxDefaultProfile", "TxProfile", NULL };
+static const char *const our_evse_purposes[] = {
+	"TxDefaultProfile", "TxProfile", "ChargingStationExternalConstraints", NULL,
+};
+static const char *const external_purpose[] = { "ChargingStationExternalConstraints", NULL };
+
+/*
+ * 2.x: our limits are ChargingStationExternalConstraints, which the
+ * charger combines with the CSMS's Max and Tx/TxDefault as a minimum
+ * (2.0.1 K01), whatever their stack levels; a charger that refuses that
+ * purpose gets TxDefault/Tx and Max like a 1.6 one.
+ */
+static bool external(const struct ogw_session *s)
+{
+	const struct ogw_balance_charger *bc = balance_of(s);
+
+	return s->south.ver != OGW_OCPP16 && !(bc && bc->no_external);
+}
 
 bool ogw_balance_clear_hits_ours(const json_t *req, bool v16, int stack_level)
 {
@@ -335,8 +355,8 @@ bool ogw_balance_clear_hits_ours(const json_t *req, bool v16, int stack_level)
 		       json_integer_value(idv) < ID_TX + N_EVSE;
 	if (json_is_integer(lv) && json_integer_value(lv) != stack_level)
 		return false;
-	if (!purpose)
-		return true;
+	if (!purpose || purpose_is(purpose, external_purpose))
+		return true;  /* 2.x: external constraints on EVSE 0 and the others */
 	/* ours: the Max profile on EVSE 0, Tx / TxDefault on EVSEs above 0 */
 	if (purpose_is(purpose, max_purposes))
 		return !json_is_integer(ev) || json_integer_value(ev) == 0;
@@ -375,6 +395,40 @@ static bool draw_moved(struct ogw_session *s, const struct ogw_balance_charger *
 	return false;
 }
 
+bool ogw_balance_charging_priority(const json_t *res, int *ret_priority)
+{
+	/* 2.0.1 TransactionEventResponse: the top-level chargingPriority
+	 * overrules the one in idTokenInfo */
+	const json_t *p = json_object_get(res, "chargingPriority");
+
+	if (!json_is_integer(p))
+		p = json_object_get(json_object_get(res, "idTokenInfo"), "chargingPriority");
+	if (!json_is_integer(p) || json_integer_value(p) < -9 || json_integer_value(p) > 9)
+		return false;
+	*ret_priority = (int)json_integer_value(p);
+	return true;
+}
+
+/* The CSMS's chargingPriority for the transaction of the TransactionEvent
+ * just answered: the session's priority in the allocator from now. */
+static bool record_priority(struct ogw_session *s, struct ogw_balance_charger *bc,
+			    const json_t *res)
+{
+	int prio;
+
+	if (!bc->asked_tx[0] || !ogw_balance_charging_priority(res, &prio))
+		return false;
+	for (int i = 0; i < ogw_state_of(s)->n_evse; i++) {
+		const struct ogw_evse_state *e = &ogw_state_of(s)->evse[i];
+		if (e->id >= N_EVSE || strcmp(e->tx_id, bc->asked_tx) != 0)
+			continue;
+		bc->evse[e->id].csms_priority = prio;
+		snprintf(bc->evse[e->id].priority_tx, sizeof(bc->evse[e->id].priority_tx), "%s",
+			 e->tx_id);
+	}
+	return true;
+}
+
 static const char *const tx_actions[] = {
 	"StartTransaction", "StopTransaction", "TransactionEvent", "StatusNotification", NULL,
 };
@@ -398,7 +452,16 @@ static void balance_observe(struct ogw_session *s, enum ogw_obs what, const char
 		const char *st = json_string_value(json_object_get(payload, "status"));
 		bc->ready = st && !strcmp(st, "Accepted");
 		kick(gw, KICK_MS);
+	} else if (what == OGW_OBS_UP_RESULT && !strcmp(action, "TransactionEvent")) {
+		if (record_priority(s, bc, payload))
+			kick(gw, KICK_MS);
 	} else if (what == OGW_OBS_UP_CALL && strcmp(action, "BootNotification") != 0) {
+		/* the charger waits for each answer: this is the one the next
+		 * TransactionEvent result answers */
+		if (!strcmp(action, "TransactionEvent"))
+			snprintf(bc->asked_tx, sizeof(bc->asked_tx), "%s", json_string_value(
+				 json_object_get(json_object_get(payload, "transactionInfo"),
+						 "transactionId")) ?: "");
 		/* anything else means the charger booted before we saw it */
 		bool was = bc->ready;
 		bc->ready = true;
@@ -471,8 +534,10 @@ static enum ogw_stage_verdict balance_on_relay(struct ogw_leg *from, struct ogw_
 	json_int_t at = json_integer_value(json_object_get(body, "stackLevel"));
 	int level = level_of(to->s);
 
-	if (level <= 0 || at < level ||
-	    !(purpose_is(purpose, our_evse_purposes) || purpose_is(purpose, max_purposes)))
+	bool ours = external(to->s) ? purpose_is(purpose, external_purpose) :
+		    purpose_is(purpose, our_evse_purposes) || purpose_is(purpose, max_purposes);
+
+	if (level <= 0 || at < level || !ours)
 		return OGW_STAGE_CONTINUE;
 	struct ogw_log_ctx lc = { to->s->id, "south", action, NULL };
 	ogw_info(&lc, "load balancing: the CSMS's %s at stack level %lld goes to %d, below ours",
@@ -731,6 +796,10 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 		memcpy(ss.measured_a, e->current_a, sizeof(ss.measured_a));
 		ss.offered_a = balance_of(s) ? balance_of(s)->evse[m->evse].sent_a : NO_LIMIT;
 		ss.csms_limit_a = m->csms_a;
+		/* the CSMS's chargingPriority for this transaction (2.x) wins
+		 * over the charger's configured one */
+		if (balance_of(s) && !strcmp(balance_of(s)->evse[m->evse].priority_tx, e->tx_id))
+			ss.priority = balance_of(s)->evse[m->evse].csms_priority;
 		if (balance_of(s) && ogw_now_us() < balance_of(s)->evse[m->evse].retry_us)
 			unmanaged(&ss, cm->conf);
 		t->ss_node[t->n_ss] = (int)v;
@@ -828,7 +897,31 @@ out:
 struct sent_ctx {
 	int evse;                   /* 0: the Max profile */
 	bool lowering;
+	bool external;              /* purpose ChargingStationExternalConstraints */
+	double limit_a;             /* EVSEs: the limit, for NotifyChargingLimit */
+	int phases;
 };
+
+static json_t *period_json(int start, double limit, int phases);
+
+/*
+ * A limit the charger took, told to a 2.x CSMS as an EMS's (2.0.1 K12:
+ * NotifyChargingLimit, source EMS) while the uplink is up; a 1.6 CSMS has
+ * no such message and sees it only in GetCompositeSchedule.
+ */
+static void notify_limit(struct ogw_session *s, const struct sent_ctx *sc)
+{
+	if (s->north.ver == OGW_OCPP16 || s->north.state != OGW_LEG_UP)
+		return;
+	json_t *n = json_pack("{s:{s:s}, s:i, s:[{s:i, s:s, s:[o]}]}", "chargingLimit",
+			      "chargingLimitSource", "EMS", "evseId", sc->evse, "chargingSchedule",
+			      "id", ID_TX_DEFAULT + sc->evse, "chargingRateUnit", "A",
+			      "chargingSchedulePeriod", period_json(0, sc->limit_a, sc->phases));
+	if (n && ogw_tr_emit(&s->env, OGW_TR_UP, "NotifyChargingLimit", n, NULL, NULL) < 0) {
+		struct ogw_log_ctx lc = { s->id, "north", "NotifyChargingLimit", NULL };
+		ogw_warn(&lc, "load balancing: NotifyChargingLimit not sent");
+	}
+}
 
 static void profile_done(struct ogw_tr_env *env, void *user, const json_t *result)
 {
@@ -837,7 +930,13 @@ static void profile_done(struct ogw_tr_env *env, void *user, const json_t *resul
 	struct ogw_balance *b = s->gw->balance;
 	const char *st = json_string_value(json_object_get(result, "status"));
 
-	if ((!st || strcmp(st, "Accepted") != 0) && balance_of(s)) {
+	if ((!st || strcmp(st, "Accepted") != 0) && balance_of(s) && sc->external && st) {
+		struct ogw_log_ctx lc = { s->id, "south", "SetChargingProfile", NULL };
+		ogw_warn(&lc, "ChargingStationExternalConstraints refused (%s): TxDefault and Max "
+			 "profiles from now", st);
+		balance_of(s)->no_external = true;
+		resend_now(s, balance_of(s));
+	} else if ((!st || strcmp(st, "Accepted") != 0) && balance_of(s)) {
 		struct ogw_log_ctx lc = { s->id, "south", "SetChargingProfile", NULL };
 		uint64_t retry = ogw_now_us() + RETRY_US;
 		ogw_warn(&lc, "balancing profile for EVSE %d not accepted (%s); again in %llu s",
@@ -852,6 +951,8 @@ static void profile_done(struct ogw_tr_env *env, void *user, const json_t *resul
 			balance_of(s)->failsafe_retry_us = retry;
 		}
 	}
+	else if (st && sc->evse > 0)
+		notify_limit(s, sc);
 	if (b && sc->lowering && b->lowering > 0 && --b->lowering == 0)
 		kick(s->gw, 0);
 	free(sc);
@@ -905,24 +1006,23 @@ json_t *ogw_balance_tx_id_json(const char *tx_id, bool v16)
 	return json_integer(n);
 }
 
-/* Our own @action on @s's south leg; @evse >= 0 tracks the answer (for a
- * SetChargingProfile), -1 ignores it. Takes @payload. */
-static int emit(struct ogw_session *s, const char *action, json_t *payload, int evse,
-		bool lowering)
+/* Our own @action on @s's south leg; with @track (a SetChargingProfile)
+ * its answer goes to profile_done(), else it is ignored. Takes @payload. */
+static int emit(struct ogw_session *s, const char *action, json_t *payload,
+		const struct sent_ctx *track)
 {
 	struct ogw_balance *b = s->gw->balance;
-	struct sent_ctx *sc = evse >= 0 ? malloc(sizeof(*sc)) : NULL;
+	struct sent_ctx *sc = track ? malloc(sizeof(*sc)) : NULL;
+	bool lowering = track && track->lowering;
 	int r;
 
-	if ((evse >= 0 && !sc) || !payload) {
+	if ((track && !sc) || !payload) {
 		free(sc);
 		json_decref(payload);
 		return -ENOMEM;
 	}
-	if (sc) {
-		sc->evse = evse;
-		sc->lowering = lowering;
-	}
+	if (sc)
+		*sc = *track;
 	b->emitting = true;
 	r = ogw_tr_emit(&s->env, OGW_TR_DOWN, action, payload, sc ? profile_done : NULL, sc);
 	b->emitting = false;
@@ -950,8 +1050,10 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 	struct bal_evse *be = &balance_of(s)->evse[m->evse];
 	struct ogw_evse_state *e = evse_find(s, m->evse);
 	double target = m->csms_a >= 0 ? fmin(m->target_a, m->csms_a) : m->target_a;
-	/* a CSMS TxProfile would win over our TxDefault: answer it with ours */
-	bool as_tx = m->active && be->csms.body && be->csms.tx;
+	/* a CSMS TxProfile would win over our TxDefault: answer it with ours
+	 * (an external constraint is a minimum with it: no need) */
+	bool ext = external(s);
+	bool as_tx = !ext && m->active && be->csms.body && be->csms.tx;
 	const char *tx_id = as_tx && e ? e->tx_id : NULL;
 	bool changed = be->sent_a < 0 || fabs(target - be->sent_a) >= 0.1 || as_tx != be->sent_tx ||
 		       (as_tx && strcmp(be->sent_tx_id, tx_id ? tx_id : "") != 0);
@@ -964,9 +1066,11 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 		return s->gw->balance->lowering ? 0 : be->sent_us + gap - now_us;
 	json_t *per = json_pack("[o]", period_json(0, target, phases));
 	json_t *p = profile_json(s, (as_tx ? ID_TX : ID_TX_DEFAULT) + m->evse, m->evse,
-				 as_tx ? "TxProfile" : "TxDefaultProfile", level_of(s), per,
-				 tx_id, false);
-	if (emit(s, "SetChargingProfile", p, m->evse, lower) < 0)
+				 ext ? external_purpose[0] : as_tx ? "TxProfile" : "TxDefaultProfile",
+				 level_of(s), per, tx_id, ext);
+	struct sent_ctx track = { .evse = m->evse, .lowering = lower, .external = ext,
+				  .limit_a = target, .phases = phases };
+	if (emit(s, "SetChargingProfile", p, &track) < 0)
 		return 0;
 	be->sent_a = floor(target * 10) / 10;
 	be->sent_tx = as_tx;
@@ -1004,10 +1108,13 @@ static void send_failsafe(struct ogw_session *s, const struct tree *t, size_t v,
 	share = min_limit(share, csms);
 	json_t *per = json_pack("[o, o]", period_json(0, fmax(full, share), phases),
 				period_json(FAILSAFE_AFTER_S, share, phases));
-	json_t *p = profile_json(s, ID_MAX_PROFILE, 0, s->south.ver == OGW_OCPP16 ?
-				 "ChargePointMaxProfile" : "ChargingStationMaxProfile",
-				 level_of(s), per, NULL, true);
-	if (emit(s, "SetChargingProfile", p, 0, bc->failsafe_a >= 0 && share < bc->failsafe_a) == 0) {
+	bool ext = external(s);
+	json_t *p = profile_json(s, ID_MAX_PROFILE, 0, ext ? external_purpose[0] :
+				 s->south.ver == OGW_OCPP16 ? "ChargePointMaxProfile" :
+				 "ChargingStationMaxProfile", level_of(s), per, NULL, true);
+	struct sent_ctx track = { .evse = 0, .external = ext,
+				  .lowering = bc->failsafe_a >= 0 && share < bc->failsafe_a };
+	if (emit(s, "SetChargingProfile", p, &track) == 0) {
 		bc->failsafe_a = share;
 		bc->failsafe_us = now_us;
 	}
@@ -1178,7 +1285,7 @@ void ogw_balance_free(struct ogw_gateway *gw)
 static void clear_profile(struct ogw_session *s, int id)
 {
 	emit(s, "ClearChargingProfile", json_pack("{s:i}", s->south.ver == OGW_OCPP16 ?
-						  "id" : "chargingProfileId", id), -1, false);
+						  "id" : "chargingProfileId", id), NULL);
 }
 
 /*

@@ -77,5 +77,9 @@ bool ogw_balance_clear_hits_ours(const json_t *req, bool v16, int stack_level);
  * or GetVariables (2.x, SmartChargingCtrlr.ProfileStackLevel) answer, or
  * -1 when it did not give one. */
 int ogw_balance_max_level(const json_t *res, bool v16);
+/* The chargingPriority (-9..9) of a 2.x TransactionEventResponse (the
+ * top-level one, else idTokenInfo's): true with *ret_priority, false when
+ * it gives none. */
+bool ogw_balance_charging_priority(const json_t *res, int *ret_priority);
 
 #endif

@@ -174,6 +174,8 @@ Test(balance_clear, v2_criteria)
 	cr_assert(hits("{\"chargingProfileCriteria\":{\"chargingProfilePurpose\":"
 		       "\"ChargingStationMaxProfile\",\"stackLevel\":8}}", false));
 	cr_assert(hits("{\"chargingProfileId\":770000000}", false));
+	cr_assert(hits("{\"chargingProfileCriteria\":{\"evseId\":1,\"chargingProfilePurpose\":"
+		       "\"ChargingStationExternalConstraints\"}}", false), "ours on an EVSE");
 	cr_assert_not(hits("{\"chargingProfileId\":12}", false));
 	cr_assert_not(hits("{\"chargingProfileCriteria\":{\"stackLevel\":0}}", false));
 }
@@ -208,4 +210,31 @@ Test(balance_level, read_from_either_version)
 	cr_assert_eq(level_of("{\"getVariableResult\":[{\"attributeStatus\":\"Accepted\","
 			      "\"attributeValue\":\"-3\",\"component\":{\"name\":\"x\"},"
 			      "\"variable\":{\"name\":\"y\"}}]}", false), -1);
+}
+
+/* ---- 2.x chargingPriority from the CSMS --------------------------------- */
+
+static bool prio_of(const char *json, int *ret)
+{
+	json_error_t err;
+	json_t *p = json_loads(json, 0, &err);
+	cr_assert_not_null(p, "bad fixture: %s", err.text);
+	bool ok = ogw_balance_charging_priority(p, ret);
+	json_decref(p);
+	return ok;
+}
+
+Test(balance_priority, from_the_transaction_event_response)
+{
+	int p = 99;
+
+	cr_assert_not(prio_of("{}", &p));
+	cr_assert_eq(p, 99, "untouched when absent");
+	cr_assert(prio_of("{\"idTokenInfo\":{\"status\":\"Accepted\",\"chargingPriority\":-3}}", &p));
+	cr_assert_eq(p, -3);
+	/* the top-level one overrules idTokenInfo's (2.0.1 TransactionEventResponse) */
+	cr_assert(prio_of("{\"chargingPriority\":7,\"idTokenInfo\":{\"status\":\"Accepted\","
+			  "\"chargingPriority\":-3}}", &p));
+	cr_assert_eq(p, 7);
+	cr_assert_not(prio_of("{\"chargingPriority\":12}", &p), "out of -9..9");
 }

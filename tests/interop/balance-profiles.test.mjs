@@ -13,16 +13,18 @@ import { after, before, describe, it } from 'node:test';
 import { connectCharger, isoNow, startGateway, stopAll, waitFor } from './lib/harness.mjs';
 import { startBalanceCsms } from './lib/balance-csms.mjs';
 
-const SITE_A = 20;
+const SITE_A = 30;
 const CONF_STACK = 8;       // load_balancing.stack_level
 const STACK = 6;            // the chargers' ChargeProfileMaxStackLevel: what the balancer takes
 const CAR_A = 32;            // what each car would take without a limit
 const OURS = (id) => id >= 770000000;
+const EXT = 'ChargingStationExternalConstraints';
 
 const FLEET = [
   { id: 'CLR16', ver: '1.6' },
   { id: 'CLR201', ver: '2.0.1' },
   { id: 'CLR201T', ver: '2.0.1', upstream: '1.6' },  // the CSMS speaks 1.6
+  { id: 'CLR201X', ver: '2.0.1', noExt: true },       // refuses external constraints
 ];
 
 const config = () => `
@@ -39,6 +41,7 @@ class Charger {
   constructor(spec) {
     Object.assign(this, spec);
     this.v16 = spec.ver === '1.6';
+    this.ext = !this.v16 && !spec.noExt;
     this.held = [];          // { id, evse, purpose, level, limit }
     this.tx = null;
   }
@@ -61,7 +64,8 @@ class Charger {
     }));
     this.client.handle('SetChargingProfile', ({ params }) => {
       const body = v16 ? params.csChargingProfiles : params.chargingProfile;
-      if (body.stackLevel > STACK) return { status: 'Rejected' };
+      if (body.stackLevel > STACK || (this.noExt && body.chargingProfilePurpose === EXT))
+        return { status: 'Rejected' };
       const sched = v16 ? body.chargingSchedule : body.chargingSchedule[0];
       const p = { id: v16 ? body.chargingProfileId : body.id, evse: v16 ? params.connectorId : params.evseId,
         purpose: body.chargingProfilePurpose, level: body.stackLevel, body,
@@ -107,9 +111,21 @@ class Charger {
       .sort((a, b) => b.level - a.level)[0] ?? null;
   }
 
-  // The balancer's TxDefault for EVSE 1, or null.
+  // The purpose the balancer uses here: 2.x external constraints (a
+  // minimum with every other purpose), 1.6 TxDefault and Max.
+  get purpose() {
+    return this.ext ? EXT : 'TxDefaultProfile';
+  }
+
+  // The balancer's profile for EVSE 1, or null.
   ours() {
-    const t = this.top('TxDefaultProfile', 1);
+    const t = this.top(this.purpose, 1);
+    return t && OURS(t.id) ? t : null;
+  }
+
+  // ... and its failsafe.
+  oursMax() {
+    const t = this.top(this.ext ? EXT : this.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile', 0);
     return t && OURS(t.id) ? t : null;
   }
 
@@ -119,7 +135,8 @@ class Charger {
     const max = this.top(this.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile', 0);
     const tx = this.top('TxProfile', 1) ?? this.top('TxDefaultProfile', 1) ??
       this.top('TxDefaultProfile', 0);
-    const lim = Math.min(max?.limit ?? Infinity, tx?.limit ?? Infinity, CAR_A);
+    const ext = Math.min(this.top(EXT, 0)?.limit ?? Infinity, this.top(EXT, 1)?.limit ?? Infinity);
+    const lim = Math.min(max?.limit ?? Infinity, ext, tx?.limit ?? Infinity, CAR_A);
     return lim < 6 ? 0 : lim;
   }
 }
@@ -157,7 +174,7 @@ describe('a CSMS ClearChargingProfile leaves the balancer\'s limit in force', { 
   });
 
   // The CSMS, in its own version: a TxDefault of its own, then @clear.
-  const csmsSetsAndClears = async (c, clear16, clear2, wipesCsms) => {
+  const csmsSetsAndClears = async (c, clear16, clear2, wipesCsms, status = 'Accepted') => {
     const up = await csms.waitClient(c.id);
     const v16 = up.protocol === 'ocpp1.6';
     const sched = { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 30 }] };
@@ -170,16 +187,20 @@ describe('a CSMS ClearChargingProfile leaves the balancer\'s limit in force', { 
     assert.equal(st.status, 'Accepted');
     const sent = Date.now();
     const r = await up.call('ClearChargingProfile', v16 ? clear16 : clear2);
-    assert.equal(r.status, 'Accepted', 'the CSMS sees its clear accepted');
+    assert.equal(r.status, status, 'what the CSMS sees of its clear');
     assert.equal(c.held.some((h) => h.id === 5), !wipesCsms, 'the CSMS\'s own profile as its clear says');
-    await waitFor(() => c.ours() && c.top(c.v16 ? 'ChargePointMaxProfile'
-      : 'ChargingStationMaxProfile', 0), 3000, `${c.id}: the balancer's profiles back`);
+    await waitFor(() => c.ours() && c.oursMax(), 3000, `${c.id}: the balancer's profiles back`);
     console.log(`# ${c.id}: the balancer's limit back ${Date.now() - sent} ms after the clear was sent`);
     assert.equal(c.ours().level, STACK);
     assert.ok(c.ours().limit <= SITE_A, `${c.id} held at ${c.ours().limit} A`);
     assert.ok(siteDraw() <= SITE_A, `summed draw ${siteDraw()} A within the site's ${SITE_A} A`);
-    // the gateway's own calls never reached the CSMS
+    // the gateway's own calls never reached the CSMS; a 2.x CSMS is told
+    // the limit as an EMS's, a 1.6 CSMS has no such message
     assert.ok(!csms.callsOf(c.id).some((x) => /ChargingProfile/.test(x.method)));
+    const told = csms.callsOf(c.id).filter((x) => x.method === 'NotifyChargingLimit');
+    if (v16) assert.equal(told.length, 0);
+    else await waitFor(() => told.length > 0 || csms.callsOf(c.id).some((x) =>
+      x.method === 'NotifyChargingLimit'), 3000, 'NotifyChargingLimit');
   };
 
   // The CSMS puts @purpose at the charger's top stack level, 10 A above
@@ -198,25 +219,37 @@ describe('a CSMS ClearChargingProfile leaves the balancer\'s limit in force', { 
     assert.equal(st.status, 'Accepted');
     const theirs = c.held.find((h) => h.id === 9);
     assert.ok(theirs, 'the CSMS\'s profile is on the charger');
-    assert.equal(theirs.level, STACK - 1, 'moved one below the balancer\'s');
-    await waitFor(() => { const t = c.top(purpose, 1); return t && OURS(t.id); }, 3000,
-      `${c.id}: the balancer's ${purpose} on top`);
-    assert.equal(c.top(purpose, 1).level, STACK);
+    if (!c.ext) {
+      // same purpose as the balancer's: moved below it, the balancer's on top
+      assert.equal(theirs.level, STACK - 1, 'moved one below the balancer\'s');
+      await waitFor(() => { const t = c.top(purpose, 1); return t && OURS(t.id); }, 3000,
+        `${c.id}: the balancer's ${purpose} on top`);
+      assert.equal(c.top(purpose, 1).level, STACK);
+    } else {
+      // another purpose than the balancer's: left where the CSMS put it
+      assert.equal(theirs.level, STACK);
+      assert.equal(c.ours().level, STACK);
+    }
     assert.ok(c.draw() < want, `${c.id} draws ${c.draw()} A, not the CSMS's ${want} A`);
     assert.ok(siteDraw() <= SITE_A, `summed draw ${siteDraw()} A within the site's ${SITE_A} A`);
     await up.call('ClearChargingProfile', v16 ? { id: 9 } : { chargingProfileId: 9 });
   };
 
   for (const spec of FLEET) {
-    const how = spec.upstream ? `${spec.ver} charger behind a ${spec.upstream} CSMS` : `${spec.ver} charger`;
+    const how = spec.upstream ? `${spec.ver} charger behind a ${spec.upstream} CSMS`
+      : `${spec.ver} charger${spec.noExt ? ' refusing external constraints' : ''}`;
     it(`${how}: a clear without criteria`, async () => {
       await csmsSetsAndClears(fleet.find((c) => c.id === spec.id), {}, {}, true);
     });
     it(`${how}: a clear of the balancer's stack level and purpose`, async () => {
-      await csmsSetsAndClears(fleet.find((c) => c.id === spec.id),
+      const c = fleet.find((x) => x.id === spec.id);
+      await csmsSetsAndClears(c,
         { connectorId: 1, chargingProfilePurpose: 'TxDefaultProfile', stackLevel: STACK },
-        { chargingProfileCriteria: { evseId: 1, chargingProfilePurpose: 'TxDefaultProfile',
-          stackLevel: STACK } }, false);
+        { chargingProfileCriteria: { evseId: 1, chargingProfilePurpose: c.purpose,
+          stackLevel: STACK } }, false,
+        // a 1.6 CSMS can only name TxDefault, which a 2.x charger does not
+        // hold at that level: the balancer's are external constraints
+        spec.upstream ? 'Unknown' : 'Accepted');
     });
     it(`${how}: a CSMS TxDefaultProfile at the top stack level does not override the balancer`,
       async () => {
@@ -227,4 +260,35 @@ describe('a CSMS ClearChargingProfile leaves the balancer\'s limit in force', { 
         await csmsAtTop(fleet.find((c) => c.id === spec.id), 'TxProfile');
       });
   }
+});
+
+describe('2.x chargingPriority from the CSMS ranks the session', { timeout: 30000 }, () => {
+  let csms, gw;
+  const pair = [];
+
+  before(async () => {
+    csms = await startBalanceCsms();
+    // the CSMS gives PRIO2's transaction the top priority (2.0.1 E01)
+    csms.responders.TransactionEvent = (params, client) =>
+      (client.identity === 'PRIO2' && params.eventType === 'Started' ? { chargingPriority: 9 } : {});
+    gw = await startGateway({ csmsUrl: csms.url, config: config() });
+    for (const id of ['PRIO1', 'PRIO2']) {
+      const c = new Charger({ id, ver: '2.0.1' });
+      pair.push(c);
+      await c.connect(gw);
+    }
+  });
+
+  after(async () => {
+    for (const c of pair) await c.client?.close({ force: true }).catch(() => {});
+    await stopAll({ gw, csms });
+  });
+
+  it('the prioritised car gets what is left after the other\'s minimum', async () => {
+    const [low, high] = pair;
+    // equal ranks would share the site's 30 A as 15 / 15
+    await waitFor(() => low.ours()?.limit === 6 && high.ours()?.limit === SITE_A - 6, 5000,
+      `6 A and ${SITE_A - 6} A (have ${low.ours()?.limit} and ${high.ours()?.limit})`);
+    assert.ok(low.draw() + high.draw() <= SITE_A);
+  });
 });
