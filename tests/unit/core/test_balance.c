@@ -15,11 +15,19 @@
 
 #define T0 1700000000  /* 2023-11-14T22:13:20Z */
 
-static double limit_of(const char *json, bool v16, time_t now, int64_t tx_started)
+/* A JSON fixture, parsed (the caller drops it). */
+static json_t *fixture(const char *json)
 {
 	json_error_t err;
 	json_t *p = json_loads(json, 0, &err);
+
 	cr_assert_not_null(p, "bad fixture: %s", err.text);
+	return p;
+}
+
+static double limit_of(const char *json, bool v16, time_t now, int64_t tx_started)
+{
+	json_t *p = fixture(json);
 	double l = ogw_balance_profile_limit(p, v16, now, T0, tx_started, 230);
 	json_decref(p);
 	return l;
@@ -143,9 +151,7 @@ Test(balance_tx_id, v16_integer_or_left_out)
 
 static bool hits(const char *json, bool v16)
 {
-	json_error_t err;
-	json_t *p = json_loads(json, 0, &err);
-	cr_assert_not_null(p, "bad fixture: %s", err.text);
+	json_t *p = fixture(json);
 	bool h = ogw_balance_clear_hits_ours(p, v16, 8);
 	json_decref(p);
 	return h;
@@ -184,9 +190,7 @@ Test(balance_clear, v2_criteria)
 
 static int level_of(const char *json, bool v16)
 {
-	json_error_t err;
-	json_t *p = json_loads(json, 0, &err);
-	cr_assert_not_null(p, "bad fixture: %s", err.text);
+	json_t *p = fixture(json);
 	int n = ogw_balance_max_level(p, v16);
 	json_decref(p);
 	return n;
@@ -216,9 +220,7 @@ Test(balance_level, read_from_either_version)
 
 static bool prio_of(const char *json, int *ret)
 {
-	json_error_t err;
-	json_t *p = json_loads(json, 0, &err);
-	cr_assert_not_null(p, "bad fixture: %s", err.text);
+	json_t *p = fixture(json);
 	bool ok = ogw_balance_charging_priority(p, ret);
 	json_decref(p);
 	return ok;
