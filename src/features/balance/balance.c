@@ -458,10 +458,11 @@ static void balance_observe(struct ogw_session *s, enum ogw_obs what, const char
 	} else if (what == OGW_OBS_UP_CALL && strcmp(action, "BootNotification") != 0) {
 		/* the charger waits for each answer: this is the one the next
 		 * TransactionEvent result answers */
-		if (!strcmp(action, "TransactionEvent"))
-			snprintf(bc->asked_tx, sizeof(bc->asked_tx), "%s", json_string_value(
-				 json_object_get(json_object_get(payload, "transactionInfo"),
-						 "transactionId")) ?: "");
+		if (!strcmp(action, "TransactionEvent")) {
+			const char *tx = json_string_value(json_object_get(
+				json_object_get(payload, "transactionInfo"), "transactionId"));
+			snprintf(bc->asked_tx, sizeof(bc->asked_tx), "%s", tx ? tx : "");
+		}
 		/* anything else means the charger booted before we saw it */
 		bool was = bc->ready;
 		bc->ready = true;
@@ -1126,12 +1127,12 @@ int ogw_balance_max_level(const json_t *res, bool v16)
 							    "getVariableResult"), 0);
 	const char *st = json_string_value(json_object_get(item, "attributeStatus"));
 	const char *v = json_string_value(json_object_get(item, v16 ? "value" : "attributeValue"));
+	const char *key = json_string_value(json_object_get(item, "key"));
 	char *end;
 	long n;
 
 	if (!v || (!v16 && (!st || strcmp(st, "Accepted") != 0)) ||
-	    (v16 && strcmp(json_string_value(json_object_get(item, "key")) ?: "",
-			   "ChargeProfileMaxStackLevel") != 0))
+	    (v16 && (!key || strcmp(key, "ChargeProfileMaxStackLevel") != 0)))
 		return -1;
 	errno = 0;
 	n = strtol(v, &end, 10);
