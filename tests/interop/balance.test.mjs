@@ -637,3 +637,97 @@ describe('the site limit on the MQTT uplink\'s connection', { timeout: 30000, sk
     assert.equal((await limit()).effectiveA, 40);
   });
 });
+
+// ---------------------------------------------------------------------------
+describe('the grid meter over MQTT: the fuse less the building, fail-safe when silent',
+  { skip: NO_BROKER, timeout: 60000 }, () => {
+    const FUSE_A = 40;
+    const SAFE_A = 12;
+    const METER_SITE = 'lbmeter';
+    const topic = `ocpp/${METER_SITE}/$gateway/meter`;
+    let broker, csms, gw, mq, timer;
+    let building = 10;           // the building's load on every phase, A
+    const cars = [];
+    const drawBy = (ph) => cars.reduce((a, c) => a + c.draw[ph], 0);
+    const publish = () => mq.publish(topic, JSON.stringify(
+      { L1: building + drawBy(0), L2: building + drawBy(1), L3: building + drawBy(2) }));
+    const limit = async () => (await adminApi(gw, 'GET', '/api/site/limit')).json;
+
+    before(async () => {
+      broker = await startBroker();
+      csms = await startBalanceCsms();
+      gw = await startGateway({ csmsUrl: csms.url, config: `
+log = { level = "debug"; };
+load_balancing = {
+  update_interval = 1; min_change = 1.0; headroom = 2.0; min_interval = 1;
+  limit_mqtt = "${broker.url(METER_SITE)}";
+  meter = { fuse_a = ${FUSE_A.toFixed(1)}; timeout = 3; safe_a = ${SAFE_A.toFixed(1)}; };
+  site = { limit_a = ${FUSE_A.toFixed(1)}; phases = 3; };
+};
+` });
+      await waitFor(() => gw.stderr.includes('site limit from'), 5000, 'meter client subscribed');
+      mq = await mqttClient(broker.port);
+      for (const id of ['LBM1', 'LBM2']) {
+        const c = new Charger({ id, ver: '1.6', phases: 3, rot: [0, 1, 2], car: [3, 32] }, () => {});
+        cars.push(c);
+        await c.connect(gw);
+        await c.arrive();
+      }
+    });
+
+    after(async () => {
+      clearInterval(timer);
+      for (const c of cars) await c.close();
+      mq?.close();
+      await stopAll({ gw, csms });
+      await broker?.close();
+    });
+
+    it('without a reading yet the fail-safe holds the site', async () => {
+      const l = await limit();
+      assert.equal(l.meter.state, 'silent');
+      assert.equal(l.effectiveA, SAFE_A);
+      await waitFor(() => drawBy(0) > 0 && drawBy(0) <= SAFE_A, 5000, 'cars within the fail-safe');
+    });
+
+    it('gives the cars what the building leaves, and follows a step within the reaction time',
+      async () => {
+        timer = setInterval(publish, 300);
+        await waitFor(() => drawBy(0) >= 20, 5000, 'cars get the headroom');
+        assert.ok(building + drawBy(0) <= FUSE_A, `${building} + ${drawBy(0)} A`);
+        assert.equal((await limit()).meter.state, 'ok');
+        // the building's load steps up by 18 A: the cars must make room
+        building = 28;
+        const t0 = Date.now();
+        publish();
+        await waitFor(() => building + drawBy(0) <= FUSE_A, REACTION_MS * 3, 'fuse met again');
+        const took = Date.now() - t0;
+        console.log(`# building load 10 -> 28 A under a ${FUSE_A} A fuse met after ${took} ms`);
+        assert.ok(took <= REACTION_MS, `took ${took} ms`);
+        await sleep(2000);
+        assert.ok(building + drawBy(0) <= FUSE_A, `${building} + ${drawBy(0)} A after 2 s`);
+        // and falls back: the cars get it again, step by step
+        building = 10;
+        await waitFor(() => drawBy(0) >= 20, 8000, 'cars get the headroom back');
+        for (const bad of ['garbage', '[1, 2]', '{"L1": 1e9, "L2": 0, "L3": 0}'])
+          mq.publish(topic, bad);
+        await waitFor(() => (gw.stderr.match(/meter reading on \S+ ignored/g) || []).length >= 3,
+          3000, 'three bad readings logged');
+        assert.equal(gw.proc.exitCode, null);
+      });
+
+    it('a meter gone silent brings the fail-safe within its timeout', async () => {
+      const silences = () => (gw.stderr.match(/grid meter silent for 3 s/g) || []).length;
+      const before = silences();  // one at start, before the first reading
+      clearInterval(timer);
+      const t0 = Date.now();
+      await waitFor(() => silences() > before, 6000, 'fail-safe logged');
+      const took = Date.now() - t0;
+      console.log(`# meter silent: fail-safe after ${took} ms (timeout 3 s)`);
+      assert.ok(took <= 3000 + 1500, `fail-safe after ${took} ms`);
+      const l = await limit();
+      assert.equal(l.meter.state, 'silent');
+      assert.equal(l.effectiveA, SAFE_A);
+      await waitFor(() => drawBy(0) <= SAFE_A, REACTION_MS * 3, 'cars within the fail-safe');
+    });
+  });

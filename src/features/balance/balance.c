@@ -115,6 +115,9 @@ struct ogw_balance {
 	struct tree last;           /* the last allocation, for the JSON */
 	time_t last_run;
 	struct ogw_limit_mqtt *limit_mqtt;  /* load_balancing.limit_mqtt's client */
+	double meter_load[3];       /* the building's load by grid phase (filtered) */
+	uint64_t meter_us;          /* its last good reading, 0: none yet */
+	bool meter_silent;          /* the fail-safe is in force (logged once) */
 };
 
 /* Chargers that connect without being configured: balanced under the site. */
@@ -630,17 +633,90 @@ static int local_minute(time_t now)
 	return tm.tm_hour * 60 + tm.tm_min;
 }
 
-/* The site node's limit: the configuration (schedule) and the dynamic one. */
+static bool meter_fresh(const struct ogw_gateway *gw)
+{
+	const struct ogw_balance *b = gw->balance;
+
+	return b->meter_us && ogw_now_us() - b->meter_us <
+	       (uint64_t)gw->conf.lb->meter_timeout_s * 1000000;
+}
+
+/* What the grid meter leaves the chargers (A per phase, < 0: no limit of
+ * its own): the fuse less the building's load; while the meter is silent,
+ * the fail-safe (safe_a, else nothing beyond the configured limit). */
+static double meter_limit(const struct ogw_gateway *gw)
+{
+	const struct ogw_lb_conf *lb = gw->conf.lb;
+
+	if (lb->meter_fuse_a < 0)
+		return NO_LIMIT;
+	if (!meter_fresh(gw))
+		return lb->meter_safe_a;
+	return ogw_lb_meter_limit_a(lb->meter_fuse_a, gw->balance->meter_load);
+}
+
+/* The site node's limit: the configuration (schedule), the dynamic one and
+ * the grid meter's. */
 static struct ogw_lb_node site_node(const struct ogw_gateway *gw, int minute)
 {
 	struct ogw_lb_params p = { .voltage = gw->conf.lb->voltage };
 	struct ogw_lb_node n = node_of(&gw->conf.lb->site, -1, minute);
+	double other = min_limit(gw->balance->dynamic_a, meter_limit(gw));
 
-	if (gw->balance->dynamic_a >= 0) {
-		n.limit_a = min_limit(ogw_lb_node_limit_a(&p, &n), gw->balance->dynamic_a);
+	if (other >= 0) {
+		n.limit_a = min_limit(ogw_lb_node_limit_a(&p, &n), other);
 		n.limit_w = NO_LIMIT;
 	}
 	return n;
+}
+
+/* The meter's fail-safe comes and goes in one place, logged once each way. */
+static void meter_follow(struct ogw_gateway *gw)
+{
+	struct ogw_balance *b = gw->balance;
+	const struct ogw_lb_conf *lb = gw->conf.lb;
+	bool silent = lb->meter_fuse_a >= 0 && !meter_fresh(gw);
+
+	if (silent == b->meter_silent)
+		return;
+	b->meter_silent = silent;
+	if (silent && lb->meter_safe_a >= 0)
+		ogw_warn(NULL, "load balancing: grid meter silent for %d s: fail-safe site limit "
+			 "%.1f A per phase", lb->meter_timeout_s, lb->meter_safe_a);
+	else if (silent)
+		ogw_warn(NULL, "load balancing: grid meter silent for %d s: the configured site "
+			 "limit alone applies", lb->meter_timeout_s);
+	else
+		ogw_info(NULL, "load balancing: grid meter back, fail-safe over");
+}
+
+int ogw_balance_set_meter(struct ogw_gateway *gw, const double amps[3], char *err, size_t errlen)
+{
+	const struct ogw_lb_conf *lb = lb_conf(gw);
+	struct ogw_balance *b = gw->balance;
+	double chargers[3] = { 0, 0, 0 };
+
+	if (!lb || !b || lb->meter_fuse_a < 0) {
+		snprintf(err, errlen, "no grid meter is configured");
+		return -EINVAL;
+	}
+	for (int k = 0; k < 3; k++) {
+		/* negative: the site exports; beyond ten fuses: not a reading */
+		if (!isfinite(amps[k]) || fabs(amps[k]) > 10 * lb->meter_fuse_a) {
+			snprintf(err, errlen, "L%d: %g A is not a grid current under a %.1f A fuse",
+				 k + 1, amps[k], lb->meter_fuse_a);
+			return -EINVAL;
+		}
+	}
+	/* the chargers' draw as of the last run, by grid phase */
+	for (size_t v = 0; v < b->last.n; v++)
+		if (b->last.meta[v].kind == NODE_EVSE)
+			for (int k = 0; k < 3; k++)
+				chargers[k] += b->last.meta[v].measured[k];
+	ogw_lb_meter_load(b->meter_load, amps, chargers, !meter_fresh(gw));
+	b->meter_us = ogw_now_us();
+	kick(gw, KICK_MS);
+	return 0;
 }
 
 static int add_charger(struct tree *t, const struct ogw_gateway *gw, int parent,
@@ -1227,6 +1303,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	b->due_us = 0;
 	if (gw->stopping || !lb_conf(gw))
 		return;
+	meter_follow(gw);
 	const struct ogw_lb_params p = { .voltage = gw->conf.lb->voltage,
 					 .headroom_a = gw->conf.lb->headroom_a };
 	r = build_tree(&t, gw, now);
@@ -1254,6 +1331,11 @@ static void tick(lws_sorted_usec_list_t *sul)
 	uint64_t next = (uint64_t)gw->conf.lb->update_interval_s * 1000000;
 	if (wait && wait < next)
 		next = wait;
+	if (meter_fresh(gw)) {  /* the fail-safe starts on time */
+		uint64_t silent_at = b->meter_us + (uint64_t)gw->conf.lb->meter_timeout_s * 1000000;
+		if (silent_at - ogw_now_us() < next)
+			next = silent_at - ogw_now_us();
+	}
 	kick(gw, (unsigned int)(next / 1000) + 1);
 }
 
@@ -1325,14 +1407,17 @@ static double configured_site_a(const struct ogw_lb_conf *lb)
 }
 
 /* The limit client runs while balancing is on with limit_mqtt set; a new
- * URL (a reload) replaces it. Without a loop (unit tests) there is none. */
+ * URL, or a meter added or gone (a reload), replaces it. Without a loop
+ * (unit tests) there is none. */
 static void limit_mqtt_follow(struct ogw_gateway *gw, struct ogw_balance *b,
 			      const struct ogw_lb_conf *lb)
 {
 	const char *want = lb && gw->ctx ? lb->limit_mqtt : NULL;
 	const char *have = ogw_limit_mqtt_url(b->limit_mqtt);
+	bool meter = lb && lb->meter_fuse_a >= 0;
 
-	if ((!want && !have) || (want && have && !strcmp(want, have)))
+	if ((!want && !have) ||
+	    (want && have && !strcmp(want, have) && meter == ogw_limit_mqtt_meter(b->limit_mqtt)))
 		return;
 	b->limit_mqtt = ogw_limit_mqtt_stop(b->limit_mqtt);
 	if (want)
@@ -1441,6 +1526,12 @@ int ogw_balance_parse_limit(const struct ogw_gateway *gw, const json_t *v, doubl
 	return 0;
 }
 
+static json_t *phases_json(const double *v)
+{
+	return json_pack("[f, f, f]", round(v[0] * 10) / 10, round(v[1] * 10) / 10,
+			 round(v[2] * 10) / 10);
+}
+
 static json_t *amps_or_null(double a)
 {
 	return a < 0 ? json_null() : json_real(floor(a * 10) / 10);
@@ -1469,13 +1560,24 @@ json_t *ogw_balance_limit_json(struct ogw_gateway *gw)
 		return json_pack("{s:b, s:n}", "enabled", 0, "phaseA");
 	struct ogw_lb_params p = { .voltage = lb->voltage };
 	struct ogw_lb_node sched = node_of(&lb->site, -1, local_minute(time(NULL)));
-	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:[o, o, o], s:i, s:f}",
+	json_t *o = json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:[o, o, o], s:i, s:f}",
 			 "enabled", 1, "configuredA", amps_or_null(configured_site_a(lb)),
 			 "scheduledA", amps_or_null(ogw_lb_node_limit_a(&p, &sched)),
 			 "dynamicA", amps_or_null(gw->balance->dynamic_a),
 			 "effectiveA", amps_or_null(eff_a), "dynamic", dynamic,
 			 "phaseA", amps_or_null(eff_a), amps_or_null(eff_a), amps_or_null(eff_a),
 			 "phases", lb->site.phases, "voltage", lb->voltage);
+	if (o && lb->meter_fuse_a >= 0) {
+		const struct ogw_balance *b = gw->balance;
+		bool fresh = meter_fresh(gw);
+		json_object_set_new(o, "meter", json_pack(
+			"{s:s, s:f, s:o, s:o, s:o, s:o}", "state", fresh ? "ok" : "silent",
+			"fuseA", lb->meter_fuse_a, "limitA", amps_or_null(meter_limit(gw)),
+			"loadA", b->meter_us ? phases_json(b->meter_load) : json_null(),
+			"ageS", b->meter_us ? json_real(floor((ogw_now_us() - b->meter_us) / 1e5) / 10) :
+			json_null(), "safeA", amps_or_null(lb->meter_safe_a)));
+	}
+	return o;
 }
 
 const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id)
@@ -1483,12 +1585,6 @@ const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id)
 	const struct ogw_lb_charger_conf *ch = ogw_lb_conf_charger(gw->conf.lb, id, NULL);
 
 	return ch ? ch->rotation : default_charger.rotation;
-}
-
-static json_t *phases_json(const double *v)
-{
-	return json_pack("[f, f, f]", round(v[0] * 10) / 10, round(v[1] * 10) / 10,
-			 round(v[2] * 10) / 10);
 }
 
 static json_t *node_json(const struct tree *t, const struct ogw_lb_params *p, size_t v,

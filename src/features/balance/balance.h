@@ -56,6 +56,8 @@ void ogw_balance_limit_message(struct ogw_gateway *gw, const char *topic, const 
 struct ogw_limit_mqtt *ogw_limit_mqtt_start(struct ogw_gateway *gw, const char *url);
 struct ogw_limit_mqtt *ogw_limit_mqtt_stop(struct ogw_limit_mqtt *lm);
 const char *ogw_limit_mqtt_url(const struct ogw_limit_mqtt *lm);
+/* Whether it reads the grid meter too. */
+bool ogw_limit_mqtt_meter(const struct ogw_limit_mqtt *lm);
 /* The limit a charging profile (@body: 1.6 csChargingProfiles or 2.x
  * chargingProfile) sets at @now in A per phase, or < 0 when none of its
  * periods is in force (OCPP 1.6 §3.13.1 / 2.0.1 K01: the last period whose
@@ -81,5 +83,16 @@ int ogw_balance_max_level(const json_t *res, bool v16);
  * top-level one, else idTokenInfo's): true with *ret_priority, false when
  * it gives none. */
 bool ogw_balance_charging_priority(const json_t *res, int *ret_priority);
+/* A grid meter reading (A by grid phase, @amps[3]): the building's load
+ * becomes the meter less the chargers, the site limit the fuse less that
+ * (docs/LOAD_BALANCING.md "The grid meter"). 0, or -EINVAL with @err for
+ * a reading that cannot be one or without a configured meter. */
+int ogw_balance_set_meter(struct ogw_gateway *gw, const double amps[3], char *err,
+			  size_t errlen);
+/* balance_mqtt.c: a reading on <prefix>/<site>/$gateway/meter: a number
+ * (every phase), [L1, L2, L3] or {"L1": A, "L2": A, "L3": A}; a bad one is
+ * logged and ignored (the fail-safe follows if no good one comes). */
+void ogw_balance_meter_message(struct ogw_gateway *gw, const char *topic, const char *payload,
+			       size_t len);
 
 #endif
