@@ -154,6 +154,10 @@ struct ogw_lb_conf {
 	bool failsafe;            /* send each charger its share as a Max profile */
 	char *limit_mqtt;         /* mqtt(s)://broker/<site>: the dynamic site limit's
 	                             broker for a WebSocket uplink; NULL: none */
+	double meter_fuse_a;      /* grid meter on limit_mqtt: the main fuse, A per
+	                             phase; < 0: no meter */
+	int meter_timeout_s;      /* a meter silent this long: the fail-safe */
+	double meter_safe_a;      /* the fail-safe site limit, < 0: the configured one */
 	struct ogw_lb_limit site;
 	struct ogw_lb_group_conf *groups;
 	size_t n_groups;

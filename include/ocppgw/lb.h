@@ -20,6 +20,7 @@
 #ifndef OCPPGW_LB_H
 #define OCPPGW_LB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,5 +73,20 @@ double ogw_lb_session_cap_a(const struct ogw_lb_params *p, const struct ogw_lb_s
 int ogw_lb_allocate(const struct ogw_lb_params *p, const struct ogw_lb_node *nodes,
 		    size_t n_nodes, const struct ogw_lb_session *sessions, size_t n_sessions,
 		    double *ret_a);
+
+/*
+ * The building's load a grid meter shows, filtered (A per grid phase):
+ * what the meter measures (@meter_a) less the chargers' own draw
+ * (@chargers_a), taken at once when it rises and half-way on each reading
+ * when it falls, so a dip between two readings does not hand the chargers
+ * current the next peak takes back. @load_a holds the previous value
+ * (@first: none yet) and gets the new one.
+ */
+void ogw_lb_meter_load(double load_a[OGW_LB_PHASES], const double meter_a[OGW_LB_PHASES],
+		       const double chargers_a[OGW_LB_PHASES], bool first);
+
+/* The site limit the fuse leaves beside the building's @load_a: the fuse
+ * less the load on the most loaded phase, never below 0. */
+double ogw_lb_meter_limit_a(double fuse_a, const double load_a[OGW_LB_PHASES]);
 
 #endif

@@ -415,6 +415,17 @@ static const struct field site_fields[] = {
 	{ 0 },
 };
 
+/* load_balancing.meter: the grid meter's readings on limit_mqtt's broker. */
+static const struct field meter_fields[] = {
+	{ .name = "fuse_a", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, meter_fuse_a),
+	  .min = 0.1, .max = 10000, .special = parse_number },
+	{ .name = "timeout", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_lb_conf, meter_timeout_s), .min = 1, .max = 3600 },
+	{ .name = "safe_a", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, meter_safe_a),
+	  .min = 0, .max = 10000, .special = parse_number },
+	{ 0 },
+};
+
 static const struct field lb_fields[] = {
 	{ .name = "enabled", .kind = F_BOOL, .off = offsetof(struct ogw_lb_conf, enabled) },
 	{ .name = "voltage", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, voltage),
@@ -433,6 +444,7 @@ static const struct field lb_fields[] = {
 	{ .name = "limit_mqtt", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, limit_mqtt),
 	  .special = parse_limit_mqtt },
 	{ .name = "site", .kind = F_GROUP, .sub = site_fields },
+	{ .name = "meter", .kind = F_GROUP, .sub = meter_fields },
 	{ 0 },
 };
 
@@ -547,12 +559,20 @@ void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char 
 	lb->headroom_a = 2.0;
 	lb->min_interval_s = 5;
 	lb->failsafe = true;
+	lb->meter_fuse_a = -1;
+	lb->meter_timeout_s = 30;
+	lb->meter_safe_a = -1;
 	limit_init(&lb->site);
 	walk_group(ld, s, lb_fields, name, lb);
 	if (ld->n_errors == errors_before && !ld->oom) {
 		check_unique_chargers(ld, s, lb);
 		if (lb->site.limit_a < 0 && lb->site.limit_w < 0)
 			setting_error(ld, s, "%s.site: needs limit_a or limit_w", name);
+		const config_setting_t *m = config_setting_get_member(s, "meter");
+		if (m && lb->meter_fuse_a < 0)
+			setting_error(ld, m, "%s.meter: needs fuse_a", name);
+		else if (m && !lb->limit_mqtt)
+			setting_error(ld, m, "%s.meter: needs limit_mqtt (the meter's broker)", name);
 	}
 	if (ld->oom || ld->n_errors != errors_before) {
 		ogw_lb_conf_free(lb);

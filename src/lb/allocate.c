@@ -2,8 +2,9 @@
 /*
  * The allocator behind include/ocppgw/lb.h: admission at minimum current in
  * priority-then-arrival order, then max-min fair water-filling per priority
- * tier, over one constraint per (node, grid phase). Pure: no I/O, no state
- * between calls; the caller owns every array.
+ * tier, over one constraint per (node, grid phase); and what a grid meter
+ * leaves the chargers under the main fuse. Pure: no I/O, no state between
+ * calls; the caller owns every array.
  */
 #include <errno.h>
 #include <math.h>
@@ -290,4 +291,22 @@ out:
 	work_free(&w);
 	free(alloc);
 	return r;
+}
+
+void ogw_lb_meter_load(double load_a[OGW_LB_PHASES], const double meter_a[OGW_LB_PHASES],
+		       const double chargers_a[OGW_LB_PHASES], bool first)
+{
+	for (int k = 0; k < OGW_LB_PHASES; k++) {
+		double now = meter_a[k] - fmax(chargers_a[k], 0);
+		load_a[k] = first || now >= load_a[k] ? now : (load_a[k] + now) / 2;
+	}
+}
+
+double ogw_lb_meter_limit_a(double fuse_a, const double load_a[OGW_LB_PHASES])
+{
+	double worst = -HUGE_VAL;
+
+	for (int k = 0; k < OGW_LB_PHASES; k++)
+		worst = fmax(worst, load_a[k]);
+	return fmax(fuse_a - worst, 0);
 }

@@ -16,9 +16,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  SRC_ROOT, adminApi, connectCharger, isoNow, runOcppgw, sleep, startCsms, startGateway, stopAll,
+  SRC_ROOT, adminApi, connectCharger, isoNow, runOcppgw, sleep, startGateway, stopAll,
   waitFor,
 } from './lib/harness.mjs';
+import { startBalanceCsms } from './lib/balance-csms.mjs';
 import { MOSQUITTO_BIN, mqttClient, startBroker } from './lib/mosquitto.mjs';
 import { parsePrometheus, sampleValue } from './lib/prometheus.mjs';
 
@@ -150,17 +151,30 @@ class Charger {
     return best;
   }
 
-  // The limit in force: min(Max, Tx or else TxDefault for EVSE 1, else 0),
-  // each the profile with the highest stack level (OCPP 1.6 §3.13).
+  // The gateway's limit for EVSE 1 and its failsafe: 1.6 TxDefault and
+  // Max, 2.x external constraints.
+  gwEvse() {
+    return this.top(this.v16 ? 'TxDefaultProfile' : 'ChargingStationExternalConstraints', 1);
+  }
+
+  gwMax() {
+    return this.top(this.v16 ? 'ChargePointMaxProfile' : 'ChargingStationExternalConstraints', 0);
+  }
+
+  // The limit in force: min(Max, external constraints, Tx or else TxDefault
+  // for EVSE 1, else 0), each the profile with the highest stack level
+  // (OCPP 1.6 §3.13, 2.0.1 K01).
   limit() {
     const p = (k) => {
       const s = this.top(...k.split('/'));
       return s ? limitNow(s) : null;
     };
     const max = p(this.v16 ? 'ChargePointMaxProfile/0' : 'ChargingStationMaxProfile/0');
+    const ext = Math.min(p('ChargingStationExternalConstraints/0') ?? Infinity,
+      p('ChargingStationExternalConstraints/1') ?? Infinity);
     let tx = this.tx ? p('TxProfile/1') : null;
     if (tx == null) tx = p('TxDefaultProfile/1') ?? p('TxDefaultProfile/0');
-    return Math.min(max ?? Infinity, tx ?? Infinity);
+    return Math.min(max ?? Infinity, ext, tx ?? Infinity);
   }
 
   // What the car draws now, by grid phase; reported at once when it changes.
@@ -280,16 +294,7 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
       broker = await startBroker();
       limitMqtt = broker.url(MQTT_SITE);
     }
-    csms = await startCsms();
-    let txn = 1;
-    Object.assign(csms.responders, {
-      BootNotification: () => ({ currentTime: isoNow(), interval: 300, status: 'Accepted' }),
-      StatusNotification: {},
-      MeterValues: {},
-      StartTransaction: () => ({ transactionId: txn++, idTagInfo: { status: 'Accepted' } }),
-      StopTransaction: {},
-      TransactionEvent: {},
-    });
+    csms = await startBalanceCsms();
     gw = await startGateway({ csmsUrl: csms.url, config: config(SITE_A) });
     // A charger that refuses every profile: tried again, but not flooded.
     refuser = await connectCharger(gw, 'LBREFUSE', '1.6');
@@ -323,13 +328,11 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
   });
 
   it('gives every charger a failsafe and a safe idle limit after boot', async () => {
-    await waitFor(() => fleet.every((c) => c.top('TxDefaultProfile', 1) &&
-      c.top(c.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile', 0)),
-    5000, 'first profiles');
+    await waitFor(() => fleet.every((c) => c.gwEvse() && c.gwMax()), 5000, 'first profiles');
     for (const c of fleet) {
-      const idle = limitNow(c.top('TxDefaultProfile', 1));
+      const idle = limitNow(c.gwEvse());
       assert.ok(idle === 6 || idle === 0, `${c.id} idle limit ${idle}`);
-      const max = c.top(c.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile', 0);
+      const max = c.gwMax();
       const periods = max.sched.chargingSchedulePeriod;
       assert.equal(periods.length, 2, `${c.id} failsafe has a fallback period`);
       assert.ok(periods[1].limit <= SITE_A && periods[1].limit > 0, JSON.stringify(periods));
@@ -351,7 +354,7 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
     assert.ok([0, 1, 2].some((ph) => floorSum(ph) >= FLOOR_A * 0.75), 'floorA used');
     // The car wanting 10 A keeps about its draw plus the 2 A headroom.
     const small = fleet.find((c) => c.id === 'LB16C');
-    const smallLimit = limitNow(small.top('TxDefaultProfile', 1));
+    const smallLimit = limitNow(small.gwEvse());
     assert.ok(smallLimit <= 12.05, `LB16C limit ${smallLimit}`);
     // One leaves, the others get more; then it comes back.
     const a = fleet[0];
@@ -370,7 +373,7 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
   // The CSMS caps @c 2 A below the gateway's limit, in 2.0.1 (translated to
   // 1.6 for LB16T); the gateway's own profile must follow.
   const csmsCaps = async (c) => {
-    const gwLimit = () => limitNow(c.top('TxDefaultProfile', 1));
+    const gwLimit = () => limitNow(c.gwEvse());
     const client = await csms.waitClient(c.id);
     const was = gwLimit();
     const cap = Math.max(6, Math.floor(was) - 2);
@@ -385,14 +388,14 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
       },
     });
     assert.equal(r.status, 'Accepted');
-    await waitFor(() => gwLimit() <= cap && c.top('TxDefaultProfile', 1).body.stackLevel === 8,
+    await waitFor(() => gwLimit() <= cap && c.gwEvse().body.stackLevel === 8,
       3000, `${c.id}: gateway profile within the CSMS limit`);
     assert.ok(Math.max(...c.draw) <= cap, `${c.id} draws ${c.draw}`);
   };
 
   it('never goes above the CSMS limit for a session', async () => {
     // The 2.x charger with the highest limit, and the translated one.
-    const gwLimit = (x) => limitNow(x.top('TxDefaultProfile', 1));
+    const gwLimit = (x) => limitNow(x.gwEvse());
     const top = fleet.filter((x) => !x.v16).sort((x, y) => gwLimit(y) - gwLimit(x))[0];
     await csmsCaps(top);
     await csmsCaps(fleet.find((x) => x.id === 'LB16T'));
@@ -400,6 +403,22 @@ describe('site load balancing, mixed 1.6 / 2.0.1 / 2.1 fleet', { timeout: 90000 
     // The gateway's own calls were answered to it: the CSMS saw none of them.
     const seen = csms.calls.filter((x) => x.method === 'SetChargingProfile');
     assert.equal(seen.length, 0);
+    // A 2.x CSMS is told each limit as an EMS's; a 1.6 CSMS has no such message.
+    const told = (c) => csms.callsOf(c.id).filter((x) => x.method === 'NotifyChargingLimit');
+    const lastTold = (c) => told(c).at(-1)?.params.chargingSchedule[0].chargingSchedulePeriod[0].limit;
+    for (const c of fleet) {
+      if (c.v16 && c.id !== 'LB16T') {
+        assert.equal(told(c).length, 0, `${c.id}: nothing for a 1.6 CSMS`);
+        continue;
+      }
+      // told once the charger took it: the last one told is the one in force
+      await waitFor(() => lastTold(c) === limitNow(c.gwEvse()), 3000,
+        `${c.id}: NotifyChargingLimit of ${limitNow(c.gwEvse())} A`);
+      for (const n of told(c)) {
+        assert.equal(n.params.chargingLimit.chargingLimitSource, 'EMS');
+        assert.equal(n.params.evseId, 1);
+      }
+    }
     assert.deepEqual(violations, [], violations.join('\n'));
   });
 
@@ -618,3 +637,97 @@ describe('the site limit on the MQTT uplink\'s connection', { timeout: 30000, sk
     assert.equal((await limit()).effectiveA, 40);
   });
 });
+
+// ---------------------------------------------------------------------------
+describe('the grid meter over MQTT: the fuse less the building, fail-safe when silent',
+  { skip: NO_BROKER, timeout: 60000 }, () => {
+    const FUSE_A = 40;
+    const SAFE_A = 12;
+    const METER_SITE = 'lbmeter';
+    const topic = `ocpp/${METER_SITE}/$gateway/meter`;
+    let broker, csms, gw, mq, timer;
+    let building = 10;           // the building's load on every phase, A
+    const cars = [];
+    const drawBy = (ph) => cars.reduce((a, c) => a + c.draw[ph], 0);
+    const publish = () => mq.publish(topic, JSON.stringify(
+      { L1: building + drawBy(0), L2: building + drawBy(1), L3: building + drawBy(2) }));
+    const limit = async () => (await adminApi(gw, 'GET', '/api/site/limit')).json;
+
+    before(async () => {
+      broker = await startBroker();
+      csms = await startBalanceCsms();
+      gw = await startGateway({ csmsUrl: csms.url, config: `
+log = { level = "debug"; };
+load_balancing = {
+  update_interval = 1; min_change = 1.0; headroom = 2.0; min_interval = 1;
+  limit_mqtt = "${broker.url(METER_SITE)}";
+  meter = { fuse_a = ${FUSE_A.toFixed(1)}; timeout = 3; safe_a = ${SAFE_A.toFixed(1)}; };
+  site = { limit_a = ${FUSE_A.toFixed(1)}; phases = 3; };
+};
+` });
+      await waitFor(() => gw.stderr.includes('site limit from'), 5000, 'meter client subscribed');
+      mq = await mqttClient(broker.port);
+      for (const id of ['LBM1', 'LBM2']) {
+        const c = new Charger({ id, ver: '1.6', phases: 3, rot: [0, 1, 2], car: [3, 32] }, () => {});
+        cars.push(c);
+        await c.connect(gw);
+        await c.arrive();
+      }
+    });
+
+    after(async () => {
+      clearInterval(timer);
+      for (const c of cars) await c.close();
+      mq?.close();
+      await stopAll({ gw, csms });
+      await broker?.close();
+    });
+
+    it('without a reading yet the fail-safe holds the site', async () => {
+      const l = await limit();
+      assert.equal(l.meter.state, 'silent');
+      assert.equal(l.effectiveA, SAFE_A);
+      await waitFor(() => drawBy(0) > 0 && drawBy(0) <= SAFE_A, 5000, 'cars within the fail-safe');
+    });
+
+    it('gives the cars what the building leaves, and follows a step within the reaction time',
+      async () => {
+        timer = setInterval(publish, 300);
+        await waitFor(() => drawBy(0) >= 20, 5000, 'cars get the headroom');
+        assert.ok(building + drawBy(0) <= FUSE_A, `${building} + ${drawBy(0)} A`);
+        assert.equal((await limit()).meter.state, 'ok');
+        // the building's load steps up by 18 A: the cars must make room
+        building = 28;
+        const t0 = Date.now();
+        publish();
+        await waitFor(() => building + drawBy(0) <= FUSE_A, REACTION_MS * 3, 'fuse met again');
+        const took = Date.now() - t0;
+        console.log(`# building load 10 -> 28 A under a ${FUSE_A} A fuse met after ${took} ms`);
+        assert.ok(took <= REACTION_MS, `took ${took} ms`);
+        await sleep(2000);
+        assert.ok(building + drawBy(0) <= FUSE_A, `${building} + ${drawBy(0)} A after 2 s`);
+        // and falls back: the cars get it again, step by step
+        building = 10;
+        await waitFor(() => drawBy(0) >= 20, 8000, 'cars get the headroom back');
+        for (const bad of ['garbage', '[1, 2]', '{"L1": 1e9, "L2": 0, "L3": 0}'])
+          mq.publish(topic, bad);
+        await waitFor(() => (gw.stderr.match(/meter reading on \S+ ignored/g) || []).length >= 3,
+          3000, 'three bad readings logged');
+        assert.equal(gw.proc.exitCode, null);
+      });
+
+    it('a meter gone silent brings the fail-safe within its timeout', async () => {
+      const silences = () => (gw.stderr.match(/grid meter silent for 3 s/g) || []).length;
+      const before = silences();  // one at start, before the first reading
+      clearInterval(timer);
+      const t0 = Date.now();
+      await waitFor(() => silences() > before, 6000, 'fail-safe logged');
+      const took = Date.now() - t0;
+      console.log(`# meter silent: fail-safe after ${took} ms (timeout 3 s)`);
+      assert.ok(took <= 3000 + 1500, `fail-safe after ${took} ms`);
+      const l = await limit();
+      assert.equal(l.meter.state, 'silent');
+      assert.equal(l.effectiveA, SAFE_A);
+      await waitFor(() => drawBy(0) <= SAFE_A, REACTION_MS * 3, 'cars within the fail-safe');
+    });
+  });

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,8 @@ struct bal_evse {
 	uint64_t sent_us;
 	uint64_t retry_us;          /* refused: not again before this */
 	double measured_ref[3];     /* draw when last allocated, for min_change */
+	int csms_priority;          /* 2.x chargingPriority the CSMS gave ... */
+	char priority_tx[40];       /* ... this transaction, "" none */
 };
 
 /* Per session (balance_of(s)). */
@@ -63,6 +66,11 @@ struct ogw_balance_charger {
 	struct csms_profile csms_default;  /* TxDefault for connector/EVSE 0 */
 	struct csms_profile csms_max;      /* ChargePointMax / StationMax / External */
 	bool ready;                 /* boot accepted: the charger takes our calls */
+	bool level_asked;           /* its ChargeProfileMaxStackLevel was asked for */
+	bool level_known;           /* ... and answered (or not): profiles may go */
+	int max_level;              /* ... as it answered, < 0: unknown */
+	bool no_external;           /* 2.x: refused ChargingStationExternalConstraints */
+	char asked_tx[40];          /* the TransactionEvent awaiting its answer */
 	double failsafe_a;          /* share sent in the Max profile, < 0: none */
 	uint64_t failsafe_us;
 	uint64_t failsafe_retry_us; /* refused: not again before this */
@@ -107,6 +115,9 @@ struct ogw_balance {
 	struct tree last;           /* the last allocation, for the JSON */
 	time_t last_run;
 	struct ogw_limit_mqtt *limit_mqtt;  /* load_balancing.limit_mqtt's client */
+	double meter_load[3];       /* the building's load by grid phase (filtered) */
+	uint64_t meter_us;          /* its last good reading, 0: none yet */
+	bool meter_silent;          /* the fail-safe is in force (logged once) */
 };
 
 /* Chargers that connect without being configured: balanced under the site. */
@@ -192,11 +203,25 @@ static struct ogw_balance_charger *charger_of(struct ogw_session *s)
 		if (!bc)
 			return NULL;
 		bc->failsafe_a = NO_LIMIT;
+		bc->max_level = -1;
 		for (int i = 0; i < N_EVSE; i++)
 			bc->evse[i].sent_a = NO_LIMIT;
 		*slot = bc;
 	}
 	return *slot;
+}
+
+/*
+ * The stack level of our profiles on @s: the top one the charger allows
+ * (ChargeProfileMaxStackLevel), so no CSMS profile of the same purpose
+ * can sit above ours (those at the top are moved one below it:
+ * balance_on_relay); the configured one until the charger said.
+ */
+static int level_of(const struct ogw_session *s)
+{
+	const struct ogw_balance_charger *bc = balance_of(s);
+
+	return bc && bc->max_level >= 0 ? bc->max_level : s->gw->conf.lb->stack_level;
 }
 
 static bool purpose_is(const char *purpose, const char *const *names)
@@ -245,6 +270,46 @@ static bool clear_matches(const struct csms_profile *p, bool v16, int evse, int 
 	return (evse < 0 || evse == this_evse) && (!purpose || (pp && !strcmp(purpose, pp)));
 }
 
+static const char *const our_evse_purposes[] = {
+	"TxDefaultProfile", "TxProfile", "ChargingStationExternalConstraints", NULL,
+};
+static const char *const external_purpose[] = { "ChargingStationExternalConstraints", NULL };
+
+/*
+ * 2.x: our limits are ChargingStationExternalConstraints, which the
+ * charger combines with the CSMS's Max and Tx/TxDefault as a minimum
+ * (2.0.1 K01), whatever their stack levels; a charger that refuses that
+ * purpose gets TxDefault/Tx and Max like a 1.6 one.
+ */
+static bool external(const struct ogw_session *s)
+{
+	const struct ogw_balance_charger *bc = balance_of(s);
+
+	return s->south.ver != OGW_OCPP16 && !(bc && bc->no_external);
+}
+
+bool ogw_balance_clear_hits_ours(const json_t *req, bool v16, int stack_level)
+{
+	const json_t *crit = v16 ? req : json_object_get(req, "chargingProfileCriteria");
+	const json_t *idv = json_object_get(req, v16 ? "id" : "chargingProfileId");
+	const json_t *ev = json_object_get(crit, v16 ? "connectorId" : "evseId");
+	const json_t *lv = json_object_get(crit, "stackLevel");
+	const char *purpose = json_string_value(json_object_get(crit, "chargingProfilePurpose"));
+
+	if (json_is_integer(idv))
+		return json_integer_value(idv) >= ID_MAX_PROFILE &&
+		       json_integer_value(idv) < ID_TX + N_EVSE;
+	if (json_is_integer(lv) && json_integer_value(lv) != stack_level)
+		return false;
+	if (!purpose || purpose_is(purpose, external_purpose))
+		return true;  /* 2.x: external constraints on EVSE 0 and the others */
+	/* ours: the Max profile on EVSE 0, Tx / TxDefault on EVSEs above 0 */
+	if (purpose_is(purpose, max_purposes))
+		return !json_is_integer(ev) || json_integer_value(ev) == 0;
+	return purpose_is(purpose, our_evse_purposes) &&
+	       (!json_is_integer(ev) || json_integer_value(ev) > 0);
+}
+
 static void record_clear(struct ogw_session *s, struct ogw_balance_charger *bc, const json_t *p)
 {
 	bool v16 = s->south.ver == OGW_OCPP16;
@@ -276,6 +341,40 @@ static bool draw_moved(struct ogw_session *s, const struct ogw_balance_charger *
 	return false;
 }
 
+bool ogw_balance_charging_priority(const json_t *res, int *ret_priority)
+{
+	/* 2.0.1 TransactionEventResponse: the top-level chargingPriority
+	 * overrules the one in idTokenInfo */
+	const json_t *p = json_object_get(res, "chargingPriority");
+
+	if (!json_is_integer(p))
+		p = json_object_get(json_object_get(res, "idTokenInfo"), "chargingPriority");
+	if (!json_is_integer(p) || json_integer_value(p) < -9 || json_integer_value(p) > 9)
+		return false;
+	*ret_priority = (int)json_integer_value(p);
+	return true;
+}
+
+/* The CSMS's chargingPriority for the transaction of the TransactionEvent
+ * just answered: the session's priority in the allocator from now. */
+static bool record_priority(struct ogw_session *s, struct ogw_balance_charger *bc,
+			    const json_t *res)
+{
+	int prio;
+
+	if (!bc->asked_tx[0] || !ogw_balance_charging_priority(res, &prio))
+		return false;
+	for (int i = 0; i < ogw_state_of(s)->n_evse; i++) {
+		const struct ogw_evse_state *e = &ogw_state_of(s)->evse[i];
+		if (e->id >= N_EVSE || strcmp(e->tx_id, bc->asked_tx) != 0)
+			continue;
+		bc->evse[e->id].csms_priority = prio;
+		snprintf(bc->evse[e->id].priority_tx, sizeof(bc->evse[e->id].priority_tx), "%s",
+			 e->tx_id);
+	}
+	return true;
+}
+
 static const char *const tx_actions[] = {
 	"StartTransaction", "StopTransaction", "TransactionEvent", "StatusNotification", NULL,
 };
@@ -299,7 +398,17 @@ static void balance_observe(struct ogw_session *s, enum ogw_obs what, const char
 		const char *st = json_string_value(json_object_get(payload, "status"));
 		bc->ready = st && !strcmp(st, "Accepted");
 		kick(gw, KICK_MS);
+	} else if (what == OGW_OBS_UP_RESULT && !strcmp(action, "TransactionEvent")) {
+		if (record_priority(s, bc, payload))
+			kick(gw, KICK_MS);
 	} else if (what == OGW_OBS_UP_CALL && strcmp(action, "BootNotification") != 0) {
+		/* the charger waits for each answer: this is the one the next
+		 * TransactionEvent result answers */
+		if (!strcmp(action, "TransactionEvent")) {
+			const char *tx = json_string_value(json_object_get(
+				json_object_get(payload, "transactionInfo"), "transactionId"));
+			snprintf(bc->asked_tx, sizeof(bc->asked_tx), "%s", tx ? tx : "");
+		}
 		/* anything else means the charger booted before we saw it */
 		bool was = bc->ready;
 		bc->ready = true;
@@ -309,6 +418,79 @@ static void balance_observe(struct ogw_session *s, enum ogw_obs what, const char
 	} else if (what == OGW_OBS_UP_RESULT && !strcmp(action, "StartTransaction")) {
 		kick(gw, KICK_MS);
 	}
+}
+
+static bool balance_needs_request(const char *action, const json_t *req)
+{
+	(void)req;
+	return !strcmp(action, "ClearChargingProfile");
+}
+
+/* Everything we keep on the charger goes out again at once. */
+static void resend_now(struct ogw_session *s, struct ogw_balance_charger *bc)
+{
+	for (int i = 0; i < N_EVSE; i++) {
+		bc->evse[i].sent_a = NO_LIMIT;
+		bc->evse[i].retry_us = 0;
+	}
+	bc->failsafe_a = NO_LIMIT;
+	bc->failsafe_retry_us = 0;
+	kick(s->gw, 0);
+}
+
+/*
+ * A ClearChargingProfile cannot say "all but the balancer's", so one that
+ * may have taken ours off (no criteria, or criteria matching our stack
+ * level / purpose / ids) is forwarded as the CSMS sent it, and once the
+ * charger accepted it, everything we keep there is sent again at once.
+ */
+static void balance_observe_answer(struct ogw_session *s, const char *action, const json_t *req,
+				   const json_t *res)
+{
+	const struct ogw_lb_conf *lb = lb_conf(s->gw);
+	struct ogw_balance_charger *bc = balance_of(s);
+	const char *st = json_string_value(json_object_get(res, "status"));
+
+	if (!lb || !bc || !req || strcmp(action, "ClearChargingProfile") != 0 || !st ||
+	    strcmp(st, "Accepted") != 0 ||
+	    !ogw_balance_clear_hits_ours(req, s->south.ver == OGW_OCPP16, level_of(s)))
+		return;
+	struct ogw_log_ctx lc = { s->id, "south", action, NULL };
+	ogw_info(&lc, "load balancing: the CSMS's clear may have removed ours; sending again");
+	resend_now(s, bc);
+}
+
+/*
+ * A CSMS profile of a purpose we use, at our stack level or above, would
+ * replace ours or win over it (OCPP 1.6 §3.13.2, 2.0.1 K01): it goes one
+ * level below ours. Its limit still counts: our target never exceeds the
+ * CSMS's (evse_csms_limit), so only the order changes, not its meaning.
+ */
+static enum ogw_stage_verdict balance_on_relay(struct ogw_leg *from, struct ogw_leg *to,
+					       const struct ogw_frame *f, const char *action,
+					       json_t *payload, const struct ogw_tr_action *entry,
+					       json_t *memo)
+{
+	(void)from, (void)f, (void)entry, (void)memo;
+	if (to->kind != OGW_SOUTH || strcmp(action, "SetChargingProfile") != 0 ||
+	    !lb_conf(to->s->gw) || !balance_of(to->s))
+		return OGW_STAGE_CONTINUE;
+	bool v16 = to->ver == OGW_OCPP16;
+	json_t *body = json_object_get(payload, v16 ? "csChargingProfiles" : "chargingProfile");
+	const char *purpose = json_string_value(json_object_get(body, "chargingProfilePurpose"));
+	json_int_t at = json_integer_value(json_object_get(body, "stackLevel"));
+	int level = level_of(to->s);
+
+	bool ours = external(to->s) ? purpose_is(purpose, external_purpose) :
+		    purpose_is(purpose, our_evse_purposes) || purpose_is(purpose, max_purposes);
+
+	if (level <= 0 || at < level || !ours)
+		return OGW_STAGE_CONTINUE;
+	struct ogw_log_ctx lc = { to->s->id, "south", action, NULL };
+	ogw_info(&lc, "load balancing: the CSMS's %s at stack level %lld goes to %d, below ours",
+		 purpose, (long long)at, level - 1);
+	json_object_set_new(body, "stackLevel", json_integer(level - 1));
+	return OGW_STAGE_CHANGED;
 }
 
 static void balance_session_free(struct ogw_session *s)
@@ -331,6 +513,9 @@ const struct ogw_stage ogw_balance_stage = {
 	.name = "balance",
 	.on_session_free = balance_session_free,
 	.observe = balance_observe,    /* after the charger state's: it reads it */
+	.observe_answer = balance_observe_answer,
+	.on_relay = balance_on_relay,
+	.needs_request = balance_needs_request,
 };
 
 /* ---- the tree ------------------------------------------------------------- */
@@ -391,17 +576,90 @@ static int local_minute(time_t now)
 	return tm.tm_hour * 60 + tm.tm_min;
 }
 
-/* The site node's limit: the configuration (schedule) and the dynamic one. */
+static bool meter_fresh(const struct ogw_gateway *gw)
+{
+	const struct ogw_balance *b = gw->balance;
+
+	return b->meter_us && ogw_now_us() - b->meter_us <
+	       (uint64_t)gw->conf.lb->meter_timeout_s * 1000000;
+}
+
+/* What the grid meter leaves the chargers (A per phase, < 0: no limit of
+ * its own): the fuse less the building's load; while the meter is silent,
+ * the fail-safe (safe_a, else nothing beyond the configured limit). */
+static double meter_limit(const struct ogw_gateway *gw)
+{
+	const struct ogw_lb_conf *lb = gw->conf.lb;
+
+	if (lb->meter_fuse_a < 0)
+		return NO_LIMIT;
+	if (!meter_fresh(gw))
+		return lb->meter_safe_a;
+	return ogw_lb_meter_limit_a(lb->meter_fuse_a, gw->balance->meter_load);
+}
+
+/* The site node's limit: the configuration (schedule), the dynamic one and
+ * the grid meter's. */
 static struct ogw_lb_node site_node(const struct ogw_gateway *gw, int minute)
 {
 	struct ogw_lb_params p = { .voltage = gw->conf.lb->voltage };
 	struct ogw_lb_node n = node_of(&gw->conf.lb->site, -1, minute);
+	double other = min_limit(gw->balance->dynamic_a, meter_limit(gw));
 
-	if (gw->balance->dynamic_a >= 0) {
-		n.limit_a = min_limit(ogw_lb_node_limit_a(&p, &n), gw->balance->dynamic_a);
+	if (other >= 0) {
+		n.limit_a = min_limit(ogw_lb_node_limit_a(&p, &n), other);
 		n.limit_w = NO_LIMIT;
 	}
 	return n;
+}
+
+/* The meter's fail-safe comes and goes in one place, logged once each way. */
+static void meter_follow(struct ogw_gateway *gw)
+{
+	struct ogw_balance *b = gw->balance;
+	const struct ogw_lb_conf *lb = gw->conf.lb;
+	bool silent = lb->meter_fuse_a >= 0 && !meter_fresh(gw);
+
+	if (silent == b->meter_silent)
+		return;
+	b->meter_silent = silent;
+	if (silent && lb->meter_safe_a >= 0)
+		ogw_warn(NULL, "load balancing: grid meter silent for %d s: fail-safe site limit "
+			 "%.1f A per phase", lb->meter_timeout_s, lb->meter_safe_a);
+	else if (silent)
+		ogw_warn(NULL, "load balancing: grid meter silent for %d s: the configured site "
+			 "limit alone applies", lb->meter_timeout_s);
+	else
+		ogw_info(NULL, "load balancing: grid meter back, fail-safe over");
+}
+
+int ogw_balance_set_meter(struct ogw_gateway *gw, const double amps[3], char *err, size_t errlen)
+{
+	const struct ogw_lb_conf *lb = lb_conf(gw);
+	struct ogw_balance *b = gw->balance;
+	double chargers[3] = { 0, 0, 0 };
+
+	if (!lb || !b || lb->meter_fuse_a < 0) {
+		snprintf(err, errlen, "no grid meter is configured");
+		return -EINVAL;
+	}
+	for (int k = 0; k < 3; k++) {
+		/* negative: the site exports; beyond ten fuses: not a reading */
+		if (!isfinite(amps[k]) || fabs(amps[k]) > 10 * lb->meter_fuse_a) {
+			snprintf(err, errlen, "L%d: %g A is not a grid current under a %.1f A fuse",
+				 k + 1, amps[k], lb->meter_fuse_a);
+			return -EINVAL;
+		}
+	}
+	/* the chargers' draw as of the last run, by grid phase */
+	for (size_t v = 0; v < b->last.n; v++)
+		if (b->last.meta[v].kind == NODE_EVSE)
+			for (int k = 0; k < 3; k++)
+				chargers[k] += b->last.meta[v].measured[k];
+	ogw_lb_meter_load(b->meter_load, amps, chargers, !meter_fresh(gw));
+	b->meter_us = ogw_now_us();
+	kick(gw, KICK_MS);
+	return 0;
 }
 
 static int add_charger(struct tree *t, const struct ogw_gateway *gw, int parent,
@@ -558,6 +816,10 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 		memcpy(ss.measured_a, e->current_a, sizeof(ss.measured_a));
 		ss.offered_a = balance_of(s) ? balance_of(s)->evse[m->evse].sent_a : NO_LIMIT;
 		ss.csms_limit_a = m->csms_a;
+		/* the CSMS's chargingPriority for this transaction (2.x) wins
+		 * over the charger's configured one */
+		if (balance_of(s) && !strcmp(balance_of(s)->evse[m->evse].priority_tx, e->tx_id))
+			ss.priority = balance_of(s)->evse[m->evse].csms_priority;
 		if (balance_of(s) && ogw_now_us() < balance_of(s)->evse[m->evse].retry_us)
 			unmanaged(&ss, cm->conf);
 		t->ss_node[t->n_ss] = (int)v;
@@ -655,7 +917,31 @@ out:
 struct sent_ctx {
 	int evse;                   /* 0: the Max profile */
 	bool lowering;
+	bool external;              /* purpose ChargingStationExternalConstraints */
+	double limit_a;             /* EVSEs: the limit, for NotifyChargingLimit */
+	int phases;
 };
+
+static json_t *period_json(int start, double limit, int phases);
+
+/*
+ * A limit the charger took, told to a 2.x CSMS as an EMS's (2.0.1 K12:
+ * NotifyChargingLimit, source EMS) while the uplink is up; a 1.6 CSMS has
+ * no such message and sees it only in GetCompositeSchedule.
+ */
+static void notify_limit(struct ogw_session *s, const struct sent_ctx *sc)
+{
+	if (s->north.ver == OGW_OCPP16 || s->north.state != OGW_LEG_UP)
+		return;
+	json_t *n = json_pack("{s:{s:s}, s:i, s:[{s:i, s:s, s:[o]}]}", "chargingLimit",
+			      "chargingLimitSource", "EMS", "evseId", sc->evse, "chargingSchedule",
+			      "id", ID_TX_DEFAULT + sc->evse, "chargingRateUnit", "A",
+			      "chargingSchedulePeriod", period_json(0, sc->limit_a, sc->phases));
+	if (n && ogw_tr_emit(&s->env, OGW_TR_UP, "NotifyChargingLimit", n, NULL, NULL) < 0) {
+		struct ogw_log_ctx lc = { s->id, "north", "NotifyChargingLimit", NULL };
+		ogw_warn(&lc, "load balancing: NotifyChargingLimit not sent");
+	}
+}
 
 static void profile_done(struct ogw_tr_env *env, void *user, const json_t *result)
 {
@@ -664,7 +950,13 @@ static void profile_done(struct ogw_tr_env *env, void *user, const json_t *resul
 	struct ogw_balance *b = s->gw->balance;
 	const char *st = json_string_value(json_object_get(result, "status"));
 
-	if ((!st || strcmp(st, "Accepted") != 0) && balance_of(s)) {
+	if ((!st || strcmp(st, "Accepted") != 0) && balance_of(s) && sc->external && st) {
+		struct ogw_log_ctx lc = { s->id, "south", "SetChargingProfile", NULL };
+		ogw_warn(&lc, "ChargingStationExternalConstraints refused (%s): TxDefault and Max "
+			 "profiles from now", st);
+		balance_of(s)->no_external = true;
+		resend_now(s, balance_of(s));
+	} else if ((!st || strcmp(st, "Accepted") != 0) && balance_of(s)) {
 		struct ogw_log_ctx lc = { s->id, "south", "SetChargingProfile", NULL };
 		uint64_t retry = ogw_now_us() + RETRY_US;
 		ogw_warn(&lc, "balancing profile for EVSE %d not accepted (%s); again in %llu s",
@@ -679,6 +971,8 @@ static void profile_done(struct ogw_tr_env *env, void *user, const json_t *resul
 			balance_of(s)->failsafe_retry_us = retry;
 		}
 	}
+	else if (st && sc->evse > 0)
+		notify_limit(s, sc);
 	if (b && sc->lowering && b->lowering > 0 && --b->lowering == 0)
 		kick(s->gw, 0);
 	free(sc);
@@ -708,34 +1002,47 @@ static json_t *profile_json(const struct ogw_session *s, int id, int evse, const
 			 "stackLevel", stack, "chargingProfilePurpose", purpose,
 			 "chargingProfileKind", absolute ? "Absolute" : "Relative",
 			 "chargingSchedule", v16 ? sched : json_pack("[o]", sched));
-	if (body && tx_id) {
-		char *end;
-		long long n = strtoll(tx_id, &end, 10);
-		json_object_set_new(body, "transactionId",
-				    v16 ? json_integer(*end ? 0 : n) : json_string(tx_id));
-	}
+	json_t *txv = body && tx_id ? ogw_balance_tx_id_json(tx_id, v16) : NULL;
+	if (txv)
+		json_object_set_new(body, "transactionId", txv);
 	return json_pack("{s:i, s:o}", v16 ? "connectorId" : "evseId", evse,
 			 v16 ? "csChargingProfiles" : "chargingProfile", body);
 }
 
-/* Our own @action on @s's south leg; @evse >= 0 tracks the answer (for a
- * SetChargingProfile), -1 ignores it. Takes @payload. */
-static int emit(struct ogw_session *s, const char *action, json_t *payload, int evse,
-		bool lowering)
+json_t *ogw_balance_tx_id_json(const char *tx_id, bool v16)
+{
+	char *end;
+	long long n;
+
+	if (!v16)
+		return json_string(tx_id);
+	errno = 0;
+	n = strtoll(tx_id, &end, 10);
+	/* 1.6 transactionId is an integer: one that does not parse is left
+	 * out (the TxProfile then applies to the running transaction, 1.6
+	 * §7.13) rather than aimed at a transaction 0 the charger never had */
+	if (!*tx_id || *end || errno || n < INT32_MIN || n > INT32_MAX)
+		return NULL;
+	return json_integer(n);
+}
+
+/* Our own @action on @s's south leg; with @track (a SetChargingProfile)
+ * its answer goes to profile_done(), else it is ignored. Takes @payload. */
+static int emit(struct ogw_session *s, const char *action, json_t *payload,
+		const struct sent_ctx *track)
 {
 	struct ogw_balance *b = s->gw->balance;
-	struct sent_ctx *sc = evse >= 0 ? malloc(sizeof(*sc)) : NULL;
+	struct sent_ctx *sc = track ? malloc(sizeof(*sc)) : NULL;
+	bool lowering = track && track->lowering;
 	int r;
 
-	if ((evse >= 0 && !sc) || !payload) {
+	if ((track && !sc) || !payload) {
 		free(sc);
 		json_decref(payload);
 		return -ENOMEM;
 	}
-	if (sc) {
-		sc->evse = evse;
-		sc->lowering = lowering;
-	}
+	if (sc)
+		*sc = *track;
 	b->emitting = true;
 	r = ogw_tr_emit(&s->env, OGW_TR_DOWN, action, payload, sc ? profile_done : NULL, sc);
 	b->emitting = false;
@@ -763,8 +1070,10 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 	struct bal_evse *be = &balance_of(s)->evse[m->evse];
 	struct ogw_evse_state *e = evse_find(s, m->evse);
 	double target = m->csms_a >= 0 ? fmin(m->target_a, m->csms_a) : m->target_a;
-	/* a CSMS TxProfile would win over our TxDefault: answer it with ours */
-	bool as_tx = m->active && be->csms.body && be->csms.tx;
+	/* a CSMS TxProfile would win over our TxDefault: answer it with ours
+	 * (an external constraint is a minimum with it: no need) */
+	bool ext = external(s);
+	bool as_tx = !ext && m->active && be->csms.body && be->csms.tx;
 	const char *tx_id = as_tx && e ? e->tx_id : NULL;
 	bool changed = be->sent_a < 0 || fabs(target - be->sent_a) >= 0.1 || as_tx != be->sent_tx ||
 		       (as_tx && strcmp(be->sent_tx_id, tx_id ? tx_id : "") != 0);
@@ -777,9 +1086,11 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int 
 		return s->gw->balance->lowering ? 0 : be->sent_us + gap - now_us;
 	json_t *per = json_pack("[o]", period_json(0, target, phases));
 	json_t *p = profile_json(s, (as_tx ? ID_TX : ID_TX_DEFAULT) + m->evse, m->evse,
-				 as_tx ? "TxProfile" : "TxDefaultProfile", lb->stack_level, per,
-				 tx_id, false);
-	if (emit(s, "SetChargingProfile", p, m->evse, lower) < 0)
+				 ext ? external_purpose[0] : as_tx ? "TxProfile" : "TxDefaultProfile",
+				 level_of(s), per, tx_id, ext);
+	struct sent_ctx track = { .evse = m->evse, .lowering = lower, .external = ext,
+				  .limit_a = target, .phases = phases };
+	if (emit(s, "SetChargingProfile", p, &track) < 0)
 		return 0;
 	be->sent_a = floor(target * 10) / 10;
 	be->sent_tx = as_tx;
@@ -817,13 +1128,83 @@ static void send_failsafe(struct ogw_session *s, const struct tree *t, size_t v,
 	share = min_limit(share, csms);
 	json_t *per = json_pack("[o, o]", period_json(0, fmax(full, share), phases),
 				period_json(FAILSAFE_AFTER_S, share, phases));
-	json_t *p = profile_json(s, ID_MAX_PROFILE, 0, s->south.ver == OGW_OCPP16 ?
-				 "ChargePointMaxProfile" : "ChargingStationMaxProfile",
-				 lb->stack_level, per, NULL, true);
-	if (emit(s, "SetChargingProfile", p, 0, bc->failsafe_a >= 0 && share < bc->failsafe_a) == 0) {
+	bool ext = external(s);
+	json_t *p = profile_json(s, ID_MAX_PROFILE, 0, ext ? external_purpose[0] :
+				 s->south.ver == OGW_OCPP16 ? "ChargePointMaxProfile" :
+				 "ChargingStationMaxProfile", level_of(s), per, NULL, true);
+	struct sent_ctx track = { .evse = 0, .external = ext,
+				  .lowering = bc->failsafe_a >= 0 && share < bc->failsafe_a };
+	if (emit(s, "SetChargingProfile", p, &track) == 0) {
 		bc->failsafe_a = share;
 		bc->failsafe_us = now_us;
 	}
+}
+
+int ogw_balance_max_level(const json_t *res, bool v16)
+{
+	const json_t *item = json_array_get(json_object_get(res, v16 ? "configurationKey" :
+							    "getVariableResult"), 0);
+	const char *st = json_string_value(json_object_get(item, "attributeStatus"));
+	const char *v = json_string_value(json_object_get(item, v16 ? "value" : "attributeValue"));
+	const char *key = json_string_value(json_object_get(item, "key"));
+	char *end;
+	long n;
+
+	if (!v || (!v16 && (!st || strcmp(st, "Accepted") != 0)) ||
+	    (v16 && (!key || strcmp(key, "ChargeProfileMaxStackLevel") != 0)))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return !*v || *end || errno || n < 0 || n > INT_MAX ? -1 : (int)n;
+}
+
+static void level_done(struct ogw_tr_env *env, void *user, const json_t *result)
+{
+	struct ogw_session *s = ogw_env_session(env);
+	struct ogw_balance_charger *bc = balance_of(s);
+	int n = ogw_balance_max_level(result, s->south.ver == OGW_OCPP16);
+
+	(void)user;
+	if (!bc || !lb_conf(s->gw))
+		return;
+	bc->level_known = true;
+	if (n >= 0 && n != bc->max_level) {
+		struct ogw_log_ctx lc = { s->id, "south", NULL, NULL };
+		ogw_info(&lc, "load balancing: stack level %d, the charger's highest", n);
+		bc->max_level = n;
+	}
+	resend_now(s, bc);  /* same ids: a new level replaces the old */
+}
+
+/* ChargeProfileMaxStackLevel (1.6) / SmartChargingCtrlr.ProfileStackLevel
+ * (2.x), once per connection; a charger that does not say keeps the
+ * configured level. */
+static void ask_level(struct ogw_session *s, struct ogw_balance_charger *bc)
+{
+	json_t *req = s->south.ver == OGW_OCPP16 ?
+		json_pack("{s:[s]}", "key", "ChargeProfileMaxStackLevel") :
+		json_pack("{s:[{s:{s:s}, s:{s:s}}]}", "getVariableData", "component", "name",
+			  "SmartChargingCtrlr", "variable", "name", "ProfileStackLevel");
+
+	bc->level_asked = true;
+	s->gw->balance->emitting = true;
+	int r = ogw_tr_emit(&s->env, OGW_TR_DOWN, s->south.ver == OGW_OCPP16 ? "GetConfiguration" :
+			    "GetVariables", req, level_done, NULL);
+	s->gw->balance->emitting = false;
+	if (r < 0)
+		bc->level_asked = false;
+}
+
+/* A charger our profiles may go to: booted, its stack level settled. */
+static bool takes_profiles(struct ogw_session *s)
+{
+	struct ogw_balance_charger *bc = s ? balance_of(s) : NULL;
+
+	if (!bc || !bc->ready)
+		return false;
+	if (!bc->level_asked)
+		ask_level(s, bc);
+	return bc->level_known;
 }
 
 /* Both passes over every live, booted charger; the soonest held raise. */
@@ -838,7 +1219,7 @@ static uint64_t send_all(struct tree *t, time_t now)
 				continue;
 			const struct node_meta *cm = &t->meta[t->nodes[v].parent];
 			struct ogw_session *s = cm->s;
-			if (!s || !charger_of(s) || !balance_of(s)->ready)
+			if (!s || !charger_of(s) || !takes_profiles(s))
 				continue;
 			uint64_t w = send_evse(s, m, cm->conf->lim.phases, pass == 1, now_us);
 			if (w && (!wait || w < wait))
@@ -847,7 +1228,7 @@ static uint64_t send_all(struct tree *t, time_t now)
 	}
 	for (size_t v = 0; v < t->n; v++) {
 		const struct node_meta *m = &t->meta[v];
-		if (m->kind == NODE_CHARGER && m->s && balance_of(m->s) && balance_of(m->s)->ready)
+		if (m->kind == NODE_CHARGER && takes_profiles(m->s))
 			send_failsafe(m->s, t, v, m->conf->lim.phases, now, now_us);
 	}
 	return wait;
@@ -865,6 +1246,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	b->due_us = 0;
 	if (gw->stopping || !lb_conf(gw))
 		return;
+	meter_follow(gw);
 	const struct ogw_lb_params p = { .voltage = gw->conf.lb->voltage,
 					 .headroom_a = gw->conf.lb->headroom_a };
 	r = build_tree(&t, gw, now);
@@ -892,6 +1274,11 @@ static void tick(lws_sorted_usec_list_t *sul)
 	uint64_t next = (uint64_t)gw->conf.lb->update_interval_s * 1000000;
 	if (wait && wait < next)
 		next = wait;
+	if (meter_fresh(gw)) {  /* the fail-safe starts on time */
+		uint64_t silent_at = b->meter_us + (uint64_t)gw->conf.lb->meter_timeout_s * 1000000;
+		if (silent_at - ogw_now_us() < next)
+			next = silent_at - ogw_now_us();
+	}
 	kick(gw, (unsigned int)(next / 1000) + 1);
 }
 
@@ -924,7 +1311,7 @@ void ogw_balance_free(struct ogw_gateway *gw)
 static void clear_profile(struct ogw_session *s, int id)
 {
 	emit(s, "ClearChargingProfile", json_pack("{s:i}", s->south.ver == OGW_OCPP16 ?
-						  "id" : "chargingProfileId", id), -1, false);
+						  "id" : "chargingProfileId", id), NULL);
 }
 
 /*
@@ -963,14 +1350,17 @@ static double configured_site_a(const struct ogw_lb_conf *lb)
 }
 
 /* The limit client runs while balancing is on with limit_mqtt set; a new
- * URL (a reload) replaces it. Without a loop (unit tests) there is none. */
+ * URL, or a meter added or gone (a reload), replaces it. Without a loop
+ * (unit tests) there is none. */
 static void limit_mqtt_follow(struct ogw_gateway *gw, struct ogw_balance *b,
 			      const struct ogw_lb_conf *lb)
 {
 	const char *want = lb && gw->ctx ? lb->limit_mqtt : NULL;
 	const char *have = ogw_limit_mqtt_url(b->limit_mqtt);
+	bool meter = lb && lb->meter_fuse_a >= 0;
 
-	if ((!want && !have) || (want && have && !strcmp(want, have)))
+	if ((!want && !have) ||
+	    (want && have && !strcmp(want, have) && meter == ogw_limit_mqtt_meter(b->limit_mqtt)))
 		return;
 	b->limit_mqtt = ogw_limit_mqtt_stop(b->limit_mqtt);
 	if (want)
@@ -1079,6 +1469,12 @@ int ogw_balance_parse_limit(const struct ogw_gateway *gw, const json_t *v, doubl
 	return 0;
 }
 
+static json_t *phases_json(const double *v)
+{
+	return json_pack("[f, f, f]", round(v[0] * 10) / 10, round(v[1] * 10) / 10,
+			 round(v[2] * 10) / 10);
+}
+
 static json_t *amps_or_null(double a)
 {
 	return a < 0 ? json_null() : json_real(floor(a * 10) / 10);
@@ -1107,13 +1503,24 @@ json_t *ogw_balance_limit_json(struct ogw_gateway *gw)
 		return json_pack("{s:b, s:n}", "enabled", 0, "phaseA");
 	struct ogw_lb_params p = { .voltage = lb->voltage };
 	struct ogw_lb_node sched = node_of(&lb->site, -1, local_minute(time(NULL)));
-	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:[o, o, o], s:i, s:f}",
+	json_t *o = json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:[o, o, o], s:i, s:f}",
 			 "enabled", 1, "configuredA", amps_or_null(configured_site_a(lb)),
 			 "scheduledA", amps_or_null(ogw_lb_node_limit_a(&p, &sched)),
 			 "dynamicA", amps_or_null(gw->balance->dynamic_a),
 			 "effectiveA", amps_or_null(eff_a), "dynamic", dynamic,
 			 "phaseA", amps_or_null(eff_a), amps_or_null(eff_a), amps_or_null(eff_a),
 			 "phases", lb->site.phases, "voltage", lb->voltage);
+	if (o && lb->meter_fuse_a >= 0) {
+		const struct ogw_balance *b = gw->balance;
+		bool fresh = meter_fresh(gw);
+		json_object_set_new(o, "meter", json_pack(
+			"{s:s, s:f, s:o, s:o, s:o, s:o}", "state", fresh ? "ok" : "silent",
+			"fuseA", lb->meter_fuse_a, "limitA", amps_or_null(meter_limit(gw)),
+			"loadA", b->meter_us ? phases_json(b->meter_load) : json_null(),
+			"ageS", b->meter_us ? json_real(floor((ogw_now_us() - b->meter_us) / 1e5) / 10) :
+			json_null(), "safeA", amps_or_null(lb->meter_safe_a)));
+	}
+	return o;
 }
 
 const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id)
@@ -1121,12 +1528,6 @@ const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id)
 	const struct ogw_lb_charger_conf *ch = ogw_lb_conf_charger(gw->conf.lb, id, NULL);
 
 	return ch ? ch->rotation : default_charger.rotation;
-}
-
-static json_t *phases_json(const double *v)
-{
-	return json_pack("[f, f, f]", round(v[0] * 10) / 10, round(v[1] * 10) / 10,
-			 round(v[2] * 10) / 10);
 }
 
 static json_t *node_json(const struct tree *t, const struct ogw_lb_params *p, size_t v,

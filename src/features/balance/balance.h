@@ -57,4 +57,34 @@ void ogw_balance_limit_message(struct ogw_gateway *gw, const char *topic, const 
 struct ogw_limit_mqtt *ogw_limit_mqtt_start(struct ogw_gateway *gw, const char *url);
 struct ogw_limit_mqtt *ogw_limit_mqtt_stop(struct ogw_limit_mqtt *lm);
 const char *ogw_limit_mqtt_url(const struct ogw_limit_mqtt *lm);
+/* Whether it reads the grid meter too. */
+bool ogw_limit_mqtt_meter(const struct ogw_limit_mqtt *lm);
+/* A TxProfile's transactionId for the charger's version: a string in 2.x;
+ * in 1.6 the integer @tx_id spells, or NULL when it is not one (then the
+ * profile goes without it, never with a made-up 0). */
+json_t *ogw_balance_tx_id_json(const char *tx_id, bool v16);
+/* Whether ClearChargingProfile request @req (the charger's version) may
+ * remove a profile the balancer keeps at @stack_level: one of its ids, or
+ * criteria (none, or evse / purpose / stackLevel) that match one. */
+bool ogw_balance_clear_hits_ours(const json_t *req, bool v16, int stack_level);
+/* The charger's ChargeProfileMaxStackLevel from its GetConfiguration (1.6)
+ * or GetVariables (2.x, SmartChargingCtrlr.ProfileStackLevel) answer, or
+ * -1 when it did not give one. */
+int ogw_balance_max_level(const json_t *res, bool v16);
+/* The chargingPriority (-9..9) of a 2.x TransactionEventResponse (the
+ * top-level one, else idTokenInfo's): true with *ret_priority, false when
+ * it gives none. */
+bool ogw_balance_charging_priority(const json_t *res, int *ret_priority);
+/* A grid meter reading (A by grid phase, @amps[3]): the building's load
+ * becomes the meter less the chargers, the site limit the fuse less that
+ * (docs/LOAD_BALANCING.md "The grid meter"). 0, or -EINVAL with @err for
+ * a reading that cannot be one or without a configured meter. */
+int ogw_balance_set_meter(struct ogw_gateway *gw, const double amps[3], char *err,
+			  size_t errlen);
+/* balance_mqtt.c: a reading on <prefix>/<site>/$gateway/meter: a number
+ * (every phase), [L1, L2, L3] or {"L1": A, "L2": A, "L3": A}; a bad one is
+ * logged and ignored (the fail-safe follows if no good one comes). */
+void ogw_balance_meter_message(struct ogw_gateway *gw, const char *topic, const char *payload,
+			       size_t len);
+
 #endif

@@ -6,7 +6,9 @@
  * with a WebSocket uplink load_balancing.limit_mqtt opens a small client
  * of its own here that only subscribes to that topic. Both hand the
  * payload to ogw_balance_limit_message(); a bad one is logged, never
- * fatal. The limit itself lives in balance.c.
+ * fatal. With load_balancing.meter the same client also reads the grid
+ * meter on <prefix>/<site>/$gateway/meter. The limit and the meter's
+ * headroom themselves live in balance.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,12 +23,14 @@
 #include "session/session.h"
 
 #define LIMIT_LEVEL "$gateway/limit"
+#define METER_LEVEL "$gateway/meter"
 
 struct ogw_limit_mqtt {
 	struct ogw_gateway *gw;
 	struct ogw_mqtt *client;
 	char *url;
 	char topic[512];
+	char meter_topic[512];      /* "": no meter configured */
 };
 
 void ogw_balance_limit_message(struct ogw_gateway *gw, const char *topic, const char *payload,
@@ -59,6 +63,40 @@ void ogw_balance_limit_message(struct ogw_gateway *gw, const char *topic, const 
 	json_decref(v);
 }
 
+/* A reading's three phases: a number (each phase), [L1, L2, L3] or
+ * {"L1": A, "L2": A, "L3": A}; false when it is none of these. */
+static bool meter_phases(const json_t *v, double ret_a[3])
+{
+	static const char *const names[] = { "L1", "L2", "L3" };
+
+	for (int k = 0; k < 3; k++) {
+		const json_t *x = json_is_number(v) ? v : json_is_array(v) ?
+				  json_array_get(v, (size_t)k) : json_object_get(v, names[k]);
+		if (!json_is_number(x) || (json_is_array(v) && json_array_size(v) != 3))
+			return false;
+		ret_a[k] = json_number_value(x);
+	}
+	return true;
+}
+
+void ogw_balance_meter_message(struct ogw_gateway *gw, const char *topic, const char *payload,
+			       size_t len)
+{
+	char err[160];
+	double amps[3];
+	json_error_t jerr;
+	json_t *v = json_loadb(payload, len, JSON_DECODE_ANY, &jerr);
+
+	if (!v)
+		ogw_warn(NULL, "mqtt: meter reading on %s ignored: not JSON (%s)", topic, jerr.text);
+	else if (!meter_phases(v, amps))
+		ogw_warn(NULL, "mqtt: meter reading on %s ignored: expected a number, [L1, L2, L3] "
+			 "or {\"L1\": A, \"L2\": A, \"L3\": A}", topic);
+	else if (ogw_balance_set_meter(gw, amps, err, sizeof(err)) < 0)
+		ogw_warn(NULL, "mqtt: meter reading on %s ignored: %s", topic, err);
+	json_decref(v);
+}
+
 static void on_connected(void *arg, bool session_present)
 {
 	struct ogw_limit_mqtt *lm = arg;
@@ -68,6 +106,8 @@ static void on_connected(void *arg, bool session_present)
 		ogw_err(NULL, "mqtt: Failed to subscribe to %s", lm->topic);
 	else
 		ogw_info(NULL, "load balancing: site limit from %s", lm->topic);
+	if (lm->meter_topic[0] && ogw_mqtt_subscribe(lm->client, lm->meter_topic) < 0)
+		ogw_err(NULL, "mqtt: Failed to subscribe to %s", lm->meter_topic);
 }
 
 /* The limit in force stays while the broker is away. */
@@ -83,11 +123,12 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 {
 	struct ogw_limit_mqtt *lm = arg;
 
-	if (strcmp(topic, lm->topic) != 0) {
+	if (!strcmp(topic, lm->topic))
+		ogw_balance_limit_message(lm->gw, topic, payload, len);
+	else if (lm->meter_topic[0] && !strcmp(topic, lm->meter_topic))
+		ogw_balance_meter_message(lm->gw, topic, payload, len);
+	else
 		ogw_warn(NULL, "mqtt: message on unexpected topic %s dropped", topic);
-		return;
-	}
-	ogw_balance_limit_message(lm->gw, topic, payload, len);
 }
 
 struct ogw_limit_mqtt *ogw_limit_mqtt_start(struct ogw_gateway *gw, const char *url)
@@ -112,6 +153,9 @@ struct ogw_limit_mqtt *ogw_limit_mqtt_start(struct ogw_gateway *gw, const char *
 		goto fail;
 	snprintf(lm->topic, sizeof(lm->topic), "%s/%s/%s", c->mqtt_prefix, o.url.site,
 		 LIMIT_LEVEL);
+	if (c->lb && c->lb->meter_fuse_a >= 0)
+		snprintf(lm->meter_topic, sizeof(lm->meter_topic), "%s/%s/%s", c->mqtt_prefix,
+			 o.url.site, METER_LEVEL);
 	snprintf(client_id, sizeof(client_id), "ocppgw-limit-%s", o.url.site);
 	o.client_id = client_id;
 	ogw_conf_mqtt_opts(c, &o);
@@ -139,4 +183,9 @@ struct ogw_limit_mqtt *ogw_limit_mqtt_stop(struct ogw_limit_mqtt *lm)
 const char *ogw_limit_mqtt_url(const struct ogw_limit_mqtt *lm)
 {
 	return lm ? lm->url : NULL;
+}
+
+bool ogw_limit_mqtt_meter(const struct ogw_limit_mqtt *lm)
+{
+	return lm && lm->meter_topic[0];
 }

@@ -127,6 +127,33 @@ Test(config_lb, limit_mqtt_is_a_broker_and_one_site)
 	ogw_conf_errors_clear(&errs);
 }
 
+Test(config_lb, meter_needs_its_broker_and_sane_values)
+{
+	const char *const no_broker[] = {
+		"2: load_balancing.meter: needs limit_mqtt (the meter's broker)",
+	};
+	const char *const bad[] = {
+		"3: load_balancing.meter.timeout: must be between 1 and 3600 seconds",
+		"3: load_balancing.meter.safe_a: must be between 0 and 10000",
+	};
+	struct ogw_conf c;
+	struct ogw_conf_errors errs;
+
+	expect_errors(FIXTURES "/lb-meter.conf", no_broker, 1);
+	expect_errors(FIXTURES "/lb-meter-bad.conf", bad, 2);
+	load(FIXTURES "/lb-meter-ok.conf", &c, &errs, 0);
+	cr_assert_float_eq(c.lb->meter_fuse_a, 63, 1e-9);
+	cr_assert_eq(c.lb->meter_timeout_s, 10);
+	cr_assert_float_eq(c.lb->meter_safe_a, 16, 1e-9);
+	ogw_conf_clear(&c);
+	ogw_conf_errors_clear(&errs);
+	/* without the section: no meter */
+	load(FIXTURES "/lb-limit-mqtt-ok.conf", &c, &errs, 0);
+	cr_assert_lt(c.lb->meter_fuse_a, 0);
+	ogw_conf_clear(&c);
+	ogw_conf_errors_clear(&errs);
+}
+
 Test(config_lb, a_charger_sits_in_one_place)
 {
 	const char *path = FIXTURES "/lb-dup.conf";

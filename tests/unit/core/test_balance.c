@@ -15,11 +15,19 @@
 
 #define T0 1700000000  /* 2023-11-14T22:13:20Z */
 
-static double limit_of(const char *json, bool v16, time_t now, int64_t tx_started)
+/* A JSON fixture, parsed (the caller drops it). */
+static json_t *fixture(const char *json)
 {
 	json_error_t err;
 	json_t *p = json_loads(json, 0, &err);
+
 	cr_assert_not_null(p, "bad fixture: %s", err.text);
+	return p;
+}
+
+static double limit_of(const char *json, bool v16, time_t now, int64_t tx_started)
+{
+	json_t *p = fixture(json);
 	double l = ogw_balance_profile_limit(p, v16, now, T0, tx_started, 230);
 	json_decref(p);
 	return l;
@@ -110,4 +118,125 @@ Test(balance_site_limit, refused_without_load_balancing)
 	cr_assert_str_eq(err, "load balancing is not configured");
 	ogw_balance_free(&gw);
 	ogw_conf_clear(&gw.conf);
+}
+
+/* ---- the 1.6 TxProfile's transactionId ---------------------------------- */
+
+static void tx_id_is(const char *tx_id, bool v16, const char *want)
+{
+	json_t *v = ogw_balance_tx_id_json(tx_id, v16);
+	char *got = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+
+	if (!want)
+		cr_assert_null(v, "%s: expected none, got %s", tx_id, got);
+	else
+		cr_assert_str_eq(got ? got : "(none)", want, "%s", tx_id);
+	free(got);
+	json_decref(v);
+}
+
+Test(balance_tx_id, v16_integer_or_left_out)
+{
+	tx_id_is("42", true, "42");
+	tx_id_is("-7", true, "-7");
+	/* never a made-up transaction 0 */
+	tx_id_is("a1b2", true, NULL);
+	tx_id_is("12x", true, NULL);
+	tx_id_is("", true, NULL);
+	tx_id_is("99999999999", true, NULL);  /* beyond a 1.6 integer */
+	tx_id_is("0f7c2a4e-uuid", false, "\"0f7c2a4e-uuid\"");
+}
+
+/* ---- which ClearChargingProfile may take the balancer's profiles off ---- */
+
+static bool hits(const char *json, bool v16)
+{
+	json_t *p = fixture(json);
+	bool h = ogw_balance_clear_hits_ours(p, v16, 8);
+	json_decref(p);
+	return h;
+}
+
+Test(balance_clear, v16_criteria)
+{
+	cr_assert(hits("{}", true), "no criteria clears everything");
+	cr_assert(hits("{\"connectorId\":1}", true));
+	cr_assert(hits("{\"stackLevel\":8}", true));
+	cr_assert(hits("{\"chargingProfilePurpose\":\"TxDefaultProfile\"}", true));
+	cr_assert(hits("{\"chargingProfilePurpose\":\"ChargePointMaxProfile\",\"connectorId\":0}",
+		       true));
+	cr_assert(hits("{\"id\":770000101}", true), "our TxDefault's id");
+	cr_assert_not(hits("{\"id\":3}", true), "a CSMS id");
+	cr_assert_not(hits("{\"stackLevel\":2}", true), "another level");
+	cr_assert_not(hits("{\"chargingProfilePurpose\":\"TxProfile\",\"connectorId\":0}", true));
+	cr_assert_not(hits("{\"chargingProfilePurpose\":\"ChargePointMaxProfile\","
+			   "\"connectorId\":1}", true));
+}
+
+Test(balance_clear, v2_criteria)
+{
+	cr_assert(hits("{}", false));
+	cr_assert(hits("{\"chargingProfileCriteria\":{\"evseId\":1}}", false));
+	cr_assert(hits("{\"chargingProfileCriteria\":{\"chargingProfilePurpose\":"
+		       "\"ChargingStationMaxProfile\",\"stackLevel\":8}}", false));
+	cr_assert(hits("{\"chargingProfileId\":770000000}", false));
+	cr_assert(hits("{\"chargingProfileCriteria\":{\"evseId\":1,\"chargingProfilePurpose\":"
+		       "\"ChargingStationExternalConstraints\"}}", false), "ours on an EVSE");
+	cr_assert_not(hits("{\"chargingProfileId\":12}", false));
+	cr_assert_not(hits("{\"chargingProfileCriteria\":{\"stackLevel\":0}}", false));
+}
+
+/* ---- ChargeProfileMaxStackLevel as the charger answers it --------------- */
+
+static int level_of(const char *json, bool v16)
+{
+	json_t *p = fixture(json);
+	int n = ogw_balance_max_level(p, v16);
+	json_decref(p);
+	return n;
+}
+
+Test(balance_level, read_from_either_version)
+{
+	cr_assert_eq(level_of("{\"configurationKey\":[{\"key\":\"ChargeProfileMaxStackLevel\","
+			      "\"readonly\":true,\"value\":\"5\"}]}", true), 5);
+	cr_assert_eq(level_of("{\"configurationKey\":[],\"unknownKey\":"
+			      "[\"ChargeProfileMaxStackLevel\"]}", true), -1);
+	cr_assert_eq(level_of("{\"configurationKey\":[{\"key\":\"ChargeProfileMaxStackLevel\","
+			      "\"readonly\":true,\"value\":\"ten\"}]}", true), -1);
+	cr_assert_eq(level_of("{\"getVariableResult\":[{\"attributeStatus\":\"Accepted\","
+			      "\"attributeValue\":\"12\",\"component\":{\"name\":"
+			      "\"SmartChargingCtrlr\"},\"variable\":{\"name\":"
+			      "\"ProfileStackLevel\"}}]}", false), 12);
+	cr_assert_eq(level_of("{\"getVariableResult\":[{\"attributeStatus\":\"UnknownVariable\","
+			      "\"component\":{\"name\":\"SmartChargingCtrlr\"},\"variable\":"
+			      "{\"name\":\"ProfileStackLevel\"}}]}", false), -1);
+	cr_assert_eq(level_of("{\"getVariableResult\":[{\"attributeStatus\":\"Accepted\","
+			      "\"attributeValue\":\"-3\",\"component\":{\"name\":\"x\"},"
+			      "\"variable\":{\"name\":\"y\"}}]}", false), -1);
+}
+
+/* ---- 2.x chargingPriority from the CSMS --------------------------------- */
+
+static bool prio_of(const char *json, int *ret)
+{
+	json_t *p = fixture(json);
+	bool ok = ogw_balance_charging_priority(p, ret);
+	json_decref(p);
+	return ok;
+}
+
+Test(balance_priority, from_the_transaction_event_response)
+{
+	int p = 99;
+
+	cr_assert_not(prio_of("{}", &p));
+	cr_assert_eq(p, 99, "untouched when absent");
+	cr_assert(prio_of("{\"idTokenInfo\":{\"status\":\"Accepted\",\"chargingPriority\":-3}}", &p));
+	cr_assert_eq(p, -3);
+	/* the top-level one overrules idTokenInfo's (2.0.1 TransactionEventResponse) */
+	cr_assert(prio_of("{\"chargingPriority\":7,\"idTokenInfo\":{\"status\":\"Accepted\","
+			  "\"chargingPriority\":-3}}", &p));
+	cr_assert_eq(p, 7);
+	cr_assert_not(prio_of("{\"chargingPriority\":12}", &p), "out of -9..9");
 }

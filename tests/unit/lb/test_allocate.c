@@ -213,3 +213,33 @@ Test(lb, malformed_input_is_refused)
 	cr_assert_float_eq(a[0], 42, 0);
 	cr_assert_eq(ogw_lb_allocate(&params, nodes, 2, NULL, 0, a), 0);
 }
+
+/* The grid meter: the building's load is the meter less the chargers,
+ * taken at once when it rises, half-way per reading when it falls; the
+ * site keeps the fuse less the most loaded phase. */
+Test(lb_meter, load_rises_at_once_falls_slowly)
+{
+	double load[3];
+	const double chargers[3] = { 20, 20, 0 };
+
+	ogw_lb_meter_load(load, (const double[]){ 30, 25, 12 }, chargers, true);
+	cr_assert_float_eq(load[0], 10, 1e-9);
+	cr_assert_float_eq(load[1], 5, 1e-9);
+	cr_assert_float_eq(load[2], 12, 1e-9);
+	cr_assert_float_eq(ogw_lb_meter_limit_a(40, load), 28, 1e-9, "40 A less L3's 12 A");
+	/* L1 jumps to 30 A of building load: at once */
+	ogw_lb_meter_load(load, (const double[]){ 50, 25, 12 }, chargers, false);
+	cr_assert_float_eq(load[0], 30, 1e-9);
+	cr_assert_float_eq(ogw_lb_meter_limit_a(40, load), 10, 1e-9);
+	/* and drops back to 10 A: half-way per reading */
+	ogw_lb_meter_load(load, (const double[]){ 30, 25, 12 }, chargers, false);
+	cr_assert_float_eq(load[0], 20, 1e-9);
+	ogw_lb_meter_load(load, (const double[]){ 30, 25, 12 }, chargers, false);
+	cr_assert_float_eq(load[0], 15, 1e-9);
+	/* a building over the fuse leaves nothing, never a negative limit */
+	ogw_lb_meter_load(load, (const double[]){ 90, 25, 12 }, chargers, false);
+	cr_assert_float_eq(ogw_lb_meter_limit_a(40, load), 0, 1e-9);
+	/* export (negative grid current) leaves more than the fuse */
+	ogw_lb_meter_load(load, (const double[]){ -10, -10, -10 }, (const double[]){ 0, 0, 0 }, true);
+	cr_assert_float_eq(ogw_lb_meter_limit_a(40, load), 50, 1e-9);
+}
