@@ -265,7 +265,7 @@ describe('each door binds exactly its address (finding 2)', { timeout: 120000 },
       assert.deepEqual(listening(p), [`127.0.0.1:${p}`]);
       assert.deepEqual(listening(q), [`127.0.0.2:${q}`]);
       assert.match(g.log, new RegExp(`admin API on http://127\\.0\\.0\\.2:${q}/`));
-      assert.match(g.log, new RegExp(`listening on 127\\.0\\.0\\.1:${p} \\(ws\\)`));
+      assert.match(g.log, new RegExp(`listening on 127\\.0\\.0\\.1:${p} \\(ws, profiles 1\\)`));
       const r = await fetch(`http://127.0.0.2:${q}/api/site`);
       assert.equal(r.status, 200);
     } finally {
