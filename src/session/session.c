@@ -33,7 +33,7 @@ static const char *const leg_state_names[] = {
 static inline const struct ogw_translator *pair_tr(const struct ogw_leg *a,
 						   const struct ogw_leg *b)
 {
-	return (a->kind == OGW_NORTH ? a : b)->tr;
+	return ogw_leg_north(a->kind == OGW_NORTH ? a : b)->tr;
 }
 
 /* The translator of the pair the environment (s->env) serves for @l: its
@@ -1077,7 +1077,7 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	leg_init(s, &s->south, OGW_SOUTH, ver, gw->south_tp);
 	s->n_north = n_north;
-	leg_init(s, &s->north[0], OGW_NORTH, north_ver, gw->north_tp);
+	leg_init(s, &s->north[0].leg, OGW_NORTH, north_ver, gw->north_tp);
 	s->north[0].tr = tr;
 	s->env.ops = &ogw_session_env_ops;
 	s->connected_at = time(NULL);
@@ -1192,7 +1192,7 @@ static void session_free(struct ogw_session *s)
 	struct ogw_log_ctx lc = { s->id, NULL, NULL, NULL };
 	ogw_debug(&lc, "session freed");
 	OGW_FOR_NORTH(s, n)
-		lws_sul_cancel(&n->sul_reconnect);
+		lws_sul_cancel(&ogw_leg_north(n)->sul_reconnect);
 	/* In reverse: a stage may read the state of one before it. */
 	for (size_t i = s->gw->pipeline.n; i-- > 0;)
 		if (s->gw->pipeline.stage[i]->on_session_free)
@@ -1252,7 +1252,7 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 	 * frames, so no peer is left waiting on a reply. */
 	leg_fail_calls(&s->south);
 	OGW_FOR_NORTH(s, n) {
-		lws_sul_cancel(&n->sul_reconnect);
+		lws_sul_cancel(&ogw_leg_north(n)->sul_reconnect);
 		leg_fail_calls(n);
 	}
 	struct lws_dll2 *d;
@@ -1295,7 +1295,7 @@ void ogw_session_leg_gone(struct ogw_leg *l)
 
 void ogw_session_north_up(struct ogw_leg *l)
 {
-	l->reconnects = 0;
+	ogw_leg_north(l)->reconnects = 0;
 	l->last_rx_us = ogw_now_us();
 	leg_set_state(l, OGW_LEG_UP);
 	tell_leg(l, OGW_LEG_EV_UP);
@@ -1304,7 +1304,7 @@ void ogw_session_north_up(struct ogw_leg *l)
 
 static void reconnect_cb(lws_sorted_usec_list_t *sul)
 {
-	struct ogw_leg *l = lws_container_of(sul, struct ogw_leg, sul_reconnect);
+	struct ogw_leg *l = &lws_container_of(sul, struct ogw_north, sul_reconnect)->leg;
 	if (l->s->state == OGW_SESSION_ACTIVE && !l->wsi)
 		l->tp->connect(l);
 }
@@ -1323,10 +1323,11 @@ void ogw_session_north_failed(struct ogw_leg *l, const char *why)
 	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_session_standalone(s) ||
 	    !l->tp->session_reconnects)
 		return;
-	uint64_t delay = ogw_backoff_ms(l->reconnects++, gw->conf.reconnect_min_ms,
+	struct ogw_north *n = ogw_leg_north(l);
+	uint64_t delay = ogw_backoff_ms(n->reconnects++, gw->conf.reconnect_min_ms,
 					gw->conf.reconnect_max_ms);
 	ogw_info(&lc, "upstream %s; reconnecting in %llu ms", why, (unsigned long long)delay);
-	lws_sul_schedule(gw->ctx, 0, &l->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);
+	lws_sul_schedule(gw->ctx, 0, &n->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);
 }
 
 void ogw_session_free_all(struct ogw_gateway *gw)

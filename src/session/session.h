@@ -92,9 +92,8 @@ struct ogw_leg_transport {
 	bool websocket;
 };
 /* One connection of a session: a WebSocket, or the MQTT uplink's topics.
- * Each leg is an OCPP endpoint of its own (version, ids, tracker); a north
- * leg also holds what belongs to its CSMS: the translator between the
- * charger's version and its own, and its reconnect state. */
+ * Each leg is an OCPP endpoint of its own (version, ids, tracker, write
+ * queue). */
 struct ogw_leg {
 	struct ogw_session *s;
 	enum ogw_leg_kind kind;
@@ -113,12 +112,22 @@ struct ogw_leg {
 	char *rx;                   /* reassembly of a fragmented message */
 	size_t rx_len;
 	bool rx_refused;            /* over max_frame_size: closing, rest unread */
-	/* north legs only */
+};
+
+/* A north leg: the leg to one CSMS and what belongs to that CSMS. */
+struct ogw_north {
+	struct ogw_leg leg;
 	const struct ogw_translator *tr;  /* south <-> this CSMS; NULL: same
 	                                     version, relayed as is */
 	lws_sorted_usec_list_t sul_reconnect;
 	unsigned int reconnects;    /* consecutive failed attempts */
 };
+
+/* The north leg @l is (@l->kind is OGW_NORTH). */
+static inline struct ogw_north *ogw_leg_north(const struct ogw_leg *l)
+{
+	return lws_container_of(l, struct ogw_north, leg);
+}
 
 /* A CALL a translator answers later. */
 struct ogw_tr_pending {
@@ -153,6 +162,7 @@ struct ogw_session {
 	                               only when csms.pass_credentials is on */
 	bool detached;              /* the charger is gone; a stage keeps the session
 	                               (offline: to deliver its queue) */
+	unsigned int n_north;       /* legs in north[] */
 	time_t connected_at;
 	void *slot[OGW_STAGES_MAX]; /* each stage's own state, by its place in
 	                               gw->pipeline (ogw_session_slot()) */
@@ -160,19 +170,25 @@ struct ogw_session {
 	 * north[0] is the primary, whose answers the charger gets; one in
 	 * standalone mode too (never connected: the gateway answers in its
 	 * version). */
-	unsigned int n_north;
-	struct ogw_leg north[];
+	struct ogw_north north[];
 };
 
 /* The primary CSMS's leg. */
 static inline struct ogw_leg *ogw_session_primary(struct ogw_session *s)
 {
-	return &s->north[0];
+	return &s->north[0].leg;
+}
+
+/* The north leg after @l in @s->north[], or NULL. */
+static inline struct ogw_leg *ogw_north_next(const struct ogw_session *s, const struct ogw_leg *l)
+{
+	const struct ogw_north *n = ogw_leg_north(l) + 1;
+	return n < s->north + s->n_north ? (struct ogw_leg *)&n->leg : NULL;
 }
 
 /* Every north leg @l of session @s, the primary first. */
 #define OGW_FOR_NORTH(s, l) \
-	for (struct ogw_leg *l = (s)->north; l < (s)->north + (s)->n_north; l++)
+	for (struct ogw_leg *l = ogw_session_primary(s); l; l = ogw_north_next((s), l))
 
 /* listen.c: the sockets of one door (chargers or admin API), every address
  * its configured address names, each connection handed to an lws vhost. */

@@ -127,7 +127,7 @@ static bool is_tx_message(enum ogw_ocpp ver, const char *action, const json_t *p
 
 static bool is_queued(const struct ogw_session *s, const char *action, const json_t *payload)
 {
-	if (is_tx_message(s->north[0].ver, action, payload))
+	if (is_tx_message(s->north[0].leg.ver, action, payload))
 		return true;
 	/* A late heartbeat says nothing; a late boot is sent first anyway. */
 	return s->gw->conf.offline_queue_all && strcmp(action, "Heartbeat") &&
@@ -210,7 +210,7 @@ static bool offline_answers(struct ogw_session *s, const char *action, const jso
 	/* The first attempt of a charger's connection is worth waiting for
 	 * (the CSMS's own answer to its boot); once it failed, the gateway
 	 * answers until the CSMS is back. */
-	return !(csms(s)->state == OGW_LEG_CONNECTING && csms(s)->reconnects == 0);
+	return !(csms(s)->state == OGW_LEG_CONNECTING && ogw_leg_north(csms(s))->reconnects == 0);
 }
 
 /*
