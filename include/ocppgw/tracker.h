@@ -34,6 +34,7 @@ struct ogw_call {
 	char origin_id[OGW_MSGID_MAX + 1];
 	ogw_call_done_fn done;
 	void *user;
+	void *origin;                      /* borrowed: where a relayed CALL came from */
 	const void *ctx;                   /* borrowed: what @done needs besides user */
 	json_t *memo;                      /* owned: released with the call */
 	char *rest;                        /* owned: the text after the id when the

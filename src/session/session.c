@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A charger session: its two legs, and the pipeline every frame takes
- * between them (decode -> validate -> stages -> translate -> encode -> other
- * leg). Each leg is an endpoint with its own call tracker and its own
- * message ids. Frames leave through the leg's transport (struct
+ * A charger session: its south leg, one north leg per CSMS, and the
+ * pipeline every frame takes between them (decode -> validate -> stages ->
+ * translate -> encode -> the leg it goes to). Each leg is an endpoint with
+ * its own call tracker and its own message ids; each north leg has its own
+ * version and translator. Frames leave through the leg's transport (struct
  * ogw_leg_transport: src/transport/ws.c for WebSocket legs, north_mqtt.c
  * for the MQTT uplink); features join through the stages (stage.h).
  */
@@ -27,9 +28,19 @@ static const char *const leg_state_names[] = {
 	[OGW_LEG_CLOSING] = "closing",
 };
 
-static inline struct ogw_leg *other_leg(struct ogw_leg *l)
+/* The translator between the south leg and north leg, @a and @b in either
+ * order; NULL when both speak the same version. */
+static inline const struct ogw_translator *pair_tr(const struct ogw_leg *a,
+						   const struct ogw_leg *b)
 {
-	return l->kind == OGW_SOUTH ? &l->s->north : &l->s->south;
+	return ogw_leg_north(a->kind == OGW_NORTH ? a : b)->tr;
+}
+
+/* The translator of the pair the environment (s->env) serves for @l: its
+ * own for a north leg, the primary's for the south leg. */
+static inline const struct ogw_translator *env_tr(struct ogw_leg *l)
+{
+	return pair_tr(l, ogw_session_primary(l->s));
 }
 
 static inline struct ogw_log_ctx leg_ctx(const struct ogw_leg *l, const char *action,
@@ -280,7 +291,8 @@ static void leg_kick(struct ogw_leg *l)
 	l->call_sent_us = ogw_now_us();
 	tell_frame(l, OGW_FRAME_SEEN, 1, c->type, c->action, NULL);
 	struct ogw_log_ctx lc = leg_ctx(l, c->action, c->id);
-	ogw_debug(&lc, "-> CALL (from %s id %s)", leg_names[other_leg(l)->kind],
+	ogw_debug(&lc, "-> CALL (from %s id %s)",
+		  leg_names[l->kind == OGW_SOUTH ? OGW_NORTH : OGW_SOUTH],
 		  c->origin_id[0] ? c->origin_id : "gateway");
 	size_t len;
 	char *buf = c->rest ? ogw_rpc_reframe(OGW_LEG_HEADROOM, OGW_MSG_CALL, c->id, c->rest,
@@ -314,27 +326,26 @@ void ogw_gateway_deadline_check(lws_sorted_usec_list_t *sul)
 	deadline_arm(gw);
 }
 
-/* The shim of @l's session when it sits on @l (that leg speaks a neighbour
- * of the tables' version), else NULL. */
-static const struct ogw_tr_shim *leg_shim(const struct ogw_leg *l)
+/* The shim of translator @t when it sits on @l (that leg speaks a
+ * neighbour of the tables' version), else NULL. */
+static const struct ogw_tr_shim *leg_shim(const struct ogw_leg *l, const struct ogw_translator *t)
 {
-	const struct ogw_translator *t = l->s->tr;
 	if (!t || !t->shim)
 		return NULL;
 	return (t->shim->leg == OGW_TR_UP) == (l->kind == OGW_NORTH) ? t->shim : NULL;
 }
 
 /*
- * A payload crossing @l's shim: going out on @l (@to_leg) or coming in from
- * it. Takes @in; returns a new reference, or NULL with *err and @desc set
- * (and *ret_nodata when nothing was left to send). Without a shim on @l,
- * @in comes back as it is.
+ * A payload crossing the shim of translator @t on @l: going out on @l
+ * (@to_leg) or coming in from it. Takes @in; returns a new reference, or
+ * NULL with *err and @desc set (and *ret_nodata when nothing was left to
+ * send). Without a shim on @l, @in comes back as it is.
  */
-static json_t *shim_pass(struct ogw_leg *l, const char *action, bool response, bool to_leg,
-			 json_t *in, enum ogw_err *err, char *desc, size_t desclen,
-			 bool *ret_nodata)
+static json_t *shim_pass(struct ogw_leg *l, const struct ogw_translator *t, const char *action,
+			 bool response, bool to_leg, json_t *in, enum ogw_err *err, char *desc,
+			 size_t desclen, bool *ret_nodata)
 {
-	const struct ogw_tr_shim *sh = leg_shim(l);
+	const struct ogw_tr_shim *sh = leg_shim(l, t);
 	json_t *out = NULL;
 
 	if (ret_nodata)
@@ -378,10 +389,11 @@ bool ogw_payload_valid(struct ogw_leg *l, const char *action, bool response,
 }
 
 /* Queues @payload (a new reference, taken) as a CALL on @l relaying the
- * peer's call @origin_id. 0, or -ENOBUFS when the leg's queue is full. */
+ * call @origin_id of leg @from (NULL and "": the gateway's own). 0, or
+ * -ENOBUFS when the leg's queue is full. */
 static int leg_call_take(struct ogw_leg *l, const char *action, json_t *payload,
-			 const char *origin_id, ogw_call_done_fn done, const void *ctx, json_t *memo,
-			 char *rest, size_t rest_len)
+			 struct ogw_leg *from, const char *origin_id, ogw_call_done_fn done,
+			 const void *ctx, json_t *memo, char *rest, size_t rest_len)
 {
 	struct ogw_gateway *gw = l->s->gw;
 	if (l->kind == OGW_SOUTH)
@@ -396,6 +408,7 @@ static int leg_call_take(struct ogw_leg *l, const char *action, json_t *payload,
 	snprintf(c->origin_id, sizeof(c->origin_id), "%s", origin_id);
 	c->done = done;
 	c->user = l;
+	c->origin = from;
 	c->ctx = ctx;
 	c->memo = memo;
 	c->rest = rest;
@@ -462,12 +475,14 @@ static bool salvaged(struct ogw_call *c)
 }
 
 /* An answer (or none: timeout, leg lost) to a call we relayed on c->user's
- * leg; it goes back to the leg the call came from, in that leg's version. */
+ * leg; it goes back to the leg the call came from (c->origin), in that
+ * leg's version. */
 static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 {
 	struct ogw_leg *l = c->user;
-	struct ogw_leg *back = other_leg(l);
+	struct ogw_leg *back = c->origin;
 	struct ogw_session *s = l->s;
+	const struct ogw_translator *pair = pair_tr(l, back);
 	const char *peer = l->kind == OGW_NORTH ? "CSMS" : "charger";
 
 	if (back->in_pending)
@@ -548,7 +563,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	}
 	enum ogw_err serr = OGW_ERR_INTERNAL;
 	char sdesc[200];
-	json_t *res = shim_pass(l, c->action, true, false, json_incref(answer->payload), &serr,
+	json_t *res = shim_pass(l, pair, c->action, true, false, json_incref(answer->payload), &serr,
 				sdesc, sizeof(sdesc), NULL);
 	if (!res) {
 		send_error(back, OGW_MSG_CALLERROR, c->origin_id, serr, "%s", sdesc);
@@ -558,8 +573,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	int tr = entry->result(&s->env, c->memo, res, &out);
 	json_decref(res);
 	if (tr == 0 && out)
-		out = shim_pass(back, entry->action, true, true, out, &serr, sdesc, sizeof(sdesc),
-				NULL);
+		out = shim_pass(back, pair, entry->action, true, true, out, &serr, sdesc,
+				sizeof(sdesc), NULL);
 	if (tr < 0 || !out) {
 		struct ogw_log_ctx lc = leg_ctx(l, c->action, answer->id);
 		ogw_err(&lc, "Failed to translate the %s response", c->action);
@@ -583,7 +598,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 int ogw_leg_call(struct ogw_leg *l, const char *action, json_t *payload, ogw_call_done_fn done,
 		 const void *ctx, json_t *memo)
 {
-	return leg_call_take(l, action, payload, "", done, ctx, memo, NULL, 0);
+	return leg_call_take(l, action, payload, NULL, "", done, ctx, memo, NULL, 0);
 }
 
 void ogw_session_withdraw(struct ogw_session *s)
@@ -600,7 +615,8 @@ void ogw_session_answer_as_csms(struct ogw_session *s, const char *action, const
 	memset(&c, 0, sizeof(c));
 	snprintf(c.action, sizeof(c.action), "%s", action);
 	snprintf(c.origin_id, sizeof(c.origin_id), "%s", origin_id);
-	c.user = &s->north;
+	c.user = ogw_session_primary(s);
+	c.origin = &s->south;
 	c.ctx = entry;
 	c.memo = memo;
 	c.deadline_us = UINT64_MAX;
@@ -610,12 +626,12 @@ void ogw_session_answer_as_csms(struct ogw_session *s, const char *action, const
 	json_decref(memo);
 }
 
-/* Sends @payload (taken) on to the other leg as the relay of CALL @f. */
-static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *action,
-		    json_t *payload, const struct ogw_tr_action *entry, json_t *memo)
+/* Sends @payload (taken) on to leg @to as the relay of CALL @f from @l. */
+static void forward(struct ogw_leg *l, struct ogw_leg *to, const struct ogw_frame *f,
+		    const char *action, json_t *payload, const struct ogw_tr_action *entry,
+		    json_t *memo)
 {
 	struct ogw_session *s = l->s;
-	struct ogw_leg *to = other_leg(l);
 
 	/* A rewritten id: the tree goes out, not the received bytes. */
 	bool mapped = false;
@@ -646,7 +662,7 @@ static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *ac
 		if (rest)
 			memcpy(rest, f->rest, f->rest_len);
 	}
-	int r = leg_call_take(to, action, payload, f->id, relay_done, entry, memo, rest,
+	int r = leg_call_take(to, action, payload, l, f->id, relay_done, entry, memo, rest,
 			      f->rest_len);
 	if (r == -ENOBUFS) {
 		struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
@@ -663,18 +679,19 @@ static void forward(struct ogw_leg *l, const struct ogw_frame *f, const char *ac
 	l->in_pending++;
 }
 
-/* A CALL between versions: its translator entry decides what becomes of it. */
-static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
+/* A CALL from @l to @to between versions: the pair's translator entry
+ * decides what becomes of it. */
+static void translate_call(struct ogw_leg *l, struct ogw_leg *to, const struct ogw_frame *f)
 {
 	struct ogw_session *s = l->s;
-	struct ogw_leg *to = other_leg(l);
+	const struct ogw_translator *tr = pair_tr(l, to);
 	enum ogw_tr_dir dir = l->kind == OGW_SOUTH ? OGW_TR_UP : OGW_TR_DOWN;
-	const struct ogw_tr_action *entry = ogw_translator_action(s->tr, dir, f->action);
+	const struct ogw_tr_action *entry = ogw_translator_action(tr, dir, f->action);
 	struct ogw_log_ctx lc = leg_ctx(l, f->action, f->id);
 
 	/* An action only a shimmed leg's version has never crosses the adapter:
 	 * the shim's edge table answers it in that version. */
-	const struct ogw_tr_shim *sh = leg_shim(l);
+	const struct ogw_tr_shim *sh = leg_shim(l, tr);
 	bool leg_only = sh && !ogw_schema_get(s->gw->schemas[sh->tables], f->action, false);
 	if (leg_only)
 		entry = ogw_translator_action(sh->edge, dir, f->action);
@@ -687,8 +704,8 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 	char sdesc[200];
 	bool nodata;
 	json_t *in = leg_only ? json_incref(f->payload) :
-		     shim_pass(l, f->action, false, false, json_incref(f->payload), &serr, sdesc,
-			       sizeof(sdesc), &nodata);
+		     shim_pass(l, tr, f->action, false, false, json_incref(f->payload), &serr,
+			       sdesc, sizeof(sdesc), &nodata);
 	if (!in) {
 		send_error(l, OGW_MSG_CALLERROR, f->id, serr, "%s", sdesc);
 		return;
@@ -712,13 +729,14 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 	switch (out.outcome) {
 	case OGW_TR_FORWARD:
 		if (out.action && out.payload) {
-			out.payload = shim_pass(to, out.action, false, true, out.payload, &serr,
-						sdesc, sizeof(sdesc), &nodata);
+			out.payload = shim_pass(to, tr, out.action, false, true, out.payload,
+						&serr, sdesc, sizeof(sdesc), &nodata);
 			if (!out.payload) {
 				/* Nothing of it exists upstream: a notification is simply
 				 * acknowledged, anything else refused. */
 				json_decref(out.memo);
-				json_t *no = nodata ? json_object() : leg_shim(to)->refusal(f->action);
+				json_t *no = nodata ? json_object() :
+						       leg_shim(to, tr)->refusal(f->action);
 				if (no && ogw_payload_valid(l, f->action, true, no, "local answer"))
 					send_result(l, f->action, f->id, no);
 				else
@@ -737,13 +755,13 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 			return;
 		}
 		ogw_debug(&lc, "translated to %s %s", ogw_ocpp_name(to->ver), out.action);
-		forward(l, f, out.action, out.payload, entry, out.memo);
+		forward(l, to, f, out.action, out.payload, entry, out.memo);
 		return;
 	case OGW_TR_ANSWER:
 		json_decref(out.memo);
 		if (!leg_only)
-			out.payload = shim_pass(l, f->action, true, true, out.payload, &serr, sdesc,
-						sizeof(sdesc), NULL);
+			out.payload = shim_pass(l, tr, f->action, true, true, out.payload, &serr,
+						sdesc, sizeof(sdesc), NULL);
 		if (f->type == OGW_MSG_CALL && out.payload &&
 		    ogw_payload_valid(l, f->action, true, out.payload, "local answer"))
 			send_result(l, f->action, f->id, out.payload);
@@ -764,6 +782,42 @@ static void translate_call(struct ogw_leg *l, const struct ogw_frame *f)
 				   "%s", out.desc[0] ? out.desc : "rejected by the gateway");
 		return;
 	}
+}
+
+/* A CALL from @from to @to, relayed as is or through the pair's translator. */
+static void relay_call(struct ogw_leg *from, struct ogw_leg *to, struct ogw_frame *f)
+{
+	if (!pair_tr(from, to)) {
+		json_incref(f->payload);
+		forward(from, to, f, f->action, f->payload, NULL, NULL);
+	} else {
+		translate_call(from, to, f);
+	}
+}
+
+/*
+ * A charger's CALL goes to the primary CSMS, whose answer (or the
+ * gateway's in its place) the charger gets.
+ * The multi-CSMS step (issue 15, Deliver 2) plugs in here: the same CALL
+ * also goes to every secondary leg, s->north[1..], each through its own
+ * translator, its answer recorded and never forwarded; and split by token
+ * picks which leg's answer the charger gets.
+ */
+static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
+{
+	relay_call(from, ogw_session_primary(from->s), f);
+}
+
+/*
+ * Whether the CSMS of north leg @l may send CALL @f to the charger. The
+ * primary may send anything; a secondary nothing until the multi-CSMS step
+ * plugs its allow list in here (by default the read-only actions of its
+ * version), with the refusal it configures.
+ */
+static bool north_may_call(struct ogw_leg *l, const struct ogw_frame *f)
+{
+	(void)f;
+	return l == ogw_session_primary(l->s);
 }
 
 static void handle_call(struct ogw_leg *l, struct ogw_frame *f)
@@ -802,6 +856,12 @@ static void handle_call(struct ogw_leg *l, struct ogw_frame *f)
 			   "charger %s is not connected: %s not delivered", s->id, f->action);
 		return;
 	}
+	if (l->kind == OGW_NORTH && !north_may_call(l, f)) {
+		ogw_info(&lc, "refused: not on this CSMS's allow list");
+		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_SECURITY,
+			   "%s is not allowed from this CSMS", f->action);
+		return;
+	}
 	FOR_STAGES(s->gw, st, on_call) {
 		enum ogw_stage_verdict v = st->on_call(l, f);
 		if (v == OGW_STAGE_DONE)
@@ -810,12 +870,10 @@ static void handle_call(struct ogw_leg *l, struct ogw_frame *f)
 			f->rest = NULL; /* the bytes are stale now */
 	}
 
-	if (!s->tr) {
-		json_incref(f->payload);
-		forward(l, f, f->action, f->payload, NULL, NULL);
-	} else {
-		translate_call(l, f);
-	}
+	if (l->kind == OGW_SOUTH)
+		relay_up(l, f);
+	else
+		relay_call(l, &s->south, f);
 }
 
 void ogw_session_inject_down(struct ogw_session *s, const char *action, json_t *payload)
@@ -823,7 +881,7 @@ void ogw_session_inject_down(struct ogw_session *s, const char *action, json_t *
 	struct ogw_frame f = { .type = OGW_MSG_CALL, .action = action, .payload = payload };
 	struct ogw_log_ctx lc = { s->id, "north", action, NULL };
 	ogw_info(&lc, "the gateway sends %s in the CSMS's place", action);
-	handle_call(&s->north, &f);
+	handle_call(ogw_session_primary(s), &f);
 	json_decref(payload);
 }
 
@@ -993,31 +1051,34 @@ void ogw_session_rx(struct ogw_leg *l, const char *in, size_t len, size_t more, 
 /* ---- lifetime ----------------------------------------------------------- */
 
 static void leg_init(struct ogw_session *s, struct ogw_leg *l, enum ogw_leg_kind kind,
-		     enum ogw_ocpp ver)
+		     enum ogw_ocpp ver, const struct ogw_leg_transport *tp)
 {
 	l->s = s;
 	l->kind = kind;
 	l->ver = ver;
+	l->tp = tp;
 	ogw_tracker_init(&l->out, (unsigned int)s->gw->conf.max_pending_calls);
 }
 
-/* A session in the table with no legs up yet; NULL when out of memory. */
+/* A session in the table with no legs up yet, its one north leg (the
+ * primary) speaking @north_ver through @tr; NULL when out of memory. The
+ * multi-CSMS step gives it a leg per CSMS of the charger's list. */
 static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 					 enum ogw_ocpp ver, enum ogw_ocpp north_ver,
 					 const struct ogw_translator *tr)
 {
+	const unsigned int n_north = 1;
 	if (gw->n_sessions + 1 > gw->table_size / 2 && table_grow(gw) < 0)
 		return NULL;
-	struct ogw_session *s = calloc(1, sizeof(*s));
+	struct ogw_session *s = calloc(1, sizeof(*s) + n_north * sizeof(s->north[0]));
 	if (!s)
 		return NULL;
 	s->gw = gw;
 	snprintf(s->id, sizeof(s->id), "%s", id);
-	leg_init(s, &s->south, OGW_SOUTH, ver);
-	leg_init(s, &s->north, OGW_NORTH, north_ver);
-	s->south.tp = gw->south_tp;
-	s->north.tp = gw->north_tp;
-	s->tr = tr;
+	leg_init(s, &s->south, OGW_SOUTH, ver, gw->south_tp);
+	s->n_north = n_north;
+	leg_init(s, &s->north[0].leg, OGW_NORTH, north_ver, gw->north_tp);
+	s->north[0].tr = tr;
 	s->env.ops = &ogw_session_env_ops;
 	s->connected_at = time(NULL);
 	size_t b = id_hash(s->id) & (gw->table_size - 1);
@@ -1067,7 +1128,7 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 		return NULL;
 	struct ogw_session *old = ogw_session_find(gw, id);
 	if (old && old->detached && old->state == OGW_SESSION_ACTIVE &&
-	    old->south.ver == ver && old->north.ver == north_ver) {
+	    old->south.ver == ver && ogw_session_primary(old)->ver == north_ver) {
 		/* The charger is back while its queue is being delivered: it takes
 		 * its session over, north leg and replay included. */
 		old->detached = false;
@@ -1105,7 +1166,8 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 	else
 		ogw_info(&lc, "charger connected, OCPP %s", ogw_ocpp_name(ver));
 	if (!standalone)
-		s->north.tp->connect(s);
+		OGW_FOR_NORTH(s, n)
+			n->tp->connect(n);
 	return s;
 }
 
@@ -1120,7 +1182,8 @@ struct ogw_session *ogw_session_new_detached(struct ogw_gateway *gw, const char 
 	if (!s)
 		return NULL;
 	s->detached = true;
-	s->north.tp->connect(s);
+	OGW_FOR_NORTH(s, n)
+		n->tp->connect(n);
 	return s;
 }
 
@@ -1128,15 +1191,18 @@ static void session_free(struct ogw_session *s)
 {
 	struct ogw_log_ctx lc = { s->id, NULL, NULL, NULL };
 	ogw_debug(&lc, "session freed");
-	lws_sul_cancel(&s->sul_reconnect);
+	OGW_FOR_NORTH(s, n)
+		lws_sul_cancel(&ogw_leg_north(n)->sul_reconnect);
 	/* In reverse: a stage may read the state of one before it. */
 	for (size_t i = s->gw->pipeline.n; i-- > 0;)
 		if (s->gw->pipeline.stage[i]->on_session_free)
 			s->gw->pipeline.stage[i]->on_session_free(s);
 	leg_drop_queue(&s->south);
-	leg_drop_queue(&s->north);
 	free(s->south.rx);
-	free(s->north.rx);
+	OGW_FOR_NORTH(s, n) {
+		leg_drop_queue(n);
+		free(n->rx);
+	}
 	if (s->south_auth) {
 		ogw_memzero(s->south_auth, strlen(s->south_auth));
 		free(s->south_auth);
@@ -1145,10 +1211,33 @@ static void session_free(struct ogw_session *s)
 	free(s);
 }
 
+/* A closing session is freed once every leg is gone. */
 static void maybe_free(struct ogw_session *s)
 {
-	if (s->state == OGW_SESSION_CLOSING && !s->south.wsi && !s->north.wsi)
-		session_free(s);
+	if (s->state != OGW_SESSION_CLOSING || s->south.wsi)
+		return;
+	OGW_FOR_NORTH(s, n)
+		if (n->wsi)
+			return;
+	session_free(s);
+}
+
+/* Closes north leg @l of a closing session. */
+static void north_close(struct ogw_leg *l, enum lws_close_status status)
+{
+	if (l->state == OGW_LEG_CONNECTING && l->wsi) {
+		/* No frames can be flushed before the handshake ends, and lws
+		 * reports nothing more for a connection killed this way: detach
+		 * it from the session first. */
+		lws_set_wsi_user(l->wsi, NULL);
+		lws_set_opaque_user_data(l->wsi, NULL);
+		lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		l->wsi = NULL;
+		l->state = OGW_LEG_DOWN;
+	} else {
+		ogw_leg_close(l, status == LWS_CLOSE_STATUS_GOINGAWAY ? LWS_CLOSE_STATUS_GOINGAWAY :
+									LWS_CLOSE_STATUS_NORMAL);
+	}
 }
 
 void ogw_session_close(struct ogw_session *s, enum lws_close_status status, const char *why)
@@ -1159,11 +1248,13 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 	ogw_info(&lc, "closing session: %s", why);
 	s->state = OGW_SESSION_CLOSING;
 	table_remove(s);
-	lws_sul_cancel(&s->sul_reconnect);
-	/* Calls still waiting on either leg get their CALLERROR before the
-	 * close frames, so no peer is left waiting on a reply. */
+	/* Calls still waiting on any leg get their CALLERROR before the close
+	 * frames, so no peer is left waiting on a reply. */
 	leg_fail_calls(&s->south);
-	leg_fail_calls(&s->north);
+	OGW_FOR_NORTH(s, n) {
+		lws_sul_cancel(&ogw_leg_north(n)->sul_reconnect);
+		leg_fail_calls(n);
+	}
 	struct lws_dll2 *d;
 	while ((d = lws_dll2_get_head(&s->pendings))) {
 		struct ogw_tr_pending *p = lws_container_of(d, struct ogw_tr_pending, list);
@@ -1172,19 +1263,8 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 		free(p);
 	}
 	ogw_leg_close(&s->south, status);
-	if (s->north.state == OGW_LEG_CONNECTING && s->north.wsi) {
-		/* No frames can be flushed before the handshake ends, and lws
-		 * reports nothing more for a connection killed this way: detach
-		 * it from the session first. */
-		lws_set_wsi_user(s->north.wsi, NULL);
-		lws_set_opaque_user_data(s->north.wsi, NULL);
-		lws_set_timeout(s->north.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-		s->north.wsi = NULL;
-		s->north.state = OGW_LEG_DOWN;
-	} else {
-		ogw_leg_close(&s->north, status == LWS_CLOSE_STATUS_GOINGAWAY ?
-					     LWS_CLOSE_STATUS_GOINGAWAY : LWS_CLOSE_STATUS_NORMAL);
-	}
+	OGW_FOR_NORTH(s, n)
+		north_close(n, status);
 	maybe_free(s);
 }
 
@@ -1208,44 +1288,46 @@ void ogw_session_leg_gone(struct ogw_leg *l)
 		return;
 	}
 	if (s->state == OGW_SESSION_ACTIVE)
-		ogw_session_north_failed(s, "connection closed");
+		ogw_session_north_failed(l, "connection closed");
 	else
 		maybe_free(s);
 }
 
-void ogw_session_north_up(struct ogw_session *s)
+void ogw_session_north_up(struct ogw_leg *l)
 {
-	s->reconnects = 0;
-	s->north.last_rx_us = ogw_now_us();
-	leg_set_state(&s->north, OGW_LEG_UP);
-	tell_leg(&s->north, OGW_LEG_EV_UP);
-	leg_kick(&s->north);
+	ogw_leg_north(l)->reconnects = 0;
+	l->last_rx_us = ogw_now_us();
+	leg_set_state(l, OGW_LEG_UP);
+	tell_leg(l, OGW_LEG_EV_UP);
+	leg_kick(l);
 }
 
 static void reconnect_cb(lws_sorted_usec_list_t *sul)
 {
-	struct ogw_session *s = lws_container_of(sul, struct ogw_session, sul_reconnect);
-	if (s->state == OGW_SESSION_ACTIVE && !s->north.wsi)
-		s->north.tp->connect(s);
+	struct ogw_leg *l = &lws_container_of(sul, struct ogw_north, sul_reconnect)->leg;
+	if (l->s->state == OGW_SESSION_ACTIVE && !l->wsi)
+		l->tp->connect(l);
 }
 
-/* The north leg is gone or could not be opened: whatever waited for it is
+/* North leg @l is gone or could not be opened: whatever waited for it is
  * answered now, and a reconnect is scheduled with exponential backoff and
  * jitter (a fleet must not reconnect in lockstep after a CSMS outage). */
-void ogw_session_north_failed(struct ogw_session *s, const char *why)
+void ogw_session_north_failed(struct ogw_leg *l, const char *why)
 {
+	struct ogw_session *s = l->s;
 	struct ogw_gateway *gw = s->gw;
-	struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };
+	struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
 
-	leg_set_state(&s->north, OGW_LEG_DOWN);
-	leg_fail_calls(&s->north);
+	leg_set_state(l, OGW_LEG_DOWN);
+	leg_fail_calls(l);
 	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_session_standalone(s) ||
-	    !s->north.tp->session_reconnects)
+	    !l->tp->session_reconnects)
 		return;
-	uint64_t delay = ogw_backoff_ms(s->reconnects++, gw->conf.reconnect_min_ms,
+	struct ogw_north *n = ogw_leg_north(l);
+	uint64_t delay = ogw_backoff_ms(n->reconnects++, gw->conf.reconnect_min_ms,
 					gw->conf.reconnect_max_ms);
 	ogw_info(&lc, "upstream %s; reconnecting in %llu ms", why, (unsigned long long)delay);
-	lws_sul_schedule(gw->ctx, 0, &s->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);
+	lws_sul_schedule(gw->ctx, 0, &n->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);
 }
 
 void ogw_session_free_all(struct ogw_gateway *gw)
@@ -1260,6 +1342,17 @@ void ogw_session_free_all(struct ogw_gateway *gw)
 	}
 }
 
+/* Whether a call is in flight on any leg of @s. */
+static bool session_busy(struct ogw_session *s)
+{
+	if (ogw_tracker_count(&s->south.out))
+		return true;
+	OGW_FOR_NORTH(s, n)
+		if (ogw_tracker_count(&n->out))
+			return true;
+	return false;
+}
+
 /* Closes every session, or with @only_idle those with no call in flight
  * (used while stopping, so no reply in flight is lost). */
 void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status, bool only_idle)
@@ -1268,8 +1361,7 @@ void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
 		struct ogw_session *s = gw->table[i], *next;
 		for (; s; s = next) {
 			next = s->hnext;
-			if (only_idle && (ogw_tracker_count(&s->north.out) ||
-					  ogw_tracker_count(&s->south.out)))
+			if (only_idle && session_busy(s))
 				continue;
 			ogw_session_close(s, status, gw->stopping ? "gateway stopping" : "closed");
 		}
@@ -1311,7 +1403,8 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	    ogw_payload_valid(l, c->action, true, answer->payload, "answer to the gateway's call")) {
 		enum ogw_err serr;
 		char sdesc[200];
-		adapted = shim_pass(l, c->action, true, false, json_incref(answer->payload), &serr,
+		adapted = shim_pass(l, env_tr(l), c->action, true, false,
+				    json_incref(answer->payload), &serr,
 				    sdesc, sizeof(sdesc), NULL);
 		result = adapted;
 	}
@@ -1332,13 +1425,14 @@ static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *act
 		    json_t *payload, ogw_tr_done_fn done, void *user)
 {
 	struct ogw_session *s = ogw_env_session(env);
-	struct ogw_leg *l = dir == OGW_TR_UP ? &s->north : &s->south;
+	struct ogw_leg *l = dir == OGW_TR_UP ? ogw_session_primary(s) : &s->south;
 
 	if (!payload)
 		return -EINVAL;
 	enum ogw_err serr;
 	char sdesc[200];
-	payload = shim_pass(l, action, false, true, payload, &serr, sdesc, sizeof(sdesc), NULL);
+	payload = shim_pass(l, env_tr(l), action, false, true, payload, &serr, sdesc, sizeof(sdesc),
+			    NULL);
 	if (!payload)
 		return -ERANGE;
 	if (s->state != OGW_SESSION_ACTIVE ||
@@ -1371,7 +1465,7 @@ static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *act
 		}
 	c->ctx = NULL;
 	ogw_call_free(c);
-	int r = leg_call_take(l, action, payload, "", emitted_done, ec, NULL, NULL, 0);
+	int r = leg_call_take(l, action, payload, NULL, "", emitted_done, ec, NULL, NULL, 0);
 	if (r < 0)
 		free(ec);
 	return r;
@@ -1457,7 +1551,8 @@ static void env_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t 
 	lws_dll2_remove(&p->timeouts);
 	enum ogw_err serr = OGW_ERR_INTERNAL;
 	char sdesc[200];
-	payload = shim_pass(l, p->action, true, true, payload, &serr, sdesc, sizeof(sdesc), NULL);
+	payload = shim_pass(l, env_tr(l), p->action, true, true, payload, &serr, sdesc,
+			    sizeof(sdesc), NULL);
 	if (payload && ogw_payload_valid(l, p->action, true, payload, "deferred answer"))
 		send_result(l, p->action, p->id, payload);
 	else
@@ -1528,7 +1623,7 @@ static void env_lost(struct ogw_tr_env *env, const char *action, const json_t *p
 	if (r >= 0)
 		r = ogw_store_queue_dead(s->gw->store, seq, "NotSupported", reason);
 	ogw_err(&lc, "%s cannot be carried to the CSMS (OCPP %s): %s; %s", action,
-		ogw_ocpp_name(s->north.ver), reason,
+		ogw_ocpp_name(ogw_session_primary(s)->ver), reason,
 		r < 0 ? "and it could not be kept as a dead letter" : "kept as a dead letter");
 }
 
@@ -1578,7 +1673,8 @@ void ogw_gateway_keepalive(lws_sorted_usec_list_t *sul)
 	for (size_t i = 0; i < gw->table_size; i++)
 		for (struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
 			keepalive_leg(&s->south, now, interval);
-			keepalive_leg(&s->north, now, interval);
+			OGW_FOR_NORTH(s, n)
+				keepalive_leg(n, now, interval);
 		}
 	lws_sul_schedule(gw->ctx, 0, &gw->sul_keepalive, ogw_gateway_keepalive,
 			 (lws_usec_t)interval);

@@ -63,9 +63,9 @@ struct ogw_leg;
  */
 struct ogw_leg_transport {
 	const char *name;
-	/* North only: opens the leg (ends in ogw_session_north_up() or
+	/* North only: opens north leg @l (ends in ogw_session_north_up() or
 	 * ogw_session_north_failed()). */
-	void (*connect)(struct ogw_session *s);
+	void (*connect)(struct ogw_leg *l);
 	/* Sends one text frame @text of @len bytes; the leg is UP. Takes @buf,
 	 * the allocation @text sits in (behind the session's headroom). */
 	void (*send_take)(struct ogw_leg *l, char *buf, const char *text, size_t len);
@@ -91,7 +91,9 @@ struct ogw_leg_transport {
 	 * before it is read, and the leg closes with a close frame. */
 	bool websocket;
 };
-/* One connection of a session: a WebSocket, or the MQTT uplink's topics. */
+/* One connection of a session: a WebSocket, or the MQTT uplink's topics.
+ * Each leg is an OCPP endpoint of its own (version, ids, tracker, write
+ * queue). */
 struct ogw_leg {
 	struct ogw_session *s;
 	enum ogw_leg_kind kind;
@@ -112,6 +114,21 @@ struct ogw_leg {
 	bool rx_refused;            /* over max_frame_size: closing, rest unread */
 };
 
+/* A north leg: the leg to one CSMS and what belongs to that CSMS. */
+struct ogw_north {
+	struct ogw_leg leg;
+	const struct ogw_translator *tr;  /* south <-> this CSMS; NULL: same
+	                                     version, relayed as is */
+	lws_sorted_usec_list_t sul_reconnect;
+	unsigned int reconnects;    /* consecutive failed attempts */
+};
+
+/* The north leg @l is (@l->kind is OGW_NORTH). */
+static inline struct ogw_north *ogw_leg_north(const struct ogw_leg *l)
+{
+	return lws_container_of(l, struct ogw_north, leg);
+}
+
 /* A CALL a translator answers later. */
 struct ogw_tr_pending {
 	lws_dll2_t list;            /* the session's pendings */
@@ -125,7 +142,7 @@ struct ogw_tr_pending {
 
 enum ogw_session_state {
 	OGW_SESSION_ACTIVE = 0,
-	OGW_SESSION_CLOSING,        /* legs closing; freed when both are gone */
+	OGW_SESSION_CLOSING,        /* legs closing; freed when all are gone */
 };
 
 struct ogw_session {
@@ -134,8 +151,8 @@ struct ogw_session {
 	enum ogw_session_state state;
 	char id[OGW_ID_MAX + 1];
 	struct ogw_leg south;
-	struct ogw_leg north;
-	const struct ogw_translator *tr;  /* NULL: same version, relayed as is */
+	/* The translator environment: the primary's pair (its emits UP go to
+	 * north[0]); features emit to the charger through it. */
 	struct ogw_tr_env env;
 	lws_dll2_owner_t pendings;        /* deferred answers owed to either leg */
 	/* The CALL being translated right now, for ogw_tr_defer(). */
@@ -145,12 +162,33 @@ struct ogw_session {
 	                               only when csms.pass_credentials is on */
 	bool detached;              /* the charger is gone; a stage keeps the session
 	                               (offline: to deliver its queue) */
-	lws_sorted_usec_list_t sul_reconnect;
-	unsigned int reconnects;    /* consecutive failed north attempts */
+	unsigned int n_north;       /* legs in north[] */
 	time_t connected_at;
 	void *slot[OGW_STAGES_MAX]; /* each stage's own state, by its place in
 	                               gw->pipeline (ogw_session_slot()) */
+	/* One leg per CSMS the charger is shown to, allocated with the session:
+	 * north[0] is the primary, whose answers the charger gets; one in
+	 * standalone mode too (never connected: the gateway answers in its
+	 * version). */
+	struct ogw_north north[];
 };
+
+/* The primary CSMS's leg. */
+static inline struct ogw_leg *ogw_session_primary(struct ogw_session *s)
+{
+	return &s->north[0].leg;
+}
+
+/* The north leg after @l in @s->north[], or NULL. */
+static inline struct ogw_leg *ogw_north_next(const struct ogw_session *s, const struct ogw_leg *l)
+{
+	const struct ogw_north *n = ogw_leg_north(l) + 1;
+	return n < s->north + s->n_north ? (struct ogw_leg *)&n->leg : NULL;
+}
+
+/* Every north leg @l of session @s, the primary first. */
+#define OGW_FOR_NORTH(s, l) \
+	for (struct ogw_leg *l = ogw_session_primary(s); l; l = ogw_north_next((s), l))
 
 /* listen.c: the sockets of one door (chargers or admin API), every address
  * its configured address names, each connection handed to an lws vhost. */
@@ -245,8 +283,8 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 				    const char *south_auth);
 void ogw_session_close(struct ogw_session *s, enum lws_close_status status, const char *why);
 void ogw_session_leg_gone(struct ogw_leg *l);
-void ogw_session_north_up(struct ogw_session *s);
-void ogw_session_north_failed(struct ogw_session *s, const char *why);
+void ogw_session_north_up(struct ogw_leg *l);
+void ogw_session_north_failed(struct ogw_leg *l, const char *why);
 /* @len bytes of a message arrived on @l; @more bytes of the same frame are
  * announced and still to come (WebSocket; 0 for MQTT); @first and @final
  * mark the message's first and last fragment. */
@@ -276,8 +314,8 @@ int ogw_leg_call(struct ogw_leg *l, const char *action, json_t *payload,
 /* Drops the frames held for a failed commit and closes the charger's leg,
  * so it sends again what it was not acknowledged for. */
 void ogw_session_withdraw(struct ogw_session *s);
-/* Answers the charger's CALL @origin_id as if the CSMS had answered its
- * relay @action (north version) with @result: translated back through
+/* Answers the charger's CALL @origin_id as if the primary CSMS had answered
+ * its relay @action (its version) with @result: translated back through
  * @entry/@memo (may be NULL), validated, sent. Takes @memo. */
 void ogw_session_answer_as_csms(struct ogw_session *s, const char *action, const char *origin_id,
 				const struct ogw_tr_action *entry, json_t *memo,

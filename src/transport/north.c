@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The north side: one WebSocket client per charger to <csms url>/<id>, in
- * the version the session's translator speaks upstream, with the charger's
+ * The north side: one WebSocket client per north leg to <csms url>/<id>, in
+ * the version the leg's translator speaks upstream, with the charger's
  * configured (or, when allowed, its own) credentials. Reconnect timing and
  * what happens to waiting calls belong to the session.
  */
@@ -50,8 +50,9 @@ int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
 	return 0;
 }
 
-void ogw_north_connect(struct ogw_session *s)
+void ogw_north_connect(struct ogw_leg *l)
 {
+	struct ogw_session *s = l->s;
 	struct ogw_gateway *gw = s->gw;
 	char enc[OGW_ID_MAX * 3 + 1], path[sizeof(gw->north_path) + sizeof(enc) + 2];
 	char host[300];
@@ -73,27 +74,28 @@ void ogw_north_connect(struct ogw_session *s)
 	ci.host = host;
 	ci.origin = host;
 	ci.ssl_connection = gw->north_tls ? LCCSCF_USE_SSL : 0;
-	ci.protocol = ogw_ocpp_subprotocol(s->north.ver);
+	ci.protocol = ogw_ocpp_subprotocol(l->ver);
 	ci.local_protocol_name = "ocpp-north";
-	ci.userdata = s;
+	ci.userdata = l;
 	/* Also kept apart from the protocol binding: lws reports a connection
 	 * that fails before it is bound (queued for a header table, refused)
 	 * with a NULL user, and the session must still hear of it. */
-	ci.opaque_user_data = s;
-	ci.pwsi = &s->north.wsi;
+	ci.opaque_user_data = l;
+	ci.pwsi = &l->wsi;
 
-	s->north.state = OGW_LEG_CONNECTING;
+	l->state = OGW_LEG_CONNECTING;
 	struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };
 	ogw_debug(&lc, "connecting to %s%s:%d%s", gw->north_tls ? "wss://" : "ws://",
 		  gw->north_host, gw->north_port, path);
-	if (!lws_client_connect_via_info(&ci) && s->north.state == OGW_LEG_CONNECTING) {
-		s->north.wsi = NULL;
-		ogw_session_north_failed(s, "connect failed");
+	if (!lws_client_connect_via_info(&ci) && l->state == OGW_LEG_CONNECTING) {
+		l->wsi = NULL;
+		ogw_session_north_failed(l, "connect failed");
 	}
 }
 
-static int append_auth(struct ogw_session *s, unsigned char **p, unsigned char *end)
+static int append_auth(struct ogw_leg *l, unsigned char **p, unsigned char *end)
 {
+	struct ogw_session *s = l->s;
 	const struct ogw_charger_conf *cc = ogw_conf_charger(&s->gw->conf, s->id);
 	char *value = NULL;
 
@@ -116,7 +118,7 @@ static int append_auth(struct ogw_session *s, unsigned char **p, unsigned char *
 	} else {
 		return 0;
 	}
-	int r = lws_add_http_header_by_token(s->north.wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+	int r = lws_add_http_header_by_token(l->wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
 					     (unsigned char *)value, (int)strlen(value), p, end);
 	ogw_memzero(value, strlen(value));
 	free(value);
@@ -126,62 +128,63 @@ static int append_auth(struct ogw_session *s, unsigned char **p, unsigned char *
 static int north_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len)
 {
-	struct ogw_session *s = user ? user : lws_get_opaque_user_data(wsi);
+	/* The north leg this connection is (NULL once its session let go). */
+	struct ogw_leg *l = user ? user : lws_get_opaque_user_data(wsi);
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-		if (!s)
+		if (!l)
 			return 0;
-		s->north.wsi = wsi;
-		return append_auth(s, (unsigned char **)in, (*(unsigned char **)in) + len);
+		l->wsi = wsi;
+		return append_auth(l, (unsigned char **)in, (*(unsigned char **)in) + len);
 	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH: {
 		/* The handshake headers are gone by CLIENT_ESTABLISHED. */
-		if (!s)
+		if (!l)
 			return -1;
 		char proto[32] = "";
 		lws_hdr_copy(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL);
-		if (strcmp(proto, ogw_ocpp_subprotocol(s->north.ver))) {
-			struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };
+		if (strcmp(proto, ogw_ocpp_subprotocol(l->ver))) {
+			struct ogw_log_ctx lc = { l->s->id, "north", NULL, NULL };
 			ogw_warn(&lc, "CSMS agreed to subprotocol '%s', not %s: closing", proto,
-				 ogw_ocpp_subprotocol(s->north.ver));
+				 ogw_ocpp_subprotocol(l->ver));
 			return -1;
 		}
 		return 0;
 	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		if (!s || s->state != OGW_SESSION_ACTIVE)
+		if (!l || l->s->state != OGW_SESSION_ACTIVE)
 			return -1;
-		s->north.wsi = wsi;
-		ogw_session_north_up(s);
+		l->wsi = wsi;
+		ogw_session_north_up(l);
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
-		if (s)
-			ogw_session_rx(&s->north, in, len, lws_remaining_packet_payload(wsi),
+		if (l)
+			ogw_session_rx(l, in, len, lws_remaining_packet_payload(wsi),
 				       lws_is_first_fragment(wsi),
 				       lws_is_final_fragment(wsi));
 		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-		if (s)
-			ogw_session_heard(&s->north);
+		if (l)
+			ogw_session_heard(l);
 		return 0;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		if (!s)
+		if (!l)
 			return 0;
-		return ogw_ws_writeable(&s->north) ? -1 : 0;
+		return ogw_ws_writeable(l) ? -1 : 0;
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
 		ogw_tls_client_ctx_ready(user);
 		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		if (s) {
-			struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };
+		if (l) {
+			struct ogw_log_ctx lc = { l->s->id, "north", NULL, NULL };
 			ogw_info(&lc, "connection to CSMS failed: %s",
 				 in ? (const char *)in : "unknown error");
-			ogw_session_leg_gone(&s->north);
+			ogw_session_leg_gone(l);
 		}
 		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		if (s)
-			ogw_session_leg_gone(&s->north);
+		if (l)
+			ogw_session_leg_gone(l);
 		return 0;
 	default:
 		return 0;

@@ -95,10 +95,21 @@ static void announced_remove(struct ogw_north_mqtt *nm, size_t i)
 	nm->announced[i] = nm->announced[--nm->n_announced];
 }
 
-/* The charger's retained state: online with both versions, or offline. */
-static void publish_state(struct ogw_north_mqtt *nm, struct ogw_session *s, const char *id,
+/* The north leg of @s that this uplink carries, or NULL. */
+static struct ogw_leg *mqtt_leg(struct ogw_session *s)
+{
+	OGW_FOR_NORTH(s, n)
+		if (n->tp == &ogw_mqtt_transport)
+			return n;
+	return NULL;
+}
+
+/* The charger's retained state: online with the versions of @l (the
+ * charger's and this uplink's), or offline. */
+static void publish_state(struct ogw_north_mqtt *nm, struct ogw_leg *l, const char *id,
 			  bool online)
 {
+	struct ogw_session *s = l ? l->s : NULL;
 	char topic[TOPIC_MAX];
 	json_t *doc = state_doc(online, online ? s->connected_at : 0);
 
@@ -106,7 +117,7 @@ static void publish_state(struct ogw_north_mqtt *nm, struct ogw_session *s, cons
 	if (online && doc)
 		json_object_update_new(doc, json_pack("{s:s, s:s}", "ocpp",
 						      ogw_ocpp_name(s->south.ver), "north",
-						      ogw_ocpp_name(s->north.ver)));
+						      ogw_ocpp_name(l->ver)));
 	publish_json(nm, topic, doc);
 	ssize_t i = announced_index(nm, id);
 	if (online && i < 0) {
@@ -125,16 +136,16 @@ static void publish_state(struct ogw_north_mqtt *nm, struct ogw_session *s, cons
 
 /* ---- the transport ------------------------------------------------------- */
 
-static void mqtt_connect(struct ogw_session *s)
+static void mqtt_connect(struct ogw_leg *l)
 {
-	struct ogw_north_mqtt *nm = s->gw->north_mqtt;
+	struct ogw_north_mqtt *nm = l->s->gw->north_mqtt;
 
 	if (!nm || !ogw_mqtt_connected(nm->client)) {
-		ogw_session_north_failed(s, "MQTT broker unreachable");
+		ogw_session_north_failed(l, "MQTT broker unreachable");
 		return;
 	}
-	publish_state(nm, s, s->id, true);
-	ogw_session_north_up(s);
+	publish_state(nm, l, l->s->id, true);
+	ogw_session_north_up(l);
 }
 
 static void mqtt_send_take(struct ogw_leg *l, char *buf, const char *text, size_t len)
@@ -162,7 +173,7 @@ static bool mqtt_close(struct ogw_leg *l)
 	struct ogw_north_mqtt *nm = l->s->gw->north_mqtt;
 
 	if (nm && ogw_mqtt_connected(nm->client))
-		publish_state(nm, l->s, l->s->id, false);
+		publish_state(nm, l, l->s->id, false);
 	return false;
 }
 
@@ -206,11 +217,12 @@ static void on_connected(void *arg, bool session_present)
 	}
 	for (size_t i = 0; i < gw->table_size; i++)
 		for (struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
-			if (s->state != OGW_SESSION_ACTIVE)
+			struct ogw_leg *l = mqtt_leg(s);
+			if (s->state != OGW_SESSION_ACTIVE || !l)
 				continue;
-			publish_state(nm, s, s->id, true);
-			if (s->north.state != OGW_LEG_UP)
-				ogw_session_north_up(s);
+			publish_state(nm, l, s->id, true);
+			if (l->state != OGW_LEG_UP)
+				ogw_session_north_up(l);
 		}
 }
 
@@ -225,8 +237,9 @@ static void on_lost(void *arg, const char *why)
 		struct ogw_session *s = gw->table[i], *next;
 		for (; s; s = next) {
 			next = s->hnext;
-			if (s->state == OGW_SESSION_ACTIVE && s->north.state != OGW_LEG_DOWN)
-				ogw_session_north_failed(s, reason);
+			struct ogw_leg *l = mqtt_leg(s);
+			if (s->state == OGW_SESSION_ACTIVE && l && l->state != OGW_LEG_DOWN)
+				ogw_session_north_failed(l, reason);
 		}
 	}
 }
@@ -309,8 +322,9 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 		return;
 	}
 	struct ogw_session *s = ogw_session_find(nm->gw, id);
+	struct ogw_leg *l = s ? mqtt_leg(s) : NULL;
 	struct ogw_log_ctx lc = { id, "north", NULL, NULL };
-	if (!s || s->state != OGW_SESSION_ACTIVE || s->north.state != OGW_LEG_UP) {
+	if (!l || s->state != OGW_SESSION_ACTIVE || l->state != OGW_LEG_UP) {
 		ogw_warn(&lc, "mqtt: frame of %zu bytes for a charger not connected here dropped",
 			 len);
 		return;
@@ -319,7 +333,7 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 		ogw_info(&lc, "mqtt: second delivery of a CALL dropped");
 		return;
 	}
-	ogw_session_rx(&s->north, payload, len, 0, true, true);
+	ogw_session_rx(l, payload, len, 0, true, true);
 }
 
 int ogw_north_mqtt_start(struct ogw_gateway *gw)

@@ -33,7 +33,7 @@ extern const struct ogw_leg_transport ogw_ws_transport;
 int ogw_ws_writeable(struct ogw_leg *l);
 
 /* north.c */
-void ogw_north_connect(struct ogw_session *s);
+void ogw_north_connect(struct ogw_leg *l);
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url);
 extern const struct lws_protocols ogw_north_protocols[];
 

@@ -91,10 +91,11 @@ static json_t *charger_json(struct ogw_gateway *gw, const struct ogw_session *s)
 				 cs->model, "serial", cs->serial, "firmware", cs->firmware, "at",
 				 time_or_null(cs->boot_at));
 	int64_t queued = ogw_store_queue_count(gw->store, s->id, NULL);
+	const struct ogw_north *up = &s->north[0]; /* the primary CSMS's leg */
 	return json_pack("{s:s, s:b, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:I, s:o, s:[f,f,f], s:o}",
 			 "id", s->id, "connected", 1, "ocpp", ogw_ocpp_name(s->south.ver),
-			 "upstreamOcpp", ogw_ocpp_name(s->north.ver), "translated", s->tr != NULL,
-			 "north", leg_state_names[s->north.state],
+			 "upstreamOcpp", ogw_ocpp_name(up->leg.ver), "translated", up->tr != NULL,
+			 "north", leg_state_names[up->leg.state],
 			 "connectedSince", time_or_null((int64_t)s->connected_at),
 			 "lastSeen", time_or_null(cs->last_seen), "boot", boot,
 			 "queued", (json_int_t)(queued > 0 ? queued : 0), "evses", evses,

@@ -931,7 +931,9 @@ static json_t *period_json(int start, double limit, int phases);
  */
 static void notify_limit(struct ogw_session *s, const struct sent_ctx *sc)
 {
-	if (s->north.ver == OGW_OCPP16 || s->north.state != OGW_LEG_UP)
+	const struct ogw_leg *up = ogw_session_primary(s);
+
+	if (up->ver == OGW_OCPP16 || up->state != OGW_LEG_UP)
 		return;
 	json_t *n = json_pack("{s:{s:s}, s:i, s:[{s:i, s:s, s:[o]}]}", "chargingLimit",
 			      "chargingLimitSource", "EMS", "evseId", sc->evse, "chargingSchedule",

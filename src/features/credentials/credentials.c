@@ -180,7 +180,7 @@ static void credentials_observe_answer(struct ogw_session *s, const char *action
 	}
 	ogw_info(&lc, "the CSMS changed the charger's password: the gateway now lets it in with it");
 	/* the north leg says the charger's password in the CSMS's version */
-	up = password_as(pw, south, s->north.ver);
+	up = password_as(pw, south, ogw_session_primary(s)->ver);
 	if (up && cc && cc->upstream_password) {
 		json_t *u = json_pack("{s:s}", "password", up);
 		if (!u || ogw_store_kv_put(s->gw->store, s->id, UPSTREAM_KEY, u) < 0)

@@ -146,7 +146,7 @@ static void add_charger(const struct ogw_session *s, struct ogw_site_figures *f)
 	/* by grid phase: the charger's L1..L3 through its rotation */
 	const int *grid = ogw_balance_rotation(s->gw, s->id);
 	f->chargers[s->south.ver]++;
-	f->north[s->north.state]++;
+	f->north[s->north[0].leg.state]++; /* the primary CSMS's leg */
 	for (int i = 0; i < ogw_state_of(s)->n_evse; i++) {
 		const struct ogw_evse_state *e = &ogw_state_of(s)->evse[i];
 		int phases = e->phases_used > 0 ? e->phases_used : 3;

@@ -61,6 +61,21 @@ static struct ogw_offline *off(struct ogw_session *s)
 	return *ogw_session_slot(s, &ogw_offline_stage);
 }
 
+/* The CSMS this stage answers for, queues for and replays to: the
+ * primary's leg. The store's queue, boot and id map are per charger, not
+ * per CSMS, so a secondary leg has no offline operation of its own yet. */
+static struct ogw_leg *csms(struct ogw_session *s)
+{
+	return ogw_session_primary(s);
+}
+
+/* Whether @l is the leg this stage works for (a north leg of another CSMS
+ * is not). */
+static bool is_csms(const struct ogw_leg *l)
+{
+	return l == csms(l->s);
+}
+
 static void offline_kick(struct ogw_session *s);
 static bool offline_map_up(struct ogw_session *s, const char *action, json_t *payload);
 
@@ -112,7 +127,7 @@ static bool is_tx_message(enum ogw_ocpp ver, const char *action, const json_t *p
 
 static bool is_queued(const struct ogw_session *s, const char *action, const json_t *payload)
 {
-	if (is_tx_message(s->north.ver, action, payload))
+	if (is_tx_message(s->north[0].leg.ver, action, payload))
 		return true;
 	/* A late heartbeat says nothing; a late boot is sent first anyway. */
 	return s->gw->conf.offline_queue_all && strcmp(action, "Heartbeat") &&
@@ -166,7 +181,7 @@ static void save_versions(struct ogw_session *s)
 	if (off(s)->versions_saved)
 		return;
 	json_t *v = json_pack("{s:s, s:s}", "south", ogw_ocpp_name(s->south.ver), "north",
-			      ogw_ocpp_name(s->north.ver));
+			      ogw_ocpp_name(csms(s)->ver));
 	if (v && ogw_store_kv_put(s->gw->store, s->id, VERSIONS_KEY, v) == 0)
 		off(s)->versions_saved = true;
 	json_decref(v);
@@ -190,12 +205,12 @@ static bool offline_answers(struct ogw_session *s, const char *action, const jso
 	 * queue behind them, so the CSMS sees them in order. */
 	if ((off(s)->backlog > 0 || off(s)->boot_due) && is_queued(s, action, payload))
 		return true;
-	if (s->north.state == OGW_LEG_UP)
+	if (csms(s)->state == OGW_LEG_UP)
 		return false;
 	/* The first attempt of a charger's connection is worth waiting for
 	 * (the CSMS's own answer to its boot); once it failed, the gateway
 	 * answers until the CSMS is back. */
-	return !(s->north.state == OGW_LEG_CONNECTING && s->reconnects == 0);
+	return !(csms(s)->state == OGW_LEG_CONNECTING && ogw_leg_north(csms(s))->reconnects == 0);
 }
 
 /*
@@ -217,16 +232,16 @@ static int hold(struct ogw_session *s, const char *action, json_t *payload, cons
 	json_t *meta = json_object();
 	if (!meta)
 		return -ENOMEM;
-	if (s->north.ver == OGW_OCPP16 && !strcmp(action, "StartTransaction"))
+	if (csms(s)->ver == OGW_OCPP16 && !strcmp(action, "StartTransaction"))
 		json_object_set(meta, "localTx", json_object_get(answer, "transactionId"));
 	if (resend)
 		json_object_set_new(meta, "resend", json_true());
 	/* 2.x: the event happened while the CSMS could not be told. */
-	if (s->north.ver != OGW_OCPP16 && !strcmp(action, "TransactionEvent") &&
-	    s->north.state != OGW_LEG_UP && !resend)
+	if (csms(s)->ver != OGW_OCPP16 && !strcmp(action, "TransactionEvent") &&
+	    csms(s)->state != OGW_LEG_UP && !resend)
 		json_object_set_new(payload, "offline", json_true());
 	save_versions(s);
-	int r = ogw_store_queue_push(s->gw->store, s->id, ogw_ocpp_name(s->north.ver), action,
+	int r = ogw_store_queue_push(s->gw->store, s->id, ogw_ocpp_name(csms(s)->ver), action,
 				    payload, meta, NULL);
 	json_decref(meta);
 	if (r < 0)
@@ -240,11 +255,11 @@ static int hold(struct ogw_session *s, const char *action, json_t *payload, cons
 static json_t *local_answer(struct ogw_session *s, const char *action, const json_t *payload,
 			    enum ogw_err *ret_err, char *desc, size_t desclen)
 {
-	struct ogw_local_ctx lctx = local_ctx(s, s->north.ver);
+	struct ogw_local_ctx lctx = local_ctx(s, csms(s)->ver);
 	*ret_err = OGW_ERR_INTERNAL;
 	snprintf(desc, desclen, "no local answer");
 	json_t *ans = ogw_local_answer(&lctx, action, payload, ret_err, desc, desclen);
-	if (ans && !ogw_payload_valid(&s->north, action, true, ans, "local answer")) {
+	if (ans && !ogw_payload_valid(csms(s), action, true, ans, "local answer")) {
 		json_decref(ans);
 		*ret_err = OGW_ERR_INTERNAL;
 		snprintf(desc, desclen, "the gateway has no valid local answer to %s", action);
@@ -451,7 +466,7 @@ static bool txmap_lookup_value(const json_t *map, json_int_t value, json_int_t *
 
 static bool offline_map_up(struct ogw_session *s, const char *action, json_t *payload)
 {
-	if (s->north.ver != OGW_OCPP16 || !json_object_size(off(s)->txmap))
+	if (csms(s)->ver != OGW_OCPP16 || !json_object_size(off(s)->txmap))
 		return false;
 	if (strcmp(action, "MeterValues") && strcmp(action, "StopTransaction"))
 		return false;
@@ -469,7 +484,7 @@ static bool offline_map_up(struct ogw_session *s, const char *action, json_t *pa
 
 static bool offline_map_down(struct ogw_session *s, const char *action, json_t *payload)
 {
-	if (s->north.ver != OGW_OCPP16 || !json_object_size(off(s)->txmap))
+	if (csms(s)->ver != OGW_OCPP16 || !json_object_size(off(s)->txmap))
 		return false;
 	json_t *holder = NULL;
 	if (!strcmp(action, "RemoteStopTransaction"))
@@ -558,7 +573,7 @@ static void stop_refused(struct ogw_session *s, int64_t seq, const char *action,
 		return;
 	}
 	ogw_warn(&lc, "the CSMS refused the id of a transaction started offline: stopping it");
-	if (s->north.ver == OGW_OCPP16)
+	if (csms(s)->ver == OGW_OCPP16)
 		ogw_session_inject_down(s, "RemoteStopTransaction",
 					json_pack("{s:O}", "transactionId", txid));
 	else
@@ -577,7 +592,7 @@ static void txmap_forget(struct ogw_session *s, const char *action, const json_t
 {
 	json_int_t local;
 	json_t *id = json_object_get(req, "transactionId");
-	if (s->north.ver != OGW_OCPP16 || strcmp(action, "StopTransaction") ||
+	if (csms(s)->ver != OGW_OCPP16 || strcmp(action, "StopTransaction") ||
 	    !json_is_integer(id) ||
 	    !txmap_lookup_value(off(s)->txmap, json_integer_value(id), &local))
 		return;
@@ -593,7 +608,7 @@ static void reconcile(struct ogw_session *s, int64_t seq, const char *action, co
 		      const json_t *meta, const json_t *res)
 {
 	struct ogw_offline *o = off(s);
-	if (s->north.ver == OGW_OCPP16 && !strcmp(action, "StartTransaction")) {
+	if (csms(s)->ver == OGW_OCPP16 && !strcmp(action, "StartTransaction")) {
 		json_t *local = json_object_get(meta, "localTx");
 		json_t *theirs = json_object_get(res, "transactionId");
 		if (json_is_integer(local) && json_is_integer(theirs) &&
@@ -615,11 +630,11 @@ static void reconcile(struct ogw_session *s, int64_t seq, const char *action, co
 			stop_refused(s, seq, action, json_is_integer(local) ? local : theirs, theirs);
 		return;
 	}
-	if (s->north.ver == OGW_OCPP16) {
+	if (csms(s)->ver == OGW_OCPP16) {
 		txmap_forget(s, action, req);
 		return;
 	}
-	if (s->north.ver != OGW_OCPP16 && !strcmp(action, "TransactionEvent")) {
+	if (csms(s)->ver != OGW_OCPP16 && !strcmp(action, "TransactionEvent")) {
 		const char *ev = json_string_value(json_object_get(req, "eventType"));
 		json_t *info = json_object_get(res, "idTokenInfo");
 		const json_t *txid = tx_event_id(req);
@@ -677,7 +692,7 @@ static void replay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	if (!ogw_payload_valid(l, c->action, true, answer->payload, "CSMS answer to a queued message"))
 		ogw_warn(&lc, "taken as delivered all the same");
 	reconcile(s, seq, c->action, c->payload, json_object_get(c->memo, "meta"), answer->payload);
-	struct ogw_local_ctx lctx = local_ctx(s, s->north.ver);
+	struct ogw_local_ctx lctx = local_ctx(s, csms(s)->ver);
 	ogw_local_observe(&lctx, true, c->action, c->payload, answer->payload);
 	/* Delivered: never sent again, even when its row cannot be deleted now
 	 * (a full disk); the next delivery deletes what is left up to it. */
@@ -733,7 +748,7 @@ static void send_boot(struct ogw_session *s)
 {
 	struct ogw_offline *o = off(s);
 	json_t *boot = ogw_store_kv_get(s->gw->store, s->id, BOOT_KEY, NULL);
-	if (!boot || !ogw_payload_valid(&s->north, "BootNotification", false, boot, "stored boot")) {
+	if (!boot || !ogw_payload_valid(csms(s), "BootNotification", false, boot, "stored boot")) {
 		json_decref(boot);
 		o->boot_due = false;
 		kv_del(s, BOOT_DUE_KEY);
@@ -741,7 +756,7 @@ static void send_boot(struct ogw_session *s)
 		return;
 	}
 	o->boot_inflight = true;
-	if (ogw_leg_call(&s->north, "BootNotification", boot, boot_done, NULL, NULL) < 0) {
+	if (ogw_leg_call(csms(s), "BootNotification", boot, boot_done, NULL, NULL) < 0) {
 		o->boot_inflight = false;
 		retry_later(s, 1000);
 	}
@@ -752,7 +767,7 @@ static void offline_kick(struct ogw_session *s)
 	struct ogw_offline *o = off(s);
 	struct ogw_store *st = s->gw->store;
 
-	if (s->state != OGW_SESSION_ACTIVE || s->north.state != OGW_LEG_UP || o->inflight ||
+	if (s->state != OGW_SESSION_ACTIVE || csms(s)->state != OGW_LEG_UP || o->inflight ||
 	    o->boot_inflight || o->retry_wait || s->gw->stopping)
 		return;
 	if (o->boot_due) {
@@ -774,10 +789,10 @@ static void offline_kick(struct ogw_session *s)
 		struct ogw_log_ctx lc = log_ctx(s, "north", m.action);
 		json_t *payload = json_incref(m.payload);
 		offline_map_up(s, m.action, payload);
-		if (strcmp(m.ver, ogw_ocpp_name(s->north.ver)) ||
-		    !ogw_payload_valid(&s->north, m.action, false, payload, "queued message")) {
+		if (strcmp(m.ver, ogw_ocpp_name(csms(s)->ver)) ||
+		    !ogw_payload_valid(csms(s), m.action, false, payload, "queued message")) {
 			ogw_err(&lc, "queued %s (OCPP %s) cannot go to this CSMS (OCPP %s): moved to dead letters",
-				m.action, m.ver, ogw_ocpp_name(s->north.ver));
+				m.action, m.ver, ogw_ocpp_name(csms(s)->ver));
 			if (ogw_store_queue_dead(st, m.seq, "FormationViolation",
 						 "not valid for the CSMS's OCPP version") == 0)
 				o->backlog--;
@@ -794,7 +809,7 @@ static void offline_kick(struct ogw_session *s)
 		ogw_info(&lc, "replaying %s queued %" PRId64 " s ago%s", m.action, age_s,
 			 m.sent ? " (sent before: may be a duplicate)" : "");
 		o->inflight = m.seq;
-		r = ogw_leg_call(&s->north, m.action, payload, replay_done, NULL, memo);
+		r = ogw_leg_call(csms(s), m.action, payload, replay_done, NULL, memo);
 		ogw_qmsg_clear(&m);
 		if (r < 0) {
 			o->inflight = 0;
@@ -843,6 +858,8 @@ static void offline_relayed(struct ogw_call *c, const json_t *res)
 	struct ogw_leg *l = c->user;
 	struct ogw_session *s = l->s;
 	bool up = l->kind == OGW_NORTH;
+	if (up && !is_csms(l))
+		return; /* what another CSMS said is not what the charger acts on */
 	if (up ? !IS_ACTION(c->action, auth_up) : !IS_ACTION(c->action, auth_down))
 		return;
 	json_t *req = call_payload(c);
@@ -872,7 +889,7 @@ static json_t *offline_tx_status(struct ogw_call *c, const json_t *res)
 {
 	struct ogw_leg *l = c->user;
 	struct ogw_session *s = l->s;
-	if (s->north.ver == OGW_OCPP16 || off(s)->backlog <= 0 ||
+	if (csms(s)->ver == OGW_OCPP16 || off(s)->backlog <= 0 ||
 	    json_is_true(json_object_get(res, "messagesInQueue")))
 		return NULL;
 	json_t *req = call_payload(c);
@@ -902,7 +919,7 @@ static int offline_new(struct ogw_session *s)
 	json_t *due = ogw_store_kv_get(s->gw->store, s->id, BOOT_DUE_KEY, NULL);
 	o->boot_due = due != NULL;
 	json_decref(due);
-	if (s->north.ver == OGW_OCPP16)
+	if (csms(s)->ver == OGW_OCPP16)
 		o->txmap = ogw_store_kv_get(s->gw->store, s->id, TXMAP_KEY, NULL);
 	return 0;
 }
@@ -939,7 +956,7 @@ static bool offline_detach(struct ogw_session *s)
 
 static bool offline_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
 {
-	if (ev == OGW_LEG_EV_UP && l->kind == OGW_NORTH)
+	if (ev == OGW_LEG_EV_UP && is_csms(l))
 		offline_north_up(l->s);
 	return ev == OGW_LEG_EV_DOWN && l->kind == OGW_SOUTH && offline_detach(l->s);
 }
@@ -948,7 +965,7 @@ static bool offline_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
  * offline carry the CSMS's id: the charger knows the gateway's. */
 static enum ogw_stage_verdict offline_on_call(struct ogw_leg *from, struct ogw_frame *f)
 {
-	if (from->kind == OGW_NORTH && offline_map_down(from->s, f->action, f->payload))
+	if (is_csms(from) && offline_map_down(from->s, f->action, f->payload))
 		return OGW_STAGE_CHANGED;
 	return OGW_STAGE_CONTINUE;
 }
@@ -960,16 +977,17 @@ static enum ogw_stage_verdict offline_on_relay(struct ogw_leg *from, struct ogw_
 					       json_t *payload, const struct ogw_tr_action *entry,
 					       json_t *memo)
 {
-	if (from->kind == OGW_SOUTH && offline_take(from, f, action, payload, entry, memo))
+	if (from->kind == OGW_SOUTH && is_csms(to) &&
+	    offline_take(from, f, action, payload, entry, memo))
 		return OGW_STAGE_DONE;
-	if (f->type == OGW_MSG_SEND || to->kind != OGW_NORTH)
+	if (f->type == OGW_MSG_SEND || !is_csms(to))
 		return OGW_STAGE_CONTINUE;
 	return offline_map_up(to->s, action, payload) ? OGW_STAGE_CHANGED : OGW_STAGE_CONTINUE;
 }
 
 static enum ogw_stage_verdict offline_on_own_call(struct ogw_leg *to, struct ogw_call *c)
 {
-	if (to->kind != OGW_NORTH)
+	if (!is_csms(to))
 		return OGW_STAGE_CONTINUE;
 	if (offline_answers(to->s, c->action, c->payload)) {
 		/* Answered in the CSMS's place on the next turn of the loop:
@@ -994,12 +1012,12 @@ static json_t *offline_on_answer(struct ogw_call *c, const json_t *res)
 
 static bool offline_on_lost(struct ogw_call *c)
 {
-	return ((struct ogw_leg *)c->user)->kind == OGW_NORTH && offline_salvage(c);
+	return is_csms(c->user) && offline_salvage(c);
 }
 
 static json_t *offline_on_lost_own(struct ogw_call *c)
 {
-	return ((struct ogw_leg *)c->user)->kind == OGW_NORTH ? offline_salvage_emit(c) : NULL;
+	return is_csms(c->user) ? offline_salvage_emit(c) : NULL;
 }
 
 /* The transaction log (src/local): every transaction the charger runs, with
@@ -1007,7 +1025,7 @@ static json_t *offline_on_lost_own(struct ogw_call *c)
 static void offline_observe(struct ogw_session *s, enum ogw_obs what, const char *action,
 			    const json_t *payload)
 {
-	bool offline = ogw_session_standalone(s) || s->north.state != OGW_LEG_UP;
+	bool offline = ogw_session_standalone(s) || csms(s)->state != OGW_LEG_UP;
 	ogw_local_rec_observe(off(s)->rec, what == OGW_OBS_UP_CALL || what == OGW_OBS_UP_RESULT,
 			      what == OGW_OBS_UP_RESULT || what == OGW_OBS_DOWN_RESULT, action,
 			      payload, offline);
