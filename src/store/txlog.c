@@ -135,19 +135,5 @@ json_t *ogw_store_tx_list(struct ogw_store *st, const char *charger, bool open_o
 	bind_text(s, 1, charger);
 	sqlite3_bind_int(s, 2, open_only ? 1 : 0);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	json_t *out = json_array();
-	int rc = SQLITE_DONE;
-	while (out && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *row = row_json(s);
-		if (!row || json_array_append_new(out, row) < 0) {
-			json_decref(out);
-			out = NULL;
-		}
-	}
-	ogw_store_release(s);
-	if (out && rc != SQLITE_DONE) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	return ogw_store_rows_json(s, row_json);
 }
