@@ -235,6 +235,7 @@ static int process(struct lws *wsi, struct admin_conn *conn)
 	r->head_only = !strcmp(h->method, "HEAD");
 	snprintf(r->method, sizeof(r->method), "%s", r->head_only ? "GET" : h->method);
 	memcpy(r->path, h->path, sizeof(r->path));
+	memcpy(r->query, h->query, sizeof(r->query));
 	r->keep_alive = h->keep_alive;
 	if (h->content_length) {
 		r->body = malloc(h->content_length + 1);

@@ -26,6 +26,7 @@ struct ogw_admin_req {
 	struct lws *wsi;              /* NULL once the client went away */
 	char method[8];
 	char path[OGW_HTTP_MAX_TARGET + 1];
+	char query[OGW_HTTP_MAX_TARGET + 1];  /* as sent: ogw_http_query_get() */
 	char args[OGW_ADMIN_MAX_ARGS][128];  /* the route's '*' segments */
 	char *body;
 	size_t body_len;

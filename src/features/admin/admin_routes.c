@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "ocppgw/store.h"
 #include "ocppgw/util.h"
 #include "features/admin/admin.h"
 #include "features/balance/balance.h"
@@ -186,6 +187,93 @@ static void get_charger(struct ogw_admin_req *r)
 	struct ogw_session *s = charger_or_reply(r);
 	if (s)
 		ogw_admin_reply_json(r, 200, charger_json(r->gw, s));
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+#define EVENTS_LIMIT_DEFAULT 200
+#define EVENTS_LIMIT_MAX 1000
+
+/* Query parameter @name into @out: 1 given, 0 absent; on bad text answers
+ * 400 naming it and returns -1. */
+static int query_param(struct ogw_admin_req *r, const char *name, char *out, size_t outlen)
+{
+	int got = ogw_http_query_get(r->query, name, out, outlen);
+	if (got < 0)
+		ogw_admin_reply_error(r, 400, name, "%s: not text of at most %zu bytes", name,
+				      outlen - 1);
+	return got < 0 ? -1 : got;
+}
+
+/* @v as unix ms: digits are ms already; else an ISO 8601 UTC date
+ * ("2026-12-04") or time ("2026-12-04T03:00:00Z"). */
+static bool parse_since(const char *v, int64_t *ret_ms)
+{
+	char *end;
+	if (*v >= '0' && *v <= '9' && strspn(v, "0123456789") == strlen(v)) {
+		long long ms = strtoll(v, &end, 10);
+		*ret_ms = ms;
+		return strlen(v) <= 15;
+	}
+	struct tm tm = { 0 };
+	end = strptime(v, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(v, "%Y-%m-%d", &tm);
+	}
+	if (!end || *end)
+		return false;
+	*ret_ms = (int64_t)timegm(&tm) * 1000;
+	return true;
+}
+
+static void get_events(struct ogw_admin_req *r)
+{
+	char charger[OGW_ID_MAX + 1], kind[24], since[40], limit[12];
+	int has_charger = query_param(r, "charger", charger, sizeof(charger));
+	int has_kind = has_charger < 0 ? -1 : query_param(r, "kind", kind, sizeof(kind));
+	int has_since = has_kind < 0 ? -1 : query_param(r, "since", since, sizeof(since));
+	int has_limit = has_since < 0 ? -1 : query_param(r, "limit", limit, sizeof(limit));
+	if (has_limit < 0)
+		return;
+	if (has_kind && (!*kind || strspn(kind, "abcdefghijklmnopqrstuvwxyz-") != strlen(kind))) {
+		ogw_admin_reply_error(r, 400, "kind", "kind: expected a word like fault or "
+				      "dead-letter");
+		return;
+	}
+	const char *why = has_charger ? ogw_identity_check(charger, strlen(charger)) : NULL;
+	if (why) {
+		ogw_admin_reply_error(r, 400, "charger", "charger: %s", why);
+		return;
+	}
+	int64_t since_ms = 0;
+	if (has_since && !parse_since(since, &since_ms)) {
+		ogw_admin_reply_error(r, 400, "since", "since: expected unix milliseconds or an "
+				      "ISO 8601 UTC time (2026-12-04T03:00:00Z or 2026-12-04)");
+		return;
+	}
+	long n = EVENTS_LIMIT_DEFAULT;
+	char *end = NULL;
+	if (has_limit)
+		n = strtol(limit, &end, 10);
+	if (has_limit && (!*limit || *end || n < 1 || n > EVENTS_LIMIT_MAX)) {
+		ogw_admin_reply_error(r, 400, "limit", "limit: expected an integer from 1 to %d",
+				      EVENTS_LIMIT_MAX);
+		return;
+	}
+	json_t *rows = ogw_store_event_list(r->gw->store, has_charger ? charger : NULL,
+					    has_kind ? kind : NULL, since_ms, (int)n);
+	if (!rows) {
+		ogw_admin_reply_error(r, 500, NULL, "cannot read the events from the store");
+		return;
+	}
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		int64_t ms = json_integer_value(json_object_get(row, "at"));
+		json_object_set_new(row, "time", time_or_null(ms / 1000));
+	}
+	ogw_admin_reply_json(r, 200, rows);
 }
 
 /* GET /api/site is built from these sections, each adding its keys; a
@@ -746,6 +834,7 @@ static const struct route {
 	{ "GET", "/", get_page },
 	{ "GET", "/metrics", get_metrics },
 	{ "GET", "/api/site", get_site },
+	{ "GET", "/api/events", get_events },
 	{ "GET", "/api/site/limit", get_site_limit },
 	{ "PUT", "/api/site/limit", put_site_limit },
 	{ "DELETE", "/api/site/limit", delete_site_limit },
