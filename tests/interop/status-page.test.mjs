@@ -4,7 +4,9 @@
 // playwright-core): a small fleet of strict chargers (1.6, 2.0.1, 2.1)
 // reports boot, status and meter values; the page must show each charger
 // with its version, status and draw against its limit, and the site's
-// phase load, uplink and queue. A screenshot is kept in tests/artifacts/.
+// phase load, uplink and queue. The Events view lists what happened,
+// newest first, filtered by charger and kind. Screenshots for a phone and a
+// desktop, light and dark, are kept in tests/artifacts/.
 // Without chromium the test fails: CI installs it (tools/setup.sh).
 
 import assert from 'node:assert/strict';
@@ -15,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import {
-  SRC_ROOT, adminApi, connectCharger, startCsms, startGateway, stopAll,
+  SRC_ROOT, acceptProfiles, adminApi, connectCharger, startCsms, startGateway, stopAll,
 } from './lib/harness.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
@@ -33,14 +35,6 @@ const LB_CONFIG = `load_balancing = {
     chargers = ( { id = "GARAGE-21"; phases = 1; min_a = 16.0; max_a = 16.0; } ); };
 };
 `;
-
-// The gateway's profiles are accepted (answered to the gateway, never seen
-// by the CSMS).
-function acceptProfiles(client) {
-  client.handle('SetChargingProfile', () => ({ status: 'Accepted' }));
-  client.handle('ClearChargingProfile', () => ({ status: 'Accepted' }));
-  return client;
-}
 
 const meter16 = (l1, l2, l3, offered) => ({ timestamp: now(), sampledValue: [
   { value: String(l1), measurand: 'Current.Import', phase: 'L1', unit: 'A' },
@@ -149,6 +143,66 @@ describe('status page', { timeout: 60000 }, () => {
 
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'status-page.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('lists events, newest first, filtered by charger and kind', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    page.on('requestfailed', (req) => errors.push(`request failed: ${req.url()}`));
+    await page.goto(`${gw.adminUrl}/#events`);
+    await page.waitForSelector('#events-view[data-loaded="yes"]', { timeout: 5000 });
+    assert.equal(await page.locator('section[data-view="overview"]').first().isVisible(), false);
+    assert.equal(await page.locator('nav a[aria-current="page"]').innerText(), 'Events');
+
+    // The page shows what the API has, newest first.
+    const api = (await adminApi(gw, 'GET', '/api/events?limit=200')).json;
+    const rows = page.locator('#events tbody tr');
+    await page.waitForFunction((n) => document.querySelectorAll('#events tbody tr').length === n,
+      api.length, { timeout: 3000 });
+    const shown = await rows.evaluateAll((trs) => trs.map((tr) =>
+      [tr.querySelector('.charger').textContent, tr.querySelector('.kind').textContent,
+        tr.querySelector('.text').textContent].join(' ')));
+    assert.deepEqual(shown, api.reverse().map((e) => `${e.charger ?? 'site'} ${e.kind} ${e.text}`));
+    assert.ok(shown.includes('GARAGE-16 boot boot: ACME Wallbox16'), shown.join('\n'));
+    assert.ok(shown.includes('site limit site limit set to 60.0 A per phase'), shown.join('\n'));
+
+    // Filter by charger: only its rows.
+    await page.selectOption('#ev-charger', 'GARAGE-21');
+    await page.waitForFunction(() => [...document.querySelectorAll('#events tbody .charger')]
+      .every((td) => td.textContent === 'GARAGE-21'), null, { timeout: 3000 });
+    const kinds21 = await page.locator('#events tbody .kind').allInnerTexts();
+    assert.deepEqual(kinds21, ['boot', 'connect']);
+    // ... and by kind: a fault reported now shows up live.
+    await page.selectOption('#ev-charger', '');
+    await page.selectOption('#ev-kind', 'fault');
+    await chargers[0].call('StatusNotification', { connectorId: 1, errorCode: 'OverCurrentFailure',
+      status: 'Faulted' });
+    await page.waitForFunction(() => /OverCurrentFailure/.test(
+      document.querySelector('#events tbody .text')?.textContent || ''), null, { timeout: 3000 });
+    assert.deepEqual(await page.locator('#events tbody .kind').allInnerTexts(), ['fault']);
+    await chargers[0].call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
+    await page.selectOption('#ev-kind', '');
+
+    // Screenshots: phone and desktop, light and dark, both views.
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    for (const [name, size] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1440, height: 900 }]]) {
+      for (const scheme of ['light', 'dark']) {
+        await page.setViewportSize(size);
+        await page.emulateMedia({ colorScheme: scheme });
+        for (const v of ['overview', 'events']) {
+          await page.goto(`${gw.adminUrl}/#${v}`);
+          await page.waitForSelector('body[data-loaded="yes"]', { timeout: 5000 });
+          await page.screenshot({ path: path.join(ARTIFACTS, `status-${v}-${name}-${scheme}.png`), fullPage: true });
+        }
+      }
+    }
+    // The phone's page is no wider than the phone: tables scroll in their card.
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390),
+      'the page scrolls sideways on a phone');
     assert.deepEqual(errors, []);
     await page.close();
   });
