@@ -178,6 +178,10 @@ int ogw_store_tx_upsert(struct ogw_store *st, const struct ogw_txrec *tx);
  * offline (boolean). */
 json_t *ogw_store_tx_list(struct ogw_store *st, const char *charger, bool open_only,
 			  int limit);
+/* The same, of the rows started in [@from, @to) (unix s; 0: unbounded;
+ * a bound leaves out rows whose start is unknown). */
+json_t *ogw_store_tx_list_between(struct ogw_store *st, const char *charger, bool open_only,
+				  int64_t from, int64_t to, int limit);
 
 /* ---- events (events.c) ---------------------------------------------------
  * What happened, for the operator: connects, boots, faults, CALLERRORs,
