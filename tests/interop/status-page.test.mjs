@@ -5,7 +5,9 @@
 // reports boot, status and meter values; the page must show each charger
 // with its version, status and draw against its limit, and the site's
 // phase load, uplink and queue. The Events view lists what happened,
-// newest first, filtered by charger and kind. Screenshots for a phone and a
+// newest first, filtered by charger and kind. The Sessions view shows the
+// transaction log with energy sums, and its CSV download is what
+// `ocppgw sessions` prints. Screenshots for a phone and a
 // desktop, light and dark, are kept in tests/artifacts/.
 // Without chromium the test fails: CI installs it (tools/setup.sh).
 
@@ -17,7 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import {
-  SRC_ROOT, acceptProfiles, adminApi, connectCharger, startCsms, startGateway, stopAll,
+  SRC_ROOT, acceptProfiles, adminApi, connectCharger, runOcppgw, startCsms, startGateway, stopAll,
 } from './lib/harness.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
@@ -147,6 +149,46 @@ describe('status page', { timeout: 60000 }, () => {
     await page.close();
   });
 
+  it('shows the sessions with their energy sums; the CSV download is `ocppgw sessions`', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 700 }, acceptDownloads: true });
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    await page.goto(`${gw.adminUrl}/#sessions`);
+    await page.waitForSelector('#sessions-view[data-loaded="yes"]', { timeout: 5000 });
+    const row = page.locator('#sessions tr[data-tx="4242"]');
+    assert.equal(await row.locator('.charger').innerText(), 'GARAGE-16');
+    assert.equal(await row.locator('.token').innerText(), 'CAR1');
+    assert.equal(await row.locator('.kwh').innerText(), '12.345');
+    assert.equal(await page.locator('#sum-charger tr[data-key="GARAGE-16"] .num').innerText(), '12.345');
+    assert.equal(await page.locator('#sum-token tr[data-key="CAR1"] .num').innerText(), '12.345');
+
+    // Filtered by a charger without sessions: none, sums empty.
+    await page.selectOption('#tx-charger', 'GARAGE-21');
+    await page.waitForFunction(() => /no sessions/.test(
+      document.querySelector('#sessions tbody')?.textContent || ''), null, { timeout: 3000 });
+    // ... by a start date after today: none either; before it: the session.
+    await page.selectOption('#tx-charger', 'GARAGE-16');
+    await page.fill('#tx-from', '2999-01-01');
+    await page.dispatchEvent('#tx-from', 'change');
+    await page.waitForFunction(() => /no sessions/.test(
+      document.querySelector('#sessions tbody')?.textContent || ''), null, { timeout: 3000 });
+    await page.fill('#tx-from', '2000-01-01');
+    await page.dispatchEvent('#tx-from', 'change');
+    await page.waitForSelector('#sessions tr[data-tx="4242"]', { timeout: 3000 });
+
+    // The CSV: what the command prints for the same charger and date.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#tx-csv')]);
+    const csv = fs.readFileSync(await download.path(), 'utf8');
+    const dataDir = gw.args[gw.args.indexOf('--data-dir') + 1];
+    const cli = await runOcppgw(['sessions', '--data-dir', dataDir, '--charger', 'GARAGE-16',
+      '--from', '2000-01-01']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal(csv, cli.stdout);
+    assert.match(csv, /^charger,tx_id,.*\nGARAGE-16,4242,/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it('lists events, newest first, filtered by charger and kind', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
     const errors = [];
@@ -192,7 +234,7 @@ describe('status page', { timeout: 60000 }, () => {
       for (const scheme of ['light', 'dark']) {
         await page.setViewportSize(size);
         await page.emulateMedia({ colorScheme: scheme });
-        for (const v of ['overview', 'events']) {
+        for (const v of ['overview', 'sessions', 'events']) {
           await page.goto(`${gw.adminUrl}/#${v}`);
           await page.waitForSelector('body[data-loaded="yes"]', { timeout: 5000 });
           await page.screenshot({ path: path.join(ARTIFACTS, `status-${v}-${name}-${scheme}.png`), fullPage: true });
