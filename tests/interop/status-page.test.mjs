@@ -31,7 +31,11 @@ const now = () => new Date().toISOString();
 // drawing less is not capped at its draw), so the draw / limit figures are
 // fixed: GARAGE-16 (charging) 32 A, GARAGE-21 (idle: its minimum) 16 A.
 const SITE_A = 100;
-const LB_CONFIG = `load_balancing = {
+// GARAGE-OFF is configured but never connects: the page lists it offline
+// and its actions say why they cannot work.
+const LB_CONFIG = `chargers = ( { id = "GARAGE-16"; }, { id = "GARAGE-201"; }, { id = "GARAGE-21"; },
+  { id = "GARAGE-OFF"; } );
+load_balancing = {
   headroom = 100.0;
   site = { limit_a = ${SITE_A}.0; phases = 3;
     chargers = ( { id = "GARAGE-21"; phases = 1; min_a = 16.0; max_a = 16.0; } ); };
@@ -61,6 +65,8 @@ describe('status page', { timeout: 60000 }, () => {
     gw = await startGateway({ csmsUrl: csms.url, config: LB_CONFIG });
 
     const a = acceptProfiles(await connectCharger(gw, 'GARAGE-16', '1.6'));
+    a.received = [];
+    a.handle('Reset', ({ params }) => { a.received.push({ method: 'Reset', params }); return { status: 'Accepted' }; });
     chargers.push(a);
     await a.call('BootNotification', { chargePointVendor: 'ACME', chargePointModel: 'Wallbox16' });
     await a.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
@@ -149,6 +155,68 @@ describe('status page', { timeout: 60000 }, () => {
     await page.close();
   });
 
+  it('actions ask for confirmation and show the charger\'s answer; offline ones say why', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    await page.goto(`${gw.adminUrl}/`);
+    await page.waitForSelector('button.act[data-charger="GARAGE-OFF"]', { timeout: 5000 });
+
+    // Offline: every button disabled, with the reason shown and as a tooltip.
+    await page.click('button.act[data-charger="GARAGE-OFF"]');
+    assert.match(await page.locator('#act-why').innerText(), /offline/);
+    for (const b of await page.locator('#act-controls button').all()) {
+      assert.equal(await b.isDisabled(), true);
+      assert.match(await b.getAttribute('title'), /offline/);
+    }
+    await page.click('#act-close');
+
+    // A reset: asked first, sent on Confirm only, the charger's answer shown.
+    await page.click('button.act[data-charger="GARAGE-16"]');
+    assert.equal(await page.locator('#act-why').innerText(), '');
+    await page.selectOption('#act-reset', 'Hard');
+    await page.click('#act-controls button[data-act="reset"]');
+    assert.equal(await page.locator('#act-question').innerText(), 'GARAGE-16: reset (Hard)?');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(chargers[0].received, [], 'nothing sent before Confirm');
+    await page.click('#act-yes');
+    await page.waitForFunction(() => /answered Reset/.test(document.querySelector('#act-answer')?.textContent || ''),
+      null, { timeout: 5000 });
+    assert.equal(await page.locator('#act-answer').innerText(), 'GARAGE-16 answered Reset: {"status":"Accepted"}');
+    assert.deepEqual(chargers[0].received, [{ method: 'Reset', params: { type: 'Hard' } }]);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'status-action-answer-desktop.png') });
+    // A refusal is shown as such: GARAGE-21 has no UnlockConnector handler.
+    await page.click('#act-close');
+    await page.click('button.act[data-charger="GARAGE-21"]');
+    await page.click('#act-controls button[data-act="unlock"]');
+    await page.click('#act-yes');
+    await page.waitForFunction(() => /HTTP 502/.test(document.querySelector('#act-answer')?.textContent || ''),
+      null, { timeout: 5000 });
+    assert.match(await page.locator('#act-answer').innerText(), /GARAGE-21 refused UnlockConnector with a CALLERROR/);
+    await page.click('#act-close');
+
+    // The site limit: set, then cleared, each confirmed.
+    await page.fill('#limit-amps', '50');
+    await page.click('#limit-set');
+    assert.equal(await page.locator('#act-question').innerText(), 'Set the site limit to 50.0 A per phase?');
+    await page.click('#act-yes');
+    await page.waitForFunction(() => /Site limit now/.test(document.querySelector('#act-answer')?.textContent || ''),
+      null, { timeout: 5000 });
+    assert.equal(await page.locator('#act-answer').innerText(), 'Site limit now 50.0 A per phase (dynamic)');
+    assert.equal((await adminApi(gw, 'GET', '/api/site/limit')).json.effectiveA, 50);
+    await page.click('#act-close');
+    await page.waitForFunction(() => !document.querySelector('#limit-clear').disabled, null, { timeout: 3000 });
+    await page.click('#limit-clear');
+    await page.click('#act-yes');
+    await page.waitForFunction(() => /configured one/.test(document.querySelector('#act-answer')?.textContent || ''),
+      null, { timeout: 5000 });
+    assert.equal((await adminApi(gw, 'GET', '/api/site/limit')).json.dynamic, false);
+    await page.click('#act-close');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it('shows the sessions with their energy sums; the CSV download is `ocppgw sessions`', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 700 }, acceptDownloads: true });
     const errors = [];
@@ -216,7 +284,7 @@ describe('status page', { timeout: 60000 }, () => {
     await page.waitForFunction(() => [...document.querySelectorAll('#events tbody .charger')]
       .every((td) => td.textContent === 'GARAGE-21'), null, { timeout: 3000 });
     const kinds21 = await page.locator('#events tbody .kind').allInnerTexts();
-    assert.deepEqual(kinds21, ['boot', 'connect']);
+    assert.deepEqual(kinds21, ['callerror', 'boot', 'connect'], 'the refused unlock, then boot and connect');
     // ... and by kind: a fault reported now shows up live.
     await page.selectOption('#ev-charger', '');
     await page.selectOption('#ev-kind', 'fault');
