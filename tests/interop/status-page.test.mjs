@@ -317,3 +317,90 @@ describe('status page', { timeout: 60000 }, () => {
     await page.close();
   });
 });
+
+// Login: with admin credentials configured the page is the only thing
+// served without them; it asks for the token or user/password, keeps them
+// in this tab's sessionStorage only, and shows nothing before.
+describe('status page login', { timeout: 60000 }, () => {
+  const TOKEN = 'page-token-0123456789';
+  let csms;
+  let gw;
+  let browser;
+  let charger;
+
+  before(async () => {
+    const pw = await runOcppgw(['passwd'], { input: 'garage-pass\n' });
+    csms = await startCsms();
+    csms.responders.BootNotification = () => ({ currentTime: now(), interval: 300, status: 'Accepted' });
+    gw = await startGateway({ csmsUrl: csms.url,
+      config: `admin = { token = "${TOKEN}"; user = "ops"; password_hash = "${pw.stdout.trim()}"; };\n` });
+    charger = await connectCharger(gw, 'LOCKED-1', '1.6');
+    await charger.call('BootNotification', { chargePointVendor: 'ACME', chargePointModel: 'W' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stopAll({ clients: [charger], gw, csms });
+  });
+
+  it('logs in with the token or user/password, keeps them in sessionStorage only', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    const dataSeen = [];
+    page.on('response', (res) => {
+      if (res.url().includes('/api/') && res.status() === 200) dataSeen.push(res.url());
+    });
+    await page.goto(`${gw.adminUrl}/`);
+    await page.waitForSelector('#login:not([hidden])', { timeout: 5000 });
+    assert.deepEqual(dataSeen, [], 'no data before logging in');
+    for (const sec of await page.locator('section[data-view]').all()) assert.equal(await sec.isVisible(), false);
+    assert.equal(await page.locator('tr[data-charger]').count(), 0);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'status-login-phone-light.png'), fullPage: true });
+
+    // A wrong token: refused, still nothing shown.
+    await page.fill('#login-token', 'wrong');
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForFunction(() => /Wrong credentials/.test(document.querySelector('#login-why').textContent),
+      null, { timeout: 5000 });
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+
+    // The token: the chargers show; it sits in sessionStorage, nowhere else.
+    await page.fill('#login-token', TOKEN);
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('tr[data-charger="LOCKED-1"]', { timeout: 5000 });
+    assert.equal(await page.locator('#login').isVisible(), false);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('ocppgw-auth')), `Bearer ${TOKEN}`);
+    assert.equal(await page.evaluate(() => localStorage.length), 0);
+    assert.equal(await page.evaluate(() => document.cookie), '');
+    assert.ok(!page.url().includes(TOKEN), page.url());
+    // Each view works with them; a reload keeps the tab logged in.
+    await page.goto(`${gw.adminUrl}/#events`);
+    await page.waitForSelector('#events-view[data-loaded="yes"]', { timeout: 5000 });
+    assert.match(await page.locator('#events tbody').innerText(), /LOCKED-1/);
+    await page.reload();
+    await page.waitForSelector('#events-view[data-loaded="yes"]', { timeout: 5000 });
+
+    // Log out: back to the form, the credentials gone.
+    await page.click('#logout');
+    await page.waitForSelector('#login:not([hidden])', { timeout: 5000 });
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+
+    // User and password (Basic) work as well.
+    await page.fill('#login-user', 'ops');
+    await page.fill('#login-pass', 'garage-pass');
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('#events-view[data-loaded="yes"]', { timeout: 5000 });
+    assert.match(await page.evaluate(() => sessionStorage.getItem('ocppgw-auth')), /^Basic /);
+    assert.deepEqual(errors, []);
+    await page.close();
+
+    // Another tab (a new context) starts logged out.
+    const other = await browser.newPage();
+    await other.goto(`${gw.adminUrl}/`);
+    await other.waitForSelector('#login:not([hidden])', { timeout: 5000 });
+    await other.close();
+  });
+});

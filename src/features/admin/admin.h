@@ -32,7 +32,8 @@ struct ogw_admin_req {
 	size_t body_len;
 	bool head_only;               /* HEAD: answer as GET, without the body */
 	bool keep_alive;              /* the client keeps the connection */
-	bool denied;                  /* no valid credentials: 401 once read */
+	bool denied;                  /* no valid credentials: 401 unless the route is open */
+	bool no_challenge;            /* no WWW-Authenticate on a 401 (the page asks) */
 	bool waiting;                 /* a charger call is out for this request */
 	uint64_t deadline_us;         /* when that call times out */
 	/* the answer's body, resp_len bytes */

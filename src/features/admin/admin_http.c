@@ -218,6 +218,8 @@ static long parse_field(struct ogw_http_head *h, const char *line, size_t n,
 			return refuse(h, 400, "Authorization", "Authorization: given twice");
 		h->authorization = v;
 		h->authorization_len = vlen;
+	} else if (nlen == 16 && !strncasecmp(line, "X-Requested-With", 16)) {
+		h->no_challenge = true;
 	} else if (nlen == 10 && !strncasecmp(line, "Connection", 10)) {
 		parse_connection(h, v, vlen);
 	} else if (nlen == 6 && !strncasecmp(line, "Expect", 6)) {

@@ -27,6 +27,8 @@ struct ogw_http_head {
 	const char *authorization;             /* into the parsed bytes; NULL: none */
 	size_t authorization_len;
 	bool keep_alive;
+	bool no_challenge;                     /* X-Requested-With: a script asks, so a
+	                                          401 must not make the browser prompt */
 	bool expect_continue;                  /* "Expect: 100-continue" */
 	/* when refused: the status to answer, the header or part at fault
 	 * (NULL: the request as a whole) and why */

@@ -898,30 +898,33 @@ COMMAND(post_trigger, build_trigger)
 
 /* ---- routing --------------------------------------------------------------------- */
 
-/* '*' in a pattern matches one path segment, kept in r->args. */
+/* '*' in a pattern matches one path segment, kept in r->args. Only an
+ * open route answers without credentials: the page, which holds no data
+ * and asks for them itself (its login form). */
 static const struct route {
 	const char *method;
 	const char *pattern;
 	void (*handler)(struct ogw_admin_req *r);
+	bool open;
 } routes[] = {
-	{ "GET", "/", get_page },
-	{ "GET", "/metrics", get_metrics },
-	{ "GET", "/api/site", get_site },
-	{ "GET", "/api/events", get_events },
-	{ "GET", "/api/sessions", get_sessions },
-	{ "GET", "/api/site/limit", get_site_limit },
-	{ "PUT", "/api/site/limit", put_site_limit },
-	{ "DELETE", "/api/site/limit", delete_site_limit },
-	{ "GET", "/api/chargers/*", get_charger }, /* first: takes "/api/chargers/" */
-	{ "GET", "/api/chargers", get_chargers },
-	{ "POST", "/api/chargers/*/reserve", post_reserve },
-	{ "DELETE", "/api/chargers/*/reservations/*", delete_reservation },
-	{ "POST", "/api/chargers/*/start", post_start },
-	{ "POST", "/api/chargers/*/stop", post_stop },
-	{ "POST", "/api/chargers/*/reset", post_reset },
-	{ "POST", "/api/chargers/*/unlock", post_unlock },
-	{ "POST", "/api/chargers/*/availability", post_availability },
-	{ "POST", "/api/chargers/*/trigger", post_trigger },
+	{ "GET", "/", get_page, true },
+	{ "GET", "/metrics", get_metrics, false },
+	{ "GET", "/api/site", get_site, false },
+	{ "GET", "/api/events", get_events, false },
+	{ "GET", "/api/sessions", get_sessions, false },
+	{ "GET", "/api/site/limit", get_site_limit, false },
+	{ "PUT", "/api/site/limit", put_site_limit, false },
+	{ "DELETE", "/api/site/limit", delete_site_limit, false },
+	{ "GET", "/api/chargers/*", get_charger, false }, /* first: takes "/api/chargers/" */
+	{ "GET", "/api/chargers", get_chargers, false },
+	{ "POST", "/api/chargers/*/reserve", post_reserve, false },
+	{ "DELETE", "/api/chargers/*/reservations/*", delete_reservation, false },
+	{ "POST", "/api/chargers/*/start", post_start, false },
+	{ "POST", "/api/chargers/*/stop", post_stop, false },
+	{ "POST", "/api/chargers/*/reset", post_reset, false },
+	{ "POST", "/api/chargers/*/unlock", post_unlock, false },
+	{ "POST", "/api/chargers/*/availability", post_availability, false },
+	{ "POST", "/api/chargers/*/trigger", post_trigger, false },
 };
 
 static bool match(const char *pattern, const char *path, struct ogw_admin_req *r)
@@ -952,8 +955,24 @@ static bool match(const char *pattern, const char *path, struct ogw_admin_req *r
 	return !*pattern && !*path;
 }
 
+/* Whether @r may be answered without credentials. */
+static bool open_route(struct ogw_admin_req *r)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].open && !strcmp(routes[i].method, r->method) &&
+		    match(routes[i].pattern, r->path, r))
+			return true;
+	return false;
+}
+
 void ogw_admin_route(struct ogw_admin_req *r)
 {
+	/* Before anything else: without credentials a request learns nothing,
+	 * not even whether its path or charger id is valid. */
+	if (r->denied && !open_route(r)) {
+		ogw_admin_reply_error(r, 401, NULL, "authentication required");
+		return;
+	}
 	bool path_known = false;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!match(routes[i].pattern, r->path, r))
