@@ -113,6 +113,18 @@ describe('events', { timeout: 90000 }, () => {
     assert.equal(past.length, all.length);
   });
 
+  it('a long text from a charger is cut at a whole character', async () => {
+    // techInfo may hold 255 characters: 'é' is two bytes, the row keeps 240.
+    const b = clients[1];
+    await b.call('SecurityEventNotification', { type: 'SettingSystemTime', timestamp: isoNow(),
+      techInfo: 'é'.repeat(255) });
+    const r = await adminApi(gw, 'GET', '/api/events?kind=security&limit=1');
+    assert.equal(r.status, 200, r.text);
+    const text = r.json[0].text;
+    assert.match(text, /^SettingSystemTime: é+$/);
+    assert.ok(Buffer.byteLength(text) <= 240 && Buffer.byteLength(text) >= 238, String(Buffer.byteLength(text)));
+  });
+
   it('refuses bad parameters with 400 naming the field', async () => {
     const cases = [
       ['limit=0', 'limit'], ['limit=abc', 'limit'], ['limit=1001', 'limit'], ['limit=', 'limit'],

@@ -21,6 +21,7 @@
 #include "ocppgw/store.h"
 #include "features/events/events.h"
 #include "session/session.h"
+#include "util/utf8.h"
 
 #define TEXT_MAX 240   /* a row's text: a line on the page */
 
@@ -43,6 +44,13 @@ static void note_v(struct ogw_gateway *gw, const char *charger, const char *kind
 {
 	char text[TEXT_MAX + 1];
 	vsnprintf(text, sizeof(text), fmt, ap);
+	/* The cap may cut a charger's multi-byte character in two: end at the
+	 * last whole one, so the row stays text a JSON answer can carry. */
+	size_t len = strlen(text), ok = 0;
+	for (size_t k; ok < len && (k = ogw_utf8_seq_len((const unsigned char *)text + ok,
+							   len - ok)) > 0;)
+		ok += k;
+	text[ok] = '\0';
 	struct ogw_event ev = { wall_ms(), charger, kind, text };
 	int r = ogw_store_event_add(gw->store, &ev, gw->conf.store_max_events);
 	if (r < 0 && !store_failing) {
