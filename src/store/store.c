@@ -300,6 +300,14 @@ static int store_migrate(sqlite3 *db, const char *path, bool fresh, int *ret_ver
 	bool in_tx = false;
 	int rc, r;
 
+	/* Up to date: nothing to write, so take no write lock. A reader
+	 * (`ocppgw sessions`) opening the store while the gateway's batch
+	 * holds the lock would otherwise wait, then fail. */
+	if (!fresh && store_query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'",
+				      &version) == SQLITE_OK && version == STORE_SCHEMA_VERSION) {
+		*ret_version = (int)version;
+		return 0;
+	}
 	r = store_exec(db, "BEGIN IMMEDIATE", path, "Failed to start migration", err, errlen);
 	if (r < 0)
 		goto out;

@@ -3,8 +3,8 @@
  * The store's events table against a real database: rows come back oldest
  * first with what was written, filters by charger, kind and time, the newest
  * @limit of a longer list, the cap dropping the oldest rows, batched
- * writes visible only once committed to a second connection's eye, and
- * rows surviving a reopen.
+ * writes on disk only once committed, rows surviving a reopen, and a
+ * second opener (ocppgw sessions) not blocked by an open batch.
  */
 #include <ftw.h>
 #include <stdio.h>
@@ -158,5 +158,22 @@ Test(events, batched_then_committed_and_kept_over_reopen)
 	cr_assert_eq(json_array_size(rows), 1);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "text")), "gone");
 	json_decref(rows);
+	ogw_store_close(st);
+}
+
+/* The gateway's batch holds the write lock for up to a second when it has
+ * only log rows; `ocppgw sessions` opening the store meanwhile must not
+ * need that lock (it failed with "database is locked" before). */
+Test(events, a_reader_opens_the_store_while_a_batch_is_open)
+{
+	struct ogw_store *st = open_store();
+	ogw_store_set_batching(st, true);
+	add(st, 1, "CP1", "connect", "connected", 10);
+	struct ogw_store *reader = open_store();
+	json_t *rows = ogw_store_tx_list(reader, NULL, false, 0);
+	cr_assert_not_null(rows);
+	json_decref(rows);
+	ogw_store_close(reader);
+	cr_assert_eq(ogw_store_commit(st), 0);
 	ogw_store_close(st);
 }
