@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "ocppgw/config.h"
+#include "ocppgw/local.h"
 #include "ocppgw/store.h"
 #include "ocppgw/util.h"
 
@@ -33,6 +34,9 @@ static void sessions_usage(FILE *f)
 	      "      --format csv|json  output format (default csv)\n"
 	      "      --charger ID       only this charger's sessions\n"
 	      "      --open             only sessions still running\n"
+	      "      --from DATE        only sessions started at or after DATE\n"
+	      "      --to DATE          only sessions started before DATE (DATE: 2026-12-04,\n"
+	      "                         UTC midnight, or an RFC 3339 time)\n"
 	      "      --limit N          at most N sessions (default: all)\n"
 	      "  -h, --help             this text\n"
 	      "\n"
@@ -55,81 +59,6 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs("\nTry 'ocppgw sessions --help'.\n", stderr);
 	return 2;
-}
-
-/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
-static void csv_field(FILE *out, const char *s, bool last)
-{
-	if (s && strpbrk(s, ",\"\r\n")) {
-		fputc('"', out);
-		for (const char *p = s; *p; p++) {
-			if (*p == '"')
-				fputc('"', out);
-			fputc(*p, out);
-		}
-		fputc('"', out);
-	} else if (s) {
-		fputs(s, out);
-	}
-	fputc(last ? '\n' : ',', out);
-}
-
-/* A store row (see ogw_store_tx_list) as the command shows it: times as
- * RFC 3339 (null when unknown or open), energy in kWh. */
-static json_t *session_of(const json_t *row)
-{
-	char started[32] = "", stopped[32] = "";
-	json_int_t t0 = json_integer_value(json_object_get(row, "started"));
-	json_int_t t1 = json_integer_value(json_object_get(row, "stopped"));
-	const json_t *wh = json_object_get(row, "energy_wh");
-
-	if (t0)
-		ogw_time_format_rfc3339(t0, started);
-	if (t1)
-		ogw_time_format_rfc3339(t1, stopped);
-	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:O, s:O}",
-			 "charger", json_object_get(row, "charger"),
-			 "tx_id", json_object_get(row, "tx_id"),
-			 "evse", json_object_get(row, "evse"),
-			 "connector", json_object_get(row, "connector"),
-			 "id_tag", json_object_get(row, "id_tag"),
-			 "started", t0 ? json_string(started) : json_null(),
-			 "stopped", t1 ? json_string(stopped) : json_null(),
-			 "energy_kwh", json_is_number(wh) ? json_real(json_number_value(wh) / 1000)
-							  : json_null(),
-			 "stop_reason", json_object_get(row, "stop_reason"),
-			 "offline", json_object_get(row, "offline"));
-}
-
-static const char *const csv_columns[] = {
-	"charger", "tx_id", "evse", "connector", "id_tag", "started", "stopped", "energy_kwh",
-	"stop_reason", "offline",
-};
-#define N_COLUMNS (sizeof(csv_columns) / sizeof(csv_columns[0]))
-
-static void print_csv(FILE *out, const json_t *sessions)
-{
-	const json_t *s;
-	size_t i;
-
-	for (size_t c = 0; c < N_COLUMNS; c++)
-		csv_field(out, csv_columns[c], c + 1 == N_COLUMNS);
-	json_array_foreach(sessions, i, s) {
-		for (size_t c = 0; c < N_COLUMNS; c++) {
-			const json_t *v = json_object_get(s, csv_columns[c]);
-			char num[32];
-			const char *text = json_string_value(v);
-			if (json_is_integer(v))
-				snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-			else if (json_is_real(v))
-				snprintf(num, sizeof(num), "%.3f", json_real_value(v));
-			else if (json_is_boolean(v))
-				snprintf(num, sizeof(num), "%s", json_is_true(v) ? "true" : "false");
-			if (json_is_number(v) || json_is_boolean(v))
-				text = num;
-			csv_field(out, text, c + 1 == N_COLUMNS);
-		}
-	}
 }
 
 /* Defaults, then the config file, then --data-dir. */
@@ -156,7 +85,7 @@ static int sessions_data_dir(const char *config_path, const char *data_dir, char
 
 int ogw_cmd_sessions(int argc, char **argv)
 {
-	enum { OPT_DATA_DIR = 256, OPT_FORMAT, OPT_CHARGER, OPT_OPEN, OPT_LIMIT };
+	enum { OPT_DATA_DIR = 256, OPT_FORMAT, OPT_CHARGER, OPT_OPEN, OPT_LIMIT, OPT_FROM, OPT_TO };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
@@ -164,12 +93,15 @@ int ogw_cmd_sessions(int argc, char **argv)
 		{ "charger", required_argument, NULL, OPT_CHARGER },
 		{ "open", no_argument, NULL, OPT_OPEN },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "to", required_argument, NULL, OPT_TO },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *data_dir = NULL, *charger = NULL;
 	bool json = false, open_only = false;
 	long limit = 0;
+	int64_t from = 0, to = 0;
 	char *end, *dir = NULL, *path = NULL, err[512] = "";
 	struct ogw_store *st = NULL;
 	json_t *rows = NULL, *sessions = NULL;
@@ -205,6 +137,13 @@ int ogw_cmd_sessions(int argc, char **argv)
 				return usage_error("--limit: expected a whole number from 1 to 10000000, "
 						   "got '%s'", optarg);
 			break;
+		case OPT_FROM:
+		case OPT_TO:
+			if (ogw_sessions_parse_time(optarg, c == OPT_FROM ? &from : &to) < 0)
+				return usage_error("--%s: expected a date (2026-12-04) or an RFC 3339 "
+						   "time, got '%s'", c == OPT_FROM ? "from" : "to",
+						   optarg);
+			break;
 		case 'h': sessions_usage(stdout); return 0;
 		default: fputs("Try 'ocppgw sessions --help'.\n", stderr); return 2;
 		}
@@ -229,21 +168,24 @@ int ogw_cmd_sessions(int argc, char **argv)
 		fprintf(stderr, "ocppgw sessions: %s\n", err);
 		goto out;
 	}
-	rows = ogw_store_tx_list(st, charger, open_only, (int)limit);
-	sessions = json_array();
-	if (!rows || !sessions) {
+	rows = ogw_store_tx_list_between(st, charger, open_only, from, to, (int)limit);
+	sessions = rows ? ogw_sessions_view(rows) : NULL;
+	if (!sessions) {
 		fprintf(stderr, "ocppgw sessions: %s: Failed to read the transactions\n", path);
 		goto out;
 	}
-	size_t i;
-	const json_t *row;
-	json_array_foreach(rows, i, row)
-		json_array_append_new(sessions, session_of(row));
 	if (json) {
 		json_dumpf(sessions, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 		fputc('\n', stdout);
 	} else {
-		print_csv(stdout, sessions);
+		size_t len = 0;
+		char *csv = ogw_sessions_csv(sessions, &len);
+		if (!csv) {
+			fprintf(stderr, "ocppgw sessions: Failed to write the output: out of memory\n");
+			goto out;
+		}
+		fwrite(csv, 1, len, stdout);
+		free(csv);
 	}
 	status = fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 	if (status)

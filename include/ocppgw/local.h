@@ -63,6 +63,22 @@ struct ogw_local_rec *ogw_local_rec_free(struct ogw_local_rec *rec);  /* NULL-sa
 void ogw_local_rec_observe(struct ogw_local_rec *rec, bool from_charger, bool response,
 			   const char *action, const json_t *payload, bool offline);
 
+/* ---- the transaction log as the operator reads it (sessions.c) ---- */
+/* Store rows (ogw_store_tx_list) as sessions: charger, tx_id, evse,
+ * connector, id_tag, started and stopped (RFC 3339 or null), energy_kwh
+ * (or null), stop_reason, offline. A new array, NULL when out of memory. */
+json_t *ogw_sessions_view(const json_t *rows);
+/* Those sessions as CSV (RFC 4180, a header line, energy with 3 decimals):
+ * what `ocppgw sessions` prints. malloc'd, *@ret_len bytes; NULL on error. */
+char *ogw_sessions_csv(const json_t *sessions, size_t *ret_len);
+/* {"energy_kwh": total, "by_charger": {id: kWh}, "by_token": {tag: kWh}}
+ * over the sessions whose energy is known ("" for sessions without a
+ * token). NULL when out of memory. */
+json_t *ogw_sessions_sums(const json_t *sessions);
+/* A day ("2026-12-04": its UTC midnight) or an RFC 3339 time to unix
+ * seconds: 0, or -EINVAL. */
+int ogw_sessions_parse_time(const char *s, int64_t *ret);
+
 /* Gateway-issued 1.6 transaction ids start here (OGW_LOCAL_TX_BASE + a
  * durable per-charger counter), far above the ids a CSMS usually issues, so
  * a replayed StartTransaction.conf's id never collides with one. Still

@@ -178,5 +178,31 @@ int ogw_store_tx_upsert(struct ogw_store *st, const struct ogw_txrec *tx);
  * offline (boolean). */
 json_t *ogw_store_tx_list(struct ogw_store *st, const char *charger, bool open_only,
 			  int limit);
+/* The same, of the rows started in [@from, @to) (unix s; 0: unbounded;
+ * a bound leaves out rows whose start is unknown). */
+json_t *ogw_store_tx_list_between(struct ogw_store *st, const char *charger, bool open_only,
+				  int64_t from, int64_t to, int limit);
+
+/* ---- events (events.c) ---------------------------------------------------
+ * What happened, for the operator: connects, boots, faults, CALLERRORs,
+ * dead letters, limit changes, security events. A log row: it joins the
+ * batch lazily (holds no frame back); past @max rows the oldest go.
+ */
+struct ogw_event {
+	int64_t at_ms;            /* unix ms */
+	const char *charger;      /* NULL: the site or the gateway */
+	const char *kind;         /* short word: "connect", "fault", ... */
+	const char *text;
+};
+/* Appends @ev, then drops rows older than the newest @max (<= 0: keep
+ * all). 0 or a negative errno. */
+int ogw_store_event_add(struct ogw_store *st, const struct ogw_event *ev, int64_t max);
+/* Events as a JSON array, oldest first, of {seq, at (ms), charger, kind,
+ * text}: those after @since_ms (0: any), of @charger and of @kind (NULL:
+ * all), the newest @limit of them (<= 0: no limit). NULL on error. */
+json_t *ogw_store_event_list(struct ogw_store *st, const char *charger, const char *kind,
+			     int64_t since_ms, int limit);
+/* Rows kept now. */
+int64_t ogw_store_event_count(struct ogw_store *st);
 
 #endif

@@ -628,6 +628,8 @@ static const struct field root_fields[] = {
 	  .special = parse_upstream_ocpp },
 	{ .name = "store_max_size", .kind = F_SIZE, .off = offsetof(struct ogw_conf, store_max_size),
 	  .min = 0, .max = 1099511627776.0 },
+	{ .name = "store_max_events", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, store_max_events), .min = 100, .max = 10000000 },
 	{ .name = "tls", .kind = F_GROUP, .sub = tls_fields },
 	{ .name = "profiles", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, profiles),
 	  .special = parse_profiles },
@@ -1202,6 +1204,7 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->response_timeout_ms = 30000;
 	c->max_frame_size = 65536;
 	c->max_pending_calls = 16;
+	c->store_max_events = 20000;
 	c->data_dir = must_strdup("/var/lib/ocppgw");
 	c->admin_addr = must_strdup("127.0.0.1");
 	c->admin_port = 8080;

@@ -22,6 +22,7 @@
 #include "features/admin/admin_door.h"
 #include "features/balance/balance.h"
 #include "features/credentials/credentials.h"
+#include "features/events/events.h"
 #include "features/metrics/metrics.h"
 #include "features/offline/offline.h"
 #include "features/state/state.h"
@@ -368,7 +369,8 @@ static void catch_signals(void)
  * The pipeline, in order: every hook of every stage runs top to bottom.
  * Offline comes first (it answers or takes what the CSMS cannot get now,
  * and maps ids before anything reads them); the charger state observes
- * before the balancer, which reads it; metrics count last.
+ * before the balancer, which reads it; metrics count, then events record
+ * (read-only, so their place changes no frame).
  */
 static const struct ogw_stage *const pipeline[] = {
 	&ogw_offline_stage,      /* features/offline: local answers, queue, replay, id maps, tx log */
@@ -376,6 +378,7 @@ static const struct ogw_stage *const pipeline[] = {
 	&ogw_balance_stage,      /* features/balance: site load balancing */
 	&ogw_credentials_stage,  /* features/credentials: passwords the CSMS changed */
 	&ogw_metrics_stage,      /* features/metrics: counters for /metrics */
+	&ogw_events_stage,       /* features/events: the operator's event log */
 };
 
 static int pipeline_build(struct ogw_gateway *gw)

@@ -61,6 +61,9 @@ void ogw_store_release(sqlite3_stmt *s);
 int ogw_store_bind_json(sqlite3_stmt *s, int i, const json_t *v);
 /* Column @i parsed as JSON: a new reference, NULL when NULL or unreadable. */
 json_t *ogw_store_column_json(sqlite3_stmt *s, int i);
+/* Runs the bound query @s to its end, each row made an object by @row_json;
+ * releases @s. The rows as a JSON array, NULL on error. */
+json_t *ogw_store_rows_json(sqlite3_stmt *s, json_t *(*row_json)(sqlite3_stmt *s));
 /* Runs a write statement already bound: 0 or a negative errno. Releases it. */
 int ogw_store_step_done(struct ogw_store *st, sqlite3_stmt *s);
 

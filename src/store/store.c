@@ -57,6 +57,11 @@ static const char *const store_migrations[] = {
 	" meter_start_wh REAL, meter_last_wh REAL, stop_reason TEXT, offline INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY(charger, tx_id));"
 	"CREATE INDEX transactions_by_start ON transactions(started);",
+	/* 3: what happened, for the operator (events.c): a ring of rows,
+	 * oldest dropped past the cap */
+	"CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,"
+	" charger TEXT, kind TEXT NOT NULL, text TEXT NOT NULL);"
+	"CREATE INDEX events_by_charger ON events(charger, seq);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
 
@@ -295,6 +300,14 @@ static int store_migrate(sqlite3 *db, const char *path, bool fresh, int *ret_ver
 	bool in_tx = false;
 	int rc, r;
 
+	/* Up to date: nothing to write, so take no write lock. A reader
+	 * (`ocppgw sessions`) opening the store while the gateway's batch
+	 * holds the lock would otherwise wait, then fail. */
+	if (!fresh && store_query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'",
+				      &version) == SQLITE_OK && version == STORE_SCHEMA_VERSION) {
+		*ret_version = (int)version;
+		return 0;
+	}
 	r = store_exec(db, "BEGIN IMMEDIATE", path, "Failed to start migration", err, errlen);
 	if (r < 0)
 		goto out;
@@ -642,6 +655,25 @@ static int store_bind_key(sqlite3_stmt *s, const char *charger, const char *key)
 }
 
 /* Leaves @s ready for its next use and drops the borrowed bindings. */
+json_t *ogw_store_rows_json(sqlite3_stmt *s, json_t *(*row_json)(sqlite3_stmt *s))
+{
+	json_t *out = json_array();
+	int rc = SQLITE_DONE;
+	while (out && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *row = row_json(s);
+		if (!row || json_array_append_new(out, row) < 0) {
+			json_decref(out);
+			out = NULL;
+		}
+	}
+	ogw_store_release(s);
+	if (out && rc != SQLITE_DONE) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
 void ogw_store_release(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);

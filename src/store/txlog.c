@@ -34,6 +34,7 @@ static const char sql_list[] =
 	" coalesce(started, 0), coalesce(stopped, 0), meter_start_wh, meter_last_wh,"
 	" stop_reason, offline FROM transactions"
 	" WHERE (?1 IS NULL OR charger = ?1) AND (?2 = 0 OR stopped IS NULL)"
+	" AND (?4 = 0 OR coalesce(started, 0) >= ?4) AND (?5 = 0 OR coalesce(started, 0) < ?5)"
 	" ORDER BY coalesce(started, 0) DESC, rowid DESC LIMIT ?3";
 
 static int bind_int_known(sqlite3_stmt *s, int i, int64_t v)
@@ -127,6 +128,12 @@ static json_t *row_json(sqlite3_stmt *s)
 
 json_t *ogw_store_tx_list(struct ogw_store *st, const char *charger, bool open_only, int limit)
 {
+	return ogw_store_tx_list_between(st, charger, open_only, 0, 0, limit);
+}
+
+json_t *ogw_store_tx_list_between(struct ogw_store *st, const char *charger, bool open_only,
+				  int64_t from, int64_t to, int limit)
+{
 	if (!st)
 		return NULL;
 	sqlite3_stmt *s = ogw_store_stmt(st, sql_list);
@@ -135,19 +142,7 @@ json_t *ogw_store_tx_list(struct ogw_store *st, const char *charger, bool open_o
 	bind_text(s, 1, charger);
 	sqlite3_bind_int(s, 2, open_only ? 1 : 0);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	json_t *out = json_array();
-	int rc = SQLITE_DONE;
-	while (out && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *row = row_json(s);
-		if (!row || json_array_append_new(out, row) < 0) {
-			json_decref(out);
-			out = NULL;
-		}
-	}
-	ogw_store_release(s);
-	if (out && rc != SQLITE_DONE) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	sqlite3_bind_int64(s, 4, from > 0 ? from : 0);
+	sqlite3_bind_int64(s, 5, to > 0 ? to : 0);
+	return ogw_store_rows_json(s, row_json);
 }

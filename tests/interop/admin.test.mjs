@@ -389,6 +389,23 @@ describe('admin API auth', { timeout: 30000 }, () => {
       assert.equal((await api(gw, 'GET', '/metrics', undefined, basic('ops', 'wrong'))).status, 401);
       const withBody = await api(gw, 'POST', '/api/chargers/X/reset', { type: 'Hard' });
       assert.equal(withBody.status, 401, 'a body does not get past auth');
+      // Nothing but the page's shell answers without credentials: not the
+      // new endpoints, not a bad charger id, not an unknown path.
+      for (const [method, p] of [['GET', '/api/events'], ['GET', '/api/sessions?format=csv'],
+        ['GET', '/api/events?limit=0'], ['GET', '/api/chargers'], ['GET', '/api/chargers/a%20b'],
+        ['PUT', '/api/site/limit'], ['GET', '/nothing'], ['DELETE', '/'], ['GET', '/metrics']]) {
+        const r = await api(gw, method, p);
+        assert.equal(r.status, 401, `${method} ${p}: ${r.text}`);
+        assert.deepEqual(r.json, { error: 'authentication required' }, `${method} ${p}`);
+      }
+      const page = await api(gw, 'GET', '/');
+      assert.equal(page.status, 200, 'the page asks for credentials itself');
+      assert.match(page.headers.get('content-type'), /^text\/html/);
+      assert.match(page.text, /id="login"/);
+      // A script's request (the page's) gets no challenge: no browser prompt.
+      const quiet = await api(gw, 'GET', '/api/site', undefined, { 'x-requested-with': 'ocppgw-page' });
+      assert.equal(quiet.status, 401);
+      assert.equal(quiet.headers.get('www-authenticate'), null);
     } finally {
       await stopAll({ gw, csms });
     }

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
-import { sleep, tmpDir, waitFor } from './lib/harness.mjs';
+import { adminApi, sleep, tmpDir, waitFor } from './lib/harness.mjs';
 import {
   alive, checkDelivery, csmsKey, csmsTxId, offlineConfig, sqlite, startOfflineSetup, waitDelivered,
 } from './lib/offline-peers.mjs';
@@ -195,6 +195,12 @@ for (const version of ['1.6', '2.0.1']) {
         `SELECT count(*) AS n FROM queue WHERE charger = '${s.charger.identity}'`);
       assert.equal(queued[0].n, 0, 'messages left in the queue');
       assert.match(s.gw.stderr, /dead.?letter/i, 'the log reports the dead letter');
+      // ... and so does the operator's event log.
+      const events = await adminApi(s.gw, 'GET',
+        `/api/events?kind=dead-letter&charger=${s.charger.identity}`);
+      assert.equal(events.status, 200, events.text);
+      assert.deepEqual(events.json.map((e) => e.text),
+        [`queued ${poison.action} refused ${ATTEMPTS} times (InternalError): dead letter`]);
     });
 
     it('every other message once, in order', () => {

@@ -2,8 +2,11 @@
 //
 // `ocppgw sessions`: the transactions table of a store the real gateway
 // created, listed while that gateway runs (WAL, busy timeout), as CSV and
-// JSON, with --charger, --open and --limit; data_dir from -c; a missing
-// store and bad usage as clear errors. Rows are written with the sqlite3
+// JSON, with --charger, --open, --from, --to and --limit; data_dir from
+// -c; a missing store and bad usage as clear errors. GET /api/sessions
+// gives the same rows: its CSV is byte for byte the command's for the same
+// filters, its JSON adds energy sums per charger and per token; bad
+// parameters are 400 naming the field. Rows are written with the sqlite3
 // command, as the gateway's transaction log writes them.
 
 import assert from 'node:assert/strict';
@@ -12,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { runOcppgw, startGateway, tmpDir, waitFor } from './lib/harness.mjs';
+import { adminApi, runOcppgw, startGateway, tmpDir, waitFor } from './lib/harness.mjs';
 
 const scratch = tmpDir('ocppgw-sessions-');
 const dataDir = path.join(scratch, 'data');
@@ -59,6 +62,55 @@ function parseCsv(text) {
   return rows;
 }
 
+describe('GET /api/sessions', () => {
+  // The same filters, as the API's query and as the command's options.
+  const filters = [
+    [{}, []],
+    [{ charger: 'CP16' }, ['--charger', 'CP16']],
+    [{ from: '2027-01-01T01:30:00Z' }, ['--from', '2027-01-01T01:30:00Z']],
+    [{ charger: 'CP201', from: '2027-01-01', to: '2027-01-02' },
+      ['--charger', 'CP201', '--from', '2027-01-01', '--to', '2027-01-02']],
+    [{ limit: '2' }, ['--limit', '2']],
+  ];
+
+  it('its CSV is what `ocppgw sessions` prints for the same filters', async () => {
+    for (const [query, args] of filters) {
+      const api = await adminApi(gw, 'GET', `/api/sessions?${new URLSearchParams({ ...query, format: 'csv' })}`);
+      assert.equal(api.status, 200, api.text);
+      assert.match(api.headers.get('content-type'), /^text\/csv/);
+      const cli = await runOcppgw(['sessions', '--data-dir', dataDir, ...args]);
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.equal(api.text, cli.stdout, JSON.stringify(query));
+      assert.ok(parseCsv(api.text).length > 1 || query.from, `rows for ${JSON.stringify(query)}`);
+    }
+  });
+
+  it('its JSON has the sessions and the energy per charger and per token', async () => {
+    const r = await adminApi(gw, 'GET', '/api/sessions');
+    assert.equal(r.status, 200, r.text);
+    const cli = await runOcppgw(['sessions', '--data-dir', dataDir, '--format', 'json']);
+    assert.deepEqual(r.json.sessions, JSON.parse(cli.stdout));
+    // CP16: 6.5 kWh (TAG1), its other session's energy is unknown; CP201: 2.5 kWh.
+    assert.deepEqual(r.json.sums, { energy_kwh: 9, by_charger: { CP16: 6.5, CP201: 2.5 },
+      by_token: { TAG1: 6.5, 'TAG,"9"': 2.5 } });
+    const one = await adminApi(gw, 'GET', '/api/sessions?charger=CP201&format=json');
+    assert.deepEqual(one.json.sums.by_charger, { CP201: 2.5 });
+  });
+
+  it('refuses bad parameters with 400 naming the field', async () => {
+    const cases = [
+      ['format=xml', 'format'], ['from=yesterday', 'from'], ['to=2027-02-31', 'to'],
+      ['limit=0', 'limit'], ['limit=x', 'limit'], ['charger=%00', 'charger'],
+      [`charger=${'c'.repeat(80)}`, 'charger'],
+    ];
+    for (const [q, field] of cases) {
+      const r = await adminApi(gw, 'GET', `/api/sessions?${q}`);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.equal(r.json.field, field, `${q}: ${r.text}`);
+    }
+  });
+});
+
 describe('ocppgw sessions', () => {
   it('lists every session as CSV, newest first, while the gateway runs', async () => {
     const res = await runOcppgw(['sessions', '--data-dir', dataDir]);
@@ -98,6 +150,17 @@ describe('ocppgw sessions', () => {
     assert.equal(res.stdout.trim().split('\n').length, 1, 'only the header');
   });
 
+  it('--from and --to select by start time', async () => {
+    let res = await runOcppgw(['sessions', '--data-dir', dataDir, '--format', 'json',
+      '--from', '2027-01-01T01:30:00Z', '--to', '2027-01-01T03:00:00Z']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(JSON.parse(res.stdout).map((s) => s.tx_id), ['a1b2'], 'from inclusive, to exclusive');
+    res = await runOcppgw(['sessions', '--data-dir', dataDir, '--format', 'json', '--from', '2027-01-02']);
+    assert.deepEqual(JSON.parse(res.stdout), []);
+    res = await runOcppgw(['sessions', '--data-dir', dataDir, '--format', 'json', '--to', '2027-01-02']);
+    assert.equal(JSON.parse(res.stdout).length, 3);
+  });
+
   it('takes data_dir from the config file', async () => {
     const conf = path.join(scratch, 'sessions.conf');
     fs.writeFileSync(conf, `data_dir = "${dataDir}";\n`);
@@ -122,6 +185,8 @@ describe('ocppgw sessions', () => {
       [['extra'], /unexpected argument 'extra'/],
       [['--bogus'], /unrecognized option|Try 'ocppgw sessions --help'/],
       [['--charger', ''], /--charger: must not be empty/],
+      [['--from', 'yesterday'], /--from: expected a date \(2026-12-04\) or an RFC 3339 time, got 'yesterday'/],
+      [['--to', '2027-02-31'], /--to: expected a date/],
     ];
     for (const [args, want] of cases) {
       const res = await runOcppgw(['sessions', '--data-dir', dataDir, ...args]);

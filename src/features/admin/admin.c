@@ -175,10 +175,6 @@ static struct ogw_admin_req *req_new(struct ogw_gateway *gw, struct lws *wsi)
 
 static void dispatch(struct ogw_admin_req *r)
 {
-	if (r->denied) {
-		ogw_admin_reply_error(r, 401, NULL, "authentication required");
-		return;
-	}
 	ogw_admin_route(r);
 }
 
@@ -235,7 +231,9 @@ static int process(struct lws *wsi, struct admin_conn *conn)
 	r->head_only = !strcmp(h->method, "HEAD");
 	snprintf(r->method, sizeof(r->method), "%s", r->head_only ? "GET" : h->method);
 	memcpy(r->path, h->path, sizeof(r->path));
+	memcpy(r->query, h->query, sizeof(r->query));
 	r->keep_alive = h->keep_alive;
+	r->no_challenge = h->no_challenge;
 	if (h->content_length) {
 		r->body = malloc(h->content_length + 1);
 		if (!r->body) {
@@ -317,7 +315,7 @@ static int on_writeable(struct lws *wsi, struct admin_conn *conn)
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 			 "Cache-Control: no-store\r\n%s%s\r\n",
 			 r->status, reason_text(r->status), r->content_type, r->resp_len,
-			 r->status == 401 && c->admin_user ?
+			 r->status == 401 && c->admin_user && !r->no_challenge ?
 				 "WWW-Authenticate: Basic realm=\"ocppgw\"\r\n" : "",
 			 keep ? "" : "Connection: close\r\n");
 	if (n < 0 || (size_t)n >= sizeof(head))

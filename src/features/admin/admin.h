@@ -26,12 +26,14 @@ struct ogw_admin_req {
 	struct lws *wsi;              /* NULL once the client went away */
 	char method[8];
 	char path[OGW_HTTP_MAX_TARGET + 1];
+	char query[OGW_HTTP_MAX_TARGET + 1];  /* as sent: ogw_http_query_get() */
 	char args[OGW_ADMIN_MAX_ARGS][128];  /* the route's '*' segments */
 	char *body;
 	size_t body_len;
 	bool head_only;               /* HEAD: answer as GET, without the body */
 	bool keep_alive;              /* the client keeps the connection */
-	bool denied;                  /* no valid credentials: 401 once read */
+	bool denied;                  /* no valid credentials: 401 unless the route is open */
+	bool no_challenge;            /* no WWW-Authenticate on a 401 (the page asks) */
 	bool waiting;                 /* a charger call is out for this request */
 	uint64_t deadline_us;         /* when that call times out */
 	/* the answer's body, resp_len bytes */

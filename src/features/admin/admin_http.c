@@ -6,6 +6,7 @@
  * status and the reason to send back. It does not read bodies, check
  * credentials or route: admin.c and admin_routes.c do.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,6 +77,15 @@ static long decode_path(struct ogw_http_head *h, const char *t, size_t n)
 		h->path[out++] = (char)c;
 	}
 	h->path[out] = '\0';
+	/* The query stays as sent: ogw_http_query_get() decodes a parameter. */
+	size_t qs = 0, qn = 0;
+	while (qs < n && t[qs] != '?' && t[qs] != '#')
+		qs++;
+	if (qs < n && t[qs] == '?')
+		for (qs++; qs + qn < n && t[qs + qn] != '#'; qn++)
+			;
+	memcpy(h->query, t + qs, qn);
+	h->query[qn] = '\0';
 	for (size_t i = 0; i < out;) {
 		size_t k = ogw_utf8_seq_len((const unsigned char *)h->path + i, out - i);
 		if (!k)
@@ -208,6 +218,8 @@ static long parse_field(struct ogw_http_head *h, const char *line, size_t n,
 			return refuse(h, 400, "Authorization", "Authorization: given twice");
 		h->authorization = v;
 		h->authorization_len = vlen;
+	} else if (nlen == 16 && !strncasecmp(line, "X-Requested-With", 16)) {
+		h->no_challenge = true;
 	} else if (nlen == 10 && !strncasecmp(line, "Connection", 10)) {
 		parse_connection(h, v, vlen);
 	} else if (nlen == 6 && !strncasecmp(line, "Expect", 6)) {
@@ -287,4 +299,53 @@ long ogw_http_parse_head(const char *buf, size_t len, const struct ogw_http_limi
 	if ((size_t)(p - buf) > lim->max_head)
 		return refuse(h, 431, NULL, "request head larger than %zu bytes", lim->max_head);
 	return (long)(p - buf);
+}
+
+/* Percent-decodes @n bytes of @v ('+' is a space) into @out; false when the
+ * result is not UTF-8 text without control characters or does not fit. */
+static bool decode_param(const char *v, size_t n, char *out, size_t outlen)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			int hi = i + 2 < n ? hex_value((unsigned char)v[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_value((unsigned char)v[i + 2]) : -1;
+			if (lo < 0)
+				return false;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f || o + 1 >= outlen)
+			return false;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	for (size_t i = 0; i < o;) {
+		size_t k = ogw_utf8_seq_len((const unsigned char *)out + i, o - i);
+		if (!k)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+int ogw_http_query_get(const char *query, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name);
+	for (const char *p = query; p && *p;) {
+		size_t plen = strcspn(p, "&");
+		const char *eq = memchr(p, '=', plen);
+		size_t klen = eq ? (size_t)(eq - p) : plen;
+		if (klen == nlen && !memcmp(p, name, nlen)) {
+			const char *v = eq ? eq + 1 : p + plen;
+			return decode_param(v, (size_t)(p + plen - v), out, outlen) ? 1 : -EINVAL;
+		}
+		p += plen;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
 }

@@ -22,10 +22,13 @@ struct ogw_http_limits {
 struct ogw_http_head {
 	char method[8];                        /* one of those admin.c serves */
 	char path[OGW_HTTP_MAX_TARGET + 1];    /* percent-decoded, no query */
+	char query[OGW_HTTP_MAX_TARGET + 1];   /* after '?', as sent ("" when none) */
 	size_t content_length;
 	const char *authorization;             /* into the parsed bytes; NULL: none */
 	size_t authorization_len;
 	bool keep_alive;
+	bool no_challenge;                     /* X-Requested-With: a script asks, so a
+	                                          401 must not make the browser prompt */
 	bool expect_continue;                  /* "Expect: 100-continue" */
 	/* when refused: the status to answer, the header or part at fault
 	 * (NULL: the request as a whole) and why */
@@ -39,5 +42,9 @@ struct ogw_http_head {
  * only @buf[0..@len), keeps nothing. */
 long ogw_http_parse_head(const char *buf, size_t len, const struct ogw_http_limits *lim,
 			 struct ogw_http_head *ret);
+
+/* Parameter @name of @query ("a=1&b=x%20y") percent-decoded into @out:
+ * 1 found, 0 absent, -EINVAL not UTF-8 text or longer than @outlen - 1. */
+int ogw_http_query_get(const char *query, const char *name, char *out, size_t outlen);
 
 #endif

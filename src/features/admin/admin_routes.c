@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "ocppgw/local.h"
+#include "ocppgw/store.h"
 #include "ocppgw/util.h"
 #include "features/admin/admin.h"
 #include "features/balance/balance.h"
@@ -187,6 +189,165 @@ static void get_charger(struct ogw_admin_req *r)
 	struct ogw_session *s = charger_or_reply(r);
 	if (s)
 		ogw_admin_reply_json(r, 200, charger_json(r->gw, s));
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+#define EVENTS_LIMIT_DEFAULT 200
+#define EVENTS_LIMIT_MAX 1000
+
+/* Query parameter @name into @out: 1 given, 0 absent; on bad text answers
+ * 400 naming it and returns -1. */
+static int query_param(struct ogw_admin_req *r, const char *name, char *out, size_t outlen)
+{
+	int got = ogw_http_query_get(r->query, name, out, outlen);
+	if (got < 0)
+		ogw_admin_reply_error(r, 400, name, "%s: not text of at most %zu bytes", name,
+				      outlen - 1);
+	return got < 0 ? -1 : got;
+}
+
+/* @v as unix ms: digits are ms already; else a day ("2026-12-04", its UTC
+ * midnight) or an RFC 3339 time. */
+static bool parse_since(const char *v, int64_t *ret_ms)
+{
+	if (*v >= '0' && *v <= '9' && strspn(v, "0123456789") == strlen(v)) {
+		*ret_ms = strtoll(v, NULL, 10);
+		return strlen(v) <= 15;
+	}
+	int64_t t;
+	if (ogw_sessions_parse_time(v, &t) < 0)
+		return false;
+	*ret_ms = t * 1000;
+	return true;
+}
+
+/* Parameter @name as an integer from 1 to @max, @dflt when absent; on a bad
+ * one answers 400 naming it and returns false. */
+static bool query_limit(struct ogw_admin_req *r, const char *name, long dflt, long max,
+			long *ret)
+{
+	char v[12], *end = NULL;
+	int got = query_param(r, name, v, sizeof(v));
+	if (got < 0)
+		return false;
+	*ret = got ? strtol(v, &end, 10) : dflt;
+	if (got && (!*v || *end || *ret < 1 || *ret > max)) {
+		ogw_admin_reply_error(r, 400, name, "%s: expected an integer from 1 to %ld", name,
+				      max);
+		return false;
+	}
+	return true;
+}
+
+/* Parameter "charger": 1 given (a valid identity), 0 absent; -1 answered 400. */
+static int query_charger(struct ogw_admin_req *r, char out[OGW_ID_MAX + 1])
+{
+	int got = query_param(r, "charger", out, OGW_ID_MAX + 1);
+	const char *why = got > 0 ? ogw_identity_check(out, strlen(out)) : NULL;
+	if (why) {
+		ogw_admin_reply_error(r, 400, "charger", "charger: %s", why);
+		return -1;
+	}
+	return got;
+}
+
+static void get_events(struct ogw_admin_req *r)
+{
+	char charger[OGW_ID_MAX + 1], kind[24], since[40];
+	long n;
+	int has_charger = query_charger(r, charger);
+	int has_kind = has_charger < 0 ? -1 : query_param(r, "kind", kind, sizeof(kind));
+	int has_since = has_kind < 0 ? -1 : query_param(r, "since", since, sizeof(since));
+	if (has_since < 0 || !query_limit(r, "limit", EVENTS_LIMIT_DEFAULT, EVENTS_LIMIT_MAX, &n))
+		return;
+	if (has_kind && (!*kind || strspn(kind, "abcdefghijklmnopqrstuvwxyz-") != strlen(kind))) {
+		ogw_admin_reply_error(r, 400, "kind", "kind: expected a word like fault or "
+				      "dead-letter");
+		return;
+	}
+	int64_t since_ms = 0;
+	if (has_since && !parse_since(since, &since_ms)) {
+		ogw_admin_reply_error(r, 400, "since", "since: expected unix milliseconds, a day "
+				      "(2026-12-04) or an RFC 3339 time (2026-12-04T03:00:00Z)");
+		return;
+	}
+	json_t *rows = ogw_store_event_list(r->gw->store, has_charger ? charger : NULL,
+					    has_kind ? kind : NULL, since_ms, (int)n);
+	if (!rows) {
+		ogw_admin_reply_error(r, 500, NULL, "cannot read the events from the store");
+		return;
+	}
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		int64_t ms = json_integer_value(json_object_get(row, "at"));
+		json_object_set_new(row, "time", time_or_null(ms / 1000));
+	}
+	ogw_admin_reply_json(r, 200, rows);
+}
+
+/* ---- sessions (the transaction log) -------------------------------------------- */
+
+#define SESSIONS_LIMIT_DEFAULT 1000
+#define SESSIONS_LIMIT_MAX 100000
+
+/* Parameter @name as a time (ogw_sessions_parse_time): 1 given, 0 absent,
+ * -1 answered 400. */
+static int query_time(struct ogw_admin_req *r, const char *name, int64_t *ret)
+{
+	char v[40];
+	int got = query_param(r, name, v, sizeof(v));
+	if (got > 0 && ogw_sessions_parse_time(v, ret) < 0) {
+		ogw_admin_reply_error(r, 400, name, "%s: expected a day (2026-12-04) or an "
+				      "RFC 3339 time (2026-12-04T03:00:00Z)", name);
+		return -1;
+	}
+	return got;
+}
+
+static void get_sessions(struct ogw_admin_req *r)
+{
+	char charger[OGW_ID_MAX + 1], format[8];
+	int64_t from = 0, to = 0;
+	long n;
+	int has_charger = query_charger(r, charger);
+	int has_format = has_charger < 0 ? -1 : query_param(r, "format", format, sizeof(format));
+	if (has_format < 0 || query_time(r, "from", &from) < 0 || query_time(r, "to", &to) < 0 ||
+	    !query_limit(r, "limit", SESSIONS_LIMIT_DEFAULT, SESSIONS_LIMIT_MAX, &n))
+		return;
+	bool csv = has_format && !strcmp(format, "csv");
+	if (has_format && !csv && strcmp(format, "json") != 0) {
+		ogw_admin_reply_error(r, 400, "format", "format: expected csv or json");
+		return;
+	}
+	json_t *rows = ogw_store_tx_list_between(r->gw->store, has_charger ? charger : NULL, false,
+						 from, to, (int)n);
+	json_t *sessions = rows ? ogw_sessions_view(rows) : NULL;
+	json_decref(rows);
+	if (!sessions) {
+		ogw_admin_reply_error(r, 500, NULL, "cannot read the transactions from the store");
+		return;
+	}
+	if (csv) {
+		size_t len = 0;
+		char *text = ogw_sessions_csv(sessions, &len);
+		json_decref(sessions);
+		if (!text) {
+			ogw_admin_reply_error(r, 500, NULL, "out of memory");
+			return;
+		}
+		ogw_admin_reply(r, 200, "text/csv; charset=utf-8", text, len);
+		free(text);
+		return;
+	}
+	json_t *sums = ogw_sessions_sums(sessions);
+	if (!sums) {
+		json_decref(sessions);
+		ogw_admin_reply_error(r, 500, NULL, "out of memory");
+		return;
+	}
+	ogw_admin_reply_json(r, 200, json_pack("{s:o, s:o}", "sessions", sessions, "sums", sums));
 }
 
 /* GET /api/site is built from these sections, each adding its keys; a
@@ -738,28 +899,33 @@ COMMAND(post_trigger, build_trigger)
 
 /* ---- routing --------------------------------------------------------------------- */
 
-/* '*' in a pattern matches one path segment, kept in r->args. */
+/* '*' in a pattern matches one path segment, kept in r->args. Only an
+ * open route answers without credentials: the page, which holds no data
+ * and asks for them itself (its login form). */
 static const struct route {
 	const char *method;
 	const char *pattern;
 	void (*handler)(struct ogw_admin_req *r);
+	bool open;
 } routes[] = {
-	{ "GET", "/", get_page },
-	{ "GET", "/metrics", get_metrics },
-	{ "GET", "/api/site", get_site },
-	{ "GET", "/api/site/limit", get_site_limit },
-	{ "PUT", "/api/site/limit", put_site_limit },
-	{ "DELETE", "/api/site/limit", delete_site_limit },
-	{ "GET", "/api/chargers/*", get_charger }, /* first: takes "/api/chargers/" */
-	{ "GET", "/api/chargers", get_chargers },
-	{ "POST", "/api/chargers/*/reserve", post_reserve },
-	{ "DELETE", "/api/chargers/*/reservations/*", delete_reservation },
-	{ "POST", "/api/chargers/*/start", post_start },
-	{ "POST", "/api/chargers/*/stop", post_stop },
-	{ "POST", "/api/chargers/*/reset", post_reset },
-	{ "POST", "/api/chargers/*/unlock", post_unlock },
-	{ "POST", "/api/chargers/*/availability", post_availability },
-	{ "POST", "/api/chargers/*/trigger", post_trigger },
+	{ "GET", "/", get_page, true },
+	{ "GET", "/metrics", get_metrics, false },
+	{ "GET", "/api/site", get_site, false },
+	{ "GET", "/api/events", get_events, false },
+	{ "GET", "/api/sessions", get_sessions, false },
+	{ "GET", "/api/site/limit", get_site_limit, false },
+	{ "PUT", "/api/site/limit", put_site_limit, false },
+	{ "DELETE", "/api/site/limit", delete_site_limit, false },
+	{ "GET", "/api/chargers/*", get_charger, false }, /* first: takes "/api/chargers/" */
+	{ "GET", "/api/chargers", get_chargers, false },
+	{ "POST", "/api/chargers/*/reserve", post_reserve, false },
+	{ "DELETE", "/api/chargers/*/reservations/*", delete_reservation, false },
+	{ "POST", "/api/chargers/*/start", post_start, false },
+	{ "POST", "/api/chargers/*/stop", post_stop, false },
+	{ "POST", "/api/chargers/*/reset", post_reset, false },
+	{ "POST", "/api/chargers/*/unlock", post_unlock, false },
+	{ "POST", "/api/chargers/*/availability", post_availability, false },
+	{ "POST", "/api/chargers/*/trigger", post_trigger, false },
 };
 
 static bool match(const char *pattern, const char *path, struct ogw_admin_req *r)
@@ -790,8 +956,24 @@ static bool match(const char *pattern, const char *path, struct ogw_admin_req *r
 	return !*pattern && !*path;
 }
 
+/* Whether @r may be answered without credentials. */
+static bool open_route(struct ogw_admin_req *r)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].open && !strcmp(routes[i].method, r->method) &&
+		    match(routes[i].pattern, r->path, r))
+			return true;
+	return false;
+}
+
 void ogw_admin_route(struct ogw_admin_req *r)
 {
+	/* Before anything else: without credentials a request learns nothing,
+	 * not even whether its path or charger id is valid. */
+	if (r->denied && !open_route(r)) {
+		ogw_admin_reply_error(r, 401, NULL, "authentication required");
+		return;
+	}
 	bool path_known = false;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!match(routes[i].pattern, r->path, r))

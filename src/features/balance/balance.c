@@ -26,6 +26,7 @@
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
 #include "features/balance/balance.h"
+#include "features/events/events.h"
 #include "features/state/state.h"
 #include "session/session.h"
 
@@ -1412,6 +1413,9 @@ int ogw_balance_set_site_limit(struct ogw_gateway *gw, double amps_per_phase, ch
 		snprintf(err, errlen, "site limit must be between 0 and %.1f A per phase", conf_a);
 		return -EINVAL;
 	}
+	if (gw->balance->dynamic_a != amps_per_phase)
+		ogw_events_note(gw, NULL, "limit", "site limit set to %.1f A per phase",
+				amps_per_phase);
 	gw->balance->dynamic_a = amps_per_phase;
 	ogw_info(NULL, "load balancing: site limit set to %.1f A per phase", amps_per_phase);
 	kick(gw, 0);
@@ -1422,9 +1426,11 @@ int ogw_balance_clear_site_limit(struct ogw_gateway *gw)
 {
 	if (!lb_conf(gw) || !gw->balance)
 		return -EINVAL;
-	if (gw->balance->dynamic_a >= 0)
+	if (gw->balance->dynamic_a >= 0) {
 		ogw_info(NULL, "load balancing: dynamic site limit cleared, the configured one "
 			 "applies");
+		ogw_events_note(gw, NULL, "limit", "dynamic site limit cleared");
+	}
 	gw->balance->dynamic_a = NO_LIMIT;
 	kick(gw, 0);
 	return 0;

@@ -24,6 +24,7 @@
 #include "ocppgw/local.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
+#include "features/events/events.h"
 #include "features/offline/offline.h"
 #include "session/session.h"
 
@@ -674,8 +675,12 @@ static void replay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			if (r == 0)
 				r = ogw_store_queue_dead(s->gw->store, seq, answer->err_code,
 							 answer->err_desc);
-			if (r == 0)
+			if (r == 0) {
 				o->backlog--;
+				ogw_events_note(s->gw, s->id, "dead-letter",
+						"queued %s refused %d times (%s): dead letter",
+						c->action, attempts, answer->err_code);
+			}
 			retry_later(s, r == 0 ? 0 : retry_ms);
 		} else {
 			ogw_warn(&lc, "CSMS refused queued %s (%s: %s): attempt %d of %d, retry in %d s",
@@ -794,8 +799,12 @@ static void offline_kick(struct ogw_session *s)
 			ogw_err(&lc, "queued %s (OCPP %s) cannot go to this CSMS (OCPP %s): moved to dead letters",
 				m.action, m.ver, ogw_ocpp_name(csms(s)->ver));
 			if (ogw_store_queue_dead(st, m.seq, "FormationViolation",
-						 "not valid for the CSMS's OCPP version") == 0)
+						 "not valid for the CSMS's OCPP version") == 0) {
 				o->backlog--;
+				ogw_events_note(s->gw, s->id, "dead-letter",
+						"queued %s (OCPP %s) not valid for the CSMS: dead letter",
+						m.action, m.ver);
+			}
 			json_decref(payload);
 			ogw_qmsg_clear(&m);
 			continue;

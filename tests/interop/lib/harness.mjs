@@ -326,6 +326,15 @@ export async function connectCharger(gw, identity, version, opts = {}) {
   return client;
 }
 
+// The load balancer's profiles accepted by a charger (answered to the
+// gateway, never seen by the CSMS); without handlers each would be a
+// NotImplemented CALLERROR.
+export function acceptProfiles(client) {
+  client.handle('SetChargingProfile', () => ({ status: 'Accepted' }));
+  client.handle('ClearChargingProfile', () => ({ status: 'Accepted' }));
+  return client;
+}
+
 // ---------------------------------------------------------------------------
 // A raw `ws` charger: send anything, read frames one at a time.
 export async function rawCharger(gw, identity, version, opts = {}) {

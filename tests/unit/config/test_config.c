@@ -62,6 +62,7 @@ static void assert_defaults(const struct ogw_conf *c)
 	cr_assert_eq(c->response_timeout_ms, 30000);
 	cr_assert_eq(c->max_frame_size, 65536);
 	cr_assert_eq(c->max_pending_calls, 16);
+	cr_assert_eq(c->store_max_events, 20000);
 	cr_assert_null(c->schema_dir);
 	cr_assert_eq(c->log_level, OGW_LOG_INFO);
 	cr_assert_not(c->log_json);
@@ -482,6 +483,13 @@ Test(config, size_and_count_ranges)
 	expect_ok("ocpp = { max_frame_size = 1024; max_pending_calls = 1024; };\n", &l);
 	cr_assert_eq(l.conf.max_frame_size, 1024);
 	cr_assert_eq(l.conf.max_pending_calls, 1024);
+	loaded_free(&l);
+	expect_one_error("store_max_events = 99;\n",
+			 "1: store_max_events: must be between 100 and 10000000");
+	expect_one_error("store_max_events = 10000001;\n",
+			 "1: store_max_events: must be between 100 and 10000000");
+	expect_ok("store_max_events = 100;\n", &l);
+	cr_assert_eq(l.conf.store_max_events, 100);
 	loaded_free(&l);
 }
 

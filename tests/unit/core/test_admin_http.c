@@ -2,8 +2,10 @@
 /*
  * The admin API's HTTP request head parser (src/features/admin/admin_http.c) on
  * requests as clients send them and as attackers do: what it takes from a
- * good head, and the status, field and reason of each refusal.
+ * good head, and the status, field and reason of each refusal; query
+ * parameters decoded one by one.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +28,8 @@ Test(admin_http, a_whole_head)
 	long rc = parse(req, &h);
 	cr_assert_eq(rc, (long)(strstr(req, "\r\n\r\n") + 4 - req));
 	cr_assert_str_eq(h.method, "POST");
-	cr_assert_str_eq(h.path, "/api/chargers/CP 1/reset", "decoded, query dropped");
+	cr_assert_str_eq(h.path, "/api/chargers/CP 1/reset", "decoded, query apart");
+	cr_assert_str_eq(h.query, "x=1", "the query kept as sent");
 	cr_assert_eq(h.content_length, 15);
 	cr_assert_eq(h.authorization_len, 10);
 	cr_assert(!strncmp(h.authorization, "Bearer tok", 10), "value trimmed");
@@ -137,4 +140,32 @@ Test(admin_http, fields)
 	struct ogw_http_head h;
 	cr_assert_gt(parse("PUT / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n", &h), 0);
 	cr_assert(h.expect_continue);
+}
+
+Test(admin_http, query_parameters)
+{
+	struct ogw_http_head h;
+	char v[16];
+	cr_assert_gt(parse("GET /api/events?charger=CP%201&limit=5&flag#frag HTTP/1.1\r\n\r\n",
+			   &h), 0);
+	cr_assert_str_eq(h.path, "/api/events");
+	cr_assert_str_eq(h.query, "charger=CP%201&limit=5&flag", "up to the fragment");
+	cr_assert_eq(ogw_http_query_get(h.query, "charger", v, sizeof(v)), 1);
+	cr_assert_str_eq(v, "CP 1");
+	cr_assert_eq(ogw_http_query_get(h.query, "limit", v, sizeof(v)), 1);
+	cr_assert_str_eq(v, "5");
+	cr_assert_eq(ogw_http_query_get(h.query, "flag", v, sizeof(v)), 1);
+	cr_assert_str_eq(v, "", "a name alone is an empty value");
+	cr_assert_eq(ogw_http_query_get(h.query, "since", v, sizeof(v)), 0, "absent");
+	cr_assert_eq(ogw_http_query_get(h.query, "lim", v, sizeof(v)), 0, "whole names only");
+
+	cr_assert_eq(ogw_http_query_get("a=x+y", "a", v, sizeof(v)), 1);
+	cr_assert_str_eq(v, "x y", "'+' is a space");
+	cr_assert_eq(ogw_http_query_get("a=%0A", "a", v, sizeof(v)), -EINVAL, "control");
+	cr_assert_eq(ogw_http_query_get("a=%FF", "a", v, sizeof(v)), -EINVAL, "not UTF-8");
+	cr_assert_eq(ogw_http_query_get("a=%4", "a", v, sizeof(v)), -EINVAL, "cut escape");
+	cr_assert_eq(ogw_http_query_get("a=0123456789abcdef", "a", v, sizeof(v)), -EINVAL,
+		     "longer than the buffer");
+	cr_assert_gt(parse("GET /x HTTP/1.1\r\n\r\n", &h), 0);
+	cr_assert_str_eq(h.query, "", "no query");
 }
