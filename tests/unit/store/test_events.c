@@ -18,35 +18,8 @@
 
 #include "ocppgw/store.h"
 
-static char tmpdir[64];
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void setup(void)
-{
-	strcpy(tmpdir, "/tmp/ogw-events-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static struct ogw_store *open_store(void)
-{
-	struct ogw_store *st = NULL;
-	char err[512] = "";
-
-	cr_assert_eq(ogw_store_open(tmpdir, &st, err, sizeof(err)), 0, "%s", err);
-	return st;
-}
+#define TMPSTORE_PREFIX "ogw-events"
+#include "tmpstore.h"
 
 static void add(struct ogw_store *st, int64_t at, const char *charger, const char *kind,
 		const char *text, int64_t max)
