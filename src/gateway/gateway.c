@@ -129,6 +129,7 @@ static void reload(struct ogw_gateway *gw)
 	ogw_conf_clear(&old);
 	ogw_log_setup(gw->conf.log_level, gw->conf.log_json);
 	ogw_balance_reconfigured(gw);
+	ogw_limit_mqtt_follow(gw);
 
 	size_t dropped = 0;
 	if (gw->conf.n_chargers) {
@@ -407,7 +408,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	const char *url = gw->conf.csms_url ? gw->conf.csms_url : "";
 	bool mqtt = !strncasecmp(url, "mqtt://", 7) || !strncasecmp(url, "mqtts://", 8);
 	gw->south_tp = &ogw_ws_transport;
-	gw->north_tp = mqtt ? &ogw_mqtt_transport : &ogw_ws_transport;
+	gw->north_tp = mqtt ? &ogw_mqtt_transport : &ogw_ws_north_transport;
 	r = mqtt || !gw->conf.csms_url ? 0 : ogw_north_parse_url(gw, url);
 	if (r < 0) {
 		ogw_err(NULL, "csms url '%s': expected ws://host[:port]/path or wss://...",
@@ -476,6 +477,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	r = ogw_balance_init(gw);
 	if (r < 0)
 		goto fail;
+	ogw_limit_mqtt_follow(gw);
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);
@@ -507,6 +509,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 {
 	if (!gw)
 		return NULL;
+	gw->limit_mqtt = ogw_limit_mqtt_stop(gw->limit_mqtt);
 	ogw_balance_free(gw);  /* its timer lives in the context */
 	if (gw->store_commit_on) {
 		uv_check_stop(&gw->store_commit);

@@ -33,6 +33,7 @@
 struct ogw_session;
 struct ogw_north_mqtt;
 struct ogw_balance;
+struct ogw_limit_mqtt;
 struct ogw_metrics;
 
 enum ogw_leg_kind {
@@ -252,6 +253,7 @@ struct ogw_gateway {
 	lws_dll2_owner_t admin_reqs;    /* admin requests alive (admin.c) */
 
 	struct ogw_balance *balance;      /* balance.c: site load balancing */
+	struct ogw_limit_mqtt *limit_mqtt;  /* balance_mqtt.c: load_balancing.limit_mqtt's client */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;

@@ -93,6 +93,19 @@ void ogw_north_connect(struct ogw_leg *l)
 	}
 }
 
+const struct ogw_leg_transport ogw_ws_north_transport = {
+	.name = "websocket",
+	.connect = ogw_north_connect,
+	.send_take = ogw_ws_send_take,
+	.close = ogw_ws_close,
+	.ping = ogw_ws_ping,
+	.abort = ogw_ws_abort,
+	.drop_queue = ogw_ws_drop_queue,
+	.withdraw = ogw_ws_withdraw,
+	.session_reconnects = true,
+	.websocket = true,
+};
+
 static int append_auth(struct ogw_leg *l, unsigned char **p, unsigned char *end)
 {
 	struct ogw_session *s = l->s;

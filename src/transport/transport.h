@@ -27,12 +27,21 @@ void ogw_listen_describe(const struct ogw_listener *l, const char *prefix, const
 void ogw_listen_format(const struct sockaddr *sa, char *buf, size_t size);
 bool ogw_listen_is_loopback(const struct sockaddr *sa);
 
-/* ws.c: the WebSocket leg transport; the lws callbacks call writeable()
- * on LWS_CALLBACK_*_WRITEABLE (non-zero: close the connection). */
+/* ws.c: the WebSocket leg transport (a charger's leg); the lws callbacks
+ * call writeable() on LWS_CALLBACK_*_WRITEABLE (non-zero: close the
+ * connection). Its operations, for ogw_ws_north_transport: */
 extern const struct ogw_leg_transport ogw_ws_transport;
 int ogw_ws_writeable(struct ogw_leg *l);
+void ogw_ws_send_take(struct ogw_leg *l, char *buf, const char *text, size_t len);
+bool ogw_ws_close(struct ogw_leg *l);
+void ogw_ws_ping(struct ogw_leg *l);
+void ogw_ws_abort(struct ogw_leg *l);
+void ogw_ws_drop_queue(struct ogw_leg *l);
+void ogw_ws_withdraw(struct ogw_leg *l);
 
-/* north.c */
+/* north.c: a north leg over WebSocket, ws.c's operations plus the client
+ * connect to <csms url>/<id>. */
+extern const struct ogw_leg_transport ogw_ws_north_transport;
 void ogw_north_connect(struct ogw_leg *l);
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url);
 extern const struct lws_protocols ogw_north_protocols[];

@@ -38,7 +38,7 @@ static struct ogw_log_ctx ws_ctx(const struct ogw_leg *l, const char *msg_id)
 				     msg_id };
 }
 
-static void ws_send_take(struct ogw_leg *l, char *buf, const char *text, size_t len)
+void ogw_ws_send_take(struct ogw_leg *l, char *buf, const char *text, size_t len)
 {
 	(void)text; /* written from the queue item, which is @buf */
 	if (!l->wsi) {
@@ -76,13 +76,13 @@ static void ws_send_take(struct ogw_leg *l, char *buf, const char *text, size_t 
 }
 
 /* The close frame goes out from ogw_ws_writeable() after the queue. */
-static bool ws_close(struct ogw_leg *l)
+bool ogw_ws_close(struct ogw_leg *l)
 {
 	lws_callback_on_writable(l->wsi);
 	return true;
 }
 
-static void ws_ping(struct ogw_leg *l)
+void ogw_ws_ping(struct ogw_leg *l)
 {
 	if (!l->wsi)
 		return;
@@ -90,7 +90,7 @@ static void ws_ping(struct ogw_leg *l)
 	lws_callback_on_writable(l->wsi);
 }
 
-static void ws_abort(struct ogw_leg *l)
+void ogw_ws_abort(struct ogw_leg *l)
 {
 	if (l->wsi)
 		lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
@@ -137,7 +137,7 @@ int ogw_ws_writeable(struct ogw_leg *l)
 	return 0;
 }
 
-static void ws_drop_queue(struct ogw_leg *l)
+void ogw_ws_drop_queue(struct ogw_leg *l)
 {
 	struct lws_dll2 *d;
 	while ((d = lws_dll2_get_head(&l->wq))) {
@@ -160,7 +160,7 @@ static bool wq_item_is_result(const struct wq_item *it, char id[OGW_MSGID_MAX + 
 	return true;
 }
 
-static void ws_withdraw(struct ogw_leg *l)
+void ogw_ws_withdraw(struct ogw_leg *l)
 {
 	struct lws_dll2 *d, *next;
 
@@ -192,15 +192,17 @@ static void ws_withdraw(struct ogw_leg *l)
 	}
 }
 
+/* A charger's leg; a north leg's is ogw_ws_north_transport (north.c), the
+ * same functions and the client connect, so that this file needs nothing
+ * of north.c. */
 const struct ogw_leg_transport ogw_ws_transport = {
 	.name = "websocket",
-	.connect = ogw_north_connect,
-	.send_take = ws_send_take,
-	.close = ws_close,
-	.ping = ws_ping,
-	.abort = ws_abort,
-	.drop_queue = ws_drop_queue,
-	.withdraw = ws_withdraw,
+	.send_take = ogw_ws_send_take,
+	.close = ogw_ws_close,
+	.ping = ogw_ws_ping,
+	.abort = ogw_ws_abort,
+	.drop_queue = ogw_ws_drop_queue,
+	.withdraw = ogw_ws_withdraw,
 	.session_reconnects = true,
 	.websocket = true,
 };

@@ -4,8 +4,8 @@
  * its own address (127.0.0.1:8080 by default), whose connections lws hands
  * over raw: the bytes go through admin_http.c's parser (limits from the
  * admin.* settings, refusals answered with their status and reason), the
- * credentials are checked, admin_routes.c answers and this file writes the
- * HTTP/1.1 response, keeping the connection for the next request. Auth: a Bearer token or Basic with
+ * credentials are checked, admin_routes.c answers (through admin_reply.c)
+ * and this file writes the HTTP/1.1 response, keeping the connection for the next request. Auth: a Bearer token or Basic with
  * the PBKDF2 hash from the config, required whenever either is configured
  * (and the config refuses a non-loopback address without one).
  */
@@ -42,63 +42,6 @@ struct admin_conn {
 	bool closing;                 /* close once the answer is written */
 	bool draining;                /* written and shut down: wait for the peer */
 };
-
-static void req_free(struct ogw_admin_req *r)
-{
-	lws_dll2_remove(&r->list);
-	free(r->body);
-	free(r->resp);
-	free(r);
-}
-
-void ogw_admin_reply(struct ogw_admin_req *r, int status, const char *content_type,
-		     const void *body, size_t len)
-{
-	r->waiting = false;
-	if (!r->wsi) {
-		req_free(r);
-		return;
-	}
-	free(r->resp);
-	r->resp = malloc(len + 1);
-	if (!r->resp) {
-		/* no answer to give: the client sees the connection close */
-		lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-		return;
-	}
-	r->status = status;
-	r->content_type = content_type;
-	r->resp_len = len;
-	memcpy(r->resp, body, len);
-	lws_callback_on_writable(r->wsi);
-}
-
-void ogw_admin_reply_json(struct ogw_admin_req *r, int status, json_t *body)
-{
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (!text) {
-		static const char oom[] = "{\"error\":\"out of memory\"}";
-		ogw_admin_reply(r, 500, "application/json", oom, sizeof(oom) - 1);
-		return;
-	}
-	ogw_admin_reply(r, status, "application/json", text, strlen(text));
-	free(text);
-}
-
-void ogw_admin_reply_error(struct ogw_admin_req *r, int status, const char *field,
-			   const char *fmt, ...)
-{
-	char msg[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_t *o = json_pack("{s:s}", "error", msg);
-	if (o && field)
-		json_object_set_new(o, "field", json_string(field));
-	ogw_admin_reply_json(r, status, o);
-}
 
 /* Equal in time that depends on @given's length only, never on where the
  * first difference is, nor on how long @secret is. */
@@ -237,7 +180,7 @@ static int process(struct lws *wsi, struct admin_conn *conn)
 	if (h->content_length) {
 		r->body = malloc(h->content_length + 1);
 		if (!r->body) {
-			req_free(r);
+			ogw_admin_req_free(r);
 			return -1;
 		}
 		memcpy(r->body, conn->buf + conn->head_len, h->content_length);
@@ -328,7 +271,7 @@ static int on_writeable(struct lws *wsi, struct admin_conn *conn)
 	int w = lws_write(wsi, out + LWS_PRE, (size_t)n + body_len, LWS_WRITE_RAW);
 	free(out);
 	conn->req = NULL;
-	req_free(r);
+	ogw_admin_req_free(r);
 	if (w < 0)
 		return -1;
 	conn->answered = true;
@@ -373,7 +316,7 @@ static void on_closed(struct admin_conn *conn)
 		return;
 	r->wsi = NULL;
 	if (!r->waiting)
-		req_free(r);
+		ogw_admin_req_free(r);
 }
 
 static int admin_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -464,6 +407,6 @@ void ogw_admin_stop(struct ogw_gateway *gw)
 	struct lws_dll2 *d;
 	while ((d = lws_dll2_get_head(&gw->admin_reqs))) {
 		struct ogw_admin_req *r = lws_container_of(d, struct ogw_admin_req, list);
-		req_free(r);
+		ogw_admin_req_free(r);
 	}
 }

@@ -43,14 +43,17 @@ struct ogw_admin_req {
 	size_t resp_len;
 };
 
-/* admin.c: set the answer and have it written (or dropped when the client
- * is gone). Each takes what it is given. */
+/* admin_reply.c: set the answer and have it written (or dropped when the
+ * client is gone). Each takes what it is given. */
 void ogw_admin_reply(struct ogw_admin_req *r, int status, const char *content_type,
 		     const void *body, size_t len);
 void ogw_admin_reply_json(struct ogw_admin_req *r, int status, json_t *body);
 /* {"error": message, "field": @field (when not NULL)} */
 void ogw_admin_reply_error(struct ogw_admin_req *r, int status, const char *field,
 			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* admin_reply.c: unlinks @r from the gateway's list and frees it. */
+void ogw_admin_req_free(struct ogw_admin_req *r);
 
 /* admin_routes.c: answers @r now, or sets r->waiting and answers later. */
 void ogw_admin_route(struct ogw_admin_req *r);

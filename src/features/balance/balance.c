@@ -115,7 +115,6 @@ struct ogw_balance {
 	bool emitting;              /* our own call passes the observers */
 	struct tree last;           /* the last allocation, for the JSON */
 	time_t last_run;
-	struct ogw_limit_mqtt *limit_mqtt;  /* load_balancing.limit_mqtt's client */
 	double meter_load[3];       /* the building's load by grid phase (filtered) */
 	uint64_t meter_us;          /* its last good reading, 0: none yet */
 	bool meter_silent;          /* the fail-safe is in force (logged once) */
@@ -1304,7 +1303,6 @@ void ogw_balance_free(struct ogw_gateway *gw)
 	if (!gw->balance)
 		return;
 	lws_sul_cancel(&gw->balance->sul);
-	gw->balance->limit_mqtt = ogw_limit_mqtt_stop(gw->balance->limit_mqtt);
 	tree_free(&gw->balance->last);
 	free(gw->balance);
 	gw->balance = NULL;
@@ -1352,24 +1350,6 @@ static double configured_site_a(const struct ogw_lb_conf *lb)
 	return ogw_lb_node_limit_a(&p, &n);
 }
 
-/* The limit client runs while balancing is on with limit_mqtt set; a new
- * URL, or a meter added or gone (a reload), replaces it. Without a loop
- * (unit tests) there is none. */
-static void limit_mqtt_follow(struct ogw_gateway *gw, struct ogw_balance *b,
-			      const struct ogw_lb_conf *lb)
-{
-	const char *want = lb && gw->ctx ? lb->limit_mqtt : NULL;
-	const char *have = ogw_limit_mqtt_url(b->limit_mqtt);
-	bool meter = lb && lb->meter_fuse_a >= 0;
-
-	if ((!want && !have) ||
-	    (want && have && !strcmp(want, have) && meter == ogw_limit_mqtt_meter(b->limit_mqtt)))
-		return;
-	b->limit_mqtt = ogw_limit_mqtt_stop(b->limit_mqtt);
-	if (want)
-		b->limit_mqtt = ogw_limit_mqtt_start(gw, want);
-}
-
 /* After a reload: the same chargers, the new tree; a dynamic limit above
  * the new configured one is dropped. */
 void ogw_balance_reconfigured(struct ogw_gateway *gw)
@@ -1383,7 +1363,6 @@ void ogw_balance_reconfigured(struct ogw_gateway *gw)
 	if (b->stack_level >= 0 && level != b->stack_level)
 		forget_sent(gw, !lb);
 	b->stack_level = level;
-	limit_mqtt_follow(gw, b, lb);
 	if (!lb) {
 		lws_sul_cancel(&b->sul);
 		b->due_us = 0;

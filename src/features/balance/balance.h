@@ -59,6 +59,9 @@ struct ogw_limit_mqtt *ogw_limit_mqtt_stop(struct ogw_limit_mqtt *lm);
 const char *ogw_limit_mqtt_url(const struct ogw_limit_mqtt *lm);
 /* Whether it reads the grid meter too. */
 bool ogw_limit_mqtt_meter(const struct ogw_limit_mqtt *lm);
+/* Starts, replaces or stops gw->limit_mqtt as the configuration now says
+ * (after ogw_balance_init() and ogw_balance_reconfigured()). */
+void ogw_limit_mqtt_follow(struct ogw_gateway *gw);
 /* A TxProfile's transactionId for the charger's version: a string in 2.x;
  * in 1.6 the integer @tx_id spells, or NULL when it is not one (then the
  * profile goes without it, never with a made-up 0). */

@@ -189,3 +189,23 @@ bool ogw_limit_mqtt_meter(const struct ogw_limit_mqtt *lm)
 {
 	return lm && lm->meter_topic[0];
 }
+
+/* The limit client runs while balancing is on with limit_mqtt set; a new
+ * URL, or a meter added or gone (a reload), replaces it. Without a loop
+ * (unit tests) there is none. The gateway calls this after the balancer
+ * is made or reconfigured, so that the balancer never calls this file. */
+void ogw_limit_mqtt_follow(struct ogw_gateway *gw)
+{
+	const struct ogw_lb_conf *lb = gw->conf.lb && gw->conf.lb->enabled && gw->balance ?
+					       gw->conf.lb : NULL;
+	const char *want = lb && gw->ctx ? lb->limit_mqtt : NULL;
+	const char *have = ogw_limit_mqtt_url(gw->limit_mqtt);
+	bool meter = lb && lb->meter_fuse_a >= 0;
+
+	if ((!want && !have) ||
+	    (want && have && !strcmp(want, have) && meter == ogw_limit_mqtt_meter(gw->limit_mqtt)))
+		return;
+	gw->limit_mqtt = ogw_limit_mqtt_stop(gw->limit_mqtt);
+	if (want)
+		gw->limit_mqtt = ogw_limit_mqtt_start(gw, want);
+}
