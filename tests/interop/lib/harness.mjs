@@ -328,10 +328,19 @@ export async function connectCharger(gw, identity, version, opts = {}) {
 
 // The load balancer's profiles accepted by a charger (answered to the
 // gateway, never seen by the CSMS); without handlers each would be a
-// NotImplemented CALLERROR.
+// NotImplemented CALLERROR. The balancer first asks for the charger's
+// highest stack level (1.6 GetConfiguration, 2.x GetVariables): this
+// charger does not report it, as many do not, so the configured stack
+// level applies.
 export function acceptProfiles(client) {
   client.handle('SetChargingProfile', () => ({ status: 'Accepted' }));
   client.handle('ClearChargingProfile', () => ({ status: 'Accepted' }));
+  client.handle('GetConfiguration', ({ params }) => ({ unknownKey: params.key ?? [] }));
+  client.handle('GetVariables', ({ params }) => ({
+    getVariableResult: params.getVariableData.map((d) => ({
+      attributeStatus: 'UnknownVariable', component: d.component, variable: d.variable,
+    })),
+  }));
   return client;
 }
 
