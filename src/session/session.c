@@ -1140,6 +1140,7 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 			old->south_auth = strdup(south_auth);
 		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
 		ogw_info(&lc, "charger reconnected, OCPP %s: resumes its session", ogw_ocpp_name(ver));
+		tell_leg(&old->south, OGW_LEG_EV_UP);
 		return old;
 	}
 	if (old) {
@@ -1165,6 +1166,7 @@ struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum
 			 ogw_ocpp_name(ver), ogw_ocpp_name(north_ver));
 	else
 		ogw_info(&lc, "charger connected, OCPP %s", ogw_ocpp_name(ver));
+	tell_leg(&s->south, OGW_LEG_EV_UP);
 	if (!standalone)
 		OGW_FOR_NORTH(s, n)
 			n->tp->connect(n);

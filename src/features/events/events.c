@@ -5,10 +5,9 @@
  * the store's group commit lazily, so recording costs one prepared INSERT
  * on the loop and never an fsync of its own. It only reads frames.
  *
- * A charger's connection is seen at its first frame (the core tells
- * stages of south legs going down, not coming up), so "connect" carries
- * that frame's time; a charger that takes back its detached session is
- * seen the same way.
+ * A charger's connection is "connect" when the core says its leg is up
+ * (at the handshake, or when it takes back its detached session), and
+ * "disconnect" when it says the leg is gone.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -100,7 +99,13 @@ static void events_session_free(struct ogw_session *s)
 static bool events_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
 {
 	struct ev_slot *e = slot_of(l->s);
-	if (l->kind == OGW_SOUTH && ev == OGW_LEG_EV_DOWN && e && e->south_up) {
+	if (l->kind != OGW_SOUTH || !e)
+		return false;
+	if (ev == OGW_LEG_EV_UP && !e->south_up) {
+		e->south_up = true;
+		ogw_events_note(l->s->gw, l->s->id, "connect", "connected, OCPP %s",
+				ogw_ocpp_name(l->ver));
+	} else if (ev == OGW_LEG_EV_DOWN && e->south_up) {
 		e->south_up = false;
 		ogw_events_note(l->s->gw, l->s->id, "disconnect", "disconnected (code %d)",
 				(int)l->close_status);
@@ -111,14 +116,8 @@ static bool events_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
 static void events_on_frame(struct ogw_leg *l, const struct ogw_frame_event *ev)
 {
 	struct ogw_session *s = l->s;
-	struct ev_slot *e = slot_of(s);
 	if (ev->kind != OGW_FRAME_SEEN)
 		return;
-	if (l->kind == OGW_SOUTH && ev->dir == 0 && e && !e->south_up) {
-		e->south_up = true;
-		ogw_events_note(s->gw, s->id, "connect", "connected, OCPP %s",
-				ogw_ocpp_name(l->ver));
-	}
 	/* The south leg only: a CSMS's CALLERROR relayed to the charger is
 	 * one row, not two; one to a call of the gateway's own ends as a
 	 * dead letter, a row of its own. */
