@@ -6,9 +6,13 @@
  * be a served method, a decoded path of text, a length within the limit and
  * an Authorization inside the head; a head is decided by its own bytes (the
  * same answer without what follows it) and no prefix of a good head is
- * refused or complete. Any broken rule aborts, which libFuzzer reports as a
- * crash. Built and run by tests/fuzz/run.sh.
+ * refused or complete. The query of a complete head goes through the
+ * parameter decoder (ogw_http_query_get) for the names the API reads: a
+ * found value is text without control characters that fits its buffer.
+ * Any broken rule aborts, which libFuzzer reports as a crash. Built and
+ * run by tests/fuzz/run.sh.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +53,27 @@ static void check_head(const char *buf, long rc, const struct ogw_http_limits *l
 		      "Authorization outside the head");
 }
 
+/* Every name the API's routes read from a query, and one that is not. */
+static const char *const params[] = { "charger", "kind", "since", "limit", "from", "to",
+				      "format", "" };
+
+static void check_query(const struct ogw_http_head *h)
+{
+	CHECK(memchr(h->query, '\0', sizeof(h->query)), "query not terminated");
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		char out[64];
+		memset(out, 0x55, sizeof(out));
+		int r = ogw_http_query_get(h->query, params[i], out, sizeof(out));
+		CHECK(r == 1 || r == 0 || r == -EINVAL, "query_get '%s': %d", params[i], r);
+		if (r != 1)
+			continue;
+		CHECK(memchr(out, '\0', sizeof(out)), "value of '%s' not terminated", params[i]);
+		for (const unsigned char *p = (const unsigned char *)out; *p; p++)
+			CHECK(*p >= 0x20 && *p != 0x7f, "control character 0x%02x in '%s'", *p,
+			      params[i]);
+	}
+}
+
 static void check_refusal(const struct ogw_http_head *h)
 {
 	CHECK(h->status >= 400 && h->status <= 505, "status %d", h->status);
@@ -67,6 +92,7 @@ static void run(const char *buf, size_t len, const struct ogw_http_limits *lim)
 	if (rc == 0)
 		return;
 	check_head(buf, rc, lim, &h);
+	check_query(&h);
 	/* the head alone gives the same answer */
 	long again = ogw_http_parse_head(buf, (size_t)rc, lim, &g);
 	CHECK(again == rc, "head alone: %ld, with what follows: %ld", again, rc);
