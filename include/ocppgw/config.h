@@ -213,6 +213,8 @@ struct ogw_conf {
 	char *csms_ca;
 	char *csms_cert;
 	char *csms_key;
+	char *csms_client_cert_dir; /* <id>.pem + <id>.key: a charger's own client
+	                               certificate upstream (profile 3); NULL: none */
 	struct ogw_tls_floor csms_tls_floor; /* csms.tls_min_version, csms.ciphers */
 	int upstream_ocpp;        /* enum ogw_ocpp spoken to the CSMS; -1 (default):
 	                             the charger's own version */

@@ -523,6 +523,8 @@ static const struct field csms_fields[] = {
 	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_ca) },
 	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_cert) },
 	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_key) },
+	{ .name = "client_cert_dir", .kind = F_STRING,
+	  .off = offsetof(struct ogw_conf, csms_client_cert_dir) },
 	{ .name = "tls_min_version", .kind = F_SPECIAL,
 	  .off = offsetof(struct ogw_conf, csms_tls_floor.min_version),
 	  .special = conf_parse_tls_version },
@@ -1507,6 +1509,7 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->csms_ca);
 	free(c->csms_cert);
 	free(c->csms_key);
+	free(c->csms_client_cert_dir);
 	ogw_csms_set_conf_clear(&c->csms_multi);
 	free(c->schema_dir);
 	free(c->data_dir);

@@ -32,6 +32,8 @@ static const struct named {
 	{ "csms.ca", NULL, offsetof(struct ogw_conf, csms_ca), READ_FILE, false },
 	{ "csms.cert", NULL, offsetof(struct ogw_conf, csms_cert), READ_FILE, false },
 	{ "csms.key", NULL, offsetof(struct ogw_conf, csms_key), READ_FILE, false },
+	{ "csms.client_cert_dir", NULL, offsetof(struct ogw_conf, csms_client_cert_dir), READ_DIR,
+	  true },
 	{ "mqtt.ca", NULL, offsetof(struct ogw_conf, mqtt_ca), READ_FILE, false },
 	{ "mqtt.cert", NULL, offsetof(struct ogw_conf, mqtt_cert), READ_FILE, false },
 	{ "mqtt.key", NULL, offsetof(struct ogw_conf, mqtt_key), READ_FILE, false },

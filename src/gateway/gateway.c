@@ -529,6 +529,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		ogw_north_mqtt_stop(gw);
 		ogw_loop_fini(gw->ctx);
 	}
+	ogw_north_ids_free(gw);
 	ogw_admin_stop(gw);
 	ogw_session_free_all(gw);
 	free(gw->table);

@@ -56,7 +56,13 @@ void ogw_north_connect(struct ogw_leg *l)
 	struct ogw_gateway *gw = s->gw;
 	char enc[OGW_ID_MAX * 3 + 1], path[sizeof(gw->north_path) + sizeof(enc) + 2];
 	char host[300];
+	struct lws_vhost *vh;
 
+	if (ogw_north_vhost_for(gw, s->id, &vh) < 0) {
+		l->state = OGW_LEG_CONNECTING;
+		ogw_session_north_failed(l, "its client certificate cannot be used");
+		return;
+	}
 	ogw_percent_encode(s->id, enc, sizeof(enc));
 	snprintf(path, sizeof(path), "%s/%s", gw->north_path, enc);
 	if ((gw->north_tls && gw->north_port == 443) || (!gw->north_tls && gw->north_port == 80))
@@ -67,7 +73,7 @@ void ogw_north_connect(struct ogw_leg *l)
 	struct lws_client_connect_info ci;
 	memset(&ci, 0, sizeof(ci));
 	ci.context = gw->ctx;
-	ci.vhost = gw->north_vh;
+	ci.vhost = vh;
 	ci.address = gw->north_host;
 	ci.port = gw->north_port;
 	ci.path = path;

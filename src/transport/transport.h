@@ -46,6 +46,14 @@ void ogw_north_connect(struct ogw_leg *l);
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url);
 extern const struct lws_protocols ogw_north_protocols[];
 
+/* north_cert.c: the client vhost for @id's north leg into *@ret: its own
+ * when csms.client_cert_dir holds <id>.pem (made once, remade when the file
+ * changes), else gw->north_vh. A negative errno (logged) when its
+ * certificate cannot be used: an unreadable file, a key others may read. */
+int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, struct lws_vhost **ret);
+/* Frees the list once the lws context (and its vhosts) is gone. */
+void ogw_north_ids_free(struct ogw_gateway *gw);
+
 /* north_mqtt.c: the MQTT uplink, one broker connection for every charger */
 extern const struct ogw_leg_transport ogw_mqtt_transport;
 int ogw_north_mqtt_start(struct ogw_gateway *gw);

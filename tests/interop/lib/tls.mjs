@@ -88,7 +88,7 @@ export async function passwordHash(password) {
 }
 
 // libconfig text. opts: tls {cert, key, ca, requireClientCert}, csms {ca,
-// cert, key}, requireAuth, chargers [{id, passwordHash, upstreamUser,
+// cert, key, clientCertDir}, requireAuth, chargers [{id, passwordHash, upstreamUser,
 // upstreamPassword}].
 export function gatewayConfig(opts = {}) {
   const q = (s) => JSON.stringify(String(s));
@@ -104,6 +104,7 @@ export function gatewayConfig(opts = {}) {
   if (opts.csms) {
     out.push('csms = {');
     for (const k of ['ca', 'cert', 'key']) if (opts.csms[k]) out.push(`  ${k} = ${q(opts.csms[k])};`);
+    if (opts.csms.clientCertDir) out.push(`  client_cert_dir = ${q(opts.csms.clientCertDir)};`);
     out.push('  reconnect_min = 0.2;', '  reconnect_max = 1.0;', '};');
   }
   if (opts.chargers) {
@@ -155,7 +156,10 @@ export async function connectTlsCharger(gw, identity, version, opts = {}) {
 // @server: the certificate to serve, pki.server unless given. @tlsOpts:
 // more options for the TLS server (minVersion, maxVersion, ciphers); a
 // handshake it refuses is recorded in csms.tlsErrors (OpenSSL's code).
-export async function startTlsCsms(pki, server0 = pki.server, tlsOpts = {}) {
+// @checks.cnIsIdentity: refuse (403) an upgrade whose client certificate's
+// CN is not the identity in the URL, as a profile-3 CSMS does (the
+// handshake is still recorded).
+export async function startTlsCsms(pki, server0 = pki.server, tlsOpts = {}, checks = {}) {
   const csms = await startCsms();
   const server = https.createServer({
     cert: server0.pem.cert,
@@ -180,6 +184,11 @@ export async function startTlsCsms(pki, server0 = pki.server, tlsOpts = {}) {
       peerCert: peer && peer.subject ? peer.subject.CN : null,
       authorized: sock.authorized === true,
     });
+    const cn = peer && peer.subject ? peer.subject.CN : null;
+    if (checks.cnIsIdentity && (cn !== handshake.identity || !sock.authorized)) {
+      reject(403, 'client certificate CN is not the identity');
+      return;
+    }
     accept();
   });
   const port = await freePort();
