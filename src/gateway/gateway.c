@@ -266,7 +266,6 @@ static int open_door(struct ogw_gateway *gw, struct ogw_south_door *d, struct og
 
 static int create_vhosts(struct ogw_gateway *gw)
 {
-	struct lws_context_creation_info vi;
 	const struct ogw_conf *c = &gw->conf;
 
 	/* Before the south listener: its "listening on" line means ready. */
@@ -297,16 +296,7 @@ static int create_vhosts(struct ogw_gateway *gw)
 		return r;
 	gw->south_vh = doors[0].vh;
 
-	memset(&vi, 0, sizeof(vi));
-	vi.vhost_name = "north";
-	vi.port = CONTEXT_PORT_NO_LISTEN;
-	vi.protocols = ogw_north_protocols;
-	vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	vi.client_ssl_ca_filepath = c->csms_ca;
-	vi.client_ssl_cert_filepath = c->csms_cert;
-	vi.client_ssl_private_key_filepath = c->csms_key;
-	ogw_tls_floor_client(&vi, &c->csms_tls_floor);
-	gw->north_vh = lws_create_vhost(gw->ctx, &vi);
+	gw->north_vh = ogw_north_vhost_create(gw, "north", c->csms_cert, c->csms_key);
 	if (!gw->north_vh) {
 		ogw_err(NULL, "Failed to set up the CSMS client (TLS files?)");
 		return -EINVAL;

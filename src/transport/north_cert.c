@@ -56,20 +56,23 @@ static int key_private(const char *key, struct ogw_log_ctx *lc)
 	return 0;
 }
 
-static struct lws_vhost *make_vhost(struct ogw_gateway *gw, const char *id, const char *cert,
-				    const char *key)
+struct lws_vhost *ogw_north_vhost_create(struct ogw_gateway *gw, const char *name,
+					const char *cert, const char *key)
 {
 	const struct ogw_conf *c = &gw->conf;
 	struct lws_context_creation_info vi;
-	char name[OGW_ID_MAX + 8];
 
-	snprintf(name, sizeof(name), "north-%s", id);
 	memset(&vi, 0, sizeof(vi));
 	vi.vhost_name = name;
 	vi.port = CONTEXT_PORT_NO_LISTEN;
 	vi.protocols = ogw_north_protocols;
 	vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	vi.client_ssl_ca_filepath = c->csms_ca;
+	/* csms.ca is the CSMS's trust, not an addition to the system's: and
+	 * the system store, parsed into every client SSL_CTX, costs some
+	 * 800 kB per vhost (docs/SECURITY.md) */
+	if (c->csms_ca)
+		vi.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 	vi.client_ssl_cert_filepath = cert;
 	vi.client_ssl_private_key_filepath = key;
 	ogw_tls_floor_client(&vi, &c->csms_tls_floor);
@@ -110,7 +113,9 @@ int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, struct lws_vhost
 		*ret = n->vh;
 		return 0;
 	}
-	struct lws_vhost *vh = make_vhost(gw, id, cert, key);
+	char name[OGW_ID_MAX + 8];
+	snprintf(name, sizeof(name), "north-%s", id);
+	struct lws_vhost *vh = ogw_north_vhost_create(gw, name, cert, key);
 	if (!vh) {
 		ogw_err(&lc, "Failed to load the charger's client certificate %s with %s (see the "
 			"lws line above)", cert, key);
