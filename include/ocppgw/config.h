@@ -218,6 +218,9 @@ struct ogw_conf {
 	struct ogw_tls_floor csms_tls_floor; /* csms.tls_min_version, csms.ciphers */
 	int upstream_ocpp;        /* enum ogw_ocpp spoken to the CSMS; -1 (default):
 	                             the charger's own version */
+	int security_event_interval_s; /* csms.security_event_interval: the least time
+	                                  between two failed-login reports of a
+	                                  charger; default 60 s, 0-3600 */
 	bool csms_pass_credentials; /* forward the charger's own Authorization header */
 	struct ogw_csms_set_conf csms_multi; /* csms.secondaries, csms.token_routing */
 	int ping_interval_s;      /* WebSocket ping on idle legs; default 30 */

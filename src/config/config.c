@@ -530,6 +530,8 @@ static const struct field csms_fields[] = {
 	  .special = conf_parse_tls_version },
 	{ .name = "ciphers", .kind = F_SPECIAL,
 	  .off = offsetof(struct ogw_conf, csms_tls_floor.ciphers), .special = conf_parse_ciphers },
+	{ .name = "security_event_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, security_event_interval_s), .min = 0, .max = MAX_SECONDS },
 	{ .name = "pass_credentials", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_conf, csms_pass_credentials) },
 	{ .name = "secondaries", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, csms_multi),
@@ -1225,6 +1227,7 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->offline_queue_all = false;
 	c->offline_attempts = 3;
 	c->offline_retry_s = 60;
+	c->security_event_interval_s = 60;
 	c->offline_stop_invalid = true;
 	c->offline_cache_max = 10000;
 }

@@ -25,6 +25,7 @@
 #include "features/events/events.h"
 #include "features/metrics/metrics.h"
 #include "features/offline/offline.h"
+#include "features/security/security.h"
 #include "features/state/state.h"
 #include "session/session.h"
 #include "transport/door.h"
@@ -501,6 +502,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		return NULL;
 	gw->limit_mqtt = ogw_limit_mqtt_stop(gw->limit_mqtt);
 	ogw_balance_free(gw);  /* its timer lives in the context */
+	ogw_security_free(gw); /* and these */
 	if (gw->store_commit_on) {
 		uv_check_stop(&gw->store_commit);
 		uv_close((uv_handle_t *)&gw->store_commit, NULL);

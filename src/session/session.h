@@ -232,6 +232,8 @@ struct ogw_gateway {
 	int north_port;
 	char north_path[512];
 	bool north_tls;
+	lws_dll2_owner_t security_seen;  /* failed logins reported per charger
+	                                    (features/security) */
 	lws_dll2_owner_t north_ids;  /* client vhosts, one per charger certificate
 	                                in csms.client_cert_dir (north_cert.c) */
 

@@ -16,6 +16,7 @@
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
 #include "features/credentials/credentials.h"
+#include "features/security/security.h"
 #include "session/session.h"
 #include "transport/door.h"
 #include "transport/tls.h"
@@ -99,7 +100,9 @@ static unsigned int identity_from_uri(const struct ogw_gateway *gw, struct lws *
 	return 0;
 }
 
-static bool offers_ocpp(struct lws *wsi)
+/* Whether the upgrade offers an OCPP version we speak; the first such in
+ * *@ret. */
+static bool offers_ocpp(struct lws *wsi, enum ogw_ocpp *ret)
 {
 	char list[256];
 	if (lws_hdr_copy(wsi, list, sizeof(list), WSI_TOKEN_PROTOCOL) <= 0)
@@ -107,8 +110,10 @@ static bool offers_ocpp(struct lws *wsi)
 	for (char *save = NULL, *tok = strtok_r(list, ", \t", &save); tok;
 	     tok = strtok_r(NULL, ", \t", &save)) {
 		enum ogw_ocpp v;
-		if (!strncmp(tok, "ocpp", 4) && ogw_ocpp_parse(tok, &v) == 0)
+		if (!strncmp(tok, "ocpp", 4) && ogw_ocpp_parse(tok, &v) == 0) {
+			*ret = v;
 			return true;
+		}
 	}
 	return false;
 }
@@ -116,10 +121,12 @@ static bool offers_ocpp(struct lws *wsi)
 /* A charger bound to a security profile (chargers[].security_profile or
  * its group's) connects only through a listener for that profile: a
  * profile-3 charger on the ws:// port is a downgrade. 0 or 403. */
-static unsigned int check_profile(const struct ogw_south_door *d, const char *id, int profile)
+static unsigned int check_profile(const struct ogw_south_door *d, const char *id, int profile,
+				  const char **ret_why)
 {
 	if (!profile || (d->profiles & (1u << profile)))
 		return 0;
+	*ret_why = "not a listener for its security profile";
 	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
 	ogw_warn(&lc, "refused: bound to security profile %d, and %s is not a listener for it",
 		 profile, d->what);
@@ -129,7 +136,7 @@ static unsigned int check_profile(const struct ogw_south_door *d, const char *id
 /* Security profiles 1 and 2: Basic auth with username = identity (OCPP-J
  * 1.6 §6.2.2, 1.6 security A00.FR.204). Returns 0 or an HTTP status. */
 static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *wsi,
-				     const char *id, int profile)
+				     const char *id, int profile, const char **ret_why)
 {
 	const struct ogw_charger_conf *cc = ogw_conf_charger(&gw->conf, id);
 	/* a password the CSMS set (credentials.c) comes first; the
@@ -144,11 +151,13 @@ static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *w
 	if ((!cc || !cc->password_hash) && changed == -ENOENT) {
 		ogw_warn(&lc, "refused: %s and no password is configured for it",
 			 gw->conf.require_auth ? "require_auth is on" : "security profile 1 or 2");
+		*ret_why = "no password is configured for it";
 		return HTTP_STATUS_UNAUTHORIZED;
 	}
 	char hdr[512];
 	if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) <= 0) {
 		ogw_warn(&lc, "refused: no Basic auth");
+		*ret_why = "no Basic auth";
 		return HTTP_STATUS_UNAUTHORIZED;
 	}
 	char *user = NULL, *pass = NULL;
@@ -156,15 +165,18 @@ static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *w
 	unsigned int status = HTTP_STATUS_UNAUTHORIZED;
 	if (ogw_auth_parse_basic(hdr, &user, &pass, &pass_len) < 0) {
 		ogw_warn(&lc, "refused: malformed Authorization header");
+		*ret_why = "malformed Authorization header";
 		goto out;
 	}
 	if (strcmp(user, id)) {
 		ogw_warn(&lc, "refused: Basic auth user '%s' is not the identity", user);
+		*ret_why = "Basic auth user is not the identity";
 		goto out;
 	}
 	if (ogw_credentials_check(gw, id, pass, pass_len) &&
 	    (!cc || !cc->password_hash || !ogw_auth_verify(cc->password_hash, pass, pass_len))) {
 		ogw_warn(&lc, "refused: wrong password");
+		*ret_why = "wrong password";
 		goto out;
 	}
 	status = 0;
@@ -183,7 +195,7 @@ out:
  * asked of every charger on a listener that requires certificates and of
  * every charger bound to profile 3. */
 static unsigned int check_client_cert(const struct ogw_south_door *d, struct lws *wsi,
-				      const char *id, int profile)
+				      const char *id, int profile, const char **ret_why)
 {
 	if (!d->require_cert && profile != 3)
 		return 0;
@@ -193,10 +205,12 @@ static unsigned int check_client_cert(const struct ogw_south_door *d, struct lws
 	if (!d->tls || lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, &ir,
 					      sizeof(ir.ns.name) - 1) < 0) {
 		ogw_warn(&lc, "refused: security profile 3 and no client certificate");
+		*ret_why = "no client certificate";
 		return HTTP_STATUS_FORBIDDEN;
 	}
 	if (strcmp(ir.ns.name, id)) {
 		ogw_warn(&lc, "refused: client certificate CN is not the identity");
+		*ret_why = "client certificate CN is not the identity";
 		return HTTP_STATUS_FORBIDDEN;
 	}
 	return 0;
@@ -224,7 +238,8 @@ static int confirm_upgrade(struct ogw_gateway *gw, struct lws *wsi)
 		ogw_warn(&lc, "refused: identity not in the charger list");
 		return http_reject(wsi, HTTP_STATUS_NOT_FOUND, "no such charger\n", false);
 	}
-	if (!offers_ocpp(wsi)) {
+	enum ogw_ocpp offered;
+	if (!offers_ocpp(wsi, &offered)) {
 		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
 		ogw_warn(&lc, "refused: offers none of ocpp1.6, ocpp2.0.1, ocpp2.1");
 		return http_reject(wsi, HTTP_STATUS_BAD_REQUEST,
@@ -235,16 +250,22 @@ static int confirm_upgrade(struct ogw_gateway *gw, struct lws *wsi)
 	if (!door)
 		return http_reject(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "unknown listener\n", false);
 	int profile = ogw_conf_security_profile(&gw->conf, id);
-	st = check_profile(door, id, profile);
-	if (st)
+	st = check_profile(door, id, profile, &why);
+	if (st) {
+		ogw_security_login_failed(gw, id, offered, OGW_SEC_DOWNGRADE, why);
 		return http_reject(wsi, st, "not a listener for this charger's security profile\n",
 				   false);
-	st = check_client_cert(door, wsi, id, profile);
-	if (st)
+	}
+	st = check_client_cert(door, wsi, id, profile, &why);
+	if (st) {
+		ogw_security_login_failed(gw, id, offered, OGW_SEC_CERTIFICATE, why);
 		return http_reject(wsi, st, "certificate does not match the identity\n", false);
-	st = check_basic_auth(gw, wsi, id, profile);
-	if (st)
+	}
+	st = check_basic_auth(gw, wsi, id, profile, &why);
+	if (st) {
+		ogw_security_login_failed(gw, id, offered, OGW_SEC_PASSWORD, why);
 		return http_reject(wsi, st, "unauthorized\n", true);
+	}
 	return 0;
 }
 

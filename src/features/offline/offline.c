@@ -1095,6 +1095,31 @@ void ogw_offline_restore(struct ogw_gateway *gw)
 			 dead);
 }
 
+int ogw_offline_deliver_as(struct ogw_gateway *gw, const char *id, enum ogw_ocpp south,
+			   enum ogw_ocpp north, const char *action, json_t *payload)
+{
+	int r = 0;
+	/* a restart rebuilds the session from these (restore_one) */
+	json_t *v = ogw_store_kv_get(gw->store, id, VERSIONS_KEY, NULL);
+	if (!v) {
+		v = json_pack("{s:s, s:s}", "south", ogw_ocpp_name(south), "north",
+			      ogw_ocpp_name(north));
+		r = v ? ogw_store_kv_put(gw->store, id, VERSIONS_KEY, v) : -ENOMEM;
+	}
+	json_decref(v);
+	if (r == 0)
+		r = ogw_store_queue_push(gw->store, id, ogw_ocpp_name(north), action, payload, NULL,
+					 NULL);
+	json_decref(payload);
+	if (r < 0)
+		return r;
+	if (!ogw_session_find(gw, id) && !ogw_session_new_detached(gw, id, south, north)) {
+		struct ogw_log_ctx lc = { id, "north", action, NULL };
+		ogw_info(&lc, "queued: delivered when the charger connects");
+	}
+	return 0;
+}
+
 void ogw_offline_commit_failed(struct ogw_gateway *gw, int err)
 {
 	ogw_err(NULL, "Failed to %s: the answers held for it become refusals (CALLERROR), so "

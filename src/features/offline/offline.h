@@ -13,6 +13,13 @@ extern const struct ogw_stage ogw_offline_stage;
 
 /* At start: a detached session for every charger with queued messages. */
 void ogw_offline_restore(struct ogw_gateway *gw);
+/* A call of the gateway's own as charger @id (@payload taken, in @north's
+ * version) for a charger with no session: queued like a transaction
+ * message and delivered by a session opened for it (closed once the queue
+ * is empty), or by the charger's own when it connects first. 0 or a
+ * negative errno (nothing queued). */
+int ogw_offline_deliver_as(struct ogw_gateway *gw, const char *id, enum ogw_ocpp south,
+			   enum ogw_ocpp north, const char *action, json_t *payload);
 /* A group commit failed: frames it held are dropped, chargers told. */
 void ogw_offline_commit_failed(struct ogw_gateway *gw, int err);
 
