@@ -235,7 +235,7 @@ struct ogw_gateway {
 	lws_dll2_owner_t security_seen;  /* failed logins reported per charger
 	                                    (features/security) */
 	lws_dll2_owner_t north_ids;  /* client vhosts, one per charger certificate
-	                                in csms.client_cert_dir (north_cert.c) */
+	                                in csms.client_cert_dir (transport/north.c) */
 
 	struct ogw_session **table;
 	size_t table_size;          /* a power of two */

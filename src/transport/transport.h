@@ -46,7 +46,7 @@ void ogw_north_connect(struct ogw_leg *l);
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url);
 extern const struct lws_protocols ogw_north_protocols[];
 
-/* north_cert.c: a client vhost for the CSMS (csms.ca, the floor) that
+/* north.c: a client vhost for the CSMS (csms.ca, the floor) that
  * presents @cert with @key (both NULL: no certificate). */
 struct lws_vhost *ogw_north_vhost_create(struct ogw_gateway *gw, const char *name,
 					const char *cert, const char *key);
