@@ -213,6 +213,12 @@ struct ogw_conf {
 	char *csms_ca;
 	char *csms_cert;
 	char *csms_key;
+	bool request_certificates;  /* csms.request_certificates: each charger's
+	                               key and CSR, signed by the CSMS over OCPP */
+	int certificate_renew_days; /* csms.certificate_renew_days: ask anew this
+	                               long before expiry; default 30, 1-3650 */
+	char *certificate_organization; /* csms.certificate_organization: O= of
+	                                   the CSRs; NULL: none */
 	char *csms_client_cert_dir; /* <id>.pem + <id>.key: a charger's own client
 	                               certificate upstream (profile 3); NULL: none */
 	struct ogw_tls_floor csms_tls_floor; /* csms.tls_min_version, csms.ciphers */

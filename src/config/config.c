@@ -523,6 +523,12 @@ static const struct field csms_fields[] = {
 	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_ca) },
 	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_cert) },
 	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, csms_key) },
+	{ .name = "request_certificates", .kind = F_BOOL,
+	  .off = offsetof(struct ogw_conf, request_certificates) },
+	{ .name = "certificate_renew_days", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, certificate_renew_days), .min = 1, .max = 3650 },
+	{ .name = "certificate_organization", .kind = F_STRING,
+	  .off = offsetof(struct ogw_conf, certificate_organization) },
 	{ .name = "client_cert_dir", .kind = F_STRING,
 	  .off = offsetof(struct ogw_conf, csms_client_cert_dir) },
 	{ .name = "tls_min_version", .kind = F_SPECIAL,
@@ -1228,6 +1234,7 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->offline_attempts = 3;
 	c->offline_retry_s = 60;
 	c->security_event_interval_s = 60;
+	c->certificate_renew_days = 30;
 	c->offline_stop_invalid = true;
 	c->offline_cache_max = 10000;
 }
@@ -1513,6 +1520,7 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->csms_cert);
 	free(c->csms_key);
 	free(c->csms_client_cert_dir);
+	free(c->certificate_organization);
 	ogw_csms_set_conf_clear(&c->csms_multi);
 	free(c->schema_dir);
 	free(c->data_dir);

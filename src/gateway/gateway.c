@@ -21,6 +21,7 @@
 #include "ocppgw/util.h"
 #include "features/admin/admin_door.h"
 #include "features/balance/balance.h"
+#include "features/certs/certs.h"
 #include "features/credentials/credentials.h"
 #include "features/events/events.h"
 #include "features/metrics/metrics.h"
@@ -369,6 +370,7 @@ static const struct ogw_stage *const pipeline[] = {
 	&ogw_state_stage,        /* features/state: what the charger reported */
 	&ogw_balance_stage,      /* features/balance: site load balancing */
 	&ogw_credentials_stage,  /* features/credentials: passwords the CSMS changed */
+	&ogw_certs_stage,        /* features/certs: the chargers' north certificates */
 	&ogw_metrics_stage,      /* features/metrics: counters for /metrics */
 	&ogw_events_stage,       /* features/events: the operator's event log */
 };

@@ -19,6 +19,7 @@
 #include "ocppgw/auth.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
+#include "features/certs/certs.h"
 #include "features/credentials/credentials.h"
 #include "session/session.h"
 #include "transport/tls.h"
@@ -80,12 +81,12 @@ static int key_private(const char *key, struct ogw_log_ctx *lc)
 	struct stat sb;
 	if (stat(key, &sb) < 0) {
 		int e = errno;
-		ogw_err(lc, "csms.client_cert_dir: %s: %s (a certificate needs its key)", key,
+		ogw_err(lc, "%s: %s (a certificate needs its key)", key,
 			strerror(e));
 		return -e;
 	}
 	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
-		ogw_err(lc, "csms.client_cert_dir: refusing %s: mode %03o lets others read the "
+		ogw_err(lc, "refusing %s: mode %03o lets others read the "
 			"charger's key (chmod 600 it)", key, (unsigned int)(sb.st_mode & 0777));
 		return -EPERM;
 	}
@@ -115,32 +116,51 @@ struct lws_vhost *ogw_north_vhost_create(struct ogw_gateway *gw, const char *nam
 	return lws_create_vhost(gw->ctx, &vi);
 }
 
+/* The first of csms.client_cert_dir/<id>.pem (the operator's) and
+ * <data_dir>/certs/<id>.pem (obtained over OCPP, features/certs) that is
+ * there, with its key path: 1, 0 when neither is, or a negative errno. */
+static int own_cert(struct ogw_gateway *gw, const char *id, char cert[4096], char key[4096],
+		    struct stat *ret_sb, struct ogw_log_ctx *lc)
+{
+	for (int i = 0; i < 2; i++) {
+		if (i == 0 && gw->conf.csms_client_cert_dir) {
+			snprintf(cert, 4096, "%s/%s.pem", gw->conf.csms_client_cert_dir, id);
+			snprintf(key, 4096, "%s/%s.key", gw->conf.csms_client_cert_dir, id);
+		} else if (i == 1 && gw->conf.request_certificates) {
+			if (!ogw_certs_path(gw, id, ".pem", cert, 4096) ||
+			    !ogw_certs_path(gw, id, ".key", key, 4096))
+				continue;
+		} else {
+			continue;
+		}
+		if (stat(cert, ret_sb) == 0)
+			return 1;
+		if (errno != ENOENT) {
+			int e = errno;
+			ogw_err(lc, "%s: %s", cert, strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
 int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, struct lws_vhost **ret)
 {
-	const char *dir = gw->conf.csms_client_cert_dir;
 	struct ogw_log_ctx lc = { id, "north", NULL, NULL };
 	char cert[4096], key[4096];
 	struct stat sb;
 
-	if (!dir || !gw->north_tls) {
-		*ret = gw->north_vh;
+	*ret = gw->north_vh;
+	if (!gw->north_tls)
 		return 0;
-	}
-	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, id);
-	snprintf(key, sizeof(key), "%s/%s.key", dir, id);
 	struct north_id *n = find(gw, id);
-	if (stat(cert, &sb) < 0) {
-		if (errno != ENOENT) {
-			int e = errno;
-			ogw_err(&lc, "csms.client_cert_dir: %s: %s", cert, strerror(e));
-			return -e;
-		}
+	int found = own_cert(gw, id, cert, key, &sb, &lc);
+	if (found <= 0) {
 		/* none of its own (any more): the gateway's, as configured */
-		if (!n)
-			ogw_debug(&lc, "no %s: presenting %s", cert,
-				  gw->conf.csms_cert ? "csms.cert" : "no client certificate");
-		*ret = gw->north_vh;
-		return 0;
+		if (!found && !n)
+			ogw_debug(&lc, "no client certificate of its own: presenting %s",
+				  gw->conf.csms_cert ? "csms.cert" : "none");
+		return found;
 	}
 	int r = key_private(key, &lc);
 	if (r < 0)

@@ -51,7 +51,8 @@ extern const struct lws_protocols ogw_north_protocols[];
 struct lws_vhost *ogw_north_vhost_create(struct ogw_gateway *gw, const char *name,
 					const char *cert, const char *key);
 /* The client vhost for @id's north leg into *@ret: its own
- * when csms.client_cert_dir holds <id>.pem (made once, remade when the file
+ * when csms.client_cert_dir or, with csms.request_certificates,
+ * <data_dir>/certs holds <id>.pem (made once, remade when the file
  * changes), else gw->north_vh. A negative errno (logged) when its
  * certificate cannot be used: an unreadable file, a key others may read. */
 int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, struct lws_vhost **ret);

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+//
+// A charger's north certificate obtained over OCPP (csms.request_certificates):
+// the gateway makes the key and CSR (CN = the identity, O = the configured
+// organization) and sends SignCertificate as the charger; a CSMS that signs
+// with the test CA answers with CertificateSigned, which the gateway installs
+// (key 0600 in data_dir/certs) and answers itself: the charger never sees
+// it. A CertificateSigned for another key is the charger's and reaches it.
+// After a restart the north leg presents the new certificate; with
+// certificate_renew_days beyond its expiry the gateway asks anew. In 2.0.1
+// and 1.6 (security extension).
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  connectCharger, sleep, startGateway, stopAll, tmpDir, waitFor,
+} from './lib/harness.mjs';
+import { makePki, startTlsCsms } from './lib/tls.mjs';
+
+const pki = makePki();
+after(() => pki.remove());
+const ORG = 'ocppgw test CPO';
+
+// The CSMS's signer: @csr (PEM) signed by pki.ca for client use, 2 days.
+let serial = 0;
+function sign(csr) {
+  const name = `csr-${serial++}`;
+  fs.writeFileSync(path.join(pki.dir, `${name}.csr`), csr);
+  fs.writeFileSync(path.join(pki.dir, `${name}.ext`),
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+  execFileSync('openssl', ['x509', '-req', '-in', `${name}.csr`, '-CA', pki.ca.cert, '-CAkey',
+    pki.ca.key, '-CAcreateserial', '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`],
+  { cwd: pki.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  return fs.readFileSync(path.join(pki.dir, `${name}.crt`), 'utf8');
+}
+
+// The subject of CSR @csr as openssl prints it, once its signature checks.
+function csrSubject(csr) {
+  return execFileSync('openssl', ['req', '-verify', '-noout', '-subject', '-nameopt', 'RFC2253'],
+    { input: csr, stdio: ['pipe', 'pipe', 'pipe'] }).toString().trim();
+}
+
+for (const version of ['2.0.1', '1.6']) {
+  const id = `CSR-${version.replaceAll('.', '')}`;
+
+  describe(`north certificate through SignCertificate, OCPP ${version}`, { timeout: 90000 }, () => {
+    const dataDir = tmpDir('ocppgw-csr-data-');
+    const csrs = [];
+    const answers = [];
+    let csms;
+    let gw;
+    let charger;
+    let chargerGot = [];
+
+    const config = (renewDays) => [
+      'csms = {', `  ca = ${JSON.stringify(pki.ca.cert)};`, '  request_certificates = true;',
+      `  certificate_renew_days = ${renewDays};`, `  certificate_organization = ${JSON.stringify(ORG)};`,
+      '  reconnect_min = 0.2;', '  reconnect_max = 1.0;', '};', ''].join('\n');
+
+    const start = async (renewDays) => {
+      gw = await startGateway({ csmsUrl: csms.wssUrl, dataDir, config: config(renewDays) });
+      charger = await connectCharger(gw, id, version);
+      chargerGot = [];
+      charger.handle('CertificateSigned', ({ params }) => {
+        chargerGot.push(params);
+        return { status: 'Rejected' };
+      });
+    };
+    const restart = async (renewDays) => {
+      await stopAll({ clients: [charger], gw });
+      await start(renewDays);
+    };
+
+    before(async () => {
+      csms = await startTlsCsms(pki);
+      csms.responders.SignCertificate = (params, client) => {
+        csrs.push(params);
+        // signed "later", as a CSMS does, as a call of its own
+        setTimeout(async () => {
+          try {
+            answers.push(await client.call('CertificateSigned',
+              { certificateChain: sign(params.csr) }));
+          } catch (err) {
+            answers.push({ error: err.message });
+          }
+        }, 100);
+        return { status: 'Accepted' };
+      };
+      await start(1);
+    });
+
+    after(async () => {
+      await stopAll({ clients: [charger], gw, csms });
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('sends SignCertificate as the charger with its own CSR', async () => {
+      await waitFor(() => csrs.length === 1, 10000, 'SignCertificate at the CSMS');
+      assert.equal(csms.handshakes.filter((h) => h.identity === id).at(-1).peerCert, null);
+      const subject = csrSubject(csrs[0].csr);
+      assert.equal(subject, `subject=O=${ORG},CN=${id}`);
+      if (version === '1.6') assert.deepEqual(Object.keys(csrs[0]), ['csr']);
+      else assert.equal(csrs[0].certificateType, 'ChargingStationCertificate');
+    });
+
+    it('installs the CSMS\'s CertificateSigned itself, key 0600, and the charger sees nothing', async () => {
+      await waitFor(() => answers.length === 1, 10000, 'the answer to CertificateSigned');
+      assert.deepEqual(answers[0], { status: 'Accepted' });
+      const key = path.join(dataDir, 'certs', `${id}.key`);
+      assert.equal(fs.statSync(key).mode & 0o777, 0o600);
+      assert.ok(fs.existsSync(path.join(dataDir, 'certs', `${id}.pem`)));
+      assert.ok(!fs.existsSync(path.join(dataDir, 'certs', `${id}.key.new`)));
+      await sleep(300);
+      assert.deepEqual(chargerGot, []);
+    });
+
+    it('a CertificateSigned for another key is the charger\'s', async () => {
+      const other = fs.readFileSync(pki.clientCert(id).cert, 'utf8');
+      const res = await csms.clients.get(id).call('CertificateSigned', { certificateChain: other });
+      assert.deepEqual(res, { status: 'Rejected' });  // the charger's own answer
+      assert.equal(chargerGot.length, 1);
+      assert.equal(chargerGot[0].certificateChain, other);
+    });
+
+    it('after a restart the north leg presents the new certificate, and asks no more', async () => {
+      const before = csms.handshakes.length;
+      await restart(1);
+      await csms.waitClient(id, 10000);
+      await waitFor(() => csms.handshakes.length > before, 10000, 'a new handshake');
+      const hs = csms.handshakes.filter((h) => h.identity === id).at(-1);
+      assert.equal(hs.peerCert, id);
+      assert.equal(hs.authorized, true);
+      await sleep(500);
+      assert.equal(csrs.length, 1, 'asked again for a certificate that is still good');
+    });
+
+    it('renews before expiry: certificate_renew_days beyond its end asks anew', async () => {
+      await restart(3);
+      await waitFor(() => csrs.length === 2, 10000, 'a second SignCertificate');
+      assert.match(gw.stderr, /its certificate expires soon: asking the CSMS to sign a new key/);
+      await waitFor(() => answers.length === 2, 10000, 'the second CertificateSigned answered');
+      assert.deepEqual(answers[1], { status: 'Accepted' });
+    });
+  });
+}
