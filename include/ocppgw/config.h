@@ -186,6 +186,8 @@ struct ogw_listener_conf {
 	char *tls_cert;           /* wss:// when set */
 	char *tls_key;
 	char *tls_ca;
+	char *tls_crl;            /* CRLs (PEM) of the CAs in tls_ca: revoked
+	                             charger certificates fail the handshake */
 	bool tls_require_client_cert;
 	struct ogw_tls_floor tls_floor;
 };
@@ -198,6 +200,7 @@ struct ogw_conf {
 	char *tls_cert;           /* wss:// when set (security profiles 2 and 3) */
 	char *tls_key;
 	char *tls_ca;             /* CA for client certificates (profile 3) */
+	char *tls_crl;            /* as ogw_listener_conf's */
 	bool tls_require_client_cert;
 	struct ogw_tls_floor tls_floor;  /* tls.min_version, tls.ciphers */
 	unsigned int profiles;    /* of `listen`, as ogw_listener_conf's */

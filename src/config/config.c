@@ -507,6 +507,7 @@ static const struct field tls_fields[] = {
 	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_cert) },
 	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_key) },
 	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_ca) },
+	{ .name = "crl", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_crl) },
 	{ .name = "require_client_cert", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_conf, tls_require_client_cert) },
 	{ .name = "min_version", .kind = F_SPECIAL,
@@ -1127,6 +1128,7 @@ static const struct field listener_tls_fields[] = {
 	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_listener_conf, tls_cert) },
 	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_listener_conf, tls_key) },
 	{ .name = "ca", .kind = F_STRING, .off = offsetof(struct ogw_listener_conf, tls_ca) },
+	{ .name = "crl", .kind = F_STRING, .off = offsetof(struct ogw_listener_conf, tls_crl) },
 	{ .name = "require_client_cert", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_listener_conf, tls_require_client_cert) },
 	{ .name = "min_version", .kind = F_SPECIAL,
@@ -1155,6 +1157,7 @@ static void listener_free(void *elem)
 	free(l->tls_cert);
 	free(l->tls_key);
 	free(l->tls_ca);
+	free(l->tls_crl);
 	free(l->tls_floor.ciphers);
 	memset(l, 0, sizeof(*l));
 }
@@ -1420,9 +1423,12 @@ static void check_mqtt(struct checker *ck, const struct ogw_conf *c)
 /* A listener's explicit profiles against its TLS: 1 is ws://, 2 and 3 wss://, 3
  * verifies charger certificates against a CA. */
 static void check_listener(struct checker *ck, const char *what, unsigned int profiles,
-			   const char *cert, const char *key, const char *ca, bool require_cert)
+			   const char *cert, const char *key, const char *ca, const char *crl,
+			   bool require_cert)
 {
 	(void)key;
+	if (crl && (!ca || !cert))
+		check_error(ck, "%s: tls.crl needs tls.ca (the CAs whose revocations it lists)", what);
 	/* without `profiles` they follow the TLS settings, nothing to check */
 	if (!profiles)
 		return;
@@ -1457,7 +1463,7 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 		check_error(&ck, "tls.require_client_cert needs tls.cert and tls.key");
 	if (c->tls_require_client_cert && !c->tls_ca)
 		check_error(&ck, "tls.require_client_cert needs tls.ca to verify chargers");
-	check_listener(&ck, "listen", c->profiles, c->tls_cert, c->tls_key, c->tls_ca,
+	check_listener(&ck, "listen", c->profiles, c->tls_cert, c->tls_key, c->tls_ca, c->tls_crl,
 		       c->tls_require_client_cert);
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		const struct ogw_listener_conf *l = &c->listeners[i];
@@ -1468,7 +1474,7 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 		if ((!l->tls_cert) != (!l->tls_key))
 			check_error(&ck, "%s: tls.cert and tls.key go together", what);
 		check_listener(&ck, what, l->profiles, l->tls_cert, l->tls_key, l->tls_ca,
-			       l->tls_require_client_cert);
+			       l->tls_crl, l->tls_require_client_cert);
 	}
 	for (size_t i = 0; i < c->n_chargers; i++) {
 		const struct ogw_charger_conf *ch = &c->chargers[i];
@@ -1513,6 +1519,7 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->tls_ca);
+	free(c->tls_crl);
 	free(c->tls_floor.ciphers);
 	free(c->csms_tls_floor.ciphers);
 	free(c->csms_url);

@@ -29,6 +29,7 @@ static const struct named {
 	{ "tls.cert", NULL, offsetof(struct ogw_conf, tls_cert), READ_FILE, true },
 	{ "tls.key", NULL, offsetof(struct ogw_conf, tls_key), READ_FILE, true },
 	{ "tls.ca", NULL, offsetof(struct ogw_conf, tls_ca), READ_FILE, true },
+	{ "tls.crl", NULL, offsetof(struct ogw_conf, tls_crl), READ_FILE, true },
 	{ "csms.ca", NULL, offsetof(struct ogw_conf, csms_ca), READ_FILE, false },
 	{ "csms.cert", NULL, offsetof(struct ogw_conf, csms_cert), READ_FILE, false },
 	{ "csms.key", NULL, offsetof(struct ogw_conf, csms_key), READ_FILE, false },
@@ -142,10 +143,10 @@ int ogw_conf_check_files(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 	}
 	for (size_t i = 0; i < c->n_listeners && !c->bridge; i++) {
 		const struct ogw_listener_conf *l = &c->listeners[i];
-		const char *const files[] = { l->tls_cert, l->tls_key, l->tls_ca };
-		const char *const names[] = { "cert", "key", "ca" };
+		const char *const files[] = { l->tls_cert, l->tls_key, l->tls_ca, l->tls_crl };
+		const char *const names[] = { "cert", "key", "ca", "crl" };
 		char setting[64];
-		for (size_t k = 0; k < 3; k++) {
+		for (size_t k = 0; k < 4; k++) {
 			snprintf(setting, sizeof(setting), "listeners[%zu].tls.%s", i, names[k]);
 			check_one(&fc, setting, NULL, files[k], READ_FILE);
 		}

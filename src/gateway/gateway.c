@@ -225,6 +225,7 @@ static int open_door(struct ogw_gateway *gw, struct ogw_south_door *d, struct og
 	d->require_cert = lc->tls_require_client_cert ||
 			  (lc->profiles && d->profiles == (1u << 3));
 	d->optional_cert = !d->require_cert && lc->profiles && (lc->profiles & (1u << 3));
+	d->crl = lc->tls_crl;
 	memset(&vi, 0, sizeof(vi));
 	snprintf(name, sizeof(name), idx ? "south-%zu" : "south", idx);
 	vi.vhost_name = name;
@@ -246,7 +247,7 @@ static int open_door(struct ogw_gateway *gw, struct ogw_south_door *d, struct og
 	d->vh = lws_create_vhost(gw->ctx, &vi);
 	if (!d->vh) {
 		ogw_err(NULL, "Failed to set up the charger listener %s%s", d->what, d->tls ?
-			" (tls.cert, tls.key or tls.ca not usable: see the lws line above)" : "");
+			" (tls.cert, tls.key, tls.ca or tls.crl not usable: see the line above)" : "");
 		ogw_listen_close(sock);
 		return -EINVAL;
 	}
@@ -289,7 +290,7 @@ static int create_vhosts(struct ogw_gateway *gw)
 	}
 	const struct ogw_listener_conf main_conf = {
 		.addr = c->listen_addr, .port = c->listen_port, .profiles = c->profiles,
-		.tls_cert = c->tls_cert, .tls_key = c->tls_key, .tls_ca = c->tls_ca,
+		.tls_cert = c->tls_cert, .tls_key = c->tls_key, .tls_ca = c->tls_ca, .tls_crl = c->tls_crl,
 		.tls_require_client_cert = c->tls_require_client_cert, .tls_floor = c->tls_floor,
 	};
 	snprintf(doors[0].what, sizeof(doors[0].what), "listen");

@@ -19,6 +19,7 @@ struct ogw_south_door {
 	bool tls;
 	bool require_cert;        /* every charger here shows a certificate */
 	bool optional_cert;       /* asked for and verified when shown (profiles 2+3) */
+	const char *crl;          /* tls.crl: loaded into the vhost's SSL_CTX */
 	char what[80];            /* "listen" or "listeners[N] (ADDR:PORT)" for log lines */
 };
 

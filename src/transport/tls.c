@@ -7,6 +7,7 @@
  * configuration was loaded (src/config/tls.c).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <sys/socket.h>
 
 #include <libwebsockets.h>
@@ -60,6 +61,26 @@ void ogw_tls_server_cert_optional(void *ssl_ctx)
 	/* lws set SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT with its own
 	 * callback (which hands the verdict to south.c); keep the callback */
 	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, SSL_CTX_get_verify_callback(ssl_ctx));
+}
+
+int ogw_tls_server_load_crl(void *ssl_ctx, const char *path)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ssl_ctx);
+	X509_LOOKUP *lu = st ? X509_STORE_add_lookup(st, X509_LOOKUP_file()) : NULL;
+	int n = lu ? X509_load_crl_file(lu, path, X509_FILETYPE_PEM) : 0;
+
+	if (n <= 0) {
+		ogw_err(NULL, "tls.crl: %s holds no CRL in PEM: %s", path,
+			ERR_reason_error_string(ERR_peek_last_error()) ?
+			ERR_reason_error_string(ERR_peek_last_error()) : "unreadable");
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	/* the leaf's issuer must have a CRL in the file: a missing one fails
+	 * the handshake rather than letting a revoked charger through */
+	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+	ogw_info(NULL, "tls.crl: %d CRL(s) from %s", n, path);
+	return 0;
 }
 
 void ogw_tls_server_info(struct lws *wsi, const void *in)

@@ -24,6 +24,10 @@ void ogw_tls_floor_client(struct lws_context_creation_info *vi, const struct ogw
  * verified when shown, but its absence no longer fails the handshake.
  * @ssl_ctx: the user of LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS. */
 void ogw_tls_server_cert_optional(void *ssl_ctx);
+/* tls.crl: the CRLs in PEM file @path join the verification of client
+ * certificates on @ssl_ctx (the same callback's user), checked for every
+ * charger certificate. 0, or -EINVAL when the file holds no CRL (logged). */
+int ogw_tls_server_load_crl(void *ssl_ctx, const char *path);
 void ogw_tls_server_info(struct lws *wsi, const void *in);
 void ogw_tls_client_ctx_ready(void *ssl_ctx);
 
