@@ -175,6 +175,11 @@ struct ogw_tls_floor {
 /* The default of tls.ciphers and csms.ciphers, OpenSSL spelling. */
 const char *ogw_tls_default_ciphers(void);
 const char *ogw_tls_version_name(int v);
+/* The OpenSSL options (SSL_OP_NO_*) that refuse every protocol version
+ * below @min_version: what lws's ssl_options_set / ssl_client_options_set
+ * take. Options rather than SSL_CTX_set_min_proto_version(): lws sets them
+ * on the SSL_CTX it creates, with no callback in between on the server. */
+long ogw_tls_options_below(int min_version);
 
 /* A charger listener besides `listen` (listeners = ( ... )). */
 struct ogw_listener_conf {

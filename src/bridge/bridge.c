@@ -852,6 +852,9 @@ static int start(struct bridge *b)
 	ci.client_ssl_ca_filepath = c->csms_ca;
 	ci.client_ssl_cert_filepath = c->csms_cert;
 	ci.client_ssl_private_key_filepath = c->csms_key;
+	/* the gateway's north leg's floor (transport/tls.c): csms.tls_min_version, csms.ciphers */
+	ci.ssl_client_options_set = ogw_tls_options_below(c->csms_tls_floor.min_version);
+	ci.client_ssl_cipher_list = c->csms_tls_floor.ciphers;
 	b->vh = lws_create_vhost(b->ctx, &ci);
 	if (!b->vh) {
 		ogw_err(NULL, "Failed to set up the CSMS client (TLS files?)");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <libconfig.h>
+#include <openssl/ssl.h>
 
 #include "ocppgw/config.h"
 #include "internal.h"
@@ -39,6 +40,14 @@ const char *ogw_tls_default_ciphers(void)
 	return "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:"
 	       "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
 	       "AES256-GCM-SHA384:AES128-GCM-SHA256";
+}
+
+long ogw_tls_options_below(int min_version)
+{
+	long o = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+	if (min_version >= OGW_TLS_1_3)
+		o |= SSL_OP_NO_TLSv1_2;
+	return o;
 }
 
 const char *ogw_tls_version_name(int v)

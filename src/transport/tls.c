@@ -17,27 +17,16 @@
 #include "transport/tls.h"
 #include "transport/transport.h"
 
-/* The protocol versions below the floor, as OpenSSL options. Options rather
- * than SSL_CTX_set_min_proto_version(): lws sets them on the SSL_CTX it
- * creates, with no callback in between for the server side. */
-static long no_versions_below(int min_version)
-{
-	long o = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
-	if (min_version >= OGW_TLS_1_3)
-		o |= SSL_OP_NO_TLSv1_2;
-	return o;
-}
-
 void ogw_tls_floor_server(struct lws_context_creation_info *vi, const struct ogw_tls_floor *f)
 {
-	vi->ssl_options_set |= no_versions_below(f->min_version) | SSL_OP_CIPHER_SERVER_PREFERENCE;
+	vi->ssl_options_set |= ogw_tls_options_below(f->min_version) | SSL_OP_CIPHER_SERVER_PREFERENCE;
 	vi->ssl_cipher_list = f->ciphers;
 	vi->ssl_info_event_mask |= SSL_CB_ALERT;
 }
 
 void ogw_tls_floor_client(struct lws_context_creation_info *vi, const struct ogw_tls_floor *f)
 {
-	vi->ssl_client_options_set |= no_versions_below(f->min_version);
+	vi->ssl_client_options_set |= ogw_tls_options_below(f->min_version);
 	vi->client_ssl_cipher_list = f->ciphers;
 }
 

@@ -6,7 +6,7 @@
 // is refused by the gateway, TLS 1.2 with a listed suite and TLS 1.3 are
 // taken, and tls.min_version / tls.ciphers narrow that further. North: a
 // CSMS that only speaks TLS 1.1, or only an unlisted suite, is refused and
-// the log says why. --check-config refuses a floor below 1.2 and unlisted
+// the log says why; `ocppgw bridge` refuses such a CSMS too. --check-config refuses a floor below 1.2 and unlisted
 // suite names with file:line. Each refusal has a control: the same client
 // (or CSMS) succeeds against a peer without the floor, so the refusal is
 // the gateway's and not this machine's OpenSSL defaults.
@@ -23,6 +23,7 @@ import {
   closeClient, connectCharger, freePort, runOcppgw, startCsms, startGateway, stopAll, tmpDir,
   waitFor,
 } from './lib/harness.mjs';
+import { startBridge, startBroker } from './lib/mosquitto.mjs';
 import { chargerToCsms } from './lib/payloads.mjs';
 import { connectTlsCharger, gatewayConfig, makePki, startTlsCsms } from './lib/tls.mjs';
 
@@ -271,4 +272,48 @@ describe('--check-config', { timeout: 60000 }, () => {
     assert.match(r.stderr, new RegExp(`${esc(f)}:2: tls\\.min_version: expected "1\\.2" or "1\\.3"`));
     assert.match(r.stderr, new RegExp(`${esc(f)}:3: tls\\.ciphers: names no suite`));
   });
+});
+
+// `ocppgw bridge` holds the same floor on its WebSockets to the CSMS: a
+// charger on a gateway whose uplink is MQTT reaches the CSMS only through
+// the bridge, so what the CSMS sees is the bridge's handshake.
+describe('bridge: the CSMS connection', { timeout: 120000 }, () => {
+  const SITE = 'floor';
+  const cases = [
+    { name: 'refuses a CSMS that only speaks TLS 1.1', reached: false,
+      tls: { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: LEGACY } },
+    { name: 'refuses a CSMS that only offers an unlisted suite', reached: false,
+      tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0' } },
+    { name: 'control: reaches a CSMS at TLS 1.2 with a listed suite', reached: true,
+      tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' } },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const broker = await startBroker();
+      const csms = await limitedCsms(c.tls);
+      const conf = path.join(dir, `bridge-${SITE}-${cases.indexOf(c)}.conf`);
+      fs.writeFileSync(conf, gatewayConfig({ csms: { ca: pki.ca.cert } }));
+      let bridge;
+      let gw;
+      let client;
+      try {
+        bridge = await startBridge({ mqtt: broker.url(SITE), csms: csms.wssUrl, args: ['-c', conf] });
+        gw = await startGateway({ csmsUrl: broker.url(SITE) });
+        await waitFor(() => /mqtt: connected to/.test(gw.stderr), 5000, 'gateway on the broker');
+        client = await connectCharger(gw, 'BRIDGEFLOOR', '2.0.1');
+        if (c.reached) {
+          await csms.waitClient('BRIDGEFLOOR', 15000);
+          assert.equal(csms.tlsErrors.length, 0);
+        } else {
+          await waitFor(() => csms.tlsErrors.length >= 2, 15000, 'the bridge\'s refused handshakes');
+          assert.equal(csms.handshakes.length, 0);
+        }
+      } finally {
+        await closeClient(client);
+        await stopAll({ gw, csms });
+        if (bridge) assert.equal((await bridge.stop()).code, 0, 'bridge exit status');
+        await broker.close();
+      }
+    });
+  }
 });
