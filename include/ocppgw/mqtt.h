@@ -32,6 +32,8 @@ struct ogw_mqtt_opts {
 	const char *ca;           /* mqtts: CA file; NULL: the system's */
 	const char *cert;         /* mqtts: client certificate and key, or NULL */
 	const char *key;
+	const char *tls_version;  /* mqtts: the lowest version, "tlsv1.2" or "tlsv1.3" */
+	const char *ciphers;      /* mqtts: TLS 1.2 suites (OpenSSL list), or NULL */
 	int keepalive_s;
 	int reconnect_min_ms;
 	int reconnect_max_ms;

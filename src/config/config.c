@@ -1700,6 +1700,9 @@ void ogw_conf_mqtt_opts(const struct ogw_conf *c, struct ogw_mqtt_opts *o)
 	o->ca = c->mqtt_ca;
 	o->cert = c->mqtt_cert;
 	o->key = c->mqtt_key;
+	/* the broker link carries OCPP: the CSMS leg's floor */
+	o->tls_version = c->csms_tls_floor.min_version == OGW_TLS_1_3 ? "tlsv1.3" : "tlsv1.2";
+	o->ciphers = c->csms_tls_floor.ciphers;
 	o->keepalive_s = c->mqtt_keepalive_s;
 	o->reconnect_min_ms = c->reconnect_min_ms;
 	o->reconnect_max_ms = c->reconnect_max_ms;

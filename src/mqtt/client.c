@@ -292,6 +292,9 @@ static int configure(struct ogw_mqtt *m)
 	if (!rc && o->url.tls)
 		rc = mosquitto_tls_set(m->mosq, o->ca, o->ca ? NULL : "/etc/ssl/certs", o->cert,
 				       o->key, NULL);
+	/* libmosquitto 2 reads tls_version as the lowest version it allows */
+	if (!rc && o->url.tls && (o->tls_version || o->ciphers))
+		rc = mosquitto_tls_opts_set(m->mosq, 1, o->tls_version, o->ciphers);
 	if (!rc && o->will_topic)
 		rc = mosquitto_will_set(m->mosq, o->will_topic, (int)strlen(o->will_payload),
 					o->will_payload, 1, true);

@@ -6,7 +6,8 @@
 // is refused by the gateway, TLS 1.2 with a listed suite and TLS 1.3 are
 // taken, and tls.min_version / tls.ciphers narrow that further. North: a
 // CSMS that only speaks TLS 1.1, or only an unlisted suite, is refused and
-// the log says why; `ocppgw bridge` refuses such a CSMS too. --check-config refuses a floor below 1.2 and unlisted
+// the log says why; `ocppgw bridge` refuses such a CSMS too, and the MQTT
+// uplink such a broker. --check-config refuses a floor below 1.2 and unlisted
 // suite names with file:line. Each refusal has a control: the same client
 // (or CSMS) succeeds against a peer without the floor, so the refusal is
 // the gateway's and not this machine's OpenSSL defaults.
@@ -313,6 +314,44 @@ describe('bridge: the CSMS connection', { timeout: 120000 }, () => {
         await stopAll({ gw, csms });
         if (bridge) assert.equal((await bridge.stop()).code, 0, 'bridge exit status');
         await broker.close();
+      }
+    });
+  }
+});
+
+// The MQTT uplink (csms.url = mqtts://) takes the CSMS leg's floor: a
+// TLS server standing in for the broker sees the gateway's handshake fail
+// when it offers only TLS 1.1 or an unlisted suite, and complete otherwise.
+describe('mqtts: the broker connection', { timeout: 60000 }, () => {
+  const cases = [
+    { name: 'refuses a broker that only speaks TLS 1.1', secure: false,
+      tls: { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: LEGACY } },
+    { name: 'refuses a broker that only offers an unlisted suite', secure: false,
+      tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0' } },
+    { name: 'control: completes with a broker at TLS 1.2 with a listed suite', secure: true,
+      tls: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' } },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const seen = { secure: 0, errors: [] };
+      const server = tls.createServer({ cert: pki.server.pem.cert, key: pki.server.pem.key, ...c.tls },
+        (sock) => { seen.secure++; sock.destroy(); });
+      server.on('tlsClientError', (err) => seen.errors.push(err.code || err.message));
+      const port = await freePort();
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+      let gw;
+      try {
+        gw = await startGateway({ csmsUrl: `mqtts://127.0.0.1:${port}/floor`,
+          config: `mqtt = { ca = ${JSON.stringify(pki.ca.cert)}; };\n` });
+        if (c.secure) await waitFor(() => seen.secure > 0, 15000, 'a completed handshake');
+        else {
+          await waitFor(() => seen.errors.length > 0, 15000, 'a refused handshake');
+          assert.equal(seen.secure, 0);
+        }
+      } finally {
+        if (gw) await gw.stop();
+        server.close();
       }
     });
   }
