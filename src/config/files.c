@@ -2,10 +2,12 @@
 /*
  * The files a configuration names, checked before anything uses them: TLS
  * certificates, keys and CAs must be readable files, the schema directory
- * and data directory directories. Each error names the setting's file:line
+ * and data directory directories, and csms.client_cert_dir a directory
+ * whose keys only their owner may read. Each error names the setting's file:line
  * (the file is read again for the line), or the flag or default that set
  * it. The loader (config.c) stays a pure parse: it never looks at the disk.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@
 
 #include "internal.h"
 
-enum kind { READ_FILE, READ_DIR, DATA_DIR };
+enum kind { READ_FILE, READ_DIR, DATA_DIR, KEY_DIR };
 
 static const struct named {
 	const char *setting;
@@ -33,7 +35,7 @@ static const struct named {
 	{ "csms.ca", NULL, offsetof(struct ogw_conf, csms_ca), READ_FILE, false },
 	{ "csms.cert", NULL, offsetof(struct ogw_conf, csms_cert), READ_FILE, false },
 	{ "csms.key", NULL, offsetof(struct ogw_conf, csms_key), READ_FILE, false },
-	{ "csms.client_cert_dir", NULL, offsetof(struct ogw_conf, csms_client_cert_dir), READ_DIR,
+	{ "csms.client_cert_dir", NULL, offsetof(struct ogw_conf, csms_client_cert_dir), KEY_DIR,
 	  true },
 	{ "mqtt.ca", NULL, offsetof(struct ogw_conf, mqtt_ca), READ_FILE, false },
 	{ "mqtt.cert", NULL, offsetof(struct ogw_conf, mqtt_cert), READ_FILE, false },
@@ -41,6 +43,33 @@ static const struct named {
 	{ "ocpp.schema_dir", "--schema-dir", offsetof(struct ogw_conf, schema_dir), READ_DIR, false },
 	{ "data_dir", "--data-dir", offsetof(struct ogw_conf, data_dir), DATA_DIR, true },
 };
+
+/* NULL when no <id>.key in directory @path lets others read it, else
+ * which one does (the gateway refuses to present it). */
+static const char *open_key(const char *path)
+{
+	static char why[512];
+	DIR *d = opendir(path);
+	struct dirent *e;
+	const char *found = NULL;
+
+	if (!d)
+		return NULL;
+	while (!found && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		struct stat sb;
+		char file[4096];
+		if (n < 5 || strcmp(e->d_name + n - 4, ".key") ||
+		    snprintf(file, sizeof(file), "%s/%s", path, e->d_name) >= (int)sizeof(file) ||
+		    stat(file, &sb) < 0 || !(sb.st_mode & (S_IRWXG | S_IRWXO)))
+			continue;
+		snprintf(why, sizeof(why), "%s has mode %03o: a charger's key must be readable by "
+			 "its owner only (chmod 600)", e->d_name, (unsigned int)(sb.st_mode & 0777));
+		found = why;
+	}
+	closedir(d);
+	return found;
+}
 
 /* NULL when @path is fit for @kind, else what is wrong with it. */
 static const char *problem(const char *path, enum kind kind)
@@ -59,7 +88,7 @@ static const char *problem(const char *path, enum kind kind)
 	if (access(path, kind == DATA_DIR ? R_OK | W_OK | X_OK : R_OK) < 0)
 		return kind == DATA_DIR && errno == EACCES ? "cannot be written: permission denied" :
 		       strerror(errno);
-	return NULL;
+	return kind == KEY_DIR ? open_key(path) : NULL;
 }
 
 struct file_check {

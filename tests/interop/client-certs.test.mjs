@@ -6,7 +6,8 @@
 // in the URL takes two chargers through one gateway. A charger with no
 // certificate there presents csms.cert when one is configured and nothing
 // otherwise (and the strict CSMS refuses it); a key others may read is
-// refused by the gateway before any handshake. The PKI is the openssl one
+// refused by --check-config and at start, and, made readable while the
+// gateway runs, at the connect, before any handshake. The PKI is the openssl one
 // of lib/tls.mjs.
 
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  closeClient, connectCharger, sleep, startGateway, stopAll, tmpDir, waitFor,
+  closeClient, connectCharger, runOcppgw, sleep, startGateway, stopAll, tmpDir, waitFor,
 } from './lib/harness.mjs';
 import { chargerToCsms } from './lib/payloads.mjs';
 import { gatewayConfig, makePki, startTlsCsms } from './lib/tls.mjs';
@@ -40,7 +41,7 @@ const OWN = [{ id: 'CC-A', version: '2.0.1' }, { id: 'CC-B', version: '1.6' }];
 const NONE = 'CC-NONE';
 const OPEN_KEY = 'CC-OPENKEY';
 for (const c of OWN) install(c.id);
-install(OPEN_KEY, 0o644);
+install(OPEN_KEY);
 
 // The charger's BootNotification reaches the CSMS with its payload.
 async function boots(client, csms, id, version) {
@@ -101,13 +102,31 @@ describe('north profile 3: each charger presents its own certificate', { timeout
     assert.equal(csms.clients.get(NONE), undefined);
   });
 
-  it('a key others may read is refused before any handshake', async () => {
+  it('a key made readable by others while running is refused before any handshake', async () => {
+    fs.chmodSync(path.join(certDir, `${OPEN_KEY}.key`), 0o644);
     const c = await connectCharger(gw, OPEN_KEY, '2.0.1');
     clients.push(c);
     await waitFor(() => /refusing .*CC-OPENKEY\.key: mode 644/.test(gw.stderr),
       10000, 'the refusal in the log');
     await sleep(500);
     assert.equal(handshakesOf(csms, OPEN_KEY).length, 0, 'the gateway connected with an open key');
+  });
+});
+
+describe('csms.client_cert_dir with a key others may read', () => {
+  it('is refused by --check-config with the file and its mode', async () => {
+    const dir = tmpDir('ocppgw-open-key-');
+    try {
+      const conf = path.join(dir, 'gw.conf');
+      fs.writeFileSync(conf, gatewayConfig({ csms: { ca: pki.ca.cert, clientCertDir: certDir } }));
+      fs.chmodSync(path.join(certDir, `${OPEN_KEY}.key`), 0o640);
+      const res = await runOcppgw(['--check-config', '-c', conf]);
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, /gw\.conf:\d+: csms\.client_cert_dir: cannot use '.*': CC-OPENKEY\.key has mode 640: a charger's key must be readable by its owner only \(chmod 600\)/);
+    } finally {
+      fs.chmodSync(path.join(certDir, `${OPEN_KEY}.key`), 0o600);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
