@@ -25,18 +25,37 @@ const pki = makePki();
 after(() => pki.remove());
 const ORG = 'ocppgw test CPO';
 
-// The CSMS's signer: @csr (PEM) signed by pki.ca for client use, 2 days.
+// The CSMS's signer: @csr (PEM) signed by pki.ca for client use, for 2
+// days, or until @endMs (`openssl ca`, which takes an end date).
 let serial = 0;
-function sign(csr) {
+function sign(csr, endMs) {
   const name = `csr-${serial++}`;
-  fs.writeFileSync(path.join(pki.dir, `${name}.csr`), csr);
-  fs.writeFileSync(path.join(pki.dir, `${name}.ext`),
+  const d = pki.dir;
+  fs.writeFileSync(path.join(d, `${name}.csr`), csr);
+  fs.writeFileSync(path.join(d, `${name}.ext`),
     'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  execFileSync('openssl', ['x509', '-req', '-in', `${name}.csr`, '-CA', pki.ca.cert, '-CAkey',
-    pki.ca.key, '-CAcreateserial', '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`],
-  { cwd: pki.dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  return fs.readFileSync(path.join(pki.dir, `${name}.crt`), 'utf8');
+  if (!endMs) {
+    execFileSync('openssl', ['x509', '-req', '-in', `${name}.csr`, '-CA', pki.ca.cert, '-CAkey',
+      pki.ca.key, '-CAcreateserial', '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`],
+    { cwd: d, stdio: ['ignore', 'ignore', 'pipe'] });
+  } else {
+    if (!fs.existsSync(path.join(d, 'signer.cnf'))) {
+      fs.writeFileSync(path.join(d, 'signer-index.txt'), '');
+      fs.writeFileSync(path.join(d, 'signer-serial'), '1000\n');
+      fs.writeFileSync(path.join(d, 'signer.cnf'), ['[ca]', 'default_ca = s', '[s]',
+        `database = ${path.join(d, 'signer-index.txt')}`, `serial = ${path.join(d, 'signer-serial')}`,
+        `new_certs_dir = ${d}`, 'default_md = sha256', 'policy = p', 'unique_subject = no',
+        '[p]', 'commonName = supplied', 'organizationName = optional', ''].join('\n'));
+    }
+    const end = new Date(endMs).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+    execFileSync('openssl', ['ca', '-batch', '-notext', '-config', 'signer.cnf', '-keyfile', pki.ca.key,
+      '-cert', pki.ca.cert, '-in', `${name}.csr`, '-out', `${name}.crt`, '-enddate', end,
+      '-extfile', `${name}.ext`], { cwd: d, stdio: ['ignore', 'ignore', 'pipe'] });
+  }
+  return fs.readFileSync(path.join(d, `${name}.crt`), 'utf8');
 }
+
+const DAY_MS = 86400 * 1000;
 
 // The subject of CSR @csr as openssl prints it, once its signature checks.
 function csrSubject(csr) {
@@ -55,6 +74,7 @@ for (const version of ['2.0.1', '1.6']) {
     let gw;
     let charger;
     let chargerGot = [];
+    let endMs = null;  // the signer's end date: null for 2 days
 
     const config = (renewDays) => [
       'csms = {', `  ca = ${JSON.stringify(pki.ca.cert)};`, '  request_certificates = true;',
@@ -83,7 +103,7 @@ for (const version of ['2.0.1', '1.6']) {
         setTimeout(async () => {
           try {
             answers.push(await client.call('CertificateSigned',
-              { certificateChain: sign(params.csr) }));
+              { certificateChain: sign(params.csr, endMs) }));
           } catch (err) {
             answers.push({ error: err.message });
           }
@@ -144,6 +164,26 @@ for (const version of ['2.0.1', '1.6']) {
       assert.match(gw.stderr, /its certificate expires soon: asking the CSMS to sign a new key/);
       await waitFor(() => answers.length === 2, 10000, 'the second CertificateSigned answered');
       assert.deepEqual(answers[1], { status: 'Accepted' });
+    });
+
+    it('a leg that stays up asks when its renewal point comes', async () => {
+      // a certificate that ends a day and 8 s from now, obtained as above
+      endMs = Date.now() + DAY_MS + 8000;
+      fs.rmSync(path.join(dataDir, 'certs', `${id}.pem`));
+      await restart(1);
+      await waitFor(() => answers.length === 3, 10000, 'the short-lived certificate installed');
+      assert.deepEqual(answers[2], { status: 'Accepted' });
+      // presented from the next connection; due in some 8 s, not at connect
+      const upstream = csms.clients.get(id);
+      await restart(1);
+      await waitFor(() => csms.clients.get(id) && csms.clients.get(id) !== upstream, 10000,
+        'the new north leg');
+      assert.equal(csms.handshakes.filter((h) => h.identity === id).at(-1).peerCert, id);
+      await sleep(1000);
+      assert.equal(csrs.length, 3, 'asked at connect, before its renewal point');
+      const leg = csms.clients.get(id);
+      await waitFor(() => csrs.length === 4, 15000, 'SignCertificate at the renewal point');
+      assert.equal(csms.clients.get(id), leg, 'the north leg was reconnected to ask');
     });
   });
 }

@@ -10,7 +10,8 @@
  * <data_dir>/certs (key 0600), answered there, and never reaches the
  * charger; any other CertificateSigned is the charger's and passes. The
  * north leg presents the new certificate from its next connection
- * (transport/north.c picks the file up). A certificate the operator put in
+ * (transport/north.c picks the file up); a leg that stays up asks when its
+ * renewal point comes. A certificate the operator put in
  * csms.client_cert_dir is never replaced.
  */
 #include <errno.h>
@@ -92,8 +93,10 @@ static int64_t expires_in(const char *path)
 	return r;
 }
 
-/* Whether @id needs a certificate requested now, and why, in @why. */
-static bool wants_request(struct ogw_gateway *gw, const char *id, const char **why)
+/* Seconds until @id's certificate is due for a request (0: now, and why
+ * in @why), or -1: not for the gateway to ask (the operator's certificate,
+ * or a request pending). */
+static int64_t due_in(struct ogw_gateway *gw, const char *id, const char **why)
 {
 	char path[4200];
 	struct stat sb;
@@ -102,26 +105,24 @@ static bool wants_request(struct ogw_gateway *gw, const char *id, const char **w
 	if (gw->conf.csms_client_cert_dir &&
 	    snprintf(path, sizeof(path), "%s/%s.pem", gw->conf.csms_client_cert_dir, id) <
 		    (int)sizeof(path) && access(path, F_OK) == 0)
-		return false;
+		return -1;
 	if (!ogw_certs_path(gw, id, ".key.new", path, sizeof(path)))
-		return false;
+		return -1;
 	if (stat(path, &sb) == 0 && time(NULL) - sb.st_mtime < PENDING_S)
-		return false;
+		return -1;
 	ogw_certs_path(gw, id, ".pem", path, sizeof(path));
 	int64_t left = expires_in(path);
 	if (left == -ENOENT) {
 		*why = "it has no certificate of its own";
-		return true;
+		return 0;
 	}
 	if (left < 0) {
 		*why = "its certificate cannot be read";
-		return true;
+		return 0;
 	}
-	if (left <= (int64_t)gw->conf.certificate_renew_days * 86400) {
-		*why = left ? "its certificate expires soon" : "its certificate has expired";
-		return true;
-	}
-	return false;
+	int64_t early = (int64_t)gw->conf.certificate_renew_days * 86400;
+	*why = left ? "its certificate expires soon" : "its certificate has expired";
+	return left <= early ? 0 : left - early;
 }
 
 /* A new key for @id in <id>.key.new and its CSR (PEM) in @csr. */
@@ -208,14 +209,79 @@ static void request(struct ogw_session *s, struct ogw_leg *l, const char *why)
 		ogw_err(&lc, "Failed to send SignCertificate: %s", strerror(-r));
 }
 
+/* A session's renewal timer: a north leg that stays up past the renewal
+ * point asks without waiting for a reconnect. */
+struct certs_renewal {
+	struct ogw_session *s;
+	lws_sorted_usec_list_t sul;
+};
+
+static struct certs_renewal *renewal(struct ogw_session *s)
+{
+	return *ogw_session_slot(s, &ogw_certs_stage);
+}
+
+static void check(struct ogw_session *s);
+
+static void renewal_due(lws_sorted_usec_list_t *sul)
+{
+	struct certs_renewal *r = lws_container_of(sul, struct certs_renewal, sul);
+	check(r->s);
+}
+
+/* Asks now when it is time, else arms the timer for when it will be. */
+static void check(struct ogw_session *s)
+{
+	struct ogw_leg *l = ogw_session_primary(s);
+	const char *why = "";
+
+	if (s->state != OGW_SESSION_ACTIVE || l->state != OGW_LEG_UP)
+		return;
+	int64_t in = due_in(s->gw, s->id, &why);
+	if (in == 0) {
+		request(s, l, why);
+		return;
+	}
+	struct certs_renewal *r = renewal(s);
+	if (in < 0 || !r)
+		return;
+	/* lws timers take microseconds: a day's worth at most, then look again */
+	lws_sul_schedule(s->gw->ctx, 0, &r->sul, renewal_due,
+			 (lws_usec_t)(in < 86400 ? in : 86400) * LWS_US_PER_SEC);
+}
+
+static int certs_new(struct ogw_session *s)
+{
+	if (!s->gw->conf.request_certificates || !s->gw->north_tls)
+		return 0;
+	struct certs_renewal *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->s = s;
+	*ogw_session_slot(s, &ogw_certs_stage) = r;
+	return 0;
+}
+
+static void certs_free(struct ogw_session *s)
+{
+	struct certs_renewal *r = renewal(s);
+	if (!r)
+		return;
+	lws_sul_cancel(&r->sul);
+	free(r);
+	*ogw_session_slot(s, &ogw_certs_stage) = NULL;
+}
+
 static bool certs_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
 {
-	struct ogw_session *s = l->s;
-	const char *why;
+	struct certs_renewal *r = renewal(l->s);
 
-	if (ev == OGW_LEG_EV_UP && l == ogw_session_primary(s) && s->gw->conf.request_certificates &&
-	    s->gw->north_tls && wants_request(s->gw, s->id, &why))
-		request(s, l, why);
+	if (!r || l != ogw_session_primary(l->s))
+		return false;
+	if (ev == OGW_LEG_EV_UP)
+		check(l->s);
+	else
+		lws_sul_cancel(&r->sul);
 	return false;
 }
 
@@ -301,6 +367,8 @@ static enum ogw_stage_verdict certs_on_call(struct ogw_leg *from, struct ogw_fra
 
 const struct ogw_stage ogw_certs_stage = {
 	.name = "certs",
+	.on_session_new = certs_new,
+	.on_session_free = certs_free,
 	.on_leg = certs_on_leg,
 	.on_call = certs_on_call,
 };
