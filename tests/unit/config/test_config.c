@@ -1036,3 +1036,48 @@ Test(config, listeners_and_security_profiles)
 	cr_assert_eq(ogw_conf_security_profile(&l.conf, "C"), 0);
 	loaded_free(&l);
 }
+
+/* Issue 14's settings: the chargers' certificates upstream, failed-login
+ * reports, CRLs; defaults, values, ranges and the CRL's need of a CA. */
+Test(config, security_settings)
+{
+	struct loaded l;
+
+	expect_ok("", &l);
+	cr_assert_eq(l.conf.security_event_interval_s, 60);
+	cr_assert_eq(l.conf.certificate_renew_days, 30);
+	cr_assert_not(l.conf.request_certificates);
+	cr_assert_null(l.conf.csms_client_cert_dir);
+	cr_assert_null(l.conf.tls_crl);
+	loaded_free(&l);
+
+	expect_ok("csms = { client_cert_dir = \"/etc/ocppgw/chargers\"; request_certificates = true;\n"
+		  "  certificate_renew_days = 7; certificate_organization = \"CPO\";\n"
+		  "  security_event_interval = 0; };\n"
+		  "listeners = ( { listen = \"127.0.0.1:9443\";\n"
+		  "  tls = { cert = \"/s.pem\"; key = \"/s.key\"; ca = \"/ca.pem\"; crl = \"/crl.pem\"; }; } );\n",
+		  &l);
+	cr_assert_str_eq(l.conf.csms_client_cert_dir, "/etc/ocppgw/chargers");
+	cr_assert(l.conf.request_certificates);
+	cr_assert_eq(l.conf.certificate_renew_days, 7);
+	cr_assert_str_eq(l.conf.certificate_organization, "CPO");
+	cr_assert_eq(l.conf.security_event_interval_s, 0);
+	cr_assert_str_eq(l.conf.listeners[0].tls_crl, "/crl.pem");
+	loaded_free(&l);
+
+	load_text(&l, "csms = {\n  certificate_renew_days = 0;\n  security_event_interval = 3601;\n};\n");
+	const char *const bad[] = {
+		"2: csms.certificate_renew_days: must be between 1 and 3650",
+		"3: csms.security_event_interval: must be between 0 and 3600 seconds",
+	};
+	cr_assert_eq(l.rc, -EINVAL);
+	expect_errors(&l.errs, l.path, bad, 2);
+	loaded_free(&l);
+
+	static const char *const want[] = { " listen: tls.crl needs tls.ca (the CAs whose "
+					    "revocations it lists)" };
+	expect_ok("tls = { cert = \"/s.pem\"; key = \"/s.key\"; crl = \"/crl.pem\"; };\n", &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
+	expect_errors(&l.errs, l.path, want, 1);
+	loaded_free(&l);
+}
