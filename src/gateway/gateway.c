@@ -105,6 +105,7 @@ static void reload(struct ogw_gateway *gw)
 	    nc.listen_port != gw->conf.listen_port || str_differs(nc.csms_url, gw->conf.csms_url) ||
 	    str_differs(nc.tls_cert, gw->conf.tls_cert) || str_differs(nc.tls_key, gw->conf.tls_key) ||
 	    str_differs(nc.csms_ca, gw->conf.csms_ca) || str_differs(nc.path_prefix, gw->conf.path_prefix) ||
+	    str_differs(nc.tls_crl, gw->conf.tls_crl) ||
 	    str_differs(nc.data_dir, gw->conf.data_dir) ||
 	    nc.tls_floor.min_version != gw->conf.tls_floor.min_version ||
 	    str_differs(nc.tls_floor.ciphers, gw->conf.tls_floor.ciphers) ||
