@@ -167,22 +167,27 @@ for (const version of ['2.0.1', '1.6']) {
     });
 
     it('a leg that stays up asks when its renewal point comes', async () => {
-      // a certificate that ends a day and 8 s from now, obtained as above
-      endMs = Date.now() + DAY_MS + 8000;
+      // a certificate whose renewal point (a day before its end) is 25 s
+      // away, obtained as above: room for two restarts on a slow machine
+      endMs = Date.now() + DAY_MS + 25000;
+      const renewAt = endMs - DAY_MS;
       fs.rmSync(path.join(dataDir, 'certs', `${id}.pem`));
       await restart(1);
       await waitFor(() => answers.length === 3, 10000, 'the short-lived certificate installed');
       assert.deepEqual(answers[2], { status: 'Accepted' });
-      // presented from the next connection; due in some 8 s, not at connect
+      // presented from the next connection; due at renewAt, not at connect
       const upstream = csms.clients.get(id);
       await restart(1);
       await waitFor(() => csms.clients.get(id) && csms.clients.get(id) !== upstream, 10000,
         'the new north leg');
       assert.equal(csms.handshakes.filter((h) => h.identity === id).at(-1).peerCert, id);
       await sleep(1000);
+      assert.ok(Date.now() < renewAt, 'too slow: the renewal point passed before the check');
       assert.equal(csrs.length, 3, 'asked at connect, before its renewal point');
       const leg = csms.clients.get(id);
-      await waitFor(() => csrs.length === 4, 15000, 'SignCertificate at the renewal point');
+      await waitFor(() => csrs.length === 4, renewAt - Date.now() + 15000,
+        'SignCertificate at the renewal point');
+      assert.ok(Date.now() >= renewAt - 1000, 'asked before the renewal point');
       assert.equal(csms.clients.get(id), leg, 'the north leg was reconnected to ask');
     });
   });
