@@ -192,12 +192,13 @@ static void csms_clear(struct csms_profile *p)
 /* The session's balancer state in its stage slot; NULL until it needs one. */
 static struct ogw_balance_charger *balance_of(const struct ogw_session *s)
 {
-	return *ogw_session_slot((struct ogw_session *)s, &ogw_balance_stage);
+	struct ogw_balance_charger **slot = ogw_session_state(s, &ogw_balance_stage);
+	return *slot;
 }
 
 static struct ogw_balance_charger *charger_of(struct ogw_session *s)
 {
-	void **slot = ogw_session_slot(s, &ogw_balance_stage);
+	struct ogw_balance_charger **slot = ogw_session_state(s, &ogw_balance_stage);
 	if (!*slot) {
 		struct ogw_balance_charger *bc = calloc(1, sizeof(*bc));
 		if (!bc)
@@ -504,13 +505,14 @@ static void balance_session_free(struct ogw_session *s)
 	for (int i = 0; i < N_EVSE; i++)
 		csms_clear(&bc->evse[i].csms);
 	free(bc);
-	*ogw_session_slot(s, &ogw_balance_stage) = NULL;
+	*(struct ogw_balance_charger **)ogw_session_state(s, &ogw_balance_stage) = NULL;
 	/* its cars are gone: the others may get more */
 	kick(s->gw, KICK_MS);
 }
 
 const struct ogw_stage ogw_balance_stage = {
 	.name = "balance",
+	.state_size = sizeof(struct ogw_balance_charger *),  /* made when balancing needs it */
 	.on_session_free = balance_session_free,
 	.observe = balance_observe,    /* after the charger state's: it reads it */
 	.observe_answer = balance_observe_answer,
