@@ -148,6 +148,11 @@ static void kick(struct ogw_gateway *gw, unsigned int ms)
 		return;
 	b->due_us = due;
 	lws_sul_schedule(gw->ctx, 0, &b->sul, tick, (lws_usec_t)ms * 1000);
+	/* lws (4.1, on libuv) re-arms its timer only when it services an
+	 * event: a kick from outside its callbacks (a meter reading handed
+	 * over by uv_async, an MQTT message) would otherwise wait for the
+	 * next socket event or the periodic run */
+	lws_cancel_service(gw->ctx);
 }
 
 /* ---- time and limits ------------------------------------------------------ */
