@@ -774,8 +774,7 @@ function pollFleet() {
 
 // The gateway with the polled meter @source (its meter.modbus / .http
 // group), the two chargers connected and charging.
-async function startPollGateway(csms, cars, source) {
-  const gw = await startGateway({ csmsUrl: csms.url, config: `
+const pollConfig = (source) => `
 log = { level = "debug"; };
 load_balancing = {
   update_interval = 1; min_change = 1.0; headroom = 2.0; min_interval = 1;
@@ -785,7 +784,10 @@ load_balancing = {
     chargers = ( { id = "LBP1"; phases = 1; rotation = "L1L2L3"; max_a = 32.0; },
                  { id = "LBP2"; phases = 1; rotation = "L2L3L1"; max_a = 32.0; } ); };
 };
-` });
+`;
+
+async function startPollGateway(csms, cars, source) {
+  const gw = await startGateway({ csmsUrl: csms.url, config: pollConfig(source) });
   for (const c of cars) {
     await c.connect(gw);
     await c.arrive();
@@ -796,7 +798,7 @@ load_balancing = {
 // What the gateway last told a charger (its EVSE profile's limit).
 const told = (c) => (c.gwEvse() ? limitNow(c.gwEvse()) : NaN);
 
-async function pollScenario(t, { gw, cars, building, setBroken, label }) {
+async function pollScenario({ gw, cars, building, setBroken, label }) {
   const drawOn = (k) => cars.reduce((a, c) => a + c.draw[k], 0);
   const [onL1, onL2] = cars;
   const limit = async () => (await adminApi(gw, 'GET', '/api/site/limit')).json;
@@ -832,7 +834,7 @@ async function pollScenario(t, { gw, cars, building, setBroken, label }) {
 
   // 3. hostile answers: logged with the meter's name, never a reading; the
   // fail-safe follows the timeout, the process stays up
-  for (const [mode, why] of setBroken) {
+  for (const [name, mode, why] of setBroken) {
     const silences = () => (gw.stderr.match(/grid meter silent for 2 s/g) || []).length;
     const backs = () => (gw.stderr.match(/grid meter back, fail-safe over/g) || []).length;
     const before = silences();
@@ -840,7 +842,7 @@ async function pollScenario(t, { gw, cars, building, setBroken, label }) {
     mode();
     await waitFor(() => why.test(gw.stderr), 5000, `${label}: ${why} logged`);
     await waitFor(() => silences() > before, (POLL_TIMEOUT_S + 3) * 1000, `${label}: fail-safe`);
-    console.log(`# ${label}: ${why.source}: fail-safe after ${Date.now() - t1} ms (timeout 2 s)`);
+    console.log(`# ${label}, ${name}: fail-safe after ${Date.now() - t1} ms (timeout 2 s)`);
     l = await limit();
     assert.equal(l.meter.state, 'silent');
     assert.deepEqual(l.phaseA, [POLL_SAFE_A, POLL_SAFE_A, POLL_SAFE_A]);
@@ -862,6 +864,8 @@ describe('the grid meter over Modbus TCP: per phase, fail-safe on garbage and si
   { timeout: 90000 }, () => {
     let meter, csms, gw, timer;
     let garbage = false;         // L1's float is a NaN
+    const modbusSource = (interval) => `modbus = { host = "127.0.0.1"; port = ${meter.port};
+        unit = 1; preset = "sdm630"; interval = ${interval}; timeout = 0.5; };`;
     const building = [10, 10, 10];
     const cars = pollFleet();
 
@@ -875,8 +879,7 @@ describe('the grid meter over Modbus TCP: per phase, fail-safe on garbage and si
       write();
       timer = setInterval(write, 100);
       csms = await startBalanceCsms();
-      gw = await startPollGateway(csms, cars, `modbus = { host = "127.0.0.1"; port = ${meter.port};
-        unit = 1; preset = "sdm630"; interval = 0.3; timeout = 0.5; };`);
+      gw = await startPollGateway(csms, cars, modbusSource(0.3));
     });
 
     after(async () => {
@@ -886,17 +889,40 @@ describe('the grid meter over Modbus TCP: per phase, fail-safe on garbage and si
       await meter?.close();
     });
 
-    it('limits each phase by its own load, follows steps, and falls back safely', async (t) => {
+    it('limits each phase by its own load, follows steps, and falls back safely', async () => {
       let muted = false;
       const broken = [
         // a NaN where L1's float is: not a number, so not a reading
-        [() => { garbage = true; }, /modbus 127\.0\.0\.1:\d+ unit 1: L1 \(register 6\): 0x7fc0 0x[0-9a-f]{4} holds no number/],
+        ['a NaN in L1', () => { garbage = true; }, /modbus 127\.0\.0\.1:\d+ unit 1: L1 \(register 6\): 0x7fc0 0x[0-9a-f]{4} holds no number/],
         // a meter that takes the request and never answers
-        [() => { muted = true; meter.send('mute'); }, /modbus 127\.0\.0\.1:\d+ unit 1: .*(timed out|Connection)/i],
+        ['no answer', () => { muted = true; meter.send('mute'); }, /modbus 127\.0\.0\.1:\d+ unit 1: .*(timed out|Connection)/i],
       ];
       broken.restore = () => { garbage = false; muted && meter.send('unmute'); muted = false; };
-      await pollScenario(t, { gw, cars, building, setBroken: broken, label: 'modbus' });
+      await pollScenario({ gw, cars, building, setBroken: broken, label: 'modbus' });
     });
+
+    it('a reload while the meter hangs replaces the poller without stalling the gateway',
+      async () => {
+        const limit = async () => (await adminApi(gw, 'GET', '/api/site/limit')).json;
+        meter.send('mute');
+        await sleep(700);  // the poller now waits inside libmodbus for an answer
+        gw.writeConfig(pollConfig(modbusSource(0.4)));
+        gw.signal('SIGHUP');
+        const took = [];
+        for (let i = 0; i < 8; i++) {
+          const t0 = Date.now();
+          await limit();
+          took.push(Date.now() - t0);
+          await sleep(50);
+        }
+        console.log(`# admin API during the reload with a hung meter: ${took.join(', ')} ms`);
+        assert.ok(Math.max(...took) < 250, `the loop stalled: ${took.join(', ')} ms`);
+        await waitFor(() => /grid meter modbus 127\.0\.0\.1:\d+ unit 1, polled every 0\.4 s/.test(gw.stderr),
+          3000, 'the new poller');
+        meter.send('unmute');
+        await waitFor(async () => (await limit()).meter.state === 'ok', 5000, 'readings again');
+        assert.equal(gw.proc.exitCode, null);
+      });
 
     it('a register map error names file:line', async () => {
       const file = path.join(os.tmpdir(), `ocppgw-meter-${process.pid}.conf`);
@@ -950,13 +976,13 @@ describe('the grid meter over HTTP: JSON pointers per phase, fail-safe on bad an
       await new Promise((r) => server.close(r));
     });
 
-    it('limits each phase by its own load, follows steps, and falls back safely', async (t) => {
+    it('limits each phase by its own load, follows steps, and falls back safely', async () => {
       const broken = [
-        [() => { mode = 'garbage'; }, /grid meter http:\/\/127\.0\.0\.1:\d+\/meter: not JSON/],
-        [() => { mode = 'shape'; }, /grid meter http:\/\/127\.0\.0\.1:\d+\/meter: L1: no number at "\/grid\/phases\/0\/a"/],
-        [() => { mode = 'hang'; }, /grid meter http:\/\/127\.0\.0\.1:\d+\/meter: Timeout/i],
+        ['not JSON', () => { mode = 'garbage'; }, /grid meter http:\/\/127\.0\.0\.1:\d+\/meter: not JSON/],
+        ['no number at the pointer', () => { mode = 'shape'; }, /grid meter http:\/\/127\.0\.0\.1:\d+\/meter: L1: no number at "\/grid\/phases\/0\/a"/],
+        ['no answer', () => { mode = 'hang'; }, /grid meter http:\/\/127\.0\.0\.1:\d+\/meter: Timeout/i],
       ];
       broken.restore = () => { mode = 'ok'; };
-      await pollScenario(t, { gw, cars, building, setBroken: broken, label: 'http' });
+      await pollScenario({ gw, cars, building, setBroken: broken, label: 'http' });
     });
   });
