@@ -849,6 +849,10 @@ async function pollScenario({ gw, cars, building, setBroken, label }) {
     await waitFor(() => [0, 1, 2].every((k) => drawOn(k) <= POLL_SAFE_A), REACTION_MS * 3,
       `${label}: cars within the fail-safe`);
     assert.equal(sampleValue(await metrics(), 'ocppgw_grid_meter_failsafe'), 1);
+    const events = (await adminApi(gw, 'GET', '/api/events?kind=meter&limit=1000')).json;
+    assert.ok(events.some((e) => e.charger === null && e.at >= t1 - 1000 &&
+      /grid meter silent for 2 s: fail-safe site limit 8\.0 A per phase/.test(e.text)),
+    `${label}: a meter event ${JSON.stringify(events.slice(-2))}`);
     assert.equal(gw.proc.exitCode, null);
     // and back: good readings end the fail-safe
     const backsBefore = backs();
