@@ -639,9 +639,6 @@ static void parse_meter_poll(struct loader *ld, const config_setting_t *s, const
 		setting_error(ld, s, "%s: needs pointers = [\"/L1\", \"/L2\", \"/L3\"]", name);
 	else if (source == OGW_METER_HTTP && m->http_scale == 0)
 		setting_error(ld, s, "%s: scale must not be 0", name);
-	if (m->timeout_s > m->interval_s * 10 && m->timeout_s > 1)
-		setting_error(ld, s, "%s: timeout (%g s) must not exceed ten intervals", name,
-			      m->timeout_s);
 }
 
 static void parse_modbus(struct loader *ld, const config_setting_t *s, const char *name,
@@ -828,6 +825,15 @@ void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char 
 			setting_error(ld, m, "%s.meter: needs fuse_a", name);
 		else if (m && lb->meter_source == OGW_METER_MQTT && !lb->limit_mqtt)
 			setting_error(ld, m, "%s.meter: needs modbus, http or limit_mqtt (the meter's broker)", name);
+		/* a healthy meter must answer within the fail-safe's timeout, or
+		 * the fail-safe would come and go between two polls */
+		else if (m && lb->meter_source != OGW_METER_MQTT &&
+			 lb->meter_poll.interval_s + lb->meter_poll.timeout_s >= lb->meter_timeout_s)
+			setting_error(ld, m, "%s.meter: %s's interval (%g s) and timeout (%g s) must "
+				      "add up to less than the meter's timeout (%d s)", name,
+				      lb->meter_source == OGW_METER_MODBUS ? "modbus" : "http",
+				      lb->meter_poll.interval_s, lb->meter_poll.timeout_s,
+				      lb->meter_timeout_s);
 	}
 	if (ld->oom || ld->n_errors != errors_before) {
 		ogw_lb_conf_free(lb);

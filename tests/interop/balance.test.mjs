@@ -868,6 +868,7 @@ describe('the grid meter over Modbus TCP: per phase, fail-safe on garbage and si
   { timeout: 90000 }, () => {
     let meter, csms, gw, timer;
     let garbage = false;         // L1's float is a NaN
+    let huge = false;            // L2 reads 1e6 A
     const modbusSource = (interval) => `modbus = { host = "127.0.0.1"; port = ${meter.port};
         unit = 1; preset = "sdm630"; interval = ${interval}; timeout = 0.5; };`;
     const building = [10, 10, 10];
@@ -879,6 +880,7 @@ describe('the grid meter over Modbus TCP: per phase, fail-safe on garbage and si
         for (let k = 0; k < 3; k++)
           meter.send(`f32 ${6 + 2 * k} ${building[k] + cars.reduce((a, c) => a + c.draw[k], 0)}`);
         if (garbage) meter.send('u16 6 32704');  // 0x7fc0 0x0000: a float32 NaN
+        if (huge) meter.send('f32 8 1000000');
       };
       write();
       timer = setInterval(write, 100);
@@ -899,9 +901,11 @@ describe('the grid meter over Modbus TCP: per phase, fail-safe on garbage and si
         // a NaN where L1's float is: not a number, so not a reading
         ['a NaN in L1', () => { garbage = true; }, /modbus 127\.0\.0\.1:\d+ unit 1: L1 \(register 6\): 0x7fc0 0x[0-9a-f]{4} holds no number/],
         // a meter that takes the request and never answers
+        ['beyond ten fuses', () => { huge = true; },
+          /modbus 127\.0\.0\.1:\d+ unit 1: reading ignored: L2: 1e\+06 A is not a grid current under a 40\.0 A fuse/],
         ['no answer', () => { muted = true; meter.send('mute'); }, /modbus 127\.0\.0\.1:\d+ unit 1: .*(timed out|Connection)/i],
       ];
-      broken.restore = () => { garbage = false; muted && meter.send('unmute'); muted = false; };
+      broken.restore = () => { garbage = false; huge = false; muted && meter.send('unmute'); muted = false; };
       await pollScenario({ gw, cars, building, setBroken: broken, label: 'modbus' });
     });
 

@@ -232,12 +232,14 @@ static void *poll_thread(void *arg)
 		char err[200] = "";
 		int r;
 
-		if (mp->source == OGW_METER_MODBUS)
+		if (mp->source == OGW_METER_MODBUS) {
 			r = modbus_poll(mp, &mb, amps, err, sizeof(err));
-		else if (curl)
+		} else if (curl) {
 			r = http_poll(mp, curl, amps, err, sizeof(err));
-		else
-			r = -1, snprintf(err, sizeof(err), "curl_easy_init failed");
+		} else {
+			snprintf(err, sizeof(err), "curl_easy_init failed");
+			r = -1;
+		}
 
 		/* the next poll on a fixed beat, whatever this one took */
 		due.tv_nsec += (long)((mp->conf.interval_s - (long)mp->conf.interval_s) * 1e9);

@@ -268,6 +268,12 @@ Test(config_lb, meter_poll_errors_name_the_line)
 		"3: load_balancing.meter.http: needs url",
 	};
 
+	const char *const slow[] = {
+		"2: load_balancing.meter: http's interval (1.5 s) and timeout (0.5 s) must add up "
+		"to less than the meter's timeout (2 s)",
+	};
+
 	expect_errors(FIXTURES "/lb-meter-poll-bad.conf", modbus, 6);
 	expect_errors(FIXTURES "/lb-meter-http-bad.conf", http, 4);
+	expect_errors(FIXTURES "/lb-meter-slow.conf", slow, 1);
 }
