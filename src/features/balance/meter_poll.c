@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,7 @@ struct ogw_meter_poll *ogw_meter_poll_start(struct ogw_gateway *gw)
 	const struct ogw_lb_conf *lb = gw->conf.lb;
 	struct ogw_meter_poll *mp = calloc(1, sizeof(*mp));
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	int r = -ENOMEM;
 
 	if (!mp)
@@ -362,7 +364,11 @@ struct ogw_meter_poll *ogw_meter_poll_start(struct ogw_gateway *gw)
 		drop_ref(mp);
 		goto fail;
 	}
+	/* signals stay with the loop's thread: the poller starts with all blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = -pthread_create(&mp->thread, NULL, poll_thread, mp);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r < 0) {
 		mp->refs = 1;  /* the async's close takes the last one */
 		uv_close((uv_handle_t *)&mp->async, async_closed);
