@@ -18,7 +18,7 @@
 CROSS_TOOLS=(crossbuild-essential-arm64 meson ninja-build pkgconf python3 qemu-user file)
 CROSS_LIBS=(libwebsockets-dev libwebsockets-evlib-uv libmosquitto-dev libconfig-dev
 	libmbedtls-dev libjansson-dev libsqlite3-dev libssl-dev libuv1-dev libcriterion-dev
-	libmodbus-dev libcurl4-gnutls-dev)
+	libmodbus-dev libcurl4-openssl-dev)
 CROSS_ROOT=""
 
 cross_key() {
