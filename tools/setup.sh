@@ -21,6 +21,7 @@ log() { "$@" >>"$LOG" 2>&1; }
 PKGS=(build-essential meson ninja-build pkg-config python3
       libwebsockets-dev libmosquitto-dev libconfig-dev libmbedtls-dev
       libjansson-dev libsqlite3-dev libssl-dev libuv1-dev libcriterion-dev openssl
+      libmodbus-dev libcurl4-openssl-dev
       mosquitto sqlite3 nginx-light chromium
       clang)  # clang: the libFuzzer targets (tests/fuzz, meson suite fuzz)
 

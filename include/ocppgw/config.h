@@ -143,6 +143,41 @@ struct ogw_lb_group_conf {
 	size_t n_chargers;
 };
 
+/* Where the grid meter's readings come from (load_balancing.meter). */
+enum ogw_meter_source {
+	OGW_METER_MQTT,           /* published on limit_mqtt's broker */
+	OGW_METER_MODBUS,         /* polled over Modbus TCP (meter.modbus) */
+	OGW_METER_HTTP,           /* polled as JSON over HTTP (meter.http) */
+};
+
+/* How a Modbus meter holds a phase's value. */
+enum ogw_meter_type { OGW_REG_INT16, OGW_REG_UINT16, OGW_REG_INT32, OGW_REG_UINT32,
+		      OGW_REG_FLOAT32 };
+
+/* A Modbus register map: three registers (or pairs), one per grid phase. */
+struct ogw_meter_regs {
+	bool input;               /* input registers (function 4), else holding (3) */
+	enum ogw_meter_type type;
+	bool low_word_first;      /* 32-bit values: the low word at the lower address */
+	double scale;             /* the register's value times this is A (or W) */
+	bool power;               /* W per phase (converted at voltage), else A */
+	int addr[3];              /* 0-based register address of L1, L2, L3 */
+};
+
+/* A polled grid meter (meter.modbus or meter.http). */
+struct ogw_meter_poll_conf {
+	double interval_s;        /* between two polls, default 1 */
+	double timeout_s;         /* one connect or answer, default 1 */
+	char *host;               /* Modbus: the meter (or its TCP gateway) */
+	int port;                 /* Modbus: default 502 */
+	int unit;                 /* Modbus: unit (slave) id, default 1 */
+	struct ogw_meter_regs regs;
+	char *url;                /* HTTP: http(s)://... answering JSON */
+	char *pointer[3];         /* HTTP: RFC 6901 pointer to L1, L2, L3 */
+	double http_scale;        /* HTTP: the value times this is A (or W) */
+	bool http_power;          /* HTTP: W per phase, else A */
+};
+
 struct ogw_lb_conf {
 	bool enabled;
 	double voltage;           /* nominal V per phase for W limits, default 230 */
@@ -158,6 +193,8 @@ struct ogw_lb_conf {
 	                             phase; < 0: no meter */
 	int meter_timeout_s;      /* a meter silent this long: the fail-safe */
 	double meter_safe_a;      /* the fail-safe site limit, < 0: the configured one */
+	enum ogw_meter_source meter_source;
+	struct ogw_meter_poll_conf meter_poll;  /* Modbus or HTTP */
 	struct ogw_lb_limit site;
 	struct ogw_lb_group_conf *groups;
 	size_t n_groups;

@@ -24,6 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "ocppgw/config.h"
+
 #define OGW_LB_PHASES 3
 
 /* A node of the limit tree. Parents come before their children. */
@@ -32,6 +36,10 @@ struct ogw_lb_node {
 	double limit_a;       /* A on each grid phase, < 0: none */
 	double limit_w;       /* W over the node's phases, < 0: none */
 	int phases;           /* 1-3: the W limit spreads over this many phases */
+	bool per_phase;       /* phase_a holds a limit of its own per grid phase */
+	double phase_a[OGW_LB_PHASES]; /* A on each grid phase beside limit_a/_w (the
+	                                  lower applies), < 0: none; a grid meter's
+	                                  headroom, which differs by phase */
 };
 
 /* An active session on an EVSE. */
@@ -59,6 +67,11 @@ struct ogw_lb_params {
  * phases), or a negative value when it has none. */
 double ogw_lb_node_limit_a(const struct ogw_lb_params *p, const struct ogw_lb_node *n);
 
+/* A node's limit on grid phase @k: ogw_lb_node_limit_a(), lowered to its
+ * phase_a[k] where it has one; < 0: none. */
+double ogw_lb_node_phase_limit_a(const struct ogw_lb_params *p, const struct ogw_lb_node *n,
+				 int k);
+
 /* The most session @s may get whatever the others do (max_a, the CSMS's
  * limit, its draw plus headroom when it takes less than offered). */
 double ogw_lb_session_cap_a(const struct ogw_lb_params *p, const struct ogw_lb_session *s);
@@ -85,8 +98,21 @@ int ogw_lb_allocate(const struct ogw_lb_params *p, const struct ogw_lb_node *nod
 void ogw_lb_meter_load(double load_a[OGW_LB_PHASES], const double meter_a[OGW_LB_PHASES],
 		       const double chargers_a[OGW_LB_PHASES], bool first);
 
-/* The site limit the fuse leaves beside the building's @load_a: the fuse
- * less the load on the most loaded phase, never below 0. */
-double ogw_lb_meter_limit_a(double fuse_a, const double load_a[OGW_LB_PHASES]);
+/* The site limit the fuse leaves beside the building's @load_a on each grid
+ * phase: the fuse less that phase's load, never below 0. */
+void ogw_lb_meter_limits_a(double fuse_a, const double load_a[OGW_LB_PHASES],
+			   double ret_a[OGW_LB_PHASES]);
+
+/* meter.c: a polled grid meter's reading, decoded. */
+/* How many 16-bit registers a value of @type takes (1 or 2). */
+int ogw_lb_meter_words(enum ogw_meter_type type);
+/* The value @r's registers hold (@words as received, ogw_lb_meter_words()
+ * of them), times r->scale: 0 with *ret, or -EINVAL when it is no finite
+ * number (a float32 NaN or infinity). */
+int ogw_lb_meter_decode(const struct ogw_meter_regs *r, const uint16_t *words, double *ret);
+/* The value RFC 6901 pointer @ptr names in @root ("" is @root itself), or
+ * NULL when there is none (a missing member, an index out of range or not
+ * a number, a malformed escape). Borrowed. */
+const json_t *ogw_lb_json_pointer(const json_t *root, const char *ptr);
 
 #endif

@@ -415,7 +415,248 @@ static const struct field site_fields[] = {
 	{ 0 },
 };
 
-/* load_balancing.meter: the grid meter's readings on limit_mqtt's broker. */
+/* ---- the polled grid meter (meter.modbus, meter.http) ---------------------- */
+
+/* Register maps of meters people have, by name (meter.modbus.preset).
+ * Eastron SDM630 (and SDM630 v2 / MCT): phase currents as IEEE 754 float32
+ * input registers, high word first, at 30007 / 30009 / 30011, i.e.
+ * addresses 0x0006 / 0x0008 / 0x000A; phase powers (W) at 0x000C / 0x000E
+ * / 0x0010. Source: the register tables in spjakob/ha-modbus_devices
+ * (sdm630_modbus_registers_main_branch.md) and merlokk/SmartHome
+ * (lib/eastron.h, SDM630_CURRENT1..3, SDM630_POWER1..3). */
+static const struct meter_preset {
+	const char *name;
+	struct ogw_meter_regs regs;
+} meter_presets[] = {
+	{ "sdm630", { .input = true, .type = OGW_REG_FLOAT32, .scale = 1,
+		      .addr = { 0x0006, 0x0008, 0x000A } } },
+	{ "sdm630-power", { .input = true, .type = OGW_REG_FLOAT32, .scale = 1, .power = true,
+			    .addr = { 0x000C, 0x000E, 0x0010 } } },
+};
+
+static const char *const reg_types[] = {
+	[OGW_REG_INT16] = "int16", [OGW_REG_UINT16] = "uint16", [OGW_REG_INT32] = "int32",
+	[OGW_REG_UINT32] = "uint32", [OGW_REG_FLOAT32] = "float32",
+};
+
+/* One of @names (n of them), or an error listing them; -1 then. */
+static int parse_choice(struct loader *ld, const config_setting_t *s, const char *name,
+			const char *const *names, size_t n)
+{
+	const char *v = get_string(ld, s, name);
+	char list[160] = "";
+
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v, names[i]))
+			return (int)i;
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+			 i ? ", " : "", names[i]);
+	setting_error(ld, s, "%s: expected one of %s", name, list);
+	return -1;
+}
+
+static void parse_preset(struct loader *ld, const config_setting_t *s, const char *name,
+			 void *base, const struct field *f)
+{
+	const char *names[sizeof(meter_presets) / sizeof(meter_presets[0])];
+	int i;
+
+	(void)f;
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		names[k] = meter_presets[k].name;
+	i = parse_choice(ld, s, name, names, sizeof(names) / sizeof(names[0]));
+	if (i >= 0)  /* the settings after it in the file override it */
+		((struct ogw_meter_poll_conf *)base)->regs = meter_presets[i].regs;
+}
+
+static void parse_reg_type(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f)
+{
+	int i = parse_choice(ld, s, name, reg_types, sizeof(reg_types) / sizeof(reg_types[0]));
+
+	(void)f;
+	if (i >= 0)
+		((struct ogw_meter_poll_conf *)base)->regs.type = (enum ogw_meter_type)i;
+}
+
+/* A setting with two spellings for the bool at f->off: the second sets it. */
+static const struct two_words {
+	const char *setting, *no, *yes;
+} two_words[] = {
+	{ "word_order", "high_first", "low_first" },  /* high first: Modbus's own order */
+	{ "function", "holding", "input" },           /* function 3 or 4 */
+	{ "quantity", "current", "power" },           /* A or W per phase */
+};
+
+static void parse_two_words(struct loader *ld, const config_setting_t *s, const char *name,
+			    void *base, const struct field *f)
+{
+	for (size_t k = 0; k < sizeof(two_words) / sizeof(two_words[0]); k++) {
+		const char *const names[] = { two_words[k].no, two_words[k].yes };
+		int i;
+
+		if (strcmp(two_words[k].setting, f->name))
+			continue;
+		i = parse_choice(ld, s, name, names, 2);
+		if (i >= 0)
+			*(bool *)((char *)base + f->off) = i == 1;
+	}
+}
+
+/* [L1, L2, L3] register addresses, 0-65535 (0-based, as on the wire). */
+static void parse_registers(struct loader *ld, const config_setting_t *s, const char *name,
+			    void *base, const struct field *f)
+{
+	struct ogw_meter_poll_conf *m = base;
+
+	(void)f;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && !is_list(s))
+		goto bad;
+	if (config_setting_length(s) != 3)
+		goto bad;
+	for (unsigned int k = 0; k < 3; k++) {
+		const config_setting_t *e = config_setting_get_elem(s, k);
+		if (config_setting_type(e) != CONFIG_TYPE_INT || config_setting_get_int(e) < 0 ||
+		    config_setting_get_int(e) > 65535)
+			goto bad;
+		m->regs.addr[k] = config_setting_get_int(e);
+	}
+	return;
+bad:
+	setting_error(ld, s, "%s: expected [L1, L2, L3] register addresses (0-65535)", name);
+}
+
+/* ["/L1", "/L2", "/L3"]: RFC 6901 JSON pointers into the answer. */
+static void parse_pointers(struct loader *ld, const config_setting_t *s, const char *name,
+			   void *base, const struct field *f)
+{
+	struct ogw_meter_poll_conf *m = base;
+
+	(void)f;
+	if ((config_setting_type(s) != CONFIG_TYPE_ARRAY && !is_list(s)) ||
+	    config_setting_length(s) != 3)
+		goto bad;
+	for (unsigned int k = 0; k < 3; k++) {
+		const char *v = config_setting_get_string_elem(s, k);
+		if (!v || (*v && *v != '/'))
+			goto bad;
+		set_string(ld, &m->pointer[k], v);
+	}
+	return;
+bad:
+	setting_error(ld, s, "%s: expected three JSON pointers [\"/L1\", \"/L2\", \"/L3\"] "
+		      "(RFC 6901: \"\" or starting with '/')", name);
+}
+
+static void parse_meter_url(struct loader *ld, const config_setting_t *s, const char *name,
+			    void *base, const struct field *f)
+{
+	const char *v = get_string(ld, s, name);
+
+	(void)f;
+	if (!v)
+		return;
+	if ((strncasecmp(v, "http://", 7) && strncasecmp(v, "https://", 8)) ||
+	    strpbrk(v, " \t\r\n"))
+		setting_error(ld, s, "%s: expected http://host[:port]/path or https://...", name);
+	else
+		set_string(ld, &((struct ogw_meter_poll_conf *)base)->url, v);
+}
+
+#define POLL_FIELDS                                                                         \
+	{ .name = "interval", .kind = F_SPECIAL,                                            \
+	  .off = offsetof(struct ogw_meter_poll_conf, interval_s), .min = 0.1, .max = 3600, \
+	  .special = parse_number },                                                        \
+	{ .name = "timeout", .kind = F_SPECIAL,                                             \
+	  .off = offsetof(struct ogw_meter_poll_conf, timeout_s), .min = 0.1, .max = 60,    \
+	  .special = parse_number }
+
+static const struct field modbus_fields[] = {
+	{ .name = "host", .kind = F_STRING, .off = offsetof(struct ogw_meter_poll_conf, host) },
+	{ .name = "port", .kind = F_INT, .off = offsetof(struct ogw_meter_poll_conf, port),
+	  .min = 1, .max = 65535 },
+	{ .name = "unit", .kind = F_INT, .off = offsetof(struct ogw_meter_poll_conf, unit),
+	  .min = 0, .max = 255 },
+	POLL_FIELDS,
+	{ .name = "preset", .kind = F_SPECIAL, .special = parse_preset },
+	{ .name = "registers", .kind = F_SPECIAL, .special = parse_registers },
+	{ .name = "function", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_meter_poll_conf, regs.input), .special = parse_two_words },
+	{ .name = "type", .kind = F_SPECIAL, .special = parse_reg_type },
+	{ .name = "word_order", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_meter_poll_conf, regs.low_word_first),
+	  .special = parse_two_words },
+	{ .name = "scale", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_meter_poll_conf, regs.scale), .min = -1e6, .max = 1e6,
+	  .special = parse_number },
+	{ .name = "quantity", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_meter_poll_conf, regs.power), .special = parse_two_words },
+	{ 0 },
+};
+
+static const struct field http_fields[] = {
+	{ .name = "url", .kind = F_SPECIAL, .special = parse_meter_url },
+	POLL_FIELDS,
+	{ .name = "pointers", .kind = F_SPECIAL, .special = parse_pointers },
+	{ .name = "scale", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_meter_poll_conf, http_scale), .min = -1e6, .max = 1e6,
+	  .special = parse_number },
+	{ .name = "quantity", .kind = F_SPECIAL,
+	  .off = offsetof(struct ogw_meter_poll_conf, http_power), .special = parse_two_words },
+	{ 0 },
+};
+
+/* meter.modbus / meter.http (base: struct ogw_lb_conf): a group, checked
+ * whole; only one source per meter. */
+static void parse_meter_poll(struct loader *ld, const config_setting_t *s, const char *name,
+			     enum ogw_meter_source source, const struct field *fields, void *base)
+{
+	struct ogw_lb_conf *lb = base;
+	struct ogw_meter_poll_conf *m = &lb->meter_poll;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		setting_error(ld, s, "%s: expected a group { ... }", name);
+		return;
+	}
+	if (lb->meter_source != OGW_METER_MQTT) {
+		setting_error(ld, s, "%s: the meter has one source: modbus or http, not both", name);
+		return;
+	}
+	lb->meter_source = source;
+	walk_group(ld, s, fields, name, m);
+	if (source == OGW_METER_MODBUS && !m->host)
+		setting_error(ld, s, "%s: needs host", name);
+	else if (source == OGW_METER_MODBUS && m->regs.addr[0] < 0)
+		setting_error(ld, s, "%s: needs registers = [L1, L2, L3] or a preset", name);
+	else if (source == OGW_METER_MODBUS && m->regs.scale == 0)
+		setting_error(ld, s, "%s: scale must not be 0", name);
+	else if (source == OGW_METER_HTTP && !m->url)
+		setting_error(ld, s, "%s: needs url", name);
+	else if (source == OGW_METER_HTTP && !m->pointer[0])
+		setting_error(ld, s, "%s: needs pointers = [\"/L1\", \"/L2\", \"/L3\"]", name);
+	else if (source == OGW_METER_HTTP && m->http_scale == 0)
+		setting_error(ld, s, "%s: scale must not be 0", name);
+}
+
+static void parse_modbus(struct loader *ld, const config_setting_t *s, const char *name,
+			 void *base, const struct field *f)
+{
+	(void)f;
+	parse_meter_poll(ld, s, name, OGW_METER_MODBUS, modbus_fields, base);
+}
+
+static void parse_http(struct loader *ld, const config_setting_t *s, const char *name,
+		       void *base, const struct field *f)
+{
+	(void)f;
+	parse_meter_poll(ld, s, name, OGW_METER_HTTP, http_fields, base);
+}
+
+/* load_balancing.meter: the grid meter, on limit_mqtt's broker unless
+ * polled (modbus, http). */
 static const struct field meter_fields[] = {
 	{ .name = "fuse_a", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, meter_fuse_a),
 	  .min = 0.1, .max = 10000, .special = parse_number },
@@ -423,6 +664,8 @@ static const struct field meter_fields[] = {
 	  .off = offsetof(struct ogw_lb_conf, meter_timeout_s), .min = 1, .max = 3600 },
 	{ .name = "safe_a", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, meter_safe_a),
 	  .min = 0, .max = 10000, .special = parse_number },
+	{ .name = "modbus", .kind = F_SPECIAL, .special = parse_modbus },
+	{ .name = "http", .kind = F_SPECIAL, .special = parse_http },
 	{ 0 },
 };
 
@@ -531,6 +774,10 @@ void ogw_lb_conf_free(struct ogw_lb_conf *lb)
 	free(lb->chargers);
 	free(lb->site.schedule);
 	free(lb->limit_mqtt);
+	free(lb->meter_poll.host);
+	free(lb->meter_poll.url);
+	for (int k = 0; k < 3; k++)
+		free(lb->meter_poll.pointer[k]);
 	free(lb);
 }
 
@@ -562,6 +809,11 @@ void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char 
 	lb->meter_fuse_a = -1;
 	lb->meter_timeout_s = 30;
 	lb->meter_safe_a = -1;
+	lb->meter_poll = (struct ogw_meter_poll_conf){
+		.interval_s = 1, .timeout_s = 1, .port = 502, .unit = 1, .http_scale = 1,
+		.regs = { .input = true, .type = OGW_REG_FLOAT32, .scale = 1,
+			  .addr = { -1, -1, -1 } },
+	};
 	limit_init(&lb->site);
 	walk_group(ld, s, lb_fields, name, lb);
 	if (ld->n_errors == errors_before && !ld->oom) {
@@ -571,8 +823,17 @@ void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char 
 		const config_setting_t *m = config_setting_get_member(s, "meter");
 		if (m && lb->meter_fuse_a < 0)
 			setting_error(ld, m, "%s.meter: needs fuse_a", name);
-		else if (m && !lb->limit_mqtt)
-			setting_error(ld, m, "%s.meter: needs limit_mqtt (the meter's broker)", name);
+		else if (m && lb->meter_source == OGW_METER_MQTT && !lb->limit_mqtt)
+			setting_error(ld, m, "%s.meter: needs modbus, http or limit_mqtt (the meter's broker)", name);
+		/* a healthy meter must answer within the fail-safe's timeout, or
+		 * the fail-safe would come and go between two polls */
+		else if (m && lb->meter_source != OGW_METER_MQTT &&
+			 lb->meter_poll.interval_s + lb->meter_poll.timeout_s >= lb->meter_timeout_s)
+			setting_error(ld, m, "%s.meter: %s's interval (%g s) and timeout (%g s) must "
+				      "add up to less than the meter's timeout (%d s)", name,
+				      lb->meter_source == OGW_METER_MODBUS ? "modbus" : "http",
+				      lb->meter_poll.interval_s, lb->meter_poll.timeout_s,
+				      lb->meter_timeout_s);
 	}
 	if (ld->oom || ld->n_errors != errors_before) {
 		ogw_lb_conf_free(lb);

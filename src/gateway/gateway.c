@@ -133,6 +133,7 @@ static void reload(struct ogw_gateway *gw)
 	ogw_log_setup(gw->conf.log_level, gw->conf.log_json);
 	ogw_balance_reconfigured(gw);
 	ogw_limit_mqtt_follow(gw);
+	ogw_meter_poll_follow(gw);
 
 	size_t dropped = 0;
 	if (gw->conf.n_chargers) {
@@ -473,6 +474,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	if (r < 0)
 		goto fail;
 	ogw_limit_mqtt_follow(gw);
+	ogw_meter_poll_follow(gw);
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);
@@ -505,6 +507,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 	if (!gw)
 		return NULL;
 	gw->limit_mqtt = ogw_limit_mqtt_stop(gw->limit_mqtt);
+	gw->meter_poll = ogw_meter_poll_stop(gw->meter_poll);
 	ogw_balance_free(gw);  /* its timer lives in the context */
 	ogw_security_free(gw); /* and these */
 	if (gw->store_commit_on) {

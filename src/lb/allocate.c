@@ -41,6 +41,16 @@ double ogw_lb_node_limit_a(const struct ogw_lb_params *p, const struct ogw_lb_no
 	return a;
 }
 
+double ogw_lb_node_phase_limit_a(const struct ogw_lb_params *p, const struct ogw_lb_node *n,
+				 int k)
+{
+	double a = ogw_lb_node_limit_a(p, n);
+
+	if (n->per_phase && n->phase_a[k] >= 0 && (a < 0 || n->phase_a[k] < a))
+		a = n->phase_a[k];
+	return a;
+}
+
 double ogw_lb_session_cap_a(const struct ogw_lb_params *p, const struct ogw_lb_session *s)
 {
 	double cap = s->max_a, drawn = -1;
@@ -119,11 +129,11 @@ static int work_init(struct work *w, const struct ogw_lb_params *p,
 	w->open = calloc(n + 1, sizeof(*w->open));
 	if (!w->slack || !w->cnt || !w->off || !w->cap || !w->order || !w->open)
 		return -ENOMEM;
-	for (size_t i = 0; i < n_nodes; i++) {
-		double lim = ogw_lb_node_limit_a(p, &nodes[i]);
-		for (int k = 0; k < OGW_LB_PHASES; k++)
+	for (size_t i = 0; i < n_nodes; i++)
+		for (int k = 0; k < OGW_LB_PHASES; k++) {
+			double lim = ogw_lb_node_phase_limit_a(p, &nodes[i], k);
 			w->slack[i * OGW_LB_PHASES + (size_t)k] = lim < 0 ? HUGE_VAL : lim;
-	}
+		}
 	for (size_t i = 0; i < n; i++) {
 		w->off[i] = total;
 		for (int v = ss[i].node; v >= 0; v = nodes[v].parent)
@@ -302,11 +312,9 @@ void ogw_lb_meter_load(double load_a[OGW_LB_PHASES], const double meter_a[OGW_LB
 	}
 }
 
-double ogw_lb_meter_limit_a(double fuse_a, const double load_a[OGW_LB_PHASES])
+void ogw_lb_meter_limits_a(double fuse_a, const double load_a[OGW_LB_PHASES],
+			   double ret_a[OGW_LB_PHASES])
 {
-	double worst = -HUGE_VAL;
-
 	for (int k = 0; k < OGW_LB_PHASES; k++)
-		worst = fmax(worst, load_a[k]);
-	return fmax(fuse_a - worst, 0);
+		ret_a[k] = fmax(fuse_a - load_a[k], 0);
 }

@@ -73,6 +73,9 @@ int ogw_pipeline_add(struct ogw_pipeline *p, const struct ogw_stage *st)
 {
 	if (p->n >= OGW_STAGES_MAX)
 		return -ENOSPC;
+	size_t a = OGW_STAGE_STATE_ALIGN;
+	p->state_off[p->n] = p->state_size;
+	p->state_size += (st->state_size + a - 1) / a * a;
 	p->stage[p->n++] = st;
 	return 0;
 }
@@ -1070,7 +1073,7 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 	const unsigned int n_north = 1;
 	if (gw->n_sessions + 1 > gw->table_size / 2 && table_grow(gw) < 0)
 		return NULL;
-	struct ogw_session *s = calloc(1, sizeof(*s) + n_north * sizeof(s->north[0]));
+	struct ogw_session *s = calloc(1, ogw_session_state_base(n_north) + gw->pipeline.state_size);
 	if (!s)
 		return NULL;
 	s->gw = gw;

@@ -12,6 +12,7 @@
 
 #include <libwebsockets.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -34,6 +35,7 @@ struct ogw_session;
 struct ogw_north_mqtt;
 struct ogw_balance;
 struct ogw_limit_mqtt;
+struct ogw_meter_poll;
 struct ogw_metrics;
 
 enum ogw_leg_kind {
@@ -94,24 +96,25 @@ struct ogw_leg_transport {
 };
 /* One connection of a session: a WebSocket, or the MQTT uplink's topics.
  * Each leg is an OCPP endpoint of its own (version, ids, tracker, write
- * queue). */
+ * queue). Fields ordered so that none leaves a hole: two legs or more per
+ * charger (docs/PERFORMANCE.md, memory per charger). */
 struct ogw_leg {
 	struct ogw_session *s;
-	enum ogw_leg_kind kind;
-	enum ogw_leg_state state;
-	enum ogw_ocpp ver;
 	const struct ogw_leg_transport *tp;
 	struct lws *wsi;            /* WebSocket legs only */
 	struct ogw_tracker out;     /* CALLs we send on this leg */
 	unsigned int in_pending;    /* CALLs received here, not yet answered */
+	enum lws_close_status close_status;
 	lws_dll2_owner_t wq;        /* encoded frames waiting for WRITEABLE */
 	size_t wq_bytes;
-	enum lws_close_status close_status;
 	uint64_t last_rx_us;        /* anything heard from the peer, pongs included */
-	bool ping_due;              /* the keepalive sweep wants a ping sent */
 	uint64_t call_sent_us;      /* when the outstanding CALL went out (metrics) */
 	char *rx;                   /* reassembly of a fragmented message */
 	size_t rx_len;
+	enum ogw_leg_kind kind;
+	enum ogw_leg_state state;
+	enum ogw_ocpp ver;
+	bool ping_due;              /* the keepalive sweep wants a ping sent */
 	bool rx_refused;            /* over max_frame_size: closing, rest unread */
 };
 
@@ -165,8 +168,6 @@ struct ogw_session {
 	                               (offline: to deliver its queue) */
 	unsigned int n_north;       /* legs in north[] */
 	time_t connected_at;
-	void *slot[OGW_STAGES_MAX]; /* each stage's own state, by its place in
-	                               gw->pipeline (ogw_session_slot()) */
 	/* One leg per CSMS the charger is shown to, allocated with the session:
 	 * north[0] is the primary, whose answers the charger gets; one in
 	 * standalone mode too (never connected: the gateway answers in its
@@ -258,6 +259,7 @@ struct ogw_gateway {
 
 	struct ogw_balance *balance;      /* balance.c: site load balancing */
 	struct ogw_limit_mqtt *limit_mqtt;  /* balance_mqtt.c: load_balancing.limit_mqtt's client */
+	struct ogw_meter_poll *meter_poll;  /* meter_poll.c: the Modbus / HTTP grid meter */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;
@@ -335,14 +337,25 @@ bool ogw_payload_valid(struct ogw_leg *l, const char *action, bool response,
 struct ogw_session *ogw_session_new_detached(struct ogw_gateway *gw, const char *id,
 					     enum ogw_ocpp ver, enum ogw_ocpp north_ver);
 
-/* The session's slot for @st, a stage of gw->pipeline (NULL until the
- * stage sets it). */
-static inline void **ogw_session_slot(struct ogw_session *s, const struct ogw_stage *st)
+/* Where the stages' states begin in the allocation of a session with
+ * @n_north north legs: right after north[], at OGW_STAGE_STATE_ALIGN. */
+static inline size_t ogw_session_state_base(unsigned int n_north)
+{
+	size_t a = OGW_STAGE_STATE_ALIGN;
+	size_t end = sizeof(struct ogw_session) + n_north * sizeof(struct ogw_north);
+	return (end + a - 1) / a * a;
+}
+
+/* The state_size bytes of stage @st (a stage of gw->pipeline) in session
+ * @s; NULL when @st is not in the pipeline or keeps no state. */
+static inline void *ogw_session_state(const struct ogw_session *s, const struct ogw_stage *st)
 {
 	const struct ogw_pipeline *p = &s->gw->pipeline;
 	for (size_t i = 0; i < p->n; i++)
 		if (p->stage[i] == st)
-			return &s->slot[i];
+			return st->state_size ? (char *)s + ogw_session_state_base(s->n_north) +
+							p->state_off[i]
+					      : NULL;
 	return NULL;
 }
 /* Appends @st to the pipeline (at gateway start): 0, or -ENOSPC. */

@@ -71,9 +71,16 @@ enum ogw_leg_event {
 struct ogw_stage {
 	const char *name;
 
+	/* Bytes of per-session state the stage keeps: the session allocates
+	 * them with itself, zeroed (one allocation per charger, whatever the
+	 * stages), at OGW_STAGE_STATE_ALIGN, and ogw_session_state() finds
+	 * them. 0: none. */
+	size_t state_size;
+
 	/* A session was made (0, or a negative errno: the session is not
-	 * made) or is being freed. Per-session state lives in the session's
-	 * slot for the stage (ogw_session_slot()). */
+	 * made) or is being freed. on_session_free also runs for a session
+	 * whose on_session_new never ran (another stage failed first): its
+	 * state is still all zeroes then. */
 	int (*on_session_new)(struct ogw_session *s);
 	void (*on_session_free)(struct ogw_session *s);
 
@@ -133,10 +140,16 @@ struct ogw_stage {
 };
 
 #define OGW_STAGES_MAX 12
+/* Each stage's state starts at a multiple of this: pointers, 64-bit
+ * integers and doubles, what stage states hold (not max_align_t's 16, which
+ * would pad every small state per charger). */
+#define OGW_STAGE_STATE_ALIGN _Alignof(uint64_t)
 
-/* The pipeline, in order; built once at gateway start (stages.c). */
+/* The pipeline, in order; built once at gateway start (gateway.c). */
 struct ogw_pipeline {
 	const struct ogw_stage *stage[OGW_STAGES_MAX];
+	size_t state_off[OGW_STAGES_MAX];  /* each stage's state in the session's block */
+	size_t state_size;                 /* all of them, each aligned */
 	size_t n;
 };
 

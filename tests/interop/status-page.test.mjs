@@ -15,6 +15,7 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -487,5 +488,65 @@ describe('status page with a simulated fleet', { timeout: 90000 }, () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'status-fleet-action-desktop.png') });
     assert.deepEqual(errors, []);
     await page.close();
+  });
+});
+
+// The grid meter on the page: the building's load on its worst phase and
+// the per-phase limits it leaves, then the fail-safe when it stops
+// answering. The meter is a Node HTTP server polled by the gateway.
+describe('status page with a grid meter', { timeout: 60000 }, () => {
+  let server;
+  let gw;
+  let browser;
+  let answering = true;
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (tools/setup.sh)`);
+    server = http.createServer((req, res) => {
+      if (!answering) { res.statusCode = 503; return res.end('down'); }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ L1: 12, L2: 5, L3: 3 }));
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    gw = await startGateway({ config: `load_balancing = {
+  site = { limit_a = 40.0; phases = 3; };
+  meter = { fuse_a = 40.0; timeout = 2; safe_a = 8.0;
+    http = { url = "http://127.0.0.1:${server.address().port}/m"; pointers = [ "/L1", "/L2", "/L3" ];
+             interval = 0.3; timeout = 0.5; }; };
+};
+` });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stopAll({ gw });
+    await new Promise((r) => server.close(r));
+  });
+
+  it('shows the meter, the per-phase limits it leaves, and its fail-safe', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    await page.goto(`${gw.adminUrl}/`);
+    await page.waitForSelector('body[data-loaded="yes"]', { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector('#meter-state')?.textContent === '12.0 A',
+      null, { timeout: 5000 });
+    assert.ok(await page.locator('#meter-fig').isVisible());
+    assert.match(await page.locator('#meter-kind').innerText(), /building load on the worst phase, grid meter \(http\)/);
+    // the fuse less the building on each phase: 28 / 35 / 37 A
+    await page.waitForFunction(() => /28\.0 A/.test(
+      document.querySelector('tr[data-phase="L1"] .limit')?.textContent || ''), null, { timeout: 3000 });
+    assert.equal(await page.locator('tr[data-phase="L2"] .limit').innerText(), '35.0 A');
+    assert.equal(await page.locator('tr[data-phase="L3"] .limit').innerText(), '37.0 A');
+    // the meter answers 503 from now on: the fail-safe, on the page
+    answering = false;
+    await page.waitForFunction(() => document.querySelector('#meter-state')?.textContent === 'fail-safe',
+      null, { timeout: 6000 });
+    assert.match(await page.locator('#meter-kind').innerText(), /grid meter \(http\) silent: fail-safe 8\.0 A per phase/);
+    for (const ph of ['L1', 'L2', 'L3'])
+      assert.equal(await page.locator(`tr[data-phase="${ph}"] .limit`).innerText(), '8.0 A');
+    assert.match(gw.stderr, /grid meter http:\/\/127\.0\.0\.1:\d+\/m: HTTP status 503/);
+    assert.deepEqual(errors, []);
   });
 });

@@ -148,6 +148,11 @@ static void kick(struct ogw_gateway *gw, unsigned int ms)
 		return;
 	b->due_us = due;
 	lws_sul_schedule(gw->ctx, 0, &b->sul, tick, (lws_usec_t)ms * 1000);
+	/* lws (4.1, on libuv) re-arms its timer only when it services an
+	 * event: a kick from outside its callbacks (a meter reading handed
+	 * over by uv_async, an MQTT message) would otherwise wait for the
+	 * next socket event or the periodic run */
+	lws_cancel_service(gw->ctx);
 }
 
 /* ---- time and limits ------------------------------------------------------ */
@@ -192,12 +197,13 @@ static void csms_clear(struct csms_profile *p)
 /* The session's balancer state in its stage slot; NULL until it needs one. */
 static struct ogw_balance_charger *balance_of(const struct ogw_session *s)
 {
-	return *ogw_session_slot((struct ogw_session *)s, &ogw_balance_stage);
+	struct ogw_balance_charger **slot = ogw_session_state(s, &ogw_balance_stage);
+	return *slot;
 }
 
 static struct ogw_balance_charger *charger_of(struct ogw_session *s)
 {
-	void **slot = ogw_session_slot(s, &ogw_balance_stage);
+	struct ogw_balance_charger **slot = ogw_session_state(s, &ogw_balance_stage);
 	if (!*slot) {
 		struct ogw_balance_charger *bc = calloc(1, sizeof(*bc));
 		if (!bc)
@@ -504,13 +510,14 @@ static void balance_session_free(struct ogw_session *s)
 	for (int i = 0; i < N_EVSE; i++)
 		csms_clear(&bc->evse[i].csms);
 	free(bc);
-	*ogw_session_slot(s, &ogw_balance_stage) = NULL;
+	*(struct ogw_balance_charger **)ogw_session_state(s, &ogw_balance_stage) = NULL;
 	/* its cars are gone: the others may get more */
 	kick(s->gw, KICK_MS);
 }
 
 const struct ogw_stage ogw_balance_stage = {
 	.name = "balance",
+	.state_size = sizeof(struct ogw_balance_charger *),  /* made when balancing needs it */
 	.on_session_free = balance_session_free,
 	.observe = balance_observe,    /* after the charger state's: it reads it */
 	.observe_answer = balance_observe_answer,
@@ -584,32 +591,35 @@ static bool meter_fresh(const struct ogw_gateway *gw)
 	       (uint64_t)gw->conf.lb->meter_timeout_s * 1000000;
 }
 
-/* What the grid meter leaves the chargers (A per phase, < 0: no limit of
- * its own): the fuse less the building's load; while the meter is silent,
- * the fail-safe (safe_a, else nothing beyond the configured limit). */
-static double meter_limit(const struct ogw_gateway *gw)
+/* What the grid meter leaves the chargers on each grid phase (A, < 0: no
+ * limit of its own): the fuse less the building's load on that phase;
+ * while the meter is silent, the fail-safe on all three (safe_a, else
+ * nothing beyond the configured limit). */
+static void meter_limit(const struct ogw_gateway *gw, double ret_a[3])
 {
 	const struct ogw_lb_conf *lb = gw->conf.lb;
 
-	if (lb->meter_fuse_a < 0)
-		return NO_LIMIT;
-	if (!meter_fresh(gw))
-		return lb->meter_safe_a;
-	return ogw_lb_meter_limit_a(lb->meter_fuse_a, gw->balance->meter_load);
+	if (lb->meter_fuse_a >= 0 && meter_fresh(gw)) {
+		ogw_lb_meter_limits_a(lb->meter_fuse_a, gw->balance->meter_load, ret_a);
+		return;
+	}
+	for (int k = 0; k < 3; k++)
+		ret_a[k] = lb->meter_fuse_a < 0 ? NO_LIMIT : lb->meter_safe_a;
 }
 
-/* The site node's limit: the configuration (schedule), the dynamic one and
- * the grid meter's. */
+/* The site node's limit: the configuration (schedule) and the dynamic one
+ * on every phase, the grid meter's on each phase. */
 static struct ogw_lb_node site_node(const struct ogw_gateway *gw, int minute)
 {
 	struct ogw_lb_params p = { .voltage = gw->conf.lb->voltage };
 	struct ogw_lb_node n = node_of(&gw->conf.lb->site, -1, minute);
-	double other = min_limit(gw->balance->dynamic_a, meter_limit(gw));
 
-	if (other >= 0) {
-		n.limit_a = min_limit(ogw_lb_node_limit_a(&p, &n), other);
+	if (gw->balance->dynamic_a >= 0) {
+		n.limit_a = min_limit(ogw_lb_node_limit_a(&p, &n), gw->balance->dynamic_a);
 		n.limit_w = NO_LIMIT;
 	}
+	meter_limit(gw, n.phase_a);
+	n.per_phase = gw->conf.lb->meter_fuse_a >= 0;
 	return n;
 }
 
@@ -623,14 +633,20 @@ static void meter_follow(struct ogw_gateway *gw)
 	if (silent == b->meter_silent)
 		return;
 	b->meter_silent = silent;
-	if (silent && lb->meter_safe_a >= 0)
+	if (silent && lb->meter_safe_a >= 0) {
 		ogw_warn(NULL, "load balancing: grid meter silent for %d s: fail-safe site limit "
 			 "%.1f A per phase", lb->meter_timeout_s, lb->meter_safe_a);
-	else if (silent)
+		ogw_events_note(gw, NULL, "meter", "grid meter silent for %d s: fail-safe site "
+				"limit %.1f A per phase", lb->meter_timeout_s, lb->meter_safe_a);
+	} else if (silent) {
 		ogw_warn(NULL, "load balancing: grid meter silent for %d s: the configured site "
 			 "limit alone applies", lb->meter_timeout_s);
-	else
+		ogw_events_note(gw, NULL, "meter", "grid meter silent for %d s: the configured "
+				"site limit alone applies", lb->meter_timeout_s);
+	} else {
 		ogw_info(NULL, "load balancing: grid meter back, fail-safe over");
+		ogw_events_note(gw, NULL, "meter", "grid meter back, fail-safe over");
+	}
 }
 
 int ogw_balance_set_meter(struct ogw_gateway *gw, const double amps[3], char *err, size_t errlen)
@@ -835,11 +851,11 @@ static double *slack_after(const struct tree *t, const struct ogw_lb_params *p)
 
 	if (!slack)
 		return NULL;
-	for (size_t v = 0; v < t->n; v++) {
-		double lim = ogw_lb_node_limit_a(p, &t->nodes[v]);
-		for (int k = 0; k < 3; k++)
+	for (size_t v = 0; v < t->n; v++)
+		for (int k = 0; k < 3; k++) {
+			double lim = ogw_lb_node_phase_limit_a(p, &t->nodes[v], k);
 			slack[v * 3 + (size_t)k] = lim < 0 ? HUGE_VAL : lim;
-	}
+		}
 	for (size_t i = 0; i < t->n_ss; i++)
 		for (int v = t->ss[i].node; v >= 0; v = t->nodes[v].parent)
 			for (int k = 0; k < t->ss[i].phases; k++)
@@ -1467,7 +1483,7 @@ static json_t *amps_or_null(double a)
 	return a < 0 ? json_null() : json_real(floor(a * 10) / 10);
 }
 
-bool ogw_balance_limit_now(struct ogw_gateway *gw, double *ret_a, bool *ret_dynamic)
+bool ogw_balance_limit_now(struct ogw_gateway *gw, double ret_a[3], bool *ret_dynamic)
 {
 	const struct ogw_lb_conf *lb = lb_conf(gw);
 
@@ -1475,19 +1491,34 @@ bool ogw_balance_limit_now(struct ogw_gateway *gw, double *ret_a, bool *ret_dyna
 		return false;
 	struct ogw_lb_params p = { .voltage = lb->voltage };
 	struct ogw_lb_node n = site_node(gw, local_minute(time(NULL)));
-	*ret_a = ogw_lb_node_limit_a(&p, &n);
+	for (int k = 0; k < 3; k++)
+		ret_a[k] = ogw_lb_node_phase_limit_a(&p, &n, k);
 	*ret_dynamic = gw->balance->dynamic_a >= 0;
 	return true;
+}
+
+int ogw_balance_meter_state(struct ogw_gateway *gw, double ret_load_a[3])
+{
+	const struct ogw_lb_conf *lb = lb_conf(gw);
+
+	if (!lb || !gw->balance || lb->meter_fuse_a < 0)
+		return -1;
+	memcpy(ret_load_a, gw->balance->meter_load, sizeof(gw->balance->meter_load));
+	return meter_fresh(gw) ? 0 : 1;
 }
 
 json_t *ogw_balance_limit_json(struct ogw_gateway *gw)
 {
 	const struct ogw_lb_conf *lb = lb_conf(gw);
-	double eff_a;
+	double phase_a[3], eff_a, meter_a[3];
 	bool dynamic;
 
-	if (!ogw_balance_limit_now(gw, &eff_a, &dynamic))
+	if (!ogw_balance_limit_now(gw, phase_a, &dynamic))
 		return json_pack("{s:b, s:n}", "enabled", 0, "phaseA");
+	/* effectiveA: the tightest phase, what one number can say */
+	eff_a = phase_a[0];
+	for (int k = 1; k < 3; k++)
+		eff_a = min_limit(eff_a, phase_a[k]);
 	struct ogw_lb_params p = { .voltage = lb->voltage };
 	struct ogw_lb_node sched = node_of(&lb->site, -1, local_minute(time(NULL)));
 	json_t *o = json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:[o, o, o], s:i, s:f}",
@@ -1495,14 +1526,20 @@ json_t *ogw_balance_limit_json(struct ogw_gateway *gw)
 			 "scheduledA", amps_or_null(ogw_lb_node_limit_a(&p, &sched)),
 			 "dynamicA", amps_or_null(gw->balance->dynamic_a),
 			 "effectiveA", amps_or_null(eff_a), "dynamic", dynamic,
-			 "phaseA", amps_or_null(eff_a), amps_or_null(eff_a), amps_or_null(eff_a),
+			 "phaseA", amps_or_null(phase_a[0]), amps_or_null(phase_a[1]),
+			 amps_or_null(phase_a[2]),
 			 "phases", lb->site.phases, "voltage", lb->voltage);
 	if (o && lb->meter_fuse_a >= 0) {
 		const struct ogw_balance *b = gw->balance;
+		static const char *const sources[] = { [OGW_METER_MQTT] = "mqtt",
+			[OGW_METER_MODBUS] = "modbus", [OGW_METER_HTTP] = "http" };
 		bool fresh = meter_fresh(gw);
+		meter_limit(gw, meter_a);
 		json_object_set_new(o, "meter", json_pack(
-			"{s:s, s:f, s:o, s:o, s:o, s:o}", "state", fresh ? "ok" : "silent",
-			"fuseA", lb->meter_fuse_a, "limitA", amps_or_null(meter_limit(gw)),
+			"{s:s, s:s, s:f, s:[o, o, o], s:o, s:o, s:o}", "state", fresh ? "ok" : "silent",
+			"source", sources[lb->meter_source], "fuseA", lb->meter_fuse_a,
+			"limitA", amps_or_null(meter_a[0]), amps_or_null(meter_a[1]),
+			amps_or_null(meter_a[2]),
 			"loadA", b->meter_us ? phases_json(b->meter_load) : json_null(),
 			"ageS", b->meter_us ? json_real(floor((ogw_now_us() - b->meter_us) / 1e5) / 10) :
 			json_null(), "safeA", amps_or_null(lb->meter_safe_a)));

@@ -15,6 +15,7 @@
 #include "session/session.h"
 
 struct ogw_limit_mqtt;
+struct ogw_meter_poll;
 
 extern const struct ogw_stage ogw_balance_stage;
 
@@ -41,9 +42,13 @@ double ogw_balance_watts_to_amps(const struct ogw_gateway *gw, double watts);
 /* The site limit: configured, scheduled, dynamic and in force (A per phase),
  * {"enabled": false, ...} when balancing is off. */
 json_t *ogw_balance_limit_json(struct ogw_gateway *gw);
-/* The site limit in force (A per phase, < 0: none) and whether a dynamic
- * one is set; false when balancing is off. */
-bool ogw_balance_limit_now(struct ogw_gateway *gw, double *ret_a, bool *ret_dynamic);
+/* The site limit in force on each grid phase (A, < 0: none; a grid meter
+ * makes them differ) and whether a dynamic one is set; false when
+ * balancing is off. */
+bool ogw_balance_limit_now(struct ogw_gateway *gw, double ret_a[3], bool *ret_dynamic);
+/* The grid meter: -1 none configured, 0 reading, 1 silent (the fail-safe
+ * is in force); with the building's load by grid phase in @ret_load_a. */
+int ogw_balance_meter_state(struct ogw_gateway *gw, double ret_load_a[3]);
 /* Grid phase (0-2) of charger @id's L1, L2, L3 (configured rotation). */
 const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id);
 
@@ -89,5 +94,15 @@ int ogw_balance_set_meter(struct ogw_gateway *gw, const double amps[3], char *er
  * logged and ignored (the fail-safe follows if no good one comes). */
 void ogw_balance_meter_message(struct ogw_gateway *gw, const char *topic, const char *payload,
 			       size_t len);
+
+/* meter_poll.c: the grid meter polled over Modbus TCP or HTTP on a thread
+ * of its own (load_balancing.meter.modbus / .http); each reading goes to
+ * ogw_balance_set_meter() on the loop. start: NULL on failure (logged);
+ * stop is NULL-safe, never waits, and returns NULL. */
+struct ogw_meter_poll *ogw_meter_poll_start(struct ogw_gateway *gw);
+struct ogw_meter_poll *ogw_meter_poll_stop(struct ogw_meter_poll *mp);
+/* Starts, replaces or stops gw->meter_poll as the configuration now says
+ * (after ogw_balance_init() and ogw_balance_reconfigured()). */
+void ogw_meter_poll_follow(struct ogw_gateway *gw);
 
 #endif

@@ -210,15 +210,20 @@ static void request(struct ogw_session *s, struct ogw_leg *l, const char *why)
 }
 
 /* A session's renewal timer: a north leg that stays up past the renewal
- * point asks without waiting for a reconnect. */
+ * point asks without waiting for a reconnect. Allocated only with
+ * csms.request_certificates: a charger's own state is the pointer. */
 struct certs_renewal {
 	struct ogw_session *s;
 	lws_sorted_usec_list_t sul;
 };
 
+struct certs_state {
+	struct certs_renewal *renewal;
+};
+
 static struct certs_renewal *renewal(struct ogw_session *s)
 {
-	return *ogw_session_slot(s, &ogw_certs_stage);
+	return ((struct certs_state *)ogw_session_state(s, &ogw_certs_stage))->renewal;
 }
 
 static void check(struct ogw_session *s);
@@ -258,7 +263,7 @@ static int certs_new(struct ogw_session *s)
 	if (!r)
 		return -ENOMEM;
 	r->s = s;
-	*ogw_session_slot(s, &ogw_certs_stage) = r;
+	((struct certs_state *)ogw_session_state(s, &ogw_certs_stage))->renewal = r;
 	return 0;
 }
 
@@ -269,7 +274,7 @@ static void certs_free(struct ogw_session *s)
 		return;
 	lws_sul_cancel(&r->sul);
 	free(r);
-	*ogw_session_slot(s, &ogw_certs_stage) = NULL;
+	((struct certs_state *)ogw_session_state(s, &ogw_certs_stage))->renewal = NULL;
 }
 
 static bool certs_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
@@ -367,6 +372,7 @@ static enum ogw_stage_verdict certs_on_call(struct ogw_leg *from, struct ogw_fra
 
 const struct ogw_stage ogw_certs_stage = {
 	.name = "certs",
+	.state_size = sizeof(struct certs_state),
 	.on_session_new = certs_new,
 	.on_session_free = certs_free,
 	.on_leg = certs_on_leg,

@@ -72,16 +72,7 @@ void ogw_events_note(struct ogw_gateway *gw, const char *charger, const char *ki
 
 static struct ev_slot *slot_of(struct ogw_session *s)
 {
-	return *ogw_session_slot(s, &ogw_events_stage);
-}
-
-static int events_session_new(struct ogw_session *s)
-{
-	struct ev_slot *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	*ogw_session_slot(s, &ogw_events_stage) = e;
-	return 0;
+	return ogw_session_state(s, &ogw_events_stage);
 }
 
 /* A session ends: its charger's leg, if it was up, goes with it (the core
@@ -92,8 +83,6 @@ static void events_session_free(struct ogw_session *s)
 	if (e && e->south_up)
 		ogw_events_note(s->gw, s->id, "disconnect", s->gw->stopping ?
 				"disconnected (the gateway stops)" : "disconnected (session closed)");
-	free(e);
-	*ogw_session_slot(s, &ogw_events_stage) = NULL;
 }
 
 static bool events_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
@@ -185,7 +174,7 @@ static void events_observe(struct ogw_session *s, enum ogw_obs what, const char 
 
 const struct ogw_stage ogw_events_stage = {
 	.name = "events",
-	.on_session_new = events_session_new,
+	.state_size = sizeof(struct ev_slot),
 	.on_session_free = events_session_free,
 	.on_leg = events_on_leg,
 	.observe = events_observe,

@@ -174,7 +174,8 @@ void ogw_site_figures(struct ogw_gateway *gw, struct ogw_site_figures *ret)
 		ret->oldest_age_s = now_ms > oldest_ms ? (double)(now_ms - oldest_ms) / 1000 : 0;
 	}
 	ret->dead = ogw_store_dead_count(gw->store, NULL);
-	ret->balancing = ogw_balance_limit_now(gw, &ret->site_limit_a, &ret->dynamic_limit);
+	ret->balancing = ogw_balance_limit_now(gw, ret->site_limit_a, &ret->dynamic_limit);
+	ret->meter_state = ogw_balance_meter_state(gw, ret->meter_load_a);
 }
 
 /* ---- exposition --------------------------------------------------------------- */
@@ -312,15 +313,24 @@ char *ogw_metrics_render(struct ogw_gateway *gw, size_t *ret_len)
 	family_head(f, "ocppgw_balancing_enabled", "gauge", "1 while load balancing is on.");
 	fprintf(f, "ocppgw_balancing_enabled %d\n", sf.balancing);
 	family_head(f, "ocppgw_site_limit_amperes", "gauge",
-		    "The site limit in force per grid phase (configured or dynamic, the lower); "
+		    "The site limit in force per grid phase (configured, dynamic or the grid meter's, the lowest); "
 		    "only while balancing is on.");
-	if (sf.balancing && sf.site_limit_a >= 0)
-		for (int p = 0; p < 3; p++)
+	for (int p = 0; sf.balancing && p < 3; p++)
+		if (sf.site_limit_a[p] >= 0)
 			fprintf(f, "ocppgw_site_limit_amperes{phase=\"L%d\"} %.3f\n", p + 1,
-				sf.site_limit_a);
+				sf.site_limit_a[p]);
 	family_head(f, "ocppgw_site_dynamic_limit_active", "gauge",
 		    "1 while a dynamic site limit (API or MQTT) is set.");
 	fprintf(f, "ocppgw_site_dynamic_limit_active %d\n", sf.balancing && sf.dynamic_limit);
+	if (sf.balancing && sf.meter_state >= 0) {
+		family_head(f, "ocppgw_grid_meter_failsafe", "gauge",
+			    "1 while the grid meter is silent and its fail-safe site limit "
+			    "applies; only with a meter configured.");
+		fprintf(f, "ocppgw_grid_meter_failsafe %d\n", sf.meter_state);
+		render_phases(f, "ocppgw_grid_meter_load_amperes",
+			      "The building's load (the grid meter less the chargers), filtered, "
+			      "per grid phase.", sf.meter_load_a);
+	}
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

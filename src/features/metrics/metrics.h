@@ -53,7 +53,9 @@ struct ogw_site_figures {
 	double oldest_age_s;          /* age of the oldest queued message, 0 none */
 	int64_t dead;                 /* dead letters, < 0 unknown */
 	bool balancing;               /* load balancing is on */
-	double site_limit_a;          /* its site limit in force, A per phase (< 0: none) */
+	double site_limit_a[3];       /* its site limit in force by grid phase (< 0: none) */
+	int meter_state;              /* grid meter: -1 none, 0 reading, 1 silent (fail-safe) */
+	double meter_load_a[3];       /* ... the building's load by grid phase */
 	bool dynamic_limit;           /* ... set by the API or MQTT */
 };
 void ogw_site_figures(struct ogw_gateway *gw, struct ogw_site_figures *ret);

@@ -57,9 +57,11 @@ struct ogw_offline {
 	struct ogw_local_rec *rec;  /* the transaction log's state for this charger */
 };
 
+_Static_assert(_Alignof(struct ogw_offline) <= OGW_STAGE_STATE_ALIGN, "stage state alignment");
+
 static struct ogw_offline *off(struct ogw_session *s)
 {
-	return *ogw_session_slot(s, &ogw_offline_stage);
+	return ogw_session_state(s, &ogw_offline_stage);
 }
 
 /* The CSMS this stage answers for, queues for and replays to: the
@@ -915,11 +917,8 @@ static json_t *offline_tx_status(struct ogw_call *c, const json_t *res)
 
 static int offline_new(struct ogw_session *s)
 {
-	struct ogw_offline *o = calloc(1, sizeof(*o));
-	if (!o)
-		return -ENOMEM;
+	struct ogw_offline *o = off(s);
 	o->s = s;
-	*ogw_session_slot(s, &ogw_offline_stage) = o;
 	o->rec = ogw_local_rec_new(s->gw->store, s->id, s->south.ver);
 	if (ogw_session_standalone(s))
 		return 0;
@@ -936,16 +935,15 @@ static int offline_new(struct ogw_session *s)
 static void offline_free(struct ogw_session *s)
 {
 	struct ogw_offline *o = off(s);
-	if (!o)
-		return;
+	if (!o->s)
+		return; /* never started: another stage failed first */
 	lws_sul_cancel(&o->sul_retry);
 	lws_sul_cancel(&o->sul_done);
 	/* Calls answered locally still get their answer exactly once. */
 	done_run(&o->sul_done);
 	json_decref(o->txmap);
 	ogw_local_rec_free(o->rec);
-	free(o);
-	*ogw_session_slot(s, &ogw_offline_stage) = NULL;
+	memset(o, 0, sizeof(*o));
 }
 
 static bool offline_detach(struct ogw_session *s)
@@ -1042,6 +1040,7 @@ static void offline_observe(struct ogw_session *s, enum ogw_obs what, const char
 
 const struct ogw_stage ogw_offline_stage = {
 	.name = "offline",
+	.state_size = sizeof(struct ogw_offline),
 	.on_session_new = offline_new,
 	.on_session_free = offline_free,
 	.on_leg = offline_on_leg,

@@ -387,28 +387,16 @@ void ogw_state_update(struct ogw_charger_state *cs, enum ogw_ocpp ver, enum ogw_
 		}
 }
 
+_Static_assert(_Alignof(struct ogw_charger_state) <= OGW_STAGE_STATE_ALIGN, "stage state alignment");
+
 struct ogw_charger_state *ogw_state_of(const struct ogw_session *s)
 {
-	return *ogw_session_slot((struct ogw_session *)s, &ogw_state_stage);
-}
-
-static int state_new(struct ogw_session *s)
-{
-	struct ogw_charger_state *cs = calloc(1, sizeof(*cs));
-	if (!cs)
-		return -ENOMEM;
-	*ogw_session_slot(s, &ogw_state_stage) = cs;
-	return 0;
+	return ogw_session_state(s, &ogw_state_stage);
 }
 
 static void state_free(struct ogw_session *s)
 {
-	void **slot = ogw_session_slot(s, &ogw_state_stage);
-	if (!*slot)
-		return;
-	ogw_state_clear(*slot);
-	free(*slot);
-	*slot = NULL;
+	ogw_state_clear(ogw_state_of(s));
 }
 
 /* Boots are worth an info line: vendor, model, firmware as the charger said. */
@@ -432,7 +420,7 @@ static void state_observe(struct ogw_session *s, enum ogw_obs what, const char *
 
 const struct ogw_stage ogw_state_stage = {
 	.name = "charger-state",
-	.on_session_new = state_new,
+	.state_size = sizeof(struct ogw_charger_state),
 	.on_session_free = state_free,
 	.observe = state_observe,
 };

@@ -130,7 +130,7 @@ Test(config_lb, limit_mqtt_is_a_broker_and_one_site)
 Test(config_lb, meter_needs_its_broker_and_sane_values)
 {
 	const char *const no_broker[] = {
-		"2: load_balancing.meter: needs limit_mqtt (the meter's broker)",
+		"2: load_balancing.meter: needs modbus, http or limit_mqtt (the meter's broker)",
 	};
 	const char *const bad[] = {
 		"3: load_balancing.meter.timeout: must be between 1 and 3600 seconds",
@@ -198,4 +198,82 @@ Test(config_lb, no_site_section_is_an_error_not_a_crash)
 	};
 
 	expect_errors(path, want, sizeof(want) / sizeof(want[0]));
+}
+
+/* meter.modbus: a preset, then settings after it that override it. */
+Test(config_lb, meter_modbus_preset_and_overrides)
+{
+	struct ogw_conf c;
+	struct ogw_conf_errors errs;
+	const struct ogw_meter_poll_conf *m;
+
+	load(FIXTURES "/lb-meter-modbus-ok.conf", &c, &errs, 0);
+	m = &c.lb->meter_poll;
+	cr_assert_eq(c.lb->meter_source, OGW_METER_MODBUS);
+	cr_assert_str_eq(m->host, "meter.local");
+	cr_assert_eq(m->port, 1502);
+	cr_assert_eq(m->unit, 7);
+	cr_assert_float_eq(m->interval_s, 0.5, 1e-9);
+	cr_assert_float_eq(m->timeout_s, 0.25, 1e-9);
+	cr_assert(m->regs.input, "the SDM630 reads input registers");
+	cr_assert_eq(m->regs.type, OGW_REG_FLOAT32);
+	cr_assert_eq(m->regs.addr[0], 6);
+	cr_assert_eq(m->regs.addr[1], 8);
+	cr_assert_eq(m->regs.addr[2], 10);
+	cr_assert(m->regs.low_word_first, "overridden after the preset");
+	cr_assert_float_eq(m->regs.scale, 2, 1e-9);
+	cr_assert_not(m->regs.power);
+	ogw_conf_clear(&c);
+	ogw_conf_errors_clear(&errs);
+}
+
+Test(config_lb, meter_http_pointers)
+{
+	struct ogw_conf c;
+	struct ogw_conf_errors errs;
+	const struct ogw_meter_poll_conf *m;
+
+	load(FIXTURES "/lb-meter-http-ok.conf", &c, &errs, 0);
+	m = &c.lb->meter_poll;
+	cr_assert_eq(c.lb->meter_source, OGW_METER_HTTP);
+	cr_assert_str_eq(m->url, "https://meter.example/api");
+	cr_assert_str_eq(m->pointer[0], "/a~1b/0");
+	cr_assert_str_eq(m->pointer[2], "", "the whole answer is a pointer too");
+	cr_assert(m->http_power);
+	cr_assert_float_eq(m->http_scale, 1000, 1e-9);
+	cr_assert_float_eq(m->interval_s, 1, 1e-9, "default");
+	ogw_conf_clear(&c);
+	ogw_conf_errors_clear(&errs);
+}
+
+/* Every bad register map setting is named with its line. */
+Test(config_lb, meter_poll_errors_name_the_line)
+{
+	const char *const modbus[] = {
+		"3: load_balancing.meter.modbus.preset: expected one of \"sdm630\", \"sdm630-power\"",
+		"3: load_balancing.meter.modbus.type: expected one of \"int16\", \"uint16\", "
+		"\"int32\", \"uint32\", \"float32\"",
+		"4: load_balancing.meter.modbus.registers: expected [L1, L2, L3] register addresses "
+		"(0-65535)",
+		"4: load_balancing.meter.modbus.function: expected one of \"holding\", \"input\"",
+		"4: load_balancing.meter.modbus.word_order: expected one of \"high_first\", "
+		"\"low_first\"",
+		"3: load_balancing.meter.modbus: needs registers = [L1, L2, L3] or a preset",
+	};
+	const char *const http[] = {
+		"3: load_balancing.meter.http.url: expected http://host[:port]/path or https://...",
+		"3: load_balancing.meter.http.pointers: expected three JSON pointers [\"/L1\", "
+		"\"/L2\", \"/L3\"] (RFC 6901: \"\" or starting with '/')",
+		"4: load_balancing.meter.http.interval: must be between 0.1 and 3600",
+		"3: load_balancing.meter.http: needs url",
+	};
+
+	const char *const slow[] = {
+		"2: load_balancing.meter: http's interval (1.5 s) and timeout (0.5 s) must add up "
+		"to less than the meter's timeout (2 s)",
+	};
+
+	expect_errors(FIXTURES "/lb-meter-poll-bad.conf", modbus, 6);
+	expect_errors(FIXTURES "/lb-meter-http-bad.conf", http, 4);
+	expect_errors(FIXTURES "/lb-meter-slow.conf", slow, 1);
 }

@@ -216,21 +216,26 @@ Test(lb, malformed_input_is_refused)
 
 /* The grid meter: the building's load is the meter less the chargers,
  * taken at once when it rises, half-way per reading when it falls; the
- * site keeps the fuse less the most loaded phase. */
+ * site keeps the fuse less the load on each phase. */
 Test(lb_meter, load_rises_at_once_falls_slowly)
 {
-	double load[3];
+	double load[3], lim[3];
 	const double chargers[3] = { 20, 20, 0 };
 
 	ogw_lb_meter_load(load, (const double[]){ 30, 25, 12 }, chargers, true);
 	cr_assert_float_eq(load[0], 10, 1e-9);
 	cr_assert_float_eq(load[1], 5, 1e-9);
 	cr_assert_float_eq(load[2], 12, 1e-9);
-	cr_assert_float_eq(ogw_lb_meter_limit_a(40, load), 28, 1e-9, "40 A less L3's 12 A");
+	ogw_lb_meter_limits_a(40, load, lim);
+	cr_assert_float_eq(lim[0], 30, 1e-9, "40 A less L1's 10 A");
+	cr_assert_float_eq(lim[1], 35, 1e-9, "40 A less L2's 5 A");
+	cr_assert_float_eq(lim[2], 28, 1e-9, "40 A less L3's 12 A");
 	/* L1 jumps to 30 A of building load: at once */
 	ogw_lb_meter_load(load, (const double[]){ 50, 25, 12 }, chargers, false);
 	cr_assert_float_eq(load[0], 30, 1e-9);
-	cr_assert_float_eq(ogw_lb_meter_limit_a(40, load), 10, 1e-9);
+	ogw_lb_meter_limits_a(40, load, lim);
+	cr_assert_float_eq(lim[0], 10, 1e-9);
+	cr_assert_float_eq(lim[2], 28, 1e-9, "the other phases keep theirs");
 	/* and drops back to 10 A: half-way per reading */
 	ogw_lb_meter_load(load, (const double[]){ 30, 25, 12 }, chargers, false);
 	cr_assert_float_eq(load[0], 20, 1e-9);
@@ -238,8 +243,10 @@ Test(lb_meter, load_rises_at_once_falls_slowly)
 	cr_assert_float_eq(load[0], 15, 1e-9);
 	/* a building over the fuse leaves nothing, never a negative limit */
 	ogw_lb_meter_load(load, (const double[]){ 90, 25, 12 }, chargers, false);
-	cr_assert_float_eq(ogw_lb_meter_limit_a(40, load), 0, 1e-9);
+	ogw_lb_meter_limits_a(40, load, lim);
+	cr_assert_float_eq(lim[0], 0, 1e-9);
 	/* export (negative grid current) leaves more than the fuse */
 	ogw_lb_meter_load(load, (const double[]){ -10, -10, -10 }, (const double[]){ 0, 0, 0 }, true);
-	cr_assert_float_eq(ogw_lb_meter_limit_a(40, load), 50, 1e-9);
+	ogw_lb_meter_limits_a(40, load, lim);
+	cr_assert_float_eq(lim[1], 50, 1e-9);
 }

@@ -4,7 +4,8 @@
  * no node exceeded on any grid phase, 0 or >= minimum, never above a
  * session's cap, who waits follows priority then arrival, and every
  * session below its cap is held by a saturated constraint on which it has
- * the largest share of its tier (max-min fairness).
+ * the largest share of its tier (max-min fairness). Nodes may carry a limit
+ * of their own per grid phase (a grid meter's headroom).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -49,6 +50,10 @@ static void random_site(struct site *st)
 		v->phases = 1 + (int)rnd(3);
 		v->limit_a = rnd(5) == 0 ? -1 : (double)rnd(120);
 		v->limit_w = rnd(6) == 0 ? (double)(rnd(60000)) : -1;
+		/* a grid meter's headroom: a limit of its own on each phase */
+		v->per_phase = rnd(4) == 0;
+		for (int k = 0; k < 3; k++)
+			v->phase_a[k] = rnd(4) == 0 ? -1 : (double)rnd(120);
 	}
 	st->n = rnd(MAX_SESSIONS + 1);
 	for (size_t i = 0; i < st->n; i++) {
@@ -97,9 +102,13 @@ static double load(const struct site *st, int v, int phase, const double *a)
 	return sum;
 }
 
-static double limit_of(const struct ogw_lb_params *p, const struct site *st, int v)
+static double limit_of(const struct ogw_lb_params *p, const struct site *st, int v, int phase)
 {
 	double lim = ogw_lb_node_limit_a(p, &st->nodes[v]);
+	const struct ogw_lb_node *n = &st->nodes[v];
+
+	if (n->per_phase && n->phase_a[phase] >= 0 && (lim < 0 || n->phase_a[phase] < lim))
+		lim = n->phase_a[phase];
 	return lim < 0 ? HUGE_VAL : lim;
 }
 
@@ -128,7 +137,7 @@ static void check_waiting(const struct ogw_lb_params *p, const struct site *st, 
 	for (int v = s->node; v >= 0; v = st->nodes[v].parent)
 		for (int k = 0; k < s->phases; k++)
 			if (load(st, v, s->grid_phase[k], before) + s->min_a >
-			    limit_of(p, st, v) + TOL)
+			    limit_of(p, st, v, s->grid_phase[k]) + TOL)
 				return;
 	cr_assert_fail("session %zu waits though its minimum fits", i);
 }
@@ -144,7 +153,7 @@ static void check_bottleneck(const struct ogw_lb_params *p, const struct site *s
 		for (int k = 0; k < s->phases; k++) {
 			int ph = s->grid_phase[k];
 			bool largest = true;
-			if (load(st, v, ph, st->a) < limit_of(p, st, v) - room)
+			if (load(st, v, ph, st->a) < limit_of(p, st, v, ph) - room)
 				continue;
 			for (size_t j = 0; j < st->n && largest; j++) {
 				const struct ogw_lb_session *o = &st->ss[j];
@@ -172,7 +181,7 @@ Test(lb_property, invariants_hold_on_random_sites)
 		cr_assert_eq(ogw_lb_allocate(&p, st.nodes, st.nn, st.ss, st.n, st.a), 0);
 		for (size_t v = 0; v < st.nn; v++)
 			for (int ph = 0; ph < 3; ph++)
-				cr_assert(load(&st, (int)v, ph, st.a) <= limit_of(&p, &st, (int)v) + TOL,
+				cr_assert(load(&st, (int)v, ph, st.a) <= limit_of(&p, &st, (int)v, ph) + TOL,
 					  "round %d: node %zu phase %d over its limit", round, v, ph);
 		for (size_t i = 0; i < st.n; i++) {
 			const struct ogw_lb_session *s = &st.ss[i];
