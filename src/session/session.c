@@ -909,19 +909,37 @@ static void secondaries_start_answered(struct ogw_session *s, const json_t *res)
 	}
 }
 
-/* What @sec would have answered the charger's CALL @action (@res in the
- * charger's version; NULL: nothing usable): recorded, never sent. */
-static void secondary_result(struct ogw_secondary *sec, const char *action, const json_t *res)
+static void secondary_replay(struct ogw_secondary *sec);
+
+/* The name of secondary @sec (its leg_name holds it: sec->conf may be a
+ * reload's past). */
+static const char *secondary_name(const struct ogw_secondary *sec)
 {
-	if (sec->s->south.ver != OGW_OCPP16 || strcmp(action, "StartTransaction"))
-		return;
-	/* Its answers come in the order the starts went out. */
-	for (unsigned int k = 0; k < sec->n_starts; k++)
-		if (!sec->starts[k].x) {
-			sec->starts[k].x = res ? start_id(res) : -1;
-			break;
-		}
-	starts_pair(sec);
+	return sec->leg_name + strlen("north.");
+}
+
+/* What @sec would have answered the charger's CALL @action (@res in the
+ * charger's version; NULL: nothing usable): recorded, never sent.
+ * @delivered: the CSMS got the CALL (it answered, even with a CALLERROR). */
+static void secondary_result(struct ogw_secondary *sec, const char *action, const json_t *res,
+			     bool delivered)
+{
+	if (sec->replay_seq) {
+		/* the backlog sends one at a time: this is the answer to it */
+		if (delivered)
+			ogw_store_csms_queue_delete(sec->s->gw->store, sec->replay_seq);
+		sec->replay_seq = 0;
+	}
+	if (sec->s->south.ver == OGW_OCPP16 && !strcmp(action, "StartTransaction")) {
+		/* Its answers come in the order the starts went out. */
+		for (unsigned int k = 0; k < sec->n_starts; k++)
+			if (!sec->starts[k].x) {
+				sec->starts[k].x = res ? start_id(res) : -1;
+				break;
+			}
+		starts_pair(sec);
+	}
+	secondary_replay(sec);
 }
 
 /* A secondary's answer (or none) to the charger's CALL @c: counted,
@@ -961,7 +979,7 @@ static void secondary_answered(struct ogw_call *c, const struct ogw_frame *answe
 			out = json_incref(answer->payload);
 		}
 	}
-	secondary_result(sec, entry ? entry->action : c->action, out);
+	secondary_result(sec, entry ? entry->action : c->action, out, answer != NULL);
 	json_decref(out);
 }
 
@@ -1010,6 +1028,86 @@ static void fan_out(struct ogw_leg *from, struct ogw_leg *to, const struct ogw_f
 	json_decref(own);
 }
 
+/* Whether the charger's CALL @f must reach a secondary even late: what
+ * the primary's offline queue keeps (offline.queue). */
+static bool secondary_keeps(const struct ogw_session *s, const struct ogw_frame *f)
+{
+	if (ogw_ocpp_is_tx_message(s->south.ver, f->action,
+				   json_object_get(f->payload, "transactionId")))
+		return true;
+	return s->gw->conf.offline_queue_all && strcmp(f->action, "Heartbeat") &&
+	       strcmp(f->action, "BootNotification");
+}
+
+/* The charger's CALL @f for secondary @to: sent now when its leg is up
+ * with nothing waiting before it, else queued for it (rule 5) or, when it
+ * need not arrive late, not delivered. */
+static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struct ogw_frame *f)
+{
+	struct ogw_secondary *sec = ogw_leg_secondary(to);
+	struct ogw_session *s = from->s;
+	if (to->state == OGW_LEG_UP && !sec->backlog) {
+		fan_out(from, to, f);
+		return;
+	}
+	struct ogw_log_ctx lc = leg_ctx(to, f->action, NULL);
+	const char *why = to->state == OGW_LEG_UP ? "it is sent its queue" : "it is down";
+	if (f->type != OGW_MSG_CALL || !secondary_keeps(s, f)) {
+		sec->unanswered++;
+		ogw_debug(&lc, "not delivered to this CSMS: %s", why);
+		return;
+	}
+	int r = ogw_store_csms_queue_push(s->gw->store, s->id, secondary_name(sec), f->action,
+					  f->payload);
+	if (r < 0) {
+		sec->unanswered++;
+		ogw_err(&lc, "Failed to queue for this CSMS: %s", strerror(-r));
+		return;
+	}
+	sec->backlog = true;
+	sec->queued++;
+	ogw_info(&lc, "queued for this CSMS: %s", why);
+}
+
+/* Sends @sec's queue, oldest first, one message at a time (each goes on
+ * from secondary_result(), once answered), while its leg is up. */
+static void secondary_replay(struct ogw_secondary *sec)
+{
+	struct ogw_leg *l = secondary_leg(sec);
+	struct ogw_session *s = sec->s;
+	if (sec->in_replay)
+		return;
+	sec->in_replay = true;
+	while (sec->backlog && !sec->replay_seq && l->state == OGW_LEG_UP &&
+	       s->state == OGW_SESSION_ACTIVE) {
+		struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
+		struct ogw_qmsg m;
+		int r = ogw_store_csms_queue_next(s->gw->store, s->id, secondary_name(sec), &m);
+		if (r == -ENOENT) {
+			sec->backlog = false;
+			break;
+		}
+		if (r < 0) {
+			ogw_err(&lc, "Failed to read this CSMS's queue: %s", strerror(-r));
+			break;
+		}
+		struct ogw_frame f = { .type = OGW_MSG_CALL, .action = m.action, .payload = m.payload };
+		unsigned int before = ogw_tracker_count(&l->out);
+		lc.action = m.action;
+		ogw_info(&lc, "sent from this CSMS's queue (queued %lld s ago)",
+			 (long long)(time(NULL) - m.queued_at_ms / 1000));
+		sec->replay_seq = m.seq;
+		fan_out(&s->south, l, &f);
+		if (sec->replay_seq == m.seq && ogw_tracker_count(&l->out) == before) {
+			/* settled at once (its translator answered or refused it) */
+			ogw_store_csms_queue_delete(s->gw->store, m.seq);
+			sec->replay_seq = 0;
+		}
+		ogw_qmsg_clear(&m);
+	}
+	sec->in_replay = false;
+}
+
 /*
  * A charger's CALL goes to every CSMS (rule 1): to each secondary first,
  * as it came, then to the primary, whose answer (or the gateway's in its
@@ -1024,7 +1122,7 @@ static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
 	for (unsigned int i = 1; i < s->n_north; i++) {
 		if (start)
 			starts_open(ogw_leg_secondary(&s->north[i].leg));
-		fan_out(from, &s->north[i].leg, f);
+		secondary_send(from, &s->north[i].leg, f);
 	}
 	relay_call(from, ogw_session_primary(s), f);
 }
@@ -1345,6 +1443,7 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 		sec->env.ops = &secondary_env_ops;
 		sec->s = s;
 		sec->conf = c;
+		sec->backlog = true; /* until its first up finds the store's queue empty */
 		snprintf(sec->leg_name, sizeof(sec->leg_name), "north.%s", c->name);
 		k++;
 	}
@@ -1552,6 +1651,8 @@ void ogw_session_north_up(struct ogw_leg *l)
 	leg_set_state(l, OGW_LEG_UP);
 	if (!ogw_leg_secondary(l)) /* the stages serve the primary */
 		tell_leg(l, OGW_LEG_EV_UP);
+	else
+		secondary_replay(ogw_leg_secondary(l));
 	leg_kick(l);
 }
 
@@ -1838,8 +1939,10 @@ static void env_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t 
 	lws_dll2_remove(&p->list);
 	lws_dll2_remove(&p->timeouts);
 	if (sec && l->kind == OGW_SOUTH) {
-		/* A secondary's answer to the charger's CALL: recorded, not sent. */
-		secondary_result(sec, p->action, payload);
+		/* A secondary's answer to the charger's CALL: recorded, not sent.
+		 * Its translator answers even when the CSMS did not (the leg
+		 * went down under it): then it was not delivered. */
+		secondary_result(sec, p->action, payload, secondary_leg(sec)->state == OGW_LEG_UP);
 		json_decref(payload);
 		free(p);
 		return;
@@ -1866,7 +1969,7 @@ static const char *env_key(struct ogw_tr_env *env, const char *key, char *buf, s
 	if (!sec)
 		return key;
 	/* the name from leg_name: sec->conf may be a reload's past */
-	snprintf(buf, len, "csms.%s/%s", sec->leg_name + strlen("north."), key);
+	snprintf(buf, len, "csms.%s/%s", secondary_name(sec), key);
 	return buf;
 }
 

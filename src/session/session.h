@@ -144,8 +144,14 @@ struct ogw_secondary {
 	 * transaction reach this CSMS with its own id. */
 	struct { int64_t p, x; } starts[OGW_SECONDARY_STARTS];
 	unsigned int n_starts;
+	/* Its own queue (rule 5, the store's csms_queue): while it is down or
+	 * has a backlog, the charger's transaction messages wait there and
+	 * everything else is not delivered; replayed one at a time. */
+	bool backlog;                      /* its queue may hold messages */
+	bool in_replay;                    /* secondary_replay() is running */
+	int64_t replay_seq;                /* the queued message in flight, 0: none */
 	/* Its answers to the charger's CALLs, recorded, never forwarded. */
-	uint64_t answered, errors, unanswered;
+	uint64_t answered, errors, unanswered, queued;
 };
 
 /* The north leg @l is (@l->kind is OGW_NORTH). */

@@ -22,7 +22,7 @@ const TOKEN = '04A2B3C4D5E6F7';
 // A gateway showing charger `identity` (`chargerVersion`) to a primary of
 // `primaryVersion` and a secondary "energy" of `secondaryVersion`.
 async function startMulti({ identity, chargerVersion, primaryVersion, secondaryVersion,
-  secondaryExtra = '' }) {
+  secondaryExtra = '', csmsExtra = '' }) {
   const problems = [];
   const primary = await startCsms({ protocols: [subprotocol(primaryVersion)] });
   const secondary = await startCsms({ protocols: [subprotocol(secondaryVersion)] });
@@ -30,7 +30,7 @@ async function startMulti({ identity, chargerVersion, primaryVersion, secondaryV
   secondary.server.on('client', (c) => watchStrict(problems, 'secondary', c));
   const gw = await startGateway({
     args: ['--upstream-ocpp', primaryVersion],
-    config: `csms = {\n  url = "${primary.url}";\n  secondaries = ( {\n` +
+    config: `csms = {\n  url = "${primary.url}";\n${csmsExtra}  secondaries = ( {\n` +
       `    name = "energy";\n    url = "${secondary.url}";\n` +
       `    upstream_ocpp = "${secondaryVersion}";\n${secondaryExtra}  } );\n};\n`,
   });
@@ -294,5 +294,79 @@ describe('a 2.0.1 charger shown to a 2.0.1 primary and a 1.6 secondary', { timeo
 
   it('no strict-mode rejection and no CALLERROR on any leg', () => {
     assertClean(m.problems, [['charger', m.charger], ['primary', m.up1], ['secondary', m.up2]]);
+  });
+});
+
+describe('one CSMS down for a stretch, the other keeps working, then its queue', { timeout: 90000 }, () => {
+  const identity = 'MULTI-OUTAGE';
+  let m;
+  let secondary2;
+
+  before(async () => {
+    m = await startMulti({ identity, chargerVersion: '1.6', primaryVersion: '1.6',
+      secondaryVersion: '2.0.1', csmsExtra: '  reconnect_min = 0.2;\n  reconnect_max = 0.5;\n' });
+    m.primary.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+    m.secondary.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+    m.primary.responders.StartTransaction = { transactionId: 901, idTagInfo: { status: 'Accepted' } };
+    await m.charger.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'M3' });
+  });
+  after(async () => {
+    await stopAll({ clients: [m?.charger], gw: m?.gw, csms: m?.primary });
+    await m?.secondary.close();
+    await secondary2?.close();
+  });
+
+  it('the secondary down: a whole transaction answered by the primary without delay', async () => {
+    await m.secondary.close();
+    await waitFor(() => /north\.energy.*leg up -> down|north\.energy.*reconnecting/.test(m.gw.stderr),
+      5000, 'the gateway to see the secondary go');
+    const t0 = Date.now();
+    const start = await m.charger.call('StartTransaction', { connectorId: 1, idTag: TOKEN,
+      meterStart: 5000, timestamp: isoNow() });
+    assert.equal(start.transactionId, 901);
+    await m.charger.call('MeterValues', { connectorId: 1, transactionId: 901, meterValue: [{
+      timestamp: isoNow(), sampledValue: [{ value: '6000', unit: 'Wh',
+        measurand: 'Energy.Active.Import.Register', context: 'Sample.Periodic' }] }] });
+    await m.charger.call('Heartbeat', {});
+    await m.charger.call('StopTransaction', { transactionId: 901, meterStop: 7000,
+      timestamp: isoNow(), reason: 'EVDisconnected' });
+    assert.ok(Date.now() - t0 < 3000, `answered in ${Date.now() - t0} ms`);
+    assert.equal(callsOf(m.primary, identity, 'StopTransaction')[0].meterStop, 7000);
+  });
+
+  it('back: the secondary gets its queue in order, the transaction whole', async () => {
+    secondary2 = await startCsms({ protocols: [subprotocol('2.0.1')], port: m.secondary.port });
+    secondary2.server.on('client', (c) => watchStrict(m.problems, 'secondary2', c));
+    secondary2.responders.TransactionEvent = (p) =>
+      (p.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
+    const events = await waitFor(() => {
+      const e = callsOf(secondary2, identity, 'TransactionEvent');
+      return e.some((x) => x.eventType === 'Ended') ? e : null;
+    }, 15000, 'the queued transaction at the secondary');
+    assert.deepEqual(events.map((e) => e.eventType).filter((t) => t !== 'Updated').slice(0, 1),
+      ['Started']);
+    assert.equal(events.at(-1).eventType, 'Ended');
+    const id = events[0].transactionInfo.transactionId;
+    assert.ok(events.every((e) => e.transactionInfo.transactionId === id), 'one transaction');
+    assert.equal(events[0].idToken.idToken, TOKEN);
+    assert.equal(events[0].meterValue[0].sampledValue[0].value, 5000);
+    const readings = events.flatMap((e) => (e.meterValue ?? []).flatMap((v) => v.sampledValue))
+      .map((v) => v.value);
+    assert.ok(readings.includes(6000), 'the reading taken while it was down');
+    assert.equal(events.at(-1).meterValue.at(-1).sampledValue[0].value, 7000);
+    assert.equal(events.at(-1).transactionInfo.stoppedReason, 'EVDisconnected');
+    // a heartbeat is not worth a late delivery: it was not queued
+    assert.equal(callsOf(secondary2, identity, 'Heartbeat').length, 0);
+  });
+
+  it('after the replay the secondary gets the charger\'s messages live again', async () => {
+    await m.charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError',
+      status: 'Available' });
+    await waitFor(() => callsOf(secondary2, identity, 'StatusNotification').length, 5000,
+      'StatusNotification at the secondary');
+  });
+
+  it('no strict-mode rejection and no CALLERROR on the charger\'s or the primary\'s leg', () => {
+    assertClean(m.problems, [['charger', m.charger], ['primary', m.up1]]);
   });
 });
