@@ -285,6 +285,10 @@ Test(config_csms, settings_not_acted_on_yet_are_named)
 		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
 		  "url = \"ws://b/ocpp\"; }, { name = \"m\"; url = \"mqtt://broker/site\"; } ); };\n",
 		  "the root: csms.secondaries \"m\" (an mqtt URL, or its own ca, cert, key)" },
+		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
+		  "url = \"ws://b/ocpp\"; allow = [ \"GetConfiguration\", \"SetChargingProfile\" ]; } ); };\n",
+		  "the root: csms.secondaries \"b\" allow of charging profiles (not combined: they "
+		  "reach the charger as sent)" },
 		{ "csms = { url = \"ws://a/ocpp\"; token_routing = \"ask\"; };\n",
 		  "the root: csms.token_routing" },
 		{ "csms = { url = \"ws://a/ocpp\"; };\n"
