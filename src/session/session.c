@@ -1040,8 +1040,10 @@ static bool secondary_keeps(const struct ogw_session *s, const struct ogw_frame 
 }
 
 /* The charger's CALL @f for secondary @to: sent now when its leg is up
- * with nothing waiting before it, else queued for it (rule 5) or, when it
- * need not arrive late, not delivered. */
+ * with nothing waiting before it, else queued for it (rule 5), else, while
+ * its leg is being opened, left to wait for the handshake in its tracker
+ * (a charger's first BootNotification comes before any leg is up), else
+ * not delivered. */
 static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struct ogw_frame *f)
 {
 	struct ogw_secondary *sec = ogw_leg_secondary(to);
@@ -1052,6 +1054,10 @@ static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struc
 	}
 	struct ogw_log_ctx lc = leg_ctx(to, f->action, NULL);
 	const char *why = to->state == OGW_LEG_UP ? "it is sent its queue" : "it is down";
+	if (f->type == OGW_MSG_CALL && !secondary_keeps(s, f) && to->state == OGW_LEG_CONNECTING) {
+		fan_out(from, to, f);
+		return;
+	}
 	if (f->type != OGW_MSG_CALL || !secondary_keeps(s, f)) {
 		sec->unanswered++;
 		ogw_debug(&lc, "not delivered to this CSMS: %s", why);
@@ -1069,8 +1075,10 @@ static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struc
 	ogw_info(&lc, "queued for this CSMS: %s", why);
 }
 
-/* Sends @sec's queue, oldest first, one message at a time (each goes on
- * from secondary_result(), once answered), while its leg is up. */
+/* Sends @sec's queue, oldest first, one message at a time, while its leg
+ * is up. It waits for the leg's calls in flight (those sent while it was
+ * opened), so the answer secondary_result() sees next is the queued
+ * message's: each goes on from there (or from emitted_done()). */
 static void secondary_replay(struct ogw_secondary *sec)
 {
 	struct ogw_leg *l = secondary_leg(sec);
@@ -1079,7 +1087,7 @@ static void secondary_replay(struct ogw_secondary *sec)
 		return;
 	sec->in_replay = true;
 	while (sec->backlog && !sec->replay_seq && l->state == OGW_LEG_UP &&
-	       s->state == OGW_SESSION_ACTIVE) {
+	       s->state == OGW_SESSION_ACTIVE && !ogw_tracker_count(&l->out)) {
 		struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
 		struct ogw_qmsg m;
 		int r = ogw_store_csms_queue_next(s->gw->store, s->id, secondary_name(sec), &m);
@@ -1092,13 +1100,12 @@ static void secondary_replay(struct ogw_secondary *sec)
 			break;
 		}
 		struct ogw_frame f = { .type = OGW_MSG_CALL, .action = m.action, .payload = m.payload };
-		unsigned int before = ogw_tracker_count(&l->out);
 		lc.action = m.action;
 		ogw_info(&lc, "sent from this CSMS's queue (queued %lld s ago)",
 			 (long long)(time(NULL) - m.queued_at_ms / 1000));
 		sec->replay_seq = m.seq;
 		fan_out(&s->south, l, &f);
-		if (sec->replay_seq == m.seq && ogw_tracker_count(&l->out) == before) {
+		if (sec->replay_seq == m.seq && !ogw_tracker_count(&l->out)) {
 			/* settled at once (its translator answered or refused it) */
 			ogw_store_csms_queue_delete(s->gw->store, m.seq);
 			sec->replay_seq = 0;
@@ -1805,6 +1812,8 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	json_decref(adapted);
 	json_decref(salvaged);
 	free(ec);
+	if (ogw_leg_secondary(l)) /* its queue may wait for this call */
+		secondary_replay(ogw_leg_secondary(l));
 }
 
 static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,

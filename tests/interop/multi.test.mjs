@@ -370,3 +370,29 @@ describe('one CSMS down for a stretch, the other keeps working, then its queue',
     assertClean(m.problems, [['charger', m.charger], ['primary', m.up1]]);
   });
 });
+
+describe('a charger that boots before its secondary\'s leg is up', { timeout: 60000 }, () => {
+  let primary; let secondary; let gw; let charger;
+
+  after(async () => {
+    await stopAll({ clients: [charger], gw, csms: primary });
+    await secondary?.close();
+  });
+
+  it('the secondary still gets the BootNotification, once its leg is up', async () => {
+    primary = await startCsms({ protocols: [subprotocol('1.6')] });
+    secondary = await startCsms({ protocols: [subprotocol('1.6')] });
+    primary.responders.BootNotification = { currentTime: isoNow(), interval: 300, status: 'Accepted' };
+    secondary.responders.BootNotification = { currentTime: isoNow(), interval: 60, status: 'Accepted' };
+    gw = await startGateway({ config: `csms = { url = "${primary.url}"; secondaries = ( ` +
+      `{ name = "energy"; url = "${secondary.url}"; } ); };\n` });
+    charger = await connectCharger(gw, 'MULTI-EARLY', '1.6');
+    // at once: neither north leg has finished its handshake yet
+    const boot = await charger.call('BootNotification', { chargePointVendor: 'Acme',
+      chargePointModel: 'M4' });
+    assert.equal(boot.interval, 300);
+    const seen = await waitFor(() => callsOf(secondary, 'MULTI-EARLY', 'BootNotification')[0], 5000,
+      'BootNotification at the secondary');
+    assert.equal(seen.chargePointModel, 'M4');
+  });
+});
