@@ -924,6 +924,10 @@ static const char *secondary_name(const struct ogw_secondary *sec)
 static void secondary_result(struct ogw_secondary *sec, const char *action, const json_t *res,
 			     bool delivered)
 {
+	if (!delivered)
+		sec->unanswered++;
+	else if (res)
+		sec->answered++; /* else a CALLERROR or an invalid answer: errors */
 	if (sec->replay_seq) {
 		/* the backlog sends one at a time: this is the answer to it */
 		if (delivered)
@@ -953,7 +957,6 @@ static void secondary_answered(struct ogw_call *c, const struct ogw_frame *answe
 	json_t *out = NULL;
 
 	if (!answer) {
-		sec->unanswered++;
 		ogw_info(&lc, "no answer from this CSMS: recorded");
 	} else if (answer->type == OGW_MSG_CALLERROR) {
 		sec->errors++;
@@ -962,7 +965,6 @@ static void secondary_answered(struct ogw_call *c, const struct ogw_frame *answe
 	} else if (!ogw_payload_valid(l, c->action, true, answer->payload, "this CSMS's answer")) {
 		sec->errors++;
 	} else {
-		sec->answered++;
 		ogw_info(&lc, "answer of this CSMS recorded, not forwarded");
 		if (entry && entry->result) {
 			enum ogw_err serr;

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  connectCharger, isoNow, sleep, startCsms, startGateway, stopAll, subprotocol, waitFor,
+  adminApi, connectCharger, isoNow, sleep, startCsms, startGateway, stopAll, subprotocol, waitFor,
 } from './lib/harness.mjs';
 import { assertClean, callErrors, watchStrict } from './lib/translate-peers.mjs';
 
@@ -144,6 +144,22 @@ describe('a 1.6 charger shown to a 1.6 primary and a 2.0.1 secondary', { timeout
     assert.equal(statuses[0], 'Available');
     assert.equal(statuses.at(-1), 'Available');
     assert.ok(statuses.includes('Occupied'), 'Occupied while charging');
+  });
+
+  it('/api shows the secondary\'s leg and its recorded answers', async () => {
+    const { status, json } = await adminApi(m.gw, 'GET', `/api/chargers/${identity}`);
+    assert.equal(status, 200);
+    assert.equal(json.upstreamOcpp, '1.6');
+    assert.equal(json.secondaries.length, 1);
+    const [sec] = json.secondaries;
+    assert.equal(sec.name, 'energy');
+    assert.equal(sec.upstreamOcpp, '2.0.1');
+    assert.equal(sec.north, 'up');
+    assert.equal(sec.queued, 0);
+    // the session's 9 CALLs: boot, 4 statuses, authorize, start, meter
+    // values, stop; each answered by the secondary too
+    assert.equal(sec.answered, 9);
+    assert.equal(sec.errors, 0);
   });
 
   it('the secondary\'s Reset is refused; the charger never sees it', async () => {
