@@ -316,8 +316,10 @@ struct ogw_gateway {
 
 /* session.c */
 struct ogw_session *ogw_session_find(struct ogw_gateway *gw, const char *id);
-/* The session a translator environment belongs to (session.c fills in
- * ogw_session_env_ops for every session). */
+/* The session the primary's translator environment (s->env) belongs to
+ * (session.c fills in ogw_session_env_ops for every session). A
+ * secondary's environment is session.c's own business: features only see
+ * s->env. */
 extern const struct ogw_tr_env_ops ogw_session_env_ops;
 static inline struct ogw_session *ogw_env_session(struct ogw_tr_env *env)
 {
