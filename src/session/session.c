@@ -1042,25 +1042,35 @@ static bool secondary_keeps(const struct ogw_session *s, const struct ogw_frame 
 }
 
 /* The charger's CALL @f for secondary @to: sent now when its leg is up
- * with nothing waiting before it, else queued for it (rule 5), else, while
- * its leg is being opened, left to wait for the handshake in its tracker
- * (a charger's first BootNotification comes before any leg is up), else
- * not delivered. */
+ * with nothing waiting before it; queued for it (rule 5) when it must
+ * arrive even late, or when the leg is up but messages wait before it;
+ * while its leg is being opened, left to wait for the handshake in its
+ * tracker (a charger's first BootNotification comes before any leg is
+ * up); else (down, a message that need not arrive late) not delivered. */
 static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struct ogw_frame *f)
 {
 	struct ogw_secondary *sec = ogw_leg_secondary(to);
 	struct ogw_session *s = from->s;
-	if (to->state == OGW_LEG_UP && !sec->backlog) {
+	/* One CALL at a time, as the charger sends them: the next waits for
+	 * this CSMS's answer to the last (its translator may need it, e.g.
+	 * the id it gave a transaction), which the charger did not wait for. */
+	bool busy = ogw_tracker_count(&to->out) > 0;
+	if (to->state == OGW_LEG_UP && !sec->backlog && !busy) {
 		fan_out(from, to, f);
 		return;
 	}
 	struct ogw_log_ctx lc = leg_ctx(to, f->action, NULL);
-	const char *why = to->state == OGW_LEG_UP ? "it is sent its queue" : "it is down";
+	const char *why = to->state != OGW_LEG_UP ? "it is down" :
+			  sec->backlog ? "it is sent its queue" : "its answer to the last is awaited";
 	if (f->type == OGW_MSG_CALL && !secondary_keeps(s, f) && to->state == OGW_LEG_CONNECTING) {
 		fan_out(from, to, f);
 		return;
 	}
-	if (f->type != OGW_MSG_CALL || !secondary_keeps(s, f)) {
+	/* Up, with messages before it: every CALL waits its turn, so the
+	 * CSMS sees them in the charger's order. */
+	bool keep = f->type == OGW_MSG_CALL &&
+		    (secondary_keeps(s, f) || (to->state == OGW_LEG_UP && strcmp(f->action, "Heartbeat")));
+	if (!keep) {
 		sec->unanswered++;
 		ogw_debug(&lc, "not delivered to this CSMS: %s", why);
 		return;
@@ -1074,7 +1084,10 @@ static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struc
 	}
 	sec->backlog = true;
 	sec->queued++;
-	ogw_info(&lc, "queued for this CSMS: %s", why);
+	if (to->state == OGW_LEG_UP)
+		ogw_debug(&lc, "queued for this CSMS: %s", why);
+	else
+		ogw_info(&lc, "queued for this CSMS: %s", why);
 }
 
 /* Sends @sec's queue, oldest first, one message at a time, while its leg
