@@ -74,6 +74,18 @@ int ogw_store_commit(struct ogw_store *st);
  * held can be withdrawn before anything else is sent. */
 int ogw_store_take_lost(struct ogw_store *st);
 
+/* ---- a secondary CSMS's queue (csms_queue.c) -----------------------------
+ * The charger's transaction messages secondary @csms must still receive,
+ * in the charger's version, in arrival order; a row leaves once that CSMS
+ * answered. next: the oldest (-ENOENT: none); ret->ver stays "". */
+struct ogw_qmsg;
+int ogw_store_csms_queue_push(struct ogw_store *st, const char *charger, const char *csms,
+			      const char *action, const json_t *payload);
+int ogw_store_csms_queue_next(struct ogw_store *st, const char *charger, const char *csms,
+			      struct ogw_qmsg *ret);
+int ogw_store_csms_queue_delete(struct ogw_store *st, int64_t seq);
+int64_t ogw_store_csms_queue_count(struct ogw_store *st, const char *charger, const char *csms);
+
 /* ---- the outbound queue (queue.c) ---------------------------------------
  * Messages the CSMS must receive, per charger, in arrival order (seq is
  * global and increasing). A message leaves the queue only once the CSMS

@@ -24,6 +24,7 @@
 #include "features/credentials/credentials.h"
 #include "features/events/events.h"
 #include "features/metrics/metrics.h"
+#include "features/multi/multi.h"
 #include "features/offline/offline.h"
 #include "features/state/state.h"
 #include "session/session.h"
@@ -126,6 +127,7 @@ static void reload(struct ogw_gateway *gw)
 	gw->conf.path_prefix = keep[2];
 	struct ogw_conf old = gw->conf;
 	gw->conf = nc;
+	ogw_session_csms_reconfigured(gw);
 	ogw_conf_clear(&old);
 	ogw_log_setup(gw->conf.log_level, gw->conf.log_json);
 	ogw_balance_reconfigured(gw);
@@ -375,6 +377,7 @@ static void catch_signals(void)
  * (read-only, so their place changes no frame).
  */
 static const struct ogw_stage *const pipeline[] = {
+	&ogw_multi_stage,        /* features/multi: a secondary CSMS's CALLs on its allow list only */
 	&ogw_offline_stage,      /* features/offline: local answers, queue, replay, id maps, tx log */
 	&ogw_state_stage,        /* features/state: what the charger reported */
 	&ogw_balance_stage,      /* features/balance: site load balancing */
@@ -410,6 +413,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	bool mqtt = !strncasecmp(url, "mqtt://", 7) || !strncasecmp(url, "mqtts://", 8);
 	gw->south_tp = &ogw_ws_transport;
 	gw->north_tp = mqtt ? &ogw_mqtt_transport : &ogw_ws_north_transport;
+	gw->secondary_tp = &ogw_ws_north_transport;
 	r = mqtt || !gw->conf.csms_url ? 0 : ogw_north_parse_url(gw, url);
 	if (r < 0) {
 		ogw_err(NULL, "csms url '%s': expected ws://host[:port]/path or wss://...",

@@ -46,6 +46,8 @@ sqlite3_stmt *ogw_store_stmt(struct ogw_store *st, const char *sql);
 /* Maps an SQLite result code to a negative errno (0 for OK/ROW/DONE):
  * -ENOSPC disk full, -EACCES read-only, -ENOMEM, -EBUSY, -EMSGSIZE, -EIO. */
 int ogw_store_errno(int rc);
+/* Unix time in ms (queued_at of both queues). */
+int64_t ogw_store_now_ms(void);
 /* Call before any write: with batching on, opens the batch's transaction;
  * frames then wait for its commit (ogw_store_uncommitted()). */
 int ogw_store_write_begin(struct ogw_store *st);

@@ -62,6 +62,11 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,"
 	" charger TEXT, kind TEXT NOT NULL, text TEXT NOT NULL);"
 	"CREATE INDEX events_by_charger ON events(charger, seq);",
+	/* 4: each secondary CSMS's own queue (csms_queue.c, docs/MULTI_CSMS.md) */
+	"CREATE TABLE csms_queue(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" charger TEXT NOT NULL, csms TEXT NOT NULL, action TEXT NOT NULL,"
+	" payload TEXT NOT NULL, queued_at INTEGER NOT NULL);"
+	"CREATE INDEX csms_queue_by_leg ON csms_queue(charger, csms, seq);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
 

@@ -71,6 +71,26 @@ static json_t *evse_json(const struct ogw_evse_state *e)
 
 static const char *const leg_state_names[] = { "down", "connecting", "up", "closing" };
 
+/* Each secondary CSMS of @s: its leg and its answers to the charger's
+ * CALLs (docs/MULTI_CSMS.md). */
+static json_t *secondaries_json(struct ogw_gateway *gw, const struct ogw_session *s)
+{
+	json_t *a = json_array();
+	for (unsigned int i = 1; a && i < s->n_north; i++) {
+		const struct ogw_leg *l = &s->north[i].leg;
+		const struct ogw_secondary *sec = ogw_leg_secondary(l);
+		const char *name = sec->leg_name + strlen("north.");
+		int64_t q = ogw_store_csms_queue_count(gw->store, s->id, name);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", name,
+						   "upstreamOcpp", ogw_ocpp_name(l->ver),
+						   "north", leg_state_names[l->state],
+						   "answered", (json_int_t)sec->answered,
+						   "errors", (json_int_t)sec->errors,
+						   "unanswered", (json_int_t)sec->unanswered,
+						   "queued", (json_int_t)(q > 0 ? q : 0)));
+	}
+	return a;
+}
 static json_t *charger_json(struct ogw_gateway *gw, const struct ogw_session *s)
 {
 	const struct ogw_charger_state *cs = ogw_state_of(s);
@@ -94,7 +114,7 @@ static json_t *charger_json(struct ogw_gateway *gw, const struct ogw_session *s)
 				 time_or_null(cs->boot_at));
 	int64_t queued = ogw_store_queue_count(gw->store, s->id, NULL);
 	const struct ogw_north *up = &s->north[0]; /* the primary CSMS's leg */
-	return json_pack("{s:s, s:b, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:I, s:o, s:[f,f,f], s:o}",
+	json_t *j = json_pack("{s:s, s:b, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:I, s:o, s:[f,f,f], s:o}",
 			 "id", s->id, "connected", 1, "ocpp", ogw_ocpp_name(s->south.ver),
 			 "upstreamOcpp", ogw_ocpp_name(up->leg.ver), "translated", up->tr != NULL,
 			 "north", leg_state_names[up->leg.state],
@@ -103,6 +123,9 @@ static json_t *charger_json(struct ogw_gateway *gw, const struct ogw_session *s)
 			 "queued", (json_int_t)(queued > 0 ? queued : 0), "evses", evses,
 			 "currentA", draw[0], draw[1], draw[2],
 			 "limitA", any_limit ? json_real(limit) : json_null());
+	if (j && s->n_north > 1)
+		json_object_set_new(j, "secondaries", secondaries_json(gw, s));
+	return j;
 }
 
 /* A charger in the configured list that is not connected. */
