@@ -62,6 +62,11 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,"
 	" charger TEXT, kind TEXT NOT NULL, text TEXT NOT NULL);"
 	"CREATE INDEX events_by_charger ON events(charger, seq);",
+	/* 4: history (history.c): per series and tier, one row per time bucket,
+	 * a running mean of each value over its n samples */
+	"CREATE TABLE history(series TEXT NOT NULL, tier INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
+	" n INTEGER NOT NULL, v1 REAL, v2 REAL, v3 REAL, v4 REAL, v5 REAL, v6 REAL, v7 REAL,"
+	" PRIMARY KEY(series, tier, at_ms)) WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
 
