@@ -34,6 +34,7 @@ struct ogw_session;
 struct ogw_north_mqtt;
 struct ogw_balance;
 struct ogw_limit_mqtt;
+struct ogw_history;
 struct ogw_metrics;
 
 enum ogw_leg_kind {
@@ -254,6 +255,7 @@ struct ogw_gateway {
 
 	struct ogw_balance *balance;      /* balance.c: site load balancing */
 	struct ogw_limit_mqtt *limit_mqtt;  /* balance_mqtt.c: load_balancing.limit_mqtt's client */
+	struct ogw_history *history;      /* features/history: the charts' sampler */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;

@@ -44,6 +44,9 @@ json_t *ogw_balance_limit_json(struct ogw_gateway *gw);
 /* The site limit in force (A per phase, < 0: none) and whether a dynamic
  * one is set; false when balancing is off. */
 bool ogw_balance_limit_now(struct ogw_gateway *gw, double *ret_a, bool *ret_dynamic);
+/* The building's load by grid phase (A, the grid meter less the chargers)
+ * in @ret_a[3]: false when there is no grid meter or it is silent. */
+bool ogw_balance_building_now(const struct ogw_gateway *gw, double ret_a[3]);
 /* Grid phase (0-2) of charger @id's L1, L2, L3 (configured rotation). */
 const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id);
 
