@@ -63,6 +63,7 @@ static void assert_defaults(const struct ogw_conf *c)
 	cr_assert_eq(c->max_frame_size, 65536);
 	cr_assert_eq(c->max_pending_calls, 16);
 	cr_assert_eq(c->store_max_events, 20000);
+	cr_assert_eq(c->history_interval_s, 10);
 	cr_assert_null(c->schema_dir);
 	cr_assert_eq(c->log_level, OGW_LOG_INFO);
 	cr_assert_not(c->log_json);
@@ -490,6 +491,13 @@ Test(config, size_and_count_ranges)
 			 "1: store_max_events: must be between 100 and 10000000");
 	expect_ok("store_max_events = 100;\n", &l);
 	cr_assert_eq(l.conf.store_max_events, 100);
+	loaded_free(&l);
+	expect_one_error("history_interval_s = 0;\n",
+			 "1: history_interval_s: must be between 1 and 3600");
+	expect_one_error("history_interval_s = 3601;\n",
+			 "1: history_interval_s: must be between 1 and 3600");
+	expect_ok("history_interval_s = 1;\n", &l);
+	cr_assert_eq(l.conf.history_interval_s, 1);
 	loaded_free(&l);
 }
 
