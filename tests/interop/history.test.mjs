@@ -70,10 +70,13 @@ async function readCharts(page) {
 // chart's data-query).
 function watchHistory(page) {
   const seen = new Map();
+  seen.log = [];
   page.on('response', async (res) => {
     const u = new URL(res.url());
+    seen.log.push(`${u.pathname} ${res.status()}`);
     if (u.pathname === '/api/history' && res.ok()) seen.set(`api/history${u.search}`, await res.json());
   });
+  page.on('requestfailed', (req) => seen.log.push(`failed ${req.url()} ${req.failure()?.errorText}`));
   return seen;
 }
 
@@ -113,7 +116,12 @@ async function screenshots(page, url, name, choose) {
       await page.setViewportSize(viewport);
       await page.emulateMedia({ colorScheme: scheme });
       await page.goto(url);
-      await page.waitForSelector('#history-view[data-loaded="yes"]', { timeout: 10000 });
+      await page.waitForSelector('#history-view[data-loaded="yes"]', { timeout: 20000 }).catch(async (err) => {
+        const state = await page.evaluate(() => ({ url: location.href, login: !document.getElementById('login').hidden,
+          loaded: document.getElementById('history-view').dataset.loaded,
+          hidden: document.getElementById('history-view').hidden, error: document.getElementById('error').textContent }));
+        throw new Error(`${name} ${size} ${scheme}: ${err.message} ${JSON.stringify(state)}`);
+      });
       await choose();
       await page.screenshot({ path: path.join(ARTIFACTS, `history-${name}-${size}-${scheme}.png`), fullPage: true });
       if (size === 'phone')
@@ -267,7 +275,10 @@ c.commit()`, path.join(dataDir, 'ocppgw.db')], { input: JSON.stringify(rows) });
       await page.waitForFunction((ms) => {
         const d = document.querySelector('#charts svg')?.dataset;
         return d && d.to - d.from === ms;
-      }, ms, { timeout: 10000 });
+      }, ms, { timeout: 20000 }).catch(async (err) => {
+        throw new Error(`the ${span} chart: ${err.message}; the page says: ${await page.locator('#error').innerText()}; ` +
+          `it asked: ${[...seen.keys()].join(' ')}; ${seen.log.slice(-12).join(', ')}; it shows: ${await page.locator('#charts svg').first().getAttribute('data-query')}`);
+      });
       assert.equal(await page.locator('#charts svg').first().getAttribute('data-step'), String(step));
       const charts = await chartsMatchApi(page, gw, seen, `site, last ${span}`);
       const l1 = charts[0].lines.find((l) => l.col === 'l1A');
