@@ -283,6 +283,7 @@ struct ogw_conf {
 	char *data_dir;           /* the durable store; default "/var/lib/ocppgw" */
 	size_t store_max_size;    /* bytes the store may grow to; 0 (default): no cap */
 	int store_max_events;     /* event rows kept (docs/OPERATOR.md); the oldest go */
+	int history_interval_s;   /* seconds between history samples (docs/OPERATOR.md); default 10 */
 
 	/* offline: the gateway answering for the CSMS (no CSMS, or unreachable) */
 	int offline_heartbeat_s;      /* offline.heartbeat_interval, default 300, 1-86400:

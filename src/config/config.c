@@ -630,6 +630,8 @@ static const struct field root_fields[] = {
 	  .min = 0, .max = 1099511627776.0 },
 	{ .name = "store_max_events", .kind = F_INT,
 	  .off = offsetof(struct ogw_conf, store_max_events), .min = 100, .max = 10000000 },
+	{ .name = "history_interval_s", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, history_interval_s), .min = 1, .max = 3600 },
 	{ .name = "tls", .kind = F_GROUP, .sub = tls_fields },
 	{ .name = "profiles", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, profiles),
 	  .special = parse_profiles },
@@ -1205,6 +1207,7 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->max_frame_size = 65536;
 	c->max_pending_calls = 16;
 	c->store_max_events = 20000;
+	c->history_interval_s = 10;
 	c->data_dir = must_strdup("/var/lib/ocppgw");
 	c->admin_addr = must_strdup("127.0.0.1");
 	c->admin_port = 8080;

@@ -23,6 +23,7 @@
 #include "features/balance/balance.h"
 #include "features/credentials/credentials.h"
 #include "features/events/events.h"
+#include "features/history/history.h"
 #include "features/metrics/metrics.h"
 #include "features/multi/multi.h"
 #include "features/offline/offline.h"
@@ -484,6 +485,9 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 		goto fail;
 	ogw_limit_mqtt_follow(gw);
 	ogw_meter_poll_follow(gw);
+	r = ogw_history_start(gw);
+	if (r < 0)
+		goto fail;
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);
@@ -518,6 +522,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 	gw->limit_mqtt = ogw_limit_mqtt_stop(gw->limit_mqtt);
 	gw->meter_poll = ogw_meter_poll_stop(gw->meter_poll);
 	ogw_balance_free(gw);  /* its timer lives in the context */
+	ogw_history_stop(gw);
 	if (gw->store_commit_on) {
 		uv_check_stop(&gw->store_commit);
 		uv_close((uv_handle_t *)&gw->store_commit, NULL);

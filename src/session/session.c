@@ -1643,9 +1643,12 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 	maybe_free(s);
 }
 
+static void north_failed(struct ogw_leg *l, const char *why, bool was_up);
+
 void ogw_session_leg_gone(struct ogw_leg *l)
 {
 	struct ogw_session *s = l->s;
+	bool was_up = l->state == OGW_LEG_UP;
 	l->wsi = NULL;
 	leg_drop_queue(l);
 	leg_set_state(l, OGW_LEG_DOWN);
@@ -1663,7 +1666,7 @@ void ogw_session_leg_gone(struct ogw_leg *l)
 		return;
 	}
 	if (s->state == OGW_SESSION_ACTIVE)
-		ogw_session_north_failed(l, "connection closed");
+		north_failed(l, "connection closed", was_up);
 	else
 		maybe_free(s);
 }
@@ -1692,12 +1695,21 @@ static void reconnect_cb(lws_sorted_usec_list_t *sul)
  * jitter (a fleet must not reconnect in lockstep after a CSMS outage). */
 void ogw_session_north_failed(struct ogw_leg *l, const char *why)
 {
+	north_failed(l, why, l->state == OGW_LEG_UP);
+}
+
+/* @was_up: the leg was up before it failed; the stages hear it went down
+ * (a connect that failed is no news to them). */
+static void north_failed(struct ogw_leg *l, const char *why, bool was_up)
+{
 	struct ogw_session *s = l->s;
 	struct ogw_gateway *gw = s->gw;
 	struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
 
 	leg_set_state(l, OGW_LEG_DOWN);
 	leg_fail_calls(l);
+	if (was_up)
+		tell_leg(l, OGW_LEG_EV_DOWN);
 	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_session_standalone(s) ||
 	    !l->tp->session_reconnects)
 		return;

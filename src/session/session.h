@@ -36,6 +36,7 @@ struct ogw_north_mqtt;
 struct ogw_balance;
 struct ogw_limit_mqtt;
 struct ogw_meter_poll;
+struct ogw_history;
 struct ogw_metrics;
 
 enum ogw_leg_kind {
@@ -299,6 +300,7 @@ struct ogw_gateway {
 	struct ogw_balance *balance;      /* balance.c: site load balancing */
 	struct ogw_limit_mqtt *limit_mqtt;  /* balance_mqtt.c: load_balancing.limit_mqtt's client */
 	struct ogw_meter_poll *meter_poll;  /* meter_poll.c: the Modbus / HTTP grid meter */
+	struct ogw_history *history;      /* features/history: the charts' sampler */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to the store: the database handle and the helpers every table
- * module (store.c: kv and counters; queue.c; auth.c; txlog.c) shares. A
- * module keeps its SQL in static const strings and gets prepared statements
- * for them from ogw_store_stmt(), which prepares each once and keeps it.
+ * module (store.c: kv and counters; queue.c; auth.c; txlog.c; events.c;
+ * history.c) shares. A module keeps its SQL in static const strings and
+ * gets prepared statements for them from ogw_store_stmt(), which prepares
+ * each once and keeps it.
  */
 #ifndef OGW_STORE_INTERNAL_H
 #define OGW_STORE_INTERNAL_H
