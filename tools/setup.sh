@@ -20,7 +20,7 @@ log() { "$@" >>"$LOG" 2>&1; }
 
 PKGS=(build-essential meson ninja-build pkg-config python3
       libwebsockets-dev libmosquitto-dev libconfig-dev libmbedtls-dev
-      libjansson-dev libsqlite3-dev libssl-dev libuv1-dev libcriterion-dev openssl
+      libjansson-dev libsqlite3-dev libssl-dev libuv1-dev libcurl4-openssl-dev libcriterion-dev openssl
       mosquitto sqlite3 nginx-light chromium
       clang)  # clang: the libFuzzer targets (tests/fuzz, meson suite fuzz)
 

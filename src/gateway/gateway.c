@@ -23,6 +23,7 @@
 #include "features/balance/balance.h"
 #include "features/credentials/credentials.h"
 #include "features/events/events.h"
+#include "features/files/files.h"
 #include "features/metrics/metrics.h"
 #include "features/offline/offline.h"
 #include "features/state/state.h"
@@ -371,7 +372,8 @@ static void catch_signals(void)
  * Offline comes first (it answers or takes what the CSMS cannot get now,
  * and maps ids before anything reads them); the charger state observes
  * before the balancer, which reads it; metrics count, then events record
- * (read-only, so their place changes no frame).
+ * (read-only, so their place changes no frame). Files comes last: it
+ * rewrites a firmware location only once offline has let the CALL through.
  */
 static const struct ogw_stage *const pipeline[] = {
 	&ogw_offline_stage,      /* features/offline: local answers, queue, replay, id maps, tx log */
@@ -380,6 +382,7 @@ static const struct ogw_stage *const pipeline[] = {
 	&ogw_credentials_stage,  /* features/credentials: passwords the CSMS changed */
 	&ogw_metrics_stage,      /* features/metrics: counters for /metrics */
 	&ogw_events_stage,       /* features/events: the operator's event log */
+	&ogw_files_stage,        /* features/files: firmware through the gateway */
 };
 
 static int pipeline_build(struct ogw_gateway *gw)
@@ -478,6 +481,9 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	if (r < 0)
 		goto fail;
 	ogw_limit_mqtt_follow(gw);
+	r = ogw_files_start(gw);
+	if (r < 0)
+		goto fail;
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);
@@ -511,6 +517,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		return NULL;
 	gw->limit_mqtt = ogw_limit_mqtt_stop(gw->limit_mqtt);
 	ogw_balance_free(gw);  /* its timer lives in the context */
+	ogw_files_stop(gw);
 	if (gw->store_commit_on) {
 		uv_check_stop(&gw->store_commit);
 		uv_close((uv_handle_t *)&gw->store_commit, NULL);

@@ -254,6 +254,7 @@ struct ogw_gateway {
 
 	struct ogw_balance *balance;      /* balance.c: site load balancing */
 	struct ogw_limit_mqtt *limit_mqtt;  /* balance_mqtt.c: load_balancing.limit_mqtt's client */
+	struct ogw_files *files;          /* features/files: firmware cache and file server */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;

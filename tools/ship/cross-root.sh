@@ -17,7 +17,7 @@
 # libraries (the daemon's run-time evlib plugin included).
 CROSS_TOOLS=(crossbuild-essential-arm64 meson ninja-build pkgconf python3 qemu-user file)
 CROSS_LIBS=(libwebsockets-dev libwebsockets-evlib-uv libmosquitto-dev libconfig-dev
-	libmbedtls-dev libjansson-dev libsqlite3-dev libssl-dev libuv1-dev libcriterion-dev)
+	libmbedtls-dev libjansson-dev libsqlite3-dev libssl-dev libuv1-dev libcurl4-openssl-dev libcriterion-dev)
 CROSS_ROOT=""
 
 cross_key() {

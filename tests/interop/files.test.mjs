@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+//
+// Firmware through the gateway (docs/FILES.md): a CSMS's UpdateFirmware
+// reaches the charger with the gateway's own file server as location; the
+// gateway downloads the CSMS's URL once from a real file host started
+// here, the charger downloads from the gateway, and the bytes are the
+// host's. A failed download (unreachable host, unsupported scheme, over
+// the cap, truncated) gives the CSMS one DownloadFailed and a log line,
+// and the gateway goes on relaying.
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  connectCharger, freePort, isoNow, sleep, startCsms, startGateway, stopAll, waitFor,
+} from './lib/harness.mjs';
+import { firmwareCharger, sha256, startFileHost } from './lib/files-peers.mjs';
+
+const FW = crypto.randomBytes(200000);
+const SIGNED = crypto.randomBytes(50000);
+const BIG = crypto.randomBytes(300000);
+const CUT = crypto.randomBytes(100000);
+const MAX_FILE = 262144;
+
+async function setup(chargers, extraConfig = '') {
+  const host = await startFileHost({
+    '/fw.bin': FW, '/signed.bin': SIGNED, '/big.bin': BIG, '/shared.bin': FW,
+    '/cut.bin': { body: CUT, truncateAt: 30000 },
+  });
+  const csms = await startCsms();
+  const filePort = await freePort();
+  const gw = await startGateway({
+    csmsUrl: csms.url,
+    config: `files = { listen = "127.0.0.1:${filePort}"; max_file_size = ${MAX_FILE};\n` +
+      `  max_retry_interval = 1; };\n${extraConfig}`,
+  });
+  const clients = {};
+  for (const [id, version] of chargers) clients[id] = firmwareCharger(await connectCharger(gw, id, version), version);
+  const upstream = {};
+  for (const [id] of chargers) upstream[id] = await csms.waitClient(id);
+  return { host, csms, gw, clients, upstream, filePort };
+}
+
+const statuses = (csms, id) => csms.callsOf(id)
+  .filter((c) => /FirmwareStatusNotification$/.test(c.method))
+  .map((c) => c.params.status);
+
+async function teardown(t) {
+  await stopAll({ clients: Object.values(t.clients), gw: t.gw, csms: t.csms });
+  await t.host.close();
+}
+
+describe('firmware through the gateway', { timeout: 120000 }, () => {
+  let t;
+  before(async () => {
+    t = await setup([['FW16', '1.6'], ['FW201', '2.0.1'], ['FWT16', '1.6']],
+      'groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "FWT16" ]; } );');
+  });
+  after(() => teardown(t));
+
+  it('1.6: the charger gets the gateway\'s location and the host\'s bytes; the CSMS hears Downloaded', async () => {
+    const url = `${t.host.base}/fw.bin`;
+    await t.upstream.FW16.call('UpdateFirmware', { location: url, retrieveDate: isoNow() });
+    const rec = await waitFor(() => t.clients.FW16.firmware.find((r) => r.done), 20000, 'charger download');
+    assert.ok(rec.location.startsWith(`http://127.0.0.1:${t.filePort}/f/`), rec.location);
+    assert.ok(!rec.location.includes(t.host.base), 'the CSMS host must not reach the charger');
+    assert.equal(rec.error, undefined);
+    assert.equal(rec.hash, sha256(FW));
+    await waitFor(() => statuses(t.csms, 'FW16').includes('Downloaded'), 5000, 'Downloaded at the CSMS');
+    assert.equal(t.host.count('/fw.bin'), 1);
+  });
+
+  it('2.0.1: signed firmware passes byte for byte, signature fields untouched', async () => {
+    const firmware = {
+      location: `${t.host.base}/signed.bin`, retrieveDateTime: isoNow(),
+      signingCertificate: '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----',
+      signature: Buffer.from('sig').toString('base64'),
+    };
+    const res = await t.upstream.FW201.call('UpdateFirmware', { requestId: 7, firmware });
+    assert.equal(res.status, 'Accepted');
+    const rec = await waitFor(() => t.clients.FW201.firmware.find((r) => r.done), 20000, 'charger download');
+    assert.equal(rec.hash, sha256(SIGNED), 'signed firmware bytes changed');
+    assert.equal(rec.params.firmware.signature, firmware.signature);
+    assert.equal(rec.params.firmware.signingCertificate, firmware.signingCertificate);
+    assert.equal(rec.params.requestId, 7);
+    await waitFor(() => t.csms.callsOf('FW201').some((c) => c.method === 'FirmwareStatusNotification' &&
+      c.params.status === 'Downloaded' && c.params.requestId === 7), 5000, 'Downloaded requestId 7');
+  });
+
+  it('2.0.1 CSMS, 1.6 charger (translated): the same, through the translator', async () => {
+    await t.upstream.FWT16.call('UpdateFirmware', {
+      requestId: 9, firmware: { location: `${t.host.base}/fw.bin?v=t`, retrieveDateTime: isoNow() },
+    });
+    const rec = await waitFor(() => t.clients.FWT16.firmware.find((r) => r.done), 20000, 'charger download');
+    assert.ok(rec.location.startsWith(`http://127.0.0.1:${t.filePort}/f/`), rec.location);
+    assert.equal(rec.hash, sha256(FW));
+    await waitFor(() => t.csms.callsOf('FWT16').some((c) => c.method === 'FirmwareStatusNotification' &&
+      c.params.status === 'Downloaded'), 5000, 'Downloaded at the 2.0.1 CSMS');
+    assert.equal(t.host.count('/fw.bin?v=t'), 1);
+  });
+
+  it('a path the gateway never gave out is 404', async () => {
+    const res = await fetch(`http://127.0.0.1:${t.filePort}/f/${'0'.repeat(32)}/fw.bin`);
+    assert.equal(res.status, 404);
+  });
+});
+
+describe('ten chargers, one download', { timeout: 120000 }, () => {
+  let t;
+  const ids = Array.from({ length: 10 }, (_, i) => [`FWX${i}`, '1.6']);
+  before(async () => { t = await setup(ids); });
+  after(() => teardown(t));
+
+  it('the host sees one request; every charger gets the bytes on its own path', async () => {
+    const url = `${t.host.base}/shared.bin`;
+    await Promise.all(ids.map(([id]) => t.upstream[id].call('UpdateFirmware',
+      { location: url, retrieveDate: isoNow() })));
+    const recs = await waitFor(() => {
+      const r = ids.map(([id]) => t.clients[id].firmware.find((x) => x.done));
+      return r.every(Boolean) ? r : null;
+    }, 30000, 'ten downloads');
+    for (const r of recs) assert.equal(r.hash, sha256(FW));
+    assert.equal(new Set(recs.map((r) => r.location)).size, 10, 'each request gets its own path');
+    assert.equal(t.host.count('/shared.bin'), 1);
+  });
+});
+
+describe('failed downloads', { timeout: 120000 }, () => {
+  let t;
+  const cases = [
+    ['FWUNR', 'unreachable host', async () => `http://127.0.0.1:${await freePort()}/fw.bin`],
+    ['FWSCH', 'unsupported scheme', async () => 'gopher://127.0.0.1/fw.bin'],
+    ['FWBIG', 'over the cap', async (host) => `${host.base}/big.bin`],
+    ['FWCUT', 'truncated', async (host) => `${host.base}/cut.bin`],
+  ];
+  before(async () => {
+    t = await setup([...cases.map(([id]) => [id, '1.6']), ['FWS201', '2.0.1']]);
+  });
+  after(() => teardown(t));
+
+  for (const [id, what, urlOf] of cases) {
+    it(`${what}: the CSMS hears DownloadFailed once, the log says why`, async () => {
+      const url = await urlOf(t.host);
+      await t.upstream[id].call('UpdateFirmware', { location: url, retrieveDate: isoNow() });
+      await waitFor(() => statuses(t.csms, id).includes('DownloadFailed'), 20000, 'DownloadFailed');
+      await waitFor(() => t.clients[id].firmware.find((r) => r.done), 20000, 'charger gave up');
+      await sleep(500);
+      assert.equal(statuses(t.csms, id).filter((s) => s === 'DownloadFailed').length, 1,
+        `statuses ${statuses(t.csms, id)}`);
+      assert.ok(t.clients[id].firmware[0].error, 'the charger got no firmware');
+      assert.match(t.gw.stderr, new RegExp(`file ${url.replace(/[.?]/g, '\\$&')}: download failed`));
+      // Nothing else stopped: the charger's Heartbeat still gets through.
+      const hb = await t.clients[id].call('Heartbeat', {});
+      assert.ok(hb.currentTime);
+    });
+  }
+
+  it('truncated with retries: each attempt reaches the host, then DownloadFailed (2.0.1, requestId kept)', async () => {
+    const before = t.host.count('/cut.bin');
+    await t.upstream.FWS201.call('UpdateFirmware', {
+      requestId: 31, retries: 2, retryInterval: 1,
+      firmware: { location: `${t.host.base}/cut.bin`, retrieveDateTime: isoNow() },
+    });
+    await waitFor(() => t.csms.callsOf('FWS201').some((c) => c.method === 'FirmwareStatusNotification' &&
+      c.params.status === 'DownloadFailed' && c.params.requestId === 31), 20000, 'DownloadFailed 31');
+    assert.equal(t.host.count('/cut.bin') - before, 3);
+  });
+});

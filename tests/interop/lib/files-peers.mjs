@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+//
+// The file side of the files tests: a CSMS file host (a Node http server
+// on a free 127.0.0.1 port that counts every request and can truncate or
+// stall), and a charger that downloads the firmware location it is given
+// and reports the matching status notifications, as a real one does.
+
+import crypto from 'node:crypto';
+import http from 'node:http';
+
+import { freePort } from './harness.mjs';
+
+export const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
+
+// files: { '/path': Buffer | { truncateAt: n, body: Buffer } }.
+export async function startFileHost(files) {
+  const host = { requests: [] };
+  const server = http.createServer((req, res) => {
+    host.requests.push(req.url);
+    const f = files[req.url.split('?')[0]];
+    if (!f) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (Buffer.isBuffer(f)) {
+      res.writeHead(200, { 'Content-Length': f.length }).end(f);
+      return;
+    }
+    // Announces the whole length, sends part, then drops the connection.
+    res.writeHead(200, { 'Content-Length': f.body.length });
+    res.write(f.body.subarray(0, f.truncateAt), () => res.socket.destroy());
+  });
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  host.base = `http://127.0.0.1:${port}`;
+  host.count = (p) => host.requests.filter((r) => r === p).length;
+  host.close = () => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(resolve);
+  });
+  return host;
+}
+
+function get(url) {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}`));
+        else resolve(Buffer.concat(chunks));
+      });
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+// Makes @client (an ocpp-rpc charger of @version) take firmware updates:
+// it accepts, downloads the location, and reports Downloading, then
+// Downloaded or DownloadFailed. client.firmware records each request and
+// what came of it ({ params, location, hash, error }).
+export function firmwareCharger(client, version) {
+  client.firmware = [];
+  const report = (method, status, requestId) => client.call(method,
+    requestId === undefined ? { status } : { status, requestId }).catch(() => {});
+  const take = (params, location, method, requestId) => {
+    const rec = { params, location };
+    client.firmware.push(rec);
+    setImmediate(async () => {
+      await report(method, 'Downloading', requestId);
+      try {
+        const body = await get(location);
+        rec.hash = sha256(body);
+        rec.size = body.length;
+        await report(method, 'Downloaded', requestId);
+      } catch (err) {
+        rec.error = err.message;
+        await report(method, 'DownloadFailed', requestId);
+      }
+      rec.done = true;
+    });
+  };
+  if (version === '1.6') {
+    client.handle('UpdateFirmware', ({ params }) => {
+      take(params, params.location, 'FirmwareStatusNotification');
+      return {};
+    });
+    client.handle('SignedUpdateFirmware', ({ params }) => {
+      take(params, params.firmware.location, 'SignedFirmwareStatusNotification', params.requestId);
+      return { status: 'Accepted' };
+    });
+  } else {
+    client.handle('UpdateFirmware', ({ params }) => {
+      take(params, params.firmware.location, 'FirmwareStatusNotification', params.requestId);
+      return { status: 'Accepted' };
+    });
+  }
+  return client;
+}
