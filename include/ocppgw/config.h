@@ -291,6 +291,8 @@ struct ogw_conf {
 	size_t files_max_file_size; /* one download's cap; default 64 MiB */
 	int files_max_retries;    /* cap on the CSMS's retries; default 5 */
 	int files_max_retry_interval_s; /* cap on its retryInterval; default 600 */
+	int files_upload_attempts;  /* tries to hand a charger's log to the CSMS; default 60 */
+	int files_upload_retry_s;   /* between them; default 60 */
 
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;

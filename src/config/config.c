@@ -637,6 +637,10 @@ static const struct field files_fields[] = {
 	  .min = 0, .max = 100 },
 	{ .name = "max_retry_interval", .kind = F_SECONDS,
 	  .off = offsetof(struct ogw_conf, files_max_retry_interval_s), .min = 0, .max = MAX_SECONDS },
+	{ .name = "upload_attempts", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, files_upload_attempts), .min = 1, .max = 100000 },
+	{ .name = "upload_retry_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, files_upload_retry_s), .min = 1, .max = MAX_SECONDS },
 	{ 0 },
 };
 
@@ -1239,6 +1243,8 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->files_max_file_size = 64 * 1024 * 1024;
 	c->files_max_retries = 5;
 	c->files_max_retry_interval_s = 600;
+	c->files_upload_attempts = 60;
+	c->files_upload_retry_s = 60;
 	c->mqtt_prefix = must_strdup("ocpp");
 	c->mqtt_keepalive_s = 30;
 	c->mqtt_max_buffered = 100;

@@ -15,7 +15,9 @@ import { after, before, describe, it } from 'node:test';
 import {
   connectCharger, freePort, isoNow, sleep, startCsms, startGateway, stopAll, waitFor,
 } from './lib/harness.mjs';
-import { firmwareCharger, sha256, startFileHost } from './lib/files-peers.mjs';
+import {
+  firmwareCharger, logCharger, logHost, sha256, startFileHost,
+} from './lib/files-peers.mjs';
 
 const FW = crypto.randomBytes(200000);
 const SIGNED = crypto.randomBytes(50000);
@@ -33,7 +35,7 @@ async function setup(chargers, extraConfig = '') {
   const gw = await startGateway({
     csmsUrl: csms.url,
     config: `files = { listen = "127.0.0.1:${filePort}"; max_file_size = ${MAX_FILE};\n` +
-      `  max_retry_interval = 1; };\n${extraConfig}`,
+      `  max_retry_interval = 1; upload_retry_interval = 1; };\n${extraConfig}`,
   });
   const clients = {};
   for (const [id, version] of chargers) clients[id] = firmwareCharger(await connectCharger(gw, id, version), version);
@@ -165,5 +167,102 @@ describe('failed downloads', { timeout: 120000 }, () => {
     await waitFor(() => t.csms.callsOf('FWS201').some((c) => c.method === 'FirmwareStatusNotification' &&
       c.params.status === 'DownloadFailed' && c.params.requestId === 31), 20000, 'DownloadFailed 31');
     assert.equal(t.host.count('/cut.bin') - before, 3);
+  });
+});
+
+describe('logs through the gateway', { timeout: 120000 }, () => {
+  let t;
+  let up;
+  let later;
+  const LOG = crypto.randomBytes(40000);
+  const heard = [];   // status notifications about logs, when the CSMS got them
+  const at = (id, status) => heard.find((h) => h.id === id && h.status === status);
+
+  before(async () => {
+    up = logHost(await freePort());
+    await up.listen();
+    later = logHost(await freePort());   // down until the outage test brings it up
+    t = await setup([['LG16', '1.6'], ['LG201', '2.0.1'], ['LGT16', '1.6'], ['LGO16', '1.6'],
+      ['LGX16', '1.6']],
+    'groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "LGT16" ]; } );');
+    for (const id of ['LG16', 'LGT16', 'LGO16']) logCharger(t.clients[id], '1.6', LOG);
+    logCharger(t.clients.LG201, '2.0.1', LOG);
+    for (const m of ['DiagnosticsStatusNotification', 'LogStatusNotification']) {
+      t.csms.responders[m] = (params, client) => {
+        heard.push({ id: client.identity, status: params.status, requestId: params.requestId, at: Date.now() });
+        return {};
+      };
+    }
+  });
+  after(async () => {
+    await teardown(t);
+    await up.close();
+    await later.close();
+  });
+
+  it('1.6 GetDiagnostics: PUT through the gateway, Uploaded after the host has the file', async () => {
+    const res = await t.upstream.LG16.call('GetDiagnostics', { location: `${up.base}/diag/` });
+    assert.equal(res.fileName, 'LG16.log');
+    const rec = await waitFor(() => t.clients.LG16.logs.find((r) => r.done), 20000, 'charger upload');
+    assert.ok(rec.location.startsWith(`http://127.0.0.1:${t.filePort}/u/`), rec.location);
+    assert.equal(rec.error, undefined);
+    const uploaded = await waitFor(() => at('LG16', 'Uploaded'), 10000, 'Uploaded at the CSMS');
+    const got = up.received.find((r) => r.url === '/diag/LG16.log');
+    assert.ok(got, `host got ${up.received.map((r) => r.url)}`);
+    assert.equal(got.method, 'PUT');
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at, 'Uploaded reached the CSMS before the file did');
+  });
+
+  it('2.0.1 GetLog: POST kept as POST with its type, LogStatusNotification Uploaded with the requestId', async () => {
+    const res = await t.upstream.LG201.call('GetLog', {
+      logType: 'DiagnosticsLog', requestId: 21, log: { remoteLocation: `${up.base}/logs/lg201` },
+    });
+    assert.equal(res.status, 'Accepted');
+    const uploaded = await waitFor(() => at('LG201', 'Uploaded'), 20000, 'Uploaded at the CSMS');
+    assert.equal(uploaded.requestId, 21);
+    const got = up.received.find((r) => r.url === '/logs/lg201');
+    assert.ok(got);
+    assert.equal(got.method, 'POST');
+    assert.equal(got.type, 'text/plain');
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at);
+  });
+
+  it('2.0.1 CSMS GetLog, 1.6 charger GetDiagnostics (translated): the file and requestId arrive', async () => {
+    await t.upstream.LGT16.call('GetLog', {
+      logType: 'DiagnosticsLog', requestId: 12, log: { remoteLocation: `${up.base}/t/` },
+    });
+    const uploaded = await waitFor(() => at('LGT16', 'Uploaded'), 20000, 'Uploaded at the CSMS');
+    assert.equal(uploaded.requestId, 12);
+    const got = up.received.find((r) => r.url === '/t/LGT16.log');
+    assert.ok(got, `host got ${up.received.map((r) => r.url)}`);
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at);
+  });
+
+  it('held through an outage of the CSMS host, delivered after it, Uploaded only then', async () => {
+    await t.upstream.LGO16.call('GetDiagnostics', { location: `${later.base}/held/` });
+    const rec = await waitFor(() => t.clients.LGO16.logs.find((r) => r.done), 20000, 'charger upload');
+    assert.equal(rec.error, undefined, 'the charger\'s upload to the gateway must succeed');
+    await waitFor(() => /log upload to .*\/held\/LGO16\.log: attempt 1 of \d+ failed/.test(t.gw.stderr),
+      10000, 'a failed hand-over');
+    await sleep(1500);
+    assert.equal(at('LGO16', 'Uploaded'), undefined, 'Uploaded before the file reached the CSMS');
+    await later.listen();
+    const uploaded = await waitFor(() => at('LGO16', 'Uploaded'), 20000, 'Uploaded after the outage');
+    const got = later.received.find((r) => r.url === '/held/LGO16.log');
+    assert.ok(got);
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at);
+  });
+
+  it('a charger that says Uploaded without sending the file: the CSMS hears UploadFailed', async () => {
+    t.clients.LGX16.handle('GetDiagnostics', () => ({ fileName: 'never.log' }));
+    await t.upstream.LGX16.call('GetDiagnostics', { location: `${up.base}/x/` });
+    await t.clients.LGX16.call('DiagnosticsStatusNotification', { status: 'Uploaded' });
+    const failed = await waitFor(() => heard.find((h) => h.id === 'LGX16'), 5000, 'status at the CSMS');
+    assert.equal(failed.status, 'UploadFailed');
+    assert.equal(up.received.filter((r) => r.url.startsWith('/x/')).length, 0);
   });
 });

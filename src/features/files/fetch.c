@@ -28,6 +28,7 @@
 
 struct ogw_fetch {
 	CURL *easy;
+	struct curl_slist *headers;
 	int fd;
 	uint64_t bytes, max_bytes;
 	bool over_cap;
@@ -74,6 +75,7 @@ static void finish(struct ogw_fetch *f, CURLcode res)
 	}
 	curl_multi_remove_handle(multi, f->easy);
 	curl_easy_cleanup(f->easy);
+	curl_slist_free_all(f->headers);
 	if (f->fd >= 0)
 		close(f->fd);
 	ogw_fetch_done_fn done = f->done;
@@ -270,6 +272,7 @@ static int start(struct ogw_fetch *f)
 {
 	if (curl_multi_add_handle(multi, f->easy) != CURLM_OK) {
 		curl_easy_cleanup(f->easy);
+		curl_slist_free_all(f->headers);
 		close(f->fd);
 		free(f);
 		return -EIO;
@@ -301,8 +304,8 @@ int ogw_fetch_get(const char *url, const char *path, uint64_t max_bytes, ogw_fet
 	return 0;
 }
 
-int ogw_fetch_put(const char *url, const char *path, ogw_fetch_done_fn done, void *arg,
-		  struct ogw_fetch **ret)
+int ogw_fetch_send(const char *url, const char *path, const char *post_type,
+		   ogw_fetch_done_fn done, void *arg, struct ogw_fetch **ret)
 {
 	struct ogw_fetch *f;
 	struct stat st;
@@ -320,10 +323,21 @@ int ogw_fetch_put(const char *url, const char *path, ogw_fetch_done_fn done, voi
 		return r;
 	}
 	f->max_bytes = (uint64_t)st.st_size;
-	curl_easy_setopt(f->easy, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_READFUNCTION, on_read);
 	curl_easy_setopt(f->easy, CURLOPT_READDATA, f);
-	curl_easy_setopt(f->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+	/* No "Expect: 100-continue": the body goes at once. */
+	f->headers = curl_slist_append(NULL, "Expect:");
+	if (post_type) {
+		char ct[300];
+		snprintf(ct, sizeof(ct), "Content-Type: %s", post_type);
+		f->headers = f->headers ? curl_slist_append(f->headers, ct) : NULL;
+		curl_easy_setopt(f->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)st.st_size);
+	} else {
+		curl_easy_setopt(f->easy, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(f->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+	}
+	curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, f->headers);
 	r = start(f);
 	if (r < 0)
 		return r;
@@ -337,6 +351,7 @@ void ogw_fetch_cancel(struct ogw_fetch *f)
 		return;
 	curl_multi_remove_handle(multi, f->easy);
 	curl_easy_cleanup(f->easy);
+	curl_slist_free_all(f->headers);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f);

@@ -8,6 +8,7 @@
 #ifndef OGW_FILES_FETCH_H
 #define OGW_FILES_FETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,9 +25,11 @@ bool ogw_fetch_scheme_ok(const char *url);
  * @done runs once, later, from the loop (never from inside this call). */
 int ogw_fetch_get(const char *url, const char *path, uint64_t max_bytes, ogw_fetch_done_fn done,
 		  void *arg, struct ogw_fetch **ret);
-/* Uploads the file @path to @url (HTTP(S): PUT; FTP(S): STOR). */
-int ogw_fetch_put(const char *url, const char *path, ogw_fetch_done_fn done, void *arg,
-		  struct ogw_fetch **ret);
+/* Uploads the file @path to @url: HTTP(S) POST with Content-Type @post_type
+ * when it is not NULL, else HTTP(S) PUT or FTP(S) STOR. An answer of 300 or
+ * above is a failure. */
+int ogw_fetch_send(const char *url, const char *path, const char *post_type,
+		   ogw_fetch_done_fn done, void *arg, struct ogw_fetch **ret);
 /* Stops transfer @f; its @done does not run. NULL-safe. */
 void ogw_fetch_cancel(struct ogw_fetch *f);
 /* Every transfer stopped, the multi handle and its loop handles closed. */

@@ -29,13 +29,8 @@
 #include "ocppgw/util.h"
 #include "features/files/fetch.h"
 #include "features/files/files.h"
+#include "features/files/internal.h"
 #include "session/session.h"
-
-#define TOKEN_LEN 32           /* hex digits: 128 random bits */
-#define NAME_MAX_LEN 64        /* the file name kept at the end of a served path */
-#define HEAD_MAX 4096          /* a charger's request line and headers */
-#define CONNS_MAX 64           /* file server connections at once */
-#define CHUNK 65536
 
 enum entry_state {
 	ENTRY_WAITING,          /* before retrieveDateTime, or between attempts */
@@ -81,36 +76,6 @@ struct token {
 	lws_dll2_t list;            /* entry->tokens */
 	char hex[TOKEN_LEN + 1];
 	struct entry *e;
-};
-
-struct conn {
-	uv_tcp_t tcp;
-	lws_dll2_t list;            /* files->conns */
-	lws_dll2_t wait;            /* entry->waiters */
-	struct ogw_files *fs;
-	struct entry *e;            /* set while waiting for or sending it */
-	char head[HEAD_MAX];
-	size_t n;
-	int fd;
-	bool fs_busy;               /* a uv_fs_read is in flight */
-	bool closing;
-	uv_fs_t rd;
-	uv_write_t wr;
-	uv_buf_t out;
-	char *buf;
-	char *reply;                /* a short reply's text */
-};
-
-struct ogw_files {
-	struct ogw_gateway *gw;
-	char dir[400];
-	char base[256];             /* what a charger's location starts with */
-	uv_tcp_t listen;
-	bool listening;
-	lws_dll2_owner_t entries;
-	lws_dll2_owner_t conns;
-	uint64_t used;              /* bytes of ready files */
-	uint64_t next_name;
 };
 
 static struct ogw_files *files_of(struct ogw_gateway *gw)
@@ -265,11 +230,13 @@ static void conn_freed(uv_handle_t *h)
 	free(c);
 }
 
-static void conn_close(struct conn *c)
+void ogw_files_conn_close(struct conn *c)
 {
 	if (c->closing)
 		return;
 	c->closing = true;
+	if (c->up)
+		ogw_files_upload_abandon(c);
 	lws_dll2_remove(&c->wait);
 	lws_dll2_remove(&c->list);
 	if (c->e && c->fd >= 0)
@@ -286,11 +253,11 @@ static void conn_close(struct conn *c)
 static void reply_written(uv_write_t *w, int status)
 {
 	(void)status;
-	conn_close(w->data);
+	ogw_files_conn_close(w->data);
 }
 
 /* A short answer, then the connection closes. */
-static void conn_reply(struct conn *c, int code, const char *reason)
+void ogw_files_reply(struct conn *c, int code, const char *reason)
 {
 	if (c->closing)
 		return;
@@ -298,13 +265,13 @@ static void conn_reply(struct conn *c, int code, const char *reason)
 			 "Connection: close\r\n\r\n", code, reason);
 	if (n < 0) {
 		c->reply = NULL;
-		conn_close(c);
+		ogw_files_conn_close(c);
 		return;
 	}
 	c->out = uv_buf_init(c->reply, (unsigned int)n);
 	c->wr.data = c;
 	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &c->out, 1, reply_written) < 0)
-		conn_close(c);
+		ogw_files_conn_close(c);
 }
 
 static void chunk_read(uv_fs_t *r);
@@ -313,14 +280,14 @@ static void chunk_written(uv_write_t *w, int status)
 {
 	struct conn *c = w->data;
 	if (status < 0 || c->closing) {
-		conn_close(c);
+		ogw_files_conn_close(c);
 		return;
 	}
 	c->fs_busy = true;
 	c->out = uv_buf_init(c->buf, CHUNK);
 	if (uv_fs_read(ogw_loop_uv(), &c->rd, c->fd, &c->out, 1, -1, chunk_read) < 0) {
 		c->fs_busy = false;
-		conn_close(c);
+		ogw_files_conn_close(c);
 	}
 }
 
@@ -332,18 +299,18 @@ static void chunk_read(uv_fs_t *r)
 	uv_fs_req_cleanup(r);
 	c->fs_busy = false;
 	if (c->closing) {
-		/* conn_close() waited for this read. */
+		/* ogw_files_conn_close() waited for this read. */
 		c->closing = false;
-		conn_close(c);
+		ogw_files_conn_close(c);
 		return;
 	}
 	if (n <= 0) {
-		conn_close(c);
+		ogw_files_conn_close(c);
 		return;
 	}
 	c->out = uv_buf_init(c->buf, (unsigned int)n);
 	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &c->out, 1, chunk_written) < 0)
-		conn_close(c);
+		ogw_files_conn_close(c);
 }
 
 /* Sends the ready file of @e: the head, then CHUNK bytes at a time. */
@@ -353,7 +320,7 @@ static void conn_send(struct conn *c, struct entry *e)
 	c->fd = c->buf ? open(e->path, O_RDONLY | O_CLOEXEC) : -1;
 	if (c->fd < 0) {
 		ogw_err(NULL, "file %s: Failed to open %s: %s", e->url, e->path, strerror(errno));
-		conn_reply(c, 500, "Internal Server Error");
+		ogw_files_reply(c, 500, "Internal Server Error");
 		return;
 	}
 	c->e = e;
@@ -366,7 +333,7 @@ static void conn_send(struct conn *c, struct entry *e)
 	c->wr.data = c;
 	c->rd.data = c;
 	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &c->out, 1, chunk_written) < 0)
-		conn_close(c);
+		ogw_files_conn_close(c);
 }
 
 /* What a waiting connection gets once @e settled. */
@@ -378,7 +345,7 @@ static void wake_waiters(struct entry *e)
 		if (e->state == ENTRY_READY)
 			conn_send(c, e);
 		else
-			conn_reply(c, 503, "Service Unavailable");
+			ogw_files_reply(c, 503, "Service Unavailable");
 	} lws_end_foreach_dll_safe(d, n);
 }
 
@@ -397,19 +364,23 @@ static const char *request_token(char *head, char ret[TOKEN_LEN + 1])
 	return ret;
 }
 
-static void conn_request(struct conn *c)
+static void conn_request(struct conn *c, const char *body)
 {
 	char hex[TOKEN_LEN + 1];
 	struct entry *e;
 
+	if (!strncmp(c->head, "PUT /u/", 7) || !strncmp(c->head, "POST /u/", 8)) {
+		ogw_files_upload_begin(c, body);
+		return;
+	}
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	if (!request_token(c->head, hex)) {
-		conn_reply(c, 404, "Not Found");
+		ogw_files_reply(c, 404, "Not Found");
 		return;
 	}
 	e = token_find(c->fs, hex);
 	if (!e) {
-		conn_reply(c, 404, "Not Found");
+		ogw_files_reply(c, 404, "Not Found");
 		return;
 	}
 	switch (e->state) {
@@ -422,7 +393,7 @@ static void conn_request(struct conn *c)
 		lws_dll2_add_tail(&c->wait, &e->waiters);
 		break;
 	case ENTRY_FAILED:
-		conn_reply(c, 503, "Service Unavailable");
+		ogw_files_reply(c, 503, "Service Unavailable");
 		break;
 	}
 }
@@ -431,27 +402,34 @@ static void head_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct conn *c = h->data;
 	(void)suggested;
-	*buf = uv_buf_init(c->head + c->n, (unsigned int)(sizeof(c->head) - 1 - c->n));
+	if (c->up)
+		*buf = uv_buf_init(c->buf, CHUNK);
+	else
+		*buf = uv_buf_init(c->head + c->n, (unsigned int)(sizeof(c->head) - 1 - c->n));
 }
 
 static void head_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct conn *c = st->data;
-	(void)buf;
+	char *end;
 
 	if (n < 0) {
-		conn_close(c);
+		ogw_files_conn_close(c);
+		return;
+	}
+	if (c->up) {
+		ogw_files_upload_body(c, buf->base, (size_t)n);
 		return;
 	}
 	c->n += (size_t)n;
 	c->head[c->n] = '\0';
-	if (strstr(c->head, "\r\n\r\n")) {
-		conn_request(c);
+	if ((end = strstr(c->head, "\r\n\r\n"))) {
+		conn_request(c, end + 4);
 		return;
 	}
 	if (c->n >= sizeof(c->head) - 1) {
 		uv_read_stop(st);
-		conn_reply(c, 431, "Request Header Fields Too Large");
+		ogw_files_reply(c, 431, "Request Header Fields Too Large");
 	}
 }
 
@@ -473,7 +451,7 @@ static void on_connection(uv_stream_t *server, int status)
 	lws_dll2_add_tail(&c->list, &fs->conns);
 	if (fs->conns.count > CONNS_MAX) {
 		ogw_warn(NULL, "file server: %d connections at once, refusing more", CONNS_MAX);
-		conn_reply(c, 503, "Service Unavailable");
+		ogw_files_reply(c, 503, "Service Unavailable");
 		return;
 	}
 	uv_read_start((uv_stream_t *)&c->tcp, head_alloc, head_read);
@@ -570,8 +548,16 @@ static json_t *location_holder(json_t *payload, enum ogw_ocpp ver, const char *a
 	return json_object_get(payload, "firmware");
 }
 
+void ogw_files_token(char ret[TOKEN_LEN + 1])
+{
+	unsigned char rnd[TOKEN_LEN / 2];
+	ogw_random_bytes(rnd, sizeof(rnd));
+	ogw_hex_encode(rnd, sizeof(rnd), ret);
+	ret[TOKEN_LEN] = '\0';
+}
+
 /* The file name the charger may want to see at the end of its path. */
-static void safe_name(const char *url, char ret[NAME_MAX_LEN + 1])
+void ogw_files_safe_name(const char *url, char ret[NAME_MAX_LEN + 1])
 {
 	const char *end = url + strcspn(url, "?#"), *start = end;
 	size_t n = 0;
@@ -636,8 +622,11 @@ static enum ogw_stage_verdict files_on_relay(struct ogw_leg *from, struct ogw_le
 	(void)entry;
 	(void)memo;
 
-	if (!fs || to->kind != OGW_SOUTH || !is_firmware(action))
+	if (!fs || to->kind != OGW_SOUTH)
 		return OGW_STAGE_CONTINUE;
+	if (!is_firmware(action))
+		return ogw_files_upload_relay(fs, from, to, f, action, payload) ? OGW_STAGE_CHANGED
+										: OGW_STAGE_CONTINUE;
 	json_t *holder = location_holder(payload, to->ver, action);
 	const char *url = json_string_value(json_object_get(holder, "location"));
 	if (!url)
@@ -653,9 +642,7 @@ static enum ogw_stage_verdict files_on_relay(struct ogw_leg *from, struct ogw_le
 		free(a);
 		return OGW_STAGE_CONTINUE;
 	}
-	unsigned char rnd[TOKEN_LEN / 2];
-	ogw_random_bytes(rnd, sizeof(rnd));
-	ogw_hex_encode(rnd, sizeof(rnd), tk->hex);
+	ogw_files_token(tk->hex);
 	tk->e = e;
 	lws_dll2_add_tail(&tk->list, &e->tokens);
 
@@ -673,7 +660,7 @@ static enum ogw_stage_verdict files_on_relay(struct ogw_leg *from, struct ogw_le
 		lws_dll2_add_tail(&a->list, &e->asks);
 
 	char name[NAME_MAX_LEN + 1], *loc = NULL;
-	safe_name(url, name);
+	ogw_files_safe_name(url, name);
 	if (asprintf(&loc, "%s/f/%s%s%s", fs->base, tk->hex, *name ? "/" : "", name) < 0)
 		return OGW_STAGE_CONTINUE;
 	ogw_info(&lc, "firmware %s (%s): the charger gets %s", url, state_names[e->state], loc);
@@ -694,8 +681,12 @@ static bool is_download_failed(const struct ogw_frame *f)
  * answered here, so the CSMS hears of the failure once. */
 static enum ogw_stage_verdict files_on_call(struct ogw_leg *from, struct ogw_frame *f)
 {
-	if (from->kind != OGW_SOUTH || !is_download_failed(f))
+	struct ogw_files *fs = files_of(from->s->gw);
+
+	if (!fs || from->kind != OGW_SOUTH)
 		return OGW_STAGE_CONTINUE;
+	if (!is_download_failed(f))
+		return ogw_files_upload_status(fs, from, f);
 	if (!owed(from->s))
 		return OGW_STAGE_CONTINUE;
 	owed_add(from->s, -1);
@@ -730,6 +721,19 @@ static void dir_empty(const char *dir)
 	closedir(d);
 }
 
+/* @data_dir/@name into @ret, made if needed, emptied. */
+static int dir_fresh(char *ret, size_t size, const char *data_dir, const char *name)
+{
+	snprintf(ret, size, "%s/%s", data_dir, name);
+	if (mkdir(ret, 0700) < 0 && errno != EEXIST) {
+		int r = -errno;
+		ogw_err(NULL, "Failed to create %s: %s", ret, strerror(errno));
+		return r;
+	}
+	dir_empty(ret);
+	return 0;
+}
+
 static int listen_on(struct ogw_files *fs, const char *addr, int port)
 {
 	struct sockaddr_storage sa;
@@ -757,14 +761,12 @@ int ogw_files_start(struct ogw_gateway *gw)
 		return -ENOMEM;
 	fs->gw = gw;
 	gw->files = fs;
-	snprintf(fs->dir, sizeof(fs->dir), "%s/files", c->data_dir);
-	if (mkdir(fs->dir, 0700) < 0 && errno != EEXIST) {
-		int r = -errno;
-		ogw_err(NULL, "Failed to create %s: %s", fs->dir, strerror(errno));
+	int r = dir_fresh(fs->dir, sizeof(fs->dir), c->data_dir, "files");
+	if (r == 0)
+		r = dir_fresh(fs->updir, sizeof(fs->updir), c->data_dir, "uploads");
+	if (r < 0)
 		return r;
-	}
-	dir_empty(fs->dir);
-	int r = listen_on(fs, c->files_addr, c->files_port);
+	r = listen_on(fs, c->files_addr, c->files_port);
 	if (r < 0) {
 		ogw_err(NULL, "Failed to listen for file requests on %s:%d: %s", c->files_addr,
 			c->files_port, uv_strerror(r));
@@ -794,11 +796,12 @@ void ogw_files_stop(struct ogw_gateway *gw)
 	if (!fs)
 		return;
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&fs->conns)) {
-		conn_close(lws_container_of(d, struct conn, list));
+		ogw_files_conn_close(lws_container_of(d, struct conn, list));
 	} lws_end_foreach_dll_safe(d, n);
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&fs->entries)) {
 		entry_free(lws_container_of(d, struct entry, list));
 	} lws_end_foreach_dll_safe(d, n);
+	ogw_files_uploads_stop(fs);
 	ogw_fetch_shutdown();
 	gw->files = NULL;
 	if (fs->listening)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Firmware through the gateway (files.c, docs/FILES.md): the stage that
- * rewrites a firmware location to the gateway's LAN file server, the
- * shared download cache behind it, and that server.
+ * Firmware and logs through the gateway (docs/FILES.md): the stage that
+ * rewrites firmware and log locations to the gateway's LAN file server,
+ * the download cache and the log uploads behind it (files.c, upload.c).
  */
 #ifndef OGW_FILES_H
 #define OGW_FILES_H

@@ -97,3 +97,77 @@ export function firmwareCharger(client, version) {
   }
   return client;
 }
+
+// A CSMS log host: takes PUT and POST, keeps each body with when it came
+// ({ method, url, type, body, at }). listen() may be called late, on a
+// port chosen early, to play an outage.
+export function logHost(port) {
+  const host = { received: [], port, base: `http://127.0.0.1:${port}` };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      host.received.push({ method: req.method, url: req.url, type: req.headers['content-type'],
+        body: Buffer.concat(chunks), at: Date.now() });
+      res.writeHead(req.method === 'PUT' ? 201 : 200).end();
+    });
+  });
+  host.listen = () => new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  host.close = () => new Promise((resolve) => {
+    if (!server.listening) { resolve(); return; }
+    server.closeAllConnections();
+    server.close(resolve);
+  });
+  return host;
+}
+
+function send(url, method, body, type) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: { 'Content-Type': type, 'Content-Length': body.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// Makes @client (of @version) answer log requests: it names its file,
+// uploads @body to the location it is given (1.6 GetDiagnostics: PUT to
+// location + file name; GetLog: POST to the location as is), and reports
+// Uploading, then Uploaded or UploadFailed. client.logs records each
+// ({ params, location, error, done, reportedAt }).
+export function logCharger(client, version, body) {
+  client.logs = [];
+  const take = (params, location, url, method, notify, requestId) => {
+    const rec = { params, location };
+    client.logs.push(rec);
+    const report = (status) => client.call(notify,
+      requestId === undefined ? { status } : { status, requestId }).catch(() => {});
+    setImmediate(async () => {
+      await report('Uploading');
+      try {
+        await send(url, method, body, 'text/plain');
+      } catch (err) {
+        rec.error = err.message;
+      }
+      rec.reportedAt = Date.now();
+      await report(rec.error ? 'UploadFailed' : 'Uploaded');
+      rec.done = true;
+    });
+  };
+  const name = `${client.identity}.log`;
+  if (version === '1.6') {
+    client.handle('GetDiagnostics', ({ params }) => {
+      take(params, params.location, params.location + name, 'PUT', 'DiagnosticsStatusNotification');
+      return { fileName: name };
+    });
+  }
+  client.handle('GetLog', ({ params }) => {
+    take(params, params.log.remoteLocation, params.log.remoteLocation, 'POST', 'LogStatusNotification',
+      params.requestId);
+    return { status: 'Accepted', filename: name };
+  });
+  return client;
+}
