@@ -293,6 +293,7 @@ struct ogw_conf {
 	int files_max_retry_interval_s; /* cap on its retryInterval; default 600 */
 	int files_upload_attempts;  /* tries to hand a charger's log to the CSMS; default 60 */
 	int files_upload_retry_s;   /* between them; default 60 */
+	int files_idle_timeout_s;   /* a file server connection without progress; default 60 */
 
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;

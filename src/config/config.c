@@ -639,6 +639,8 @@ static const struct field files_fields[] = {
 	  .off = offsetof(struct ogw_conf, files_max_retry_interval_s), .min = 0, .max = MAX_SECONDS },
 	{ .name = "upload_attempts", .kind = F_INT,
 	  .off = offsetof(struct ogw_conf, files_upload_attempts), .min = 1, .max = 100000 },
+	{ .name = "idle_timeout", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, files_idle_timeout_s), .min = 1, .max = 3600 },
 	{ .name = "upload_retry_interval", .kind = F_SECONDS,
 	  .off = offsetof(struct ogw_conf, files_upload_retry_s), .min = 1, .max = MAX_SECONDS },
 	{ 0 },
@@ -1245,6 +1247,7 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->files_max_retry_interval_s = 600;
 	c->files_upload_attempts = 60;
 	c->files_upload_retry_s = 60;
+	c->files_idle_timeout_s = 60;
 	c->mqtt_prefix = must_strdup("ocpp");
 	c->mqtt_keepalive_s = 30;
 	c->mqtt_max_buffered = 100;

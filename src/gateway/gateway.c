@@ -373,7 +373,8 @@ static void catch_signals(void)
  * and maps ids before anything reads them); the charger state observes
  * before the balancer, which reads it; metrics count, then events record
  * (read-only, so their place changes no frame). Files comes last: it
- * rewrites a firmware location only once offline has let the CALL through.
+ * rewrites firmware and log locations only once offline has let the CALL
+ * through.
  */
 static const struct ogw_stage *const pipeline[] = {
 	&ogw_offline_stage,      /* features/offline: local answers, queue, replay, id maps, tx log */
@@ -383,6 +384,7 @@ static const struct ogw_stage *const pipeline[] = {
 	&ogw_metrics_stage,      /* features/metrics: counters for /metrics */
 	&ogw_events_stage,       /* features/events: the operator's event log */
 	&ogw_files_stage,        /* features/files: firmware through the gateway */
+	&ogw_logs_stage,         /* features/files: logs through the gateway */
 };
 
 static int pipeline_build(struct ogw_gateway *gw)
@@ -484,6 +486,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	r = ogw_files_start(gw);
 	if (r < 0)
 		goto fail;
+	ogw_files_logs_start(gw);
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);

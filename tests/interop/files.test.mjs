@@ -10,10 +10,11 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  connectCharger, freePort, isoNow, sleep, startCsms, startGateway, stopAll, waitFor,
+  connectCharger, freePort, isoNow, sleep, startCsms, startGateway, stopAll, waitFor, withTimeout,
 } from './lib/harness.mjs';
 import {
   firmwareCharger, logCharger, logHost, sha256, startFileHost,
@@ -35,7 +36,7 @@ async function setup(chargers, extraConfig = '') {
   const gw = await startGateway({
     csmsUrl: csms.url,
     config: `files = { listen = "127.0.0.1:${filePort}"; max_file_size = ${MAX_FILE};\n` +
-      `  max_retry_interval = 1; upload_retry_interval = 1; };\n${extraConfig}`,
+      `  max_retry_interval = 1; upload_retry_interval = 1; idle_timeout = 2; };\n${extraConfig}`,
   });
   const clients = {};
   for (const [id, version] of chargers) clients[id] = firmwareCharger(await connectCharger(gw, id, version), version);
@@ -183,7 +184,7 @@ describe('logs through the gateway', { timeout: 120000 }, () => {
     await up.listen();
     later = logHost(await freePort());   // down until the outage test brings it up
     t = await setup([['LG16', '1.6'], ['LG201', '2.0.1'], ['LGT16', '1.6'], ['LGO16', '1.6'],
-      ['LGX16', '1.6']],
+      ['LGX16', '1.6'], ['LGS16', '1.6']],
     'groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "LGT16" ]; } );');
     for (const id of ['LG16', 'LGT16', 'LGO16']) logCharger(t.clients[id], '1.6', LOG);
     logCharger(t.clients.LG201, '2.0.1', LOG);
@@ -264,5 +265,25 @@ describe('logs through the gateway', { timeout: 120000 }, () => {
     const failed = await waitFor(() => heard.find((h) => h.id === 'LGX16'), 5000, 'status at the CSMS');
     assert.equal(failed.status, 'UploadFailed');
     assert.equal(up.received.filter((r) => r.url.startsWith('/x/')).length, 0);
+  });
+
+  it('a charger that never finishes its upload: cut off after files.idle_timeout, Uploaded becomes UploadFailed', async () => {
+    let location;
+    t.clients.LGS16.handle('GetDiagnostics', ({ params }) => { location = params.location; return { fileName: 's.log' }; });
+    await t.upstream.LGS16.call('GetDiagnostics', { location: `${up.base}/s/` });
+    const u = new URL(`${location}s.log`);
+    const sock = net.connect(Number(u.port), u.hostname);
+    const closed = new Promise((resolve) => sock.on('close', resolve));
+    sock.on('error', () => {});
+    sock.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n${'a'.repeat(100)}`);
+    const started = Date.now();
+    await withTimeout(closed, 10000, 'the gateway closing a stalled upload');
+    assert.ok(Date.now() - started >= 1500, 'closed before the idle timeout');
+    assert.match(t.gw.stderr, /no progress on a connection for 2 s/);
+    assert.match(t.gw.stderr, /went away after 100 of 1000 bytes/);
+    await t.clients.LGS16.call('DiagnosticsStatusNotification', { status: 'Uploaded' });
+    const st = await waitFor(() => heard.find((h) => h.id === 'LGS16'), 5000, 'status at the CSMS');
+    assert.equal(st.status, 'UploadFailed');
+    assert.equal(up.received.filter((r) => r.url.startsWith('/s/')).length, 0);
   });
 });

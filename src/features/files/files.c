@@ -78,7 +78,7 @@ struct token {
 	struct entry *e;
 };
 
-static struct ogw_files *files_of(struct ogw_gateway *gw)
+struct ogw_files *ogw_files_of(struct ogw_gateway *gw)
 {
 	return gw->files;
 }
@@ -225,6 +225,8 @@ static void tell_failed(struct ogw_files *fs, struct ask *a, const char *why)
 static void conn_freed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
+	if (--c->handles)
+		return;
 	free(c->buf);
 	free(c->reply);
 	free(c);
@@ -236,7 +238,7 @@ void ogw_files_conn_close(struct conn *c)
 		return;
 	c->closing = true;
 	if (c->up)
-		ogw_files_upload_abandon(c);
+		c->fs->up_ops->abandon(c);
 	lws_dll2_remove(&c->wait);
 	lws_dll2_remove(&c->list);
 	if (c->e && c->fd >= 0)
@@ -246,8 +248,26 @@ void ogw_files_conn_close(struct conn *c)
 		close(c->fd);
 		c->fd = -1;
 	}
-	if (!c->fs_busy)
-		uv_close((uv_handle_t *)&c->tcp, conn_freed);
+	if (c->fs_busy)
+		return;
+	if (c->handles > 1) {
+		uv_timer_stop(&c->idle);
+		uv_close((uv_handle_t *)&c->idle, conn_freed);
+	}
+	uv_close((uv_handle_t *)&c->tcp, conn_freed);
+}
+
+static void idle_out(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	ogw_warn(NULL, "file server: no progress on a connection for %d s: closed",
+		 c->fs->gw->conf.files_idle_timeout_s);
+	ogw_files_conn_close(c);
+}
+
+void ogw_files_conn_alive(struct conn *c)
+{
+	uv_timer_start(&c->idle, idle_out, (uint64_t)c->fs->gw->conf.files_idle_timeout_s * 1000, 0);
 }
 
 static void reply_written(uv_write_t *w, int status)
@@ -283,6 +303,7 @@ static void chunk_written(uv_write_t *w, int status)
 		ogw_files_conn_close(c);
 		return;
 	}
+	ogw_files_conn_alive(c);
 	c->fs_busy = true;
 	c->out = uv_buf_init(c->buf, CHUNK);
 	if (uv_fs_read(ogw_loop_uv(), &c->rd, c->fd, &c->out, 1, -1, chunk_read) < 0) {
@@ -369,8 +390,8 @@ static void conn_request(struct conn *c, const char *body)
 	char hex[TOKEN_LEN + 1];
 	struct entry *e;
 
-	if (!strncmp(c->head, "PUT /u/", 7) || !strncmp(c->head, "POST /u/", 8)) {
-		ogw_files_upload_begin(c, body);
+	if (c->fs->up_ops && (!strncmp(c->head, "PUT /u/", 7) || !strncmp(c->head, "POST /u/", 8))) {
+		c->fs->up_ops->begin(c, body);
 		return;
 	}
 	uv_read_stop((uv_stream_t *)&c->tcp);
@@ -389,7 +410,9 @@ static void conn_request(struct conn *c, const char *body)
 		break;
 	case ENTRY_WAITING:
 	case ENTRY_FETCHING:
-		/* The charger came before the download finished: it waits. */
+		/* The charger came before the download finished: it waits,
+		 * however long the download takes (that has its own limits). */
+		uv_timer_stop(&c->idle);
 		lws_dll2_add_tail(&c->wait, &e->waiters);
 		break;
 	case ENTRY_FAILED:
@@ -417,8 +440,9 @@ static void head_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		ogw_files_conn_close(c);
 		return;
 	}
+	ogw_files_conn_alive(c);
 	if (c->up) {
-		ogw_files_upload_body(c, buf->base, (size_t)n);
+		c->fs->up_ops->body(c, buf->base, (size_t)n);
 		return;
 	}
 	c->n += (size_t)n;
@@ -444,10 +468,15 @@ static void on_connection(uv_stream_t *server, int status)
 	c->fd = -1;
 	uv_tcp_init(ogw_loop_uv(), &c->tcp);
 	c->tcp.data = c;
+	c->handles = 1;
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
 		uv_close((uv_handle_t *)&c->tcp, conn_freed);
 		return;
 	}
+	uv_timer_init(ogw_loop_uv(), &c->idle);
+	c->idle.data = c;
+	c->handles = 2;
+	ogw_files_conn_alive(c);
 	lws_dll2_add_tail(&c->list, &fs->conns);
 	if (fs->conns.count > CONNS_MAX) {
 		ogw_warn(NULL, "file server: %d connections at once, refusing more", CONNS_MAX);
@@ -618,15 +647,12 @@ static enum ogw_stage_verdict files_on_relay(struct ogw_leg *from, struct ogw_le
 					     json_t *payload, const struct ogw_tr_action *entry,
 					     json_t *memo)
 {
-	struct ogw_files *fs = files_of(from->s->gw);
+	struct ogw_files *fs = ogw_files_of(from->s->gw);
 	(void)entry;
 	(void)memo;
 
-	if (!fs || to->kind != OGW_SOUTH)
+	if (!fs || to->kind != OGW_SOUTH || !is_firmware(action))
 		return OGW_STAGE_CONTINUE;
-	if (!is_firmware(action))
-		return ogw_files_upload_relay(fs, from, to, f, action, payload) ? OGW_STAGE_CHANGED
-										: OGW_STAGE_CONTINUE;
 	json_t *holder = location_holder(payload, to->ver, action);
 	const char *url = json_string_value(json_object_get(holder, "location"));
 	if (!url)
@@ -681,12 +707,10 @@ static bool is_download_failed(const struct ogw_frame *f)
  * answered here, so the CSMS hears of the failure once. */
 static enum ogw_stage_verdict files_on_call(struct ogw_leg *from, struct ogw_frame *f)
 {
-	struct ogw_files *fs = files_of(from->s->gw);
+	struct ogw_files *fs = ogw_files_of(from->s->gw);
 
-	if (!fs || from->kind != OGW_SOUTH)
+	if (!fs || from->kind != OGW_SOUTH || !is_download_failed(f))
 		return OGW_STAGE_CONTINUE;
-	if (!is_download_failed(f))
-		return ogw_files_upload_status(fs, from, f);
 	if (!owed(from->s))
 		return OGW_STAGE_CONTINUE;
 	owed_add(from->s, -1);
@@ -801,7 +825,8 @@ void ogw_files_stop(struct ogw_gateway *gw)
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&fs->entries)) {
 		entry_free(lws_container_of(d, struct entry, list));
 	} lws_end_foreach_dll_safe(d, n);
-	ogw_files_uploads_stop(fs);
+	if (fs->up_ops)
+		fs->up_ops->stop(fs);
 	ogw_fetch_shutdown();
 	gw->files = NULL;
 	if (fs->listening)

@@ -28,6 +28,8 @@ struct upload;
 /* One connection to the file server. */
 struct conn {
 	uv_tcp_t tcp;
+	uv_timer_t idle;            /* no progress for files.idle_timeout: closed */
+	int handles;                /* of tcp and idle, not closed yet */
 	lws_dll2_t list;            /* files->conns */
 	lws_dll2_t wait;            /* entry->waiters */
 	struct ogw_files *fs;
@@ -59,9 +61,14 @@ struct ogw_files {
 	uint64_t used;              /* bytes of ready downloads */
 	uint64_t held;              /* bytes of uploads kept */
 	uint64_t next_name;
+	const struct ogw_files_upload_ops *up_ops;
 };
 
 /* files.c */
+/* The feature's state, NULL when files.listen is not set. */
+struct ogw_files *ogw_files_of(struct ogw_gateway *gw);
+/* @c made progress: its idle timeout starts again. */
+void ogw_files_conn_alive(struct conn *c);
 void ogw_files_reply(struct conn *c, int code, const char *reason);
 void ogw_files_conn_close(struct conn *c);
 /* Random hex into @ret. */
@@ -69,21 +76,21 @@ void ogw_files_token(char ret[TOKEN_LEN + 1]);
 /* The file name at the end of @url's path, only [A-Za-z0-9._-]. */
 void ogw_files_safe_name(const char *url, char ret[NAME_MAX_LEN + 1]);
 
-/* upload.c */
-/* The stage's on_relay for GetDiagnostics / GetLog to a charger. */
-bool ogw_files_upload_relay(struct ogw_files *fs, struct ogw_leg *from, struct ogw_leg *to,
-			    const struct ogw_frame *f, const char *action, json_t *payload);
-/* The stage's on_call for the charger's Diagnostics/LogStatusNotification:
- * what to do with it (CONTINUE, DONE: answered, CHANGED: status rewritten). */
-enum ogw_stage_verdict ogw_files_upload_status(struct ogw_files *fs, struct ogw_leg *from,
-					       struct ogw_frame *f);
-/* "PUT|POST /u/<token>[/<name>]": the head of @c (ending at @body, with
- * the first bytes of the body after it) is read; takes the body. */
-void ogw_files_upload_begin(struct conn *c, const char *body);
-/* More of the body @c is receiving. */
-void ogw_files_upload_body(struct conn *c, const char *data, size_t len);
-/* @c went away before its body was complete. */
-void ogw_files_upload_abandon(struct conn *c);
-void ogw_files_uploads_stop(struct ogw_files *fs);
+/*
+ * upload.c's part of the file server, registered by ogw_files_logs_start()
+ * (the gateway calls it after ogw_files_start()), so that files.c, which
+ * upload.c uses, never calls upload.c by name. NULL: no uploads.
+ */
+struct ogw_files_upload_ops {
+	/* "PUT|POST /u/<token>[/<name>]": the head of @c (ending at @body, with
+	 * the first bytes of the body after it) is read; takes the body. */
+	void (*begin)(struct conn *c, const char *body);
+	/* More of the body @c is receiving. */
+	void (*body)(struct conn *c, const char *data, size_t len);
+	/* @c went away before its body was complete. */
+	void (*abandon)(struct conn *c);
+	/* The gateway stops: every upload dropped. */
+	void (*stop)(struct ogw_files *fs);
+};
 
 #endif

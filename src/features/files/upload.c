@@ -195,31 +195,36 @@ static bool is_log_request(const char *action)
 	return !strcmp(action, "GetDiagnostics") || !strcmp(action, "GetLog");
 }
 
-bool ogw_files_upload_relay(struct ogw_files *fs, struct ogw_leg *from, struct ogw_leg *to,
-			    const struct ogw_frame *f, const char *action, json_t *payload)
+static enum ogw_stage_verdict logs_on_relay(struct ogw_leg *from, struct ogw_leg *to,
+					    const struct ogw_frame *f, const char *action,
+					    json_t *payload, const struct ogw_tr_action *entry,
+					    json_t *memo)
 {
-	if (!is_log_request(action))
-		return false;
+	struct ogw_files *fs = ogw_files_of(from->s->gw);
+	(void)entry;
+	(void)memo;
+
+	if (!fs || to->kind != OGW_SOUTH || !is_log_request(action))
+		return OGW_STAGE_CONTINUE;
 	/* 1.6 GetDiagnostics: location; GetLog (both versions): log.remoteLocation. */
 	bool diag = !strcmp(action, "GetDiagnostics");
 	json_t *holder = diag ? payload : json_object_get(payload, "log");
 	const char *key = diag ? "location" : "remoteLocation";
 	const char *url = json_string_value(json_object_get(holder, key));
 	struct ogw_log_ctx lc = { .charger = from->s->id, .leg = "south", .action = action };
-	(void)to;
 
 	if (!url)
-		return false;
+		return OGW_STAGE_CONTINUE;
 	if (!ogw_fetch_scheme_ok(url)) {
 		/* Passed on as it is: the charger reports what it makes of it. */
 		ogw_warn(&lc, "log location %s: unsupported scheme, passed through", url);
-		return false;
+		return OGW_STAGE_CONTINUE;
 	}
 	struct upload *u = calloc(1, sizeof(*u));
 	if (!u || !(u->csms_url = strdup(url))) {
 		free(u);
 		ogw_err(&lc, "Failed to take the log upload: out of memory");
-		return false;
+		return OGW_STAGE_CONTINUE;
 	}
 	/* One log at a time per charger: a newer request replaces the last
 	 * one unless its file is on its way (that one is delivered, and
@@ -243,18 +248,21 @@ bool ogw_files_upload_relay(struct ogw_files *fs, struct ogw_leg *from, struct o
 
 	char *loc = NULL;
 	if (asprintf(&loc, "%s/u/%s/", fs->base, u->token) < 0)
-		return false;
+		return OGW_STAGE_CONTINUE;
 	ogw_info(&lc, "log for %s: the charger uploads to %s", url, loc);
 	json_object_set_new(holder, key, json_string(loc));
 	free(loc);
-	return true;
+	return OGW_STAGE_CHANGED;
 }
 
 /* The charger's status notification about the log: "Uploaded" only once
  * the file reached the CSMS. */
-enum ogw_stage_verdict ogw_files_upload_status(struct ogw_files *fs, struct ogw_leg *from,
-					       struct ogw_frame *f)
+static enum ogw_stage_verdict logs_on_call(struct ogw_leg *from, struct ogw_frame *f)
 {
+	struct ogw_files *fs = ogw_files_of(from->s->gw);
+
+	if (!fs || !fs->up_ops || from->kind != OGW_SOUTH)
+		return OGW_STAGE_CONTINUE;
 	if (strcmp(f->action, "DiagnosticsStatusNotification") &&
 	    strcmp(f->action, "LogStatusNotification"))
 		return OGW_STAGE_CONTINUE;
@@ -294,6 +302,8 @@ enum ogw_stage_verdict ogw_files_upload_status(struct ogw_files *fs, struct ogw_
 	return OGW_STAGE_CONTINUE;
 }
 
+static void upload_body(struct conn *c, const char *data, size_t len);
+
 /* A header's value in @head (case-insensitive name), or NULL; *len set. */
 static const char *header(const char *head, const char *name, size_t *len)
 {
@@ -309,7 +319,7 @@ static const char *header(const char *head, const char *name, size_t *len)
 	return NULL;
 }
 
-void ogw_files_upload_begin(struct conn *c, const char *body)
+static void upload_begin(struct conn *c, const char *body)
 {
 	struct ogw_files *fs = c->fs;
 	struct ogw_conf *conf = &fs->gw->conf;
@@ -369,7 +379,7 @@ void ogw_files_upload_begin(struct conn *c, const char *body)
 	fs->held += u->size;
 	up_set_state(u, UP_RECEIVING);
 	c->up = u;
-	ogw_files_upload_body(c, body, (size_t)(c->head + c->n - body));
+	upload_body(c, body, (size_t)(c->head + c->n - body));
 }
 
 /* The whole body arrived: answer the charger and hand the file on. */
@@ -385,7 +395,7 @@ static void received(struct conn *c)
 	send_try(&u->timer);
 }
 
-void ogw_files_upload_body(struct conn *c, const char *data, size_t len)
+static void upload_body(struct conn *c, const char *data, size_t len)
 {
 	struct upload *u = c->up;
 	size_t off = 0;
@@ -414,7 +424,7 @@ void ogw_files_upload_body(struct conn *c, const char *data, size_t len)
 		received(c);
 }
 
-void ogw_files_upload_abandon(struct conn *c)
+static void upload_abandon(struct conn *c)
 {
 	struct upload *u = c->up;
 	struct ogw_log_ctx lc = { .charger = u->charger, .leg = "south" };
@@ -427,7 +437,7 @@ void ogw_files_upload_abandon(struct conn *c)
 	up_set_state(u, UP_FAILED);
 }
 
-void ogw_files_uploads_stop(struct ogw_files *fs)
+static void uploads_stop(struct ogw_files *fs)
 {
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&fs->uploads)) {
 		struct upload *u = lws_container_of(d, struct upload, list);
@@ -436,3 +446,23 @@ void ogw_files_uploads_stop(struct ogw_files *fs)
 		up_free(u);
 	} lws_end_foreach_dll_safe(d, n);
 }
+
+static const struct ogw_files_upload_ops upload_ops = {
+	.begin = upload_begin,
+	.body = upload_body,
+	.abandon = upload_abandon,
+	.stop = uploads_stop,
+};
+
+void ogw_files_logs_start(struct ogw_gateway *gw)
+{
+	struct ogw_files *fs = ogw_files_of(gw);
+	if (fs)
+		fs->up_ops = &upload_ops;
+}
+
+const struct ogw_stage ogw_logs_stage = {
+	.name = "logs",
+	.on_call = logs_on_call,
+	.on_relay = logs_on_relay,
+};
