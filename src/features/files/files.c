@@ -83,6 +83,11 @@ struct ogw_files *ogw_files_of(struct ogw_gateway *gw)
 	return gw->files;
 }
 
+struct ogw_files *ogw_files_toward_charger(const struct ogw_leg *from, const struct ogw_leg *to)
+{
+	return to->kind == OGW_SOUTH ? from->s->gw->files : NULL;
+}
+
 /* ---- the cache ------------------------------------------------------- */
 
 static void entry_set_state(struct entry *e, enum entry_state st)
@@ -647,11 +652,10 @@ static enum ogw_stage_verdict files_on_relay(struct ogw_leg *from, struct ogw_le
 					     json_t *payload, const struct ogw_tr_action *entry,
 					     json_t *memo)
 {
-	struct ogw_files *fs = ogw_files_of(from->s->gw);
-	(void)entry;
-	(void)memo;
+	struct ogw_files *fs = ogw_files_toward_charger(from, to);
+	(void)entry, (void)memo;
 
-	if (!fs || to->kind != OGW_SOUTH || !is_firmware(action))
+	if (!fs || !is_firmware(action))
 		return OGW_STAGE_CONTINUE;
 	json_t *holder = location_holder(payload, to->ver, action);
 	const char *url = json_string_value(json_object_get(holder, "location"));

@@ -67,6 +67,8 @@ struct ogw_files {
 /* files.c */
 /* The feature's state, NULL when files.listen is not set. */
 struct ogw_files *ogw_files_of(struct ogw_gateway *gw);
+/* The same for a CALL going from @from to @to: NULL unless @to is a charger. */
+struct ogw_files *ogw_files_toward_charger(const struct ogw_leg *from, const struct ogw_leg *to);
 /* @c made progress: its idle timeout starts again. */
 void ogw_files_conn_alive(struct conn *c);
 void ogw_files_reply(struct conn *c, int code, const char *reason);

@@ -200,11 +200,10 @@ static enum ogw_stage_verdict logs_on_relay(struct ogw_leg *from, struct ogw_leg
 					    json_t *payload, const struct ogw_tr_action *entry,
 					    json_t *memo)
 {
-	struct ogw_files *fs = ogw_files_of(from->s->gw);
-	(void)entry;
-	(void)memo;
+	struct ogw_files *fs = ogw_files_toward_charger(from, to);
+	(void)entry, (void)memo;
 
-	if (!fs || to->kind != OGW_SOUTH || !is_log_request(action))
+	if (!fs || !is_log_request(action))
 		return OGW_STAGE_CONTINUE;
 	/* 1.6 GetDiagnostics: location; GetLog (both versions): log.remoteLocation. */
 	bool diag = !strcmp(action, "GetDiagnostics");
