@@ -385,6 +385,7 @@ static const struct ogw_stage *const pipeline[] = {
 	&ogw_events_stage,       /* features/events: the operator's event log */
 	&ogw_files_stage,        /* features/files: firmware through the gateway */
 	&ogw_logs_stage,         /* features/files: logs through the gateway */
+	&ogw_rollout_stage,      /* features/files: the operator's firmware rollouts */
 };
 
 static int pipeline_build(struct ogw_gateway *gw)
@@ -520,6 +521,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 		return NULL;
 	gw->limit_mqtt = ogw_limit_mqtt_stop(gw->limit_mqtt);
 	ogw_balance_free(gw);  /* its timer lives in the context */
+	ogw_rollout_stop(gw);
 	ogw_files_stop(gw);
 	if (gw->store_commit_on) {
 		uv_check_stop(&gw->store_commit);

@@ -14,7 +14,8 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  connectCharger, freePort, isoNow, sleep, startCsms, startGateway, stopAll, waitFor, withTimeout,
+  adminApi, connectCharger, freePort, isoNow, sleep, startCsms, startGateway, stopAll, waitFor,
+  withTimeout,
 } from './lib/harness.mjs';
 import {
   firmwareCharger, logCharger, logHost, sha256, startFileHost,
@@ -285,5 +286,77 @@ describe('logs through the gateway', { timeout: 120000 }, () => {
     const st = await waitFor(() => heard.find((h) => h.id === 'LGS16'), 5000, 'status at the CSMS');
     assert.equal(st.status, 'UploadFailed');
     assert.equal(up.received.filter((r) => r.url.startsWith('/s/')).length, 0);
+  });
+});
+
+describe('fleet rollout from the admin API, no CSMS', { timeout: 120000 }, () => {
+  let host;
+  let gw;
+  const clients = {};
+  const ids = [['RO1', '1.6'], ['RO2', '2.0.1'], ['RO3', '1.6'], ['RO4', '2.0.1'], ['RO5', '1.6']];
+  before(async () => {
+    host = await startFileHost({ '/fleet.bin': FW, '/fleet2.bin': SIGNED });
+    gw = await startGateway({
+      config: `files = { listen = "127.0.0.1:${await freePort()}"; idle_timeout = 2; };\n`,
+    });
+    for (const [id, version] of ids) {
+      clients[id] = firmwareCharger(await connectCharger(gw, id, version), version,
+        { failInstall: id === 'RO3' });
+    }
+  });
+  after(async () => {
+    await stopAll({ clients: Object.values(clients), gw });
+    await host.close();
+  });
+
+  it('refuses a body without chargers, and a location with another scheme', async () => {
+    let r = await adminApi(gw, 'POST', '/api/firmware', { location: `${host.base}/fleet.bin` });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.field, 'chargers');
+    r = await adminApi(gw, 'POST', '/api/firmware', { location: 'file:///etc/passwd', chargers: ['RO1'] });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.field, 'location');
+    assert.equal((await adminApi(gw, 'GET', '/api/firmware')).json.state, 'none');
+  });
+
+  it('waves of 2: the next wave only after the last one reported Installed; one download', async () => {
+    const r = await adminApi(gw, 'POST', '/api/firmware', {
+      location: `${host.base}/fleet.bin`, chargers: ['RO1', 'RO2', 'RO4', 'RO5'], wave_size: 2,
+    });
+    assert.equal(r.status, 202, r.text);
+    const done = await waitFor(async () => {
+      const g = (await adminApi(gw, 'GET', '/api/firmware')).json;
+      return g.state !== 'running' ? g : null;
+    }, 30000, 'the rollout to end');
+    assert.equal(done.state, 'done', JSON.stringify(done));
+    assert.deepEqual(done.chargers.map((c) => [c.id, c.state, c.wave]),
+      [['RO1', 'installed', 1], ['RO2', 'installed', 1], ['RO4', 'installed', 2], ['RO5', 'installed', 2]]);
+    for (const id of ['RO1', 'RO2', 'RO4', 'RO5']) assert.equal(clients[id].firmware[0].hash, sha256(FW));
+    const wave1Installed = Math.max(clients.RO1.firmware[0].installedAt, clients.RO2.firmware[0].installedAt);
+    for (const id of ['RO4', 'RO5']) {
+      assert.ok(clients[id].firmware[0].at >= wave1Installed, `${id} got UpdateFirmware before wave 1 was installed`);
+    }
+    assert.equal(clients.RO2.firmware[0].params.firmware.location.startsWith(host.base), false,
+      'chargers get the gateway\'s location');
+    assert.equal(host.count('/fleet.bin'), 1);
+  });
+
+  it('stops on the first failure above max_failures: later chargers get nothing', async () => {
+    const before = Object.fromEntries(ids.map(([id]) => [id, clients[id].firmware.length]));
+    const r = await adminApi(gw, 'POST', '/api/firmware', {
+      location: `${host.base}/fleet2.bin`, chargers: ['RO3', 'RO1', 'RO2'], wave_size: 1, max_failures: 0,
+    });
+    assert.equal(r.status, 202, r.text);
+    const end = await waitFor(async () => {
+      const g = (await adminApi(gw, 'GET', '/api/firmware')).json;
+      return g.state !== 'running' ? g : null;
+    }, 30000, 'the rollout to stop');
+    assert.equal(end.state, 'stopped');
+    assert.equal(end.failures, 1);
+    assert.deepEqual(end.chargers.map((c) => [c.id, c.state, c.detail]),
+      [['RO3', 'failed', 'InstallationFailed'], ['RO1', 'pending', ''], ['RO2', 'pending', '']]);
+    await sleep(500);
+    assert.equal(clients.RO1.firmware.length, before.RO1);
+    assert.equal(clients.RO2.firmware.length, before.RO2);
   });
 });

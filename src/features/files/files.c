@@ -647,6 +647,41 @@ static struct entry *entry_new(struct ogw_files *fs, const char *url, const json
 	return e;
 }
 
+/*
+ * The location charger @charger gets for firmware @url (malloc'd in
+ * *ret_loc): a path of its own on the file server, the download started
+ * (or joined) with the retries of @req and the retrieve time in @holder.
+ * @a (taken, may be NULL): whom to tell when the download fails.
+ */
+char *ogw_files_offer(struct ogw_files *fs, const char *charger, const char *url,
+		      const json_t *req, const json_t *holder, struct ask *a)
+{
+	struct ogw_log_ctx lc = { .charger = charger, .leg = "south" };
+	struct entry *e = entry_find(fs, url);
+	struct token *tk = calloc(1, sizeof(*tk));
+	char name[NAME_MAX_LEN + 1], *loc = NULL;
+
+	if (!tk || (!e && !(e = entry_new(fs, url, req, holder)))) {
+		ogw_err(&lc, "Failed to take the firmware download: out of memory");
+		free(tk);
+		if (a)
+			ask_free(a);
+		return NULL;
+	}
+	ogw_files_token(tk->hex);
+	tk->e = e;
+	lws_dll2_add_tail(&tk->list, &e->tokens);
+	if (a && e->state == ENTRY_READY)
+		ask_free(a);
+	else if (a)
+		lws_dll2_add_tail(&a->list, &e->asks);
+	ogw_files_safe_name(url, name);
+	if (asprintf(&loc, "%s/f/%s%s%s", fs->base, tk->hex, *name ? "/" : "", name) < 0)
+		return NULL;
+	ogw_info(&lc, "firmware %s (%s): the charger gets %s", url, state_names[e->state], loc);
+	return loc;
+}
+
 static enum ogw_stage_verdict files_on_relay(struct ogw_leg *from, struct ogw_leg *to,
 					     const struct ogw_frame *f, const char *action,
 					     json_t *payload, const struct ogw_tr_action *entry,
@@ -662,38 +697,19 @@ static enum ogw_stage_verdict files_on_relay(struct ogw_leg *from, struct ogw_le
 	if (!url)
 		return OGW_STAGE_CONTINUE;
 
-	struct ogw_log_ctx lc = { .charger = from->s->id, .leg = "south", .action = action };
-	struct entry *e = entry_find(fs, url);
-	struct token *tk = calloc(1, sizeof(*tk));
-	struct ask *a = calloc(1, sizeof(*a));
-	if (!tk || !a || (!e && !(e = entry_new(fs, url, f->payload, holder)))) {
-		ogw_err(&lc, "Failed to take the firmware download: out of memory");
-		free(tk);
-		free(a);
-		return OGW_STAGE_CONTINUE;
-	}
-	ogw_files_token(tk->hex);
-	tk->e = e;
-	lws_dll2_add_tail(&tk->list, &e->tokens);
-
 	/* What the CSMS hears if the download fails: its own version's notification. */
-	enum ogw_ocpp csms_ver = from->ver;
-	snprintf(a->charger, sizeof(a->charger), "%s", from->s->id);
-	snprintf(a->action, sizeof(a->action), "%s",
-		 csms_ver == OGW_OCPP16 && !strcmp(f->action, "SignedUpdateFirmware") ?
-		 "SignedFirmwareStatusNotification" : "FirmwareStatusNotification");
-	if (csms_ver != OGW_OCPP16 || !strcmp(f->action, "SignedUpdateFirmware"))
-		a->request_id = json_incref(json_object_get(f->payload, "requestId"));
-	if (e->state == ENTRY_READY)
-		ask_free(a);
-	else
-		lws_dll2_add_tail(&a->list, &e->asks);
-
-	char name[NAME_MAX_LEN + 1], *loc = NULL;
-	ogw_files_safe_name(url, name);
-	if (asprintf(&loc, "%s/f/%s%s%s", fs->base, tk->hex, *name ? "/" : "", name) < 0)
+	struct ask *a = calloc(1, sizeof(*a));
+	if (a) {
+		bool signed16 = from->ver == OGW_OCPP16 && !strcmp(f->action, "SignedUpdateFirmware");
+		snprintf(a->charger, sizeof(a->charger), "%s", from->s->id);
+		snprintf(a->action, sizeof(a->action), "%s",
+			 signed16 ? "SignedFirmwareStatusNotification" : "FirmwareStatusNotification");
+		if (from->ver != OGW_OCPP16 || signed16)
+			a->request_id = json_incref(json_object_get(f->payload, "requestId"));
+	}
+	char *loc = ogw_files_offer(fs, from->s->id, url, f->payload, holder, a);
+	if (!loc)
 		return OGW_STAGE_CONTINUE;
-	ogw_info(&lc, "firmware %s (%s): the charger gets %s", url, state_names[e->state], loc);
 	json_object_set_new(holder, "location", json_string(loc));
 	free(loc);
 	return OGW_STAGE_CHANGED;

@@ -23,6 +23,7 @@
 #define CHUNK 65536
 
 struct entry;
+struct rollout;
 struct upload;
 
 /* One connection to the file server. */
@@ -62,6 +63,8 @@ struct ogw_files {
 	uint64_t held;              /* bytes of uploads kept */
 	uint64_t next_name;
 	const struct ogw_files_upload_ops *up_ops;
+	struct rollout *rollout;    /* rollout.c: the last one started, or NULL */
+	unsigned int rollouts;      /* started so far: their ids */
 };
 
 /* files.c */
@@ -73,6 +76,9 @@ struct ogw_files *ogw_files_toward_charger(const struct ogw_leg *from, const str
 void ogw_files_conn_alive(struct conn *c);
 void ogw_files_reply(struct conn *c, int code, const char *reason);
 void ogw_files_conn_close(struct conn *c);
+struct ask;
+char *ogw_files_offer(struct ogw_files *fs, const char *charger, const char *url,
+		      const json_t *req, const json_t *holder, struct ask *a);
 /* Random hex into @ret. */
 void ogw_files_token(char ret[TOKEN_LEN + 1]);
 /* The file name at the end of @url's path, only [A-Za-z0-9._-]. */

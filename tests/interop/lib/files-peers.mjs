@@ -57,14 +57,15 @@ function get(url) {
 
 // Makes @client (an ocpp-rpc charger of @version) take firmware updates:
 // it accepts, downloads the location, and reports Downloading, then
-// Downloaded or DownloadFailed. client.firmware records each request and
-// what came of it ({ params, location, hash, error }).
-export function firmwareCharger(client, version) {
+// Downloaded or DownloadFailed, then Installing and Installed (or
+// InstallationFailed with opts.failInstall). client.firmware records each
+// request and what came of it ({ params, location, hash, error, at }).
+export function firmwareCharger(client, version, opts = {}) {
   client.firmware = [];
   const report = (method, status, requestId) => client.call(method,
     requestId === undefined ? { status } : { status, requestId }).catch(() => {});
   const take = (params, location, method, requestId) => {
-    const rec = { params, location };
+    const rec = { params, location, at: Date.now() };
     client.firmware.push(rec);
     setImmediate(async () => {
       await report(method, 'Downloading', requestId);
@@ -76,8 +77,13 @@ export function firmwareCharger(client, version) {
       } catch (err) {
         rec.error = err.message;
         await report(method, 'DownloadFailed', requestId);
+        rec.done = true;
+        return;
       }
       rec.done = true;
+      await report(method, 'Installing', requestId);
+      rec.installedAt = Date.now();
+      await report(method, opts.failInstall ? 'InstallationFailed' : 'Installed', requestId);
     });
   };
   if (version === '1.6') {
