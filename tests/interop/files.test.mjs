@@ -11,10 +11,11 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  adminApi, connectCharger, freePort, isoNow, sleep, startCsms, startGateway, stopAll, waitFor,
+  adminApi, connectCharger, freePort, isoNow, sleep, startCsms, startGateway, stopAll, tmpDir, waitFor,
   withTimeout,
 } from './lib/harness.mjs';
 import {
@@ -358,5 +359,57 @@ describe('fleet rollout from the admin API, no CSMS', { timeout: 120000 }, () =>
     await sleep(500);
     assert.equal(clients.RO1.firmware.length, before.RO1);
     assert.equal(clients.RO2.firmware.length, before.RO2);
+  });
+});
+
+describe('a log on its way survives a restart of the gateway', { timeout: 120000 }, () => {
+  let csms;
+  let host;
+  let gw;
+  let charger;
+  const dataDir = path.join(tmpDir(), 'data');
+  const LOG = crypto.randomBytes(30000);
+  const heard = [];
+  const start = async () => startGateway({
+    csmsUrl: csms.url, dataDir,
+    config: `files = { listen = "127.0.0.1:${await freePort()}"; upload_retry_interval = 1; };\n`,
+  });
+  before(async () => {
+    csms = await startCsms();
+    csms.responders.DiagnosticsStatusNotification = (params, client) => {
+      heard.push({ id: client.identity, status: params.status, at: Date.now() });
+      return {};
+    };
+    host = logHost(await freePort());   // down until the gateway restarted
+  });
+  after(async () => {
+    await stopAll({ clients: [charger], gw, csms });
+    await host.close();
+  });
+
+  it('held through the outage and a restart, delivered after, Uploaded only then', async () => {
+    gw = await start();
+    charger = logCharger(await connectCharger(gw, 'LR16', '1.6'), '1.6', LOG);
+    const upstream = await csms.waitClient('LR16');
+    await upstream.call('GetDiagnostics', { location: `${host.base}/r/` });
+    await waitFor(() => charger.logs.find((r) => r.done), 20000, 'charger upload');
+    await waitFor(() => /log upload to .*\/r\/LR16\.log: attempt 1 of/.test(gw.stderr), 10000, 'a failed try');
+    await waitFor(() => /Uploaded held until the file reaches/.test(gw.stderr), 10000, 'Uploaded held');
+    assert.equal(heard.filter((h) => h.status === 'Uploaded').length, 0);
+    await charger.close({ force: true });
+    assert.equal((await gw.stop()).code, 0);
+    assert.match(gw.stderr, /kept for the next start/);
+
+    await host.listen();
+    gw = await start();
+    await waitFor(() => /log upload to .*\/r\/LR16\.log: resumed \(sending\)/.test(gw.stderr), 5000,
+      'the upload resumed');
+    charger = await connectCharger(gw, 'LR16', '1.6');
+    const uploaded = await waitFor(() => heard.find((h) => h.status === 'Uploaded'), 20000, 'Uploaded after the restart');
+    const got = host.received.find((r) => r.url === '/r/LR16.log');
+    assert.ok(got, `host got ${host.received.map((r) => r.url)}`);
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at);
+    assert.equal(heard.filter((h) => h.status === 'Uploaded').length, 1);
   });
 });

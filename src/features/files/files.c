@@ -765,8 +765,8 @@ static void dir_empty(const char *dir)
 	closedir(d);
 }
 
-/* @data_dir/@name into @ret, made if needed, emptied. */
-static int dir_fresh(char *ret, size_t size, const char *data_dir, const char *name)
+/* @data_dir/@name into @ret, made if needed, emptied when @empty. */
+static int dir_fresh(char *ret, size_t size, const char *data_dir, const char *name, bool empty)
 {
 	snprintf(ret, size, "%s/%s", data_dir, name);
 	if (mkdir(ret, 0700) < 0 && errno != EEXIST) {
@@ -774,7 +774,8 @@ static int dir_fresh(char *ret, size_t size, const char *data_dir, const char *n
 		ogw_err(NULL, "Failed to create %s: %s", ret, strerror(errno));
 		return r;
 	}
-	dir_empty(ret);
+	if (empty)
+		dir_empty(ret);
 	return 0;
 }
 
@@ -805,9 +806,10 @@ int ogw_files_start(struct ogw_gateway *gw)
 		return -ENOMEM;
 	fs->gw = gw;
 	gw->files = fs;
-	int r = dir_fresh(fs->dir, sizeof(fs->dir), c->data_dir, "files");
+	/* uploads: upload.c keeps what is still on its way (ogw_files_logs_start()). */
+	int r = dir_fresh(fs->dir, sizeof(fs->dir), c->data_dir, "files", true);
 	if (r == 0)
-		r = dir_fresh(fs->updir, sizeof(fs->updir), c->data_dir, "uploads");
+		r = dir_fresh(fs->updir, sizeof(fs->updir), c->data_dir, "uploads", false);
 	if (r < 0)
 		return r;
 	r = listen_on(fs, c->files_addr, c->files_port);

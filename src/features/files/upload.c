@@ -9,21 +9,30 @@
  * "Uploaded" reaches the CSMS only once the file did: held and sent by the
  * gateway when the hand-over completes, or turned into UploadFailed when
  * the gateway never got the file or could not deliver it.
- * Uploads are kept in memory: a restart forgets those not yet delivered.
+ * A file on its way (and an Uploaded the CSMS is still owed) survives a
+ * restart: the list is one JSON value in the store's kv table, the files
+ * stay in data_dir/uploads, and the hand-over resumes at start.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ocppgw/log.h"
 #include "ocppgw/loop.h"
+#include "ocppgw/store.h"
 #include "features/files/fetch.h"
 #include "features/files/files.h"
 #include "features/files/internal.h"
+
+/* The uploads a restart must not lose, under the gateway's own kv row. */
+#define UPLOADS_CHARGER ""
+#define UPLOADS_KEY "files.uploads"
 
 enum upload_state {
 	UP_AWAITING,            /* the charger has not sent the file yet */
@@ -60,6 +69,7 @@ struct upload {
 	struct ogw_fetch *xfer;
 	bool held;                  /* the charger's Uploaded was answered here, the
 	                               CSMS not told yet */
+	bool telling;               /* our Uploaded is with the CSMS, unanswered */
 };
 
 static void up_set_state(struct upload *u, enum upload_state st)
@@ -80,19 +90,61 @@ static void up_closed(uv_handle_t *h)
 	free(u);
 }
 
-static void up_free(struct upload *u)
+/* Whether a restart must bring @u back: its file is on its way, or the
+ * CSMS is owed its Uploaded. */
+static bool durable(const struct upload *u)
 {
+	return u->state == UP_SENDING || (u->state == UP_DELIVERED && u->held);
+}
+
+/* Writes the list of durable uploads (the store commits it with the loop's batch). */
+static void uploads_save(struct ogw_files *fs)
+{
+	json_t *list = json_array();
+
+	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&fs->uploads)) {
+		struct upload *u = lws_container_of(d, struct upload, list);
+		if (durable(u))
+			json_array_append_new(list, json_pack(
+				"{s:s, s:s, s:s, s:s, s:s, s:O?, s:s?, s:I, s:i, s:b, s:b}",
+				"token", u->token, "charger", u->charger, "csms_url", u->csms_url,
+				"target", u->target, "notify", u->notify, "requestId", u->request_id,
+				"postType", u->post_type, "size", (json_int_t)u->size,
+				"attempts", u->attempts, "held", u->held,
+				"delivered", u->state == UP_DELIVERED));
+	} lws_end_foreach_dll(d);
+	int r = json_array_size(list) ?
+		ogw_store_kv_put(fs->gw->store, UPLOADS_CHARGER, UPLOADS_KEY, list) :
+		ogw_store_kv_del(fs->gw->store, UPLOADS_CHARGER, UPLOADS_KEY);
+	if (r < 0)
+		ogw_err(NULL, "Failed to keep the log uploads in the store: %s", strerror(-r));
+	json_decref(list);
+}
+
+/* Drops @u from memory; with @forget, its file and its place in the store too. */
+static void up_release(struct upload *u, bool forget)
+{
+	bool was_durable = durable(u);
+
 	ogw_fetch_cancel(u->xfer);
 	u->xfer = NULL;
 	if (u->fd >= 0)
 		close(u->fd);
 	if (u->size && u->state != UP_AWAITING) {
 		u->fs->held -= u->size;
-		unlink(u->path);
+		if (forget)
+			unlink(u->path);
 	}
 	lws_dll2_remove(&u->list);
+	if (forget && was_durable)
+		uploads_save(u->fs);
 	uv_timer_stop(&u->timer);
 	uv_close((uv_handle_t *)&u->timer, up_closed);
+}
+
+static void up_free(struct upload *u)
+{
+	up_release(u, true);
 }
 
 /* The latest upload the CSMS asked of @charger. */
@@ -117,28 +169,60 @@ static struct upload *up_by_token(struct ogw_files *fs, const char *hex)
 	return NULL;
 }
 
-static void told(struct ogw_call *c, const struct ogw_frame *answer)
+static bool tell(struct upload *u, const char *status);
+
+static void retell(uv_timer_t *t)
 {
-	(void)c;
-	(void)answer;
+	tell(t->data, "Uploaded");
 }
 
-/* The gateway tells the CSMS @status of the log it asked for. */
-static void tell(struct upload *u, const char *status)
+/* The CSMS's answer to our Uploaded (@c->memo: the upload's token, @c->ctx
+ * the gateway): the upload is done with only once the CSMS took it. */
+static void told(struct ogw_call *c, const struct ogw_frame *answer)
+{
+	struct ogw_files *fs = ogw_files_of((struct ogw_gateway *)c->ctx);
+	const char *token = json_string_value(c->memo);
+	struct upload *u = fs && token ? up_by_token(fs, token) : NULL;
+
+	if (!u)
+		return;
+	u->telling = false;
+	if (answer && answer->type == OGW_MSG_CALLRESULT) {
+		up_free(u);
+		return;
+	}
+	struct ogw_log_ctx lc = { .charger = u->charger, .leg = "north", .action = u->notify };
+	ogw_warn(&lc, "log upload %s: the CSMS did not take Uploaded (%s), again in %d s", u->token,
+		 answer ? "CALLERROR" : "no answer", fs->gw->conf.files_upload_retry_s);
+	uv_timer_start(&u->timer, retell, (uint64_t)fs->gw->conf.files_upload_retry_s * 1000, 0);
+}
+
+/* The gateway tells the CSMS @status of the log it asked for: false when
+ * the charger has no CSMS leg up now (told when it has, on_leg()).
+ * Uploaded is owed until the CSMS answers it (told()); UploadFailed is
+ * said once. */
+static bool tell(struct upload *u, const char *status)
 {
 	struct ogw_session *s = ogw_session_find(u->fs->gw, u->charger);
 	struct ogw_log_ctx lc = { .charger = u->charger, .leg = "north", .action = u->notify };
 
-	if (!s || ogw_session_standalone(s)) {
-		ogw_warn(&lc, "log upload %s: %s, no CSMS session to tell", u->token, status);
-		return;
+	if (!s || ogw_session_standalone(s) || ogw_session_primary(s)->state != OGW_LEG_UP) {
+		ogw_info(&lc, "log upload %s: %s, told once the charger's CSMS leg is up", u->token,
+			 status);
+		return false;
 	}
 	json_t *p = json_pack("{s:s}", "status", status);
 	if (p && u->request_id)
 		json_object_set(p, "requestId", u->request_id);
 	ogw_info(&lc, "log upload to %s: the gateway reports %s", u->csms_url, status);
-	if (!p || ogw_leg_call(ogw_session_primary(s), u->notify, p, told, NULL, NULL) < 0)
+	bool owed = !strcmp(status, "Uploaded");
+	json_t *memo = owed ? json_string(u->token) : NULL;
+	if (!p || ogw_leg_call(ogw_session_primary(s), u->notify, p, told, u->fs->gw, memo) < 0) {
 		ogw_err(&lc, "Failed to send %s %s to the CSMS", u->notify, status);
+		return false;
+	}
+	u->telling = owed;
+	return true;
 }
 
 /* ---- the hand-over to the CSMS --------------------------------------- */
@@ -157,8 +241,8 @@ static void sent(void *arg, int rc, const char *why, uint64_t bytes)
 			 (unsigned long long)bytes, u->target);
 		up_set_state(u, UP_DELIVERED);
 		if (u->held) {
+			uploads_save(u->fs);
 			tell(u, "Uploaded");
-			up_free(u);
 		} else if (up_of(u->fs, u->charger) != u) {
 			up_free(u);   /* replaced: no Uploaded of the charger's will match it */
 		}
@@ -173,10 +257,13 @@ static void sent(void *arg, int rc, const char *why, uint64_t bytes)
 	}
 	ogw_err(&lc, "log upload to %s: failed after %d attempts: %s", u->target, u->attempts, why);
 	up_set_state(u, UP_FAILED);
-	if (u->held) {
+	if (u->held)
 		tell(u, "UploadFailed");
+	/* Held or not, nothing more is owed: the charger's Uploaded to come
+	 * becomes UploadFailed (ogw_files_upload_status()). */
+	uploads_save(u->fs);
+	if (u->held)
 		up_free(u);
-	}
 }
 
 static void send_try(uv_timer_t *t)
@@ -285,6 +372,7 @@ static enum ogw_stage_verdict logs_on_call(struct ogw_leg *from, struct ogw_fram
 		ogw_leg_send_result(from, f->action, f->id, empty);
 		json_decref(empty);
 		u->held = true;
+		uploads_save(fs);
 		ogw_info(&lc, "Uploaded held until the file reaches %s", u->target);
 		return OGW_STAGE_DONE;
 	}
@@ -391,6 +479,7 @@ static void received(struct conn *c)
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	ogw_files_reply(c, u->post_type ? 200 : 201, u->post_type ? "OK" : "Created");
 	up_set_state(u, UP_SENDING);
+	uploads_save(u->fs);
 	send_try(&u->timer);
 }
 
@@ -436,14 +525,106 @@ static void upload_abandon(struct conn *c)
 	up_set_state(u, UP_FAILED);
 }
 
+/* At the stop: those on their way stay in the store and on disk. */
 static void uploads_stop(struct ogw_files *fs)
 {
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&fs->uploads)) {
 		struct upload *u = lws_container_of(d, struct upload, list);
-		if (u->state == UP_SENDING)
-			ogw_warn(NULL, "log upload to %s: not delivered, lost with the stop", u->target);
-		up_free(u);
+		if (durable(u))
+			ogw_info(NULL, "log upload to %s: kept for the next start", u->target);
+		up_release(u, !durable(u));
 	} lws_end_foreach_dll_safe(d, n);
+}
+
+/* The charger's CSMS leg is up: what it is owed is told now. */
+static bool logs_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
+{
+	struct ogw_files *fs = ogw_files_of(l->s->gw);
+
+	if (!fs || !fs->up_ops || ev != OGW_LEG_EV_UP || l != ogw_session_primary(l->s))
+		return false;
+	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&fs->uploads)) {
+		struct upload *u = lws_container_of(d, struct upload, list);
+		if (!strcmp(u->charger, l->s->id) && u->state == UP_DELIVERED && u->held &&
+		    !u->telling)
+			tell(u, "Uploaded");
+	} lws_end_foreach_dll_safe(d, n);
+	return false;
+}
+
+/* One upload of an earlier run from its stored form: false when it is unusable. */
+static bool restore_one(struct ogw_files *fs, const json_t *o)
+{
+	const char *token = json_string_value(json_object_get(o, "token"));
+	const char *charger = json_string_value(json_object_get(o, "charger"));
+	const char *csms_url = json_string_value(json_object_get(o, "csms_url"));
+	const char *target = json_string_value(json_object_get(o, "target"));
+	const char *notify = json_string_value(json_object_get(o, "notify"));
+	const char *post_type = json_string_value(json_object_get(o, "postType"));
+	struct upload *u;
+	struct stat st;
+
+	if (!token || strlen(token) != TOKEN_LEN || strspn(token, "0123456789abcdef") != TOKEN_LEN ||
+	    !charger || strlen(charger) > OGW_ID_MAX || !csms_url || !target || !notify ||
+	    strlen(notify) >= sizeof(u->notify) || !(u = calloc(1, sizeof(*u))))
+		return false;
+	u->fs = fs;
+	u->fd = -1;
+	snprintf(u->token, sizeof(u->token), "%s", token);
+	snprintf(u->charger, sizeof(u->charger), "%s", charger);
+	snprintf(u->notify, sizeof(u->notify), "%s", notify);
+	snprintf(u->path, sizeof(u->path), "%s/%s", fs->updir, token);
+	u->csms_url = strdup(csms_url);
+	u->target = strdup(target);
+	u->post_type = post_type ? strdup(post_type) : NULL;
+	/* Stored as null for a 1.6 GetDiagnostics, which has none. */
+	json_t *rid = json_object_get(o, "requestId");
+	u->request_id = json_is_integer(rid) ? json_incref(rid) : NULL;
+	u->attempts = (int)json_integer_value(json_object_get(o, "attempts"));
+	u->held = json_is_true(json_object_get(o, "held"));
+	u->state = json_is_true(json_object_get(o, "delivered")) ? UP_DELIVERED : UP_SENDING;
+	uv_timer_init(ogw_loop_uv(), &u->timer);
+	u->timer.data = u;
+	lws_dll2_add_tail(&u->list, &fs->uploads);
+	if (!u->csms_url || !u->target || (post_type && !u->post_type) ||
+	    (u->state == UP_SENDING && stat(u->path, &st) < 0)) {
+		up_release(u, false);
+		return false;
+	}
+	if (u->state == UP_SENDING) {
+		u->size = (uint64_t)st.st_size;
+		fs->held += u->size;
+		uv_timer_start(&u->timer, send_try, 0, 0);
+	}
+	ogw_info(NULL, "log upload to %s: resumed (%s)", u->target, up_state_names[u->state]);
+	return true;
+}
+
+/* The uploads an earlier run left; files in data_dir/uploads that none
+ * of them names are dropped. */
+static void uploads_restore(struct ogw_files *fs)
+{
+	json_t *list = ogw_store_kv_get(fs->gw->store, UPLOADS_CHARGER, UPLOADS_KEY, NULL), *o;
+	size_t i, dropped = 0;
+
+	json_array_foreach(list, i, o)
+		dropped += !restore_one(fs, o);
+	json_decref(list);
+	if (dropped) {
+		ogw_warn(NULL, "%zu stored log upload(s) could not be resumed", dropped);
+		uploads_save(fs);
+	}
+	DIR *d = opendir(fs->updir);
+	struct dirent *de;
+	char p[1024];
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || up_by_token(fs, de->d_name))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", fs->updir, de->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
 }
 
 static const struct ogw_files_upload_ops upload_ops = {
@@ -456,12 +637,15 @@ static const struct ogw_files_upload_ops upload_ops = {
 void ogw_files_logs_start(struct ogw_gateway *gw)
 {
 	struct ogw_files *fs = ogw_files_of(gw);
-	if (fs)
-		fs->up_ops = &upload_ops;
+	if (!fs)
+		return;
+	fs->up_ops = &upload_ops;
+	uploads_restore(fs);
 }
 
 const struct ogw_stage ogw_logs_stage = {
 	.name = "logs",
+	.on_leg = logs_on_leg,
 	.on_call = logs_on_call,
 	.on_relay = logs_on_relay,
 };
