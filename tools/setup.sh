@@ -22,6 +22,7 @@ PKGS=(build-essential meson ninja-build pkg-config python3
       libwebsockets-dev libmosquitto-dev libconfig-dev libmbedtls-dev
       libjansson-dev libsqlite3-dev libssl-dev libuv1-dev libcurl4-openssl-dev libcriterion-dev openssl
       mosquitto sqlite3 nginx-light chromium
+      python3-pyftpdlib  # the FTP CSMS host of tests/interop/files.test.mjs
       clang)  # clang: the libFuzzer targets (tests/fuzz, meson suite fuzz)
 
 node_ok() {

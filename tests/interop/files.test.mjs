@@ -9,7 +9,9 @@
 // and the gateway goes on relaying.
 
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -411,5 +413,59 @@ describe('a log on its way survives a restart of the gateway', { timeout: 120000
     assert.equal(sha256(got.body), sha256(LOG));
     assert.ok(uploaded.at >= got.at);
     assert.equal(heard.filter((h) => h.status === 'Uploaded').length, 1);
+  });
+});
+
+// The CSMS's host speaks FTP: Debian's python3-pyftpdlib, anonymous with
+// write access, on a free port. Skipped where the package is missing.
+const FTPD = '/usr/bin/python3';
+const haveFtpd = spawnSync(FTPD, ['-c', 'import pyftpdlib'], { stdio: 'ignore' }).status === 0;
+
+describe('an FTP CSMS host (python3-pyftpdlib)', { timeout: 120000, skip: !haveFtpd && 'python3-pyftpdlib not installed' }, () => {
+  let ftpd;
+  let root;
+  let port;
+  let t;
+  const LOG = crypto.randomBytes(20000);
+  const heard = [];
+  before(async () => {
+    root = tmpDir('ocppgw-ftp-');
+    fs.writeFileSync(path.join(root, 'fw.bin'), FW);
+    fs.mkdirSync(path.join(root, 'logs'));
+    port = await freePort();
+    ftpd = spawn(FTPD, ['-m', 'pyftpdlib', '-i', '127.0.0.1', '-p', String(port), '-w', '-d', root],
+      { stdio: 'ignore' });
+    await waitFor(() => new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    }), 10000, 'the FTP server');
+    t = await setup([['FTP16', '1.6'], ['FTPL16', '1.6']]);
+    logCharger(t.clients.FTPL16, '1.6', LOG);
+    t.csms.responders.DiagnosticsStatusNotification = (params, client) => {
+      heard.push({ id: client.identity, status: params.status, at: Date.now() });
+      return {};
+    };
+  });
+  after(async () => {
+    await teardown(t);
+    ftpd.kill('SIGTERM');
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('firmware at an ftp:// location reaches the charger over the gateway\'s HTTP', async () => {
+    await t.upstream.FTP16.call('UpdateFirmware', { location: `ftp://127.0.0.1:${port}/fw.bin`, retrieveDate: isoNow() });
+    const rec = await waitFor(() => t.clients.FTP16.firmware.find((r) => r.done), 20000, 'charger download');
+    assert.ok(rec.location.startsWith(`http://127.0.0.1:${t.filePort}/f/`), rec.location);
+    assert.equal(rec.hash, sha256(FW));
+  });
+
+  it('a log for an ftp:// location is stored there (STOR), Uploaded after', async () => {
+    await t.upstream.FTPL16.call('GetDiagnostics', { location: `ftp://127.0.0.1:${port}/logs/` });
+    const file = path.join(root, 'logs', 'FTPL16.log');
+    const uploaded = await waitFor(() => heard.find((h) => h.id === 'FTPL16' && h.status === 'Uploaded'),
+      20000, 'Uploaded at the CSMS');
+    assert.ok(fs.existsSync(file), 'the file is not on the FTP server');
+    assert.equal(sha256(fs.readFileSync(file)), sha256(LOG));
+    assert.ok(uploaded.at >= fs.statSync(file).mtimeMs - 5);
   });
 });
