@@ -296,7 +296,8 @@ describe('fleet rollout from the admin API, no CSMS', { timeout: 120000 }, () =>
   let host;
   let gw;
   const clients = {};
-  const ids = [['RO1', '1.6'], ['RO2', '2.0.1'], ['RO3', '1.6'], ['RO4', '2.0.1'], ['RO5', '1.6']];
+  const ids = [['RO1', '1.6'], ['RO2', '2.0.1'], ['RO3', '1.6'], ['RO4', '2.0.1'], ['RO5', '1.6'],
+    ['RO6', '2.0.1']];
   before(async () => {
     host = await startFileHost({ '/fleet.bin': FW, '/fleet2.bin': SIGNED });
     gw = await startGateway({
@@ -306,6 +307,8 @@ describe('fleet rollout from the admin API, no CSMS', { timeout: 120000 }, () =>
       clients[id] = firmwareCharger(await connectCharger(gw, id, version), version,
         { failInstall: id === 'RO3' });
     }
+    // RO6 accepts and then never reports anything.
+    clients.RO6.handle('UpdateFirmware', () => ({ status: 'Accepted' }));
   });
   after(async () => {
     await stopAll({ clients: Object.values(clients), gw });
@@ -361,6 +364,23 @@ describe('fleet rollout from the admin API, no CSMS', { timeout: 120000 }, () =>
     await sleep(500);
     assert.equal(clients.RO1.firmware.length, before.RO1);
     assert.equal(clients.RO2.firmware.length, before.RO2);
+  });
+
+  it('a charger that never reports Installed fails after charger_timeout; the rollout stops', async () => {
+    const r = await adminApi(gw, 'POST', '/api/firmware', {
+      location: `${host.base}/fleet.bin`, chargers: ['RO6', 'RO1'], charger_timeout: 1,
+    });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(r.json.charger_timeout, 1);
+    const before = clients.RO1.firmware.length;
+    const end = await waitFor(async () => {
+      const g = (await adminApi(gw, 'GET', '/api/firmware')).json;
+      return g.state !== 'running' ? g : null;
+    }, 10000, 'the rollout to stop');
+    assert.equal(end.state, 'stopped');
+    assert.deepEqual(end.chargers.map((c) => [c.id, c.state, c.detail]),
+      [['RO6', 'failed', 'no Installed within 1 s'], ['RO1', 'pending', '']]);
+    assert.equal(clients.RO1.firmware.length, before);
   });
 });
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ocppgw/log.h"
+#include "ocppgw/loop.h"
 #include "ocppgw/util.h"
 #include "features/files/fetch.h"
 #include "features/files/files.h"
@@ -43,8 +44,11 @@ struct ro_charger {
 
 struct rollout {
 	unsigned int gen;           /* tells answers of an earlier rollout apart */
+	struct ogw_gateway *gw;
 	char *url;
 	int wave_size, max_failures;
+	int timeout_s;              /* a wave's chargers have this long to report Installed */
+	uv_timer_t timer;
 	enum ro_state state;
 	int wave, failures;
 	size_t n, next;
@@ -59,13 +63,20 @@ struct ro_call {
 	size_t i;
 };
 
+static void ro_closed(uv_handle_t *h)
+{
+	struct rollout *r = h->data;
+	free(r->url);
+	free(r->ch);
+	free(r);
+}
+
 static void ro_free(struct rollout *r)
 {
 	if (!r)
 		return;
-	free(r->url);
-	free(r->ch);
-	free(r);
+	uv_timer_stop(&r->timer);
+	uv_close((uv_handle_t *)&r->timer, ro_closed);
 }
 
 static void ro_set_state(struct rollout *r, enum ro_state st)
@@ -96,6 +107,7 @@ static void wave_check(struct ogw_gateway *gw, struct rollout *r)
 	for (size_t i = 0; i < r->next; i++)
 		if (r->ch[i].state == CH_SENT)
 			return;
+	uv_timer_stop(&r->timer);
 	next_wave(gw, r);
 }
 
@@ -161,6 +173,19 @@ static bool send_one(struct ogw_gateway *gw, struct rollout *r, size_t i)
 	return true;
 }
 
+/* The wave's time is up: who has not reported Installed failed. */
+static void wave_late(uv_timer_t *t)
+{
+	struct rollout *r = t->data;
+	char why[64];
+
+	snprintf(why, sizeof(why), "no Installed within %d s", r->timeout_s);
+	for (size_t i = 0; i < r->next; i++)
+		if (r->ch[i].state == CH_SENT)
+			ch_set(r, &r->ch[i], CH_FAILED, why);
+	wave_check(r->gw, r);
+}
+
 static void next_wave(struct ogw_gateway *gw, struct rollout *r)
 {
 	/* A charger that cannot be sent to fails at once: the wave is filled
@@ -178,8 +203,10 @@ static void next_wave(struct ogw_gateway *gw, struct rollout *r)
 		int sent = 0;
 		for (int k = 0; k < r->wave_size && r->next < r->n; k++)
 			sent += send_one(gw, r, r->next++);
-		if (sent)
+		if (sent) {
+			uv_timer_start(&r->timer, wave_late, (uint64_t)r->timeout_s * 1000, 0);
 			return;
+		}
 	}
 }
 
@@ -290,13 +317,26 @@ int ogw_rollout_start(struct ogw_gateway *gw, const json_t *body, const char **r
 			 ROLLOUT_MAX_CHARGERS);
 		return -EINVAL;
 	}
+	int timeout_s;
+	*ret_field = "charger_timeout";
+	if (int_field(body, "charger_timeout", 3600, 1, 7 * 86400, &timeout_s) < 0) {
+		snprintf(err, errlen, "charger_timeout: expected whole seconds from 1 to %d",
+			 7 * 86400);
+		return -EINVAL;
+	}
 	*ret_field = NULL;
 	r = calloc(1, sizeof(*r));
 	if (!r || !(r->url = strdup(url)) || !(r->ch = calloc(json_array_size(list), sizeof(*r->ch)))) {
-		ro_free(r);
+		if (r)
+			free(r->url);
+		free(r);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	r->gw = gw;
+	r->timeout_s = timeout_s;
+	uv_timer_init(ogw_loop_uv(), &r->timer);
+	r->timer.data = r;
 	json_array_foreach(list, i, v)
 		snprintf(r->ch[i].id, sizeof(r->ch[i].id), "%s", json_string_value(v));
 	r->n = json_array_size(list);
@@ -322,10 +362,10 @@ json_t *ogw_rollout_json(struct ogw_gateway *gw)
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:i}", "id", r->ch[i].id,
 						      "state", ch_names[r->ch[i].state], "detail",
 						      r->ch[i].detail, "wave", r->ch[i].wave));
-	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:o}", "id", r->gen, "state",
+	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:o}", "id", r->gen, "state",
 			 ro_names[r->state], "location", r->url, "wave_size", r->wave_size,
-			 "max_failures", r->max_failures, "wave", r->wave, "failures", r->failures,
-			 "chargers", list);
+			 "max_failures", r->max_failures, "charger_timeout", r->timeout_s, "wave",
+			 r->wave, "failures", r->failures, "chargers", list);
 }
 
 void ogw_rollout_stop(struct ogw_gateway *gw)
