@@ -109,9 +109,11 @@ static void reload(struct ogw_gateway *gw)
 	    str_differs(nc.tls_floor.ciphers, gw->conf.tls_floor.ciphers) ||
 	    nc.csms_tls_floor.min_version != gw->conf.csms_tls_floor.min_version ||
 	    str_differs(nc.csms_tls_floor.ciphers, gw->conf.csms_tls_floor.ciphers) ||
-	    nc.profiles != gw->conf.profiles || nc.n_listeners != gw->conf.n_listeners)
-		ogw_warn(NULL, "listen, listeners, profiles, path_prefix, tls, data_dir and csms "
-			 "address changes apply after a restart");
+	    nc.profiles != gw->conf.profiles || nc.n_listeners != gw->conf.n_listeners ||
+	    str_differs(nc.files_addr, gw->conf.files_addr) || nc.files_port != gw->conf.files_port ||
+	    str_differs(nc.files_public_url, gw->conf.files_public_url))
+		ogw_warn(NULL, "listen, listeners, profiles, path_prefix, tls, data_dir, csms "
+			 "address and files.listen/public_url changes apply after a restart");
 	/* The store stays where it was opened. */
 	char *keep_dir = nc.data_dir;
 	nc.data_dir = gw->conf.data_dir;

@@ -489,3 +489,20 @@ describe('an FTP CSMS host (python3-pyftpdlib)', { timeout: 120000, skip: !haveF
     assert.ok(uploaded.at >= fs.statSync(file).mtimeMs - 5);
   });
 });
+
+describe('reload', { timeout: 60000 }, () => {
+  it('a new files.listen on SIGHUP is said to need a restart; the running server stays', async () => {
+    const port = await freePort();
+    const gw = await startGateway({ config: `files = { listen = "127.0.0.1:${port}"; };\n` });
+    try {
+      gw.writeConfig(`files = { listen = "127.0.0.1:${await freePort()}"; };\n`);
+      gw.signal('SIGHUP');
+      await waitFor(() => /files\.listen\/public_url changes apply after a restart/.test(gw.stderr), 5000,
+        'the reload warning');
+      const res = await fetch(`http://127.0.0.1:${port}/f/${'a'.repeat(32)}`);
+      assert.equal(res.status, 404, 'the file server on the old port answers');
+    } finally {
+      await stopAll({ gw });
+    }
+  });
+});
