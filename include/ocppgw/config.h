@@ -319,6 +319,20 @@ struct ogw_conf {
 	size_t admin_max_body_size;    /* default 65536 */
 	int admin_idle_timeout_s;      /* for a whole request, and between requests; 30 */
 
+	/* files: firmware and logs through the gateway (docs/FILES.md) */
+	char *files_addr;         /* the LAN file server's address; NULL (default): off,
+	                             locations pass through unchanged */
+	int files_port;
+	char *files_public_url;   /* base URL chargers are given; NULL: http://addr:port */
+	size_t files_max_size;    /* bytes kept in data_dir/files, least recently used
+	                             dropped; default 256 MiB */
+	size_t files_max_file_size; /* one download's cap; default 64 MiB */
+	int files_max_retries;    /* cap on the CSMS's retries; default 5 */
+	int files_max_retry_interval_s; /* cap on its retryInterval; default 600 */
+	int files_upload_attempts;  /* tries to hand a charger's log to the CSMS; default 60 */
+	int files_upload_retry_s;   /* between them; default 60 */
+	int files_idle_timeout_s;   /* a file server connection without progress; default 60 */
+
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;
 

@@ -24,6 +24,7 @@
 #include "features/credentials/credentials.h"
 #include "features/events/events.h"
 #include "features/history/history.h"
+#include "features/files/files.h"
 #include "features/metrics/metrics.h"
 #include "features/multi/multi.h"
 #include "features/offline/offline.h"
@@ -110,9 +111,11 @@ static void reload(struct ogw_gateway *gw)
 	    str_differs(nc.tls_floor.ciphers, gw->conf.tls_floor.ciphers) ||
 	    nc.csms_tls_floor.min_version != gw->conf.csms_tls_floor.min_version ||
 	    str_differs(nc.csms_tls_floor.ciphers, gw->conf.csms_tls_floor.ciphers) ||
-	    nc.profiles != gw->conf.profiles || nc.n_listeners != gw->conf.n_listeners)
-		ogw_warn(NULL, "listen, listeners, profiles, path_prefix, tls, data_dir and csms "
-			 "address changes apply after a restart");
+	    nc.profiles != gw->conf.profiles || nc.n_listeners != gw->conf.n_listeners ||
+	    str_differs(nc.files_addr, gw->conf.files_addr) || nc.files_port != gw->conf.files_port ||
+	    str_differs(nc.files_public_url, gw->conf.files_public_url))
+		ogw_warn(NULL, "listen, listeners, profiles, path_prefix, tls, data_dir, csms "
+			 "address and files.listen/public_url changes apply after a restart");
 	/* The store stays where it was opened. */
 	char *keep_dir = nc.data_dir;
 	nc.data_dir = gw->conf.data_dir;
@@ -375,7 +378,9 @@ static void catch_signals(void)
  * Offline comes first (it answers or takes what the CSMS cannot get now,
  * and maps ids before anything reads them); the charger state observes
  * before the balancer, which reads it; metrics count, then events record
- * (read-only, so their place changes no frame).
+ * (read-only, so their place changes no frame). Files comes last: it
+ * rewrites firmware and log locations only once offline has let the CALL
+ * through.
  */
 static const struct ogw_stage *const pipeline[] = {
 	&ogw_multi_stage,        /* features/multi: a secondary CSMS's CALLs on its allow list only */
@@ -385,6 +390,9 @@ static const struct ogw_stage *const pipeline[] = {
 	&ogw_credentials_stage,  /* features/credentials: passwords the CSMS changed */
 	&ogw_metrics_stage,      /* features/metrics: counters for /metrics */
 	&ogw_events_stage,       /* features/events: the operator's event log */
+	&ogw_files_stage,        /* features/files: firmware through the gateway */
+	&ogw_logs_stage,         /* features/files: logs through the gateway */
+	&ogw_rollout_stage,      /* features/files: the operator's firmware rollouts */
 };
 
 static int pipeline_build(struct ogw_gateway *gw)
@@ -488,6 +496,10 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	r = ogw_history_start(gw);
 	if (r < 0)
 		goto fail;
+	r = ogw_files_start(gw);
+	if (r < 0)
+		goto fail;
+	ogw_files_logs_start(gw);
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);
@@ -523,6 +535,8 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 	gw->meter_poll = ogw_meter_poll_stop(gw->meter_poll);
 	ogw_balance_free(gw);  /* its timer lives in the context */
 	ogw_history_stop(gw);
+	ogw_rollout_stop(gw);
+	ogw_files_stop(gw);
 	if (gw->store_commit_on) {
 		uv_check_stop(&gw->store_commit);
 		uv_close((uv_handle_t *)&gw->store_commit, NULL);

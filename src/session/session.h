@@ -301,6 +301,7 @@ struct ogw_gateway {
 	struct ogw_limit_mqtt *limit_mqtt;  /* balance_mqtt.c: load_balancing.limit_mqtt's client */
 	struct ogw_meter_poll *meter_poll;  /* meter_poll.c: the Modbus / HTTP grid meter */
 	struct ogw_history *history;      /* features/history: the charts' sampler */
+	struct ogw_files *files;          /* features/files: firmware cache and file server */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;

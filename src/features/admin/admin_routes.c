@@ -20,6 +20,7 @@
 #include "features/admin/admin.h"
 #include "features/balance/balance.h"
 #include "features/history/history.h"
+#include "features/files/files.h"
 #include "features/metrics/metrics.h"
 #include "features/state/state.h"
 #include "session/session.h"
@@ -579,6 +580,33 @@ static void delete_site_limit(struct ogw_admin_req *r)
 	ogw_admin_reply_json(r, 200, ogw_balance_limit_json(r->gw));
 }
 
+/* ---- firmware rollouts (features/files/rollout.c) ---------------------------------- */
+
+static void get_firmware(struct ogw_admin_req *r)
+{
+	ogw_admin_reply_json(r, 200, ogw_rollout_json(r->gw));
+}
+
+static void post_firmware(struct ogw_admin_req *r)
+{
+	json_error_t jerr;
+	json_t *body = r->body_len ? json_loadb(r->body, r->body_len, 0, &jerr) : NULL;
+	const char *field = "body";
+	char err[200];
+	int rc;
+
+	if (!json_is_object(body)) {
+		ogw_admin_reply_error(r, 400, "body", "body: expected a JSON object {\"location\": "
+				      "URL, \"chargers\": [ids], \"wave_size\": N, \"max_failures\": N}");
+	} else if ((rc = ogw_rollout_start(r->gw, body, &field, err, sizeof(err))) < 0) {
+		ogw_admin_reply_error(r, rc == -EINVAL ? 400 : rc == -ENOMEM ? 500 : 409, field,
+				      "%s", err);
+	} else {
+		ogw_admin_reply_json(r, 202, ogw_rollout_json(r->gw));
+	}
+	json_decref(body);
+}
+
 /* ---- commands to a charger --------------------------------------------------------- */
 
 /* What a command builder has to work with, and what it fills in. */
@@ -1017,6 +1045,8 @@ static const struct route {
 	{ "GET", "/api/site/limit", get_site_limit, false },
 	{ "PUT", "/api/site/limit", put_site_limit, false },
 	{ "DELETE", "/api/site/limit", delete_site_limit, false },
+	{ "GET", "/api/firmware", get_firmware, false },
+	{ "POST", "/api/firmware", post_firmware, false },
 	{ "GET", "/api/chargers/*", get_charger, false }, /* first: takes "/api/chargers/" */
 	{ "GET", "/api/chargers", get_chargers, false },
 	{ "POST", "/api/chargers/*/reserve", post_reserve, false },

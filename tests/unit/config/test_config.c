@@ -1054,3 +1054,41 @@ Test(config, listeners_and_security_profiles)
 	cr_assert_eq(ogw_conf_security_profile(&l.conf, "C"), 0);
 	loaded_free(&l);
 }
+
+/* files: off by default; listen, caps and retry settings read with their ranges. */
+Test(config, files)
+{
+	struct loaded l;
+
+	ogw_conf_defaults(&l.conf);
+	cr_assert_null(l.conf.files_addr, "the file server is off unless files.listen is set");
+	cr_assert_eq(l.conf.files_max_size, 256 * 1024 * 1024);
+	cr_assert_eq(l.conf.files_max_file_size, 64 * 1024 * 1024);
+	cr_assert_eq(l.conf.files_max_retries, 5);
+	cr_assert_eq(l.conf.files_upload_attempts, 60);
+	cr_assert_eq(l.conf.files_idle_timeout_s, 60);
+	ogw_conf_clear(&l.conf);
+
+	expect_ok("files = { listen = \"127.0.0.1:8090\"; public_url = \"http://10.0.0.2:8090\";\n"
+		  " max_size = 1048576; max_file_size = 65536; max_retries = 2;\n"
+		  " max_retry_interval = 5; upload_attempts = 3; upload_retry_interval = 7;\n"
+		  " idle_timeout = 9; };\n", &l);
+	cr_assert_str_eq(l.conf.files_addr, "127.0.0.1");
+	cr_assert_eq(l.conf.files_port, 8090);
+	cr_assert_str_eq(l.conf.files_public_url, "http://10.0.0.2:8090");
+	cr_assert_eq(l.conf.files_max_size, 1048576);
+	cr_assert_eq(l.conf.files_max_file_size, 65536);
+	cr_assert_eq(l.conf.files_max_retries, 2);
+	cr_assert_eq(l.conf.files_max_retry_interval_s, 5);
+	cr_assert_eq(l.conf.files_upload_attempts, 3);
+	cr_assert_eq(l.conf.files_upload_retry_s, 7);
+	cr_assert_eq(l.conf.files_idle_timeout_s, 9);
+	loaded_free(&l);
+
+	expect_one_error("files = { max_retries = 101; };\n",
+			 "1: files.max_retries: must be between 0 and 100");
+	expect_one_error("files = { idle_timeout = 0; };\n",
+			 "1: files.idle_timeout: must be between 1 and 3600 seconds");
+	expect_one_error("files = { listen = \"8090\"; };\n",
+			 "1: files.listen: expected ADDR:PORT, [IPv6]:PORT or :PORT, or \"\" for none");
+}
