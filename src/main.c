@@ -392,8 +392,8 @@ int main(int argc, char **argv)
 	print_errors(&errs);
 	ogw_conf_errors_clear(&errs);
 	if (r == 0 && ogw_conf_csms_unwired(&conf))
-		fprintf(stderr, "warning: %s is read and checked but not acted on by this build: "
-			"every charger is shown to csms.url only (docs/MULTI_CSMS.md, \"Not built yet\")\n",
+		fprintf(stderr, "warning: %s is read and checked but not acted on by this build "
+			"(docs/MULTI_CSMS.md, \"Not built yet\")\n",
 			ogw_conf_csms_unwired(&conf));
 	if (cli.check_config) {
 		if (r == 0)

@@ -23,6 +23,7 @@ PKGS=(build-essential meson ninja-build pkg-config python3
       libjansson-dev libsqlite3-dev libssl-dev libuv1-dev libcriterion-dev openssl
       libmodbus-dev libcurl4-openssl-dev
       mosquitto sqlite3 nginx-light chromium
+      python3-pyftpdlib  # the FTP CSMS host of tests/interop/files.test.mjs
       clang)  # clang: the libFuzzer targets (tests/fuzz, meson suite fuzz)
 
 node_ok() {

@@ -302,6 +302,7 @@ struct ogw_conf {
 	char *data_dir;           /* the durable store; default "/var/lib/ocppgw" */
 	size_t store_max_size;    /* bytes the store may grow to; 0 (default): no cap */
 	int store_max_events;     /* event rows kept (docs/OPERATOR.md); the oldest go */
+	int history_interval_s;   /* seconds between history samples (docs/OPERATOR.md); default 10 */
 
 	/* offline: the gateway answering for the CSMS (no CSMS, or unreachable) */
 	int offline_heartbeat_s;      /* offline.heartbeat_interval, default 300, 1-86400:
@@ -336,6 +337,20 @@ struct ogw_conf {
 	size_t admin_max_header_size;  /* request line and headers; default 8192 */
 	size_t admin_max_body_size;    /* default 65536 */
 	int admin_idle_timeout_s;      /* for a whole request, and between requests; 30 */
+
+	/* files: firmware and logs through the gateway (docs/FILES.md) */
+	char *files_addr;         /* the LAN file server's address; NULL (default): off,
+	                             locations pass through unchanged */
+	int files_port;
+	char *files_public_url;   /* base URL chargers are given; NULL: http://addr:port */
+	size_t files_max_size;    /* bytes kept in data_dir/files, least recently used
+	                             dropped; default 256 MiB */
+	size_t files_max_file_size; /* one download's cap; default 64 MiB */
+	int files_max_retries;    /* cap on the CSMS's retries; default 5 */
+	int files_max_retry_interval_s; /* cap on its retryInterval; default 600 */
+	int files_upload_attempts;  /* tries to hand a charger's log to the CSMS; default 60 */
+	int files_upload_retry_s;   /* between them; default 60 */
+	int files_idle_timeout_s;   /* a file server connection without progress; default 60 */
 
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;
@@ -386,6 +401,9 @@ int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocp
 void ogw_conf_csms_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south,
 		       struct ogw_csms_view *ret);
 void ogw_csms_set_conf_free(struct ogw_csms_set_conf *set);
+/* Whether the session opens a leg to secondary @c: a ws:// or wss:// URL,
+ * on the gateway's csms.ca / cert / key (not its own). */
+bool ogw_conf_csms_secondary_wired(const struct ogw_csms_conf *c);
 /* What of the csms blocks this build reads and checks but does not act on
  * yet (docs/MULTI_CSMS.md, "Not built yet"): a text naming the first such
  * setting (secondaries, token_routing, or a group's or charger's own

@@ -42,6 +42,12 @@ enum ogw_err {
 	OGW_ERR_COUNT,
 };
 
+/* Whether @action of version @v is a transaction message (REFERENCE §5),
+ * which a CSMS must receive even late: 1.6 StartTransaction,
+ * StopTransaction, MeterValues naming a transaction (@has_txid); 2.x
+ * TransactionEvent; SecurityEventNotification in every version. */
+bool ogw_ocpp_is_tx_message(enum ogw_ocpp v, const char *action, bool has_txid);
+
 /* The CALLERROR errorCode for @e as spelled by version @v. */
 const char *ogw_err_code(enum ogw_err e, enum ogw_ocpp v);
 /* Parses any spelling of any version (both misspellings included).

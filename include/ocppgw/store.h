@@ -74,6 +74,18 @@ int ogw_store_commit(struct ogw_store *st);
  * held can be withdrawn before anything else is sent. */
 int ogw_store_take_lost(struct ogw_store *st);
 
+/* ---- a secondary CSMS's queue (csms_queue.c) -----------------------------
+ * The charger's transaction messages secondary @csms must still receive,
+ * in the charger's version, in arrival order; a row leaves once that CSMS
+ * answered. next: the oldest (-ENOENT: none); ret->ver stays "". */
+struct ogw_qmsg;
+int ogw_store_csms_queue_push(struct ogw_store *st, const char *charger, const char *csms,
+			      const char *action, const json_t *payload);
+int ogw_store_csms_queue_next(struct ogw_store *st, const char *charger, const char *csms,
+			      struct ogw_qmsg *ret);
+int ogw_store_csms_queue_delete(struct ogw_store *st, int64_t seq);
+int64_t ogw_store_csms_queue_count(struct ogw_store *st, const char *charger, const char *csms);
+
 /* ---- the outbound queue (queue.c) ---------------------------------------
  * Messages the CSMS must receive, per charger, in arrival order (seq is
  * global and increasing). A message leaves the queue only once the CSMS
@@ -204,5 +216,36 @@ json_t *ogw_store_event_list(struct ogw_store *st, const char *charger, const ch
 			     int64_t since_ms, int limit);
 /* Rows kept now. */
 int64_t ogw_store_event_count(struct ogw_store *st);
+
+/* ---- history (history.c) --------------------------------------------------
+ * Time series for the operator's charts: a series is the site ("") or a
+ * charger's id, a sample up to OGW_HISTORY_VALUES numbers (NAN: none).
+ * Each sample is averaged into one bucket of every tier; a tier keeps its
+ * buckets for its span, so the table stays bounded however long the
+ * gateway runs. A log row: it joins the batch lazily.
+ */
+#define OGW_HISTORY_VALUES 7
+#define OGW_HISTORY_TIERS 3
+struct ogw_history_tier {
+	int64_t step_ms;          /* a bucket's width */
+	int64_t keep_ms;          /* buckets older than this go */
+};
+/* Finest first: 1 min for a day, 15 min for 8 days, 1 h for 92 days. */
+extern const struct ogw_history_tier ogw_history_tiers[OGW_HISTORY_TIERS];
+/* Adds a sample of @series at @at_ms to every tier's bucket (a running
+ * mean per value), then drops that series' buckets past each tier's keep.
+ * 0 or a negative errno. */
+int ogw_store_history_add(struct ogw_store *st, const char *series, int64_t at_ms,
+			  const double v[OGW_HISTORY_VALUES]);
+/* Drops every series' buckets older than each tier's keep, as of @now_ms
+ * (series no longer written). Returns the rows dropped or a negative errno. */
+int64_t ogw_store_history_trim(struct ogw_store *st, int64_t now_ms);
+/* The buckets of @series in tier @tier starting in [@from_ms, @to_ms), oldest
+ * first, at most @limit: a JSON array of [at_ms, v1 .. v@n_values] (null
+ * for no value). NULL on error. */
+json_t *ogw_store_history_list(struct ogw_store *st, const char *series, int tier,
+			       int64_t from_ms, int64_t to_ms, int n_values, int limit);
+/* Rows kept now, of @series (NULL: all). */
+int64_t ogw_store_history_count(struct ogw_store *st, const char *series);
 
 #endif

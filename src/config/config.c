@@ -242,6 +242,15 @@ static void parse_admin_listen(struct loader *ld, const config_setting_t *s, con
 	parse_address(ld, s, name, true, &c->admin_addr, &c->admin_port);
 }
 
+/* files.listen: like admin.listen; "" (the default) keeps the file server off. */
+static void parse_files_listen(struct loader *ld, const config_setting_t *s, const char *name,
+			       void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	(void)f;
+	parse_address(ld, s, name, true, &c->files_addr, &c->files_port);
+}
+
 static void parse_path_prefix(struct loader *ld, const config_setting_t *s, const char *name,
 			      void *base, const struct field *f)
 {
@@ -628,6 +637,26 @@ static const struct field admin_fields[] = {
 	{ 0 },
 };
 
+static const struct field files_fields[] = {
+	{ .name = "listen", .kind = F_SPECIAL, .special = parse_files_listen },
+	{ .name = "public_url", .kind = F_STRING, .off = offsetof(struct ogw_conf, files_public_url) },
+	{ .name = "max_size", .kind = F_SIZE, .off = offsetof(struct ogw_conf, files_max_size),
+	  .min = 1024, .max = 1099511627776.0 },
+	{ .name = "max_file_size", .kind = F_SIZE,
+	  .off = offsetof(struct ogw_conf, files_max_file_size), .min = 1024, .max = 1099511627776.0 },
+	{ .name = "max_retries", .kind = F_INT, .off = offsetof(struct ogw_conf, files_max_retries),
+	  .min = 0, .max = 100 },
+	{ .name = "max_retry_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, files_max_retry_interval_s), .min = 0, .max = MAX_SECONDS },
+	{ .name = "upload_attempts", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, files_upload_attempts), .min = 1, .max = 100000 },
+	{ .name = "idle_timeout", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, files_idle_timeout_s), .min = 1, .max = 3600 },
+	{ .name = "upload_retry_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_conf, files_upload_retry_s), .min = 1, .max = MAX_SECONDS },
+	{ 0 },
+};
+
 static const struct field root_fields[] = {
 	{ .name = "mode", .kind = F_SPECIAL, .special = parse_mode },
 	{ .name = "listen", .kind = F_SPECIAL, .special = parse_listen },
@@ -641,6 +670,8 @@ static const struct field root_fields[] = {
 	  .min = 0, .max = 1099511627776.0 },
 	{ .name = "store_max_events", .kind = F_INT,
 	  .off = offsetof(struct ogw_conf, store_max_events), .min = 100, .max = 10000000 },
+	{ .name = "history_interval_s", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, history_interval_s), .min = 1, .max = 3600 },
 	{ .name = "tls", .kind = F_GROUP, .sub = tls_fields },
 	{ .name = "profiles", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, profiles),
 	  .special = parse_profiles },
@@ -651,6 +682,7 @@ static const struct field root_fields[] = {
 	{ .name = "log", .kind = F_GROUP, .sub = log_fields },
 	{ .name = "offline", .kind = F_GROUP, .sub = offline_fields },
 	{ .name = "admin", .kind = F_GROUP, .sub = admin_fields },
+	{ .name = "files", .kind = F_GROUP, .sub = files_fields },
 	{ .name = "chargers", .kind = F_SPECIAL, .special = parse_chargers },
 	{ .name = "local_list", .kind = F_SPECIAL, .special = parse_local_list },
 	{ .name = "groups", .kind = F_SPECIAL, .special = parse_groups },
@@ -1218,12 +1250,20 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->max_frame_size = 65536;
 	c->max_pending_calls = 16;
 	c->store_max_events = 20000;
+	c->history_interval_s = 10;
 	c->data_dir = must_strdup("/var/lib/ocppgw");
 	c->admin_addr = must_strdup("127.0.0.1");
 	c->admin_port = 8080;
 	c->admin_max_header_size = 8192;
 	c->admin_max_body_size = 65536;
 	c->admin_idle_timeout_s = 30;
+	c->files_max_size = 256 * 1024 * 1024;
+	c->files_max_file_size = 64 * 1024 * 1024;
+	c->files_max_retries = 5;
+	c->files_max_retry_interval_s = 600;
+	c->files_upload_attempts = 60;
+	c->files_upload_retry_s = 60;
+	c->files_idle_timeout_s = 60;
 	c->mqtt_prefix = must_strdup("ocpp");
 	c->mqtt_keepalive_s = 30;
 	c->mqtt_max_buffered = 100;
@@ -1544,6 +1584,8 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free_secret(c->admin_token);
 	free(c->admin_user);
 	free_secret(c->admin_password_hash);
+	free(c->files_addr);
+	free(c->files_public_url);
 	free_list(&charger_list, c->chargers, c->n_chargers);
 	free_list(&group_list, c->groups, c->n_groups);
 	free_list(&listener_list, c->listeners, c->n_listeners);

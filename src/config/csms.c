@@ -334,17 +334,45 @@ void ogw_conf_csms_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp s
 	}
 }
 
-/* The session shows each charger to the gateway's one csms.url today: a
- * setting of the blocks above that would change that must not pass
- * silently, so main() warns with this text at --check-config and start. */
+bool ogw_conf_csms_secondary_wired(const struct ogw_csms_conf *c)
+{
+	bool ws = !strncasecmp(c->url, "ws://", 5) || !strncasecmp(c->url, "wss://", 6);
+	return ws && !c->ca && !c->cert && !c->key;
+}
+
+/* The first secondary of @set allowed to set or clear charging profiles
+ * (rule 3, combining them, is not built), or set->n_secondaries. */
+static size_t first_profile_allowed(const struct ogw_csms_set_conf *set)
+{
+	size_t i = 0;
+	for (; i < set->n_secondaries; i++)
+		for (size_t k = 0; k < set->secondaries[i].n_allow; k++)
+			if (!strcmp(set->secondaries[i].allow[k], "SetChargingProfile") ||
+			    !strcmp(set->secondaries[i].allow[k], "ClearChargingProfile"))
+				return i;
+	return i;
+}
+
+/* A setting of the blocks above that the session does not act on yet must
+ * not pass silently: main() warns with this text at --check-config and
+ * start. */
 static const char *set_unwired(const struct ogw_csms_set_conf *set, const char *where)
 {
 	static char buf[160];
+	size_t i = 0;
 
 	if (!set)
 		return NULL;
-	if (set->n_secondaries)
-		snprintf(buf, sizeof(buf), "%s: csms.secondaries", where);
+	while (i < set->n_secondaries && ogw_conf_csms_secondary_wired(&set->secondaries[i]))
+		i++;
+	if (i < set->n_secondaries)
+		snprintf(buf, sizeof(buf),
+			 "%s: csms.secondaries \"%s\" (an mqtt URL, or its own ca, cert, key)",
+			 where, set->secondaries[i].name);
+	else if ((i = first_profile_allowed(set)) < set->n_secondaries)
+		snprintf(buf, sizeof(buf),
+			 "%s: csms.secondaries \"%s\" allow of charging profiles (not combined: "
+			 "they reach the charger as sent)", where, set->secondaries[i].name);
 	else if (set->token_routing != OGW_TOKEN_ROUTING_UNSET &&
 		 set->token_routing != OGW_TOKEN_ROUTING_PRIMARY)
 		snprintf(buf, sizeof(buf), "%s: csms.token_routing", where);

@@ -24,7 +24,10 @@
 #include "features/certs/certs.h"
 #include "features/credentials/credentials.h"
 #include "features/events/events.h"
+#include "features/history/history.h"
+#include "features/files/files.h"
 #include "features/metrics/metrics.h"
+#include "features/multi/multi.h"
 #include "features/offline/offline.h"
 #include "features/security/security.h"
 #include "features/state/state.h"
@@ -111,9 +114,11 @@ static void reload(struct ogw_gateway *gw)
 	    str_differs(nc.tls_floor.ciphers, gw->conf.tls_floor.ciphers) ||
 	    nc.csms_tls_floor.min_version != gw->conf.csms_tls_floor.min_version ||
 	    str_differs(nc.csms_tls_floor.ciphers, gw->conf.csms_tls_floor.ciphers) ||
-	    nc.profiles != gw->conf.profiles || nc.n_listeners != gw->conf.n_listeners)
-		ogw_warn(NULL, "listen, listeners, profiles, path_prefix, tls, data_dir and csms "
-			 "address changes apply after a restart");
+	    nc.profiles != gw->conf.profiles || nc.n_listeners != gw->conf.n_listeners ||
+	    str_differs(nc.files_addr, gw->conf.files_addr) || nc.files_port != gw->conf.files_port ||
+	    str_differs(nc.files_public_url, gw->conf.files_public_url))
+		ogw_warn(NULL, "listen, listeners, profiles, path_prefix, tls, data_dir, csms "
+			 "address and files.listen/public_url changes apply after a restart");
 	/* The store stays where it was opened. */
 	char *keep_dir = nc.data_dir;
 	nc.data_dir = gw->conf.data_dir;
@@ -129,6 +134,7 @@ static void reload(struct ogw_gateway *gw)
 	gw->conf.path_prefix = keep[2];
 	struct ogw_conf old = gw->conf;
 	gw->conf = nc;
+	ogw_session_csms_reconfigured(gw);
 	ogw_conf_clear(&old);
 	ogw_log_setup(gw->conf.log_level, gw->conf.log_json);
 	ogw_balance_reconfigured(gw);
@@ -366,9 +372,12 @@ static void catch_signals(void)
  * Offline comes first (it answers or takes what the CSMS cannot get now,
  * and maps ids before anything reads them); the charger state observes
  * before the balancer, which reads it; metrics count, then events record
- * (read-only, so their place changes no frame).
+ * (read-only, so their place changes no frame). Files comes last: it
+ * rewrites firmware and log locations only once offline has let the CALL
+ * through.
  */
 static const struct ogw_stage *const pipeline[] = {
+	&ogw_multi_stage,        /* features/multi: a secondary CSMS's CALLs on its allow list only */
 	&ogw_offline_stage,      /* features/offline: local answers, queue, replay, id maps, tx log */
 	&ogw_state_stage,        /* features/state: what the charger reported */
 	&ogw_balance_stage,      /* features/balance: site load balancing */
@@ -376,6 +385,9 @@ static const struct ogw_stage *const pipeline[] = {
 	&ogw_certs_stage,        /* features/certs: the chargers' north certificates */
 	&ogw_metrics_stage,      /* features/metrics: counters for /metrics */
 	&ogw_events_stage,       /* features/events: the operator's event log */
+	&ogw_files_stage,        /* features/files: firmware through the gateway */
+	&ogw_logs_stage,         /* features/files: logs through the gateway */
+	&ogw_rollout_stage,      /* features/files: the operator's firmware rollouts */
 };
 
 static int pipeline_build(struct ogw_gateway *gw)
@@ -405,6 +417,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	bool mqtt = !strncasecmp(url, "mqtt://", 7) || !strncasecmp(url, "mqtts://", 8);
 	gw->south_tp = &ogw_ws_transport;
 	gw->north_tp = mqtt ? &ogw_mqtt_transport : &ogw_ws_north_transport;
+	gw->secondary_tp = &ogw_ws_north_transport;
 	r = mqtt || !gw->conf.csms_url ? 0 : ogw_north_parse_url(gw, url);
 	if (r < 0) {
 		ogw_err(NULL, "csms url '%s': expected ws://host[:port]/path or wss://...",
@@ -475,6 +488,13 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 		goto fail;
 	ogw_limit_mqtt_follow(gw);
 	ogw_meter_poll_follow(gw);
+	r = ogw_history_start(gw);
+	if (r < 0)
+		goto fail;
+	r = ogw_files_start(gw);
+	if (r < 0)
+		goto fail;
+	ogw_files_logs_start(gw);
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);
@@ -510,6 +530,9 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 	gw->meter_poll = ogw_meter_poll_stop(gw->meter_poll);
 	ogw_balance_free(gw);  /* its timer lives in the context */
 	ogw_security_free(gw); /* and these */
+	ogw_history_stop(gw);
+	ogw_rollout_stop(gw);
+	ogw_files_stop(gw);
 	if (gw->store_commit_on) {
 		uv_check_stop(&gw->store_commit);
 		uv_close((uv_handle_t *)&gw->store_commit, NULL);

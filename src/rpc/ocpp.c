@@ -10,6 +10,17 @@
 
 #include "ocppgw/ocpp.h"
 
+bool ogw_ocpp_is_tx_message(enum ogw_ocpp v, const char *action, bool has_txid)
+{
+	if (!strcmp(action, "SecurityEventNotification"))
+		return true;
+	if (v != OGW_OCPP16)
+		return !strcmp(action, "TransactionEvent");
+	if (!strcmp(action, "StartTransaction") || !strcmp(action, "StopTransaction"))
+		return true;
+	return !strcmp(action, "MeterValues") && has_txid;
+}
+
 static const struct {
 	const char *subprotocol;
 	const char *name;

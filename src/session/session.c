@@ -36,17 +36,64 @@ static inline const struct ogw_translator *pair_tr(const struct ogw_leg *a,
 	return ogw_leg_north(a->kind == OGW_NORTH ? a : b)->tr;
 }
 
-/* The translator of the pair the environment (s->env) serves for @l: its
- * own for a north leg, the primary's for the south leg. */
-static inline const struct ogw_translator *env_tr(struct ogw_leg *l)
+/* ---- translator environments: the primary's (s->env) and each
+ * secondary's (struct ogw_secondary) ---------------------------------------- */
+
+static const struct ogw_tr_env_ops secondary_env_ops;
+
+/* The secondary @env belongs to, or NULL for the primary's (s->env). */
+static struct ogw_secondary *env_secondary(struct ogw_tr_env *env)
 {
-	return pair_tr(l, ogw_session_primary(l->s));
+	return env->ops == &secondary_env_ops ? lws_container_of(env, struct ogw_secondary, env) :
+						NULL;
+}
+
+static struct ogw_session *env_s(struct ogw_tr_env *env)
+{
+	struct ogw_secondary *sec = env_secondary(env);
+	return sec ? sec->s : ogw_env_session(env);
+}
+
+/* The north leg of secondary @sec. */
+static struct ogw_leg *secondary_leg(const struct ogw_secondary *sec)
+{
+	const struct ogw_secondary *first =
+		(const struct ogw_secondary *)(sec->s->north + sec->s->n_north);
+	return &sec->s->north[1 + (sec - first)].leg;
+}
+
+/* The north leg of the pair @env serves. */
+static struct ogw_leg *env_north(struct ogw_tr_env *env)
+{
+	struct ogw_secondary *sec = env_secondary(env);
+	return sec ? secondary_leg(sec) : ogw_session_primary(ogw_env_session(env));
+}
+
+/* The translator of the pair @env serves (NULL: the same version). */
+static const struct ogw_translator *env_tr(struct ogw_tr_env *env)
+{
+	return ogw_leg_north(env_north(env))->tr;
+}
+
+/* The environment of the pair of north leg @n. */
+static struct ogw_tr_env *north_env(struct ogw_leg *n)
+{
+	struct ogw_secondary *sec = ogw_leg_secondary(n);
+	return sec ? &sec->env : &n->s->env;
+}
+
+/* The environment of the pair of legs @a and @b, either order. */
+static struct ogw_tr_env *pair_env(struct ogw_leg *a, struct ogw_leg *b)
+{
+	return north_env(a->kind == OGW_NORTH ? a : b);
 }
 
 static inline struct ogw_log_ctx leg_ctx(const struct ogw_leg *l, const char *action,
 					 const char *msg_id)
 {
-	return (struct ogw_log_ctx){ l->s->id, leg_names[l->kind], action, msg_id };
+	const struct ogw_secondary *sec = ogw_leg_secondary(l);
+	return (struct ogw_log_ctx){ l->s->id, sec ? sec->leg_name : leg_names[l->kind], action,
+				     msg_id };
 }
 
 /* The one door for leg state changes. */
@@ -95,11 +142,16 @@ static void tell_frame(struct ogw_leg *l, enum ogw_frame_event_kind kind, int di
 }
 
 /* A validated frame of the south leg, to every observer. */
+static void secondaries_start_answered(struct ogw_session *s, const json_t *res);
+
 static void observe(struct ogw_session *s, enum ogw_obs what, const char *action,
 		    const json_t *payload)
 {
 	if (!payload)
 		return;
+	if (s->n_north > 1 && what == OGW_OBS_UP_RESULT && s->south.ver == OGW_OCPP16 &&
+	    !strcmp(action, "StartTransaction"))
+		secondaries_start_answered(s, payload);
 	FOR_STAGES(s->gw, st, observe)
 		st->observe(s, what, action, payload);
 }
@@ -480,6 +532,8 @@ static bool salvaged(struct ogw_call *c)
 /* An answer (or none: timeout, leg lost) to a call we relayed on c->user's
  * leg; it goes back to the leg the call came from (c->origin), in that
  * leg's version. */
+static void secondary_answered(struct ogw_call *c, const struct ogw_frame *answer);
+
 static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 {
 	struct ogw_leg *l = c->user;
@@ -490,6 +544,11 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 
 	if (back->in_pending)
 		back->in_pending--;
+	if (ogw_leg_secondary(l)) {
+		/* The charger's CALL as a secondary saw it: recorded only. */
+		secondary_answered(c, answer);
+		return;
+	}
 	if (!c->origin_id[0]) {
 		/* A call the gateway injected in the CSMS's place: no one waits. */
 		if (answer && answer->type == OGW_MSG_CALLRESULT)
@@ -541,7 +600,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	}
 
 	const struct ogw_tr_action *entry = c->ctx;
-	json_t *replaced = answered(c, answer->payload);
+	/* The stages serve the primary: a secondary's exchanges pass them by. */
+	json_t *replaced = ogw_leg_secondary(back) ? NULL : answered(c, answer->payload);
 	if (replaced) {
 		send_result(back, c->action, c->origin_id, replaced);
 		json_decref(replaced);
@@ -573,7 +633,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		return;
 	}
 	json_t *out = NULL;
-	int tr = entry->result(&s->env, c->memo, res, &out);
+	int tr = entry->result(pair_env(l, back), c->memo, res, &out);
 	json_decref(res);
 	if (tr == 0 && out)
 		out = shim_pass(back, pair, entry->action, true, true, out, &serr, sdesc,
@@ -638,7 +698,11 @@ static void forward(struct ogw_leg *l, struct ogw_leg *to, const struct ogw_fram
 
 	/* A rewritten id: the tree goes out, not the received bytes. */
 	bool mapped = false;
+	/* The stages serve the primary: a secondary's exchanges pass them by. */
+	bool primary = !ogw_leg_secondary(l) && !ogw_leg_secondary(to);
 	FOR_STAGES(s->gw, st, on_relay) {
+		if (!primary)
+			break;
 		enum ogw_stage_verdict v = st->on_relay(l, to, f, action, payload, entry, memo);
 		if (v == OGW_STAGE_DONE)
 			return;
@@ -717,7 +781,7 @@ static void translate_call(struct ogw_leg *l, struct ogw_leg *to, const struct o
 	memset(&out, 0, sizeof(out));
 	s->cur_from = l;
 	s->cur_frame = f;
-	int r = entry->call(&s->env, in, &out);
+	int r = entry->call(pair_env(l, to), in, &out);
 	json_decref(in);
 	s->cur_from = NULL;
 	s->cur_frame = NULL;
@@ -798,29 +862,294 @@ static void relay_call(struct ogw_leg *from, struct ogw_leg *to, struct ogw_fram
 	}
 }
 
-/*
- * A charger's CALL goes to the primary CSMS, whose answer (or the
- * gateway's in its place) the charger gets.
- * The multi-CSMS step (issue 15, Deliver 2) plugs in here: the same CALL
- * also goes to every secondary leg, s->north[1..], each through its own
- * translator, its answer recorded and never forwarded; and split by token
- * picks which leg's answer the charger gets.
- */
-static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
+/* ---- the secondaries (docs/MULTI_CSMS.md) ------------------------------- */
+
+/* Pairs what is known of @sec's 1.6 starts: each start whose two ids are
+ * known becomes a map "txmap:<primary's id>" in @sec's translator state. */
+static void starts_pair(struct ogw_secondary *sec)
 {
-	relay_call(from, ogw_session_primary(from->s), f);
+	while (sec->n_starts && sec->starts[0].p && sec->starts[0].x) {
+		int64_t p = sec->starts[0].p, x = sec->starts[0].x;
+		memmove(sec->starts, sec->starts + 1, --sec->n_starts * sizeof(sec->starts[0]));
+		if (p < 0 || x < 0)
+			continue;
+		char key[40];
+		snprintf(key, sizeof(key), "txmap:%lld", (long long)p);
+		ogw_tr_state_put(&sec->env, key, json_pack("{s:I}", "id", (json_int_t)x));
+		struct ogw_log_ctx lc = { sec->s->id, sec->leg_name, "StartTransaction", NULL };
+		ogw_info(&lc, "transaction %lld is %lld at this CSMS", (long long)p, (long long)x);
+	}
+}
+
+/* A 1.6 StartTransaction goes to every CSMS: a slot for its two ids. */
+static void starts_open(struct ogw_secondary *sec)
+{
+	if (sec->n_starts == OGW_SECONDARY_STARTS) /* never paired: forgotten */
+		memmove(sec->starts, sec->starts + 1, --sec->n_starts * sizeof(sec->starts[0]));
+	sec->starts[sec->n_starts].p = 0;
+	sec->starts[sec->n_starts++].x = 0;
+}
+
+/* The 1.6 transactionId of StartTransaction answer @res, or -1. */
+static int64_t start_id(const json_t *res)
+{
+	json_t *id = json_object_get(res, "transactionId");
+	return json_is_integer(id) && json_integer_value(id) > 0 ? json_integer_value(id) : -1;
+}
+
+/* The charger got the primary's answer to its StartTransaction (the
+ * newest open start: it sends one CALL at a time). */
+static void secondaries_start_answered(struct ogw_session *s, const json_t *res)
+{
+	for (unsigned int i = 1; i < s->n_north; i++) {
+		struct ogw_secondary *sec = ogw_leg_secondary(&s->north[i].leg);
+		for (unsigned int k = sec->n_starts; k-- > 0;)
+			if (!sec->starts[k].p) {
+				sec->starts[k].p = start_id(res);
+				break;
+			}
+		starts_pair(sec);
+	}
+}
+
+static void secondary_replay(struct ogw_secondary *sec);
+
+/* The name of secondary @sec (its leg_name holds it: sec->conf may be a
+ * reload's past). */
+static const char *secondary_name(const struct ogw_secondary *sec)
+{
+	return sec->leg_name + strlen("north.");
+}
+
+/* What @sec would have answered the charger's CALL @action (@res in the
+ * charger's version; NULL: nothing usable): recorded, never sent.
+ * @delivered: the CSMS got the CALL (it answered, even with a CALLERROR). */
+static void secondary_result(struct ogw_secondary *sec, const char *action, const json_t *res,
+			     bool delivered)
+{
+	if (!delivered)
+		sec->unanswered++;
+	else if (res)
+		sec->answered++; /* else a CALLERROR or an invalid answer: errors */
+	if (sec->replay_seq) {
+		/* the backlog sends one at a time: this is the answer to it */
+		if (delivered)
+			ogw_store_csms_queue_delete(sec->s->gw->store, sec->replay_seq);
+		sec->replay_seq = 0;
+	}
+	if (sec->s->south.ver == OGW_OCPP16 && !strcmp(action, "StartTransaction")) {
+		/* Its answers come in the order the starts went out. */
+		for (unsigned int k = 0; k < sec->n_starts; k++)
+			if (!sec->starts[k].x) {
+				sec->starts[k].x = res ? start_id(res) : -1;
+				break;
+			}
+		starts_pair(sec);
+	}
+	secondary_replay(sec);
+}
+
+/* A secondary's answer (or none) to the charger's CALL @c: counted,
+ * logged, run through its translator so its state follows, and dropped. */
+static void secondary_answered(struct ogw_call *c, const struct ogw_frame *answer)
+{
+	struct ogw_leg *l = c->user;
+	struct ogw_secondary *sec = ogw_leg_secondary(l);
+	const struct ogw_tr_action *entry = c->ctx;
+	struct ogw_log_ctx lc = leg_ctx(l, c->action, c->id[0] ? c->id : NULL);
+	json_t *out = NULL;
+
+	if (!answer) {
+		ogw_info(&lc, "no answer from this CSMS: recorded");
+	} else if (answer->type == OGW_MSG_CALLERROR) {
+		sec->errors++;
+		ogw_info(&lc, "CALLERROR %s from this CSMS: recorded, not forwarded",
+			 answer->err_code);
+	} else if (!ogw_payload_valid(l, c->action, true, answer->payload, "this CSMS's answer")) {
+		sec->errors++;
+	} else {
+		ogw_info(&lc, "answer of this CSMS recorded, not forwarded");
+		if (entry && entry->result) {
+			enum ogw_err serr;
+			char sdesc[200];
+			json_t *res = shim_pass(l, ogw_leg_north(l)->tr, c->action, true, false,
+						json_incref(answer->payload), &serr, sdesc,
+						sizeof(sdesc), NULL);
+			if (res && entry->result(&sec->env, c->memo, res, &out) < 0) {
+				json_decref(out);
+				out = NULL;
+			}
+			json_decref(res);
+		} else {
+			out = json_incref(answer->payload);
+		}
+	}
+	secondary_result(sec, entry ? entry->action : c->action, out, answer != NULL);
+	json_decref(out);
+}
+
+/* 1.6 @f as @sec must see it: a payload naming the transaction by the id
+ * @sec gave it (a new reference), or NULL when @f goes as it is. */
+static json_t *secondary_txid(struct ogw_secondary *sec, const struct ogw_frame *f)
+{
+	json_t *id = json_object_get(f->payload, "transactionId");
+	if (sec->s->south.ver != OGW_OCPP16 || !json_is_integer(id))
+		return NULL;
+	char key[40];
+	snprintf(key, sizeof(key), "txmap:%lld", (long long)json_integer_value(id));
+	json_t *m = ogw_tr_state_get(&sec->env, key);
+	json_t *x = json_object_get(m, "id");
+	json_t *out = json_is_integer(x) ? json_deep_copy(f->payload) : NULL;
+	if (out && json_object_set(out, "transactionId", x) < 0) {
+		json_decref(out);
+		out = NULL;
+	}
+	if (out && !strcmp(f->action, "StopTransaction"))
+		ogw_tr_state_del(&sec->env, key);
+	json_decref(m);
+	return out;
+}
+
+/* The charger's CALL @f to the secondary on @to, in its version. Nobody
+ * waits for the answer (an empty id: nothing of this leg's reaches the
+ * charger); the payload is this leg's own, so a stage of the primary's
+ * that rewrites ids in place does not touch it. */
+static void fan_out(struct ogw_leg *from, struct ogw_leg *to, const struct ogw_frame *f)
+{
+	struct ogw_secondary *sec = ogw_leg_secondary(to);
+	struct ogw_frame copy = *f;
+	json_t *own = secondary_txid(sec, f);
+
+	copy.id[0] = '\0';
+	copy.root = NULL;
+	if (!own && !f->rest)
+		own = json_deep_copy(f->payload);
+	if (own) {
+		copy.payload = own;
+		copy.rest = NULL;
+	}
+	if (copy.payload)
+		relay_call(from, to, &copy);
+	json_decref(own);
+}
+
+/* Whether the charger's CALL @f must reach a secondary even late: what
+ * the primary's offline queue keeps (offline.queue). */
+static bool secondary_keeps(const struct ogw_session *s, const struct ogw_frame *f)
+{
+	if (ogw_ocpp_is_tx_message(s->south.ver, f->action,
+				   json_object_get(f->payload, "transactionId")))
+		return true;
+	return s->gw->conf.offline_queue_all && strcmp(f->action, "Heartbeat") &&
+	       strcmp(f->action, "BootNotification");
+}
+
+/* The charger's CALL @f for secondary @to: sent now when its leg is up
+ * with nothing waiting before it; queued for it (rule 5) when it must
+ * arrive even late, or when the leg is up but messages wait before it;
+ * while its leg is being opened, left to wait for the handshake in its
+ * tracker (a charger's first BootNotification comes before any leg is
+ * up); else (down, a message that need not arrive late) not delivered. */
+static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struct ogw_frame *f)
+{
+	struct ogw_secondary *sec = ogw_leg_secondary(to);
+	struct ogw_session *s = from->s;
+	/* One CALL at a time, as the charger sends them: the next waits for
+	 * this CSMS's answer to the last (its translator may need it, e.g.
+	 * the id it gave a transaction), which the charger did not wait for. */
+	bool busy = ogw_tracker_count(&to->out) > 0;
+	if (to->state == OGW_LEG_UP && !sec->backlog && !busy) {
+		fan_out(from, to, f);
+		return;
+	}
+	struct ogw_log_ctx lc = leg_ctx(to, f->action, NULL);
+	const char *why = to->state != OGW_LEG_UP ? "it is down" :
+			  sec->backlog ? "it is sent its queue" : "its answer to the last is awaited";
+	if (f->type == OGW_MSG_CALL && !secondary_keeps(s, f) && to->state == OGW_LEG_CONNECTING) {
+		fan_out(from, to, f);
+		return;
+	}
+	/* Up, with messages before it: every CALL waits its turn, so the
+	 * CSMS sees them in the charger's order. */
+	bool keep = f->type == OGW_MSG_CALL &&
+		    (secondary_keeps(s, f) || (to->state == OGW_LEG_UP && strcmp(f->action, "Heartbeat")));
+	if (!keep) {
+		sec->unanswered++;
+		ogw_debug(&lc, "not delivered to this CSMS: %s", why);
+		return;
+	}
+	int r = ogw_store_csms_queue_push(s->gw->store, s->id, secondary_name(sec), f->action,
+					  f->payload);
+	if (r < 0) {
+		sec->unanswered++;
+		ogw_err(&lc, "Failed to queue for this CSMS: %s", strerror(-r));
+		return;
+	}
+	sec->backlog = true;
+	sec->queued++;
+	if (to->state == OGW_LEG_UP)
+		ogw_debug(&lc, "queued for this CSMS: %s", why);
+	else
+		ogw_info(&lc, "queued for this CSMS: %s", why);
+}
+
+/* Sends @sec's queue, oldest first, one message at a time, while its leg
+ * is up. It waits for the leg's calls in flight (those sent while it was
+ * opened), so the answer secondary_result() sees next is the queued
+ * message's: each goes on from there (or from emitted_done()). */
+static void secondary_replay(struct ogw_secondary *sec)
+{
+	struct ogw_leg *l = secondary_leg(sec);
+	struct ogw_session *s = sec->s;
+	if (sec->in_replay)
+		return;
+	sec->in_replay = true;
+	while (sec->backlog && !sec->replay_seq && l->state == OGW_LEG_UP &&
+	       s->state == OGW_SESSION_ACTIVE && !ogw_tracker_count(&l->out)) {
+		struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
+		struct ogw_qmsg m;
+		int r = ogw_store_csms_queue_next(s->gw->store, s->id, secondary_name(sec), &m);
+		if (r == -ENOENT) {
+			sec->backlog = false;
+			break;
+		}
+		if (r < 0) {
+			ogw_err(&lc, "Failed to read this CSMS's queue: %s", strerror(-r));
+			break;
+		}
+		struct ogw_frame f = { .type = OGW_MSG_CALL, .action = m.action, .payload = m.payload };
+		lc.action = m.action;
+		ogw_info(&lc, "sent from this CSMS's queue (queued %lld s ago)",
+			 (long long)(time(NULL) - m.queued_at_ms / 1000));
+		sec->replay_seq = m.seq;
+		fan_out(&s->south, l, &f);
+		if (sec->replay_seq == m.seq && !ogw_tracker_count(&l->out)) {
+			/* settled at once (its translator answered or refused it) */
+			ogw_store_csms_queue_delete(s->gw->store, m.seq);
+			sec->replay_seq = 0;
+		}
+		ogw_qmsg_clear(&m);
+	}
+	sec->in_replay = false;
 }
 
 /*
- * Whether the CSMS of north leg @l may send CALL @f to the charger. The
- * primary may send anything; a secondary nothing until the multi-CSMS step
- * plugs its allow list in here (by default the read-only actions of its
- * version), with the refusal it configures.
+ * A charger's CALL goes to every CSMS (rule 1): to each secondary first,
+ * as it came, then to the primary, whose answer (or the gateway's in its
+ * place) the charger gets. A secondary down or slow delays nothing: its
+ * copy waits on its own leg.
  */
-static bool north_may_call(struct ogw_leg *l, const struct ogw_frame *f)
+static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
 {
-	(void)f;
-	return l == ogw_session_primary(l->s);
+	struct ogw_session *s = from->s;
+	bool start = s->n_north > 1 && from->ver == OGW_OCPP16 && f->type == OGW_MSG_CALL &&
+		     !strcmp(f->action, "StartTransaction");
+	for (unsigned int i = 1; i < s->n_north; i++) {
+		if (start)
+			starts_open(ogw_leg_secondary(&s->north[i].leg));
+		secondary_send(from, &s->north[i].leg, f);
+	}
+	relay_call(from, ogw_session_primary(s), f);
 }
 
 static void handle_call(struct ogw_leg *l, struct ogw_frame *f)
@@ -857,12 +1186,6 @@ static void handle_call(struct ogw_leg *l, struct ogw_frame *f)
 		 * timeout. */
 		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
 			   "charger %s is not connected: %s not delivered", s->id, f->action);
-		return;
-	}
-	if (l->kind == OGW_NORTH && !north_may_call(l, f)) {
-		ogw_info(&lc, "refused: not on this CSMS's allow list");
-		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_SECURITY,
-			   "%s is not allowed from this CSMS", f->action);
 		return;
 	}
 	FOR_STAGES(s->gw, st, on_call) {
@@ -1063,43 +1386,6 @@ static void leg_init(struct ogw_session *s, struct ogw_leg *l, enum ogw_leg_kind
 	ogw_tracker_init(&l->out, (unsigned int)s->gw->conf.max_pending_calls);
 }
 
-/* A session in the table with no legs up yet, its one north leg (the
- * primary) speaking @north_ver through @tr; NULL when out of memory. The
- * multi-CSMS step gives it a leg per CSMS of the charger's list. */
-static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
-					 enum ogw_ocpp ver, enum ogw_ocpp north_ver,
-					 const struct ogw_translator *tr)
-{
-	const unsigned int n_north = 1;
-	if (gw->n_sessions + 1 > gw->table_size / 2 && table_grow(gw) < 0)
-		return NULL;
-	struct ogw_session *s = calloc(1, ogw_session_state_base(n_north) + gw->pipeline.state_size);
-	if (!s)
-		return NULL;
-	s->gw = gw;
-	snprintf(s->id, sizeof(s->id), "%s", id);
-	leg_init(s, &s->south, OGW_SOUTH, ver, gw->south_tp);
-	s->n_north = n_north;
-	leg_init(s, &s->north[0].leg, OGW_NORTH, north_ver, gw->north_tp);
-	s->north[0].tr = tr;
-	s->env.ops = &ogw_session_env_ops;
-	s->connected_at = time(NULL);
-	size_t b = id_hash(s->id) & (gw->table_size - 1);
-	s->hnext = gw->table[b];
-	gw->table[b] = s;
-	gw->n_sessions++;
-	FOR_STAGES(gw, st, on_session_new)
-		if (st->on_session_new(s) < 0) {
-			struct ogw_log_ctx lc = { s->id, NULL, NULL, NULL };
-			ogw_err(&lc, "Failed to start its %s stage: out of memory", st->name);
-			s->state = OGW_SESSION_CLOSING;
-			table_remove(s);
-			session_free(s);
-			return NULL;
-		}
-	return s;
-}
-
 /* The translator from @ver to @north_ver, NULL when none is needed; *ret_ok
  * false when one is needed and none exists. */
 static const struct ogw_translator *translator_for(const char *id, enum ogw_ocpp ver,
@@ -1116,6 +1402,90 @@ static const struct ogw_translator *translator_for(const char *id, enum ogw_ocpp
 		*ret_ok = false;
 	}
 	return tr;
+}
+
+/* The version secondary @c speaks to a charger speaking @ver. */
+static enum ogw_ocpp secondary_ver(const struct ogw_csms_conf *c, enum ogw_ocpp ver)
+{
+	return c->upstream_ocpp < 0 ? ver : (enum ogw_ocpp)c->upstream_ocpp;
+}
+
+/* Whether this build can open a leg to secondary @c for charger @id
+ * (speaking @ver): a ws:// or wss:// URL on the gateway's own client TLS
+ * settings, and a translator to its version. */
+static bool secondary_usable(const char *id, enum ogw_ocpp ver, const struct ogw_csms_conf *c)
+{
+	struct ogw_log_ctx lc = { id, "north", NULL, NULL };
+	bool ok;
+	if (!ogw_conf_csms_secondary_wired(c)) {
+		ogw_warn(&lc, "CSMS %s not connected: only ws:// and wss:// without its own ca, cert "
+			 "or key are built", c->name);
+		return false;
+	}
+	translator_for(id, ver, secondary_ver(c, ver), &ok);
+	return ok;
+}
+
+/* A session in the table with no legs up yet: its primary north leg
+ * speaking @north_ver through @tr, then a leg per usable secondary of the
+ * charger's configuration (none in standalone mode); NULL when out of
+ * memory. */
+static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
+					 enum ogw_ocpp ver, enum ogw_ocpp north_ver,
+					 const struct ogw_translator *tr)
+{
+	struct ogw_csms_view view = { .n_secondaries = 0 };
+	unsigned int n_north = 1;
+	if (gw->conf.csms_url)
+		ogw_conf_csms_for(&gw->conf, id, ver, &view);
+	for (size_t i = 0; i < view.n_secondaries; i++)
+		n_north += secondary_usable(id, ver, &view.secondaries[i]);
+	if (gw->n_sessions + 1 > gw->table_size / 2 && table_grow(gw) < 0)
+		return NULL;
+	/* the secondaries' own state behind north[], only when there are any */
+	struct ogw_session *s = calloc(1, ogw_session_state_base(n_north) + gw->pipeline.state_size);
+	if (!s)
+		return NULL;
+	s->gw = gw;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	leg_init(s, &s->south, OGW_SOUTH, ver, gw->south_tp);
+	s->n_north = n_north;
+	leg_init(s, &s->north[0].leg, OGW_NORTH, north_ver, gw->north_tp);
+	s->north[0].tr = tr;
+	s->env.ops = &ogw_session_env_ops;
+	for (size_t i = 0, k = 1; k < n_north; i++) {
+		const struct ogw_csms_conf *c = &view.secondaries[i];
+		/* the same test as secondary_usable(), which said why already */
+		const struct ogw_translator *str =
+			secondary_ver(c, ver) == ver ? NULL :
+						       ogw_translator_find(ver, secondary_ver(c, ver));
+		if (!ogw_conf_csms_secondary_wired(c) || (secondary_ver(c, ver) != ver && !str))
+			continue;
+		leg_init(s, &s->north[k].leg, OGW_NORTH, secondary_ver(c, ver), gw->secondary_tp);
+		s->north[k].tr = str;
+		struct ogw_secondary *sec = ogw_leg_secondary(&s->north[k].leg);
+		sec->env.ops = &secondary_env_ops;
+		sec->s = s;
+		sec->conf = c;
+		sec->backlog = true; /* until its first up finds the store's queue empty */
+		snprintf(sec->leg_name, sizeof(sec->leg_name), "north.%s", c->name);
+		k++;
+	}
+	s->connected_at = time(NULL);
+	size_t b = id_hash(s->id) & (gw->table_size - 1);
+	s->hnext = gw->table[b];
+	gw->table[b] = s;
+	gw->n_sessions++;
+	FOR_STAGES(gw, st, on_session_new)
+		if (st->on_session_new(s) < 0) {
+			struct ogw_log_ctx lc = { s->id, NULL, NULL, NULL };
+			ogw_err(&lc, "Failed to start its %s stage: out of memory", st->name);
+			s->state = OGW_SESSION_CLOSING;
+			table_remove(s);
+			session_free(s);
+			return NULL;
+		}
+	return s;
 }
 
 struct ogw_session *ogw_session_new(struct ogw_gateway *gw, const char *id, enum ogw_ocpp ver,
@@ -1273,9 +1643,12 @@ void ogw_session_close(struct ogw_session *s, enum lws_close_status status, cons
 	maybe_free(s);
 }
 
+static void north_failed(struct ogw_leg *l, const char *why, bool was_up);
+
 void ogw_session_leg_gone(struct ogw_leg *l)
 {
 	struct ogw_session *s = l->s;
+	bool was_up = l->state == OGW_LEG_UP;
 	l->wsi = NULL;
 	leg_drop_queue(l);
 	leg_set_state(l, OGW_LEG_DOWN);
@@ -1293,7 +1666,7 @@ void ogw_session_leg_gone(struct ogw_leg *l)
 		return;
 	}
 	if (s->state == OGW_SESSION_ACTIVE)
-		ogw_session_north_failed(l, "connection closed");
+		north_failed(l, "connection closed", was_up);
 	else
 		maybe_free(s);
 }
@@ -1303,7 +1676,10 @@ void ogw_session_north_up(struct ogw_leg *l)
 	ogw_leg_north(l)->reconnects = 0;
 	l->last_rx_us = ogw_now_us();
 	leg_set_state(l, OGW_LEG_UP);
-	tell_leg(l, OGW_LEG_EV_UP);
+	if (!ogw_leg_secondary(l)) /* the stages serve the primary */
+		tell_leg(l, OGW_LEG_EV_UP);
+	else
+		secondary_replay(ogw_leg_secondary(l));
 	leg_kick(l);
 }
 
@@ -1319,12 +1695,21 @@ static void reconnect_cb(lws_sorted_usec_list_t *sul)
  * jitter (a fleet must not reconnect in lockstep after a CSMS outage). */
 void ogw_session_north_failed(struct ogw_leg *l, const char *why)
 {
+	north_failed(l, why, l->state == OGW_LEG_UP);
+}
+
+/* @was_up: the leg was up before it failed; the stages hear it went down
+ * (a connect that failed is no news to them). */
+static void north_failed(struct ogw_leg *l, const char *why, bool was_up)
+{
 	struct ogw_session *s = l->s;
 	struct ogw_gateway *gw = s->gw;
 	struct ogw_log_ctx lc = leg_ctx(l, NULL, NULL);
 
 	leg_set_state(l, OGW_LEG_DOWN);
 	leg_fail_calls(l);
+	if (was_up)
+		tell_leg(l, OGW_LEG_EV_DOWN);
 	if (s->state != OGW_SESSION_ACTIVE || gw->stopping || ogw_session_standalone(s) ||
 	    !l->tp->session_reconnects)
 		return;
@@ -1333,6 +1718,37 @@ void ogw_session_north_failed(struct ogw_leg *l, const char *why)
 					gw->conf.reconnect_max_ms);
 	ogw_info(&lc, "upstream %s; reconnecting in %llu ms", why, (unsigned long long)delay);
 	lws_sul_schedule(gw->ctx, 0, &n->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);
+}
+
+void ogw_session_csms_reconfigured(struct ogw_gateway *gw)
+{
+	for (size_t i = 0; i < gw->table_size; i++) {
+		struct ogw_session *s = gw->table[i], *next;
+		for (; s; s = next) {
+			next = s->hnext;
+			if (s->n_north < 2)
+				continue;
+			struct ogw_csms_view view;
+			ogw_conf_csms_for(&gw->conf, s->id, s->south.ver, &view);
+			bool same = true;
+			for (unsigned int k = 1; same && k < s->n_north; k++) {
+				struct ogw_leg *l = &s->north[k].leg;
+				struct ogw_secondary *sec = ogw_leg_secondary(l);
+				const struct ogw_csms_conf *now = NULL;
+				for (size_t j = 0; j < view.n_secondaries; j++)
+					if (!strcmp(view.secondaries[j].name, sec->conf->name))
+						now = &view.secondaries[j];
+				same = now && !strcmp(now->url, sec->conf->url) &&
+				       secondary_ver(now, s->south.ver) == l->ver;
+				if (same)
+					sec->conf = now;
+			}
+			if (!same)
+				ogw_session_close(s, LWS_CLOSE_STATUS_GOINGAWAY,
+						  "its CSMSs changed: shown to the new ones on "
+						  "reconnect");
+		}
+	}
 }
 
 void ogw_session_free_all(struct ogw_gateway *gw)
@@ -1377,10 +1793,11 @@ void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
 
 static const char *env_charger(const struct ogw_tr_env *env)
 {
-	return lws_container_of(env, struct ogw_session, env)->id;
+	return env_s((struct ogw_tr_env *)env)->id;
 }
 
 struct emit_ctx {
+	struct ogw_tr_env *env;
 	ogw_tr_done_fn done;
 	void *user;
 };
@@ -1408,7 +1825,7 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	    ogw_payload_valid(l, c->action, true, answer->payload, "answer to the gateway's call")) {
 		enum ogw_err serr;
 		char sdesc[200];
-		adapted = shim_pass(l, env_tr(l), c->action, true, false,
+		adapted = shim_pass(l, env_tr(ec->env), c->action, true, false,
 				    json_incref(answer->payload), &serr,
 				    sdesc, sizeof(sdesc), NULL);
 		result = adapted;
@@ -1420,23 +1837,25 @@ static void emitted_done(struct ogw_call *c, const struct ogw_frame *answer)
 	/* Always once, even while the session closes: the translator may owe
 	 * a deferred answer on it. */
 	if (ec->done)
-		ec->done(&l->s->env, ec->user, result);
+		ec->done(ec->env, ec->user, result);
 	json_decref(adapted);
 	json_decref(salvaged);
 	free(ec);
+	if (ogw_leg_secondary(l)) /* its queue may wait for this call */
+		secondary_replay(ogw_leg_secondary(l));
 }
 
 static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *action,
 		    json_t *payload, ogw_tr_done_fn done, void *user)
 {
-	struct ogw_session *s = ogw_env_session(env);
-	struct ogw_leg *l = dir == OGW_TR_UP ? ogw_session_primary(s) : &s->south;
+	struct ogw_session *s = env_s(env);
+	struct ogw_leg *l = dir == OGW_TR_UP ? env_north(env) : &s->south;
 
 	if (!payload)
 		return -EINVAL;
 	enum ogw_err serr;
 	char sdesc[200];
-	payload = shim_pass(l, env_tr(l), action, false, true, payload, &serr, sdesc, sizeof(sdesc),
+	payload = shim_pass(l, env_tr(env), action, false, true, payload, &serr, sdesc, sizeof(sdesc),
 			    NULL);
 	if (!payload)
 		return -ERANGE;
@@ -1450,6 +1869,7 @@ static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *act
 		json_decref(payload);
 		return -ENOMEM;
 	}
+	ec->env = env;
 	ec->done = done;
 	ec->user = user;
 	/* A stage may take it (and answer it in the peer's place) or rewrite
@@ -1464,7 +1884,7 @@ static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *act
 	c->user = l;
 	c->ctx = ec;
 	FOR_STAGES(s->gw, st, on_own_call)
-		if (st->on_own_call(l, c) == OGW_STAGE_DONE) {
+		if (!ogw_leg_secondary(l) && st->on_own_call(l, c) == OGW_STAGE_DONE) {
 			json_decref(payload);
 			return 0;
 		}
@@ -1476,13 +1896,15 @@ static int env_emit(struct ogw_tr_env *env, enum ogw_tr_dir dir, const char *act
 	return r;
 }
 
-static struct ogw_tr_pending *defer_here(struct ogw_session *s)
+static struct ogw_tr_pending *defer_here(struct ogw_tr_env *env)
 {
+	struct ogw_session *s = env_s(env);
 	if (!s->cur_from || !s->cur_frame)
 		return NULL;
 	struct ogw_tr_pending *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	p->env = env;
 	p->from = s->cur_from;
 	snprintf(p->id, sizeof(p->id), "%s", s->cur_frame->id);
 	snprintf(p->action, sizeof(p->action), "%s", s->cur_frame->action);
@@ -1506,7 +1928,7 @@ static void pending_expire(lws_sorted_usec_list_t *sul)
 		}
 		struct ogw_log_ctx lc = leg_ctx(p->from, p->action, p->id);
 		ogw_warn(&lc, "deferred answer (%s) not complete in time", p->key);
-		ogw_tr_answer(&p->from->s->env, p, NULL, OGW_ERR_INTERNAL,
+		ogw_tr_answer(p->env, p, NULL, OGW_ERR_INTERNAL,
 			      "the answer could not be completed in time");
 	}
 }
@@ -1515,14 +1937,14 @@ static struct ogw_tr_pending *env_pending_find(struct ogw_tr_env *env, const cha
 
 static struct ogw_tr_pending *env_defer(struct ogw_tr_env *env, const char *key)
 {
-	struct ogw_session *s = ogw_env_session(env);
+	struct ogw_session *s = env_s(env);
 	struct ogw_gateway *gw = s->gw;
 	if (!key)
-		return defer_here(s);
+		return defer_here(env);
 	if (!*key || strlen(key) >= sizeof(((struct ogw_tr_pending *)0)->key) ||
 	    env_pending_find(env, key))
 		return NULL;
-	struct ogw_tr_pending *p = defer_here(s);
+	struct ogw_tr_pending *p = defer_here(env);
 	if (!p)
 		return NULL;
 	snprintf(p->key, sizeof(p->key), "%s", key);
@@ -1537,9 +1959,9 @@ static struct ogw_tr_pending *env_defer(struct ogw_tr_env *env, const char *key)
 
 static struct ogw_tr_pending *env_pending_find(struct ogw_tr_env *env, const char *key)
 {
-	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&ogw_env_session(env)->pendings)) {
+	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&env_s(env)->pendings)) {
 		struct ogw_tr_pending *p = lws_container_of(d, struct ogw_tr_pending, list);
-		if (p->key[0] && !strcmp(p->key, key))
+		if (p->env == env && p->key[0] && !strcmp(p->key, key))
 			return p;
 	} lws_end_foreach_dll(d);
 	return NULL;
@@ -1548,15 +1970,24 @@ static struct ogw_tr_pending *env_pending_find(struct ogw_tr_env *env, const cha
 static void env_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t *payload,
 		       enum ogw_err err, const char *desc)
 {
-	(void)env;
 	struct ogw_leg *l = p->from;
+	struct ogw_secondary *sec = env_secondary(env);
 	if (l->in_pending)
 		l->in_pending--;
 	lws_dll2_remove(&p->list);
 	lws_dll2_remove(&p->timeouts);
+	if (sec && l->kind == OGW_SOUTH) {
+		/* A secondary's answer to the charger's CALL: recorded, not sent.
+		 * Its translator answers even when the CSMS did not (the leg
+		 * went down under it): then it was not delivered. */
+		secondary_result(sec, p->action, payload, secondary_leg(sec)->state == OGW_LEG_UP);
+		json_decref(payload);
+		free(p);
+		return;
+	}
 	enum ogw_err serr = OGW_ERR_INTERNAL;
 	char sdesc[200];
-	payload = shim_pass(l, env_tr(l), p->action, true, true, payload, &serr, sdesc,
+	payload = shim_pass(l, env_tr(env), p->action, true, true, payload, &serr, sdesc,
 			    sizeof(sdesc), NULL);
 	if (payload && ogw_payload_valid(l, p->action, true, payload, "deferred answer"))
 		send_result(l, p->action, p->id, payload);
@@ -1568,10 +1999,23 @@ static void env_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t 
 	free(p);
 }
 
+/* The store key of translator state @key of @env: a secondary's are its
+ * own, "csms.<name>/<key>", beside the primary's under the same charger. */
+static const char *env_key(struct ogw_tr_env *env, const char *key, char *buf, size_t len)
+{
+	struct ogw_secondary *sec = env_secondary(env);
+	if (!sec)
+		return key;
+	/* the name from leg_name: sec->conf may be a reload's past */
+	snprintf(buf, len, "csms.%s/%s", secondary_name(sec), key);
+	return buf;
+}
+
 static json_t *env_state_get(struct ogw_tr_env *env, const char *key)
 {
-	struct ogw_session *s = ogw_env_session(env);
-	return ogw_store_kv_get(s->gw->store, s->id, key, NULL);
+	struct ogw_session *s = env_s(env);
+	char buf[256];
+	return ogw_store_kv_get(s->gw->store, s->id, env_key(env, key, buf, sizeof(buf)), NULL);
 }
 
 static int store_failed(struct ogw_session *s, const char *what, int r)
@@ -1583,24 +2027,29 @@ static int store_failed(struct ogw_session *s, const char *what, int r)
 
 static int env_state_put(struct ogw_tr_env *env, const char *key, json_t *value)
 {
-	struct ogw_session *s = ogw_env_session(env);
-	int r = value ? ogw_store_kv_put(s->gw->store, s->id, key, value) : -EINVAL;
+	struct ogw_session *s = env_s(env);
+	char buf[256];
+	int r = value ? ogw_store_kv_put(s->gw->store, s->id, env_key(env, key, buf, sizeof(buf)),
+					 value) : -EINVAL;
 	json_decref(value);
 	return r < 0 ? store_failed(s, "write", r) : 0;
 }
 
 static int env_state_del(struct ogw_tr_env *env, const char *key)
 {
-	struct ogw_session *s = ogw_env_session(env);
-	int r = ogw_store_kv_del(s->gw->store, s->id, key);
+	struct ogw_session *s = env_s(env);
+	char buf[256];
+	int r = ogw_store_kv_del(s->gw->store, s->id, env_key(env, key, buf, sizeof(buf)));
 	return r < 0 ? store_failed(s, "delete", r) : 0;
 }
 
 static int64_t env_next_id(struct ogw_tr_env *env, const char *name)
 {
-	struct ogw_session *s = ogw_env_session(env);
+	struct ogw_session *s = env_s(env);
+	char buf[256];
 	int err = 0;
-	int64_t v = ogw_store_next_id(s->gw->store, s->id, name, &err);
+	int64_t v = ogw_store_next_id(s->gw->store, s->id, env_key(env, name, buf, sizeof(buf)),
+				      &err);
 	if (err < 0)
 		store_failed(s, "count in", err);
 	return v;
@@ -1608,7 +2057,9 @@ static int64_t env_next_id(struct ogw_tr_env *env, const char *name)
 
 static bool env_queued(struct ogw_tr_env *env, const char *txid)
 {
-	struct ogw_session *s = ogw_env_session(env);
+	struct ogw_session *s = env_s(env);
+	if (env_secondary(env))
+		return false; /* the offline stage holds messages for the primary only */
 	FOR_STAGES(s->gw, st, holds)
 		if (st->holds(s, txid))
 			return true;
@@ -1620,8 +2071,15 @@ static bool env_queued(struct ogw_tr_env *env, const char *txid)
 static void env_lost(struct ogw_tr_env *env, const char *action, const json_t *payload,
 		     const char *reason)
 {
-	struct ogw_session *s = ogw_env_session(env);
+	struct ogw_session *s = env_s(env);
 	struct ogw_log_ctx lc = { s->id, "south", action, NULL };
+	struct ogw_secondary *sec = env_secondary(env);
+	if (sec) {
+		/* The dead letters are the primary's record: this CSMS misses it. */
+		ogw_warn(&lc, "%s cannot be carried to CSMS %s (OCPP %s): %s", action,
+			 sec->conf->name, ogw_ocpp_name(secondary_leg(sec)->ver), reason);
+		return;
+	}
 	int64_t seq = 0;
 	int r = ogw_store_queue_push(s->gw->store, s->id, ogw_ocpp_name(s->south.ver), action,
 				     payload, NULL, &seq);
@@ -1632,19 +2090,23 @@ static void env_lost(struct ogw_tr_env *env, const char *action, const json_t *p
 		r < 0 ? "and it could not be kept as a dead letter" : "kept as a dead letter");
 }
 
-const struct ogw_tr_env_ops ogw_session_env_ops = {
-	.charger = env_charger,
-	.emit = env_emit,
-	.defer = env_defer,
-	.pending_find = env_pending_find,
-	.answer = env_answer,
-	.state_get = env_state_get,
-	.state_put = env_state_put,
-	.state_del = env_state_del,
-	.next_id = env_next_id,
-	.queued = env_queued,
-	.lost = env_lost,
-};
+/* Both environments have the same doors; the ops pointer tells a
+ * secondary's (env_secondary()) apart from the primary's. */
+#define ENV_OPS { \
+	.charger = env_charger, \
+	.emit = env_emit, \
+	.defer = env_defer, \
+	.pending_find = env_pending_find, \
+	.answer = env_answer, \
+	.state_get = env_state_get, \
+	.state_put = env_state_put, \
+	.state_del = env_state_del, \
+	.next_id = env_next_id, \
+	.queued = env_queued, \
+	.lost = env_lost, \
+}
+const struct ogw_tr_env_ops ogw_session_env_ops = ENV_OPS;
+static const struct ogw_tr_env_ops secondary_env_ops = ENV_OPS;
 
 /*
  * Keepalive, one sweep every ping_interval for every leg: a leg silent for

@@ -36,6 +36,7 @@ struct ogw_north_mqtt;
 struct ogw_balance;
 struct ogw_limit_mqtt;
 struct ogw_meter_poll;
+struct ogw_history;
 struct ogw_metrics;
 
 enum ogw_leg_kind {
@@ -127,6 +128,36 @@ struct ogw_north {
 	unsigned int reconnects;    /* consecutive failed attempts */
 };
 
+/*
+ * What a secondary CSMS's leg needs besides struct ogw_north (docs/
+ * MULTI_CSMS.md): its own translator environment, so its translator keeps
+ * its own durable state, and the record of its answers. Allocated behind
+ * north[] in the session's one allocation, and only for sessions that have
+ * secondaries: a session with the primary alone costs nothing more.
+ */
+#define OGW_SECONDARY_STARTS 4
+struct ogw_secondary {
+	struct ogw_tr_env env;             /* its pair's environment (emits UP go to its leg) */
+	struct ogw_session *s;
+	const struct ogw_csms_conf *conf;  /* borrowed from gw->conf */
+	char leg_name[72];                 /* "north.<name>", for log lines */
+	/* 1.6 StartTransactions sent here and not yet paired, oldest first:
+	 * the primary's transactionId (@p, which the charger then uses) and
+	 * this CSMS's (@x) for the same start; 0 not known yet, -1 none. A
+	 * pair makes the map by which the charger's later messages of that
+	 * transaction reach this CSMS with its own id. */
+	struct { int64_t p, x; } starts[OGW_SECONDARY_STARTS];
+	unsigned int n_starts;
+	/* Its own queue (rule 5, the store's csms_queue): while it is down or
+	 * has a backlog, the charger's transaction messages wait there and
+	 * everything else is not delivered; replayed one at a time. */
+	bool backlog;                      /* its queue may hold messages */
+	bool in_replay;                    /* secondary_replay() is running */
+	int64_t replay_seq;                /* the queued message in flight, 0: none */
+	/* Its answers to the charger's CALLs, recorded, never forwarded. */
+	uint64_t answered, errors, unanswered, queued;
+};
+
 /* The north leg @l is (@l->kind is OGW_NORTH). */
 static inline struct ogw_north *ogw_leg_north(const struct ogw_leg *l)
 {
@@ -141,6 +172,7 @@ struct ogw_tr_pending {
 	char id[OGW_MSGID_MAX + 1];
 	char action[OGW_ACTION_MAX + 1];
 	char key[48];               /* "" unless deferred with a key */
+	struct ogw_tr_env *env;     /* the environment it was deferred in */
 	uint64_t deadline_us;
 };
 
@@ -171,9 +203,20 @@ struct ogw_session {
 	/* One leg per CSMS the charger is shown to, allocated with the session:
 	 * north[0] is the primary, whose answers the charger gets; one in
 	 * standalone mode too (never connected: the gateway answers in its
-	 * version). */
+	 * version). Behind north[n_north], in the same allocation, one struct
+	 * ogw_secondary per secondary (ogw_leg_secondary()). */
 	struct ogw_north north[];
 };
+
+/* The secondary north leg @l is, or NULL (the primary, the south leg). */
+static inline struct ogw_secondary *ogw_leg_secondary(const struct ogw_leg *l)
+{
+	const struct ogw_session *s = l->s;
+	if (l->kind != OGW_NORTH || s->n_north < 2)
+		return NULL;
+	size_t i = (size_t)(ogw_leg_north(l) - s->north);
+	return i ? (struct ogw_secondary *)(s->north + s->n_north) + (i - 1) : NULL;
+}
 
 /* The primary CSMS's leg. */
 static inline struct ogw_leg *ogw_session_primary(struct ogw_session *s)
@@ -228,6 +271,7 @@ struct ogw_gateway {
 	 * the MQTT uplink (then north_mqtt is set) */
 	const struct ogw_leg_transport *south_tp;  /* WebSocket */
 	const struct ogw_leg_transport *north_tp;
+	const struct ogw_leg_transport *secondary_tp;  /* WebSocket, for secondaries */
 	struct ogw_north_mqtt *north_mqtt;
 	char north_host[256];
 	int north_port;
@@ -260,6 +304,8 @@ struct ogw_gateway {
 	struct ogw_balance *balance;      /* balance.c: site load balancing */
 	struct ogw_limit_mqtt *limit_mqtt;  /* balance_mqtt.c: load_balancing.limit_mqtt's client */
 	struct ogw_meter_poll *meter_poll;  /* meter_poll.c: the Modbus / HTTP grid meter */
+	struct ogw_history *history;      /* features/history: the charts' sampler */
+	struct ogw_files *files;          /* features/files: firmware cache and file server */
 
 	/* Commits the store's batch after each poll, before the next one. */
 	uv_check_t store_commit;
@@ -279,8 +325,10 @@ struct ogw_gateway {
 
 /* session.c */
 struct ogw_session *ogw_session_find(struct ogw_gateway *gw, const char *id);
-/* The session a translator environment belongs to (session.c fills in
- * ogw_session_env_ops for every session). */
+/* The session the primary's translator environment (s->env) belongs to
+ * (session.c fills in ogw_session_env_ops for every session). A
+ * secondary's environment is session.c's own business: features only see
+ * s->env. */
 extern const struct ogw_tr_env_ops ogw_session_env_ops;
 static inline struct ogw_session *ogw_env_session(struct ogw_tr_env *env)
 {
@@ -310,6 +358,11 @@ void ogw_session_close_all(struct ogw_gateway *gw, enum lws_close_status status,
 void ogw_gateway_deadline_check(lws_sorted_usec_list_t *sul);
 /* At the gateway's end: frees the sessions the loop left (a hard stop). */
 void ogw_session_free_all(struct ogw_gateway *gw);
+/* The configuration was reloaded (the old one is still readable): each
+ * session's secondaries follow their new settings by name; a session whose
+ * secondaries' URLs or versions changed, or are gone, is closed (the
+ * charger reconnects to the new set). */
+void ogw_session_csms_reconfigured(struct ogw_gateway *gw);
 
 /* session.c, for offline.c: the pipeline's doors. */
 void ogw_leg_send_result(struct ogw_leg *l, const char *action, const char *id,
@@ -338,11 +391,13 @@ struct ogw_session *ogw_session_new_detached(struct ogw_gateway *gw, const char 
 					     enum ogw_ocpp ver, enum ogw_ocpp north_ver);
 
 /* Where the stages' states begin in the allocation of a session with
- * @n_north north legs: right after north[], at OGW_STAGE_STATE_ALIGN. */
+ * @n_north north legs: right after north[] and the secondaries' struct
+ * ogw_secondary, at OGW_STAGE_STATE_ALIGN. */
 static inline size_t ogw_session_state_base(unsigned int n_north)
 {
 	size_t a = OGW_STAGE_STATE_ALIGN;
-	size_t end = sizeof(struct ogw_session) + n_north * sizeof(struct ogw_north);
+	size_t end = sizeof(struct ogw_session) + n_north * sizeof(struct ogw_north) +
+		     (n_north - 1) * sizeof(struct ogw_secondary);
 	return (end + a - 1) / a * a;
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to the store: the database handle and the helpers every table
- * module (store.c: kv and counters; queue.c; auth.c; txlog.c) shares. A
- * module keeps its SQL in static const strings and gets prepared statements
- * for them from ogw_store_stmt(), which prepares each once and keeps it.
+ * module (store.c: kv and counters; queue.c; auth.c; txlog.c; events.c;
+ * history.c) shares. A module keeps its SQL in static const strings and
+ * gets prepared statements for them from ogw_store_stmt(), which prepares
+ * each once and keeps it.
  */
 #ifndef OGW_STORE_INTERNAL_H
 #define OGW_STORE_INTERNAL_H
@@ -46,6 +47,8 @@ sqlite3_stmt *ogw_store_stmt(struct ogw_store *st, const char *sql);
 /* Maps an SQLite result code to a negative errno (0 for OK/ROW/DONE):
  * -ENOSPC disk full, -EACCES read-only, -ENOMEM, -EBUSY, -EMSGSIZE, -EIO. */
 int ogw_store_errno(int rc);
+/* Unix time in ms (queued_at of both queues). */
+int64_t ogw_store_now_ms(void);
 /* Call before any write: with batching on, opens the batch's transaction;
  * frames then wait for its commit (ogw_store_uncommitted()). */
 int ogw_store_write_begin(struct ogw_store *st);

@@ -45,7 +45,7 @@ static const char sql_dead_list[] =
 	" error_desc FROM dead_letter WHERE ?1 IS NULL OR charger = ?1"
 	" ORDER BY failed_at DESC, seq DESC LIMIT ?2";
 
-static int64_t now_ms(void)
+int64_t ogw_store_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -83,7 +83,7 @@ int ogw_store_queue_push(struct ogw_store *st, const char *charger, const char *
 	if (rc == SQLITE_OK)
 		rc = ogw_store_bind_json(s, 5, meta);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 6, now_ms());
+		rc = sqlite3_bind_int64(s, 6, ogw_store_now_ms());
 	if (rc != SQLITE_OK) {
 		ogw_store_release(s);
 		return ogw_store_errno(rc) ? ogw_store_errno(rc) : -EIO;
@@ -200,7 +200,7 @@ int ogw_store_queue_dead(struct ogw_store *st, int64_t seq, const char *code, co
 	if (!s)
 		return r;
 	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_int64(s, 2, now_ms());
+	sqlite3_bind_int64(s, 2, ogw_store_now_ms());
 	sqlite3_bind_text(s, 3, code ? code : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, desc ? desc : "", -1, SQLITE_STATIC);
 	r = ogw_store_step_done(st, s);

@@ -62,6 +62,16 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,"
 	" charger TEXT, kind TEXT NOT NULL, text TEXT NOT NULL);"
 	"CREATE INDEX events_by_charger ON events(charger, seq);",
+	/* 4: each secondary CSMS's own queue (csms_queue.c, docs/MULTI_CSMS.md) */
+	"CREATE TABLE csms_queue(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" charger TEXT NOT NULL, csms TEXT NOT NULL, action TEXT NOT NULL,"
+	" payload TEXT NOT NULL, queued_at INTEGER NOT NULL);"
+	"CREATE INDEX csms_queue_by_leg ON csms_queue(charger, csms, seq);",
+	/* 5: history (history.c): per series and tier, one row per time bucket,
+	 * a running mean of each value over its n samples */
+	"CREATE TABLE history(series TEXT NOT NULL, tier INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
+	" n INTEGER NOT NULL, v1 REAL, v2 REAL, v3 REAL, v4 REAL, v5 REAL, v6 REAL, v7 REAL,"
+	" PRIMARY KEY(series, tier, at_ms)) WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
 

@@ -25,7 +25,15 @@
 #include "transport/tls.h"
 #include "transport/transport.h"
 
-int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
+/* A ws:// or wss:// @url, taken apart (the path without its trailing '/'). */
+struct ws_url {
+	char host[256];
+	int port;
+	char path[512];
+	bool tls;
+};
+
+static int parse_ws_url(const char *url, struct ws_url *ret)
 {
 	char tmp[1024];
 	const char *prot, *addr, *path;
@@ -36,22 +44,35 @@ int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
 	if (lws_parse_uri(tmp, &prot, &addr, &port, &path))
 		return -EINVAL;
 	if (!strcmp(prot, "ws"))
-		gw->north_tls = false;
+		ret->tls = false;
 	else if (!strcmp(prot, "wss"))
-		gw->north_tls = true;
+		ret->tls = true;
 	else
 		return -EPROTONOSUPPORT;
 	if (!*addr)
 		return -EINVAL;
-	snprintf(gw->north_host, sizeof(gw->north_host), "%s", addr);
-	gw->north_port = port;
+	snprintf(ret->host, sizeof(ret->host), "%s", addr);
+	ret->port = port;
 	/* lws_parse_uri drops the leading '/' of the path. */
 	size_t plen = strlen(path);
 	while (plen && path[plen - 1] == '/')
 		plen--;
-	snprintf(gw->north_path, sizeof(gw->north_path), "/%.*s", (int)plen, path);
-	if (!strcmp(gw->north_path, "/"))
-		gw->north_path[0] = '\0';
+	snprintf(ret->path, sizeof(ret->path), "/%.*s", (int)plen, path);
+	if (!strcmp(ret->path, "/"))
+		ret->path[0] = '\0';
+	return 0;
+}
+
+int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
+{
+	struct ws_url u;
+	int r = parse_ws_url(url, &u);
+	if (r < 0)
+		return r;
+	gw->north_tls = u.tls;
+	snprintf(gw->north_host, sizeof(gw->north_host), "%s", u.host);
+	gw->north_port = u.port;
+	snprintf(gw->north_path, sizeof(gw->north_path), "%s", u.path);
 	return 0;
 }
 
@@ -211,32 +232,47 @@ void ogw_north_connect(struct ogw_leg *l)
 {
 	struct ogw_session *s = l->s;
 	struct ogw_gateway *gw = s->gw;
-	char enc[OGW_ID_MAX * 3 + 1], path[sizeof(gw->north_path) + sizeof(enc) + 2];
+	struct ogw_secondary *sec = ogw_leg_secondary(l);
+	struct ws_url u;
+	char enc[OGW_ID_MAX * 3 + 1], path[sizeof(u.path) + sizeof(enc) + 2];
 	char host[300];
 	struct lws_vhost *vh;
 
-	if (ogw_north_vhost_for(gw, s->id, &vh) < 0) {
+	if (!sec) {
+		u.tls = gw->north_tls;
+		snprintf(u.host, sizeof(u.host), "%s", gw->north_host);
+		u.port = gw->north_port;
+		snprintf(u.path, sizeof(u.path), "%s", gw->north_path);
+	} else if (parse_ws_url(sec->conf->url, &u) < 0) {
+		/* the configuration checked it: only a bug gets here */
+		ogw_session_north_failed(l, "URL not usable");
+		return;
+	}
+	/* the charger's own client certificate goes to its primary CSMS; a
+	 * secondary gets the gateway's (docs/SECURITY.md) */
+	vh = gw->north_vh;
+	if (!sec && ogw_north_vhost_for(gw, s->id, &vh) < 0) {
 		l->state = OGW_LEG_CONNECTING;
 		ogw_session_north_failed(l, "its client certificate cannot be used");
 		return;
 	}
 	ogw_percent_encode(s->id, enc, sizeof(enc));
-	snprintf(path, sizeof(path), "%s/%s", gw->north_path, enc);
-	if ((gw->north_tls && gw->north_port == 443) || (!gw->north_tls && gw->north_port == 80))
-		snprintf(host, sizeof(host), "%s", gw->north_host);
+	snprintf(path, sizeof(path), "%s/%s", u.path, enc);
+	if ((u.tls && u.port == 443) || (!u.tls && u.port == 80))
+		snprintf(host, sizeof(host), "%s", u.host);
 	else
-		snprintf(host, sizeof(host), "%s:%d", gw->north_host, gw->north_port);
+		snprintf(host, sizeof(host), "%s:%d", u.host, u.port);
 
 	struct lws_client_connect_info ci;
 	memset(&ci, 0, sizeof(ci));
 	ci.context = gw->ctx;
 	ci.vhost = vh;
-	ci.address = gw->north_host;
-	ci.port = gw->north_port;
+	ci.address = u.host;
+	ci.port = u.port;
 	ci.path = path;
 	ci.host = host;
 	ci.origin = host;
-	ci.ssl_connection = gw->north_tls ? LCCSCF_USE_SSL : 0;
+	ci.ssl_connection = u.tls ? LCCSCF_USE_SSL : 0;
 	ci.protocol = ogw_ocpp_subprotocol(l->ver);
 	ci.local_protocol_name = "ocpp-north";
 	ci.userdata = l;
@@ -247,9 +283,9 @@ void ogw_north_connect(struct ogw_leg *l)
 	ci.pwsi = &l->wsi;
 
 	l->state = OGW_LEG_CONNECTING;
-	struct ogw_log_ctx lc = { s->id, "north", NULL, NULL };
-	ogw_debug(&lc, "connecting to %s%s:%d%s", gw->north_tls ? "wss://" : "ws://",
-		  gw->north_host, gw->north_port, path);
+	struct ogw_log_ctx lc = { s->id, sec ? sec->leg_name : "north", NULL, NULL };
+	ogw_debug(&lc, "connecting to %s%s:%d%s", u.tls ? "wss://" : "ws://", u.host, u.port,
+		  path);
 	if (!lws_client_connect_via_info(&ci) && l->state == OGW_LEG_CONNECTING) {
 		l->wsi = NULL;
 		ogw_session_north_failed(l, "connect failed");
@@ -273,9 +309,20 @@ static int append_auth(struct ogw_leg *l, unsigned char **p, unsigned char *end)
 {
 	struct ogw_session *s = l->s;
 	const struct ogw_charger_conf *cc = ogw_conf_charger(&s->gw->conf, s->id);
+	const struct ogw_secondary *sec = ogw_leg_secondary(l);
 	char *value = NULL;
 
-	if (cc && cc->upstream_password) {
+	if (sec) {
+		/* a secondary's own Basic auth, else none: the charger's
+		 * credentials are the primary's business */
+		const char *pw = sec->conf->password;
+		if (!pw)
+			return 0;
+		value = ogw_auth_make_basic(sec->conf->user ? sec->conf->user : s->id, pw,
+					    strlen(pw));
+		if (!value)
+			return -1;
+	} else if (cc && cc->upstream_password) {
 		/* the CSMS may have changed it since (credentials.c) */
 		char *changed = ogw_credentials_upstream(s->gw, s->id);
 		const char *pw = changed ? changed : cc->upstream_password;

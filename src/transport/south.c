@@ -6,6 +6,7 @@
  * accepted connection to a session. Frames are the session's business.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
 #include "features/credentials/credentials.h"
+#include "features/events/events.h"
 #include "features/security/security.h"
 #include "session/session.h"
 #include "transport/door.h"
@@ -100,6 +102,24 @@ static unsigned int identity_from_uri(const struct ogw_gateway *gw, struct lws *
 	return 0;
 }
 
+/* A charger's login refused: logged, and recorded as a login-refused event
+ * for the operator (rate-capped there: a flood of bad logins cannot push
+ * the rest of the event log out). */
+static void refused(struct ogw_gateway *gw, const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void refused(struct ogw_gateway *gw, const char *id, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+	ogw_warn(&lc, "refused: %s", why);
+	ogw_events_login_refused(gw, id, why);
+}
+
 /* Whether the upgrade offers an OCPP version we speak; the first such in
  * *@ret. */
 static bool offers_ocpp(struct lws *wsi, enum ogw_ocpp *ret)
@@ -121,21 +141,20 @@ static bool offers_ocpp(struct lws *wsi, enum ogw_ocpp *ret)
 /* A charger bound to a security profile (chargers[].security_profile or
  * its group's) connects only through a listener for that profile: a
  * profile-3 charger on the ws:// port is a downgrade. 0 or 403. */
-static unsigned int check_profile(const struct ogw_south_door *d, const char *id, int profile,
-				  const char **ret_why)
+static unsigned int check_profile(struct ogw_gateway *gw, const struct ogw_south_door *d,
+				  const char *id, int profile, const char **ret_why)
 {
 	if (!profile || (d->profiles & (1u << profile)))
 		return 0;
 	*ret_why = "not a listener for its security profile";
-	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
-	ogw_warn(&lc, "refused: bound to security profile %d, and %s is not a listener for it",
-		 profile, d->what);
+	refused(gw, id, "bound to security profile %d, and %s is not a listener for it",
+		profile, d->what);
 	return HTTP_STATUS_FORBIDDEN;
 }
 
 /* Security profiles 1 and 2: Basic auth with username = identity (OCPP-J
  * 1.6 §6.2.2, 1.6 security A00.FR.204). Returns 0 or an HTTP status. */
-static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *wsi,
+static unsigned int check_basic_auth(struct ogw_gateway *gw, struct lws *wsi,
 				     const char *id, int profile, const char **ret_why)
 {
 	const struct ogw_charger_conf *cc = ogw_conf_charger(&gw->conf, id);
@@ -147,16 +166,15 @@ static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *w
 		    profile == 1 || profile == 2;
 	if (!need)
 		return 0;
-	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
 	if ((!cc || !cc->password_hash) && changed == -ENOENT) {
-		ogw_warn(&lc, "refused: %s and no password is configured for it",
-			 gw->conf.require_auth ? "require_auth is on" : "security profile 1 or 2");
+		refused(gw, id, "%s and no password is configured for it",
+			gw->conf.require_auth ? "require_auth is on" : "security profile 1 or 2");
 		*ret_why = "no password is configured for it";
 		return HTTP_STATUS_UNAUTHORIZED;
 	}
 	char hdr[512];
 	if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION) <= 0) {
-		ogw_warn(&lc, "refused: no Basic auth");
+		refused(gw, id, "no Basic auth");
 		*ret_why = "no Basic auth";
 		return HTTP_STATUS_UNAUTHORIZED;
 	}
@@ -164,18 +182,18 @@ static unsigned int check_basic_auth(const struct ogw_gateway *gw, struct lws *w
 	size_t pass_len = 0;
 	unsigned int status = HTTP_STATUS_UNAUTHORIZED;
 	if (ogw_auth_parse_basic(hdr, &user, &pass, &pass_len) < 0) {
-		ogw_warn(&lc, "refused: malformed Authorization header");
+		refused(gw, id, "malformed Authorization header");
 		*ret_why = "malformed Authorization header";
 		goto out;
 	}
 	if (strcmp(user, id)) {
-		ogw_warn(&lc, "refused: Basic auth user '%s' is not the identity", user);
+		refused(gw, id, "Basic auth user '%.64s' is not the identity", user);
 		*ret_why = "Basic auth user is not the identity";
 		goto out;
 	}
 	if (ogw_credentials_check(gw, id, pass, pass_len) &&
 	    (!cc || !cc->password_hash || !ogw_auth_verify(cc->password_hash, pass, pass_len))) {
-		ogw_warn(&lc, "refused: wrong password");
+		refused(gw, id, "wrong password");
 		*ret_why = "wrong password";
 		goto out;
 	}
@@ -194,22 +212,22 @@ out:
  * (OpenSSL checked that in the handshake) and whose CN is the identity;
  * asked of every charger on a listener that requires certificates and of
  * every charger bound to profile 3. */
-static unsigned int check_client_cert(const struct ogw_south_door *d, struct lws *wsi,
-				      const char *id, int profile, const char **ret_why)
+static unsigned int check_client_cert(struct ogw_gateway *gw, const struct ogw_south_door *d,
+				      struct lws *wsi, const char *id, int profile,
+				      const char **ret_why)
 {
 	if (!d->require_cert && profile != 3)
 		return 0;
 	union lws_tls_cert_info_results ir;
 	memset(&ir, 0, sizeof(ir));
-	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
 	if (!d->tls || lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, &ir,
 					      sizeof(ir.ns.name) - 1) < 0) {
-		ogw_warn(&lc, "refused: security profile 3 and no client certificate");
+		refused(gw, id, "security profile 3 and no client certificate");
 		*ret_why = "no client certificate";
 		return HTTP_STATUS_FORBIDDEN;
 	}
 	if (strcmp(ir.ns.name, id)) {
-		ogw_warn(&lc, "refused: client certificate CN is not the identity");
+		refused(gw, id, "client certificate CN is not the identity");
 		*ret_why = "client certificate CN is not the identity";
 		return HTTP_STATUS_FORBIDDEN;
 	}
@@ -234,8 +252,7 @@ static int confirm_upgrade(struct ogw_gateway *gw, struct lws *wsi)
 		return http_reject(wsi, st, text, false);
 	}
 	if (gw->conf.n_chargers && !ogw_conf_charger(&gw->conf, id)) {
-		struct ogw_log_ctx lc = { id, "south", NULL, NULL };
-		ogw_warn(&lc, "refused: identity not in the charger list");
+		refused(gw, id, "unknown charger (not in the charger list)");
 		return http_reject(wsi, HTTP_STATUS_NOT_FOUND, "no such charger\n", false);
 	}
 	enum ogw_ocpp offered;
@@ -250,13 +267,13 @@ static int confirm_upgrade(struct ogw_gateway *gw, struct lws *wsi)
 	if (!door)
 		return http_reject(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "unknown listener\n", false);
 	int profile = ogw_conf_security_profile(&gw->conf, id);
-	st = check_profile(door, id, profile, &why);
+	st = check_profile(gw, door, id, profile, &why);
 	if (st) {
 		ogw_security_login_failed(gw, id, offered, OGW_SEC_DOWNGRADE, why);
 		return http_reject(wsi, st, "not a listener for this charger's security profile\n",
 				   false);
 	}
-	st = check_client_cert(door, wsi, id, profile, &why);
+	st = check_client_cert(gw, door, wsi, id, profile, &why);
 	if (st) {
 		ogw_security_login_failed(gw, id, offered, OGW_SEC_CERTIFICATE, why);
 		return http_reject(wsi, st, "certificate does not match the identity\n", false);
@@ -284,14 +301,16 @@ static int south_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void
 		/* lws takes our return value over OpenSSL's verdict (@len is
 		 * preverify_ok): a certificate from a CA we do not trust must fail
 		 * the handshake, whatever its CN says. */
+		if (!len)
+			ogw_events_login_refused(gw_of(wsi), NULL, "TLS client certificate rejected "
+						 "(not from a trusted CA, or expired)");
 		return len ? 0 : 1;
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: {
 		/* a fake wsi on the vhost being made: its user is right here */
 		const struct ogw_south_door *d = lws_vhost_user(lws_get_vhost(wsi));
 		if (d && d->optional_cert)
 			ogw_tls_server_cert_optional(user);
-		/* non-zero: lws makes no vhost, the listener does not open */
-		return d && d->crl && ogw_tls_server_load_crl(user, d->crl) < 0;
+		return 0;
 	}
 	case LWS_CALLBACK_SSL_INFO:
 		ogw_tls_server_info(wsi, in);

@@ -15,7 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { createRPCError } from 'ocpp-rpc';
 
 import {
-  acceptProfiles, adminApi, closeClient, connectCharger, isoNow, startCsms, startGateway, stopAll, tmpDir, waitFor,
+  acceptProfiles, adminApi, closeClient, connectCharger, isoNow, runOcppgw, startCsms, startGateway, stopAll, tmpDir,
+  waitFor,
 } from './lib/harness.mjs';
 
 const LB_CONFIG = `load_balancing = {
@@ -66,6 +67,16 @@ describe('events', { timeout: 90000 }, () => {
   it('records each event once, in order, with its charger and text', async () => {
     const r = await adminApi(gw, 'GET', '/api/events');
     assert.equal(r.status, 200, r.text);
+    // The CSMS leg comes up on its own time, after the charger's connect:
+    // each once, checked apart from the order of the rest.
+    const up = r.json.filter((e) => e.kind === 'csms-up');
+    assert.deepEqual(up.map(brief).sort(), ['EV-16 csms-up CSMS connection up, OCPP 1.6',
+      'EV-201 csms-up CSMS connection up, OCPP 2.0.1']);
+    for (const e of up) {
+      const connect = r.json.find((c) => c.kind === 'connect' && c.charger === e.charger);
+      assert.ok(e.seq > connect.seq, `${e.charger}: the CSMS leg after the charger's`);
+    }
+    r.json = r.json.filter((e) => e.kind !== 'csms-up');
     assert.deepEqual(r.json.slice(0, -1).map(brief), [
       'EV-16 connect connected, OCPP 1.6',
       'EV-16 boot boot: ACME W16',
@@ -91,7 +102,7 @@ describe('events', { timeout: 90000 }, () => {
   it('filters by charger, since and limit', async () => {
     const all = (await adminApi(gw, 'GET', '/api/events')).json;
     const ev201 = (await adminApi(gw, 'GET', '/api/events?charger=EV-201')).json;
-    assert.deepEqual(ev201.map((e) => e.kind), ['connect', 'boot', 'security']);
+    assert.deepEqual(ev201.map((e) => e.kind).filter((k) => k !== 'csms-up'), ['connect', 'boot', 'security']);
     const none = await adminApi(gw, 'GET', '/api/events?charger=NOBODY');
     assert.deepEqual(none.json, []);
 
@@ -152,5 +163,80 @@ describe('events', { timeout: 90000 }, () => {
     // EV-201 was still connected when the gateway stopped.
     assert.deepEqual(afterRestart.slice(before.length).map(brief),
       ['EV-201 disconnect disconnected (the gateway stops)']);
+  });
+});
+
+// What the event stage cannot see in frames: chargers refused at the door
+// (bad password, unknown identity), recorded with the charger named and the
+// reason, a flood of them capped; and each charger's CSMS connection going
+// down and coming back.
+describe('events: refused logins, the CSMS down and up', { timeout: 90000 }, () => {
+  let csms;
+  let gw;
+  const clients = [];
+
+  before(async () => {
+    const pw = await runOcppgw(['passwd'], { input: 'door-pass-123\n' });
+    assert.equal(pw.code, 0, pw.stderr);
+    csms = await startCsms();
+    csms.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300, status: 'Accepted' });
+    gw = await startGateway({ csmsUrl: csms.url, config: `chargers = (
+  { id = "LOCKED-1"; password_hash = "${pw.stdout.trim()}"; },
+  { id = "OPEN-1"; } );
+csms = { reconnect_min = 0.2; reconnect_max = 0.4; };
+` });
+  });
+
+  after(async () => {
+    await stopAll({ clients, gw, csms });
+  });
+
+  const kindOf = async (kind) => (await adminApi(gw, 'GET', `/api/events?kind=${kind}`)).json;
+
+  it('records a wrong password and an unknown charger, naming them', async () => {
+    await assert.rejects(connectCharger(gw, 'LOCKED-1', '1.6', { password: 'wrong-password' }));
+    await assert.rejects(connectCharger(gw, 'STRANGER-9', '1.6'));
+    await waitFor(async () => (await kindOf('login-refused')).length >= 2, 5000, 'two refusals recorded');
+    const rows = await kindOf('login-refused');
+    assert.deepEqual(rows.map((e) => `${e.charger} ${e.text}`), [
+      'LOCKED-1 wrong password',
+      'STRANGER-9 unknown charger (not in the charger list)',
+    ]);
+    // The right password is no event of this kind.
+    const ok = await connectCharger(gw, 'LOCKED-1', '1.6', { password: 'door-pass-123' });
+    clients.push(ok);
+    await ok.call('Heartbeat', {});
+    assert.equal((await kindOf('login-refused')).length, 2);
+  });
+
+  it('caps a flood of refused logins, the gateway serving on', async () => {
+    const before = (await kindOf('login-refused')).length;
+    for (let i = 0; i < 40; i++)
+      await assert.rejects(connectCharger(gw, 'LOCKED-1', '1.6', { password: `guess-${i}` }));
+    const rows = await kindOf('login-refused');
+    assert.ok(rows.length - before <= 30 && rows.length - before >= 20,
+      `${rows.length - before} of 40 recorded (at most 30 a minute)`);
+    const hb = await clients[0].call('Heartbeat', {});
+    assert.ok(hb.currentTime);
+  });
+
+  it('records the CSMS connection lost and back, per charger', async () => {
+    const c = await connectCharger(gw, 'OPEN-1', '2.0.1');
+    clients.push(c);
+    await c.call('BootNotification', { reason: 'PowerUp', chargingStation: { vendorName: 'V', model: 'M' } });
+    await waitFor(async () => (await kindOf('csms-up')).some((e) => e.charger === 'OPEN-1'), 5000, 'OPEN-1 csms-up');
+    const port = csms.port;
+    await csms.close();
+    await waitFor(async () => (await kindOf('csms-down')).length >= 2, 10000, 'both chargers\' CSMS legs down');
+    assert.deepEqual((await kindOf('csms-down')).map((e) => `${e.charger} ${e.text}`).sort(),
+      ['LOCKED-1 CSMS connection lost', 'OPEN-1 CSMS connection lost']);
+    // Failed reconnects are no further rows; the CSMS back is one csms-up each.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await kindOf('csms-down')).length, 2);
+    csms = await startCsms({ port });
+    await waitFor(async () => (await kindOf('csms-up')).filter((e) => e.charger === 'OPEN-1').length === 2,
+      15000, 'OPEN-1 csms-up again');
+    const open = (await adminApi(gw, 'GET', '/api/events?charger=OPEN-1')).json.map((e) => e.kind);
+    assert.deepEqual(open.filter((k) => k.startsWith('csms')), ['csms-up', 'csms-down', 'csms-up']);
   });
 });

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  VERSIONS, closeClient, connectCharger, startCsms, startGateway, stopAll, waitFor,
+  VERSIONS, adminApi, closeClient, connectCharger, startCsms, startGateway, stopAll, waitFor,
   withTimeout,
 } from './lib/harness.mjs';
 import { chargerToCsms } from './lib/payloads.mjs';
@@ -200,6 +200,9 @@ for (const version of VERSIONS) {
       const err = await connectError(connectTlsCharger(gw, `${id}-X`, version,
         { ca: pki.ca.pem, cert: pem.cert, key: pem.key }), 'certificate of another charger');
       assert.equal(err.code, 403, err.message);
+      // The operator's event log names the charger and the reason.
+      const refused = (await adminApi(gw, 'GET', `/api/events?kind=login-refused&charger=${id}-X`)).json;
+      assert.deepEqual(refused.map((e) => e.text), ['client certificate CN is not the identity']);
     });
 
     it('refuses a certificate with the right CN from another CA at the TLS handshake', async () => {
@@ -207,6 +210,10 @@ for (const version of VERSIONS) {
       const err = await connectError(connectTlsCharger(gw, id, version,
         { ca: pki.ca.pem, cert: pem.cert, key: pem.key }), 'certificate from an untrusted CA');
       assertNotHttp(err);
+      // Refused before its identity is known: a site row.
+      await waitFor(async () => (await adminApi(gw, 'GET', '/api/events?kind=login-refused')).json
+        .some((e) => e.charger === null && /^TLS client certificate rejected/.test(e.text)), 5000,
+      'the rejected certificate in the event log');
     });
 
     it('refuses a charger without a certificate at the TLS handshake', async () => {

@@ -19,6 +19,8 @@
 #include "ocppgw/util.h"
 #include "features/admin/admin.h"
 #include "features/balance/balance.h"
+#include "features/history/history.h"
+#include "features/files/files.h"
 #include "features/metrics/metrics.h"
 #include "features/state/state.h"
 #include "session/session.h"
@@ -71,6 +73,26 @@ static json_t *evse_json(const struct ogw_evse_state *e)
 
 static const char *const leg_state_names[] = { "down", "connecting", "up", "closing" };
 
+/* Each secondary CSMS of @s: its leg and its answers to the charger's
+ * CALLs (docs/MULTI_CSMS.md). */
+static json_t *secondaries_json(struct ogw_gateway *gw, const struct ogw_session *s)
+{
+	json_t *a = json_array();
+	for (unsigned int i = 1; a && i < s->n_north; i++) {
+		const struct ogw_leg *l = &s->north[i].leg;
+		const struct ogw_secondary *sec = ogw_leg_secondary(l);
+		const char *name = sec->leg_name + strlen("north.");
+		int64_t q = ogw_store_csms_queue_count(gw->store, s->id, name);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", name,
+						   "upstreamOcpp", ogw_ocpp_name(l->ver),
+						   "north", leg_state_names[l->state],
+						   "answered", (json_int_t)sec->answered,
+						   "errors", (json_int_t)sec->errors,
+						   "unanswered", (json_int_t)sec->unanswered,
+						   "queued", (json_int_t)(q > 0 ? q : 0)));
+	}
+	return a;
+}
 static json_t *charger_json(struct ogw_gateway *gw, const struct ogw_session *s)
 {
 	const struct ogw_charger_state *cs = ogw_state_of(s);
@@ -94,7 +116,7 @@ static json_t *charger_json(struct ogw_gateway *gw, const struct ogw_session *s)
 				 time_or_null(cs->boot_at));
 	int64_t queued = ogw_store_queue_count(gw->store, s->id, NULL);
 	const struct ogw_north *up = &s->north[0]; /* the primary CSMS's leg */
-	return json_pack("{s:s, s:b, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:I, s:o, s:[f,f,f], s:o}",
+	json_t *j = json_pack("{s:s, s:b, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:I, s:o, s:[f,f,f], s:o}",
 			 "id", s->id, "connected", 1, "ocpp", ogw_ocpp_name(s->south.ver),
 			 "upstreamOcpp", ogw_ocpp_name(up->leg.ver), "translated", up->tr != NULL,
 			 "north", leg_state_names[up->leg.state],
@@ -103,6 +125,9 @@ static json_t *charger_json(struct ogw_gateway *gw, const struct ogw_session *s)
 			 "queued", (json_int_t)(queued > 0 ? queued : 0), "evses", evses,
 			 "currentA", draw[0], draw[1], draw[2],
 			 "limitA", any_limit ? json_real(limit) : json_null());
+	if (j && s->n_north > 1)
+		json_object_set_new(j, "secondaries", secondaries_json(gw, s));
+	return j;
 }
 
 /* A charger in the configured list that is not connected. */
@@ -252,24 +277,33 @@ static int query_charger(struct ogw_admin_req *r, char out[OGW_ID_MAX + 1])
 	return got;
 }
 
+/* Parameter @name as an instant (parse_since): 1 given, 0 absent, -1
+ * answered 400. */
+static int query_ms(struct ogw_admin_req *r, const char *name, int64_t *ret_ms)
+{
+	char v[40];
+	int got = query_param(r, name, v, sizeof(v));
+	if (got > 0 && !parse_since(v, ret_ms)) {
+		ogw_admin_reply_error(r, 400, name, "%s: expected unix milliseconds, a day "
+				      "(2026-12-04) or an RFC 3339 time (2026-12-04T03:00:00Z)", name);
+		return -1;
+	}
+	return got;
+}
+
 static void get_events(struct ogw_admin_req *r)
 {
-	char charger[OGW_ID_MAX + 1], kind[24], since[40];
+	char charger[OGW_ID_MAX + 1], kind[24];
 	long n;
+	int64_t since_ms = 0;
 	int has_charger = query_charger(r, charger);
 	int has_kind = has_charger < 0 ? -1 : query_param(r, "kind", kind, sizeof(kind));
-	int has_since = has_kind < 0 ? -1 : query_param(r, "since", since, sizeof(since));
-	if (has_since < 0 || !query_limit(r, "limit", EVENTS_LIMIT_DEFAULT, EVENTS_LIMIT_MAX, &n))
+	if (has_kind < 0 || query_ms(r, "since", &since_ms) < 0 ||
+	    !query_limit(r, "limit", EVENTS_LIMIT_DEFAULT, EVENTS_LIMIT_MAX, &n))
 		return;
 	if (has_kind && (!*kind || strspn(kind, "abcdefghijklmnopqrstuvwxyz-") != strlen(kind))) {
 		ogw_admin_reply_error(r, 400, "kind", "kind: expected a word like fault or "
 				      "dead-letter");
-		return;
-	}
-	int64_t since_ms = 0;
-	if (has_since && !parse_since(since, &since_ms)) {
-		ogw_admin_reply_error(r, 400, "since", "since: expected unix milliseconds, a day "
-				      "(2026-12-04) or an RFC 3339 time (2026-12-04T03:00:00Z)");
 		return;
 	}
 	json_t *rows = ogw_store_event_list(r->gw->store, has_charger ? charger : NULL,
@@ -285,6 +319,73 @@ static void get_events(struct ogw_admin_req *r)
 		json_object_set_new(row, "time", time_or_null(ms / 1000));
 	}
 	ogw_admin_reply_json(r, 200, rows);
+}
+
+/* ---- history (the charts) ---------------------------------------------------------- */
+
+#define HISTORY_SPAN_DEFAULT_MS ((int64_t)3600 * 1000)
+#define HISTORY_POINTS_AUTO 2000     /* a step chosen for the caller: at most this many */
+#define HISTORY_POINTS_MAX 20000     /* a step the caller chose */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Without a step: the finest tier that still holds @from and gives few
+ * enough points. */
+static int64_t history_auto_step(int64_t from, int64_t to, int64_t now)
+{
+	for (int t = 0; t < OGW_HISTORY_TIERS; t++) {
+		const struct ogw_history_tier *tier = &ogw_history_tiers[t];
+		if (now - from <= tier->keep_ms && (to - from) / tier->step_ms <= HISTORY_POINTS_AUTO)
+			return tier->step_ms;
+	}
+	return ogw_history_tiers[OGW_HISTORY_TIERS - 1].step_ms;
+}
+
+static void get_history(struct ogw_admin_req *r)
+{
+	char charger[OGW_ID_MAX + 1];
+	int64_t now = now_ms(), from = 0, to = now;
+	long step_s = 0;
+	int has_charger = query_charger(r, charger);
+	int has_from = has_charger < 0 ? -1 : query_ms(r, "from", &from);
+	if (has_from < 0 || query_ms(r, "to", &to) < 0 ||
+	    !query_limit(r, "step", 0, 86400, &step_s))
+		return;
+	if (!has_from)
+		from = to - HISTORY_SPAN_DEFAULT_MS;
+	if (from >= to) {
+		ogw_admin_reply_error(r, 400, "from", "from: must be before to");
+		return;
+	}
+	int64_t step_ms = (int64_t)step_s * 1000;
+	if (step_s) {
+		int t = 0;
+		while (t < OGW_HISTORY_TIERS && ogw_history_tiers[t].step_ms != step_ms)
+			t++;
+		if (t == OGW_HISTORY_TIERS) {
+			ogw_admin_reply_error(r, 400, "step", "step: expected 60, 900 or 3600 (seconds)");
+			return;
+		}
+		if ((to - from) / step_ms > HISTORY_POINTS_MAX) {
+			ogw_admin_reply_error(r, 400, "step", "step: more than %d points between from and to: "
+					      "choose a larger step or a shorter span",
+					      HISTORY_POINTS_MAX);
+			return;
+		}
+	} else {
+		step_ms = history_auto_step(from, to, now);
+	}
+	json_t *out = ogw_history_json(r->gw, has_charger ? charger : NULL, step_ms, from, to);
+	if (!out) {
+		ogw_admin_reply_error(r, 500, NULL, "cannot read the history from the store");
+		return;
+	}
+	ogw_admin_reply_json(r, 200, out);
 }
 
 /* ---- sessions (the transaction log) -------------------------------------------- */
@@ -477,6 +578,33 @@ static void delete_site_limit(struct ogw_admin_req *r)
 		return;
 	ogw_balance_clear_site_limit(r->gw);
 	ogw_admin_reply_json(r, 200, ogw_balance_limit_json(r->gw));
+}
+
+/* ---- firmware rollouts (features/files/rollout.c) ---------------------------------- */
+
+static void get_firmware(struct ogw_admin_req *r)
+{
+	ogw_admin_reply_json(r, 200, ogw_rollout_json(r->gw));
+}
+
+static void post_firmware(struct ogw_admin_req *r)
+{
+	json_error_t jerr;
+	json_t *body = r->body_len ? json_loadb(r->body, r->body_len, 0, &jerr) : NULL;
+	const char *field = "body";
+	char err[200];
+	int rc;
+
+	if (!json_is_object(body)) {
+		ogw_admin_reply_error(r, 400, "body", "body: expected a JSON object {\"location\": "
+				      "URL, \"chargers\": [ids], \"wave_size\": N, \"max_failures\": N}");
+	} else if ((rc = ogw_rollout_start(r->gw, body, &field, err, sizeof(err))) < 0) {
+		ogw_admin_reply_error(r, rc == -EINVAL ? 400 : rc == -ENOMEM ? 500 : 409, field,
+				      "%s", err);
+	} else {
+		ogw_admin_reply_json(r, 202, ogw_rollout_json(r->gw));
+	}
+	json_decref(body);
 }
 
 /* ---- commands to a charger --------------------------------------------------------- */
@@ -912,10 +1040,13 @@ static const struct route {
 	{ "GET", "/metrics", get_metrics, false },
 	{ "GET", "/api/site", get_site, false },
 	{ "GET", "/api/events", get_events, false },
+	{ "GET", "/api/history", get_history, false },
 	{ "GET", "/api/sessions", get_sessions, false },
 	{ "GET", "/api/site/limit", get_site_limit, false },
 	{ "PUT", "/api/site/limit", put_site_limit, false },
 	{ "DELETE", "/api/site/limit", delete_site_limit, false },
+	{ "GET", "/api/firmware", get_firmware, false },
+	{ "POST", "/api/firmware", post_firmware, false },
 	{ "GET", "/api/chargers/*", get_charger, false }, /* first: takes "/api/chargers/" */
 	{ "GET", "/api/chargers", get_chargers, false },
 	{ "POST", "/api/chargers/*/reserve", post_reserve, false },

@@ -7,7 +7,9 @@
  *
  * A charger's connection is "connect" when the core says its leg is up
  * (at the handshake, or when it takes back its detached session), and
- * "disconnect" when it says the leg is gone.
+ * "disconnect" when it says the leg is gone; a CSMS's leg for it is
+ * "csms-up" and "csms-down" the same way. A refused login is told by the
+ * charger door (ogw_events_login_refused()).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,11 +20,15 @@
 
 #include "ocppgw/log.h"
 #include "ocppgw/store.h"
+#include "ocppgw/util.h"
 #include "features/events/events.h"
 #include "session/session.h"
 #include "util/utf8.h"
 
 #define TEXT_MAX 240   /* a row's text: a line on the page */
+/* Refused logins recorded per minute at most: anyone can knock on the
+ * charger door, and the event log is a ring the rest must survive in. */
+#define REFUSED_PER_MIN 30
 
 /* Per session: whether its charger's connection is already recorded. */
 struct ev_slot {
@@ -30,6 +36,11 @@ struct ev_slot {
 };
 
 static bool store_failing;   /* logged once until a write works again */
+static struct {
+	uint64_t window_us;       /* the minute being counted */
+	int n;                    /* recorded in it */
+	int skipped;              /* not recorded since the last one that was */
+} refused_rate;
 
 static int64_t wall_ms(void)
 {
@@ -70,6 +81,27 @@ void ogw_events_note(struct ogw_gateway *gw, const char *charger, const char *ki
 	va_end(ap);
 }
 
+void ogw_events_login_refused(struct ogw_gateway *gw, const char *charger, const char *why)
+{
+	uint64_t now = ogw_now_us();
+	if (now - refused_rate.window_us >= 60000000ull) {
+		refused_rate.window_us = now;
+		refused_rate.n = 0;
+	}
+	if (refused_rate.n >= REFUSED_PER_MIN) {
+		refused_rate.skipped++;
+		return;
+	}
+	refused_rate.n++;
+	int skipped = refused_rate.skipped;
+	refused_rate.skipped = 0;
+	if (skipped)
+		ogw_events_note(gw, charger, "login-refused", "%s (and %d more refused logins not "
+				"recorded)", why, skipped);
+	else
+		ogw_events_note(gw, charger, "login-refused", "%s", why);
+}
+
 static struct ev_slot *slot_of(struct ogw_session *s)
 {
 	return ogw_session_state(s, &ogw_events_stage);
@@ -85,11 +117,34 @@ static void events_session_free(struct ogw_session *s)
 				"disconnected (the gateway stops)" : "disconnected (session closed)");
 }
 
+/* Which CSMS a north leg talks to, for the text. */
+static void csms_leg(struct ogw_leg *l, enum ogw_leg_event ev)
+{
+	struct ogw_session *s = l->s;
+	size_t i = 0;
+	while (i < s->n_north && &s->north[i].leg != l)
+		i++;
+	char which[32] = "CSMS";
+	if (s->n_north > 1)
+		snprintf(which, sizeof(which), i ? "secondary CSMS %zu" : "primary CSMS", i);
+	if (ev == OGW_LEG_EV_DOWN && s->gw->stopping)
+		return;  /* the gateway closes it: not the CSMS going away */
+	if (ev == OGW_LEG_EV_UP)
+		ogw_events_note(s->gw, s->id, "csms-up", "%s connection up, OCPP %s", which,
+				ogw_ocpp_name(l->ver));
+	else
+		ogw_events_note(s->gw, s->id, "csms-down", "%s connection lost", which);
+}
+
 static bool events_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
 {
 	struct ev_slot *e = slot_of(l->s);
-	if (l->kind != OGW_SOUTH || !e)
+	if (!e)
 		return false;
+	if (l->kind != OGW_SOUTH) {
+		csms_leg(l, ev);
+		return false;
+	}
 	if (ev == OGW_LEG_EV_UP && !e->south_up) {
 		e->south_up = true;
 		ogw_events_note(l->s->gw, l->s->id, "connect", "connected, OCPP %s",

@@ -129,4 +129,8 @@ double ogw_multi_schedule_at(const struct ogw_multi_schedule *s, time_t t);
 json_t *ogw_multi_schedule_profile(const struct ogw_multi_schedule *s, enum ogw_ocpp v,
 				   int evse, int id, int stack_level, double max_a);
 
+/* stage.c: a secondary's CALLs on its allow list only (rule 2). */
+struct ogw_stage;
+extern const struct ogw_stage ogw_multi_stage;
+
 #endif

@@ -119,13 +119,7 @@ static bool is_action(const char *action, const char *const *set, size_t n)
  * late. @payload is in @ver. */
 static bool is_tx_message(enum ogw_ocpp ver, const char *action, const json_t *payload)
 {
-	if (!strcmp(action, "SecurityEventNotification"))
-		return true;
-	if (ver != OGW_OCPP16)
-		return !strcmp(action, "TransactionEvent");
-	if (!strcmp(action, "StartTransaction") || !strcmp(action, "StopTransaction"))
-		return true;
-	return !strcmp(action, "MeterValues") && json_object_get(payload, "transactionId");
+	return ogw_ocpp_is_tx_message(ver, action, json_object_get(payload, "transactionId"));
 }
 
 static bool is_queued(const struct ogw_session *s, const char *action, const json_t *payload)

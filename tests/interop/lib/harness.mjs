@@ -287,7 +287,8 @@ export async function startCsms(opts = {}) {
       return r ?? {};
     });
   });
-  const port = await freePort();
+  // opts.port: a CSMS back on the port it had before (an outage's end)
+  const port = opts.port ?? await freePort();
   const http = await server.listen(port, '127.0.0.1');
   csms.port = port;
   csms.url = `ws://127.0.0.1:${port}/ocpp`;

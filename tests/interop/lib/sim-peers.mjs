@@ -172,3 +172,12 @@ export function fleetCommands(version) {
     reset: ['Reset', { type: 'Immediate' }],
   };
 }
+
+// Stops what a fleet test started, newest first: the browser, the fleets,
+// the gateway, the responder CSMS. Each may be missing (a failed before()).
+export async function stopFleetRig({ browser, fleets = [], gw, responder }) {
+  await browser?.close();
+  for (const f of fleets) await f.stop();
+  await gw?.stop();
+  await responder?.stop();
+}

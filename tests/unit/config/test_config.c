@@ -6,6 +6,7 @@
  * larger ones live in tests/fixtures/config.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ static void assert_defaults(const struct ogw_conf *c)
 	cr_assert_eq(c->max_frame_size, 65536);
 	cr_assert_eq(c->max_pending_calls, 16);
 	cr_assert_eq(c->store_max_events, 20000);
+	cr_assert_eq(c->history_interval_s, 10);
 	cr_assert_null(c->schema_dir);
 	cr_assert_eq(c->log_level, OGW_LOG_INFO);
 	cr_assert_not(c->log_json);
@@ -484,13 +486,29 @@ Test(config, size_and_count_ranges)
 	cr_assert_eq(l.conf.max_frame_size, 1024);
 	cr_assert_eq(l.conf.max_pending_calls, 1024);
 	loaded_free(&l);
-	expect_one_error("store_max_events = 99;\n",
-			 "1: store_max_events: must be between 100 and 10000000");
-	expect_one_error("store_max_events = 10000001;\n",
-			 "1: store_max_events: must be between 100 and 10000000");
-	expect_ok("store_max_events = 100;\n", &l);
-	cr_assert_eq(l.conf.store_max_events, 100);
-	loaded_free(&l);
+	/* top-level integers: one past each end refused, the lowest taken */
+	static const struct {
+		const char *name;
+		long min, max;
+		size_t off;
+	} ints[] = {
+		{ "store_max_events", 100, 10000000, offsetof(struct ogw_conf, store_max_events) },
+		{ "history_interval_s", 1, 3600, offsetof(struct ogw_conf, history_interval_s) },
+	};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		char text[64], want[128];
+		snprintf(want, sizeof(want), "1: %s: must be between %ld and %ld", ints[i].name,
+			 ints[i].min, ints[i].max);
+		snprintf(text, sizeof(text), "%s = %ld;\n", ints[i].name, ints[i].min - 1);
+		expect_one_error(text, want);
+		snprintf(text, sizeof(text), "%s = %ld;\n", ints[i].name, ints[i].max + 1);
+		expect_one_error(text, want);
+		snprintf(text, sizeof(text), "%s = %ld;\n", ints[i].name, ints[i].min);
+		expect_ok(text, &l);
+		cr_assert_eq(*(const int *)((const char *)&l.conf + ints[i].off), ints[i].min, "%s",
+			     ints[i].name);
+		loaded_free(&l);
+	}
 }
 
 Test(config, csms_url_schemes)
@@ -1080,4 +1098,42 @@ Test(config, security_settings)
 	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
 	expect_errors(&l.errs, l.path, want, 1);
 	loaded_free(&l);
+}
+
+/* files: off by default; listen, caps and retry settings read with their ranges. */
+Test(config, files)
+{
+	struct loaded l;
+
+	ogw_conf_defaults(&l.conf);
+	cr_assert_null(l.conf.files_addr, "the file server is off unless files.listen is set");
+	cr_assert_eq(l.conf.files_max_size, 256 * 1024 * 1024);
+	cr_assert_eq(l.conf.files_max_file_size, 64 * 1024 * 1024);
+	cr_assert_eq(l.conf.files_max_retries, 5);
+	cr_assert_eq(l.conf.files_upload_attempts, 60);
+	cr_assert_eq(l.conf.files_idle_timeout_s, 60);
+	ogw_conf_clear(&l.conf);
+
+	expect_ok("files = { listen = \"127.0.0.1:8090\"; public_url = \"http://10.0.0.2:8090\";\n"
+		  " max_size = 1048576; max_file_size = 65536; max_retries = 2;\n"
+		  " max_retry_interval = 5; upload_attempts = 3; upload_retry_interval = 7;\n"
+		  " idle_timeout = 9; };\n", &l);
+	cr_assert_str_eq(l.conf.files_addr, "127.0.0.1");
+	cr_assert_eq(l.conf.files_port, 8090);
+	cr_assert_str_eq(l.conf.files_public_url, "http://10.0.0.2:8090");
+	cr_assert_eq(l.conf.files_max_size, 1048576);
+	cr_assert_eq(l.conf.files_max_file_size, 65536);
+	cr_assert_eq(l.conf.files_max_retries, 2);
+	cr_assert_eq(l.conf.files_max_retry_interval_s, 5);
+	cr_assert_eq(l.conf.files_upload_attempts, 3);
+	cr_assert_eq(l.conf.files_upload_retry_s, 7);
+	cr_assert_eq(l.conf.files_idle_timeout_s, 9);
+	loaded_free(&l);
+
+	expect_one_error("files = { max_retries = 101; };\n",
+			 "1: files.max_retries: must be between 0 and 100");
+	expect_one_error("files = { idle_timeout = 0; };\n",
+			 "1: files.idle_timeout: must be between 1 and 3600 seconds");
+	expect_one_error("files = { listen = \"8090\"; };\n",
+			 "1: files.listen: expected ADDR:PORT, [IPv6]:PORT or :PORT, or \"\" for none");
 }

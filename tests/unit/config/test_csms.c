@@ -279,8 +279,16 @@ Test(config_csms, settings_not_acted_on_yet_are_named)
 	} cases[] = {
 		{ "csms = { url = \"ws://a/ocpp\"; };\n", NULL },
 		{ "csms = { url = \"ws://a/ocpp\"; token_routing = \"primary\"; };\n", NULL },
+		/* a ws:// secondary is connected; mqtt and its own TLS files are not yet */
 		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
-		  "url = \"ws://b/ocpp\"; } ); };\n", "the root: csms.secondaries" },
+		  "url = \"ws://b/ocpp\"; } ); };\n", NULL },
+		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
+		  "url = \"ws://b/ocpp\"; }, { name = \"m\"; url = \"mqtt://broker/site\"; } ); };\n",
+		  "the root: csms.secondaries \"m\" (an mqtt URL, or its own ca, cert, key)" },
+		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
+		  "url = \"ws://b/ocpp\"; allow = [ \"GetConfiguration\", \"SetChargingProfile\" ]; } ); };\n",
+		  "the root: csms.secondaries \"b\" allow of charging profiles (not combined: they "
+		  "reach the charger as sent)" },
 		{ "csms = { url = \"ws://a/ocpp\"; token_routing = \"ask\"; };\n",
 		  "the root: csms.token_routing" },
 		{ "csms = { url = \"ws://a/ocpp\"; };\n"

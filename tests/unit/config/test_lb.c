@@ -262,8 +262,8 @@ Test(config_lb, meter_poll_errors_name_the_line)
 	};
 	const char *const http[] = {
 		"3: load_balancing.meter.http.url: expected http://host[:port]/path or https://...",
-		"3: load_balancing.meter.http.pointers: expected three JSON pointers [\"/L1\", "
-		"\"/L2\", \"/L3\"] (RFC 6901: \"\" or starting with '/')",
+		("3: load_balancing.meter.http.pointers: expected three JSON pointers [\"/L1\", "
+		 "\"/L2\", \"/L3\"] (RFC 6901: \"\" or starting with '/')"),
 		"4: load_balancing.meter.http.interval: must be between 0.1 and 3600",
 		"3: load_balancing.meter.http: needs url",
 	};

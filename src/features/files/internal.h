@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What files.c (firmware, the file server) and upload.c (logs) share: the
+ * feature's state, one file server connection, and the calls between them.
+ * Not for use outside src/features/files.
+ */
+#ifndef OGW_FILES_INTERNAL_H
+#define OGW_FILES_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include "session/session.h"
+
+#define TOKEN_LEN 32           /* hex digits: 128 random bits */
+#define NAME_MAX_LEN 64        /* a file name kept at the end of a path */
+#define HEAD_MAX 4096          /* a charger's request line and headers */
+#define CONNS_MAX 64           /* file server connections at once */
+#define CHUNK 65536
+
+struct entry;
+struct rollout;
+struct upload;
+
+/* One connection to the file server. */
+struct conn {
+	uv_tcp_t tcp;
+	uv_timer_t idle;            /* no progress for files.idle_timeout: closed */
+	int handles;                /* of tcp and idle, not closed yet */
+	lws_dll2_t list;            /* files->conns */
+	lws_dll2_t wait;            /* entry->waiters */
+	struct ogw_files *fs;
+	struct entry *e;            /* set while sending it */
+	struct upload *up;          /* set while receiving it */
+	char head[HEAD_MAX];
+	size_t n;
+	int fd;
+	bool fs_busy;               /* a uv_fs_read is in flight */
+	bool closing;
+	uint64_t body_len, body_got;
+	uv_fs_t rd;
+	uv_write_t wr;
+	uv_buf_t out;
+	char *buf;
+	char *reply;                /* a short reply's text */
+};
+
+struct ogw_files {
+	struct ogw_gateway *gw;
+	char dir[400];              /* data_dir/files: downloads */
+	char updir[400];            /* data_dir/uploads: logs on their way to the CSMS */
+	char base[256];             /* what a charger's location starts with */
+	uv_tcp_t listen;
+	bool listening;
+	lws_dll2_owner_t entries;
+	lws_dll2_owner_t conns;
+	lws_dll2_owner_t uploads;
+	uint64_t used;              /* bytes of ready downloads */
+	uint64_t held;              /* bytes of uploads kept */
+	uint64_t next_name;
+	const struct ogw_files_upload_ops *up_ops;
+	struct rollout *rollout;    /* rollout.c: the last one started, or NULL */
+	unsigned int rollouts;      /* started so far: their ids */
+};
+
+/* files.c */
+/* The feature's state, NULL when files.listen is not set. */
+struct ogw_files *ogw_files_of(struct ogw_gateway *gw);
+/* The same for a CALL going from @from to @to: NULL unless @to is a charger. */
+struct ogw_files *ogw_files_toward_charger(const struct ogw_leg *from, const struct ogw_leg *to);
+/* @c made progress: its idle timeout starts again. */
+void ogw_files_conn_alive(struct conn *c);
+void ogw_files_reply(struct conn *c, int code, const char *reason);
+void ogw_files_conn_close(struct conn *c);
+struct ask;
+char *ogw_files_offer(struct ogw_files *fs, const char *charger, const char *url,
+		      const json_t *req, const json_t *holder, struct ask *a);
+/* Random hex into @ret. */
+void ogw_files_token(char ret[TOKEN_LEN + 1]);
+/* The file name at the end of @url's path, only [A-Za-z0-9._-]. */
+void ogw_files_safe_name(const char *url, char ret[NAME_MAX_LEN + 1]);
+
+/*
+ * upload.c's part of the file server, registered by ogw_files_logs_start()
+ * (the gateway calls it after ogw_files_start()), so that files.c, which
+ * upload.c uses, never calls upload.c by name. NULL: no uploads.
+ */
+struct ogw_files_upload_ops {
+	/* "PUT|POST /u/<token>[/<name>]": the head of @c (ending at @body, with
+	 * the first bytes of the body after it) is read; takes the body. */
+	void (*begin)(struct conn *c, const char *body);
+	/* More of the body @c is receiving. */
+	void (*body)(struct conn *c, const char *data, size_t len);
+	/* @c went away before its body was complete. */
+	void (*abandon)(struct conn *c);
+	/* The gateway stops: every upload dropped. */
+	void (*stop)(struct ogw_files *fs);
+};
+
+#endif

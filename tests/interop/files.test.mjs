@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: MIT
+//
+// Firmware through the gateway (docs/FILES.md): a CSMS's UpdateFirmware
+// reaches the charger with the gateway's own file server as location; the
+// gateway downloads the CSMS's URL once from a real file host started
+// here, the charger downloads from the gateway, and the bytes are the
+// host's. A failed download (unreachable host, unsupported scheme, over
+// the cap, truncated) gives the CSMS one DownloadFailed and a log line,
+// and the gateway goes on relaying.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  adminApi, connectCharger, freePort, isoNow, sleep, startCsms, startGateway, stopAll, tmpDir, waitFor,
+  withTimeout,
+} from './lib/harness.mjs';
+import {
+  firmwareCharger, logCharger, logHost, sha256, startFileHost,
+} from './lib/files-peers.mjs';
+
+const FW = crypto.randomBytes(200000);
+const SIGNED = crypto.randomBytes(50000);
+const BIG = crypto.randomBytes(300000);
+const CUT = crypto.randomBytes(100000);
+const MAX_FILE = 262144;
+
+async function setup(chargers, extraConfig = '') {
+  const host = await startFileHost({
+    '/fw.bin': FW, '/signed.bin': SIGNED, '/big.bin': BIG, '/shared.bin': FW,
+    '/cut.bin': { body: CUT, truncateAt: 30000 },
+  });
+  const csms = await startCsms();
+  const filePort = await freePort();
+  const gw = await startGateway({
+    csmsUrl: csms.url,
+    config: `files = { listen = "127.0.0.1:${filePort}"; max_file_size = ${MAX_FILE};\n` +
+      `  max_retry_interval = 1; upload_retry_interval = 1; idle_timeout = 2; };\n${extraConfig}`,
+  });
+  const clients = {};
+  for (const [id, version] of chargers) clients[id] = firmwareCharger(await connectCharger(gw, id, version), version);
+  const upstream = {};
+  for (const [id] of chargers) upstream[id] = await csms.waitClient(id);
+  return { host, csms, gw, clients, upstream, filePort };
+}
+
+const statuses = (csms, id) => csms.callsOf(id)
+  .filter((c) => /FirmwareStatusNotification$/.test(c.method))
+  .map((c) => c.params.status);
+
+async function teardown(t) {
+  await stopAll({ clients: Object.values(t.clients), gw: t.gw, csms: t.csms });
+  await t.host.close();
+}
+
+describe('firmware through the gateway', { timeout: 120000 }, () => {
+  let t;
+  before(async () => {
+    t = await setup([['FW16', '1.6'], ['FW201', '2.0.1'], ['FWT16', '1.6']],
+      'groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "FWT16" ]; } );');
+  });
+  after(() => teardown(t));
+
+  it('1.6: the charger gets the gateway\'s location and the host\'s bytes; the CSMS hears Downloaded', async () => {
+    const url = `${t.host.base}/fw.bin`;
+    await t.upstream.FW16.call('UpdateFirmware', { location: url, retrieveDate: isoNow() });
+    const rec = await waitFor(() => t.clients.FW16.firmware.find((r) => r.done), 20000, 'charger download');
+    assert.ok(rec.location.startsWith(`http://127.0.0.1:${t.filePort}/f/`), rec.location);
+    assert.ok(!rec.location.includes(t.host.base), 'the CSMS host must not reach the charger');
+    assert.equal(rec.error, undefined);
+    assert.equal(rec.hash, sha256(FW));
+    await waitFor(() => statuses(t.csms, 'FW16').includes('Downloaded'), 5000, 'Downloaded at the CSMS');
+    assert.equal(t.host.count('/fw.bin'), 1);
+  });
+
+  it('2.0.1: signed firmware passes byte for byte, signature fields untouched', async () => {
+    const firmware = {
+      location: `${t.host.base}/signed.bin`, retrieveDateTime: isoNow(),
+      signingCertificate: '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----',
+      signature: Buffer.from('sig').toString('base64'),
+    };
+    const res = await t.upstream.FW201.call('UpdateFirmware', { requestId: 7, firmware });
+    assert.equal(res.status, 'Accepted');
+    const rec = await waitFor(() => t.clients.FW201.firmware.find((r) => r.done), 20000, 'charger download');
+    assert.equal(rec.hash, sha256(SIGNED), 'signed firmware bytes changed');
+    assert.equal(rec.params.firmware.signature, firmware.signature);
+    assert.equal(rec.params.firmware.signingCertificate, firmware.signingCertificate);
+    assert.equal(rec.params.requestId, 7);
+    await waitFor(() => t.csms.callsOf('FW201').some((c) => c.method === 'FirmwareStatusNotification' &&
+      c.params.status === 'Downloaded' && c.params.requestId === 7), 5000, 'Downloaded requestId 7');
+  });
+
+  it('2.0.1 CSMS, 1.6 charger (translated): the same, through the translator', async () => {
+    await t.upstream.FWT16.call('UpdateFirmware', {
+      requestId: 9, firmware: { location: `${t.host.base}/fw.bin?v=t`, retrieveDateTime: isoNow() },
+    });
+    const rec = await waitFor(() => t.clients.FWT16.firmware.find((r) => r.done), 20000, 'charger download');
+    assert.ok(rec.location.startsWith(`http://127.0.0.1:${t.filePort}/f/`), rec.location);
+    assert.equal(rec.hash, sha256(FW));
+    await waitFor(() => t.csms.callsOf('FWT16').some((c) => c.method === 'FirmwareStatusNotification' &&
+      c.params.status === 'Downloaded'), 5000, 'Downloaded at the 2.0.1 CSMS');
+    assert.equal(t.host.count('/fw.bin?v=t'), 1);
+  });
+
+  it('a path the gateway never gave out is 404', async () => {
+    const res = await fetch(`http://127.0.0.1:${t.filePort}/f/${'0'.repeat(32)}/fw.bin`);
+    assert.equal(res.status, 404);
+  });
+});
+
+describe('ten chargers, one download', { timeout: 120000 }, () => {
+  let t;
+  const ids = Array.from({ length: 10 }, (_, i) => [`FWX${i}`, '1.6']);
+  before(async () => { t = await setup(ids); });
+  after(() => teardown(t));
+
+  it('the host sees one request; every charger gets the bytes on its own path', async () => {
+    const url = `${t.host.base}/shared.bin`;
+    await Promise.all(ids.map(([id]) => t.upstream[id].call('UpdateFirmware',
+      { location: url, retrieveDate: isoNow() })));
+    const recs = await waitFor(() => {
+      const r = ids.map(([id]) => t.clients[id].firmware.find((x) => x.done));
+      return r.every(Boolean) ? r : null;
+    }, 30000, 'ten downloads');
+    for (const r of recs) assert.equal(r.hash, sha256(FW));
+    assert.equal(new Set(recs.map((r) => r.location)).size, 10, 'each request gets its own path');
+    assert.equal(t.host.count('/shared.bin'), 1);
+  });
+});
+
+describe('failed downloads', { timeout: 120000 }, () => {
+  let t;
+  const cases = [
+    ['FWUNR', 'unreachable host', async () => `http://127.0.0.1:${await freePort()}/fw.bin`],
+    ['FWSCH', 'unsupported scheme', async () => 'gopher://127.0.0.1/fw.bin'],
+    ['FWBIG', 'over the cap', async (host) => `${host.base}/big.bin`],
+    ['FWCUT', 'truncated', async (host) => `${host.base}/cut.bin`],
+  ];
+  before(async () => {
+    t = await setup([...cases.map(([id]) => [id, '1.6']), ['FWS201', '2.0.1']]);
+  });
+  after(() => teardown(t));
+
+  for (const [id, what, urlOf] of cases) {
+    it(`${what}: the CSMS hears DownloadFailed once, the log says why`, async () => {
+      const url = await urlOf(t.host);
+      await t.upstream[id].call('UpdateFirmware', { location: url, retrieveDate: isoNow() });
+      await waitFor(() => statuses(t.csms, id).includes('DownloadFailed'), 20000, 'DownloadFailed');
+      await waitFor(() => t.clients[id].firmware.find((r) => r.done), 20000, 'charger gave up');
+      await sleep(500);
+      assert.equal(statuses(t.csms, id).filter((s) => s === 'DownloadFailed').length, 1,
+        `statuses ${statuses(t.csms, id)}`);
+      assert.ok(t.clients[id].firmware[0].error, 'the charger got no firmware');
+      assert.match(t.gw.stderr, new RegExp(`file ${url.replace(/[.?]/g, '\\$&')}: download failed`));
+      // Nothing else stopped: the charger's Heartbeat still gets through.
+      const hb = await t.clients[id].call('Heartbeat', {});
+      assert.ok(hb.currentTime);
+    });
+  }
+
+  it('truncated with retries: each attempt reaches the host, then DownloadFailed (2.0.1, requestId kept)', async () => {
+    const before = t.host.count('/cut.bin');
+    await t.upstream.FWS201.call('UpdateFirmware', {
+      requestId: 31, retries: 2, retryInterval: 1,
+      firmware: { location: `${t.host.base}/cut.bin`, retrieveDateTime: isoNow() },
+    });
+    await waitFor(() => t.csms.callsOf('FWS201').some((c) => c.method === 'FirmwareStatusNotification' &&
+      c.params.status === 'DownloadFailed' && c.params.requestId === 31), 20000, 'DownloadFailed 31');
+    assert.equal(t.host.count('/cut.bin') - before, 3);
+  });
+});
+
+describe('logs through the gateway', { timeout: 120000 }, () => {
+  let t;
+  let up;
+  let later;
+  const LOG = crypto.randomBytes(40000);
+  const heard = [];   // status notifications about logs, when the CSMS got them
+  const at = (id, status) => heard.find((h) => h.id === id && h.status === status);
+
+  before(async () => {
+    up = logHost(await freePort());
+    await up.listen();
+    later = logHost(await freePort());   // down until the outage test brings it up
+    t = await setup([['LG16', '1.6'], ['LG201', '2.0.1'], ['LGT16', '1.6'], ['LGO16', '1.6'],
+      ['LGX16', '1.6'], ['LGS16', '1.6']],
+    'groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "LGT16" ]; } );');
+    for (const id of ['LG16', 'LGT16', 'LGO16']) logCharger(t.clients[id], '1.6', LOG);
+    logCharger(t.clients.LG201, '2.0.1', LOG);
+    for (const m of ['DiagnosticsStatusNotification', 'LogStatusNotification']) {
+      t.csms.responders[m] = (params, client) => {
+        heard.push({ id: client.identity, status: params.status, requestId: params.requestId, at: Date.now() });
+        return {};
+      };
+    }
+  });
+  after(async () => {
+    await teardown(t);
+    await up.close();
+    await later.close();
+  });
+
+  it('1.6 GetDiagnostics: PUT through the gateway, Uploaded after the host has the file', async () => {
+    const res = await t.upstream.LG16.call('GetDiagnostics', { location: `${up.base}/diag/` });
+    assert.equal(res.fileName, 'LG16.log');
+    const rec = await waitFor(() => t.clients.LG16.logs.find((r) => r.done), 20000, 'charger upload');
+    assert.ok(rec.location.startsWith(`http://127.0.0.1:${t.filePort}/u/`), rec.location);
+    assert.equal(rec.error, undefined);
+    const uploaded = await waitFor(() => at('LG16', 'Uploaded'), 10000, 'Uploaded at the CSMS');
+    const got = up.received.find((r) => r.url === '/diag/LG16.log');
+    assert.ok(got, `host got ${up.received.map((r) => r.url)}`);
+    assert.equal(got.method, 'PUT');
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at, 'Uploaded reached the CSMS before the file did');
+  });
+
+  it('2.0.1 GetLog: POST kept as POST with its type, LogStatusNotification Uploaded with the requestId', async () => {
+    const res = await t.upstream.LG201.call('GetLog', {
+      logType: 'DiagnosticsLog', requestId: 21, log: { remoteLocation: `${up.base}/logs/lg201` },
+    });
+    assert.equal(res.status, 'Accepted');
+    const uploaded = await waitFor(() => at('LG201', 'Uploaded'), 20000, 'Uploaded at the CSMS');
+    assert.equal(uploaded.requestId, 21);
+    const got = up.received.find((r) => r.url === '/logs/lg201');
+    assert.ok(got);
+    assert.equal(got.method, 'POST');
+    assert.equal(got.type, 'text/plain');
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at);
+  });
+
+  it('2.0.1 CSMS GetLog, 1.6 charger GetDiagnostics (translated): the file and requestId arrive', async () => {
+    await t.upstream.LGT16.call('GetLog', {
+      logType: 'DiagnosticsLog', requestId: 12, log: { remoteLocation: `${up.base}/t/` },
+    });
+    const uploaded = await waitFor(() => at('LGT16', 'Uploaded'), 20000, 'Uploaded at the CSMS');
+    assert.equal(uploaded.requestId, 12);
+    const got = up.received.find((r) => r.url === '/t/LGT16.log');
+    assert.ok(got, `host got ${up.received.map((r) => r.url)}`);
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at);
+  });
+
+  it('held through an outage of the CSMS host, delivered after it, Uploaded only then', async () => {
+    await t.upstream.LGO16.call('GetDiagnostics', { location: `${later.base}/held/` });
+    const rec = await waitFor(() => t.clients.LGO16.logs.find((r) => r.done), 20000, 'charger upload');
+    assert.equal(rec.error, undefined, 'the charger\'s upload to the gateway must succeed');
+    await waitFor(() => /log upload to .*\/held\/LGO16\.log: attempt 1 of \d+ failed/.test(t.gw.stderr),
+      10000, 'a failed hand-over');
+    await sleep(1500);
+    assert.equal(at('LGO16', 'Uploaded'), undefined, 'Uploaded before the file reached the CSMS');
+    await later.listen();
+    const uploaded = await waitFor(() => at('LGO16', 'Uploaded'), 20000, 'Uploaded after the outage');
+    const got = later.received.find((r) => r.url === '/held/LGO16.log');
+    assert.ok(got);
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at);
+  });
+
+  it('a charger that says Uploaded without sending the file: the CSMS hears UploadFailed', async () => {
+    t.clients.LGX16.handle('GetDiagnostics', () => ({ fileName: 'never.log' }));
+    await t.upstream.LGX16.call('GetDiagnostics', { location: `${up.base}/x/` });
+    await t.clients.LGX16.call('DiagnosticsStatusNotification', { status: 'Uploaded' });
+    const failed = await waitFor(() => heard.find((h) => h.id === 'LGX16'), 5000, 'status at the CSMS');
+    assert.equal(failed.status, 'UploadFailed');
+    assert.equal(up.received.filter((r) => r.url.startsWith('/x/')).length, 0);
+  });
+
+  it('a charger that never finishes its upload: cut off after files.idle_timeout, Uploaded becomes UploadFailed', async () => {
+    let location;
+    t.clients.LGS16.handle('GetDiagnostics', ({ params }) => { location = params.location; return { fileName: 's.log' }; });
+    await t.upstream.LGS16.call('GetDiagnostics', { location: `${up.base}/s/` });
+    const u = new URL(`${location}s.log`);
+    const sock = net.connect(Number(u.port), u.hostname);
+    const closed = new Promise((resolve) => sock.on('close', resolve));
+    sock.on('error', () => {});
+    sock.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n${'a'.repeat(100)}`);
+    const started = Date.now();
+    await withTimeout(closed, 10000, 'the gateway closing a stalled upload');
+    assert.ok(Date.now() - started >= 1500, 'closed before the idle timeout');
+    assert.match(t.gw.stderr, /no progress on a connection for 2 s/);
+    assert.match(t.gw.stderr, /went away after 100 of 1000 bytes/);
+    await t.clients.LGS16.call('DiagnosticsStatusNotification', { status: 'Uploaded' });
+    const st = await waitFor(() => heard.find((h) => h.id === 'LGS16'), 5000, 'status at the CSMS');
+    assert.equal(st.status, 'UploadFailed');
+    assert.equal(up.received.filter((r) => r.url.startsWith('/s/')).length, 0);
+  });
+});
+
+describe('fleet rollout from the admin API, no CSMS', { timeout: 120000 }, () => {
+  let host;
+  let gw;
+  const clients = {};
+  const ids = [['RO1', '1.6'], ['RO2', '2.0.1'], ['RO3', '1.6'], ['RO4', '2.0.1'], ['RO5', '1.6'],
+    ['RO6', '2.0.1']];
+  before(async () => {
+    host = await startFileHost({ '/fleet.bin': FW, '/fleet2.bin': SIGNED });
+    gw = await startGateway({
+      config: `files = { listen = "127.0.0.1:${await freePort()}"; idle_timeout = 2; };\n`,
+    });
+    for (const [id, version] of ids) {
+      clients[id] = firmwareCharger(await connectCharger(gw, id, version), version,
+        { failInstall: id === 'RO3' });
+    }
+    // RO6 accepts and then never reports anything.
+    clients.RO6.handle('UpdateFirmware', () => ({ status: 'Accepted' }));
+  });
+  after(async () => {
+    await stopAll({ clients: Object.values(clients), gw });
+    await host.close();
+  });
+
+  it('refuses a body without chargers, and a location with another scheme', async () => {
+    let r = await adminApi(gw, 'POST', '/api/firmware', { location: `${host.base}/fleet.bin` });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.field, 'chargers');
+    r = await adminApi(gw, 'POST', '/api/firmware', { location: 'file:///etc/passwd', chargers: ['RO1'] });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.field, 'location');
+    assert.equal((await adminApi(gw, 'GET', '/api/firmware')).json.state, 'none');
+  });
+
+  it('waves of 2: the next wave only after the last one reported Installed; one download', async () => {
+    const r = await adminApi(gw, 'POST', '/api/firmware', {
+      location: `${host.base}/fleet.bin`, chargers: ['RO1', 'RO2', 'RO4', 'RO5'], wave_size: 2,
+    });
+    assert.equal(r.status, 202, r.text);
+    const done = await waitFor(async () => {
+      const g = (await adminApi(gw, 'GET', '/api/firmware')).json;
+      return g.state !== 'running' ? g : null;
+    }, 30000, 'the rollout to end');
+    assert.equal(done.state, 'done', JSON.stringify(done));
+    assert.deepEqual(done.chargers.map((c) => [c.id, c.state, c.wave]),
+      [['RO1', 'installed', 1], ['RO2', 'installed', 1], ['RO4', 'installed', 2], ['RO5', 'installed', 2]]);
+    for (const id of ['RO1', 'RO2', 'RO4', 'RO5']) assert.equal(clients[id].firmware[0].hash, sha256(FW));
+    const wave1Installed = Math.max(clients.RO1.firmware[0].installedAt, clients.RO2.firmware[0].installedAt);
+    for (const id of ['RO4', 'RO5']) {
+      assert.ok(clients[id].firmware[0].at >= wave1Installed, `${id} got UpdateFirmware before wave 1 was installed`);
+    }
+    assert.equal(clients.RO2.firmware[0].params.firmware.location.startsWith(host.base), false,
+      'chargers get the gateway\'s location');
+    assert.equal(host.count('/fleet.bin'), 1);
+  });
+
+  it('stops on the first failure above max_failures: later chargers get nothing', async () => {
+    const before = Object.fromEntries(ids.map(([id]) => [id, clients[id].firmware.length]));
+    const r = await adminApi(gw, 'POST', '/api/firmware', {
+      location: `${host.base}/fleet2.bin`, chargers: ['RO3', 'RO1', 'RO2'], wave_size: 1, max_failures: 0,
+    });
+    assert.equal(r.status, 202, r.text);
+    const end = await waitFor(async () => {
+      const g = (await adminApi(gw, 'GET', '/api/firmware')).json;
+      return g.state !== 'running' ? g : null;
+    }, 30000, 'the rollout to stop');
+    assert.equal(end.state, 'stopped');
+    assert.equal(end.failures, 1);
+    assert.deepEqual(end.chargers.map((c) => [c.id, c.state, c.detail]),
+      [['RO3', 'failed', 'InstallationFailed'], ['RO1', 'pending', ''], ['RO2', 'pending', '']]);
+    await sleep(500);
+    assert.equal(clients.RO1.firmware.length, before.RO1);
+    assert.equal(clients.RO2.firmware.length, before.RO2);
+  });
+
+  it('a charger that never reports Installed fails after charger_timeout; the rollout stops', async () => {
+    const r = await adminApi(gw, 'POST', '/api/firmware', {
+      location: `${host.base}/fleet.bin`, chargers: ['RO6', 'RO1'], charger_timeout: 1,
+    });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(r.json.charger_timeout, 1);
+    const before = clients.RO1.firmware.length;
+    const end = await waitFor(async () => {
+      const g = (await adminApi(gw, 'GET', '/api/firmware')).json;
+      return g.state !== 'running' ? g : null;
+    }, 10000, 'the rollout to stop');
+    assert.equal(end.state, 'stopped');
+    assert.deepEqual(end.chargers.map((c) => [c.id, c.state, c.detail]),
+      [['RO6', 'failed', 'no Installed within 1 s'], ['RO1', 'pending', '']]);
+    assert.equal(clients.RO1.firmware.length, before);
+  });
+});
+
+describe('a log on its way survives a restart of the gateway', { timeout: 120000 }, () => {
+  let csms;
+  let host;
+  let gw;
+  let charger;
+  const dataDir = path.join(tmpDir(), 'data');
+  const LOG = crypto.randomBytes(30000);
+  const heard = [];
+  const start = async () => startGateway({
+    csmsUrl: csms.url, dataDir,
+    config: `files = { listen = "127.0.0.1:${await freePort()}"; upload_retry_interval = 1; };\n`,
+  });
+  before(async () => {
+    csms = await startCsms();
+    csms.responders.DiagnosticsStatusNotification = (params, client) => {
+      heard.push({ id: client.identity, status: params.status, at: Date.now() });
+      return {};
+    };
+    host = logHost(await freePort());   // down until the gateway restarted
+  });
+  after(async () => {
+    await stopAll({ clients: [charger], gw, csms });
+    await host.close();
+  });
+
+  it('held through the outage and a restart, delivered after, Uploaded only then', async () => {
+    gw = await start();
+    charger = logCharger(await connectCharger(gw, 'LR16', '1.6'), '1.6', LOG);
+    const upstream = await csms.waitClient('LR16');
+    await upstream.call('GetDiagnostics', { location: `${host.base}/r/` });
+    await waitFor(() => charger.logs.find((r) => r.done), 20000, 'charger upload');
+    await waitFor(() => /log upload to .*\/r\/LR16\.log: attempt 1 of/.test(gw.stderr), 10000, 'a failed try');
+    await waitFor(() => /Uploaded held until the file reaches/.test(gw.stderr), 10000, 'Uploaded held');
+    assert.equal(heard.filter((h) => h.status === 'Uploaded').length, 0);
+    await charger.close({ force: true });
+    assert.equal((await gw.stop()).code, 0);
+    assert.match(gw.stderr, /kept for the next start/);
+
+    await host.listen();
+    gw = await start();
+    await waitFor(() => /log upload to .*\/r\/LR16\.log: resumed \(sending\)/.test(gw.stderr), 5000,
+      'the upload resumed');
+    charger = await connectCharger(gw, 'LR16', '1.6');
+    const uploaded = await waitFor(() => heard.find((h) => h.status === 'Uploaded'), 20000, 'Uploaded after the restart');
+    const got = host.received.find((r) => r.url === '/r/LR16.log');
+    assert.ok(got, `host got ${host.received.map((r) => r.url)}`);
+    assert.equal(sha256(got.body), sha256(LOG));
+    assert.ok(uploaded.at >= got.at);
+    assert.equal(heard.filter((h) => h.status === 'Uploaded').length, 1);
+  });
+});
+
+// The CSMS's host speaks FTP: Debian's python3-pyftpdlib, anonymous with
+// write access, on a free port. Skipped where the package is missing.
+const FTPD = '/usr/bin/python3';
+const haveFtpd = spawnSync(FTPD, ['-c', 'import pyftpdlib'], { stdio: 'ignore' }).status === 0;
+
+describe('an FTP CSMS host (python3-pyftpdlib)', { timeout: 120000, skip: !haveFtpd && 'python3-pyftpdlib not installed' }, () => {
+  let ftpd;
+  let root;
+  let port;
+  let t;
+  const LOG = crypto.randomBytes(20000);
+  const heard = [];
+  before(async () => {
+    root = tmpDir('ocppgw-ftp-');
+    fs.writeFileSync(path.join(root, 'fw.bin'), FW);
+    fs.mkdirSync(path.join(root, 'logs'));
+    port = await freePort();
+    ftpd = spawn(FTPD, ['-m', 'pyftpdlib', '-i', '127.0.0.1', '-p', String(port), '-w', '-d', root],
+      { stdio: 'ignore' });
+    await waitFor(() => new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    }), 10000, 'the FTP server');
+    t = await setup([['FTP16', '1.6'], ['FTPL16', '1.6']]);
+    logCharger(t.clients.FTPL16, '1.6', LOG);
+    t.csms.responders.DiagnosticsStatusNotification = (params, client) => {
+      heard.push({ id: client.identity, status: params.status, at: Date.now() });
+      return {};
+    };
+  });
+  after(async () => {
+    await teardown(t);
+    ftpd.kill('SIGTERM');
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('firmware at an ftp:// location reaches the charger over the gateway\'s HTTP', async () => {
+    await t.upstream.FTP16.call('UpdateFirmware', { location: `ftp://127.0.0.1:${port}/fw.bin`, retrieveDate: isoNow() });
+    const rec = await waitFor(() => t.clients.FTP16.firmware.find((r) => r.done), 20000, 'charger download');
+    assert.ok(rec.location.startsWith(`http://127.0.0.1:${t.filePort}/f/`), rec.location);
+    assert.equal(rec.hash, sha256(FW));
+  });
+
+  it('a log for an ftp:// location is stored there (STOR), Uploaded after', async () => {
+    await t.upstream.FTPL16.call('GetDiagnostics', { location: `ftp://127.0.0.1:${port}/logs/` });
+    const file = path.join(root, 'logs', 'FTPL16.log');
+    const uploaded = await waitFor(() => heard.find((h) => h.id === 'FTPL16' && h.status === 'Uploaded'),
+      20000, 'Uploaded at the CSMS');
+    assert.ok(fs.existsSync(file), 'the file is not on the FTP server');
+    assert.equal(sha256(fs.readFileSync(file)), sha256(LOG));
+    assert.ok(uploaded.at >= fs.statSync(file).mtimeMs - 5);
+  });
+});
+
+describe('reload', { timeout: 60000 }, () => {
+  it('a new files.listen on SIGHUP is said to need a restart; the running server stays', async () => {
+    const port = await freePort();
+    const gw = await startGateway({ config: `files = { listen = "127.0.0.1:${port}"; };\n` });
+    try {
+      gw.writeConfig(`files = { listen = "127.0.0.1:${await freePort()}"; };\n`);
+      gw.signal('SIGHUP');
+      await waitFor(() => /files\.listen\/public_url changes apply after a restart/.test(gw.stderr), 5000,
+        'the reload warning');
+      const res = await fetch(`http://127.0.0.1:${port}/f/${'a'.repeat(32)}`);
+      assert.equal(res.status, 404, 'the file server on the old port answers');
+    } finally {
+      await stopAll({ gw });
+    }
+  });
+});
