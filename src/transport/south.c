@@ -310,7 +310,8 @@ static int south_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void
 		const struct ogw_south_door *d = lws_vhost_user(lws_get_vhost(wsi));
 		if (d && d->optional_cert)
 			ogw_tls_server_cert_optional(user);
-		return 0;
+		/* non-zero: lws makes no vhost, the listener does not open */
+		return d && d->crl && ogw_tls_server_load_crl(user, d->crl) < 0;
 	}
 	case LWS_CALLBACK_SSL_INFO:
 		ogw_tls_server_info(wsi, in);
