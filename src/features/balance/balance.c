@@ -1547,15 +1547,6 @@ json_t *ogw_balance_limit_json(struct ogw_gateway *gw)
 	return o;
 }
 
-bool ogw_balance_building_now(const struct ogw_gateway *gw, double ret_a[3])
-{
-	const struct ogw_lb_conf *lb = gw->conf.lb;
-	if (!lb || !lb->enabled || !gw->balance || lb->meter_fuse_a < 0 || !meter_fresh(gw))
-		return false;
-	memcpy(ret_a, gw->balance->meter_load, sizeof(gw->balance->meter_load));
-	return true;
-}
-
 const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id)
 {
 	const struct ogw_lb_charger_conf *ch = ogw_lb_conf_charger(gw->conf.lb, id, NULL);

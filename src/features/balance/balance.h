@@ -49,9 +49,6 @@ bool ogw_balance_limit_now(struct ogw_gateway *gw, double ret_a[3], bool *ret_dy
 /* The grid meter: -1 none configured, 0 reading, 1 silent (the fail-safe
  * is in force); with the building's load by grid phase in @ret_load_a. */
 int ogw_balance_meter_state(struct ogw_gateway *gw, double ret_load_a[3]);
-/* The building's load by grid phase (A, the grid meter less the chargers)
- * in @ret_a[3]: false when there is no grid meter or it is silent. */
-bool ogw_balance_building_now(const struct ogw_gateway *gw, double ret_a[3]);
 /* Grid phase (0-2) of charger @id's L1, L2, L3 (configured rotation). */
 const int *ogw_balance_rotation(const struct ogw_gateway *gw, const char *id);
 

@@ -18,7 +18,6 @@
 #include "ocppgw/log.h"
 #include "ocppgw/loop.h"
 #include "ocppgw/store.h"
-#include "features/balance/balance.h"
 #include "features/history/history.h"
 #include "features/metrics/metrics.h"
 #include "features/state/state.h"
@@ -61,10 +60,9 @@ static void site_values(struct ogw_gateway *gw, double v[OGW_HISTORY_VALUES])
 	for (int p = 0; f.balancing && p < 3; p++)
 		if (f.site_limit_a[p] >= 0 && (isnan(v[3]) || f.site_limit_a[p] < v[3]))
 			v[3] = f.site_limit_a[p];
-	double building[3];
-	bool metered = ogw_balance_building_now(gw, building);
+	/* the building's load: only while the grid meter is reading */
 	for (int p = 0; p < 3; p++)
-		v[4 + p] = metered ? building[p] : NAN;
+		v[4 + p] = f.meter_state == 0 ? f.meter_load_a[p] : NAN;
 }
 
 /* Power summed over the EVSEs that report it (none: no value); current by
