@@ -111,6 +111,33 @@ describe('firmware through the gateway', { timeout: 120000 }, () => {
     const res = await fetch(`http://127.0.0.1:${t.filePort}/f/${'0'.repeat(32)}/fw.bin`);
     assert.equal(res.status, 404);
   });
+
+  // The file server is a door chargers on the LAN reach: whatever arrives
+  // gets a status line, and nothing else on the gateway stops.
+  it('hostile requests get a status each; chargers carry on', async () => {
+    const raw = (bytes) => new Promise((resolve, reject) => {
+      const sock = net.connect(t.filePort, '127.0.0.1');
+      let got = '';
+      sock.on('data', (d) => { got += d.toString('latin1'); });
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+      sock.write(bytes);
+    });
+    const status = (reply) => Number(/^HTTP\/1\.[01] (\d{3})/.exec(reply)?.[1]);
+    // binary garbage with a header end: no path the gateway gave out
+    assert.equal(status(await raw(Buffer.concat([crypto.randomBytes(200), Buffer.from('\r\n\r\n')]))), 404);
+    // a head that never ends, past the 4 KiB the server reads
+    assert.equal(status(await raw(`GET /f/${'a'.repeat(6000)} HTTP/1.1\r\n`)), 431);
+    // a NUL inside the head hides its end: the same refusal
+    assert.equal(status(await raw(Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nX: \0'),
+      Buffer.alloc(5000, 0x41), Buffer.from('\r\n\r\n')]))), 431);
+    // an upload to a token never given out
+    assert.equal(status(await raw(`PUT /u/${'0'.repeat(32)}/log.txt HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc`)), 404);
+    const res = await fetch(`http://127.0.0.1:${t.filePort}/f/${'0'.repeat(32)}/fw.bin`);
+    assert.equal(res.status, 404);
+    const hb = await t.clients.FW16.call('Heartbeat', {});
+    assert.ok(hb.currentTime);
+  });
 });
 
 describe('ten chargers, one download', { timeout: 120000 }, () => {

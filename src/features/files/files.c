@@ -456,7 +456,8 @@ static void head_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	}
 	c->n += (size_t)n;
 	c->head[c->n] = '\0';
-	if ((end = strstr(c->head, "\r\n\r\n"))) {
+	/* memmem, not strstr: a NUL a client sent must not hide the head's end */
+	if ((end = memmem(c->head, c->n, "\r\n\r\n", 4))) {
 		conn_request(c, end + 4);
 		return;
 	}
