@@ -279,10 +279,45 @@ void ogw_files_conn_alive(struct conn *c)
 	uv_timer_start(&c->idle, idle_out, (uint64_t)c->fs->gw->conf.files_idle_timeout_s * 1000, 0);
 }
 
+static void linger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	(void)hint;
+	*buf = uv_buf_init(c->head, sizeof(c->head));
+}
+
+/* What the client still sends after its reply is read and dropped until it
+ * closes or the idle timer ends it: closing a socket
+ * with unread bytes makes the kernel reset it, and the reset can destroy
+ * the reply before the client reads it (a 431 to an over-long head). The
+ * idle timer is armed once as the linger starts and not again. */
+static void linger_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	(void)buf;
+	if (n < 0)
+		ogw_files_conn_close(st->data);
+}
+
+static void shut_done(uv_shutdown_t *sd, int status)
+{
+	/* UV_ECANCELED: the connection closed first; nothing to do either way */
+	(void)sd;
+	(void)status;
+}
+
 static void reply_written(uv_write_t *w, int status)
 {
-	(void)status;
-	ogw_files_conn_close(w->data);
+	struct conn *c = w->data;
+	if (status < 0 || c->closing) {
+		ogw_files_conn_close(c);
+		return;
+	}
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	ogw_files_conn_alive(c);  /* the linger gets one idle timeout, whatever ran before */
+	c->sd.data = c;
+	if (uv_shutdown(&c->sd, (uv_stream_t *)&c->tcp, shut_done) < 0 ||
+	    uv_read_start((uv_stream_t *)&c->tcp, linger_alloc, linger_read) < 0)
+		ogw_files_conn_close(c);
 }
 
 /* A short answer, then the connection closes. */

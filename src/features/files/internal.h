@@ -44,6 +44,7 @@ struct conn {
 	uint64_t body_len, body_got;
 	uv_fs_t rd;
 	uv_write_t wr;
+	uv_shutdown_t sd;           /* after a short reply: our side done, theirs drained */
 	uv_buf_t out;
 	char *buf;
 	char *reply;                /* a short reply's text */
