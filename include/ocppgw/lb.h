@@ -42,6 +42,13 @@ struct ogw_lb_node {
 	                                  headroom, which differs by phase */
 };
 
+/* How a charger offers its phases to a car: OCPP numberPhases and, with
+ * one, the line (2.x phaseToUse). */
+struct ogw_lb_mode {
+	int phases;                   /* 1 or 3 */
+	int line;                     /* with one phase: the EVSE's line, 0-2 (L1-L3) */
+};
+
 /* An active session on an EVSE. */
 struct ogw_lb_session {
 	int node;                     /* the EVSE's node (or its charger's) */
@@ -55,6 +62,17 @@ struct ogw_lb_session {
 	double measured_a[OGW_LB_PHASES]; /* draw on the EVSE's L1..L3, < 0 unknown */
 	double offered_a;             /* the limit last sent to it, < 0 none */
 	double csms_limit_a;          /* the CSMS's own limit, < 0 none */
+	int line;                     /* the EVSE line (0-2) of its first phase: one
+	                                 phase on line 2 is the EVSE's L3 */
+	/* Phase switching (ogw_lb_allocate_phases): */
+	bool may_switch;              /* its mode may change now: the charger switches
+	                                 between 1 and 3 phases, and its last switch is
+	                                 long enough ago */
+	struct ogw_lb_mode mode;      /* the mode in force (phases 0: none) */
+	int car_phases;               /* phases the car takes when offered three, 0:
+	                                 unknown (three) */
+	unsigned int lines;           /* lines one phase may go on, bit k: L(k+1);
+	                                 0: L1 only (no phaseToUse) */
 };
 
 struct ogw_lb_params {
@@ -86,6 +104,27 @@ double ogw_lb_session_cap_a(const struct ogw_lb_params *p, const struct ogw_lb_s
 int ogw_lb_allocate(const struct ogw_lb_params *p, const struct ogw_lb_node *nodes,
 		    size_t n_nodes, const struct ogw_lb_session *sessions, size_t n_sessions,
 		    double *ret_a);
+
+/* The grid phase (0-2) of session @s's @k-th phase (k < s->phases). */
+int ogw_lb_session_grid_phase(const struct ogw_lb_session *s, int k);
+
+/* Puts @s in @mode: its phases and line follow (three phases: as many as
+ * the car takes, from L1; one: on mode.line). */
+void ogw_lb_session_set_mode(struct ogw_lb_session *s, struct ogw_lb_mode mode);
+
+/*
+ * ogw_lb_allocate(), where each session with may_switch may also be put on
+ * three phases or one (on a line of its @lines): the modes that let the
+ * most sessions charge, earlier ranks first (priority, then arrival),
+ * and among those the most current summed over the phases in use. A mode
+ * other than the one in force must gain at least the switching session's
+ * min_a over all phases, so a small gain never switches a car. Fills
+ * ret_a and ret_mode (the mode each session gets; without may_switch its
+ * own) for each session. Errors as ogw_lb_allocate().
+ */
+int ogw_lb_allocate_phases(const struct ogw_lb_params *p, const struct ogw_lb_node *nodes,
+			   size_t n_nodes, const struct ogw_lb_session *sessions,
+			   size_t n_sessions, double *ret_a, struct ogw_lb_mode *ret_mode);
 
 /*
  * The building's load a grid meter shows, filtered (A per grid phase):
