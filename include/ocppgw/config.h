@@ -132,6 +132,8 @@ struct ogw_lb_charger_conf {
 	double min_a;             /* default 6 (IEC 61851-1) */
 	double max_a;             /* per EVSE, default 32 */
 	int priority;             /* higher is served first, default 0 */
+	bool phase_switching;     /* may be told to switch 3 <-> 1 phase (numberPhases) */
+	bool phase_to_use;        /* 2.x: ... and on which line (phaseToUse) */
 	struct ogw_lb_evse_conf *evses;
 	size_t n_evses;
 };
@@ -186,6 +188,7 @@ struct ogw_lb_conf {
 	double min_change_a;      /* a draw change that re-allocates, default 1.0 */
 	double headroom_a;        /* margin over a car's draw when it takes less, 2.0 */
 	int min_interval_s;       /* between two raises of one EVSE's limit, default 5 */
+	int phase_switch_interval_s;  /* between two phase switches of one EVSE, 300 */
 	bool failsafe;            /* send each charger its share as a Max profile */
 	char *limit_mqtt;         /* mqtt(s)://broker/<site>: the dynamic site limit's
 	                             broker for a WebSocket uplink; NULL: none */

@@ -312,6 +312,11 @@ static void charger_check(struct loader *ld, const config_setting_t *e, const ch
 	if (ch->min_a > ch->max_a)
 		setting_error(ld, e, "%s: min_a (%g) must not exceed max_a (%g)", ename,
 			      ch->min_a, ch->max_a);
+	/* switching is between one phase and the three it is wired to */
+	if (ch->phase_switching && ch->lim.phases != 3)
+		setting_error(ld, e, "%s: phase_switching needs phases = 3", ename);
+	if (ch->phase_to_use && !ch->phase_switching)
+		setting_error(ld, e, "%s: phase_to_use needs phase_switching = true", ename);
 	for (size_t i = 0; i < ch->n_evses; i++) {
 		const config_setting_t *es = config_setting_get_elem(evses, (unsigned int)i);
 
@@ -339,6 +344,10 @@ static const struct field charger_fields[] = {
 	  .min = 0.1, .max = MAX_AMPS, .special = parse_number },
 	{ .name = "priority", .kind = F_INT, .off = offsetof(struct ogw_lb_charger_conf, priority),
 	  .min = -9, .max = 9 },
+	{ .name = "phase_switching", .kind = F_BOOL,
+	  .off = offsetof(struct ogw_lb_charger_conf, phase_switching) },
+	{ .name = "phase_to_use", .kind = F_BOOL,
+	  .off = offsetof(struct ogw_lb_charger_conf, phase_to_use) },
 	LIMIT_FIELDS(struct ogw_lb_charger_conf, lim),
 	{ .name = "evses", .kind = F_SPECIAL, .special = parse_evses },
 	{ 0 },
@@ -683,6 +692,8 @@ static const struct field lb_fields[] = {
 	  .min = 0, .max = 100, .special = parse_number },
 	{ .name = "min_interval", .kind = F_SECONDS,
 	  .off = offsetof(struct ogw_lb_conf, min_interval_s), .min = 0, .max = 3600 },
+	{ .name = "phase_switch_interval", .kind = F_SECONDS,
+	  .off = offsetof(struct ogw_lb_conf, phase_switch_interval_s), .min = 0, .max = 86400 },
 	{ .name = "failsafe", .kind = F_BOOL, .off = offsetof(struct ogw_lb_conf, failsafe) },
 	{ .name = "limit_mqtt", .kind = F_SPECIAL, .off = offsetof(struct ogw_lb_conf, limit_mqtt),
 	  .special = parse_limit_mqtt },
@@ -805,6 +816,7 @@ void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char 
 	lb->min_change_a = 1.0;
 	lb->headroom_a = 2.0;
 	lb->min_interval_s = 5;
+	lb->phase_switch_interval_s = 300;
 	lb->failsafe = true;
 	lb->meter_fuse_a = -1;
 	lb->meter_timeout_s = 30;

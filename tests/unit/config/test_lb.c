@@ -72,7 +72,10 @@ Test(config_lb, worked_example_loads)
 	cr_assert_not_null(ch);
 	cr_assert_null(g);
 	cr_assert_eq(ch->priority, 1);
+	cr_assert(ch->phase_switching && ch->phase_to_use);
+	cr_assert_eq(c.lb->phase_switch_interval_s, 300);
 	ch = ogw_lb_conf_charger(c.lb, "CP3", &g);
+	cr_assert(!ch->phase_switching && !ch->phase_to_use);  /* default */
 	cr_assert_eq(ch->n_evses, 2);
 	cr_assert_float_eq(ch->lim.limit_w, 22000, 1e-9);
 	cr_assert_eq(ch->evses[1].lim.phases, 3);
@@ -109,6 +112,17 @@ Test(config_lb, every_error_names_its_line)
 	};
 
 	expect_errors(path, want, sizeof(want) / sizeof(want[0]));
+}
+
+Test(config_lb, phase_switching_needs_three_phases)
+{
+	const char *const want[] = {
+		"2: load_balancing.phase_switch_interval: must be between 0 and 86400 seconds",
+		"4: load_balancing.site.chargers[0]: phase_switching needs phases = 3",
+		"5: load_balancing.site.chargers[1]: phase_to_use needs phase_switching = true",
+	};
+
+	expect_errors(FIXTURES "/lb-phases-bad.conf", want, 3);
 }
 
 Test(config_lb, limit_mqtt_is_a_broker_and_one_site)
