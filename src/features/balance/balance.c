@@ -59,6 +59,11 @@ struct bal_evse {
 	double measured_ref[3];     /* draw when last allocated, for min_change */
 	int csms_priority;          /* 2.x chargingPriority the CSMS gave ... */
 	char priority_tx[40];       /* ... this transaction, "" none */
+	struct ogw_lb_mode sent_mode;  /* phases (and line) last told, phases 0: none */
+	uint64_t switched_us;       /* the last phase switch told, 0: none */
+	time_t switched_at;         /* ... in wall time: readings before it are stale */
+	int car_phases;             /* phases the car took when offered three ... */
+	char car_tx[40];            /* ... in this transaction, "" none */
 };
 
 /* Per session (balance_of(s)). */
@@ -93,6 +98,7 @@ struct node_meta {
 	double csms_a;              /* EVSE: the CSMS's limit, < 0: none */
 	double failsafe_a;          /* charger: its failsafe share */
 	bool active;                /* EVSE: has a transaction */
+	struct ogw_lb_mode mode;    /* EVSE: the phases (and line) to tell */
 };
 
 struct tree {
@@ -102,6 +108,7 @@ struct tree {
 	struct ogw_lb_session *ss;
 	int *ss_node;
 	double *alloc;
+	struct ogw_lb_mode *mode;   /* per session: its phases (and line) */
 	size_t n_ss;
 };
 
@@ -534,6 +541,7 @@ static void tree_free(struct tree *t)
 	free(t->ss);
 	free(t->ss_node);
 	free(t->alloc);
+	free(t->mode);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -557,6 +565,7 @@ static int tree_add(struct tree *t, struct ogw_lb_node n, enum node_kind kind, c
 	snprintf(t->meta[t->n].name, sizeof(t->meta[t->n].name), "%s", name ? name : "");
 	t->meta[t->n].target_a = NO_LIMIT;
 	t->meta[t->n].csms_a = NO_LIMIT;
+	t->meta[t->n].mode.phases = n.phases;
 	return (int)t->n++;
 }
 
@@ -796,13 +805,52 @@ static void unmanaged(struct ogw_lb_session *ss, const struct ogw_lb_charger_con
 	ss->csms_limit_a = NO_LIMIT;
 }
 
+/* The phases (and line) EVSE @evse was last told; before anything was,
+ * all it is wired to. */
+static struct ogw_lb_mode mode_in_force(const struct ogw_session *s,
+					const struct ogw_lb_charger_conf *ch, int evse)
+{
+	const struct ogw_balance_charger *bc = s ? balance_of(s) : NULL;
+
+	if (bc && bc->evse[evse].sent_mode.phases)
+		return bc->evse[evse].sent_mode;
+	return (struct ogw_lb_mode){ .phases = ch->lim.phases };
+}
+
+/*
+ * A session on a charger that switches phases: the allocator may pick its
+ * mode once phase_switch_interval has passed since its last switch; one
+ * phase goes on the charger's L1, or on any line where the charger is told
+ * which (2.x phaseToUse). The car's own phases count only from readings
+ * taken on three phases after the last switch: until then it may draw on
+ * all three.
+ */
+static void switching(struct ogw_lb_session *ss, struct ogw_session *s,
+		      const struct ogw_lb_charger_conf *ch, const struct ogw_evse_state *e)
+{
+	struct bal_evse *be = balance_of(s) ? &balance_of(s)->evse[e->id] : NULL;
+	uint64_t gap = (uint64_t)s->gw->conf.lb->phase_switch_interval_s * 1000000;
+
+	if (!be)
+		return;
+	if (ss->mode.phases == 3 && e->phases_used >= 1 && e->updated > be->switched_at) {
+		be->car_phases = e->phases_used;
+		snprintf(be->car_tx, sizeof(be->car_tx), "%s", e->tx_id);
+	}
+	ss->car_phases = !strcmp(be->car_tx, e->tx_id) ? be->car_phases : 0;
+	ss->lines = ch->phase_to_use && s->south.ver != OGW_OCPP16 ? 7u : 0u;
+	ss->may_switch = !be->switched_us || ogw_now_us() - be->switched_us >= gap;
+	ogw_lb_session_set_mode(ss, ss->mode);
+}
+
 /* One session per EVSE with a transaction on a live charger. */
 static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t now)
 {
 	t->ss = calloc(t->n + 1, sizeof(*t->ss));
 	t->ss_node = calloc(t->n + 1, sizeof(*t->ss_node));
 	t->alloc = calloc(t->n + 1, sizeof(*t->alloc));
-	if (!t->ss || !t->ss_node || !t->alloc)
+	t->mode = calloc(t->n + 1, sizeof(*t->mode));
+	if (!t->ss || !t->ss_node || !t->alloc || !t->mode)
 		return -ENOMEM;
 	for (size_t v = 0; v < t->n; v++) {
 		struct node_meta *m = &t->meta[v];
@@ -814,6 +862,7 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 		if (s)
 			m->csms_a = evse_csms_limit(s, m->evse, e ? e->tx_started : 0,
 						    gw->conf.lb->voltage, now);
+		m->mode = mode_in_force(s, cm->conf, m->evse);
 		if (!e)
 			continue;
 		for (int k = 0; k < 3; k++)
@@ -826,7 +875,10 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 		if (!m->active)
 			continue;
 		struct ogw_lb_session ss = session_base(cm->conf, (int)v);
-		if (e->phases_used >= 1 && e->phases_used < ss.phases)
+		ss.mode = m->mode;
+		if (cm->conf->phase_switching)
+			switching(&ss, s, cm->conf, e);
+		else if (e->phases_used >= 1 && e->phases_used < ss.phases)
 			ss.phases = e->phases_used;
 		ss.arrival = e->tx_started ? e->tx_started : (int64_t)now;
 		memcpy(ss.measured_a, e->current_a, sizeof(ss.measured_a));
@@ -836,8 +888,10 @@ static int build_sessions(struct tree *t, const struct ogw_gateway *gw, time_t n
 		 * over the charger's configured one */
 		if (balance_of(s) && !strcmp(balance_of(s)->evse[m->evse].priority_tx, e->tx_id))
 			ss.priority = balance_of(s)->evse[m->evse].csms_priority;
-		if (balance_of(s) && ogw_now_us() < balance_of(s)->evse[m->evse].retry_us)
+		if (balance_of(s) && ogw_now_us() < balance_of(s)->evse[m->evse].retry_us) {
 			unmanaged(&ss, cm->conf);
+			ss.may_switch = false;
+		}
 		t->ss_node[t->n_ss] = (int)v;
 		t->ss[t->n_ss++] = ss;
 	}
@@ -859,7 +913,8 @@ static double *slack_after(const struct tree *t, const struct ogw_lb_params *p)
 	for (size_t i = 0; i < t->n_ss; i++)
 		for (int v = t->ss[i].node; v >= 0; v = t->nodes[v].parent)
 			for (int k = 0; k < t->ss[i].phases; k++)
-				slack[(size_t)v * 3 + (size_t)t->ss[i].grid_phase[k]] -= t->alloc[i];
+				slack[(size_t)v * 3 +
+				      (size_t)ogw_lb_session_grid_phase(&t->ss[i], k)] -= t->alloc[i];
 	return slack;
 }
 
@@ -875,8 +930,10 @@ static int set_targets(struct tree *t, const struct ogw_lb_params *p)
 
 	if (!slack)
 		return -ENOMEM;
-	for (size_t i = 0; i < t->n_ss; i++)
+	for (size_t i = 0; i < t->n_ss; i++) {
 		t->meta[t->ss_node[i]].target_a = t->alloc[i];
+		t->meta[t->ss_node[i]].mode = t->mode[i];
+	}
 	for (size_t v = 0; v < t->n; v++) {
 		struct node_meta *m = &t->meta[v];
 		if (m->kind != NODE_EVSE || m->active)
@@ -884,14 +941,18 @@ static int set_targets(struct tree *t, const struct ogw_lb_params *p)
 		const struct node_meta *cm = &t->meta[t->nodes[v].parent];
 		struct ogw_lb_session ss = session_base(cm->conf, (int)v);
 		double room = HUGE_VAL;
+		if (cm->conf->phase_switching)  /* idle, it keeps the phases it was told */
+			ogw_lb_session_set_mode(&ss, m->mode);
 		for (int u = (int)v; u >= 0; u = t->nodes[u].parent)
 			for (int k = 0; k < ss.phases; k++)
-				room = fmin(room, slack[(size_t)u * 3 + (size_t)ss.grid_phase[k]]);
+				room = fmin(room, slack[(size_t)u * 3 +
+							(size_t)ogw_lb_session_grid_phase(&ss, k)]);
 		bool fits = room >= ss.min_a && (m->csms_a < 0 || m->csms_a >= ss.min_a);
 		m->target_a = fits ? ss.min_a : 0;
 		for (int u = (int)v; fits && u >= 0; u = t->nodes[u].parent)
 			for (int k = 0; k < ss.phases; k++)
-				slack[(size_t)u * 3 + (size_t)ss.grid_phase[k]] -= ss.min_a;
+				slack[(size_t)u * 3 +
+				      (size_t)ogw_lb_session_grid_phase(&ss, k)] -= ss.min_a;
 	}
 	free(slack);
 	return 0;
@@ -936,9 +997,10 @@ struct sent_ctx {
 	bool external;              /* purpose ChargingStationExternalConstraints */
 	double limit_a;             /* EVSEs: the limit, for NotifyChargingLimit */
 	int phases;
+	int phase_to_use;           /* 2.x phaseToUse (1-3), 0: none */
 };
 
-static json_t *period_json(int start, double limit, int phases);
+static json_t *period_json(int start, double limit, int phases, int phase_to_use);
 
 /*
  * A limit the charger took, told to a 2.x CSMS as an EMS's (2.0.1 K12:
@@ -954,7 +1016,8 @@ static void notify_limit(struct ogw_session *s, const struct sent_ctx *sc)
 	json_t *n = json_pack("{s:{s:s}, s:i, s:[{s:i, s:s, s:[o]}]}", "chargingLimit",
 			      "chargingLimitSource", "EMS", "evseId", sc->evse, "chargingSchedule",
 			      "id", ID_TX_DEFAULT + sc->evse, "chargingRateUnit", "A",
-			      "chargingSchedulePeriod", period_json(0, sc->limit_a, sc->phases));
+			      "chargingSchedulePeriod", period_json(0, sc->limit_a, sc->phases,
+										sc->phase_to_use));
 	if (n && ogw_tr_emit(&s->env, OGW_TR_UP, "NotifyChargingLimit", n, NULL, NULL) < 0) {
 		struct ogw_log_ctx lc = { s->id, "north", "NotifyChargingLimit", NULL };
 		ogw_warn(&lc, "load balancing: NotifyChargingLimit not sent");
@@ -996,10 +1059,15 @@ static void profile_done(struct ogw_tr_env *env, void *user, const json_t *resul
 	free(sc);
 }
 
-static json_t *period_json(int start, double limit, int phases)
+/* A schedule period; @phase_to_use 0: none (1.6 has no such field). */
+static json_t *period_json(int start, double limit, int phases, int phase_to_use)
 {
-	return json_pack("{s:i, s:f, s:i}", "startPeriod", start, "limit", floor(limit * 10) / 10,
-			 "numberPhases", phases);
+	json_t *o = json_pack("{s:i, s:f, s:i}", "startPeriod", start, "limit",
+			      floor(limit * 10) / 10, "numberPhases", phases);
+
+	if (o && phase_to_use)
+		json_object_set_new(o, "phaseToUse", json_integer(phase_to_use));
+	return o;
 }
 
 /* A profile in @s's version: @periods (taken) under purpose @purpose. */
@@ -1075,41 +1143,99 @@ static int emit(struct ogw_session *s, const char *action, json_t *payload,
 	return 0;
 }
 
+/* The EVSE lines mode @m offers, bit k: L(k+1). */
+static unsigned int mode_lines(struct ogw_lb_mode m)
+{
+	return m.phases == 1 ? 1u << m.line : m.phases == 2 ? 3u : 7u;
+}
+
+static bool same_mode(struct ogw_lb_mode a, struct ogw_lb_mode b)
+{
+	return a.phases == b.phases && mode_lines(a) == mode_lines(b);
+}
+
+/*
+ * A phase switch raises the current on some lines and lowers it on others
+ * (3 -> 1 at a higher limit, 1 -> 3 at a lower one, one line to another).
+ * The site must never see the raise before the lowering, so it goes in
+ * two steps: first what is lower on every line (the new mode at the old
+ * limit where it offers fewer lines, else the old mode at the new limit,
+ * else 0 on the old line), sent and answered as a lowering; the rest is a
+ * raise on the next run. Returns false when @was -> @now (limits @was_a,
+ * @now_a) is no such mix; else sets *ret_mode and *ret_a to the first step.
+ */
+static bool switch_first_step(struct ogw_lb_mode was, double was_a, struct ogw_lb_mode now,
+			      double now_a, struct ogw_lb_mode *ret_mode, double *ret_a)
+{
+	unsigned int gained = mode_lines(now) & ~mode_lines(was);
+	unsigned int lost = mode_lines(was) & ~mode_lines(now);
+	bool lower_everywhere = now_a <= was_a && (!gained || now_a <= 0);
+	bool higher_everywhere = now_a >= was_a && (!lost || was_a <= 0);
+
+	if (lower_everywhere || higher_everywhere)
+		return false;
+	*ret_mode = !gained ? now : was;
+	*ret_a = !gained || !lost ? fmin(was_a, now_a) : 0;
+	return true;
+}
+
 /*
  * Sends EVSE @m its target if it changed. Lowering goes at once; raising
  * waits for every lowering in flight (so the site never sees both at
- * once) and for min_interval since the EVSE's last profile. Returns the
- * microseconds until a held raise may go, or 0.
+ * once) and for min_interval since the EVSE's last profile. A phase
+ * switch goes in two steps (switch_first_step). Returns the microseconds
+ * until a held raise may go, or 0.
  */
-static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m, int phases,
-			  bool lowering_pass, uint64_t now_us)
+static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m,
+			  const struct ogw_lb_charger_conf *ch, bool lowering_pass, uint64_t now_us)
 {
 	const struct ogw_lb_conf *lb = s->gw->conf.lb;
 	struct bal_evse *be = &balance_of(s)->evse[m->evse];
 	struct ogw_evse_state *e = evse_find(s, m->evse);
 	double target = m->csms_a >= 0 ? fmin(m->target_a, m->csms_a) : m->target_a;
+	struct ogw_lb_mode mode = m->mode;
+	struct ogw_lb_mode was = be->sent_mode.phases ? be->sent_mode :
+				 (struct ogw_lb_mode){ .phases = ch->lim.phases };
 	/* a CSMS TxProfile would win over our TxDefault: answer it with ours
 	 * (an external constraint is a minimum with it: no need) */
 	bool ext = external(s);
 	bool as_tx = !ext && m->active && be->csms.body && be->csms.tx;
 	const char *tx_id = as_tx && e ? e->tx_id : NULL;
 	bool changed = be->sent_a < 0 || fabs(target - be->sent_a) >= 0.1 || as_tx != be->sent_tx ||
+		       !same_mode(mode, was) ||
 		       (as_tx && strcmp(be->sent_tx_id, tx_id ? tx_id : "") != 0);
 	bool lower = be->sent_a < 0 || target < be->sent_a;
 	uint64_t gap = (uint64_t)lb->min_interval_s * 1000000;
 
+	if (be->sent_a >= 0 && switch_first_step(was, be->sent_a, mode, target, &mode, &target))
+		lower = true;
+	else if (be->sent_a >= 0 && !same_mode(mode, was))
+		lower = target <= be->sent_a && (!(mode_lines(mode) & ~mode_lines(was)) || target <= 0);
 	if (!changed || lower != lowering_pass || now_us < be->retry_us)
 		return 0;
 	if (!lower && (s->gw->balance->lowering || now_us - be->sent_us < gap))
 		return s->gw->balance->lowering ? 0 : be->sent_us + gap - now_us;
-	json_t *per = json_pack("[o]", period_json(0, target, phases));
+	/* 2.x phaseToUse only where the charger picks the line (2.0.1 K01:
+	 * ACPhaseSwitchingSupported) */
+	int use = mode.phases == 1 && ch->phase_to_use && s->south.ver != OGW_OCPP16 ?
+		  mode.line + 1 : 0;
+	json_t *per = json_pack("[o]", period_json(0, target, mode.phases, use));
 	json_t *p = profile_json(s, (as_tx ? ID_TX : ID_TX_DEFAULT) + m->evse, m->evse,
 				 ext ? external_purpose[0] : as_tx ? "TxProfile" : "TxDefaultProfile",
 				 level_of(s), per, tx_id, ext);
 	struct sent_ctx track = { .evse = m->evse, .lowering = lower, .external = ext,
-				  .limit_a = target, .phases = phases };
+				  .limit_a = target, .phases = mode.phases, .phase_to_use = use };
 	if (emit(s, "SetChargingProfile", p, &track) < 0)
 		return 0;
+	if (!same_mode(mode, was)) {
+		struct ogw_log_ctx lc = { s->id, "south", "SetChargingProfile", NULL };
+		ogw_info(&lc, "load balancing: EVSE %d switched from %d to %d phase%s%s at %.1f A",
+			 m->evse, was.phases, mode.phases, mode.phases == 1 ? "" : "s",
+			 use ? (const char *[]){ "", " (L1)", " (L2)", " (L3)" }[use] : "", target);
+		be->switched_us = now_us;
+		be->switched_at = time(NULL);
+	}
+	be->sent_mode = mode;
 	be->sent_a = floor(target * 10) / 10;
 	be->sent_tx = as_tx;
 	snprintf(be->sent_tx_id, sizeof(be->sent_tx_id), "%s", tx_id ? tx_id : "");
@@ -1144,8 +1270,8 @@ static void send_failsafe(struct ogw_session *s, const struct tree *t, size_t v,
 		full += m->conf->max_a;
 	full = min_limit(full, csms);
 	share = min_limit(share, csms);
-	json_t *per = json_pack("[o, o]", period_json(0, fmax(full, share), phases),
-				period_json(FAILSAFE_AFTER_S, share, phases));
+	json_t *per = json_pack("[o, o]", period_json(0, fmax(full, share), phases, 0),
+				period_json(FAILSAFE_AFTER_S, share, phases, 0));
 	bool ext = external(s);
 	json_t *p = profile_json(s, ID_MAX_PROFILE, 0, ext ? external_purpose[0] :
 				 s->south.ver == OGW_OCPP16 ? "ChargePointMaxProfile" :
@@ -1239,7 +1365,7 @@ static uint64_t send_all(struct tree *t, time_t now)
 			struct ogw_session *s = cm->s;
 			if (!s || !charger_of(s) || !takes_profiles(s))
 				continue;
-			uint64_t w = send_evse(s, m, cm->conf->lim.phases, pass == 1, now_us);
+			uint64_t w = send_evse(s, m, cm->conf, pass == 1, now_us);
 			if (w && (!wait || w < wait))
 				wait = w;
 		}
@@ -1271,7 +1397,11 @@ static void tick(lws_sorted_usec_list_t *sul)
 	if (r == 0)
 		r = build_sessions(&t, gw, now);
 	if (r == 0)
-		r = ogw_lb_allocate(&p, t.nodes, t.n, t.ss, t.n_ss, t.alloc);
+		r = ogw_lb_allocate_phases(&p, t.nodes, t.n, t.ss, t.n_ss, t.alloc, t.mode);
+	/* from here on each session counts on the phases it gets */
+	for (size_t i = 0; r == 0 && i < t.n_ss; i++)
+		if (t.ss[i].may_switch)
+			ogw_lb_session_set_mode(&t.ss[i], t.mode[i]);
 	if (r == 0)
 		r = set_targets(&t, &p);
 	if (r == 0)
@@ -1581,6 +1711,7 @@ static json_t *node_json(const struct tree *t, const struct ogw_lb_params *p, si
 				    json_real(m->target_a));
 		json_object_set_new(o, "csmsLimitA", m->csms_a < 0 ? json_null() :
 				    json_real(m->csms_a));
+		json_object_set_new(o, "phases", json_integer(m->mode.phases));
 	}
 	for (size_t u = v + 1; u < t->n; u++)
 		if (t->nodes[u].parent == (int)v)
@@ -1611,7 +1742,7 @@ json_t *ogw_balance_site_json(struct ogw_gateway *gw)
 	for (size_t i = 0; i < t->n_ss; i++)
 		for (int v = t->ss[i].node; v >= 0; v = t->nodes[v].parent)
 			for (int k = 0; k < t->ss[i].phases; k++)
-				alloc[v][t->ss[i].grid_phase[k]] += t->alloc[i];
+				alloc[v][ogw_lb_session_grid_phase(&t->ss[i], k)] += t->alloc[i];
 	for (size_t e = 0; e < t->n; e++)
 		if (t->meta[e].kind == NODE_EVSE)
 			for (int v = (int)e; v >= 0; v = t->nodes[v].parent)
