@@ -24,6 +24,7 @@ PKGS=(build-essential meson ninja-build pkg-config python3
       libmodbus-dev libcurl4-openssl-dev
       mosquitto sqlite3 nginx-light chromium
       python3-pyftpdlib  # the FTP CSMS host of tests/interop/files.test.mjs
+      python3-pymodbus   # the SDM630 grid meter of tests/interop/balance-fleet.test.mjs
       clang)  # clang: the libFuzzer targets (tests/fuzz, meson suite fuzz)
 
 node_ok() {

@@ -34,8 +34,13 @@ export function limitNow(s) {
 }
 
 export class Charger {
+  // spec.rampMs: a car takes more current only once a higher limit has
+  // been in force this long (a real one follows the PWM in seconds); less
+  // at once. Default 0: at once both ways.
   constructor(spec, onReport) {
     Object.assign(this, spec);
+    this.rampMs ??= 0;
+    this.raiseSince = null;
     this.v16 = spec.ver === '1.6';
     this.profiles = new Map();   // `${purpose}/${evse}/${stackLevel}` -> schedule
     this.gwProfiles = [];        // every profile we got, in order
@@ -143,6 +148,19 @@ export class Charger {
       this.switches.push([Date.now(), lines.length, lines[0]]);
     // a single-phase car takes the first line offered
     for (const k of lines.slice(0, this.car[0])) draw[this.rot[k]] = amps;
+    if (this.rampMs && draw.some((a, i) => a > this.draw[i])) {
+      this.raiseSince ??= Date.now();
+      const wait = this.raiseSince + this.rampMs - Date.now();
+      if (wait > 0) {
+        for (let i = 0; i < 3; i++) draw[i] = Math.min(draw[i], this.draw[i]);
+        clearTimeout(this.rampTimer);
+        this.rampTimer = setTimeout(() => this.apply(), wait + 1);
+      } else {
+        this.raiseSince = null;
+      }
+    } else {
+      this.raiseSince = null;
+    }
     const changed = draw.some((a, i) => a !== this.draw[i]);
     this.draw = draw;
     this.onReport();
@@ -209,6 +227,7 @@ export class Charger {
 
   async close() {
     clearInterval(this.timer);
+    clearTimeout(this.rampTimer);
     await this.client?.close({ force: true }).catch(() => {});
   }
 }
