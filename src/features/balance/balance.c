@@ -1210,7 +1210,8 @@ static uint64_t send_evse(struct ogw_session *s, const struct node_meta *m,
 	if (be->sent_a >= 0 && switch_first_step(was, be->sent_a, mode, target, &mode, &target))
 		lower = true;
 	else if (be->sent_a >= 0 && !same_mode(mode, was))
-		lower = target <= be->sent_a && (!(mode_lines(mode) & ~mode_lines(was)) || target <= 0);
+		lower = target <= be->sent_a &&
+			(!(mode_lines(mode) & ~mode_lines(was)) || target <= 0);
 	if (!changed || lower != lowering_pass || now_us < be->retry_us)
 		return 0;
 	if (!lower && (s->gw->balance->lowering || now_us - be->sent_us < gap))
