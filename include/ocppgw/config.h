@@ -170,7 +170,12 @@ struct ogw_meter_regs {
 struct ogw_meter_poll_conf {
 	double interval_s;        /* between two polls, default 1 */
 	double timeout_s;         /* one connect or answer, default 1 */
-	char *host;               /* Modbus: the meter (or its TCP gateway) */
+	char *host;               /* Modbus TCP: the meter (or its TCP gateway) */
+	char *device;             /* Modbus RTU: the serial line (else TCP) */
+	int baud;                 /* RTU: default 9600 */
+	char parity;              /* RTU: 'N' (default), 'E' or 'O' */
+	int data_bits;            /* RTU: 7 or 8 (default) */
+	int stop_bits;            /* RTU: 1 (default) or 2 */
 	int port;                 /* Modbus: default 502 */
 	int unit;                 /* Modbus: unit (slave) id, default 1 */
 	struct ogw_meter_regs regs;

@@ -481,6 +481,18 @@ static void parse_preset(struct loader *ld, const config_setting_t *s, const cha
 		((struct ogw_meter_poll_conf *)base)->regs = meter_presets[i].regs;
 }
 
+/* meter.modbus.parity: "none", "even" or "odd", as libmodbus's N / E / O. */
+static void parse_parity(struct loader *ld, const config_setting_t *s, const char *name,
+			 void *base, const struct field *f)
+{
+	static const char *const names[] = { "none", "even", "odd" };
+	int i = parse_choice(ld, s, name, names, 3);
+
+	(void)f;
+	if (i >= 0)
+		((struct ogw_meter_poll_conf *)base)->parity = "NEO"[i];
+}
+
 static void parse_reg_type(struct loader *ld, const config_setting_t *s, const char *name,
 			   void *base, const struct field *f)
 {
@@ -585,6 +597,15 @@ static void parse_meter_url(struct loader *ld, const config_setting_t *s, const 
 
 static const struct field modbus_fields[] = {
 	{ .name = "host", .kind = F_STRING, .off = offsetof(struct ogw_meter_poll_conf, host) },
+	{ .name = "device", .kind = F_STRING,
+	  .off = offsetof(struct ogw_meter_poll_conf, device) },
+	{ .name = "baud", .kind = F_INT, .off = offsetof(struct ogw_meter_poll_conf, baud),
+	  .min = 300, .max = 1000000 },
+	{ .name = "parity", .kind = F_SPECIAL, .special = parse_parity },
+	{ .name = "data_bits", .kind = F_INT,
+	  .off = offsetof(struct ogw_meter_poll_conf, data_bits), .min = 7, .max = 8 },
+	{ .name = "stop_bits", .kind = F_INT,
+	  .off = offsetof(struct ogw_meter_poll_conf, stop_bits), .min = 1, .max = 2 },
 	{ .name = "port", .kind = F_INT, .off = offsetof(struct ogw_meter_poll_conf, port),
 	  .min = 1, .max = 65535 },
 	{ .name = "unit", .kind = F_INT, .off = offsetof(struct ogw_meter_poll_conf, unit),
@@ -636,8 +657,9 @@ static void parse_meter_poll(struct loader *ld, const config_setting_t *s, const
 	}
 	lb->meter_source = source;
 	walk_group(ld, s, fields, name, m);
-	if (source == OGW_METER_MODBUS && !m->host)
-		setting_error(ld, s, "%s: needs host", name);
+	if (source == OGW_METER_MODBUS && !m->host == !m->device)
+		setting_error(ld, s, "%s: needs host (Modbus TCP) or device (Modbus RTU), "
+			      "not both", name);
 	else if (source == OGW_METER_MODBUS && m->regs.addr[0] < 0)
 		setting_error(ld, s, "%s: needs registers = [L1, L2, L3] or a preset", name);
 	else if (source == OGW_METER_MODBUS && m->regs.scale == 0)
@@ -786,6 +808,7 @@ void ogw_lb_conf_free(struct ogw_lb_conf *lb)
 	free(lb->site.schedule);
 	free(lb->limit_mqtt);
 	free(lb->meter_poll.host);
+	free(lb->meter_poll.device);
 	free(lb->meter_poll.url);
 	for (int k = 0; k < 3; k++)
 		free(lb->meter_poll.pointer[k]);
@@ -823,6 +846,7 @@ void ogw_conf_parse_lb(struct loader *ld, const config_setting_t *s, const char 
 	lb->meter_safe_a = -1;
 	lb->meter_poll = (struct ogw_meter_poll_conf){
 		.interval_s = 1, .timeout_s = 1, .port = 502, .unit = 1, .http_scale = 1,
+		.baud = 9600, .parity = 'N', .data_bits = 8, .stop_bits = 1,
 		.regs = { .input = true, .type = OGW_REG_FLOAT32, .scale = 1,
 			  .addr = { -1, -1, -1 } },
 	};

@@ -17,6 +17,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -300,4 +301,80 @@ fleetScenario('mqtt', {
   },
   silence: async () => { mqttSilent = true; },
   resume: async () => { mqttSilent = false; },
+});
+
+// ---------------------------------------------------------------------------
+// Modbus RTU: the same SDM630 on a serial line, a pty pair made by socat
+// (the gateway opens one end with libmodbus, the pymodbus meter the other).
+const SOCAT = '/usr/bin/socat';
+const NO_SERIAL = NO_PYMODBUS || (!fs.existsSync(SOCAT) && `${SOCAT} missing`);
+
+describe('the grid meter over Modbus RTU on a serial line', { timeout: 60000, skip: NO_SERIAL }, () => {
+  let dir, socat, meter, csms, gw, timer;
+  const building = [30, 8, 8];
+  let car;
+  const limit = async () => (await adminApi(gw, 'GET', '/api/site/limit')).json;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocppgw-rtu-'));
+    socat = spawn(SOCAT, [`pty,raw,echo=0,link=${dir}/gw`, `pty,raw,echo=0,link=${dir}/meter`],
+      { stdio: 'ignore' });
+    await waitFor(() => fs.existsSync(`${dir}/gw`) && fs.existsSync(`${dir}/meter`), 5000, 'pty pair');
+    meter = spawn(PYTHON, [path.join(HERE, 'lib', 'sdm630_meter.py'), '--serial', `${dir}/meter`],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    meter.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
+    await waitFor(() => out.includes('serial '), 10000, 'RTU meter on its line');
+    car = new Charger({ id: 'RTU1', ver: '1.6', phases: 3, rot: [0, 1, 2], car: [3, 32] }, () => {});
+    const feed = () => meter.stdin.write(
+      `set ${building.map((b, k) => (b + car.draw[k]).toFixed(2)).join(' ')}\n`);
+    feed();
+    timer = setInterval(feed, 100);
+    csms = await startBalanceCsms();
+    gw = await startGateway({ csmsUrl: csms.url, config: `
+log = { level = "debug"; };
+load_balancing = {
+  update_interval = 1; min_change = 1.0; headroom = 2.0; min_interval = 1;
+  meter = { fuse_a = 40.0; timeout = 3; safe_a = 6.0;
+    modbus = { device = "${dir}/gw"; baud = 9600; parity = "none"; unit = 1; preset = "sdm630";
+               interval = 0.3; timeout = 0.5; }; };
+  site = { limit_a = 40.0; phases = 3;
+    chargers = ( { id = "RTU1"; phases = 3; max_a = 32.0; } ); };
+};
+` });
+    await car.connect(gw);
+    await car.arrive();
+  });
+
+  after(async () => {
+    clearInterval(timer);
+    await car?.close();
+    await stopAll({ gw, csms });
+    meter?.stdin.end();
+    meter?.kill();
+    socat?.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the phase currents over the serial line and gives the car what the fuse leaves',
+    async () => {
+      await waitFor(() => /grid meter modbus \S+\/gw unit 1, polled every 0\.3 s/.test(gw.stderr),
+        5000, 'the RTU poller');
+      // 30 A of building on L1 under a 40 A fuse: the car gets 10 A
+      await waitFor(() => car.draw[0] > 0 && car.draw[0] <= 10.05, 8000, `the car at 10 A: ${car.draw}`);
+      const l = await limit();
+      assert.equal(l.meter.state, 'ok');
+      assert.equal(l.meter.source, 'modbus');
+      assert.ok(Math.abs(l.meter.loadA[0] - 30) < 1, `load ${JSON.stringify(l.meter.loadA)}`);
+      // the building falls on L1: the car gets more
+      building[0] = 12;
+      await waitFor(() => car.draw[0] >= 20, 10000, `the car after the fall: ${car.draw}`);
+      assert.ok(building[0] + car.draw[0] <= 40, `${building} + ${car.draw}`);
+      // the meter's process gone: the fail-safe
+      meter.kill();
+      await waitFor(() => /grid meter silent for 3 s: fail-safe site limit 6\.0 A/.test(gw.stderr),
+        6000, 'fail-safe');
+      await waitFor(() => Math.max(...car.draw) <= 6, 3000, 'the car within the fail-safe');
+      assert.equal(gw.proc.exitCode, null);
+    });
 });

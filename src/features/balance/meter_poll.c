@@ -77,7 +77,10 @@ static int modbus_poll(struct ogw_meter_poll *mp, modbus_t **ctx, double ret_a[3
 		uint32_t us = (uint32_t)((mp->conf.timeout_s - s) * 1e6);
 
 		snprintf(port, sizeof(port), "%d", mp->conf.port);
-		*ctx = modbus_new_tcp_pi(mp->conf.host, port);
+		*ctx = mp->conf.device ?
+		       modbus_new_rtu(mp->conf.device, mp->conf.baud, mp->conf.parity,
+				      mp->conf.data_bits, mp->conf.stop_bits) :
+		       modbus_new_tcp_pi(mp->conf.host, port);
 		if (!*ctx) {
 			snprintf(err, errlen, "%s", modbus_strerror(errno));
 			return -1;
@@ -214,6 +217,7 @@ static void drop_ref(struct ogw_meter_poll *mp)
 	pthread_mutex_destroy(&mp->mu);
 	pthread_cond_destroy(&mp->cv);
 	free(mp->conf.host);
+	free(mp->conf.device);
 	free(mp->conf.url);
 	for (int k = 0; k < 3; k++)
 		free(mp->conf.pointer[k]);
@@ -333,10 +337,14 @@ struct ogw_meter_poll *ogw_meter_poll_start(struct ogw_gateway *gw)
 	mp->voltage = lb->voltage;
 	mp->conf = lb->meter_poll;
 	mp->conf.host = dup_or_null(lb->meter_poll.host);
+	mp->conf.device = dup_or_null(lb->meter_poll.device);
 	mp->conf.url = dup_or_null(lb->meter_poll.url);
 	for (int k = 0; k < 3; k++)
 		mp->conf.pointer[k] = dup_or_null(lb->meter_poll.pointer[k]);
-	if (mp->source == OGW_METER_MODBUS)
+	if (mp->source == OGW_METER_MODBUS && mp->conf.device)
+		snprintf(mp->desc, sizeof(mp->desc), "modbus %s unit %d", mp->conf.device,
+			 mp->conf.unit);
+	else if (mp->source == OGW_METER_MODBUS)
 		snprintf(mp->desc, sizeof(mp->desc), "modbus %s:%d unit %d", mp->conf.host,
 			 mp->conf.port, mp->conf.unit);
 	else
@@ -380,6 +388,7 @@ struct ogw_meter_poll *ogw_meter_poll_start(struct ogw_gateway *gw)
 	return mp;
 fail_free:
 	free(mp->conf.host);
+	free(mp->conf.device);
 	free(mp->conf.url);
 	for (int k = 0; k < 3; k++)
 		free(mp->conf.pointer[k]);
@@ -414,9 +423,12 @@ static bool same_meter(const struct ogw_meter_poll *mp, const struct ogw_lb_conf
 	    a->regs.type != b->regs.type || a->regs.low_word_first != b->regs.low_word_first ||
 	    a->regs.scale != b->regs.scale || a->regs.power != b->regs.power ||
 	    memcmp(a->regs.addr, b->regs.addr, sizeof(a->regs.addr)) ||
-	    a->http_scale != b->http_scale || a->http_power != b->http_power)
+	    a->http_scale != b->http_scale || a->http_power != b->http_power ||
+	    a->baud != b->baud || a->parity != b->parity || a->data_bits != b->data_bits ||
+	    a->stop_bits != b->stop_bits)
 		return false;
 	if (strcmp(a->host ? a->host : "", b->host ? b->host : "") ||
+	    strcmp(a->device ? a->device : "", b->device ? b->device : "") ||
 	    strcmp(a->url ? a->url : "", b->url ? b->url : ""))
 		return false;
 	for (int k = 0; k < 3; k++)

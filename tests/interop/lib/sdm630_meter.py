@@ -9,13 +9,17 @@
 #   stop           stop listening and drop every connection (a silent meter)
 #   start          listen again on the same port
 # It prints "port N" once listening, and "ok <command>" after each command.
+# With `--serial PATH` it is a Modbus RTU meter on that serial line (9600
+# 8N1; a pty of a socat pair in the test) instead, printing "serial PATH";
+# stop and start then do nothing.
 import asyncio
 import struct
 import sys
 
 from pymodbus.datastore import (ModbusSequentialDataBlock, ModbusServerContext,
                                 ModbusSlaveContext)
-from pymodbus.server.async_io import ModbusTcpServer
+from pymodbus.server.async_io import ModbusSerialServer, ModbusTcpServer
+from pymodbus.transaction import ModbusRtuFramer
 
 CURRENT_ADDR = (6, 8, 10)
 
@@ -42,8 +46,14 @@ async def main():
         port = server.server.sockets[0].getsockname()[1]
         return task
 
-    await start()
-    print(f'port {port}', flush=True)
+    if len(sys.argv) == 3 and sys.argv[1] == '--serial':
+        rtu = ModbusSerialServer(context, framer=ModbusRtuFramer, port=sys.argv[2],
+                                 baudrate=9600, bytesize=8, parity='N', stopbits=1)
+        await rtu.start()
+        print(f'serial {sys.argv[2]}', flush=True)
+    else:
+        await start()
+        print(f'port {port}', flush=True)
     loop = asyncio.get_running_loop()
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)

@@ -214,6 +214,33 @@ Test(config_lb, no_site_section_is_an_error_not_a_crash)
 	expect_errors(path, want, sizeof(want) / sizeof(want[0]));
 }
 
+/* meter.modbus over a serial line (Modbus RTU): device instead of host. */
+Test(config_lb, meter_modbus_rtu)
+{
+	struct ogw_conf c;
+	struct ogw_conf_errors errs;
+	const struct ogw_meter_poll_conf *m;
+	const char *const bad[] = {
+		"3: load_balancing.meter.modbus.parity: expected one of \"none\", \"even\", \"odd\"",
+		"3: load_balancing.meter.modbus.data_bits: must be between 7 and 8",
+		("3: load_balancing.meter.modbus: needs host (Modbus TCP) or device (Modbus RTU), "
+		 "not both"),
+	};
+
+	load(FIXTURES "/lb-meter-rtu.conf", &c, &errs, 0);
+	m = &c.lb->meter_poll;
+	cr_assert_str_eq(m->device, "/dev/ttyUSB0");
+	cr_assert_null(m->host);
+	cr_assert_eq(m->baud, 19200);
+	cr_assert_eq(m->parity, 'E');
+	cr_assert_eq(m->data_bits, 8);  /* default */
+	cr_assert_eq(m->stop_bits, 2);
+	cr_assert_eq(m->unit, 3);
+	ogw_conf_clear(&c);
+	ogw_conf_errors_clear(&errs);
+	expect_errors(FIXTURES "/lb-meter-rtu-bad.conf", bad, 3);
+}
+
 /* meter.modbus: a preset, then settings after it that override it. */
 Test(config_lb, meter_modbus_preset_and_overrides)
 {
