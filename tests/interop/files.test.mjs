@@ -9,7 +9,6 @@
 // and the gateway goes on relaying.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -21,7 +20,7 @@ import {
   withTimeout,
 } from './lib/harness.mjs';
 import {
-  firmwareCharger, logCharger, logHost, sha256, startFileHost,
+  firmwareCharger, haveFtpd, logCharger, logHost, sha256, startFileHost, startFtpd,
 } from './lib/files-peers.mjs';
 
 const FW = crypto.randomBytes(200000);
@@ -463,11 +462,6 @@ describe('a log on its way survives a restart of the gateway', { timeout: 120000
   });
 });
 
-// The CSMS's host speaks FTP: Debian's python3-pyftpdlib, anonymous with
-// write access, on a free port. Skipped where the package is missing.
-const FTPD = '/usr/bin/python3';
-const haveFtpd = spawnSync(FTPD, ['-c', 'import pyftpdlib'], { stdio: 'ignore' }).status === 0;
-
 describe('an FTP CSMS host (python3-pyftpdlib)', { timeout: 120000, skip: !haveFtpd && 'python3-pyftpdlib not installed' }, () => {
   let ftpd;
   let root;
@@ -476,16 +470,8 @@ describe('an FTP CSMS host (python3-pyftpdlib)', { timeout: 120000, skip: !haveF
   const LOG = crypto.randomBytes(20000);
   const heard = [];
   before(async () => {
-    root = tmpDir('ocppgw-ftp-');
-    fs.writeFileSync(path.join(root, 'fw.bin'), FW);
-    fs.mkdirSync(path.join(root, 'logs'));
-    port = await freePort();
-    ftpd = spawn(FTPD, ['-m', 'pyftpdlib', '-i', '127.0.0.1', '-p', String(port), '-w', '-d', root],
-      { stdio: 'ignore' });
-    await waitFor(() => new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    }), 10000, 'the FTP server');
+    ftpd = await startFtpd({ 'fw.bin': FW });
+    ({ root, port } = ftpd);
     t = await setup([['FTP16', '1.6'], ['FTPL16', '1.6']]);
     logCharger(t.clients.FTPL16, '1.6', LOG);
     t.csms.responders.DiagnosticsStatusNotification = (params, client) => {
@@ -495,8 +481,7 @@ describe('an FTP CSMS host (python3-pyftpdlib)', { timeout: 120000, skip: !haveF
   });
   after(async () => {
     await teardown(t);
-    ftpd.kill('SIGTERM');
-    fs.rmSync(root, { recursive: true, force: true });
+    await ftpd?.stop();
   });
 
   it('firmware at an ftp:// location reaches the charger over the gateway\'s HTTP', async () => {
