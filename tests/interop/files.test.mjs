@@ -214,7 +214,7 @@ describe('logs through the gateway', { timeout: 120000 }, () => {
     await up.listen();
     later = logHost(await freePort());   // down until the outage test brings it up
     t = await setup([['LG16', '1.6'], ['LG201', '2.0.1'], ['LGT16', '1.6'], ['LGO16', '1.6'],
-      ['LGX16', '1.6'], ['LGS16', '1.6']],
+      ['LGX16', '1.6'], ['LGS16', '1.6'], ['LGB16', '1.6']],
     'groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "LGT16" ]; } );');
     for (const id of ['LG16', 'LGT16', 'LGO16']) logCharger(t.clients[id], '1.6', LOG);
     logCharger(t.clients.LG201, '2.0.1', LOG);
@@ -315,6 +315,25 @@ describe('logs through the gateway', { timeout: 120000 }, () => {
     const st = await waitFor(() => heard.find((h) => h.id === 'LGS16'), 5000, 'status at the CSMS');
     assert.equal(st.status, 'UploadFailed');
     assert.equal(up.received.filter((r) => r.url.startsWith('/s/')).length, 0);
+  });
+
+  it('a Content-Length that is not all digits is no length: 411, nothing handed on', async () => {
+    let location;
+    t.clients.LGB16.handle('GetDiagnostics', ({ params }) => { location = params.location; return { fileName: 'b.log' }; });
+    await t.upstream.LGB16.call('GetDiagnostics', { location: `${up.base}/b/` });
+    const u = new URL(`${location}b.log`);
+    const reply = await new Promise((resolve, reject) => {
+      const sock = net.connect(Number(u.port), u.hostname);
+      let got = '';
+      sock.on('data', (d) => { got += d.toString('latin1'); });
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+      // read as 12 before: the rest of the body would have been a new request
+      sock.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n${'a'.repeat(12)}`);
+    });
+    assert.equal(Number(/^HTTP\/1\.[01] (\d{3})/.exec(reply)?.[1]), 411, reply);
+    await sleep(500);
+    assert.equal(up.received.filter((r) => r.url.startsWith('/b/')).length, 0);
   });
 });
 

@@ -414,36 +414,22 @@ static void wake_waiters(struct entry *e)
 	} lws_end_foreach_dll_safe(d, n);
 }
 
-/* "GET /f/<token>[/<name>] HTTP/1.x": the token, or NULL. */
-static const char *request_token(char *head, char ret[TOKEN_LEN + 1])
-{
-	static const char prefix[] = "GET /f/";
-	if (strncmp(head, prefix, sizeof(prefix) - 1))
-		return NULL;
-	const char *t = head + sizeof(prefix) - 1;
-	size_t n = strspn(t, "0123456789abcdef");
-	if (n != TOKEN_LEN || (t[n] != ' ' && t[n] != '/'))
-		return NULL;
-	memcpy(ret, t, TOKEN_LEN);
-	ret[TOKEN_LEN] = '\0';
-	return ret;
-}
-
 static void conn_request(struct conn *c, const char *body)
 {
-	char hex[TOKEN_LEN + 1];
+	struct ogw_files_request req;
 	struct entry *e;
 
-	if (c->fs->up_ops && (!strncmp(c->head, "PUT /u/", 7) || !strncmp(c->head, "POST /u/", 8))) {
-		c->fs->up_ops->begin(c, body);
+	ogw_files_parse_request(c->head, &req);
+	if (c->fs->up_ops && (req.method == OGW_FILES_PUT || req.method == OGW_FILES_POST)) {
+		c->fs->up_ops->begin(c, &req, body);
 		return;
 	}
 	uv_read_stop((uv_stream_t *)&c->tcp);
-	if (!request_token(c->head, hex)) {
+	if (req.method != OGW_FILES_GET) {
 		ogw_files_reply(c, 404, "Not Found");
 		return;
 	}
-	e = token_find(c->fs, hex);
+	e = token_find(c->fs, req.token);
 	if (!e) {
 		ogw_files_reply(c, 404, "Not Found");
 		return;
@@ -628,21 +614,6 @@ void ogw_files_token(char ret[TOKEN_LEN + 1])
 	ogw_random_bytes(rnd, sizeof(rnd));
 	ogw_hex_encode(rnd, sizeof(rnd), ret);
 	ret[TOKEN_LEN] = '\0';
-}
-
-/* The file name the charger may want to see at the end of its path. */
-void ogw_files_safe_name(const char *url, char ret[NAME_MAX_LEN + 1])
-{
-	const char *end = url + strcspn(url, "?#"), *start = end;
-	size_t n = 0;
-
-	while (start > url && start[-1] != '/')
-		start--;
-	for (const char *p = start; p < end && n < NAME_MAX_LEN; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_')
-			ret[n++] = *p;
-	ret[n] = '\0';
 }
 
 static int int_of(const json_t *o, const char *key, int dflt)
