@@ -429,6 +429,57 @@ describe('fleet rollout from the admin API, no CSMS', { timeout: 120000 }, () =>
   });
 });
 
+describe('the download cache survives a restart, within files.max_size', { timeout: 120000 }, () => {
+  let csms;
+  let host;
+  let gw;
+  let charger;
+  const dataDir = path.join(tmpDir(), 'data');
+  const start = async (maxSize) => startGateway({
+    csmsUrl: csms.url, dataDir,
+    config: `files = { listen = "127.0.0.1:${await freePort()}"; max_size = ${maxSize}; };\n`,
+  });
+  const update = async (file) => {
+    const n = charger.firmware.length;
+    await (await csms.waitClient('KC16')).call('UpdateFirmware', { location: `${host.base}${file}`, retrieveDate: isoNow() });
+    const rec = await waitFor(() => charger.firmware[n]?.done && charger.firmware[n], 20000, `download of ${file}`);
+    assert.equal(rec.error, undefined);
+    return rec;
+  };
+  const connect = async () => { charger = firmwareCharger(await connectCharger(gw, 'KC16', '1.6'), '1.6'); };
+  before(async () => {
+    csms = await startCsms();
+    host = await startFileHost({ '/keep.bin': FW, '/drop.bin': SIGNED });
+  });
+  after(async () => {
+    await stopAll({ clients: [charger], gw, csms });
+    await host.close();
+  });
+
+  it('a kept file is served without a new download; the least recently used one over the cap is dropped', async () => {
+    gw = await start(1 << 20);
+    await connect();
+    assert.equal((await update('/keep.bin')).hash, sha256(FW));
+    assert.equal((await update('/drop.bin')).hash, sha256(SIGNED));
+    await update('/keep.bin');   // keep.bin is now the most recently used
+    assert.equal(host.count('/keep.bin'), 1);
+    await charger.close({ force: true });
+    assert.equal((await gw.stop()).code, 0);
+
+    // Room for one of the two: drop.bin, the older one, goes.
+    gw = await start(FW.length + 1000);
+    await waitFor(() => /1 download\(s\) of an earlier run kept, 200000 bytes/.test(gw.stderr), 5000,
+      'the kept download');
+    await connect();
+    assert.equal((await update('/keep.bin')).hash, sha256(FW));
+    assert.equal(host.count('/keep.bin'), 1, 'the kept file was downloaded again');
+    assert.equal((await update('/drop.bin')).hash, sha256(SIGNED));
+    assert.equal(host.count('/drop.bin'), 2, 'the dropped file must be downloaded again');
+    const left = fs.readdirSync(path.join(dataDir, 'files')).sort();
+    assert.ok(left.every((f) => /^\d+\.bin(\.url)?$/.test(f)), String(left));
+  });
+});
+
 describe('a log on its way survives a restart of the gateway', { timeout: 120000 }, () => {
   let csms;
   let host;
