@@ -22,6 +22,7 @@ import { fleetResponders, startFleet } from './lib/sim-peers.mjs';
 
 const FW = crypto.randomBytes(300000);
 const SIGNED = crypto.randomBytes(120000);
+const MAX_FILE = 1 << 20;   // the gateway's files.max_file_size here
 
 // Sim chargers that only boot and wait: no charging sessions of their own
 // (the first plug-in comes within one idle time), real-time clock.
@@ -92,12 +93,13 @@ describe('sim chargers: firmware and logs through the gateway (nginx host)', { t
   let filePort;
 
   before(async () => {
-    host = await startNginx({ 'fw.bin': FW, 'signed.bin': SIGNED, 'shared.bin': FW, 'trans.bin': SIGNED });
+    host = await startNginx({ 'fw.bin': FW, 'signed.bin': SIGNED, 'shared.bin': FW, 'trans.bin': SIGNED,
+      'huge.bin': crypto.randomBytes(MAX_FILE + 1) });
     csms = await fileCsms(problems);
     filePort = await freePort();
     gw = await startGateway({
       csmsUrl: csms.url,
-      config: `files = { listen = "127.0.0.1:${filePort}"; upload_retry_interval = 1; };\n` +
+      config: `files = { listen = "127.0.0.1:${filePort}"; upload_retry_interval = 1; max_file_size = ${MAX_FILE}; };\n` +
         'groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "SIMT16-1" ]; } );',
     });
     fleets.push(fleet(gw.endpoint, '1.6', 1, 'SIM16-%d'));
@@ -205,18 +207,22 @@ describe('sim chargers: firmware and logs through the gateway (nginx host)', { t
     }
   });
 
-  it('a download that fails at the host: DownloadFailed once at the CSMS, the sim carries on', async () => {
-    const client = await csms.waitClient('SIMX-2');
-    const earlier = csms.statuses('SIMX-2', 'firmware').length;   // the ten chargers' test
-    await client.call('UpdateFirmware', { location: `${host.base}/missing.bin`, retrieveDate: isoNow() });
-    await untilLast(csms, 'SIMX-2', 'firmware', 'DownloadFailed');
-    await sleep(1500);
-    const s = csms.statuses('SIMX-2', 'firmware').slice(earlier);
-    assert.equal(s.filter((x) => x === 'DownloadFailed').length, 1, String(s));
-    assert.ok(!s.includes('Installed'));
-    const r = await client.call('TriggerMessage', { requestedMessage: 'Heartbeat' });
-    assert.equal(r.status, 'Accepted');
-  });
+  for (const [id, file, what] of [['SIMX-2', 'missing.bin', 'a 404 at the host'],
+    ['SIMX-3', 'huge.bin', 'a file over files.max_file_size (it cannot be cached)']]) {
+    it(`${what}: DownloadFailed once at the CSMS, the sim and the gateway carry on`, async () => {
+      const client = await csms.waitClient(id);
+      const earlier = csms.statuses(id, 'firmware').length;   // the ten chargers' test
+      await client.call('UpdateFirmware', { location: `${host.base}/${file}`, retrieveDate: isoNow() });
+      await untilLast(csms, id, 'firmware', 'DownloadFailed');
+      await sleep(1500);
+      const s = csms.statuses(id, 'firmware').slice(earlier);
+      assert.equal(s.filter((x) => x === 'DownloadFailed').length, 1, String(s));
+      assert.ok(!s.includes('Installed'));
+      assert.match(gw.stderr, new RegExp(`file ${host.base}/${file}: download failed`));
+      const r = await client.call('TriggerMessage', { requestedMessage: 'Heartbeat' });
+      assert.equal(r.status, 'Accepted');
+    });
+  }
 });
 
 // The CSMS's host speaks FTP (python3-pyftpdlib); skipped where it is missing.
