@@ -14,6 +14,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { chromium } from 'playwright-core';
+
 import {
   adminApi, freePort, isoNow, sleep, startCsms, startGateway, tmpDir, waitFor,
 } from './lib/harness.mjs';
@@ -22,7 +24,8 @@ import { fleetResponders, startFleet } from './lib/sim-peers.mjs';
 
 const FW = crypto.randomBytes(300000);
 const SIGNED = crypto.randomBytes(120000);
-const MAX_FILE = 1 << 20;   // the gateway's files.max_file_size here
+const MAX_FILE = 1 << 20;
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';   // the gateway's files.max_file_size here
 
 // Sim chargers that only boot and wait: no charging sessions of their own
 // (the first plug-in comes within one idle time), real-time clock.
@@ -300,5 +303,22 @@ describe('a wave rollout of sim chargers that stops on a failure (no CSMS)', { t
     assert.equal(by['ROLL-3'].wave, 2, 'ROLLB-1\'s wave');
     assert.equal(by['ROLL-4'].state, 'pending', 'wave 3 must not start');
     assert.equal(host.count('/roll.bin'), 1);
+  });
+
+  it('the status page shows the rollout: stopped, each charger\'s state', { skip: !fs.existsSync(CHROMIUM) &&
+    `${CHROMIUM} is missing` }, async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gw.adminUrl}/`);
+      await page.waitForSelector('#rollout:not([hidden]) #rollout-chargers tr[data-charger="ROLL-4"]', { timeout: 10000 });
+      assert.match(await page.textContent('#rollout-sum'), /^#1 stopped: wave 2, 3 of 5 installed, 1 failed/);
+      const row = async (id) => page.$$eval(`#rollout-chargers tr[data-charger="${id}"] td`, (tds) => tds.map((td) => td.textContent));
+      assert.deepEqual(await row('ROLL-1'), ['ROLL-1', '1', 'installed', 'Installed']);
+      assert.deepEqual(await row('ROLLB-1'), ['ROLLB-1', '–', 'failed', 'not connected']);
+      assert.deepEqual(await row('ROLL-4'), ['ROLL-4', '–', 'pending', '']);
+    } finally {
+      await browser.close();
+    }
   });
 });
