@@ -880,7 +880,8 @@ static void cache_restore(struct ogw_files *fs)
 	}
 	if (d)
 		closedir(d);
-	qsort(k, nk, sizeof(*k), kept_older);
+	if (nk)
+		qsort(k, nk, sizeof(*k), kept_older);
 	for (size_t i = 0; i < nk; i++) {
 		struct entry *e = calloc(1, sizeof(*e));
 		if (!e) {
