@@ -75,11 +75,18 @@ const untilLast = (csms, id, kind, last, requestId, ms = 30000) => waitFor(() =>
   return s.includes(last) ? s : null;
 }, ms, `${id} ${kind} ${last}`);
 
+const sanitizerReports = [];
+after(() => assert.deepEqual(sanitizerReports, [], 'ocppgw-sim died or reported a sanitizer error'));
+
 async function stopRig({ fleets = [], gw, csms, hosts = [] }) {
   for (const f of fleets) {
     if (!f) continue;
     const res = await f.stop();
-    if (res.code !== 0 && res.signal) f.dumpLog(`exit ${JSON.stringify(res)}`);
+    // A sanitizer's report (an ASan build) is a failure of its own.
+    if (res.signal || /Sanitizer|runtime error/.test(f.stderr)) {
+      f.dumpLog(`exit ${JSON.stringify(res)}`);
+      sanitizerReports.push(f.args.join(' '));
+    }
   }
   await gw?.stop();
   await csms?.close();
