@@ -459,6 +459,26 @@ static json_t *set_variables(const struct ctx *c, const json_t *req)
 	return sim_keys_set2x(c->ch, req);
 }
 
+static json_t *update_firmware(const struct ctx *c, const json_t *req)
+{
+	return sim_files_request(c->ch, "UpdateFirmware", req);
+}
+
+static json_t *signed_update_firmware(const struct ctx *c, const json_t *req)
+{
+	return sim_files_request(c->ch, "SignedUpdateFirmware", req);
+}
+
+static json_t *get_diagnostics(const struct ctx *c, const json_t *req)
+{
+	return sim_files_request(c->ch, "GetDiagnostics", req);
+}
+
+static json_t *get_log(const struct ctx *c, const json_t *req)
+{
+	return sim_files_request(c->ch, "GetLog", req);
+}
+
 static const struct {
 	const char *action;
 	unsigned int versions;   /* bit per enum ogw_ocpp */
@@ -487,6 +507,10 @@ static const struct {
 	{ "GetLocalListVersion",     ALL, local_list_version },
 	{ "ClearCache",              ALL, clear_cache },
 	{ "GetTransactionStatus",    V2X, tx_status },
+	{ "UpdateFirmware",          ALL, update_firmware },
+	{ "SignedUpdateFirmware",    V16, signed_update_firmware },
+	{ "GetDiagnostics",          V16, get_diagnostics },
+	{ "GetLog",                  ALL, get_log },
 };
 
 void sim_answer(struct sim_charger *ch, const char *action, const json_t *req,

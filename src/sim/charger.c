@@ -233,8 +233,11 @@ int sim_charger_call(struct sim_charger *ch, const char *action, json_t *payload
 	c = ogw_call_new(action, payload, UINT64_MAX);
 	if (!c)
 		return -ENOMEM;
-	if (ch->state != SIM_CH_ACCEPTED && !tx_message(c)) {
-		ogw_call_free(c);  /* offline: only transaction messages wait */
+	/* Offline only transaction messages wait; while booting every call
+	 * waits for the Accepted (pump sends nothing before it), so what a
+	 * CSMS's command starts in that moment is not lost. */
+	if (ch->state != SIM_CH_ACCEPTED && ch->state != SIM_CH_BOOTING && !tx_message(c)) {
+		ogw_call_free(c);
 		return -ENOTCONN;
 	}
 	r = ogw_tracker_push(&ch->tracker, c);

@@ -250,6 +250,10 @@ int sim_fleet_run(const struct sim_opts *o)
 	run.phase_us = run.last_sweep_us = f.t0_us;
 	lws_sul_schedule(f.ctx, 0, &f.sul_tick, tick, 1);
 	ogw_loop_run();
+	/* Transfers hold loop handles: closed while the loop still turns. */
+	for (unsigned int i = 0; i < o->count; i++)
+		sim_files_stop(&f.ch[i]);
+	sim_files_shutdown();
 	ogw_loop_fini(f.ctx);
 	elapsed = (double)(f.stop_us - (o->load ? run.run_us : f.t0_us)) / 1e6;
 	for (unsigned int i = 0; i < o->count; i++)

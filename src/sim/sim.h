@@ -220,6 +220,7 @@ struct sim_evse {
 };
 
 struct sim_kv;
+struct sim_transfer;
 
 struct sim_charger {
 	struct sim_fleet *fleet;
@@ -232,6 +233,7 @@ struct sim_charger {
 	struct sim_rx rx;
 	struct sim_profiles profiles;
 	struct sim_kv *kv;                /* configuration changed from the defaults */
+	struct sim_transfer *fw, *log;    /* firmware update, log upload in progress */
 	struct sim_evse *evse;
 	uint64_t sent_us, connect_us;
 	uint32_t rng;
@@ -327,6 +329,14 @@ const char *sim_msg_status_name(enum ogw_ocpp v, const struct sim_evse *e);
 /* Answers @action; *ret_res is the response, or NULL with *ret_err set. */
 void sim_answer(struct sim_charger *ch, const char *action, const json_t *req,
 		json_t **ret_res, enum ogw_err *ret_err);
+
+/* files.c: firmware downloads and log uploads (UpdateFirmware,
+ * SignedUpdateFirmware, GetDiagnostics, GetLog) */
+json_t *sim_files_request(struct sim_charger *ch, const char *action, const json_t *req);
+/* Stops @ch's transfers, before the loop ends. */
+void sim_files_stop(struct sim_charger *ch);
+/* After every charger's sim_files_stop(): libcurl's handles, the temp dir. */
+void sim_files_shutdown(void);
 
 /* keys.c: the in-memory configuration store */
 /* 1.6 GetConfiguration / ChangeConfiguration, 2.x GetVariables / SetVariables */

@@ -29,6 +29,7 @@ libs_of() {
 	case $1 in
 	frame) echo "src/rpc/ogw_rpc src/util/ogw_util" ;;
 	admin) echo "src/gateway/ogw_gateway" ;;   # only admin_http.o, libc alone
+	files) echo "src/gateway/ogw_gateway" ;;   # only request.o, libc alone
 	schema) echo "src/schema/ogw_schema src/rpc/ogw_rpc src/util/ogw_util" ;;
 	mqtt) echo "src/schema/ogw_schema src/rpc/ogw_rpc src/util/ogw_util" ;;
 	config) echo "src/config/ogw_config src/rpc/ogw_rpc src/util/ogw_util" ;;
@@ -42,7 +43,7 @@ pkgs_of() {
 	*) echo "jansson libwebsockets" ;;
 	esac
 }
-ALL_TARGETS="frame admin schema mqtt config translate"
+ALL_TARGETS="frame admin schema mqtt config translate files"
 
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -9,7 +9,6 @@
 // and the gateway goes on relaying.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -21,7 +20,7 @@ import {
   withTimeout,
 } from './lib/harness.mjs';
 import {
-  firmwareCharger, logCharger, logHost, sha256, startFileHost,
+  firmwareCharger, haveFtpd, logCharger, logHost, sha256, startFileHost, startFtpd,
 } from './lib/files-peers.mjs';
 
 const FW = crypto.randomBytes(200000);
@@ -215,7 +214,7 @@ describe('logs through the gateway', { timeout: 120000 }, () => {
     await up.listen();
     later = logHost(await freePort());   // down until the outage test brings it up
     t = await setup([['LG16', '1.6'], ['LG201', '2.0.1'], ['LGT16', '1.6'], ['LGO16', '1.6'],
-      ['LGX16', '1.6'], ['LGS16', '1.6']],
+      ['LGX16', '1.6'], ['LGS16', '1.6'], ['LGB16', '1.6']],
     'groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "LGT16" ]; } );');
     for (const id of ['LG16', 'LGT16', 'LGO16']) logCharger(t.clients[id], '1.6', LOG);
     logCharger(t.clients.LG201, '2.0.1', LOG);
@@ -317,6 +316,25 @@ describe('logs through the gateway', { timeout: 120000 }, () => {
     assert.equal(st.status, 'UploadFailed');
     assert.equal(up.received.filter((r) => r.url.startsWith('/s/')).length, 0);
   });
+
+  it('a Content-Length that is not all digits is no length: 411, nothing handed on', async () => {
+    let location;
+    t.clients.LGB16.handle('GetDiagnostics', ({ params }) => { location = params.location; return { fileName: 'b.log' }; });
+    await t.upstream.LGB16.call('GetDiagnostics', { location: `${up.base}/b/` });
+    const u = new URL(`${location}b.log`);
+    const reply = await new Promise((resolve, reject) => {
+      const sock = net.connect(Number(u.port), u.hostname);
+      let got = '';
+      sock.on('data', (d) => { got += d.toString('latin1'); });
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+      // read as 12 before: the rest of the body would have been a new request
+      sock.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n${'a'.repeat(12)}`);
+    });
+    assert.equal(Number(/^HTTP\/1\.[01] (\d{3})/.exec(reply)?.[1]), 411, reply);
+    await sleep(500);
+    assert.equal(up.received.filter((r) => r.url.startsWith('/b/')).length, 0);
+  });
 });
 
 describe('fleet rollout from the admin API, no CSMS', { timeout: 120000 }, () => {
@@ -411,6 +429,57 @@ describe('fleet rollout from the admin API, no CSMS', { timeout: 120000 }, () =>
   });
 });
 
+describe('the download cache survives a restart, within files.max_size', { timeout: 120000 }, () => {
+  let csms;
+  let host;
+  let gw;
+  let charger;
+  const dataDir = path.join(tmpDir(), 'data');
+  const start = async (maxSize) => startGateway({
+    csmsUrl: csms.url, dataDir,
+    config: `files = { listen = "127.0.0.1:${await freePort()}"; max_size = ${maxSize}; };\n`,
+  });
+  const update = async (file) => {
+    const n = charger.firmware.length;
+    await (await csms.waitClient('KC16')).call('UpdateFirmware', { location: `${host.base}${file}`, retrieveDate: isoNow() });
+    const rec = await waitFor(() => charger.firmware[n]?.done && charger.firmware[n], 20000, `download of ${file}`);
+    assert.equal(rec.error, undefined);
+    return rec;
+  };
+  const connect = async () => { charger = firmwareCharger(await connectCharger(gw, 'KC16', '1.6'), '1.6'); };
+  before(async () => {
+    csms = await startCsms();
+    host = await startFileHost({ '/keep.bin': FW, '/drop.bin': SIGNED });
+  });
+  after(async () => {
+    await stopAll({ clients: [charger], gw, csms });
+    await host.close();
+  });
+
+  it('a kept file is served without a new download; the least recently used one over the cap is dropped', async () => {
+    gw = await start(1 << 20);
+    await connect();
+    assert.equal((await update('/keep.bin')).hash, sha256(FW));
+    assert.equal((await update('/drop.bin')).hash, sha256(SIGNED));
+    await update('/keep.bin');   // keep.bin is now the most recently used
+    assert.equal(host.count('/keep.bin'), 1);
+    await charger.close({ force: true });
+    assert.equal((await gw.stop()).code, 0);
+
+    // Room for one of the two: drop.bin, the older one, goes.
+    gw = await start(FW.length + 1000);
+    await waitFor(() => /1 download\(s\) of an earlier run kept, 200000 bytes/.test(gw.stderr), 5000,
+      'the kept download');
+    await connect();
+    assert.equal((await update('/keep.bin')).hash, sha256(FW));
+    assert.equal(host.count('/keep.bin'), 1, 'the kept file was downloaded again');
+    assert.equal((await update('/drop.bin')).hash, sha256(SIGNED));
+    assert.equal(host.count('/drop.bin'), 2, 'the dropped file must be downloaded again');
+    const left = fs.readdirSync(path.join(dataDir, 'files')).sort();
+    assert.ok(left.every((f) => /^\d+\.bin(\.url)?$/.test(f)), String(left));
+  });
+});
+
 describe('a log on its way survives a restart of the gateway', { timeout: 120000 }, () => {
   let csms;
   let host;
@@ -463,11 +532,6 @@ describe('a log on its way survives a restart of the gateway', { timeout: 120000
   });
 });
 
-// The CSMS's host speaks FTP: Debian's python3-pyftpdlib, anonymous with
-// write access, on a free port. Skipped where the package is missing.
-const FTPD = '/usr/bin/python3';
-const haveFtpd = spawnSync(FTPD, ['-c', 'import pyftpdlib'], { stdio: 'ignore' }).status === 0;
-
 describe('an FTP CSMS host (python3-pyftpdlib)', { timeout: 120000, skip: !haveFtpd && 'python3-pyftpdlib not installed' }, () => {
   let ftpd;
   let root;
@@ -476,16 +540,8 @@ describe('an FTP CSMS host (python3-pyftpdlib)', { timeout: 120000, skip: !haveF
   const LOG = crypto.randomBytes(20000);
   const heard = [];
   before(async () => {
-    root = tmpDir('ocppgw-ftp-');
-    fs.writeFileSync(path.join(root, 'fw.bin'), FW);
-    fs.mkdirSync(path.join(root, 'logs'));
-    port = await freePort();
-    ftpd = spawn(FTPD, ['-m', 'pyftpdlib', '-i', '127.0.0.1', '-p', String(port), '-w', '-d', root],
-      { stdio: 'ignore' });
-    await waitFor(() => new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    }), 10000, 'the FTP server');
+    ftpd = await startFtpd({ 'fw.bin': FW });
+    ({ root, port } = ftpd);
     t = await setup([['FTP16', '1.6'], ['FTPL16', '1.6']]);
     logCharger(t.clients.FTPL16, '1.6', LOG);
     t.csms.responders.DiagnosticsStatusNotification = (params, client) => {
@@ -495,8 +551,7 @@ describe('an FTP CSMS host (python3-pyftpdlib)', { timeout: 120000, skip: !haveF
   });
   after(async () => {
     await teardown(t);
-    ftpd.kill('SIGTERM');
-    fs.rmSync(root, { recursive: true, force: true });
+    await ftpd?.stop();
   });
 
   it('firmware at an ftp:// location reaches the charger over the gateway\'s HTTP', async () => {

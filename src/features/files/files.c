@@ -133,14 +133,20 @@ static void timer_closed(uv_handle_t *h)
 	free(e);
 }
 
-/* Drops @e: its file, its tokens and what it still owes. */
-static void entry_free(struct entry *e)
+/* Drops @e: its tokens and what it still owes, and its file unless
+ * @keep_file (a complete download at shutdown, for the next start). */
+static void entry_release(struct entry *e, bool keep_file)
 {
 	ogw_fetch_cancel(e->fetch);
 	e->fetch = NULL;
 	if (e->state == ENTRY_READY)
 		e->fs->used -= e->size;
-	unlink(e->path);
+	if (!keep_file) {
+		char url_path[448];
+		snprintf(url_path, sizeof(url_path), "%s.url", e->path);
+		unlink(e->path);
+		unlink(url_path);
+	}
 	lws_dll2_remove(&e->list);
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&e->tokens)) {
 		struct token *tk = lws_container_of(d, struct token, list);
@@ -152,6 +158,11 @@ static void entry_free(struct entry *e)
 	} lws_end_foreach_dll_safe(d, n);
 	uv_timer_stop(&e->timer);
 	uv_close((uv_handle_t *)&e->timer, timer_closed);
+}
+
+static void entry_free(struct entry *e)
+{
+	entry_release(e, false);
 }
 
 /* Drops the least recently used ready files no one is reading until
@@ -178,6 +189,9 @@ static void entry_touch(struct entry *e)
 {
 	lws_dll2_remove(&e->list);
 	lws_dll2_add_tail(&e->list, &e->fs->entries);
+	/* The file's mtime is its place in that order after a restart. */
+	if (e->state == ENTRY_READY)
+		utimensat(AT_FDCWD, e->path, NULL, 0);
 }
 
 /* ---- telling the CSMS ------------------------------------------------- */
@@ -414,36 +428,22 @@ static void wake_waiters(struct entry *e)
 	} lws_end_foreach_dll_safe(d, n);
 }
 
-/* "GET /f/<token>[/<name>] HTTP/1.x": the token, or NULL. */
-static const char *request_token(char *head, char ret[TOKEN_LEN + 1])
-{
-	static const char prefix[] = "GET /f/";
-	if (strncmp(head, prefix, sizeof(prefix) - 1))
-		return NULL;
-	const char *t = head + sizeof(prefix) - 1;
-	size_t n = strspn(t, "0123456789abcdef");
-	if (n != TOKEN_LEN || (t[n] != ' ' && t[n] != '/'))
-		return NULL;
-	memcpy(ret, t, TOKEN_LEN);
-	ret[TOKEN_LEN] = '\0';
-	return ret;
-}
-
 static void conn_request(struct conn *c, const char *body)
 {
-	char hex[TOKEN_LEN + 1];
+	struct ogw_files_request req;
 	struct entry *e;
 
-	if (c->fs->up_ops && (!strncmp(c->head, "PUT /u/", 7) || !strncmp(c->head, "POST /u/", 8))) {
-		c->fs->up_ops->begin(c, body);
+	ogw_files_parse_request(c->head, &req);
+	if (c->fs->up_ops && (req.method == OGW_FILES_PUT || req.method == OGW_FILES_POST)) {
+		c->fs->up_ops->begin(c, &req, body);
 		return;
 	}
 	uv_read_stop((uv_stream_t *)&c->tcp);
-	if (!request_token(c->head, hex)) {
+	if (req.method != OGW_FILES_GET) {
 		ogw_files_reply(c, 404, "Not Found");
 		return;
 	}
-	e = token_find(c->fs, hex);
+	e = token_find(c->fs, req.token);
 	if (!e) {
 		ogw_files_reply(c, 404, "Not Found");
 		return;
@@ -549,6 +549,24 @@ static void entry_failed(struct entry *e, const char *why)
 	entry_free(e);
 }
 
+/* <n>.bin.url beside a downloaded file names its URL, so the next start
+ * finds it again (cache_restore()). Without it the file is only lost to
+ * the next run, so a failure is a warning. */
+static void url_keep(const struct entry *e)
+{
+	char p[448];
+	snprintf(p, sizeof(p), "%s.url", e->path);
+	FILE *f = fopen(p, "we");
+	bool ok = f && fputs(e->url, f) >= 0;
+	if (f && fclose(f))
+		ok = false;
+	if (!ok) {
+		ogw_warn(NULL, "file %s: Failed to note its URL in %s: %s (not kept across a "
+			 "restart)", e->url, p, strerror(errno));
+		unlink(p);
+	}
+}
+
 static void fetched(void *arg, int rc, const char *why, uint64_t bytes)
 {
 	struct entry *e = arg;
@@ -580,6 +598,7 @@ static void fetched(void *arg, int rc, const char *why, uint64_t bytes)
 	e->size = bytes;
 	e->fs->used += bytes;
 	ogw_info(NULL, "file %s: %llu bytes downloaded", e->url, (unsigned long long)bytes);
+	url_keep(e);
 	entry_set_state(e, ENTRY_READY);
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&e->asks)) {
 		ask_free(lws_container_of(d, struct ask, list));
@@ -628,21 +647,6 @@ void ogw_files_token(char ret[TOKEN_LEN + 1])
 	ogw_random_bytes(rnd, sizeof(rnd));
 	ogw_hex_encode(rnd, sizeof(rnd), ret);
 	ret[TOKEN_LEN] = '\0';
-}
-
-/* The file name the charger may want to see at the end of its path. */
-void ogw_files_safe_name(const char *url, char ret[NAME_MAX_LEN + 1])
-{
-	const char *end = url + strcspn(url, "?#"), *start = end;
-	size_t n = 0;
-
-	while (start > url && start[-1] != '/')
-		start--;
-	for (const char *p = start; p < end && n < NAME_MAX_LEN; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_')
-			ret[n++] = *p;
-	ret[n] = '\0';
 }
 
 static int int_of(const json_t *o, const char *key, int dflt)
@@ -789,25 +793,8 @@ const struct ogw_stage ogw_files_stage = {
 
 /* ---- start and stop --------------------------------------------------- */
 
-/* Files of an earlier run: the cache is not kept across restarts. */
-static void dir_empty(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char p[1024];
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-			unlink(p);
-		}
-	closedir(d);
-}
-
-/* @data_dir/@name into @ret, made if needed, emptied when @empty. */
-static int dir_fresh(char *ret, size_t size, const char *data_dir, const char *name, bool empty)
+/* @data_dir/@name into @ret, made if needed. */
+static int dir_fresh(char *ret, size_t size, const char *data_dir, const char *name)
 {
 	snprintf(ret, size, "%s/%s", data_dir, name);
 	if (mkdir(ret, 0700) < 0 && errno != EEXIST) {
@@ -815,9 +802,124 @@ static int dir_fresh(char *ret, size_t size, const char *data_dir, const char *n
 		ogw_err(NULL, "Failed to create %s: %s", ret, strerror(errno));
 		return r;
 	}
-	if (empty)
-		dir_empty(ret);
 	return 0;
+}
+
+/* A complete download of an earlier run: <n>.bin with its <n>.bin.url. */
+struct kept {
+	char *url;
+	unsigned long long n;
+	uint64_t size;
+	struct timespec mtime;
+};
+
+static int kept_older(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct kept *)a)->mtime;
+	const struct timespec *y = &((const struct kept *)b)->mtime;
+	return x->tv_sec != y->tv_sec ? (x->tv_sec < y->tv_sec ? -1 : 1) :
+	       (x->tv_nsec < y->tv_nsec ? -1 : x->tv_nsec > y->tv_nsec);
+}
+
+/* The URL a sidecar names, or NULL. */
+static char *url_read(const char *path)
+{
+	char buf[8192];
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return n && n < sizeof(buf) - 1 && strlen(buf) == n ? strdup(buf) : NULL;
+}
+
+/* The downloads of an earlier run become ready entries again, least
+ * recently used first, as many as files.max_size and max_file_size allow;
+ * everything else in the folder (a .part, a file without its URL) goes. */
+static void cache_restore(struct ogw_files *fs)
+{
+	const struct ogw_conf *c = &fs->gw->conf;
+	struct kept *k = NULL;
+	size_t nk = 0, cap = 0;
+	DIR *d = opendir(fs->dir);
+	struct dirent *de;
+	char p[1024];
+
+	while (d && (de = readdir(d))) {
+		unsigned long long n;
+		int end = 0;
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", fs->dir, de->d_name);
+		if (sscanf(de->d_name, "%llu.bin%n", &n, &end) == 1 && !de->d_name[end] &&
+		    stat(p, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= c->files_max_file_size) {
+			char up[1100];
+			snprintf(up, sizeof(up), "%s.url", p);
+			char *url = url_read(up);
+			if (url && nk == cap) {
+				struct kept *m = realloc(k, (cap = cap ? cap * 2 : 16) * sizeof(*k));
+				if (!m) {
+					free(url);
+					url = NULL;
+				} else {
+					k = m;
+				}
+			}
+			if (url) {
+				k[nk++] = (struct kept){ url, n, (uint64_t)st.st_size, st.st_mtim };
+				if (n > fs->next_name)
+					fs->next_name = n;
+				continue;
+			}
+		}
+		if (sscanf(de->d_name, "%llu.bin.url%n", &n, &end) == 1 && !de->d_name[end])
+			continue;   /* goes with its file below, or alone afterwards */
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	if (nk)
+		qsort(k, nk, sizeof(*k), kept_older);
+	for (size_t i = 0; i < nk; i++) {
+		struct entry *e = calloc(1, sizeof(*e));
+		if (!e) {
+			free(k[i].url);
+			continue;
+		}
+		e->fs = fs;
+		e->url = k[i].url;
+		snprintf(e->path, sizeof(e->path), "%s/%llu.bin", fs->dir, k[i].n);
+		e->state = ENTRY_READY;
+		e->size = k[i].size;
+		e->attempts_max = 1;
+		uv_timer_init(ogw_loop_uv(), &e->timer);
+		e->timer.data = e;
+		lws_dll2_add_tail(&e->list, &fs->entries);
+		fs->used += e->size;
+	}
+	free(k);
+	make_room(fs, NULL, 0);
+	/* Sidecars whose file is gone (dropped above, or never complete). */
+	d = opendir(fs->dir);
+	while (d && (de = readdir(d))) {
+		unsigned long long n;
+		int end = 0;
+		struct stat st;
+		if (sscanf(de->d_name, "%llu.bin.url%n", &n, &end) != 1 || de->d_name[end])
+			continue;
+		snprintf(p, sizeof(p), "%s/%llu.bin", fs->dir, n);
+		if (stat(p, &st) < 0) {
+			snprintf(p, sizeof(p), "%s/%s", fs->dir, de->d_name);
+			unlink(p);
+		}
+	}
+	if (d)
+		closedir(d);
+	if (fs->entries.count)
+		ogw_info(NULL, "files: %u download(s) of an earlier run kept, %llu bytes",
+			 (unsigned int)fs->entries.count, (unsigned long long)fs->used);
 }
 
 static int listen_on(struct ogw_files *fs, const char *addr, int port)
@@ -848,11 +950,12 @@ int ogw_files_start(struct ogw_gateway *gw)
 	fs->gw = gw;
 	gw->files = fs;
 	/* uploads: upload.c keeps what is still on its way (ogw_files_logs_start()). */
-	int r = dir_fresh(fs->dir, sizeof(fs->dir), c->data_dir, "files", true);
+	int r = dir_fresh(fs->dir, sizeof(fs->dir), c->data_dir, "files");
 	if (r == 0)
-		r = dir_fresh(fs->updir, sizeof(fs->updir), c->data_dir, "uploads", false);
+		r = dir_fresh(fs->updir, sizeof(fs->updir), c->data_dir, "uploads");
 	if (r < 0)
 		return r;
+	cache_restore(fs);
 	r = listen_on(fs, c->files_addr, c->files_port);
 	if (r < 0) {
 		ogw_err(NULL, "Failed to listen for file requests on %s:%d: %s", c->files_addr,
@@ -886,7 +989,8 @@ void ogw_files_stop(struct ogw_gateway *gw)
 		ogw_files_conn_close(lws_container_of(d, struct conn, list));
 	} lws_end_foreach_dll_safe(d, n);
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&fs->entries)) {
-		entry_free(lws_container_of(d, struct entry, list));
+		struct entry *e = lws_container_of(d, struct entry, list);
+		entry_release(e, e->state == ENTRY_READY);
 	} lws_end_foreach_dll_safe(d, n);
 	if (fs->up_ops)
 		fs->up_ops->stop(fs);

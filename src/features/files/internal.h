@@ -14,10 +14,9 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include "features/files/request.h"
 #include "session/session.h"
 
-#define TOKEN_LEN 32           /* hex digits: 128 random bits */
-#define NAME_MAX_LEN 64        /* a file name kept at the end of a path */
 #define HEAD_MAX 4096          /* a charger's request line and headers */
 #define CONNS_MAX 64           /* file server connections at once */
 #define CHUNK 65536
@@ -82,8 +81,6 @@ char *ogw_files_offer(struct ogw_files *fs, const char *charger, const char *url
 		      const json_t *req, const json_t *holder, struct ask *a);
 /* Random hex into @ret. */
 void ogw_files_token(char ret[TOKEN_LEN + 1]);
-/* The file name at the end of @url's path, only [A-Za-z0-9._-]. */
-void ogw_files_safe_name(const char *url, char ret[NAME_MAX_LEN + 1]);
 
 /*
  * upload.c's part of the file server, registered by ogw_files_logs_start()
@@ -92,8 +89,8 @@ void ogw_files_safe_name(const char *url, char ret[NAME_MAX_LEN + 1]);
  */
 struct ogw_files_upload_ops {
 	/* "PUT|POST /u/<token>[/<name>]": the head of @c (ending at @body, with
-	 * the first bytes of the body after it) is read; takes the body. */
-	void (*begin)(struct conn *c, const char *body);
+	 * the first bytes of the body after it) is read into @req; takes the body. */
+	void (*begin)(struct conn *c, const struct ogw_files_request *req, const char *body);
 	/* More of the body @c is receiving. */
 	void (*body)(struct conn *c, const char *data, size_t len);
 	/* @c went away before its body was complete. */

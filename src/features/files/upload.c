@@ -391,54 +391,26 @@ static enum ogw_stage_verdict logs_on_call(struct ogw_leg *from, struct ogw_fram
 
 static void upload_body(struct conn *c, const char *data, size_t len);
 
-/* A header's value in @head (case-insensitive name), or NULL; *len set. */
-static const char *header(const char *head, const char *name, size_t *len)
-{
-	size_t n = strlen(name);
-	for (const char *p = strstr(head, "\r\n"); p && p[2] != '\r'; p = strstr(p + 2, "\r\n")) {
-		if (!strncasecmp(p + 2, name, n) && p[2 + n] == ':') {
-			const char *v = p + 3 + n;
-			v += strspn(v, " \t");
-			*len = strcspn(v, "\r\n");
-			return v;
-		}
-	}
-	return NULL;
-}
-
-static void upload_begin(struct conn *c, const char *body)
+static void upload_begin(struct conn *c, const struct ogw_files_request *req, const char *body)
 {
 	struct ogw_files *fs = c->fs;
 	struct ogw_conf *conf = &fs->gw->conf;
-	bool post = c->head[1] == 'O';
-	const char *t = c->head + (post ? 8 : 7), *v;
-	char hex[TOKEN_LEN + 1], name[NAME_MAX_LEN + 1] = "";
-	size_t n = strspn(t, "0123456789abcdef"), len;
+	bool post = req->method == OGW_FILES_POST;
+	const char *name = req->name;
 	struct upload *u;
 
-	if (n != TOKEN_LEN || (t[n] != ' ' && t[n] != '/')) {
-		ogw_files_reply(c, 404, "Not Found");
-		return;
-	}
-	memcpy(hex, t, TOKEN_LEN);
-	hex[TOKEN_LEN] = '\0';
-	u = up_by_token(fs, hex);
+	u = up_by_token(fs, req->token);
 	if (!u || u->state != UP_AWAITING) {
 		ogw_files_reply(c, u ? 409 : 404, u ? "Conflict" : "Not Found");
 		return;
 	}
 	struct ogw_log_ctx lc = { .charger = u->charger, .leg = "south" };
-	if (t[n] == '/') {
-		char path[NAME_MAX_LEN + 2];
-		snprintf(path, sizeof(path), "%.*s", (int)strcspn(t + n, " ?"), t + n);
-		ogw_files_safe_name(path, name);
-	}
-	if (!(v = header(c->head, "Content-Length", &len)) || len > 19) {
+	if (!req->has_length) {
 		ogw_warn(&lc, "log upload %s: no Content-Length, refused", u->token);
 		ogw_files_reply(c, 411, "Length Required");
 		return;
 	}
-	c->body_len = strtoull(v, NULL, 10);
+	c->body_len = req->length;
 	if (c->body_len > conf->files_max_file_size ||
 	    fs->held + c->body_len > conf->files_max_size) {
 		ogw_warn(&lc, "log upload %s: %llu bytes, over files.max_file_size or the room "
@@ -447,8 +419,8 @@ static void upload_begin(struct conn *c, const char *body)
 		ogw_files_reply(c, 413, "Payload Too Large");
 		return;
 	}
-	if (post && (v = header(c->head, "Content-Type", &len)))
-		u->post_type = strndup(v, len > 250 ? 250 : len);
+	if (post && req->type)
+		u->post_type = strndup(req->type, req->type_len > 250 ? 250 : req->type_len);
 	else if (post)
 		u->post_type = strdup("application/octet-stream");
 	const char *sep = u->csms_url[strlen(u->csms_url) - 1] == '/' ? "" : "/";

@@ -2,13 +2,18 @@
 //
 // The file side of the files tests: a CSMS file host (a Node http server
 // on a free 127.0.0.1 port that counts every request and can truncate or
-// stall), and a charger that downloads the firmware location it is given
+// stall, or nginx), and a charger that downloads the firmware location it is given
 // and reports the matching status notifications, as a real one does.
 
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
-import { freePort } from './harness.mjs';
+import { freePort, waitFor } from './harness.mjs';
 
 export const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
 
@@ -176,4 +181,99 @@ export function logCharger(client, version, body) {
     return { status: 'Accepted', filename: name };
   });
   return client;
+}
+
+// nginx as the CSMS's file host: serves `files` ({'/name': Buffer}) from a
+// root of its own, takes PUT uploads into it (WebDAV PUT, directories
+// made as needed) and logs every request, so a test can count fetches and
+// read what was uploaded. `port` may be given to bring a host up where a
+// location already points (the end of an outage). stop() ends it.
+export async function startNginx(files = {}, port = null) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocppgw-nginx-'));
+  const root = path.join(dir, 'www');
+  fs.mkdirSync(root);
+  for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(root, name), body);
+  const p = port ?? await freePort();
+  const log = path.join(dir, 'access.log');
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), `
+daemon off; master_process off; worker_processes 1;
+pid ${dir}/nginx.pid; error_log stderr warn;
+events { worker_connections 256; }
+http {
+  log_format plain '$request_method $request_uri $status';
+  access_log ${log} plain;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${p};
+    root ${root};
+    client_max_body_size 64m;
+    location / { dav_methods PUT; create_full_put_path on; }
+  }
+}
+`);
+  const proc = spawn('/usr/sbin/nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  await waitFor(() => proc.exitCode === null && new Promise((resolve) => {
+    const s = net.connect(p, '127.0.0.1', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  }), 10000, `nginx on ${p} (${stderr})`);
+  const requests = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '')
+    .split('\n').filter(Boolean).map((l) => { const [method, uri, status] = l.split(' '); return { method, uri, status: Number(status) }; });
+  return {
+    port: p,
+    root,
+    base: `http://127.0.0.1:${p}`,
+    requests,
+    // GETs of `uri` nginx answered, whatever the status.
+    count: (uri) => requests().filter((r) => r.method === 'GET' && r.uri === uri).length,
+    file: (name) => { const f = path.join(root, name); return fs.existsSync(f) ? fs.readFileSync(f) : null; },
+    get stderr() { return stderr; },
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// The log ocppgw-sim generates for a GetDiagnostics (`requestId` 0,
+// `logType` DiagnosticsLog) or a GetLog, byte for byte (src/sim/files.c).
+export function simLog(id, requestId = 0, logType = 'DiagnosticsLog') {
+  let s = `ocppgw-sim ${logType} of ${id}, request ${requestId}\n`;
+  for (let i = 0; i < 1000; i++) s += `${String(i).padStart(4, '0')} ${id}: connector 1 available, nothing to report\n`;
+  return Buffer.from(s);
+}
+
+// The CSMS's host speaking FTP: Debian's python3-pyftpdlib, anonymous with
+// write access to a fresh root holding `files` ({'name': Buffer}) and a
+// `logs` folder, on a free port. `haveFtpd` says whether it is installed.
+const FTPD = '/usr/bin/python3';
+export const haveFtpd = spawnSync(FTPD, ['-c', 'import pyftpdlib'], { stdio: 'ignore' }).status === 0;
+
+export async function startFtpd(files = {}) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocppgw-ftp-'));
+  for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(root, name), body);
+  fs.mkdirSync(path.join(root, 'logs'));
+  const port = await freePort();
+  const proc = spawn(FTPD, ['-m', 'pyftpdlib', '-i', '127.0.0.1', '-p', String(port), '-w', '-d', root],
+    { stdio: 'ignore' });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  await waitFor(() => new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  }), 10000, 'the FTP server');
+  return {
+    port,
+    root,
+    base: `ftp://127.0.0.1:${port}`,
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      await exited;
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
 }
