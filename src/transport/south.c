@@ -345,7 +345,17 @@ static int south_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 			lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
 		enum ogw_ocpp v = (enum ogw_ocpp)lws_get_protocol(wsi)->id;
 		enum ogw_ocpp north = (enum ogw_ocpp)ogw_conf_upstream_for(&gw->conf, id, v);
+		/* a charger still connected, not one whose session outlived it */
+		struct ogw_session *old = ogw_session_find(gw, id);
+		bool replaces = old && !old->detached && old->state == OGW_SESSION_ACTIVE &&
+				old->south.state == OGW_LEG_UP;
 		pss->s = ogw_session_new(gw, id, v, north, wsi, auth[0] ? auth : NULL);
+		if (pss->s && replaces) {
+			char peer[64], detail[96];
+			lws_get_peer_simple(wsi, peer, sizeof(peer));
+			snprintf(detail, sizeof(detail), "a new connection from %s", peer);
+			ogw_security_connection_replaced(gw, id, v, detail);
+		}
 		if (!pss->s)
 			lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 					 (unsigned char *)"no translator", 13);

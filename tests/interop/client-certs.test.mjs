@@ -3,7 +3,7 @@
 // Each charger's own client certificate on the north leg (security profile
 // 3 at the CSMS): csms.client_cert_dir holds <id>.pem and <id>.key, and a
 // CSMS that refuses every upgrade whose certificate CN is not the identity
-// in the URL takes two chargers through one gateway. A charger with no
+// in the URL takes three chargers through one gateway, all connected at once. A charger with no
 // certificate there presents csms.cert when one is configured and nothing
 // otherwise (and the strict CSMS refuses it); a key others may read is
 // refused by --check-config and at start, and, made readable while the
@@ -37,7 +37,9 @@ function install(id, mode = 0o600) {
   fs.chmodSync(key, mode);
 }
 
-const OWN = [{ id: 'CC-A', version: '2.0.1' }, { id: 'CC-B', version: '1.6' }];
+const OWN = [
+  { id: 'CC-A', version: '2.0.1' }, { id: 'CC-B', version: '1.6' }, { id: 'CC-C', version: '2.0.1' },
+];
 const NONE = 'CC-NONE';
 const OPEN_KEY = 'CC-OPENKEY';
 for (const c of OWN) install(c.id);
@@ -85,8 +87,22 @@ describe('north profile 3: each charger presents its own certificate', { timeout
     });
   }
 
-  it('both stay connected with their own identity at once', async () => {
+  it('all three stay connected, each with its own identity, at once', async () => {
     for (const { id } of OWN) assert.ok(csms.clients.get(id), `${id} is no longer connected`);
+    // the CSMS's view: one verified certificate per identity, each its own CN
+    for (const { id } of OWN) {
+      const hs = handshakesOf(csms, id);
+      assert.equal(hs.length, 1, `${id} needed ${hs.length} handshakes`);
+      assert.deepEqual([hs[0].peerCert, hs[0].authorized], [id, true]);
+    }
+    // and each leg is still answered: a heartbeat of every charger reaches it
+    for (const [i, { id }] of OWN.entries()) {
+      const before = csms.callsOf(id).length;
+      await clients[i].call('Heartbeat', {});
+      const calls = csms.callsOf(id);
+      assert.equal(calls.length, before + 1);
+      assert.equal(calls.at(-1).method, 'Heartbeat');
+    }
     // one vhost each, made once: a second connect of CC-A reuses it
     const lines = gw.stderr.split('\n').filter((l) => /presenting its own client certificate/.test(l));
     assert.equal(lines.length, OWN.length);

@@ -6,7 +6,8 @@
 // with the test CA answers with CertificateSigned, which the gateway installs
 // (key 0600 in data_dir/certs) and answers itself: the charger never sees
 // it. A CertificateSigned for another key is the charger's and reaches it.
-// After a restart the north leg presents the new certificate; with
+// After a restart the north leg presents the new certificate to a CSMS that
+// now insists on CN = identity (profile 3) and the charger boots; with
 // certificate_renew_days beyond its expiry the gateway asks anew. In 2.0.1
 // and 1.6 (security extension).
 
@@ -19,6 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   connectCharger, sleep, startGateway, stopAll, tmpDir, waitFor,
 } from './lib/harness.mjs';
+import { chargerToCsms } from './lib/payloads.mjs';
 import { makePki, startTlsCsms } from './lib/tls.mjs';
 
 const pki = makePki();
@@ -75,6 +77,8 @@ for (const version of ['2.0.1', '1.6']) {
     let charger;
     let chargerGot = [];
     let endMs = null;  // the signer's end date: null for 2 days
+    // the CSMS's profile: 2 (no certificate asked) until it has issued one
+    const checks = { cnIsIdentity: false };
 
     const config = (renewDays) => [
       'csms = {', `  ca = ${JSON.stringify(pki.ca.cert)};`, '  request_certificates = true;',
@@ -96,7 +100,7 @@ for (const version of ['2.0.1', '1.6']) {
     };
 
     before(async () => {
-      csms = await startTlsCsms(pki);
+      csms = await startTlsCsms(pki, pki.server, {}, checks);
       csms.responders.SignCertificate = (params, client) => {
         csrs.push(params);
         // signed "later", as a CSMS does, as a call of its own
@@ -146,16 +150,29 @@ for (const version of ['2.0.1', '1.6']) {
       assert.equal(chargerGot[0].certificateChain, other);
     });
 
-    it('after a restart the north leg presents the new certificate, and asks no more', async () => {
-      const before = csms.handshakes.length;
-      await restart(1);
-      await csms.waitClient(id, 10000);
-      await waitFor(() => csms.handshakes.length > before, 10000, 'a new handshake');
-      const hs = csms.handshakes.filter((h) => h.identity === id).at(-1);
-      assert.equal(hs.peerCert, id);
-      assert.equal(hs.authorized, true);
-      await sleep(500);
-      assert.equal(csrs.length, 1, 'asked again for a certificate that is still good');
+    it('after a restart a profile-3 CSMS lets the new certificate in, and it asks no more', async () => {
+      // the CSMS moves the charger to profile 3: from now on it refuses any
+      // upgrade whose certificate is not its own, verified by the CA
+      checks.cnIsIdentity = true;
+      try {
+        const before = csms.handshakes.length;
+        await restart(1);
+        await csms.waitClient(id, 10000);
+        await waitFor(() => csms.handshakes.length > before, 10000, 'a new handshake');
+        const hs = csms.handshakes.filter((h) => h.identity === id).at(-1);
+        assert.equal(hs.peerCert, id);
+        assert.equal(hs.authorized, true);
+        const [boot] = chargerToCsms(version);
+        csms.responders.BootNotification = boot.response;
+        assert.deepEqual(await charger.call('BootNotification', boot.request), boot.response);
+        const seen = csms.callsOf(id).filter((c) => c.method === 'BootNotification');
+        assert.deepEqual(seen.at(-1)?.params, boot.request, 'the boot did not reach the CSMS');
+        await sleep(500);
+        assert.equal(csrs.length, 1, 'asked again for a certificate that is still good');
+      } finally {
+        // the renewal tests below start over without a certificate
+        checks.cnIsIdentity = false;
+      }
     });
 
     it('renews before expiry: certificate_renew_days beyond its end asks anew', async () => {

@@ -11,6 +11,7 @@
 // reported.
 
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 
 import {
@@ -148,5 +149,87 @@ describe('a client certificate of another charger is reported', { timeout: 60000
     const ev = eventsOf(csms, 'SE-P3')[0];
     assert.equal(ev.params.type, 'FailedToAuthenticateAtCsms');
     assert.match(ev.params.techInfo, /client certificate: client certificate CN is not the identity/);
+  });
+});
+
+describe('a connection that replaces a connected charger is reported', { timeout: 90000 }, () => {
+  let csms;
+  let gw;
+  const clients = [];
+
+  before(async () => {
+    ({ csms, gw } = await start(['SE-TWIN', 'SE-TWIN16', 'SE-AWAY']));
+  });
+
+  after(async () => {
+    await stopAll({ clients, gw, csms });
+  });
+
+  // The charger @id connects and boots in @version; its CSMS sees it.
+  async function booted(id, version) {
+    const c = await connectCharger(gw, id, version, { password: PASSWORD });
+    clients.push(c);
+    const [boot] = chargerToCsms(version);
+    csms.responders.BootNotification = boot.response;
+    assert.deepEqual(await c.call('BootNotification', boot.request), boot.response);
+    return c;
+  }
+
+  for (const [id, version] of [['SE-TWIN', '2.0.1'], ['SE-TWIN16', '1.6']]) {
+    it(`the second connection of ${id} (OCPP ${version}) takes over; its CSMS hears of it`, async () => {
+      const first = await booted(id, version);
+      assert.equal(eventsOf(csms, id).length, 0, 'an event before any replacement');
+      const closed = once(first, 'close');
+      const second = await booted(id, version);
+      const [{ code }] = await closed;
+      assert.equal(code, 1008, 'the replaced connection closed otherwise');
+      await waitFor(() => eventsOf(csms, id).length === 1, 10000, 'the event at the CSMS');
+      const ev = eventsOf(csms, id)[0];
+      assert.equal(ev.protocol, `ocpp${version}`);
+      assert.equal(ev.params.type, 'ConnectionReplaced');
+      assert.match(ev.params.techInfo, /connection replaced: a new connection from 127\.0\.0\.1/);
+      // the new connection is the charger now, answered through its north leg
+      const [, hb] = chargerToCsms(version);
+      assert.equal(typeof (await second.call('Heartbeat', hb.request)).currentTime, 'string');
+    });
+  }
+
+  it('replacements within the interval are counted into one summary', async () => {
+    // past the interval of the report above: the next replacement is
+    // reported at once, the two after it are held for the summary
+    await sleep(INTERVAL_S * 1000 + 500);
+    const t0 = eventsOf(csms, 'SE-TWIN').length;
+    await booted('SE-TWIN', '2.0.1');
+    await waitFor(() => eventsOf(csms, 'SE-TWIN').length === t0 + 1, 10000, 'the first report');
+    await booted('SE-TWIN', '2.0.1');
+    await booted('SE-TWIN', '2.0.1');
+    await sleep(500);
+    assert.equal(eventsOf(csms, 'SE-TWIN').length, t0 + 1, 'more than one report within the interval');
+    await waitFor(() => eventsOf(csms, 'SE-TWIN').length === t0 + 2, INTERVAL_S * 1000 + 10000,
+      'the summary');
+    const summary = eventsOf(csms, 'SE-TWIN').at(-1);
+    assert.equal(summary.params.type, 'ConnectionReplaced');
+    assert.match(summary.params.techInfo, /saw 2 more replaced connections \(last: connection replaced/);
+    await sleep(INTERVAL_S * 1000 + 500);
+    assert.equal(eventsOf(csms, 'SE-TWIN').length, t0 + 2, 'a report with nothing to say');
+  });
+
+  it('with the CSMS away the report waits in the store and reaches it once it is back', async () => {
+    const first = await booted('SE-AWAY', '2.0.1');
+    const port = csms.port;
+    await csms.close();
+    await waitFor(() => /\[SE-AWAY north\] .*(lost|closed|failed)/i.test(gw.stderr), 10000,
+      'the north leg down');
+    const closed = once(first, 'close');
+    clients.push(await connectCharger(gw, 'SE-AWAY', '2.0.1', { password: PASSWORD }));
+    assert.equal((await closed)[0].code, 1008);
+    await waitFor(() => /\[SE-AWAY north\] SecurityEventNotification: replaced connection queued for the CSMS/
+      .test(gw.stderr), 10000, 'the report queued');
+    csms = await startCsms({ port });
+    csms.responders.SecurityEventNotification = {};
+    await waitFor(() => eventsOf(csms, 'SE-AWAY').length === 1, 20000, 'the event at the CSMS back');
+    const ev = eventsOf(csms, 'SE-AWAY')[0];
+    assert.equal(ev.params.type, 'ConnectionReplaced');
+    assert.match(ev.params.techInfo, /connection replaced: a new connection from 127\.0\.0\.1/);
   });
 });
