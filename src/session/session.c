@@ -544,7 +544,7 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 
 	if (back->in_pending)
 		back->in_pending--;
-	if (ogw_leg_secondary(l)) {
+	if (ogw_leg_secondary(l) && !c->origin_id[0]) {
 		/* The charger's CALL as a secondary saw it: recorded only. */
 		secondary_answered(c, answer);
 		return;
@@ -562,7 +562,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s did not answer %s within %d s", peer, c->action,
 				   (s->gw->conf.response_timeout_ms + 999) / 1000);
-		} else if (!salvaged(c)) {
+		} else if (ogw_leg_secondary(l) || !salvaged(c)) {
+			/* the stages serve the primary: none salvages a secondary's */
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s unavailable: %s not delivered",
 				   l->kind == OGW_NORTH ? "upstream CSMS" : "charger", c->action);
@@ -601,7 +602,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 
 	const struct ogw_tr_action *entry = c->ctx;
 	/* The stages serve the primary: a secondary's exchanges pass them by. */
-	json_t *replaced = ogw_leg_secondary(back) ? NULL : answered(c, answer->payload);
+	json_t *replaced = ogw_leg_secondary(back) || ogw_leg_secondary(l) ?
+				   NULL : answered(c, answer->payload);
 	if (replaced) {
 		send_result(back, c->action, c->origin_id, replaced);
 		json_decref(replaced);
@@ -1142,6 +1144,17 @@ static void secondary_replay(struct ogw_secondary *sec)
 static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
 {
 	struct ogw_session *s = from->s;
+	int owner = -1;
+	FOR_STAGES(s->gw, st, route) {
+		if (owner < 0 && s->n_north > 1)
+			owner = st->route(from, f);
+	}
+	if (owner >= 0 && (unsigned int)owner < s->n_north) {
+		/* A transaction's message goes to the CSMS that owns it only
+		 * (rule 4), which answers the charger. */
+		relay_call(from, &s->north[owner].leg, f);
+		return;
+	}
 	bool start = s->n_north > 1 && from->ver == OGW_OCPP16 && f->type == OGW_MSG_CALL &&
 		     !strcmp(f->action, "StartTransaction");
 	for (unsigned int i = 1; i < s->n_north; i++) {
@@ -1976,8 +1989,10 @@ static void env_answer(struct ogw_tr_env *env, struct ogw_tr_pending *p, json_t 
 		l->in_pending--;
 	lws_dll2_remove(&p->list);
 	lws_dll2_remove(&p->timeouts);
-	if (sec && l->kind == OGW_SOUTH) {
-		/* A secondary's answer to the charger's CALL: recorded, not sent.
+	if (sec && l->kind == OGW_SOUTH && !p->id[0]) {
+		/* A secondary's answer to the charger's CALL: recorded, not sent
+		 * (but the owner's of a transaction split by token: the charger
+		 * waits for it under its own id).
 		 * Its translator answers even when the CSMS did not (the leg
 		 * went down under it): then it was not delivered. */
 		secondary_result(sec, p->action, payload, secondary_leg(sec)->state == OGW_LEG_UP);

@@ -131,6 +131,11 @@ struct ogw_stage {
 	 * (else relayed bytes are sent without keeping it). */
 	bool (*needs_request)(const char *action, const json_t *req);
 
+	/* Which CSMS the charger's CALL @f belongs to (split by token,
+	 * docs/MULTI_CSMS.md rule 4): the index in s->north[] of the only
+	 * CSMS it goes to, whose answer the charger gets, or -1: every CSMS
+	 * (rule 1). The first stage with an answer other than -1 decides. */
+	int (*route)(struct ogw_leg *from, const struct ogw_frame *f);
 	/* Every frame counted on any leg. */
 	void (*on_frame)(struct ogw_leg *l, const struct ogw_frame_event *ev);
 
