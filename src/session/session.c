@@ -1145,9 +1145,12 @@ static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
 {
 	struct ogw_session *s = from->s;
 	int owner = -1;
-	FOR_STAGES(s->gw, st, route) {
-		if (owner < 0 && s->n_north > 1)
-			owner = st->route(from, f);
+	/* one CSMS: nothing to route, and no walk over the stages per frame */
+	if (s->n_north > 1) {
+		FOR_STAGES(s->gw, st, route) {
+			if (owner < 0)
+				owner = st->route(from, f);
+		}
 	}
 	if (owner >= 0 && (unsigned int)owner < s->n_north) {
 		/* A transaction's message goes to the CSMS that owns it only
