@@ -9,7 +9,7 @@ set -euo pipefail
 usage() {
 	cat <<EOF
 Usage: bench/run.sh [--counts 1000,5000,10000] [--rate 2000] [--duration 30]
-                    [--ramp 1000] [--modes direct,nginx,gateway,translated]
+                    [--ramp 1000] [--modes direct,nginx,gateway,translated,mqtt]
                     [--mix 1.6:60,2.0.1:30,2.1:10] [--results DIR]
                     [--baseline OCPPGW_BINARY]
   translated: the gateway with --upstream-ocpp 2.0.1 (use --mix 1.6:100 to
@@ -17,6 +17,8 @@ Usage: bench/run.sh [--counts 1000,5000,10000] [--rate 2000] [--duration 30]
   baseline, baseline-translated: the same two with the --baseline binary
   (another build of ocppgw, e.g. the previous commit's), so that a change
   is compared with what it replaces in one invocation
+  mqtt: the gateway with an MQTT uplink: gateway -> mosquitto -> ocppgw
+  bridge -> responder (CPU per call: the gateway's, and the whole path's)
 Binaries: \$OCPPGW_SIM_BIN (default build/src/sim/ocppgw-sim),
           \$OCPPGW_BIN (default build/src/ocppgw).
 EOF
@@ -70,7 +72,9 @@ now() { date +%s.%N; }
 # run_one MODE COUNT: one measurement, appended to $records as a JSON line.
 run_one() {
 	local mode=$1 n=$2 dir port simpid i
-	local rss0=null rss1=null cpu0=0 cpu1=0 t0 t1 note=""
+	local rss0=null rss1=null cpu0=0 cpu1=0 t0 t1 note="" p
+	# the processes beside the gateway on its uplink (mqtt: broker, bridge)
+	local path_pids=() path0=0 path1=0
 	dir="$work/$mode-$n"
 	mkdir -p "$dir"
 	bench_start_responder "$dir" || return 1
@@ -85,6 +89,11 @@ run_one() {
 			{ bench_stop_all; return 1; }; port=$PROXY_PORT ;;
 	baseline-translated) OCPPGW_BIN=$baseline bench_start_gateway "$dir" "$RESP_PORT" \
 			--upstream-ocpp 2.0.1 || { bench_stop_all; return 1; }; port=$PROXY_PORT ;;
+	mqtt) { bench_start_mosquitto "$dir" && bench_start_bridge "$dir" "$MQTT_PORT" "$RESP_PORT" &&
+			BENCH_CSMS_URL="mqtt://127.0.0.1:$MQTT_PORT/bench" bench_start_gateway "$dir" "$RESP_PORT"; } ||
+			{ bench_stop_all; return 1; }
+		port=$PROXY_PORT
+		path_pids=("$MQTT_PID" "$BRIDGE_PID") ;;
 	*) echo "unknown mode: $mode" >&2; bench_stop_all; return 1 ;;
 	esac
 	[ -n "$PROXY_PID" ] && rss0=$(bench_rss_kb "$PROXY_PID")
@@ -103,15 +112,18 @@ run_one() {
 	if [ -n "$PROXY_PID" ]; then
 		rss1=$(bench_rss_kb "$PROXY_PID")
 		cpu0=$(bench_cpu_ticks "$PROXY_PID")
+		for p in "${path_pids[@]}"; do path0=$((path0 + $(bench_cpu_ticks "$p"))); done
 		sleep "$(python3 -c "print($duration * 0.9)")"
 		cpu1=$(bench_cpu_ticks "$PROXY_PID")
+		for p in "${path_pids[@]}"; do path1=$((path1 + $(bench_cpu_ticks "$p"))); done
 	fi
 	t1=$(now)
 	wait "$simpid" || note="sim exit $?"
 	bench_stop_all
-	python3 - "$mode" "$n" "$dir/sim.json" "$rss0" "$rss1" "$cpu0" "$cpu1" "$hz" "$t0" "$t1" "$note" >>"$records" <<'EOF'
+	python3 - "$mode" "$n" "$dir/sim.json" "$rss0" "$rss1" "$cpu0" "$cpu1" "$hz" "$t0" "$t1" "$note" \
+		"$((path1 - path0))" >>"$records" <<'EOF'
 import json, sys
-mode, n, path, rss0, rss1, cpu0, cpu1, hz, t0, t1, note = sys.argv[1:]
+mode, n, path, rss0, rss1, cpu0, cpu1, hz, t0, t1, note, beside = sys.argv[1:]
 try:
     sim = json.load(open(path))
 except Exception as e:
@@ -127,6 +139,11 @@ if rss0 != "null":
                 "kb_per_charger": (rss1 - rss0) / int(n),
                 "cpu_s": cpu, "window_s": window,
                 "cpu_us_per_call": cpu * 1e6 / calls if calls else None})
+    if mode == "mqtt":
+        # the whole uplink: gateway, broker and bridge
+        path_cpu = cpu + int(beside) / float(hz)
+        rec.update({"path_cpu_s": path_cpu,
+                    "path_cpu_us_per_call": path_cpu * 1e6 / calls if calls else None})
 print(json.dumps(rec))
 EOF
 }
@@ -182,13 +199,24 @@ ratios = []
 for (mode, n), r in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     if mode in ("direct", "nginx") or mode.startswith("baseline"):
         continue
-    for ref in ("nginx", "baseline" if mode == "gateway" else "baseline-" + mode):
+    refs = ["nginx", "baseline" if mode == "gateway" else "baseline-" + mode]
+    if mode == "mqtt":
+        refs.append("gateway")
+    for ref in refs:
         b = by.get((ref, n))
         if not b:
             continue
         ratios.append((mode, ref, str(n), ratio(r, b, "cpu_us_per_call"), ratio(r, b, "kb_per_charger"),
                        "%s vs %s" % (fmt(p99(r)), fmt(p99(b))),
                        ratio(r["sim"], b["sim"], "throughput_per_s")))
+# The MQTT uplink's whole path (gateway + broker + bridge) per call.
+for r in recs:
+    if r["mode"] == "mqtt" and r.get("path_cpu_us_per_call") is not None:
+        g = by.get(("gateway", r["chargers"]), {})
+        print("mqtt, %d chargers: CPU per call of the whole uplink (gateway + mosquitto + bridge) "
+              "%.1f us; the gateway alone %s us; the WebSocket uplink's gateway %s us"
+              % (r["chargers"], r["path_cpu_us_per_call"], fmt(r.get("cpu_us_per_call"), "%.1f"),
+                 fmt(g.get("cpu_us_per_call"), "%.1f")))
 if ratios:
     hdr2 = ("mode", "against", "N", "CPU/call", "KiB/chg", "p99 ms", "calls/s")
     w2 = [max(len(x[i]) for x in ratios + [hdr2]) for i in range(len(hdr2))]

@@ -28,14 +28,19 @@ cross_key() {
 
 # A root whose stamp matches the key is reused as it is; otherwise it is
 # made in a fresh directory and renamed into place only when complete, and
-# roots made for other keys are removed.
+# roots made for other keys are removed. A lock makes a second caller (the
+# arm64 test while tools/ship/prepare.sh is still making the root in the
+# background) wait for the first and then reuse its root.
 cross_root() {
 	local key dir tmp
 	key=$(cross_key)
 	dir="$SHIP_WORK/arm64-root-$key"
 	CROSS_ROOT=$dir
+	exec 9>"$SHIP_WORK/arm64-root.lock"
+	flock 9
 	if [ "$(cat "$dir/.ocppgw-cross-key" 2>/dev/null)" = "$key" ]; then
 		ship_log "arm64 root $dir is current"
+		exec 9>&-
 		return 0
 	fi
 	ship_need debootstrap
@@ -71,6 +76,7 @@ cross_root() {
 	done
 	mv "$tmp" "$dir"
 	CROSS_ROOT=$dir
+	exec 9>&-
 	ship_log "arm64 root ready: $dir ($(du -sh "$dir" | cut -f1))"
 }
 

@@ -76,13 +76,20 @@ ship_dockerd() {
 	ship_die "dockerd did not answer within 30 s"
 }
 
-# debian:bookworm-slim from debootstrap --variant=minbase, imported once and
-# kept in the engine (a second call is a no-op). Like the registry's slim
-# image: no docs, man pages or locales, apt lists and the downloaded .debs
-# (31 MB) removed.
-ship_base_image() {
-	local name="${1:-debian:bookworm-slim}"
-	docker image inspect "$name" >/dev/null 2>&1 && return 0
+# The root file system of debian:bookworm-slim as a tar file
+# ($SHIP_WORK/rootfs-bookworm.tar), made once from debootstrap
+# --variant=minbase: like the registry's slim image, no docs, man pages or
+# locales, apt lists and the downloaded .debs (31 MB) removed. Needs no
+# Docker engine, so tools/ship/prepare.sh makes it in the background while
+# the other suites run; a lock makes a second caller wait for the first.
+SHIP_ROOTFS_TAR="$SHIP_WORK/rootfs-bookworm.tar"
+ship_base_rootfs() {
+	exec 8>"$SHIP_WORK/rootfs-bookworm.lock"
+	flock 8
+	if [ -s "$SHIP_ROOTFS_TAR" ]; then
+		exec 8>&-
+		return 0
+	fi
 	ship_need debootstrap
 	local root="$SHIP_WORK/rootfs-bookworm"
 	rm -rf "$root"
@@ -95,8 +102,19 @@ ship_base_image() {
 	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin \
 		"$root"/var/cache/apt/archives/*.deb "$root"/usr/share/doc/* \
 		"$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/locale/*
-	tar -C "$root" -c . | docker import - "$name" >/dev/null
+	tar -C "$root" -c . >"$SHIP_ROOTFS_TAR.new"
+	mv "$SHIP_ROOTFS_TAR.new" "$SHIP_ROOTFS_TAR"
 	rm -rf "$root"
+	exec 8>&-
+}
+
+# debian:bookworm-slim imported from that root once and kept in the engine
+# (a second call is a no-op).
+ship_base_image() {
+	local name="${1:-debian:bookworm-slim}"
+	docker image inspect "$name" >/dev/null 2>&1 && return 0
+	ship_base_rootfs
+	docker import - "$name" <"$SHIP_ROOTFS_TAR" >/dev/null
 	ship_log "imported $name ($(docker image inspect -f '{{.Size}}' "$name") bytes)"
 }
 
