@@ -409,8 +409,8 @@ int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocp
 void ogw_conf_csms_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south,
 		       struct ogw_csms_view *ret);
 void ogw_csms_set_conf_free(struct ogw_csms_set_conf *set);
-/* Whether the session opens a leg to secondary @c: a ws:// or wss:// URL,
- * on the gateway's csms.ca / cert / key (not its own). */
+/* Whether the session opens a leg to secondary @c: a ws:// or wss:// URL
+ * (with its own ca / cert / key, or the gateway's csms.ca). */
 bool ogw_conf_csms_secondary_wired(const struct ogw_csms_conf *c);
 /* What of the csms blocks this build reads and checks but does not act on
  * yet (docs/MULTI_CSMS.md, "Not built yet"): a text naming the first such

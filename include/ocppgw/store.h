@@ -85,6 +85,12 @@ int ogw_store_csms_queue_next(struct ogw_store *st, const char *charger, const c
 			      struct ogw_qmsg *ret);
 int ogw_store_csms_queue_delete(struct ogw_store *st, int64_t seq);
 int64_t ogw_store_csms_queue_count(struct ogw_store *st, const char *charger, const char *csms);
+/* Calls @each once per CSMS with anything queued, over every charger: its
+ * name, how many messages wait, the oldest one's queued_at (ms). 0, or a
+ * negative errno. */
+int ogw_store_csms_queue_depths(struct ogw_store *st,
+				void (*each)(void *ctx, const char *csms, int64_t n, int64_t oldest_ms),
+				void *ctx);
 
 /* ---- the outbound queue (queue.c) ---------------------------------------
  * Messages the CSMS must receive, per charger, in arrival order (seq is

@@ -1362,6 +1362,39 @@ static void check_error(struct checker *ck, const char *fmt, ...)
 }
 
 /* The same ranges as the loader, for values set by command-line overrides. */
+static bool is_ws_url(const char *url)
+{
+	return !strncasecmp(url, "ws://", 5) || !strncasecmp(url, "wss://", 6);
+}
+
+/* A group's or charger's own primary (csms { url = ...; }) is another
+ * WebSocket CSMS beside csms.url: the MQTT uplink is one broker connection
+ * for the whole gateway, and the bridge and a standalone gateway have no
+ * primary to replace. */
+static void check_own_primary(struct checker *ck, const struct ogw_conf *c, const char *what,
+			      const char *name, const struct ogw_csms_set_conf *set)
+{
+	if (!set || !set->url)
+		return;
+	if (!c->csms_url || c->bridge)
+		check_error(ck, "%s '%s': csms.url: a primary of its own needs the gateway's "
+			    "csms.url (and not the bridge)", what, name);
+	else if (!is_ws_url(c->csms_url) || !is_ws_url(set->url))
+		check_error(ck, "%s '%s': csms.url: a primary of its own is a ws:// or wss:// "
+			    "CSMS beside a ws:// or wss:// csms.url (the MQTT uplink is one broker "
+			    "for every charger)", what, name);
+	if (set->cert && !set->key)
+		check_error(ck, "%s '%s': csms.cert is set without csms.key", what, name);
+}
+
+static void check_own_primaries(struct checker *ck, const struct ogw_conf *c)
+{
+	for (size_t i = 0; i < c->n_groups; i++)
+		check_own_primary(ck, c, "groups", c->groups[i].name, c->groups[i].csms);
+	for (size_t i = 0; i < c->n_chargers; i++)
+		check_own_primary(ck, c, "chargers", c->chargers[i].id, c->chargers[i].csms);
+}
+
 static void check_ranges(struct checker *ck, const struct field *table, const char *prefix)
 {
 	for (const struct field *f = table; f->name; f++) {
@@ -1536,6 +1569,7 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 	check_mqtt(&ck, c);
 	if (c->bridge && c->csms_multi.n_secondaries)
 		check_error(&ck, "csms.secondaries: the bridge connects each charger to one CSMS");
+	check_own_primaries(&ck, c);
 	if (c->upstream_ocpp < UPSTREAM_UNSET || c->upstream_ocpp >= OGW_OCPP_COUNT)
 		check_error(&ck, "upstream_ocpp: expected 1.6, 2.0.1 or 2.1");
 	if (c->admin_addr && !ogw_conf_is_loopback(c->admin_addr) && !c->admin_token &&

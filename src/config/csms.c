@@ -336,8 +336,7 @@ void ogw_conf_csms_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp s
 
 bool ogw_conf_csms_secondary_wired(const struct ogw_csms_conf *c)
 {
-	bool ws = !strncasecmp(c->url, "ws://", 5) || !strncasecmp(c->url, "wss://", 6);
-	return ws && !c->ca && !c->cert && !c->key;
+	return !strncasecmp(c->url, "ws://", 5) || !strncasecmp(c->url, "wss://", 6);
 }
 
 /* The first secondary of @set allowed to set or clear charging profiles
@@ -367,7 +366,7 @@ static const char *set_unwired(const struct ogw_csms_set_conf *set, const char *
 		i++;
 	if (i < set->n_secondaries)
 		snprintf(buf, sizeof(buf),
-			 "%s: csms.secondaries \"%s\" (an mqtt URL, or its own ca, cert, key)",
+			 "%s: csms.secondaries \"%s\" (an mqtt URL)",
 			 where, set->secondaries[i].name);
 	else if ((i = first_profile_allowed(set)) < set->n_secondaries)
 		snprintf(buf, sizeof(buf),
@@ -377,9 +376,6 @@ static const char *set_unwired(const struct ogw_csms_set_conf *set, const char *
 		snprintf(buf, sizeof(buf),
 			 "%s: csms.token_routing \"ask\" (routed as \"list\": a token no list "
 			 "names goes to the primary)", where);
-	else if (set->url || set->ca || set->cert || set->key)
-		snprintf(buf, sizeof(buf), "%s: a csms block's own primary (url, ca, cert, key)",
-			 where);
 	else
 		return NULL;
 	return buf;

@@ -307,7 +307,7 @@ static int create_vhosts(struct ogw_gateway *gw)
 		return r;
 	gw->south_vh = doors[0].vh;
 
-	gw->north_vh = ogw_north_vhost_create(gw, "north", c->csms_cert, c->csms_key);
+	gw->north_vh = ogw_north_vhost_create(gw, "north", c->csms_ca, c->csms_cert, c->csms_key);
 	if (!gw->north_vh) {
 		ogw_err(NULL, "Failed to set up the CSMS client (TLS files?)");
 		return -EINVAL;

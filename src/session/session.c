@@ -1427,19 +1427,32 @@ static enum ogw_ocpp secondary_ver(const struct ogw_csms_conf *c, enum ogw_ocpp 
 }
 
 /* Whether this build can open a leg to secondary @c for charger @id
- * (speaking @ver): a ws:// or wss:// URL on the gateway's own client TLS
- * settings, and a translator to its version. */
+ * (speaking @ver): a ws:// or wss:// URL, and a translator to its
+ * version. */
 static bool secondary_usable(const char *id, enum ogw_ocpp ver, const struct ogw_csms_conf *c)
 {
 	struct ogw_log_ctx lc = { id, "north", NULL, NULL };
 	bool ok;
 	if (!ogw_conf_csms_secondary_wired(c)) {
-		ogw_warn(&lc, "CSMS %s not connected: only ws:// and wss:// without its own ca, cert "
-			 "or key are built", c->name);
+		ogw_warn(&lc, "CSMS %s not connected: secondaries over MQTT are not built (only "
+			 "ws:// and wss://)", c->name);
 		return false;
 	}
 	translator_for(id, ver, secondary_ver(c, ver), &ok);
 	return ok;
+}
+
+/* FNV-1a over a primary's connection settings (its URL and TLS files). */
+static uint32_t primary_sig(const struct ogw_csms_conf *p)
+{
+	const char *parts[] = { p->url, p->ca, p->cert, p->key };
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		for (const char *c = parts[i] ? parts[i] : ""; *c; c++)
+			h = (h ^ (unsigned char)*c) * 16777619u;
+		h = (h ^ 0xff) * 16777619u; /* a separator no path holds */
+	}
+	return h;
 }
 
 /* A session in the table with no legs up yet: its primary north leg
@@ -1466,6 +1479,7 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	leg_init(s, &s->south, OGW_SOUTH, ver, gw->south_tp);
 	s->n_north = n_north;
+	s->primary_sig = primary_sig(&view.primary);
 	leg_init(s, &s->north[0].leg, OGW_NORTH, north_ver, gw->north_tp);
 	s->north[0].tr = tr;
 	s->env.ops = &ogw_session_env_ops;
@@ -1736,17 +1750,21 @@ static void north_failed(struct ogw_leg *l, const char *why, bool was_up)
 	lws_sul_schedule(gw->ctx, 0, &n->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);
 }
 
+static bool same_file(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
 void ogw_session_csms_reconfigured(struct ogw_gateway *gw)
 {
 	for (size_t i = 0; i < gw->table_size; i++) {
 		struct ogw_session *s = gw->table[i], *next;
 		for (; s; s = next) {
 			next = s->hnext;
-			if (s->n_north < 2)
-				continue;
-			struct ogw_csms_view view;
-			ogw_conf_csms_for(&gw->conf, s->id, s->south.ver, &view);
-			bool same = true;
+			struct ogw_csms_view view = { .n_secondaries = 0 };
+			if (gw->conf.csms_url)
+				ogw_conf_csms_for(&gw->conf, s->id, s->south.ver, &view);
+			bool same = primary_sig(&view.primary) == s->primary_sig;
 			for (unsigned int k = 1; same && k < s->n_north; k++) {
 				struct ogw_leg *l = &s->north[k].leg;
 				struct ogw_secondary *sec = ogw_leg_secondary(l);
@@ -1755,7 +1773,10 @@ void ogw_session_csms_reconfigured(struct ogw_gateway *gw)
 					if (!strcmp(view.secondaries[j].name, sec->conf->name))
 						now = &view.secondaries[j];
 				same = now && !strcmp(now->url, sec->conf->url) &&
-				       secondary_ver(now, s->south.ver) == l->ver;
+				       secondary_ver(now, s->south.ver) == l->ver &&
+				       same_file(now->ca, sec->conf->ca) &&
+				       same_file(now->cert, sec->conf->cert) &&
+				       same_file(now->key, sec->conf->key);
 				if (same)
 					sec->conf = now;
 			}

@@ -199,6 +199,8 @@ struct ogw_session {
 	bool detached;              /* the charger is gone; a stage keeps the session
 	                               (offline: to deliver its queue) */
 	unsigned int n_north;       /* legs in north[] */
+	uint32_t primary_sig;       /* of its primary's url, ca, cert, key at start:
+	                               a reload that changes them closes the session */
 	time_t connected_at;
 	/* One leg per CSMS the charger is shown to, allocated with the session:
 	 * north[0] is the primary, whose answers the charger gets; one in

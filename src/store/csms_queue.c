@@ -25,6 +25,8 @@ static const char sql_next[] =
 static const char sql_delete[] = "DELETE FROM csms_queue WHERE seq = ?1";
 static const char sql_count[] =
 	"SELECT count(*) FROM csms_queue WHERE charger = ?1 AND csms = ?2";
+static const char sql_depths[] =
+	"SELECT csms, count(*), min(queued_at) FROM csms_queue GROUP BY csms ORDER BY csms";
 
 /* @s with @charger and @csms bound as ?1 and ?2: SQLITE_OK or its error. */
 static int bind_leg(sqlite3_stmt *s, const char *charger, const char *csms)
@@ -112,4 +114,21 @@ int64_t ogw_store_csms_queue_count(struct ogw_store *st, const char *charger, co
 	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -EIO;
 	ogw_store_release(s);
 	return n;
+}
+
+int ogw_store_csms_queue_depths(struct ogw_store *st,
+				void (*each)(void *ctx, const char *csms, int64_t n, int64_t oldest_ms),
+				void *ctx)
+{
+	if (!st)
+		return -EINVAL;
+	sqlite3_stmt *s = ogw_store_stmt(st, sql_depths);
+	if (!s)
+		return -EIO;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		each(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
+		     sqlite3_column_int64(s, 2));
+	ogw_store_release(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
 }

@@ -78,21 +78,42 @@ int ogw_north_parse_url(struct ogw_gateway *gw, const char *url)
 
 /* ---- client vhosts ---- */
 
+/* A client vhost made for one charger's own certificate (id set), or for
+ * a CSMS's own TLS files (a secondary's, or a group's or charger's own
+ * primary: id empty, shared by every leg with the same three files). */
 struct north_id {
 	lws_dll2_t list;          /* in gw->north_ids */
 	struct lws_vhost *vh;
 	struct timespec mtime;    /* of <id>.pem when vh was made: a new file, a new vhost */
 	char id[OGW_ID_MAX + 1];
+	char *files;              /* "<ca>\n<cert>\n<key>" the vhost was made with */
 };
 
-static struct north_id *find(struct ogw_gateway *gw, const char *id)
+static struct north_id *find(struct ogw_gateway *gw, const char *id, const char *files)
 {
 	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&gw->north_ids)) {
 		struct north_id *n = lws_container_of(d, struct north_id, list);
-		if (!strcmp(n->id, id))
+		if (!strcmp(n->id, id) && !strcmp(n->files, files))
 			return n;
 	} lws_end_foreach_dll(d);
 	return NULL;
+}
+
+static struct north_id *remember(struct ogw_gateway *gw, const char *id, const char *files)
+{
+	struct north_id *n = calloc(1, sizeof(*n));
+	if (!n || !(n->files = strdup(files))) {
+		free(n);
+		return NULL;
+	}
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	lws_dll2_add_tail(&n->list, &gw->north_ids);
+	return n;
+}
+
+static void files_key(const char *ca, const char *cert, const char *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s\n%s\n%s", ca ? ca : "", cert ? cert : "", key ? key : "");
 }
 
 /* A private key the group or others may read is refused, not used: the
@@ -115,7 +136,7 @@ static int key_private(const char *key, struct ogw_log_ctx *lc)
 }
 
 struct lws_vhost *ogw_north_vhost_create(struct ogw_gateway *gw, const char *name,
-					const char *cert, const char *key)
+					const char *ca, const char *cert, const char *key)
 {
 	const struct ogw_conf *c = &gw->conf;
 	struct lws_context_creation_info vi;
@@ -125,11 +146,11 @@ struct lws_vhost *ogw_north_vhost_create(struct ogw_gateway *gw, const char *nam
 	vi.port = CONTEXT_PORT_NO_LISTEN;
 	vi.protocols = ogw_north_protocols;
 	vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	vi.client_ssl_ca_filepath = c->csms_ca;
-	/* csms.ca is the CSMS's trust, not an addition to the system's: and
+	vi.client_ssl_ca_filepath = ca;
+	/* a CA is the CSMS's trust, not an addition to the system's: and
 	 * the system store, parsed into every client SSL_CTX, costs some
 	 * 800 kB per vhost (docs/SECURITY.md) */
-	if (c->csms_ca)
+	if (ca)
 		vi.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 	vi.client_ssl_cert_filepath = cert;
 	vi.client_ssl_private_key_filepath = key;
@@ -165,22 +186,21 @@ static int own_cert(struct ogw_gateway *gw, const char *id, char cert[4096], cha
 	return 0;
 }
 
-int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, struct lws_vhost **ret)
+int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, const char *ca,
+			struct lws_vhost **ret)
 {
 	struct ogw_log_ctx lc = { id, "north", NULL, NULL };
-	char cert[4096], key[4096];
+	char cert[4096], key[4096], files[4200];
 	struct stat sb;
 
-	*ret = gw->north_vh;
-	if (!gw->north_tls)
-		return 0;
-	struct north_id *n = find(gw, id);
+	files_key(ca, NULL, NULL, files, sizeof(files));
+	struct north_id *n = find(gw, id, files);
 	int found = own_cert(gw, id, cert, key, &sb, &lc);
 	if (found <= 0) {
-		/* none of its own (any more): the gateway's, as configured */
+		/* none of its own (any more): the CSMS's, as configured */
 		if (!found && !n)
-			ogw_debug(&lc, "no client certificate of its own: presenting %s",
-				  gw->conf.csms_cert ? "csms.cert" : "none");
+			ogw_debug(&lc, "no client certificate of its own: presenting the "
+				  "configured one, if any");
 		return found;
 	}
 	int r = key_private(key, &lc);
@@ -192,20 +212,18 @@ int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, struct lws_vhost
 	}
 	char name[OGW_ID_MAX + 8];
 	snprintf(name, sizeof(name), "north-%s", id);
-	struct lws_vhost *vh = ogw_north_vhost_create(gw, name, cert, key);
+	struct lws_vhost *vh = ogw_north_vhost_create(gw, name, ca, cert, key);
 	if (!vh) {
 		ogw_err(&lc, "Failed to load the charger's client certificate %s with %s (see the "
 			"lws line above)", cert, key);
 		return -EINVAL;
 	}
 	if (!n) {
-		n = calloc(1, sizeof(*n));
+		n = remember(gw, id, files);
 		if (!n) {
 			lws_vhost_destroy(vh);
 			return -ENOMEM;
 		}
-		snprintf(n->id, sizeof(n->id), "%s", id);
-		lws_dll2_add_tail(&n->list, &gw->north_ids);
 	} else {
 		/* a renewed certificate: the leg is down, so nothing uses the old one */
 		lws_vhost_destroy(n->vh);
@@ -217,12 +235,57 @@ int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, struct lws_vhost
 	return 0;
 }
 
+/* The shared client vhost for a CSMS with TLS files of its own (@c's ca,
+ * cert, key; NULL ones: none), made at its first use and kept: a
+ * certificate renewed under the same path is read at the next restart. */
+static int csms_vhost(struct ogw_gateway *gw, const struct ogw_csms_conf *c,
+		      struct ogw_log_ctx *lc, struct lws_vhost **ret)
+{
+	char files[12600];
+	files_key(c->ca, c->cert, c->key, files, sizeof(files));
+	struct north_id *n = find(gw, "", files);
+	if (n) {
+		*ret = n->vh;
+		return 0;
+	}
+	if (c->key) {
+		int r = key_private(c->key, lc);
+		if (r < 0)
+			return r;
+	}
+	char name[80];
+	snprintf(name, sizeof(name), "north-csms-%s", c->name);
+	struct lws_vhost *vh = ogw_north_vhost_create(gw, name, c->ca, c->cert, c->key);
+	if (!vh) {
+		ogw_err(lc, "Failed to load the TLS files of CSMS %s (ca %s, cert %s): see the "
+			"lws line above", c->name, c->ca ? c->ca : "-", c->cert ? c->cert : "-");
+		return -EINVAL;
+	}
+	n = remember(gw, "", files);
+	if (!n) {
+		lws_vhost_destroy(vh);
+		return -ENOMEM;
+	}
+	n->vh = vh;
+	ogw_info(lc, "CSMS %s: its own TLS settings (ca %s, cert %s)", c->name,
+		 c->ca ? c->ca : "the system's", c->cert ? c->cert : "none");
+	*ret = vh;
+	return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
 void ogw_north_ids_free(struct ogw_gateway *gw)
 {
 	/* the vhosts went with the lws context */
 	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&gw->north_ids)) {
 		lws_dll2_remove(d);
-		free(lws_container_of(d, struct north_id, list));
+		struct north_id *n = lws_container_of(d, struct north_id, list);
+		free(n->files);
+		free(n);
 	} lws_end_foreach_dll_safe(d, d1);
 }
 
@@ -238,20 +301,39 @@ void ogw_north_connect(struct ogw_leg *l)
 	char host[300];
 	struct lws_vhost *vh;
 
-	if (!sec) {
+	struct ogw_log_ctx lc = { s->id, sec ? sec->leg_name : "north", NULL, NULL };
+	struct ogw_csms_view view;
+	const struct ogw_csms_conf *c = sec ? sec->conf : &view.primary;
+	if (!sec)
+		ogw_conf_csms_for(&gw->conf, s->id, s->south.ver, &view);
+	/* the gateway's CSMS, or a secondary's URL, a group's or a charger's
+	 * own primary */
+	bool own_url = sec || !same_str(c->url, gw->conf.csms_url);
+	if (!own_url) {
 		u.tls = gw->north_tls;
 		snprintf(u.host, sizeof(u.host), "%s", gw->north_host);
 		u.port = gw->north_port;
 		snprintf(u.path, sizeof(u.path), "%s", gw->north_path);
-	} else if (parse_ws_url(sec->conf->url, &u) < 0) {
+	} else if (parse_ws_url(c->url, &u) < 0) {
 		/* the configuration checked it: only a bug gets here */
 		ogw_session_north_failed(l, "URL not usable");
 		return;
 	}
-	/* the charger's own client certificate goes to its primary CSMS; a
-	 * secondary gets the gateway's (docs/SECURITY.md) */
+	/* TLS: csms.ca/cert/key, or a CSMS's own files (a secondary with any
+	 * of ca, cert, key; a group's or charger's primary); on the primary
+	 * leg, the charger's own client certificate before both
+	 * (docs/SECURITY.md) */
 	vh = gw->north_vh;
-	if (!sec && ogw_north_vhost_for(gw, s->id, &vh) < 0) {
+	int r = 0;
+	bool own_files = sec ? c->ca || c->cert || c->key :
+			       !same_str(c->ca, gw->conf.csms_ca) ||
+				       !same_str(c->cert, gw->conf.csms_cert) ||
+				       !same_str(c->key, gw->conf.csms_key);
+	if (u.tls && own_files)
+		r = csms_vhost(gw, c, &lc, &vh);
+	if (!r && !sec && u.tls)
+		r = ogw_north_vhost_for(gw, s->id, c->ca, &vh);
+	if (r < 0) {
 		l->state = OGW_LEG_CONNECTING;
 		ogw_session_north_failed(l, "its client certificate cannot be used");
 		return;
@@ -283,7 +365,6 @@ void ogw_north_connect(struct ogw_leg *l)
 	ci.pwsi = &l->wsi;
 
 	l->state = OGW_LEG_CONNECTING;
-	struct ogw_log_ctx lc = { s->id, sec ? sec->leg_name : "north", NULL, NULL };
 	ogw_debug(&lc, "connecting to %s%s:%d%s", u.tls ? "wss://" : "ws://", u.host, u.port,
 		  path);
 	if (!lws_client_connect_via_info(&ci) && l->state == OGW_LEG_CONNECTING) {

@@ -46,16 +46,19 @@ void ogw_north_connect(struct ogw_leg *l);
 int ogw_north_parse_url(struct ogw_gateway *gw, const char *url);
 extern const struct lws_protocols ogw_north_protocols[];
 
-/* north.c: a client vhost for the CSMS (csms.ca, the floor) that
- * presents @cert with @key (both NULL: no certificate). */
+/* north.c: a client vhost trusting @ca (NULL: the system's CAs) with
+ * csms.tls' floor that presents @cert with @key (both NULL: no
+ * certificate). */
 struct lws_vhost *ogw_north_vhost_create(struct ogw_gateway *gw, const char *name,
-					const char *cert, const char *key);
-/* The client vhost for @id's north leg into *@ret: its own
- * when csms.client_cert_dir or, with csms.request_certificates,
- * <data_dir>/certs holds <id>.pem (made once, remade when the file
- * changes), else gw->north_vh. A negative errno (logged) when its
+					const char *ca, const char *cert, const char *key);
+/* The client vhost for @id's primary north leg into *@ret: its own (with
+ * the primary's @ca) when csms.client_cert_dir or, with
+ * csms.request_certificates, <data_dir>/certs holds <id>.pem (made once,
+ * remade when the file changes); else *@ret is left as it is (the vhost
+ * of the primary's configured files). A negative errno (logged) when its
  * certificate cannot be used: an unreadable file, a key others may read. */
-int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, struct lws_vhost **ret);
+int ogw_north_vhost_for(struct ogw_gateway *gw, const char *id, const char *ca,
+			struct lws_vhost **ret);
 /* Frees the list once the lws context (and its vhosts) is gone. */
 void ogw_north_ids_free(struct ogw_gateway *gw);
 

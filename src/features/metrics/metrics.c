@@ -117,9 +117,56 @@ static void metrics_on_frame(struct ogw_leg *l, const struct ogw_frame_event *ev
 	}
 }
 
+/* The entry for secondary @name in @t (@n used of OGW_MET_SECONDARIES), made
+ * at its first use; NULL when the table is full or out of memory. */
+static struct ogw_met_secondary *secondary_slot(struct ogw_met_secondary **t, unsigned int *n,
+						const char *name)
+{
+	if (!*t && !(*t = calloc(OGW_MET_SECONDARIES, sizeof(**t))))
+		return NULL;
+	for (unsigned int i = 0; i < *n; i++)
+		if (!strcmp((*t)[i].name, name))
+			return &(*t)[i];
+	if (*n == OGW_MET_SECONDARIES)
+		return NULL;
+	struct ogw_met_secondary *e = &(*t)[(*n)++];
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	return e;
+}
+
+static void secondary_add(struct ogw_met_secondary *e, const struct ogw_secondary *sec)
+{
+	e->answered += sec->answered;
+	e->errors += sec->errors;
+	e->unanswered += sec->unanswered;
+	e->queued += sec->queued;
+}
+
+static const char *secondary_label(const struct ogw_secondary *sec)
+{
+	return sec->leg_name + strlen("north.");
+}
+
+/* A session ends: its secondaries' counts join the sums of the ended
+ * ones, so the counters never go down. */
+static void metrics_session_free(struct ogw_session *s)
+{
+	struct ogw_metrics *m = s->gw->metrics;
+	for (unsigned int k = 1; m && k < s->n_north; k++) {
+		const struct ogw_secondary *sec = ogw_leg_secondary(&s->north[k].leg);
+		struct ogw_met_secondary *e =
+			secondary_slot(&m->secondaries, &m->n_secondaries, secondary_label(sec));
+		if (e)
+			secondary_add(e, sec);
+		else
+			m->dropped++;
+	}
+}
+
 const struct ogw_stage ogw_metrics_stage = {
 	.name = "metrics",
 	.on_frame = metrics_on_frame,
+	.on_session_free = metrics_session_free,
 };
 
 int ogw_metrics_init(struct ogw_gateway *gw)
@@ -132,6 +179,7 @@ void ogw_metrics_free(struct ogw_gateway *gw)
 {
 	if (!gw->metrics)
 		return;
+	free(gw->metrics->secondaries);
 	free(gw->metrics->slots);
 	free(gw->metrics);
 	gw->metrics = NULL;
@@ -257,6 +305,94 @@ static void render_phases(FILE *f, const char *name, const char *help, const dou
 		fprintf(f, "%s{phase=\"L%d\"} %.3f\n", name, p + 1, a[p]);
 }
 
+/* What the render of the secondaries gathers: per name, the counters
+ * (ended sessions plus live ones), legs by state and the queue's depth. */
+struct secondary_view {
+	struct ogw_met_secondary *t;
+	unsigned int n;
+	unsigned int legs[OGW_MET_SECONDARIES][4];
+	int64_t depth[OGW_MET_SECONDARIES];
+	double oldest_s[OGW_MET_SECONDARIES];
+	int64_t now_ms;
+};
+
+static void secondary_depth(void *ctx, const char *csms, int64_t n, int64_t oldest_ms)
+{
+	struct secondary_view *v = ctx;
+	struct ogw_met_secondary *e = secondary_slot(&v->t, &v->n, csms);
+	if (!e)
+		return;
+	size_t i = (size_t)(e - v->t);
+	v->depth[i] = n;
+	v->oldest_s[i] = v->now_ms > oldest_ms ? (double)(v->now_ms - oldest_ms) / 1000 : 0;
+}
+
+static void render_secondaries(FILE *f, struct ogw_gateway *gw)
+{
+	struct ogw_metrics *m = gw->metrics;
+	struct secondary_view *v = calloc(1, sizeof(*v));
+	if (!v)
+		return;
+	if (m->n_secondaries && (v->t = calloc(OGW_MET_SECONDARIES, sizeof(*v->t))))
+		memcpy(v->t, m->secondaries, m->n_secondaries * sizeof(*v->t));
+	v->n = v->t ? m->n_secondaries : 0;
+	for (size_t i = 0; i < gw->table_size; i++)
+		for (const struct ogw_session *s = gw->table[i]; s; s = s->hnext)
+			for (unsigned int k = 1; k < s->n_north; k++) {
+				const struct ogw_leg *l = &s->north[k].leg;
+				const struct ogw_secondary *sec = ogw_leg_secondary(l);
+				struct ogw_met_secondary *e =
+					secondary_slot(&v->t, &v->n, secondary_label(sec));
+				if (!e)
+					continue;
+				secondary_add(e, sec);
+				v->legs[e - v->t][l->state & 3]++;
+			}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	v->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ogw_store_csms_queue_depths(gw->store, secondary_depth, v);
+
+	family_head(f, "ocppgw_secondary_calls_total", "counter",
+		    "The charger's CALLs to each secondary CSMS by what became of them: "
+		    "answered, errors (CALLERROR or invalid), unanswered (down, timed out, "
+		    "not delivered), queued (put in its queue).");
+	static const char *const result[] = { "answered", "errors", "unanswered", "queued" };
+	for (unsigned int i = 0; i < v->n; i++) {
+		const uint64_t n[] = { v->t[i].answered, v->t[i].errors, v->t[i].unanswered,
+				       v->t[i].queued };
+		for (int r = 0; r < 4; r++) {
+			fputs("ocppgw_secondary_calls_total{csms=\"", f);
+			put_label(f, v->t[i].name);
+			fprintf(f, "\",result=\"%s\"} %llu\n", result[r], (unsigned long long)n[r]);
+		}
+	}
+	family_head(f, "ocppgw_secondary_legs", "gauge",
+		    "Secondary CSMS legs (one per connected charger shown to it) by state.");
+	for (unsigned int i = 0; i < v->n; i++)
+		for (int st = 0; st < 4; st++) {
+			fputs("ocppgw_secondary_legs{csms=\"", f);
+			put_label(f, v->t[i].name);
+			fprintf(f, "\",state=\"%s\"} %u\n", leg_state_label[st], v->legs[i][st]);
+		}
+	family_head(f, "ocppgw_secondary_queue_depth", "gauge",
+		    "Messages waiting in each secondary CSMS's queue, over every charger.");
+	for (unsigned int i = 0; i < v->n; i++) {
+		fputs("ocppgw_secondary_queue_depth{csms=\"", f);
+		put_label(f, v->t[i].name);
+		fprintf(f, "\"} %lld\n", (long long)v->depth[i]);
+	}
+	family_head(f, "ocppgw_secondary_queue_oldest_age_seconds", "gauge",
+		    "Age of the oldest message in each secondary CSMS's queue, 0 when empty.");
+	for (unsigned int i = 0; i < v->n; i++) {
+		fputs("ocppgw_secondary_queue_oldest_age_seconds{csms=\"", f);
+		put_label(f, v->t[i].name);
+		fprintf(f, "\"} %.3f\n", v->oldest_s[i]);
+	}
+	free(v->t);
+	free(v);
+}
+
 char *ogw_metrics_render(struct ogw_gateway *gw, size_t *ret_len)
 {
 	char *buf = NULL;
@@ -295,6 +431,7 @@ char *ogw_metrics_render(struct ogw_gateway *gw, size_t *ret_len)
 		    "Counter increments lost because the label table was full.");
 	fprintf(f, "ocppgw_metrics_dropped_total %llu\n", (unsigned long long)gw->metrics->dropped);
 	render_latency(f, gw->metrics);
+	render_secondaries(f, gw);
 
 	family_head(f, "ocppgw_queue_depth", "gauge",
 		    "Messages in the store's outbound queue.");

@@ -37,10 +37,21 @@ struct ogw_met_histogram {
 	double sum_s;
 };
 
+/* A secondary CSMS's answers to the charger's CALLs (docs/MULTI_CSMS.md),
+ * by its name, summed over the sessions that ended; the live ones' are
+ * added when rendered. */
+#define OGW_MET_SECONDARIES 64    /* distinct names kept; more are dropped */
+struct ogw_met_secondary {
+	char name[65];
+	uint64_t answered, errors, unanswered, queued;
+};
+
 struct ogw_metrics {
 	struct ogw_met_counter *slots;   /* OGW_MET_SLOTS, open addressing */
 	uint64_t dropped;                /* increments that found no free slot */
 	struct ogw_met_histogram latency[2];  /* per leg (enum ogw_leg_kind) */
+	struct ogw_met_secondary *secondaries;  /* OGW_MET_SECONDARIES, by first use */
+	unsigned int n_secondaries;
 };
 
 /* The gateway as a whole, now: what /metrics and GET /api/site show. */

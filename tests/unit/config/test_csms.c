@@ -224,6 +224,48 @@ Test(config_csms, the_bridge_has_one_csms)
 	loaded_free(&l);
 }
 
+/* A group's or charger's own primary is a WebSocket CSMS beside a
+ * WebSocket csms.url: the MQTT uplink is one broker for the gateway. */
+Test(config_csms, an_own_primary_is_a_websocket_csms)
+{
+	static const struct {
+		const char *text;
+		const char *error;  /* NULL: fine */
+	} cases[] = {
+		{ "csms = { url = \"ws://a/ocpp\"; };\n"
+		  "groups = ( { name = \"g\"; chargers = [ \"CP1\" ]; "
+		  "csms = { url = \"wss://c/ocpp\"; ca = \"/c.pem\"; }; } );\n", NULL },
+		{ "csms = { url = \"mqtt://broker/site\"; };\n"
+		  "groups = ( { name = \"g\"; chargers = [ \"CP1\" ]; "
+		  "csms = { url = \"ws://c/ocpp\"; }; } );\n",
+		  "groups 'g': csms.url: a primary of its own is a ws:// or wss:// CSMS beside a "
+		  "ws:// or wss:// csms.url" },
+		{ "csms = { url = \"ws://a/ocpp\"; };\n"
+		  "chargers = ( { id = \"CP1\"; csms = { url = \"mqtt://broker/site\"; }; } );\n",
+		  "chargers 'CP1': csms.url: a primary of its own is a ws:// or wss:// CSMS" },
+		{ "chargers = ( { id = \"CP1\"; csms = { url = \"ws://c/ocpp\"; }; } );\n",
+		  "chargers 'CP1': csms.url: a primary of its own needs the gateway's csms.url" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct loaded l;
+
+		load_text(&l, cases[i].text);
+		cr_assert_eq(l.rc, 0, "case %zu", i);
+		int r = ogw_conf_check(&l.conf, &l.errs);
+		if (!cases[i].error) {
+			cr_expect_eq(r, 0, "case %zu: %s", i, l.errs.n ? l.errs.msgs[0] : "");
+		} else {
+			cr_expect_eq(r, -EINVAL, "case %zu", i);
+			bool found = false;
+			for (size_t k = 0; k < l.errs.n; k++)
+				found = found || strstr(l.errs.msgs[k], cases[i].error);
+			cr_expect(found, "case %zu: %s", i, l.errs.n ? l.errs.msgs[0] : "(no error)");
+		}
+		loaded_free(&l);
+	}
+}
+
 Test(config_csms, missing_tls_files_name_their_line)
 {
 	struct loaded l;
@@ -279,12 +321,16 @@ Test(config_csms, settings_not_acted_on_yet_are_named)
 	} cases[] = {
 		{ "csms = { url = \"ws://a/ocpp\"; };\n", NULL },
 		{ "csms = { url = \"ws://a/ocpp\"; token_routing = \"primary\"; };\n", NULL },
-		/* a ws:// secondary is connected; mqtt and its own TLS files are not yet */
+		/* a ws:// or wss:// secondary is connected, with its own TLS files
+		 * too; an mqtt one is not yet */
 		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
 		  "url = \"ws://b/ocpp\"; } ); };\n", NULL },
 		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
+		  "url = \"wss://b/ocpp\"; ca = \"/b-ca.pem\"; cert = \"/b.pem\"; "
+		  "key = \"/b.key\"; } ); };\n", NULL },
+		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
 		  "url = \"ws://b/ocpp\"; }, { name = \"m\"; url = \"mqtt://broker/site\"; } ); };\n",
-		  "the root: csms.secondaries \"m\" (an mqtt URL, or its own ca, cert, key)" },
+		  "the root: csms.secondaries \"m\" (an mqtt URL)" },
 		{ "csms = { url = \"ws://a/ocpp\"; secondaries = ( { name = \"b\"; "
 		  "url = \"ws://b/ocpp\"; allow = [ \"GetConfiguration\", \"SetChargingProfile\" ]; } ); };\n",
 		  "the root: csms.secondaries \"b\" allow of charging profiles (not combined: they "
@@ -296,8 +342,7 @@ Test(config_csms, settings_not_acted_on_yet_are_named)
 		  "goes to the primary)" },
 		{ "csms = { url = \"ws://a/ocpp\"; };\n"
 		  "groups = ( { name = \"g\"; chargers = [ \"CP1\" ]; "
-		  "csms = { url = \"ws://c/ocpp\"; }; } );\n",
-		  "a group: a csms block's own primary (url, ca, cert, key)" },
+		  "csms = { url = \"ws://c/ocpp\"; }; } );\n", NULL },
 		{ "csms = { url = \"ws://a/ocpp\"; };\n"
 		  "chargers = ( { id = \"CP1\"; csms = { secondaries = (); }; } );\n", NULL },
 	};
