@@ -336,7 +336,8 @@ void ogw_conf_csms_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp s
 
 bool ogw_conf_csms_secondary_wired(const struct ogw_csms_conf *c)
 {
-	return !strncasecmp(c->url, "ws://", 5) || !strncasecmp(c->url, "wss://", 6);
+	return !strncasecmp(c->url, "ws://", 5) || !strncasecmp(c->url, "wss://", 6) ||
+	       !strncasecmp(c->url, "mqtt://", 7) || !strncasecmp(c->url, "mqtts://", 8);
 }
 
 /* The first secondary of @set allowed to set or clear charging profiles
@@ -362,13 +363,7 @@ static const char *set_unwired(const struct ogw_csms_set_conf *set, const char *
 
 	if (!set)
 		return NULL;
-	while (i < set->n_secondaries && ogw_conf_csms_secondary_wired(&set->secondaries[i]))
-		i++;
-	if (i < set->n_secondaries)
-		snprintf(buf, sizeof(buf),
-			 "%s: csms.secondaries \"%s\" (an mqtt URL)",
-			 where, set->secondaries[i].name);
-	else if ((i = first_profile_allowed(set)) < set->n_secondaries)
+	if ((i = first_profile_allowed(set)) < set->n_secondaries)
 		snprintf(buf, sizeof(buf),
 			 "%s: csms.secondaries \"%s\" allow of charging profiles (not combined: "
 			 "they reach the charger as sent)", where, set->secondaries[i].name);

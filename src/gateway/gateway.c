@@ -418,6 +418,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	gw->south_tp = &ogw_ws_transport;
 	gw->north_tp = mqtt ? &ogw_mqtt_transport : &ogw_ws_north_transport;
 	gw->secondary_tp = &ogw_ws_north_transport;
+	gw->secondary_mqtt_tp = &ogw_mqtt_transport;
 	r = mqtt || !gw->conf.csms_url ? 0 : ogw_north_parse_url(gw, url);
 	if (r < 0) {
 		ogw_err(NULL, "csms url '%s': expected ws://host[:port]/path or wss://...",

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libwebsockets.h>
 
@@ -1434,8 +1435,8 @@ static bool secondary_usable(const char *id, enum ogw_ocpp ver, const struct ogw
 	struct ogw_log_ctx lc = { id, "north", NULL, NULL };
 	bool ok;
 	if (!ogw_conf_csms_secondary_wired(c)) {
-		ogw_warn(&lc, "CSMS %s not connected: secondaries over MQTT are not built (only "
-			 "ws:// and wss://)", c->name);
+		ogw_warn(&lc, "CSMS %s not connected: its URL is not ws://, wss://, mqtt:// or "
+			 "mqtts://", c->name);
 		return false;
 	}
 	translator_for(id, ver, secondary_ver(c, ver), &ok);
@@ -1491,7 +1492,9 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 						       ogw_translator_find(ver, secondary_ver(c, ver));
 		if (!ogw_conf_csms_secondary_wired(c) || (secondary_ver(c, ver) != ver && !str))
 			continue;
-		leg_init(s, &s->north[k].leg, OGW_NORTH, secondary_ver(c, ver), gw->secondary_tp);
+		bool mqtt = !strncasecmp(c->url, "mqtt", 4);
+		leg_init(s, &s->north[k].leg, OGW_NORTH, secondary_ver(c, ver),
+			 mqtt ? gw->secondary_mqtt_tp : gw->secondary_tp);
 		s->north[k].tr = str;
 		struct ogw_secondary *sec = ogw_leg_secondary(&s->north[k].leg);
 		sec->env.ops = &secondary_env_ops;

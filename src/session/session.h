@@ -274,7 +274,9 @@ struct ogw_gateway {
 	const struct ogw_leg_transport *south_tp;  /* WebSocket */
 	const struct ogw_leg_transport *north_tp;
 	const struct ogw_leg_transport *secondary_tp;  /* WebSocket, for secondaries */
-	struct ogw_north_mqtt *north_mqtt;
+	const struct ogw_leg_transport *secondary_mqtt_tp;  /* ... with an mqtt(s):// URL */
+	struct ogw_north_mqtt *north_mqtt;  /* the MQTT uplinks: the primary's first, when
+	                                       it is one, then each secondary's broker */
 	char north_host[256];
 	int north_port;
 	char north_path[512];

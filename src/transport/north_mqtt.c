@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The MQTT uplink: one broker connection carries the north leg of every
+ * The MQTT uplinks: one broker connection carries the north leg of every
  * charger as a topic pair, <prefix>/<site>/<id>/up and .../down, with a
  * retained .../state per charger and a retained <prefix>/<site>/$gateway/state
- * whose last will says the gateway is gone (docs/MQTT.md); it also takes
- * the dynamic site limit on .../$gateway/limit. A north leg is
- * up while the broker connection is; the session's pipeline does the rest
- * exactly as for a WebSocket. It buffers nothing of its own: while the
- * broker is away the legs are down and the session answers for them.
+ * whose last will says the gateway is gone (docs/MQTT.md); the primary's
+ * also takes the dynamic site limit on .../$gateway/limit. A secondary CSMS
+ * with an mqtt(s):// URL (docs/MULTI_CSMS.md) gets an uplink of its own,
+ * made at its first leg's connect, one per URL. A north leg is up while
+ * its broker connection is; the session's pipeline does the rest exactly
+ * as for a WebSocket. It buffers nothing of its own: while the broker is
+ * away the legs are down and the session answers (or queues) for them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,8 +40,11 @@ struct recent_call {
 };
 
 struct ogw_north_mqtt {
+	struct ogw_north_mqtt *next;  /* gw->north_mqtt's list */
 	struct ogw_gateway *gw;
 	struct ogw_mqtt *client;
+	char *url;                    /* the CSMS URL it carries (a copy) */
+	char csms[65];                /* "": the primary's; else the secondary's name */
 	char prefix[128];
 	char site[128];
 	/* Chargers whose retained state says online: the ones to mark offline
@@ -95,14 +100,39 @@ static void announced_remove(struct ogw_north_mqtt *nm, size_t i)
 	nm->announced[i] = nm->announced[--nm->n_announced];
 }
 
-/* The north leg of @s that this uplink carries, or NULL. */
-static struct ogw_leg *mqtt_leg(struct ogw_session *s)
+/* The CSMS URL north leg @l goes to. */
+static const char *leg_url(const struct ogw_leg *l)
+{
+	const struct ogw_secondary *sec = ogw_leg_secondary(l);
+	return sec ? sec->conf->url : l->s->gw->conf.csms_url;
+}
+
+static struct ogw_log_ctx leg_lc(const struct ogw_leg *l)
+{
+	const struct ogw_secondary *sec = ogw_leg_secondary(l);
+	return (struct ogw_log_ctx){ l->s->id, sec ? sec->leg_name : "north", NULL, NULL };
+}
+
+/* The uplink carrying @url, or NULL. */
+static struct ogw_north_mqtt *uplink_find(struct ogw_gateway *gw, const char *url)
+{
+	for (struct ogw_north_mqtt *nm = gw->north_mqtt; nm; nm = nm->next)
+		if (url && !strcmp(nm->url, url))
+			return nm;
+	return NULL;
+}
+
+/* The north leg of @s that uplink @nm carries, or NULL. */
+static struct ogw_leg *mqtt_leg(struct ogw_session *s, const struct ogw_north_mqtt *nm)
 {
 	OGW_FOR_NORTH(s, n)
-		if (n->tp == &ogw_mqtt_transport)
+		if (n->tp == &ogw_mqtt_transport && !strcmp(leg_url(n), nm->url))
 			return n;
 	return NULL;
 }
+
+static int uplink_start(struct ogw_gateway *gw, const struct ogw_csms_conf *sec,
+			struct ogw_north_mqtt **ret);
 
 /* The charger's retained state: online with the versions of @l (the
  * charger's and this uplink's), or offline. */
@@ -138,8 +168,16 @@ static void publish_state(struct ogw_north_mqtt *nm, struct ogw_leg *l, const ch
 
 static void mqtt_connect(struct ogw_leg *l)
 {
-	struct ogw_north_mqtt *nm = l->s->gw->north_mqtt;
+	struct ogw_gateway *gw = l->s->gw;
+	const struct ogw_secondary *sec = ogw_leg_secondary(l);
+	struct ogw_north_mqtt *nm = uplink_find(gw, leg_url(l));
 
+	/* a secondary's broker: connected at its first leg, then shared; the
+	 * uplink brings its legs up once the broker accepts it */
+	if (!nm && sec && !gw->stopping && uplink_start(gw, sec->conf, &nm) < 0) {
+		struct ogw_log_ctx lc = leg_lc(l);
+		ogw_err(&lc, "mqtt: Failed to start the uplink to %s", sec->conf->url);
+	}
 	if (!nm || !ogw_mqtt_connected(nm->client)) {
 		ogw_session_north_failed(l, "MQTT broker unreachable");
 		return;
@@ -150,7 +188,7 @@ static void mqtt_connect(struct ogw_leg *l)
 
 static void mqtt_send_take(struct ogw_leg *l, char *buf, const char *text, size_t len)
 {
-	struct ogw_north_mqtt *nm = l->s->gw->north_mqtt;
+	struct ogw_north_mqtt *nm = uplink_find(l->s->gw, leg_url(l));
 	char topic[TOPIC_MAX];
 
 	if (!nm) { /* the gateway is being freed */
@@ -161,7 +199,7 @@ static void mqtt_send_take(struct ogw_leg *l, char *buf, const char *text, size_
 	int r = ogw_mqtt_publish(nm->client, topic, text, len, false);
 	free(buf);
 	if (r < 0) {
-		struct ogw_log_ctx lc = { l->s->id, "north", NULL, NULL };
+		struct ogw_log_ctx lc = leg_lc(l);
 		ogw_err(&lc, "Failed to publish on %s: %s", topic, strerror(-r));
 	}
 }
@@ -170,7 +208,7 @@ static void mqtt_send_take(struct ogw_leg *l, char *buf, const char *text, size_
  * marked so once the broker is back). */
 static bool mqtt_close(struct ogw_leg *l)
 {
-	struct ogw_north_mqtt *nm = l->s->gw->north_mqtt;
+	struct ogw_north_mqtt *nm = uplink_find(l->s->gw, leg_url(l));
 
 	if (nm && ogw_mqtt_connected(nm->client))
 		publish_state(nm, l, l->s->id, false);
@@ -204,9 +242,10 @@ static void on_connected(void *arg, bool session_present)
 	snprintf(topic, sizeof(topic), "%s/%s/+/state", nm->prefix, nm->site);
 	if (ogw_mqtt_subscribe(nm->client, topic) < 0)
 		ogw_err(NULL, "mqtt: Failed to subscribe to %s", topic);
-	/* The dynamic site limit an energy manager publishes (balance_mqtt.c). */
+	/* The dynamic site limit an energy manager publishes (balance_mqtt.c),
+	 * on the primary's uplink only. */
 	snprintf(topic, sizeof(topic), "%s/%s/%s/limit", nm->prefix, nm->site, GATEWAY_LEVEL);
-	if (ogw_mqtt_subscribe(nm->client, topic) < 0)
+	if (!nm->csms[0] && ogw_mqtt_subscribe(nm->client, topic) < 0)
 		ogw_err(NULL, "mqtt: Failed to subscribe to %s", topic);
 	snprintf(topic, sizeof(topic), "%s/%s/%s/state", nm->prefix, nm->site, GATEWAY_LEVEL);
 	publish_json(nm, topic, state_doc(true, 0));
@@ -217,7 +256,7 @@ static void on_connected(void *arg, bool session_present)
 	}
 	for (size_t i = 0; i < gw->table_size; i++)
 		for (struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
-			struct ogw_leg *l = mqtt_leg(s);
+			struct ogw_leg *l = mqtt_leg(s, nm);
 			if (s->state != OGW_SESSION_ACTIVE || !l)
 				continue;
 			publish_state(nm, l, s->id, true);
@@ -237,7 +276,7 @@ static void on_lost(void *arg, const char *why)
 		struct ogw_session *s = gw->table[i], *next;
 		for (; s; s = next) {
 			next = s->hnext;
-			struct ogw_leg *l = mqtt_leg(s);
+			struct ogw_leg *l = mqtt_leg(s, nm);
 			if (s->state == OGW_SESSION_ACTIVE && l && l->state != OGW_LEG_DOWN)
 				ogw_session_north_failed(l, reason);
 		}
@@ -305,7 +344,7 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 	const char *end = strchr(level, '/');
 	bool ours = end && (size_t)(end - level) == strlen(GATEWAY_LEVEL) &&
 		    !strncmp(level, GATEWAY_LEVEL, strlen(GATEWAY_LEVEL));
-	if (ours && !strcmp(end, "/limit")) {
+	if (ours && !strcmp(end, "/limit") && !nm->csms[0]) {
 		ogw_balance_limit_message(nm->gw, topic, payload, len);
 		return;
 	}
@@ -322,8 +361,8 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 		return;
 	}
 	struct ogw_session *s = ogw_session_find(nm->gw, id);
-	struct ogw_leg *l = s ? mqtt_leg(s) : NULL;
-	struct ogw_log_ctx lc = { id, "north", NULL, NULL };
+	struct ogw_leg *l = s ? mqtt_leg(s, nm) : NULL;
+	struct ogw_log_ctx lc = l ? leg_lc(l) : (struct ogw_log_ctx){ id, "north", NULL, NULL };
 	if (!l || s->state != OGW_SESSION_ACTIVE || l->state != OGW_LEG_UP) {
 		ogw_warn(&lc, "mqtt: frame of %zu bytes for a charger not connected here dropped",
 			 len);
@@ -336,34 +375,54 @@ static void on_message(void *arg, const char *topic, const char *payload, size_t
 	ogw_session_rx(l, payload, len, 0, true, true);
 }
 
-int ogw_north_mqtt_start(struct ogw_gateway *gw)
+/* Connects an uplink for the primary (@sec NULL: csms.url with the mqtt
+ * settings) or for secondary @sec (its URL, user, password, ca, cert,
+ * key), adding it to gw->north_mqtt. */
+static int uplink_start(struct ogw_gateway *gw, const struct ogw_csms_conf *sec,
+			struct ogw_north_mqtt **ret)
 {
 	const struct ogw_conf *c = &gw->conf;
+	const char *url = sec ? sec->url : c->csms_url;
 	struct ogw_mqtt_opts o;
 	char will_topic[TOPIC_MAX], client_id[256];
 	char *will = NULL;
 	int r;
 
 	memset(&o, 0, sizeof(o));
-	if (ogw_mqtt_parse_url(c->csms_url, &o.url) < 0 || !strcmp(o.url.site, "+")) {
-		ogw_err(NULL, "csms url '%s': expected mqtt://host[:port]/<site> or mqtts://...",
-			c->csms_url);
+	if (ogw_mqtt_parse_url(url, &o.url) < 0 || !strcmp(o.url.site, "+")) {
+		ogw_err(NULL, "%s%s url '%s': expected mqtt://host[:port]/<site> or mqtts://...",
+			sec ? "csms.secondaries " : "csms", sec ? sec->name : "", url);
 		return -EINVAL;
 	}
 	struct ogw_north_mqtt *nm = calloc(1, sizeof(*nm));
-	if (!nm)
+	if (!nm || !(nm->url = strdup(url))) {
+		free(nm);
 		return -ENOMEM;
+	}
 	nm->gw = gw;
+	snprintf(nm->csms, sizeof(nm->csms), "%s", sec ? sec->name : "");
 	snprintf(nm->prefix, sizeof(nm->prefix), "%s", c->mqtt_prefix);
 	snprintf(nm->site, sizeof(nm->site), "%s", o.url.site);
 	snprintf(will_topic, sizeof(will_topic), "%s/%s/%s/state", nm->prefix, nm->site,
 		 GATEWAY_LEVEL);
-	snprintf(client_id, sizeof(client_id), "ocppgw-gw-%s", nm->site);
+	/* a secondary's id names it too: its broker may be the primary's */
+	if (sec)
+		snprintf(client_id, sizeof(client_id), "ocppgw-gw-%s-%s", nm->site, sec->name);
+	else
+		snprintf(client_id, sizeof(client_id), "ocppgw-gw-%s", nm->site);
 	json_t *offline = json_pack("{s:b}", "online", false);
 	will = offline ? json_dumps(offline, JSON_COMPACT) : NULL;
 	json_decref(offline);
-	o.client_id = c->mqtt_client_id ? c->mqtt_client_id : client_id;
 	ogw_conf_mqtt_opts(c, &o);
+	o.client_id = !sec && c->mqtt_client_id ? c->mqtt_client_id : client_id;
+	if (sec) {
+		/* its own credentials, none unless set: mqtt.* are the primary's */
+		o.username = sec->user;
+		o.password = sec->password;
+		o.ca = sec->ca;
+		o.cert = sec->cert;
+		o.key = sec->key;
+	}
 	o.will_topic = will_topic;
 	o.will_payload = will ? will : "{\"online\":false}";
 	/* A frame in flight when the broker went away was answered by the
@@ -375,35 +434,50 @@ int ogw_north_mqtt_start(struct ogw_gateway *gw)
 		.lost = on_lost,
 		.message = on_message,
 	};
-	gw->north_mqtt = nm;
 	r = ogw_mqtt_new(&o, &handlers, nm, &nm->client);
 	free(will);
 	if (r < 0) {
 		ogw_err(NULL, "mqtt: Failed to create the client: %s", strerror(-r));
-		gw->north_mqtt = NULL;
+		free(nm->url);
 		free(nm);
+		return r;
 	}
-	return r;
+	/* the primary's first (a secondary's is added behind it) */
+	struct ogw_north_mqtt **tail = &gw->north_mqtt;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = nm;
+	if (sec)
+		ogw_info(NULL, "mqtt: CSMS %s over %s", sec->name, url);
+	*ret = nm;
+	return 0;
+}
+
+int ogw_north_mqtt_start(struct ogw_gateway *gw)
+{
+	struct ogw_north_mqtt *nm;
+	return uplink_start(gw, NULL, &nm);
 }
 
 void ogw_north_mqtt_stop(struct ogw_gateway *gw)
 {
-	struct ogw_north_mqtt *nm = gw->north_mqtt;
 	char topic[TOPIC_MAX];
 
-	if (!nm)
-		return;
-	if (ogw_mqtt_connected(nm->client)) {
-		for (size_t i = nm->n_announced; i-- > 0;)
-			publish_state(nm, NULL, nm->announced[i], false);
-		snprintf(topic, sizeof(topic), "%s/%s/%s/state", nm->prefix, nm->site,
-			 GATEWAY_LEVEL);
-		publish_json(nm, topic, json_pack("{s:b}", "online", false));
+	while (gw->north_mqtt) {
+		struct ogw_north_mqtt *nm = gw->north_mqtt;
+		if (ogw_mqtt_connected(nm->client)) {
+			for (size_t i = nm->n_announced; i-- > 0;)
+				publish_state(nm, NULL, nm->announced[i], false);
+			snprintf(topic, sizeof(topic), "%s/%s/%s/state", nm->prefix, nm->site,
+				 GATEWAY_LEVEL);
+			publish_json(nm, topic, json_pack("{s:b}", "online", false));
+		}
+		ogw_mqtt_free(nm->client);
+		for (size_t i = 0; i < nm->n_announced; i++)
+			free(nm->announced[i]);
+		free(nm->announced);
+		gw->north_mqtt = nm->next;
+		free(nm->url);
+		free(nm);
 	}
-	ogw_mqtt_free(nm->client);
-	for (size_t i = 0; i < nm->n_announced; i++)
-		free(nm->announced[i]);
-	free(nm->announced);
-	free(nm);
-	gw->north_mqtt = NULL;
 }
