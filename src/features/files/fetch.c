@@ -33,6 +33,7 @@ struct ogw_fetch {
 	uint64_t bytes, max_bytes;
 	bool over_cap;
 	bool write_failed;
+	int write_errno;          /* ... why (0: a write of nothing) */
 	ogw_fetch_done_fn done;
 	void *arg;
 	char err[CURL_ERROR_SIZE];
@@ -61,7 +62,8 @@ static void finish(struct ogw_fetch *f, CURLcode res)
 			 (unsigned long long)f->max_bytes);
 	} else if (f->write_failed) {
 		rc = -EIO;
-		snprintf(why, sizeof(why), "writing the file failed");
+		snprintf(why, sizeof(why), "writing the file failed: %s",
+			 f->write_errno ? strerror(f->write_errno) : "nothing written");
 	} else if (res != CURLE_OK) {
 		rc = res == CURLE_PARTIAL_FILE ? -EPIPE : -EIO;
 		snprintf(why, sizeof(why), "%s%s%s", curl_easy_strerror(res), *f->err ? ": " : "",
@@ -202,6 +204,7 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *arg)
 			continue;
 		if (w <= 0) {
 			f->write_failed = true;
+			f->write_errno = w < 0 ? errno : 0;
 			return 0;
 		}
 		off += (size_t)w;
