@@ -480,6 +480,65 @@ describe('the download cache survives a restart, within files.max_size', { timeo
   });
 });
 
+describe('a rollout goes on across a restart of the gateway', { timeout: 120000 }, () => {
+  let host;
+  let gw;
+  const clients = {};
+  const dataDir = path.join(tmpDir(), 'data');
+  const start = async () => startGateway({
+    dataDir, config: `files = { listen = "127.0.0.1:${await freePort()}"; };\n`,
+  });
+  before(async () => {
+    host = await startFileHost({ '/across.bin': FW });
+    gw = await start();
+  });
+  after(async () => {
+    await stopAll({ clients: Object.values(clients), gw });
+    await host.close();
+  });
+
+  it('wave 1 in progress at the restart: sent again once back, then wave 2; the same rollout', async () => {
+    // RX1 takes the update and goes quiet (the restart comes first)
+    clients.RX1 = await connectCharger(gw, 'RX1', '2.0.1');
+    const asked = [];
+    clients.RX1.handle('UpdateFirmware', ({ params }) => { asked.push(params); return { status: 'Accepted' }; });
+    clients.RX2 = firmwareCharger(await connectCharger(gw, 'RX2', '1.6'), '1.6');
+    const r = await adminApi(gw, 'POST', '/api/firmware', {
+      location: `${host.base}/across.bin`, chargers: ['RX1', 'RX2'], wave_size: 1, charger_timeout: 60,
+    });
+    assert.equal(r.status, 202, r.text);
+    const id = r.json.id;
+    await waitFor(() => asked.length === 1, 10000, 'wave 1 sent');
+    for (const c of Object.values(clients)) await c.close({ force: true });
+    assert.equal((await gw.stop()).code, 0);
+
+    gw = await start();
+    await waitFor(() => /firmware rollout \d+: resumed at wave 1 \(1 charger\(s\) to send to again/
+      .test(gw.stderr), 5000, 'the rollout resumed');
+    let g = (await adminApi(gw, 'GET', '/api/firmware')).json;
+    assert.equal(g.id, id);
+    assert.equal(g.state, 'running');
+    assert.deepEqual(g.chargers.map((c) => [c.id, c.state]), [['RX1', 'resending'], ['RX2', 'pending']]);
+    // back: a charger's first message gets it its UpdateFirmware again
+    clients.RX1 = firmwareCharger(await connectCharger(gw, 'RX1', '2.0.1'), '2.0.1');
+    clients.RX2 = firmwareCharger(await connectCharger(gw, 'RX2', '1.6'), '1.6');
+    await clients.RX1.call('Heartbeat', {});
+    g = await waitFor(async () => {
+      const x = (await adminApi(gw, 'GET', '/api/firmware')).json;
+      return x.state !== 'running' ? x : null;
+    }, 30000, 'the rollout to end');
+    assert.equal(g.state, 'done', JSON.stringify(g));
+    assert.equal(g.id, id, 'the same rollout, not a new one');
+    assert.deepEqual(g.chargers.map((c) => [c.id, c.state, c.wave]),
+      [['RX1', 'installed', 1], ['RX2', 'installed', 2]]);
+    for (const c of ['RX1', 'RX2']) assert.equal(clients[c].firmware[0].hash, sha256(FW));
+    // a new rollout after the restart gets the next id
+    const next = await adminApi(gw, 'POST', '/api/firmware', {
+      location: `${host.base}/across.bin`, chargers: ['RX2'] });
+    assert.equal(next.json.id, id + 1);
+  });
+});
+
 describe('a log on its way survives a restart of the gateway', { timeout: 120000 }, () => {
   let csms;
   let host;

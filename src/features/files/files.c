@@ -972,6 +972,7 @@ int ogw_files_start(struct ogw_gateway *gw)
 		fs->base[n - 1] = '\0';
 	ogw_info(NULL, "file server on %s:%d, chargers get %s/f/...", c->files_addr,
 		 c->files_port, fs->base);
+	ogw_rollout_restore(gw);
 	return 0;
 }
 

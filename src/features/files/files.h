@@ -26,6 +26,8 @@ int ogw_rollout_start(struct ogw_gateway *gw, const json_t *body, const char **r
 /* The last rollout's progress ({"state": "none"} before the first). */
 json_t *ogw_rollout_json(struct ogw_gateway *gw);
 void ogw_rollout_stop(struct ogw_gateway *gw);
+/* At start: the rollout an earlier run kept, going on if it was running. */
+void ogw_rollout_restore(struct ogw_gateway *gw);
 /* Stops transfers, closes the server and its connections. NULL-safe. */
 void ogw_files_stop(struct ogw_gateway *gw);
 

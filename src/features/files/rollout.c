@@ -7,8 +7,11 @@
  * files.c); the next wave starts when every charger of the last one has
  * reported Installed or failed, and the rollout stops when more than
  * max_failures chargers failed. It needs no CSMS. The stage only observes
- * the chargers' FirmwareStatusNotifications; the state is in memory, one
- * rollout at a time (the last one is kept for GET /api/firmware).
+ * the chargers' FirmwareStatusNotifications. One rollout at a time (the
+ * last one is kept for GET /api/firmware), kept in the store at every
+ * change: after a restart a running one goes on where it was, the
+ * chargers of its wave in progress sent UpdateFirmware again once they are
+ * back (the file server's locations of the last run are gone with it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,17 +20,24 @@
 
 #include "ocppgw/log.h"
 #include "ocppgw/loop.h"
+#include "ocppgw/store.h"
 #include "ocppgw/util.h"
 #include "features/files/fetch.h"
 #include "features/files/files.h"
 #include "features/files/internal.h"
 
 #define ROLLOUT_MAX_CHARGERS 10000
+/* The store row (charger "", the gateway's own) holding the last rollout. */
+#define ROLLOUT_KEY "files.rollout"
+/* After a restart with no charger of the running wave to send to again,
+ * the chargers get this long (at most) to come back before the next wave. */
+#define RESUME_GRACE_S 30
 
-enum ch_state { CH_PENDING, CH_SENT, CH_INSTALLED, CH_FAILED };
+/* CH_RESEND: sent before a restart, to be sent again when it is back */
+enum ch_state { CH_PENDING, CH_SENT, CH_INSTALLED, CH_FAILED, CH_RESEND };
 static const char *const ch_names[] = {
 	[CH_PENDING] = "pending", [CH_SENT] = "sent", [CH_INSTALLED] = "installed",
-	[CH_FAILED] = "failed",
+	[CH_FAILED] = "failed", [CH_RESEND] = "resending",
 };
 
 enum ro_state { RO_RUNNING, RO_DONE, RO_STOPPED };
@@ -79,11 +89,25 @@ static void ro_free(struct rollout *r)
 	uv_close((uv_handle_t *)&r->timer, ro_closed);
 }
 
+/* Keeps @r in the store (committed with the loop's batch). */
+static void ro_save(struct rollout *r)
+{
+	json_t *doc = ogw_rollout_json(r->gw);
+	if (doc)
+		json_object_set_new(doc, "next", json_integer((json_int_t)r->next));
+	int rc = doc ? ogw_store_kv_put(r->gw->store, "", ROLLOUT_KEY, doc) : -ENOMEM;
+	if (rc < 0)
+		ogw_err(NULL, "firmware rollout %u: Failed to keep it in the store: %s", r->gen,
+			strerror(-rc));
+	json_decref(doc);
+}
+
 static void ro_set_state(struct rollout *r, enum ro_state st)
 {
 	ogw_info(NULL, "firmware rollout %u: %s -> %s (wave %d, %d failed)", r->gen,
 		 ro_names[r->state], ro_names[st], r->wave, r->failures);
 	r->state = st;
+	ro_save(r);
 }
 
 static void ch_set(struct rollout *r, struct ro_charger *c, enum ch_state st, const char *detail)
@@ -95,6 +119,7 @@ static void ch_set(struct rollout *r, struct ro_charger *c, enum ch_state st, co
 	snprintf(c->detail, sizeof(c->detail), "%s", detail ? detail : "");
 	if (st == CH_FAILED)
 		r->failures++;
+	ro_save(r);
 }
 
 static void next_wave(struct ogw_gateway *gw, struct rollout *r);
@@ -105,7 +130,7 @@ static void wave_check(struct ogw_gateway *gw, struct rollout *r)
 	if (r->state != RO_RUNNING)
 		return;
 	for (size_t i = 0; i < r->next; i++)
-		if (r->ch[i].state == CH_SENT)
+		if (r->ch[i].state == CH_SENT || r->ch[i].state == CH_RESEND)
 			return;
 	uv_timer_stop(&r->timer);
 	next_wave(gw, r);
@@ -183,6 +208,15 @@ static void wave_late(uv_timer_t *t)
 	for (size_t i = 0; i < r->next; i++)
 		if (r->ch[i].state == CH_SENT)
 			ch_set(r, &r->ch[i], CH_FAILED, why);
+		else if (r->ch[i].state == CH_RESEND)
+			ch_set(r, &r->ch[i], CH_FAILED, "not back after the gateway's restart");
+	wave_check(r->gw, r);
+}
+
+/* Restored between two waves: the chargers had their grace to come back. */
+static void resume_late(uv_timer_t *t)
+{
+	struct rollout *r = t->data;
 	wave_check(r->gw, r);
 }
 
@@ -203,6 +237,7 @@ static void next_wave(struct ogw_gateway *gw, struct rollout *r)
 		int sent = 0;
 		for (int k = 0; k < r->wave_size && r->next < r->n; k++)
 			sent += send_one(gw, r, r->next++);
+		ro_save(r);
 		if (sent) {
 			uv_timer_start(&r->timer, wave_late, (uint64_t)r->timeout_s * 1000, 0);
 			return;
@@ -229,9 +264,17 @@ static void rollout_observe(struct ogw_session *s, enum ogw_obs what, const char
 	struct rollout *r = fs ? fs->rollout : NULL;
 	const char *status = json_string_value(json_object_get(payload, "status"));
 
-	if (!r || r->state != RO_RUNNING || what != OGW_OBS_UP_CALL || !status ||
-	    (strcmp(action, "FirmwareStatusNotification") &&
-	     strcmp(action, "SignedFirmwareStatusNotification")))
+	if (!r || r->state != RO_RUNNING || what != OGW_OBS_UP_CALL)
+		return;
+	/* back after the gateway's restart: its UpdateFirmware again */
+	for (size_t i = 0; i < r->next; i++)
+		if (r->ch[i].state == CH_RESEND && !strcmp(r->ch[i].id, s->id)) {
+			send_one(s->gw, r, i);
+			wave_check(s->gw, r);
+			return;
+		}
+	if (!status || (strcmp(action, "FirmwareStatusNotification") &&
+			strcmp(action, "SignedFirmwareStatusNotification")))
 		return;
 	for (size_t i = 0; i < r->next; i++) {
 		struct ro_charger *c = &r->ch[i];
@@ -366,6 +409,102 @@ json_t *ogw_rollout_json(struct ogw_gateway *gw)
 			 ro_names[r->state], "location", r->url, "wave_size", r->wave_size,
 			 "max_failures", r->max_failures, "charger_timeout", r->timeout_s, "wave",
 			 r->wave, "failures", r->failures, "chargers", list);
+}
+
+static int name_index(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (!strcmp(names[i], name))
+			return (int)i;
+	return -1;
+}
+
+/* @doc (ro_save()'s) as a rollout; NULL when it is not one. */
+static struct rollout *ro_parse(struct ogw_gateway *gw, const json_t *doc)
+{
+	const json_t *list = json_object_get(doc, "chargers"), *o;
+	const char *url = json_string_value(json_object_get(doc, "location"));
+	int st = name_index(ro_names, sizeof(ro_names) / sizeof(ro_names[0]),
+			    json_string_value(json_object_get(doc, "state")));
+	size_t n = json_array_size(list), i;
+	if (!url || st < 0 || !n || n > ROLLOUT_MAX_CHARGERS)
+		return NULL;
+	struct rollout *r = calloc(1, sizeof(*r));
+	if (!r || !(r->url = strdup(url)) || !(r->ch = calloc(n, sizeof(*r->ch)))) {
+		if (r)
+			free(r->url);
+		free(r);
+		return NULL;
+	}
+	r->gw = gw;
+	r->n = n;
+	r->state = (enum ro_state)st;
+	r->gen = (unsigned int)json_integer_value(json_object_get(doc, "id"));
+	r->wave_size = (int)json_integer_value(json_object_get(doc, "wave_size"));
+	r->max_failures = (int)json_integer_value(json_object_get(doc, "max_failures"));
+	r->timeout_s = (int)json_integer_value(json_object_get(doc, "charger_timeout"));
+	r->wave = (int)json_integer_value(json_object_get(doc, "wave"));
+	r->failures = (int)json_integer_value(json_object_get(doc, "failures"));
+	json_int_t next = json_integer_value(json_object_get(doc, "next"));
+	r->next = next > 0 && (size_t)next <= n ? (size_t)next : 0;
+	bool ok = r->wave_size > 0 && r->timeout_s > 0 && r->max_failures >= 0;
+	json_array_foreach(list, i, o) {
+		const char *id = json_string_value(json_object_get(o, "id"));
+		int cs = name_index(ch_names, sizeof(ch_names) / sizeof(ch_names[0]),
+				    json_string_value(json_object_get(o, "state")));
+		const char *detail = json_string_value(json_object_get(o, "detail"));
+		ok = ok && id && *id && strlen(id) <= OGW_ID_MAX && cs >= 0;
+		if (!ok)
+			break;
+		snprintf(r->ch[i].id, sizeof(r->ch[i].id), "%s", id);
+		r->ch[i].state = (enum ch_state)cs;
+		snprintf(r->ch[i].detail, sizeof(r->ch[i].detail), "%s", detail ? detail : "");
+		r->ch[i].wave = (int)json_integer_value(json_object_get(o, "wave"));
+	}
+	if (!ok) {
+		free(r->url);
+		free(r->ch);
+		free(r);
+		return NULL;
+	}
+	uv_timer_init(ogw_loop_uv(), &r->timer);
+	r->timer.data = r;
+	return r;
+}
+
+void ogw_rollout_restore(struct ogw_gateway *gw)
+{
+	struct ogw_files *fs = gw->files;
+	json_t *doc = fs ? ogw_store_kv_get(gw->store, "", ROLLOUT_KEY, NULL) : NULL;
+	if (!doc)
+		return;
+	struct rollout *r = ro_parse(gw, doc);
+	json_decref(doc);
+	if (!r) {
+		ogw_warn(NULL, "firmware rollout: the one kept in the store is unreadable: dropped");
+		ogw_store_kv_del(gw->store, "", ROLLOUT_KEY);
+		return;
+	}
+	fs->rollout = r;
+	fs->rollouts = r->gen;
+	if (r->state != RO_RUNNING)
+		return;
+	size_t again = 0;
+	for (size_t i = 0; i < r->next; i++)
+		if (r->ch[i].state == CH_SENT) {
+			r->ch[i].state = CH_RESEND;
+			again++;
+		}
+	ogw_info(NULL, "firmware rollout %u: resumed at wave %d (%zu charger(s) to send to again "
+		 "once back, %d failed so far)", r->gen, r->wave, again, r->failures);
+	ro_save(r);
+	if (again)
+		uv_timer_start(&r->timer, wave_late, (uint64_t)r->timeout_s * 1000, 0);
+	else
+		uv_timer_start(&r->timer, resume_late,
+			       (uint64_t)(r->timeout_s < RESUME_GRACE_S ? r->timeout_s :
+									   RESUME_GRACE_S) * 1000,
+			       0);
 }
 
 void ogw_rollout_stop(struct ogw_gateway *gw)
