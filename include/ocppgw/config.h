@@ -350,7 +350,9 @@ struct ogw_conf {
 	char *files_addr;         /* the LAN file server's address; NULL (default): off,
 	                             locations pass through unchanged */
 	int files_port;
-	char *files_public_url;   /* base URL chargers are given; NULL: http://addr:port */
+	char *files_public_url;   /* base URL chargers are given; NULL: http(s)://addr:port */
+	char *files_cert;         /* HTTPS: the file server's certificate (chain) and key, */
+	char *files_key;          /* PEM; NULL (default): plain HTTP */
 	size_t files_max_size;    /* bytes kept in data_dir/files, least recently used
 	                             dropped; default 256 MiB */
 	size_t files_max_file_size; /* one download's cap; default 64 MiB */

@@ -640,6 +640,8 @@ static const struct field admin_fields[] = {
 static const struct field files_fields[] = {
 	{ .name = "listen", .kind = F_SPECIAL, .special = parse_files_listen },
 	{ .name = "public_url", .kind = F_STRING, .off = offsetof(struct ogw_conf, files_public_url) },
+	{ .name = "cert", .kind = F_STRING, .off = offsetof(struct ogw_conf, files_cert) },
+	{ .name = "key", .kind = F_STRING, .off = offsetof(struct ogw_conf, files_key) },
 	{ .name = "max_size", .kind = F_SIZE, .off = offsetof(struct ogw_conf, files_max_size),
 	  .min = 1024, .max = 1099511627776.0 },
 	{ .name = "max_file_size", .kind = F_SIZE,
@@ -1560,6 +1562,8 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 	problem = c->csms_url ? url_problem(c->csms_url) : NULL;
 	if (problem)
 		check_error(&ck, "csms.url: %s", problem);
+	if (!c->files_cert != !c->files_key)
+		check_error(&ck, "files.cert and files.key go together (HTTPS)");
 	if (c->csms_cert && !c->csms_key)
 		check_error(&ck, "csms.cert is set without csms.key");
 	if (c->csms_key && !c->csms_cert)
@@ -1620,6 +1624,8 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free_secret(c->admin_password_hash);
 	free(c->files_addr);
 	free(c->files_public_url);
+	free(c->files_cert);
+	free(c->files_key);
 	free_list(&charger_list, c->chargers, c->n_chargers);
 	free_list(&group_list, c->groups, c->n_groups);
 	free_list(&listener_list, c->listeners, c->n_listeners);

@@ -37,6 +37,8 @@ static const struct named {
 	{ "csms.key", NULL, offsetof(struct ogw_conf, csms_key), READ_FILE, false },
 	{ "csms.client_cert_dir", NULL, offsetof(struct ogw_conf, csms_client_cert_dir), KEY_DIR,
 	  true },
+	{ "files.cert", NULL, offsetof(struct ogw_conf, files_cert), READ_FILE, true },
+	{ "files.key", NULL, offsetof(struct ogw_conf, files_key), READ_FILE, true },
 	{ "mqtt.ca", NULL, offsetof(struct ogw_conf, mqtt_ca), READ_FILE, false },
 	{ "mqtt.cert", NULL, offsetof(struct ogw_conf, mqtt_cert), READ_FILE, false },
 	{ "mqtt.key", NULL, offsetof(struct ogw_conf, mqtt_key), READ_FILE, false },

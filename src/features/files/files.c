@@ -250,6 +250,7 @@ static void conn_freed(uv_handle_t *h)
 	struct conn *c = h->data;
 	if (--c->handles)
 		return;
+	ogw_files_conn_tls_free(c);
 	free(c->buf);
 	free(c->reply);
 	free(c);
@@ -326,11 +327,11 @@ static void reply_written(uv_write_t *w, int status)
 		ogw_files_conn_close(c);
 		return;
 	}
-	uv_read_stop((uv_stream_t *)&c->tcp);
+	ogw_files_read_stop(c);
 	ogw_files_conn_alive(c);  /* the linger gets one idle timeout, whatever ran before */
 	c->sd.data = c;
-	if (uv_shutdown(&c->sd, (uv_stream_t *)&c->tcp, shut_done) < 0 ||
-	    uv_read_start((uv_stream_t *)&c->tcp, linger_alloc, linger_read) < 0)
+	if (ogw_files_shutdown(c, shut_done) < 0 ||
+	    ogw_files_read_start(c, linger_alloc, linger_read) < 0)
 		ogw_files_conn_close(c);
 }
 
@@ -348,7 +349,7 @@ void ogw_files_reply(struct conn *c, int code, const char *reason)
 	}
 	c->out = uv_buf_init(c->reply, (unsigned int)n);
 	c->wr.data = c;
-	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &c->out, 1, reply_written) < 0)
+	if (ogw_files_write(c, reply_written) < 0)
 		ogw_files_conn_close(c);
 }
 
@@ -388,7 +389,7 @@ static void chunk_read(uv_fs_t *r)
 		return;
 	}
 	c->out = uv_buf_init(c->buf, (unsigned int)n);
-	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &c->out, 1, chunk_written) < 0)
+	if (ogw_files_write(c, chunk_written) < 0)
 		ogw_files_conn_close(c);
 }
 
@@ -411,7 +412,7 @@ static void conn_send(struct conn *c, struct entry *e)
 	c->out = uv_buf_init(c->buf, (unsigned int)n);
 	c->wr.data = c;
 	c->rd.data = c;
-	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &c->out, 1, chunk_written) < 0)
+	if (ogw_files_write(c, chunk_written) < 0)
 		ogw_files_conn_close(c);
 }
 
@@ -438,7 +439,7 @@ static void conn_request(struct conn *c, const char *body)
 		c->fs->up_ops->begin(c, &req, body);
 		return;
 	}
-	uv_read_stop((uv_stream_t *)&c->tcp);
+	ogw_files_read_stop(c);
 	if (req.method != OGW_FILES_GET) {
 		ogw_files_reply(c, 404, "Not Found");
 		return;
@@ -497,7 +498,7 @@ static void head_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	if (c->n >= sizeof(c->head) - 1) {
-		uv_read_stop(st);
+		ogw_files_read_stop(c);
 		ogw_files_reply(c, 431, "Request Header Fields Too Large");
 	}
 }
@@ -528,7 +529,12 @@ static void on_connection(uv_stream_t *server, int status)
 		ogw_files_reply(c, 503, "Service Unavailable");
 		return;
 	}
-	uv_read_start((uv_stream_t *)&c->tcp, head_alloc, head_read);
+	if (fs->tls && ogw_files_conn_tls(c, fs->tls) < 0) {
+		ogw_files_conn_close(c);
+		return;
+	}
+	if (ogw_files_read_start(c, head_alloc, head_read) < 0)
+		ogw_files_conn_close(c);
 }
 
 /* ---- downloading ------------------------------------------------------ */
@@ -956,6 +962,11 @@ int ogw_files_start(struct ogw_gateway *gw)
 	if (r < 0)
 		return r;
 	cache_restore(fs);
+	if (c->files_cert) {
+		r = ogw_files_tls_new(c->files_cert, c->files_key, &fs->tls);
+		if (r < 0)
+			return r;
+	}
 	r = listen_on(fs, c->files_addr, c->files_port);
 	if (r < 0) {
 		ogw_err(NULL, "Failed to listen for file requests on %s:%d: %s", c->files_addr,
@@ -966,19 +977,24 @@ int ogw_files_start(struct ogw_gateway *gw)
 		snprintf(fs->base, sizeof(fs->base), "%s", c->files_public_url);
 	else
 		snprintf(fs->base, sizeof(fs->base), strchr(c->files_addr, ':') ?
-			 "http://[%s]:%d" : "http://%s:%d", c->files_addr, c->files_port);
+			 "%s://[%s]:%d" : "%s://%s:%d", fs->tls ? "https" : "http", c->files_addr,
+			 c->files_port);
 	size_t n = strlen(fs->base);
 	if (n && fs->base[n - 1] == '/')
 		fs->base[n - 1] = '\0';
-	ogw_info(NULL, "file server on %s:%d, chargers get %s/f/...", c->files_addr,
-		 c->files_port, fs->base);
+	ogw_info(NULL, "file server on %s:%d (%s), chargers get %s/f/...", c->files_addr,
+		 c->files_port, fs->tls ? "HTTPS" : "HTTP", fs->base);
 	ogw_rollout_restore(gw);
 	return 0;
 }
 
+/* After the connections' close callbacks (closed first, in the same turn):
+ * their TLS contexts point into fs->tls. */
 static void listen_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct ogw_files *fs = h->data;
+	ogw_files_tls_free(fs->tls);
+	free(fs);
 }
 
 void ogw_files_stop(struct ogw_gateway *gw)
@@ -997,8 +1013,10 @@ void ogw_files_stop(struct ogw_gateway *gw)
 		fs->up_ops->stop(fs);
 	ogw_fetch_shutdown();
 	gw->files = NULL;
-	if (fs->listening)
+	if (fs->listening) {
 		uv_close((uv_handle_t *)&fs->listen, listen_closed);
-	else
+	} else {
+		ogw_files_tls_free(fs->tls);
 		free(fs);
+	}
 }

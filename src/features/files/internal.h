@@ -47,6 +47,7 @@ struct conn {
 	uv_buf_t out;
 	char *buf;
 	char *reply;                /* a short reply's text */
+	struct conn_tls *tls;       /* HTTPS (tls.c), NULL: plain */
 };
 
 struct ogw_files {
@@ -63,9 +64,22 @@ struct ogw_files {
 	uint64_t held;              /* bytes of uploads kept */
 	uint64_t next_name;
 	const struct ogw_files_upload_ops *up_ops;
+	struct ogw_files_tls *tls;  /* tls.c: HTTPS with files.cert/key, NULL: plain HTTP */
 	struct rollout *rollout;    /* rollout.c: the last one started, or NULL */
 	unsigned int rollouts;      /* started so far: their ids */
 };
+
+/* tls.c: a connection's I/O, plain or HTTPS, with libuv's callback types
+ * (a write sends c->out; its callback gets &c->wr with .data = c). */
+struct ogw_files_tls;
+int ogw_files_tls_new(const char *cert, const char *key, struct ogw_files_tls **ret);
+void ogw_files_tls_free(struct ogw_files_tls *t);
+int ogw_files_conn_tls(struct conn *c, struct ogw_files_tls *cfg);
+void ogw_files_conn_tls_free(struct conn *c);
+int ogw_files_read_start(struct conn *c, uv_alloc_cb alloc, uv_read_cb read);
+void ogw_files_read_stop(struct conn *c);
+int ogw_files_write(struct conn *c, uv_write_cb cb);
+int ogw_files_shutdown(struct conn *c, uv_shutdown_cb cb);
 
 /* files.c */
 /* The feature's state, NULL when files.listen is not set. */

@@ -448,7 +448,7 @@ static void received(struct conn *c)
 	c->up = NULL;
 	close(u->fd);
 	u->fd = -1;
-	uv_read_stop((uv_stream_t *)&c->tcp);
+	ogw_files_read_stop(c);
 	ogw_files_reply(c, u->post_type ? 200 : 201, u->post_type ? "OK" : "Created");
 	up_set_state(u, UP_SENDING);
 	uploads_save(u->fs);
@@ -473,7 +473,7 @@ static void upload_body(struct conn *c, const char *data, size_t len)
 				strerror(errno));
 			c->up = NULL;
 			up_set_state(u, UP_FAILED);
-			uv_read_stop((uv_stream_t *)&c->tcp);
+			ogw_files_read_stop(c);
 			ogw_files_reply(c, 507, "Insufficient Storage");
 			return;
 		}

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,9 +47,11 @@ export async function startFileHost(files) {
   return host;
 }
 
-function get(url) {
+// GET @url (http or https; @ca: the PEM an https server must chain to).
+function get(url, ca) {
   return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
+    const mod = url.startsWith('https:') ? https : http;
+    mod.get(url, ca ? { ca } : {}, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -63,8 +66,9 @@ function get(url) {
 // Makes @client (an ocpp-rpc charger of @version) take firmware updates:
 // it accepts, downloads the location, and reports Downloading, then
 // Downloaded or DownloadFailed, then Installing and Installed (or
-// InstallationFailed with opts.failInstall). client.firmware records each
-// request and what came of it ({ params, location, hash, error, at }).
+// InstallationFailed with opts.failInstall; opts.ca: the CA an https
+// location must chain to). client.firmware records each request and what
+// came of it ({ params, location, hash, error, at }).
 export function firmwareCharger(client, version, opts = {}) {
   client.firmware = [];
   const report = (method, status, requestId) => client.call(method,
@@ -75,7 +79,7 @@ export function firmwareCharger(client, version, opts = {}) {
     setImmediate(async () => {
       await report(method, 'Downloading', requestId);
       try {
-        const body = await get(location);
+        const body = await get(location, opts.ca);
         rec.hash = sha256(body);
         rec.size = body.length;
         await report(method, 'Downloaded', requestId);
@@ -132,9 +136,11 @@ export function logHost(port) {
   return host;
 }
 
-function send(url, method, body, type) {
+function send(url, method, body, type, ca) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { 'Content-Type': type, 'Content-Length': body.length } },
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.request(url, { method, ...(ca ? { ca } : {}),
+      headers: { 'Content-Type': type, 'Content-Length': body.length } },
       (res) => {
         res.resume();
         res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
@@ -147,9 +153,9 @@ function send(url, method, body, type) {
 // Makes @client (of @version) answer log requests: it names its file,
 // uploads @body to the location it is given (1.6 GetDiagnostics: PUT to
 // location + file name; GetLog: POST to the location as is), and reports
-// Uploading, then Uploaded or UploadFailed. client.logs records each
-// ({ params, location, error, done, reportedAt }).
-export function logCharger(client, version, body) {
+// Uploading, then Uploaded or UploadFailed (opts.ca: as firmwareCharger's).
+// client.logs records each ({ params, location, error, done, reportedAt }).
+export function logCharger(client, version, body, opts = {}) {
   client.logs = [];
   const take = (params, location, url, method, notify, requestId) => {
     const rec = { params, location };
@@ -159,7 +165,7 @@ export function logCharger(client, version, body) {
     setImmediate(async () => {
       await report('Uploading');
       try {
-        await send(url, method, body, 'text/plain');
+        await send(url, method, body, 'text/plain', opts.ca);
       } catch (err) {
         rec.error = err.message;
       }
