@@ -496,6 +496,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	if (r < 0)
 		goto fail;
 	ogw_files_logs_start(gw);
+	ogw_rollout_restore(gw);
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
 	uv_check_start(&gw->store_commit, commit_store);

@@ -984,7 +984,6 @@ int ogw_files_start(struct ogw_gateway *gw)
 		fs->base[n - 1] = '\0';
 	ogw_info(NULL, "file server on %s:%d (%s), chargers get %s/f/...", c->files_addr,
 		 c->files_port, fs->tls ? "HTTPS" : "HTTP", fs->base);
-	ogw_rollout_restore(gw);
 	return 0;
 }
 

@@ -209,7 +209,8 @@ static void pump(struct conn *c)
 		if (rc != 0) {
 			ogw_warn(NULL, "file server: TLS handshake failed: %s",
 				 tls_error(rc, why, sizeof(why)));
-			ogw_files_conn_close(c);
+			uv_buf_t none = uv_buf_init(NULL, 0);
+			t->read((uv_stream_t *)&c->tcp, UV_EPROTO, &none); /* it closes */
 			return;
 		}
 		t->handshaken = true;
@@ -255,11 +256,9 @@ static void cipher_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	struct conn_tls *t = c->tls;
 	(void)buf;
 	if (n < 0) {
+		/* the server's last reader closes on an error, reading or not */
 		uv_buf_t none = uv_buf_init(NULL, 0);
-		if (t->reading)
-			t->read(st, n, &none);
-		else
-			ogw_files_conn_close(c);
+		t->read(st, n, &none);
 		return;
 	}
 	t->in_n += (size_t)n;
