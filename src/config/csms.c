@@ -373,10 +373,6 @@ static const char *set_unwired(const struct ogw_csms_set_conf *set, const char *
 		snprintf(buf, sizeof(buf),
 			 "%s: csms.secondaries \"%s\" allow of charging profiles (not combined: "
 			 "they reach the charger as sent)", where, set->secondaries[i].name);
-	else if (set->token_routing == OGW_TOKEN_ROUTING_ASK)
-		snprintf(buf, sizeof(buf),
-			 "%s: csms.token_routing \"ask\" (routed as \"list\": a token no list "
-			 "names goes to the primary)", where);
 	else if (set->url || set->ca || set->cert || set->key)
 		snprintf(buf, sizeof(buf), "%s: a csms block's own primary (url, ca, cert, key)",
 			 where);

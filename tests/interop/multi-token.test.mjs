@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   connectCharger, isoNow, startCsms, startGateway, stopAll, subprotocol, waitFor,
 } from './lib/harness.mjs';
+import { txEvents } from './lib/payloads.mjs';
 import { assertClean, watchStrict } from './lib/translate-peers.mjs';
 
 const COMPANY = 'CO-4711';
@@ -179,14 +180,7 @@ describe('split by token, a 1.6 charger, a 2.0.1 employer CSMS (translated)', { 
 describe('split by token, a 2.0.1 charger, two 2.0.1 CSMSs', { timeout: 90000 }, () => {
   const identity = 'SPLIT-201';
   let m;
-  let seq = 0;
-  const event = (eventType, txid, token, wh, extra = {}) => ({ eventType, timestamp: isoNow(),
-    triggerReason: eventType === 'Started' ? 'Authorized' : 'MeterValuePeriodic', seqNo: seq++,
-    transactionInfo: { transactionId: txid, ...extra },
-    ...(token ? { idToken: { idToken: token, type: 'ISO14443' } } : {}),
-    evse: { id: 1, connectorId: 1 },
-    meterValue: [{ timestamp: isoNow(), sampledValue: [{ value: wh,
-      measurand: 'Energy.Active.Import.Register' }] }] });
+  const event = txEvents();
 
   before(async () => {
     m = await startSplit({ identity, chargerVersion: '2.0.1', primaryVersion: '2.0.1',
