@@ -281,3 +281,36 @@ describe('token_routing "ask": the first CSMS that accepts the card, primary fir
     assertClean(m.problems, [['charger', m.charger]]);
   });
 });
+
+describe('token_routing "ask" with the primary down: the employer\'s Accepted counts', { timeout: 90000 }, () => {
+  const identity = 'ASK-PDOWN';
+  let m;
+  before(async () => {
+    m = await startPair({ identity, chargerVersion: '1.6', primaryVersion: '1.6',
+      employerVersion: '1.6', extra: { csms: '  token_routing = "ask";\n' } });
+    m.employer.responders.Authorize = { idTagInfo: { status: 'Accepted' } };
+    m.employer.responders.StartTransaction = { transactionId: 6161, idTagInfo: { status: 'Accepted' } };
+    m.employer.responders.StopTransaction = { idTagInfo: { status: 'Accepted' } };
+    await m.charger.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'M1' });
+  });
+  after(async () => {
+    await stopAll({ clients: [m?.charger], gw: m?.gw, csms: m?.employer });
+  });
+
+  it('a card the employer accepts while the primary is down is the employer\'s', async () => {
+    await m.primary.close();
+    await waitFor(() => new RegExp(`\\[${identity} north\\] .*(leg up -> down|reconnect)`)
+      .test(m.gw.stderr), 5000, 'the gateway to see the primary go');
+    // the gateway answers in the primary's place (offline.unknown_id
+    // "reject": Invalid), which counts as a refusal: the employer's stands
+    const auth = await m.charger.call('Authorize', { idTag: 'E-9' });
+    assert.equal(auth.idTagInfo.status, 'Accepted');
+    const start = await m.charger.call('StartTransaction', { connectorId: 1, idTag: 'E-9',
+      meterStart: 10, timestamp: isoNow() });
+    assert.equal(start.transactionId, 6161, 'the employer\'s id: its transaction');
+    await m.charger.call('StopTransaction', { transactionId: 6161, meterStop: 20,
+      timestamp: isoNow(), reason: 'Local' });
+    assert.deepEqual(concluded16(m.employer, identity).stops, [[6161, 20]]);
+    assertClean(m.problems, [['charger', m.charger]]);
+  });
+});

@@ -5,9 +5,12 @@
  * (docs/MULTI_CSMS.md, rule 2); otherwise the gateway answers it with the
  * configured refusal and the charger never sees it. It also names the CSMS
  * a transaction's messages belong to when split by token (rule 4), and
- * keeps, per session, which CSMS owns each open transaction. The fan-out
- * of the charger's CALLs to every CSMS is the session's
- * (src/session/session.c).
+ * keeps, per session, which CSMS owns each open transaction; with "ask" it
+ * holds the charger's Authorize answer until every CSMS before the first
+ * that accepted has refused, and remembers that owner for the token's
+ * next start. The fan-out of the charger's CALLs to every CSMS, and each
+ * secondary's queue and the answers given while its owner is down, are
+ * the session's (src/session/session.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,8 +292,10 @@ static bool multi_hold_answer(struct ogw_leg *south, const char *id, const json_
  * Rule 4: a transaction's messages go to the CSMS that owns it only. Its
  * owner is decided by the first message naming its token (1.6
  * StartTransaction, 2.x TransactionEvent); a transaction no token decided
- * (or the primary's) is the primary's. Authorize goes to the token's owner.
- * Everything else goes to every CSMS (-1).
+ * (or the primary's) is the primary's. Authorize goes to the token's owner;
+ * under "ask", one of a token no list names goes to every CSMS
+ * (OGW_ROUTE_ASK) and its start to the CSMS that accepted it. Everything
+ * else goes to every CSMS (-1).
  */
 static int multi_route(struct ogw_leg *from, const struct ogw_frame *f)
 {
