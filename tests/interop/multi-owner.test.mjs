@@ -314,3 +314,46 @@ describe('token_routing "ask" with the primary down: the employer\'s Accepted co
     assertClean(m.problems, [['charger', m.charger]]);
   });
 });
+
+describe('token_routing "ask": a 2.0.1 charger, two 2.0.1 CSMSs', { timeout: 90000 }, () => {
+  const identity = 'ASK-201';
+  let m;
+  const event = txEvents();
+  const token = (t) => ({ idToken: t, type: 'ISO14443' });
+  before(async () => {
+    m = await startPair({ identity, chargerVersion: '2.0.1', primaryVersion: '2.0.1',
+      employerVersion: '2.0.1', extra: { csms: '  token_routing = "ask";\n' } });
+    for (const [csms, prefix] of [[m.primary, 'P-'], [m.employer, 'E-']]) {
+      const info = (t) => ({ status: t.startsWith(prefix) ? 'Accepted' : 'Unknown' });
+      csms.responders.Authorize = ({ idToken }) => ({ idTokenInfo: info(idToken.idToken) });
+      csms.responders.TransactionEvent = (p) => (p.idToken ? { idTokenInfo: info(p.idToken.idToken) } : {});
+    }
+    await m.charger.call('BootNotification', { reason: 'PowerUp',
+      chargingStation: { vendorName: 'Acme', model: 'M2' } });
+  });
+  after(async () => {
+    await stopAll({ clients: [m?.charger], gw: m?.gw, csms: m?.primary });
+    await m?.employer.close();
+  });
+
+  it('each card\'s transaction goes to the CSMS that accepted it, the other sees none of it', async () => {
+    for (const [card, txid] of [['E-1', 'tx-e'], ['P-1', 'tx-p']]) {
+      const auth = await m.charger.call('Authorize', { idToken: token(card) });
+      assert.equal(auth.idTokenInfo.status, 'Accepted', `${card}: its owner's Accepted`);
+      const started = await m.charger.call('TransactionEvent', event('Started', txid, card, 100));
+      assert.equal(started.idTokenInfo.status, 'Accepted');
+      await m.charger.call('TransactionEvent', event('Ended', txid, null, 400,
+        { stoppedReason: 'Local' }));
+    }
+    const refused = await m.charger.call('Authorize', { idToken: token('X-1') });
+    assert.equal(refused.idTokenInfo.status, 'Unknown', 'the primary\'s refusal');
+    for (const [csms, txid, card] of [[m.employer, 'tx-e', 'E-1'], [m.primary, 'tx-p', 'P-1']]) {
+      const events = callsOf(csms, identity, 'TransactionEvent');
+      assert.deepEqual(events.map((e) => [e.eventType, e.transactionInfo.transactionId]),
+        [['Started', txid], ['Ended', txid]]);
+      assert.equal(events[0].idToken.idToken, card);
+      assert.equal(events[1].meterValue[0].sampledValue[0].value, 400);
+    }
+    assertClean(m.problems, [['charger', m.charger]]);
+  });
+});

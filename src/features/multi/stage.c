@@ -74,6 +74,9 @@ struct multi_owned {
 	unsigned int n;
 	int start_leg;  /* 1.6: the owner of the StartTransaction awaiting its answer, or -1 */
 	struct multi_ask *ask;  /* an Authorize waiting for every CSMS, or NULL */
+	/* An Authorize settled before the primary answered (it was not up):
+	 * the charger got its answer, the primary's is dropped when it comes. */
+	char late_id[OGW_MSGID_MAX + 1];
 	struct {
 		char *token;
 		int leg;
@@ -223,6 +226,8 @@ static void ask_settle(struct ogw_session *s, struct multi_owned *o, int leg)
 	struct multi_ask *a = o->ask;
 	struct ogw_log_ctx lc = { s->id, NULL, "Authorize", a->id };
 	o->ask = NULL; /* what goes to the charger now is not held */
+	if (!a->primary_in)
+		snprintf(o->late_id, sizeof(o->late_id), "%s", a->id);
 	ogw_info(&lc, "token %s: %s", a->token,
 		 a->answer[leg] == OGW_MULTI_ACCEPTED ?
 		 (leg ? "accepted first by a secondary, which owns its transactions" :
@@ -275,6 +280,10 @@ static bool multi_hold_answer(struct ogw_leg *south, const char *id, const json_
 {
 	struct ogw_session *s = south->s;
 	struct multi_owned *o = *owned_slot(s);
+	if (o && o->late_id[0] && !strcmp(o->late_id, id)) {
+		o->late_id[0] = '\0'; /* the charger has its answer */
+		return true;
+	}
 	if (!o || !o->ask || o->ask->primary_in || strcmp(o->ask->id, id))
 		return false;
 	struct multi_ask *a = o->ask;
