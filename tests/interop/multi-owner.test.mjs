@@ -152,7 +152,33 @@ describe('the owner down for a whole transaction: a 1.6 charger, two 1.6 CSMSs',
       timestamp: isoNow(), reason: 'Local' });
     assert.deepEqual(concluded16(back, identity).stops, [[4242, 3000], [4243, 3500]]);
     assert.deepEqual(concluded16(m.primary, identity).starts, [], 'the primary never saw one');
-    assertClean(m.problems, [['charger', m.charger]]);
+  });
+
+  it('started while the employer is down, stopped once it is back: the live stop under its id', async () => {
+    await back.close();
+    await waitFor(() => (m.gw.stderr.match(/north\.employer.*leg up -> down/g) ?? []).length >= 2,
+      5000, 'the gateway to see the employer go again');
+    const start = await m.charger.call('StartTransaction', { connectorId: 1, idTag: COMPANY,
+      meterStart: 3500, timestamp: isoNow() });
+    assert.ok(start.transactionId >= 1000000000 && start.transactionId !== localId);
+    const again = await employerBack(m, '1.6', {
+      StartTransaction: { transactionId: 4244, idTagInfo: { status: 'Accepted' } },
+      StopTransaction: { idTagInfo: { status: 'Accepted' } },
+    });
+    try {
+      await waitFor(() => callsOf(again, identity, 'StartTransaction').length, 15000,
+        'the queued start at the employer');
+      await m.charger.call('MeterValues', { connectorId: 1, transactionId: start.transactionId,
+        meterValue: energy16(3700) });
+      await m.charger.call('StopTransaction', { transactionId: start.transactionId, meterStop: 3900,
+        timestamp: isoNow(), reason: 'Local' });
+      assert.deepEqual(concluded16(again, identity), { authorized: [],
+        starts: [[COMPANY, 3500]], meters: [[4244, 3700]], stops: [[4244, 3900]] });
+      assert.deepEqual(concluded16(m.primary, identity).starts, []);
+      assertClean(m.problems, [['charger', m.charger]]);
+    } finally {
+      await again.close();
+    }
   });
 });
 
