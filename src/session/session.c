@@ -1330,7 +1330,9 @@ static void secondary_replay(struct ogw_secondary *sec)
  * A charger's CALL goes to every CSMS (rule 1): to each secondary first,
  * as it came, then to the primary, whose answer (or the gateway's in its
  * place) the charger gets. A secondary down or slow delays nothing: its
- * copy waits on its own leg.
+ * copy waits on its own leg. Split by token (rule 4), a transaction's
+ * message goes to the CSMS that owns it only (owner_send()), and an
+ * Authorize "ask" routes to every CSMS at once (ask_every()).
  */
 static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
 {
@@ -1339,7 +1341,7 @@ static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
 	/* one CSMS: nothing to route, and no walk over the stages per frame */
 	if (s->n_north > 1) {
 		FOR_STAGES(s->gw, st, route) {
-			if (owner < 0)
+			if (owner == -1)
 				owner = st->route(from, f);
 		}
 	}
