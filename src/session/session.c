@@ -1167,8 +1167,8 @@ static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struc
 
 /*
  * The charger's CALL @f for secondary @to, the CSMS that owns its
- * transaction (rule 4), while @to cannot take it (down, or its queue is
- * being sent): answered by the gateway as the offline stage answers for
+ * transaction (rule 4), while @to cannot take it (down, or its queue holds
+ * messages of the transactions it owns): answered by the gateway as the offline stage answers for
  * the primary (docs/OFFLINE.md: the same local answers, in the charger's
  * version: Authorize from the local list, the cache, local_list, then
  * offline.unknown_id; a 1.6 start gets a gateway-issued transactionId)
@@ -1223,10 +1223,11 @@ static void owner_stands_in(struct ogw_leg *from, struct ogw_leg *to, const stru
 			return;
 		}
 		sec->backlog = true;
+		sec->owned_backlog = true;
 		sec->queued++;
 	}
 	ogw_info(&lc, "owned by this CSMS, which %s: answered by the gateway%s",
-		 to->state != OGW_LEG_UP ? "is down" : "is sent its queue",
+		 to->state != OGW_LEG_UP ? "is down" : "is sent what waited for it",
 		 queued ? ", queued for it" : "");
 	send_result(from, f->action, f->id, ans);
 	json_decref(ans);
@@ -1240,11 +1241,14 @@ static void owner_send(struct ogw_leg *from, struct ogw_leg *to, struct ogw_fram
 {
 	struct ogw_secondary *sec = ogw_leg_secondary(to);
 	/* the first attempt of its connection is worth waiting for, as the
-	 * offline stage waits for the primary's; a message that need not
-	 * arrive late does not wait behind the queue */
+	 * offline stage waits for the primary's. A transaction's message waits
+	 * behind what was queued of owned transactions (their order is the
+	 * owner's record); one that need not arrive late, or behind only the
+	 * charger's other CALLs (queued while this CSMS answered slowly), goes
+	 * now, and the owner answers it. */
 	bool reachable = to->state == OGW_LEG_UP ||
 			 (to->state == OGW_LEG_CONNECTING && ogw_leg_north(to)->reconnects == 0);
-	if (!reachable || (sec->backlog && secondary_keeps(from->s, f))) {
+	if (!reachable || (sec->owned_backlog && secondary_keeps(from->s, f))) {
 		owner_stands_in(from, to, f);
 		return;
 	}
@@ -1304,6 +1308,7 @@ static void secondary_replay(struct ogw_secondary *sec)
 		int r = ogw_store_csms_queue_next(s->gw->store, s->id, secondary_name(sec), &m);
 		if (r == -ENOENT) {
 			sec->backlog = false;
+			sec->owned_backlog = false;
 			break;
 		}
 		if (r < 0) {
@@ -1684,7 +1689,9 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 		sec->env.ops = &secondary_env_ops;
 		sec->s = s;
 		sec->conf = c;
-		sec->backlog = true; /* until its first up finds the store's queue empty */
+		/* until its first up finds the store's queue empty */
+		sec->backlog = true;
+		sec->owned_backlog = true;
 		snprintf(sec->leg_name, sizeof(sec->leg_name), "north.%s", c->name);
 		k++;
 	}

@@ -152,6 +152,7 @@ struct ogw_secondary {
 	 * has a backlog, the charger's transaction messages wait there and
 	 * everything else is not delivered; replayed one at a time. */
 	bool backlog;                      /* its queue may hold messages */
+	bool owned_backlog;                /* ... of transactions it owns (rule 4) */
 	bool in_replay;                    /* secondary_replay() is running */
 	int64_t replay_seq;                /* the queued message in flight, 0: none */
 	/* Its answers to the charger's CALLs, recorded, never forwarded. */
