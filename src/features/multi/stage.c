@@ -228,13 +228,13 @@ static void ask_settle(struct ogw_session *s, struct multi_owned *o, int leg)
 	o->ask = NULL; /* what goes to the charger now is not held */
 	if (!a->primary_in)
 		snprintf(o->late_id, sizeof(o->late_id), "%s", a->id);
-	ogw_info(&lc, "token %s: %s", a->token,
-		 a->answer[leg] == OGW_MULTI_ACCEPTED ?
-		 (leg ? "accepted first by a secondary, which owns its transactions" :
-			"accepted by the primary, which owns its transactions") :
-		 "refused by every CSMS: the primary's answer");
+	if (leg)
+		ogw_info(&lc, "the token is %s's: the first to accept it",
+			 ogw_leg_secondary(&s->north[leg].leg)->leg_name);
+	else
+		ogw_info(&lc, "the token is the primary's: %s", a->answer[0] == OGW_MULTI_ACCEPTED ?
+			 "it accepted it" : "every CSMS refused it (the primary's answer)");
 	if (leg) {
-		ogw_info(&lc, "owner: %s", ogw_leg_secondary(&s->north[leg].leg)->leg_name);
 		ogw_leg_send_result(&s->south, "Authorize", a->id, a->accepted[leg]);
 	} else if (a->primary_res) {
 		ogw_leg_send_result(&s->south, "Authorize", a->id, a->primary_res);
