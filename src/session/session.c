@@ -681,14 +681,33 @@ static void relay_answer(struct ogw_call *c, const struct ogw_frame *answer)
 	json_decref(out);
 }
 
+/* A secondary's answer to the charger's CALL it owns (rule 4), the one
+ * the charger got: counted as the answers to its copies are. */
+static void owner_answered(struct ogw_secondary *sec, const struct ogw_call *c,
+			   const struct ogw_frame *answer)
+{
+	struct ogw_leg *l = c->user;
+	const struct ogw_schema *sch;
+	struct ogw_schema_fault fault;
+	if (!answer)
+		sec->unanswered++;
+	else if (answer->type == OGW_MSG_CALLERROR ||
+		 ((sch = ogw_schema_get(l->s->gw->schemas[l->ver], c->action, true)) &&
+		  ogw_schema_validate(sch, answer->payload, &fault) < 0))
+		sec->errors++;
+	else
+		sec->answered++;
+}
+
 static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 {
 	struct ogw_secondary *sec = ogw_leg_secondary(c->user);
 	relay_answer(c, answer);
-	/* the answer of a secondary that owns a transaction (rule 4): its
-	 * queue waited for it (one CALL at a time) */
-	if (sec && c->origin_id[0])
-		secondary_replay(sec);
+	if (!sec || !c->origin_id[0])
+		return;
+	owner_answered(sec, c, answer);
+	/* its queue waited for this answer (one CALL at a time) */
+	secondary_replay(sec);
 }
 
 /* ---- receiving ---------------------------------------------------------- */

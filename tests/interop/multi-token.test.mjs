@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  connectCharger, isoNow, startCsms, startGateway, stopAll, subprotocol, waitFor,
+  adminApi, connectCharger, isoNow, startCsms, startGateway, stopAll, subprotocol, waitFor,
 } from './lib/harness.mjs';
 import { txEvents } from './lib/payloads.mjs';
 import { assertClean, watchStrict } from './lib/translate-peers.mjs';
@@ -127,6 +127,15 @@ describe('split by token, a 1.6 charger, two 1.6 CSMSs', { timeout: 90000 }, () 
     assert.deepEqual(concluded16(m.primary, identity), { authorized: [PRIVATE],
       starts: [[PRIVATE, 3000]], meters: [777], stops: [[777, 3500]], statuses: 1, boots: 1 });
     assertClean(m.problems, [['charger', m.charger]]);
+  });
+
+  it('/api counts the employer\'s answers, its own transaction\'s included', async () => {
+    const { status, json } = await adminApi(m.gw, 'GET', `/api/chargers/${identity}`);
+    assert.equal(status, 200);
+    const [sec] = json.secondaries;
+    // boot and status (copies), Authorize, start, meter values, stop (its own)
+    assert.deepEqual([sec.name, sec.answered, sec.errors, sec.unanswered, sec.queued],
+      ['employer', 6, 0, 0, 0]);
   });
 });
 
