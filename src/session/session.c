@@ -552,6 +552,7 @@ static bool salvaged(struct ogw_call *c)
  * leg's version. */
 static void secondary_answered(struct ogw_call *c, const struct ogw_frame *answer);
 static void secondary_replay(struct ogw_secondary *sec);
+static bool owner_salvaged(struct ogw_call *c);
 
 static void relay_answer(struct ogw_call *c, const struct ogw_frame *answer)
 {
@@ -581,8 +582,8 @@ static void relay_answer(struct ogw_call *c, const struct ogw_frame *answer)
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s did not answer %s within %d s", peer, c->action,
 				   (s->gw->conf.response_timeout_ms + 999) / 1000);
-		} else if (ogw_leg_secondary(l) || !salvaged(c)) {
-			/* the stages serve the primary: none salvages a secondary's */
+		} else if (ogw_leg_secondary(l) ? !owner_salvaged(c) : !salvaged(c)) {
+			/* the stages serve the primary; a secondary's is the session's */
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s unavailable: %s not delivered",
 				   l->kind == OGW_NORTH ? "upstream CSMS" : "charger", c->action);
@@ -699,12 +700,29 @@ static void owner_answered(struct ogw_secondary *sec, const struct ogw_call *c,
 		sec->answered++;
 }
 
+/* A CALL of the charger's in flight to the secondary that owns it. */
+struct ogw_owned_call {
+	char id[OGW_MSGID_MAX + 1];        /* the charger's */
+	char action[OGW_ACTION_MAX + 1];   /* the charger's */
+	json_t *payload;                   /* as the charger sent it */
+};
+
+static void owned_call_free(struct ogw_secondary *sec)
+{
+	if (sec->owned)
+		json_decref(sec->owned->payload);
+	free(sec->owned);
+	sec->owned = NULL;
+}
+
 static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 {
 	struct ogw_secondary *sec = ogw_leg_secondary(c->user);
 	relay_answer(c, answer);
 	if (!sec || !c->origin_id[0])
 		return;
+	if (sec->owned && !strcmp(sec->owned->id, c->origin_id))
+		owned_call_free(sec);
 	owner_answered(sec, c, answer);
 	/* its queue waited for this answer (one CALL at a time) */
 	secondary_replay(sec);
@@ -1271,17 +1289,48 @@ static void owner_send(struct ogw_leg *from, struct ogw_leg *to, struct ogw_fram
 		owner_stands_in(from, to, f);
 		return;
 	}
+	unsigned int before = ogw_tracker_count(&to->out);
 	json_t *own = secondary_txid(sec, f);
-	if (!own) {
+	if (own) {
+		struct ogw_frame copy = *f;
+		copy.root = NULL;
+		copy.payload = own;
+		copy.rest = NULL;
+		relay_call(from, to, &copy);
+		json_decref(own);
+	} else {
 		relay_call(from, to, f);
-		return;
 	}
-	struct ogw_frame copy = *f;
-	copy.root = NULL;
-	copy.payload = own;
-	copy.rest = NULL;
-	relay_call(from, to, &copy);
-	json_decref(own);
+	/* on its way (not refused at once): kept as the charger sent it */
+	if (ogw_tracker_count(&to->out) > before && !sec->owned &&
+	    (sec->owned = calloc(1, sizeof(*sec->owned)))) {
+		snprintf(sec->owned->id, sizeof(sec->owned->id), "%s", f->id);
+		snprintf(sec->owned->action, sizeof(sec->owned->action), "%s", f->action);
+		sec->owned->payload = json_incref(f->payload);
+	}
+}
+
+/* The charger's CALL @c relayed to the secondary that owns it, lost with
+ * its leg before an answer: answered here and queued for it, as one that
+ * came while it was down (it may have got it: the replay may repeat it,
+ * as the offline stage's may). False when its request is not known (a
+ * second one in flight) or nobody waits any more. */
+static bool owner_salvaged(struct ogw_call *c)
+{
+	struct ogw_leg *l = c->user;
+	struct ogw_leg *back = c->origin;
+	struct ogw_secondary *sec = ogw_leg_secondary(l);
+	struct ogw_owned_call *oc = sec->owned;
+	if (!oc || strcmp(oc->id, c->origin_id) || back->kind != OGW_SOUTH ||
+	    back->state != OGW_LEG_UP || l->s->state != OGW_SESSION_ACTIVE || l->s->gw->stopping)
+		return false;
+	struct ogw_frame f = { .type = OGW_MSG_CALL, .action = oc->action, .payload = oc->payload };
+	snprintf(f.id, sizeof(f.id), "%s", oc->id);
+	struct ogw_log_ctx lc = leg_ctx(l, oc->action, oc->id);
+	ogw_info(&lc, "this CSMS was lost with %s %s", oc->action,
+		 c->id[0] ? "in flight (the replay may repeat it)" : "waiting");
+	owner_stands_in(back, l, &f);
+	return true;
 }
 
 /*
@@ -1820,6 +1869,8 @@ static void session_free(struct ogw_session *s)
 	OGW_FOR_NORTH(s, n) {
 		leg_drop_queue(n);
 		free(n->rx);
+		if (ogw_leg_secondary(n))
+			owned_call_free(ogw_leg_secondary(n));
 	}
 	if (s->south_auth) {
 		ogw_memzero(s->south_auth, strlen(s->south_auth));

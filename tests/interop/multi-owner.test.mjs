@@ -383,3 +383,43 @@ describe('token_routing "ask": a 2.0.1 charger, two 2.0.1 CSMSs', { timeout: 900
     assertClean(m.problems, [['charger', m.charger]]);
   });
 });
+
+describe('the owner lost with the charger\'s start in flight (1.6)', { timeout: 90000 }, () => {
+  const identity = 'OWNER-LOST';
+  let m;
+  let back;
+  before(async () => {
+    m = await startPair({ identity, chargerVersion: '1.6', primaryVersion: '1.6',
+      employerVersion: '1.6', extra: { csms: '  token_routing = "list";\n',
+        employer: '    token_prefixes = [ "CO-" ];\n', root: LOCAL_LIST } });
+    await m.charger.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'M1' });
+    // the employer goes away with the start unanswered
+    m.employer.responders.StartTransaction = () => {
+      setImmediate(() => m.employer.close());
+      return new Promise(() => {});
+    };
+  });
+  after(async () => {
+    await stopAll({ clients: [m?.charger], gw: m?.gw, csms: m?.primary });
+    await back?.close();
+  });
+
+  it('the charger gets the gateway\'s answer, and the owner, back, the transaction whole', async () => {
+    const start = await m.charger.call('StartTransaction', { connectorId: 1, idTag: COMPANY,
+      meterStart: 1000, timestamp: isoNow() });
+    assert.equal(start.idTagInfo.status, 'Accepted');
+    assert.ok(start.transactionId >= 1000000000, `a gateway-issued id: ${start.transactionId}`);
+    await m.charger.call('StopTransaction', { transactionId: start.transactionId, meterStop: 2000,
+      timestamp: isoNow(), reason: 'Local' });
+    back = await employerBack(m, '1.6', {
+      StartTransaction: { transactionId: 4242, idTagInfo: { status: 'Accepted' } },
+      StopTransaction: { idTagInfo: { status: 'Accepted' } },
+    });
+    await waitFor(() => callsOf(back, identity, 'StopTransaction').length, 15000,
+      'the StopTransaction at the employer');
+    assert.deepEqual(concluded16(back, identity), { authorized: [], starts: [[COMPANY, 1000]],
+      meters: [], stops: [[4242, 2000]] });
+    assert.deepEqual(concluded16(m.primary, identity).starts, []);
+    assertClean(m.problems, [['charger', m.charger]]);
+  });
+});
