@@ -77,10 +77,11 @@ int ogw_store_take_lost(struct ogw_store *st);
 /* ---- a secondary CSMS's queue (csms_queue.c) -----------------------------
  * The charger's transaction messages secondary @csms must still receive,
  * in the charger's version, in arrival order; a row leaves once that CSMS
- * answered. next: the oldest (-ENOENT: none); ret->ver stays "". */
+ * answered. push: *ret_seq (optional) gets the new row's seq. next: the
+ * oldest (-ENOENT: none); ret->ver stays "". */
 struct ogw_qmsg;
 int ogw_store_csms_queue_push(struct ogw_store *st, const char *charger, const char *csms,
-			      const char *action, const json_t *payload);
+			      const char *action, const json_t *payload, int64_t *ret_seq);
 int ogw_store_csms_queue_next(struct ogw_store *st, const char *charger, const char *csms,
 			      struct ogw_qmsg *ret);
 int ogw_store_csms_queue_delete(struct ogw_store *st, int64_t seq);

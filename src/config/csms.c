@@ -367,10 +367,6 @@ static const char *set_unwired(const struct ogw_csms_set_conf *set, const char *
 		snprintf(buf, sizeof(buf),
 			 "%s: csms.secondaries \"%s\" allow of charging profiles (not combined: "
 			 "they reach the charger as sent)", where, set->secondaries[i].name);
-	else if (set->token_routing == OGW_TOKEN_ROUTING_ASK)
-		snprintf(buf, sizeof(buf),
-			 "%s: csms.token_routing \"ask\" (routed as \"list\": a token no list "
-			 "names goes to the primary)", where);
 	else
 		return NULL;
 	return buf;

@@ -260,12 +260,28 @@ static void leg_send_take(struct ogw_leg *l, char *buf, size_t len)
 
 /* ---- answering ---------------------------------------------------------- */
 
+/* A stage keeps back the answer to the charger's CALL @id (split by token
+ * "ask": the charger gets the answer of the CSMS that owns the token,
+ * known once they answered): CALLRESULT @res, or CALLERROR @code/@desc. */
+static bool answer_held(struct ogw_leg *l, const char *id, const json_t *res, const char *code,
+			const char *desc)
+{
+	if (l->kind != OGW_SOUTH || l->s->n_north < 2)
+		return false;
+	FOR_STAGES(l->s->gw, st, hold_answer)
+		if (st->hold_answer(l, id, res, code, desc))
+			return true;
+	return false;
+}
+
 /* The answer to @action, the CALL @id that came in on @l. */
 static void send_result(struct ogw_leg *l, const char *action, const char *id,
 			const json_t *payload)
 {
 	if (!id[0])
 		return; /* a call the gateway injected: nobody waits for the answer */
+	if (answer_held(l, id, payload, NULL, NULL))
+		return;
 	if (l->kind == OGW_SOUTH)
 		observe(l->s, OGW_OBS_UP_RESULT, action, payload);
 	tell_frame(l, OGW_FRAME_SEEN, 1, OGW_MSG_CALLRESULT, action, NULL);
@@ -289,6 +305,8 @@ static void send_error(struct ogw_leg *l, enum ogw_msg_type type, const char *id
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
+	if (type == OGW_MSG_CALLERROR && answer_held(l, id, NULL, ogw_err_code(err, l->ver), desc))
+		return;
 	tell_frame(l, OGW_FRAME_SEEN, 1, type, NULL, ogw_err_code(err, l->ver));
 	size_t len;
 	char *buf = ogw_rpc_encode_error(OGW_LEG_HEADROOM, type, id, ogw_err_code(err, l->ver), desc,
@@ -534,8 +552,10 @@ static bool salvaged(struct ogw_call *c)
  * leg; it goes back to the leg the call came from (c->origin), in that
  * leg's version. */
 static void secondary_answered(struct ogw_call *c, const struct ogw_frame *answer);
+static void secondary_replay(struct ogw_secondary *sec);
+static bool owner_salvaged(struct ogw_call *c);
 
-static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
+static void relay_answer(struct ogw_call *c, const struct ogw_frame *answer)
 {
 	struct ogw_leg *l = c->user;
 	struct ogw_leg *back = c->origin;
@@ -563,8 +583,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s did not answer %s within %d s", peer, c->action,
 				   (s->gw->conf.response_timeout_ms + 999) / 1000);
-		} else if (ogw_leg_secondary(l) || !salvaged(c)) {
-			/* the stages serve the primary: none salvages a secondary's */
+		} else if (ogw_leg_secondary(l) ? !owner_salvaged(c) : !salvaged(c)) {
+			/* the stages serve the primary; a secondary's is the session's */
 			send_error(back, OGW_MSG_CALLERROR, c->origin_id, OGW_ERR_INTERNAL,
 				   "%s unavailable: %s not delivered",
 				   l->kind == OGW_NORTH ? "upstream CSMS" : "charger", c->action);
@@ -579,6 +599,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 			code = ogw_err_code(e, back->ver);
 		else
 			code = ogw_err_code(OGW_ERR_GENERIC, back->ver);
+		if (answer_held(back, c->origin_id, NULL, code, answer->err_desc))
+			return;
 		tell_frame(back, OGW_FRAME_SEEN, 1, OGW_MSG_CALLERROR, c->action, code);
 		size_t len;
 		char *buf = ogw_rpc_encode_error(OGW_LEG_HEADROOM, OGW_MSG_CALLERROR, c->origin_id, code,
@@ -612,6 +634,8 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 	}
 	if (!entry || !entry->result) {
 		if (answer->rest) {
+			if (answer_held(back, c->origin_id, answer->payload, NULL, NULL))
+				return;
 			if (back->kind == OGW_SOUTH)
 				observe(s, OGW_OBS_UP_RESULT, c->action, answer->payload);
 			tell_frame(back, OGW_FRAME_SEEN, 1, OGW_MSG_CALLRESULT, c->action, NULL);
@@ -657,6 +681,52 @@ static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		send_result(back, entry->action, c->origin_id, out);
 	}
 	json_decref(out);
+}
+
+/* A secondary's answer to the charger's CALL it owns (rule 4), the one
+ * the charger got: counted as the answers to its copies are. */
+static void owner_answered(struct ogw_secondary *sec, const struct ogw_call *c,
+			   const struct ogw_frame *answer)
+{
+	struct ogw_leg *l = c->user;
+	const struct ogw_schema *sch;
+	struct ogw_schema_fault fault;
+	if (!answer)
+		sec->unanswered++;
+	else if (answer->type == OGW_MSG_CALLERROR ||
+		 ((sch = ogw_schema_get(l->s->gw->schemas[l->ver], c->action, true)) &&
+		  ogw_schema_validate(sch, answer->payload, &fault) < 0))
+		sec->errors++;
+	else
+		sec->answered++;
+}
+
+/* A CALL of the charger's in flight to the secondary that owns it. */
+struct ogw_owned_call {
+	char id[OGW_MSGID_MAX + 1];        /* the charger's */
+	char action[OGW_ACTION_MAX + 1];   /* the charger's */
+	json_t *payload;                   /* as the charger sent it */
+};
+
+static void owned_call_free(struct ogw_secondary *sec)
+{
+	if (sec->owned)
+		json_decref(sec->owned->payload);
+	free(sec->owned);
+	sec->owned = NULL;
+}
+
+static void relay_done(struct ogw_call *c, const struct ogw_frame *answer)
+{
+	struct ogw_secondary *sec = ogw_leg_secondary(c->user);
+	relay_answer(c, answer);
+	if (!sec || !c->origin_id[0])
+		return;
+	if (sec->owned && !strcmp(sec->owned->id, c->origin_id))
+		owned_call_free(sec);
+	owner_answered(sec, c, answer);
+	/* its queue waited for this answer (one CALL at a time) */
+	secondary_replay(sec);
 }
 
 /* ---- receiving ---------------------------------------------------------- */
@@ -867,21 +937,63 @@ static void relay_call(struct ogw_leg *from, struct ogw_leg *to, struct ogw_fram
 
 /* ---- the secondaries (docs/MULTI_CSMS.md) ------------------------------- */
 
+/* The 1.6 transactionId of StartTransaction answer @res, or -1. */
+static int64_t start_id(const json_t *res)
+{
+	json_t *id = json_object_get(res, "transactionId");
+	return json_is_integer(id) && json_integer_value(id) > 0 ? json_integer_value(id) : -1;
+}
+
+/* The 1.6 transaction the charger names @p is @x at @sec: a map
+ * "txmap:<p>" in @sec's translator state, by which the charger's later
+ * messages of it reach @sec with @sec's id (secondary_txid()). */
+static void txmap_put(struct ogw_secondary *sec, int64_t p, int64_t x)
+{
+	char key[40];
+	snprintf(key, sizeof(key), "txmap:%lld", (long long)p);
+	ogw_tr_state_put(&sec->env, key, json_pack("{s:I}", "id", (json_int_t)x));
+	struct ogw_log_ctx lc = { sec->s->id, sec->leg_name, "StartTransaction", NULL };
+	ogw_info(&lc, "transaction %lld is %lld at this CSMS", (long long)p, (long long)x);
+}
+
 /* Pairs what is known of @sec's 1.6 starts: each start whose two ids are
- * known becomes a map "txmap:<primary's id>" in @sec's translator state. */
+ * known (the primary's, which the charger uses, and @sec's) is mapped. */
 static void starts_pair(struct ogw_secondary *sec)
 {
 	while (sec->n_starts && sec->starts[0].p && sec->starts[0].x) {
 		int64_t p = sec->starts[0].p, x = sec->starts[0].x;
 		memmove(sec->starts, sec->starts + 1, --sec->n_starts * sizeof(sec->starts[0]));
-		if (p < 0 || x < 0)
-			continue;
-		char key[40];
-		snprintf(key, sizeof(key), "txmap:%lld", (long long)p);
-		ogw_tr_state_put(&sec->env, key, json_pack("{s:I}", "id", (json_int_t)x));
-		struct ogw_log_ctx lc = { sec->s->id, sec->leg_name, "StartTransaction", NULL };
-		ogw_info(&lc, "transaction %lld is %lld at this CSMS", (long long)p, (long long)x);
+		if (p > 0 && x > 0)
+			txmap_put(sec, p, x);
 	}
+}
+
+/* The key under which @sec's translator state keeps the id the gateway
+ * gave a 1.6 start it answered for @sec, its owner, queued as row @seq. */
+static void owned_start_key(char *key, size_t size, int64_t seq)
+{
+	snprintf(key, size, "ownstart:%lld", (long long)seq);
+}
+
+/* @sec answered (@delivered: it got it) the queued row @seq: if that was a
+ * 1.6 start the gateway answered while @sec, its owner, was down, the id
+ * @sec gave it (@res) is mapped to the one the charger uses. False when
+ * @seq was no such start. */
+static bool owned_start_answered(struct ogw_secondary *sec, int64_t seq, const json_t *res,
+				 bool delivered)
+{
+	char key[40];
+	owned_start_key(key, sizeof(key), seq);
+	json_t *m = ogw_tr_state_get(&sec->env, key);
+	json_t *local = json_object_get(m, "id");
+	bool found = json_is_integer(local);
+	int64_t x = res ? start_id(res) : -1;
+	if (found && x > 0)
+		txmap_put(sec, json_integer_value(local), x);
+	if (found && delivered) /* else it is sent again, and answered again */
+		ogw_tr_state_del(&sec->env, key);
+	json_decref(m);
+	return found;
 }
 
 /* A 1.6 StartTransaction goes to every CSMS: a slot for its two ids. */
@@ -891,13 +1003,6 @@ static void starts_open(struct ogw_secondary *sec)
 		memmove(sec->starts, sec->starts + 1, --sec->n_starts * sizeof(sec->starts[0]));
 	sec->starts[sec->n_starts].p = 0;
 	sec->starts[sec->n_starts++].x = 0;
-}
-
-/* The 1.6 transactionId of StartTransaction answer @res, or -1. */
-static int64_t start_id(const json_t *res)
-{
-	json_t *id = json_object_get(res, "transactionId");
-	return json_is_integer(id) && json_integer_value(id) > 0 ? json_integer_value(id) : -1;
 }
 
 /* The charger got the primary's answer to its StartTransaction (the
@@ -915,8 +1020,6 @@ static void secondaries_start_answered(struct ogw_session *s, const json_t *res)
 	}
 }
 
-static void secondary_replay(struct ogw_secondary *sec);
-
 /* The name of secondary @sec (its leg_name holds it: sec->conf may be a
  * reload's past). */
 static const char *secondary_name(const struct ogw_secondary *sec)
@@ -930,17 +1033,19 @@ static const char *secondary_name(const struct ogw_secondary *sec)
 static void secondary_result(struct ogw_secondary *sec, const char *action, const json_t *res,
 			     bool delivered)
 {
+	int64_t seq = sec->replay_seq;
 	if (!delivered)
 		sec->unanswered++;
 	else if (res)
 		sec->answered++; /* else a CALLERROR or an invalid answer: errors */
-	if (sec->replay_seq) {
+	if (seq) {
 		/* the backlog sends one at a time: this is the answer to it */
 		if (delivered)
-			ogw_store_csms_queue_delete(sec->s->gw->store, sec->replay_seq);
+			ogw_store_csms_queue_delete(sec->s->gw->store, seq);
 		sec->replay_seq = 0;
 	}
-	if (sec->s->south.ver == OGW_OCPP16 && !strcmp(action, "StartTransaction")) {
+	if (sec->s->south.ver == OGW_OCPP16 && !strcmp(action, "StartTransaction") &&
+	    !(seq && owned_start_answered(sec, seq, res, delivered))) {
 		/* Its answers come in the order the starts went out. */
 		for (unsigned int k = 0; k < sec->n_starts; k++)
 			if (!sec->starts[k].x) {
@@ -949,6 +1054,8 @@ static void secondary_result(struct ogw_secondary *sec, const char *action, cons
 			}
 		starts_pair(sec);
 	}
+	FOR_STAGES(sec->s->gw, st, on_secondary_answer)
+		st->on_secondary_answer(secondary_leg(sec), action, res);
 	secondary_replay(sec);
 }
 
@@ -1082,7 +1189,7 @@ static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struc
 		return;
 	}
 	int r = ogw_store_csms_queue_push(s->gw->store, s->id, secondary_name(sec), f->action,
-					  f->payload);
+					  f->payload, NULL);
 	if (r < 0) {
 		sec->unanswered++;
 		ogw_err(&lc, "Failed to queue for this CSMS: %s", strerror(-r));
@@ -1094,6 +1201,162 @@ static void secondary_send(struct ogw_leg *from, struct ogw_leg *to, const struc
 		ogw_debug(&lc, "queued for this CSMS: %s", why);
 	else
 		ogw_info(&lc, "queued for this CSMS: %s", why);
+}
+
+/*
+ * The charger's CALL @f for secondary @to, the CSMS that owns its
+ * transaction (rule 4), while @to cannot take it (down, or its queue holds
+ * messages of the transactions it owns): answered by the gateway as the offline stage answers for
+ * the primary (docs/OFFLINE.md: the same local answers, in the charger's
+ * version: Authorize from the local list, the cache, local_list, then
+ * offline.unknown_id; a 1.6 start gets a gateway-issued transactionId)
+ * and, when it must arrive even late, queued for @to first (rule 5): the
+ * answer never leaves before the message is in the store.
+ */
+static void owner_stands_in(struct ogw_leg *from, struct ogw_leg *to, const struct ogw_frame *f)
+{
+	struct ogw_secondary *sec = ogw_leg_secondary(to);
+	struct ogw_session *s = from->s;
+	struct ogw_log_ctx lc = leg_ctx(to, f->action, f->id);
+	struct ogw_local_ctx lctx = { .store = s->gw->store, .conf = &s->gw->conf,
+				      .charger = s->id, .ver = from->ver };
+	enum ogw_err err = OGW_ERR_INTERNAL;
+	char desc[200] = "no local answer";
+	json_t *queued = NULL;
+	json_t *ans = ogw_local_answer(&lctx, f->action, f->payload, &err, desc, sizeof(desc));
+
+	if (ans && !ogw_payload_valid(from, f->action, true, ans, "local answer")) {
+		json_decref(ans);
+		ans = NULL;
+		err = OGW_ERR_INTERNAL;
+		snprintf(desc, sizeof(desc), "the gateway has no valid local answer to %s", f->action);
+	}
+	if (!ans) {
+		send_error(from, OGW_MSG_CALLERROR, f->id, err, "%s", desc);
+		return;
+	}
+	if (secondary_keeps(s, f)) {
+		int64_t seq = 0;
+		queued = json_deep_copy(f->payload);
+		/* 2.x: the event happened while this CSMS could not be told */
+		if (queued && from->ver != OGW_OCPP16 && !strcmp(f->action, "TransactionEvent") &&
+		    to->state != OGW_LEG_UP)
+			json_object_set_new(queued, "offline", json_true());
+		int r = queued ? ogw_store_csms_queue_push(s->gw->store, s->id, secondary_name(sec),
+							   f->action, queued, &seq) : -ENOMEM;
+		json_t *local = json_object_get(ans, "transactionId");
+		if (r == 0 && from->ver == OGW_OCPP16 && json_is_integer(local)) {
+			char key[40];
+			owned_start_key(key, sizeof(key), seq);
+			r = ogw_tr_state_put(&sec->env, key, json_pack("{s:O}", "id", local));
+		}
+		json_decref(queued);
+		if (r < 0) {
+			ogw_err(&lc, "Failed to queue for this CSMS: %s; not acknowledged (the charger keeps it)",
+				strerror(-r));
+			send_error(from, OGW_MSG_CALLERROR, f->id, OGW_ERR_INTERNAL,
+				   "the gateway cannot store %s (%s): not acknowledged, send it again",
+				   f->action, r == -ENOSPC ? "store full" : strerror(-r));
+			json_decref(ans);
+			return;
+		}
+		sec->backlog = true;
+		sec->owned_backlog = true;
+		sec->queued++;
+	}
+	ogw_info(&lc, "owned by this CSMS, which %s: answered by the gateway%s",
+		 to->state != OGW_LEG_UP ? "is down" : "is sent what waited for it",
+		 queued ? ", queued for it" : "");
+	send_result(from, f->action, f->id, ans);
+	json_decref(ans);
+}
+
+/* The charger's CALL @f for secondary @to, the CSMS that owns its
+ * transaction (rule 4), whose answer the charger gets: relayed when @to
+ * can take it now (naming a 1.6 transaction by @to's own id), else
+ * answered here and queued for @to (owner_stands_in()). */
+static void owner_send(struct ogw_leg *from, struct ogw_leg *to, struct ogw_frame *f)
+{
+	struct ogw_secondary *sec = ogw_leg_secondary(to);
+	/* the first attempt of its connection is worth waiting for, as the
+	 * offline stage waits for the primary's. A transaction's message waits
+	 * behind what was queued of owned transactions (their order is the
+	 * owner's record); one that need not arrive late, or behind only the
+	 * charger's other CALLs (queued while this CSMS answered slowly), goes
+	 * now, and the owner answers it. */
+	bool reachable = to->state == OGW_LEG_UP ||
+			 (to->state == OGW_LEG_CONNECTING && ogw_leg_north(to)->reconnects == 0);
+	if (!reachable || (sec->owned_backlog && secondary_keeps(from->s, f))) {
+		owner_stands_in(from, to, f);
+		return;
+	}
+	unsigned int before = ogw_tracker_count(&to->out);
+	json_t *own = secondary_txid(sec, f);
+	if (own) {
+		struct ogw_frame copy = *f;
+		copy.root = NULL;
+		copy.payload = own;
+		copy.rest = NULL;
+		relay_call(from, to, &copy);
+		json_decref(own);
+	} else {
+		relay_call(from, to, f);
+	}
+	/* on its way (not refused at once): kept as the charger sent it */
+	if (ogw_tracker_count(&to->out) > before && !sec->owned &&
+	    (sec->owned = calloc(1, sizeof(*sec->owned)))) {
+		snprintf(sec->owned->id, sizeof(sec->owned->id), "%s", f->id);
+		snprintf(sec->owned->action, sizeof(sec->owned->action), "%s", f->action);
+		sec->owned->payload = json_incref(f->payload);
+	}
+}
+
+/* The charger's CALL @c relayed to the secondary that owns it, lost with
+ * its leg before an answer: answered here and queued for it, as one that
+ * came while it was down (it may have got it: the replay may repeat it,
+ * as the offline stage's may). False when its request is not known (a
+ * second one in flight) or nobody waits any more. */
+static bool owner_salvaged(struct ogw_call *c)
+{
+	struct ogw_leg *l = c->user;
+	struct ogw_leg *back = c->origin;
+	struct ogw_secondary *sec = ogw_leg_secondary(l);
+	struct ogw_owned_call *oc = sec->owned;
+	if (!oc || strcmp(oc->id, c->origin_id) || back->kind != OGW_SOUTH ||
+	    back->state != OGW_LEG_UP || l->s->state != OGW_SESSION_ACTIVE || l->s->gw->stopping)
+		return false;
+	struct ogw_frame f = { .type = OGW_MSG_CALL, .action = oc->action, .payload = oc->payload };
+	snprintf(f.id, sizeof(f.id), "%s", oc->id);
+	struct ogw_log_ctx lc = leg_ctx(l, oc->action, oc->id);
+	ogw_info(&lc, "this CSMS was lost with %s %s", oc->action,
+		 c->id[0] ? "in flight (the replay may repeat it)" : "waiting");
+	owner_stands_in(back, l, &f);
+	return true;
+}
+
+/*
+ * Split by token "ask" (rule 4): the charger's CALL @f (an Authorize) goes
+ * to every CSMS now, to each secondary that is up past its queue (the
+ * question cannot wait for a backlog: its tracker sends it after the call
+ * in flight, within the call timeout), and to the primary. A secondary
+ * that is not up, or that it could not go to, has refused it; the stages
+ * hear each answer (on_secondary_answer, hold_answer).
+ */
+static void ask_every(struct ogw_leg *from, struct ogw_frame *f)
+{
+	struct ogw_session *s = from->s;
+	for (unsigned int i = 1; i < s->n_north; i++) {
+		struct ogw_leg *to = &s->north[i].leg;
+		unsigned int before = ogw_tracker_count(&to->out);
+		if (to->state == OGW_LEG_UP)
+			fan_out(from, to, f);
+		if (to->state != OGW_LEG_UP || ogw_tracker_count(&to->out) == before) {
+			ogw_leg_secondary(to)->unanswered++;
+			FOR_STAGES(s->gw, st, on_secondary_answer)
+				st->on_secondary_answer(to, f->action, NULL);
+		}
+	}
+	relay_call(from, ogw_session_primary(s), f);
 }
 
 /* Sends @sec's queue, oldest first, one message at a time, while its leg
@@ -1114,6 +1377,7 @@ static void secondary_replay(struct ogw_secondary *sec)
 		int r = ogw_store_csms_queue_next(s->gw->store, s->id, secondary_name(sec), &m);
 		if (r == -ENOENT) {
 			sec->backlog = false;
+			sec->owned_backlog = false;
 			break;
 		}
 		if (r < 0) {
@@ -1140,7 +1404,9 @@ static void secondary_replay(struct ogw_secondary *sec)
  * A charger's CALL goes to every CSMS (rule 1): to each secondary first,
  * as it came, then to the primary, whose answer (or the gateway's in its
  * place) the charger gets. A secondary down or slow delays nothing: its
- * copy waits on its own leg.
+ * copy waits on its own leg. Split by token (rule 4), a transaction's
+ * message goes to the CSMS that owns it only (owner_send()), and an
+ * Authorize "ask" routes to every CSMS at once (ask_every()).
  */
 static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
 {
@@ -1149,14 +1415,22 @@ static void relay_up(struct ogw_leg *from, struct ogw_frame *f)
 	/* one CSMS: nothing to route, and no walk over the stages per frame */
 	if (s->n_north > 1) {
 		FOR_STAGES(s->gw, st, route) {
-			if (owner < 0)
+			if (owner == -1)
 				owner = st->route(from, f);
 		}
 	}
-	if (owner >= 0 && (unsigned int)owner < s->n_north) {
+	if (owner == OGW_ROUTE_ASK) {
+		ask_every(from, f);
+		return;
+	}
+	if (owner > 0 && (unsigned int)owner < s->n_north) {
 		/* A transaction's message goes to the CSMS that owns it only
 		 * (rule 4), which answers the charger. */
-		relay_call(from, &s->north[owner].leg, f);
+		owner_send(from, &s->north[owner].leg, f);
+		return;
+	}
+	if (owner == 0) {
+		relay_call(from, ogw_session_primary(s), f);
 		return;
 	}
 	bool start = s->n_north > 1 && from->ver == OGW_OCPP16 && f->type == OGW_MSG_CALL &&
@@ -1500,7 +1774,9 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 		sec->env.ops = &secondary_env_ops;
 		sec->s = s;
 		sec->conf = c;
-		sec->backlog = true; /* until its first up finds the store's queue empty */
+		/* until its first up finds the store's queue empty */
+		sec->backlog = true;
+		sec->owned_backlog = true;
 		snprintf(sec->leg_name, sizeof(sec->leg_name), "north.%s", c->name);
 		k++;
 	}
@@ -1610,6 +1886,8 @@ static void session_free(struct ogw_session *s)
 	OGW_FOR_NORTH(s, n) {
 		leg_drop_queue(n);
 		free(n->rx);
+		if (ogw_leg_secondary(n))
+			owned_call_free(ogw_leg_secondary(n));
 	}
 	if (s->south_auth) {
 		ogw_memzero(s->south_auth, strlen(s->south_auth));

@@ -151,7 +151,12 @@ struct ogw_secondary {
 	/* Its own queue (rule 5, the store's csms_queue): while it is down or
 	 * has a backlog, the charger's transaction messages wait there and
 	 * everything else is not delivered; replayed one at a time. */
+	/* The charger's CALL of a transaction it owns (rule 4) in flight to
+	 * it, as the charger sent it: answered here and queued if its leg is
+	 * lost before it answers (owner_salvaged()). NULL: none. */
+	struct ogw_owned_call *owned;
 	bool backlog;                      /* its queue may hold messages */
+	bool owned_backlog;                /* ... of transactions it owns (rule 4) */
 	bool in_replay;                    /* secondary_replay() is running */
 	int64_t replay_seq;                /* the queued message in flight, 0: none */
 	/* Its answers to the charger's CALLs, recorded, never forwarded. */

@@ -134,8 +134,23 @@ struct ogw_stage {
 	/* Which CSMS the charger's CALL @f belongs to (split by token,
 	 * docs/MULTI_CSMS.md rule 4): the index in s->north[] of the only
 	 * CSMS it goes to, whose answer the charger gets, or -1: every CSMS
-	 * (rule 1). The first stage with an answer other than -1 decides. */
+	 * (rule 1), or OGW_ROUTE_ASK: every CSMS now, each secondary past its
+	 * queue (an Authorize under token_routing "ask"; the stage picks the
+	 * answer the charger gets with on_secondary_answer and hold_answer).
+	 * The first stage with an answer other than -1 decides. */
 	int (*route)(struct ogw_leg *from, const struct ogw_frame *f);
+	/* A secondary's answer to a charger's CALL @action that went to every
+	 * CSMS, in the charger's version: @res its CALLRESULT, or NULL (a
+	 * CALLERROR, an invalid answer, none: down, timed out, not sent).
+	 * Read only; nothing of it reaches the charger. */
+	void (*on_secondary_answer)(struct ogw_leg *l, const char *action, const json_t *res);
+	/* The answer to the charger's CALL @id (a session with secondaries)
+	 * is about to leave on @south: CALLRESULT @res, or (@res NULL) a
+	 * CALLERROR @err_code / @err_desc. True: the stage keeps it back and
+	 * sends the charger an answer itself later (ogw_leg_send_result /
+	 * ogw_leg_send_error), exactly once. */
+	bool (*hold_answer)(struct ogw_leg *south, const char *id, const json_t *res,
+			    const char *err_code, const char *err_desc);
 	/* Every frame counted on any leg. */
 	void (*on_frame)(struct ogw_leg *l, const struct ogw_frame_event *ev);
 
@@ -143,6 +158,9 @@ struct ogw_stage {
 	 * transaction @txid (any transaction when NULL) for the CSMS. */
 	bool (*holds)(struct ogw_session *s, const char *txid);
 };
+
+/* route(): the charger's CALL goes to every CSMS at once (see route). */
+#define OGW_ROUTE_ASK (-2)
 
 #define OGW_STAGES_MAX 12
 /* Each stage's state starts at a multiple of this: pointers, 64-bit

@@ -36,7 +36,7 @@ static int bind_leg(sqlite3_stmt *s, const char *charger, const char *csms)
 }
 
 int ogw_store_csms_queue_push(struct ogw_store *st, const char *charger, const char *csms,
-			      const char *action, const json_t *payload)
+			      const char *action, const json_t *payload, int64_t *ret_seq)
 {
 	if (!st || !charger || !csms || !action || !payload)
 		return -EINVAL;
@@ -57,7 +57,10 @@ int ogw_store_csms_queue_push(struct ogw_store *st, const char *charger, const c
 		ogw_store_release(s);
 		return ogw_store_errno(rc) ? ogw_store_errno(rc) : -EIO;
 	}
-	return ogw_store_step_done(st, s);
+	r = ogw_store_step_done(st, s);
+	if (r == 0 && ret_seq)
+		*ret_seq = sqlite3_last_insert_rowid(st->db);
+	return r;
 }
 
 int ogw_store_csms_queue_next(struct ogw_store *st, const char *charger, const char *csms,

@@ -13,8 +13,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  connectCharger, isoNow, startCsms, startGateway, stopAll, subprotocol, waitFor,
+  adminApi, connectCharger, isoNow, startCsms, startGateway, stopAll, subprotocol, waitFor,
 } from './lib/harness.mjs';
+import { txEvents } from './lib/payloads.mjs';
 import { assertClean, watchStrict } from './lib/translate-peers.mjs';
 
 const COMPANY = 'CO-4711';
@@ -127,6 +128,15 @@ describe('split by token, a 1.6 charger, two 1.6 CSMSs', { timeout: 90000 }, () 
       starts: [[PRIVATE, 3000]], meters: [777], stops: [[777, 3500]], statuses: 1, boots: 1 });
     assertClean(m.problems, [['charger', m.charger]]);
   });
+
+  it('/api counts the employer\'s answers, its own transaction\'s included', async () => {
+    const { status, json } = await adminApi(m.gw, 'GET', `/api/chargers/${identity}`);
+    assert.equal(status, 200);
+    const [sec] = json.secondaries;
+    // boot and status (copies), Authorize, start, meter values, stop (its own)
+    assert.deepEqual([sec.name, sec.answered, sec.errors, sec.unanswered, sec.queued],
+      ['employer', 6, 0, 0, 0]);
+  });
 });
 
 describe('split by token, a 1.6 charger, a 2.0.1 employer CSMS (translated)', { timeout: 90000 }, () => {
@@ -179,14 +189,7 @@ describe('split by token, a 1.6 charger, a 2.0.1 employer CSMS (translated)', { 
 describe('split by token, a 2.0.1 charger, two 2.0.1 CSMSs', { timeout: 90000 }, () => {
   const identity = 'SPLIT-201';
   let m;
-  let seq = 0;
-  const event = (eventType, txid, token, wh, extra = {}) => ({ eventType, timestamp: isoNow(),
-    triggerReason: eventType === 'Started' ? 'Authorized' : 'MeterValuePeriodic', seqNo: seq++,
-    transactionInfo: { transactionId: txid, ...extra },
-    ...(token ? { idToken: { idToken: token, type: 'ISO14443' } } : {}),
-    evse: { id: 1, connectorId: 1 },
-    meterValue: [{ timestamp: isoNow(), sampledValue: [{ value: wh,
-      measurand: 'Energy.Active.Import.Register' }] }] });
+  const event = txEvents();
 
   before(async () => {
     m = await startSplit({ identity, chargerVersion: '2.0.1', primaryVersion: '2.0.1',

@@ -169,3 +169,17 @@ function csms2x() {
       response: { status: 'Scheduled' } },
   ];
 }
+
+// A 2.x charger's TransactionEvents on EVSE 1, numbered from seqNo 0:
+// `event(eventType, txid, token, wh, transactionInfo extras)`, the token
+// (ISO14443) only when given, the energy register reading `wh`.
+export function txEvents() {
+  let seq = 0;
+  return (eventType, txid, token, wh, extra = {}) => ({ eventType, timestamp: new Date().toISOString(),
+    triggerReason: eventType === 'Started' ? 'Authorized' : 'MeterValuePeriodic', seqNo: seq++,
+    transactionInfo: { transactionId: txid, ...extra },
+    ...(token ? { idToken: { idToken: token, type: 'ISO14443' } } : {}),
+    evse: { id: 1, connectorId: 1 },
+    meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: wh,
+      measurand: 'Energy.Active.Import.Register' }] }] });
+}

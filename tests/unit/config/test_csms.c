@@ -335,11 +335,9 @@ Test(config_csms, settings_not_acted_on_yet_are_named)
 		  "url = \"ws://b/ocpp\"; allow = [ \"GetConfiguration\", \"SetChargingProfile\" ]; } ); };\n",
 		  "the root: csms.secondaries \"b\" allow of charging profiles (not combined: they "
 		  "reach the charger as sent)" },
-		/* split by token: list is acted on, ask only as list */
+		/* split by token: list and ask are acted on */
 		{ "csms = { url = \"ws://a/ocpp\"; token_routing = \"list\"; };\n", NULL },
-		{ "csms = { url = \"ws://a/ocpp\"; token_routing = \"ask\"; };\n",
-		  "the root: csms.token_routing \"ask\" (routed as \"list\": a token no list names "
-		  "goes to the primary)" },
+		{ "csms = { url = \"ws://a/ocpp\"; token_routing = \"ask\"; };\n", NULL },
 		{ "csms = { url = \"ws://a/ocpp\"; };\n"
 		  "groups = ( { name = \"g\"; chargers = [ \"CP1\" ]; "
 		  "csms = { url = \"ws://c/ocpp\"; }; } );\n", NULL },

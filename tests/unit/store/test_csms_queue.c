@@ -19,12 +19,16 @@
 #define TMPSTORE_PREFIX "ogw-csmsq"
 #include "tmpstore.h"
 
-static void push(struct ogw_store *st, const char *charger, const char *csms, const char *action,
-		 int meter)
+/* The new row's seq. */
+static int64_t push(struct ogw_store *st, const char *charger, const char *csms,
+		    const char *action, int meter)
 {
 	json_t *p = json_pack("{s:i}", "meter", meter);
-	cr_assert_eq(ogw_store_csms_queue_push(st, charger, csms, action, p), 0);
+	int64_t seq = 0;
+	cr_assert_eq(ogw_store_csms_queue_push(st, charger, csms, action, p, &seq), 0);
+	cr_assert_gt(seq, 0);
 	json_decref(p);
+	return seq;
 }
 
 /* The oldest row of @charger / @csms: its action and meter. */
@@ -46,7 +50,7 @@ Test(csms_queue, per_charger_and_csms_oldest_first, .init = setup, .fini = teard
 	struct ogw_store *st = open_store();
 	struct ogw_qmsg m;
 
-	push(st, "CP1", "energy", "StartTransaction", 1);
+	int64_t first = push(st, "CP1", "energy", "StartTransaction", 1);
 	push(st, "CP1", "fleet", "StartTransaction", 2);
 	push(st, "CP1", "energy", "StopTransaction", 3);
 	push(st, "CP2", "energy", "MeterValues", 4);
@@ -54,7 +58,9 @@ Test(csms_queue, per_charger_and_csms_oldest_first, .init = setup, .fini = teard
 	cr_expect_eq(ogw_store_csms_queue_count(st, "CP1", "fleet"), 1);
 	cr_expect_eq(ogw_store_queue_count(st, NULL, NULL), 0, "the primary's queue is apart");
 
-	cr_assert_eq(ogw_store_csms_queue_delete(st, next(st, "CP1", "energy", "StartTransaction", 1)), 0);
+	cr_assert_eq(next(st, "CP1", "energy", "StartTransaction", 1), first,
+		     "push names the row next reads");
+	cr_assert_eq(ogw_store_csms_queue_delete(st, first), 0);
 	ogw_store_close(st);
 
 	st = open_store();
