@@ -340,19 +340,6 @@ bool ogw_conf_csms_secondary_wired(const struct ogw_csms_conf *c)
 	return ws && !c->ca && !c->cert && !c->key;
 }
 
-/* The first secondary of @set allowed to set or clear charging profiles
- * (rule 3, combining them, is not built), or set->n_secondaries. */
-static size_t first_profile_allowed(const struct ogw_csms_set_conf *set)
-{
-	size_t i = 0;
-	for (; i < set->n_secondaries; i++)
-		for (size_t k = 0; k < set->secondaries[i].n_allow; k++)
-			if (!strcmp(set->secondaries[i].allow[k], "SetChargingProfile") ||
-			    !strcmp(set->secondaries[i].allow[k], "ClearChargingProfile"))
-				return i;
-	return i;
-}
-
 /* A setting of the blocks above that the session does not act on yet must
  * not pass silently: main() warns with this text at --check-config and
  * start. */
@@ -369,10 +356,6 @@ static const char *set_unwired(const struct ogw_csms_set_conf *set, const char *
 		snprintf(buf, sizeof(buf),
 			 "%s: csms.secondaries \"%s\" (an mqtt URL, or its own ca, cert, key)",
 			 where, set->secondaries[i].name);
-	else if ((i = first_profile_allowed(set)) < set->n_secondaries)
-		snprintf(buf, sizeof(buf),
-			 "%s: csms.secondaries \"%s\" allow of charging profiles (not combined: "
-			 "they reach the charger as sent)", where, set->secondaries[i].name);
 	else if (set->token_routing == OGW_TOKEN_ROUTING_ASK)
 		snprintf(buf, sizeof(buf),
 			 "%s: csms.token_routing \"ask\" (routed as \"list\": a token no list "

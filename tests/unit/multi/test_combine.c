@@ -90,7 +90,7 @@ Test(multi_combine, two_csms_two_versions_lowest_wins_per_period)
 	cr_expect_lt(ogw_multi_schedule_at(&s, T0 + 7200), 0);
 
 	/* the charger's profile, read back by the same math, says the same */
-	json_t *out = ogw_multi_schedule_profile(&s, OGW_OCPP16, 1, 900, 9, 32);
+	json_t *out = ogw_multi_schedule_profile(&s, OGW_OCPP16, false, 900, 9, 32);
 	cr_assert_not_null(out);
 	cr_expect_str_eq(json_string_value(json_object_get(out, "chargingProfilePurpose")),
 			 "TxDefaultProfile");
@@ -248,7 +248,7 @@ Test(multi_combine, property_never_above_any_csms)
 		cr_assert_eq(s.periods[0].start_s, 0);
 
 		enum ogw_ocpp cv = (enum ogw_ocpp)rnd(OGW_OCPP_COUNT);
-		json_t *out = ogw_multi_schedule_profile(&s, cv, evse, 900, 9, 32);
+		json_t *out = ogw_multi_schedule_profile(&s, cv, evse == 0, 900, 9, 32);
 		cr_assert_not_null(out);
 		json_t *req = set_charging_profile(cv, evse, out);
 		struct ogw_schema_fault fault;

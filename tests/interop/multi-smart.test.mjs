@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+//
+// Smart charging from two CSMSs, combined (docs/MULTI_CSMS.md, rule 3): a
+// 1.6 charger shown to a 1.6 primary and a 2.0.1 secondary allowed to set
+// and clear charging profiles, all strict peers. The charger keeps its
+// profiles and works out its limit as a 1.6 charger does (per purpose the
+// highest stack level in force, a connector's own over connector 0's, the
+// Max profile capping); the test asserts that limit, at once and ahead in
+// time: the lowest of the CSMSs' at every instant, whichever CSMS set its
+// profile last, across a gateway restart, until a clear gives the other
+// CSMS's limit back.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  connectCharger, isoNow, sleep, startCsms, startGateway, stopAll, subprotocol, tmpDir, waitFor,
+} from './lib/harness.mjs';
+import { assertClean, watchStrict } from './lib/translate-peers.mjs';
+
+const identity = 'SMART-16';
+const GW_IDS = 771000000;  // the gateway's combined profiles (src/features/multi/smart.c)
+
+// A 1.6 charger's profile store and its composite limit (OCPP 1.6 §3.13).
+class ChargerProfiles {
+  constructor() {
+    this.profiles = new Map();  // chargingProfileId -> {connectorId, body}
+    this.sets = [];             // every SetChargingProfile it got
+    this.clears = [];           // every ClearChargingProfile it got
+  }
+
+  attach(client) {
+    client.handle('SetChargingProfile', ({ params }) => {
+      const { connectorId, csChargingProfiles: body } = params;
+      this.sets.push(params);
+      // the same id, or the same stack level and purpose on the connector,
+      // replaces (1.6 §3.13.2)
+      for (const [id, p] of this.profiles)
+        if (id === body.chargingProfileId || (p.connectorId === connectorId &&
+            p.body.stackLevel === body.stackLevel &&
+            p.body.chargingProfilePurpose === body.chargingProfilePurpose))
+          this.profiles.delete(id);
+      this.profiles.set(body.chargingProfileId, { connectorId, body });
+      return { status: 'Accepted' };
+    });
+    client.handle('ClearChargingProfile', ({ params }) => {
+      this.clears.push(params);
+      let found = false;
+      for (const [id, p] of this.profiles) {
+        const match = params.id !== undefined ? id === params.id
+          : (params.connectorId === undefined || params.connectorId === p.connectorId) &&
+            (params.chargingProfilePurpose === undefined ||
+             params.chargingProfilePurpose === p.body.chargingProfilePurpose) &&
+            (params.stackLevel === undefined || params.stackLevel === p.body.stackLevel);
+        if (match) {
+          this.profiles.delete(id);
+          found = true;
+        }
+      }
+      return { status: found ? 'Accepted' : 'Unknown' };
+    });
+    client.handle('GetCompositeSchedule', ({ params }) => ({
+      status: 'Accepted', connectorId: params.connectorId, scheduleStart: isoNow(),
+      chargingSchedule: { duration: params.duration, chargingRateUnit: 'A',
+        chargingSchedulePeriod: [{ startPeriod: 0, limit: this.limitAt(Date.now()) }] },
+    }));
+  }
+
+  // What profile @p limits at @t (ms), or null when it is not in force.
+  static valueAt(p, t) {
+    const s = p.body.chargingSchedule;
+    assert.equal(p.body.chargingProfileKind, 'Absolute');
+    assert.equal(s.chargingRateUnit, 'A');
+    const elapsed = (t - Date.parse(s.startSchedule)) / 1000;
+    if (elapsed < 0 || (s.duration !== undefined && elapsed >= s.duration)) return null;
+    let lim = null;
+    for (const per of s.chargingSchedulePeriod) if (per.startPeriod <= elapsed) lim = per.limit;
+    return lim;
+  }
+
+  // The highest stack level of @purpose in force at @t on @connectors.
+  top(purpose, connectors, t) {
+    const c = [...this.profiles.values()]
+      .filter((p) => p.body.chargingProfilePurpose === purpose && connectors.includes(p.connectorId))
+      .sort((a, b) => b.body.stackLevel - a.body.stackLevel || b.connectorId - a.connectorId);
+    for (const p of c) {
+      const v = ChargerProfiles.valueAt(p, t);
+      if (v !== null) return v;
+    }
+    return null;
+  }
+
+  // Connector 1's limit at @t: min(Max, TxDefault) (no transaction here).
+  limitAt(t) {
+    return Math.min(this.top('ChargePointMaxProfile', [0], t) ?? Infinity,
+      this.top('TxDefaultProfile', [1, 0], t) ?? Infinity);
+  }
+}
+
+describe('smart charging from a 1.6 primary and a 2.0.1 secondary, combined', { timeout: 120000 }, () => {
+  const problems = [];
+  const dataDir = path.join(tmpDir('ocppgw-smart-'), 'data');
+  const cp = new ChargerProfiles();
+  let primary; let secondary; let gw; let charger; let up1; let up2; let config;
+  let T;  // when the secondary's 16 A start (ms)
+  const answers = { primary: [], secondary: [] };
+
+  async function connect(prevUp1, prevUp2) {
+    charger = await connectCharger(gw, identity, '1.6');
+    watchStrict(problems, 'charger', charger);
+    cp.attach(charger);
+    up1 = await waitFor(() => { const c = primary.clients.get(identity);
+      return c && c !== prevUp1 && c.state === 1 ? c : null; }, 5000, 'primary leg');
+    up2 = await waitFor(() => { const c = secondary.clients.get(identity);
+      return c && c !== prevUp2 && c.state === 1 ? c : null; }, 5000, 'secondary leg');
+    const boot = await charger.call('BootNotification', { chargePointVendor: 'Acme',
+      chargePointModel: 'S1' });
+    assert.equal(boot.status, 'Accepted');
+  }
+
+  const set16 = async (id, stackLevel, limit) => {
+    const r = await up1.call('SetChargingProfile', { connectorId: 1, csChargingProfiles: {
+      chargingProfileId: id, stackLevel, chargingProfilePurpose: 'TxDefaultProfile',
+      chargingProfileKind: 'Absolute', chargingSchedule: { startSchedule: isoNow(-1000),
+        chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit }] } } });
+    answers.primary.push(['Set', r]);
+    return r;
+  };
+  const call2 = async (action, params) => {
+    const r = await up2.call(action, params);
+    answers.secondary.push([action, r]);
+    return r;
+  };
+  // the charger holds the gateway's one profile for connector 1, no other
+  const onlyOurs = () => {
+    const ids = [...cp.profiles.keys()];
+    assert.deepEqual(ids, [GW_IDS + 101], `the charger's profiles: ${ids}`);
+  };
+  const until = (fn, what) => waitFor(() => (fn() ? true : null), 5000, what);
+
+  before(async () => {
+    primary = await startCsms({ protocols: [subprotocol('1.6')] });
+    secondary = await startCsms({ protocols: [subprotocol('2.0.1')] });
+    primary.server.on('client', (c) => watchStrict(problems, 'primary', c));
+    secondary.server.on('client', (c) => watchStrict(problems, 'secondary', c));
+    primary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
+      status: 'Accepted' });
+    primary.responders.StatusNotification = {};
+    secondary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
+      status: 'Accepted' });
+    config = `csms = {\n  url = "${primary.url}";\n  secondaries = ( {\n` +
+      `    name = "energy";\n    url = "${secondary.url}";\n    upstream_ocpp = "2.0.1";\n` +
+      '    allow = [ "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule" ];\n' +
+      '  } );\n};\n';
+    gw = await startGateway({ args: ['--upstream-ocpp', '1.6'], config, dataDir });
+    await connect(null, null);
+  });
+  after(async () => {
+    await stopAll({ clients: [charger], gw, csms: primary });
+    await secondary?.close();
+  });
+
+  it('the primary\'s 32 A: the charger holds the gateway\'s profile, 32 A for good', async () => {
+    const r = await set16(1, 1, 32);
+    assert.equal(r.status, 'Accepted');
+    await until(() => cp.profiles.size === 1, 'a profile at the charger');
+    onlyOurs();
+    const [p] = cp.profiles.values();
+    assert.equal(p.body.stackLevel, 1, 'the CSMS\'s own stack level');
+    assert.equal(p.body.chargingSchedule.duration, undefined, 'open-ended, as the primary\'s');
+    assert.equal(cp.limitAt(Date.now()), 32);
+    assert.equal(cp.limitAt(Date.now() + 30 * 86400e3), 32);
+  });
+
+  it('the secondary\'s 16 A from now + 4 s: the charger\'s limit is the lowest at every instant', async () => {
+    T = Date.now() + 4000;
+    const r = await call2('SetChargingProfile', { evseId: 1, chargingProfile: {
+      id: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile',
+      chargingProfileKind: 'Absolute', chargingSchedule: [{ id: 1,
+        startSchedule: new Date(T).toISOString(), duration: 1200, chargingRateUnit: 'A',
+        chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }, { startPeriod: 600, limit: 40 },
+          { startPeriod: 900, limit: 6.25 }] }] } });
+    assert.equal(r.status, 'Accepted');
+    await until(() => cp.limitAt(T + 1000) === 16, 'the combined profile');
+    onlyOurs();
+    const at = (s) => cp.limitAt(T + s * 1000);
+    assert.equal(cp.limitAt(Date.now()), 32, 'before the secondary\'s start: the primary\'s');
+    assert.equal(at(1), 16);
+    assert.equal(at(599), 16);
+    assert.equal(at(601), 32, '40 A from the secondary: the primary\'s 32 A is lower');
+    assert.equal(at(901), 6.2, '6.25 A rounded down to 0.1 A');
+    assert.equal(at(1201), 32, 'the secondary\'s schedule over: the primary\'s again');
+    assert.equal(at(86400 * 30), 32);
+    const [p] = cp.profiles.values();
+    assert.deepEqual(p.body.chargingSchedule.chargingSchedulePeriod.map((x) => x.limit),
+      [32, 16, 32, 6.2, 32], 'a period wherever the lowest limit changes');
+  });
+
+  it('the charger draws 16 A once the secondary\'s period begins', async () => {
+    await sleep(Math.max(0, T + 200 - Date.now()));
+    assert.equal(cp.limitAt(Date.now()), 16);
+    // the secondary's GetCompositeSchedule is answered by the charger: the
+    // combined limit
+    const r = await call2('GetCompositeSchedule', { evseId: 1, duration: 60 });
+    assert.equal(r.status, 'Accepted');
+    assert.equal(r.schedule.chargingSchedulePeriod[0].limit, 16);
+  });
+
+  it('the primary\'s next profile does not overwrite the secondary\'s limit', async () => {
+    const sets = cp.sets.length;
+    const r = await set16(1, 1, 24);
+    assert.equal(r.status, 'Accepted');
+    await until(() => cp.sets.length > sets, 'the next combined profile');
+    await until(() => cp.limitAt(T + 601e3) === 24, 'the primary\'s 24 A');
+    onlyOurs();
+    assert.equal(cp.limitAt(Date.now()), 16, 'the secondary\'s 16 A still holds');
+    assert.equal(cp.limitAt(T + 901e3), 6.2);
+    assert.equal(cp.limitAt(T + 1201e3), 24);
+  });
+
+  it('a gateway restart loses no profile: the next one is combined with both', async () => {
+    const old1 = up1; const old2 = up2;
+    await charger.close({ force: true });
+    await gw.stop();
+    gw = await startGateway({ args: ['--upstream-ocpp', '1.6'], config, dataDir });
+    await connect(old1, old2);
+    const r = await set16(1, 1, 20);
+    assert.equal(r.status, 'Accepted');
+    await until(() => cp.limitAt(T + 601e3) === 20, 'the primary\'s 20 A');
+    onlyOurs();
+    assert.equal(cp.limitAt(Date.now()), 16, 'the secondary\'s 16 A, from the store');
+  });
+
+  it('the secondary\'s clear gives the primary\'s limit back', async () => {
+    let r = await call2('ClearChargingProfile', { chargingProfileId: 1 });
+    assert.equal(r.status, 'Accepted');
+    await until(() => cp.limitAt(Date.now()) === 20, 'the primary\'s 20 A');
+    onlyOurs();
+    assert.equal(cp.limitAt(T + 901e3), 20);
+    r = await call2('ClearChargingProfile', { chargingProfileId: 1 });
+    assert.equal(r.status, 'Unknown', 'nothing of the secondary\'s left to clear');
+    // a TxProfile without a transaction: refused as a charger would
+    r = await call2('SetChargingProfile', { evseId: 1, chargingProfile: {
+      id: 7, stackLevel: 0, chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Relative',
+      chargingSchedule: [{ id: 1, chargingRateUnit: 'A',
+        chargingSchedulePeriod: [{ startPeriod: 0, limit: 8 }] }] } });
+    assert.equal(r.status, 'Rejected');
+    assert.equal(r.statusInfo.reasonCode, 'TxNotFound');
+    assert.equal(cp.limitAt(Date.now()), 20);
+  });
+
+  it('the primary\'s clear: no CSMS limits, the gateway clears its profile', async () => {
+    const r = await up1.call('ClearChargingProfile', {});
+    answers.primary.push(['Clear', r]);
+    assert.equal(r.status, 'Accepted');
+    await until(() => cp.profiles.size === 0, 'no profile at the charger');
+    assert.deepEqual(cp.clears.at(-1), { id: GW_IDS + 101 });
+    assert.equal(cp.limitAt(Date.now()), Infinity);
+  });
+
+  it('what each CSMS was answered; no CSMS profile reached the charger as sent', () => {
+    assert.deepEqual(answers.primary.map(([a, r]) => `${a} ${r.status}`),
+      ['Set Accepted', 'Set Accepted', 'Set Accepted', 'Clear Accepted']);
+    assert.deepEqual(answers.secondary.map(([a, r]) => `${a} ${r.status}`),
+      ['SetChargingProfile Accepted', 'GetCompositeSchedule Accepted',
+        'ClearChargingProfile Accepted', 'ClearChargingProfile Unknown',
+        'SetChargingProfile Rejected']);
+    assert.ok(cp.sets.every((s) => s.csChargingProfiles.chargingProfileId >= GW_IDS),
+      'only the gateway\'s profiles at the charger');
+    assertClean(problems, [['charger', charger], ['primary', up1], ['secondary', up2]]);
+  });
+});
