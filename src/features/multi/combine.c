@@ -215,6 +215,7 @@ int ogw_multi_combine(const struct ogw_multi_profile *p, size_t n, int evse, tim
 	}
 	ret->from = from;
 	ret->duration_s = duration_s;
+	ret->open_end = false;
 	ret->periods = out;
 	ret->n = n_out;
 	out = NULL;

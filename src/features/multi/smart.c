@@ -357,6 +357,22 @@ static json_t *status_json(enum ogw_ocpp v, const char *status, const char *reas
 	return o;
 }
 
+/* A new profile replaces the CSMS's own with its id, or with its purpose
+ * and stack level on the same EVSE (1.6 §3.13.2, 2.0.1 K01.FR.05). */
+static bool replaces(const struct rec *old, const struct rec *new)
+{
+	if (old->csms != new->csms)
+		return false;
+	if (profile_id(old) == profile_id(new))
+		return true;
+	json_t *a = old->body, *b = new->body;
+	return old->evse == new->evse &&
+	       json_integer_value(json_object_get(a, "stackLevel")) ==
+	       json_integer_value(json_object_get(b, "stackLevel")) &&
+	       json_equal(json_object_get(a, "chargingProfilePurpose"),
+			  json_object_get(b, "chargingProfilePurpose"));
+}
+
 /* Why CSMS @c's SetChargingProfile @p (in @v) cannot be recorded, or NULL;
  * *ret_rec filled when it can. */
 static const char *check_set(struct smart *sm, unsigned int c, enum ogw_ocpp v, const json_t *p,
@@ -385,31 +401,14 @@ static const char *check_set(struct smart *sm, unsigned int c, enum ogw_ocpp v, 
 	const struct ogw_evse_state *e = evse_state(sm->s, (int)evse);
 	if (is_tx(body) && (!e || !e->tx_id[0]))
 		return "TxNotFound";
-	for (size_t i = 0; i < sm->n; i++)
-		mine += sm->rec[i].csms == c;
-	if (mine >= PER_CSMS)
-		return "TooManyProfiles";
 	*ret_rec = (struct rec){ .body = body, .received = time(NULL), .evse = (int)evse,
 				 .csms = c, .v16 = v16 };
 	if (is_tx(body))
 		snprintf(ret_rec->tx, sizeof(ret_rec->tx), "%s", e->tx_id);
-	return NULL;
-}
-
-/* A new profile replaces the CSMS's own with its id, or with its purpose
- * and stack level on the same EVSE (1.6 §3.13.2, 2.0.1 K01.FR.05). */
-static bool replaces(const struct rec *old, const struct rec *new)
-{
-	if (old->csms != new->csms)
-		return false;
-	if (profile_id(old) == profile_id(new))
-		return true;
-	json_t *a = old->body, *b = new->body;
-	return old->evse == new->evse &&
-	       json_integer_value(json_object_get(a, "stackLevel")) ==
-	       json_integer_value(json_object_get(b, "stackLevel")) &&
-	       json_equal(json_object_get(a, "chargingProfilePurpose"),
-			  json_object_get(b, "chargingProfilePurpose"));
+	/* what it replaces does not count */
+	for (size_t i = 0; i < sm->n; i++)
+		mine += sm->rec[i].csms == c && !replaces(&sm->rec[i], ret_rec);
+	return mine >= PER_CSMS ? "TooManyProfiles" : NULL;
 }
 
 static json_t *on_set(struct smart *sm, unsigned int c, enum ogw_ocpp v, const json_t *p,
