@@ -8,7 +8,8 @@
 // Max profile capping); the test asserts that limit, at once and ahead in
 // time: the lowest of the CSMSs' at every instant, whichever CSMS set its
 // profile last, across a gateway restart, until a clear gives the other
-// CSMS's limit back.
+// CSMS's limit back. Then the same with the load balancer: the lower of
+// the balancer's and the combined limit holds at the charger.
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -41,7 +42,7 @@ class ChargerProfiles {
             p.body.stackLevel === body.stackLevel &&
             p.body.chargingProfilePurpose === body.chargingProfilePurpose))
           this.profiles.delete(id);
-      this.profiles.set(body.chargingProfileId, { connectorId, body });
+      this.profiles.set(body.chargingProfileId, { connectorId, body, at: Date.now() });
       return { status: 'Accepted' };
     });
     client.handle('ClearChargingProfile', ({ params }) => {
@@ -60,6 +61,9 @@ class ChargerProfiles {
       }
       return { status: found ? 'Accepted' : 'Unknown' };
     });
+    // the balancer asks for ChargeProfileMaxStackLevel: not reported, as
+    // many chargers do not, so its configured stack level applies
+    client.handle('GetConfiguration', ({ params }) => ({ unknownKey: params.key ?? [] }));
     client.handle('GetCompositeSchedule', ({ params }) => ({
       status: 'Accepted', connectorId: params.connectorId, scheduleStart: isoNow(),
       chargingSchedule: { duration: params.duration, chargingRateUnit: 'A',
@@ -70,9 +74,11 @@ class ChargerProfiles {
   // What profile @p limits at @t (ms), or null when it is not in force.
   static valueAt(p, t) {
     const s = p.body.chargingSchedule;
-    assert.equal(p.body.chargingProfileKind, 'Absolute');
     assert.equal(s.chargingRateUnit, 'A');
-    const elapsed = (t - Date.parse(s.startSchedule)) / 1000;
+    // the gateway's are Absolute; the balancer's Relative, from when it
+    // came (no transaction's start to go by in this model)
+    const from = p.body.chargingProfileKind === 'Absolute' ? Date.parse(s.startSchedule) : p.at;
+    const elapsed = (t - from) / 1000;
     if (elapsed < 0 || (s.duration !== undefined && elapsed >= s.duration)) return null;
     let lim = null;
     for (const per of s.chargingSchedulePeriod) if (per.startPeriod <= elapsed) lim = per.limit;
@@ -268,6 +274,89 @@ describe('smart charging from a 1.6 primary and a 2.0.1 secondary, combined', { 
         'SetChargingProfile Rejected']);
     assert.ok(cp.sets.every((s) => s.csChargingProfiles.chargingProfileId >= GW_IDS),
       'only the gateway\'s profiles at the charger');
+    assertClean(problems, [['charger', charger], ['primary', up1], ['secondary', up2]]);
+  });
+});
+
+describe('combined profiles under the load balancer', { timeout: 60000 }, () => {
+  const id = 'SMART-LB';
+  const problems = [];
+  const cp = new ChargerProfiles();
+  let primary; let secondary; let gw; let charger; let up1; let up2;
+
+  before(async () => {
+    primary = await startCsms({ protocols: [subprotocol('1.6')] });
+    secondary = await startCsms({ protocols: [subprotocol('2.0.1')] });
+    primary.server.on('client', (c) => watchStrict(problems, 'primary', c));
+    secondary.server.on('client', (c) => watchStrict(problems, 'secondary', c));
+    primary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
+      status: 'Accepted' });
+    primary.responders.StartTransaction = { transactionId: 55, idTagInfo: { status: 'Accepted' } };
+    primary.responders.StopTransaction = {};
+    secondary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
+      status: 'Accepted' });
+    secondary.responders.TransactionEvent = (p) =>
+      (p.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
+    gw = await startGateway({ args: ['--upstream-ocpp', '1.6'], config:
+      `csms = {\n  url = "${primary.url}";\n  secondaries = ( {\n` +
+      `    name = "energy";\n    url = "${secondary.url}";\n    upstream_ocpp = "2.0.1";\n` +
+      '    allow = [ "SetChargingProfile", "ClearChargingProfile" ];\n  } );\n};\n' +
+      'load_balancing = {\n  stack_level = 8; update_interval = 1; min_interval = 0;\n' +
+      '  site = { limit_a = 40.0; phases = 3; };\n};\n' });
+    charger = await connectCharger(gw, id, '1.6');
+    watchStrict(problems, 'charger', charger);
+    cp.attach(charger);
+    up1 = await primary.waitClient(id);
+    up2 = await secondary.waitClient(id);
+    await charger.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'S1' });
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError',
+      status: 'Preparing' });
+    const start = await charger.call('StartTransaction', { connectorId: 1, idTag: 'TAG1',
+      meterStart: 0, timestamp: isoNow() });
+    assert.equal(start.transactionId, 55);
+  });
+  after(async () => {
+    await stopAll({ clients: [charger], gw, csms: primary });
+    await secondary?.close();
+  });
+
+  // the charger's TxDefault for connector 1 at the top stack level, and ours
+  const top = () => [...cp.profiles.values()].filter((p) => p.connectorId === 1 &&
+    p.body.chargingProfilePurpose === 'TxDefaultProfile')
+    .sort((a, b) => b.body.stackLevel - a.body.stackLevel)[0];
+  const ours = () => cp.profiles.get(GW_IDS + 101);
+
+  it('the secondary\'s 10 A: the balancer\'s profile, on top, is capped by it', async () => {
+    const r = await up2.call('SetChargingProfile', { evseId: 1, chargingProfile: {
+      id: 3, stackLevel: 3, chargingProfilePurpose: 'TxDefaultProfile',
+      chargingProfileKind: 'Absolute', chargingSchedule: [{ id: 1, startSchedule: isoNow(-1000),
+        chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 10 }] }] } });
+    assert.equal(r.status, 'Accepted');
+    await waitFor(() => (ours() && top()?.body.chargingProfileId === 770000101 &&
+      cp.limitAt(Date.now()) === 10 ? true : null), 8000, 'the balancer at 10 A');
+    assert.equal(top().body.stackLevel, 8, 'the balancer\'s stack level');
+    assert.ok(ours().body.stackLevel < 8, `ours below it (${ours().body.stackLevel})`);
+    assert.equal(ChargerProfiles.valueAt(ours(), Date.now()), 10);
+  });
+
+  it('the primary\'s TxProfile of 6 A: combined, and the balancer follows', async () => {
+    const r = await up1.call('SetChargingProfile', { connectorId: 1, csChargingProfiles: {
+      chargingProfileId: 9, transactionId: 55, stackLevel: 2, chargingProfilePurpose: 'TxProfile',
+      chargingProfileKind: 'Relative', chargingSchedule: { chargingRateUnit: 'A',
+        chargingSchedulePeriod: [{ startPeriod: 0, limit: 6 }] } } });
+    assert.equal(r.status, 'Accepted');
+    await waitFor(() => (cp.limitAt(Date.now()) === 6 ? true : null), 8000,
+      'the charger at 6 A');
+    assert.equal(ChargerProfiles.valueAt(ours(), Date.now()), 6);
+    assert.equal(top().body.chargingProfileId, 770000101);
+  });
+
+  it('the transaction ends: its TxProfile goes, the secondary\'s 10 A is combined again', async () => {
+    await charger.call('StopTransaction', { transactionId: 55, meterStop: 100,
+      timestamp: isoNow() });
+    await waitFor(() => (ChargerProfiles.valueAt(ours(), Date.now()) === 10 ? true : null),
+      5000, 'ours at 10 A');
+    assert.ok(cp.limitAt(Date.now()) <= 10, 'never above the CSMSs\' limit');
     assertClean(problems, [['charger', charger], ['primary', up1], ['secondary', up2]]);
   });
 });
