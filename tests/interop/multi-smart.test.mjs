@@ -23,37 +23,45 @@ import { assertClean, watchStrict } from './lib/translate-peers.mjs';
 const identity = 'SMART-16';
 const GW_IDS = 771000000;  // the gateway's combined profiles (src/features/multi/smart.c)
 
-// A 1.6 charger's profile store and its composite limit (OCPP 1.6 §3.13).
+// A charger's profile store and its composite limit, 1.6 or 2.x (OCPP 1.6
+// §3.13, 2.0.1 K01).
 class ChargerProfiles {
-  constructor() {
-    this.profiles = new Map();  // chargingProfileId -> {connectorId, body}
+  constructor(v16 = true) {
+    this.v16 = v16;
+    this.profiles = new Map();  // profile id -> {connectorId, body, at}
     this.sets = [];             // every SetChargingProfile it got
     this.clears = [];           // every ClearChargingProfile it got
   }
 
   attach(client) {
+    const v16 = this.v16;
     client.handle('SetChargingProfile', ({ params }) => {
-      const { connectorId, csChargingProfiles: body } = params;
+      const connectorId = v16 ? params.connectorId : params.evseId;
+      const body = v16 ? params.csChargingProfiles : params.chargingProfile;
+      const pid = v16 ? body.chargingProfileId : body.id;
       this.sets.push(params);
       // the same id, or the same stack level and purpose on the connector,
       // replaces (1.6 §3.13.2)
       for (const [id, p] of this.profiles)
-        if (id === body.chargingProfileId || (p.connectorId === connectorId &&
+        if (id === pid || (p.connectorId === connectorId &&
             p.body.stackLevel === body.stackLevel &&
             p.body.chargingProfilePurpose === body.chargingProfilePurpose))
           this.profiles.delete(id);
-      this.profiles.set(body.chargingProfileId, { connectorId, body, at: Date.now() });
+      this.profiles.set(pid, { connectorId, body, at: Date.now() });
       return { status: 'Accepted' };
     });
     client.handle('ClearChargingProfile', ({ params }) => {
       this.clears.push(params);
+      const pid = v16 ? params.id : params.chargingProfileId;
+      const c = (v16 ? params : params.chargingProfileCriteria) ?? {};
+      const evse = v16 ? c.connectorId : c.evseId;
       let found = false;
       for (const [id, p] of this.profiles) {
-        const match = params.id !== undefined ? id === params.id
-          : (params.connectorId === undefined || params.connectorId === p.connectorId) &&
-            (params.chargingProfilePurpose === undefined ||
-             params.chargingProfilePurpose === p.body.chargingProfilePurpose) &&
-            (params.stackLevel === undefined || params.stackLevel === p.body.stackLevel);
+        const match = pid !== undefined ? id === pid
+          : (evse === undefined || evse === p.connectorId) &&
+            (c.chargingProfilePurpose === undefined ||
+             c.chargingProfilePurpose === p.body.chargingProfilePurpose) &&
+            (c.stackLevel === undefined || c.stackLevel === p.body.stackLevel);
         if (match) {
           this.profiles.delete(id);
           found = true;
@@ -64,16 +72,23 @@ class ChargerProfiles {
     // the balancer asks for ChargeProfileMaxStackLevel: not reported, as
     // many chargers do not, so its configured stack level applies
     client.handle('GetConfiguration', ({ params }) => ({ unknownKey: params.key ?? [] }));
-    client.handle('GetCompositeSchedule', ({ params }) => ({
-      status: 'Accepted', connectorId: params.connectorId, scheduleStart: isoNow(),
-      chargingSchedule: { duration: params.duration, chargingRateUnit: 'A',
-        chargingSchedulePeriod: [{ startPeriod: 0, limit: this.limitAt(Date.now()) }] },
-    }));
+    client.handle('GetCompositeSchedule', ({ params }) => {
+      const sched = { duration: params.duration, chargingRateUnit: 'A',
+        chargingSchedulePeriod: [{ startPeriod: 0, limit: this.limitAt(Date.now()) }] };
+      return v16 ? { status: 'Accepted', connectorId: params.connectorId, scheduleStart: isoNow(),
+        chargingSchedule: sched }
+        : { status: 'Accepted', schedule: { evseId: params.evseId, scheduleStart: isoNow(),
+          ...sched } };
+    });
+  }
+
+  schedule(p) {
+    return this.v16 ? p.body.chargingSchedule : p.body.chargingSchedule[0];
   }
 
   // What profile @p limits at @t (ms), or null when it is not in force.
-  static valueAt(p, t) {
-    const s = p.body.chargingSchedule;
+  valueAt(p, t) {
+    const s = this.schedule(p);
     assert.equal(s.chargingRateUnit, 'A');
     // the gateway's are Absolute; the balancer's Relative, from when it
     // came (no transaction's start to go by in this model)
@@ -91,15 +106,17 @@ class ChargerProfiles {
       .filter((p) => p.body.chargingProfilePurpose === purpose && connectors.includes(p.connectorId))
       .sort((a, b) => b.body.stackLevel - a.body.stackLevel || b.connectorId - a.connectorId);
     for (const p of c) {
-      const v = ChargerProfiles.valueAt(p, t);
+      const v = this.valueAt(p, t);
       if (v !== null) return v;
     }
     return null;
   }
 
-  // Connector 1's limit at @t: min(Max, TxDefault) (no transaction here).
+  // Connector 1's limit at @t: min(Max, TxDefault) (the gateway sends no
+  // TxProfile).
   limitAt(t) {
-    return Math.min(this.top('ChargePointMaxProfile', [0], t) ?? Infinity,
+    const max = this.v16 ? 'ChargePointMaxProfile' : 'ChargingStationMaxProfile';
+    return Math.min(this.top(max, [0], t) ?? Infinity,
       this.top('TxDefaultProfile', [1, 0], t) ?? Infinity);
   }
 }
@@ -336,7 +353,7 @@ describe('combined profiles under the load balancer', { timeout: 60000 }, () => 
       cp.limitAt(Date.now()) === 10 ? true : null), 8000, 'the balancer at 10 A');
     assert.equal(top().body.stackLevel, 8, 'the balancer\'s stack level');
     assert.ok(ours().body.stackLevel < 8, `ours below it (${ours().body.stackLevel})`);
-    assert.equal(ChargerProfiles.valueAt(ours(), Date.now()), 10);
+    assert.equal(cp.valueAt(ours(), Date.now()), 10);
   });
 
   it('the primary\'s TxProfile of 6 A: combined, and the balancer follows', async () => {
@@ -347,16 +364,88 @@ describe('combined profiles under the load balancer', { timeout: 60000 }, () => 
     assert.equal(r.status, 'Accepted');
     await waitFor(() => (cp.limitAt(Date.now()) === 6 ? true : null), 8000,
       'the charger at 6 A');
-    assert.equal(ChargerProfiles.valueAt(ours(), Date.now()), 6);
+    assert.equal(cp.valueAt(ours(), Date.now()), 6);
     assert.equal(top().body.chargingProfileId, 770000101);
   });
 
   it('the transaction ends: its TxProfile goes, the secondary\'s 10 A is combined again', async () => {
     await charger.call('StopTransaction', { transactionId: 55, meterStop: 100,
       timestamp: isoNow() });
-    await waitFor(() => (ChargerProfiles.valueAt(ours(), Date.now()) === 10 ? true : null),
+    await waitFor(() => (cp.valueAt(ours(), Date.now()) === 10 ? true : null),
       5000, 'ours at 10 A');
     assert.ok(cp.limitAt(Date.now()) <= 10, 'never above the CSMSs\' limit');
+    assertClean(problems, [['charger', charger], ['primary', up1], ['secondary', up2]]);
+  });
+});
+
+describe('a 2.0.1 charger, a 2.0.1 primary and a 1.6 secondary: one profile per kind', { timeout: 60000 }, () => {
+  const id = 'SMART-201';
+  const problems = [];
+  const cp = new ChargerProfiles(false);
+  let primary; let secondary; let gw; let charger; let up1; let up2;
+
+  before(async () => {
+    primary = await startCsms({ protocols: [subprotocol('2.0.1')] });
+    secondary = await startCsms({ protocols: [subprotocol('1.6')] });
+    primary.server.on('client', (c) => watchStrict(problems, 'primary', c));
+    secondary.server.on('client', (c) => watchStrict(problems, 'secondary', c));
+    primary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
+      status: 'Accepted' });
+    secondary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
+      status: 'Accepted' });
+    gw = await startGateway({ args: ['--upstream-ocpp', '2.0.1'], config:
+      `csms = {\n  url = "${primary.url}";\n  secondaries = ( {\n` +
+      `    name = "fleet";\n    url = "${secondary.url}";\n    upstream_ocpp = "1.6";\n` +
+      '    allow = [ "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule" ];\n' +
+      '  } );\n};\n' });
+    charger = await connectCharger(gw, id, '2.0.1');
+    watchStrict(problems, 'charger', charger);
+    cp.attach(charger);
+    up1 = await primary.waitClient(id);
+    up2 = await secondary.waitClient(id);
+    const boot = await charger.call('BootNotification', { reason: 'PowerUp',
+      chargingStation: { vendorName: 'Acme', model: 'S2' } });
+    assert.equal(boot.status, 'Accepted');
+  });
+  after(async () => {
+    await stopAll({ clients: [charger], gw, csms: primary });
+    await secondary?.close();
+  });
+
+  const set201 = (evseId, pid, purpose, limit) => up1.call('SetChargingProfile', { evseId,
+    chargingProfile: { id: pid, stackLevel: 1, chargingProfilePurpose: purpose,
+      chargingProfileKind: 'Absolute', chargingSchedule: [{ id: 1, startSchedule: isoNow(-1000),
+        chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit }] }] } });
+  const set16 = (connectorId, pid, purpose, limit) => up2.call('SetChargingProfile', {
+    connectorId, csChargingProfiles: { chargingProfileId: pid, stackLevel: 2,
+      chargingProfilePurpose: purpose, chargingProfileKind: 'Absolute', chargingSchedule: {
+        startSchedule: isoNow(-1000), chargingRateUnit: 'A',
+        chargingSchedulePeriod: [{ startPeriod: 0, limit }] } } });
+  const held = () => Object.fromEntries([...cp.profiles].map(([pid, p]) =>
+    [pid - GW_IDS, cp.valueAt(p, Date.now())]));
+
+  it('the primary\'s Max 40 A and station-wide 32 A, the secondary\'s 16 A on EVSE 1 and Max 20 A', async () => {
+    assert.equal((await set201(0, 1, 'ChargingStationMaxProfile', 40)).status, 'Accepted');
+    assert.equal((await set201(0, 2, 'TxDefaultProfile', 32)).status, 'Accepted');
+    assert.equal((await set16(1, 1, 'TxDefaultProfile', 16)).status, 'Accepted');
+    await waitFor(() => (cp.limitAt(Date.now()) === 16 ? true : null), 5000, '16 A at EVSE 1');
+    assert.deepEqual(held(), { 0: 40, 100: 32, 101: 16 },
+      'Max, EVSE 0 and EVSE 1: one profile of the gateway\'s each');
+    assert.equal(cp.profiles.get(GW_IDS).body.chargingProfilePurpose, 'ChargingStationMaxProfile');
+    assert.equal((await set16(0, 2, 'ChargePointMaxProfile', 20)).status, 'Accepted');
+    await waitFor(() => (held()[0] === 20 ? true : null), 5000, 'the Max profile at 20 A');
+    assert.equal(cp.limitAt(Date.now()), 16);
+    const r = await up2.call('GetCompositeSchedule', { connectorId: 1, duration: 60 });
+    assert.equal(r.chargingSchedule.chargingSchedulePeriod[0].limit, 16,
+      'the charger\'s composite, translated to the 1.6 secondary');
+  });
+
+  it('the secondary clears all of its own: EVSE 1\'s profile goes, the primary\'s limits stay', async () => {
+    const r = await up2.call('ClearChargingProfile', {});
+    assert.equal(r.status, 'Accepted');
+    await waitFor(() => (cp.limitAt(Date.now()) === 32 ? true : null), 5000, '32 A at EVSE 1');
+    assert.deepEqual(held(), { 0: 40, 100: 32 });
+    assert.deepEqual(cp.clears.at(-1), { chargingProfileId: GW_IDS + 101 });
     assertClean(problems, [['charger', charger], ['primary', up1], ['secondary', up2]]);
   });
 });
