@@ -446,6 +446,25 @@ describe('a 2.0.1 charger, a 2.0.1 primary and a 1.6 secondary: one profile per 
     await waitFor(() => (cp.limitAt(Date.now()) === 32 ? true : null), 5000, '32 A at EVSE 1');
     assert.deepEqual(held(), { 0: 40, 100: 32 });
     assert.deepEqual(cp.clears.at(-1), { chargingProfileId: GW_IDS + 101 });
+  });
+
+  it('16 profiles per CSMS and charger: the 17th is refused, a replacement is not', async () => {
+    const sets = cp.sets.length;
+    const one = (pid, level, limit) => up2.call('SetChargingProfile', { connectorId: 1,
+      csChargingProfiles: { chargingProfileId: pid, stackLevel: level,
+        chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute',
+        chargingSchedule: { startSchedule: isoNow(-1000), chargingRateUnit: 'A',
+          chargingSchedulePeriod: [{ startPeriod: 0, limit }] } } });
+    for (let i = 0; i < 16; i++) assert.equal((await one(10 + i, i, 30)).status, 'Accepted');
+    assert.equal((await one(99, 20, 8)).status, 'Rejected', 'a 17th');
+    assert.equal((await one(25, 15, 12)).status, 'Accepted', 'id 25 replaced');
+    await waitFor(() => (cp.limitAt(Date.now()) === 12 ? true : null), 5000,
+      'the highest stack level, 12 A');
+    // only EVSE 1's changed: the Max and EVSE 0 profiles are not sent again
+    assert.ok(cp.sets.length - sets <= 17, `${cp.sets.length - sets} profiles for 17 sets`);
+    assert.deepEqual([...new Set(cp.sets.slice(sets).map((x) => x.evseId))], [1]);
+    assert.equal((await up2.call('ClearChargingProfile', { connectorId: 1 })).status, 'Accepted');
+    await waitFor(() => (cp.limitAt(Date.now()) === 32 ? true : null), 5000, '32 A again');
     assertClean(problems, [['charger', charger], ['primary', up1], ['secondary', up2]]);
   });
 });

@@ -55,6 +55,7 @@ struct smart {
 	struct rec *rec;
 	size_t n;
 	uint64_t sent;           /* which of the gateway's profiles the charger holds */
+	json_t *last[N_EVSE + 1];  /* what each says (EVSE, N_EVSE: Max), to send only changes */
 	int sent_level;          /* their stack level, -1: none sent */
 	bool ready;              /* the charger booted: our calls may go */
 	bool due;                /* apply() owed once it is */
@@ -165,6 +166,14 @@ static void load(struct smart *sm)
 
 static void kick(struct smart *sm, unsigned int ms);
 
+static void forget_said(struct smart *sm)
+{
+	for (int k = 0; k <= N_EVSE; k++) {
+		json_decref(sm->last[k]);
+		sm->last[k] = NULL;
+	}
+}
+
 static void sent_done(struct ogw_tr_env *env, void *user, const json_t *result)
 {
 	struct ogw_session *s = ogw_env_session(env);
@@ -175,6 +184,9 @@ static void sent_done(struct ogw_tr_env *env, void *user, const json_t *result)
 	struct ogw_log_ctx lc = { s->id, "south", (const char *)user, NULL };
 	ogw_warn(&lc, "the charger did not take the CSMSs' combined profile: %s",
 		 st ? st : "no answer");
+	/* what it holds is unknown now: the next change sends everything */
+	if (smart_of(s))
+		forget_said(smart_of(s));
 }
 
 static void send_down(struct smart *sm, const char *action, json_t *payload)
@@ -206,16 +218,18 @@ static bool tx_runs(struct ogw_session *s, const struct rec *r)
 }
 
 /*
- * The stack level of the gateway's profiles: the highest a CSMS used
- * (the charger takes that level), below the balancer's own on this
+ * The stack level of the gateway's profile on @evse: the highest a CSMS
+ * used there (the charger takes that level), below the balancer's own on this
  * charger, so that neither replaces the other (same purpose and level,
  * 1.6 §3.13.2): the balancer's profile wins and is capped by ours.
  */
-static int level_for(struct smart *sm, const struct ogw_multi_profile *p, size_t n)
+static int level_for(struct smart *sm, const struct ogw_multi_profile *p, size_t n, int evse)
 {
 	int level = 0, bal = ogw_balance_stack_level(sm->s);
 
 	for (size_t i = 0; i < n; i++) {
+		if (p[i].evse != evse && p[i].evse != 0)
+			continue;
 		json_int_t l = json_integer_value(json_object_get(p[i].body, "stackLevel"));
 		if (l > level)
 			level = (int)l;
@@ -223,6 +237,25 @@ static int level_for(struct smart *sm, const struct ogw_multi_profile *p, size_t
 	if (bal >= 0 && level >= bal)
 		level = bal > 0 ? bal - 1 : 0;
 	return level;
+}
+
+/* What schedule @s at @level limits from @now on, in wall-clock instants:
+ * equal for two computations that give the charger the same limits (a
+ * first period in force already counts from "now", whenever that was). */
+static json_t *said_json(const struct ogw_multi_schedule *s, int level, time_t now)
+{
+	json_t *o = json_pack("[i, b, I]", level, s->open_end,
+			      (json_int_t)(s->open_end ? 0 : s->from + s->duration_s));
+
+	for (size_t i = 0; o && i < s->n; i++) {
+		time_t at = s->from + s->periods[i].start_s;
+		if (json_array_append_new(o, json_pack("[I, f]", (json_int_t)(at > now ? at : 0),
+						       s->periods[i].limit_a)) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
 }
 
 /* Sends the combination of @p on EVSE @evse (@cap: the Max profile), or
@@ -261,7 +294,17 @@ static time_t send_one(struct smart *sm, struct ogw_multi_profile *p, size_t n, 
 		sm->sent &= ~bit;
 		return refresh;
 	}
-	int level = level_for(sm, p, n);
+	int level = level_for(sm, p, n, evse);
+	json_t *said = said_json(&sch, level, now);
+	json_t **last = &sm->last[cap ? N_EVSE : evse];
+	if ((sm->sent & bit) && said && *last && json_equal(said, *last)) {
+		/* the same limits from the same instants: the charger has them */
+		json_decref(said);
+		ogw_multi_schedule_clear(&sch);
+		return refresh;
+	}
+	json_decref(*last);
+	*last = said;
 	json_t *body = ogw_multi_schedule_profile(&sch, s->south.ver, cap, id, level, OPEN_A);
 	ogw_multi_schedule_clear(&sch);
 	send_down(sm, "SetChargingProfile",
@@ -539,6 +582,7 @@ static void smart_observe(struct ogw_session *s, enum ogw_obs what, const char *
 	if (!sm->n)
 		return;
 	if (sm->ready && (!was || sm->due)) {
+		forget_said(sm);  /* a charger (re)connected: everything again */
 		kick(sm, 0);
 		return;
 	}
@@ -590,6 +634,7 @@ static void smart_session_free(struct ogw_session *s)
 	if (!sm)
 		return;
 	lws_sul_cancel(&sm->sul);
+	forget_said(sm);
 	for (size_t i = 0; i < sm->n; i++)
 		json_decref(sm->rec[i].body);
 	free(sm->rec);
