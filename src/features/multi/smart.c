@@ -56,7 +56,7 @@ struct smart {
 	size_t n;
 	uint64_t sent;           /* which of the gateway's profiles the charger holds */
 	json_t *last[N_EVSE + 1];  /* what each says (EVSE, N_EVSE: Max), to send only changes */
-	int sent_level;          /* their stack level, -1: none sent */
+	int sent_level;          /* the highest stack level of theirs, -1: none */
 	bool ready;              /* the charger booted: our calls may go */
 	bool due;                /* apply() owed once it is */
 };
@@ -297,6 +297,8 @@ static time_t send_one(struct smart *sm, struct ogw_multi_profile *p, size_t n, 
 	int level = level_for(sm, p, n, evse);
 	json_t *said = said_json(&sch, level, now);
 	json_t **last = &sm->last[cap ? N_EVSE : evse];
+	if (level > sm->sent_level)
+		sm->sent_level = level;
 	if ((sm->sent & bit) && said && *last && json_equal(said, *last)) {
 		/* the same limits from the same instants: the charger has them */
 		json_decref(said);
@@ -311,7 +313,6 @@ static time_t send_one(struct smart *sm, struct ogw_multi_profile *p, size_t n, 
 		  body ? json_pack("{s:i, s:o}", v16 ? "connectorId" : "evseId", evse,
 				   v16 ? "csChargingProfiles" : "chargingProfile", body) : NULL);
 	sm->sent |= bit;
-	sm->sent_level = level;
 	return refresh;
 }
 
@@ -338,6 +339,7 @@ static void apply(struct smart *sm)
 		kick(sm, 1000);
 		goto out;
 	}
+	sm->sent_level = -1;  /* the highest of what the charger holds, from here */
 	for (size_t i = 0; i < sm->n; i++) {
 		const struct rec *r = &sm->rec[i];
 		struct ogw_multi_profile mp = { .body = r->body, .v16 = r->v16, .evse = r->evse,
