@@ -467,4 +467,27 @@ describe('a 2.0.1 charger, a 2.0.1 primary and a 1.6 secondary: one profile per 
     await waitFor(() => (cp.limitAt(Date.now()) === 32 ? true : null), 5000, '32 A again');
     assertClean(problems, [['charger', charger], ['primary', up1], ['secondary', up2]]);
   });
+
+  it('the secondary removed by a reload: the gateway\'s profiles leave, the primary\'s go as sent', async () => {
+    const closed = new Promise((r) => charger.once('close', r));
+    const old1 = up1;
+    gw.writeConfig(`csms = { url = "${primary.url}"; };\n`);
+    gw.signal('SIGHUP');
+    await closed;  // its CSMSs changed: shown to the new set on reconnect
+    charger = await connectCharger(gw, id, '2.0.1');
+    watchStrict(problems, 'charger', charger);
+    cp.attach(charger);
+    up1 = await waitFor(() => { const c = primary.clients.get(id);
+      return c && c !== old1 && c.state === 1 ? c : null; }, 5000, 'primary leg');
+    await charger.call('BootNotification', { reason: 'PowerUp',
+      chargingStation: { vendorName: 'Acme', model: 'S2' } });
+    await waitFor(() => (cp.profiles.size === 0 ? true : null), 5000, 'the gateway\'s cleared');
+    assert.deepEqual(cp.clears.slice(-2).map((c) => c.chargingProfileId - GW_IDS).sort(),
+      [0, 100]);
+    // one CSMS: its profile reaches the charger as it sent it
+    assert.equal((await set201(1, 5, 'TxDefaultProfile', 11)).status, 'Accepted');
+    assert.deepEqual([...cp.profiles.keys()], [5]);
+    assert.equal(cp.limitAt(Date.now()), 11);
+    assertClean(problems, [['charger', charger], ['primary', up1]]);
+  });
 });

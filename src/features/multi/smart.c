@@ -130,11 +130,13 @@ out:
 	}
 }
 
-/* What the store kept; a CSMS this session no longer has is forgotten. */
-static void load(struct smart *sm)
+/* What the store kept (@all, taken); a CSMS this session no longer has is
+ * forgotten, every one when it has no secondary any more. What the charger
+ * was given from them all is to be given again, or cleared. */
+static void load(struct smart *sm, json_t *all)
 {
 	struct ogw_session *s = sm->s;
-	json_t *all = ogw_store_kv_get(s->gw->store, s->id, STORE_KEY, NULL), *x;
+	json_t *x;
 	size_t i, dropped = 0;
 
 	sm->rec = calloc(json_array_size(all) + 1, sizeof(*sm->rec));
@@ -144,14 +146,17 @@ static void load(struct smart *sm)
 		while (c < s->n_north && (!name || strcmp(csms_name(s, c), name) != 0))
 			c++;
 		json_t *body = json_object_get(x, "profile");
-		if (!sm->rec || c == s->n_north || !json_is_object(body)) {
+		int evse = (int)json_integer_value(json_object_get(x, "evse"));
+		if (json_is_object(body) && evse >= 0 && evse < N_EVSE)
+			sm->sent |= is_cap(body) ? SENT_CAP : (uint64_t)1 << evse;
+		if (!sm->rec || c == s->n_north || s->n_north < 2 || !json_is_object(body)) {
 			dropped++;
 			continue;
 		}
 		struct rec *r = &sm->rec[sm->n++];
 		r->body = json_incref(body);
 		r->csms = c;
-		r->evse = (int)json_integer_value(json_object_get(x, "evse"));
+		r->evse = evse;
 		r->v16 = json_is_true(json_object_get(x, "v16"));
 		r->received = (time_t)json_integer_value(json_object_get(x, "received"));
 		const char *tx = json_string_value(json_object_get(x, "tx"));
@@ -513,7 +518,7 @@ static enum ogw_stage_verdict smart_on_call(struct ogw_leg *from, struct ogw_fra
 	bool set = !strcmp(f->action, "SetChargingProfile");
 	const char *reason = NULL;
 
-	if (!sm || from->kind != OGW_NORTH || f->type != OGW_MSG_CALL ||
+	if (!sm || s->n_north < 2 || from->kind != OGW_NORTH || f->type != OGW_MSG_CALL ||
 	    (!set && strcmp(f->action, "ClearChargingProfile") != 0))
 		return OGW_STAGE_CONTINUE;
 	unsigned int c = (unsigned int)(ogw_leg_north(from) - s->north);
@@ -581,7 +586,7 @@ static void smart_observe(struct ogw_session *s, enum ogw_obs what, const char *
 	} else if (what == OGW_OBS_UP_CALL && strcmp(action, "BootNotification") != 0) {
 		sm->ready = true;  /* it booted before this session saw it */
 	}
-	if (!sm->n)
+	if (!sm->n && !sm->sent)
 		return;
 	if (sm->ready && (!was || sm->due)) {
 		forget_said(sm);  /* a charger (re)connected: everything again */
@@ -615,17 +620,24 @@ static bool smart_on_leg(struct ogw_leg *l, enum ogw_leg_event ev)
 	return false;
 }
 
+/* A session with secondaries gets the state, and one whose charger still
+ * holds the gateway's combined profiles from when it had some (to clear
+ * them once it is up: the primary's own go to the charger again). */
 static int smart_session_new(struct ogw_session *s)
 {
-	if (s->n_north < 2)
+	json_t *all = ogw_store_kv_get(s->gw->store, s->id, STORE_KEY, NULL);
+
+	if (s->n_north < 2 && !all)
 		return 0;
 	struct smart *sm = calloc(1, sizeof(*sm));
-	if (!sm)
+	if (!sm) {
+		json_decref(all);
 		return -ENOMEM;
+	}
 	sm->s = s;
 	sm->sent_level = -1;
 	*slot(s) = sm;
-	load(sm);
+	load(sm, all);
 	return 0;
 }
 
