@@ -469,16 +469,17 @@ static json_t *on_set(struct smart *sm, unsigned int c, enum ogw_ocpp v, const j
 	*ret_reason = check_set(sm, c, v, p, &r);
 	if (*ret_reason)
 		return status_json(v, "Rejected", *ret_reason);
+	json_t *copy = json_deep_copy(r.body);
+	struct rec *grown = copy ? realloc(sm->rec, (sm->n + 1) * sizeof(*grown)) : NULL;
+	if (!grown) {
+		json_decref(copy);
+		return status_json(v, "Rejected", *ret_reason = "OutOfMemory");
+	}
+	sm->rec = grown;
+	r.body = copy;
 	for (size_t i = sm->n; i-- > 0;)
 		if (replaces(&sm->rec[i], &r))
 			rec_drop(sm, i);
-	struct rec *grown = realloc(sm->rec, (sm->n + 1) * sizeof(*grown));
-	if (!grown)
-		return status_json(v, "Rejected", *ret_reason = "OutOfMemory");
-	sm->rec = grown;
-	r.body = json_deep_copy(r.body);
-	if (!r.body)
-		return status_json(v, "Rejected", *ret_reason = "OutOfMemory");
 	sm->rec[sm->n++] = r;
 	return status_json(v, "Accepted", NULL);
 }
