@@ -299,7 +299,8 @@ describe('combined profiles under the load balancer', { timeout: 60000 }, () => 
   const id = 'SMART-LB';
   const problems = [];
   const cp = new ChargerProfiles();
-  let primary; let secondary; let gw; let charger; let up1; let up2;
+  const dataDir = path.join(tmpDir('ocppgw-smart-lb-'), 'data');
+  let primary; let secondary; let gw; let charger; let up1; let up2; let config;
 
   before(async () => {
     primary = await startCsms({ protocols: [subprotocol('1.6')] });
@@ -314,12 +315,12 @@ describe('combined profiles under the load balancer', { timeout: 60000 }, () => 
       status: 'Accepted' });
     secondary.responders.TransactionEvent = (p) =>
       (p.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
-    gw = await startGateway({ args: ['--upstream-ocpp', '1.6'], config:
-      `csms = {\n  url = "${primary.url}";\n  secondaries = ( {\n` +
+    config = `csms = {\n  url = "${primary.url}";\n  secondaries = ( {\n` +
       `    name = "energy";\n    url = "${secondary.url}";\n    upstream_ocpp = "2.0.1";\n` +
       '    allow = [ "SetChargingProfile", "ClearChargingProfile" ];\n  } );\n};\n' +
       'load_balancing = {\n  stack_level = 8; update_interval = 1; min_interval = 0;\n' +
-      '  site = { limit_a = 40.0; phases = 3; };\n};\n' });
+      '  site = { limit_a = 40.0; phases = 3; };\n};\n';
+    gw = await startGateway({ args: ['--upstream-ocpp', '1.6'], config, dataDir });
     charger = await connectCharger(gw, id, '1.6');
     watchStrict(problems, 'charger', charger);
     cp.attach(charger);
@@ -366,6 +367,27 @@ describe('combined profiles under the load balancer', { timeout: 60000 }, () => 
       'the charger at 6 A');
     assert.equal(cp.valueAt(ours(), Date.now()), 6);
     assert.equal(top().body.chargingProfileId, 770000101);
+  });
+
+  it('a gateway restart during the transaction: the TxProfile still counts', async () => {
+    const old1 = up1; const old2 = up2;
+    await charger.close({ force: true });
+    await gw.stop();
+    gw = await startGateway({ args: ['--upstream-ocpp', '1.6'], config, dataDir });
+    const sets = cp.sets.length;
+    charger = await connectCharger(gw, id, '1.6');
+    watchStrict(problems, 'charger', charger);
+    cp.attach(charger);
+    up1 = await waitFor(() => { const c = primary.clients.get(id);
+      return c && c !== old1 && c.state === 1 ? c : null; }, 5000, 'primary leg');
+    up2 = await waitFor(() => { const c = secondary.clients.get(id);
+      return c && c !== old2 && c.state === 1 ? c : null; }, 5000, 'secondary leg');
+    // back without a new boot, charging on: the gateway sends its profiles again
+    await charger.call('Heartbeat', {});
+    await waitFor(() => (cp.sets.some((x, i) => i >= sets &&
+      x.csChargingProfiles.chargingProfileId === GW_IDS + 101) ? true : null), 5000,
+    'the combined profile again');
+    assert.equal(cp.valueAt(ours(), Date.now()), 6, 'the primary\'s TxProfile, from the store');
   });
 
   it('the transaction ends: its TxProfile goes, the secondary\'s 10 A is combined again', async () => {

@@ -44,6 +44,7 @@ struct rec {
 	json_t *body;            /* its csChargingProfiles / chargingProfile */
 	time_t received;
 	char tx[40];             /* TxProfile: the charger's transaction it was set in */
+	int64_t tx_started;      /* ... and its start (unix s) */
 	int evse;
 	unsigned int csms;       /* index in s->north[] */
 	bool v16;
@@ -112,10 +113,11 @@ static void save(struct smart *sm)
 
 	for (size_t i = 0; all && i < sm->n; i++) {
 		const struct rec *x = &sm->rec[i];
-		if (json_array_append_new(all, json_pack("{s:s, s:i, s:b, s:I, s:s, s:O}", "csms",
-							 csms_name(s, x->csms), "evse", x->evse,
-							 "v16", x->v16, "received",
+		if (json_array_append_new(all, json_pack("{s:s, s:i, s:b, s:I, s:s, s:I, s:O}",
+							 "csms", csms_name(s, x->csms), "evse",
+							 x->evse, "v16", x->v16, "received",
 							 (json_int_t)x->received, "tx", x->tx,
+							 "txStarted", (json_int_t)x->tx_started,
 							 "profile", x->body)) < 0)
 			goto out;
 	}
@@ -161,6 +163,7 @@ static void load(struct smart *sm, json_t *all)
 		r->received = (time_t)json_integer_value(json_object_get(x, "received"));
 		const char *tx = json_string_value(json_object_get(x, "tx"));
 		snprintf(r->tx, sizeof(r->tx), "%s", tx ? tx : "");
+		r->tx_started = json_integer_value(json_object_get(x, "txStarted"));
 	}
 	json_decref(all);
 	if (dropped)
@@ -216,10 +219,13 @@ static const struct ogw_evse_state *evse_state(struct ogw_session *s, int evse)
 	return NULL;
 }
 
+/* Whether TxProfile @r's transaction runs: the charger state says so, or
+ * it knows of none on that EVSE (after a gateway restart; the profile
+ * goes when a StopTransaction / TransactionEvent Ended names it). */
 static bool tx_runs(struct ogw_session *s, const struct rec *r)
 {
 	const struct ogw_evse_state *e = evse_state(s, r->evse);
-	return e && e->tx_id[0] && !strcmp(e->tx_id, r->tx);
+	return !e || !e->tx_id[0] || !strcmp(e->tx_id, r->tx);
 }
 
 /*
@@ -263,18 +269,17 @@ static json_t *said_json(const struct ogw_multi_schedule *s, int level, time_t n
 	return o;
 }
 
-/* Sends the combination of @p on EVSE @evse (@cap: the Max profile), or
- * clears the gateway's profile there when nothing limits. Returns when
- * it must be computed again (0: never). */
+/* Sends the combination of @p on EVSE @evse (@cap: the Max profile; @tx
+ * the start of its transaction, 0 none), or clears the gateway's profile
+ * there when nothing limits. Returns when it must be computed again (0:
+ * never). */
 static time_t send_one(struct smart *sm, struct ogw_multi_profile *p, size_t n, int evse, bool cap,
-		       time_t now)
+		       int64_t tx, time_t now)
 {
 	struct ogw_session *s = sm->s;
 	bool v16 = s->south.ver == OGW_OCPP16;
 	uint64_t bit = cap ? SENT_CAP : (uint64_t)1 << evse;
 	int id = cap ? ID_CAP : ID_DEFAULT + evse;
-	const struct ogw_evse_state *e = evse_state(s, evse);
-	int64_t tx = e && e->tx_id[0] ? e->tx_started : 0;
 	double voltage = s->gw->conf.lb ? s->gw->conf.lb->voltage : 230.0;
 	struct ogw_multi_schedule sch;
 	time_t settle, refresh = 0;
@@ -335,6 +340,7 @@ static void apply(struct smart *sm)
 	struct ogw_multi_profile *rest = calloc(sm->n + 1, sizeof(*rest));
 	size_t n_cap = 0, n_rest = 0;
 	uint64_t evses = 0;
+	int64_t txs[N_EVSE] = { 0 };  /* each EVSE's transaction's start */
 	time_t now = time(NULL), next = 0;
 
 	sm->due = !sm->ready || s->south.state != OGW_LEG_UP;
@@ -356,20 +362,25 @@ static void apply(struct smart *sm)
 		/* a TxProfile counts while its transaction runs (1.6 §3.13.1) */
 		if (is_tx(r->body) && !tx_runs(s, r))
 			continue;
+		if (is_tx(r->body))
+			txs[r->evse] = r->tx_started;
 		rest[n_rest++] = mp;
 		if (r->evse > 0)
 			evses |= (uint64_t)1 << r->evse;
 	}
 	const struct ogw_charger_state *cs = ogw_state_of(s);
-	for (int i = 0; n_rest && i < cs->n_evse; i++)
-		if (cs->evse[i].tx_id[0] && cs->evse[i].id < N_EVSE)
-			evses |= (uint64_t)1 << cs->evse[i].id;
+	for (int i = 0; i < cs->n_evse; i++)
+		if (cs->evse[i].tx_id[0] && cs->evse[i].id < N_EVSE) {
+			txs[cs->evse[i].id] = cs->evse[i].tx_started;
+			if (n_rest)
+				evses |= (uint64_t)1 << cs->evse[i].id;
+		}
 	time_t t[N_EVSE + 1];
-	t[0] = send_one(sm, cap, n_cap, 0, true, now);
+	t[0] = send_one(sm, cap, n_cap, 0, true, 0, now);
 	for (int e = 0; e < N_EVSE; e++) {
 		if (e == 0 || (evses | sm->sent) & ((uint64_t)1 << e))
 			t[e + 1] = send_one(sm, rest, e && !(evses & ((uint64_t)1 << e)) ? 0 : n_rest,
-					    e, false, now);
+					    e, false, txs[e], now);
 		else
 			t[e + 1] = 0;
 	}
@@ -453,8 +464,10 @@ static const char *check_set(struct smart *sm, unsigned int c, enum ogw_ocpp v, 
 		return "TxNotFound";
 	*ret_rec = (struct rec){ .body = body, .received = time(NULL), .evse = (int)evse,
 				 .csms = c, .v16 = v16 };
-	if (is_tx(body))
+	if (is_tx(body)) {
 		snprintf(ret_rec->tx, sizeof(ret_rec->tx), "%s", e->tx_id);
+		ret_rec->tx_started = e->tx_started;
+	}
 	/* what it replaces does not count */
 	for (size_t i = 0; i < sm->n; i++)
 		mine += sm->rec[i].csms == c && !replaces(&sm->rec[i], ret_rec);
