@@ -23,6 +23,12 @@ import { assertClean, watchStrict } from './lib/translate-peers.mjs';
 const identity = 'SMART-16';
 const GW_IDS = 771000000;  // the gateway's combined profiles (src/features/multi/smart.c)
 
+// The upstream leg @csms has for @id once the gateway opened one other than @prev.
+const newLeg = (csms, id, prev) => waitFor(() => {
+  const c = csms.clients.get(id);
+  return c && c !== prev && c.state === 1 ? c : null;
+}, 5000, `upstream leg of ${id}`);
+
 // A charger's profile store and its composite limit, 1.6 or 2.x (OCPP 1.6
 // §3.13, 2.0.1 K01).
 class ChargerProfiles {
@@ -133,10 +139,8 @@ describe('smart charging from a 1.6 primary and a 2.0.1 secondary, combined', { 
     charger = await connectCharger(gw, identity, '1.6');
     watchStrict(problems, 'charger', charger);
     cp.attach(charger);
-    up1 = await waitFor(() => { const c = primary.clients.get(identity);
-      return c && c !== prevUp1 && c.state === 1 ? c : null; }, 5000, 'primary leg');
-    up2 = await waitFor(() => { const c = secondary.clients.get(identity);
-      return c && c !== prevUp2 && c.state === 1 ? c : null; }, 5000, 'secondary leg');
+    up1 = await newLeg(primary, identity, prevUp1);
+    up2 = await newLeg(secondary, identity, prevUp2);
     const boot = await charger.call('BootNotification', { chargePointVendor: 'Acme',
       chargePointModel: 'S1' });
     assert.equal(boot.status, 'Accepted');
@@ -378,10 +382,8 @@ describe('combined profiles under the load balancer', { timeout: 60000 }, () => 
     charger = await connectCharger(gw, id, '1.6');
     watchStrict(problems, 'charger', charger);
     cp.attach(charger);
-    up1 = await waitFor(() => { const c = primary.clients.get(id);
-      return c && c !== old1 && c.state === 1 ? c : null; }, 5000, 'primary leg');
-    up2 = await waitFor(() => { const c = secondary.clients.get(id);
-      return c && c !== old2 && c.state === 1 ? c : null; }, 5000, 'secondary leg');
+    up1 = await newLeg(primary, id, old1);
+    up2 = await newLeg(secondary, id, old2);
     // back without a new boot, charging on: the gateway sends its profiles again
     await charger.call('Heartbeat', {});
     await waitFor(() => (cp.sets.some((x, i) => i >= sets &&
@@ -499,8 +501,7 @@ describe('a 2.0.1 charger, a 2.0.1 primary and a 1.6 secondary: one profile per 
     charger = await connectCharger(gw, id, '2.0.1');
     watchStrict(problems, 'charger', charger);
     cp.attach(charger);
-    up1 = await waitFor(() => { const c = primary.clients.get(id);
-      return c && c !== old1 && c.state === 1 ? c : null; }, 5000, 'primary leg');
+    up1 = await newLeg(primary, id, old1);
     await charger.call('BootNotification', { reason: 'PowerUp',
       chargingStation: { vendorName: 'Acme', model: 'S2' } });
     await waitFor(() => (cp.profiles.size === 0 ? true : null), 5000, 'the gateway\'s cleared');
