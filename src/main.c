@@ -391,10 +391,6 @@ int main(int argc, char **argv)
 	int r = build_conf(&cli, &conf, &errs);
 	print_errors(&errs);
 	ogw_conf_errors_clear(&errs);
-	if (r == 0 && ogw_conf_csms_unwired(&conf))
-		fprintf(stderr, "warning: %s is read and checked but not acted on by this build "
-			"(docs/MULTI_CSMS.md, \"Not built yet\")\n",
-			ogw_conf_csms_unwired(&conf));
 	if (cli.check_config) {
 		if (r == 0)
 			printf("%s: configuration OK\n", cli.config_path ? cli.config_path : "ocppgw");

@@ -411,14 +411,10 @@ int ogw_conf_upstream_for(const struct ogw_conf *c, const char *id, enum ogw_ocp
 void ogw_conf_csms_for(const struct ogw_conf *c, const char *id, enum ogw_ocpp south,
 		       struct ogw_csms_view *ret);
 void ogw_csms_set_conf_free(struct ogw_csms_set_conf *set);
-/* Whether the session opens a leg to secondary @c: a ws:// or wss:// URL
- * (with its own ca / cert / key, or the gateway's csms.ca). */
+/* Whether the session opens a leg to secondary @c: a ws://, wss://
+ * (with its own ca / cert / key, or the gateway's csms.ca), mqtt:// or
+ * mqtts:// URL. */
 bool ogw_conf_csms_secondary_wired(const struct ogw_csms_conf *c);
-/* What of the csms blocks this build reads and checks but does not act on
- * yet (docs/MULTI_CSMS.md, "Not built yet"): a text naming the first such
- * setting (secondaries, token_routing, or a group's or charger's own
- * primary), or NULL when the configuration uses none. */
-const char *ogw_conf_csms_unwired(const struct ogw_conf *c);
 /* True when @addr is a loopback address (127.0.0.0/8, ::1, localhost). */
 bool ogw_conf_is_loopback(const char *addr);
 void ogw_lb_conf_free(struct ogw_lb_conf *lb);

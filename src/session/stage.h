@@ -162,7 +162,7 @@ struct ogw_stage {
 /* route(): the charger's CALL goes to every CSMS at once (see route). */
 #define OGW_ROUTE_ASK (-2)
 
-#define OGW_STAGES_MAX 12
+#define OGW_STAGES_MAX 16  /* 12 in use (gateway.c): room for a few more */
 /* Each stage's state starts at a multiple of this: pointers, 64-bit
  * integers and doubles, what stage states hold (not max_align_t's 16, which
  * would pad every small state per charger). */

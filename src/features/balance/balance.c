@@ -237,6 +237,11 @@ static int level_of(const struct ogw_session *s)
 	return bc && bc->max_level >= 0 ? bc->max_level : s->gw->conf.lb->stack_level;
 }
 
+int ogw_balance_stack_level(const struct ogw_session *s)
+{
+	return lb_conf(s->gw) ? level_of(s) : -1;
+}
+
 static bool purpose_is(const char *purpose, const char *const *names)
 {
 	for (; purpose && *names; names++)

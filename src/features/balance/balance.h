@@ -71,6 +71,9 @@ void ogw_limit_mqtt_follow(struct ogw_gateway *gw);
  * in 1.6 the integer @tx_id spells, or NULL when it is not one (then the
  * profile goes without it, never with a made-up 0). */
 json_t *ogw_balance_tx_id_json(const char *tx_id, bool v16);
+/* The stack level of the balancer's profiles on @s's charger, or -1 when
+ * balancing is off: another profile of the gateway's goes below it. */
+int ogw_balance_stack_level(const struct ogw_session *s);
 /* Whether ClearChargingProfile request @req (the charger's version) may
  * remove a profile the balancer keeps at @stack_level: one of its ids, or
  * criteria (none, or evse / purpose / stackLevel) that match one. */

@@ -215,6 +215,7 @@ int ogw_multi_combine(const struct ogw_multi_profile *p, size_t n, int evse, tim
 	}
 	ret->from = from;
 	ret->duration_s = duration_s;
+	ret->open_end = false;
 	ret->periods = out;
 	ret->n = n_out;
 	out = NULL;
@@ -237,15 +238,80 @@ double ogw_multi_schedule_at(const struct ogw_multi_schedule *s, time_t t)
 {
 	double lim = NO_LIMIT;
 
-	if (t < s->from || t >= s->from + s->duration_s)
+	if (t < s->from || (!s->open_end && t >= s->from + s->duration_s))
 		return NO_LIMIT;
 	for (size_t i = 0; i < s->n && s->periods[i].start_s <= t - s->from; i++)
 		lim = s->periods[i].limit_a;
 	return lim;
 }
 
+static time_t later(time_t a, time_t b)
+{
+	return a > b ? a : b;
+}
+
+bool ogw_multi_settles(const struct ogw_multi_profile *p, size_t n, int evse,
+		       int64_t tx_started, time_t *ret_at)
+{
+	time_t last = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!applies(&p[i], evse))
+			continue;
+		const json_t *body = p[i].body;
+		const json_t *sched = ogw_balance_profile_schedule(body, p[i].v16);
+		const json_t *dur = json_object_get(sched, "duration");
+		const char *kind = json_string_value(json_object_get(body, "chargingProfileKind"));
+		time_t start = ogw_balance_profile_start(body, p[i].v16, p[i].received, tx_started);
+		time_t to = time_of(body, "validTo"), at = start;
+		const json_t *per;
+		size_t k;
+
+		if (kind && !strcmp(kind, "Recurring")) {
+			/* it repeats until its validTo, if it has one */
+			if (!to)
+				return false;
+			at = to;
+		}
+		json_array_foreach(json_object_get(sched, "chargingSchedulePeriod"), k, per)
+			at = later(at, start + (time_t)json_integer_value(
+						     json_object_get(per, "startPeriod")));
+		if (json_is_integer(dur))
+			at = later(at, start + (time_t)json_integer_value(dur));
+		at = later(at, later(to, time_of(body, "validFrom")));
+		last = later(last, at);
+	}
+	*ret_at = last;
+	return true;
+}
+
+bool ogw_multi_schedule_trim(struct ogw_multi_schedule *s)
+{
+	size_t lead = 0;
+
+	while (lead < s->n && s->periods[lead].limit_a < 0)
+		lead++;
+	if (lead == s->n)
+		return false;
+	if (lead) {
+		int shift = s->periods[lead].start_s;
+		memmove(s->periods, s->periods + lead, (s->n - lead) * sizeof(*s->periods));
+		s->n -= lead;
+		for (size_t i = 0; i < s->n; i++)
+			s->periods[i].start_s -= shift;
+		s->from += shift;
+		s->duration_s -= shift;
+	}
+	if (s->periods[s->n - 1].limit_a < 0) {
+		/* nothing limits from there on: the profile ends */
+		s->duration_s = s->periods[--s->n].start_s;
+		s->open_end = false;
+	}
+	return true;
+}
+
 json_t *ogw_multi_schedule_profile(const struct ogw_multi_schedule *s, enum ogw_ocpp v,
-				   int evse, int id, int stack_level, double max_a)
+				   bool cap, int id, int stack_level, double max_a)
 {
 	bool v16 = v == OGW_OCPP16;
 	json_t *periods = json_array(), *sched, *profile;
@@ -260,19 +326,24 @@ json_t *ogw_multi_schedule_profile(const struct ogw_multi_schedule *s, enum ogw_
 			goto fail;
 	}
 	ogw_time_format_rfc3339((int64_t)s->from, start);
-	sched = json_pack("{s:i, s:s, s:s, s:o}", "duration", s->duration_s, "startSchedule", start,
-			  "chargingRateUnit", "A", "chargingSchedulePeriod", periods);
+	sched = json_pack("{s:s, s:s, s:o}", "startSchedule", start, "chargingRateUnit", "A",
+			  "chargingSchedulePeriod", periods);
 	periods = NULL;
 	if (!sched)
 		goto fail;
+	/* open-ended: the last period holds as long as the profile stays */
+	if (!s->open_end && json_object_set_new(sched, "duration", json_integer(s->duration_s)) < 0) {
+		json_decref(sched);
+		goto fail;
+	}
 	if (!v16 && json_object_set_new(sched, "id", json_integer(id)) < 0) {
 		json_decref(sched);
 		goto fail;
 	}
 	profile = json_pack("{s:i, s:i, s:s, s:s, s:o}", v16 ? "chargingProfileId" : "id", id,
 			    "stackLevel", stack_level, "chargingProfilePurpose",
-			    evse == 0 ? (v16 ? "ChargePointMaxProfile" : "ChargingStationMaxProfile")
-				      : "TxDefaultProfile",
+			    cap ? (v16 ? "ChargePointMaxProfile" : "ChargingStationMaxProfile")
+				: "TxDefaultProfile",
 			    "chargingProfileKind", "Absolute", "chargingSchedule",
 			    v16 ? sched : json_pack("[o]", sched));
 	return profile;

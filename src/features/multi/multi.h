@@ -97,6 +97,7 @@ struct ogw_multi_period {
 struct ogw_multi_schedule {
 	time_t from;
 	int duration_s;
+	bool open_end;            /* the last period holds on after duration_s */
 	struct ogw_multi_period *periods;  /* ascending start_s, the first at 0 */
 	size_t n;
 };
@@ -121,16 +122,27 @@ int ogw_multi_combine(const struct ogw_multi_profile *p, size_t n, int evse, tim
 void ogw_multi_schedule_clear(struct ogw_multi_schedule *s);
 /* The limit @s sets at @t (< 0: none, or outside it). */
 double ogw_multi_schedule_at(const struct ogw_multi_schedule *s, time_t t);
+/* Whether the limits of the profiles on EVSE @evse stop changing: true
+ * with *ret_at the last instant one may change (a period's start, a
+ * duration's or validity's end), false when one recurs for ever. */
+bool ogw_multi_settles(const struct ogw_multi_profile *p, size_t n, int evse,
+		       int64_t tx_started, time_t *ret_at);
+/* Drops what no CSMS limits at either end of @s: it then starts at its
+ * first limit and ends where the limits end. false: nothing limits. */
+bool ogw_multi_schedule_trim(struct ogw_multi_schedule *s);
 /* @s as the profile the charger gets in @v: 1.6 csChargingProfiles / 2.x
- * chargingProfile, TxDefaultProfile (ChargePointMaxProfile /
- * ChargingStationMaxProfile for EVSE 0), Absolute from s->from, in A
- * rounded down to 0.1 A, @max_a where no CSMS limits; id @id, stackLevel
- * @stack_level. A new reference, NULL without memory. */
+ * chargingProfile, TxDefaultProfile (@cap: ChargePointMaxProfile /
+ * ChargingStationMaxProfile), Absolute from s->from, in A rounded down to
+ * 0.1 A, @max_a where no CSMS limits, without duration when s->open_end;
+ * id @id, stackLevel @stack_level. A new reference, NULL without memory. */
 json_t *ogw_multi_schedule_profile(const struct ogw_multi_schedule *s, enum ogw_ocpp v,
-				   int evse, int id, int stack_level, double max_a);
+				   bool cap, int id, int stack_level, double max_a);
 
 /* stage.c: a secondary's CALLs on its allow list only (rule 2). */
 struct ogw_stage;
 extern const struct ogw_stage ogw_multi_stage;
+/* smart.c: every CSMS's charging profiles recorded, the charger given
+ * their combination (rule 3). */
+extern const struct ogw_stage ogw_multi_smart_stage;
 
 #endif

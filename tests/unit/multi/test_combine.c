@@ -90,7 +90,7 @@ Test(multi_combine, two_csms_two_versions_lowest_wins_per_period)
 	cr_expect_lt(ogw_multi_schedule_at(&s, T0 + 7200), 0);
 
 	/* the charger's profile, read back by the same math, says the same */
-	json_t *out = ogw_multi_schedule_profile(&s, OGW_OCPP16, 1, 900, 9, 32);
+	json_t *out = ogw_multi_schedule_profile(&s, OGW_OCPP16, false, 900, 9, 32);
 	cr_assert_not_null(out);
 	cr_expect_str_eq(json_string_value(json_object_get(out, "chargingProfilePurpose")),
 			 "TxDefaultProfile");
@@ -248,7 +248,7 @@ Test(multi_combine, property_never_above_any_csms)
 		cr_assert_eq(s.periods[0].start_s, 0);
 
 		enum ogw_ocpp cv = (enum ogw_ocpp)rnd(OGW_OCPP_COUNT);
-		json_t *out = ogw_multi_schedule_profile(&s, cv, evse, 900, 9, 32);
+		json_t *out = ogw_multi_schedule_profile(&s, cv, evse == 0, 900, 9, 32);
 		cr_assert_not_null(out);
 		json_t *req = set_charging_profile(cv, evse, out);
 		struct ogw_schema_fault fault;
@@ -321,4 +321,65 @@ Test(multi_combine, a_recurring_gap_before_the_first_period)
 	expect_periods(&s, (int[]){ 0, 3600, 4200 }, (double[]){ 10, -1, 10 }, 3);
 	ogw_multi_schedule_clear(&s);
 	json_decref(d);
+}
+
+/* What the charger is sent ends where the limits end, starts where they
+ * start, and runs on without a duration once nothing changes any more. */
+Test(multi_combine, trimmed_and_open_ended)
+{
+	json_t *a = profile(false, "TxDefaultProfile", 0, "Absolute", T0 + 600, "A",
+			    (int[]){ 0, 300 }, (double[]){ 16, 10 }, 2);
+	json_object_set_new(json_array_get(json_object_get(a, "chargingSchedule"), 0), "duration",
+			    json_integer(1200));
+	json_t *r = profile(true, "TxDefaultProfile", 0, "Recurring", T0, "A",
+			    (int[]){ 0 }, (double[]){ 20 }, 1);
+	json_object_set_new(r, "recurrencyKind", json_string("Daily"));
+	struct ogw_multi_profile p[] = {
+		{ .body = a, .evse = 1, .received = T0, .csms = 0 },
+		{ .body = r, .v16 = true, .evse = 1, .received = T0, .csms = 1 },
+	};
+	struct ogw_multi_schedule s;
+	time_t at = 0;
+
+	/* the absolute one settles when its duration ends; a daily one never,
+	 * unless it has a validTo */
+	cr_assert(ogw_multi_settles(p, 1, 1, 0, &at));
+	cr_expect_eq(at, T0 + 1800);
+	cr_expect_not(ogw_multi_settles(p, 2, 1, 0, &at));
+	json_object_set_new(r, "validTo", json_string("2027-01-03T00:00:00Z"));
+	cr_assert(ogw_multi_settles(p, 2, 1, 0, &at));
+	cr_expect_eq(at, T0 + 2 * 86400);
+	/* EVSE 2: neither applies; nothing changes */
+	cr_assert(ogw_multi_settles(p, 2, 2, 0, &at));
+	cr_expect_eq(at, 0);
+
+	cr_assert_eq(ogw_multi_combine(p, 1, 1, T0, 1801, 0, V, &s), 0);
+	expect_periods(&s, (int[]){ 0, 600, 900, 1800 }, (double[]){ -1, 16, 10, -1 }, 4);
+	s.open_end = true;
+	cr_assert(ogw_multi_schedule_trim(&s));
+	cr_expect_eq(s.from, T0 + 600);
+	cr_expect_eq(s.duration_s, 1200);
+	cr_expect_not(s.open_end, "nothing limits after its end");
+	expect_periods(&s, (int[]){ 0, 300 }, (double[]){ 16, 10 }, 2);
+	json_t *out = ogw_multi_schedule_profile(&s, OGW_OCPP16, false, 900, 1, 32);
+	cr_expect_eq(json_integer_value(json_object_get(json_object_get(out, "chargingSchedule"),
+							"duration")), 1200);
+	json_decref(out);
+	/* open-ended: the last period holds; no duration is sent */
+	s.open_end = true;
+	cr_expect_float_eq(ogw_multi_schedule_at(&s, T0 + 86400), 10, 1e-9);
+	out = ogw_multi_schedule_profile(&s, OGW_OCPP201, true, 900, 1, 32);
+	json_t *sched = json_array_get(json_object_get(out, "chargingSchedule"), 0);
+	cr_expect_null(json_object_get(sched, "duration"));
+	cr_expect_str_eq(json_string_value(json_object_get(out, "chargingProfilePurpose")),
+			 "ChargingStationMaxProfile");
+	json_decref(out);
+	ogw_multi_schedule_clear(&s);
+
+	/* nothing limits at all: nothing to send */
+	cr_assert_eq(ogw_multi_combine(p, 1, 2, T0, 600, 0, V, &s), 0);
+	cr_expect_not(ogw_multi_schedule_trim(&s));
+	ogw_multi_schedule_clear(&s);
+	json_decref(a);
+	json_decref(r);
 }
