@@ -503,6 +503,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	uv_timer_start(&gw->store_tick, commit_tick, OGW_STORE_LAZY_MS, OGW_STORE_LAZY_MS);
 	gw->store_commit_on = true;
 	ogw_offline_restore(gw);
+	ogw_certs_own_start(gw);
 	*ret = gw;
 	return 0;
 fail:
@@ -530,6 +531,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 	gw->meter_poll = ogw_meter_poll_stop(gw->meter_poll);
 	ogw_balance_free(gw);  /* its timer lives in the context */
 	ogw_security_free(gw); /* and these */
+	ogw_tls_server_own_free();
 	ogw_history_stop(gw);
 	ogw_rollout_stop(gw);
 	ogw_files_stop(gw);

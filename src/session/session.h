@@ -198,6 +198,8 @@ struct ogw_session {
 	                               only when csms.pass_credentials is on */
 	bool detached;              /* the charger is gone; a stage keeps the session
 	                               (offline: to deliver its queue) */
+	bool own;                   /* the gateway's own identity (tls.identity): no
+	                               charger ever; its north leg stays up */
 	unsigned int n_north;       /* legs in north[] */
 	time_t connected_at;
 	/* One leg per CSMS the charger is shown to, allocated with the session:

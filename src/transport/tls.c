@@ -4,16 +4,25 @@
  * on OpenSSL here) passes ssl_options_set to SSL_CTX_set_options and the
  * cipher lists to SSL_CTX_set_cipher_list, so the floor holds from the
  * first handshake; the names were checked against the OCPP list when the
- * configuration was loaded (src/config/tls.c).
+ * configuration was loaded (src/config/tls.c). It also serves the
+ * certificate the gateway obtained for itself (tls.identity) on every wss
+ * listener from the next handshake: lws loads tls.cert once, into the
+ * vhost's SSL_CTX, and has no call to load another, so a certificate
+ * callback on that SSL_CTX gives each new connection the current one
+ * (features/certs says which it is).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <libwebsockets.h>
+#include <openssl/pem.h>
 
 #include "ocppgw/config.h"
 #include "ocppgw/log.h"
+#include "features/certs/certs.h"
 #include "transport/tls.h"
 #include "transport/transport.h"
 
@@ -72,10 +81,119 @@ int ogw_tls_server_load_crl(void *ssl_ctx, const char *path)
 	return 0;
 }
 
-void ogw_tls_server_info(struct lws *wsi, const void *in)
+int ogw_tls_server_info(struct lws *wsi, const void *in, char *peer, size_t peer_size)
 {
 	const struct lws_ssl_info *si = in;
-	log_alert(lws_get_socket_fd(wsi), si->where, si->ret, "south", "the charger at");
+	int fd = lws_get_socket_fd(wsi);
+	log_alert(fd, si->where, si->ret, "south", "the charger at");
+	if (!(si->where & SSL_CB_ALERT) || !(si->where & SSL_CB_WRITE) ||
+	    (si->ret >> 8) != SSL3_AL_FATAL)
+		return 0;
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	snprintf(peer, peer_size, "?");
+	if (fd >= 0 && !getpeername(fd, (struct sockaddr *)&sa, &len))
+		ogw_listen_format((struct sockaddr *)&sa, peer, peer_size);
+	return si->ret & 0xff;
+}
+
+/* The certificate the gateway obtained for itself, as loaded for OpenSSL. */
+static struct {
+	unsigned int gen;       /* ogw_certs_own_served()'s generation it is */
+	X509 *leaf;
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain;  /* what follows the leaf in its file */
+} own;
+
+static void own_clear(void)
+{
+	X509_free(own.leaf);
+	EVP_PKEY_free(own.key);
+	if (own.chain)
+		sk_X509_pop_free(own.chain, X509_free);
+	memset(&own, 0, sizeof(own));
+}
+
+static int own_load(const char *cert, const char *key);
+
+/* Before the server picks its certificate, in every handshake: the
+ * obtained one replaces whatever the SSL_CTX holds (tls.cert, of
+ * whatever key type: SSL_certs_clear() drops every slot). A new one is
+ * read from its files once, at the first handshake after it came. */
+static int serve_own(SSL *ssl, void *arg)
+{
+	const char *cert, *key;
+	unsigned int gen = ogw_certs_own_served(&cert, &key);
+
+	(void)arg;
+	if (gen && gen != own.gen) {
+		int r = own_load(cert, key);
+		own.gen = gen;  /* one try per certificate: no log line per handshake */
+		if (r < 0)
+			ogw_err(NULL, "Failed to load the gateway's own certificate %s for OpenSSL: "
+				"%s; serving the one before", cert, r == -EINVAL ?
+				"not a certificate with its key" : strerror(-r));
+	}
+	if (!own.leaf)
+		return 1;
+	SSL_certs_clear(ssl);
+	return SSL_use_cert_and_key(ssl, own.leaf, own.key, own.chain, 1) == 1;
+}
+
+void ogw_tls_server_serve_own(void *ssl_ctx)
+{
+	SSL_CTX_set_cert_cb(ssl_ctx, serve_own, NULL);
+}
+
+/* @cert (the leaf, then its chain) and @key, which must match, in place
+ * of the loaded ones: 0, -EINVAL, or the open's errno (the ones before
+ * stay). */
+static int own_load(const char *cert, const char *key)
+{
+	FILE *cf = fopen(cert, "r"), *kf = fopen(key, "r");
+	X509 *leaf = NULL, *x;
+	EVP_PKEY *pk = NULL;
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	int r = -EINVAL;
+
+	if (!cf || !kf) {
+		r = -errno;
+		goto out;
+	}
+	leaf = PEM_read_X509(cf, NULL, NULL, NULL);
+	while (leaf && chain && (x = PEM_read_X509(cf, NULL, NULL, NULL)))
+		if (!sk_X509_push(chain, x))
+			X509_free(x);
+	pk = PEM_read_PrivateKey(kf, NULL, NULL, NULL);
+	ERR_clear_error();  /* the end of the file reads as an error */
+	if (!leaf || !pk || !chain || X509_check_private_key(leaf, pk) != 1)
+		goto out;
+	unsigned int gen = own.gen;
+	own_clear();
+	own.gen = gen;
+	own.leaf = leaf;
+	own.key = pk;
+	own.chain = chain;
+	leaf = NULL;
+	pk = NULL;
+	chain = NULL;
+	r = 0;
+out:
+	ERR_clear_error();
+	if (cf)
+		fclose(cf);
+	if (kf)
+		fclose(kf);
+	X509_free(leaf);
+	EVP_PKEY_free(pk);
+	if (chain)
+		sk_X509_pop_free(chain, X509_free);
+	return r;
+}
+
+void ogw_tls_server_own_free(void)
+{
+	own_clear();
 }
 
 static void client_info(const SSL *ssl, int where, int ret)

@@ -20,6 +20,10 @@ void ogw_offline_restore(struct ogw_gateway *gw);
  * negative errno (nothing queued). */
 int ogw_offline_deliver_as(struct ogw_gateway *gw, const char *id, enum ogw_ocpp south,
 			   enum ogw_ocpp north, const char *action, json_t *payload);
+/* @payload (in the CSMS's version) becomes the BootNotification a session
+ * the gateway opens as @id sends first: how the gateway's own identity
+ * (tls.identity) presents itself. 0 or a negative errno. */
+int ogw_offline_boot_set(struct ogw_gateway *gw, const char *id, const json_t *payload);
 /* A group commit failed: frames it held are dropped, chargers told. */
 void ogw_offline_commit_failed(struct ogw_gateway *gw, int err);
 
