@@ -1513,9 +1513,6 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 	if (c->tls_identity && (!c->csms_url || is_mqtt_url(c->csms_url)))
 		check_error(&ck, "tls.identity needs csms.url (ws:// or wss://): the CSMS signs the "
 			    "gateway's certificate");
-	if (c->tls_identity && ogw_conf_charger(c, c->tls_identity))
-		check_error(&ck, "tls.identity: '%s' is also in chargers: the gateway's own identity "
-			    "cannot be a charger's", c->tls_identity);
 	check_listener(&ck, "listen", c->profiles, c->tls_cert, c->tls_key, c->tls_ca, c->tls_crl,
 		       c->tls_require_client_cert);
 	for (size_t i = 0; i < c->n_listeners; i++) {

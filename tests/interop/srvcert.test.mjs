@@ -12,8 +12,11 @@
 // (one of another root does); an InstallCertificate of a new CSMS root
 // reaches the charger and makes the gateway ask for a new certificate. A
 // TLS 1.1 handshake arrives at the CSMS as InvalidTLSVersion from
-// LC-SITE-7. After a restart the obtained certificate serves from the
-// first handshake. In 2.0.1 and 1.6 (security extension).
+// LC-SITE-7, a client certificate from another CA as
+// InvalidChargingStationCertificate. After a restart the obtained
+// certificate serves from the first handshake, and is renewed when
+// certificate_renew_days reaches its expiry. In 2.0.1 and 1.6 (security
+// extension).
 
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -31,6 +34,7 @@ import { connectTlsCharger, makePki } from './lib/tls.mjs';
 const pki = makePki();
 after(() => pki.remove());
 const LC = 'LC-SITE-7';
+const LC_PASSWORD = 'lc-site-7-secret-0123';
 const q = (s) => JSON.stringify(String(s));
 
 // The CSMS's signer: @csr (PEM) signed by pki.ca as a server certificate
@@ -122,11 +126,16 @@ for (const version of ['2.0.1', '1.6']) {
     const clients = [];
     const chargerGot = [];
 
-    const config = () => [
-      `upstream_ocpp = ${q(version)};`,
-      `tls = { cert = ${q(foreign.cert)}; key = ${q(foreign.key)}; identity = ${q(LC)}; };`,
-      'csms = { security_event_interval = 60; reconnect_min = 0.2; reconnect_max = 1.0; };',
-      `chargers = ( { id = ${q(id)}; } );`, ''].join('\n');
+    // profiles 2 and 3: a client certificate is verified when shown
+    const config = (renewDays = 1) => [
+      `upstream_ocpp = ${q(version)};`, 'profiles = [2, 3];',
+      `tls = { cert = ${q(foreign.cert)}; key = ${q(foreign.key)}; ca = ${q(pki.ca.cert)};`,
+      `  identity = ${q(LC)}; };`,
+      `csms = { security_event_interval = 0; certificate_renew_days = ${renewDays};`,
+      '  reconnect_min = 0.2; reconnect_max = 1.0; };',
+      // the identity's entry gives its own leg a password, nothing more
+      `chargers = ( { id = ${q(id)}; }, { id = ${q(LC)}; upstream_password = ${q(LC_PASSWORD)}; } );`,
+      ''].join('\n');
 
     const charger = async () => {
       const r = await tryCharger(gw, id, version);
@@ -175,6 +184,7 @@ for (const version of ['2.0.1', '1.6']) {
       const calls = csms.callsOf(LC).map((c) => c.method);
       assert.deepEqual(calls.slice(0, 2), ['BootNotification', 'SignCertificate']);
       assert.equal(csms.callsOf(LC)[0].protocol, `ocpp${version}`);
+      assert.equal(csms.handshakes.find((h) => h.identity === LC).password, LC_PASSWORD);
       const subject = execFileSync('openssl', ['req', '-verify', '-noout', '-subject', '-nameopt',
         'RFC2253'], { input: csrs[0].csr, stdio: ['pipe', 'pipe', 'pipe'] }).toString().trim();
       assert.equal(subject, `subject=CN=${LC}`);
@@ -251,12 +261,42 @@ for (const version of ['2.0.1', '1.6']) {
       assert.ok(Math.abs(Date.parse(ev.params.timestamp) - Date.now()) < 60000);
     });
 
+    it('reports a client certificate from another CA as InvalidChargingStationCertificate', async () => {
+      const bad = pki.foreignClientCert(id);
+      let err;
+      try {
+        clients.push(await connectTlsCharger(gw, id, version, { ca: pki.ca.pem, ...bad.pem }));
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err, 'a certificate from another CA was taken');
+      const type = version === '1.6' ? 'InvalidChargePointCertificate' : 'InvalidChargingStationCertificate';
+      await waitFor(() => csms.callsOf(LC).some((c) => c.params.type === type), 10000, type);
+      const ev = csms.callsOf(LC).find((c) => c.params.type === type);
+      assert.match(ev.params.techInfo, /TLS client certificate: alert "[^"]+" sent to 127\.0\.0\.1:\d+/);
+    });
+
     it('serves the obtained certificate from the first handshake after a restart', async () => {
       for (const c of clients.splice(0)) await closeClient(c);
       await gw.stop();
       gw = await startGateway({ csmsUrl: csms.url, dataDir, config: config() });
       await charger();
       assert.match(gw.stderr, /serving the certificate the CSMS signed for the gateway/);
+      await csms.waitClient(LC, 10000);
+      assert.equal(csrs.length, 2, 'asked again with a certificate far from its renewal');
+    });
+
+    it('renews it when certificate_renew_days reaches its expiry', async () => {
+      for (const c of clients.splice(0)) await closeClient(c);
+      await gw.stop();
+      gw = await startGateway({ csmsUrl: csms.url, dataDir, config: config(3) });
+      await waitFor(() => csrs.length === 3, 10000, 'a renewal SignCertificate');
+      assert.match(gw.stderr, /its certificate expires soon: asking the CSMS to sign a new key/);
+      await waitFor(() => answers.length === 3, 10000, 'the renewed CertificateSigned');
+      assert.deepEqual(answers[2], { status: 'Accepted' });
+      await waitFor(() => gw.stderr.match(/serving the certificate the CSMS signed/g)?.length === 2,
+        10000, 'the renewed certificate served');
+      await charger();
     });
 
     it('refuses a charger that connects with the gateway\'s own identity', async () => {
@@ -272,16 +312,15 @@ for (const version of ['2.0.1', '1.6']) {
 }
 
 describe('tls.identity in --check-config', () => {
-  it('needs tls.cert and a CSMS over OCPP-J, and no charger of that name', async () => {
+  it('needs tls.cert and a CSMS over OCPP-J', async () => {
     const { runOcppgw } = await import('./lib/harness.mjs');
     const dir = tmpDir('ocppgw-srvcert-conf-');
     const conf = path.join(dir, 'gw.conf');
-    fs.writeFileSync(conf, `tls = { identity = ${q(LC)}; };\nchargers = ( { id = ${q(LC)}; } );\n`);
+    fs.writeFileSync(conf, `tls = { identity = ${q(LC)}; };\n`);
     const res = await runOcppgw(['-c', conf, '--check-config']);
     fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(res.code, 2);
     assert.match(res.stderr, /tls\.identity needs tls\.cert and tls\.key/);
     assert.match(res.stderr, /tls\.identity needs csms\.url/);
-    assert.match(res.stderr, /tls\.identity: 'LC-SITE-7' is also in chargers/);
   });
 });
