@@ -1570,6 +1570,7 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->tls_key);
 	free(c->tls_ca);
 	free(c->tls_crl);
+	free(c->tls_identity);
 	free(c->tls_floor.ciphers);
 	free(c->csms_tls_floor.ciphers);
 	free(c->csms_url);

@@ -185,6 +185,9 @@ for (const version of ['2.0.1', '1.6']) {
       assert.deepEqual(calls.slice(0, 2), ['BootNotification', 'SignCertificate']);
       assert.equal(csms.callsOf(LC)[0].protocol, `ocpp${version}`);
       assert.equal(csms.handshakes.find((h) => h.identity === LC).password, LC_PASSWORD);
+      // the operator's charger list shows chargers only
+      const list = await adminApi(gw, 'GET', '/api/chargers');
+      assert.deepEqual(list.json.map((c) => c.id), [id]);
       const subject = execFileSync('openssl', ['req', '-verify', '-noout', '-subject', '-nameopt',
         'RFC2253'], { input: csrs[0].csr, stdio: ['pipe', 'pipe', 'pipe'] }).toString().trim();
       assert.equal(subject, `subject=CN=${LC}`);
@@ -232,8 +235,13 @@ for (const version of ['2.0.1', '1.6']) {
       assert.ok(ev.json.some((e) => /refused a DeleteCertificate of the root/.test(e.text)),
         JSON.stringify(ev.json));
       // and the charger still trusts the gateway (this connection
-      // replaces the first)
+      // replaces the first, and gets a north leg of its own)
+      const legs = csms.handshakes.filter((h) => h.identity === id).length;
       await charger();
+      await waitFor(() => csms.handshakes.filter((h) => h.identity === id).length > legs,
+        10000, 'the new connection\'s north leg');
+      await waitFor(() => csms.closes.some((c) => c.identity === id), 10000,
+        'the replaced north leg closed');
     });
 
     it('an InstallCertificate of a new CSMS root reaches the charger and the gateway asks again', async () => {

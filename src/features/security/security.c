@@ -209,7 +209,7 @@ void ogw_security_tls_failed(struct ogw_gateway *gw, int alert, const char *peer
 		return;
 	}
 	snprintf(detail, sizeof(detail), "alert \"%s\" sent to %s",
-		 SSL_alert_desc_string_long(alert << 0 | SSL3_AL_FATAL << 8), peer);
+		 SSL_alert_desc_string_long(SSL3_AL_FATAL << 8 | alert), peer);
 	struct ogw_session *s = ogw_session_find(gw, gw->conf.tls_identity);
 	enum ogw_ocpp v = s ? ogw_session_primary(s)->ver : OGW_OCPP201;
 	security_event(gw, gw->conf.tls_identity, v, why, detail);
