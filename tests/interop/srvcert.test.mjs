@@ -7,7 +7,8 @@
 // gateway installs (key 0600) and serves on its wss listener from the next
 // handshake, without a restart. A charger that trusts only that CA is
 // refused while tls.cert (signed by another CA) serves, and let in once
-// the obtained certificate does. A DeleteCertificate of that CA sent to the
+// the obtained certificate does. While tls.cert serves, a DeleteCertificate
+// of its root is refused. A DeleteCertificate of that CA sent to the
 // charger is answered Failed by the gateway and never reaches the charger
 // (one of another root does); an InstallCertificate of a new CSMS root
 // reaches the charger and makes the gateway ask for a new certificate. A
@@ -202,6 +203,15 @@ for (const version of ['2.0.1', '1.6']) {
       assert.match(`${r.err.code} ${r.err.message}`, /verify|self.signed|UNABLE_TO|certificate/i);
     });
 
+    it('while tls.cert serves, refuses a DeleteCertificate of the root that signs it', async () => {
+      const c = await connectTlsCharger(gw, id, version, { ca: pki.otherCa.pem });
+      const up = await csms.waitClient(id, 10000);
+      const res = await up.call('DeleteCertificate', { certificateHashData: hashData(pki.otherCa.pem) });
+      assert.equal(res.status, 'Failed');
+      await closeClient(c);
+      await waitFor(() => csms.closes.some((x) => x.identity === id), 10000, 'the north leg closed');
+    });
+
     it('installs the CSMS\'s CertificateSigned and serves it from the next handshake', async () => {
       const pid = gw.proc.pid;
       release();
@@ -240,7 +250,7 @@ for (const version of ['2.0.1', '1.6']) {
       await charger();
       await waitFor(() => csms.handshakes.filter((h) => h.identity === id).length > legs,
         10000, 'the new connection\'s north leg');
-      await waitFor(() => csms.closes.some((c) => c.identity === id), 10000,
+      await waitFor(() => csms.closes.filter((c) => c.identity === id).length === 2, 10000,
         'the replaced north leg closed');
     });
 
