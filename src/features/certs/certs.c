@@ -283,12 +283,19 @@ static void check(struct ogw_session *s)
 
 	if (s->state != OGW_SESSION_ACTIVE || l->state != OGW_LEG_UP)
 		return;
+	struct certs_renewal *r = renewal(s);
 	int64_t in = due_in(s->gw, s->id, &why);
+	/* the gateway's own identity asks once the CSMS has accepted its boot
+	 * (2.0.1 B02/B03, 1.6 §4.2: a station whose boot is Pending or
+	 * Rejected sends nothing else): looked at again each second */
+	if (in == 0 && s->own && ogw_offline_boot_waits(s) && r) {
+		lws_sul_schedule(s->gw->ctx, 0, &r->sul, renewal_due, LWS_US_PER_SEC);
+		return;
+	}
 	if (in == 0) {
 		request(s, l, why);
 		return;
 	}
-	struct certs_renewal *r = renewal(s);
 	if (in < 0 || !r)
 		return;
 	/* lws timers take microseconds: a day's worth at most, then look again */

@@ -1089,6 +1089,11 @@ void ogw_offline_restore(struct ogw_gateway *gw)
 			 dead);
 }
 
+bool ogw_offline_boot_waits(struct ogw_session *s)
+{
+	return off(s)->boot_due || off(s)->boot_inflight;
+}
+
 int ogw_offline_boot_set(struct ogw_gateway *gw, const char *id, const json_t *payload)
 {
 	return ogw_store_kv_put(gw->store, id, BOOT_KEY, payload);
