@@ -576,7 +576,8 @@ static enum ogw_stage_verdict root_change(struct ogw_leg *from, struct ogw_frame
 		struct ogw_session *own = gw->conf.tls_identity ?
 					  ogw_session_find(gw, gw->conf.tls_identity) : NULL;
 		if (own && own->state == OGW_SESSION_ACTIVE &&
-		    ogw_session_primary(own)->state == OGW_LEG_UP && !request_pending(gw, own->id))
+		    ogw_session_primary(own)->state == OGW_LEG_UP && !request_pending(gw, own->id) &&
+		    !ogw_offline_boot_waits(own))
 			request(own, ogw_session_primary(own), "a new CSMS root went to a charger");
 		return OGW_STAGE_CONTINUE;
 	}
