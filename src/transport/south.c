@@ -317,12 +317,13 @@ static int south_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void
 		if (d && d->optional_cert)
 			ogw_tls_server_cert_optional(user);
 		/* serves the certificate of tls.identity once there is one */
-		ogw_tls_server_serve_own(user);
+		if (user)
+			ogw_tls_server_serve_own(user);
 		/* non-zero: lws makes no vhost, the listener does not open */
 		return d && d->crl && ogw_tls_server_load_crl(user, d->crl) < 0;
 	}
 	case LWS_CALLBACK_SSL_INFO: {
-		char peer[64];
+		char peer[64];  /* "[IPv6]:port" */
 		int alert = ogw_tls_server_info(wsi, in, peer, sizeof(peer));
 		if (alert)
 			ogw_security_tls_failed(gw_of(wsi), alert, peer);

@@ -39,19 +39,22 @@ void ogw_tls_floor_client(struct lws_context_creation_info *vi, const struct ogw
 	vi->client_ssl_cipher_list = f->ciphers;
 }
 
-/* Logs @ret, an alert that went one way in a handshake, if it is fatal. */
-static void log_alert(int fd, int where, int ret, const char *leg, const char *peer)
+/* Logs @ret, an alert that went one way in a handshake, if it is fatal;
+ * then returns true with the peer's address in @addr. */
+static bool log_alert(int fd, int where, int ret, const char *leg, const char *peer, char *addr,
+		      size_t addr_size)
 {
 	if (!(where & SSL_CB_ALERT) || (ret >> 8) != SSL3_AL_FATAL)
-		return;
+		return false;
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
-	char addr[INET6_ADDRSTRLEN + 16] = "?";
+	snprintf(addr, addr_size, "?");
 	if (fd >= 0 && !getpeername(fd, (struct sockaddr *)&sa, &len))
-		ogw_listen_format((struct sockaddr *)&sa, addr, sizeof(addr));
+		ogw_listen_format((struct sockaddr *)&sa, addr, addr_size);
 	struct ogw_log_ctx lc = { NULL, leg, NULL, NULL };
 	ogw_warn(&lc, "TLS handshake with %s %s failed: alert \"%s\" %s", peer, addr,
 		 SSL_alert_desc_string_long(ret), where & SSL_CB_READ ? "received" : "sent");
+	return true;
 }
 
 void ogw_tls_server_cert_optional(void *ssl_ctx)
@@ -84,17 +87,10 @@ int ogw_tls_server_load_crl(void *ssl_ctx, const char *path)
 int ogw_tls_server_info(struct lws *wsi, const void *in, char *peer, size_t peer_size)
 {
 	const struct lws_ssl_info *si = in;
-	int fd = lws_get_socket_fd(wsi);
-	log_alert(fd, si->where, si->ret, "south", "the charger at");
-	if (!(si->where & SSL_CB_ALERT) || !(si->where & SSL_CB_WRITE) ||
-	    (si->ret >> 8) != SSL3_AL_FATAL)
+	if (!log_alert(lws_get_socket_fd(wsi), si->where, si->ret, "south", "the charger at", peer,
+		       peer_size))
 		return 0;
-	struct sockaddr_storage sa;
-	socklen_t len = sizeof(sa);
-	snprintf(peer, peer_size, "?");
-	if (fd >= 0 && !getpeername(fd, (struct sockaddr *)&sa, &len))
-		ogw_listen_format((struct sockaddr *)&sa, peer, peer_size);
-	return si->ret & 0xff;
+	return si->where & SSL_CB_WRITE ? si->ret & 0xff : 0;
 }
 
 /* The certificate the gateway obtained for itself, as loaded for OpenSSL. */
@@ -198,7 +194,8 @@ void ogw_tls_server_own_free(void)
 
 static void client_info(const SSL *ssl, int where, int ret)
 {
-	log_alert(SSL_get_fd(ssl), where, ret, "north", "the CSMS at");
+	char addr[INET6_ADDRSTRLEN + 16];
+	log_alert(SSL_get_fd(ssl), where, ret, "north", "the CSMS at", addr, sizeof(addr));
 }
 
 void ogw_tls_client_ctx_ready(void *ssl_ctx)
