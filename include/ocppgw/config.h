@@ -251,6 +251,8 @@ struct ogw_conf {
 	char *tls_key;
 	char *tls_ca;             /* CA for client certificates (profile 3) */
 	char *tls_crl;            /* as ogw_listener_conf's */
+	char *tls_identity;       /* the gateway's own identity at the CSMS: it
+	                             obtains its server certificate under it */
 	bool tls_require_client_cert;
 	struct ogw_tls_floor tls_floor;  /* tls.min_version, tls.ciphers */
 	unsigned int profiles;    /* of `listen`, as ogw_listener_conf's */

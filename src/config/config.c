@@ -519,6 +519,8 @@ static const struct field tls_fields[] = {
 	{ .name = "crl", .kind = F_STRING, .off = offsetof(struct ogw_conf, tls_crl) },
 	{ .name = "require_client_cert", .kind = F_BOOL,
 	  .off = offsetof(struct ogw_conf, tls_require_client_cert) },
+	{ .name = "identity", .kind = F_SPECIAL, .off = offsetof(struct ogw_conf, tls_identity),
+	  .special = parse_charger_id },
 	{ .name = "min_version", .kind = F_SPECIAL,
 	  .off = offsetof(struct ogw_conf, tls_floor.min_version),
 	  .special = conf_parse_tls_version },
@@ -1538,6 +1540,14 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 		check_error(&ck, "tls.require_client_cert needs tls.cert and tls.key");
 	if (c->tls_require_client_cert && !c->tls_ca)
 		check_error(&ck, "tls.require_client_cert needs tls.ca to verify chargers");
+	/* the identity's certificate replaces tls.cert: it needs one to start
+	 * with, and a CSMS over OCPP-J to sign it */
+	if (c->tls_identity && !c->tls_cert)
+		check_error(&ck, "tls.identity needs tls.cert and tls.key to serve until the CSMS "
+			    "has signed the gateway's own certificate");
+	if (c->tls_identity && (!c->csms_url || is_mqtt_url(c->csms_url)))
+		check_error(&ck, "tls.identity needs csms.url (ws:// or wss://): the CSMS signs the "
+			    "gateway's certificate");
 	check_listener(&ck, "listen", c->profiles, c->tls_cert, c->tls_key, c->tls_ca, c->tls_crl,
 		       c->tls_require_client_cert);
 	for (size_t i = 0; i < c->n_listeners; i++) {
@@ -1598,6 +1608,7 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->tls_key);
 	free(c->tls_ca);
 	free(c->tls_crl);
+	free(c->tls_identity);
 	free(c->tls_floor.ciphers);
 	free(c->csms_tls_floor.ciphers);
 	free(c->csms_url);

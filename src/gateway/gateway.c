@@ -124,14 +124,16 @@ static void reload(struct ogw_gateway *gw)
 	nc.data_dir = gw->conf.data_dir;
 	gw->conf.data_dir = keep_dir;
 	/* Keep what is bound to sockets already; take the rest. */
-	char *keep[] = { nc.listen_addr, nc.csms_url, nc.path_prefix };
+	char *keep[] = { nc.listen_addr, nc.csms_url, nc.path_prefix, nc.tls_identity };
 	nc.listen_addr = gw->conf.listen_addr;
 	nc.csms_url = gw->conf.csms_url;
 	nc.path_prefix = gw->conf.path_prefix;
+	nc.tls_identity = gw->conf.tls_identity;  /* its session is open under it */
 	nc.listen_port = gw->conf.listen_port;
 	gw->conf.listen_addr = keep[0];
 	gw->conf.csms_url = keep[1];
 	gw->conf.path_prefix = keep[2];
+	gw->conf.tls_identity = keep[3];
 	struct ogw_conf old = gw->conf;
 	gw->conf = nc;
 	ogw_session_csms_reconfigured(gw);
@@ -147,7 +149,7 @@ static void reload(struct ogw_gateway *gw)
 			struct ogw_session *s = gw->table[i], *next;
 			for (; s; s = next) {
 				next = s->hnext;
-				if (!ogw_conf_charger(&gw->conf, s->id)) {
+				if (!s->own && !ogw_conf_charger(&gw->conf, s->id)) {
 					ogw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 							  "no longer in the charger list");
 					dropped++;
@@ -506,6 +508,7 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	uv_timer_start(&gw->store_tick, commit_tick, OGW_STORE_LAZY_MS, OGW_STORE_LAZY_MS);
 	gw->store_commit_on = true;
 	ogw_offline_restore(gw);
+	ogw_certs_own_start(gw);
 	*ret = gw;
 	return 0;
 fail:
@@ -533,6 +536,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 	gw->meter_poll = ogw_meter_poll_stop(gw->meter_poll);
 	ogw_balance_free(gw);  /* its timer lives in the context */
 	ogw_security_free(gw); /* and these */
+	ogw_tls_server_own_free();
 	ogw_history_stop(gw);
 	ogw_rollout_stop(gw);
 	ogw_files_stop(gw);

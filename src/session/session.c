@@ -1471,7 +1471,7 @@ static void handle_call(struct ogw_leg *l, struct ogw_frame *f)
 	}
 	if (l->kind == OGW_SOUTH)
 		observe(s, OGW_OBS_UP_CALL, f->action, f->payload);
-	if (l->kind == OGW_NORTH && s->south.state != OGW_LEG_UP) {
+	if (l->kind == OGW_NORTH && s->south.state != OGW_LEG_UP && !s->own) {
 		/* The charger is not connected (its session only lives on to
 		 * deliver what it queued): the call would only wait for its
 		 * timeout. */
@@ -1485,6 +1485,12 @@ static void handle_call(struct ogw_leg *l, struct ogw_frame *f)
 			return;
 		if (v == OGW_STAGE_CHANGED)
 			f->rest = NULL; /* the bytes are stale now */
+	}
+	if (s->own) {
+		/* no charger behind it: a stage answers (features/certs), or nobody */
+		send_error(l, OGW_MSG_CALLERROR, f->id, OGW_ERR_NOT_SUPPORTED,
+			   "%s is the gateway's own identity: it takes no %s", s->id, f->action);
+		return;
 	}
 
 	if (l->kind == OGW_SOUTH)

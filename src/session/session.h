@@ -203,6 +203,8 @@ struct ogw_session {
 	                               only when csms.pass_credentials is on */
 	bool detached;              /* the charger is gone; a stage keeps the session
 	                               (offline: to deliver its queue) */
+	bool own;                   /* the gateway's own identity (tls.identity): no
+	                               charger ever; its north leg stays up */
 	unsigned int n_north;       /* legs in north[] */
 	uint32_t primary_sig;       /* of its primary's url, ca, cert, key at start:
 	                               a reload that changes them closes the session */

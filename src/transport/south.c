@@ -251,6 +251,12 @@ static int confirm_upgrade(struct ogw_gateway *gw, struct lws *wsi)
 			ogw_info(NULL, "south: upgrade refused: %s", why);
 		return http_reject(wsi, st, text, false);
 	}
+	/* the gateway's own identity at the CSMS: its session has no charger,
+	 * and a charger taking the name would take that session over */
+	if (gw->conf.tls_identity && !strcmp(id, gw->conf.tls_identity)) {
+		refused(gw, id, "the gateway's own identity (tls.identity) is not a charger's");
+		return http_reject(wsi, HTTP_STATUS_NOT_FOUND, "no such charger\n", false);
+	}
 	if (gw->conf.n_chargers && !ogw_conf_charger(&gw->conf, id)) {
 		refused(gw, id, "unknown charger (not in the charger list)");
 		return http_reject(wsi, HTTP_STATUS_NOT_FOUND, "no such charger\n", false);
@@ -310,12 +316,19 @@ static int south_http_cb(struct lws *wsi, enum lws_callback_reasons reason, void
 		const struct ogw_south_door *d = lws_vhost_user(lws_get_vhost(wsi));
 		if (d && d->optional_cert)
 			ogw_tls_server_cert_optional(user);
+		/* serves the certificate of tls.identity once there is one */
+		if (user)
+			ogw_tls_server_serve_own(user);
 		/* non-zero: lws makes no vhost, the listener does not open */
 		return d && d->crl && ogw_tls_server_load_crl(user, d->crl) < 0;
 	}
-	case LWS_CALLBACK_SSL_INFO:
-		ogw_tls_server_info(wsi, in);
+	case LWS_CALLBACK_SSL_INFO: {
+		char peer[64];  /* "[IPv6]:port" */
+		int alert = ogw_tls_server_info(wsi, in, peer, sizeof(peer));
+		if (alert)
+			ogw_security_tls_failed(gw_of(wsi), alert, peer);
 		return 0;
+	}
 	case LWS_CALLBACK_HTTP:
 		return http_reject(wsi, HTTP_STATUS_NOT_FOUND,
 				   "ocppgw: chargers connect here over WebSocket\n", false);

@@ -28,7 +28,16 @@ void ogw_tls_server_cert_optional(void *ssl_ctx);
  * certificates on @ssl_ctx (the same callback's user), checked for every
  * charger certificate. 0, or -EINVAL when the file holds no CRL (logged). */
 int ogw_tls_server_load_crl(void *ssl_ctx, const char *path);
-void ogw_tls_server_info(struct lws *wsi, const void *in);
+/* On LWS_CALLBACK_SSL_INFO (@in): logs a fatal alert; returns the TLS
+ * alert code (RFC 8446 §6) when the gateway sent one, with the charger's
+ * address in @peer, else 0. */
+int ogw_tls_server_info(struct lws *wsi, const void *in, char *peer, size_t peer_size);
+/* The gateway's own certificate (tls.identity): ogw_tls_server_serve_own()
+ * on a listener's SSL_CTX (the LOAD_EXTRA_SERVER_VERIFY_CERTS user) makes
+ * every handshake there serve the one ogw_certs_own_served() names,
+ * tls.cert until there is one; own_free() forgets it (at gateway free). */
+void ogw_tls_server_serve_own(void *ssl_ctx);
+void ogw_tls_server_own_free(void);
 void ogw_tls_client_ctx_ready(void *ssl_ctx);
 
 #endif

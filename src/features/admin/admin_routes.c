@@ -178,14 +178,15 @@ static void get_chargers(struct ogw_admin_req *r)
 	}
 	for (size_t i = 0; i < gw->table_size; i++)
 		for (struct ogw_session *s = gw->table[i]; s && n < gw->n_sessions; s = s->hnext)
-			if (s->state == OGW_SESSION_ACTIVE)
+			if (s->state == OGW_SESSION_ACTIVE && !s->own) /* the gateway is no charger */
 				list[n++] = s;
 	qsort(list, n, sizeof(*list), by_id);
 	json_t *out = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(out, charger_json(gw, list[i]));
 	for (size_t i = 0; i < gw->conf.n_chargers; i++)
-		if (!connected(gw, gw->conf.chargers[i].id))
+		if (!connected(gw, gw->conf.chargers[i].id) &&
+		    (!gw->conf.tls_identity || strcmp(gw->conf.chargers[i].id, gw->conf.tls_identity)))
 			json_array_append_new(out, absent_json(gw->conf.chargers[i].id));
 	free(list);
 	ogw_admin_reply_json(r, 200, out);

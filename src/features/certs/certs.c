@@ -13,17 +13,27 @@
  * (transport/north.c picks the file up); a leg that stays up asks when its
  * renewal point comes. A certificate the operator put in
  * csms.client_cert_dir is never replaced.
+ *
+ * The gateway's own server certificate goes the same way (tls.identity):
+ * a session with no charger, opened at start under that identity, asks
+ * for it, and what the CSMS signs is served on the wss listeners from the
+ * next handshake (transport/tls.c). Because chargers trust that
+ * certificate through the root that signs it, a CSMS's DeleteCertificate
+ * of that root going to a charger is refused here, and an InstallCertificate
+ * of a new CSMS root makes the gateway ask for a certificate again.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/ecp.h>
+#include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
@@ -32,6 +42,8 @@
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
 #include "features/certs/certs.h"
+#include "features/events/events.h"
+#include "features/offline/offline.h"
 #include "session/session.h"
 
 #define PENDING_S 3600  /* a request younger than this is waited for, not repeated */
@@ -42,6 +54,29 @@ bool ogw_certs_path(const struct ogw_gateway *gw, const char *id, const char *su
 {
 	int n = snprintf(buf, size, "%s/certs/%s%s", gw->conf.data_dir, id, suffix);
 	return n > 0 && (size_t)n < size;
+}
+
+/* The certificate obtained for tls.identity, once it serves: its files
+ * and a generation per new one (one gateway per process, as transport/tls.c
+ * holds the certificate as OpenSSL loaded it). */
+static struct {
+	unsigned int gen;
+	char pem[4200], key[4200];
+} own_cert;
+
+unsigned int ogw_certs_own_served(const char **ret_cert, const char **ret_key)
+{
+	if (own_cert.gen) {
+		*ret_cert = own_cert.pem;
+		*ret_key = own_cert.key;
+	}
+	return own_cert.gen;
+}
+
+/* Whether @id is the gateway's own identity (tls.identity). */
+static bool is_own(const struct ogw_gateway *gw, const char *id)
+{
+	return gw->conf.tls_identity && !strcmp(gw->conf.tls_identity, id);
 }
 
 static int rng(void *ctx, unsigned char *buf, size_t len)
@@ -93,24 +128,30 @@ static int64_t expires_in(const char *path)
 	return r;
 }
 
+/* Whether a request for @id went out within PENDING_S (its new key is
+ * waiting for the certificate), or its path does not fit. */
+static bool request_pending(const struct ogw_gateway *gw, const char *id)
+{
+	char path[4200];
+	struct stat sb;
+	return !ogw_certs_path(gw, id, ".key.new", path, sizeof(path)) ||
+	       (stat(path, &sb) == 0 && time(NULL) - sb.st_mtime < PENDING_S);
+}
+
 /* Seconds until @id's certificate is due for a request (0: now, and why
  * in @why), or -1: not for the gateway to ask (the operator's certificate,
  * or a request pending). */
 static int64_t due_in(struct ogw_gateway *gw, const char *id, const char **why)
 {
 	char path[4200];
-	struct stat sb;
 
 	/* the operator's certificate wins */
 	if (gw->conf.csms_client_cert_dir &&
 	    snprintf(path, sizeof(path), "%s/%s.pem", gw->conf.csms_client_cert_dir, id) <
 		    (int)sizeof(path) && access(path, F_OK) == 0)
 		return -1;
-	if (!ogw_certs_path(gw, id, ".key.new", path, sizeof(path)))
+	if (request_pending(gw, id) || !ogw_certs_path(gw, id, ".pem", path, sizeof(path)))
 		return -1;
-	if (stat(path, &sb) == 0 && time(NULL) - sb.st_mtime < PENDING_S)
-		return -1;
-	ogw_certs_path(gw, id, ".pem", path, sizeof(path));
 	int64_t left = expires_in(path);
 	if (left == -ENOENT) {
 		*why = "it has no certificate of its own";
@@ -242,12 +283,19 @@ static void check(struct ogw_session *s)
 
 	if (s->state != OGW_SESSION_ACTIVE || l->state != OGW_LEG_UP)
 		return;
+	struct certs_renewal *r = renewal(s);
 	int64_t in = due_in(s->gw, s->id, &why);
+	/* the gateway's own identity asks once the CSMS has accepted its boot
+	 * (2.0.1 B02/B03, 1.6 §4.2: a station whose boot is Pending or
+	 * Rejected sends nothing else): looked at again each second */
+	if (in == 0 && s->own && ogw_offline_boot_waits(s) && r) {
+		lws_sul_schedule(s->gw->ctx, 0, &r->sul, renewal_due, LWS_US_PER_SEC);
+		return;
+	}
 	if (in == 0) {
 		request(s, l, why);
 		return;
 	}
-	struct certs_renewal *r = renewal(s);
 	if (in < 0 || !r)
 		return;
 	/* lws timers take microseconds: a day's worth at most, then look again */
@@ -257,7 +305,7 @@ static void check(struct ogw_session *s)
 
 static int certs_new(struct ogw_session *s)
 {
-	if (!s->gw->conf.request_certificates || !s->gw->north_tls)
+	if (!is_own(s->gw, s->id) && (!s->gw->conf.request_certificates || !s->gw->north_tls))
 		return 0;
 	struct certs_renewal *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -345,6 +393,213 @@ out:
 	return r;
 }
 
+/* Whether the first certificate in PEM file @pem is for the key in @key. */
+static bool key_matches(const char *pem, const char *key)
+{
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context pk;
+	mbedtls_x509_crt_init(&crt);
+	mbedtls_pk_init(&pk);
+	bool ok = mbedtls_x509_crt_parse_file(&crt, pem) >= 0 && crt.raw.len &&
+		  mbedtls_pk_parse_keyfile(&pk, key, NULL) == 0 &&
+		  mbedtls_pk_check_pair(&crt.pk, &pk) == 0;
+	mbedtls_pk_free(&pk);
+	mbedtls_x509_crt_free(&crt);
+	return ok;
+}
+
+/* Serves <data_dir>/certs/<tls.identity>.pem on the wss listeners from the
+ * next handshake when it is there and usable: 1 served, 0 none there, a
+ * negative errno (@why says what) when it cannot be served. */
+static int serve_own(struct ogw_gateway *gw, const char **why)
+{
+	char pem[4200], key[4200], until[32] = "?";
+	const char *id = gw->conf.tls_identity;
+
+	if (!ogw_certs_path(gw, id, ".pem", pem, sizeof(pem)) ||
+	    !ogw_certs_path(gw, id, ".key", key, sizeof(key)))
+		return 0;
+	int64_t left = expires_in(pem);
+	if (left == -ENOENT)
+		return 0;
+	if (left <= 0) {
+		*why = left ? "it cannot be read" : "it has expired";
+		return -EINVAL;
+	}
+	if (!key_matches(pem, key)) {
+		*why = "it is not for the key beside it";
+		return -EINVAL;
+	}
+	memcpy(own_cert.pem, pem, sizeof(pem));
+	memcpy(own_cert.key, key, sizeof(key));
+	own_cert.gen++;
+	time_t end = time(NULL) + (time_t)left;
+	struct tm tm;
+	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&end, &tm));
+	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+	ogw_info(&lc, "serving the certificate the CSMS signed for the gateway (valid until %s) "
+		 "on the wss listeners from the next handshake", until);
+	ogw_events_note(gw, id, "security", "serving the gateway's own certificate, valid until %s",
+			until);
+	return 1;
+}
+
+void ogw_certs_own_start(struct ogw_gateway *gw)
+{
+	const char *id = gw->conf.tls_identity;
+	const char *why = "";
+
+	if (!id)
+		return;
+	struct ogw_log_ctx lc = { id, "south", NULL, NULL };
+	if (serve_own(gw, &why) < 0)
+		ogw_warn(&lc, "the gateway's own certificate in %s/certs is not served (%s): "
+			 "tls.cert serves until the CSMS signs a new one", gw->conf.data_dir, why);
+	else if (!own_cert.gen)
+		ogw_info(&lc, "tls.cert serves until the CSMS signs the gateway's own certificate");
+	enum ogw_ocpp v = (enum ogw_ocpp)ogw_conf_upstream_for(&gw->conf, id, OGW_OCPP201);
+	/* what a CSMS sees first from a charging station, the gateway's own
+	 * in its place (2.0.1 B01, 1.6 §4.2) */
+	json_t *boot = v == OGW_OCPP16 ?
+		       json_pack("{s:s, s:s, s:s}", "chargePointVendor", "ocppgw",
+				 "chargePointModel", "Local Controller", "firmwareVersion",
+				 OGW_VERSION) :
+		       json_pack("{s:s, s:{s:s, s:s, s:s}}", "reason", "PowerUp", "chargingStation",
+				 "vendorName", "ocppgw", "model", "Local Controller",
+				 "firmwareVersion", OGW_VERSION);
+	int r = boot ? ogw_offline_boot_set(gw, id, boot) : -ENOMEM;
+	json_decref(boot);
+	if (r < 0)
+		ogw_warn(&lc, "Failed to store the gateway's BootNotification: %s", strerror(-r));
+	struct ogw_session *s = ogw_session_find(gw, id);
+	if (!s)
+		s = ogw_session_new_detached(gw, id, v, v);
+	if (!s) {
+		ogw_err(&lc, "Failed to open the gateway's own session at the CSMS");
+		return;
+	}
+	s->own = true;
+	ogw_info(&lc, "the gateway's own identity at the CSMS (OCPP %s)", ogw_ocpp_name(v));
+}
+
+/* The lowercase hex of @alg's hash of @len bytes at @p into @hex. */
+static bool hash_hex(const char *alg, const unsigned char *p, size_t len, char *hex, size_t size)
+{
+	static const struct { const char *name; mbedtls_md_type_t md; } algs[] = {
+		{ "SHA256", MBEDTLS_MD_SHA256 }, { "SHA384", MBEDTLS_MD_SHA384 },
+		{ "SHA512", MBEDTLS_MD_SHA512 },
+	};
+	unsigned char out[64];
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		const mbedtls_md_info_t *md = mbedtls_md_info_from_type(algs[i].md);
+		if (strcmp(alg, algs[i].name) || !md || mbedtls_md(md, p, len, out))
+			continue;
+		size_t n = mbedtls_md_get_size(md);
+		if (size < 2 * n + 1)
+			return false;
+		for (size_t k = 0; k < n; k++)
+			snprintf(hex + 2 * k, 3, "%02x", out[k]);
+		return true;
+	}
+	return false;
+}
+
+/* Whether a certificate in PEM file @path was issued under the name
+ * whose @alg hash is @want (hex, any case): the issuer of each certificate
+ * of the chain, so the root on top as well as any CA below it. */
+static bool chain_issued_by(const char *path, const char *alg, const char *want)
+{
+	mbedtls_x509_crt crt;
+	char hex[129];
+	bool hit = false;
+
+	mbedtls_x509_crt_init(&crt);
+	if (path && mbedtls_x509_crt_parse_file(&crt, path) >= 0)
+		for (const mbedtls_x509_crt *c = &crt; c && c->raw.len && !hit; c = c->next)
+			hit = hash_hex(alg, c->issuer_raw.p, c->issuer_raw.len, hex, sizeof(hex)) &&
+			      !strcasecmp(hex, want);
+	mbedtls_x509_crt_free(&crt);
+	return hit;
+}
+
+/* The certificate the wss listeners serve: the one obtained over OCPP
+ * once served (it replaces tls.cert on every listener), else tls.cert and
+ * the listeners entries'; NULL when none is under the root @hash names. */
+static const char *serving_cert_under(struct ogw_gateway *gw, const json_t *hash)
+{
+	static char own[4200];
+	const char *alg = json_string_value(json_object_get(hash, "hashAlgorithm"));
+	const char *name = json_string_value(json_object_get(hash, "issuerNameHash"));
+
+	if (!alg || !name)
+		return NULL;
+	if (own_cert.gen)
+		return ogw_certs_path(gw, gw->conf.tls_identity, ".pem", own, sizeof(own)) &&
+		       chain_issued_by(own, alg, name) ? own : NULL;
+	if (chain_issued_by(gw->conf.tls_cert, alg, name))
+		return gw->conf.tls_cert;
+	for (size_t i = 0; i < gw->conf.n_listeners; i++)
+		if (chain_issued_by(gw->conf.listeners[i].tls_cert, alg, name))
+			return gw->conf.listeners[i].tls_cert;
+	return NULL;
+}
+
+/*
+ * Certificate messages from the CSMS to a charger that concern the
+ * gateway's own trust: the charger verifies the gateway's server
+ * certificate with the CSMS roots it holds (OCPP 2.0.1 A00.FR.4xx / 1.6
+ * security whitepaper: the station checks the server certificate against
+ * its installed CSMS root). A DeleteCertificate of the root (or a CA) the
+ * served certificate chains to would make that charger refuse the gateway
+ * at its next connection, with no way back over OCPP: it is answered
+ * Failed here and never reaches the charger. An InstallCertificate of a new
+ * CSMS root passes, and is noted.
+ */
+static enum ogw_stage_verdict root_change(struct ogw_leg *from, struct ogw_frame *f)
+{
+	struct ogw_session *s = from->s;
+	struct ogw_gateway *gw = s->gw;
+	struct ogw_log_ctx lc = { s->id, "north", f->action, f->id };
+
+	if (!strcmp(f->action, "InstallCertificate")) {
+		const char *type = json_string_value(json_object_get(f->payload, "certificateType"));
+		if (!type || (strcmp(type, "CSMSRootCertificate") &&
+			      strcmp(type, "CentralSystemRootCertificate")))
+			return OGW_STAGE_CONTINUE;
+		ogw_warn(&lc, "the CSMS installs a new CSMS root on the charger: the gateway's own "
+			 "certificate must come to chain to a root the charger holds%s",
+			 gw->conf.tls_identity ? "; asking the CSMS for a new one" :
+			 " (tls.cert is the operator's to replace)");
+		ogw_events_note(gw, s->id, "security", "the CSMS installs a new CSMS root on the "
+				"charger%s", gw->conf.tls_identity ?
+				": the gateway asks for a new certificate of its own" : "");
+		struct ogw_session *own = gw->conf.tls_identity ?
+					  ogw_session_find(gw, gw->conf.tls_identity) : NULL;
+		if (own && own->state == OGW_SESSION_ACTIVE &&
+		    ogw_session_primary(own)->state == OGW_LEG_UP && !request_pending(gw, own->id) &&
+		    !ogw_offline_boot_waits(own))
+			request(own, ogw_session_primary(own), "a new CSMS root went to a charger");
+		return OGW_STAGE_CONTINUE;
+	}
+	const char *served = serving_cert_under(gw, json_object_get(f->payload,
+								    "certificateHashData"));
+	if (!served)
+		return OGW_STAGE_CONTINUE;
+	ogw_warn(&lc, "refused the CSMS's DeleteCertificate for the charger: it names the root "
+		 "of the gateway's server certificate (%s), and the charger would refuse the "
+		 "gateway from its next connection", served);
+	ogw_events_note(gw, s->id, "security", "refused a DeleteCertificate of the root that "
+			"signs the gateway's server certificate");
+	json_t *ans = from->ver == OGW_OCPP16 ?
+		      json_pack("{s:s}", "status", "Failed") :
+		      json_pack("{s:s, s:{s:s, s:s}}", "status", "Failed", "statusInfo", "reasonCode",
+				"GatewayRootInUse", "additionalInfo",
+				"ocppgw: this root signs the Local Controller's server certificate");
+	ogw_leg_send_result(from, f->action, f->id, ans);
+	json_decref(ans);
+	return OGW_STAGE_DONE;
+}
+
 static enum ogw_stage_verdict certs_on_call(struct ogw_leg *from, struct ogw_frame *f)
 {
 	struct ogw_session *s = from->s;
@@ -352,17 +607,24 @@ static enum ogw_stage_verdict certs_on_call(struct ogw_leg *from, struct ogw_fra
 	const char *type = json_string_value(json_object_get(f->payload, "certificateType"));
 	const char *why = "";
 
-	if (from->kind != OGW_NORTH || strcmp(f->action, "CertificateSigned") || !chain ||
+	if (from->kind != OGW_NORTH)
+		return OGW_STAGE_CONTINUE;
+	if (!s->own && (!strcmp(f->action, "DeleteCertificate") ||
+			!strcmp(f->action, "InstallCertificate")))
+		return root_change(from, f);
+	if (strcmp(f->action, "CertificateSigned") || !chain ||
 	    (type && strcmp(type, "ChargingStationCertificate")))
 		return OGW_STAGE_CONTINUE;
 	int r = install(s->gw, s->id, chain, &why);
 	if (r == 0)
 		return OGW_STAGE_CONTINUE;
 	struct ogw_log_ctx lc = { s->id, "north", "CertificateSigned", NULL };
-	if (r > 0)
+	if (r > 0 && is_own(s->gw, s->id))
+		r = serve_own(s->gw, &why) < 0 ? -EINVAL : 1;
+	else if (r > 0)
 		ogw_info(&lc, "installed the charger's new client certificate: presented from "
 			 "the next connection to the CSMS");
-	else
+	if (r < 0)
 		ogw_warn(&lc, "refused the certificate for the gateway's key: %s", why);
 	json_t *ans = json_pack("{s:s}", "status", r > 0 ? "Accepted" : "Rejected");
 	ogw_leg_send_result(from, f->action, f->id, ans);

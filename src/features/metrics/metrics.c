@@ -189,7 +189,7 @@ void ogw_metrics_free(struct ogw_gateway *gw)
 
 static void add_charger(const struct ogw_session *s, struct ogw_site_figures *f)
 {
-	if (s->state != OGW_SESSION_ACTIVE)
+	if (s->state != OGW_SESSION_ACTIVE || s->own)  /* the gateway's own is no charger */
 		return;
 	/* by grid phase: the charger's L1..L3 through its rotation */
 	const int *grid = ogw_balance_rotation(s->gw, s->id);

@@ -504,7 +504,8 @@ static void retry_cb(lws_sorted_usec_list_t *sul)
 	struct ogw_offline *o = lws_container_of(sul, struct ogw_offline, sul_retry);
 	struct ogw_session *s = o->s;
 	o->retry_wait = false;
-	if (s->state == OGW_SESSION_ACTIVE && s->detached && o->backlog <= 0 && !o->boot_due) {
+	if (s->state == OGW_SESSION_ACTIVE && s->detached && !s->own && o->backlog <= 0 &&
+	    !o->boot_due) {
 		ogw_session_close(s, LWS_CLOSE_STATUS_NORMAL, "its queue is delivered");
 		return;
 	}
@@ -705,7 +706,7 @@ static void replay_done(struct ogw_call *c, const struct ogw_frame *answer)
 		check_batch(s);
 	}
 	ogw_debug(&lc, "queued %s delivered, %" PRId64 " left", c->action, o->backlog);
-	if (s->detached && o->backlog <= 0 && !o->boot_due)
+	if (s->detached && !s->own && o->backlog <= 0 && !o->boot_due)
 		retry_later(s, 0); /* closes the session outside this callback */
 	else
 		offline_kick(s);
@@ -822,7 +823,7 @@ static void offline_kick(struct ogw_session *s)
 		}
 		return;
 	}
-	if (s->detached)
+	if (s->detached && !s->own)
 		retry_later(s, 0);
 }
 
@@ -1086,6 +1087,16 @@ void ogw_offline_restore(struct ogw_gateway *gw)
 	if (dead > 0)
 		ogw_warn(NULL, "%" PRId64 " messages in the dead letters (the CSMS refused them)",
 			 dead);
+}
+
+bool ogw_offline_boot_waits(struct ogw_session *s)
+{
+	return off(s)->boot_due || off(s)->boot_inflight;
+}
+
+int ogw_offline_boot_set(struct ogw_gateway *gw, const char *id, const json_t *payload)
+{
+	return ogw_store_kv_put(gw->store, id, BOOT_KEY, payload);
 }
 
 int ogw_offline_deliver_as(struct ogw_gateway *gw, const char *id, enum ogw_ocpp south,

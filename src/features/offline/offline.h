@@ -20,6 +20,13 @@ void ogw_offline_restore(struct ogw_gateway *gw);
  * negative errno (nothing queued). */
 int ogw_offline_deliver_as(struct ogw_gateway *gw, const char *id, enum ogw_ocpp south,
 			   enum ogw_ocpp north, const char *action, json_t *payload);
+/* @payload (in the CSMS's version) becomes the BootNotification a session
+ * the gateway opens as @id sends first: how the gateway's own identity
+ * (tls.identity) presents itself. 0 or a negative errno. */
+int ogw_offline_boot_set(struct ogw_gateway *gw, const char *id, const json_t *payload);
+/* Whether session @s still owes the CSMS its boot (not sent, not answered,
+ * or answered Pending / Rejected): what else it sends waits (2.0.1 B02). */
+bool ogw_offline_boot_waits(struct ogw_session *s);
 /* A group commit failed: frames it held are dropped, chargers told. */
 void ogw_offline_commit_failed(struct ogw_gateway *gw, int err);
 

@@ -16,7 +16,9 @@
  * techInfo counts the events since the last. A charger whose north leg is
  * not up has its report queued in the store like a transaction message.
  * It does not decide who may log in (south.c does) and sends nothing for
- * unknown identities.
+ * unknown identities. TLS handshakes the gateway refuses (a version below
+ * the floor, no common suite, a bad client certificate) concern no known
+ * charger: with tls.identity they are reported as the gateway itself.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 
 #include <jansson.h>
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
@@ -52,6 +55,9 @@ static const char *const why_text[] = {
 	[OGW_SEC_CERTIFICATE] = "client certificate",
 	[OGW_SEC_DOWNGRADE] = "listener below its security profile",
 	[OGW_SEC_REPLACED] = "connection replaced",
+	[OGW_SEC_TLS_VERSION] = "TLS version",
+	[OGW_SEC_TLS_CIPHER] = "TLS cipher suite",
+	[OGW_SEC_TLS_CERT] = "TLS client certificate",
 };
 
 /* The event type of each kind, in OCPP 1.6 (security extension, SEC16)
@@ -62,6 +68,9 @@ static const char *const event_type[][2] = {
 				  "FailedToAuthenticateAtCsms" },
 	[OGW_SEC_DOWNGRADE] = { "FailedToAuthenticateAtCentralSystem", "FailedToAuthenticateAtCsms" },
 	[OGW_SEC_REPLACED] = { "ConnectionReplaced", "ConnectionReplaced" },
+	[OGW_SEC_TLS_VERSION] = { "InvalidTLSVersion", "InvalidTLSVersion" },
+	[OGW_SEC_TLS_CIPHER] = { "InvalidTLSCipherSuite", "InvalidTLSCipherSuite" },
+	[OGW_SEC_TLS_CERT] = { "InvalidChargePointCertificate", "InvalidChargingStationCertificate" },
 };
 
 static struct seen *seen_of(struct ogw_gateway *gw, const char *id)
@@ -88,7 +97,8 @@ static void report(struct seen *e, const char *info)
 	struct ogw_log_ctx lc = { e->id, "north", "SecurityEventNotification", NULL };
 	enum ogw_ocpp north = s ? ogw_session_primary(s)->ver :
 			      (enum ogw_ocpp)ogw_conf_upstream_for(&gw->conf, e->id, e->offered);
-	const char *what = e->last == OGW_SEC_REPLACED ? "replaced connection" : "failed login";
+	const char *what = e->last == OGW_SEC_REPLACED ? "replaced connection" :
+			   e->last >= OGW_SEC_TLS_VERSION ? "failed TLS handshake" : "failed login";
 	char now[32];
 	int r;
 
@@ -166,8 +176,43 @@ static void security_event(struct ogw_gateway *gw, const char *id, enum ogw_ocpp
 	}
 	char info[256];
 	snprintf(info, sizeof(info), "ocppgw%s: %s",
-		 why == OGW_SEC_REPLACED ? "" : " refused the login", e->last_why);
+		 why == OGW_SEC_REPLACED ? "" : why >= OGW_SEC_TLS_VERSION ?
+		 " refused a TLS handshake" : " refused the login", e->last_why);
 	report(e, info);
+}
+
+void ogw_security_tls_failed(struct ogw_gateway *gw, int alert, const char *peer)
+{
+	enum ogw_security_failure why;
+	char detail[128];
+
+	if (!gw->conf.tls_identity)
+		return;
+	switch (alert) {
+	case SSL_AD_PROTOCOL_VERSION:
+		why = OGW_SEC_TLS_VERSION;
+		break;
+	case SSL_AD_HANDSHAKE_FAILURE:     /* OpenSSL's "no shared cipher" */
+	case SSL_AD_INSUFFICIENT_SECURITY:
+		why = OGW_SEC_TLS_CIPHER;
+		break;
+	case SSL_AD_BAD_CERTIFICATE:
+	case SSL_AD_UNSUPPORTED_CERTIFICATE:
+	case SSL_AD_CERTIFICATE_REVOKED:
+	case SSL_AD_CERTIFICATE_EXPIRED:
+	case SSL_AD_CERTIFICATE_UNKNOWN:
+	case SSL_AD_UNKNOWN_CA:
+	case SSL_AD_CERTIFICATE_REQUIRED:
+		why = OGW_SEC_TLS_CERT;
+		break;
+	default:  /* broken or scanning clients: nothing about security */
+		return;
+	}
+	snprintf(detail, sizeof(detail), "alert \"%s\" sent to %s",
+		 SSL_alert_desc_string_long(SSL3_AL_FATAL << 8 | alert), peer);
+	struct ogw_session *s = ogw_session_find(gw, gw->conf.tls_identity);
+	enum ogw_ocpp v = s ? ogw_session_primary(s)->ver : OGW_OCPP201;
+	security_event(gw, gw->conf.tls_identity, v, why, detail);
 }
 
 void ogw_security_login_failed(struct ogw_gateway *gw, const char *id, enum ogw_ocpp offered,

@@ -17,6 +17,11 @@ enum ogw_security_failure {
 	OGW_SEC_CERTIFICATE,   /* profile 3: no client certificate, or another CN */
 	OGW_SEC_DOWNGRADE,     /* a listener its security profile does not allow */
 	OGW_SEC_REPLACED,      /* not a failure: a new connection took the identity over */
+	/* TLS handshakes the gateway refused, reported as its own identity
+	 * (tls.identity): no charger is known before the HTTP request */
+	OGW_SEC_TLS_VERSION,   /* below tls.min_version */
+	OGW_SEC_TLS_CIPHER,    /* no suite in common */
+	OGW_SEC_TLS_CERT,      /* a client certificate not from tls.ca, expired, revoked */
 };
 
 /*
@@ -37,6 +42,15 @@ void ogw_security_login_failed(struct ogw_gateway *gw, const char *id, enum ogw_
  */
 void ogw_security_connection_replaced(struct ogw_gateway *gw, const char *id,
 				      enum ogw_ocpp offered, const char *detail);
+/*
+ * The gateway sent fatal TLS alert @alert (RFC 8446 §6.2 codes) to the
+ * charger at @peer: with tls.identity, a wrong version, no common suite or
+ * a refused client certificate is reported as the gateway's own identity
+ * (InvalidTLSVersion, InvalidTLSCipherSuite, InvalidChargingStationCertificate
+ * / 1.6 InvalidChargePointCertificate), rate limited as a charger's events
+ * are. Other alerts, or no tls.identity: nothing.
+ */
+void ogw_security_tls_failed(struct ogw_gateway *gw, int alert, const char *peer);
 /* Forgets the rate limiter's state (at gateway free). */
 void ogw_security_free(struct ogw_gateway *gw);
 

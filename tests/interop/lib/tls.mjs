@@ -74,6 +74,9 @@ export function makePki() {
       return clients.get(cn);
     },
     foreignClientCert: (cn) => makeLeaf(dir, otherCa, `foreign-${n++}`, cn, 'clientAuth'),
+    // A server certificate for 127.0.0.1 from `otherCa`: what a charger
+    // that trusts only `ca` refuses.
+    foreignServerCert: () => makeLeaf(dir, otherCa, `foreign-server-${n++}`, 'localhost', 'serverAuth'),
     // A server certificate from `ca` for another host than 127.0.0.1.
     serverCertFor: (host) => makeLeaf(dir, ca, `server-${n++}`, host, 'serverAuth', `DNS:${host}`),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),

@@ -1137,3 +1137,27 @@ Test(config, files)
 	expect_one_error("files = { listen = \"8090\"; };\n",
 			 "1: files.listen: expected ADDR:PORT, [IPv6]:PORT or :PORT, or \"\" for none");
 }
+
+Test(config, tls_identity)
+{
+	static const char *const want[] = {
+		" tls.identity needs tls.cert and tls.key to serve until the CSMS has signed the "
+		"gateway's own certificate",
+		" tls.identity needs csms.url (ws:// or wss://): the CSMS signs the gateway's "
+		"certificate",
+	};
+	struct loaded l;
+
+	expect_one_error("tls = {\n  identity = \"LC 7\"; };\n",
+			 "2: tls.identity: must be 1 to 48 printable ASCII characters, no ':', '/' or "
+			 "space");
+	expect_ok("tls = { identity = \"LC-SITE-7\"; };\n", &l);
+	cr_assert_str_eq(l.conf.tls_identity, "LC-SITE-7");
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
+	expect_errors(&l.errs, l.path, want, 2);
+	loaded_free(&l);
+	expect_ok("tls = { cert = \"/s.pem\"; key = \"/s.key\"; identity = \"LC-SITE-7\"; };\n"
+		  "csms = { url = \"ws://csms.example/ocpp\"; };\n", &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), 0);
+	loaded_free(&l);
+}
