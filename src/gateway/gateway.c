@@ -328,7 +328,9 @@ static void commit_due(struct ogw_gateway *gw)
 {
 	if (!ogw_store_commit_due(gw->store))
 		return;
+	uint64_t t = ogw_loop_mark_start();
 	int r = ogw_store_commit(gw->store);
+	ogw_loop_mark("store commit", t);
 	if (r < 0)
 		ogw_offline_commit_failed(gw, r);
 }
