@@ -11,7 +11,7 @@ usage() {
 Usage: bench/run.sh [--counts 1000,5000,10000] [--rate 2000] [--duration 30]
                     [--ramp 1000] [--modes direct,nginx,gateway,translated,mqtt]
                     [--mix 1.6:60,2.0.1:30,2.1:10] [--results DIR]
-                    [--baseline OCPPGW_BINARY]
+                    [--baseline OCPPGW_BINARY] [--keep]
   translated: the gateway with --upstream-ocpp 2.0.1 (use --mix 1.6:100 to
   translate every charger, and compare with gateway on the same mix)
   baseline, baseline-translated: the same two with the --baseline binary
@@ -19,6 +19,8 @@ Usage: bench/run.sh [--counts 1000,5000,10000] [--rate 2000] [--duration 30]
   is compared with what it replaces in one invocation
   mqtt: the gateway with an MQTT uplink: gateway -> mosquitto -> ocppgw
   bridge -> responder (CPU per call: the gateway's, and the whole path's)
+  --keep: leave the work directory (every process's stderr, the stores)
+  in place and print where it is
 Binaries: \$OCPPGW_SIM_BIN (default build/src/sim/ocppgw-sim),
           \$OCPPGW_BIN (default build/src/ocppgw).
 EOF
@@ -36,6 +38,7 @@ modes=direct,nginx,gateway
 mix=1.6:60,2.0.1:30,2.1:10
 results="$here/results"
 baseline=""
+keep=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--counts) counts=$2; shift 2 ;;
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--mix) mix=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
 	--baseline) baseline=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -59,7 +63,11 @@ sim=$(bench_sim_bin)
 [ -x "$sim" ] || { echo "simulator not found: $sim (set OCPPGW_SIM_BIN)" >&2; exit 1; }
 bench_raise_nofile
 work=$(mktemp -d "${TMPDIR:-/tmp}/ocppgw-bench.XXXXXX")
-trap 'bench_stop_all; rm -rf "$work"' EXIT
+if [ -n "$keep" ]; then
+	trap 'bench_stop_all; echo "kept: $work" >&2' EXIT
+else
+	trap 'bench_stop_all; rm -rf "$work"' EXIT
+fi
 mkdir -p "$results"
 stamp=$(date -u +%Y%m%d-%H%M%S)
 out="$results/bench-$stamp.json"

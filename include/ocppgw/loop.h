@@ -9,6 +9,8 @@
 #ifndef OCPPGW_LOOP_H
 #define OCPPGW_LOOP_H
 
+#include <stdint.h>
+
 #include <libwebsockets.h>
 #include <uv.h>
 
@@ -25,5 +27,10 @@ void ogw_loop_run(void);
 void ogw_loop_stop(void);
 /* Destroys @ctx (may be NULL) and lets the loop close what lws left. */
 void ogw_loop_fini(struct lws_context *ctx);
+/* The stall watch (OGW_LOOP_STALL_MS, see loop.c): names work done in the
+ * current loop turn. ogw_loop_mark_start() before it (0 when the watch is
+ * off), ogw_loop_mark(what, start) after; a mark under 1 ms is dropped. */
+uint64_t ogw_loop_mark_start(void);
+void ogw_loop_mark(const char *what, uint64_t since_us);
 
 #endif

@@ -57,6 +57,18 @@ int64_t ogw_store_next_id(struct ogw_store *st, const char *charger, const char 
  * per write. A failed commit rolls the batch back and returns its errno.
  */
 void ogw_store_set_batching(struct ogw_store *st, bool on);
+/*
+ * Takes the disk off the caller's thread where nothing waits for it. A
+ * commit of a batch that holds frames back still returns once the batch is
+ * on disk (it syncs the write-ahead log itself); a batch of log writes only
+ * is committed without a sync, and a thread of the store's own, on its own
+ * connection, syncs the log after it and checkpoints the log into the
+ * database (which SQLite would otherwise do inside a commit, every 1,000
+ * pages). A log write may then be lost to a power cut for a second or so
+ * longer than before; a kill loses nothing committed. 0 or a negative
+ * errno (the store then works as before).
+ */
+int ogw_store_sync_in_background(struct ogw_store *st);
 /* Caps the database at about @bytes (0: no cap): past it, writes fail with
  * -ENOSPC as on a full disk. For flash-backed site controllers. */
 int ogw_store_set_max_size(struct ogw_store *st, size_t bytes);

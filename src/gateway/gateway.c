@@ -330,7 +330,10 @@ static void commit_due(struct ogw_gateway *gw)
 {
 	if (!ogw_store_commit_due(gw->store))
 		return;
+	bool held = ogw_store_uncommitted(gw->store);
+	uint64_t t = ogw_loop_mark_start();
 	int r = ogw_store_commit(gw->store);
+	ogw_loop_mark(held ? "store commit (frames held)" : "store commit (log only)", t);
 	if (r < 0)
 		ogw_offline_commit_failed(gw, r);
 }
@@ -455,6 +458,12 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 		}
 	}
 	ogw_store_set_batching(gw->store, true);
+	/* The loop never waits for a sync nothing is held for, nor for a
+	 * checkpoint (issue 19). */
+	r = ogw_store_sync_in_background(gw->store);
+	if (r < 0)
+		ogw_warn(NULL, "store: Failed to start its sync thread (%s): the event loop syncs "
+			 "and checkpoints itself", strerror(-r));
 
 	lws_set_log_level(ogw_log_enabled(OGW_LOG_DEBUG) ? LLL_ERR | LLL_WARN : LLL_ERR,
 			  lws_log_emit);

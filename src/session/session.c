@@ -18,6 +18,7 @@
 #include <libwebsockets.h>
 
 #include "ocppgw/log.h"
+#include "ocppgw/loop.h"
 #include "ocppgw/util.h"
 #include "session/session.h"
 
@@ -2463,12 +2464,14 @@ void ogw_gateway_keepalive(lws_sorted_usec_list_t *sul)
 
 	if (!interval)
 		return;
+	uint64_t t = ogw_loop_mark_start();
 	for (size_t i = 0; i < gw->table_size; i++)
 		for (struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
 			keepalive_leg(&s->south, now, interval);
 			OGW_FOR_NORTH(s, n)
 				keepalive_leg(n, now, interval);
 		}
+	ogw_loop_mark("keepalive sweep", t);
 	lws_sul_schedule(gw->ctx, 0, &gw->sul_keepalive, ogw_gateway_keepalive,
 			 (lws_usec_t)interval);
 }

@@ -375,7 +375,9 @@ static void handle_answer(struct sim_charger *ch, const struct ogw_frame *fr)
 	bool measured = ch->sent_us >= f->measure_from_us;
 
 	if (measured) {
-		sim_hist_add(&f->stats.rtt, now - ch->sent_us);
+		/* seconds of the load phase, or of the run outside load mode */
+		uint64_t from = f->measure_from_us ? f->measure_from_us : f->t0_us;
+		sim_stats_add_call(&f->stats, ch->sent_us - from, now - ch->sent_us);
 		f->stats.last_answer_us = now;
 	}
 	if (fr->type != OGW_MSG_CALLRESULT) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ocppgw/log.h"
+#include "ocppgw/loop.h"
 #include "ocppgw/util.h"
 #include "sim.h"
 
@@ -85,6 +86,7 @@ static void load_tick(lws_sorted_usec_list_t *sul)
 
 	if (f->stopping)
 		return;
+	uint64_t t = ogw_loop_mark_start();
 	f->load_credit += o->rate * (double)(now - f->load_last_us) / 1e6;
 	f->load_last_us = now;
 	if (f->load_credit > o->rate * 0.05 + 1)
@@ -103,6 +105,7 @@ static void load_tick(lws_sorted_usec_list_t *sul)
 		sim_charger_load_one(ch);
 		f->load_credit -= 1;
 	}
+	ogw_loop_mark("load pacer", t);
 	lws_sul_schedule(f->ctx, 0, &f->sul_load, load_tick, LOAD_TICK_US);
 }
 
@@ -111,14 +114,17 @@ static void start_load(struct sim_fleet *f)
 	/* Boot traffic is not part of the measured mix: answers to calls sent
 	 * before now are not counted (charger.c checks measure_from_us). */
 	memset(&f->stats.rtt, 0, sizeof(f->stats.rtt));
+	memset(f->stats.sec, 0, sizeof(f->stats.sec));
+	f->stats.n_sec = 0;
 	f->stats.calls_ok = f->stats.calls_sent = 0;
 	f->stats.first_send_us = f->stats.last_answer_us = 0;
 	f->measure_from_us = ogw_now_us();
 	f->load_last_us = ogw_now_us();
 	lws_sul_schedule(f->ctx, 0, &f->sul_load, load_tick, LOAD_TICK_US);
 	/* bench/ watches for this line to sample the proxy under load. */
-	fprintf(stderr, "load: %u of %u chargers accepted, sending %.0f/s for %.0f s\n",
-		f->accepted_now, f->o->count, f->o->rate, f->o->duration);
+	fprintf(stderr, "load: %u of %u chargers accepted, sending %.0f/s for %.0f s (from %.3f s)\n",
+		f->accepted_now, f->o->count, f->o->rate, f->o->duration,
+		(double)f->measure_from_us / 1e6);
 }
 
 static bool all_idle(const struct sim_fleet *f)
@@ -148,9 +154,11 @@ static void tick(lws_sorted_usec_list_t *sul)
 	double in_phase = (double)(now - run.phase_us) / 1e6;
 
 	if (now - run.last_sweep_us >= SWEEP_US) {
+		uint64_t t = ogw_loop_mark_start();
 		run.last_sweep_us = now;
 		for (unsigned int i = 0; i < o->count; i++)
 			sim_charger_tick(&f->ch[i], now);
+		ogw_loop_mark("deadline sweep", t);
 	}
 	if (sim_interrupted && run.phase < PH_DRAIN) {
 		f->stopping = true;
@@ -163,9 +171,14 @@ static void tick(lws_sorted_usec_list_t *sul)
 
 		while (f->started < want)
 			sim_charger_start(&f->ch[f->started]);
-		/* Load mode measures once everyone is in (or has had its chance). */
+		/* Load mode measures once everyone is in and has sent what it
+		 * sends after boot (its status, its transaction's start), or
+		 * has had its chance: otherwise the measured phase begins with
+		 * the tail of the ramp, thousands of connects and boots still
+		 * in flight, and its latency is the ramp's, not the load's. */
 		if (f->started == o->count &&
-		    (!o->load || f->accepted_now == o->count || in_phase > o->count / fmax(o->ramp, 1) + o->timeout)) {
+		    (!o->load || (f->accepted_now == o->count && all_idle(f)) ||
+		     in_phase > o->count / fmax(o->ramp, 1) + o->timeout)) {
 			set_phase(PH_RUN);
 			run.run_us = now;
 			if (o->load)

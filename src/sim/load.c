@@ -34,6 +34,11 @@ static uint64_t bucket_upper(unsigned int idx)
 	return ((uint64_t)(SIM_HIST_SUB + sub + 1) << (e - 4)) - 1;
 }
 
+static double ms(uint64_t us)
+{
+	return (double)us / 1000.0;
+}
+
 void sim_hist_add(struct sim_hist *h, uint64_t us)
 {
 	h->bucket[bucket_of(us)]++;
@@ -63,15 +68,37 @@ uint64_t sim_hist_quantile(const struct sim_hist *h, double q)
 	return h->max;
 }
 
+void sim_stats_add_call(struct sim_stats *s, uint64_t since_us, uint64_t rtt_us)
+{
+	sim_hist_add(&s->rtt, rtt_us);
+	uint64_t i = since_us / 1000000;
+	if (i >= SIM_SECONDS_MAX)
+		return;
+	struct sim_second *sec = &s->sec[i];
+	sec->n++;
+	sec->over_20ms += rtt_us >= 20000;
+	sec->over_50ms += rtt_us >= 50000;
+	if (rtt_us > sec->max_us)
+		sec->max_us = rtt_us > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt_us;
+	if (i + 1 > s->n_sec)
+		s->n_sec = (unsigned int)i + 1;
+}
+
+/* "[[n, over 20 ms, over 50 ms, max ms], ...]" per second, on stdout. */
+static void report_seconds(const struct sim_stats *s)
+{
+	printf("\"by_second\":[");
+	for (unsigned int i = 0; i < s->n_sec; i++)
+		printf("%s[%u,%u,%u,%.1f]", i ? "," : "", s->sec[i].n, s->sec[i].over_20ms,
+		       s->sec[i].over_50ms, ms(s->sec[i].max_us));
+	printf("],");
+}
+
 uint64_t sim_stats_errors(const struct sim_stats *s)
 {
 	return s->call_errors + s->timeouts + s->schema_faults;
 }
 
-static double ms(uint64_t us)
-{
-	return (double)us / 1000.0;
-}
 
 void sim_stats_report(const struct sim_stats *s, const struct sim_opts *o,
 		      unsigned int accepted, double elapsed_s, bool json)
@@ -82,7 +109,9 @@ void sim_stats_report(const struct sim_stats *s, const struct sim_opts *o,
 	const struct sim_hist *r = &s->rtt, *c = &s->connect;
 
 	if (json) {
-		printf("{\"chargers\":%u,\"accepted\":%u,\"elapsed_s\":%.3f,"
+		printf("{");
+		report_seconds(s);
+		printf("\"chargers\":%u,\"accepted\":%u,\"elapsed_s\":%.3f,"
 		       "\"connect_ms\":{\"n\":%llu,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
 		       "\"latency_ms\":{\"n\":%llu,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"mean\":%.3f},"
 		       "\"calls_sent\":%llu,\"calls_ok\":%llu,\"call_errors\":%llu,\"timeouts\":%llu,"

@@ -70,8 +70,18 @@ void sim_hist_add(struct sim_hist *h, uint64_t us);
 /* The value below which @q (0..1) of the samples fall (bucket upper bound). */
 uint64_t sim_hist_quantile(const struct sim_hist *h, double q);
 
+/* One second of the measured phase, by when its calls were sent: where in
+ * time the slow calls are (a stall shows as one second's max). */
+struct sim_second {
+	uint32_t n, over_20ms, over_50ms;
+	uint32_t max_us;
+};
+#define SIM_SECONDS_MAX 3600
+
 struct sim_stats {
 	struct sim_hist rtt;       /* CALL sent -> answer received */
+	struct sim_second sec[SIM_SECONDS_MAX];
+	unsigned int n_sec;        /* seconds with a call */
 	struct sim_hist connect;   /* connect started -> WebSocket established */
 	uint64_t calls_sent, calls_ok, call_errors, timeouts, lost;
 	uint64_t schema_faults;    /* invalid frames, sent or received */
@@ -81,6 +91,8 @@ struct sim_stats {
 };
 
 /* Prints the report of a run (text, or JSON with @json). */
+/* Records one measured call sent @since_us after the measured phase began. */
+void sim_stats_add_call(struct sim_stats *s, uint64_t since_us, uint64_t rtt_us);
 void sim_stats_report(const struct sim_stats *s, const struct sim_opts *o,
 		      unsigned int accepted, double elapsed_s, bool json);
 uint64_t sim_stats_errors(const struct sim_stats *s);

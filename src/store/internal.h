@@ -21,6 +21,8 @@
 #define OGW_STORE_CORE_STMTS 7  /* store.c's own statements */
 #define OGW_STORE_MAX_STMTS 96  /* the modules' statements, prepared on first use */
 
+struct store_syncer;
+
 struct ogw_store_cached {
 	const char *sql;            /* compared by address: the module's constant */
 	sqlite3_stmt *stmt;
@@ -38,6 +40,7 @@ struct ogw_store {
 	bool lost;          /* SQLite rolled a batch back by itself (disk full) */
 	bool hold;          /* the batch has a write frames must wait for */
 	uint64_t opened_us; /* when the batch's transaction was opened */
+	struct store_syncer *syncer; /* ogw_store_sync_in_background(), else NULL */
 };
 
 /* The prepared statement for @sql (a string constant of the caller), or

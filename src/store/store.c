@@ -6,14 +6,19 @@
  * go back to the caller as negative errno (and a message at open).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -29,6 +34,9 @@
 /* Another process (an operator's sqlite3 shell) may hold the lock briefly;
  * waiting longer would stall the event loop. */
 #define STORE_BUSY_TIMEOUT_MS 1000
+/* With the syncer: the log is checkpointed past this many pages, as
+ * SQLite's own auto-checkpoint would. */
+#define STORE_CHECKPOINT_PAGES 1000
 
 /* Migration N (1-based) takes the schema from version N-1 to N. Append only:
  * a released migration is never edited. */
@@ -574,6 +582,141 @@ bool ogw_store_commit_due(const struct ogw_store *st)
 						 ogw_now_us() - st->opened_us >= OGW_STORE_LAZY_US)));
 }
 
+/*
+ * The syncer (ogw_store_sync_in_background()): a thread with its own
+ * connection that makes log-only commits durable (one fdatasync of the
+ * write-ahead log) and checkpoints the log, so that neither happens on the
+ * event loop. The loop pokes it through an eventfd, never waits for it and
+ * shares no lock with it; SQLite's file locks order the checkpoint against
+ * the loop's writes. A sync works on the file, whatever descriptor asks
+ * for it, so the thread syncs its own descriptor of the log.
+ */
+struct store_syncer {
+	pthread_t thread;
+	sqlite3 *db;                 /* checkpoints only */
+	int efd;                     /* pokes from the loop */
+	int wal_fd;                  /* the write-ahead log, for fdatasync */
+	atomic_bool checkpoint_due;  /* the log passed STORE_CHECKPOINT_PAGES */
+	atomic_bool stop;
+};
+
+static void *syncer_run(void *arg)
+{
+	struct store_syncer *sy = arg;
+	uint64_t n;
+	while (!atomic_load(&sy->stop)) {
+		if (read(sy->efd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (atomic_load(&sy->stop))
+			break;
+		/* A checkpoint syncs the log before it copies it. */
+		if (atomic_exchange(&sy->checkpoint_due, false))
+			sqlite3_wal_checkpoint_v2(sy->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		else
+			fdatasync(sy->wal_fd);
+	}
+	return NULL;
+}
+
+static void syncer_poke(struct store_syncer *sy)
+{
+	uint64_t one = 1;
+	(void)!write(sy->efd, &one, sizeof(one));
+}
+
+static struct store_syncer *syncer_stop(struct store_syncer *sy)
+{
+	if (!sy)
+		return NULL;
+	atomic_store(&sy->stop, true);
+	syncer_poke(sy);
+	pthread_join(sy->thread, NULL);
+	sqlite3_close(sy->db);
+	close(sy->efd);
+	close(sy->wal_fd);
+	free(sy);
+	return NULL;
+}
+
+/* Called by SQLite after each commit on the loop's connection, in place of
+ * its auto-checkpoint. */
+static int syncer_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store_syncer *sy = arg;
+	(void)db;
+	(void)name;
+	if (pages >= STORE_CHECKPOINT_PAGES) {
+		atomic_store(&sy->checkpoint_due, true);
+		syncer_poke(sy);
+	}
+	return SQLITE_OK;
+}
+
+int ogw_store_sync_in_background(struct ogw_store *st)
+{
+	const char *path = sqlite3_db_filename(st->db, "main");
+	char *wal = NULL;
+	int r = -ENOMEM;
+	struct store_syncer *sy = calloc(1, sizeof(*sy));
+	if (!sy || !path || asprintf(&wal, "%s-wal", path) < 0) {
+		wal = NULL;
+		goto fail;
+	}
+	sy->efd = sy->wal_fd = -1;
+	int rc = sqlite3_open_v2(path, &sy->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(sy->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = ogw_store_errno(rc);
+		goto fail;
+	}
+	/* The loop's connection has written (migrations, pragmas), so the log
+	 * exists; it stays while a connection is open. */
+	sy->efd = eventfd(0, EFD_CLOEXEC);
+	sy->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+	if (sy->efd < 0 || sy->wal_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	sqlite3_busy_timeout(sy->db, STORE_BUSY_TIMEOUT_MS);
+	r = -pthread_create(&sy->thread, NULL, syncer_run, sy);
+	if (r < 0)
+		goto fail;
+	/* The loop's commits no longer sync; the ones that hold frames back
+	 * sync the log themselves (ogw_store_commit()). */
+	sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	sqlite3_wal_hook(st->db, syncer_wal_hook, sy);
+	st->syncer = sy;
+	free(wal);
+	return 0;
+fail:
+	if (sy) {
+		sqlite3_close(sy->db);
+		if (sy->efd >= 0)
+			close(sy->efd);
+		if (sy->wal_fd >= 0)
+			close(sy->wal_fd);
+	}
+	free(sy);
+	free(wal);
+	return r < 0 ? r : -EIO;
+}
+
+/* With the syncer: what a commit holding frames back wrote is on disk
+ * before the frames go (the connection itself no longer syncs). */
+static int store_sync_log(struct ogw_store *st)
+{
+	sqlite3_file *log = NULL;
+	int rc = sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log);
+	if (rc != SQLITE_OK || !log || !log->pMethods)
+		return -EIO;
+	rc = log->pMethods->xSync(log, SQLITE_SYNC_NORMAL);
+	return rc == SQLITE_OK ? 0 : ogw_store_errno(rc) ? ogw_store_errno(rc) : -EIO;
+}
+
 int ogw_store_commit(struct ogw_store *st)
 {
 	if (!st)
@@ -585,6 +728,10 @@ int ogw_store_commit(struct ogw_store *st)
 		r = store_run(st, STMT_COMMIT);
 		if (r < 0 && !sqlite3_get_autocommit(st->db))
 			store_run(st, STMT_ROLLBACK);
+		else if (r == 0 && st->syncer && st->hold)
+			r = store_sync_log(st);
+		else if (r == 0 && st->syncer)
+			syncer_poke(st->syncer);
 	}
 	if (r < 0 || st->lost) {
 		/* A full disk: hand the write-ahead log's space back, so the next
@@ -634,6 +781,12 @@ struct ogw_store *ogw_store_close(struct ogw_store *st)
 	if (!st)
 		return NULL;
 	ogw_store_commit(st);
+	if (st->syncer) {
+		sqlite3_wal_hook(st->db, NULL, NULL);
+		st->syncer = syncer_stop(st->syncer);
+		/* what the last log-only commits wrote, before the close checkpoints */
+		store_sync_log(st);
+	}
 	for (size_t i = 0; i < st->n_cache; i++)
 		sqlite3_finalize(st->cache[i].stmt);
 	for (int i = 0; i < STMT_COUNT; i++)

@@ -3,8 +3,11 @@
  * The history sampler: what the status page charts, written to the store
  * every history_interval_s. A sample is a lazy store write (it joins the
  * next group commit and holds no frame back), so the loop never waits for
- * the disk on its account. It reads what the charger state and the load
- * balancer already know; it sends nothing to anyone.
+ * the disk on its account; and an interval's chargers are sampled in
+ * slices spread over it, so no single loop turn writes them all (issue 19:
+ * 5,000 chargers in one turn held every frame for 50-90 ms). It reads what
+ * the charger state and the load balancer already know; it sends nothing
+ * to anyone.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,6 +28,7 @@
 
 #define SITE_SERIES ""               /* no charger id is empty */
 #define SWEEP_MS (3600 * 1000)       /* series no longer written are trimmed hourly */
+#define SLICE_MS 100                 /* an interval is sampled in slices this long */
 
 /* What the values of a sample are, as the API names them. */
 static const char *const site_columns[] = {
@@ -39,6 +43,8 @@ struct ogw_history {
 	uv_timer_t tick;
 	struct ogw_gateway *gw;
 	int64_t swept_ms;            /* last global trim */
+	unsigned int slice;          /* the next slice of the interval */
+	size_t cursor;               /* the next bucket of gw->table to sample */
 	bool failing;                /* a write failed: logged once until one works */
 };
 
@@ -93,16 +99,11 @@ static void record(struct ogw_gateway *gw, const char *series, int64_t now_ms,
 	gw->history->failing = r < 0;
 }
 
-void ogw_history_sample(struct ogw_gateway *gw, int64_t now_ms)
+/* Samples the connected chargers of the session table's buckets [@from, @to). */
+static void sample_buckets(struct ogw_gateway *gw, size_t from, size_t to, int64_t now_ms)
 {
-	if (!gw->store || !gw->history)
-		return;
 	double v[OGW_HISTORY_VALUES];
-	for (size_t k = 0; k < OGW_HISTORY_VALUES; k++)
-		v[k] = NAN;
-	site_values(gw, v);
-	record(gw, SITE_SERIES, now_ms, v);
-	for (size_t i = 0; i < gw->table_size; i++)
+	for (size_t i = from; i < to && i < gw->table_size; i++)
 		for (const struct ogw_session *s = gw->table[i]; s; s = s->hnext) {
 			if (s->state != OGW_SESSION_ACTIVE || s->south.state != OGW_LEG_UP)
 				continue;
@@ -111,16 +112,50 @@ void ogw_history_sample(struct ogw_gateway *gw, int64_t now_ms)
 			charger_values(s, v);
 			record(gw, s->id, now_ms, v);
 		}
-	if (now_ms - gw->history->swept_ms >= SWEEP_MS) {
-		gw->history->swept_ms = now_ms;
-		ogw_store_history_trim(gw->store, now_ms);
+}
+
+/*
+ * One slice: the site at the first, then the next share of the session
+ * table's buckets (ids hash evenly over them), so that each charger is
+ * sampled once an interval. A table that grows meanwhile moves sessions
+ * between buckets: one of them may then be sampled twice or not at all in
+ * that interval, which a running mean bears.
+ */
+static void sample_slice(struct ogw_history *h, int64_t now_ms)
+{
+	struct ogw_gateway *gw = h->gw;
+	unsigned int slices = (unsigned int)((int64_t)gw->conf.history_interval_s * 1000 / SLICE_MS);
+	if (!gw->store)
+		return;
+	if (!slices)
+		slices = 1;
+	if (h->slice == 0) {
+		double v[OGW_HISTORY_VALUES];
+		for (size_t k = 0; k < OGW_HISTORY_VALUES; k++)
+			v[k] = NAN;
+		site_values(gw, v);
+		record(gw, SITE_SERIES, now_ms, v);
+		h->cursor = 0;
+	}
+	h->slice++;
+	size_t end = h->slice >= slices ? gw->table_size : gw->table_size * h->slice / slices;
+	sample_buckets(gw, h->cursor, end, now_ms);
+	h->cursor = end;
+	if (h->slice >= slices) {
+		h->slice = 0;
+		if (now_ms - h->swept_ms >= SWEEP_MS) {
+			h->swept_ms = now_ms;
+			ogw_store_history_trim(gw->store, now_ms);
+		}
 	}
 }
 
 static void on_tick(uv_timer_t *t)
 {
 	struct ogw_history *h = t->data;
-	ogw_history_sample(h->gw, wall_ms());
+	uint64_t t0 = ogw_loop_mark_start();
+	sample_slice(h, wall_ms());
+	ogw_loop_mark("history slice", t0);
 }
 
 int ogw_history_start(struct ogw_gateway *gw)
@@ -133,8 +168,9 @@ int ogw_history_start(struct ogw_gateway *gw)
 	h->swept_ms = wall_ms() - SWEEP_MS + (int64_t)gw->conf.history_interval_s * 1000;
 	uv_timer_init(ogw_loop_uv(), &h->tick);
 	h->tick.data = h;
+	/* the first slice (the site's sample) an interval after start */
 	uint64_t every = (uint64_t)gw->conf.history_interval_s * 1000;
-	uv_timer_start(&h->tick, on_tick, every, every);
+	uv_timer_start(&h->tick, on_tick, every, every < SLICE_MS ? every : SLICE_MS);
 	gw->history = h;
 	return 0;
 }

@@ -2,9 +2,10 @@
 /*
  * The charts' history: a timer samples the site (load per grid phase, its
  * limit, the building's load when a grid meter reports it) and each
- * connected charger (power, current per phase) every history_interval_s
- * into the store's history table (src/store/history.c). The admin API
- * reads it back with ogw_history_json().
+ * connected charger (power, current per phase) every history_interval_s,
+ * the chargers spread over the interval in slices, into the store's
+ * history table (src/store/history.c). The admin API reads it back with
+ * ogw_history_json().
  */
 #ifndef OGW_FEATURES_HISTORY_H
 #define OGW_FEATURES_HISTORY_H
@@ -19,8 +20,6 @@ struct ogw_gateway;
 int ogw_history_start(struct ogw_gateway *gw);
 /* Stops it; the memory goes when the loop closes the timer. NULL-safe. */
 void ogw_history_stop(struct ogw_gateway *gw);
-/* Takes one sample of the site and every connected charger at @now_ms. */
-void ogw_history_sample(struct ogw_gateway *gw, int64_t now_ms);
 /* The buckets of @charger (NULL: the site) in the tier whose step is
  * @step_ms, starting in [@from_ms, @to_ms): {"charger", "step" (s),
  * "from", "to" (ms), "columns": ["t", names...], "points": [[t, ...]]}.

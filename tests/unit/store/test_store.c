@@ -442,3 +442,57 @@ Test(store, batch_commits_once)
 	ogw_store_close(other);
 	ogw_store_close(st);
 }
+
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* With the sync thread (issue 19) the loop's commits never checkpoint: the
+ * thread does, past 1,000 pages of log, so the database file grows without
+ * the writer moving a page. What a batch held frames for is readable by
+ * another connection once the commit returns, and everything survives the
+ * close, which stops the thread first. */
+Test(store, sync_thread_checkpoints_and_keeps_everything)
+{
+	struct ogw_store *st = open_ok(tmpdir);
+	char key[32], big[2048];
+	int err = 0;
+
+	ogw_store_set_batching(st, true);
+	cr_assert_eq(ogw_store_sync_in_background(st), 0);
+	off_t before = file_size(dbpath);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	json_t *v = json_string(big);
+	/* about 3,000 pages of log in 30 batches */
+	for (int b = 0; b < 30; b++) {
+		for (int i = 0; i < 100; i++) {
+			snprintf(key, sizeof(key), "k%d", b * 100 + i);
+			cr_assert_eq(ogw_store_kv_put(st, "CP1", key, v), 0);
+		}
+		cr_assert(ogw_store_uncommitted(st));
+		cr_assert_eq(ogw_store_commit(st), 0);
+	}
+	for (int i = 0; i < 500 && file_size(dbpath) <= before + 2000 * 1024; i++)
+		usleep(10000);
+	cr_assert_gt(file_size(dbpath), before + 2000 * 1024,
+		     "the thread checkpointed the log into the database (%lld -> %lld bytes)",
+		     (long long)before, (long long)file_size(dbpath));
+	struct ogw_store *other = open_ok(tmpdir);
+	json_t *got = ogw_store_kv_get(other, "CP1", "k2999", &err);
+	cr_assert(json_equal(v, got), "the last batch is there for another connection");
+	json_decref(got);
+	ogw_store_close(other);
+	ogw_store_close(st);
+	st = open_ok(tmpdir);
+	for (int i = 0; i < 3000; i += 499) {
+		snprintf(key, sizeof(key), "k%d", i);
+		got = ogw_store_kv_get(st, "CP1", key, &err);
+		cr_assert(json_equal(v, got), "%s survives the close", key);
+		json_decref(got);
+	}
+	json_decref(v);
+	ogw_store_close(st);
+}
