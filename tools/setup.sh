@@ -25,6 +25,7 @@ PKGS=(build-essential meson ninja-build pkg-config python3
       mosquitto sqlite3 nginx-light chromium
       python3-pyftpdlib  # the FTP CSMS host of tests/interop/files.test.mjs
       python3-pymodbus   # the SDM630 grid meter of tests/interop/balance-fleet.test.mjs
+      python3-serial python3-serial-asyncio  # pymodbus's serial server (only recommended)
       socat              # its Modbus RTU variant: a pty pair as the serial line
       clang)  # clang: the libFuzzer targets (tests/fuzz, meson suite fuzz)
 
