@@ -1749,6 +1749,10 @@ static struct ogw_session *session_alloc(struct ogw_gateway *gw, const char *id,
 	unsigned int n_north = 1;
 	if (gw->conf.csms_url)
 		ogw_conf_csms_for(&gw->conf, id, ver, &view);
+	/* the gateway's own identity (tls.identity) is the primary's business:
+	 * its certificate requests go to no other CSMS */
+	if (gw->conf.tls_identity && !strcmp(id, gw->conf.tls_identity))
+		view.n_secondaries = 0;
 	for (size_t i = 0; i < view.n_secondaries; i++)
 		n_north += secondary_usable(id, ver, &view.secondaries[i]);
 	if (gw->n_sessions + 1 > gw->table_size / 2 && table_grow(gw) < 0)

@@ -165,7 +165,9 @@ static void security_event(struct ogw_gateway *gw, const char *id, enum ogw_ocpp
 	uint64_t now = ogw_now_us();
 	e->offered = offered;
 	e->last = why;
-	snprintf(e->last_why, sizeof(e->last_why), "%s: %s", why_text[why], detail);
+	/* cut to the field's size: a techInfo is short (50 characters in 1.6) */
+	if (snprintf(e->last_why, sizeof(e->last_why), "%s: %s", why_text[why], detail) < 0)
+		e->last_why[0] = '\0';
 	if (e->last_us && now - e->last_us < gap) {
 		/* the first held back arms the summary at the interval's end */
 		e->held_replaced += why == OGW_SEC_REPLACED;
