@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 /* Cryptographic random bytes (mbedTLS CTR-DRBG, seeded once). 0 or -EIO. */
@@ -54,5 +55,11 @@ const char *ogw_identity_check(const char *id, size_t len);
 
 /* Overwrites @len bytes so the compiler cannot drop it (for secrets). */
 void ogw_memzero(void *p, size_t len);
+
+/* Whether two optional settings say the same: NULL (unset) equals "". */
+static inline bool ogw_str_same(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
 
 #endif

@@ -89,11 +89,6 @@ static void begin_stop(struct ogw_gateway *gw)
 	stop_tick(&gw->sul_stop);
 }
 
-static bool str_differs(const char *a, const char *b)
-{
-	return strcmp(a ? a : "", b ? b : "");
-}
-
 /* SIGHUP: a fresh configuration replaces the running one. The charger list,
  * credentials, timeouts and logging apply at once; a charger taken off the
  * list is disconnected. Listener, TLS and CSMS address need a restart. */
@@ -104,21 +99,24 @@ static void reload(struct ogw_gateway *gw)
 		ogw_err(NULL, "reload failed: keeping the running configuration");
 		return;
 	}
-	if (str_differs(nc.listen_addr, gw->conf.listen_addr) ||
-	    nc.listen_port != gw->conf.listen_port || str_differs(nc.csms_url, gw->conf.csms_url) ||
-	    str_differs(nc.tls_cert, gw->conf.tls_cert) || str_differs(nc.tls_key, gw->conf.tls_key) ||
-	    str_differs(nc.csms_ca, gw->conf.csms_ca) || str_differs(nc.path_prefix, gw->conf.path_prefix) ||
-	    str_differs(nc.tls_crl, gw->conf.tls_crl) ||
-	    str_differs(nc.data_dir, gw->conf.data_dir) ||
+	if (!ogw_str_same(nc.listen_addr, gw->conf.listen_addr) ||
+	    nc.listen_port != gw->conf.listen_port || !ogw_str_same(nc.csms_url, gw->conf.csms_url) ||
+	    !ogw_str_same(nc.tls_cert, gw->conf.tls_cert) || !ogw_str_same(nc.tls_key, gw->conf.tls_key) ||
+	    !ogw_str_same(nc.csms_ca, gw->conf.csms_ca) || !ogw_str_same(nc.path_prefix, gw->conf.path_prefix) ||
+	    !ogw_str_same(nc.tls_crl, gw->conf.tls_crl) ||
+	    !ogw_str_same(nc.data_dir, gw->conf.data_dir) ||
 	    nc.tls_floor.min_version != gw->conf.tls_floor.min_version ||
-	    str_differs(nc.tls_floor.ciphers, gw->conf.tls_floor.ciphers) ||
+	    !ogw_str_same(nc.tls_floor.ciphers, gw->conf.tls_floor.ciphers) ||
 	    nc.csms_tls_floor.min_version != gw->conf.csms_tls_floor.min_version ||
-	    str_differs(nc.csms_tls_floor.ciphers, gw->conf.csms_tls_floor.ciphers) ||
+	    !ogw_str_same(nc.csms_tls_floor.ciphers, gw->conf.csms_tls_floor.ciphers) ||
 	    nc.profiles != gw->conf.profiles || nc.n_listeners != gw->conf.n_listeners ||
-	    str_differs(nc.files_addr, gw->conf.files_addr) || nc.files_port != gw->conf.files_port ||
-	    str_differs(nc.files_public_url, gw->conf.files_public_url))
+	    !ogw_str_same(nc.files_addr, gw->conf.files_addr) || nc.files_port != gw->conf.files_port ||
+	    !ogw_str_same(nc.files_public_url, gw->conf.files_public_url) ||
+	    !ogw_str_same(nc.files_cert, gw->conf.files_cert) ||
+	    !ogw_str_same(nc.files_key, gw->conf.files_key))
 		ogw_warn(NULL, "listen, listeners, profiles, path_prefix, tls, data_dir, csms "
-			 "address and files.listen/public_url changes apply after a restart");
+			 "address and files.listen/public_url changes apply after a restart, as do "
+			 "files.cert and files.key");
 	/* The store stays where it was opened. */
 	char *keep_dir = nc.data_dir;
 	nc.data_dir = gw->conf.data_dir;

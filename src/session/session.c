@@ -2042,11 +2042,6 @@ static void north_failed(struct ogw_leg *l, const char *why, bool was_up)
 	lws_sul_schedule(gw->ctx, 0, &n->sul_reconnect, reconnect_cb, (lws_usec_t)delay * 1000);
 }
 
-static bool same_file(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 void ogw_session_csms_reconfigured(struct ogw_gateway *gw)
 {
 	for (size_t i = 0; i < gw->table_size; i++) {
@@ -2066,9 +2061,9 @@ void ogw_session_csms_reconfigured(struct ogw_gateway *gw)
 						now = &view.secondaries[j];
 				same = now && !strcmp(now->url, sec->conf->url) &&
 				       secondary_ver(now, s->south.ver) == l->ver &&
-				       same_file(now->ca, sec->conf->ca) &&
-				       same_file(now->cert, sec->conf->cert) &&
-				       same_file(now->key, sec->conf->key);
+				       ogw_str_same(now->ca, sec->conf->ca) &&
+				       ogw_str_same(now->cert, sec->conf->cert) &&
+				       ogw_str_same(now->key, sec->conf->key);
 				if (same)
 					sec->conf = now;
 			}

@@ -86,9 +86,10 @@ static const char *transfer_dir(void)
 	/* A cut template has no XXXXXX left, and mkdtemp() would only say
 	 * EINVAL: name the real cause. Every transfer then fails (the CSMS
 	 * hears DownloadFailed / UploadFailed) and the charger carries on. */
-	if (n < 0 || (size_t)n >= sizeof(tmp_dir) || !mkdtemp(tmp_dir)) {
+	bool cut = n < 0 || (size_t)n >= sizeof(tmp_dir);
+	if (cut || !mkdtemp(tmp_dir)) {
 		ogw_err(NULL, "files: Failed to create a transfer directory under %s: %s", base,
-			n < 0 || (size_t)n >= sizeof(tmp_dir) ? "path too long" : strerror(errno));
+			cut ? "path too long" : strerror(errno));
 		tmp_dir[0] = '\0';
 		return NULL;
 	}

@@ -273,11 +273,6 @@ static int csms_vhost(struct ogw_gateway *gw, const struct ogw_csms_conf *c,
 	return 0;
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 void ogw_north_ids_free(struct ogw_gateway *gw)
 {
 	/* the vhosts went with the lws context */
@@ -308,7 +303,7 @@ void ogw_north_connect(struct ogw_leg *l)
 		ogw_conf_csms_for(&gw->conf, s->id, s->south.ver, &view);
 	/* the gateway's CSMS, or a secondary's URL, a group's or a charger's
 	 * own primary */
-	bool own_url = sec || !same_str(c->url, gw->conf.csms_url);
+	bool own_url = sec || !ogw_str_same(c->url, gw->conf.csms_url);
 	if (!own_url) {
 		u.tls = gw->north_tls;
 		snprintf(u.host, sizeof(u.host), "%s", gw->north_host);
@@ -326,9 +321,9 @@ void ogw_north_connect(struct ogw_leg *l)
 	vh = gw->north_vh;
 	int r = 0;
 	bool own_files = sec ? c->ca || c->cert || c->key :
-			       !same_str(c->ca, gw->conf.csms_ca) ||
-				       !same_str(c->cert, gw->conf.csms_cert) ||
-				       !same_str(c->key, gw->conf.csms_key);
+			       !ogw_str_same(c->ca, gw->conf.csms_ca) ||
+				       !ogw_str_same(c->cert, gw->conf.csms_cert) ||
+				       !ogw_str_same(c->key, gw->conf.csms_key);
 	if (u.tls && own_files)
 		r = csms_vhost(gw, c, &lc, &vh);
 	if (!r && !sec && u.tls)

@@ -24,6 +24,20 @@ const identity = 'SMART-16';
 const GW_IDS = 771000000;  // the gateway's combined profiles (src/features/multi/smart.c)
 
 // The upstream leg @csms has for @id once the gateway opened one other than @prev.
+// A primary and a secondary CSMS of the given versions, strict, watched
+// into @problems, each accepting the charger's boot.
+async function startPeers(problems, primaryVersion, secondaryVersion) {
+  const peers = {};
+  for (const [name, version] of [['primary', primaryVersion], ['secondary', secondaryVersion]]) {
+    const csms = await startCsms({ protocols: [subprotocol(version)] });
+    csms.server.on('client', (c) => watchStrict(problems, name, c));
+    csms.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
+      status: 'Accepted' });
+    peers[name] = csms;
+  }
+  return peers;
+}
+
 const newLeg = (csms, id, prev) => waitFor(() => {
   const c = csms.clients.get(id);
   return c && c !== prev && c.state === 1 ? c : null;
@@ -167,15 +181,8 @@ describe('smart charging from a 1.6 primary and a 2.0.1 secondary, combined', { 
   const until = (fn, what) => waitFor(() => (fn() ? true : null), 5000, what);
 
   before(async () => {
-    primary = await startCsms({ protocols: [subprotocol('1.6')] });
-    secondary = await startCsms({ protocols: [subprotocol('2.0.1')] });
-    primary.server.on('client', (c) => watchStrict(problems, 'primary', c));
-    secondary.server.on('client', (c) => watchStrict(problems, 'secondary', c));
-    primary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
-      status: 'Accepted' });
+    ({ primary, secondary } = await startPeers(problems, '1.6', '2.0.1'));
     primary.responders.StatusNotification = {};
-    secondary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
-      status: 'Accepted' });
     config = `csms = {\n  url = "${primary.url}";\n  secondaries = ( {\n` +
       `    name = "energy";\n    url = "${secondary.url}";\n    upstream_ocpp = "2.0.1";\n` +
       '    allow = [ "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule" ];\n' +
@@ -307,16 +314,9 @@ describe('combined profiles under the load balancer', { timeout: 60000 }, () => 
   let primary; let secondary; let gw; let charger; let up1; let up2; let config;
 
   before(async () => {
-    primary = await startCsms({ protocols: [subprotocol('1.6')] });
-    secondary = await startCsms({ protocols: [subprotocol('2.0.1')] });
-    primary.server.on('client', (c) => watchStrict(problems, 'primary', c));
-    secondary.server.on('client', (c) => watchStrict(problems, 'secondary', c));
-    primary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
-      status: 'Accepted' });
+    ({ primary, secondary } = await startPeers(problems, '1.6', '2.0.1'));
     primary.responders.StartTransaction = { transactionId: 55, idTagInfo: { status: 'Accepted' } };
     primary.responders.StopTransaction = {};
-    secondary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
-      status: 'Accepted' });
     secondary.responders.TransactionEvent = (p) =>
       (p.eventType === 'Started' ? { idTokenInfo: { status: 'Accepted' } } : {});
     config = `csms = {\n  url = "${primary.url}";\n  secondaries = ( {\n` +
@@ -409,14 +409,7 @@ describe('a 2.0.1 charger, a 2.0.1 primary and a 1.6 secondary: one profile per 
   let primary; let secondary; let gw; let charger; let up1; let up2;
 
   before(async () => {
-    primary = await startCsms({ protocols: [subprotocol('2.0.1')] });
-    secondary = await startCsms({ protocols: [subprotocol('1.6')] });
-    primary.server.on('client', (c) => watchStrict(problems, 'primary', c));
-    secondary.server.on('client', (c) => watchStrict(problems, 'secondary', c));
-    primary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
-      status: 'Accepted' });
-    secondary.responders.BootNotification = () => ({ currentTime: isoNow(), interval: 300,
-      status: 'Accepted' });
+    ({ primary, secondary } = await startPeers(problems, '2.0.1', '1.6'));
     gw = await startGateway({ args: ['--upstream-ocpp', '2.0.1'], config:
       `csms = {\n  url = "${primary.url}";\n  secondaries = ( {\n` +
       `    name = "fleet";\n    url = "${secondary.url}";\n    upstream_ocpp = "1.6";\n` +

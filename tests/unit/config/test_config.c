@@ -673,6 +673,20 @@ Test(config, check_cross_field_rules)
 	loaded_free(&l);
 }
 
+/* The file server's HTTPS takes a certificate and its key, or neither. */
+Test(config, files_cert_needs_its_key)
+{
+	static const char *const want[] = {
+		" files.cert and files.key go together (HTTPS)",
+	};
+	struct loaded l;
+
+	expect_ok("files = { listen = \"127.0.0.1:8090\"; cert = \"/f.pem\"; };\n", &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
+	expect_errors(&l.errs, l.path, want, 1);
+	loaded_free(&l);
+}
+
 Test(config, check_catches_bad_overrides)
 {
 	static const char *const want[] = {
