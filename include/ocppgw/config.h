@@ -363,6 +363,16 @@ struct ogw_conf {
 	int files_upload_attempts;  /* tries to hand a charger's log to the CSMS; default 60 */
 	int files_upload_retry_s;   /* between them; default 60 */
 	int files_idle_timeout_s;   /* a file server connection without progress; default 60 */
+	/* files.ftp: an FTP server (pyftpdlib, started by the gateway) for chargers
+	 * that upload logs only by FTP */
+	char *files_ftp_addr;       /* NULL (default): none */
+	int files_ftp_port;
+	char *files_ftp_public_url; /* NULL: ftp://<the file server's host>:<port> */
+	int files_ftp_pasv_first, files_ftp_pasv_last; /* 0: any port */
+	char *files_ftp_masquerade; /* the address in PASV replies; NULL: the local one */
+	bool files_ftp_always;      /* every log upload by FTP; false: only when the
+	                               CSMS's location is ftp:// or ftps:// */
+	char *files_ftp_server;     /* the program; default OGW_FTPD_PATH */
 
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;

@@ -251,6 +251,36 @@ static void parse_files_listen(struct loader *ld, const config_setting_t *s, con
 	parse_address(ld, s, name, true, &c->files_addr, &c->files_port);
 }
 
+/* files.ftp.listen: "" (the default) starts no FTP server. */
+static void parse_ftp_listen(struct loader *ld, const config_setting_t *s, const char *name,
+			     void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	(void)f;
+	parse_address(ld, s, name, true, &c->files_ftp_addr, &c->files_ftp_port);
+}
+
+/* files.ftp.passive_ports = "30000-30019": the data connections' ports. */
+static void parse_passive_ports(struct loader *ld, const config_setting_t *s, const char *name,
+				void *base, const struct field *f)
+{
+	struct ogw_conf *c = base;
+	const char *v = get_string(ld, s, name);
+	int first, last, end = 0;
+	(void)f;
+
+	if (!v)
+		return;
+	if (sscanf(v, "%d-%d%n", &first, &last, &end) != 2 || v[end] || first < 1 ||
+	    last > 65535 || first > last || last - first >= 1000) {
+		setting_error(ld, s, "%s: expected \"FIRST-LAST\", ports 1-65535, at most 1000 "
+			      "of them, e.g. \"30000-30019\"", name);
+		return;
+	}
+	c->files_ftp_pasv_first = first;
+	c->files_ftp_pasv_last = last;
+}
+
 static void parse_path_prefix(struct loader *ld, const config_setting_t *s, const char *name,
 			      void *base, const struct field *f)
 {
@@ -639,6 +669,19 @@ static const struct field admin_fields[] = {
 	{ 0 },
 };
 
+static const struct field files_ftp_fields[] = {
+	{ .name = "listen", .kind = F_SPECIAL, .special = parse_ftp_listen },
+	{ .name = "public_url", .kind = F_STRING,
+	  .off = offsetof(struct ogw_conf, files_ftp_public_url) },
+	{ .name = "passive_ports", .kind = F_SPECIAL, .special = parse_passive_ports },
+	{ .name = "masquerade", .kind = F_STRING,
+	  .off = offsetof(struct ogw_conf, files_ftp_masquerade) },
+	{ .name = "uploads", .kind = F_WORDS, .off = offsetof(struct ogw_conf, files_ftp_always),
+	  .words = { "auto", "always" } },
+	{ .name = "server", .kind = F_STRING, .off = offsetof(struct ogw_conf, files_ftp_server) },
+	{ 0 },
+};
+
 static const struct field files_fields[] = {
 	{ .name = "listen", .kind = F_SPECIAL, .special = parse_files_listen },
 	{ .name = "public_url", .kind = F_STRING, .off = offsetof(struct ogw_conf, files_public_url) },
@@ -658,6 +701,7 @@ static const struct field files_fields[] = {
 	  .off = offsetof(struct ogw_conf, files_idle_timeout_s), .min = 1, .max = 3600 },
 	{ .name = "upload_retry_interval", .kind = F_SECONDS,
 	  .off = offsetof(struct ogw_conf, files_upload_retry_s), .min = 1, .max = MAX_SECONDS },
+	{ .name = "ftp", .kind = F_GROUP, .sub = files_ftp_fields },
 	{ 0 },
 };
 
@@ -1268,6 +1312,7 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->files_upload_attempts = 60;
 	c->files_upload_retry_s = 60;
 	c->files_idle_timeout_s = 60;
+	c->files_ftp_server = must_strdup(OGW_FTPD_PATH);
 	c->mqtt_prefix = must_strdup("ocpp");
 	c->mqtt_keepalive_s = 30;
 	c->mqtt_max_buffered = 100;
@@ -1574,6 +1619,13 @@ int ogw_conf_check(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 		check_error(&ck, "csms.url: %s", problem);
 	if (!c->files_cert != !c->files_key)
 		check_error(&ck, "files.cert and files.key go together (HTTPS)");
+	if (c->files_ftp_addr && !c->files_addr)
+		check_error(&ck, "files.ftp.listen needs files.listen (the file server's settings "
+			    "and storage)");
+	problem = c->files_ftp_public_url && strncmp(c->files_ftp_public_url, "ftp://", 6) ?
+		  "expected an ftp:// URL" : NULL;
+	if (problem)
+		check_error(&ck, "files.ftp.public_url: %s", problem);
 	if (c->csms_cert && !c->csms_key)
 		check_error(&ck, "csms.cert is set without csms.key");
 	if (c->csms_key && !c->csms_cert)
@@ -1637,6 +1689,10 @@ void ogw_conf_clear(struct ogw_conf *c)
 	free(c->files_public_url);
 	free(c->files_cert);
 	free(c->files_key);
+	free(c->files_ftp_addr);
+	free(c->files_ftp_public_url);
+	free(c->files_ftp_masquerade);
+	free(c->files_ftp_server);
 	free_list(&charger_list, c->chargers, c->n_chargers);
 	free_list(&group_list, c->groups, c->n_groups);
 	free_list(&listener_list, c->listeners, c->n_listeners);

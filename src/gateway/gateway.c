@@ -117,6 +117,14 @@ static void reload(struct ogw_gateway *gw)
 		ogw_warn(NULL, "listen, listeners, profiles, path_prefix, tls, data_dir, csms "
 			 "address and files.listen/public_url changes apply after a restart, as do "
 			 "files.cert and files.key");
+	if (!ogw_str_same(nc.files_ftp_addr, gw->conf.files_ftp_addr) ||
+	    nc.files_ftp_port != gw->conf.files_ftp_port ||
+	    !ogw_str_same(nc.files_ftp_public_url, gw->conf.files_ftp_public_url) ||
+	    !ogw_str_same(nc.files_ftp_masquerade, gw->conf.files_ftp_masquerade) ||
+	    !ogw_str_same(nc.files_ftp_server, gw->conf.files_ftp_server) ||
+	    nc.files_ftp_pasv_first != gw->conf.files_ftp_pasv_first ||
+	    nc.files_ftp_pasv_last != gw->conf.files_ftp_pasv_last)
+		ogw_warn(NULL, "files.ftp changes (but for files.ftp.uploads) apply after a restart");
 	/* The store stays where it was opened. */
 	char *keep_dir = nc.data_dir;
 	nc.data_dir = gw->conf.data_dir;
@@ -505,7 +513,9 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	r = ogw_files_start(gw);
 	if (r < 0)
 		goto fail;
-	ogw_files_logs_start(gw);
+	r = ogw_files_logs_start(gw);
+	if (r < 0)
+		goto fail;
 	ogw_rollout_restore(gw);
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;

@@ -322,6 +322,8 @@ describe('the grid meter over Modbus RTU on a serial line', { timeout: 60000, sk
     await waitFor(() => fs.existsSync(`${dir}/gw`) && fs.existsSync(`${dir}/meter`), 5000, 'pty pair');
     meter = spawn(PYTHON, [path.join(HERE, 'lib', 'sdm630_meter.py'), '--serial', `${dir}/meter`],
       { stdio: ['pipe', 'pipe', 'inherit'] });
+    // the test kills the meter while the feed still runs: a write to its closed pipe is expected
+    meter.stdin.on('error', () => {});
     let out = '';
     meter.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
     await waitFor(() => out.includes('serial '), 10000, 'RTU meter on its line');
@@ -371,6 +373,7 @@ load_balancing = {
       await waitFor(() => car.draw[0] >= 20, 10000, `the car after the fall: ${car.draw}`);
       assert.ok(building[0] + car.draw[0] <= 40, `${building} + ${car.draw}`);
       // the meter's process gone: the fail-safe
+      clearInterval(timer);
       meter.kill();
       await waitFor(() => /grid meter silent for 3 s: fail-safe site limit 6\.0 A/.test(gw.stderr),
         6000, 'fail-safe');

@@ -27,13 +27,17 @@ ship_log "$(basename "$DEB"): $(stat -c %s "$DEB") bytes, Installed-Size $(dpkg-
 contents=$(dpkg-deb -c "$DEB" | awk '{print $NF}')
 for f in ./usr/bin/ocppgw ./usr/bin/ocppgw-sim ./usr/share/man/man1/ocppgw.1.gz \
 	./usr/share/man/man1/ocppgw-sim.1.gz ./lib/systemd/system/ocppgw.service \
-	./etc/ocppgw/ocppgw.conf ./usr/share/doc/ocppgw/README.md.gz; do
+	./etc/ocppgw/ocppgw.conf ./usr/share/doc/ocppgw/README.md.gz \
+	./usr/libexec/ocppgw/ocppgw-ftpd; do
 	grep -qx -- "$f" <<<"$contents" || ship_die "the package lacks $f"
 done
 for f in ocppgw.conf load-balancing.example.conf demo.conf; do
 	grep -qE "^\./usr/share/doc/ocppgw/examples/$f(\.gz)?$" <<<"$contents" ||
 		ship_die "the package lacks the example $f"
 done
+# files.ftp's server runs on pyftpdlib: recommended, so apt installs it by default
+dpkg-deb -f "$DEB" Recommends | grep -q python3-pyftpdlib ||
+	ship_die "the package does not recommend python3-pyftpdlib (files.ftp)"
 dpkg-deb -I "$DEB" conffiles | grep -qx /etc/ocppgw/ocppgw.conf ||
 	ship_die "/etc/ocppgw/ocppgw.conf is not a conffile"
 

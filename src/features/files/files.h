@@ -16,7 +16,7 @@ extern const struct ogw_stage ogw_files_stage;
 int ogw_files_start(struct ogw_gateway *gw);
 /* upload.c: log uploads join the file server (after ogw_files_start()). */
 extern const struct ogw_stage ogw_logs_stage;
-void ogw_files_logs_start(struct ogw_gateway *gw);
+int ogw_files_logs_start(struct ogw_gateway *gw);
 /* rollout.c: firmware to a list of chargers in waves (POST /api/firmware). */
 extern const struct ogw_stage ogw_rollout_stage;
 /* Starts one from the request @body: 0; -EINVAL with *ret_field and @err

@@ -67,6 +67,9 @@ struct ogw_files {
 	struct ogw_files_tls *tls;  /* tls.c: HTTPS with files.cert/key, NULL: plain HTTP */
 	struct rollout *rollout;    /* rollout.c: the last one started, or NULL */
 	unsigned int rollouts;      /* started so far: their ids */
+	struct ogw_ftpd *ftpd;      /* upload.c: files.ftp's server, NULL: none */
+	char ftp_base[256];         /* ftp://host:port a charger's FTP location starts
+	                               with; "" until the server is ready */
 };
 
 /* tls.c: a connection's I/O, plain or HTTPS, with libuv's callback types

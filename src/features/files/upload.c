@@ -28,6 +28,7 @@
 #include "ocppgw/store.h"
 #include "features/files/fetch.h"
 #include "features/files/files.h"
+#include "features/files/ftpd.h"
 #include "features/files/internal.h"
 
 /* The uploads a restart must not lose, under the gateway's own kv row. */
@@ -70,6 +71,7 @@ struct upload {
 	bool held;                  /* the charger's Uploaded was answered here, the
 	                               CSMS not told yet */
 	bool telling;               /* our Uploaded is with the CSMS, unanswered */
+	bool ftp;                   /* the charger was given an FTP location (ftpd.c) */
 };
 
 static void up_set_state(struct upload *u, enum upload_state st)
@@ -128,6 +130,8 @@ static void up_release(struct upload *u, bool forget)
 
 	ogw_fetch_cancel(u->xfer);
 	u->xfer = NULL;
+	if (u->ftp && u->fs->ftpd)
+		ogw_ftpd_deny(u->fs->ftpd, u->token);
 	if (u->fd >= 0)
 		close(u->fd);
 	if (u->size && u->state != UP_AWAITING) {
@@ -277,6 +281,28 @@ static void send_try(uv_timer_t *t)
 
 /* ---- the charger's side ---------------------------------------------- */
 
+/* The most a charger's next log may have: max_file_size, and what is left
+ * under max_size of the uploads kept. */
+static uint64_t up_room(const struct ogw_files *fs)
+{
+	const struct ogw_conf *conf = &fs->gw->conf;
+	uint64_t left = conf->files_max_size > fs->held ? conf->files_max_size - fs->held : 0;
+	return left < conf->files_max_file_size ? left : conf->files_max_file_size;
+}
+
+/* Where the file goes: the CSMS's location, and the name the charger gave
+ * appended to it (1.6 treats the location as a directory). */
+static int up_set_target(struct upload *u, const char *name)
+{
+	const char *sep = u->csms_url[strlen(u->csms_url) - 1] == '/' ? "" : "/";
+	free(u->target);
+	if (asprintf(&u->target, "%s%s%s", u->csms_url, *name ? sep : "", name) < 0) {
+		u->target = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static bool is_log_request(const char *action)
 {
 	return !strcmp(action, "GetDiagnostics") || !strcmp(action, "GetLog");
@@ -332,9 +358,16 @@ static enum ogw_stage_verdict logs_on_relay(struct ogw_leg *from, struct ogw_leg
 	u->timer.data = u;
 	lws_dll2_add_tail(&u->list, &fs->uploads);
 
+	/* By FTP where the CSMS expects this charger to use FTP (files.ftp). */
+	u->ftp = fs->ftpd && fs->ftp_base[0] &&
+		 (fs->gw->conf.files_ftp_always || !strncasecmp(url, "ftp://", 6) ||
+		  !strncasecmp(url, "ftps://", 7));
 	char *loc = NULL;
-	if (asprintf(&loc, "%s/u/%s/", fs->base, u->token) < 0)
+	if (asprintf(&loc, u->ftp ? "%s/%s/" : "%s/u/%s/", u->ftp ? fs->ftp_base : fs->base,
+		     u->token) < 0)
 		return OGW_STAGE_CONTINUE;
+	if (u->ftp)
+		ogw_ftpd_allow(fs->ftpd, u->token, up_room(fs));
 	ogw_info(&lc, "log for %s: the charger uploads to %s", url, loc);
 	json_object_set_new(holder, key, json_string(loc));
 	free(loc);
@@ -366,6 +399,12 @@ static enum ogw_stage_verdict logs_on_call(struct ogw_leg *from, struct ogw_fram
 	case UP_DELIVERED:
 		up_free(u);
 		return OGW_STAGE_CONTINUE;
+	case UP_RECEIVING:
+		/* By FTP, the charger may hear 226 before the gateway hears of the
+		 * file from its FTP server (another pipe): held like one on its way. */
+		if (!u->ftp)
+			goto no_file;
+		/* fall through */
 	case UP_SENDING: {
 		/* Answered here; the CSMS hears Uploaded when its host has the file. */
 		json_t *empty = json_object();
@@ -373,12 +412,13 @@ static enum ogw_stage_verdict logs_on_call(struct ogw_leg *from, struct ogw_fram
 		json_decref(empty);
 		u->held = true;
 		uploads_save(fs);
-		ogw_info(&lc, "Uploaded held until the file reaches %s", u->target);
+		ogw_info(&lc, "Uploaded held until the file reaches %s",
+			 u->target ? u->target : u->csms_url);
 		return OGW_STAGE_DONE;
 	}
 	case UP_AWAITING:
-	case UP_RECEIVING:
 	case UP_FAILED:
+	no_file:
 		ogw_warn(&lc, "the charger says Uploaded, but %s: the CSMS hears UploadFailed",
 			 u->state == UP_FAILED ? "the file did not reach the CSMS" :
 			 "the gateway has no complete file");
@@ -423,9 +463,7 @@ static void upload_begin(struct conn *c, const struct ogw_files_request *req, co
 		u->post_type = strndup(req->type, req->type_len > 250 ? 250 : req->type_len);
 	else if (post)
 		u->post_type = strdup("application/octet-stream");
-	const char *sep = u->csms_url[strlen(u->csms_url) - 1] == '/' ? "" : "/";
-	if (asprintf(&u->target, "%s%s%s", u->csms_url, *name ? sep : "", name) < 0)
-		u->target = NULL;
+	up_set_target(u, name);
 	c->buf = malloc(CHUNK);
 	u->fd = open(u->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (!c->buf || !u->target || (post && !u->post_type) || u->fd < 0) {
@@ -506,6 +544,8 @@ static void uploads_stop(struct ogw_files *fs)
 			ogw_info(NULL, "log upload to %s: kept for the next start", u->target);
 		up_release(u, !durable(u));
 	} lws_end_foreach_dll_safe(d, n);
+	ogw_ftpd_stop(fs->ftpd);
+	fs->ftpd = NULL;
 }
 
 /* The charger's CSMS leg is up: what it is owed is told now. */
@@ -599,6 +639,153 @@ static void uploads_restore(struct ogw_files *fs)
 		closedir(d);
 }
 
+/* ---- uploads by FTP (files.ftp, ftpd.c) ---- */
+
+static struct upload *ftp_upload(struct ogw_files *fs, const char *token,
+				 enum upload_state want)
+{
+	struct upload *u = up_by_token(fs, token);
+	return u && u->ftp && u->state == want ? u : NULL;
+}
+
+static void ftp_begin(void *arg, const char *token, const char *name)
+{
+	struct upload *u = ftp_upload(arg, token, UP_AWAITING);
+	if (!u)
+		return;
+	struct ogw_log_ctx lc = { .charger = u->charger, .leg = "south" };
+	ogw_info(&lc, "log upload %s: the charger stores %s by FTP", u->token, name);
+	up_set_state(u, UP_RECEIVING);
+}
+
+/* A transfer that did not complete: the charger may try again (its
+ * request's retries), as if it had not begun. */
+static void ftp_again(struct upload *u)
+{
+	up_set_state(u, UP_AWAITING);
+	ogw_ftpd_allow(u->fs->ftpd, u->token, up_room(u->fs));
+}
+
+/* The file will not come: a charger that said Uploaded already (held)
+ * will not try again, so the CSMS hears UploadFailed now. */
+static void ftp_lost(struct upload *u, bool may_retry)
+{
+	if (u->held) {
+		up_set_state(u, UP_FAILED);
+		tell(u, "UploadFailed");
+		up_free(u);
+	} else if (may_retry) {
+		ftp_again(u);
+	} else {
+		ogw_ftpd_deny(u->fs->ftpd, u->token);
+		up_set_state(u, UP_FAILED);
+	}
+}
+
+static void ftp_done(void *arg, const char *token, const char *name, uint64_t size,
+		     const char *path)
+{
+	struct ogw_files *fs = arg;
+	const struct ogw_conf *conf = &fs->gw->conf;
+	struct upload *u = ftp_upload(fs, token, UP_RECEIVING);
+
+	if (!u) {
+		unlink(path);
+		return;
+	}
+	struct ogw_log_ctx lc = { .charger = u->charger, .leg = "south" };
+	if (size > conf->files_max_file_size || fs->held + size > conf->files_max_size) {
+		/* the cap it was given, but other uploads took the room meanwhile */
+		ogw_warn(&lc, "log upload %s: %llu bytes by FTP, over the room left under "
+			 "files.max_size: dropped", u->token, (unsigned long long)size);
+		unlink(path);
+		ftp_lost(u, false);
+		return;
+	}
+	int r = up_set_target(u, name);
+	if (r == 0 && rename(path, u->path) < 0)
+		r = -errno;
+	if (r < 0) {
+		ogw_err(&lc, "log upload %s: Failed to keep the file: %s", u->token, strerror(-r));
+		unlink(path);
+		ftp_lost(u, false);
+		return;
+	}
+	ogw_ftpd_deny(fs->ftpd, u->token);
+	u->size = size;
+	fs->held += size;
+	ogw_info(&lc, "log upload %s: %s received by FTP, %llu bytes", u->token, name,
+		 (unsigned long long)size);
+	up_set_state(u, UP_SENDING);
+	uploads_save(fs);
+	send_try(&u->timer);
+}
+
+static void ftp_failed(void *arg, const char *token, const char *name, const char *why)
+{
+	struct upload *u = ftp_upload(arg, token, UP_RECEIVING);
+	if (!u)
+		return;
+	struct ogw_log_ctx lc = { .charger = u->charger, .leg = "south" };
+	ogw_warn(&lc, "log upload %s: the charger's FTP upload of %s failed: %s", u->token,
+		 name, why);
+	ftp_lost(u, true);
+}
+
+/* The server (again) up: its ftp_base, and what it must expect. */
+static void ftp_ready(void *arg)
+{
+	struct ogw_files *fs = arg;
+	const struct ogw_conf *conf = &fs->gw->conf;
+
+	if (conf->files_ftp_public_url) {
+		snprintf(fs->ftp_base, sizeof(fs->ftp_base), "%s", conf->files_ftp_public_url);
+	} else {
+		/* the file server's host: http(s)://HOST[:port][/...] */
+		const char *h = strstr(fs->base, "://");
+		h = h ? h + 3 : fs->base;
+		size_t hl = *h == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+		snprintf(fs->ftp_base, sizeof(fs->ftp_base), "ftp://%.*s:%d", (int)hl, h,
+			 ogw_ftpd_port(fs->ftpd));
+	}
+	size_t n = strlen(fs->ftp_base);
+	if (n && fs->ftp_base[n - 1] == '/')
+		fs->ftp_base[n - 1] = '\0';
+	lws_start_foreach_dll_safe(struct lws_dll2 *, d, n, lws_dll2_get_head(&fs->uploads)) {
+		struct upload *u = lws_container_of(d, struct upload, list);
+		if (u->ftp && (u->state == UP_AWAITING || u->state == UP_RECEIVING))
+			ftp_lost(u, true);
+	} lws_end_foreach_dll_safe(d, n);
+}
+
+static const struct ogw_ftpd_ops ftpd_ops = {
+	.begin = ftp_begin,
+	.done = ftp_done,
+	.failed = ftp_failed,
+	.ready = ftp_ready,
+};
+
+static int ftp_start(struct ogw_files *fs)
+{
+	const struct ogw_conf *c = &fs->gw->conf;
+	char root[440];
+
+	if (!c->files_ftp_addr)
+		return 0;
+	snprintf(root, sizeof(root), "%s/ftp", c->data_dir);
+	struct ogw_ftpd_conf fc = {
+		.server = c->files_ftp_server,
+		.addr = c->files_ftp_addr,
+		.port = c->files_ftp_port,
+		.root = root,
+		.pasv_first = c->files_ftp_pasv_first,
+		.pasv_last = c->files_ftp_pasv_last,
+		.masquerade = c->files_ftp_masquerade,
+		.idle_timeout_s = c->files_idle_timeout_s,
+	};
+	return ogw_ftpd_start(&fc, &ftpd_ops, fs, &fs->ftpd);
+}
+
 static const struct ogw_files_upload_ops upload_ops = {
 	.begin = upload_begin,
 	.body = upload_body,
@@ -606,13 +793,14 @@ static const struct ogw_files_upload_ops upload_ops = {
 	.stop = uploads_stop,
 };
 
-void ogw_files_logs_start(struct ogw_gateway *gw)
+int ogw_files_logs_start(struct ogw_gateway *gw)
 {
 	struct ogw_files *fs = ogw_files_of(gw);
 	if (!fs)
-		return;
+		return 0;
 	fs->up_ops = &upload_ops;
 	uploads_restore(fs);
+	return ftp_start(fs);
 }
 
 const struct ogw_stage ogw_logs_stage = {

@@ -687,6 +687,52 @@ Test(config, files_cert_needs_its_key)
 	loaded_free(&l);
 }
 
+/* files.ftp: its settings read, each bad one named with its line. */
+Test(config, files_ftp)
+{
+	struct loaded l;
+
+	expect_ok("files = { listen = \"127.0.0.1:8090\";\n"
+		  "  ftp = { listen = \"0.0.0.0:2121\"; passive_ports = \"30000-30009\";\n"
+		  "    masquerade = \"192.0.2.1\"; uploads = \"always\"; server = \"/x/ftpd\"; }; };\n",
+		  &l);
+	cr_assert_str_eq(l.conf.files_ftp_addr, "0.0.0.0");
+	cr_assert_eq(l.conf.files_ftp_port, 2121);
+	cr_assert_eq(l.conf.files_ftp_pasv_first, 30000);
+	cr_assert_eq(l.conf.files_ftp_pasv_last, 30009);
+	cr_assert_str_eq(l.conf.files_ftp_masquerade, "192.0.2.1");
+	cr_assert(l.conf.files_ftp_always);
+	cr_assert_str_eq(l.conf.files_ftp_server, "/x/ftpd");
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), 0);
+	loaded_free(&l);
+
+	/* the defaults: no FTP server, "auto", the installed program */
+	expect_ok("files = { listen = \"127.0.0.1:8090\"; };\n", &l);
+	cr_assert_null(l.conf.files_ftp_addr);
+	cr_assert_not(l.conf.files_ftp_always);
+	cr_assert_str_eq(l.conf.files_ftp_server, OGW_FTPD_PATH);
+	loaded_free(&l);
+
+	static const char *const passive =
+		"2: files.ftp.passive_ports: expected \"FIRST-LAST\", ports 1-65535, at most 1000 "
+		"of them, e.g. \"30000-30019\"";
+	expect_one_error("files = {\n ftp = { passive_ports = \"9-3\"; }; };\n", passive);
+	expect_one_error("files = {\n ftp = { passive_ports = \"1-2000\"; }; };\n", passive);
+	expect_one_error("files = {\n ftp = { passive_ports = \"30000-30009x\"; }; };\n", passive);
+	expect_one_error("files = {\n ftp = { uploads = \"never\"; }; };\n",
+			 "2: files.ftp.uploads: expected auto or always");
+
+	static const char *const want[] = {
+		" files.ftp.listen needs files.listen (the file server's settings and storage)",
+		" files.ftp.public_url: expected an ftp:// URL",
+	};
+	expect_ok("files = { ftp = { listen = \"0.0.0.0:2121\"; public_url = \"http://x\"; }; };\n",
+		  &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
+	expect_errors(&l.errs, l.path, want, 2);
+	loaded_free(&l);
+}
+
 Test(config, check_catches_bad_overrides)
 {
 	static const char *const want[] = {
