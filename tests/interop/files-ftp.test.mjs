@@ -58,6 +58,7 @@ describe('sim chargers uploading logs by FTP through the gateway', { timeout: 12
   let gw;
   let sims16;
   let sims201;
+  let simsT;
   let ftpPort;
 
   before(async () => {
@@ -73,17 +74,18 @@ describe('sim chargers uploading logs by FTP through the gateway', { timeout: 12
     }
     const c = await ftpConfig();
     ftpPort = c.ftpPort;
-    gw = await startGateway({ csmsUrl: csms.url, config: c.config });
+    gw = await startGateway({ csmsUrl: csms.url, config: c.config +
+      'groups = ( { name = "translated"; upstream_ocpp = "2.0.1"; chargers = [ "FTPT-1" ]; } );\n' });
     await waitFor(() => /FTP server for log uploads \(.*\) on 127\.0\.0\.1:\d+/.test(gw.stderr), 10000,
       'the FTP server ready');
     const quiet = ['--time-scale', '1', '--idle', '10000000', '--session', '60'];
     sims16 = startFleet({ url: gw.endpoint, version: '1.6', count: 1, duration: 600, idPattern: 'FTP16-%d', extra: quiet });
     sims201 = startFleet({ url: gw.endpoint, version: '2.0.1', count: 1, duration: 600, idPattern: 'FTP20-%d', extra: quiet });
-    await csms.waitClient('FTP16-1', 20000);
-    await csms.waitClient('FTP20-1', 20000);
+    simsT = startFleet({ url: gw.endpoint, version: '1.6', count: 1, duration: 600, idPattern: 'FTPT-%d', extra: quiet });
+    for (const id of ['FTP16-1', 'FTP20-1', 'FTPT-1']) await csms.waitClient(id, 20000);
   });
   after(async () => {
-    for (const f of [sims16, sims201]) await f?.stop();
+    for (const f of [sims16, sims201, simsT]) await f?.stop();
     await gw?.stop();
     await csms?.close();
     await ftpd?.stop();
@@ -113,6 +115,15 @@ describe('sim chargers uploading logs by FTP through the gateway', { timeout: 12
     assert.deepEqual(statuses('FTP20-1', 7), ['Uploading', 'Uploaded']);
     assert.deepEqual(fs.readFileSync(path.join(ftpd.root, 'logs', 'FTP20-1-7.log')),
       simLog('FTP20-1', 7, 'SecurityLog'));
+  });
+
+  it('2.0.1 CSMS GetLog, 1.6 sim charger (translated GetDiagnostics): by FTP, the 2.0.1 statuses with the requestId', async () => {
+    await (await csms.waitClient('FTPT-1')).call('GetLog', { logType: 'DiagnosticsLog', requestId: 9,
+      log: { remoteLocation: `${ftpd.base}/logs/` } });
+    await waitFor(() => statuses('FTPT-1', 9).includes('Uploaded'), 30000, 'Uploaded at the CSMS');
+    assert.deepEqual(statuses('FTPT-1', 9), ['Uploading', 'Uploaded']);
+    assert.match(gw.stderr, /\[FTPT-1 south\] GetDiagnostics: log for ftp:\/\/\S+\/logs\/: the charger uploads to ftp:/);
+    assert.deepEqual(fs.readFileSync(path.join(ftpd.root, 'logs', 'FTPT-1.log')), simLog('FTPT-1'));
   });
 
   it('an http:// location still gets the HTTP upload path (files.ftp.uploads = "auto")', async () => {

@@ -267,6 +267,11 @@ static int begin(const char *url, int fd, ogw_fetch_done_fn done, void *arg,
 	/* A server that stalls is a failed attempt, not a transfer held forever. */
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+	/* A fresh FTP control connection per transfer: a second upload on one
+	 * kept from the last stalled until CONNECTTIMEOUT (Debian's libcurl
+	 * 7.88, multi_socket on libuv; files-ftp.test.mjs). Transfers are few. */
+	if (!strncasecmp(url, "ftp", 3))
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	*ret = f;
 	return 0;
 }
