@@ -258,6 +258,24 @@ async function failedStart(config) {
   throw new Error(`ocppgw started with:\n${config}`);
 }
 
+describe('the FTP server does not outlive the gateway', { timeout: 30000, skip }, () => {
+  it('a SIGKILLed gateway\'s FTP server exits (the end of its standard input)', async () => {
+    const c = await ftpConfig();
+    const gw = await startGateway({ config: c.config });
+    try {
+      await waitFor(() => /FTP server for log uploads \(.*, pid \d+\)/.test(gw.stderr), 10000, 'the FTP server ready');
+      const pid = Number(/FTP server for log uploads \(.*, pid (\d+)\)/.exec(gw.stderr)[1]);
+      const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+      assert.ok(alive());
+      gw.signal('SIGKILL');
+      await gw.exited;
+      await waitFor(() => !alive(), 5000, `the FTP server (pid ${pid}) gone`);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe('files.ftp settings', { timeout: 30000 }, () => {
   it('a missing server program stops the start with its name; bad settings name themselves', async () => {
     assert.match(await failedStart(`files = { listen = "127.0.0.1:${await freePort()}";
