@@ -19,7 +19,7 @@
 
 #include "internal.h"
 
-enum kind { READ_FILE, READ_DIR, DATA_DIR, KEY_DIR };
+enum kind { READ_FILE, READ_DIR, DATA_DIR, KEY_DIR, EXEC_FILE };
 
 static const struct named {
 	const char *setting;
@@ -83,10 +83,12 @@ static const char *problem(const char *path, enum kind kind)
 			return NULL;
 		return strerror(errno);
 	}
-	if (kind == READ_FILE && S_ISDIR(sb.st_mode))
+	if ((kind == READ_FILE || kind == EXEC_FILE) && S_ISDIR(sb.st_mode))
 		return "is a directory, not a file";
-	if (kind != READ_FILE && !S_ISDIR(sb.st_mode))
+	if (kind != READ_FILE && kind != EXEC_FILE && !S_ISDIR(sb.st_mode))
 		return "is not a directory";
+	if (kind == EXEC_FILE && access(path, X_OK) < 0)
+		return errno == EACCES ? "cannot be run: permission denied" : strerror(errno);
 	if (access(path, kind == DATA_DIR ? R_OK | W_OK | X_OK : R_OK) < 0)
 		return kind == DATA_DIR && errno == EACCES ? "cannot be written: permission denied" :
 		       strerror(errno);
@@ -182,6 +184,9 @@ int ogw_conf_check_files(const struct ogw_conf *c, struct ogw_conf_errors *errs)
 			check_one(&fc, setting, NULL, files[k], READ_FILE);
 		}
 	}
+	/* the FTP server's program, only when one is to be started */
+	if (c->files_ftp_addr && !c->bridge)
+		check_one(&fc, "files.ftp.server", NULL, c->files_ftp_server, EXEC_FILE);
 	check_csms_set(&fc, "csms", &c->csms_multi, false);
 	for (size_t i = 0; i < c->n_groups; i++) {
 		snprintf(prefix, sizeof(prefix), "groups[%zu].csms", i);

@@ -280,7 +280,7 @@ describe('files.ftp settings', { timeout: 30000 }, () => {
   it('a missing server program stops the start with its name; bad settings name themselves', async () => {
     assert.match(await failedStart(`files = { listen = "127.0.0.1:${await freePort()}";
   ftp = { listen = "127.0.0.1:${await freePort()}"; server = "/nonexistent/ocppgw-ftpd"; }; };\n`),
-    /files\.ftp\.server \/nonexistent\/ocppgw-ftpd: No such file or directory/);
+    /:2: files\.ftp\.server: cannot use '\/nonexistent\/ocppgw-ftpd': No such file or directory/);
     assert.match(await failedStart(`files = { ftp = { listen = "127.0.0.1:${await freePort()}"; }; };\n`),
       /files\.ftp\.listen needs files\.listen/);
     assert.match(await failedStart(`files = { listen = "127.0.0.1:${await freePort()}";

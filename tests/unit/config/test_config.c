@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -730,6 +731,46 @@ Test(config, files_ftp)
 		  &l);
 	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
 	expect_errors(&l.errs, l.path, want, 2);
+	loaded_free(&l);
+}
+
+/* files.ftp.server is checked only when an FTP server is to be started. */
+Test(config, files_ftp_server_checked_when_used)
+{
+	struct loaded l;
+
+	load_text(&l, "files = { listen = \"127.0.0.1:8090\";\n"
+		      "  ftp = { server = \"/nonexistent/ftpd\"; }; };\n");
+	cr_assert_eq(l.rc, 0);
+	cr_expect_eq(ogw_conf_check_files(&l.conf, &l.errs), 0);
+	loaded_free(&l);
+
+	load_text(&l, "files = { listen = \"127.0.0.1:8090\";\n"
+		      "  ftp = { listen = \"0.0.0.0:2121\";\n"
+		      "    server = \"/nonexistent/ftpd\"; }; };\n");
+	cr_assert_eq(l.rc, 0);
+	cr_expect_eq(ogw_conf_check_files(&l.conf, &l.errs), -EINVAL);
+	cr_assert_eq(l.errs.n, 1);
+	char *want = NULL;
+	cr_assert_geq(asprintf(&want, "%s:3: files.ftp.server: cannot use '/nonexistent/ftpd': "
+			       "No such file or directory", l.path), 0);
+	cr_expect_str_eq(l.errs.msgs[0], want);
+	free(want);
+	loaded_free(&l);
+
+	/* a file without any x bit (root may run whatever has one) */
+	char plain[] = "/tmp/ocppgw-ftpd-XXXXXX", text[256];
+	int fd = mkstemp(plain);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(chmod(plain, 0644), 0);
+	snprintf(text, sizeof(text), "files = { listen = \"127.0.0.1:8090\";\n"
+		 "  ftp = { listen = \"0.0.0.0:2121\"; server = \"%s\"; }; };\n", plain);
+	load_text(&l, text);
+	cr_expect_eq(ogw_conf_check_files(&l.conf, &l.errs), -EINVAL);
+	unlink(plain);
+	cr_expect(l.errs.n == 1 && strstr(l.errs.msgs[0], "cannot be run: permission denied"),
+		  "%s", l.errs.n ? l.errs.msgs[0] : "(no error)");
 	loaded_free(&l);
 }
 
