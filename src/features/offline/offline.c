@@ -868,6 +868,13 @@ static void offline_relayed(struct ogw_call *c, const json_t *res)
 		return; /* what another CSMS said is not what the charger acts on */
 	if (up ? !IS_ACTION(c->action, auth_up) : !IS_ACTION(c->action, auth_down))
 		return;
+	/* Only an answer with idTagInfo / idTokenInfo teaches the cache, and a
+	 * 1.6 StopTransaction ends a mapping: no other needs the call parsed
+	 * back from its bytes (a 2.x TransactionEvent's meter values, at every
+	 * update; callgrind: 10 % of the gateway's instructions on the mixed load). */
+	if (up && strcmp(c->action, "StopTransaction") &&
+	    !json_object_get(res, "idTagInfo") && !json_object_get(res, "idTokenInfo"))
+		return;
 	json_t *req = call_payload(c);
 	if (!req)
 		return;
