@@ -20,7 +20,8 @@ import {
   withTimeout,
 } from './lib/harness.mjs';
 import {
-  firmwareCharger, haveFtpd, logCharger, logHost, sha256, startFileHost, startFtpd,
+  bodyOf, firmwareCharger, haveFtpd, logCharger, logHost, putFile, rawAdmin, sha256, startFileHost,
+  startFtpd, statusOf,
 } from './lib/files-peers.mjs';
 
 const FW = crypto.randomBytes(200000);
@@ -538,34 +539,6 @@ describe('a rollout goes on across a restart of the gateway', { timeout: 120000 
     assert.equal(next.json.id, id + 1);
   });
 });
-
-// PUT /api/firmware/files/<name> with `body` (a Buffer: fetch sends its length).
-async function putFile(gw, name, body, headers) {
-  const r = await fetch(`${gw.adminUrl}/api/firmware/files/${name}`, { method: 'PUT', headers, body });
-  const text = await r.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: r.status, json, text };
-}
-
-// A request written by hand on a socket of the admin API: `head` (the
-// request line and fields, no blank line), then `body`; with `cut`, the
-// socket is destroyed after the body instead of waiting for an answer.
-function rawAdmin(gw, head, body = Buffer.alloc(0), { cut = false } = {}) {
-  const { hostname, port } = new URL(gw.adminUrl);
-  return withTimeout(new Promise((resolve, reject) => {
-    const sock = net.connect(Number(port), hostname);
-    let got = '';
-    sock.on('data', (d) => { got += d.toString('latin1'); });
-    sock.on('error', (err) => (cut ? resolve('') : reject(err)));
-    sock.on('close', () => resolve(got));
-    sock.write(`${head}\r\n\r\n`);
-    sock.write(body, () => { if (cut) setTimeout(() => sock.destroy(), 100); });
-  }), 10000, 'the admin API\'s answer');
-}
-
-const statusOf = (text) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-const bodyOf = (text) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
 
 describe('a firmware file uploaded to the gateway: hostile uploads, a rollout across a restart', { timeout: 120000 }, () => {
   const TOKEN = 'fw-files-admin-token';
