@@ -383,4 +383,18 @@ describe('a rollout of a file uploaded to the gateway, to sim chargers in waves 
     assert.equal((await adminApi(gw, 'DELETE', '/api/firmware/files/fw-1.2.bin')).status, 200);
     assert.deepEqual((await adminApi(gw, 'GET', '/api/firmware/files')).json.files, []);
   });
+
+  it('the status page names the file and its sha256 in place of a URL', { skip: !fs.existsSync(CHROMIUM) &&
+    `${CHROMIUM} is missing` }, async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gw.adminUrl}/`);
+      await page.waitForSelector('#rollout:not([hidden]) #rollout-chargers tr[data-charger="UPF-3"]', { timeout: 10000 });
+      assert.match(await page.textContent('#rollout-sum'),
+        new RegExp(`^#1 done: wave 3, 5 of 5 installed, 0 failed .*, file fw-1\\.2\\.bin \\(sha256 ${hex}\\)$`));
+    } finally {
+      await browser.close();
+    }
+  });
 });
