@@ -106,7 +106,10 @@ static void sidecar_write(const struct fwstore *fw, const struct fwfile *f)
 {
 	char p[500];
 	path_of(fw, ".", f->name, ".sha256", p, sizeof(p));
-	FILE *o = fopen(p, "we");
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *o = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (fd >= 0 && !o)
+		close(fd);
 	bool ok = o && fprintf(o, "%s %llu %lld.%09ld\n", f->sha256, (unsigned long long)f->size,
 			       (long long)f->mtime.tv_sec, f->mtime.tv_nsec) > 0;
 	if (o && fclose(o))
