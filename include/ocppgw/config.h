@@ -373,6 +373,9 @@ struct ogw_conf {
 	bool files_ftp_always;      /* every log upload by FTP; false: only when the
 	                               CSMS's location is ftp:// or ftps:// */
 	char *files_ftp_server;     /* the program; default OGW_FTPD_PATH */
+	/* the operator's firmware files in data_dir/firmware (never evicted) */
+	int files_firmware_max_files;   /* how many; default 16 */
+	size_t files_firmware_max_size; /* their bytes together; default 1 GiB */
 
 	enum ogw_log_level log_level; /* default info */
 	bool log_json;

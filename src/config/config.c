@@ -702,6 +702,12 @@ static const struct field files_fields[] = {
 	{ .name = "upload_retry_interval", .kind = F_SECONDS,
 	  .off = offsetof(struct ogw_conf, files_upload_retry_s), .min = 1, .max = MAX_SECONDS },
 	{ .name = "ftp", .kind = F_GROUP, .sub = files_ftp_fields },
+	/* the operator's firmware files (PUT /api/firmware/files/<name>) */
+	{ .name = "firmware_max_files", .kind = F_INT,
+	  .off = offsetof(struct ogw_conf, files_firmware_max_files), .min = 1, .max = 1000 },
+	{ .name = "firmware_max_size", .kind = F_SIZE,
+	  .off = offsetof(struct ogw_conf, files_firmware_max_size), .min = 1024,
+	  .max = 1099511627776.0 },
 	{ 0 },
 };
 
@@ -1313,6 +1319,8 @@ void ogw_conf_defaults(struct ogw_conf *c)
 	c->files_upload_retry_s = 60;
 	c->files_idle_timeout_s = 60;
 	c->files_ftp_server = must_strdup(OGW_FTPD_PATH);
+	c->files_firmware_max_files = 16;
+	c->files_firmware_max_size = (size_t)1024 * 1024 * 1024;
 	c->mqtt_prefix = must_strdup("ocpp");
 	c->mqtt_keepalive_s = 30;
 	c->mqtt_max_buffered = 100;

@@ -516,6 +516,9 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	r = ogw_files_logs_start(gw);
 	if (r < 0)
 		goto fail;
+	r = ogw_fw_start(gw);
+	if (r < 0)
+		goto fail;
 	ogw_rollout_restore(gw);
 	uv_check_init(ogw_loop_uv(), &gw->store_commit);
 	gw->store_commit.data = gw;
@@ -556,6 +559,7 @@ struct ogw_gateway *ogw_gateway_free(struct ogw_gateway *gw)
 	ogw_tls_server_own_free();
 	ogw_history_stop(gw);
 	ogw_rollout_stop(gw);
+	ogw_fw_stop(gw);
 	ogw_files_stop(gw);
 	if (gw->store_commit_on) {
 		uv_check_stop(&gw->store_commit);

@@ -44,8 +44,12 @@ static void check_head(const char *buf, long rc, const struct ogw_http_limits *l
 	CHECK(h->path[0] == '/', "path '%s' does not start with /", h->path);
 	for (const unsigned char *p = (const unsigned char *)h->path; *p; p++)
 		CHECK(*p >= 0x20 && *p != 0x7f, "control character 0x%02x in the path", *p);
-	CHECK(h->content_length <= lim->max_body, "length %zu over %zu", h->content_length,
-	      lim->max_body);
+	CHECK(h->content_length <= lim->max_body || h->streamed, "length %zu over %zu",
+	      h->content_length, lim->max_body);
+	CHECK(h->streamed == (lim->streamed && lim->streamed(h->method, h->path)),
+	      "streamed %d for %s %s", h->streamed, h->method, h->path);
+	CHECK(h->has_length || !h->content_length, "a length of %zu without Content-Length",
+	      h->content_length);
 	CHECK((size_t)rc <= lim->max_head, "head of %ld bytes over %zu", rc, lim->max_head);
 	if (h->authorization)
 		CHECK(h->authorization >= buf &&
@@ -107,9 +111,16 @@ static void run(const char *buf, size_t len, const struct ogw_http_limits *lim)
 	}
 }
 
+/* As the admin API streams PUT /api/firmware/files/<name>. */
+static bool streams(const char *method, const char *path)
+{
+	return !strcmp(method, "PUT") && !strncmp(path, "/s/", 3);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct ogw_http_limits defaults = { .max_head = 8192, .max_body = 65536 };
+	static const struct ogw_http_limits defaults = { .max_head = 8192, .max_body = 65536,
+							 .streamed = streams };
 	static const struct ogw_http_limits tiny = { .max_head = 96, .max_body = 16 };
 	/* A copy of exactly @size bytes: ASan sees any read past the end. */
 	char *buf = malloc(size ? size : 1);

@@ -7,19 +7,25 @@
 // that does not fit gives the CSMS DownloadFailed and a log line naming
 // the cause; a charger's log upload that does not fit gets 507, so the
 // CSMS hears UploadFailed; the partial files are gone, a file that fits
-// still goes through, and the chargers' relaying never stops.
+// still goes through, and the chargers' relaying never stops. A firmware
+// file the operator uploads (data_dir/firmware, a third mount) gets 507:
+// at its head when the disk has less room than its length, at the write()
+// when the disk fills while it comes.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  connectCharger, freePort, isoNow, startCsms, startGateway, stopAll, tmpDir, waitFor,
+  connectCharger, freePort, isoNow, startCsms, startGateway, stopAll, tmpDir, waitFor, withTimeout,
 } from './lib/harness.mjs';
-import { firmwareCharger, logCharger, sha256, startFileHost } from './lib/files-peers.mjs';
+import {
+  bodyOf, firmwareCharger, logCharger, putFile, rawAdmin, sha256, startFileHost, statusOf,
+} from './lib/files-peers.mjs';
 
 const BIG = crypto.randomBytes(400000);   // over the 256 KiB disk
 const SMALL = crypto.randomBytes(60000);  // fits
@@ -40,9 +46,9 @@ const base = tmpDir('ocppgw-files-disk-');
 // firmware in data_dir/files, charger uploads in data_dir/uploads
 const filesDir = path.join(base, 'data', 'files');
 const uploadsDir = path.join(base, 'data', 'uploads');
-fs.mkdirSync(filesDir, { recursive: true });
-fs.mkdirSync(uploadsDir, { recursive: true });
-const skip = tryMount(filesDir) || tryMount(uploadsDir);
+const firmwareDir = path.join(base, 'data', 'firmware');  // the operator's uploads
+for (const d of [filesDir, uploadsDir, firmwareDir]) fs.mkdirSync(d, { recursive: true });
+const skip = tryMount(filesDir) || tryMount(uploadsDir) || tryMount(firmwareDir);
 
 const statuses = (csms, id, re) => csms.callsOf(id).filter((c) => re.test(c.method))
   .map((c) => c.params.status);
@@ -75,7 +81,7 @@ describe('a full disk under data_dir/files', { timeout: 90000, skip: skip || fal
   after(async () => {
     await stopAll({ clients: Object.values(chargers), gw, csms });
     await host?.close();
-    for (const d of [filesDir, uploadsDir]) {
+    for (const d of [filesDir, uploadsDir, firmwareDir]) {
       try { execFileSync('umount', [d]); } catch { /* not mounted */ }
     }
     fs.rmSync(base, { recursive: true, force: true });
@@ -121,10 +127,40 @@ describe('a full disk under data_dir/files', { timeout: 90000, skip: skip || fal
     assert.match(gw.stderr, /log upload \S+: Failed to write the file: No space left on device/);
     await chargers.DISK16.call('Heartbeat', {});
   });
+
+  it('a firmware file uploaded to the gateway: 507 up front or mid-body, nothing left behind', async () => {
+    const got = await rawAdmin(gw, `PUT /api/firmware/files/big.bin HTTP/1.1\r\nHost: x\r\nContent-Length: ${BIG.length}`);
+    assert.equal(statusOf(got), 507, got);
+    assert.match(bodyOf(got).error, /has \d+ bytes free/);
+    // two that fit alone, not together: A's write() meets the disk B filled
+    const A = crypto.randomBytes(150000);
+    const B = crypto.randomBytes(150000);
+    const { hostname, port } = new URL(gw.adminUrl);
+    const sock = net.connect(Number(port), hostname);
+    let answer = '';
+    sock.on('data', (d) => { answer += d.toString('latin1'); });
+    sock.on('error', () => {});
+    const closed = new Promise((resolve) => sock.on('close', resolve));
+    sock.write(`PUT /api/firmware/files/a.bin HTTP/1.1\r\nHost: x\r\nContent-Length: ${A.length}\r\n\r\n`);
+    sock.write(A.subarray(0, 10000));
+    await waitFor(() => /firmware file a\.bin: receiving/.test(gw.stderr), 5000, 'a.bin begun');
+    const b = await putFile(gw, 'b.bin', B, {});
+    assert.equal(b.status, 201, b.text);
+    assert.equal(b.json.sha256, sha256(B));
+    sock.write(A.subarray(10000));
+    await withTimeout(closed, 10000, 'the answer to a.bin');
+    assert.equal(statusOf(answer), 507, answer);
+    assert.match(bodyOf(answer).error, /No space left on device/);
+    assert.deepEqual(fs.readdirSync(firmwareDir).sort(), ['.b.bin.sha256', 'b.bin']);
+    assert.deepEqual(fs.readFileSync(path.join(firmwareDir, 'b.bin')), B);
+    await chargers.DISK16.call('Heartbeat', {});
+  });
 });
 
 if (skip) {
-  try { execFileSync('umount', [filesDir]); } catch { /* not mounted */ }
+  for (const d of [filesDir, uploadsDir, firmwareDir]) {
+    try { execFileSync('umount', [d]); } catch { /* not mounted */ }
+  }
   describe('a full disk under data_dir/files', () => {
     it(`skipped: ${skip}`, { skip }, () => {});
   });

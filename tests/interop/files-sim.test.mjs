@@ -329,3 +329,72 @@ describe('a wave rollout of sim chargers that stops on a failure (no CSMS)', { t
     }
   });
 });
+
+describe('a rollout of a file uploaded to the gateway, to sim chargers in waves (no CSMS, no file host)', { timeout: 120000 }, () => {
+  const UP = crypto.randomBytes(700000);
+  const hex = crypto.createHash('sha256').update(UP).digest('hex');
+  let gw;
+  let fleetA;
+  let fleetB;
+  before(async () => {
+    gw = await startGateway({ config: `files = { listen = "127.0.0.1:${await freePort()}"; max_file_size = ${MAX_FILE}; };\n` });
+    fleetA = fleet(gw.endpoint, '1.6', 3, 'UPF-%d');
+    fleetB = fleet(gw.endpoint, '2.0.1', 2, 'UPFB-%d');
+    for (const id of ['UPF-1', 'UPF-2', 'UPF-3', 'UPFB-1', 'UPFB-2']) {
+      await waitFor(async () => JSON.stringify((await adminApi(gw, 'GET', '/api/chargers')).json).includes(`"${id}"`),
+        20000, `${id} at the gateway`);
+    }
+  });
+  after(async () => {
+    await stopRig({ fleets: [fleetA, fleetB], gw });
+  });
+
+  it('the file PUT over the admin API, then waves of 2: all Installed, each sim downloaded the uploaded bytes', async () => {
+    const put = await fetch(`${gw.adminUrl}/api/firmware/files/fw-1.2.bin`, { method: 'PUT', body: UP });
+    assert.equal(put.status, 201);
+    assert.deepEqual(await put.json(), { file: 'fw-1.2.bin', size: UP.length, sha256: hex });
+    const order = ['UPF-1', 'UPFB-1', 'UPF-2', 'UPFB-2', 'UPF-3'];
+    const r = await adminApi(gw, 'POST', '/api/firmware', { file: 'fw-1.2.bin', chargers: order, wave_size: 2 });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(r.json.sha256, hex);
+    // the file is the rollout's until it ends
+    assert.equal((await adminApi(gw, 'DELETE', '/api/firmware/files/fw-1.2.bin')).status, 409);
+    const end = await waitFor(async () => {
+      const g = (await adminApi(gw, 'GET', '/api/firmware')).json;
+      return g.state !== 'running' ? g : null;
+    }, 60000, 'the rollout to end');
+    assert.equal(end.state, 'done', JSON.stringify(end));
+    assert.equal(end.file, 'fw-1.2.bin');
+    assert.deepEqual(end.chargers.map((c) => [c.id, c.state, c.wave]),
+      order.map((id, i) => [id, 'installed', Math.floor(i / 2) + 1]));
+    // what each sim downloaded, by its own log line (src/sim/files.c)
+    const seen = new Set();
+    const logs = fleetA.stderr + fleetB.stderr;
+    for (const id of order) {
+      const line = logs.split('\n').find((l) => l.includes(id) && /downloaded .*\/fw-1\.2\.bin: /.test(l));
+      assert.ok(line, `${id} downloaded nothing`);
+      const m = /downloaded (\S+): (\d+) bytes, sha256 ([0-9a-f]{64})/.exec(line);
+      assert.equal(Number(m[2]), UP.length, id);
+      assert.equal(m[3], hex, `${id}: the bytes are the uploaded file's`);
+      assert.match(m[1], /^http:\/\/127\.0\.0\.1:\d+\/f\/[0-9a-f]{32}\/fw-1\.2\.bin$/);
+      seen.add(m[1]);
+    }
+    assert.equal(seen.size, order.length, 'a path of its own for each charger');
+    assert.equal((await adminApi(gw, 'DELETE', '/api/firmware/files/fw-1.2.bin')).status, 200);
+    assert.deepEqual((await adminApi(gw, 'GET', '/api/firmware/files')).json.files, []);
+  });
+
+  it('the status page names the file and its sha256 in place of a URL', { skip: !fs.existsSync(CHROMIUM) &&
+    `${CHROMIUM} is missing` }, async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gw.adminUrl}/`);
+      await page.waitForSelector('#rollout:not([hidden]) #rollout-chargers tr[data-charger="UPF-3"]', { timeout: 10000 });
+      assert.match(await page.textContent('#rollout-sum'),
+        new RegExp(`^#1 done: wave 3, 5 of 5 installed, 0 failed .*, file fw-1\\.2\\.bin \\(sha256 ${hex}\\)$`));
+    } finally {
+      await browser.close();
+    }
+  });
+});

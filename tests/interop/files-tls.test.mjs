@@ -15,9 +15,11 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  connectCharger, freePort, isoNow, startCsms, startGateway, stopAll, waitFor,
+  adminApi, connectCharger, freePort, isoNow, startCsms, startGateway, stopAll, waitFor,
 } from './lib/harness.mjs';
-import { firmwareCharger, logCharger, logHost, sha256, startFileHost } from './lib/files-peers.mjs';
+import {
+  firmwareCharger, logCharger, logHost, putFile, sha256, startFileHost,
+} from './lib/files-peers.mjs';
 import { makePki } from './lib/tls.mjs';
 
 const FW = crypto.randomBytes(150000);
@@ -112,5 +114,21 @@ describe('the file server over HTTPS', { timeout: 90000 }, () => {
     const rec = await waitFor(() => chargers.HT16.firmware.filter((r) => r.done).length === 2 &&
       chargers.HT16.firmware[1], 20000, 'a second download');
     assert.equal(rec.hash, sha256(FW));
+  });
+
+  it('a rollout of a file uploaded to the gateway: an https:// location, the uploaded bytes', async () => {
+    const UP = crypto.randomBytes(90000);
+    const put = await putFile(gw, 'tls-fw.bin', UP, {});
+    assert.equal(put.status, 201, put.text);
+    const r = await adminApi(gw, 'POST', '/api/firmware', { file: 'tls-fw.bin', chargers: ['HT201'] });
+    assert.equal(r.status, 202, r.text);
+    const g = await waitFor(async () => {
+      const x = (await adminApi(gw, 'GET', '/api/firmware')).json;
+      return x.state !== 'running' ? x : null;
+    }, 20000, 'the rollout to end');
+    assert.equal(g.state, 'done', JSON.stringify(g));
+    const rec = chargers.HT201.firmware.at(-1);
+    assert.match(rec.location, new RegExp(`^https://127\\.0\\.0\\.1:${filePort}/f/[0-9a-f]{32}/tls-fw\\.bin$`));
+    assert.equal(rec.hash, sha256(UP));
   });
 });

@@ -20,7 +20,8 @@ import {
   withTimeout,
 } from './lib/harness.mjs';
 import {
-  firmwareCharger, haveFtpd, logCharger, logHost, sha256, startFileHost, startFtpd,
+  bodyOf, firmwareCharger, haveFtpd, logCharger, logHost, putFile, rawAdmin, sha256, startFileHost,
+  startFtpd, statusOf,
 } from './lib/files-peers.mjs';
 
 const FW = crypto.randomBytes(200000);
@@ -536,6 +537,140 @@ describe('a rollout goes on across a restart of the gateway', { timeout: 120000 
     const next = await adminApi(gw, 'POST', '/api/firmware', {
       location: `${host.base}/across.bin`, chargers: ['RX2'] });
     assert.equal(next.json.id, id + 1);
+  });
+});
+
+describe('a firmware file uploaded to the gateway: hostile uploads, a rollout across a restart', { timeout: 120000 }, () => {
+  const TOKEN = 'fw-files-admin-token';
+  const AUTH = { authorization: `Bearer ${TOKEN}` };
+  const UP = crypto.randomBytes(150000);
+  const dataDir = path.join(tmpDir(), 'data');
+  const fwDir = path.join(dataDir, 'firmware');
+  let gw;
+  const clients = {};
+  const api = (method, p, body) => adminApi(gw, method, p, body, AUTH);
+  const start = async () => startGateway({
+    dataDir,
+    config: `files = { listen = "127.0.0.1:${await freePort()}"; max_file_size = ${MAX_FILE}; ` +
+      'firmware_max_files = 2; };\n' + `admin = { token = "${TOKEN}"; };\n`,
+  });
+  // The gateway answers, and its firmware folder holds exactly `names` (and their sidecars).
+  const upAndHolding = async (names) => {
+    assert.equal((await api('GET', '/api/firmware/files')).status, 200, 'the gateway serves on');
+    assert.deepEqual(fs.readdirSync(fwDir).sort(),
+      names.flatMap((n) => [n, `.${n}.sha256`]).sort());
+  };
+  before(async () => { gw = await start(); });
+  after(async () => {
+    await stopAll({ clients: Object.values(clients), gw });
+  });
+
+  it('without credentials: 401, nothing kept', async () => {
+    const r = await putFile(gw, 'fw.bin', UP, {});
+    assert.equal(r.status, 401, r.text);
+    assert.equal((await adminApi(gw, 'GET', '/api/firmware/files')).status, 401);
+    await upAndHolding([]);
+  });
+
+  it('bad names: 400 naming the field', async () => {
+    for (const name of ['.hidden', 'a%2Fb', 'sp%20ace.bin', 'x'.repeat(65), '%C3%A9.bin']) {
+      const r = await putFile(gw, name, UP, AUTH);
+      assert.equal(r.status, 400, `${name}: ${r.text}`);
+      assert.equal(r.json.field, 'name', name);
+    }
+    await upAndHolding([]);
+  });
+
+  it('no Content-Length: 411; over files.max_file_size: 413 naming the cap, before any body', async () => {
+    let got = await rawAdmin(gw, `PUT /api/firmware/files/fw.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}`);
+    assert.equal(statusOf(got), 411, got);
+    assert.equal(bodyOf(got).field, 'Content-Length');
+    got = await rawAdmin(gw, `PUT /api/firmware/files/fw.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+      `Expect: 100-continue\r\nContent-Length: ${MAX_FILE + 1}`);
+    assert.equal(statusOf(got), 413, got);
+    assert.match(bodyOf(got).error, new RegExp(`${MAX_FILE + 1} bytes is over files.max_file_size \\(${MAX_FILE} bytes\\)`));
+    await upAndHolding([]);
+  });
+
+  it('a client that goes away mid-body leaves nothing; the next upload is whole', async () => {
+    await rawAdmin(gw, `PUT /api/firmware/files/fw.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+      `Content-Length: ${UP.length}`, UP.subarray(0, 60000), { cut: true });
+    await waitFor(() => /firmware file fw\.bin: upload dropped after \d+ of 150000 bytes/.test(gw.stderr), 5000,
+      'the cut upload dropped');
+    await upAndHolding([]);
+    const r = await putFile(gw, 'fw.bin', UP, AUTH);
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.json, { file: 'fw.bin', size: UP.length, sha256: sha256(UP) });
+    const list = (await api('GET', '/api/firmware/files')).json;
+    assert.deepEqual(list.files.map((f) => [f.name, f.size, f.sha256]), [['fw.bin', UP.length, sha256(UP)]]);
+    assert.match(list.files[0].mtime, /^\d{4}-\d\d-\d\dT/);
+    assert.deepEqual(fs.readFileSync(path.join(fwDir, 'fw.bin')), UP);
+  });
+
+  it('files.firmware_max_files: the third file is 507, naming the setting', async () => {
+    assert.equal((await putFile(gw, 'other.bin', UP.subarray(0, 1000), AUTH)).status, 201);
+    const r = await putFile(gw, 'third.bin', UP.subarray(0, 1000), AUTH);
+    assert.equal(r.status, 507, r.text);
+    assert.match(r.json.error, /files\.firmware_max_files \(2\) reached/);
+    assert.equal((await api('DELETE', '/api/firmware/files/other.bin')).status, 200);
+    assert.equal((await api('DELETE', '/api/firmware/files/other.bin')).status, 404);
+    await upAndHolding(['fw.bin']);
+  });
+
+  it('a rollout from the file: 409 on DELETE and PUT while it runs; across a restart it ends with the file\'s bytes', async () => {
+    const bad = await api('POST', '/api/firmware', { file: 'none.bin', chargers: ['RY1'] });
+    assert.equal(bad.status, 404, bad.text);
+    assert.equal(bad.json.field, 'file');
+    const both = await api('POST', '/api/firmware', { file: 'fw.bin', location: 'http://h/x', chargers: ['RY1'] });
+    assert.equal(both.status, 400, both.text);
+    assert.equal(both.json.field, 'file');
+    // RY1 takes the update and goes quiet (the restart comes first)
+    clients.RY1 = await connectCharger(gw, 'RY1', '2.0.1');
+    const asked = [];
+    clients.RY1.handle('UpdateFirmware', ({ params }) => { asked.push(params); return { status: 'Accepted' }; });
+    clients.RY2 = firmwareCharger(await connectCharger(gw, 'RY2', '1.6'), '1.6');
+    const r = await api('POST', '/api/firmware', { file: 'fw.bin', chargers: ['RY1', 'RY2'], wave_size: 1,
+      charger_timeout: 60 });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(r.json.file, 'fw.bin');
+    assert.equal(r.json.sha256, sha256(UP));
+    assert.equal(r.json.location, undefined);
+    await waitFor(() => asked.length === 1, 10000, 'wave 1 sent');
+    assert.match(asked[0].firmware.location, /^http:\/\/127\.0\.0\.1:\d+\/f\/[0-9a-f]{32}\/fw\.bin$/);
+    const del = await api('DELETE', '/api/firmware/files/fw.bin');
+    assert.equal(del.status, 409, del.text);
+    assert.match(del.json.error, /a running rollout sends it/);
+    const put = await putFile(gw, 'fw.bin', UP.subarray(0, 5000), AUTH);
+    assert.equal(put.status, 409, put.text);
+
+    for (const c of Object.values(clients)) await c.close({ force: true });
+    assert.equal((await gw.stop()).code, 0);
+    gw = await start();
+    await waitFor(() => /firmware rollout \d+: resumed at wave 1/.test(gw.stderr), 5000, 'the rollout resumed');
+    const kept = (await api('GET', '/api/firmware/files')).json.files;
+    assert.deepEqual(kept.map((f) => [f.name, f.sha256]), [['fw.bin', sha256(UP)]], 'kept, not hashed again');
+    assert.doesNotMatch(gw.stderr, /firmware file fw\.bin: hashed/);
+    let g = (await api('GET', '/api/firmware')).json;
+    assert.equal(g.state, 'running');
+    assert.equal(g.file, 'fw.bin');
+    assert.deepEqual(g.chargers.map((c) => [c.id, c.state]), [['RY1', 'resending'], ['RY2', 'pending']]);
+    assert.equal((await api('DELETE', '/api/firmware/files/fw.bin')).status, 409, 'still held after the restart');
+    clients.RY1 = firmwareCharger(await connectCharger(gw, 'RY1', '2.0.1'), '2.0.1');
+    clients.RY2 = firmwareCharger(await connectCharger(gw, 'RY2', '1.6'), '1.6');
+    await clients.RY1.call('Heartbeat', {});
+    g = await waitFor(async () => {
+      const x = (await api('GET', '/api/firmware')).json;
+      return x.state !== 'running' ? x : null;
+    }, 30000, 'the rollout to end');
+    assert.equal(g.state, 'done', JSON.stringify(g));
+    assert.deepEqual(g.chargers.map((c) => [c.id, c.state, c.wave]), [['RY1', 'installed', 1], ['RY2', 'installed', 2]]);
+    for (const id of ['RY1', 'RY2']) {
+      assert.equal(clients[id].firmware.length, 1, id);
+      assert.equal(clients[id].firmware[0].hash, sha256(UP), `${id} got the uploaded bytes`);
+    }
+    // done: the file is the operator's to replace or delete again
+    assert.equal((await api('DELETE', '/api/firmware/files/fw.bin')).status, 200);
+    await upAndHolding([]);
   });
 });
 

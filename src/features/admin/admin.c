@@ -41,6 +41,7 @@ struct admin_conn {
 	bool continued;               /* "100 Continue" sent for this request */
 	bool closing;                 /* close once the answer is written */
 	bool draining;                /* written and shut down: wait for the peer */
+	size_t stream_left;           /* a streamed body's bytes still to come */
 };
 
 /* Equal in time that depends on @given's length only, never on where the
@@ -89,12 +90,14 @@ static const struct {
 	int status;
 	const char *text;
 } reasons[] = {
-	{ 200, "OK" }, { 400, "Bad Request" }, { 401, "Unauthorized" }, { 404, "Not Found" },
+	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 400, "Bad Request" }, { 401, "Unauthorized" }, { 404, "Not Found" },
 	{ 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 409, "Conflict" },
+	{ 411, "Length Required" },
 	{ 413, "Content Too Large" }, { 414, "URI Too Long" }, { 417, "Expectation Failed" },
 	{ 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" },
 	{ 501, "Not Implemented" }, { 502, "Bad Gateway" }, { 503, "Service Unavailable" },
 	{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
+	{ 507, "Insufficient Storage" },
 };
 
 static const char *reason_text(int status)
@@ -135,12 +138,108 @@ static int refuse(struct lws *wsi, struct admin_conn *conn)
 	return 0;
 }
 
+/* "100 Continue" once per request that asked: curl waits a second for it
+ * before sending a body. */
+static int send_continue(struct lws *wsi, struct admin_conn *conn)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	unsigned char out[LWS_PRE + sizeof(cont)];
+
+	if (!conn->head.expect_continue || conn->continued)
+		return 0;
+	memcpy(out + LWS_PRE, cont, sizeof(cont) - 1);
+	conn->continued = true;
+	return lws_write(wsi, out + LWS_PRE, sizeof(cont) - 1, LWS_WRITE_RAW) < 0 ? -1 : 0;
+}
+
+/* The request of the head parsed in @conn, credentials checked. */
+static struct ogw_admin_req *req_of_head(struct lws *wsi, struct admin_conn *conn)
+{
+	struct ogw_admin_req *r = req_new(conn->gw, wsi);
+	const struct ogw_http_head *h = &conn->head;
+	if (!r)
+		return NULL;
+	r->head_only = !strcmp(h->method, "HEAD");
+	snprintf(r->method, sizeof(r->method), "%s", r->head_only ? "GET" : h->method);
+	memcpy(r->path, h->path, sizeof(r->path));
+	memcpy(r->query, h->query, sizeof(r->query));
+	r->keep_alive = h->keep_alive;
+	r->no_challenge = h->no_challenge;
+	if (!authorized(&conn->gw->conf, h->authorization, h->authorization_len)) {
+		ogw_info(NULL, "admin: %s %s refused: no valid credentials", h->method, r->path);
+		r->denied = true;
+	}
+	return r;
+}
+
+/* Up to what the streamed body still lacks of @in goes to the route's
+ * sink, and the route answers once it is whole: the bytes taken. */
+static size_t stream_feed(struct admin_conn *conn, const char *in, size_t len)
+{
+	struct ogw_admin_req *r = conn->req;
+	const struct ogw_admin_sink *sink = r->sink;
+	size_t n = len < conn->stream_left ? len : conn->stream_left;
+
+	if (n && sink->write(r, in, n) < 0) {
+		/* answered (a full disk): what follows cannot be a request */
+		r->sink = NULL;
+		conn->stream_left = 0;
+		conn->closing = true;
+		return len;
+	}
+	conn->stream_left -= n;
+	if (!conn->stream_left) {
+		r->sink = NULL;
+		sink->done(r);
+	}
+	return n;
+}
+
+/* A streamed request (a firmware file's PUT) is routed at its head: the
+ * route refuses it at once, or takes the body as it arrives. */
+static int stream_start(struct lws *wsi, struct admin_conn *conn)
+{
+	size_t head_len = (size_t)conn->head_len;
+	struct ogw_admin_req *r = req_of_head(wsi, conn);
+
+	if (!r)
+		return -1;
+	r->streamed = true;
+	r->has_length = conn->head.has_length;
+	r->content_length = conn->head.content_length;
+	conn->head_len = 0;
+	conn->req = r;
+	/* the idle timeout now bounds the wait for each part of the body */
+	lws_set_timer_usecs(wsi, (lws_usec_t)conn->gw->conf.admin_idle_timeout_s *
+				 LWS_US_PER_SEC);
+	dispatch(r);
+	if (!r->sink) {
+		/* answered at its head: a body that may follow is not read */
+		conn->closing = true;
+		conn->len = 0;
+		return 0;
+	}
+	if (send_continue(wsi, conn) < 0)
+		return -1;
+	conn->stream_left = r->content_length;
+	size_t body = conn->len - head_len;
+	size_t took = stream_feed(conn, conn->buf + head_len, body);
+	if (conn->closing) {
+		conn->len = 0;
+		return 0;
+	}
+	memmove(conn->buf, conn->buf + head_len + took, body - took);
+	conn->len = body - took;
+	return 0;
+}
+
 /* Whole requests in conn->buf are answered one at a time, in order. */
 static int process(struct lws *wsi, struct admin_conn *conn)
 {
 	const struct ogw_conf *c = &conn->gw->conf;
 	const struct ogw_http_limits lim = { .max_head = c->admin_max_header_size,
-					     .max_body = c->admin_max_body_size };
+					     .max_body = c->admin_max_body_size,
+					     .streamed = ogw_admin_streamed };
 	if (conn->req || conn->closing)
 		return 0;
 	if (!conn->head_len) {
@@ -152,31 +251,17 @@ static int process(struct lws *wsi, struct admin_conn *conn)
 		if (!conn->head_len)
 			return 0;
 		conn->continued = false;
+		if (conn->head.streamed)
+			return stream_start(wsi, conn);
 	}
 	size_t whole = (size_t)conn->head_len + conn->head.content_length;
-	if (conn->len < whole) {
-		/* curl waits a second for this before sending a body */
-		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		if (conn->head.expect_continue && !conn->continued) {
-			unsigned char out[LWS_PRE + sizeof(cont)];
-			memcpy(out + LWS_PRE, cont, sizeof(cont) - 1);
-			conn->continued = true;
-			if (lws_write(wsi, out + LWS_PRE, sizeof(cont) - 1, LWS_WRITE_RAW) < 0)
-				return -1;
-		}
-		return 0;
-	}
+	if (conn->len < whole)
+		return send_continue(wsi, conn);
 
-	struct ogw_admin_req *r = req_new(conn->gw, wsi);
+	struct ogw_admin_req *r = req_of_head(wsi, conn);
 	if (!r)
 		return -1;
 	const struct ogw_http_head *h = &conn->head;
-	r->head_only = !strcmp(h->method, "HEAD");
-	snprintf(r->method, sizeof(r->method), "%s", r->head_only ? "GET" : h->method);
-	memcpy(r->path, h->path, sizeof(r->path));
-	memcpy(r->query, h->query, sizeof(r->query));
-	r->keep_alive = h->keep_alive;
-	r->no_challenge = h->no_challenge;
 	if (h->content_length) {
 		r->body = malloc(h->content_length + 1);
 		if (!r->body) {
@@ -186,10 +271,6 @@ static int process(struct lws *wsi, struct admin_conn *conn)
 		memcpy(r->body, conn->buf + conn->head_len, h->content_length);
 		r->body[h->content_length] = '\0';
 		r->body_len = h->content_length;
-	}
-	if (!authorized(c, h->authorization, h->authorization_len)) {
-		ogw_info(NULL, "admin: %s %s refused: no valid credentials", h->method, r->path);
-		r->denied = true;
 	}
 	/* The head's pointers go with these bytes: nothing reads them after. */
 	memmove(conn->buf, conn->buf + whole, conn->len - whole);
@@ -207,6 +288,14 @@ static int on_rx(struct lws *wsi, struct admin_conn *conn, const void *in, size_
 	const struct ogw_conf *c = &conn->gw->conf;
 	if (conn->draining || conn->closing)
 		return 0;
+	if (conn->req && conn->req->sink) {
+		lws_set_timer_usecs(wsi, (lws_usec_t)c->admin_idle_timeout_s * LWS_US_PER_SEC);
+		size_t took = stream_feed(conn, in, len);
+		in = (const char *)in + took;
+		len -= took;
+		if (!len || conn->closing)
+			return 0;
+	}
 	/* A head, a body and the next head: more is a client not waiting for
 	 * its answers, and is cut off. */
 	size_t most = 2 * c->admin_max_header_size + c->admin_max_body_size + 8;
@@ -289,6 +378,12 @@ static int on_writeable(struct lws *wsi, struct admin_conn *conn)
  * idle between requests. */
 static int on_idle(struct lws *wsi, struct admin_conn *conn)
 {
+	if (conn->req && conn->req->sink) {
+		/* a streamed body stalled: dropped with the connection (on_closed()) */
+		ogw_info(NULL, "admin: %s %s: no more of the body within %d s: closed",
+			 conn->req->method, conn->req->path, conn->gw->conf.admin_idle_timeout_s);
+		return -1;
+	}
 	if (conn->req || conn->closing || conn->draining)
 		return 0;
 	if (!conn->len && conn->answered)
@@ -314,6 +409,10 @@ static void on_closed(struct admin_conn *conn)
 	conn->len = conn->cap = 0;
 	if (!r)
 		return;
+	if (r->sink) {
+		r->sink->abandon(r);
+		r->sink = NULL;
+	}
 	r->wsi = NULL;
 	if (!r->waiting)
 		ogw_admin_req_free(r);

@@ -19,6 +19,18 @@
 #define OGW_ADMIN_MAX_ARGS 2
 
 struct ogw_gateway;
+struct ogw_admin_req;
+
+/* A body a route takes as it arrives (a firmware file), never whole in
+ * memory: set by the route at the request's head (admin_routes.c). */
+struct ogw_admin_sink {
+	/* @len more bytes: 0, or < 0 after answering (the rest is not read) */
+	int (*write)(struct ogw_admin_req *r, const char *data, size_t len);
+	/* the whole body came: answers */
+	void (*done)(struct ogw_admin_req *r);
+	/* the client went away or stalled first: nothing is kept, no answer */
+	void (*abandon)(struct ogw_admin_req *r);
+};
 
 struct ogw_admin_req {
 	lws_dll2_t list;              /* gw->admin_reqs */
@@ -30,6 +42,11 @@ struct ogw_admin_req {
 	char args[OGW_ADMIN_MAX_ARGS][128];  /* the route's '*' segments */
 	char *body;
 	size_t body_len;
+	bool streamed;                /* routed at its head, the body still to come: */
+	bool has_length;              /* its Content-Length, given or not */
+	size_t content_length;
+	const struct ogw_admin_sink *sink;  /* set by the route that takes the body */
+	void *sink_ctx;
 	bool head_only;               /* HEAD: answer as GET, without the body */
 	bool keep_alive;              /* the client keeps the connection */
 	bool denied;                  /* no valid credentials: 401 unless the route is open */
@@ -55,8 +72,12 @@ void ogw_admin_reply_error(struct ogw_admin_req *r, int status, const char *fiel
 /* admin_reply.c: unlinks @r from the gateway's list and frees it. */
 void ogw_admin_req_free(struct ogw_admin_req *r);
 
-/* admin_routes.c: answers @r now, or sets r->waiting and answers later. */
+/* admin_routes.c: answers @r now, or sets r->waiting and answers later
+ * (or, for a streamed request, sets r->sink). */
 void ogw_admin_route(struct ogw_admin_req *r);
+/* admin_routes.c: whether a request's body goes to a sink (admin_http.h's
+ * ogw_http_limits.streamed). */
+bool ogw_admin_streamed(const char *method, const char *path);
 
 /* admin_page.c (generated from status.html) */
 extern const char ogw_admin_page[];

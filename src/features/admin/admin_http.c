@@ -206,10 +206,11 @@ static long parse_field(struct ogw_http_head *h, const char *line, size_t n,
 				      "a length", vlen);
 		for (size_t i = 0; i < vlen; i++)
 			value = value * 10 + (size_t)(v[i] - '0');
-		if (value > lim->max_body)
+		if (value > lim->max_body && !h->streamed)
 			return refuse(h, 413, "body", "Content-Length: body of %zu bytes is "
 				      "larger than the %zu allowed", value, lim->max_body);
 		h->content_length = value;
+		h->has_length = true;
 	} else if (nlen == 17 && !strncasecmp(line, "Transfer-Encoding", 17)) {
 		return refuse(h, 501, "Transfer-Encoding", "Transfer-Encoding is not supported: "
 			      "send the body with Content-Length");
@@ -274,6 +275,7 @@ long ogw_http_parse_head(const char *buf, size_t len, const struct ogw_http_limi
 	size_t n = (size_t)(lf - p) - (lf > p && lf[-1] == '\r');
 	if (parse_request_line(h, p, n) < 0)
 		return -1;
+	h->streamed = lim->streamed && lim->streamed(h->method, h->path);
 	p = lf + 1;
 
 	for (;;) {

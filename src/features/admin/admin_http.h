@@ -17,6 +17,9 @@
 struct ogw_http_limits {
 	size_t max_head;  /* request line and header fields: 431 beyond */
 	size_t max_body;  /* Content-Length: 413 beyond */
+	/* true for a request whose body the caller streams (a firmware file):
+	 * its Content-Length is the caller's to check. NULL: none. */
+	bool (*streamed)(const char *method, const char *path);
 };
 
 struct ogw_http_head {
@@ -24,6 +27,8 @@ struct ogw_http_head {
 	char path[OGW_HTTP_MAX_TARGET + 1];    /* percent-decoded, no query */
 	char query[OGW_HTTP_MAX_TARGET + 1];   /* after '?', as sent ("" when none) */
 	size_t content_length;
+	bool has_length;                       /* Content-Length was given */
+	bool streamed;                         /* the limits' streamed() said so */
 	const char *authorization;             /* into the parsed bytes; NULL: none */
 	size_t authorization_len;
 	bool keep_alive;

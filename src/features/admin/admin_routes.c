@@ -598,14 +598,121 @@ static void post_firmware(struct ogw_admin_req *r)
 
 	if (!json_is_object(body)) {
 		ogw_admin_reply_error(r, 400, "body", "body: expected a JSON object {\"location\": "
-				      "URL, \"chargers\": [ids], \"wave_size\": N, \"max_failures\": N}");
+				      "URL or \"file\": name, \"chargers\": [ids], \"wave_size\": N, "
+				      "\"max_failures\": N}");
 	} else if ((rc = ogw_rollout_start(r->gw, body, &field, err, sizeof(err))) < 0) {
-		ogw_admin_reply_error(r, rc == -EINVAL ? 400 : rc == -ENOMEM ? 500 : 409, field,
-				      "%s", err);
+		ogw_admin_reply_error(r, rc == -EINVAL ? 400 : rc == -ENOENT ? 404 :
+				      rc == -ENOMEM ? 500 : 409, field, "%s", err);
 	} else {
 		ogw_admin_reply_json(r, 202, ogw_rollout_json(r->gw));
 	}
 	json_decref(body);
+}
+
+/* ---- the operator's firmware files (features/files/fwstore.c) ------------------------ */
+
+#define FW_FILES "/api/firmware/files/"
+
+bool ogw_admin_streamed(const char *method, const char *path)
+{
+	return !strcmp(method, "PUT") && !strncmp(path, FW_FILES, strlen(FW_FILES));
+}
+
+/* fwstore.c's errors as HTTP statuses, and the field at fault. */
+static int fw_status(int rc, const char **ret_field)
+{
+	*ret_field = rc == -EINVAL || rc == -ENOENT ? "name" : rc == -EFBIG ? "body" : NULL;
+	switch (rc) {
+	case -EINVAL: return 400;
+	case -ENOENT: return 404;
+	case -EBUSY: case -ENOTSUP: return 409;
+	case -EFBIG: return 413;
+	case -EDQUOT: case -ENOSPC: return 507;
+	default: return 500;
+	}
+}
+
+static void fw_reply_error(struct ogw_admin_req *r, int rc, const char *err)
+{
+	const char *field;
+	int status = fw_status(rc, &field);
+	ogw_admin_reply_error(r, status, field, "%s", err);
+}
+
+static int fw_sink_write(struct ogw_admin_req *r, const char *data, size_t len)
+{
+	int rc = ogw_fw_put_write(r->sink_ctx, data, len);
+	if (rc == 0)
+		return 0;
+	ogw_fw_put_abort(r->sink_ctx);
+	r->sink_ctx = NULL;
+	ogw_admin_reply_error(r, rc == -ENOSPC || rc == -EDQUOT ? 507 : 500, "body",
+			      "body: Failed to write the file: %s", strerror(-rc));
+	return rc;
+}
+
+static void fw_sink_done(struct ogw_admin_req *r)
+{
+	char err[300];
+	int rc;
+	json_t *o = ogw_fw_put_commit(r->sink_ctx, &rc, err, sizeof(err));
+	r->sink_ctx = NULL;
+	if (o)
+		ogw_admin_reply_json(r, 201, o);
+	else
+		fw_reply_error(r, rc, err);
+}
+
+static void fw_sink_abandon(struct ogw_admin_req *r)
+{
+	ogw_fw_put_abort(r->sink_ctx);
+	r->sink_ctx = NULL;
+}
+
+static const struct ogw_admin_sink fw_sink = {
+	.write = fw_sink_write,
+	.done = fw_sink_done,
+	.abandon = fw_sink_abandon,
+};
+
+/* PUT /api/firmware/files/<name>: the body is the file, streamed to disk. */
+static void put_firmware_file(struct ogw_admin_req *r)
+{
+	struct ogw_fw_put *p;
+	char err[300];
+	int rc;
+
+	if (!r->has_length) {
+		ogw_admin_reply_error(r, 411, "Content-Length", "Content-Length: required (the "
+				      "file's size; curl -T sends it)");
+	} else if (!r->content_length) {
+		ogw_admin_reply_error(r, 400, "body", "body: empty: send the file's bytes");
+	} else if ((rc = ogw_fw_put_begin(r->gw, r->args[0], r->content_length, &p, err,
+					  sizeof(err))) < 0) {
+		fw_reply_error(r, rc, err);
+	} else {
+		r->sink = &fw_sink;
+		r->sink_ctx = p;
+	}
+}
+
+static void get_firmware_files(struct ogw_admin_req *r)
+{
+	json_t *o = ogw_fw_list_json(r->gw);
+	if (o)
+		ogw_admin_reply_json(r, 200, o);
+	else
+		ogw_admin_reply_error(r, 409, NULL, "the file server is off: set files.listen");
+}
+
+static void delete_firmware_file(struct ogw_admin_req *r)
+{
+	char err[300];
+	int rc = ogw_fw_delete(r->gw, r->args[0], err, sizeof(err));
+	if (rc < 0)
+		fw_reply_error(r, rc, err);
+	else
+		ogw_admin_reply_json(r, 200, json_pack("{s:s}", "deleted", r->args[0]));
 }
 
 /* ---- commands to a charger --------------------------------------------------------- */
@@ -1048,6 +1155,9 @@ static const struct route {
 	{ "DELETE", "/api/site/limit", delete_site_limit, false },
 	{ "GET", "/api/firmware", get_firmware, false },
 	{ "POST", "/api/firmware", post_firmware, false },
+	{ "GET", "/api/firmware/files", get_firmware_files, false },
+	{ "PUT", "/api/firmware/files/*", put_firmware_file, false },
+	{ "DELETE", "/api/firmware/files/*", delete_firmware_file, false },
 	{ "GET", "/api/chargers/*", get_charger, false }, /* first: takes "/api/chargers/" */
 	{ "GET", "/api/chargers", get_chargers, false },
 	{ "POST", "/api/chargers/*/reserve", post_reserve, false },
@@ -1104,6 +1214,15 @@ void ogw_admin_route(struct ogw_admin_req *r)
 	 * not even whether its path or charger id is valid. */
 	if (r->denied && !open_route(r)) {
 		ogw_admin_reply_error(r, 401, NULL, "authentication required");
+		return;
+	}
+	/* A file name the route's '*' cannot hold (a '/', too long) is a bad
+	 * name too, not an unknown path. */
+	const char *why;
+	if (!strncmp(r->path, FW_FILES, strlen(FW_FILES)) &&
+	    (r->path[strlen(FW_FILES)] || strcmp(r->method, "GET")) &&
+	    (why = ogw_fw_name_check(r->path + strlen(FW_FILES)))) {
+		ogw_admin_reply_error(r, 400, "name", "name: %s", why);
 		return;
 	}
 	bool path_known = false;

@@ -70,6 +70,8 @@ struct entry {
 	lws_dll2_owner_t asks;
 	unsigned int serving;       /* connections sending it now */
 	lws_dll2_owner_t tokens;
+	bool local;                 /* the operator's file (fwstore.c), url its name: never
+	                               dropped or deleted here, not in files.max_size */
 };
 
 struct token {
@@ -100,7 +102,7 @@ static struct entry *entry_find(struct ogw_files *fs, const char *url)
 {
 	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&fs->entries)) {
 		struct entry *e = lws_container_of(d, struct entry, list);
-		if (e->state != ENTRY_FAILED && !strcmp(e->url, url))
+		if (e->state != ENTRY_FAILED && !e->local && !strcmp(e->url, url))
 			return e;
 	} lws_end_foreach_dll(d);
 	return NULL;
@@ -139,9 +141,9 @@ static void entry_release(struct entry *e, bool keep_file)
 {
 	ogw_fetch_cancel(e->fetch);
 	e->fetch = NULL;
-	if (e->state == ENTRY_READY)
+	if (e->state == ENTRY_READY && !e->local)
 		e->fs->used -= e->size;
-	if (!keep_file) {
+	if (!keep_file && !e->local) {
 		char url_path[448];
 		snprintf(url_path, sizeof(url_path), "%s.url", e->path);
 		unlink(e->path);
@@ -175,7 +177,7 @@ static int make_room(struct ogw_files *fs, const struct entry *keep, uint64_t ne
 		struct entry *e = lws_container_of(d, struct entry, list);
 		if (fs->used + need <= cap)
 			break;
-		if (e != keep && e->state == ENTRY_READY && !e->serving) {
+		if (e != keep && e->state == ENTRY_READY && !e->serving && !e->local) {
 			ogw_info(NULL, "file %s: dropped (%llu bytes) to make room", e->url,
 				 (unsigned long long)e->size);
 			entry_free(e);
@@ -189,8 +191,9 @@ static void entry_touch(struct entry *e)
 {
 	lws_dll2_remove(&e->list);
 	lws_dll2_add_tail(&e->list, &e->fs->entries);
-	/* The file's mtime is its place in that order after a restart. */
-	if (e->state == ENTRY_READY)
+	/* The file's mtime is its place in that order after a restart (the
+	 * operator's files keep theirs: fwstore.c checks it). */
+	if (e->state == ENTRY_READY && !e->local)
 		utimensat(AT_FDCWD, e->path, NULL, 0);
 }
 
@@ -697,6 +700,24 @@ static struct entry *entry_new(struct ogw_files *fs, const char *url, const json
 	return e;
 }
 
+/* A path of its own on the file server for @charger to get @e: the
+ * location (malloc'd), or NULL. @src names the file for the log. */
+static char *offer_entry(struct ogw_files *fs, const char *charger, struct entry *e,
+			 struct token *tk, const char *src)
+{
+	struct ogw_log_ctx lc = { .charger = charger, .leg = "south" };
+	char name[NAME_MAX_LEN + 1], *loc = NULL;
+
+	ogw_files_token(tk->hex);
+	tk->e = e;
+	lws_dll2_add_tail(&tk->list, &e->tokens);
+	ogw_files_safe_name(src, name);
+	if (asprintf(&loc, "%s/f/%s%s%s", fs->base, tk->hex, *name ? "/" : "", name) < 0)
+		return NULL;
+	ogw_info(&lc, "firmware %s (%s): the charger gets %s", src, state_names[e->state], loc);
+	return loc;
+}
+
 /*
  * The location charger @charger gets for firmware @url (malloc'd in
  * *ret_loc): a path of its own on the file server, the download started
@@ -709,7 +730,6 @@ char *ogw_files_offer(struct ogw_files *fs, const char *charger, const char *url
 	struct ogw_log_ctx lc = { .charger = charger, .leg = "south" };
 	struct entry *e = entry_find(fs, url);
 	struct token *tk = calloc(1, sizeof(*tk));
-	char name[NAME_MAX_LEN + 1], *loc = NULL;
 
 	if (!tk || (!e && !(e = entry_new(fs, url, req, holder)))) {
 		ogw_err(&lc, "Failed to take the firmware download: out of memory");
@@ -718,18 +738,65 @@ char *ogw_files_offer(struct ogw_files *fs, const char *charger, const char *url
 			ask_free(a);
 		return NULL;
 	}
-	ogw_files_token(tk->hex);
-	tk->e = e;
-	lws_dll2_add_tail(&tk->list, &e->tokens);
 	if (a && e->state == ENTRY_READY)
 		ask_free(a);
 	else if (a)
 		lws_dll2_add_tail(&a->list, &e->asks);
-	ogw_files_safe_name(url, name);
-	if (asprintf(&loc, "%s/f/%s%s%s", fs->base, tk->hex, *name ? "/" : "", name) < 0)
+	return offer_entry(fs, charger, e, tk, url);
+}
+
+static struct entry *local_find(struct ogw_files *fs, const char *name)
+{
+	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&fs->entries)) {
+		struct entry *e = lws_container_of(d, struct entry, list);
+		if (e->local && !strcmp(e->url, name))
+			return e;
+	} lws_end_foreach_dll(d);
+	return NULL;
+}
+
+char *ogw_files_offer_local(struct ogw_files *fs, const char *charger, const char *name,
+			    const char *path, uint64_t size)
+{
+	struct entry *e = local_find(fs, name);
+	struct token *tk = calloc(1, sizeof(*tk));
+
+	if (tk && !e) {
+		e = calloc(1, sizeof(*e));
+		if (e && !(e->url = strdup(name))) {
+			free(e);
+			e = NULL;
+		}
+		if (e) {
+			/* ready at once: the file is on disk already */
+			e->fs = fs;
+			e->local = true;
+			e->state = ENTRY_READY;
+			e->size = size;
+			e->attempts_max = 1;
+			snprintf(e->path, sizeof(e->path), "%s", path);
+			uv_timer_init(ogw_loop_uv(), &e->timer);
+			e->timer.data = e;
+			lws_dll2_add_tail(&e->list, &fs->entries);
+		}
+	}
+	if (!tk || !e) {
+		struct ogw_log_ctx lc = { .charger = charger, .leg = "south" };
+		ogw_err(&lc, "Failed to offer firmware %s: out of memory", name);
+		free(tk);
 		return NULL;
-	ogw_info(&lc, "firmware %s (%s): the charger gets %s", url, state_names[e->state], loc);
-	return loc;
+	}
+	return offer_entry(fs, charger, e, tk, name);
+}
+
+int ogw_files_forget_local(struct ogw_files *fs, const char *name)
+{
+	struct entry *e = local_find(fs, name);
+	if (e && e->serving)
+		return -EBUSY;
+	if (e)
+		entry_free(e);
+	return 0;
 }
 
 static enum ogw_stage_verdict files_on_relay(struct ogw_leg *from, struct ogw_leg *to,

@@ -66,6 +66,7 @@ struct ogw_files {
 	const struct ogw_files_upload_ops *up_ops;
 	struct ogw_files_tls *tls;  /* tls.c: HTTPS with files.cert/key, NULL: plain HTTP */
 	struct rollout *rollout;    /* rollout.c: the last one started, or NULL */
+	struct fwstore *fw;         /* fwstore.c: the operator's firmware files */
 	unsigned int rollouts;      /* started so far: their ids */
 	struct ogw_ftpd *ftpd;      /* upload.c: files.ftp's server, NULL: none */
 	char ftp_base[256];         /* ftp://host:port a charger's FTP location starts
@@ -96,8 +97,23 @@ void ogw_files_conn_close(struct conn *c);
 struct ask;
 char *ogw_files_offer(struct ogw_files *fs, const char *charger, const char *url,
 		      const json_t *req, const json_t *holder, struct ask *a);
+/* The same for the operator's file @name at @path (fwstore.c): served as it
+ * is, one entry for every charger, never dropped by the cache. */
+char *ogw_files_offer_local(struct ogw_files *fs, const char *charger, const char *name,
+			    const char *path, uint64_t size);
+/* Chargers given @name are refused from now on (404): 0, or -EBUSY while
+ * one is downloading it (its Content-Length is the file's as it was). */
+int ogw_files_forget_local(struct ogw_files *fs, const char *name);
 /* Random hex into @ret. */
 void ogw_files_token(char ret[TOKEN_LEN + 1]);
+
+/* fwstore.c, for rollout.c: the operator's file @name (its path, size and
+ * sha256 hex), or -ENOENT. */
+int ogw_fw_lookup(struct ogw_files *fs, const char *name, char *ret_path, size_t pathlen,
+		  uint64_t *ret_size, char ret_sha[65]);
+/* A running rollout takes (@hold) or gives back @name: it cannot be
+ * replaced or deleted while taken. -ENOENT: no such file. */
+int ogw_fw_hold(struct ogw_files *fs, const char *name, bool hold);
 
 /*
  * upload.c's part of the file server, registered by ogw_files_logs_start()

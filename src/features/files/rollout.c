@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A firmware rollout the operator starts from the admin API (POST
- * /api/firmware): one URL, a list of chargers, updated in waves of N. Each
- * charger gets UpdateFirmware in its own version from the gateway itself,
- * with a location on the gateway's file server (the URL downloaded once,
- * files.c); the next wave starts when every charger of the last one has
+ * /api/firmware): one URL or one file uploaded to the gateway (fwstore.c),
+ * a list of chargers, updated in waves of N. Each charger gets
+ * UpdateFirmware in its own version from the gateway itself, with a
+ * location on the gateway's file server (the URL downloaded once,
+ * files.c; the file served as it is); the next wave starts when every charger of the last one has
  * reported Installed or failed, and the rollout stops when more than
  * max_failures chargers failed. It needs no CSMS. The stage only observes
  * the chargers' FirmwareStatusNotifications. One rollout at a time (the
@@ -55,7 +56,9 @@ struct ro_charger {
 struct rollout {
 	unsigned int gen;           /* tells answers of an earlier rollout apart */
 	struct ogw_gateway *gw;
-	char *url;
+	char *url;                  /* a URL's rollout, or NULL */
+	char *file;                 /* an uploaded file's (fwstore.c), or NULL */
+	char sha256[65];            /* the file's when the rollout started */
 	int wave_size, max_failures;
 	int timeout_s;              /* a wave's chargers have this long to report Installed */
 	uv_timer_t timer;
@@ -77,6 +80,7 @@ static void ro_closed(uv_handle_t *h)
 {
 	struct rollout *r = h->data;
 	free(r->url);
+	free(r->file);
 	free(r->ch);
 	free(r);
 }
@@ -85,6 +89,8 @@ static void ro_free(struct rollout *r)
 {
 	if (!r)
 		return;
+	if (r->state == RO_RUNNING && r->file && r->gw->files)
+		ogw_fw_hold(r->gw->files, r->file, false);
 	uv_timer_stop(&r->timer);
 	uv_close((uv_handle_t *)&r->timer, ro_closed);
 }
@@ -106,6 +112,9 @@ static void ro_set_state(struct rollout *r, enum ro_state st)
 {
 	ogw_info(NULL, "firmware rollout %u: %s -> %s (wave %d, %d failed)", r->gen,
 		 ro_names[r->state], ro_names[st], r->wave, r->failures);
+	/* Once it ends, its file may be replaced or deleted again. */
+	if (r->state == RO_RUNNING && st != RO_RUNNING && r->file)
+		ogw_fw_hold(r->gw->files, r->file, false);
 	r->state = st;
 	ro_save(r);
 }
@@ -169,13 +178,24 @@ static bool send_one(struct ogw_gateway *gw, struct rollout *r, size_t i)
 	}
 	ogw_time_rfc3339(now);
 	bool v16 = s->south.ver == OGW_OCPP16;
+	/* the location is the file server's, set below */
 	if (v16)
-		p = json_pack("{s:s, s:s}", "location", r->url, "retrieveDate", now);
+		p = json_pack("{s:s, s:s}", "location", "", "retrieveDate", now);
 	else
 		p = json_pack("{s:I, s:{s:s, s:s}}", "requestId", (json_int_t)(r->gen * 100000 + i),
-			      "firmware", "location", r->url, "retrieveDateTime", now);
+			      "firmware", "location", "", "retrieveDateTime", now);
 	holder = v16 ? p : json_object_get(p, "firmware");
-	char *loc = p ? ogw_files_offer(gw->files, c->id, r->url, p, holder, NULL) : NULL;
+	char path[512], sha[65];
+	uint64_t size;
+	if (r->file && (ogw_fw_lookup(gw->files, r->file, path, sizeof(path), &size, sha) < 0 ||
+			strcmp(sha, r->sha256))) {
+		/* only by hand, between two runs: the API refuses it while the rollout runs */
+		json_decref(p);
+		ch_set(r, c, CH_FAILED, "the firmware file is gone or changed");
+		return false;
+	}
+	char *loc = !p ? NULL : r->file ? ogw_files_offer_local(gw->files, c->id, r->file, path, size)
+				       : ogw_files_offer(gw->files, c->id, r->url, p, holder, NULL);
 	struct ro_call *rc = calloc(1, sizeof(*rc));
 	if (!loc || !rc) {
 		json_decref(p);
@@ -312,8 +332,10 @@ static int int_field(const json_t *body, const char *key, int dflt, int min, int
 int ogw_rollout_start(struct ogw_gateway *gw, const json_t *body, const char **ret_field,
 		      char *err, size_t errlen)
 {
-	const char *url = json_string_value(json_object_get(body, "location"));
+	const json_t *loc = json_object_get(body, "location"), *file = json_object_get(body, "file");
+	const char *url = json_string_value(loc), *name = json_string_value(file);
 	const json_t *list = json_object_get(body, "chargers"), *v;
+	char sha[65] = "";
 	struct ogw_files *fs = gw->files;
 	struct rollout *r, *cur = fs ? fs->rollout : NULL;
 	size_t i;
@@ -328,10 +350,28 @@ int ogw_rollout_start(struct ogw_gateway *gw, const json_t *body, const char **r
 		snprintf(err, errlen, "rollout %u is still running", cur->gen);
 		return -EBUSY;
 	}
+	*ret_field = loc ? "file" : "location";
+	if (!loc == !file) {
+		snprintf(err, errlen, "%s: give either location (a URL) or file (the name of a file "
+			 "uploaded with PUT /api/firmware/files/<name>)%s", *ret_field,
+			 loc ? ", not both" : "");
+		return -EINVAL;
+	}
 	*ret_field = "location";
-	if (!url || !ogw_fetch_scheme_ok(url)) {
+	if (loc && (!url || !ogw_fetch_scheme_ok(url))) {
 		snprintf(err, errlen, "location: expected an http, https, ftp or ftps URL");
 		return -EINVAL;
+	}
+	*ret_field = "file";
+	const char *why = name ? ogw_fw_name_check(name) : "expected a file name";
+	if (file && why) {
+		snprintf(err, errlen, "file: %s", why);
+		return -EINVAL;
+	}
+	if (file && ogw_fw_lookup(fs, name, NULL, 0, NULL, sha) < 0) {
+		snprintf(err, errlen, "file: no firmware file %s (GET /api/firmware/files lists "
+			 "them)", name);
+		return -ENOENT;
 	}
 	*ret_field = "chargers";
 	if (!json_is_array(list) || !json_array_size(list) ||
@@ -369,13 +409,19 @@ int ogw_rollout_start(struct ogw_gateway *gw, const json_t *body, const char **r
 	}
 	*ret_field = NULL;
 	r = calloc(1, sizeof(*r));
-	if (!r || !(r->url = strdup(url)) || !(r->ch = calloc(json_array_size(list), sizeof(*r->ch)))) {
-		if (r)
+	if (!r || !(url ? (r->url = strdup(url)) : (r->file = strdup(name))) ||
+	    !(r->ch = calloc(json_array_size(list), sizeof(*r->ch)))) {
+		if (r) {
 			free(r->url);
+			free(r->file);
+		}
 		free(r);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	memcpy(r->sha256, sha, sizeof(sha));
+	if (r->file)
+		ogw_fw_hold(fs, r->file, true);
 	r->gw = gw;
 	r->timeout_s = timeout_s;
 	uv_timer_init(ogw_loop_uv(), &r->timer);
@@ -388,8 +434,9 @@ int ogw_rollout_start(struct ogw_gateway *gw, const json_t *body, const char **r
 	r->gen = ++fs->rollouts;
 	ro_free(cur);
 	fs->rollout = r;
-	ogw_info(NULL, "firmware rollout %u: %s to %zu charger(s), waves of %d, stop above %d "
-		 "failure(s)", r->gen, url, r->n, wave_size, max_failures);
+	ogw_info(NULL, "firmware rollout %u: %s%s to %zu charger(s), waves of %d, stop above %d "
+		 "failure(s)", r->gen, url ? url : "file ", url ? "" : name, r->n, wave_size,
+		 max_failures);
 	next_wave(gw, r);
 	return 0;
 }
@@ -405,10 +452,17 @@ json_t *ogw_rollout_json(struct ogw_gateway *gw)
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:i}", "id", r->ch[i].id,
 						      "state", ch_names[r->ch[i].state], "detail",
 						      r->ch[i].detail, "wave", r->ch[i].wave));
-	return json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:o}", "id", r->gen, "state",
-			 ro_names[r->state], "location", r->url, "wave_size", r->wave_size,
-			 "max_failures", r->max_failures, "charger_timeout", r->timeout_s, "wave",
-			 r->wave, "failures", r->failures, "chargers", list);
+	json_t *o = json_pack("{s:i, s:s, s:i, s:i, s:i, s:i, s:i, s:o}", "id", r->gen, "state",
+			      ro_names[r->state], "wave_size", r->wave_size, "max_failures",
+			      r->max_failures, "charger_timeout", r->timeout_s, "wave", r->wave,
+			      "failures", r->failures, "chargers", list);
+	if (o && r->file) {
+		json_object_set_new(o, "file", json_string(r->file));
+		json_object_set_new(o, "sha256", json_string(r->sha256));
+	} else if (o) {
+		json_object_set_new(o, "location", json_string(r->url));
+	}
+	return o;
 }
 
 static int name_index(const char *const *names, size_t n, const char *name)
@@ -424,18 +478,26 @@ static struct rollout *ro_parse(struct ogw_gateway *gw, const json_t *doc)
 {
 	const json_t *list = json_object_get(doc, "chargers"), *o;
 	const char *url = json_string_value(json_object_get(doc, "location"));
+	const char *file = json_string_value(json_object_get(doc, "file"));
+	const char *sha = json_string_value(json_object_get(doc, "sha256"));
 	int st = name_index(ro_names, sizeof(ro_names) / sizeof(ro_names[0]),
 			    json_string_value(json_object_get(doc, "state")));
 	size_t n = json_array_size(list), i;
-	if (!url || st < 0 || !n || n > ROLLOUT_MAX_CHARGERS)
+	if (!url == !file || (file && (ogw_fw_name_check(file) || !sha || strlen(sha) != 64)) ||
+	    st < 0 || !n || n > ROLLOUT_MAX_CHARGERS)
 		return NULL;
 	struct rollout *r = calloc(1, sizeof(*r));
-	if (!r || !(r->url = strdup(url)) || !(r->ch = calloc(n, sizeof(*r->ch)))) {
-		if (r)
+	if (!r || !(url ? (r->url = strdup(url)) : (r->file = strdup(file))) ||
+	    !(r->ch = calloc(n, sizeof(*r->ch)))) {
+		if (r) {
 			free(r->url);
+			free(r->file);
+		}
 		free(r);
 		return NULL;
 	}
+	if (file)
+		snprintf(r->sha256, sizeof(r->sha256), "%s", sha);
 	r->gw = gw;
 	r->n = n;
 	r->state = (enum ro_state)st;
@@ -463,6 +525,7 @@ static struct rollout *ro_parse(struct ogw_gateway *gw, const json_t *doc)
 	}
 	if (!ok) {
 		free(r->url);
+		free(r->file);
 		free(r->ch);
 		free(r);
 		return NULL;
@@ -489,6 +552,9 @@ void ogw_rollout_restore(struct ogw_gateway *gw)
 	fs->rollouts = r->gen;
 	if (r->state != RO_RUNNING)
 		return;
+	if (r->file && ogw_fw_hold(fs, r->file, true) < 0)
+		ogw_warn(NULL, "firmware rollout %u: its file %s is gone: the chargers still to "
+			 "send to fail", r->gen, r->file);
 	size_t again = 0;
 	for (size_t i = 0; i < r->next; i++)
 		if (r->ch[i].state == CH_SENT) {

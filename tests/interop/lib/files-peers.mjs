@@ -14,7 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { freePort, waitFor } from './harness.mjs';
+import { freePort, waitFor, withTimeout } from './harness.mjs';
 
 export const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
 
@@ -283,3 +283,32 @@ export async function startFtpd(files = {}) {
     },
   };
 }
+
+// PUT /api/firmware/files/<name> with `body` (a Buffer: fetch sends its length).
+export async function putFile(gw, name, body, headers) {
+  const r = await fetch(`${gw.adminUrl}/api/firmware/files/${name}`, { method: 'PUT', headers, body });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, json, text };
+}
+
+// A request written by hand on a socket of the admin API: `head` (the
+// request line and fields, no blank line), then `body`; with `cut`, the
+// socket is destroyed after the body instead of waiting for an answer.
+export function rawAdmin(gw, head, body = Buffer.alloc(0), { cut = false } = {}) {
+  const { hostname, port } = new URL(gw.adminUrl);
+  return withTimeout(new Promise((resolve, reject) => {
+    const sock = net.connect(Number(port), hostname);
+    let got = '';
+    sock.on('data', (d) => { got += d.toString('latin1'); });
+    sock.on('error', (err) => (cut ? resolve('') : reject(err)));
+    sock.on('close', () => resolve(got));
+    sock.write(`${head}\r\n\r\n`);
+    sock.write(body, () => { if (cut) setTimeout(() => sock.destroy(), 100); });
+  }), 10000, 'the admin API\'s answer');
+}
+
+// An answer of rawAdmin(): its status, and its JSON body.
+export const statusOf = (text) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+export const bodyOf = (text) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));

@@ -83,6 +83,35 @@ Test(admin_http, content_length)
 		"Content-Length", "given twice");
 }
 
+static bool streams(const char *method, const char *path)
+{
+	return !strcmp(method, "PUT") && !strncmp(path, "/api/firmware/files/", 20);
+}
+
+/* A firmware file's PUT: its length is the admin API's to check, not max_body's. */
+Test(admin_http, streamed_body)
+{
+	const struct ogw_http_limits sl = { .max_head = 8192, .max_body = 65536,
+					    .streamed = streams };
+	struct ogw_http_head h;
+	const char *big = "PUT /api/firmware/files/fw.bin HTTP/1.1\r\nContent-Length: "
+			  "209715200\r\n\r\n";
+	cr_assert_gt(ogw_http_parse_head(big, strlen(big), &sl, &h), 0);
+	cr_assert(h.streamed);
+	cr_assert(h.has_length);
+	cr_assert_eq(h.content_length, 209715200);
+	const char *none = "PUT /api/firmware/files/fw.bin HTTP/1.1\r\n\r\n";
+	cr_assert_gt(ogw_http_parse_head(none, strlen(none), &sl, &h), 0);
+	cr_assert(h.streamed);
+	cr_assert_not(h.has_length, "no Content-Length: the route answers 411");
+	const char *other = "PUT /api/site/limit HTTP/1.1\r\nContent-Length: 209715200\r\n\r\n";
+	cr_assert_lt(ogw_http_parse_head(other, strlen(other), &sl, &h), 0);
+	cr_assert_eq(h.status, 413, "other routes keep max_body");
+	const char *post = "POST /api/firmware/files/fw.bin HTTP/1.1\r\nContent-Length: 70000\r\n\r\n";
+	cr_assert_lt(ogw_http_parse_head(post, strlen(post), &sl, &h), 0);
+	cr_assert_eq(h.status, 413, "only PUT streams");
+}
+
 Test(admin_http, request_line)
 {
 	refused("TRACE / HTTP/1.1\r\n\r\n", 501, "method", "method TRACE is not implemented");
