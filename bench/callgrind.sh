@@ -13,7 +13,7 @@ out=${1:?usage: bench/callgrind.sh OUT [OCPPGW_BINARY]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 gw=${2:-$root/build/src/ocppgw}
 sim=${OCPPGW_SIM_BIN:-$root/build/src/sim/ocppgw-sim}
-dir=$(mktemp -d /tmp/ocppgw-callgrind-XXXXXX)
+dir=$(mktemp -d -t ocppgw-callgrind.XXXXXX)   # under $TMPDIR, else /tmp
 rp='' gp='' rport=''
 trap 'kill $rp $gp 2>/dev/null || true; rm -rf "$dir"' EXIT
 "$sim" --csms --listen 127.0.0.1:0 -q >"$dir/resp.out" 2>"$dir/resp.err" & rp=$!

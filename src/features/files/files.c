@@ -98,11 +98,12 @@ static void entry_set_state(struct entry *e, enum entry_state st)
 	e->state = st;
 }
 
-static struct entry *entry_find(struct ogw_files *fs, const char *url)
+/* The download of @url, or with @local the operator's file named @url. */
+static struct entry *entry_find(struct ogw_files *fs, const char *url, bool local)
 {
 	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&fs->entries)) {
 		struct entry *e = lws_container_of(d, struct entry, list);
-		if (e->state != ENTRY_FAILED && !e->local && !strcmp(e->url, url))
+		if (e->state != ENTRY_FAILED && e->local == local && !strcmp(e->url, url))
 			return e;
 	} lws_end_foreach_dll(d);
 	return NULL;
@@ -728,7 +729,7 @@ char *ogw_files_offer(struct ogw_files *fs, const char *charger, const char *url
 		      const json_t *req, const json_t *holder, struct ask *a)
 {
 	struct ogw_log_ctx lc = { .charger = charger, .leg = "south" };
-	struct entry *e = entry_find(fs, url);
+	struct entry *e = entry_find(fs, url, false);
 	struct token *tk = calloc(1, sizeof(*tk));
 
 	if (!tk || (!e && !(e = entry_new(fs, url, req, holder)))) {
@@ -745,20 +746,10 @@ char *ogw_files_offer(struct ogw_files *fs, const char *charger, const char *url
 	return offer_entry(fs, charger, e, tk, url);
 }
 
-static struct entry *local_find(struct ogw_files *fs, const char *name)
-{
-	lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&fs->entries)) {
-		struct entry *e = lws_container_of(d, struct entry, list);
-		if (e->local && !strcmp(e->url, name))
-			return e;
-	} lws_end_foreach_dll(d);
-	return NULL;
-}
-
 char *ogw_files_offer_local(struct ogw_files *fs, const char *charger, const char *name,
 			    const char *path, uint64_t size)
 {
-	struct entry *e = local_find(fs, name);
+	struct entry *e = entry_find(fs, name, true);
 	struct token *tk = calloc(1, sizeof(*tk));
 
 	if (tk && !e) {
@@ -791,7 +782,7 @@ char *ogw_files_offer_local(struct ogw_files *fs, const char *charger, const cha
 
 int ogw_files_forget_local(struct ogw_files *fs, const char *name)
 {
-	struct entry *e = local_find(fs, name);
+	struct entry *e = entry_find(fs, name, true);
 	if (e && e->serving)
 		return -EBUSY;
 	if (e)

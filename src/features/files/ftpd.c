@@ -254,13 +254,7 @@ static int spawn_child(struct ogw_ftpd *d)
 int ogw_ftpd_start(const struct ogw_ftpd_conf *c, const struct ogw_ftpd_ops *ops, void *arg,
 		   struct ogw_ftpd **ret)
 {
-	/* Checked here so that a missing program stops the start with its name. */
-	if (access(c->server, X_OK) < 0) {
-		int e = errno;
-		ogw_err(NULL, "files.ftp.server %s: %s (Debian: install ocppgw's ocppgw-ftpd and "
-			"python3-pyftpdlib)", c->server, strerror(e));
-		return -e;
-	}
+	/* The program was checked with the config's other files (src/config/files.c). */
 	struct ogw_ftpd *d = calloc(1, sizeof(*d));
 	if (!d || !(d->server = strdup(c->server)) || !(d->addr = strdup(c->addr)) ||
 	    !(d->root = strdup(c->root)) ||

@@ -62,12 +62,9 @@ const char *ogw_fw_name_check(const char *name)
 		return "expected 1 to 64 characters";
 	if (name[0] == '.')
 		return "must not start with '.'";
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '-' || c == '_'))
+	for (size_t i = 0; i < n; i++)
+		if (!ogw_files_name_char(name[i]))
 			return "letters, digits, '.', '-' and '_' only";
-	}
 	return NULL;
 }
 
@@ -246,10 +243,10 @@ int ogw_fw_put_begin(struct ogw_gateway *gw, const char *name, uint64_t size,
 			 c->files_firmware_max_files);
 		return -EDQUOT;
 	}
-	if (bytes_taken(fw, name) + size > c->files_firmware_max_size) {
+	uint64_t taken = bytes_taken(fw, name);
+	if (taken + size > c->files_firmware_max_size) {
 		snprintf(err, errlen, "files.firmware_max_size (%zu bytes) would be passed: %llu "
-			 "bytes are taken", c->files_firmware_max_size,
-			 (unsigned long long)bytes_taken(fw, name));
+			 "bytes are taken", c->files_firmware_max_size, (unsigned long long)taken);
 		return -EDQUOT;
 	}
 	if (statvfs(fw->dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < size) {
@@ -288,21 +285,13 @@ int ogw_fw_put_begin(struct ogw_gateway *gw, const char *name, uint64_t size,
 
 int ogw_fw_put_write(struct ogw_fw_put *p, const void *data, size_t len)
 {
-	size_t off = 0;
-
 	if (!p->fs)
 		return -ESHUTDOWN;
 	if (len > p->size - p->got)
 		return -EFBIG;
-	/* One socket read's worth per write(), as upload.c does for a charger's log. */
-	while (off < len) {
-		ssize_t w = write(p->fd, (const char *)data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		off += (size_t)w;
-	}
+	int r = ogw_files_write_all(p->fd, data, len);
+	if (r < 0)
+		return r;
 	mbedtls_md_update(&p->md, data, len);
 	p->got += len;
 	return 0;

@@ -7,8 +7,10 @@
 #ifndef OGW_FILES_INTERNAL_H
 #define OGW_FILES_INTERNAL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -72,6 +74,24 @@ struct ogw_files {
 	char ftp_base[256];         /* ftp://host:port a charger's FTP location starts
 	                               with; "" until the server is ready */
 };
+
+/* All of @data to @fd, a short write() continued: 0, or -errno (-EIO for
+ * a write() of nothing). One socket read's worth at a time, on the loop,
+ * as the uploads of charger logs (upload.c) and firmware files (fwstore.c)
+ * arrive. */
+static inline int ogw_files_write_all(int fd, const void *data, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, (const char *)data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		off += (size_t)w;
+	}
+	return 0;
+}
 
 /* tls.c: a connection's I/O, plain or HTTPS, with libuv's callback types
  * (a write sends c->out; its callback gets &c->wr with .data = c). */

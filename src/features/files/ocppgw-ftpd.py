@@ -161,10 +161,10 @@ class Fs(AbstractedFS):
     tokens = None
 
     def open(self, filename, mode):
-        if 'r' in mode and '+' not in mode:
-            raise OSError(errno.EACCES, 'reading is not allowed')
-        if 'a' in mode or '+' in mode:
-            raise OSError(errno.EACCES, 'appending is not allowed, store the whole file')
+        # a whole new file only (RETR and APPE are refused by the permissions;
+        # STOR after REST would open it 'r+')
+        if mode != 'wb':
+            raise OSError(errno.EACCES, 'only a whole file may be stored')
         token, name = self.tokens.of(filename)
         if token is None:
             raise OSError(errno.EACCES, 'not a directory for uploads')
@@ -180,7 +180,6 @@ class Fs(AbstractedFS):
 
 class Handler(FTPHandler):
     tokens = None
-    cap_of = {}
 
     def _finished(self, path, ok):
         token, name = self.tokens.of(path)

@@ -84,8 +84,7 @@ void ogw_files_safe_name(const char *url, char ret[NAME_MAX_LEN + 1])
 	while (start > url && start[-1] != '/')
 		start--;
 	for (const char *p = start; p < end && n < NAME_MAX_LEN; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_')
+		if (ogw_files_name_char(*p))
 			ret[n++] = *p;
 	ret[n] = '\0';
 }

@@ -38,5 +38,11 @@ void ogw_files_parse_request(const char *head, struct ogw_files_request *ret);
 
 /* The file name at the end of @url's path, only [A-Za-z0-9._-]. */
 void ogw_files_safe_name(const char *url, char ret[NAME_MAX_LEN + 1]);
+/* A character a file name kept here may have: letters, digits, ".-_". */
+static inline bool ogw_files_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_';
+}
 
 #endif

@@ -4,9 +4,9 @@
  * /api/firmware): one URL or one file uploaded to the gateway (fwstore.c),
  * a list of chargers, updated in waves of N. Each charger gets
  * UpdateFirmware in its own version from the gateway itself, with a
- * location on the gateway's file server (the URL downloaded once,
- * files.c; the file served as it is); the next wave starts when every charger of the last one has
- * reported Installed or failed, and the rollout stops when more than
+ * location on the gateway's file server (the URL downloaded once, files.c;
+ * the file served as it is); the next wave starts when every charger of
+ * the last one has reported Installed or failed, and the rollout stops when more than
  * max_failures chargers failed. It needs no CSMS. The stage only observes
  * the chargers' FirmwareStatusNotifications. One rollout at a time (the
  * last one is kept for GET /api/firmware), kept in the store at every
@@ -76,13 +76,30 @@ struct ro_call {
 	size_t i;
 };
 
-static void ro_closed(uv_handle_t *h)
+static void ro_discard(struct rollout *r)
 {
-	struct rollout *r = h->data;
 	free(r->url);
 	free(r->file);
 	free(r->ch);
 	free(r);
+}
+
+/* A rollout of @url or of the uploaded @file, room for @n chargers; its
+ * timer not started yet (ro_discard() undoes it), or NULL. */
+static struct rollout *ro_new(const char *url, const char *file, size_t n)
+{
+	struct rollout *r = calloc(1, sizeof(*r));
+	if (r && (url ? (r->url = strdup(url)) : (r->file = strdup(file))) &&
+	    (r->ch = calloc(n, sizeof(*r->ch))))
+		return r;
+	if (r)
+		ro_discard(r);
+	return NULL;
+}
+
+static void ro_closed(uv_handle_t *h)
+{
+	ro_discard(h->data);
 }
 
 static void ro_free(struct rollout *r)
@@ -408,14 +425,7 @@ int ogw_rollout_start(struct ogw_gateway *gw, const json_t *body, const char **r
 		return -EINVAL;
 	}
 	*ret_field = NULL;
-	r = calloc(1, sizeof(*r));
-	if (!r || !(url ? (r->url = strdup(url)) : (r->file = strdup(name))) ||
-	    !(r->ch = calloc(json_array_size(list), sizeof(*r->ch)))) {
-		if (r) {
-			free(r->url);
-			free(r->file);
-		}
-		free(r);
+	if (!(r = ro_new(url, name, json_array_size(list)))) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -486,16 +496,9 @@ static struct rollout *ro_parse(struct ogw_gateway *gw, const json_t *doc)
 	if (!url == !file || (file && (ogw_fw_name_check(file) || !sha || strlen(sha) != 64)) ||
 	    st < 0 || !n || n > ROLLOUT_MAX_CHARGERS)
 		return NULL;
-	struct rollout *r = calloc(1, sizeof(*r));
-	if (!r || !(url ? (r->url = strdup(url)) : (r->file = strdup(file))) ||
-	    !(r->ch = calloc(n, sizeof(*r->ch)))) {
-		if (r) {
-			free(r->url);
-			free(r->file);
-		}
-		free(r);
+	struct rollout *r = ro_new(url, file, n);
+	if (!r)
 		return NULL;
-	}
 	if (file)
 		snprintf(r->sha256, sizeof(r->sha256), "%s", sha);
 	r->gw = gw;
@@ -524,10 +527,7 @@ static struct rollout *ro_parse(struct ogw_gateway *gw, const json_t *doc)
 		r->ch[i].wave = (int)json_integer_value(json_object_get(o, "wave"));
 	}
 	if (!ok) {
-		free(r->url);
-		free(r->file);
-		free(r->ch);
-		free(r);
+		ro_discard(r);
 		return NULL;
 	}
 	uv_timer_init(ogw_loop_uv(), &r->timer);

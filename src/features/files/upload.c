@@ -496,26 +496,18 @@ static void received(struct conn *c)
 static void upload_body(struct conn *c, const char *data, size_t len)
 {
 	struct upload *u = c->up;
-	size_t off = 0;
 
 	if (len > c->body_len - c->body_got)
 		len = (size_t)(c->body_len - c->body_got);
-	/* One read's worth (at most CHUNK bytes) per write(). */
-	while (off < len) {
-		ssize_t w = write(u->fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			struct ogw_log_ctx lc = { .charger = u->charger, .leg = "south" };
-			ogw_err(&lc, "log upload %s: Failed to write the file: %s", u->token,
-				strerror(errno));
-			c->up = NULL;
-			up_set_state(u, UP_FAILED);
-			ogw_files_read_stop(c);
-			ogw_files_reply(c, 507, "Insufficient Storage");
-			return;
-		}
-		off += (size_t)w;
+	int r = ogw_files_write_all(u->fd, data, len);
+	if (r < 0) {
+		struct ogw_log_ctx lc = { .charger = u->charger, .leg = "south" };
+		ogw_err(&lc, "log upload %s: Failed to write the file: %s", u->token, strerror(-r));
+		c->up = NULL;
+		up_set_state(u, UP_FAILED);
+		ogw_files_read_stop(c);
+		ogw_files_reply(c, 507, "Insufficient Storage");
+		return;
 	}
 	c->body_got += len;
 	if (c->body_got == c->body_len)

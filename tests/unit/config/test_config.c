@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -37,6 +36,17 @@ static void expect_ok(const char *text, struct loaded *l)
 		cr_log_error("%s", l->errs.msgs[i]);
 	cr_assert_eq(l->rc, 0, "for: %s", text);
 	cr_assert_eq(l->errs.n, 0);
+}
+
+/* @text loads, and ogw_conf_check() finds exactly the @n errors @want. */
+static void expect_check_errors(const char *text, const char *const *want, size_t n)
+{
+	struct loaded l;
+
+	expect_ok(text, &l);
+	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
+	expect_errors(&l.errs, l.path, want, n);
+	loaded_free(&l);
 }
 
 static void assert_defaults(const struct ogw_conf *c)
@@ -665,13 +675,8 @@ Test(config, check_cross_field_rules)
 		" tls.require_client_cert needs tls.ca to verify chargers",
 		" csms.key is set without csms.cert",
 	};
-	struct loaded l;
-
-	expect_ok("tls = { cert = \"/s.pem\"; require_client_cert = true; };\n"
-		  "csms = { key = \"/c.key\"; };\n", &l);
-	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
-	expect_errors(&l.errs, l.path, want, 3);
-	loaded_free(&l);
+	expect_check_errors("tls = { cert = \"/s.pem\"; require_client_cert = true; };\n"
+			    "csms = { key = \"/c.key\"; };\n", want, 3);
 }
 
 /* The file server's HTTPS takes a certificate and its key, or neither. */
@@ -680,12 +685,8 @@ Test(config, files_cert_needs_its_key)
 	static const char *const want[] = {
 		" files.cert and files.key go together (HTTPS)",
 	};
-	struct loaded l;
-
-	expect_ok("files = { listen = \"127.0.0.1:8090\"; cert = \"/f.pem\"; };\n", &l);
-	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
-	expect_errors(&l.errs, l.path, want, 1);
-	loaded_free(&l);
+	expect_check_errors("files = { listen = \"127.0.0.1:8090\"; cert = \"/f.pem\"; };\n",
+			    want, 1);
 }
 
 /* files.ftp: its settings read, each bad one named with its line. */
@@ -727,11 +728,8 @@ Test(config, files_ftp)
 		" files.ftp.listen needs files.listen (the file server's settings and storage)",
 		" files.ftp.public_url: expected an ftp:// URL",
 	};
-	expect_ok("files = { ftp = { listen = \"0.0.0.0:2121\"; public_url = \"http://x\"; }; };\n",
-		  &l);
-	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
-	expect_errors(&l.errs, l.path, want, 2);
-	loaded_free(&l);
+	expect_check_errors("files = { ftp = { listen = \"0.0.0.0:2121\"; public_url = \"http://x\"; "
+			    "}; };\n", want, 2);
 }
 
 /* files.ftp.server is checked only when an FTP server is to be started. */
@@ -758,20 +756,19 @@ Test(config, files_ftp_server_checked_when_used)
 	free(want);
 	loaded_free(&l);
 
-	/* a file without any x bit (root may run whatever has one) */
-	char plain[] = "/tmp/ocppgw-ftpd-XXXXXX", text[256];
-	int fd = mkstemp(plain);
-	cr_assert_geq(fd, 0);
-	close(fd);
-	cr_assert_eq(chmod(plain, 0644), 0);
+	/* a file without any x bit (root may run whatever has one): the
+	 * config file of another load, made 0600 by load_text() */
+	struct loaded plain;
+	char text[256];
+	load_text(&plain, "\n");
 	snprintf(text, sizeof(text), "files = { listen = \"127.0.0.1:8090\";\n"
-		 "  ftp = { listen = \"0.0.0.0:2121\"; server = \"%s\"; }; };\n", plain);
+		 "  ftp = { listen = \"0.0.0.0:2121\"; server = \"%s\"; }; };\n", plain.path);
 	load_text(&l, text);
 	cr_expect_eq(ogw_conf_check_files(&l.conf, &l.errs), -EINVAL);
-	unlink(plain);
 	cr_expect(l.errs.n == 1 && strstr(l.errs.msgs[0], "cannot be run: permission denied"),
 		  "%s", l.errs.n ? l.errs.msgs[0] : "(no error)");
 	loaded_free(&l);
+	loaded_free(&plain);
 }
 
 Test(config, check_catches_bad_overrides)
@@ -1195,10 +1192,8 @@ Test(config, security_settings)
 
 	static const char *const want[] = { " listen: tls.crl needs tls.ca (the CAs whose "
 					    "revocations it lists)" };
-	expect_ok("tls = { cert = \"/s.pem\"; key = \"/s.key\"; crl = \"/crl.pem\"; };\n", &l);
-	cr_assert_eq(ogw_conf_check(&l.conf, &l.errs), -EINVAL);
-	expect_errors(&l.errs, l.path, want, 1);
-	loaded_free(&l);
+	expect_check_errors("tls = { cert = \"/s.pem\"; key = \"/s.key\"; crl = \"/crl.pem\"; };\n",
+			    want, 1);
 }
 
 /* files: off by default; listen, caps and retry settings read with their ranges. */
