@@ -88,6 +88,9 @@ check_subcommands() {
 		ship_die "validate of an invalid frame: $out"
 	out=$(docker run --rm "$IMAGE" sim --help)
 	grep -q 'ocppgw-sim --csms' <<<"$out" || ship_die "sim --help: $out"
+	# files.ftp's program is in the image (its python3-pyftpdlib is not: docs/FILES.md)
+	docker run --rm --entrypoint /usr/bin/test "$IMAGE" -x /usr/libexec/ocppgw/ocppgw-ftpd ||
+		ship_die "the image lacks an executable /usr/libexec/ocppgw/ocppgw-ftpd"
 	# No subcommand: the daemon with the image's config.
 	out=$(docker run --rm "$IMAGE" --check-config)
 	[ "$out" = "/etc/ocppgw/ocppgw.conf: configuration OK" ] || ship_die "--check-config: $out"
