@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  connectCharger, freePort, SRC_ROOT, startCsms, startGateway, stopAll, tmpDir, waitFor,
+  connectCharger, freePort, listeningOn, SRC_ROOT, startCsms, startGateway, stopAll, tmpDir, waitFor,
 } from './lib/harness.mjs';
 import { haveFtpd, logHost, sha256, simLog, startFtpd } from './lib/files-peers.mjs';
 import { fleetResponders, startFleet } from './lib/sim-peers.mjs';
@@ -94,6 +94,10 @@ describe('sim chargers uploading logs by FTP through the gateway', { timeout: 12
 
   const statuses = (id, requestId) => csms.heard.filter((h) => h.id === id &&
     (requestId === undefined || h.requestId === requestId)).map((h) => h.status);
+
+  it('the FTP server listens on files.ftp.listen only', () => {
+    assert.deepEqual(listeningOn(ftpPort), [`127.0.0.1:${ftpPort}`]);
+  });
 
   it('1.6 GetDiagnostics to ftp://: the sim stores its log on the gateway by FTP, the CSMS host gets the bytes', async () => {
     const res = await (await csms.waitClient('FTP16-1')).call('GetDiagnostics', { location: `${ftpd.base}/logs/` });

@@ -9,7 +9,6 @@
 // getting its answers meanwhile.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -17,8 +16,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  adminApi as api, connectCharger, freePort, runOcppgw, sleep, startGateway, stopAll, tmpDir, waitFor,
-  withTimeout,
+  adminApi as api, connectCharger, freePort, listeningOn as listening, runOcppgw, sleep, startGateway,
+  stopAll, tmpDir, waitFor, withTimeout,
 } from './lib/harness.mjs';
 import { SLOW_EXIT_MS, launchGateway } from './lib/launch.mjs';
 
@@ -243,12 +242,6 @@ describe('admin requests with a bad Content-Length do nothing (finding 6)', { ti
     await stillServing(gw, c, 'bad Content-Lengths');
   });
 });
-
-// The addresses `ss -ltn` shows listening on @port.
-function listening(port) {
-  const out = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[3]).sort();
-}
 
 const hasIPv6Loopback = (() => {
   try {

@@ -7,7 +7,7 @@
 // started it. It holds no test cases itself.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -63,6 +63,12 @@ export function withTimeout(promise, ms, what) {
 }
 
 // A port nobody listens on right now: bind 127.0.0.1:0, read it, close.
+// The addresses `ss -ltn` shows listening on @port ("127.0.0.1:9000", "*:9000"...).
+export function listeningOn(port) {
+  const out = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[3]).sort();
+}
+
 export async function freePort() {
   const srv = net.createServer();
   srv.listen(0, '127.0.0.1');
