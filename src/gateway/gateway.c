@@ -287,8 +287,11 @@ static int create_vhosts(struct ogw_gateway *gw)
 {
 	const struct ogw_conf *c = &gw->conf;
 
-	/* Before the south listener: its "listening on" line means ready. */
+	/* Every other door before the south listener: its "listening on" line
+	 * means ready, so a port taken elsewhere fails the start before it. */
 	int r = ogw_admin_start(gw);
+	if (r == 0)
+		r = ogw_files_start(gw);
 	if (r < 0)
 		return r;
 	doors = calloc(c->n_listeners + 1, sizeof(*doors));
@@ -508,9 +511,6 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	ogw_limit_mqtt_follow(gw);
 	ogw_meter_poll_follow(gw);
 	r = ogw_history_start(gw);
-	if (r < 0)
-		goto fail;
-	r = ogw_files_start(gw);
 	if (r < 0)
 		goto fail;
 	r = ogw_files_logs_start(gw);

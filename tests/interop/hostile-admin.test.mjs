@@ -320,22 +320,38 @@ describe('each door binds exactly its address (finding 2)', { timeout: 120000 },
     busy.listen(0, '127.0.0.1');
     await once(busy, 'listening');
     const taken = busy.address().port;
+    // a start that should have failed and did not is stopped all the same
+    const started = [];
+    const launch = async (args) => {
+      const g = await launchGateway(args);
+      started.push(g);
+      return g;
+    };
     try {
-      const a = await launchGateway(['--listen', `127.0.0.1:${await freePort()}`, '--admin', `127.0.0.1:${taken}`]);
+      const a = await launch(['--listen', `127.0.0.1:${await freePort()}`, '--admin', `127.0.0.1:${taken}`]);
       assert.equal(a.code, 1, a.log);
       assert.match(a.log, new RegExp(`Failed to listen for the admin API \\(admin.listen = 127\\.0\\.0\\.1:${taken}\\): ` +
         `cannot listen on 127\\.0\\.0\\.1:${taken}: Address already in use`));
       assert.doesNotMatch(a.log, /admin API on/);
-      const s = await launchGateway(['--listen', `127.0.0.1:${taken}`, '--admin', '']);
+      const s = await launch(['--listen', `127.0.0.1:${taken}`, '--admin', '']);
       assert.equal(s.code, 1, s.log);
       assert.match(s.log, /Failed to listen for chargers .*Address already in use/);
       assert.doesNotMatch(s.log, /listening on/);
+      // the file server's port too: the start fails before "listening on",
+      // the line that tells a supervisor (and the tests) the gateway is up
+      const f = await launch(['--listen', `127.0.0.1:${await freePort()}`, '--admin', '',
+        '-c', writeConf(`files = { listen = "127.0.0.1:${taken}"; };\n`)]);
+      assert.equal(f.code, 1, f.log);
+      assert.match(f.log, new RegExp(`Failed to listen for file requests on 127\\.0\\.0\\.1:${taken}: ` +
+        'address already in use'));
+      assert.doesNotMatch(f.log, /listening on/);
       // 192.0.2.1 (TEST-NET-1) is on no interface here: nothing is sent.
-      const t = await launchGateway(['--listen', `127.0.0.1:${await freePort()}`, '--admin', '192.0.2.1:1',
+      const t = await launch(['--listen', `127.0.0.1:${await freePort()}`, '--admin', '192.0.2.1:1',
         '-c', writeConf('admin = { token = "0123456789abcdef"; };\n')]);
       assert.equal(t.code, 1, t.log);
       assert.match(t.log, /cannot listen on 192\.0\.2\.1:1: Cannot assign requested address/);
     } finally {
+      for (const g of started) await g.stop();
       busy.close();
     }
   });

@@ -62,21 +62,30 @@ export function withTimeout(promise, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
-// A port nobody listens on right now: bind 127.0.0.1:0, read it, close.
 // The addresses `ss -ltn` shows listening on @port ("127.0.0.1:9000", "*:9000"...).
 export function listeningOn(port) {
   const out = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' });
   return out.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[3]).sort();
 }
 
+// A port nobody listens on right now: bind 127.0.0.1:0, read it, close.
+// Never the same one twice in a test file: the kernel may hand a port it
+// just freed out again, and a test that asks for two (a gateway's admin
+// and file ports) would get one port for both.
+const portsGiven = new Set();
 export async function freePort() {
-  const srv = net.createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address();
-  srv.close();
-  await once(srv, 'close');
-  return port;
+  for (;;) {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const { port } = srv.address();
+    srv.close();
+    await once(srv, 'close');
+    if (!portsGiven.has(port)) {
+      portsGiven.add(port);
+      return port;
+    }
+  }
 }
 
 export function tmpDir(prefix = 'ocppgw-interop-') {
