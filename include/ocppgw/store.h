@@ -174,6 +174,13 @@ int ogw_store_auth_clear(struct ogw_store *st, const char *charger, enum ogw_aut
  * *ret_expires (optional) gets the stored expiry. */
 json_t *ogw_store_auth_get(struct ogw_store *st, const char *charger, enum ogw_auth_kind kind,
 			   const char *token, int64_t *ret_expires, int *ret_err);
+/* A token's local list entry and cache entry, read together (one read
+ * where two calls of ogw_store_auth_get() take two): new references or
+ * NULL where absent, each with its stored expiry (0 when none). 0, or < 0
+ * with both NULL. */
+int ogw_store_auth_get_both(struct ogw_store *st, const char *charger, const char *token,
+			     json_t **ret_list, int64_t *ret_list_expires, json_t **ret_cache,
+			     int64_t *ret_cache_expires);
 int64_t ogw_store_auth_count(struct ogw_store *st, const char *charger,
 			     enum ogw_auth_kind kind);
 /* Keeps at most @max entries of @kind for @charger, dropping those whose

@@ -139,19 +139,20 @@ json_t *ogw_local_authorize(const struct ogw_local_ctx *ctx, const char *token, 
 	json_t *info = NULL, *out = NULL;
 	int err = 0;
 
-	info = ogw_store_auth_get(ctx->store, ctx->charger, OGW_AUTH_LIST, token, &expires, &err);
-	if (!info && !err) {
-		/* An expired cache entry is no answer: the token counts as unknown. */
-		info = ogw_store_auth_get(ctx->store, ctx->charger, OGW_AUTH_CACHE, token, &expires,
-					  &err);
-		if (info && expires && expires <= now) {
-			json_decref(info);
-			info = NULL;
-			expires = 0;
-		}
-	}
+	json_t *cached = NULL;
+	int64_t cache_expires = 0;
+	err = ogw_store_auth_get_both(ctx->store, ctx->charger, token, &info, &expires, &cached,
+				      &cache_expires);
 	if (err)
 		goto out;
+	/* The local list first; an expired cache entry is no answer: the
+	 * token counts as unknown. */
+	if (!info && cached && !(cache_expires && cache_expires <= now)) {
+		info = cached;
+		cached = NULL;
+		expires = cache_expires;
+	}
+	json_decref(cached);
 	if (!info)
 		info = conf_entry(ctx->conf, token, &expires);
 	if (!info) {
@@ -201,14 +202,16 @@ static int observe_tag_info(const struct ogw_local_ctx *ctx, const json_t *req, 
 	json_t *info = info_in(ctx, res, &expires);
 	if (!info)
 		return 0;
-	json_t *listed = ogw_store_auth_get(ctx->store, ctx->charger, OGW_AUTH_LIST, token, NULL,
-					    &err);
-	/* The same answer again (the common case) costs a read, not a write
+	/* The same answer again (the common case) costs one read, not a write
 	 * and a commit on the relay's path. */
-	int64_t had_expires = 0;
-	json_t *had = listed || err ? NULL :
-		      ogw_store_auth_get(ctx->store, ctx->charger, OGW_AUTH_CACHE, token,
-					 &had_expires, &err);
+	json_t *listed = NULL, *had = NULL;
+	int64_t listed_expires, had_expires;
+	err = ogw_store_auth_get_both(ctx->store, ctx->charger, token, &listed, &listed_expires, &had,
+				      &had_expires);
+	if (listed) {
+		json_decref(had);
+		had = NULL;
+	}
 	bool same = had && had_expires == expires && json_equal(had, info);
 	if (!listed && !err && !same)
 		err = ogw_store_auth_put(ctx->store, ctx->charger, OGW_AUTH_CACHE, token, info,

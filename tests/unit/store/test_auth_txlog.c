@@ -78,6 +78,44 @@ Test(auth, expired_entries_are_returned_with_their_expiry)
 	ogw_store_close(st);
 }
 
+/* Both kinds of one token in one read: each where it is, with its own
+ * expiry, none of another charger's or another token's. */
+Test(auth, get_both_reads_list_and_cache_together)
+{
+	struct ogw_store *st = open_store();
+	json_t *acc = json_pack("{s:s}", "status", "Accepted");
+	json_t *blk = json_pack("{s:s}", "status", "Blocked");
+	json_t *list = acc, *cache = acc;
+	int64_t lexp = 1, cexp = 1;
+
+	cr_assert_eq(ogw_store_auth_get_both(st, "CP1", "T", &list, &lexp, &cache, &cexp), 0);
+	cr_assert(!list && !cache && lexp == 0 && cexp == 0, "neither: both NULL, expiries 0");
+
+	cr_assert_eq(ogw_store_auth_put(st, "CP1", OGW_AUTH_CACHE, "T", blk, 1700000000), 0);
+	cr_assert_eq(ogw_store_auth_put(st, "CP2", OGW_AUTH_LIST, "T", acc, 5), 0);
+	cr_assert_eq(ogw_store_auth_put(st, "CP1", OGW_AUTH_LIST, "U", acc, 6), 0);
+	cr_assert_eq(ogw_store_auth_get_both(st, "CP1", "T", &list, &lexp, &cache, &cexp), 0);
+	cr_assert_null(list, "another charger's list, another token's entry: not this one's");
+	cr_assert(json_equal(cache, blk));
+	cr_assert_eq(cexp, 1700000000);
+	json_decref(cache);
+
+	cr_assert_eq(ogw_store_auth_put(st, "CP1", OGW_AUTH_LIST, "T", acc, 1800000000), 0);
+	cr_assert_eq(ogw_store_auth_get_both(st, "CP1", "T", &list, &lexp, &cache, &cexp), 0);
+	cr_assert(json_equal(list, acc));
+	cr_assert(json_equal(cache, blk));
+	cr_assert_eq(lexp, 1800000000);
+	cr_assert_eq(cexp, 1700000000);
+	json_decref(list);
+	json_decref(cache);
+
+	cr_assert_eq(ogw_store_auth_get_both(st, NULL, "T", &list, &lexp, &cache, &cexp), -EINVAL);
+	cr_assert(!list && !cache);
+	json_decref(acc);
+	json_decref(blk);
+	ogw_store_close(st);
+}
+
 Test(auth, kinds_and_chargers_are_apart_and_clear_is_per_kind)
 {
 	struct ogw_store *st = open_store();
