@@ -27,6 +27,7 @@ PKGS=(build-essential meson ninja-build pkg-config python3
       python3-pymodbus   # the SDM630 grid meter of tests/interop/balance-fleet.test.mjs
       python3-serial python3-serial-asyncio  # pymodbus's serial server (only recommended)
       socat              # its Modbus RTU variant: a pty pair as the serial line
+      strace             # tests/sim/syscalls.sh and bench/run.sh --syscalls
       clang)  # clang: the libFuzzer targets (tests/fuzz, meson suite fuzz)
 
 node_ok() {

@@ -483,6 +483,11 @@ int ogw_gateway_new(struct ogw_conf *conf, ogw_gateway_reload_fn reload_fn, void
 	ci.fd_limit_per_thread = raise_nofile();
 	ci.user = gw;
 	catch_signals();
+	r = ogw_random_start();
+	if (r < 0) {
+		ogw_err(NULL, "Failed to read random bytes from the kernel: %s", strerror(-r));
+		goto fail;
+	}
 	r = ogw_loop_init(&ci, loop_signal);
 	if (r < 0) {
 		ogw_err(NULL, "Failed to create the event loop: %s", uv_strerror(r));

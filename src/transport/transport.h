@@ -67,6 +67,11 @@ extern const struct ogw_leg_transport ogw_mqtt_transport;
 int ogw_north_mqtt_start(struct ogw_gateway *gw);
 void ogw_north_mqtt_stop(struct ogw_gateway *gw);
 
+/* random.c: lws_get_random() from a pool of kernel random bytes (the
+ * WebSocket client's frame masks without a read() each). Fills the pool
+ * before the loop runs; 0 or -errno. */
+int ogw_random_start(void);
+
 /* south.c */
 extern const struct lws_protocols ogw_south_protocols[];
 /* ogw_identity_check() of a path segment lws decoded in the request on
