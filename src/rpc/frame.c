@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "ocppgw/rpc.h"
+#include "json_quick.h"
 #include "ocppgw/util.h"
 #include "utf8.h"
 
@@ -181,7 +182,11 @@ int ogw_frame_decode(const char *buf, size_t len, enum ogw_ocpp v,
 
 	if (!fault)
 		fault = &scratch;
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* The common frame in one pass; anything else, and every fault, is
+	 * jansson's (json_quick.h). */
+	root = ogw_json_quick(buf, len);
+	if (!root)
+		root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		char sid[OGW_MSGID_MAX + 1];
 		long st = sniff(buf, len, sid);

@@ -4,8 +4,10 @@
  * is decoded as a 1.6, 2.0.1 and 2.1 frame. A fault must be well formed;
  * a frame that decodes is re-encoded as the gateway would send it, and that
  * text must decode again to the same frame (the gateway never emits a frame
- * its own peer would reject). Any broken rule aborts, which libFuzzer
- * reports as a crash. Built and run by tests/fuzz/run.sh.
+ * its own peer would reject). The quick parser (src/rpc/json_quick.c)
+ * takes nothing jansson refuses and builds the tree jansson builds: same
+ * types, same values, same key order. Any broken rule aborts, which
+ * libFuzzer reports as a crash. Built and run by tests/fuzz/run.sh.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/rpc.h"
+#include "../../src/rpc/json_quick.h"
 #include "fuzz.h"
 
 #define HEADROOM 16
@@ -104,8 +107,49 @@ static void roundtrip(const struct ogw_frame *f, enum ogw_ocpp v)
 	free(buf);
 }
 
+/* The same tree: json_equal() and, for objects, the keys in the same order
+ * (the gateway encodes in insertion order). */
+static void check_same_tree(const json_t *a, const json_t *b)
+{
+	CHECK(json_typeof(a) == json_typeof(b), "type %d vs %d", (int)json_typeof(a),
+	      (int)json_typeof(b));
+	CHECK(json_equal(a, b), "values differ");
+	if (json_is_array(a)) {
+		for (size_t i = 0; i < json_array_size(a); i++)
+			check_same_tree(json_array_get(a, i), json_array_get(b, i));
+	} else if (json_is_object(a)) {
+		void *ia = json_object_iter((json_t *)a), *ib = json_object_iter((json_t *)b);
+		for (; ia && ib; ia = json_object_iter_next((json_t *)a, ia),
+				 ib = json_object_iter_next((json_t *)b, ib)) {
+			size_t la = json_object_iter_key_len(ia), lb = json_object_iter_key_len(ib);
+			CHECK(la == lb && !memcmp(json_object_iter_key(ia), json_object_iter_key(ib), la),
+			      "key order differs");
+			check_same_tree(json_object_iter_value(ia), json_object_iter_value(ib));
+		}
+		CHECK(!ia && !ib, "key counts differ");
+	} else if (json_is_real(a)) {
+		double x = json_real_value(a), y = json_real_value(b);
+		CHECK(!memcmp(&x, &y, sizeof(x)), "reals differ in their bits");
+	}
+}
+
+static void check_quick(const uint8_t *data, size_t size)
+{
+	json_t *q = ogw_json_quick((const char *)data, size);
+	if (!q)
+		return;
+	json_error_t err;
+	json_t *j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &err);
+	CHECK(j, "quick took what jansson refuses: %s", err.text);
+	check_same_tree(q, j);
+	json_decref(q);
+	json_decref(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_quick(data, size);
+
 	char sniffed[OGW_MSGID_MAX + 1];
 
 	ogw_rpc_sniff_id((const char *)data, size, sniffed);
