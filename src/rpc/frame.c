@@ -7,6 +7,7 @@
  * It does not look inside payloads: that is schema validation's job.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -19,7 +20,7 @@
 #include <jansson.h>
 
 #include "ocppgw/rpc.h"
-#include "json_quick.h"
+#include "ocppgw/json.h"
 #include "ocppgw/util.h"
 #include "utf8.h"
 
@@ -183,7 +184,7 @@ int ogw_frame_decode(const char *buf, size_t len, enum ogw_ocpp v,
 	if (!fault)
 		fault = &scratch;
 	/* The common frame in one pass; anything else, and every fault, is
-	 * jansson's (json_quick.h). */
+	 * jansson's (ocppgw/json.h). */
 	root = ogw_json_quick(buf, len);
 	if (!root)
 		root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -341,14 +342,6 @@ static void ob_put(struct obuf *b, const char *s, size_t n)
 	b->len += n;
 }
 
-static int ob_dump_cb(const char *buf, size_t size, void *data)
-{
-	struct obuf *b = data;
-
-	ob_put(b, buf, size);
-	return b->failed ? -1 : 0;
-}
-
 /* Writes @s (at most @max bytes of it, cut on a character boundary) as a
  * JSON string, escaped as jansson would. Invalid UTF-8 becomes U+FFFD so
  * the output is always valid JSON text. */
@@ -403,14 +396,160 @@ static void ob_str(struct obuf *b, const char *s, size_t max)
 	ob_put(b, "\"", 1);
 }
 
+/* A string of a payload, escaped as jansson's json_dumps() does (upper-case
+ * \uXXXX for the other control characters, '/' and non-ASCII as they are).
+ * Invalid UTF-8, which jansson refuses to write, fails the frame. */
+static void ob_jstr(struct obuf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+
+	ob_put(b, "\"", 1);
+	while (p < end) {
+		char esc[8];
+		size_t len = 2;
+
+		if (*p >= 0x80) {
+			size_t k = ogw_utf8_seq_len(p, (size_t)(end - p));
+			if (!k) {
+				b->failed = true;
+				return;
+			}
+			p += k;
+			continue;
+		}
+		if (*p >= 0x20 && *p != '"' && *p != '\\') {
+			p++;
+			continue;
+		}
+		esc[0] = '\\';
+		switch (*p) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default: len = (size_t)snprintf(esc, sizeof(esc), "\\u%04X", *p); break;
+		}
+		ob_put(b, (const char *)run, (size_t)(p - run));
+		ob_put(b, esc, len);
+		run = ++p;
+	}
+	ob_put(b, (const char *)run, (size_t)(p - run));
+	ob_put(b, "\"", 1);
+}
+
+/* A real as jansson writes it with JSON_REAL_PRECISION(15) (its
+ * jsonp_dtostr()): "%.15g", ".0" added when that reads as an integer, and
+ * no '+' or leading zeros in the exponent. */
+static void ob_int(struct obuf *b, json_int_t v)
+{
+	char t[24], *p = t + sizeof(t);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	ob_put(b, p, (size_t)(t + sizeof(t) - p));
+}
+
+static void ob_real(struct obuf *b, double v)
+{
+	/* A whole number under 10^15 is its digits and ".0" ("%.15g" writes
+	 * no exponent below 10^15); -0.0 keeps its sign through snprintf. */
+	if (v > -1e15 && v < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v))) {
+		ob_int(b, (json_int_t)v);
+		ob_put(b, ".0", 2);
+		return;
+	}
+	char t[48];
+	int n = snprintf(t, sizeof(t), "%.15g", v);
+
+	if (n < 0 || (size_t)n >= sizeof(t) - 3) {
+		b->failed = true;
+		return;
+	}
+	if (!strchr(t, '.') && !strchr(t, 'e')) {
+		memcpy(t + n, ".0", 3);
+		n += 2;
+	}
+	char *e = strchr(t, 'e');
+	if (e) {
+		char *from = e + 1, *to = e + 1;
+		if (*from == '-')
+			from = ++to;
+		else if (*from == '+')
+			from++;
+		while (*from == '0' && from[1])
+			from++;
+		memmove(to, from, strlen(from) + 1);
+		n = (int)strlen(t);
+	}
+	ob_put(b, t, (size_t)n);
+}
+
+/* @v as JSON text, byte for byte what json_dump_callback() with DUMP_FLAGS
+ * writes (compact, keys in insertion order), without its per-byte
+ * callbacks and UTF-8 decoding of every character (a quarter of a
+ * translated frame's instructions went there). */
+static void ob_value(struct obuf *b, const json_t *v)
+{
+	size_t i, n;
+	void *it;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		ob_put(b, "{", 1);
+		for (it = json_object_iter((json_t *)v), n = 0; it && !b->failed;
+		     it = json_object_iter_next((json_t *)v, it), n++) {
+			if (n)
+				ob_put(b, ",", 1);
+			ob_jstr(b, json_object_iter_key(it), json_object_iter_key_len(it));
+			ob_put(b, ":", 1);
+			ob_value(b, json_object_iter_value(it));
+		}
+		ob_put(b, "}", 1);
+		break;
+	case JSON_ARRAY:
+		ob_put(b, "[", 1);
+		for (i = 0, n = json_array_size(v); i < n && !b->failed; i++) {
+			if (i)
+				ob_put(b, ",", 1);
+			ob_value(b, json_array_get(v, i));
+		}
+		ob_put(b, "]", 1);
+		break;
+	case JSON_STRING:
+		ob_jstr(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		ob_int(b, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		ob_real(b, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		ob_put(b, "true", 4);
+		break;
+	case JSON_FALSE:
+		ob_put(b, "false", 5);
+		break;
+	case JSON_NULL:
+		ob_put(b, "null", 4);
+		break;
+	}
+}
+
 static void ob_json(struct obuf *b, const json_t *v)
 {
 	if (!v) {
 		ob_put(b, "{}", 2);
 		return;
 	}
-	if (!b->failed && json_dump_callback(v, ob_dump_cb, b, DUMP_FLAGS) != 0)
-		b->failed = true;
+	ob_value(b, v);
 }
 
 static char *ob_finish(struct obuf *b, size_t headroom, size_t *ret_len)

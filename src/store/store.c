@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "ocppgw/json.h"
 #include "ocppgw/store.h"
 #include "internal.h"
 #include "ocppgw/log.h"
@@ -853,10 +854,18 @@ int ogw_store_bind_json(sqlite3_stmt *s, int i, const json_t *v)
 	return sqlite3_bind_text(s, i, text, -1, free);
 }
 
+/* A stored value: what json_dumps() wrote parses in one pass (scalars and
+ * non-ASCII text go to jansson). */
+static json_t *store_json(const char *text, size_t len)
+{
+	json_t *v = ogw_json_quick(text, len);
+	return v ? v : json_loadb(text, len, JSON_DECODE_ANY, NULL);
+}
+
 json_t *ogw_store_column_json(sqlite3_stmt *s, int i)
 {
 	const char *text = (const char *)sqlite3_column_text(s, i);
-	return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	return text ? store_json(text, (size_t)sqlite3_column_bytes(s, i)) : NULL;
 }
 
 json_t *ogw_store_kv_get(struct ogw_store *st, const char *charger, const char *key,
@@ -879,7 +888,7 @@ json_t *ogw_store_kv_get(struct ogw_store *st, const char *charger, const char *
 		size_t len = (size_t)sqlite3_column_bytes(s, 0);
 
 		/* Only this file writes the column; unparsable text is damage. */
-		value = text ? json_loadb(text, len, JSON_DECODE_ANY, NULL) : NULL;
+		value = text ? store_json(text, len) : NULL;
 		if (!value)
 			r = text ? -EIO : ogw_store_errno(sqlite3_errcode(st->db));
 	} else if (rc != SQLITE_DONE) {

@@ -4,9 +4,10 @@
  * is decoded as a 1.6, 2.0.1 and 2.1 frame. A fault must be well formed;
  * a frame that decodes is re-encoded as the gateway would send it, and that
  * text must decode again to the same frame (the gateway never emits a frame
- * its own peer would reject). The quick parser (src/rpc/json_quick.c)
+ * its own peer would reject). The quick parser (src/json/quick.c)
  * takes nothing jansson refuses and builds the tree jansson builds: same
- * types, same values, same key order. Any broken rule aborts, which
+ * types, same values, same key order; and frame.c writes a payload byte
+ * for byte as json_dumps() does. Any broken rule aborts, which
  * libFuzzer reports as a crash. Built and run by tests/fuzz/run.sh.
  */
 #include <errno.h>
@@ -19,7 +20,7 @@
 
 #include "ocppgw/ocpp.h"
 #include "ocppgw/rpc.h"
-#include "../../src/rpc/json_quick.h"
+#include "ocppgw/json.h"
 #include "fuzz.h"
 
 #define HEADROOM 16
@@ -71,8 +72,28 @@ static void check_same_payload(const json_t *a, const json_t *b)
 	free(db);
 }
 
+/* The frame writer's payload text is jansson's, byte for byte. */
+static void check_writer(const json_t *payload)
+{
+	static const char pre[] = "[3,\"w\",";
+	size_t len = 0;
+	char *buf = ogw_rpc_encode_result(HEADROOM, "w", payload, &len);
+	char *want = json_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY);
+	CHECK(!buf == !want, "one of writer and jansson refused the payload");
+	if (buf) {
+		const char *text = buf + HEADROOM;
+		size_t n = strlen(want);
+		CHECK(len == sizeof(pre) - 1 + n + 1 && !memcmp(text, pre, sizeof(pre) - 1) &&
+		      !memcmp(text + sizeof(pre) - 1, want, n),
+		      "the writer differs from jansson:\n  %s\n  %s", text, want);
+	}
+	free(buf);
+	free(want);
+}
+
 static void roundtrip(const struct ogw_frame *f, enum ogw_ocpp v)
 {
+	check_writer(f->payload);
 	size_t len = 0;
 	char *buf = encode(f, &len);
 	CHECK(buf, "encoding a decoded frame failed");

@@ -27,13 +27,13 @@ targets=
 # its line here (and its meson test in tests/fuzz/meson.build).
 libs_of() {
 	case $1 in
-	frame) echo "src/rpc/ogw_rpc src/util/ogw_util" ;;
+	frame) echo "src/rpc/ogw_rpc src/json/ogw_json src/util/ogw_util" ;;
 	admin) echo "src/gateway/ogw_gateway" ;;   # only admin_http.o, libc alone
 	files) echo "src/gateway/ogw_gateway" ;;   # only request.o, libc alone
-	schema) echo "src/schema/ogw_schema src/rpc/ogw_rpc src/util/ogw_util" ;;
-	mqtt) echo "src/schema/ogw_schema src/rpc/ogw_rpc src/util/ogw_util" ;;
-	config) echo "src/config/ogw_config src/rpc/ogw_rpc src/util/ogw_util" ;;
-	translate) echo "translators/ogw_translators src/schema/ogw_schema src/rpc/ogw_rpc src/util/ogw_util" ;;
+	schema) echo "src/schema/ogw_schema src/rpc/ogw_rpc src/json/ogw_json src/util/ogw_util" ;;
+	mqtt) echo "src/schema/ogw_schema src/rpc/ogw_rpc src/json/ogw_json src/util/ogw_util" ;;
+	config) echo "src/config/ogw_config src/rpc/ogw_rpc src/json/ogw_json src/util/ogw_util" ;;
+	translate) echo "translators/ogw_translators src/schema/ogw_schema src/rpc/ogw_rpc src/json/ogw_json src/util/ogw_util" ;;
 	*) return 1 ;;
 	esac
 }
@@ -66,6 +66,10 @@ if [ ! -f "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" "$src" \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false \
 		-Dbuildtype=debugoptimized -Dc_args=-fsanitize=fuzzer-no-link
+else
+	# a meson.build changed since (a new library): regenerate first, or
+	# meson compile would not know the new targets
+	ninja -C "$build" build.ninja >/dev/null
 fi
 need=
 for t in $targets; do

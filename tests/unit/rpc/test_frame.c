@@ -290,6 +290,34 @@ Test(encode, integers_stay_integers_reals_stay_reals)
 	json_decref(p);
 }
 
+/* The payload's text is what json_dumps() writes with the flags frames are
+ * written with, byte for byte: escapes, UTF-8, reals, integer limits. */
+Test(encode, payload_text_is_janssons)
+{
+	static const char *const payloads[] = {
+		"{\"r\":[1e20,1e-5,1.5e300,-2.5e-300,0.1,100.0,-0.0,0.0,-7.0,123456789.123456789,"
+		"999999999999999.0,-999999999999999.0,1e15,1e16,4503599627370497.0]}",
+		"{\"s\":\"\\u0001\\u001f\\u007f \\\" \\\\ / \\b\\f\\n\\r\\t\"}",
+		"{\"u\":\"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"k\\u0002y\":1}",
+		"{\"i\":[9223372036854775807,-9223372036854775808,0,-1]}",
+		"{\"n\":[true,false,null,[],{},[[{}]]]}",
+	};
+	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+		json_error_t err;
+		json_t *p = json_loads(payloads[i], 0, &err);
+		cr_assert_not_null(p, "fixture %zu: %s", i, err.text);
+		char *want = json_dumps(p, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY);
+		char *out = ogw_rpc_encode_result(0, "x", p, NULL);
+		cr_assert_not_null(out);
+		cr_assert_eq(strncmp(out, "[3,\"x\",", 7), 0);
+		cr_assert_eq(strlen(out), 7 + strlen(want) + 1);
+		cr_assert_eq(strncmp(out + 7, want, strlen(want)), 0, "\n  %s\n  %s", out, want);
+		free(out);
+		free(want);
+		json_decref(p);
+	}
+}
+
 Test(encode, headroom_and_length)
 {
 	json_t *p = json_object();

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The quick frame parser (src/rpc/json_quick.c) against jansson: what it
+ * The quick parser (src/json/quick.c) against jansson: what it
  * takes becomes the tree json_loadb() makes (types, values, key order);
  * what it leaves (NULL) is jansson's, wrong or merely outside its subset.
  */
@@ -9,7 +9,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 
-#include "../../../src/rpc/json_quick.h"
+#include "ocppgw/json.h"
 
 static void same_as_jansson(const char *text)
 {

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A fast parser for the JSON of OCPP frames (json_quick.c): the tree
+ * A fast parser for the JSON of OCPP frames and stored values (src/json/quick.c): the tree
  * json_loadb(buf, len, JSON_REJECT_DUPLICATES) would make, or NULL when
  * the text is outside the subset it takes (or wrong, or memory ran out):
  * the caller then parses it with jansson, which also names what is wrong.
  */
-#ifndef OGW_RPC_JSON_QUICK_H
-#define OGW_RPC_JSON_QUICK_H
+#ifndef OGW_JSON_H
+#define OGW_JSON_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The common OCPP frame parsed in one pass over its bytes (json_quick.h).
+ * The common OCPP frame parsed in one pass over its bytes (ocppgw/json.h).
  *
  * jansson's parser reads a byte at a time through a stream with a UTF-8
  * decoder, appends each string byte to a buffer and copies it again: a
@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_quick.h"
+#include "ocppgw/json.h"
 
 #define QUICK_DEPTH 32
 /* Longest number token taken; strtod() reads a terminated copy. */
