@@ -4,6 +4,8 @@
 # valgrind's callgrind: repeatable for the same binary and load whatever else
 # the machine is doing (a shared machine makes CPU-time figures noisy).
 #   bench/callgrind.sh OUT [OCPPGW_BINARY]    (MIX=1.6:100 for one version)
+# OCPPGW_ARGS: more gateway options (translated: --upstream-ocpp 2.0.1);
+# CALLGRIND_ARGS: valgrind's (--toggle-collect=uv_run: the loop alone).
 # 100 chargers, 100 calls/s for 30 s (3,000 calls, seed 3), responder as
 # CSMS. Prints the calls answered and the instructions inside uv_run (the
 # start-up, schema and TLS set-up excluded); callgrind_annotate OUT shows
@@ -23,8 +25,8 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-valgrind --tool=callgrind --callgrind-out-file="$out" "$gw" --listen "127.0.0.1:$port" \
-	--csms "ws://127.0.0.1:$rport/ocpp" --data-dir "$dir/data" --admin "" 2>"$dir/gw.err" & gp=$!
+valgrind --tool=callgrind ${CALLGRIND_ARGS:-} --callgrind-out-file="$out" "$gw" --listen "127.0.0.1:$port" \
+	--csms "ws://127.0.0.1:$rport/ocpp" --data-dir "$dir/data" --admin "" ${OCPPGW_ARGS:-} 2>"$dir/gw.err" & gp=$!
 for _ in $(seq 300); do
 	if grep -q "listening on 127.0.0.1:$port" "$dir/gw.err"; then break; fi
 	sleep 0.1

@@ -199,12 +199,14 @@ bench_rss_kb() {
 	echo "$sum"
 }
 
-# Summed utime+stime in clock ticks.
+# Summed utime+stime in clock ticks; with "sys" as second argument, stime
+# (the kernel's share) alone.
 bench_cpu_ticks() {
-	local p sum=0 v
+	local p sum=0 v fields='$12 + $13'
+	[ "${2:-}" = sys ] && fields='$13'
 	for p in $(bench_family "$1"); do
 		# fields 14 and 15, after the parenthesised command name
-		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}')
+		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk "{print $fields}")
 		sum=$((sum + ${v:-0}))
 	done
 	echo "$sum"

@@ -96,7 +96,7 @@ now() { date +%s.%N; }
 # JSON line (PHASE: "sizes" or "sweep").
 run_one() {
 	local mode=$1 n=$2 rate=$3 phase=$4 dir port simpid i
-	local rss0=null rss1=null cpu0=0 cpu1=0 t0 t1 note="" p
+	local rss0=null rss1=null cpu0=0 cpu1=0 sys0=0 sys1=0 t0 t1 note="" p
 	# the processes beside the gateway on its uplink (mqtt: broker, bridge)
 	local path_pids=() path0=0 path1=0 strace_pid=""
 	dir="$work/$mode-$n-$rate"
@@ -136,6 +136,7 @@ run_one() {
 	if [ -n "$PROXY_PID" ]; then
 		rss1=$(bench_rss_kb "$PROXY_PID")
 		cpu0=$(bench_cpu_ticks "$PROXY_PID")
+		sys0=$(bench_cpu_ticks "$PROXY_PID" sys)
 		for p in "${path_pids[@]}"; do path0=$((path0 + $(bench_cpu_ticks "$p"))); done
 		if [ -n "$syscalls" ]; then
 			# the proxy and its children (nginx's worker), every thread
@@ -146,6 +147,7 @@ run_one() {
 		fi
 		sleep "$(python3 -c "print($duration * 0.9)")"
 		cpu1=$(bench_cpu_ticks "$PROXY_PID")
+		sys1=$(bench_cpu_ticks "$PROXY_PID" sys)
 		for p in "${path_pids[@]}"; do path1=$((path1 + $(bench_cpu_ticks "$p"))); done
 		if [ -n "$strace_pid" ]; then
 			kill -INT "$strace_pid" 2>/dev/null || true
@@ -156,9 +158,11 @@ run_one() {
 	wait "$simpid" || note="sim exit $?"
 	bench_stop_all
 	python3 - "$mode" "$n" "$dir/sim.json" "$rss0" "$rss1" "$cpu0" "$cpu1" "$hz" "$t0" "$t1" "$note" \
-		"$((path1 - path0))" "$rate" "$phase" "${strace_pid:+$dir/strace.txt}" >>"$records" <<'EOF'
+		"$((path1 - path0))" "$rate" "$phase" "${strace_pid:+$dir/strace.txt}" "$((sys1 - sys0))" \
+		>>"$records" <<'EOF'
 import json, sys
-mode, n, path, rss0, rss1, cpu0, cpu1, hz, t0, t1, note, beside, rate, phase, strace = sys.argv[1:]
+mode, n, path, rss0, rss1, cpu0, cpu1, hz, t0, t1, note, beside, rate, phase, strace, sys_ticks = \
+    sys.argv[1:]
 try:
     sim = json.load(open(path))
 except Exception as e:
@@ -174,7 +178,8 @@ if rss0 != "null":
     rec.update({"rss_before_kb": rss0, "rss_connected_kb": rss1,
                 "kb_per_charger": (rss1 - rss0) / int(n),
                 "cpu_s": cpu, "window_s": window,
-                "cpu_us_per_call": cpu * 1e6 / calls if calls else None})
+                "cpu_us_per_call": cpu * 1e6 / calls if calls else None,
+                "sys_us_per_call": int(sys_ticks) / float(hz) * 1e6 / calls if calls else None})
     if mode == "mqtt":
         # the whole uplink: gateway, broker and bridge
         path_cpu = cpu + int(beside) / float(hz)
@@ -235,7 +240,7 @@ def table(hdr, rows):
 # one run per mode, size and offered rate (a later run of the same replaces it)
 by = {(r["mode"], r["chargers"], r["rate"]): r for r in recs}
 hdr = ("mode", "N", "rate", "calls/s", "p50 ms", "p99 ms", "+p50 ms", "+p99 ms",
-       "RSS0 MiB", "RSS MiB", "KiB/chg", "CPU us/call", "errors")
+       "RSS0 MiB", "RSS MiB", "KiB/chg", "CPU us/call", "of it sys", "errors")
 rows = []
 for r in recs:
     d = by.get(("direct", r["chargers"], r["rate"]))
@@ -248,6 +253,7 @@ for r in recs:
                  fmt(r.get("rss_before_kb") and r["rss_before_kb"] / 1024, "%.1f"),
                  fmt(r.get("rss_connected_kb") and r["rss_connected_kb"] / 1024, "%.1f"),
                  fmt(r.get("kb_per_charger"), "%.1f"), fmt(r.get("cpu_us_per_call"), "%.1f"),
+                 fmt(r.get("sys_us_per_call"), "%.1f"),
                  str(r["sim"].get("errors", "?")) + (" (%s)" % r["note"] if r["note"] else "")))
 table(hdr, rows)
 
