@@ -44,8 +44,12 @@ static struct ogw_met_counter *slot(struct ogw_metrics *m, int family, int leg, 
 		if (!m->slots)
 			return NULL;
 	}
+	/* the name as the slot keeps it: cut to 47 bytes (no snprintf: this
+	 * runs for every frame) */
 	char key[48];
-	snprintf(key, sizeof(key), "%s", name ? name : "");
+	size_t n = name ? strnlen(name, sizeof(key) - 1) : 0;
+	memcpy(key, name ? name : "", n);
+	key[n] = '\0';
 	uint32_t h = 2166136261u ^ (uint32_t)(family << 24 | leg << 16 | dir << 8 | type);
 	for (const char *p = key; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
