@@ -26,7 +26,6 @@
 
 /* 2.x errorDescription is string[255]. */
 #define ERR_DESC_MAX 255
-#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY)
 
 /* ---- decoding ---------------------------------------------------------- */
 
@@ -396,9 +395,10 @@ static void ob_str(struct obuf *b, const char *s, size_t max)
 	ob_put(b, "\"", 1);
 }
 
-/* A string of a payload, escaped as jansson's json_dumps() does (upper-case
- * \uXXXX for the other control characters, '/' and non-ASCII as they are).
- * Invalid UTF-8, which jansson refuses to write, fails the frame. */
+/* A string of a payload, escaped as jansson's json_dumps() does: the short
+ * escapes, \u00XX with upper-case hex for the other bytes below 0x20, '/'
+ * and non-ASCII as they are. Invalid UTF-8, which jansson refuses to
+ * write, fails the frame. */
 static void ob_jstr(struct obuf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
@@ -491,8 +491,9 @@ static void ob_real(struct obuf *b, double v)
 	ob_put(b, t, (size_t)n);
 }
 
-/* @v as JSON text, byte for byte what json_dump_callback() with DUMP_FLAGS
- * writes (compact, keys in insertion order), without its per-byte
+/* @v as JSON text, byte for byte what json_dump_callback() writes with
+ * JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY (keys in
+ * insertion order), without its per-byte
  * callbacks and UTF-8 decoding of every character (a quarter of a
  * translated frame's instructions went there). */
 static void ob_value(struct obuf *b, const json_t *v)
