@@ -211,3 +211,22 @@ bench_cpu_ticks() {
 	done
 	echo "$sum"
 }
+
+# bench_profile_report PERF_DATA OUT WHAT: where a run's CPU went, from
+# perf record's samples: self time by library, then by function; written
+# to OUT, its head printed.
+bench_profile_report() {
+	local data=$1 out=$2 what=$3
+	{
+		echo "# $what: the proxy's CPU by library and by function, self time"
+		echo "# (perf record -e cpu-clock -F 999 over the load phase; perf report -i $data)"
+		perf report -i "$data" --stdio --no-children --sort dso --percent-limit 0.5 2>/dev/null |
+			grep -v '^#' | grep -v '^$'
+		echo
+		perf report -i "$data" --stdio --no-children --sort dso,sym --percent-limit 0.25 2>/dev/null |
+			grep -v '^#' | grep -v '^$'
+	} >"$out"
+	echo
+	echo "profile: $what (the whole report: $out)"
+	head -45 "$out"
+}

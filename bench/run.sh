@@ -12,7 +12,7 @@ Usage: bench/run.sh [--counts 1000,5000,10000] [--rate 2000] [--duration 30]
                     [--ramp 1000] [--modes direct,nginx,gateway,translated,mqtt]
                     [--mix 1.6:60,2.0.1:30,2.1:10] [--results DIR]
                     [--baseline OCPPGW_BINARY] [--sweep RATE,RATE,...] [--syscalls]
-                    [--keep]
+                    [--profile] [--keep]
   translated: the gateway with --upstream-ocpp 2.0.1 (use --mix 1.6:100 to
   translate every charger, and compare with gateway on the same mix)
   baseline, baseline-translated: the same two with the --baseline binary
@@ -30,6 +30,11 @@ Usage: bench/run.sh [--counts 1000,5000,10000] [--rate 2000] [--duration 30]
   (strace -c on every process and thread of it) and print them per
   relayed call; strace slows the proxy, so the CPU and latency columns of
   such a run are not comparable with others
+  --profile: sample the proxy's CPU during the load phase (perf record -e
+  cpu-clock, every thread; apt-get install linux-perf) and print where its
+  time went, by library and by function (self time), for each run; the
+  whole report goes to bench/results/profile-<date>-<mode>-<N>-<rate>.txt;
+  \$BENCH_PERF_ARGS adds to perf record's arguments (e.g. --call-graph dwarf)
   --keep: leave the work directory (every process's stderr, the stores)
   in place and print where it is
 Binaries: \$OCPPGW_SIM_BIN (default build/src/sim/ocppgw-sim),
@@ -52,6 +57,7 @@ baseline=""
 keep=""
 sweep=""
 syscalls=""
+profile=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--counts) counts=$2; shift 2 ;;
@@ -64,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--baseline) baseline=$2; shift 2 ;;
 	--sweep) sweep=$2; shift 2 ;;
 	--syscalls) syscalls=1; shift ;;
+	--profile) profile=1; shift ;;
 	--keep) keep=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -96,9 +103,9 @@ now() { date +%s.%N; }
 # JSON line (PHASE: "sizes" or "sweep").
 run_one() {
 	local mode=$1 n=$2 rate=$3 phase=$4 dir port simpid i
-	local rss0=null rss1=null cpu0=0 cpu1=0 sys0=0 sys1=0 t0 t1 note="" p
+	local rss0=null rss1=null cpu0=0 cpu1=0 sys0=0 sys1=0 t0 t1 note="" p pids
 	# the processes beside the gateway on its uplink (mqtt: broker, bridge)
-	local path_pids=() path0=0 path1=0 strace_pid=""
+	local path_pids=() path0=0 path1=0 strace_pid="" perf_pid="" rig0=0 rig1=0
 	dir="$work/$mode-$n-$rate"
 	mkdir -p "$dir"
 	bench_start_responder "$dir" || return 1
@@ -138,6 +145,8 @@ run_one() {
 		cpu0=$(bench_cpu_ticks "$PROXY_PID")
 		sys0=$(bench_cpu_ticks "$PROXY_PID" sys)
 		for p in "${path_pids[@]}"; do path0=$((path0 + $(bench_cpu_ticks "$p"))); done
+		# the load's own side: the simulator and the responder
+		rig0=$(($(bench_cpu_ticks "$simpid") + $(bench_cpu_ticks "$RESP_PID")))
 		if [ -n "$syscalls" ]; then
 			# the proxy and its children (nginx's worker), every thread
 			# shellcheck disable=SC2046
@@ -145,24 +154,41 @@ run_one() {
 				$(for p in "$PROXY_PID" $(pgrep -P "$PROXY_PID"); do echo "-p $p"; done) &
 			strace_pid=$!
 		fi
+		if [ -n "$profile" ]; then
+			# 999 Hz software clock: needs no hardware counters
+			pids=$PROXY_PID
+			for p in $(pgrep -P "$PROXY_PID"); do pids=$pids,$p; done
+			perf record -q -e cpu-clock -F 999 ${BENCH_PERF_ARGS:-} -o "$dir/perf.data" -p "$pids" \
+				>/dev/null 2>"$dir/perf.err" &
+			perf_pid=$!
+		fi
 		sleep "$(python3 -c "print($duration * 0.9)")"
 		cpu1=$(bench_cpu_ticks "$PROXY_PID")
 		sys1=$(bench_cpu_ticks "$PROXY_PID" sys)
 		for p in "${path_pids[@]}"; do path1=$((path1 + $(bench_cpu_ticks "$p"))); done
+		rig1=$(($(bench_cpu_ticks "$simpid") + $(bench_cpu_ticks "$RESP_PID")))
 		if [ -n "$strace_pid" ]; then
 			kill -INT "$strace_pid" 2>/dev/null || true
 			wait "$strace_pid" 2>/dev/null || true
+		fi
+		if [ -n "$perf_pid" ]; then
+			kill -INT "$perf_pid" 2>/dev/null || true
+			wait "$perf_pid" 2>/dev/null || true
 		fi
 	fi
 	t1=$(now)
 	wait "$simpid" || note="sim exit $?"
 	bench_stop_all
+	if [ -n "$perf_pid" ] && [ -s "$dir/perf.data" ]; then
+		bench_profile_report "$dir/perf.data" "$results/profile-$stamp-$mode-$n-$rate.txt" \
+			"$mode, $n chargers, $rate msg/s"
+	fi
 	python3 - "$mode" "$n" "$dir/sim.json" "$rss0" "$rss1" "$cpu0" "$cpu1" "$hz" "$t0" "$t1" "$note" \
 		"$((path1 - path0))" "$rate" "$phase" "${strace_pid:+$dir/strace.txt}" "$((sys1 - sys0))" \
-		>>"$records" <<'EOF'
+		"$((rig1 - rig0))" >>"$records" <<'EOF'
 import json, sys
-mode, n, path, rss0, rss1, cpu0, cpu1, hz, t0, t1, note, beside, rate, phase, strace, sys_ticks = \
-    sys.argv[1:]
+mode, n, path, rss0, rss1, cpu0, cpu1, hz, t0, t1, note, beside, rate, phase, strace, sys_ticks, \
+    rig_ticks = sys.argv[1:]
 try:
     sim = json.load(open(path))
 except Exception as e:
@@ -179,7 +205,11 @@ if rss0 != "null":
                 "kb_per_charger": (rss1 - rss0) / int(n),
                 "cpu_s": cpu, "window_s": window,
                 "cpu_us_per_call": cpu * 1e6 / calls if calls else None,
-                "sys_us_per_call": int(sys_ticks) / float(hz) * 1e6 / calls if calls else None})
+                "sys_us_per_call": int(sys_ticks) / float(hz) * 1e6 / calls if calls else None,
+                # cores busy over the window: the proxy's, and the simulator's
+                # and responder's (the same machine's other side of the load)
+                "proxy_cores": cpu / window if window else None,
+                "rig_cores": int(rig_ticks) / float(hz) / window if window else None})
     if mode == "mqtt":
         # the whole uplink: gateway, broker and bridge
         path_cpu = cpu + int(beside) / float(hz)
@@ -304,6 +334,17 @@ if sys_runs:
     table(("mode", "N", "rate", "syscalls/call") + tuple(top),
           [(r["mode"], str(r["chargers"]), "%.0f" % r["rate"], fmt(r.get("syscalls_per_call")))
            + tuple(per_call(r, k) for k in top) for r in sys_runs])
+
+# The sweep's runs: how busy the machine's cores were, the proxy's against
+# the load's own side (simulator and responder), which share them.
+sweep_runs = [r for r in recs if r["phase"] == "sweep" and r.get("proxy_cores") is not None]
+if sweep_runs:
+    print("\nThe rate sweep: cores busy (of %d), the proxy and the load's own side" % os.cpu_count())
+    table(("mode", "N", "rate", "calls/s", "proxy", "simulator + responder", "all"),
+          [(r["mode"], str(r["chargers"]), "%.0f" % r["rate"],
+            fmt(r["sim"].get("throughput_per_s"), "%.0f"), fmt(r["proxy_cores"]),
+            fmt(r["rig_cores"]), fmt(r["proxy_cores"] + r["rig_cores"]))
+           for r in sweep_runs])
 
 # Issue 19's targets, each where this invocation measured it; nginx is the
 # reference, run in the same invocation at the same size and rate.

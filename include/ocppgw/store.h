@@ -263,6 +263,11 @@ extern const struct ogw_history_tier ogw_history_tiers[OGW_HISTORY_TIERS];
  * 0 or a negative errno. */
 int ogw_store_history_add(struct ogw_store *st, const char *series, int64_t at_ms,
 			  const double v[OGW_HISTORY_VALUES]);
+/* The same for @n samples (n >= 1) whose running means are @v, all in the
+ * finest tier's bucket of @at_ms, in one write per tier: for a value every
+ * sample had, what @n calls of ogw_store_history_add() would leave. */
+int ogw_store_history_merge(struct ogw_store *st, const char *series, int64_t at_ms,
+			    unsigned int n, const double v[OGW_HISTORY_VALUES]);
 /* Drops every series' buckets older than each tier's keep, as of @now_ms
  * (series no longer written). Returns the rows dropped or a negative errno. */
 int64_t ogw_store_history_trim(struct ogw_store *st, int64_t now_ms);

@@ -394,6 +394,7 @@ static const struct ogw_stage *const pipeline[] = {
 	&ogw_multi_stage,        /* features/multi: a secondary CSMS's CALLs on its allow list only */
 	&ogw_offline_stage,      /* features/offline: local answers, queue, replay, id maps, tx log */
 	&ogw_state_stage,        /* features/state: what the charger reported */
+	&ogw_history_stage,      /* features/history: a minute of chart samples */
 	&ogw_multi_smart_stage,  /* features/multi: several CSMSs' charging profiles, combined */
 	&ogw_balance_stage,      /* features/balance: site load balancing */
 	&ogw_credentials_stage,  /* features/credentials: passwords the CSMS changed */

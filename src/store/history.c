@@ -25,16 +25,17 @@ const struct ogw_history_tier ogw_history_tiers[OGW_HISTORY_TIERS] = {
 	{ 60 * MIN_MS, 92 * DAY_MS },  /* a quarter */
 };
 
-/* A value's mean after one more sample: a sample without it leaves it. */
+/* A value's mean after excluded.n more samples whose mean is excluded's: a
+ * sample without the value leaves it (n counts every sample). */
 #define MEAN(k) "v" k " = CASE WHEN excluded.v" k " IS NULL THEN v" k \
 		" WHEN v" k " IS NULL THEN excluded.v" k \
-		" ELSE v" k " + (excluded.v" k " - v" k ") / (n + 1) END"
+		" ELSE v" k " + (excluded.v" k " - v" k ") * excluded.n / (n + excluded.n) END"
 static const char sql_add[] =
 	"INSERT INTO history(series, tier, at_ms, n, v1, v2, v3, v4, v5, v6, v7)"
-	" VALUES(?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	" VALUES(?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 	" ON CONFLICT(series, tier, at_ms) DO UPDATE SET "
 	MEAN("1") ", " MEAN("2") ", " MEAN("3") ", " MEAN("4") ", " MEAN("5") ", "
-	MEAN("6") ", " MEAN("7") ", n = n + 1";
+	MEAN("6") ", " MEAN("7") ", n = n + excluded.n";
 /* One series and tier: a range of the primary key. */
 static const char sql_trim_series[] =
 	"DELETE FROM history WHERE series = ?1 AND tier = ?2 AND at_ms < ?3";
@@ -68,10 +69,10 @@ static int trim(struct ogw_store *st, const char *series, int tier, int64_t now_
 	return ogw_store_step_done(st, s);
 }
 
-int ogw_store_history_add(struct ogw_store *st, const char *series, int64_t at_ms,
-			  const double v[OGW_HISTORY_VALUES])
+int ogw_store_history_merge(struct ogw_store *st, const char *series, int64_t at_ms,
+			    unsigned int n, const double v[OGW_HISTORY_VALUES])
 {
-	if (!st || !series || !v || at_ms < 0)
+	if (!st || !series || !v || at_ms < 0 || n == 0)
 		return -EINVAL;
 	int r = ogw_store_write_begin_lazy(st);
 	for (int t = 0; r == 0 && t < OGW_HISTORY_TIERS; t++) {
@@ -87,6 +88,8 @@ int ogw_store_history_add(struct ogw_store *st, const char *series, int64_t at_m
 		for (int k = 0; rc == SQLITE_OK && k < OGW_HISTORY_VALUES; k++)
 			rc = isfinite(v[k]) ? sqlite3_bind_double(s, 4 + k, v[k]) :
 					      sqlite3_bind_null(s, 4 + k);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(s, 11, n);
 		if (rc != SQLITE_OK)
 			return bind_fail(s, rc);
 		r = ogw_store_step_done(st, s);
@@ -94,6 +97,12 @@ int ogw_store_history_add(struct ogw_store *st, const char *series, int64_t at_m
 			r = trim(st, series, t, at_ms);
 	}
 	return r;
+}
+
+int ogw_store_history_add(struct ogw_store *st, const char *series, int64_t at_ms,
+			  const double v[OGW_HISTORY_VALUES])
+{
+	return ogw_store_history_merge(st, series, at_ms, 1, v);
 }
 
 int64_t ogw_store_history_trim(struct ogw_store *st, int64_t now_ms)

@@ -235,6 +235,26 @@ describe('history of a running fleet, charted', { timeout: 170000 }, () => {
     await page.close();
   });
 
+  // A series' samples of a minute wait in memory until its last sample;
+  // a charger that leaves before that has them written as it goes.
+  it('keeps the samples of a charger that leaves mid-minute', async () => {
+    const late = startFleet({ url: gw.endpoint, version: '1.6', count: 1, duration: 60, idPattern: 'HISTLATE-%d' });
+    fleets.push(late);
+    await waitFor(async () => (await adminApi(gw, 'GET', '/api/chargers/HISTLATE-1', undefined, AUTH)).status === 200,
+      20000, 'HISTLATE-1 connected');
+    // sampled every second; no history read meanwhile (a read writes what is pending)
+    await new Promise((r) => setTimeout(r, 3500));
+    const stopped = Date.now();
+    await late.stop();
+    await waitFor(async () => (await adminApi(gw, 'GET', '/api/chargers/HISTLATE-1', undefined, AUTH)).status !== 200,
+      20000, 'HISTLATE-1 gone');
+    const got = await api(gw, '?charger=HISTLATE-1');
+    assert.ok(got.points.length >= 1, 'its samples are in the store');
+    const newest = Math.max(...got.points.map((p) => p[0]));
+    assert.ok(newest >= (stopped - 1500) - ((stopped - 1500) % MIN),
+      `its last minute is there: ${newest} for a stop at ${stopped}`);
+  });
+
   it('keeps the history over a restart, and charts a day and a week of it', async () => {
     // Freeze the chargers' series: no more samples once they are gone.
     for (const f of fleets) await f.stop();

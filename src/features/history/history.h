@@ -4,8 +4,8 @@
  * limit, the building's load when a grid meter reports it) and each
  * connected charger (power, current per phase) every history_interval_s,
  * the chargers spread over the interval in slices, into the store's
- * history table (src/store/history.c). The admin API reads it back with
- * ogw_history_json().
+ * history table (src/store/history.c), a minute's samples averaged in
+ * memory first. The admin API reads it back with ogw_history_json().
  */
 #ifndef OGW_FEATURES_HISTORY_H
 #define OGW_FEATURES_HISTORY_H
@@ -14,7 +14,12 @@
 
 #include <jansson.h>
 
+#include "session/stage.h"
+
 struct ogw_gateway;
+
+/* Each session's pending minute of samples, written when the session goes. */
+extern const struct ogw_stage ogw_history_stage;
 
 /* Starts sampling (gw->history): 0 or -ENOMEM. */
 int ogw_history_start(struct ogw_gateway *gw);

@@ -6,6 +6,7 @@
  * series' rows stay bounded however long it is written, a series that is
  * no longer written goes with the global trim, and rows survive a reopen.
  */
+#include <errno.h>
 #include <math.h>
 
 #include <criterion/criterion.h>
@@ -72,6 +73,42 @@ Test(history, buckets_and_means)
 	json_decref(one);
 	json_decref(first);
 	json_decref(none);
+	ogw_store_close(st);
+}
+
+/* Samples merged in memory and written at once (the sampler's way) leave
+ * the buckets that writing them one by one leaves, in every tier, and
+ * merge over one sample is an add. */
+Test(history, merged_samples_as_one_by_one)
+{
+	struct ogw_store *st = open_store();
+	const double xs[] = { 10, 11.5, 13, 40, 42 };
+	double v[OGW_HISTORY_VALUES] = { NAN, NAN, NAN, NAN, NAN, NAN, NAN };
+	for (int i = 0; i < 5; i++)
+		sample(st, "one", T0 + i * 10000 + (i >= 3 ? MIN_MS : 0), xs[i], 2 * xs[i]);
+	/* the first minute's three as one merge; the second's two one by one */
+	v[0] = (10 + 11.5 + 13) / 3;
+	v[1] = 2 * v[0];
+	cr_assert_eq(ogw_store_history_merge(st, "merged", T0 + 20000, 3, v), 0);
+	v[0] = 40;
+	v[1] = 80;
+	cr_assert_eq(ogw_store_history_merge(st, "merged", T0 + MIN_MS + 30000, 1, v), 0);
+	v[0] = 42;
+	v[1] = 84;
+	cr_assert_eq(ogw_store_history_merge(st, "merged", T0 + MIN_MS + 40000, 1, v), 0);
+	for (int t = 0; t < OGW_HISTORY_TIERS; t++) {
+		json_t *a = ogw_store_history_list(st, "one", t, T0, T0 + DAY_MS, 2, 0);
+		json_t *b = ogw_store_history_list(st, "merged", t, T0, T0 + DAY_MS, 2, 0);
+		cr_assert_eq(json_array_size(a), t == 0 ? 2 : 1);
+		cr_assert_eq(json_array_size(b), json_array_size(a));
+		for (size_t i = 0; i < json_array_size(a); i++)
+			for (size_t k = 1; k <= 2; k++)
+				cr_assert_float_eq(val(b, i, k), val(a, i, k), 1e-9, "tier %d row %zu", t, i);
+		json_decref(a);
+		json_decref(b);
+	}
+	cr_assert_eq(ogw_store_history_merge(st, "merged", T0, 0, v), -EINVAL, "no samples");
+	cr_assert_eq(ogw_store_history_count(st, "one"), ogw_store_history_count(st, "merged"));
 	ogw_store_close(st);
 }
 
