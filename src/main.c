@@ -20,6 +20,7 @@
 #include "ocppgw/bridge.h"
 #include "ocppgw/config.h"
 #include "ocppgw/gateway.h"
+#include "ocppgw/json.h"
 #include "ocppgw/log.h"
 #include "ocppgw/schema.h"
 #include "ocppgw/util.h"
@@ -338,6 +339,9 @@ int main(int argc, char **argv)
 	static struct cli cli;
 	int c;
 
+	/* jansson's small blocks from a pool (src/json/alloc.c), before any
+	 * thread starts */
+	ogw_json_pool_start();
 	if (argc > 1 && !strcmp(argv[1], "validate"))
 		return cmd_validate(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "passwd"))

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "ocppgw/json.h"
 #include "ocppgw/translator.h"
 #include "common.h"
 
@@ -75,7 +76,7 @@ int ogw_tr_data_to16(json_t *to, const json_t *from)
 
 	if (!d || json_is_string(d))
 		return ogw_tr_copy(to, NULL, from, "data");
-	text = json_dumps(d, JSON_COMPACT | JSON_ENCODE_ANY);
+	text = ogw_json_text(d, JSON_COMPACT | JSON_ENCODE_ANY);
 	r = text && !json_object_set_new(to, "data", json_string(text)) ? 0 : -ENOMEM;
 	free(text);
 	return r;

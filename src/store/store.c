@@ -848,7 +848,7 @@ int ogw_store_bind_json(sqlite3_stmt *s, int i, const json_t *v)
 {
 	if (!v)
 		return sqlite3_bind_null(s, i);
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *text = ogw_json_text(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!text)
 		return SQLITE_NOMEM;
 	return sqlite3_bind_text(s, i, text, -1, free);
@@ -913,7 +913,7 @@ int ogw_store_kv_put(struct ogw_store *st, const char *charger, const char *key,
 	r = ogw_store_write_begin(st);
 	if (r < 0)
 		return r;
-	text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	text = ogw_json_text(value, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!text)
 		return -ENOMEM;
 	s = st->stmt[STMT_KV_PUT];

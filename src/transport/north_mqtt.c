@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "ocppgw/json.h"
 #include "ocppgw/log.h"
 #include "ocppgw/mqtt.h"
 #include "ocppgw/util.h"
@@ -66,7 +67,7 @@ static void topic_of(const struct ogw_north_mqtt *nm, const char *id, const char
 
 static void publish_json(struct ogw_north_mqtt *nm, const char *topic, json_t *doc)
 {
-	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	char *text = doc ? ogw_json_text(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (!text || ogw_mqtt_publish(nm->client, topic, text, strlen(text), true) < 0)
 		ogw_err(NULL, "mqtt: Failed to publish %s", topic);
@@ -411,7 +412,7 @@ static int uplink_start(struct ogw_gateway *gw, const struct ogw_csms_conf *sec,
 	else
 		snprintf(client_id, sizeof(client_id), "ocppgw-gw-%s", nm->site);
 	json_t *offline = json_pack("{s:b}", "online", false);
-	will = offline ? json_dumps(offline, JSON_COMPACT) : NULL;
+	will = offline ? ogw_json_text(offline, JSON_COMPACT) : NULL;
 	json_decref(offline);
 	ogw_conf_mqtt_opts(c, &o);
 	o.client_id = !sec && c->mqtt_client_id ? c->mqtt_client_id : client_id;

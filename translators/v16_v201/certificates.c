@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "ocppgw/json.h"
 #include "ocppgw/translator.h"
 #include "internal.h"
 
@@ -70,7 +71,7 @@ int tr16_up_data_result(struct ogw_tr_env *env, const json_t *memo, const json_t
 	(void)env;
 	if (tr_str(memo, "pnc")) {
 		/* the 2.0.1 answer, as the data text of an Accepted DataTransfer */
-		text = json_dumps(result, JSON_COMPACT);
+		text = ogw_json_text(result, JSON_COMPACT);
 		*ret = text ? json_pack("{s:s, s:s}", "status", "Accepted", "data", text) : NULL;
 		free(text);
 		return *ret ? 0 : -ENOMEM;
@@ -85,7 +86,7 @@ int tr16_up_data_result(struct ogw_tr_env *env, const json_t *memo, const json_t
  * the Plug & Charge DataTransfer a 1.6 charger takes (see OGW_TR_PNC_VENDOR). */
 int tr16_pnc_forward(struct ogw_tr_out *out, const char *action, const json_t *p)
 {
-	char *text = json_dumps(p, JSON_COMPACT);
+	char *text = ogw_json_text(p, JSON_COMPACT);
 	json_t *dt = text ? json_pack("{s:s, s:s, s:s}", "vendorId", OGW_TR_PNC_VENDOR, "messageId",
 				      action, "data", text)
 			  : NULL;

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "ocppgw/json.h"
 #include "ocppgw/ocpp.h"
 #include "ocppgw/translator.h"
 #include "../common.h"
@@ -30,7 +31,7 @@
  * (REFERENCE §2, LIB charge_point_impl.cpp). */
 int tr201_pnc_forward(const char *action, const json_t *payload, struct ogw_tr_out *out)
 {
-	char *text = json_dumps(payload, JSON_COMPACT);
+	char *text = ogw_json_text(payload, JSON_COMPACT);
 	json_t *p;
 
 	if (!text)
@@ -260,7 +261,7 @@ int tr201_res_data_transfer(struct ogw_tr_env *env, const json_t *memo, const js
 	(void)env;
 
 	if (json_is_string(memo)) {
-		char *text = json_dumps(result, JSON_COMPACT);
+		char *text = ogw_json_text(result, JSON_COMPACT);
 		*ret = text ? json_pack("{s:s, s:s}", "status", "Accepted", "data", text) : NULL;
 		free(text);
 		return *ret ? 0 : -ENOMEM;

@@ -12,6 +12,7 @@
 
 #include <libwebsockets.h>
 
+#include "ocppgw/json.h"
 #include "features/admin/admin.h"
 
 void ogw_admin_req_free(struct ogw_admin_req *r)
@@ -46,7 +47,7 @@ void ogw_admin_reply(struct ogw_admin_req *r, int status, const char *content_ty
 
 void ogw_admin_reply_json(struct ogw_admin_req *r, int status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	char *text = body ? ogw_json_text(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!text) {
 		static const char oom[] = "{\"error\":\"out of memory\"}";

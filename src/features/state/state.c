@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "ocppgw/json.h"
 #include "ocppgw/log.h"
 #include "ocppgw/util.h"
 #include "features/state/state.h"
@@ -405,7 +406,7 @@ static void log_boot(struct ogw_session *s, enum ogw_obs what, const char *actio
 {
 	if (what != OGW_OBS_UP_CALL || strcmp(action, "BootNotification") != 0)
 		return;
-	char *text = json_dumps(payload, JSON_COMPACT);
+	char *text = ogw_json_text(payload, JSON_COMPACT);
 	struct ogw_log_ctx lc = { s->id, "south", action, NULL };
 	ogw_info(&lc, "boot: %.300s", text ? text : "");
 	free(text);
