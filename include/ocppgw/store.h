@@ -258,14 +258,11 @@ struct ogw_history_tier {
 };
 /* Finest first: 1 min for a day, 15 min for 8 days, 1 h for 92 days. */
 extern const struct ogw_history_tier ogw_history_tiers[OGW_HISTORY_TIERS];
-/* Adds a sample of @series at @at_ms to every tier's bucket (a running
- * mean per value), then drops that series' buckets past each tier's keep.
- * 0 or a negative errno. */
-int ogw_store_history_add(struct ogw_store *st, const char *series, int64_t at_ms,
-			  const double v[OGW_HISTORY_VALUES]);
-/* The same for @n samples (n >= 1) whose running means are @v, all in the
- * finest tier's bucket of @at_ms, in one write per tier: for a value every
- * sample had, what @n calls of ogw_store_history_add() would leave. */
+/* Adds @n samples (n >= 1) of @series, whose running means are @v, all in
+ * the finest tier's bucket of @at_ms, to every tier's bucket (a running
+ * mean per value, weighted by @n: for a value every sample had, what @n
+ * writes of one sample would leave), then drops that series' buckets past
+ * each tier's keep. 0 or a negative errno. */
 int ogw_store_history_merge(struct ogw_store *st, const char *series, int64_t at_ms,
 			    unsigned int n, const double v[OGW_HISTORY_VALUES]);
 /* Drops every series' buckets older than each tier's keep, as of @now_ms

@@ -99,12 +99,6 @@ int ogw_store_history_merge(struct ogw_store *st, const char *series, int64_t at
 	return r;
 }
 
-int ogw_store_history_add(struct ogw_store *st, const char *series, int64_t at_ms,
-			  const double v[OGW_HISTORY_VALUES])
-{
-	return ogw_store_history_merge(st, series, at_ms, 1, v);
-}
-
 int64_t ogw_store_history_trim(struct ogw_store *st, int64_t now_ms)
 {
 	if (!st)

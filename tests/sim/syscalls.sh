@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../bench/lib.sh"
 command -v strace >/dev/null || { echo "strace not installed (tools/setup.sh installs it)" >&2; exit 1; }
 
-work=$(mktemp -d -t ocppgw-syscalls.XXXXXX)   # under $TMPDIR, else /tmp
+work=$(mktemp -d -t ocppgw-syscalls.XXXXXX)   # in $TMPDIR, or /tmp when it is unset
 trap 'bench_stop_all; rm -rf "$work"' EXIT
 
 bench_start_responder "$work"

@@ -26,7 +26,7 @@
 static void sample(struct ogw_store *st, const char *series, int64_t at, double a, double b)
 {
 	double v[OGW_HISTORY_VALUES] = { a, b, NAN, NAN, NAN, NAN, NAN };
-	cr_assert_eq(ogw_store_history_add(st, series, at, v), 0);
+	cr_assert_eq(ogw_store_history_merge(st, series, at, 1, v), 0);
 }
 
 static double val(const json_t *rows, size_t i, size_t k)
@@ -77,8 +77,7 @@ Test(history, buckets_and_means)
 }
 
 /* Samples merged in memory and written at once (the sampler's way) leave
- * the buckets that writing them one by one leaves, in every tier, and
- * merge over one sample is an add. */
+ * the buckets that writing them one by one leaves, in every tier. */
 Test(history, merged_samples_as_one_by_one)
 {
 	struct ogw_store *st = open_store();
